@@ -1,0 +1,100 @@
+"""One error hierarchy for the domain, each class carrying its HTTP meaning.
+
+Nothing below ``api/`` raises ``HTTPException``; ``api/errors.py`` maps these to RFC 9457
+problem documents in one place, and the CLI prints ``str(error)`` as one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "StationsError",
+    "ValidationFailed",
+    "FieldError",
+    "NotFound",
+    "Conflict",
+    "PreconditionFailed",
+    "Unauthorized",
+    "Forbidden",
+    "ImportFailed",
+    "ConfigurationError",
+]
+
+
+@dataclass
+class FieldError:
+    """One problem with one field, located as precisely as the input allows."""
+
+    field: str
+    message: str
+    value: Any = None
+    row: int | None = None
+    message_zh: str | None = None
+
+    def __str__(self) -> str:
+        where = f"row {self.row}, " if self.row is not None else ""
+        val = "" if self.value is None else f" (value {self.value!r})"
+        return f"{where}{self.field}: {self.message}{val}"
+
+
+class StationsError(Exception):
+    """Base class; ``status`` is the HTTP status the API answers with."""
+
+    status: int = 400
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class ValidationFailed(StationsError):
+    """Input that breaks the model's rules; carries every field error, not just the first."""
+
+    status = 422
+    title = "Validation failed"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        self.errors = errors
+        super().__init__(detail or "; ".join(str(e) for e in errors))
+
+
+class NotFound(StationsError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(StationsError):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(StationsError):
+    """A write carried a stale version (If-Match): someone else changed the record first."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class Unauthorized(StationsError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(StationsError):
+    status = 403
+    title = "Forbidden"
+
+
+class ImportFailed(ValidationFailed):
+    """A file import that was refused as a whole; ``errors`` lists every bad row."""
+
+    title = "Import failed"
+
+
+class ConfigurationError(StationsError):
+    status = 500
+    title = "Configuration error"

@@ -1,0 +1,264 @@
+"""The station record and the rules every write must pass.
+
+Validation collects *every* problem of a record (not just the first) as ``FieldError``s, so a
+union clerk fixing a spreadsheet sees all of a row's mistakes at once. The same function
+serves the API, the CLI and the importers: one set of rules, one set of messages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from stations.errors import FieldError, ValidationFailed
+from stations.hours import check_hours
+from stations.vocabulary import AMENITIES, normalise_code
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "TEXT_LIMITS",
+    "Region",
+    "Station",
+    "StationData",
+    "split_list",
+    "validate_station",
+]
+
+#: Maximum lengths of free-text fields; longer input is an error, never silently cut.
+TEXT_LIMITS: dict[str, int] = {
+    "external_id": 64,
+    "name": 200,
+    "address": 300,
+    "district": 60,
+    "host_org": 200,
+    "opening_hours": 500,
+    "phone": 60,
+    "notes": 2000,
+}
+
+_LIST_SPLIT = re.compile(r"[;,、，；|]")
+
+
+def split_list(value: Any) -> list[str]:
+    """Split a list field written as text (``热水；充电、卫生间``) or given as a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = _LIST_SPLIT.split(value)
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        items = [value]
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class StationData:
+    """The editable fields of a station, already validated and normalised."""
+
+    name: str
+    lon: float
+    lat: float
+    external_id: str | None = None
+    address: str = ""
+    district: str = ""
+    host_type: str = "other"
+    host_org: str = ""
+    amenities: tuple[str, ...] = ()
+    opening_hours: str = ""
+    phone: str = ""
+    status: str = "open"
+    notes: str = ""
+    geocoded: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["amenities"] = list(self.amenities)
+        return d
+
+
+EDITABLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StationData))
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A stored station: the editable fields plus what the store assigns."""
+
+    id: int
+    data: StationData
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted: bool = False
+
+    def __getattr__(self, name: str) -> Any:
+        # Reading ``station.name`` instead of ``station.data.name`` keeps callers short.
+        return getattr(self.data, name)
+
+    def record(self) -> dict[str, Any]:
+        """The whole record as plain JSON-able values (history rows and exports)."""
+        out: dict[str, Any] = {"id": self.id}
+        out.update(self.data.as_dict())
+        out.update(
+            version=self.version,
+            created_at=self.created_at.isoformat(),
+            updated_at=self.updated_at.isoformat(),
+        )
+        return out
+
+    def with_data(self, data: StationData) -> Station:
+        return replace(self, data=data)
+
+
+@dataclass(frozen=True)
+class Region:
+    """The service region: points outside it are accepted with a warning (likely a typo)."""
+
+    west: float = 73.0
+    south: float = 3.0
+    east: float = 136.0
+    north: float = 54.0
+
+    def contains(self, lon: float, lat: float) -> bool:
+        return self.west <= lon <= self.east and self.south <= lat <= self.north
+
+
+@dataclass
+class _Collector:
+    row: int | None
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, name: str, message: str, value: Any = None, zh: str | None = None) -> None:
+        self.errors.append(FieldError(name, message, value, self.row, zh))
+
+
+def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
+    value = raw.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel turns "12" into 12.0
+    text = str(value).strip()
+    limit = TEXT_LIMITS.get(name)
+    if limit is not None and len(text) > limit:
+        c.add(name, f"longer than {limit} characters ({len(text)})", text[:40] + "…",
+              f"超过{limit}个字符")
+    return text
+
+
+def _coordinate(raw: Mapping[str, Any], name: str, bound: float, c: _Collector) -> float:
+    value = raw.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        c.add(name, "is required", None, "必填")
+        return math.nan
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        c.add(name, "is not a number", value, "不是数字")
+        return math.nan
+    if not math.isfinite(number):
+        c.add(name, "must be a finite number", value, "必须是有限数值")
+    elif not -bound <= number <= bound:
+        hint = " (are longitude and latitude swapped?)" if name == "lat" else ""
+        c.add(name, f"must be between -{bound:g} and {bound:g}{hint}", value,
+              f"必须在 -{bound:g} 到 {bound:g} 之间")
+    return number
+
+
+def _code(raw: Mapping[str, Any], name: str, default: str, c: _Collector) -> str:
+    text = _text(raw, name, c)
+    if not text:
+        return default
+    try:
+        return normalise_code(name, text)
+    except ValueError as exc:
+        c.add(name, str(exc), text, "未知代码")
+        return default
+
+
+def _amenities(raw: Mapping[str, Any], c: _Collector) -> tuple[str, ...]:
+    found: set[str] = set()
+    for item in split_list(raw.get("amenities")):
+        try:
+            found.add(normalise_code("amenity", item))
+        except ValueError as exc:
+            c.add("amenities", str(exc), item, "未知服务设施")
+    return tuple(code for code in AMENITIES if code in found)
+
+
+def _flag(raw: Mapping[str, Any], name: str, c: _Collector) -> bool:
+    value = raw.get(name, False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("", "0", "false", "no", "否", "none", "nan"):
+        return False
+    if text in ("1", "true", "yes", "是"):
+        return True
+    c.add(name, "must be true or false", value, "必须是 是/否")
+    return False
+
+
+def validate_station(
+    raw: Mapping[str, Any],
+    *,
+    row: int | None = None,
+    region: Region | None = None,
+    warnings: list[FieldError] | None = None,
+) -> StationData:
+    """Validate and normalise one record, raising ``ValidationFailed`` with *all* its errors.
+
+    Parameters
+    ----------
+    raw : mapping
+        Field name → value, as parsed from JSON, a CSV row or a spreadsheet row. Codes may be
+        Chinese labels; list fields may be text with ``;`` ``,`` ``、`` ``，`` separators.
+    row : int, optional
+        The row number reported in errors (importers pass the 1-based sheet row).
+    region : Region, optional
+        When given, a point outside it is appended to ``warnings`` (not an error: stations
+        outside the usual area exist, but a typo is likelier).
+    warnings : list, optional
+        Receives non-fatal findings.
+    """
+    c = _Collector(row)
+    unknown = set(raw) - set(EDITABLE_FIELDS)
+    for name in sorted(unknown):
+        c.add(name, f"unknown field; valid fields: {', '.join(EDITABLE_FIELDS)}", None, "未知字段")
+    name = _text(raw, "name", c)
+    if not name:
+        c.add("name", "is required", None, "必填")
+    lon = _coordinate(raw, "lon", 180.0, c)
+    lat = _coordinate(raw, "lat", 90.0, c)
+    hours = _text(raw, "opening_hours", c)
+    reason = check_hours(hours)
+    if reason:
+        c.add("opening_hours", reason, hours, "开放时间格式无法解析")
+    data = StationData(
+        name=name,
+        lon=lon,
+        lat=lat,
+        external_id=_text(raw, "external_id", c) or None,
+        address=_text(raw, "address", c),
+        district=_text(raw, "district", c),
+        host_type=_code(raw, "host_type", "other", c),
+        host_org=_text(raw, "host_org", c),
+        amenities=_amenities(raw, c),
+        opening_hours=hours,
+        phone=_text(raw, "phone", c),
+        status=_code(raw, "status", "open", c),
+        notes=_text(raw, "notes", c),
+        geocoded=_flag(raw, "geocoded", c),
+    )
+    if c.errors:
+        raise ValidationFailed(c.errors)
+    if region is not None and warnings is not None and not region.contains(lon, lat):
+        warnings.append(
+            FieldError("lon/lat", "point lies outside the configured service region",
+                       (lon, lat), row, "坐标位于服务区域之外")
+        )
+    return data

@@ -1,0 +1,109 @@
+"""The store's small interface: what the rest of the code may ask of persistence.
+
+Modelled on pygeoapi's provider base: callers (search, import, API) depend on this class,
+never on SQL, so SQLite and PostgreSQL + PostGIS stay interchangeable.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stations.model import Station, StationData
+
+__all__ = ["HistoryEntry", "StationStore", "ImportPlanRow"]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change: who did what when, with the whole record before and after."""
+
+    id: int
+    station_id: int
+    version: int
+    action: str  # create | update | delete | restore | import
+    actor: str
+    at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ImportPlanRow:
+    """A validated row to write: ``station_id`` None means create, else update in place."""
+
+    data: StationData
+    station_id: int | None = None
+
+
+class StationStore(ABC):
+    """Persistence of stations and their history. Every write is one transaction."""
+
+    @abstractmethod
+    def get(self, station_id: int, *, include_deleted: bool = False) -> Station:
+        """The station, or ``NotFound``."""
+
+    @abstractmethod
+    def all(self) -> list[Station]:
+        """Every live (not deleted) station, ordered by id: what the in-memory index loads."""
+
+    @abstractmethod
+    def by_external_ids(self, external_ids: Iterable[str]) -> dict[str, Station]:
+        """Stations (deleted ones included) keyed by external id, for import matching."""
+
+    @abstractmethod
+    def create(self, data: StationData, *, actor: str) -> Station: ...
+
+    @abstractmethod
+    def update(
+        self,
+        station_id: int,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Station:
+        """Apply ``changes`` (field → raw value, validated against the merged record).
+
+        With ``expected_version`` a stale version raises ``PreconditionFailed`` and writes
+        nothing; without it the read-modify-write is still atomic (no lost updates).
+        """
+
+    @abstractmethod
+    def delete(self, station_id: int, *, actor: str,
+               expected_version: int | None = None) -> Station: ...
+
+    @abstractmethod
+    def restore(self, station_id: int, *, actor: str, version: int | None = None) -> Station:
+        """Undelete, or with ``version`` bring back the record as it was at that version."""
+
+    @abstractmethod
+    def history(self, station_id: int) -> list[HistoryEntry]: ...
+
+    @abstractmethod
+    def apply_import(self, rows: Sequence[ImportPlanRow], *, actor: str) -> tuple[int, int]:
+        """Write all rows in ONE transaction (all or nothing); returns (created, updated)."""
+
+    @abstractmethod
+    def change_counter(self) -> int:
+        """A number that grows with every write, cheap to poll from other processes."""
+
+    @abstractmethod
+    def changes_since(self, counter: int) -> list[tuple[int, int]]:
+        """``(change id, station id)`` of every write after ``counter``, in change order."""
+
+    @abstractmethod
+    def get_many(self, station_ids: Iterable[int]) -> list[Station]:
+        """Those stations, deleted ones included (so a reader can drop them)."""
+
+    @abstractmethod
+    def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,75 @@
+"""Engines and migrations for the two supported databases.
+
+SQLite is the embedded default: one file, WAL mode so readers never wait for the writer,
+a busy timeout instead of "database is locked" errors, and ``BEGIN IMMEDIATE`` for write
+transactions so two writers queue up rather than deadlock on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+__all__ = ["make_engine", "migrate", "WRITE"]
+
+#: Execution option that marks a connection as about to write (SQLite: BEGIN IMMEDIATE).
+WRITE = {"stations_write": True}
+
+_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is too late/lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("stations_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://…``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
+
+
+def migrate(engine: Engine) -> None:
+    """Apply pending Alembic migrations; the service and the CLI call this on start."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.connect().execution_options(**WRITE) as connection:
+        if engine.dialect.name == "postgresql":
+            # Two workers starting together must not both run the migrations.
+            with connection.begin():
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        else:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")

@@ -1,0 +1,281 @@
+"""The SQLAlchemy store: one implementation for SQLite and PostgreSQL + PostGIS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from stations.errors import Conflict, NotFound, PreconditionFailed
+from stations.model import EDITABLE_FIELDS, Station, StationData, validate_station
+from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
+from stations.store.engine import WRITE, make_engine, migrate
+from stations.store.schema import geocode_cache_table, history_table, stations_table
+
+__all__ = ["SqlStationStore"]
+
+_T = stations_table
+_H = history_table
+_COLUMNS = [_T.c[name] for name in ("id", *EDITABLE_FIELDS, "version", "created_at",
+                                    "updated_at", "deleted_at")]
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _row_to_station(row: Any) -> Station:
+    m = row._mapping
+    data = StationData(**{name: m[name] for name in EDITABLE_FIELDS if name != "amenities"},
+                       amenities=tuple(m["amenities"] or ()))
+    return Station(
+        id=m["id"],
+        data=data,
+        version=m["version"],
+        created_at=_utc(m["created_at"]),
+        updated_at=_utc(m["updated_at"]),
+        deleted=m["deleted_at"] is not None,
+    )
+
+
+def _values(data: StationData) -> dict[str, Any]:
+    return data.as_dict()
+
+
+class SqlStationStore(StationStore):
+    """Stations in a relational database; see ``StationStore`` for the contract."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        if engine is None:
+            if url is None:
+                raise ValueError("give a database URL or an engine")
+            engine = make_engine(url)
+        self.engine = engine
+        migrate(engine)
+
+    # -- reads -------------------------------------------------------------------------
+    def _select(self) -> Any:
+        return select(*_COLUMNS)
+
+    def get(self, station_id: int, *, include_deleted: bool = False) -> Station:
+        with self.engine.connect() as conn:
+            station = self._get(conn, station_id)
+        if station is None or (station.deleted and not include_deleted):
+            raise NotFound(f"station {station_id} not found")
+        return station
+
+    def _get(self, conn: Connection, station_id: int, *, lock: bool = False) -> Station | None:
+        query = self._select().where(_T.c.id == station_id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return _row_to_station(row) if row is not None else None
+
+    def all(self) -> list[Station]:
+        query = self._select().where(_T.c.deleted_at.is_(None)).order_by(_T.c.id)
+        with self.engine.connect() as conn:
+            return [_row_to_station(r) for r in conn.execute(query)]
+
+    def by_external_ids(self, external_ids: Iterable[str]) -> dict[str, Station]:
+        wanted = sorted({e for e in external_ids if e})
+        found: dict[str, Station] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 900):  # stay under SQLite's variable limit
+                chunk = wanted[start : start + 900]
+                query = self._select().where(_T.c.external_id.in_(chunk))
+                for row in conn.execute(query):
+                    station = _row_to_station(row)
+                    found[station.data.external_id or ""] = station
+        return found
+
+    def history(self, station_id: int) -> list[HistoryEntry]:
+        query = select(_H).where(_H.c.station_id == station_id).order_by(_H.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            raise NotFound(f"station {station_id} not found")
+        return [
+            HistoryEntry(r.id, r.station_id, r.version, r.action, r.actor, _utc(r.at),
+                         r.before, r.after)
+            for r in rows
+        ]
+
+    def change_counter(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(_H.c.id), 0))).scalar_one())
+
+    def changes_since(self, counter: int) -> list[tuple[int, int]]:
+        query = select(_H.c.id, _H.c.station_id).where(_H.c.id > counter).order_by(_H.c.id)
+        with self.engine.connect() as conn:
+            return [(r.id, r.station_id) for r in conn.execute(query)]
+
+    def get_many(self, station_ids: Iterable[int]) -> list[Station]:
+        wanted = sorted(set(station_ids))
+        out: list[Station] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 900):
+                query = self._select().where(_T.c.id.in_(wanted[start : start + 900]))
+                out.extend(_row_to_station(r) for r in conn.execute(query))
+        return out
+
+    # -- writes ------------------------------------------------------------------------
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(**WRITE)
+
+    @staticmethod
+    def _log(conn: Connection, action: str, actor: str, before: Station | None,
+             after: Station) -> None:
+        conn.execute(insert(_H).values(
+            station_id=after.id, version=after.version, action=action, actor=actor,
+            at=after.updated_at,
+            before=before.record() if before else None, after=after.record(),
+        ))
+
+    def _insert(self, conn: Connection, data: StationData, now: datetime) -> Station:
+        try:
+            new_id = conn.execute(insert(_T).values(
+                **_values(data), version=1, created_at=now, updated_at=now,
+            ).returning(_T.c.id)).scalar_one()
+        except IntegrityError as exc:
+            raise Conflict(f"external_id {data.external_id!r} is already used") from exc
+        return Station(new_id, data, 1, now, now)
+
+    def create(self, data: StationData, *, actor: str) -> Station:
+        now = datetime.now(UTC)
+        with self._write() as conn, conn.begin():
+            station = self._insert(conn, data, now)
+            self._log(conn, "create", actor, None, station)
+        return station
+
+    def _replace(self, conn: Connection, current: Station, data: StationData, *,
+                 deleted: bool, action: str, actor: str) -> Station:
+        now = datetime.now(UTC)
+        new = Station(current.id, data, current.version + 1, current.created_at, now, deleted)
+        try:
+            result = conn.execute(
+                update(_T)
+                .where(_T.c.id == current.id, _T.c.version == current.version)
+                .values(**_values(data), version=new.version, updated_at=now,
+                        deleted_at=now if deleted else None)
+            )
+        except IntegrityError as exc:
+            raise Conflict(f"external_id {data.external_id!r} is already used") from exc
+        if result.rowcount != 1:  # cannot happen under the row lock; refuse rather than lose
+            raise PreconditionFailed(f"station {current.id} changed during the write")
+        self._log(conn, action, actor, current, new)
+        return new
+
+    def _locked(self, conn: Connection, station_id: int, expected_version: int | None,
+                *, include_deleted: bool = False) -> Station:
+        current = self._get(conn, station_id, lock=True)
+        if current is None or (current.deleted and not include_deleted):
+            raise NotFound(f"station {station_id} not found")
+        if expected_version is not None and expected_version != current.version:
+            raise PreconditionFailed(
+                f"station {station_id} is at version {current.version}, "
+                f"not {expected_version}: someone else changed it; reload and retry",
+                current_version=current.version,
+            )
+        return current
+
+    def update(self, station_id: int, changes: Mapping[str, Any], *, actor: str,
+               expected_version: int | None = None) -> Station:
+        with self._write() as conn, conn.begin():
+            current = self._locked(conn, station_id, expected_version)
+            merged = current.data.as_dict()
+            merged.update(changes)
+            data = validate_station(merged)
+            if data == current.data:
+                return current
+            return self._replace(conn, current, data, deleted=False, action="update",
+                                 actor=actor)
+
+    def delete(self, station_id: int, *, actor: str,
+               expected_version: int | None = None) -> Station:
+        with self._write() as conn, conn.begin():
+            current = self._locked(conn, station_id, expected_version)
+            return self._replace(conn, current, current.data, deleted=True, action="delete",
+                                 actor=actor)
+
+    def restore(self, station_id: int, *, actor: str, version: int | None = None) -> Station:
+        with self._write() as conn, conn.begin():
+            current = self._locked(conn, station_id, None, include_deleted=True)
+            data = current.data
+            if version is not None:
+                row = conn.execute(select(_H.c.after).where(
+                    _H.c.station_id == station_id, _H.c.version == version)).first()
+                if row is None or row.after is None:
+                    raise NotFound(f"station {station_id} has no version {version}")
+                snapshot = {k: v for k, v in row.after.items() if k in EDITABLE_FIELDS}
+                data = validate_station(snapshot)
+            elif not current.deleted:
+                return current
+            return self._replace(conn, current, data, deleted=False, action="restore",
+                                 actor=actor)
+
+    def apply_import(self, rows: Sequence[ImportPlanRow], *, actor: str) -> tuple[int, int]:
+        now = datetime.now(UTC)
+        creates = [r.data for r in rows if r.station_id is None]
+        updates = [r for r in rows if r.station_id is not None]
+        with self._write() as conn, conn.begin():
+            new_stations: list[Station] = []
+            if creates:
+                try:
+                    ids = conn.execute(
+                        insert(_T).returning(_T.c.id, sort_by_parameter_order=True),
+                        [dict(_values(d), version=1, created_at=now, updated_at=now)
+                         for d in creates],
+                    ).scalars().all()
+                except IntegrityError as exc:
+                    raise Conflict("an external_id in the file is already used") from exc
+                new_stations = [Station(i, d, 1, now, now) for i, d in zip(ids, creates,
+                                                                            strict=True)]
+            history: list[dict[str, Any]] = [
+                dict(station_id=s.id, version=1, action="import", actor=actor, at=now,
+                     before=None, after=s.record()) for s in new_stations
+            ]
+            for row in updates:
+                assert row.station_id is not None
+                current = self._locked(conn, row.station_id, None, include_deleted=True)
+                new = self._replace_quiet(conn, current, row.data, now)
+                history.append(dict(station_id=new.id, version=new.version, action="import",
+                                    actor=actor, at=now, before=current.record(),
+                                    after=new.record()))
+            if history:
+                conn.execute(insert(_H), history)
+        return len(creates), len(updates)
+
+    def _replace_quiet(self, conn: Connection, current: Station, data: StationData,
+                       now: datetime) -> Station:
+        new = Station(current.id, data, current.version + 1, current.created_at, now)
+        conn.execute(update(_T).where(_T.c.id == current.id).values(
+            **_values(data), version=new.version, updated_at=now, deleted_at=None))
+        return new
+
+    # -- geocoding cache ---------------------------------------------------------------
+    def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None:
+        g = geocode_cache_table
+        with self.engine.connect() as conn:
+            row = conn.execute(select(g).where(g.c.provider == provider,
+                                               g.c.query == query)).first()
+        if row is None:
+            return None
+        return {"lon": row.lon, "lat": row.lat, "address": row.address,
+                "candidates": row.candidates}
+
+    def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None:
+        g = geocode_cache_table
+        with self._write() as conn, conn.begin():
+            conn.execute(g.delete().where(g.c.provider == provider, g.c.query == query))
+            conn.execute(insert(g).values(provider=provider, query=query,
+                                          lon=result.get("lon"), lat=result.get("lat"),
+                                          address=result.get("address"),
+                                          candidates=int(result.get("candidates", 0)),
+                                          at=datetime.now(UTC)))
+
+    def close(self) -> None:
+        self.engine.dispose()

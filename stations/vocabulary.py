@@ -1,0 +1,127 @@
+"""The controlled vocabularies of a station: amenity, host-type and status codes.
+
+Codes are the stable English identifiers stored and exchanged in the API; the Chinese labels
+are what union staff and riders read. Both are accepted on input, because union spreadsheets
+are written in Chinese (``热水`` means ``hot_water``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "AMENITIES",
+    "HOST_TYPES",
+    "STATUSES",
+    "normalise_code",
+]
+
+#: Amenity code → Chinese label, in the order shown to users.
+AMENITIES: Mapping[str, str] = {
+    "drinking_water": "饮用水",
+    "hot_water": "热水",
+    "microwave": "微波炉",
+    "fridge": "冰箱",
+    "charging": "手机充电",
+    "toilet": "卫生间",
+    "seating": "休息座椅",
+    "air_conditioning": "空调",
+    "heating": "取暖",
+    "first_aid": "医药箱",
+    "wifi": "无线网络",
+    "umbrella": "雨具",
+    "repair_tools": "维修工具",
+    "reading": "书报",
+}
+
+#: Host type code → Chinese label.
+HOST_TYPES: Mapping[str, str] = {
+    "bank": "银行网点",
+    "express_depot": "快递网点",
+    "union_office": "工会",
+    "convenience_store": "便利店",
+    "gas_station": "加油站",
+    "community_center": "社区服务中心",
+    "government": "政府机关",
+    "other": "其他",
+}
+
+#: Status code → Chinese label.
+STATUSES: Mapping[str, str] = {
+    "open": "正常开放",
+    "temporarily_closed": "暂停开放",
+    "closed": "已关闭",
+}
+
+# Extra spellings seen in union sheets, mapped to codes.
+_ALIASES: dict[str, dict[str, str]] = {
+    "amenity": {
+        "饮水": "drinking_water",
+        "开水": "hot_water",
+        "充电": "charging",
+        "厕所": "toilet",
+        "洗手间": "toilet",
+        "座椅": "seating",
+        "休息区": "seating",
+        "暖气": "heating",
+        "药箱": "first_aid",
+        "急救箱": "first_aid",
+        "wi-fi": "wifi",
+        "雨伞": "umbrella",
+        "打气筒": "repair_tools",
+        "图书": "reading",
+    },
+    "host_type": {
+        "银行": "bank",
+        "快递": "express_depot",
+        "快递站": "express_depot",
+        "工会驿站": "union_office",
+        "社区": "community_center",
+    },
+    "status": {
+        "开放": "open",
+        "暂停": "temporarily_closed",
+        "暂时关闭": "temporarily_closed",
+        "关闭": "closed",
+    },
+}
+
+_VOCABS: dict[str, Mapping[str, str]] = {
+    "amenity": AMENITIES,
+    "host_type": HOST_TYPES,
+    "status": STATUSES,
+}
+
+
+def _lookup_table(kind: str) -> dict[str, str]:
+    vocab = _VOCABS[kind]
+    table = {code: code for code in vocab}
+    table.update({label: code for code, label in vocab.items()})
+    table.update(_ALIASES.get(kind, {}))
+    return table
+
+
+_TABLES = {kind: _lookup_table(kind) for kind in _VOCABS}
+
+
+def normalise_code(kind: str, value: str) -> str:
+    """Return the code for ``value`` (a code, a Chinese label or a known alias).
+
+    Parameters
+    ----------
+    kind : {"amenity", "host_type", "status"}
+    value : str
+        What the user wrote; case and surrounding spaces do not matter.
+
+    Raises
+    ------
+    ValueError
+        With the list of valid codes, so the message alone tells the user how to fix it.
+    """
+    key = value.strip()
+    table = _TABLES[kind]
+    code = table.get(key) or table.get(key.lower())
+    if code is None:
+        valid = ", ".join(f"{c} ({label})" for c, label in _VOCABS[kind].items())
+        raise ValueError(f"unknown {kind} {value!r}; valid: {valid}")
+    return code

@@ -1,0 +1,81 @@
+"""Validation rules of a station record."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stations.errors import ValidationFailed
+from stations.model import Region, split_list, validate_station
+from stations.vocabulary import AMENITIES
+
+
+def errors_of(raw: dict, **kw: object) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as info:
+        validate_station(raw, **kw)
+    return {e.field: e.message for e in info.value.errors}
+
+
+def test_chinese_labels_become_codes() -> None:
+    data = validate_station({"name": "站", "lon": 116.5, "lat": 39.8,
+                             "amenities": "热水；手机充电、卫生间,wifi", "host_type": "银行",
+                             "status": "暂停开放"})
+    assert data.amenities == ("hot_water", "charging", "toilet", "wifi")
+    assert data.host_type == "bank"
+    assert data.status == "temporarily_closed"
+
+
+def test_every_error_is_reported_with_row() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        validate_station({"name": "", "lon": "abc", "lat": 116.4, "amenities": "飞机",
+                          "opening_hours": "Mo-Fx 08:00", "host_type": "spaceport"}, row=7)
+    fields = {e.field for e in info.value.errors}
+    assert fields == {"name", "lon", "lat", "amenities", "opening_hours", "host_type"}
+    assert all(e.row == 7 for e in info.value.errors)
+    text = str(info.value)
+    assert "swapped" in text  # lat 116.4 hints at swapped columns
+    assert "hot_water (热水)" in text  # unknown amenity lists the valid ones
+    assert "character 4" in text  # hours error says where it failed
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "nan", 181, -180.5])
+def test_longitude_must_be_finite_and_in_range(bad: object) -> None:
+    assert "lon" in errors_of({"name": "x", "lon": bad, "lat": 39.8})
+
+
+def test_outside_region_is_a_warning_not_an_error() -> None:
+    warnings: list = []
+    data = validate_station({"name": "x", "lon": 2.35, "lat": 48.85}, region=Region(),
+                            warnings=warnings)
+    assert data.lon == 2.35
+    assert [w.field for w in warnings] == ["lon/lat"]
+
+
+def test_unknown_field_and_too_long_text() -> None:
+    errs = errors_of({"name": "x" * 201, "lon": 1, "lat": 1, "colour": "red"})
+    assert set(errs) == {"name", "colour"}
+
+
+def test_excel_numbers_stay_text() -> None:
+    data = validate_station({"name": "x", "lon": 1, "lat": 1, "external_id": 12.0,
+                             "phone": 1067851234.0})
+    assert data.external_id == "12"
+    assert data.phone == "1067851234"
+
+
+@given(st.lists(st.sampled_from(list(AMENITIES) + [v for v in AMENITIES.values()]),
+                max_size=10),
+       st.sampled_from([";", ",", "、", "，", "；"]))
+def test_any_separator_and_label_mix_normalises(items: list[str], sep: str) -> None:
+    data = validate_station({"name": "x", "lon": 1, "lat": 1, "amenities": sep.join(items)})
+    assert set(data.amenities) == {
+        next(c for c, lab in AMENITIES.items() if i in (c, lab)) for i in items}
+    assert list(data.amenities) == [c for c in AMENITIES if c in data.amenities]
+
+
+def test_split_list_accepts_lists() -> None:
+    assert split_list(["a", " b ", ""]) == ["a", "b"]
+    assert split_list(None) == []

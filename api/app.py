@@ -1,0 +1,91 @@
+"""The application factory: nothing is configured at import time.
+
+``create_app(settings)`` builds a FastAPI app whose lifespan opens the store, loads the
+catalog and keeps it in step with writes from other processes; tests build their own app
+with their own settings and store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.deps import Services
+from api.errors import install_error_handlers
+from api.routes import assets, coverage, embed, health, maps, nearest, ogc, stations, wechat
+from api.settings import Settings
+from stations.search import StationCatalog
+from stations.store.base import StationStore
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("stations.api")
+
+
+class _Refresher(threading.Thread):
+    """Polls the store's change counter so writes by other processes reach this catalog."""
+
+    def __init__(self, catalog: StationCatalog, interval_s: float) -> None:
+        super().__init__(name="catalog-refresher", daemon=True)
+        self.catalog = catalog
+        self.interval_s = interval_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval_s):
+            try:
+                self.catalog.refresh()
+            except Exception:  # keep serving the last good snapshot; the log says why
+                log.exception("catalog refresh failed")
+
+
+def _open(settings: Settings, store: StationStore | None, demo: bool) -> tuple[StationStore, Any]:
+    if store is not None:
+        return store, None
+    if demo:
+        from stations.demo import demo_store
+
+        return demo_store()
+    from stations.store import open_store
+
+    return open_store(settings.database_url), None
+
+
+def create_app(settings: Settings | None = None, *, store: StationStore | None = None,
+               demo: bool = False) -> FastAPI:
+    """Build the app. ``store`` overrides the configured one; ``demo`` uses the demo set."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened, keepalive = _open(settings, store, demo)
+        catalog = StationCatalog(opened, tz=settings.timezone)
+        app.state.services = Services(settings, opened, catalog)
+        refresher = _Refresher(catalog, settings.refresh_interval_s)
+        refresher.start()
+        try:
+            yield
+        finally:
+            refresher.stopped.set()
+            refresher.join(timeout=5)
+            if store is None:
+                opened.close()
+            if keepalive is not None:
+                keepalive.cleanup()
+
+    app = FastAPI(
+        title="Warm Stations 暖心驿站地图",
+        version="0.1.0",
+        description="Rest stations for outdoor workers: find the nearest open one, "
+                    "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, stations, nearest, coverage, ogc, maps, embed, wechat, assets):
+        app.include_router(module.router)
+    return app

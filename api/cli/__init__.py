@@ -1,0 +1,44 @@
+"""The ``stations`` command line: thin — parse, call the domain, print.
+
+Errors reach the user as one clear line on stderr (exit 1), usage mistakes as click's usage
+message (exit 2); never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from api.cli import registry, search, serve
+from api.cli.common import app, print_error
+from geodata.errors import GeodataError
+from stations.errors import StationsError
+
+__all__ = ["app", "main"]
+
+for _module in (registry, search, serve):  # registers their commands on ``app``
+    assert _module
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``stations`` script."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("已取消 aborted", file=sys.stderr)
+        sys.exit(1)
+    except (StationsError, GeodataError, OSError) as exc:
+        print_error(exc)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

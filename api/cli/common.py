@@ -1,0 +1,78 @@
+"""Shared pieces of the CLI: the Typer app, settings, the store, error printing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from api.settings import Settings
+from stations.errors import ValidationFailed
+from stations.store.base import StationStore
+
+__all__ = ["app", "console", "open_configured_store", "print_error", "progress_bar",
+           "settings"]
+
+app = typer.Typer(
+    name="stations",
+    help="暖心驿站地图 Warm Stations — 户外劳动者驿站管理与查询 / rest-station registry and maps.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def open_configured_store() -> StationStore:
+    """The store at STATIONS_DATABASE_URL (migrated on open)."""
+    from stations.store import open_store
+
+    return open_store(settings().database_url)
+
+
+def print_error(exc: BaseException) -> None:
+    """One line per problem on stderr: "错误 error: …"."""
+    if isinstance(exc, ValidationFailed):
+        err_console.print(f"[bold red]错误 error[/]: {exc.title}: {len(exc.errors)} problem(s)",
+                          highlight=False, markup=True)
+        for item in exc.errors:
+            err_console.print(f"  {item}", highlight=False, markup=False)
+        return
+    message = str(exc) or exc.__class__.__name__
+    print(f"错误 error: {message}", file=sys.stderr)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback that draws a bar only once the work has taken over a second."""
+    from rich.progress import Progress
+
+    started = time.monotonic()
+    progress: Progress | None = None
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal progress, task
+        if progress is None:
+            if time.monotonic() - started < 1.0:
+                return
+            progress = Progress(console=err_console, transient=True)
+            progress.start()
+            task = progress.add_task(label, total=total)
+        assert task is not None
+        progress.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if progress is not None:
+            progress.stop()

@@ -1,0 +1,52 @@
+"""Typed dependencies: what a route may ask for (settings, store, catalog)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.settings import Settings
+from stations.search import StationCatalog
+from stations.store.base import StationStore
+
+__all__ = ["Services", "ServicesDep", "SettingsDep", "StoreDep", "CatalogDep", "base_url"]
+
+
+@dataclass
+class Services:
+    """What one app instance holds; built in the lifespan, kept on ``app.state``."""
+
+    settings: Settings
+    store: StationStore
+    catalog: StationCatalog
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.services.settings
+
+
+def get_store(request: Request) -> StationStore:
+    return request.app.state.services.store
+
+
+def get_catalog(request: Request) -> StationCatalog:
+    return request.app.state.services.catalog
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[StationStore, Depends(get_store)]
+CatalogDep = Annotated[StationCatalog, Depends(get_catalog)]
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    """The public base URL (configured, else from the request) without a trailing slash."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return str(request.base_url).rstrip("/")

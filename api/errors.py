@@ -1,0 +1,94 @@
+"""Every error becomes an RFC 9457 ``application/problem+json`` document — mapped here only.
+
+Domain code raises ``stations.errors`` / ``geodata.errors``; this module is the one place
+that knows their HTTP shape. Clients never see a stack trace: unexpected errors are logged
+and answered with a bare 500 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geodata.errors import GeodataError
+from stations.errors import StationsError, ValidationFailed
+
+__all__ = ["install_error_handlers", "problem"]
+
+log = logging.getLogger("stations.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    """A problem document; ``extra`` members (e.g. ``errors``) are added when not None."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
+    out = []
+    for e in exc.errors:
+        item: dict[str, Any] = {"field": e.field, "message": e.message}
+        if e.message_zh:
+            item["message_zh"] = e.message_zh
+        if e.row is not None:
+            item["row"] = e.row
+        if e.value is not None:
+            item["value"] = e.value if isinstance(e.value, int | float | str) else str(e.value)
+        out.append(item)
+    return out
+
+
+async def _stations_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StationsError)
+    if exc.status >= 500:
+        log.error("server-side error: %s", exc)
+        return problem(exc.status, exc.title, "the server is misconfigured; see its log")
+    extra: dict[str, Any] = {k: v for k, v in exc.extra.items() if isinstance(v, int | str)}
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = _field_errors(exc)
+    return problem(exc.status, exc.title, exc.detail, **extra)
+
+
+async def _geodata_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GeodataError)
+    errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+    return problem(422, "Invalid geographic input", str(exc), errors=errors)
+
+
+async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path")]
+        errors.append({"field": ".".join(loc) or "body", "message": err.get("msg", "")})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "Invalid request", detail, errors=errors)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized",
+             403: "Forbidden", 413: "Payload too large", 429: "Too many requests"}
+    return problem(exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail),
+                   headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "Internal server error", "an unexpected error occurred; it was logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StationsError, _stations_error)
+    app.add_exception_handler(GeodataError, _geodata_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,93 @@
+"""Query parameters shared by several routes, parsed into domain values with clear errors."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from stations.errors import FieldError, ValidationFailed
+from stations.search import StationFilter
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
+
+__all__ = ["CrsName", "FilterDep", "AtDep", "parse_bbox"]
+
+
+class CrsName(StrEnum):
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+    bd09 = "bd09"
+
+
+def _codes(kind: str, values: list[str] | None) -> frozenset[str]:
+    out = set()
+    errors = []
+    for raw in values or []:
+        for item in raw.split(","):
+            if not item.strip():
+                continue
+            try:
+                out.add(normalise_code(kind, item))
+            except ValueError as exc:
+                errors.append(FieldError(kind, str(exc), item))
+    if errors:
+        raise ValidationFailed(errors)
+    return frozenset(out)
+
+
+def station_filter(
+    amenity: Annotated[list[str] | None, Query(
+        description="Amenity code (or Chinese label); repeat for several — a station must "
+                    "have all. Codes: " + ", ".join(AMENITIES))] = None,
+    open_now: Annotated[bool, Query(description="Only stations open at `at` (default now); "
+                                                "unknown hours never count as open")] = False,
+    status: Annotated[list[str] | None, Query(
+        description="Status code(s): " + ", ".join(STATUSES))] = None,
+    host_type: Annotated[list[str] | None, Query(
+        description="Host type code(s): " + ", ".join(HOST_TYPES))] = None,
+) -> StationFilter:
+    return StationFilter(
+        amenities=_codes("amenity", amenity),
+        status=_codes("status", status),
+        host_types=_codes("host_type", host_type),
+        open_now=open_now,
+    )
+
+
+def at_param(
+    at: Annotated[str | None, Query(
+        description="ISO 8601 instant for open-now (naive = station local time); "
+                    "default now")] = None,
+) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        return datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed([FieldError("at", "not an ISO 8601 date-time, e.g. "
+                                           "2026-11-24T12:00:00+08:00", at)]) from None
+
+
+FilterDep = Annotated[StationFilter, Depends(station_filter)]
+AtDep = Annotated[datetime | None, Depends(at_param)]
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` in degrees; a west > east box crosses the antimeridian."""
+    if bbox is None:
+        return None
+    try:
+        parts = [float(p) for p in bbox.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
+        raise ValidationFailed([FieldError("bbox", "must be four numbers "
+                                           "west,south,east,north", bbox)])
+    west, south, east, north = parts
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValidationFailed([FieldError("bbox", "out of range: longitudes in [-180, 180], "
+                                           "latitudes in [-90, 90] with south <= north", bbox)])
+    return west, south, east, north

@@ -1,0 +1,61 @@
+"""Configuration from the environment (prefix ``STATIONS_``), read when the app is built.
+
+Nothing reads settings at import time (tipg issue #38): ``create_app(settings)`` and every CLI
+command take a ``Settings`` object, so tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_database_url"]
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory (the embedded default)."""
+    return "sqlite:///" + str(Path(user_data_dir("warm-stations")) / "stations.db")
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="STATIONS_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    timezone: str = "Asia/Shanghai"
+    #: Service region (west, south, east, north): points outside are imported with a warning.
+    region_bbox: tuple[float, float, float, float] = (73.0, 3.0, 136.0, 54.0)
+    #: Public base URL when behind a proxy (absolute links in paged responses).
+    public_url: str | None = None
+    max_k: int = 50
+    max_page: int = 1000
+    default_radius_m: float = 500.0
+    #: Basemap of the maps and the embed page: osm | amap | tianditu.
+    basemap: Literal["osm", "amap", "tianditu"] = "osm"
+    tianditu_key: str | None = None
+    #: How often (seconds) a process checks the store for writes by other processes.
+    refresh_interval_s: float = 0.5
+    #: Geocoding for imports: baidu | nominatim.
+    geocoder: Literal["baidu", "nominatim"] | None = None
+    geocoder_key: str | None = None
+    geocoder_domain: str | None = None
+    geocoder_scheme: str = "https"
+    #: WeChat Official Account (JS-SDK) credentials; without them the embed page uses the browser.
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    #: Folder of domain-verification files (MP_verify_*.txt …) served at the site root.
+    verification_dir: Path | None = None
+    #: Origins allowed by CORS; empty means same-origin only.
+    cors_origins: list[str] = []
+    #: Who may frame /embed (CSP frame-ancestors); /admin is never framed.
+    embed_frame_ancestors: list[str] = ["'self'", "https://*.qq.com", "https://servicewechat.com"]
+    redis_url: str | None = None
+    rate_limit_per_minute: int = 600
+    max_body_bytes: int = 20 * 1024 * 1024
+    secret_key: str | None = None

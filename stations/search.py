@@ -1,0 +1,273 @@
+"""The station catalog: every live station in memory, answering nearest and list queries.
+
+The store is the source of truth; this is a read model of it. A process keeps one catalog,
+refreshed incrementally from the store's change log (its own writes and other processes'),
+so nearest queries never touch the database. Filters become boolean masks handed to the
+geodesic index, and masks are cached per filter combination (and per minute for "open
+now"), so a selective filter costs neither a full scan nor a recomputation per query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+
+from geodata.spatial_index import GeodesicIndex
+from stations.errors import NotFound
+from stations.hours import DEFAULT_TZ, is_open
+from stations.model import Station
+from stations.store.base import StationStore
+from stations.vocabulary import AMENITIES
+
+__all__ = ["Hit", "NearestQuery", "ListQuery", "StationCatalog", "StationFilter"]
+
+_AMENITY_BIT = {code: np.uint16(1 << i) for i, code in enumerate(AMENITIES)}
+# Change-log ids are allocated before commit, so a slow transaction can land *below* one
+# already seen; re-reading a small window behind the high-water mark catches it.
+_LOOKBACK = 256
+
+
+@dataclass(frozen=True)
+class StationFilter:
+    """What a station must satisfy; empty sets mean "any"."""
+
+    amenities: frozenset[str] = frozenset()
+    status: frozenset[str] = frozenset()
+    host_types: frozenset[str] = frozenset()
+    open_now: bool = False
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    lon: float
+    lat: float
+    k: int = 5
+    max_distance_m: float | None = None
+    filter: StationFilter = StationFilter()
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    bbox: tuple[float, float, float, float] | None = None
+    q: str | None = None
+    filter: StationFilter = StationFilter()
+    at: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    station: Station
+    distance_m: float | None
+    open_now: bool | None
+
+
+@dataclass
+class _Snapshot:
+    """An immutable-by-convention view; refresh builds a new one and swaps the reference."""
+
+    stations: list[Station]
+    tz: str
+    masks: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
+
+    @cached_property
+    def by_id(self) -> dict[int, int]:
+        return {s.id: i for i, s in enumerate(self.stations)}
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        return np.fromiter((s.id for s in self.stations), np.int64, len(self.stations))
+
+    @cached_property
+    def lon(self) -> np.ndarray:
+        return np.fromiter((s.data.lon for s in self.stations), float, len(self.stations))
+
+    @cached_property
+    def lat(self) -> np.ndarray:
+        return np.fromiter((s.data.lat for s in self.stations), float, len(self.stations))
+
+    @cached_property
+    def index(self) -> GeodesicIndex:
+        return GeodesicIndex(self.ids, self.lon, self.lat)
+
+    @cached_property
+    def amenity_bits(self) -> np.ndarray:
+        bits = np.zeros(len(self.stations), np.uint16)
+        for i, s in enumerate(self.stations):
+            for code in s.data.amenities:
+                bits[i] |= _AMENITY_BIT[code]
+        return bits
+
+    @cached_property
+    def status(self) -> np.ndarray:
+        return np.array([s.data.status for s in self.stations], dtype=object)
+
+    @cached_property
+    def host_type(self) -> np.ndarray:
+        return np.array([s.data.host_type for s in self.stations], dtype=object)
+
+    @cached_property
+    def hours_groups(self) -> dict[tuple[str, str], np.ndarray]:
+        """Positions grouped by (hours, status): "open now" is evaluated once per group."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, s in enumerate(self.stations):
+            groups.setdefault((s.data.opening_hours, s.data.status), []).append(i)
+        return {key: np.asarray(pos, np.intp) for key, pos in groups.items()}
+
+    @cached_property
+    def text(self) -> list[str]:
+        return [f"{s.data.name}\n{s.data.address}".casefold() for s in self.stations]
+
+    def open_states(self, at: datetime) -> np.ndarray:
+        """Per station: 1 open, 0 closed, -1 unknown, at ``at`` (cached per minute)."""
+        minute = at.replace(second=0, microsecond=0)
+        key: tuple[object, ...] = ("open", minute)
+        cached = self.masks.get(key)
+        if cached is None:
+            cached = np.full(len(self.stations), -1, np.int8)
+            for (hours, status), positions in self.hours_groups.items():
+                state = is_open(hours, status, minute, self.tz)
+                cached[positions] = -1 if state is None else int(state)
+            if len(self.masks) > 256:
+                self.masks.clear()
+            self.masks[key] = cached
+        return cached
+
+    def mask(self, flt: StationFilter, at: datetime) -> np.ndarray | None:
+        """Boolean mask of stations passing ``flt``, or None when nothing is filtered."""
+        if flt == StationFilter():
+            return None
+        minute = at.replace(second=0, microsecond=0) if flt.open_now else None
+        key: tuple[object, ...] = (flt, minute)
+        cached = self.masks.get(key)
+        if cached is not None:
+            return cached
+        mask = np.ones(len(self.stations), bool)
+        if flt.amenities:
+            need = np.uint16(0)
+            for code in flt.amenities:
+                need |= _AMENITY_BIT[code]
+            mask &= (self.amenity_bits & need) == need
+        if flt.status:
+            mask &= np.isin(self.status, list(flt.status))
+        if flt.host_types:
+            mask &= np.isin(self.host_type, list(flt.host_types))
+        if flt.open_now:
+            mask &= self.open_states(at) == 1
+        if len(self.masks) > 256:
+            self.masks.clear()
+        self.masks[key] = mask
+        return mask
+
+
+class StationCatalog:
+    """All live stations in memory, kept in step with a ``StationStore``."""
+
+    def __init__(self, store: StationStore, *, tz: str = DEFAULT_TZ) -> None:
+        self.store = store
+        self.tz = tz
+        self._lock = threading.Lock()
+        self._counter = store.change_counter()
+        self._seen: set[int] = set()
+        self._snap = _Snapshot(store.all(), tz)
+        self.refreshed_at = datetime.now().astimezone()
+
+    # -- keeping in step ---------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Pull writes made since the last refresh (by any process). True if anything changed."""
+        with self._lock:
+            low = max(0, self._counter - _LOOKBACK)
+            changes = [(c, s) for c, s in self.store.changes_since(low) if c not in self._seen]
+            self.refreshed_at = datetime.now().astimezone()
+            if not changes:
+                return False
+            self._counter = max(self._counter, max(c for c, _ in changes))
+            self._seen = {c for c in self._seen if c > self._counter - _LOOKBACK}
+            self._seen.update(c for c, _ in changes if c > self._counter - _LOOKBACK)
+            changed = self.store.get_many({s for _, s in changes})
+            self._apply(changed)
+            return True
+
+    def _apply(self, changed: Iterable[Station]) -> None:
+        current = {s.id: s for s in self._snap.stations}
+        for station in changed:
+            if station.deleted:
+                current.pop(station.id, None)
+            else:
+                current[station.id] = station
+        self._snap = _Snapshot([current[i] for i in sorted(current)], self.tz)
+
+    @property
+    def counter(self) -> int:
+        return self._counter
+
+    def __len__(self) -> int:
+        return len(self._snap.stations)
+
+    def all(self) -> Sequence[Station]:
+        return self._snap.stations
+
+    def get(self, station_id: int) -> Station:
+        snap = self._snap
+        pos = snap.by_id.get(station_id)
+        if pos is None:
+            raise NotFound(f"station {station_id} not found")
+        return snap.stations[pos]
+
+    def open_now(self, station: Station, at: datetime) -> bool | None:
+        return is_open(station.data.opening_hours, station.data.status, at, self.tz)
+
+    # -- queries -----------------------------------------------------------------------
+    def nearest(self, query: NearestQuery) -> list[Hit]:
+        """The k nearest stations passing the filter, by geodesic distance (ties by id)."""
+        snap = self._snap
+        at = query.at or datetime.now().astimezone()
+        if not snap.stations:
+            return []
+        allowed = snap.mask(query.filter, at)
+        ids, dist = snap.index.nearest(query.lon, query.lat, query.k,
+                                       max_distance_m=query.max_distance_m, allowed=allowed)
+        states = snap.open_states(at)
+        hits = []
+        for sid, d in zip(ids.tolist(), dist.tolist(), strict=True):
+            pos = snap.by_id[sid]
+            state = int(states[pos])
+            hits.append(Hit(snap.stations[pos], d, None if state < 0 else bool(state)))
+        return hits
+
+    def search(self, query: ListQuery) -> tuple[list[Hit], int]:
+        """A page of stations (by id) matching bbox, text and filters, and the total count."""
+        snap = self._snap
+        at = query.at or datetime.now().astimezone()
+        n = len(snap.stations)
+        mask = snap.mask(query.filter, at)
+        mask = np.ones(n, bool) if mask is None else mask.copy()
+        if query.bbox is not None:
+            west, south, east, north = query.bbox
+            in_lat = (snap.lat >= south) & (snap.lat <= north)
+            if west <= east:
+                in_lon = (snap.lon >= west) & (snap.lon <= east)
+            else:  # bbox across the antimeridian
+                in_lon = (snap.lon >= west) | (snap.lon <= east)
+            mask &= in_lat & in_lon
+        if query.q:
+            needle = query.q.strip().casefold()
+            positions = np.flatnonzero(mask)
+            keep = [p for p in positions.tolist() if needle in snap.text[p]]
+            mask[:] = False
+            mask[keep] = True
+        positions = np.flatnonzero(mask)
+        page = positions[query.offset : query.offset + query.limit]
+        states = snap.open_states(at)
+        hits = []
+        for pos in page.tolist():
+            state = int(states[pos])
+            hits.append(Hit(snap.stations[pos], None, None if state < 0 else bool(state)))
+        return hits, int(positions.size)

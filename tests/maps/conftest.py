@@ -1,0 +1,164 @@
+"""Browser fixtures: a live server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Every request to a host other than the live server is blocked and recorded, so a test can
+prove a page works with the outside world unreachable (as from mainland China without the
+CDNs) and asks for nothing but map tiles.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import require
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("STATIONS_TEST_ARTIFACTS", "test-artifacts"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+    server: Any
+
+
+def start_server(app: Any) -> tuple[LiveServer, Callable[[], None]]:
+    """Run ``app`` under uvicorn in a thread; returns the server and a stop function."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return LiveServer(f"http://127.0.0.1:{port}", app, server), stop
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[LiveServer]:
+    """The app on the demo data set, shared by the browser tests of a session."""
+    from api.app import create_app
+    from api.settings import Settings
+
+    live, stop = start_server(create_app(Settings(), demo=True))
+    try:
+        yield live
+    finally:
+        stop()
+
+
+@dataclass
+class BlockedRequests:
+    """Requests the page tried to send to other hosts (all were aborted)."""
+
+    urls: list[str] = field(default_factory=list)
+
+    def non_tile(self) -> list[str]:
+        return [u for u in self.urls if not _is_tile(u)]
+
+
+def _is_tile(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return any(h in host for h in ("tile.openstreetmap.org", "autonavi.com", "tianditu.gov.cn",
+                                   "is.autonavi.com", "webrd0", "wprd0"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    require(os.path.exists(CHROMIUM), "Debian chromium (/usr/bin/chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a test dependency
+        require(False, "playwright (pip install playwright)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class PageKit:
+    page: Any
+    blocked: BlockedRequests
+    console_errors: list[str]
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., PageKit]]:
+    """``open_page(url, mobile=False, geolocation=None)`` → a page with other hosts blocked."""
+    contexts: list[Any] = []
+
+    def _open(url: str, *, mobile: bool = False,
+              geolocation: dict[str, float] | None = None, user_agent: str | None = None,
+              wait: str = "load") -> PageKit:
+        options: dict[str, Any] = {"viewport": {"width": 360, "height": 640} if mobile
+                                   else {"width": 1280, "height": 800}}
+        if mobile:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        if geolocation is not None:
+            options.update(geolocation=geolocation, permissions=["geolocation"])
+        if user_agent:
+            options["user_agent"] = user_agent
+        context = browser.new_context(**options)
+        contexts.append(context)
+        own = urlsplit(url).netloc
+        blocked = BlockedRequests()
+
+        def route(r: Any) -> None:
+            if urlsplit(r.request.url).netloc == own or r.request.url.startswith("data:"):
+                r.continue_()
+            else:
+                blocked.urls.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                and "net::ERR_FAILED" not in m.text else None)
+        page.goto(url, wait_until=wait)
+        return PageKit(page, blocked, errors)
+
+    yield _open
+    for c in contexts:
+        c.close()

@@ -1,0 +1,90 @@
+"""The in-memory catalog: nearest with filters, listing, and following writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from pyproj import Geod
+
+from stations.search import ListQuery, NearestQuery, StationCatalog, StationFilter
+from stations.store.sql import SqlStationStore
+from tests.conftest import make_station
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=BEIJING)  # a Tuesday
+NIGHT = datetime(2026, 11, 24, 23, 30, tzinfo=BEIJING)
+
+
+def _fill(store: SqlStationStore) -> None:
+    rng = np.random.default_rng(7)
+    for i in range(60):
+        store.create(make_station(
+            name=f"驿站{i}", lon=116.45 + rng.random() * 0.15, lat=39.74 + rng.random() * 0.1,
+            amenities=["hot_water", "toilet"] if i % 3 == 0 else ["charging"],
+            opening_hours=["24/7", "Mo-Fr 08:00-20:00", ""][i % 3],
+            status="temporarily_closed" if i % 10 == 9 else "open"), actor="t")
+
+
+def test_nearest_matches_brute_force_geodesic_with_filters(store: SqlStationStore) -> None:
+    _fill(store)
+    catalog = StationCatalog(store)
+    geod = Geod(ellps="WGS84")
+    lon, lat = 116.51, 39.79
+    flt = StationFilter(amenities=frozenset({"hot_water"}), open_now=True)
+    hits = catalog.nearest(NearestQuery(lon, lat, k=5, filter=flt, at=NIGHT))
+    expected = []
+    for s in store.all():
+        if "hot_water" in s.data.amenities and catalog.open_now(s, NIGHT) is True:
+            _, _, d = geod.inv(lon, lat, s.data.lon, s.data.lat)
+            expected.append((d, s.id))
+    expected.sort()
+    assert [h.station.id for h in hits] == [i for _, i in expected[:5]]
+    assert all(h.open_now is True for h in hits)
+    assert np.allclose([h.distance_m for h in hits], [d for d, _ in expected[:5]])
+
+
+def test_open_now_never_counts_unknown_or_closed(store: SqlStationStore) -> None:
+    _fill(store)
+    catalog = StationCatalog(store)
+    hits = catalog.nearest(NearestQuery(116.5, 39.8, k=50,
+                                        filter=StationFilter(open_now=True), at=NOON))
+    for h in hits:
+        assert h.station.data.opening_hours and h.station.data.status == "open"
+    unfiltered = catalog.nearest(NearestQuery(116.5, 39.8, k=60, at=NOON))
+    assert {h.open_now for h in unfiltered} == {True, False, None}
+
+
+def test_catalog_follows_writes_of_another_store_instance(store_url: str) -> None:
+    writer = SqlStationStore(store_url)
+    reader_store = SqlStationStore(store_url)
+    catalog = StationCatalog(reader_store)
+    assert len(catalog) == 0
+    s = writer.create(make_station(name="新站"), actor="w")
+    assert catalog.refresh() is True
+    assert catalog.get(s.id).data.name == "新站"
+    writer.update(s.id, {"name": "改名"}, actor="w")
+    catalog.refresh()
+    assert catalog.nearest(NearestQuery(116.5, 39.8, k=1))[0].station.data.name == "改名"
+    writer.delete(s.id, actor="w")
+    catalog.refresh()
+    assert len(catalog) == 0 and catalog.refresh() is False
+    writer.close()
+    reader_store.close()
+
+
+def test_search_text_bbox_and_paging(store: SqlStationStore) -> None:
+    _fill(store)
+    store.create(make_station(name="北京银行亦庄支行暖心驿站", lon=116.52, lat=39.80), actor="t")
+    catalog = StationCatalog(store)
+    hits, total = catalog.search(ListQuery(q="北京银行"))
+    assert total == 1 and hits[0].station.data.name.startswith("北京银行")
+    page1, total_all = catalog.search(ListQuery(limit=25, offset=0))
+    page3, _ = catalog.search(ListQuery(limit=25, offset=50))
+    assert total_all == 61 and len(page1) == 25 and len(page3) == 11
+    box = (116.45, 39.74, 116.50, 39.79)
+    inside, n = catalog.search(ListQuery(bbox=box, limit=1000))
+    assert n == sum(1 for s in store.all()
+                    if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3])
+    assert len(inside) == n

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.metrics import Metrics, MetricsMiddleware
 from api.routes import assets, coverage, embed, health, maps, nearest, ogc, stations, wechat
 from api.settings import Settings
 from stations.search import StationCatalog
@@ -28,7 +29,12 @@ log = logging.getLogger("stations.api")
 
 
 class _Refresher(threading.Thread):
-    """Polls the store's change counter so writes by other processes reach this catalog."""
+    """Keeps the catalog in step with writes made by other processes (workers, hosts, CLI).
+
+    It sleeps in ``store.wait_for_change`` (PostgreSQL LISTEN/NOTIFY, SQLite data_version),
+    so another process's write reaches this catalog within about 0.1 s, and compares the
+    change counter every ``interval_s`` in case a notification was missed.
+    """
 
     def __init__(self, catalog: StationCatalog, interval_s: float) -> None:
         super().__init__(name="catalog-refresher", daemon=True)
@@ -37,11 +43,15 @@ class _Refresher(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(self.interval_s):
+        store = self.catalog.store
+        while not self.stopped.is_set():
             try:
-                self.catalog.refresh()
+                hinted = store.wait_for_change(self.interval_s)
+                if hinted or store.change_counter() != self.catalog.counter:
+                    self.catalog.refresh()
             except Exception:  # keep serving the last good snapshot; the log says why
                 log.exception("catalog refresh failed")
+                self.stopped.wait(self.interval_s)
 
 
 def _open(settings: Settings, store: StationStore | None, demo: bool) -> tuple[StationStore, Any]:
@@ -86,6 +96,8 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for module in (health, stations, nearest, coverage, ogc, maps, embed, wechat, assets):
         app.include_router(module.router)
     return app

@@ -96,6 +96,15 @@ class StationStore(ABC):
         """``(change id, station id)`` of every write after ``counter``, in change order."""
 
     @abstractmethod
+    def wait_for_change(self, timeout_s: float) -> bool:
+        """Block up to ``timeout_s`` for a write by any process; True if one may have happened.
+
+        PostgreSQL: ``LISTEN`` (a trigger notifies on commit). SQLite: ``PRAGMA data_version``,
+        which changes when another connection commits. A False is a hint, not a promise:
+        callers still poll ``change_counter`` now and then.
+        """
+
+    @abstractmethod
     def get_many(self, station_ids: Iterable[int]) -> list[Station]:
         """Those stations, deleted ones included (so a reader can drop them)."""
 

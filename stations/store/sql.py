@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +56,8 @@ class SqlStationStore(StationStore):
                 raise ValueError("give a database URL or an engine")
             engine = make_engine(url)
         self.engine = engine
+        self._watch_conn: Any = None
+        self._watch_version = 0
         migrate(engine)
 
     # -- reads -------------------------------------------------------------------------
@@ -112,6 +115,51 @@ class SqlStationStore(StationStore):
         query = select(_H.c.id, _H.c.station_id).where(_H.c.id > counter).order_by(_H.c.id)
         with self.engine.connect() as conn:
             return [(r.id, r.station_id) for r in conn.execute(query)]
+
+    def wait_for_change(self, timeout_s: float) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            return self._watcher_pg(timeout_s)
+        return self._watcher_sqlite(timeout_s)
+
+    def _watcher_pg(self, timeout_s: float) -> bool:
+        conn = self._watch_conn
+        if conn is None:
+            import psycopg
+
+            url = self.engine.url.set(drivername="postgresql")
+            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            conn.execute("LISTEN stations_changed")
+            self._watch_conn = conn
+        try:
+            return any(True for _ in conn.notifies(timeout=timeout_s, stop_after=1))
+        except Exception:
+            self._watch_conn = None
+            conn.close()
+            raise
+
+    def _watcher_sqlite(self, timeout_s: float) -> bool:
+        # data_version is per connection: keep one open and compare between polls.
+        if self._watch_conn is None:
+            self._watch_conn = self.engine.raw_connection()
+            self._watch_version = self._data_version()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            version = self._data_version()
+            if version != self._watch_version:
+                self._watch_version = version
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(0.05, remaining))
+
+    def _data_version(self) -> int:
+        cursor = self._watch_conn.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            return int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
 
     def get_many(self, station_ids: Iterable[int]) -> list[Station]:
         wanted = sorted(set(station_ids))
@@ -278,4 +326,7 @@ class SqlStationStore(StationStore):
                                           at=datetime.now(UTC)))
 
     def close(self) -> None:
+        if self._watch_conn is not None:
+            self._watch_conn.close()
+            self._watch_conn = None
         self.engine.dispose()

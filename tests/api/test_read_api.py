@@ -106,3 +106,14 @@ def test_one_station_and_404(client: TestClient) -> None:
     missing = client.get("/api/v1/stations/999")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_readiness_and_metrics(client: TestClient) -> None:
+    assert client.get("/livez").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["store_counter"] == ready["index_counter"] == 3
+    client.get("/api/v1/nearest", params={"lat": 39.8, "lon": 116.5})
+    text = client.get("/metrics").text
+    assert 'stations_http_requests_total{method="GET",route="/api/v1/nearest",status="200"}' \
+        in text
+    assert "stations_index_size 3.0" in text

@@ -67,9 +67,22 @@ def upgrade() -> None:
             "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"
         )
         op.execute("CREATE INDEX ix_stations_geom ON stations USING gist (geom)")
+        # Every committed write wakes the other processes' catalogs (LISTEN stations_changed);
+        # one notification per statement, so a 100k-row import sends one, not 100k.
+        op.execute(
+            "CREATE FUNCTION stations_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN PERFORM pg_notify('stations_changed', ''); RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER station_history_notify AFTER INSERT ON station_history "
+            "FOR EACH STATEMENT EXECUTE FUNCTION stations_notify_change()"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS station_history_notify ON station_history")
+        op.execute("DROP FUNCTION IF EXISTS stations_notify_change()")
     op.drop_table("geocode_cache")
     op.drop_index("ix_station_history_station_id", table_name="station_history")
     op.drop_table("station_history")

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geodata.errors import GeodataError
-from stations.errors import StationsError, ValidationFailed
+from api.validation import field_errors
+from stations.errors import StationsError, Unauthorized, ValidationFailed
 
 __all__ = ["install_error_handlers", "problem"]
 
@@ -48,13 +49,16 @@ def _field_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 async def _stations_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StationsError)
-    if exc.status >= 500:
+    if exc.status == 500:
         log.error("server-side error: %s", exc)
         return problem(exc.status, exc.title, "the server is misconfigured; see its log")
     extra: dict[str, Any] = {k: v for k, v in exc.extra.items() if isinstance(v, int | str)}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = _field_errors(exc)
-    return problem(exc.status, exc.title, exc.detail, **extra)
+    # RFC 9110: a 401 says which scheme would work.
+    headers = {"WWW-Authenticate": 'Bearer realm="stations"'} if isinstance(
+        exc, Unauthorized) else None
+    return problem(exc.status, exc.title, exc.detail, headers=headers, **extra)
 
 
 async def _geodata_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -65,10 +69,8 @@ async def _geodata_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path")]
-        errors.append({"field": ".".join(loc) or "body", "message": err.get("msg", "")})
+    errors = [{"field": e.field, "message": e.message, "message_zh": e.message_zh}
+              for e in field_errors(exc.errors())]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "Invalid request", detail, errors=errors)
 

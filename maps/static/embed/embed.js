@@ -1,0 +1,441 @@
+/* Warm Stations embed page (/embed). Hand-written, no framework: riders load it on a weak
+ * mobile link inside WeChat. Every station value reaches the DOM through textContent (el());
+ * nothing here assigns innerHTML. The server's config (JSON) is described in maps/embed.py. */
+(function () {
+  'use strict';
+  var C = JSON.parse(document.getElementById('embed-config').textContent);
+  var doc = document, root = doc.documentElement;
+  function $(id) { return doc.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = doc.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+
+  /* ---- GCJ-02, as geodata/crs.py: closed-form forward, iterated inverse (sub-mm) ---- */
+  var KA = 6378245.0, KEE = 0.00669342162296594323, PI = Math.PI;
+  function outOfChina(lon, lat) {
+    return !(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271);
+  }
+  function offset(lon, lat) {
+    var x = lon - 105, y = lat - 35, s = Math.sin;
+    var c = (20 * s(6 * PI * x) + 20 * s(2 * PI * x)) * 2 / 3;
+    var dLat = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) + c +
+      (20 * s(PI * y) + 40 * s(PI * y / 3)) * 2 / 3 + (160 * s(PI * y / 12) + 320 * s(PI * y / 30)) * 2 / 3;
+    var dLon = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) + c +
+      (20 * s(PI * x) + 40 * s(PI * x / 3)) * 2 / 3 + (150 * s(PI * x / 12) + 300 * s(PI * x / 30)) * 2 / 3;
+    var r = lat / 180 * PI, m = 1 - KEE * s(r) * s(r), sm = Math.sqrt(m);
+    return [dLon * 180 / (KA / sm * Math.cos(r) * PI), dLat * 180 / (KA * (1 - KEE) / (m * sm) * PI)];
+  }
+  function wgs2gcj(lon, lat) {
+    if (outOfChina(lon, lat)) return [lon, lat];
+    var d = offset(lon, lat);
+    return [lon + d[0], lat + d[1]];
+  }
+  function gcj2wgs(lon, lat) {
+    if (outOfChina(lon, lat)) return [lon, lat];
+    var d = offset(lon, lat), x = lon - d[0], y = lat - d[1];
+    for (var i = 0; i < 30; i++) {
+      var f = offset(x, y), sx = x + f[0] - lon, sy = y + f[1] - lat;
+      x -= sx; y -= sy;
+      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) break;
+    }
+    return [x, y];
+  }
+  function convert(lon, lat, from, to) {
+    if (from === to) return [lon, lat];
+    return from === 'wgs84' ? wgs2gcj(lon, lat) : gcj2wgs(lon, lat);
+  }
+
+  /* ---- small helpers ---- */
+  function metres(d) {
+    if (d == null) return '';
+    return d < 1000 ? Math.round(d) + ' 米' : (d / 1000).toFixed(d < 10000 ? 1 : 0) + ' 公里';
+  }
+  function haversine(a, b) { // display only (list distances come from the server, geodesic)
+    var r = PI / 180, dy = (b[1] - a[1]) * r, dx = (b[0] - a[0]) * r;
+    var h = Math.pow(Math.sin(dy / 2), 2) + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.pow(Math.sin(dx / 2), 2);
+    return 12742000 * Math.asin(Math.sqrt(h));
+  }
+  function badge(open, status) {
+    if (status && status !== 'open') return el('span', 'badge shut', status === 'closed' ? '已关闭' : '暂停开放');
+    if (open === true || open === 1) return el('span', 'badge open', '营业中');
+    if (open === false || open === 0) return el('span', 'badge shut', '休息中');
+    return el('span', 'badge unknown', '时间未知');
+  }
+  function safeUrl(u) { return typeof u === 'string' && /^https:\/\//.test(u) ? u : null; }
+  function setStatus(text) { $('status').textContent = text; }
+  function getJSON(url, signal) {
+    return fetch(url, { signal: signal, credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      return r.json();
+    });
+  }
+
+  /* ---- state ---- */
+  var S = {
+    sel: {}, openNow: !!C.openNow, fix: null, origin: null, located: false,
+    selected: null, list: [], wx: null, seq: 0
+  };
+  C.selected.forEach(function (c) { S.sel[c] = true; });
+  function selectedCodes() { return Object.keys(S.sel).filter(function (c) { return S.sel[c]; }); }
+  function needBits() {
+    var bits = 0;
+    selectedCodes().forEach(function (c) { var i = C.bits.indexOf(c); if (i >= 0) bits |= (1 << i); });
+    return bits;
+  }
+  function filterParams(q) {
+    selectedCodes().forEach(function (c) { q.append('amenity', c); });
+    if (S.openNow) q.set('open_now', 'true');
+    q.set('status', 'open');
+    return q;
+  }
+
+  /* ---- WeChat: JS-SDK only inside WeChat, and only when the service can sign wx.config ---- */
+  var ua = navigator.userAgent || '';
+  var inWeChat = /MicroMessenger/i.test(ua);
+  function detectEnv() {
+    root.setAttribute('data-env', window.__wxjs_environment === 'miniprogram' ? 'miniprogram'
+      : inWeChat ? 'wechat' : 'browser');
+  }
+  detectEnv();
+  if (inWeChat) doc.addEventListener('WeixinJSBridgeReady', detectEnv, false);
+  var wxPromise = null;
+  function wxReady() {
+    if (wxPromise) return wxPromise;
+    if (!inWeChat || !C.wechat) {
+      root.setAttribute('data-wx', 'off');
+      wxPromise = Promise.resolve(null);
+      return wxPromise;
+    }
+    root.setAttribute('data-wx', 'loading');
+    wxPromise = new Promise(function (resolve) {
+      var done = false;
+      function finish(wx) {
+        if (done) return;
+        done = true;
+        S.wx = wx;
+        root.setAttribute('data-wx', wx ? 'ready' : 'fallback');
+        resolve(wx);
+      }
+      setTimeout(function () { finish(null); }, 3000); // no bridge (or no answer): use the browser
+      var s = doc.createElement('script');
+      s.src = C.wechat.sdk;
+      s.onerror = function () { finish(null); };
+      s.onload = function () {
+        var wx = window.wx;
+        if (!wx || !wx.config) { finish(null); return; }
+        var url = location.href.split('#')[0];
+        getJSON(C.wechat.config + '?url=' + encodeURIComponent(url)).then(function (cfg) {
+          wx.config({ debug: false, appId: cfg.appId, timestamp: cfg.timestamp, nonceStr: cfg.nonceStr,
+            signature: cfg.signature, jsApiList: cfg.jsApiList });
+          wx.ready(function () { finish(wx); });
+          wx.error(function () { finish(null); });
+        }).catch(function () { finish(null); });
+      };
+      doc.head.appendChild(s);
+    });
+    return wxPromise;
+  }
+
+  /* ---- the map ---- */
+  var map = L.map('map', { zoomControl: false, preferCanvas: false, tapTolerance: 15 });
+  L.control.zoom({ position: 'topright', zoomInTitle: '放大', zoomOutTitle: '缩小' }).addTo(map);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  C.basemap.forEach(function (b) {
+    L.tileLayer(b.url, { subdomains: b.subdomains, maxZoom: b.maxZoom, maxNativeZoom: b.maxNativeZoom,
+      attribution: b.attribution })
+      .addTo(map);
+  });
+  if (C.center) map.setView(C.center, C.zoom || 15);
+  else if (C.bounds) {
+    map.fitBounds(C.bounds, { padding: [16, 16], maxZoom: 16 });
+    if (C.zoom) map.setZoom(C.zoom);
+  }
+  var layer = L.layerGroup().addTo(map), userLayer = L.layerGroup().addTo(map);
+  var markers = {};
+
+  function style(p) {
+    var on = p[0] === S.selected;
+    var colour = p[3] === 1 ? '#2b8a3e' : p[3] === 0 ? '#868e96' : '#f59f00';
+    return { radius: on ? 11 : 7, color: on ? '#d9480f' : '#fff', weight: on ? 4 : 2, fillColor: colour,
+      fillOpacity: 0.95, opacity: 1, className: 'st sid-' + p[0] };
+  }
+  function passes(p) {
+    var need = needBits();
+    return (p[4] & need) === need && (!S.openNow || p[3] === 1);
+  }
+  function drawPoints(points, clusters, clientFilter) {
+    layer.clearLayers();
+    markers = {};
+    var n = 0;
+    points.forEach(function (p) {
+      if (clientFilter && !passes(p)) return;
+      var m = L.circleMarker([p[2], p[1]], style(p));
+      m.on('click', function () { select(p[0]); });
+      m.point = p;
+      m.addTo(layer);
+      markers[p[0]] = m;
+      n++;
+    });
+    (clusters || []).forEach(function (c) {
+      var size = c[2] < 10 ? 30 : c[2] < 100 ? 36 : c[2] < 1000 ? 42 : 50;
+      var icon = L.divIcon({ className: 'cl', html: el('span', null, c[2]), iconSize: [size, size] });
+      L.marker([c[1], c[0]], { icon: icon, keyboard: false, title: c[2] + ' 个驿站' })
+        .on('click', function () { map.setView([c[1], c[0]], Math.min(map.getZoom() + 2, 18)); })
+        .addTo(layer);
+      n++;
+    });
+    root.setAttribute('data-markers', String(n));
+  }
+
+  var view = { ctrl: null, bounds: null, zoom: null, key: null, complete: false };
+  function refreshMarkers(force) {
+    if (C.markers) { drawPoints(C.markers.points, null, true); return; }
+    var b = map.getBounds(), z = map.getZoom(), key = filterParams(new URLSearchParams()).toString();
+    if (!force && view.complete && view.key === key && view.bounds && view.bounds.contains(b) && z >= view.zoom) return;
+    var pb = b.pad(0.25), clamp = function (v, lo, hi) { return Math.max(lo, Math.min(hi, v)); };
+    var bbox = [clamp(pb.getWest(), -180, 180), clamp(pb.getSouth(), -90, 90), clamp(pb.getEast(), -180, 180),
+      clamp(pb.getNorth(), -90, 90)].map(function (v) { return v.toFixed(5); }).join(',');
+    var q = filterParams(new URLSearchParams({ bbox: bbox, zoom: String(z), crs: C.crs }));
+    if (view.ctrl && window.AbortController) view.ctrl.abort();
+    var ctrl = window.AbortController ? new AbortController() : null;
+    view.ctrl = ctrl;
+    getJSON(C.api.markers + '?' + q.toString(), ctrl && ctrl.signal).then(function (d) {
+      view = { ctrl: null, bounds: pb, zoom: z, key: key, complete: d.complete };
+      drawPoints(d.points, d.clusters, false);
+    }).catch(function (e) { if (!e || e.name !== 'AbortError') setStatus('驿站加载失败，请稍后重试'); });
+  }
+
+  function highlight(id) {
+    var old = S.selected;
+    S.selected = id;
+    [old, id].forEach(function (k) {
+      var m = k != null && markers[k];
+      if (m) { m.setStyle(style(m.point)); if (k === id) m.bringToFront(); }
+    });
+    Array.prototype.forEach.call($('list').children, function (li) {
+      li.classList.toggle('on', li.getAttribute('data-id') === String(id));
+    });
+  }
+
+  /* ---- navigation: wx.openLocation inside WeChat, map-app links elsewhere ---- */
+  function navLinks(f) {
+    var nav = f.properties.navigation || {};
+    var box = el('div', 'nav');
+    var go = el('a', 'go', '导航');
+    var amap = safeUrl(nav.amap);
+    if (amap) { go.href = amap; go.target = '_blank'; go.rel = 'noopener'; }
+    go.setAttribute('aria-label', '导航到 ' + f.properties.name);
+    go.addEventListener('click', function (ev) {
+      ev.stopPropagation();
+      if (!S.wx) return; // the link opens AMap (app or web)
+      ev.preventDefault();
+      var c = f.geometry.coordinates, g = convert(c[0], c[1], C.crs, 'gcj02');
+      S.wx.openLocation({ latitude: Number(g[1]), longitude: Number(g[0]), name: String(f.properties.name),
+        address: String(f.properties.address || f.properties.name), scale: 16 });
+    });
+    box.appendChild(go);
+    var alt = el('span', 'alt');
+    [['百度', nav.baidu], ['腾讯', nav.tencent]].forEach(function (pair) {
+      var u = safeUrl(pair[1]);
+      if (!u) return;
+      var a = el('a', null, pair[0]);
+      a.href = u; a.target = '_blank'; a.rel = 'noopener';
+      a.addEventListener('click', function (ev) { ev.stopPropagation(); });
+      alt.appendChild(a);
+    });
+    if (alt.childNodes.length) box.appendChild(alt);
+    return box;
+  }
+  var DAYS = { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日', PH: '节假日' };
+  function hoursText(h) { // OSM opening_hours, read aloud in Chinese ("Mo-Fr 09:00-17:00" → 周一至周五 …)
+    if (!h) return '';
+    if (h.trim() === '24/7') return '24小时开放';
+    return h.replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)-(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (m, a, b) { return DAYS[a] + '至' + DAYS[b]; })
+      .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b/g, function (m) { return DAYS[m]; })
+      .replace(/,(?=周|节假日)/g, '、').replace(/\s*;\s*/g, '；').replace(/\boff\b/g, '休息');
+  }
+  function amenityText(codes) {
+    return (codes || []).map(function (c) { return C.labels[c] || c; }).join('、');
+  }
+
+  /* ---- the list ---- */
+  function renderList(features) {
+    var list = $('list');
+    list.textContent = '';
+    S.list = features;
+    if (!features.length) {
+      list.appendChild(el('li', 'empty', '附近没有符合条件的驿站，试试减少筛选条件。'));
+      return;
+    }
+    features.forEach(function (f) {
+      var p = f.properties;
+      var li = el('li', 'item');
+      li.setAttribute('data-id', String(p.id));
+      var main = el('div', 'main');
+      main.appendChild(el('div', 'name', p.name));
+      var meta = el('div', 'meta');
+      if (p.distance_m != null) meta.appendChild(el('span', 'dist', metres(p.distance_m)));
+      meta.appendChild(badge(p.open_now, p.status));
+      if (p.opening_hours) meta.appendChild(el('span', null, hoursText(p.opening_hours)));
+      main.appendChild(meta);
+      if (p.address) main.appendChild(el('div', 'addr', p.address));
+      if (p.amenities && p.amenities.length) main.appendChild(el('div', 'amen', amenityText(p.amenities)));
+      li.appendChild(main);
+      li.appendChild(navLinks(f));
+      li.tabIndex = 0;
+      li.addEventListener('click', function () { select(p.id, f); });
+      li.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') select(p.id, f); });
+      list.appendChild(li);
+    });
+    highlight(S.selected);
+  }
+  function loadList(fit) {
+    var o = S.origin || map.getCenter();
+    var my = ++S.seq, located = S.located;
+    var q = filterParams(new URLSearchParams({ lat: o.lat.toFixed(7), lon: o.lng.toFixed(7), k: String(C.k), crs: C.crs }));
+    return getJSON(C.api.nearest + '?' + q.toString()).then(function (fc) {
+      if (my !== S.seq) return;
+      setStatus(located ? '按离您的距离排序' : '按离地图中心的距离排序');
+      renderList(fc.features);
+      if (fit) { // the rider and the three nearest stations in view
+        var pts = [o];
+        fc.features.slice(0, 3).forEach(function (f) {
+          pts.push(L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]));
+        });
+        map.fitBounds(L.latLngBounds(pts), { padding: [30, 30], maxZoom: 16 });
+      }
+      root.setAttribute('data-list', located ? 'located' : 'center');
+    }).catch(function () { if (my === S.seq) setStatus('附近驿站加载失败，请稍后重试'); });
+  }
+
+  /* ---- the card of one station ---- */
+  function showCard(f) {
+    var p = f.properties, card = $('card');
+    card.textContent = '';
+    var back = el('button', 'back', '‹ 返回列表');
+    back.type = 'button';
+    back.addEventListener('click', closeCard);
+    card.appendChild(back);
+    var meta = el('p');
+    var d = p.distance_m;
+    if (d == null && S.fix) d = haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
+    if (d != null) meta.appendChild(el('span', 'dist', metres(d)));
+    meta.appendChild(badge(p.open_now, p.status));
+    var top = el('div', 'top'), head = el('div', 'main');
+    head.appendChild(el('div', 'name', p.name));
+    head.appendChild(meta);
+    top.appendChild(head);
+    if (p.navigation) top.appendChild(navLinks(f));
+    card.appendChild(top);
+    [['地址', p.address], ['开放时间', hoursText(p.opening_hours)], ['设施', amenityText(p.amenities)],
+      ['提供单位', p.host_org], ['备注', p.notes]].forEach(function (row) {
+      if (!row[1]) return;
+      var line = el('p');
+      line.appendChild(el('span', 'label', row[0]));
+      line.appendChild(doc.createTextNode(row[1]));
+      card.appendChild(line);
+    });
+    if (p.phone) {
+      var tel = el('p');
+      tel.appendChild(el('span', 'label', '电话'));
+      var a = el('a', null, p.phone);
+      a.href = 'tel:' + String(p.phone).replace(/[^0-9+\-]/g, '');
+      tel.appendChild(a);
+      card.appendChild(tel);
+    }
+    card.hidden = false;
+    $('list').hidden = true;
+    $('sheet').scrollTop = 0;
+  }
+  function closeCard() {
+    $('card').hidden = true;
+    $('list').hidden = false;
+    highlight(null);
+  }
+  function select(id, f) {
+    highlight(id);
+    var m = markers[id];
+    var found = f || S.list.filter(function (x) { return x.properties.id === id; })[0];
+    var ll = m ? m.getLatLng() : found ? L.latLng(found.geometry.coordinates[1], found.geometry.coordinates[0]) : null;
+    if (ll && !map.getBounds().pad(-0.1).contains(ll)) map.panTo(ll);
+    if (found) { showCard(found); return; }
+    if (m) { // show what we have at once, then the details
+      showCard({ geometry: { coordinates: [m.point[1], m.point[2]] },
+        properties: { id: id, name: m.point[5], open_now: m.point[3] } });
+    }
+    getJSON(C.api.station + encodeURIComponent(id) + '?crs=' + C.crs).then(function (full) {
+      if (S.selected === id) showCard(full);
+    }).catch(function () { setStatus('驿站详情加载失败'); });
+  }
+
+  /* ---- locating the rider ---- */
+  function browserFix() {
+    return new Promise(function (resolve, reject) {
+      if (!navigator.geolocation) { reject(new Error('unsupported')); return; }
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        resolve({ lon: pos.coords.longitude, lat: pos.coords.latitude, crs: 'wgs84' });
+      }, reject, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+  function getFix() {
+    return wxReady().then(function (wx) {
+      if (!wx) return browserFix();
+      return new Promise(function (resolve, reject) {
+        wx.getLocation({ type: 'gcj02',
+          success: function (r) { resolve({ lon: Number(r.longitude), lat: Number(r.latitude), crs: 'gcj02' }); },
+          cancel: function () { reject(new Error('cancelled')); },
+          fail: function () { browserFix().then(resolve, reject); } });
+      });
+    });
+  }
+  function locate(auto) {
+    var btn = $('locate');
+    btn.classList.add('busy');
+    setStatus('正在定位…');
+    return getFix().then(function (fix) {
+      var p = convert(fix.lon, fix.lat, fix.crs, C.crs);
+      S.fix = fix;
+      S.located = true;
+      S.origin = L.latLng(p[1], p[0]);
+      userLayer.clearLayers();
+      L.circleMarker(S.origin, { radius: 8, color: '#fff', weight: 3, fillColor: '#1971c2', fillOpacity: 1,
+        className: 'me', interactive: false }).addTo(userLayer);
+      return loadList(true);
+    }).catch(function () {
+      setStatus(auto ? '未获取到您的位置，按离地图中心的距离排序' : '无法获取您的位置，请检查定位权限');
+      root.setAttribute('data-locate', 'failed');
+    }).then(function () { btn.classList.remove('busy'); });
+  }
+
+  /* ---- wiring ---- */
+  Array.prototype.forEach.call(doc.querySelectorAll('.chip'), function (chip) {
+    chip.addEventListener('click', function () {
+      var code = chip.getAttribute('data-code'), on = chip.getAttribute('aria-pressed') !== 'true';
+      chip.setAttribute('aria-pressed', on ? 'true' : 'false');
+      if (code === 'open_now') S.openNow = on; else S.sel[code] = on;
+      refreshMarkers(true);
+      loadList();
+    });
+  });
+  $('locate').addEventListener('click', function () { locate(false); });
+  var moveTimer = null;
+  map.on('moveend', function () {
+    clearTimeout(moveTimer);
+    moveTimer = setTimeout(function () {
+      if (!C.markers) refreshMarkers(false);
+      if (!S.located && $('card').hidden) loadList();
+    }, 300);
+  });
+  if (C.notice) { $('notice').textContent = C.notice; $('notice').hidden = false; }
+
+  refreshMarkers(true);
+  wxReady();
+  if (C.station) select(C.station.properties.id, C.station);
+  loadList();
+  if (C.locate) locate(true);
+
+  window.WarmEmbed = { wgs2gcj: wgs2gcj, gcj2wgs: gcj2wgs, map: map };
+})();

@@ -1,0 +1,433 @@
+"""``/embed`` in Debian's Chromium: markers, the nearest list, chips, escaping, WeChat, CRS.
+
+Every request to another host is aborted and recorded (``tests/maps/conftest.py``): the page
+must work with all of them blocked and may only have tried map tiles.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from api.wechat import jssdk_signature
+from geodata.crs import from_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
+from stations.store.base import ImportPlanRow
+from stations.store.sql import SqlStationStore
+from tests.conftest import make_station
+from tests.maps.conftest import LiveServer, PageKit, start_server
+
+pytestmark = pytest.mark.browser
+
+HERE = {"longitude": 116.5068, "latitude": 39.7954}  # 荣华中路, in E-Town (WGS-84)
+WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+             "Chrome/116.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560(0x28002F51) "
+             "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
+XSS = "<img src=x onerror=alert(1)>"
+Open = Callable[..., PageKit]
+
+
+def _attr(kit: PageKit, name: str) -> str | None:
+    return kit.page.evaluate(f"document.documentElement.getAttribute('data-{name}')")
+
+
+def _wait_attr(kit: PageKit, name: str, value: str, timeout: int = 10_000) -> None:
+    kit.page.wait_for_selector(f"html[data-{name}='{value}']", state="attached", timeout=timeout)
+
+
+def _loaded_paths(kit: PageKit) -> list[str]:
+    """Every URL this page loaded (document, scripts, styles, fetches), as own-host paths."""
+    urls = kit.page.evaluate("[location.href].concat(performance.getEntriesByType('resource')"
+                             ".map(function (e) { return e.name; }))")
+    own = urlsplit(kit.page.url).netloc
+    out = []
+    for u in urls:
+        parts = urlsplit(u)
+        if parts.netloc == own:
+            out.append(parts.path + ("?" + parts.query if parts.query else ""))
+    return out
+
+
+def _list_ids(kit: PageKit) -> list[int]:
+    return [int(i) for i in kit.page.eval_on_selector_all(
+        "#list li[data-id]", "els => els.map(e => e.getAttribute('data-id'))")]
+
+
+def _marker_lonlat(kit: PageKit, station_id: int) -> list[float] | None:
+    return kit.page.evaluate("""(id) => { let out = null;
+        WarmEmbed.map.eachLayer(l => { if (l.point && l.point[0] === id) {
+            const ll = l.getLatLng(); out = [ll.lng, ll.lat]; } });
+        return out; }""", station_id)
+
+
+def _shot(kit: PageKit, name: str) -> None:
+    """A screenshot once the map has stopped animating (fitBounds after a fix zooms)."""
+    kit.page.wait_for_function("""() => new Promise(done => setTimeout(() => {
+        const m = WarmEmbed.map;
+        if (!m._animatingZoom) { done(true); return; }
+        m.once('zoomend', () => setTimeout(() => done(true), 300)); }, 400))""")
+    kit.screenshot(name)
+
+
+def _clean(kit: PageKit) -> None:
+    assert kit.blocked.non_tile() == [], kit.blocked.non_tile()
+    assert kit.console_errors == [], kit.console_errors
+
+
+# -- the demo ----------------------------------------------------------------------------
+def test_markers_appear_with_everything_else_blocked(demo_server: LiveServer,
+                                                     open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed", mobile=True)
+    _wait_attr(kit, "list", "center")
+    in_service = httpx.get(demo_server.url + "/api/v1/stations",
+                           params={"status": "open", "limit": 1}).json()["numberMatched"]
+    assert kit.page.locator("path.st").count() == in_service == int(_attr(kit, "markers") or 0)
+    assert kit.page.locator("#list li.item").count() == 10
+    assert any("tile.openstreetmap.org" in u for u in kit.blocked.urls)  # tiles were tried
+    assert not any("jweixin" in p for p in _loaded_paths(kit))  # the JS-SDK stays out
+    assert _attr(kit, "env") == "browser" and _attr(kit, "wx") == "off"
+    _shot(kit, "embed-mobile-360x640")
+    _clean(kit)
+
+
+def test_first_load_weighs_at_most_80_kb_gzip(demo_server: LiveServer, open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed", mobile=True, geolocation=HERE)
+    _wait_attr(kit, "list", "located")
+    paths = _loaded_paths(kit)
+    assert len(paths) >= 6  # page, 2 CSS, 2 JS, the nearest list
+    total = sum(len(gzip.compress(httpx.get(demo_server.url + p).content)) for p in paths)
+    assert total <= 80 * 1024, f"{total / 1024:.1f} KB gzip over {paths}"
+    _clean(kit)
+
+
+def test_located_rider_sees_the_nearest_in_order(demo_server: LiveServer,
+                                                 open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed", mobile=True, geolocation=HERE)
+    _wait_attr(kit, "list", "located")
+    expected = httpx.get(demo_server.url + "/api/v1/nearest", params={
+        "lat": HERE["latitude"], "lon": HERE["longitude"], "k": 10, "status": "open"}).json()
+    assert _list_ids(kit) == [f["id"] for f in expected["features"]]
+    first = kit.page.locator("#list li.item").first
+    assert first.locator(".name").inner_text() == expected["features"][0]["properties"]["name"]
+    assert "米" in first.locator(".dist").inner_text()
+    href = first.locator("a.go").get_attribute("href")
+    assert href == expected["features"][0]["properties"]["navigation"]["amap"]
+    assert kit.page.locator("path.me").count() == 1  # the rider's own dot
+    _shot(kit, "embed-located-mobile-360x640")
+    _clean(kit)
+
+
+def test_chips_filter_markers_and_list(demo_server: LiveServer, open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed", geolocation=HERE)
+    _wait_attr(kit, "list", "located")
+    before = int(_attr(kit, "markers") or 0)
+    toilet = httpx.get(demo_server.url + "/api/v1/stations", params={
+        "status": "open", "amenity": "toilet", "limit": 1000}).json()
+    toilet_ids = {f["id"] for f in toilet["features"]}
+    kit.page.click(".chip[data-code=toilet]")
+    kit.page.wait_for_function("n => document.documentElement.dataset.markers === n",
+                               arg=str(len(toilet_ids)))
+    assert len(toilet_ids) < before
+    kit.page.wait_for_function("() => document.querySelectorAll('#list li.item').length > 0")
+    kit.page.wait_for_timeout(300)
+    assert set(_list_ids(kit)) <= toilet_ids
+    assert kit.page.get_attribute(".chip[data-code=toilet]", "aria-pressed") == "true"
+    kit.page.click(".chip[data-code=toilet]")  # off again: everything back
+    kit.page.wait_for_function("n => document.documentElement.dataset.markers === n",
+                               arg=str(before))
+    _clean(kit)
+
+
+def test_clicking_a_marker_opens_that_station(demo_server: LiveServer, open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed")
+    _wait_attr(kit, "list", "center")
+    station = httpx.get(demo_server.url + "/api/v1/stations",
+                        params={"status": "open", "limit": 1, "offset": 40}).json()["features"][0]
+    kit.page.locator(f"path.sid-{station['id']}").click(force=True)
+    kit.page.wait_for_function("""name => {
+        const n = document.querySelector('#card .name');
+        return n && n.textContent === name && document.querySelector('#card').textContent
+            .includes('地址'); }""", arg=station["properties"]["name"])
+    assert kit.page.is_hidden("#list")
+    _shot(kit, "embed-card-desktop")
+    kit.page.click("#card .back")
+    assert kit.page.is_visible("#list") and kit.page.is_hidden("#card")
+    _clean(kit)
+
+
+def test_editor_presets_centre_zoom_chip_and_station(demo_server: LiveServer,
+                                                      open_page: Open) -> None:
+    station = httpx.get(demo_server.url + "/api/v1/stations",
+                        params={"status": "open", "amenity": "hot_water",
+                                "limit": 1}).json()["features"][0]
+    kit = open_page(demo_server.url + f"/embed?station={station['id']}&zoom=15&amenity=热水",
+                    mobile=True)
+    _wait_attr(kit, "list", "center")
+    assert kit.page.inner_text("#card .name") == station["properties"]["name"]
+    assert kit.page.evaluate("WarmEmbed.map.getZoom()") == 15
+    centre = kit.page.evaluate("[WarmEmbed.map.getCenter().lng, WarmEmbed.map.getCenter().lat]")
+    assert centre == pytest.approx(station["geometry"]["coordinates"], abs=1e-5)
+    assert kit.page.get_attribute(".chip[data-code=hot_water]", "aria-pressed") == "true"
+    assert kit.page.locator(f"path.sid-{station['id']}").get_attribute("stroke-width") == "4"
+    _shot(kit, "embed-station-mobile-360x640")
+    _clean(kit)
+
+
+def test_osm_markers_are_wgs84_and_js_conversion_matches_python(demo_server: LiveServer,
+                                                                 open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed")
+    _wait_attr(kit, "list", "center")
+    station = httpx.get(demo_server.url + "/api/v1/stations",
+                        params={"status": "open", "limit": 1}).json()["features"][0]
+    assert _marker_lonlat(kit, station["id"]) == pytest.approx(
+        station["geometry"]["coordinates"], abs=1e-6)
+    rng = random.Random(5)
+    points = [(rng.uniform(73.5, 134.5), rng.uniform(18.2, 53.0)) for _ in range(20)]
+    points += [(116.5068, 39.7954), (2.35, 48.85)]  # and one outside China: unchanged
+    got = kit.page.evaluate("pts => pts.map(p => [WarmEmbed.wgs2gcj(p[0], p[1]), "
+                            "WarmEmbed.gcj2wgs(p[0], p[1])])", points)
+    for (lon, lat), (fwd, inv) in zip(points, got, strict=True):
+        assert fwd == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-9)
+        assert inv == pytest.approx(list(gcj02_to_wgs84(lon, lat)), abs=1e-9)
+    _clean(kit)
+
+
+# -- own servers ---------------------------------------------------------------------------
+@pytest.fixture
+def server_for(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
+    """Start a live server on a store of the given stations (and settings)."""
+    stops: list[Callable[[], None]] = []
+    stores: list[SqlStationStore] = []
+
+    def start(stations: list[Any] | None = None, demo: bool = False,
+              **settings: Any) -> LiveServer:
+        store = None
+        if not demo:
+            store = SqlStationStore("sqlite:///" + str(tmp_path / f"s{len(stores)}.db"))
+            store.apply_import([ImportPlanRow(s) for s in stations or []], actor="test")
+            stores.append(store)
+        live, stop = start_server(create_app(Settings(**settings), store=store, demo=demo))
+        stops.append(stop)
+        return live
+
+    yield start
+    for stop in stops:
+        stop()
+    for s in stores:
+        s.close()
+
+
+def test_xss_name_stays_text(server_for: Callable[..., LiveServer], open_page: Open) -> None:
+    live = server_for([make_station(external_id="X", name=XSS, address="<b>bold</b>",
+                                    notes="<script>alert(3)</script>"),
+                       make_station(external_id="Y", name="普通驿站", lon=116.51, lat=39.80)])
+    sid = httpx.get(live.url + "/api/v1/stations", params={"q": "img"}).json()["features"][0]["id"]
+    kit = open_page(live.url + f"/embed?station={sid}", mobile=True, geolocation=HERE)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    kit.page.on("dialog", on_dialog)
+    kit.page.reload()
+    _wait_attr(kit, "list", "center")
+    kit.page.wait_for_timeout(300)
+    assert kit.page.inner_text("#card .name") == XSS
+    assert "<b>bold</b>" in kit.page.inner_text("#card")
+    assert "<script>alert(3)</script>" in kit.page.inner_text("#card")
+    kit.page.click("#card .back")
+    names = kit.page.eval_on_selector_all("#list .name", "els => els.map(e => e.textContent)")
+    assert XSS in names
+    assert kit.page.locator("img[src=x], #card b, #list b").count() == 0
+    assert dialogs == []
+    _shot(kit, "embed-xss-mobile-360x640")
+    _clean(kit)
+
+
+def test_gcj02_basemap_shifts_markers(server_for: Callable[..., LiveServer],
+                                      open_page: Open) -> None:
+    live = server_for(demo=True, basemap="amap")
+    kit = open_page(live.url + "/embed")
+    _wait_attr(kit, "list", "center")
+    station = httpx.get(live.url + "/api/v1/stations",
+                        params={"status": "open", "limit": 1}).json()["features"][0]
+    lon, lat = station["geometry"]["coordinates"]
+    got = _marker_lonlat(kit, station["id"])
+    assert got == pytest.approx(list(from_wgs84(lon, lat, "gcj02")), abs=1e-6)
+    assert got != pytest.approx([lon, lat], abs=1e-4)  # hundreds of metres off WGS-84
+    assert any("autonavi.com" in u for u in kit.blocked.urls)
+    _shot(kit, "embed-amap-desktop")
+    _clean(kit)
+
+
+class _FakeWeChat:
+    """WeChat's token and ticket endpoints, just enough for the page's jssdk-config call."""
+
+    def __init__(self) -> None:
+        outer = self
+        self.calls = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                outer.calls += 1
+                path = urlsplit(self.path).path
+                body = ({"access_token": "T", "expires_in": 7200} if path == "/cgi-bin/token"
+                        else {"errcode": 0, "errmsg": "ok", "ticket": "K", "expires_in": 7200})
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_inside_wechat_the_sdk_comes_from_us_and_the_page_falls_back(
+        server_for: Callable[..., LiveServer], open_page: Open) -> None:
+    fake = _FakeWeChat()
+    try:
+        live = server_for(demo=True, wechat_app_id="wx0123456789abcdef",
+                          wechat_app_secret="secret", wechat_api_base=fake.url)
+        kit = open_page(live.url + "/embed", mobile=True, geolocation=HERE,
+                        user_agent=WECHAT_UA)
+        assert _attr(kit, "env") == "wechat"
+        # No WeixinJSBridge in Chromium: wx.config never answers, so after its grace period
+        # the page locates through the browser and lists the nearest stations anyway.
+        _wait_attr(kit, "wx", "fallback")
+        _wait_attr(kit, "list", "located")
+        paths = _loaded_paths(kit)
+        assert any(p.startswith("/assets/") and p.endswith("/app/embed/jweixin-1.6.5.js")
+                   for p in paths)
+        assert any(p.startswith("/api/v1/wechat/jssdk-config?url=") for p in paths)
+        assert fake.calls == 2  # token + ticket, fetched by the server, not the browser
+        assert kit.page.evaluate("typeof window.wx.config") == "function"
+        assert not any("qq.com" in u for u in kit.blocked.urls)
+        assert len(_list_ids(kit)) == 10
+        _shot(kit, "embed-wechat-mobile-360x640")
+        _clean(kit)
+    finally:
+        fake.close()
+
+
+# WeChat's native bridge, which the real jweixin talks to; Chromium has none. It records every
+# call and answers like WeChat (err_msg "<name>:ok"); the location comes back as strings, as
+# some WeChat versions send it, so the page must turn them into numbers itself.
+FAKE_BRIDGE = """
+window.__bridge = [];
+window.WeixinJSBridge = {
+  invoke: function (name, args, cb) {
+    window.__bridge.push({ name: name, args: JSON.parse(JSON.stringify(args || {})) });
+    var res = { err_msg: name + ':ok' };
+    if (name === 'geoLocation') { res.latitude = '%(lat).7f'; res.longitude = '%(lon).7f'; }
+    if (name === 'getNetworkType') { res.networkType = 'wifi'; }
+    setTimeout(function () { cb(res); }, 0);
+  },
+  on: function () {}
+};
+"""
+
+
+def test_inside_wechat_location_and_navigation_go_through_the_js_sdk(
+        server_for: Callable[..., LiveServer], open_page: Open) -> None:
+    fake = _FakeWeChat()
+    try:
+        live = server_for(demo=True, wechat_app_id="wx0123456789abcdef",
+                          wechat_app_secret="secret", wechat_api_base=fake.url)
+        glon, glat = from_wgs84(HERE["longitude"], HERE["latitude"], "gcj02")
+        kit = open_page(live.url + "/embed#from-menu", mobile=True, user_agent=WECHAT_UA)
+        kit.page.context.add_init_script(FAKE_BRIDGE % {"lat": glat, "lon": glon})
+        kit.page.reload()
+        _wait_attr(kit, "wx", "ready")
+        _wait_attr(kit, "list", "located")
+        calls = kit.page.evaluate("window.__bridge")
+        config = next(c["args"] for c in calls if c["name"] == "preVerifyJSAPI")
+        page_url = kit.page.url.split("#")[0]
+        assert config["verifyAppId"] == "wx0123456789abcdef"
+        assert config["verifySignature"] == jssdk_signature(
+            "K", config["verifyNonceStr"], config["verifyTimestamp"], page_url)
+        assert config["verifyJsApiList"] == ["geoLocation", "openLocation"]
+        assert next(c["args"] for c in calls if c["name"] == "geoLocation")["type"] == "gcj02"
+
+        # The GCJ-02 fix, taken back to WGS-84 for the OSM map, gives the API's order.
+        expected = httpx.get(live.url + "/api/v1/nearest", params={
+            "lat": HERE["latitude"], "lon": HERE["longitude"], "k": 10, "status": "open"}).json()
+        assert _list_ids(kit) == [f["id"] for f in expected["features"]]
+
+        kit.page.locator("#list a.go").first.click()
+        kit.page.wait_for_function(
+            "() => window.__bridge.some(c => c.name === 'openLocation')")
+        opened = next(c["args"] for c in kit.page.evaluate("window.__bridge")
+                      if c["name"] == "openLocation")
+        first = expected["features"][0]
+        wlon, wlat = first["geometry"]["coordinates"]
+        slon, slat = from_wgs84(wlon, wlat, "gcj02")
+        assert isinstance(opened["latitude"], float) and isinstance(opened["longitude"], float)
+        assert [opened["longitude"], opened["latitude"]] == pytest.approx([slon, slat], abs=1e-6)
+        assert opened["name"] == first["properties"]["name"]
+        assert opened["address"] == first["properties"]["address"]
+        assert opened["scale"] == 16
+        assert kit.page.url.startswith(live.url + "/embed")  # stayed: no AMap link followed
+        # After wx.config the SDK sends WeChat a telemetry beacon (an <img> to
+        # open.weixin.qq.com); the page's CSP refuses it, so nothing leaves for another host.
+        assert kit.blocked.non_tile() == []
+        refused = [e for e in kit.console_errors if "open.weixin.qq.com" in e]
+        assert all("Content Security Policy" in e for e in refused)
+        assert [e for e in kit.console_errors if e not in refused] == []
+    finally:
+        fake.close()
+
+
+def test_mini_program_web_view_is_detected(demo_server: LiveServer, open_page: Open) -> None:
+    kit = open_page(demo_server.url + "/embed", mobile=True, user_agent=WECHAT_UA + " miniProgram")
+    kit.page.add_init_script("window.__wxjs_environment = 'miniprogram'")
+    kit.page.reload()
+    _wait_attr(kit, "env", "miniprogram")
+    # no Official Account configured on this server: no JS-SDK, the links are the way out
+    assert _attr(kit, "wx") == "off"
+    _wait_attr(kit, "list", "center")
+    assert kit.page.locator("#list a.go").first.get_attribute("href").startswith(
+        "https://uri.amap.com/")
+    _clean(kit)
+
+
+def test_large_network_loads_by_view_with_clusters(server_for: Callable[..., LiveServer],
+                                                   open_page: Open) -> None:
+    rng = random.Random(7)
+    stations = [make_station(external_id=f"G{i}", name=f"驿站{i}",
+                             lon=116.30 + rng.random() * 0.4, lat=39.70 + rng.random() * 0.3)
+                for i in range(1600)]  # above INLINE_MAX: the page asks per view
+    live = server_for(stations)
+    kit = open_page(live.url + "/embed")
+    _wait_attr(kit, "list", "center")
+    kit.page.wait_for_selector(".cl")
+    counts = kit.page.eval_on_selector_all(".cl span", "els => els.map(e => +e.textContent)")
+    singles = kit.page.locator("path.st").count()
+    assert sum(counts) + singles == 1600
+    assert any(p.startswith("/embed/markers?") for p in _loaded_paths(kit))
+    _shot(kit, "embed-clusters-desktop")
+    kit.page.evaluate("WarmEmbed.map.setView([39.85, 116.5], 17)")
+    kit.page.wait_for_function("() => document.querySelectorAll('.cl').length === 0 && "
+                               "document.querySelectorAll('path.st').length > 0")
+    _clean(kit)

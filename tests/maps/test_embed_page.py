@@ -1,0 +1,238 @@
+"""``/embed`` and ``/embed/markers`` over HTTP (no browser): presets, escaping, CRS, weight."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from geodata.crs import from_wgs84, to_wgs84
+from maps.embed import amenity_bits, embed_filter, markers_in_view
+from stations.search import StationCatalog
+from stations.store.sql import SqlStationStore
+from tests.conftest import make_station
+
+XSS = "<img src=x onerror=alert(1)>"
+SCRIPT_BREAK = "</script><script>alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStationStore]:
+    s = SqlStationStore("sqlite:///" + str(tmp_path_factory.mktemp("embed") / "s.db"))
+    s.create(make_station(external_id="A", name="荣华中路驿站"), actor="t")
+    s.create(make_station(external_id="B", name=XSS, address=SCRIPT_BREAK, lon=116.52, lat=39.79,
+                          amenities=["toilet"], notes="&amp; \u2028 end"), actor="t")
+    s.create(make_station(external_id="C", name="旧宫驿站", lon=116.46, lat=39.81,
+                          status="closed"), actor="t")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _client(store: SqlStationStore, **settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(**settings), store=store))
+
+
+@pytest.fixture(scope="module")
+def client(store: SqlStationStore) -> Iterator[TestClient]:
+    """The app with default settings (OSM basemap, no WeChat account), shared by the module."""
+    with _client(store) as c:
+        yield c
+
+
+def _config(html: str) -> dict[str, Any]:
+    m = re.search(r'<script type="application/json" id="embed-config">(.*?)</script>', html, re.S)
+    assert m, "config block missing"
+    return json.loads(m.group(1))
+
+
+def test_page_headers_and_own_assets_only(client: TestClient) -> None:
+    r = client.get("/embed")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-cache"
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'self' https://*.qq.com https://servicewechat.com" in csp
+    assert "script-src 'self'" in csp
+    assert "img-src 'self' data: https://tile.openstreetmap.org" in csp
+    srcs = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert srcs and all(s.startswith("/assets/") for s in srcs), srcs
+    assert "jweixin" not in r.text  # no WeChat account configured: no JS-SDK at all
+    assert 'lang="zh-CN"' in r.text and "附近的暖心驿站" in r.text
+
+
+def test_station_values_stay_data(store: SqlStationStore, client: TestClient) -> None:
+    sid = next(s.id for s in store.all() if s.data.name == XSS)
+    html = client.get("/embed", params={"station": sid}).text
+    assert "<img" not in html and "alert(2)</script>" not in html and "\u2028" not in html
+    cfg = _config(html)
+    names = {p[5] for p in cfg["markers"]["points"]}
+    assert XSS in names  # the exact characters survive, as data
+    assert "旧宫驿站" not in names  # closed stations are not offered to riders
+    props = cfg["station"]["properties"]
+    expected = (XSS, SCRIPT_BREAK, "&amp; \u2028 end")
+    assert (props["name"], props["address"], props["notes"]) == expected
+
+
+def test_presets_centre_zoom_chips_station(store: SqlStationStore,
+                                           client: TestClient) -> None:
+    glon, glat = from_wgs84(116.5, 39.8, "gcj02")
+    r = client.get("/embed", params={"lat": glat, "lon": glon, "crs": "gcj02", "zoom": 14,
+                                     "amenity": ["热水", "toilet"], "open_now": "true"})
+    cfg = _config(r.text)
+    # the page is on OSM (WGS-84): the GCJ-02 centre arrives converted
+    assert cfg["crs"] == "wgs84"
+    assert cfg["center"] == pytest.approx([39.8, 116.5], abs=1e-6)
+    assert cfg["zoom"] == 14 and cfg["locate"] is False
+    assert cfg["selected"] == ["hot_water", "toilet"] and cfg["openNow"] is True
+    assert re.search(r'data-code="hot_water" aria-pressed="true"', r.text)
+    assert re.search(r'data-code="charging" aria-pressed="false"', r.text)
+
+    sid = store.all()[1].id
+    cfg = _config(client.get("/embed", params={"station": sid}).text)
+    assert cfg["station"]["properties"]["name"] == XSS
+    assert cfg["station"]["properties"]["navigation"]["amap"].startswith("https://")
+    assert cfg["center"] == pytest.approx([39.79, 116.52]) and cfg["zoom"] == 16
+
+    gone = _config(client.get("/embed", params={"station": 999}).text)
+    assert gone["station"] is None and "不存在" in gone["notice"]
+
+    plain = _config(client.get("/embed").text)
+    assert plain["locate"] is True and plain["center"] is None
+    assert plain["bounds"] == [[39.79, 116.5068], [39.7954, 116.52]]
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"lat": 39.8}, "lon"),
+    ({"lon": 116.5}, "lat"),
+    ({"zoom": 30}, "zoom"),
+    ({"amenity": "sauna"}, "amenity"),
+    ({"station": "abc"}, "station"),
+    ({"lat": 95, "lon": 116.5}, "lat"),
+])
+def test_bad_presets_are_clear_errors(client: TestClient, params: dict[str, Any],
+                                      field: str) -> None:
+    r = client.get("/embed", params=params)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert field in {e["field"] for e in r.json()["errors"]}
+
+
+def test_amap_basemap_puts_everything_in_gcj02(store: SqlStationStore) -> None:
+    with _client(store, basemap="amap") as client:
+        r = client.get("/embed")
+        cfg = _config(r.text)
+        view = client.get("/embed/markers", params={"zoom": 14, "crs": "gcj02"}).json()
+    assert cfg["crs"] == "gcj02" and "autonavi.com" in cfg["basemap"][0]["url"]
+    assert "https://webrd01.is.autonavi.com" in r.headers["content-security-policy"]
+    first = next(p for p in cfg["markers"]["points"] if p[5] == "荣华中路驿站")
+    assert first[1:3] == pytest.approx(list(from_wgs84(116.5068, 39.7954, "gcj02")), abs=1e-6)
+    assert first[1:3] != pytest.approx([116.5068, 39.7954], abs=1e-4)  # really shifted
+    assert view["points"] == cfg["markers"]["points"]
+
+
+def test_tianditu_with_its_key_else_osm(store: SqlStationStore) -> None:
+    with _client(store, basemap="tianditu") as client:
+        keyless = client.get("/embed")
+    assert keyless.status_code == 200  # a missing key never takes the page down
+    assert _config(keyless.text)["basemap"][0]["url"].startswith("https://tile.openstreetmap.org")
+    with _client(store, basemap="tianditu", tianditu_key="abc123") as client:
+        r = client.get("/embed")
+        cfg = _config(r.text)
+    assert cfg["crs"] == "wgs84" and len(cfg["basemap"]) == 2
+    assert all("tk=abc123" in layer["url"] for layer in cfg["basemap"])
+    assert "https://t0.tianditu.gov.cn" in r.headers["content-security-policy"]
+
+
+def test_wechat_sdk_offered_only_when_configured(store: SqlStationStore) -> None:
+    with _client(store, wechat_app_id="wx1", wechat_app_secret="s") as client:
+        cfg = _config(client.get("/embed").text)
+        sdk = client.get(cfg["wechat"]["sdk"])
+    assert re.fullmatch(r"/assets/[0-9a-f]{10}/app/embed/jweixin-1\.6\.5\.js", cfg["wechat"]["sdk"])
+    assert sdk.status_code == 200 and b"window.wx = window.jWeixin" in sdk.content
+    assert cfg["wechat"]["config"] == "/api/v1/wechat/jssdk-config"
+
+
+def test_markers_endpoint_filters_and_bbox(client: TestClient) -> None:
+    glon, glat = from_wgs84(116.52, 39.79, "gcj02")
+    everything = client.get("/embed/markers", params={"zoom": 12}).json()
+    toilets = client.get("/embed/markers", params={"zoom": 12, "amenity": "卫生间"}).json()
+    hot = client.get("/embed/markers", params={"zoom": 12, "amenity": "hot_water"}).json()
+    box = client.get("/embed/markers", params={
+        "zoom": 12, "crs": "gcj02",
+        "bbox": f"{glon - 0.001},{glat - 0.001},{glon + 0.001},{glat + 0.001}"}).json()
+    bad = client.get("/embed/markers", params={"zoom": 12, "bbox": "1,2,3"})
+    assert everything["total"] == 2 and everything["complete"] is True
+    assert {p[5] for p in toilets["points"]} == {"荣华中路驿站", XSS}
+    assert {p[5] for p in hot["points"]} == {"荣华中路驿站"}
+    assert [p[5] for p in box["points"]] == [XSS]
+    assert box["points"][0][1:3] == pytest.approx([glon, glat], abs=1e-6)
+    assert bad.status_code == 422
+    bits = everything["points"][0][4]
+    assert bits == amenity_bits(["hot_water", "charging", "toilet"])
+
+
+def test_many_stations_become_clusters_that_add_up(sqlite_url: str) -> None:
+    from stations.store.base import ImportPlanRow
+
+    store = SqlStationStore(sqlite_url)
+    rows = [ImportPlanRow(make_station(external_id=f"S{i}", name=f"驿站{i}",
+                                       lon=116.40 + (i % 30) * 0.004,
+                                       lat=39.70 + (i // 30) * 0.004)) for i in range(600)]
+    store.apply_import(rows, actor="t")
+    catalog = StationCatalog(store)
+    try:
+        view = markers_in_view(catalog, None, 12, embed_filter(), max_points=100)
+        assert view["complete"] is False and view["total"] == 600
+        assert len(view["points"]) + len(view["clusters"]) < 100
+        assert len(view["points"]) + sum(c[2] for c in view["clusters"]) == 600
+        # each cluster sits inside the stations' extent
+        for x, y, _ in view["clusters"]:
+            assert 116.40 <= x <= 116.52 and 39.70 <= y <= 39.78
+        close = markers_in_view(catalog, (116.40, 39.70, 116.41, 39.71), 16, embed_filter(),
+                                max_points=100)
+        assert close["complete"] is True and len(close["points"]) == close["total"] == 9
+    finally:
+        store.close()
+
+
+def test_inline_or_by_view(store: SqlStationStore) -> None:
+    from maps.basemaps import get_basemap
+    from maps.embed import EmbedRequest, render_embed_page
+
+    catalog = StationCatalog(store)
+    osm = get_basemap("osm")
+    inline = _config(render_embed_page(catalog, EmbedRequest(), basemap=osm))
+    by_view = _config(render_embed_page(catalog, EmbedRequest(), basemap=osm, inline_max=1))
+    assert inline["markers"]["complete"] and len(inline["markers"]["points"]) == 2
+    assert by_view["markers"] is None and by_view["api"]["markers"] == "/embed/markers"
+
+
+def test_first_load_within_80_kb_gzip_for_the_demo() -> None:
+    """HTML + every asset it names + the nearest list, gzip-compressed one by one."""
+    with TestClient(create_app(Settings(), demo=True)) as client:
+        page = client.get("/embed")
+        cfg = _config(page.text)
+        urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
+        lon, lat = (sum(b[i] for b in cfg["bounds"]) / 2 for i in (1, 0))
+        bodies = [page.content] + [client.get(u).content for u in urls] + [
+            client.get("/api/v1/nearest", params={"lat": lat, "lon": lon, "k": cfg["k"],
+                                                  "status": "open"}).content]
+    assert len(cfg["markers"]["points"]) == 93  # the demo's stations in service
+    total = sum(len(gzip.compress(b)) for b in bodies)
+    assert total <= 80 * 1024, f"first load is {total / 1024:.1f} KB gzip"
+
+
+def test_crs_round_trip_of_the_centre(store: SqlStationStore) -> None:
+    with _client(store, basemap="amap") as client:
+        cfg = _config(client.get("/embed", params={"lat": 39.8, "lon": 116.5}).text)
+    back = to_wgs84(cfg["center"][1], cfg["center"][0], "gcj02")
+    assert back == pytest.approx((116.5, 39.8), abs=1e-6)

@@ -10,14 +10,14 @@ import sys
 
 import click
 
-from api.cli import registry, search, serve
+from api.cli import accounts, maps, registry, search, serve
 from api.cli.common import app, print_error
 from geodata.errors import GeodataError
 from stations.errors import StationsError
 
 __all__ = ["app", "main"]
 
-for _module in (registry, search, serve):  # registers their commands on ``app``
+for _module in (accounts, maps, registry, search, serve):  # registers their commands on ``app``
     assert _module
 
 

@@ -1,0 +1,155 @@
+"""Run the coverage, gap and site analyses for a set of stations and keep what the maps draw.
+
+The maps take plain GeoJSON (``maps.analysis_maps.AnalysisData``); this module is the one
+place that calls ``geodata`` (coverage, gaps, the H3 grid, the planner) and turns its results
+into that shape. Only public ``geodata`` functions are used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import h3
+import numpy as np
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from geodata.areas import area_km2
+from geodata.coverage import coverage, covered_mask, gaps, gaps_to_geojson
+from geodata.demand import Demand, uniform_demand
+from geodata.hexgrid import HexGrid, cell_polygons, hex_grid, points_to_cells
+from geodata.planning import PlanResult, default_candidates, plan_sites
+from geodata.reach import as_reach
+from maps.analysis_maps import AnalysisData
+from stations.errors import FieldError, ValidationFailed
+from stations.model import Station
+
+__all__ = ["MAX_CELLS", "analysis_data", "cell_features"]
+
+#: More cells than this make a page too heavy to draw; ask for a coarser grid instead.
+MAX_CELLS = 40_000
+
+
+def _check_cell_count(n: float, resolution: int) -> None:
+    if n > MAX_CELLS:
+        raise ValidationFailed([FieldError(
+            "resolution", f"the area has about {n:,.0f} H3 cells at resolution {resolution}, "
+            f"more than a map can show ({MAX_CELLS:,}); use a coarser resolution", resolution)])
+
+
+def cell_features(grid: HexGrid, covered: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
+    """The grid's cells as GeoJSON polygons with ``covered`` and ``weight`` properties."""
+    polygons = cell_polygons(grid.cells)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": mapping(poly),
+         "properties": {"covered": bool(c), "weight": float(w)}}
+        for poly, c, w in zip(polygons, covered.tolist(), weight.tolist(), strict=True)]}
+
+
+def _cell_weights(grid: HexGrid, demand: Demand | None) -> np.ndarray:
+    if demand is None:
+        return np.ones(len(grid))
+    if demand.cells is not None and demand.resolution == grid.resolution:
+        cells = demand.cells
+    else:
+        cells = points_to_cells(demand.lon, demand.lat, grid.resolution)
+    pos = grid.index_of(cells)
+    inside = pos >= 0
+    return np.bincount(pos[inside], demand.weight[inside], minlength=len(grid))
+
+
+def _sites(plan: Sequence[Any], total_weight: float) -> dict[str, Any]:
+    """Ranked sites (``geodata.planning.Site`` objects or dicts) as point features."""
+    features = []
+    for i, site in enumerate(plan, start=1):
+        d = site if isinstance(site, dict) else site.to_dict()
+        lon, lat = float(d["lon"]), float(d["lat"])
+        props: dict[str, Any] = {"rank": int(d.get("rank") or i), "lon": lon, "lat": lat}
+        gain = d.get("marginal_gain", d.get("added_weight"))
+        if gain is not None:
+            props["added_weight"] = float(gain)
+            if total_weight > 0:
+                props["added_share"] = float(gain) / total_weight
+        if d.get("cumulative_share") is not None:
+            props["cumulative_share"] = float(d["cumulative_share"])
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _plan(area: BaseGeometry, lon: np.ndarray, lat: np.ndarray, demand: Demand | None,
+          grid: HexGrid, radius_m: float, resolution: int, n: int) -> PlanResult | None:
+    """The planner's best ``n`` new sites (candidates: uncovered cell centres); None when
+    every cell is covered and there is nothing to suggest."""
+    demand = demand if demand is not None else uniform_demand(grid=grid)
+    c_lon, c_lat = default_candidates(area, lon, lat, demand, radius_m, resolution)
+    if c_lon.size == 0:
+        return None
+    return plan_sites(demand, lon, lat, c_lon, c_lat, radius_m, min(n, int(c_lon.size)))
+
+
+def analysis_data(
+    stations: Sequence[Station],
+    area: BaseGeometry,
+    *,
+    demand: Demand | None = None,
+    radius_m: float = 500.0,
+    resolution: int = 9,
+    new_sites: int = 0,
+    sites: Sequence[Any] | None = None,
+) -> AnalysisData:
+    """Coverage, cells and gaps of ``stations`` over ``area`` (WGS-84), ready to draw.
+
+    Parameters
+    ----------
+    stations
+        The stations whose reach is drawn (usually the open ones).
+    area
+        The service area, a WGS-84 (Multi)Polygon (``geodata.areas.load_area``).
+    demand
+        Weighted demand points; ``None`` counts every cell the same (uniform demand).
+    radius_m, resolution
+        Reach in metres and the H3 resolution of the grid.
+    new_sites
+        How many new sites to ask the planner for (``geodata.planning.plan_sites``, candidates
+        at the centres of uncovered cells); 0 for none.
+    sites
+        Ranked sites chosen elsewhere (``Site`` objects or dicts with ``lon``, ``lat`` and
+        optionally ``rank``, ``marginal_gain``), used instead of running the planner.
+
+    Raises
+    ------
+    stations.errors.ValidationFailed
+        When the grid would have more than ``MAX_CELLS`` cells (choose a coarser resolution).
+    """
+    lon = np.array([s.data.lon for s in stations], float)
+    lat = np.array([s.data.lat for s in stations], float)
+    # Estimate first: building millions of cells only to refuse them would take seconds.
+    _check_cell_count(area_km2(area) / h3.average_hexagon_area(resolution, "km^2"), resolution)
+    grid = hex_grid(area, resolution)
+    _check_cell_count(len(grid), resolution)
+    result = coverage(area, lon, lat, demand, radius_m, resolution, grid=grid)
+    found = gaps(area, lon, lat, demand, radius_m, resolution, grid=grid)
+    covered = covered_mask(as_reach(radius_m), lon, lat, grid.lon, grid.lat)
+    weight = _cell_weights(grid, demand)
+    summary = result.summary()
+    if sites is None and new_sites > 0:
+        plan = _plan(area, lon, lat, demand, grid, radius_m, resolution, new_sites)
+        if plan is not None:
+            sites = plan.sites
+            summary["covered_share_with_sites"] = plan.covered_share
+    station_fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s.data.lon, s.data.lat]},
+         "properties": {"id": s.id, "name": s.data.name}} for s in stations]}
+    return AnalysisData(
+        area=dict(mapping(area)),
+        stations=station_fc,
+        cells=cell_features(grid, covered, weight),
+        radius_m=float(radius_m),
+        gaps=gaps_to_geojson(found),
+        sites=_sites(sites or [], result.total_weight),
+        summary=summary,
+        resolution=resolution,
+        demand_label="均匀分布（每个网格计 1）uniform" if demand is None else demand.label,
+    )

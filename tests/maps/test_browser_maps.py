@@ -1,0 +1,220 @@
+"""The maps in a real browser (Debian's Chromium), with every other host blocked.
+
+Shows: markers and clusters appear; a click opens the right popup; the amenity filter
+reduces the markers; AMap pages draw in GCJ-02 (markers and the browser's own position) and
+OSM pages do not; hostile station text stays text; the pages and the offline file work with
+the outside world unreachable and ask it for nothing but tiles. Screenshots of every page,
+desktop and 360×640, go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from geodata.crs import from_wgs84
+from geodata.distance import geodesic_m
+from maps.basemaps import get_basemap
+from maps.station_map import catalog_hits, station_map_html
+from stations.search import StationCatalog
+from tests.maps.conftest import LiveServer, PageKit, start_server
+from tests.maps.map_builders import STATIONS, XSS, json_blocks, make_store
+
+pytestmark = pytest.mark.browser
+
+OpenPage = Callable[..., PageKit]
+XSS_STATION = {**STATIONS[0], **XSS, "lon": 116.4990, "lat": 39.8020}
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Known stations (and one with hostile text) on a live server of our own."""
+    store = make_store(tmp_path_factory.mktemp("browser"), [*STATIONS, XSS_STATION])
+    live, stop = start_server(create_app(Settings(), store=store))
+    try:
+        yield live
+    finally:
+        stop()
+        store.close()
+
+
+def _ready(kit: PageKit, selector: str = ".leaflet-marker-icon") -> None:
+    kit.page.wait_for_selector(selector, timeout=10_000)
+
+
+def _marker_latlngs(kit: PageKit) -> dict[str, list[float]]:
+    return kit.page.evaluate("""() => Object.fromEntries(WarmMap.current.entries.map(
+        e => [e.p.name, [e.marker.getLatLng().lng, e.marker.getLatLng().lat]]))""")
+
+
+def _open_popup_of(kit: PageKit, name: str) -> Any:
+    """Zoom to the station, click its marker like a user, return the popup."""
+    kit.page.evaluate("""name => {
+        const e = WarmMap.current.entries.find(x => x.p.name === name);
+        WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
+    }""", name)
+    kit.page.get_by_title(name, exact=True).click()
+    popup = kit.page.locator(".leaflet-popup .ws-popup")
+    popup.wait_for(timeout=5_000)
+    return popup
+
+
+@pytest.mark.parametrize("path", ["/maps/stations", "/maps/coverage", "/maps/gaps"])
+def test_pages_work_offline_ask_only_for_tiles_and_look_right(
+        demo_server: LiveServer, open_page: OpenPage, path: str) -> None:
+    name = path.rsplit("/", 1)[1]
+    for mobile in (False, True):
+        kit = open_page(demo_server.url + path, mobile=mobile)
+        _ready(kit, ".leaflet-marker-icon" if name == "stations" else ".leaflet-interactive")
+        kit.page.wait_for_timeout(300)  # let the chunked cluster layer settle
+        kit.screenshot(f"maps-{name}-{'mobile' if mobile else 'desktop'}")
+        assert kit.blocked.non_tile() == []
+        assert kit.blocked.urls, "tiles were requested (and blocked)"
+        assert kit.console_errors == []
+        for control in (".ws-legend", ".ws-locate a", ".ws-fullscreen a",
+                        ".leaflet-control-layers", ".ws-basemaps a"):
+            assert kit.page.locator(control).count() == 1, control
+        assert kit.page.locator(".leaflet-control-attribution a").count() >= 1
+
+
+def test_markers_cluster_and_a_click_opens_that_stations_popup(
+        demo_server: LiveServer, open_page: OpenPage) -> None:
+    kit = open_page(demo_server.url + "/maps/stations")
+    _ready(kit)
+    assert kit.page.evaluate("WarmMap.current.entries.length") == 98
+    assert kit.page.locator(".marker-cluster").count() > 0  # clustered at city zoom
+    feature = json_blocks(kit.page.content())["ws-stations"]["features"][5]
+    p = feature["properties"]
+    popup = _open_popup_of(kit, p["name"])
+    assert popup.get_attribute("data-station-id") == str(p["id"])
+    assert popup.locator(".ws-title").text_content() == p["name"]
+    badge = {True: "开放中", False: "已关闭", None: "时间未知"}[p["open_now"]]
+    assert popup.locator(".ws-badge").text_content() == badge
+    assert popup.locator(".ws-address .ws-val").text_content() == p["address"]
+    tags = popup.locator(".ws-tag").all_text_contents()
+    labels = kit.page.evaluate("WarmMap.readJSON('ws-config').amenities")
+    assert tags == [labels[c] for c in p["amenities"]]
+    for app in ("amap", "baidu", "tencent"):
+        assert popup.locator(f"a.ws-nav-{app}").get_attribute("href") == p["navigation"][app]
+    if p["phone"]:
+        assert popup.locator(".ws-phone a").get_attribute("href").startswith("tel:")
+
+
+def test_amenity_chips_reduce_the_markers_and_the_url_presets_them(
+        demo_server: LiveServer, open_page: OpenPage) -> None:
+    kit = open_page(demo_server.url + "/maps/stations")
+    _ready(kit)
+    features = json_blocks(kit.page.content())["ws-stations"]["features"]
+
+    def expected(*codes: str) -> int:
+        return sum(all(c in f["properties"]["amenities"] for c in codes) for f in features)
+
+    def shown() -> int:
+        return kit.page.evaluate("WarmMap.current.layer.getLayers().length")
+
+    assert shown() == len(features)
+    kit.page.locator(".ws-filter input[value=microwave]").check()
+    assert shown() == expected("microwave") < len(features)
+    kit.page.locator(".ws-filter input[value=wifi]").check()
+    assert shown() == expected("microwave", "wifi") <= expected("microwave")
+    assert "amenity=microwave" in kit.page.url and "amenity=wifi" in kit.page.url
+    kit.page.locator(".ws-filter input[value=wifi]").uncheck()
+    assert shown() == expected("microwave")
+    # The link to the AMap page keeps the filter (and that page draws in GCJ-02).
+    kit.page.locator(".ws-basemaps a", has_text="AMap").click()
+    kit.page.wait_for_url("**basemap=amap**")
+    _ready(kit)
+    assert kit.page.evaluate("WarmMap.current.crs") == "gcj02"
+    assert kit.page.locator(".ws-filter input[value=microwave]").is_checked()
+    assert shown() == expected("microwave")
+    kit.page.locator(".ws-filter input[value=microwave]").uncheck()
+    assert shown() == len(features)
+    preset = open_page(demo_server.url + "/maps/stations?amenity=microwave")
+    _ready(preset)
+    assert preset.page.evaluate("WarmMap.current.layer.getLayers().length") == \
+        expected("microwave")
+    assert preset.page.locator(".ws-filter input[value=microwave]").is_checked()
+
+
+def test_amap_page_draws_markers_in_gcj02_and_osm_page_in_wgs84(
+        own_server: LiveServer, open_page: OpenPage) -> None:
+    osm = open_page(own_server.url + "/maps/stations?basemap=osm")
+    amap = open_page(own_server.url + "/maps/stations?basemap=amap")
+    _ready(osm)
+    _ready(amap)
+    on_osm, on_amap = _marker_latlngs(osm), _marker_latlngs(amap)
+    # Each page's layer control offers only basemaps of its own CRS.
+    base = ".leaflet-control-layers-base label"
+    assert osm.page.locator(base).all_text_contents() == [" OpenStreetMap"]
+    assert [t.strip() for t in amap.page.locator(base).all_text_contents()] == [
+        "高德地图 AMap", "高德卫星 AMap satellite"]
+    assert "暖心驿站" in amap.page.locator(".leaflet-control-layers-overlays").text_content()
+    for s in STATIONS:
+        assert on_osm[s["name"]] == pytest.approx([s["lon"], s["lat"]], abs=1e-7)
+        assert on_amap[s["name"]] == pytest.approx(list(from_wgs84(s["lon"], s["lat"], "gcj02")),
+                                                  abs=1e-7)
+        moved = geodesic_m(s["lon"], s["lat"], *on_amap[s["name"]])
+        assert 100 < moved < 700
+
+
+@pytest.mark.parametrize("basemap", ["osm", "amap"])
+def test_locate_me_shows_the_browser_position_in_the_page_crs(
+        own_server: LiveServer, open_page: OpenPage, basemap: str) -> None:
+    lon, lat = 116.5031, 39.7912
+    kit = open_page(own_server.url + f"/maps/stations?basemap={basemap}",
+                    geolocation={"latitude": lat, "longitude": lon})
+    _ready(kit)
+    kit.page.locator(".ws-locate a").click()
+    kit.page.wait_for_function("() => WarmMap.myPosition !== undefined", timeout=5_000)
+    shown = kit.page.evaluate("[WarmMap.myPosition.lng, WarmMap.myPosition.lat]")
+    want = from_wgs84(lon, lat, "gcj02") if basemap == "amap" else (lon, lat)
+    assert shown == pytest.approx(list(want), abs=1e-9)  # JS GCJ-02 == geodata.crs
+
+
+def test_hostile_station_text_stays_text(own_server: LiveServer, open_page: OpenPage) -> None:
+    kit = open_page(own_server.url + "/maps/stations")
+    _ready(kit)
+    popup = _open_popup_of(kit, XSS["name"])
+    assert popup.locator(".ws-title").text_content() == XSS["name"]
+    assert popup.locator(".ws-address .ws-val").text_content() == XSS["address"]
+    assert popup.locator(".ws-notes .ws-val").text_content() == XSS["notes"]
+    assert XSS["host_org"] in popup.locator(".ws-host .ws-val").text_content()
+    assert popup.locator(".ws-phone a").text_content() == XSS["phone"]
+    assert popup.locator(".ws-phone a").get_attribute("href") == "tel:01012345"  # digits only
+    assert popup.locator("img, svg, script, b").count() == 0
+    popup.locator(".ws-host").hover()
+    cover = open_page(own_server.url + "/maps/coverage")
+    _ready(cover, ".leaflet-interactive")
+    tooltip = cover.page.evaluate("""name => {
+        let text = null;
+        WarmMap.analysisLayers.stations.eachLayer(l => {
+            if (l.feature.properties.name === name) {
+                l.openTooltip(); text = l.getTooltip().getElement().textContent; }
+        });
+        return text;
+    }""", XSS["name"])
+    assert tooltip == XSS["name"]
+    for page in (kit.page, cover.page):
+        assert page.evaluate("window.__xss") is None
+    assert kit.console_errors == [] and cover.console_errors == []
+
+
+def test_the_offline_file_opens_with_every_host_blocked(
+        tmp_path: Path, open_page: OpenPage) -> None:
+    catalog = StationCatalog(make_store(tmp_path))
+    path = tmp_path / "stations.html"
+    path.write_text(station_map_html(catalog_hits(catalog), get_basemap("amap"), inline=True),
+                    encoding="utf-8")
+    kit = open_page(path.as_uri())
+    _ready(kit)
+    assert kit.page.evaluate("WarmMap.current.entries.length") == len(STATIONS)
+    assert kit.blocked.non_tile() == [] and kit.console_errors == []
+    # Leaflet's own images (layer control icon) came inline as data: URIs.
+    icon = kit.page.evaluate("""getComputedStyle(
+        document.querySelector('.leaflet-control-layers-toggle')).backgroundImage""")
+    assert icon.startswith('url("data:image/png;base64,')

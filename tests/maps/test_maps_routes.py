@@ -1,0 +1,116 @@
+"""The map routes and ``stations map``: headers, parameters, errors, self-contained files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.cli import main
+from api.settings import Settings
+from maps.folium_page import inline_script_hashes
+from tests.maps.map_builders import STATIONS, json_blocks, make_store
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    store = make_store(tmp_path_factory.mktemp("routes"))
+    app = create_app(Settings(tianditu_key="k3y", basemap="amap"), store=store)
+    with TestClient(app) as c:
+        yield c
+    store.close()
+
+
+@pytest.mark.parametrize("path", ["/maps/stations", "/maps/coverage", "/maps/gaps"])
+def test_pages_are_html_never_cached_and_their_assets_cacheable(client: TestClient,
+                                                                path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-cache"
+    assert json_blocks(r.text)["ws-config"]["crs"] == "gcj02"  # configured default: amap
+    # The CSP runs exactly the page's own inline scripts, and loads tiles of its basemaps.
+    policy = dict(d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
+    script_src = policy["script-src"].split()
+    assert "'unsafe-inline'" not in script_src and script_src[0] == "'self'"
+    assert sorted(script_src[1:]) == sorted(inline_script_hashes(r.text))
+    assert len(script_src) >= 3  # folium's switches + the map set-up
+    assert "https://webrd01.is.autonavi.com" in policy["img-src"]
+    assert "openstreetmap" not in policy["img-src"]  # not a basemap of this (GCJ-02) page
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', r.text)
+    assert assets
+    for url in assets:
+        a = client.get(url)
+        assert a.status_code == 200 and "immutable" in a.headers["cache-control"], url
+
+
+def test_station_page_parameters(client: TestClient) -> None:
+    r = client.get("/maps/stations", params={"basemap": "osm", "amenity": ["热水", "wifi"],
+                                             "open_now": "true"})
+    config = json_blocks(r.text)["ws-config"]
+    assert config["crs"] == "wgs84"
+    assert config["preset"] == {"amenities": ["hot_water", "wifi"], "open_now": True}
+    # status/host_type leave stations out; the amenity preset does not.
+    r = client.get("/maps/stations", params={"status": "open", "host_type": "bank"})
+    names = [f["properties"]["name"] for f in json_blocks(r.text)["ws-stations"]["features"]]
+    assert names == [STATIONS[0]["name"]]
+    r = client.get("/maps/stations", params={"basemap": "tianditu"})
+    assert "tk=k3y" in r.text and json_blocks(r.text)["ws-config"]["crs"] == "wgs84"
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"basemap": "google"}, "basemap"),
+    ({"amenity": "jacuzzi"}, "amenity"),
+])
+def test_bad_parameters_are_problem_documents(client: TestClient, query: dict,
+                                              field: str) -> None:
+    r = client.get("/maps/stations", params=query)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_tianditu_without_a_key_is_a_clear_error(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(), store=make_store(tmp_path))) as c:
+        r = c.get("/maps/stations", params={"basemap": "tianditu"})
+        assert r.status_code == 422 and "STATIONS_TIANDITU_KEY" in r.json()["detail"]
+        assert c.get("/maps/coverage", params={"radius_m": -5}).status_code == 422
+
+
+def test_coverage_page_radius_parameter(client: TestClient) -> None:
+    r = client.get("/maps/coverage", params={"radius_m": 800, "basemap": "osm"})
+    config = json_blocks(r.text)["ws-config"]
+    assert config["radius_m"] == 800 and config["kind"] == "coverage"
+    assert len(json_blocks(r.text)["ws-analysis"]["sites"]["features"]) == 5  # default
+    r = client.get("/maps/gaps", params={"new_sites": 0, "basemap": "osm"})
+    assert json_blocks(r.text)["ws-analysis"]["sites"]["features"] == []
+    # Only the stations open for business cover anything.
+    stations = json_blocks(r.text)["ws-analysis"]["stations"]["features"]
+    assert len(stations) == sum(1 for s in STATIONS if s.get("status", "open") == "open")
+
+
+@pytest.mark.parametrize("kind", ["stations", "coverage", "gaps"])
+def test_cli_writes_a_self_contained_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          kind: str) -> None:
+    store = make_store(tmp_path)
+    monkeypatch.setenv("STATIONS_DATABASE_URL", str(store.engine.url))
+    out = tmp_path / f"{kind}.html"
+    main(["map", "--kind", kind, "-o", str(out), "--basemap", "amap"])
+    page = out.read_text(encoding="utf-8")
+    assert "/assets/" not in page and not re.search(r"<script[^>]+src=", page)
+    assert json_blocks(page)["ws-config"]["crs"] == "gcj02"
+
+
+def test_cli_refuses_a_non_html_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STATIONS_DATABASE_URL", "sqlite:///" + str(tmp_path / "x.db"))
+    with pytest.raises(SystemExit) as exc:
+        main(["map", "-o", str(tmp_path / "map.png")])
+    assert exc.value.code == 1 and ".html" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["map", "-o", str(tmp_path / "map.html"), "--amenity", "jacuzzi"])
+    assert exc.value.code == 1 and "jacuzzi" in capsys.readouterr().err

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from api.cli import accounts, maps, registry, search, serve
 from api.cli.common import app, print_error
 from geodata.errors import GeodataError
@@ -24,15 +22,8 @@ for _module in (accounts, maps, registry, search, serve):  # registers their com
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``stations`` script."""
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("已取消 aborted", file=sys.stderr)
-        sys.exit(1)
+        # Standalone mode: typer (with its own bundled click) prints usage errors and exits 2.
+        app(args=argv)
     except (StationsError, GeodataError, OSError) as exc:
         print_error(exc)
         sys.exit(1)

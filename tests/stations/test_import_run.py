@@ -1,0 +1,323 @@
+"""Running an import: all-or-nothing, rejects, idempotent re-import, matching, duplicates."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geodata.crs import from_wgs84
+from stations.errors import ImportFailed
+from stations.importing import plan_import, reject_path_for, run_import
+from stations.model import Region
+from stations.store.sql import SqlStationStore
+from tests.conftest import make_station
+
+HEADER = [
+    "编号",
+    "名称",
+    "地址",
+    "经度",
+    "纬度",
+    "类型",
+    "服务设施",
+    "开放时间",
+    "联系电话",
+    "备注",
+]
+
+
+def row(ext: str, name: str, lon: Any = 116.5068, lat: Any = 39.7954, **kw: Any) -> list[Any]:
+    """One union-sheet row in ``HEADER`` order; ``None`` coordinates leave the cells empty."""
+    values = {
+        "编号": ext,
+        "名称": name,
+        "地址": "北京市大兴区荣华中路10号",
+        "经度": "" if lon is None else str(lon),
+        "纬度": "" if lat is None else str(lat),
+        "类型": "快递网点",
+        "服务设施": "热水、手机充电",
+        "开放时间": "Mo-Su 08:00-22:00",
+        "联系电话": "010-67856789",
+        "备注": "",
+    }
+    values.update(kw)
+    return [values[h] for h in HEADER]
+
+
+def sheet(path: Path, rows: list[list[Any]], header: list[str] = HEADER) -> Path:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def spread(k: int) -> tuple[float, float]:
+    """Points ~1 km apart, so no two rows look like duplicates."""
+    return 116.45 + 0.012 * k, 39.75 + 0.009 * (k % 5)
+
+
+def good_rows(n: int) -> list[list[Any]]:
+    return [row(f"YZ-{k:03d}", f"驿站{k}号", *spread(k)) for k in range(1, n + 1)]
+
+
+def test_any_invalid_row_refuses_the_whole_file(store: SqlStationStore, tmp_path: Path) -> None:
+    rows = good_rows(3)
+    rows.insert(1, row("YZ-900", "", 116.5, 39.8))  # sheet row 3: no name
+    rows.append(
+        row("YZ-901", "坏", "abc", 95, 类型="银河", 服务设施="热水、魔法", 开放时间="Mo-Fr 25:00")
+    )  # sheet row 6
+    path = sheet(tmp_path / "s.csv", rows)
+    with pytest.raises(ImportFailed) as info:
+        run_import(store, path)
+    assert store.all() == []
+    found = {(e.row, e.field) for e in info.value.errors}
+    assert found == {
+        (3, "name"),
+        (6, "lon"),
+        (6, "lat"),
+        (6, "host_type"),
+        (6, "amenities"),
+        (6, "opening_hours"),
+    }
+    lines = [str(e) for e in info.value.errors]
+    assert "row 6, lon: is not a number (value 'abc')" in lines
+    assert any("魔法" in line for line in lines)
+    report = info.value.report  # type: ignore[attr-defined]
+    assert (report.added, report.invalid, report.written) == (3, 2, False)
+    assert "nothing was written" in str(info.value)
+
+
+def test_skip_invalid_writes_good_rows_and_saves_the_bad_ones(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    rows = good_rows(2) + [row("YZ-009", "坏站", "abc", 39.8, 联系电话="007")]
+    path = sheet(tmp_path / "union.csv", rows)
+    report = run_import(store, path, skip_invalid=True)
+    assert (report.added, report.invalid) == (2, 1)
+    assert len(store.all()) == 2
+    assert report.reject_path == reject_path_for(path) == tmp_path / "union.rejected.csv"
+    raw = report.reject_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to read UTF-8
+    with open(report.reject_path, encoding="utf-8-sig", newline="") as fh:
+        got = list(csv.reader(fh))
+    assert got[0] == [*HEADER, "错误 error"]
+    assert len(got) == 2
+    assert got[1][:5] == ["YZ-009", "坏站", "北京市大兴区荣华中路10号", "abc", "39.8"]
+    assert got[1][8] == "007"
+    assert "row 4" in got[1][-1] and "lon" in got[1][-1] and "不是数字" in got[1][-1]
+    # The clerk fixes the reject file and imports it: the error column is ignored.
+    got[1][3] = "116.61"
+    fixed = sheet(tmp_path / "fixed.csv", got[1:], header=got[0])
+    again = run_import(store, fixed)
+    assert again.added == 1 and again.warnings == []
+
+
+def test_reimport_is_idempotent_and_updates_in_place(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    path = sheet(tmp_path / "s.csv", good_rows(4))
+    first = run_import(store, path, actor="clerk")
+    assert (first.added, first.updated, first.unchanged) == (4, 0, 0)
+    before = {s.external_id: s for s in store.all()}
+    counter = store.change_counter()
+
+    second = run_import(store, path)
+    assert (second.added, second.updated, second.unchanged) == (0, 0, 4)
+    assert store.change_counter() == counter  # no write at all
+    assert {s.external_id: s.version for s in store.all()} == dict.fromkeys(before, 1)
+
+    rows = good_rows(4)
+    rows[2] = row("YZ-003", "驿站3号（已搬迁）", *spread(3), 联系电话="13800138000")
+    third = run_import(store, sheet(tmp_path / "s2.csv", rows), actor="clerk2")
+    assert (third.added, third.updated, third.unchanged) == (0, 1, 3)
+    after = {s.external_id: s for s in store.all()}
+    assert len(after) == 4
+    moved = after["YZ-003"]
+    assert moved.id == before["YZ-003"].id and moved.version == 2
+    assert (moved.name, moved.phone) == ("驿站3号（已搬迁）", "13800138000")
+    entry = store.history(moved.id)[-1]
+    assert (entry.action, entry.actor, entry.before["phone"]) == (
+        "import",
+        "clerk2",
+        "010-67856789",
+    )
+
+
+def test_dry_run_and_plan_write_nothing(store: SqlStationStore, tmp_path: Path) -> None:
+    path = sheet(tmp_path / "s.csv", good_rows(3) + [row("YZ-X", "", 1, 2)])
+    for report in (run_import(store, path, dry_run=True), plan_import(store, path)):
+        assert (report.added, report.invalid, report.dry_run, report.written) == (3, 1, True, False)
+        assert report.summary_lines()[1:5] == [
+            "新增 added: 3",
+            "更新 updated: 0",
+            "未变 unchanged: 0",
+            "无效 invalid: 1",
+        ]
+        assert report.summary_lines()[-1] == "试运行，未写入任何数据 dry run: nothing written"
+    assert store.all() == [] and not reject_path_for(path).exists()
+
+
+def test_duplicate_external_id_in_the_file_is_an_error_for_both_rows(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    rows = good_rows(3)
+    rows[2][0] = "YZ-001"
+    with pytest.raises(ImportFailed) as info:
+        run_import(store, sheet(tmp_path / "s.csv", rows))
+    dup = [(e.row, e.field) for e in info.value.errors]
+    assert dup == [(2, "external_id"), (4, "external_id")]
+    assert "also row 4" in info.value.errors[0].message
+
+
+def test_gcj02_file_is_stored_as_wgs84(store: SqlStationStore, tmp_path: Path) -> None:
+    wgs = (116.5068123, 39.7954321)
+    gcj = from_wgs84(*wgs, "gcj02")
+    assert abs(gcj[0] - wgs[0]) > 1e-3  # the offset is real (hundreds of metres)
+    path = sheet(tmp_path / "s.csv", [row("YZ-1", "a", repr(gcj[0]), repr(gcj[1]))])
+    run_import(store, path, crs="gcj02")
+    [s] = store.all()
+    assert s.lon == pytest.approx(wgs[0], abs=1e-9) and s.lat == pytest.approx(wgs[1], abs=1e-9)
+    # Re-importing the same GCJ-02 sheet converts identically: unchanged.
+    assert run_import(store, path, crs="gcj02").unchanged == 1
+
+
+def test_unknown_crs_is_refused(store: SqlStationStore, tmp_path: Path) -> None:
+    with pytest.raises(ImportFailed, match="unknown crs"):
+        run_import(store, sheet(tmp_path / "s.csv", good_rows(1)), crs="epsg:3857")
+
+
+def test_columns_the_file_lacks_keep_their_stored_values(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    run_import(store, sheet(tmp_path / "s.csv", good_rows(2)))
+    hours = sheet(
+        tmp_path / "hours.csv", [["YZ-001", "24/7"], ["YZ-002", ""]], header=["编号", "开放时间"]
+    )
+    report = run_import(store, hours)
+    assert report.updated == 2
+    s1, s2 = sorted(store.all(), key=lambda s: s.external_id or "")
+    assert (s1.opening_hours, s1.phone, s1.amenities) == (
+        "24/7",
+        "010-67856789",
+        ("hot_water", "charging"),
+    )
+    assert s2.opening_hours == ""  # an empty cell in a present column clears the field
+    assert (s2.lon, s2.lat) == spread(2)
+
+
+def test_rows_match_by_external_id_then_by_store_id(store: SqlStationStore, tmp_path: Path) -> None:
+    plain = store.create(make_station(name="无编号驿站", lon=116.40, lat=39.90), actor="t")
+    tagged = store.create(make_station(name="有编号驿站", external_id="YZ-7"), actor="t")
+    header = ["id", "external_id", "name", "lon", "lat"]
+    path = sheet(
+        tmp_path / "s.csv",
+        [
+            [plain.id, "", "无编号驿站（改）", 116.40, 39.90],  # by id
+            [999, "YZ-7", "有编号驿站（改）", 116.5068, 39.7954],  # external id wins over id
+            [12345, "", "新驿站", 116.6, 39.7],  # unknown id: created
+        ],
+        header=header,
+    )
+    report = run_import(store, path)
+    assert (report.added, report.updated) == (1, 2)
+    assert store.get(plain.id).name == "无编号驿站（改）"
+    assert store.get(tagged.id).name == "有编号驿站（改）"
+    assert any(w.field == "id" and "belongs to station" in w.message for w in report.warnings)
+    assert len(store.all()) == 3
+
+
+def test_two_rows_matching_one_station_are_refused(store: SqlStationStore, tmp_path: Path) -> None:
+    s = store.create(make_station(external_id="YZ-1"), actor="t")
+    path = sheet(
+        tmp_path / "s.csv",
+        [[s.id, "", "a", 116.5, 39.8], ["", "YZ-1", "b", 116.5, 39.8]],
+        header=["id", "external_id", "name", "lon", "lat"],
+    )
+    with pytest.raises(ImportFailed) as info:
+        run_import(store, path)
+    assert {(e.row, e.field) for e in info.value.errors} == {(2, "id"), (3, "id")}
+
+
+def test_bad_id_cell_is_reported(store: SqlStationStore, tmp_path: Path) -> None:
+    path = sheet(
+        tmp_path / "s.csv", [["x1", "a", 116.5, 39.8]], header=["id", "name", "lon", "lat"]
+    )
+    with pytest.raises(ImportFailed) as info:
+        run_import(store, path)
+    [err] = info.value.errors
+    assert (err.row, err.field, err.value) == (2, "id", "x1")
+
+
+def test_deleted_station_in_the_sheet_is_restored_with_a_warning(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    path = sheet(tmp_path / "s.csv", good_rows(1))
+    run_import(store, path)
+    [s] = store.all()
+    store.delete(s.id, actor="t")
+    report = run_import(store, path)
+    assert report.updated == 1 and "restores deleted station" in report.warnings[-1].message
+    assert [x.id for x in store.all()] == [s.id]
+
+
+def test_probable_duplicates_are_flagged_not_refused(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    # 0.0001° of latitude is ~11 m; 0.001° is ~111 m.
+    rows = [
+        row("A1", "北京银行 亦庄支行", 116.5, 39.8),
+        row("A2", "北京银行亦庄支行。", 116.5, 39.8001),  # same name after normalising, 11 m
+        row("A3", "北京银行亦庄支行", 116.5, 39.801),  # same name, 111 m: not flagged
+        row("A4", "中石化加油站", 116.5, 39.80005),  # 5 m, different name
+    ]
+    report = run_import(store, sheet(tmp_path / "s.csv", rows))
+    assert report.added == 4
+    dups = [w for w in report.warnings if "duplicate" in w.message]
+    assert [(w.row, w.field) for w in dups] == [(3, "name")]
+    assert "row 2" in dups[0].message and "11." in dups[0].message
+
+    # The same sheet without the union's numbers would create copies: flagged against the store.
+    again = [r[1:] for r in rows[:1]]
+    report = run_import(store, sheet(tmp_path / "noid.csv", again, header=HEADER[1:]))
+    ids = {s.external_id: s.id for s in store.all()}
+    dups = sorted(w.message for w in report.warnings if "duplicate" in w.message)
+    assert dups == [
+        f"probable duplicate of station {ids['A1']} ('北京银行 亦庄支行', 0.0 m apart)",
+        f"probable duplicate of station {ids['A2']} ('北京银行亦庄支行。', 11.1 m apart)",
+    ]
+
+
+def test_points_outside_the_region_are_warnings(store: SqlStationStore, tmp_path: Path) -> None:
+    etown = Region(west=116.4, south=39.7, east=116.7, north=39.9)
+    path = sheet(tmp_path / "s.csv", [row("A", "a", 116.5, 39.8), row("B", "b", 121.47, 31.23)])
+    report = run_import(store, path, region=etown)
+    assert report.added == 2
+    [w] = report.warnings
+    assert (w.row, w.field) == (3, "lon/lat")
+
+
+def test_address_without_coordinates_hints_at_geocoding(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    path = sheet(tmp_path / "s.csv", [row("A", "a", None, None)])
+    report = plan_import(store, path)
+    assert report.invalid == 1
+    assert {e.field for e in report.errors} == {"lon", "lat"}
+    assert any("--geocode" in w.message for w in report.warnings)
+
+
+def test_progress_reaches_the_total(store: SqlStationStore, tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    run_import(
+        store,
+        sheet(tmp_path / "s.csv", good_rows(250)),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    totals = {t for _, t in calls}
+    assert len(totals) == 1 and calls[-1][0] == calls[-1][1] == totals.pop()
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert 3 < len(calls) <= 110  # a bar's worth of updates, not one per row

@@ -6,7 +6,7 @@ problem documents in one place, and the CLI prints ``str(error)`` as one line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [

@@ -352,12 +352,12 @@ def _plan(
 
     plan_rows: list[ImportPlanRow] = []
     bad_rows: set[int] = set()
-    for number, data, station in zip(numbers, validated, matched, strict=True):
+    for number, data, station, file_id in zip(numbers, validated, matched, ids, strict=True):
         if data is None or problems.get(number):
             bad_rows.add(number)
             continue
         if station is None:
-            plan_rows.append(ImportPlanRow(data))
+            plan_rows.append(ImportPlanRow(data, desired_id=file_id))
             report.added += 1
         elif station.deleted:
             plan_rows.append(ImportPlanRow(data, station.id))

@@ -53,6 +53,8 @@ def import_file(
         store.close()
     for line in report.summary_lines():
         console.print(line, highlight=False, markup=False)
+    for line in report.detail_lines():
+        console.print(line, highlight=False, markup=False)
 
 
 @app.command("export")

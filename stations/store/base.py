@@ -33,10 +33,15 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class ImportPlanRow:
-    """A validated row to write: ``station_id`` None means create, else update in place."""
+    """A validated row to write: ``station_id`` None means create, else update in place.
+
+    ``desired_id`` asks a created station to keep the id it had in an exported file (so
+    import(export(x)) reproduces ids); it is honoured when that id is free.
+    """
 
     data: StationData
     station_id: int | None = None
+    desired_id: int | None = None
 
 
 class StationStore(ABC):
@@ -77,8 +82,12 @@ class StationStore(ABC):
                expected_version: int | None = None) -> Station: ...
 
     @abstractmethod
-    def restore(self, station_id: int, *, actor: str, version: int | None = None) -> Station:
-        """Undelete, or with ``version`` bring back the record as it was at that version."""
+    def restore(self, station_id: int, *, actor: str, version: int | None = None,
+                expected_version: int | None = None) -> Station:
+        """Undelete, or with ``version`` bring back the record as it was at that version.
+
+        ``expected_version`` guards like in ``update``: stale → ``PreconditionFailed``.
+        """
 
     @abstractmethod
     def history(self, station_id: int) -> list[HistoryEntry]: ...

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Integer,
     MetaData,
     String,
@@ -21,7 +22,16 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["metadata", "stations_table", "history_table", "geocode_cache_table"]
+__all__ = [
+    "metadata",
+    "stations_table",
+    "history_table",
+    "geocode_cache_table",
+    "users_table",
+    "api_tokens_table",
+    "sessions_table",
+    "reports_table",
+]
 
 metadata = MetaData()
 
@@ -74,4 +84,61 @@ geocode_cache_table = Table(
     Column("address", Text, nullable=True),
     Column("candidates", Integer, nullable=False, default=0),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# -- staff accounts and rider reports (migration 0002) -----------------------------------------
+
+# Staff who may change data. Passwords (console login) are stored as scrypt hashes only.
+users_table = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)
+
+# API tokens: only the SHA-256 of the (high-entropy) secret is kept; the secret is shown once.
+api_tokens_table = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("label", String(100), nullable=False, default=""),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Console sessions, keyed by the SHA-256 of the cookie value; shared by every API replica.
+sessions_table = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# What riders tell staff; reviewed by an editor, never applied by itself.
+reports_table = Table(
+    "rider_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", Integer, ForeignKey("stations.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("text", String(500), nullable=False, default=""),
+    Column("status", String(16), nullable=False, index=True),
+    Column("count", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_by", String(100), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    Column("station_version", Integer, nullable=True),
 )

@@ -249,9 +249,10 @@ class SqlStationStore(StationStore):
             return self._replace(conn, current, current.data, deleted=True, action="delete",
                                  actor=actor)
 
-    def restore(self, station_id: int, *, actor: str, version: int | None = None) -> Station:
+    def restore(self, station_id: int, *, actor: str, version: int | None = None,
+                expected_version: int | None = None) -> Station:
         with self._write() as conn, conn.begin():
-            current = self._locked(conn, station_id, None, include_deleted=True)
+            current = self._locked(conn, station_id, expected_version, include_deleted=True)
             data = current.data
             if version is not None:
                 row = conn.execute(select(_H.c.after).where(
@@ -267,21 +268,29 @@ class SqlStationStore(StationStore):
 
     def apply_import(self, rows: Sequence[ImportPlanRow], *, actor: str) -> tuple[int, int]:
         now = datetime.now(UTC)
-        creates = [r.data for r in rows if r.station_id is None]
+        creates = [r for r in rows if r.station_id is None]
         updates = [r for r in rows if r.station_id is not None]
         with self._write() as conn, conn.begin():
-            new_stations: list[Station] = []
-            if creates:
+            postgres = conn.dialect.name == "postgresql"
+            if postgres and creates:
+                # Ids are allocated here, not by the sequence: keep other writers out until
+                # the sequence is moved past them (SQLite's BEGIN IMMEDIATE already does).
+                conn.exec_driver_sql("LOCK TABLE stations IN SHARE ROW EXCLUSIVE MODE")
+            ids = self._allocate_ids(conn, creates)
+            new_stations = [Station(i, r.data, 1, now, now)
+                            for i, r in zip(ids, creates, strict=True)]
+            if new_stations:
+                # Explicit ids and no RETURNING: one executemany, ~3× faster on SQLite.
                 try:
-                    ids = conn.execute(
-                        insert(_T).returning(_T.c.id, sort_by_parameter_order=True),
-                        [dict(_values(d), version=1, created_at=now, updated_at=now)
-                         for d in creates],
-                    ).scalars().all()
+                    conn.execute(insert(_T), [dict(_values(s.data), id=s.id, version=1,
+                                                   created_at=now, updated_at=now)
+                                              for s in new_stations])
                 except IntegrityError as exc:
                     raise Conflict("an external_id in the file is already used") from exc
-                new_stations = [Station(i, d, 1, now, now) for i, d in zip(ids, creates,
-                                                                            strict=True)]
+                if postgres:
+                    conn.exec_driver_sql(
+                        "SELECT setval(pg_get_serial_sequence('stations', 'id'), "
+                        "(SELECT max(id) FROM stations))")
             history: list[dict[str, Any]] = [
                 dict(station_id=s.id, version=1, action="import", actor=actor, at=now,
                      before=None, after=s.record()) for s in new_stations
@@ -296,6 +305,35 @@ class SqlStationStore(StationStore):
             if history:
                 conn.execute(insert(_H), history)
         return len(creates), len(updates)
+
+    @staticmethod
+    def _allocate_ids(conn: Connection, creates: Sequence[ImportPlanRow]) -> list[int]:
+        """Ids for new stations: the desired one when free, else the next unused numbers."""
+        if not creates:
+            return []
+        wanted = sorted({r.desired_id for r in creates if r.desired_id is not None})
+        taken: set[int] = set()
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            taken.update(conn.execute(select(_T.c.id).where(_T.c.id.in_(chunk))).scalars())
+        top = conn.execute(select(func.coalesce(func.max(_T.c.id), 0))).scalar_one()
+        granted: set[int] = set()
+        out: list[int | None] = []
+        for r in creates:
+            d = r.desired_id
+            if d is not None and d > 0 and d not in taken and d not in granted:
+                granted.add(d)
+                out.append(d)
+            else:
+                out.append(None)
+        next_id = max([top, *granted]) + 1
+        ids: list[int] = []
+        for value in out:
+            if value is None:
+                value = next_id
+                next_id += 1
+            ids.append(value)
+        return ids
 
     def _replace_quiet(self, conn: Connection, current: Station, data: StationData,
                        now: datetime) -> Station:

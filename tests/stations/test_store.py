@@ -161,3 +161,16 @@ def test_postgis_geometry_follows_lon_lat(pg_schema_url: str) -> None:
     assert wkt == "POINT(116.6 39.8)"
     assert "gist" in idx.lower()
     store.close()
+
+
+def test_import_keeps_desired_ids_when_free(store: SqlStationStore) -> None:
+    taken = store.create(make_station(external_id="T"), actor="a")  # id 1
+    rows = [ImportPlanRow(make_station(external_id="A"), desired_id=40),
+            ImportPlanRow(make_station(external_id="B"), desired_id=taken.id),  # taken
+            ImportPlanRow(make_station(external_id="C"))]
+    store.apply_import(rows, actor="imp")
+    by_ext = store.by_external_ids(["A", "B", "C"])
+    assert by_ext["A"].id == 40
+    assert {by_ext["B"].id, by_ext["C"].id} == {41, 42}
+    # the id sequence moved past the imported ids: a normal create does not collide
+    assert store.create(make_station(external_id="D"), actor="a").id == 43

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from api.cli import accounts, maps, registry, search, serve
+from api.cli import accounts, analysis, maps, registry, search, serve
 from api.cli.common import app, print_error
 from geodata.errors import GeodataError
 from stations.errors import StationsError
 
 __all__ = ["app", "main"]
 
-for _module in (accounts, maps, registry, search, serve):  # registers their commands on ``app``
+for _module in (accounts, analysis, maps, registry, search, serve):  # registers their commands on ``app``
     assert _module
 
 

@@ -14,8 +14,8 @@ from api.settings import Settings
 from stations.errors import ValidationFailed
 from stations.store.base import StationStore
 
-__all__ = ["app", "console", "open_configured_store", "print_error", "progress_bar",
-           "settings"]
+__all__ = ["app", "console", "err_console", "open_configured_store", "print_error",
+           "progress_bar", "settings"]
 
 app = typer.Typer(
     name="stations",

@@ -1,0 +1,69 @@
+"""The coverage, gaps and plan endpoints over the demo data; bad input is a problem, not a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(), demo=True)) as c:
+        yield c
+
+
+def test_coverage_summary_and_catchments(client: TestClient) -> None:
+    body = client.get("/api/v1/coverage", params={"radius_m": 800}).json()
+    assert body["n_stations"] == 93  # open demo stations only
+    assert 0 < body["covered_area_share"] < 1
+    assert len(body["stations"]) == 93
+    walk = client.get("/api/v1/coverage", params={"minutes": 15, "speed": "walk"}).json()
+    assert walk["radius_m"] == pytest.approx(1125)
+    assert walk["covered_weight_share"] > body["covered_weight_share"]
+
+
+def test_gaps_are_ranked_geojson(client: TestClient) -> None:
+    r = client.get("/api/v1/gaps", params={"radius_m": 500, "demand": "etown-synthetic"})
+    assert r.headers["content-type"].startswith("application/geo+json")
+    feats = r.json()["features"]
+    weights = [f["properties"]["uncovered_weight"] for f in feats]
+    assert weights == sorted(weights, reverse=True)
+    assert feats[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_plan_with_candidates_and_default(client: TestClient) -> None:
+    cands = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.60, 39.83]},
+         "properties": {"name": "台湖银行"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.505, 39.795]},
+         "properties": {"name": "核心区便利店"}}]}
+    r = client.post("/api/v1/plan", json={"new_sites": 1, "radius_m": 500,
+                                          "candidates": cands})
+    assert r.status_code == 200, r.text
+    assert r.json()["sites"][0]["label"] == "台湖银行"
+    auto = client.post("/api/v1/plan", json={"new_sites": 3, "radius_m": 500}).json()
+    gains = [s["marginal_gain"] for s in auto["sites"]]
+    assert len(gains) == 3 and gains == sorted(gains, reverse=True)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"new_sites": 5, "radius_m": -1}, "radius_m"),
+    ({"new_sites": 0}, "new_sites"),
+    ({"radius_m": 500}, "new_sites"),
+    ({"new_sites": 3, "candidates": {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.6, 39.8]}}]}},
+     "new_sites"),
+    ({"new_sites": 1, "area": {"type": "Polygon", "coordinates": [
+        [[116.5, 39.7], [116.6, 39.8], [116.6, 39.7], [116.5, 39.8], [116.5, 39.7]]]}}, "area"),
+    ({"new_sites": 1, "area": {"type": "Polygon", "coordinates": []}}, "area"),
+])
+def test_bad_plan_input_is_a_problem(client: TestClient, body: dict, field: str) -> None:
+    r = client.post("/api/v1/plan", json=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert any(e["field"].startswith(field) for e in r.json()["errors"]), r.json()

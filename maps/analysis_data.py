@@ -1,8 +1,8 @@
-"""Run the coverage, gap and site analyses for a set of stations and keep what the maps draw.
+"""Turn an analysis of a set of stations into what the maps draw.
 
-The maps take plain GeoJSON (``maps.analysis_maps.AnalysisData``); this module is the one
-place that calls ``geodata`` (coverage, gaps, the H3 grid, the planner) and turns its results
-into that shape. Only public ``geodata`` functions are used.
+The maps take plain GeoJSON (``maps.analysis_maps.AnalysisData``); the analysis itself
+(coverage, gaps, the H3 grid, the planner) is ``stations.analysis.Analysis``, the same one
+the CLI and the API use, so a map never disagrees with a report.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geodata.areas import area_km2
-from geodata.coverage import coverage, covered_mask, gaps, gaps_to_geojson
-from geodata.demand import Demand, uniform_demand
-from geodata.hexgrid import HexGrid, cell_polygons, hex_grid, points_to_cells
-from geodata.planning import PlanResult, default_candidates, plan_sites
+from geodata.coverage import covered_mask, gaps_to_geojson
+from geodata.demand import Demand
+from geodata.hexgrid import HexGrid, cell_polygons, points_to_cells
+from geodata.planning import PlanResult
 from geodata.reach import as_reach
 from maps.analysis_maps import AnalysisData
+from stations.analysis import Analysis
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
 
@@ -78,15 +79,14 @@ def _sites(plan: Sequence[Any], total_weight: float) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _plan(area: BaseGeometry, lon: np.ndarray, lat: np.ndarray, demand: Demand | None,
-          grid: HexGrid, radius_m: float, resolution: int, n: int) -> PlanResult | None:
-    """The planner's best ``n`` new sites (candidates: uncovered cell centres); None when
-    every cell is covered and there is nothing to suggest."""
-    demand = demand if demand is not None else uniform_demand(grid=grid)
-    c_lon, c_lat = default_candidates(area, lon, lat, demand, radius_m, resolution)
-    if c_lon.size == 0:
+def _plan(run: Analysis, n: int) -> PlanResult | None:
+    """The planner's best ``n`` new sites at uncovered cell centres; None when every cell is
+    covered and there is nothing to suggest."""
+    try:
+        candidates = run.candidates(None)
+    except ValidationFailed:
         return None
-    return plan_sites(demand, lon, lat, c_lon, c_lat, radius_m, min(n, int(c_lon.size)))
+    return run.plan(min(n, len(candidates)), candidates)[0]
 
 
 def analysis_data(
@@ -123,19 +123,19 @@ def analysis_data(
     stations.errors.ValidationFailed
         When the grid would have more than ``MAX_CELLS`` cells (choose a coarser resolution).
     """
-    lon = np.array([s.data.lon for s in stations], float)
-    lat = np.array([s.data.lat for s in stations], float)
     # Estimate first: building millions of cells only to refuse them would take seconds.
     _check_cell_count(area_km2(area) / h3.average_hexagon_area(resolution, "km^2"), resolution)
-    grid = hex_grid(area, resolution)
+    run = Analysis(stations, area, radius_m=radius_m, resolution=resolution,
+                   demand_source=demand)
+    grid = run.grid
     _check_cell_count(len(grid), resolution)
-    result = coverage(area, lon, lat, demand, radius_m, resolution, grid=grid)
-    found = gaps(area, lon, lat, demand, radius_m, resolution, grid=grid)
-    covered = covered_mask(as_reach(radius_m), lon, lat, grid.lon, grid.lat)
+    result = run.coverage()
+    found = run.gaps()
+    covered = covered_mask(as_reach(radius_m), run.lon, run.lat, grid.lon, grid.lat)
     weight = _cell_weights(grid, demand)
     summary = result.summary()
     if sites is None and new_sites > 0:
-        plan = _plan(area, lon, lat, demand, grid, radius_m, resolution, new_sites)
+        plan = _plan(run, new_sites)
         if plan is not None:
             sites = plan.sites
             summary["covered_share_with_sites"] = plan.covered_share

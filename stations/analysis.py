@@ -186,7 +186,8 @@ class Analysis:
         if "gaps" not in self._cache:
             self._step("空白区 gaps")
             self._cache["gaps"] = gaps(self.area, self.lon, self.lat, self.demand,
-                                       self.radius_m, self.resolution, grid=self.grid)
+                                       self.radius_m, self.resolution, grid=self.grid,
+                                       coverage_result=self._cache.get("coverage"))
         return self._cache["gaps"]
 
     def candidates(self, given: Candidates | None) -> Candidates:

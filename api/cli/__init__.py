@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # Standalone mode: typer (with its own bundled click) prints usage errors and exits 2.
         app(args=argv)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
     except (StationsError, GeodataError, OSError) as exc:
         print_error(exc)
         sys.exit(1)

@@ -23,19 +23,19 @@ class Services:
     catalog: StationCatalog
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.services.settings
 
 
-def get_store(request: Request) -> StationStore:
+async def get_store(request: Request) -> StationStore:
     return request.app.state.services.store
 
 
-def get_catalog(request: Request) -> StationCatalog:
+async def get_catalog(request: Request) -> StationCatalog:
     return request.app.state.services.catalog
 
 

@@ -13,7 +13,7 @@ from stations.errors import FieldError, ValidationFailed
 from stations.search import StationFilter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
 
-__all__ = ["CrsName", "FilterDep", "AtDep", "parse_bbox"]
+__all__ = ["AtDep", "CrsName", "FilterDep", "codes", "parse_at", "parse_bbox"]
 
 
 class CrsName(StrEnum):
@@ -22,7 +22,8 @@ class CrsName(StrEnum):
     bd09 = "bd09"
 
 
-def _codes(kind: str, values: list[str] | None) -> frozenset[str]:
+def codes(kind: str, values: list[str] | None) -> frozenset[str]:
+    """Codes for ``values`` (codes, labels, comma lists); all unknown ones reported."""
     out = set()
     errors = []
     for raw in values or []:
@@ -38,7 +39,7 @@ def _codes(kind: str, values: list[str] | None) -> frozenset[str]:
     return frozenset(out)
 
 
-def station_filter(
+async def station_filter(
     amenity: Annotated[list[str] | None, Query(
         description="Amenity code (or Chinese label); repeat for several — a station must "
                     "have all. Codes: " + ", ".join(AMENITIES))] = None,
@@ -50,18 +51,23 @@ def station_filter(
         description="Host type code(s): " + ", ".join(HOST_TYPES))] = None,
 ) -> StationFilter:
     return StationFilter(
-        amenities=_codes("amenity", amenity),
-        status=_codes("status", status),
-        host_types=_codes("host_type", host_type),
+        amenities=codes("amenity", amenity),
+        status=codes("status", status),
+        host_types=codes("host_type", host_type),
         open_now=open_now,
     )
 
 
-def at_param(
+async def at_param(
     at: Annotated[str | None, Query(
         description="ISO 8601 instant for open-now (naive = station local time); "
                     "default now")] = None,
 ) -> datetime | None:
+    return parse_at(at)
+
+
+def parse_at(at: str | None) -> datetime | None:
+    """An ISO 8601 instant (``Z`` accepted); naive means the station's local time."""
     if at is None:
         return None
     try:

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from geodata.distance import WGS84_GEOD  # noqa: E402
 from geodata.spatial_index import GeodesicIndex  # noqa: E402
@@ -270,7 +271,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--postgis-queries", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--http", action="store_true",
+                        help="also measure /api/v1/nearest over HTTP against a bare endpoint")
+    parser.add_argument("--http-seconds", type=int, default=10)
     return parser.parse_args(argv)
+
+
+def bench_http(points: Points, seconds: int) -> None:
+    """/api/v1/nearest vs /livez (constant small JSON) of the same app, same server, wrk."""
+    import tempfile
+
+    from http_load import print_load, serve, wrk
+
+    from stations.model import StationData
+    from stations.store.base import ImportPlanRow
+    from stations.store.sql import SqlStationStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = "sqlite:///" + str(Path(tmp) / "bench.db")
+        store = SqlStationStore(url)
+        store.apply_import([ImportPlanRow(StationData(name=f"站{i}", lon=float(x), lat=float(y),
+                                                      opening_hours="24/7"))
+                            for i, (x, y) in enumerate(zip(points.lon, points.lat))],
+                           actor="bench")
+        store.close()
+        with serve(url) as base:
+            wrk(base, "/livez", "warm-up", box=BEIJING_BOX, seconds=2)
+            bare = wrk(base, "/livez", "bare /livez (constant JSON)", box=BEIJING_BOX,
+                       seconds=seconds)
+            near = wrk(base, "/api/v1/nearest?lat=%f&lon=%f&k=5", "/api/v1/nearest k=5",
+                       box=BEIJING_BOX, seconds=seconds)
+            near_f = wrk(base, "/api/v1/nearest?lat=%f&lon=%f&k=5&amenity=hot_water&open_now=1",
+                         "/api/v1/nearest k=5 + filters", box=BEIJING_BOX, seconds=seconds)
+    print(f"\nHTTP, 1 uvicorn worker, wrk 2 threads × 32 connections, {seconds} s each, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print_load([bare, near, near_f], bare)
+    print(f"nearest throughput = {near.rps / bare.rps:.0%} of the bare endpoint (target ≥ 85 %)")
 
 
 def run_fast_methods(
@@ -314,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"exactness vs brute-force geodesic ranking: {agree}/{total} ({agree / total:.2%}), plain and filtered"
     )
+    if args.http:
+        bench_http(points, args.http_seconds)
     return 0 if agree == total else 1
 
 

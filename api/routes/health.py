@@ -21,7 +21,7 @@ def healthz(catalog: CatalogDep) -> dict[str, Any]:
 
 
 @router.get("/livez", summary="Liveness: the process answers")
-def livez() -> dict[str, str]:
+async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 

@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CatalogDep, SettingsDep
-from api.params import AtDep, CrsName, FilterDep
+from api.params import CrsName, codes, parse_at
+from api.query_model import openapi_parameters, parse_query
 from api.schemas import GEOJSON, GeoJSONResponse, StationCollectionOut
 from geodata.crs import to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature_collection
-from stations.search import NearestQuery
+from stations.search import NearestQuery, StationFilter
+from stations.vocabulary import AMENITIES
 
 router = APIRouter(prefix="/api/v1", tags=["nearest"])
 
 
+class NearestParams(BaseModel):
+    """The query of ``GET /api/v1/nearest``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    lat: float = Field(ge=-90, le=90, description="Latitude in `crs`")
+    lon: float = Field(ge=-180, le=180, description="Longitude in `crs`")
+    k: int = Field(5, ge=1, le=10_000, description="How many stations (max 50 by default)")
+    max_distance_m: float | None = Field(None, gt=0, le=20_037_509,
+                                         description="Only stations within this distance")
+    amenity: list[str] = Field([], description="Amenity code or Chinese label; repeat — a "
+                               "station must have all. Codes: " + ", ".join(AMENITIES))
+    open_now: bool = Field(False, description="Only stations open at `at` (default now); "
+                           "unknown hours never count as open")
+    status: list[str] = Field([], description="Status code(s)")
+    host_type: list[str] = Field([], description="Host type code(s)")
+    at: str | None = Field(None, description="ISO 8601 instant for open-now (naive = "
+                           "station local time); default now")
+    crs: CrsName = Field(CrsName.wgs84, description="CRS of lat/lon and of the output")
+
+
 @router.get("/nearest", response_model=StationCollectionOut, responses=GEOJSON,
-            summary="Nearest stations by geodesic distance, with navigation links")
-def nearest(
-    catalog: CatalogDep,
-    settings: SettingsDep,
-    flt: FilterDep,
-    at: AtDep,
-    lat: Annotated[float, Query(ge=-90, le=90, description="Latitude in `crs`")],
-    lon: Annotated[float, Query(ge=-180, le=180, description="Longitude in `crs`")],
-    k: Annotated[int, Query(ge=1, description="How many stations (max 50 by default)")] = 5,
-    max_distance_m: Annotated[float | None, Query(gt=0, le=20_037_509)] = None,
-    crs: CrsName = CrsName.wgs84,
-) -> Any:
-    if k > settings.max_k:
-        raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", k)])
-    qlon, qlat = to_wgs84(lon, lat, crs.value)
-    hits = catalog.nearest(NearestQuery(float(qlon), float(qlat), k, max_distance_m, flt, at))
-    return GeoJSONResponse(feature_collection(hits, crs.value, navigation=True,
+            summary="Nearest stations by geodesic distance, with navigation links",
+            openapi_extra={"parameters": openapi_parameters(NearestParams)})
+async def nearest(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Any:
+    q = parse_query(NearestParams, request)
+    if q.k > settings.max_k:
+        raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", q.k)])
+    flt = StationFilter(amenities=codes("amenity", q.amenity), status=codes("status", q.status),
+                        host_types=codes("host_type", q.host_type), open_now=q.open_now)
+    at: datetime | None = parse_at(q.at)
+    qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)
+    hits = catalog.nearest(NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt,
+                                        at))
+    return GeoJSONResponse(feature_collection(hits, q.crs.value, navigation=True,
                                               numberReturned=len(hits)))

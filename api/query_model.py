@@ -1,0 +1,65 @@
+"""Query strings parsed by one pydantic model, for hot routes.
+
+FastAPI resolves each declared query parameter separately (~40 µs apiece here); the rider's
+nearest query has ten, which cost more than answering it. A hot route declares a pydantic
+model instead, validates the whole query string in one pydantic-core call, and publishes the
+same model as its OpenAPI parameters — one definition for docs, validation and clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from stations.errors import FieldError, ValidationFailed
+
+__all__ = ["openapi_parameters", "parse_query"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) is list:
+        return True
+    return any(get_origin(a) is list for a in get_args(annotation))
+
+
+def parse_query(model: type[M], request: Request) -> M:
+    """Validate ``request``'s query string against ``model``; errors name the parameter."""
+    params = request.query_params
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name not in params:
+            continue
+        data[name] = params.getlist(name) if _is_list(info.annotation) else params[name]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed([
+            FieldError(".".join(str(p) for p in err["loc"][:1]) or "query", err["msg"],
+                       err.get("input") if isinstance(err.get("input"), str | int | float)
+                       else None)
+            for err in exc.errors()]) from None
+
+
+def openapi_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI ``in: query`` parameter objects for ``model``'s fields."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", []))
+    out = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        prop.pop("title", None)
+        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required,
+                                 "schema": prop}
+        if description:
+            param["description"] = description
+        if prop.get("type") == "array" or any(p.get("type") == "array"
+                                               for p in prop.get("anyOf", [])):
+            param["style"] = "form"
+            param["explode"] = True
+        out.append(param)
+    return out

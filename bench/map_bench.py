@@ -4,6 +4,7 @@ Run by hand (needs Debian's ``/usr/bin/chromium`` and the ``playwright`` package
 
     python bench/map_bench.py            # 98 (demo), 1,000 and 10,000 stations
     python bench/map_bench.py --sizes 98 --runs 5
+    python bench/map_bench.py --pages /maps/stations   # one page only
 
 For each station count the app is served by uvicorn on 127.0.0.1 from a temporary SQLite
 store (the demo set, or synthetic stations spread over Beijing), and each page is opened in
@@ -217,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[98, 1000, 10_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES),
+                        help="pages to load (default: both)")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"needs Debian's chromium at {CHROMIUM}")
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"-- {n:,} stations (store + app ready in {setup_s:.1f} s)", flush=True)
                 floor = floor or leaflet_floor(url)
                 data[n] = data_options(url, n)
-                for path in PAGES:
+                for path in args.pages:
                     if httpx.get(url + path, timeout=120).status_code != 200:
                         print(f"   {path}: not served yet, skipped")
                         continue

@@ -1,10 +1,11 @@
 """The maps in a real browser (Debian's Chromium), with every other host blocked.
 
-Shows: markers and clusters appear; a click opens the right popup; the amenity filter
-reduces the markers; AMap pages draw in GCJ-02 (markers and the browser's own position) and
-OSM pages do not; hostile station text stays text; the pages and the offline file work with
-the outside world unreachable and ask it for nothing but tiles. Screenshots of every page,
-desktop and 360×640, go to test-artifacts/.
+Shows: markers and clusters appear; a click opens the right popup (its details fetched once
+from the API, or read from the offline file); the amenity filter reduces the markers; AMap
+pages draw in GCJ-02 (markers and the browser's own position) and OSM pages do not, while
+navigation links stay in each app's CRS; hostile station text stays text; the pages and the
+offline file work with the outside world unreachable and ask it for nothing but tiles.
+Screenshots of every page, desktop and 360×640, go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.app import create_app
@@ -21,6 +23,7 @@ from geodata.crs import from_wgs84
 from geodata.distance import geodesic_m
 from maps.basemaps import get_basemap
 from maps.station_map import catalog_hits, station_map_html
+from stations.navigation import navigation_links
 from stations.search import StationCatalog
 from tests.maps.conftest import LiveServer, PageKit, start_server
 from tests.maps.map_builders import STATIONS, XSS, json_blocks, make_store
@@ -49,19 +52,48 @@ def _ready(kit: PageKit, selector: str = ".leaflet-marker-icon") -> None:
 
 def _marker_latlngs(kit: PageKit) -> dict[str, list[float]]:
     return kit.page.evaluate("""() => Object.fromEntries(WarmMap.current.entries.map(
-        e => [e.p.name, [e.marker.getLatLng().lng, e.marker.getLatLng().lat]]))""")
+        e => [e.name, [e.marker.getLatLng().lng, e.marker.getLatLng().lat]]))""")
 
 
 def _open_popup_of(kit: PageKit, name: str) -> Any:
-    """Zoom to the station, click its marker like a user, return the popup."""
+    """Zoom to the station, click its marker like a user, return the filled popup."""
     kit.page.evaluate("""name => {
-        const e = WarmMap.current.entries.find(x => x.p.name === name);
+        const e = WarmMap.current.entries.find(x => x.name === name);
         WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
     }""", name)
     kit.page.get_by_title(name, exact=True).click()
-    popup = kit.page.locator(".leaflet-popup .ws-popup")
+    popup = kit.page.locator(".leaflet-popup .ws-popup.ws-ready")
     popup.wait_for(timeout=5_000)
     return popup
+
+
+def _close_popup(kit: PageKit) -> None:
+    kit.page.evaluate("WarmMap.map.closePopup()")
+    kit.page.locator(".leaflet-popup").wait_for(state="detached", timeout=5_000)
+
+
+def _detail_requests(kit: PageKit) -> list[str]:
+    """URLs of the station-detail requests the page sends from now on."""
+    urls: list[str] = []
+    kit.page.on("request", lambda r: urls.append(r.url) if "/api/v1/stations/" in r.url
+                else None)
+    return urls
+
+
+def _assert_popup_shows(kit: PageKit, popup: Any, p: dict[str, Any]) -> None:
+    """The popup shows the station's properties ``p`` (the API's / the offline file's)."""
+    assert popup.get_attribute("data-station-id") == str(p["id"])
+    assert popup.locator(".ws-title").text_content() == p["name"]
+    badge = {True: "开放中", False: "已关闭", None: "时间未知"}[p["open_now"]]
+    assert popup.locator(".ws-badge").text_content() == badge
+    assert popup.locator(".ws-address .ws-val").text_content() == p["address"]
+    tags = popup.locator(".ws-tag").all_text_contents()
+    labels = kit.page.evaluate("WarmMap.readJSON('ws-config').amenities")
+    assert tags == [labels[c] for c in p["amenities"]]
+    for app in ("amap", "baidu", "tencent"):
+        assert popup.locator(f"a.ws-nav-{app}").get_attribute("href") == p["navigation"][app]
+    if p["phone"]:
+        assert popup.locator(".ws-phone a").get_attribute("href").startswith("tel:")
 
 
 @pytest.mark.parametrize("path", ["/maps/stations", "/maps/coverage", "/maps/gaps"])
@@ -88,31 +120,60 @@ def test_markers_cluster_and_a_click_opens_that_stations_popup(
     _ready(kit)
     assert kit.page.evaluate("WarmMap.current.entries.length") == 98
     assert kit.page.locator(".marker-cluster").count() > 0  # clustered at city zoom
-    feature = json_blocks(kit.page.content())["ws-stations"]["features"][5]
-    p = feature["properties"]
-    popup = _open_popup_of(kit, p["name"])
-    assert popup.get_attribute("data-station-id") == str(p["id"])
-    assert popup.locator(".ws-title").text_content() == p["name"]
-    badge = {True: "开放中", False: "已关闭", None: "时间未知"}[p["open_now"]]
-    assert popup.locator(".ws-badge").text_content() == badge
-    assert popup.locator(".ws-address .ws-val").text_content() == p["address"]
-    tags = popup.locator(".ws-tag").all_text_contents()
-    labels = kit.page.evaluate("WarmMap.readJSON('ws-config').amenities")
-    assert tags == [labels[c] for c in p["amenities"]]
-    for app in ("amap", "baidu", "tencent"):
-        assert popup.locator(f"a.ws-nav-{app}").get_attribute("href") == p["navigation"][app]
-    if p["phone"]:
-        assert popup.locator(".ws-phone a").get_attribute("href").startswith("tel:")
+    blocks = json_blocks(kit.page.content())
+    config, row = blocks["ws-config"], blocks["ws-stations"][5]
+    want = httpx.get(f"{demo_server.url}/api/v1/stations/{row[0]}",
+                     params={"at": config["details"]["at"]}).json()["properties"]
+    asked = _detail_requests(kit)
+    popup = _open_popup_of(kit, row[5])
+    kit.page.wait_for_timeout(300)  # Leaflet fades popups in
+    kit.screenshot("maps-stations-popup-desktop")
+    _assert_popup_shows(kit, popup, want)
+    # The badge tells what the marker's colour tells.
+    assert config["row_states"][row[3]] == kit.page.evaluate(
+        "id => WarmMap.current.entries.find(e => e.id === id).state", row[0])
+    # Details are asked once, in the page's CRS and at the page's instant; reopening reuses them.
+    _close_popup(kit)
+    _open_popup_of(kit, row[5])
+    assert len(asked) == 1 and "crs=wgs84" in asked[0] and "at=" in asked[0]
+    assert kit.console_errors == []
+
+
+def test_a_station_deleted_after_the_page_was_drawn_says_so(
+        tmp_path: Path, open_page: OpenPage) -> None:
+    store = make_store(tmp_path)
+    live, stop = start_server(create_app(Settings(), store=store))
+    try:
+        kit = open_page(live.url + "/maps/stations")
+        _ready(kit)
+        catalog = live.app.state.services.catalog
+        victim = next(s for s in catalog.all() if s.data.name == STATIONS[1]["name"])
+        store.delete(victim.id, actor="test")
+        catalog.refresh()
+        kit.page.evaluate("""name => {
+            const e = WarmMap.current.entries.find(x => x.name === name);
+            WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
+        }""", victim.data.name)
+        kit.page.get_by_title(victim.data.name, exact=True).click()
+        error = kit.page.locator(".leaflet-popup .ws-popup.ws-error")
+        error.wait_for(timeout=5_000)
+        assert error.locator(".ws-title").text_content() == victim.data.name
+        assert "已撤销" in error.locator(".ws-wait").text_content()
+    finally:
+        stop()
+        store.close()
 
 
 def test_amenity_chips_reduce_the_markers_and_the_url_presets_them(
         demo_server: LiveServer, open_page: OpenPage) -> None:
     kit = open_page(demo_server.url + "/maps/stations")
     _ready(kit)
-    features = json_blocks(kit.page.content())["ws-stations"]["features"]
+    blocks = json_blocks(kit.page.content())
+    features = blocks["ws-stations"]
+    bit = {c: 1 << i for i, c in enumerate(blocks["ws-config"]["amenity_bits"])}
 
     def expected(*codes: str) -> int:
-        return sum(all(c in f["properties"]["amenities"] for c in codes) for f in features)
+        return sum(all(row[4] & bit[c] for c in codes) for row in features)
 
     def shown() -> int:
         return kit.page.evaluate("WarmMap.current.layer.getLayers().length")
@@ -154,12 +215,20 @@ def test_amap_page_draws_markers_in_gcj02_and_osm_page_in_wgs84(
     assert [t.strip() for t in amap.page.locator(base).all_text_contents()] == [
         "高德地图 AMap", "高德卫星 AMap satellite"]
     assert "暖心驿站" in amap.page.locator(".leaflet-control-layers-overlays").text_content()
-    for s in STATIONS:
-        assert on_osm[s["name"]] == pytest.approx([s["lon"], s["lat"]], abs=1e-7)
+    for s in STATIONS:  # rows carry 6 decimals (~10 cm)
+        assert on_osm[s["name"]] == pytest.approx([s["lon"], s["lat"]], abs=1e-6)
         assert on_amap[s["name"]] == pytest.approx(list(from_wgs84(s["lon"], s["lat"], "gcj02")),
-                                                  abs=1e-7)
+                                                  abs=1e-6)
         moved = geodesic_m(s["lon"], s["lat"], *on_amap[s["name"]])
         assert 100 < moved < 700
+    # Navigation links stay in each app's own CRS whatever the page draws in.
+    s = STATIONS[0]
+    for kit in (osm, amap):
+        popup = _open_popup_of(kit, s["name"])
+        address = popup.locator(".ws-address .ws-val").text_content()
+        want = navigation_links(s["lon"], s["lat"], s["name"], address)
+        for app in ("amap", "baidu", "tencent"):
+            assert popup.locator(f"a.ws-nav-{app}").get_attribute("href") == want[app]
 
 
 @pytest.mark.parametrize("basemap", ["osm", "amap"])
@@ -213,6 +282,15 @@ def test_the_offline_file_opens_with_every_host_blocked(
     kit = open_page(path.as_uri())
     _ready(kit)
     assert kit.page.evaluate("WarmMap.current.entries.length") == len(STATIONS)
+    # Popups come from the file itself: no server to ask.
+    asked = _detail_requests(kit)
+    s = STATIONS[0]
+    popup = _open_popup_of(kit, s["name"])
+    details = json_blocks(kit.page.content())["ws-details"]
+    p = next(d for d in details.values() if d["name"] == s["name"])
+    _assert_popup_shows(kit, popup, p)
+    assert p["navigation"] == navigation_links(s["lon"], s["lat"], s["name"], p["address"])
+    assert asked == []
     assert kit.blocked.non_tile() == [] and kit.console_errors == []
     # Leaflet's own images (layer control icon) came inline as data: URIs.
     icon = kit.page.evaluate("""getComputedStyle(

@@ -56,7 +56,7 @@ def test_station_page_parameters(client: TestClient) -> None:
     assert config["preset"] == {"amenities": ["hot_water", "wifi"], "open_now": True}
     # status/host_type leave stations out; the amenity preset does not.
     r = client.get("/maps/stations", params={"status": "open", "host_type": "bank"})
-    names = [f["properties"]["name"] for f in json_blocks(r.text)["ws-stations"]["features"]]
+    names = [row[5] for row in json_blocks(r.text)["ws-stations"]]  # [id, x, y, state, bits, name]
     assert names == [STATIONS[0]["name"]]
     r = client.get("/maps/stations", params={"basemap": "tianditu"})
     assert "tk=k3y" in r.text and json_blocks(r.text)["ws-config"]["crs"] == "wgs84"

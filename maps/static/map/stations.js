@@ -1,26 +1,21 @@
-/* Warm Stations maps: the station layer — one GeoJSON FeatureCollection clustered in the
- * browser, Chinese popups built with textContent, and the amenity filter chips.
+/* Warm Stations maps: the station layer — compact marker rows clustered in the browser,
+ * Chinese popups built with textContent when a marker is clicked, the amenity filter chips.
  *
  * WarmMap.stationLayer(map, options) → an L.MarkerClusterGroup (added to the layer control by
- * the page). options: {data: id of the JSON block, config: id of the config block}.
+ * the page). options: {config, data, details?}: ids of JSON blocks.
+ *   data:    rows [id, x, y, state, amenity_bits, name], x/y in the page's CRS, state an index
+ *            into config.row_states, bit i of amenity_bits = config.amenity_bits[i];
+ *   details: (self-contained files only) popup properties by station id. Without it a popup
+ *            asks config.details.url + id (GET /api/v1/stations/{id}) for them, once.
  */
 (function () {
   'use strict';
   var WM = window.WarmMap;
   var el = WM.el;
 
-  /* The marker state of a station: status first, then open-now. */
-  function stateOf(p) {
-    if (p.status === 'temporarily_closed') { return 'paused'; }
-    if (p.status === 'closed') { return 'retired'; }
-    if (p.open_now === true) { return 'open'; }
-    if (p.open_now === false) { return 'shut'; }
-    return 'unknown';
-  }
-  WM.stationState = stateOf;
-
   var BADGE = { 'true': '开放中', 'false': '已关闭', 'null': '时间未知' };
   var SAFE_LINK = /^https:\/\//;
+  var POPUP = { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] };
 
   function telHref(phone) {
     var digits = String(phone).replace(/[^0-9+]/g, '');
@@ -35,14 +30,20 @@
     return div;
   }
 
+  function popupRoot(id, name, className) {
+    var root = el('div', 'ws-popup ' + className);
+    root.setAttribute('data-station-id', String(id));
+    var head = el('div', 'ws-head', null, root);
+    el('div', 'ws-title', name, head);
+    return { root: root, head: head };
+  }
+
   /** The popup of one station (a DOM node; nothing from the data is parsed as HTML). */
   function buildPopup(p, cfg) {
-    var root = el('div', 'ws-popup');
-    root.setAttribute('data-station-id', String(p.id));
-    var head = el('div', 'ws-head', null, root);
-    el('div', 'ws-title', p.name, head);
+    var parts = popupRoot(p.id, p.name, 'ws-ready');
+    var root = parts.root;
     var open = p.open_now === true ? 'true' : (p.open_now === false ? 'false' : 'null');
-    el('span', 'ws-badge ws-badge-' + open, BADGE[open], head);
+    el('span', 'ws-badge ws-badge-' + open, BADGE[open], parts.head);
     var hostType = cfg.host_types[p.host_type] || p.host_type;
     row(root, '主办', p.host_org ? p.host_org + '（' + hostType + '）' : hostType, 'ws-host');
     if (p.status !== 'open') { row(root, '状态', cfg.statuses[p.status] || p.status, 'ws-status'); }
@@ -81,6 +82,66 @@
   }
   WM.buildPopup = buildPopup;
 
+  /** A popup that says what is going on (loading, or why the details are missing). */
+  function notice(entry, text, className) {
+    var root = popupRoot(entry.id, entry.name, className).root;
+    el('div', 'ws-wait', text, root);
+    return root;
+  }
+
+  /** details(id, callback(error, properties)): inline, or fetched once per station. */
+  function detailsSource(cfg, inline) {
+    if (inline) {
+      return function (id, done) {
+        var p = inline[String(id)];
+        done(p ? null : { status: 404 }, p);
+      };
+    }
+    var cache = {};
+    var query = '?crs=' + encodeURIComponent(cfg.details.crs) +
+      '&at=' + encodeURIComponent(cfg.details.at);
+    return function (id, done) {
+      if (cache[id]) { done(null, cache[id]); return; }
+      fetch(cfg.details.url + encodeURIComponent(id) + query, {
+        credentials: 'same-origin', headers: { Accept: 'application/geo+json, application/json' }
+      }).then(function (r) {
+        if (!r.ok) {
+          var err = new Error('HTTP ' + r.status);
+          err.status = r.status;
+          throw err;
+        }
+        return r.json();
+      }).then(function (f) {
+        cache[id] = f.properties;
+        done(null, f.properties);
+      }, function (err) {
+        done(err && err.status ? err : { status: 0 });
+      });
+    };
+  }
+
+  /** Open (binding on first use) the popup of a clicked marker and fill it with details. */
+  function showPopup(entry, cfg, details) {
+    var marker = entry.marker;
+    if (marker.getPopup() && !entry.failed) { return; }  // Leaflet opened the built popup
+    entry.failed = false;
+    if (marker.getPopup()) {
+      marker.setPopupContent(notice(entry, '加载中…', 'ws-loading'));
+    } else {
+      marker.bindPopup(notice(entry, '加载中…', 'ws-loading'), POPUP).openPopup();
+    }
+    details(entry.id, function (err, p) {
+      if (err) {
+        entry.failed = true;  // ask again on the next click
+        marker.setPopupContent(notice(entry, err.status === 404 || err.status === 410
+          ? '此驿站已撤销或不存在，请刷新页面 This station no longer exists'
+          : '详情加载失败，请稍后再点 Could not load the details', 'ws-error'));
+        return;
+      }
+      marker.setPopupContent(buildPopup(p, cfg));
+    });
+  }
+
   function makeIcons(states) {
     var icons = {};
     Object.keys(states).forEach(function (key) {
@@ -93,6 +154,22 @@
       });
     });
     return icons;
+  }
+
+  /** One marker per row (no popup yet: it is bound on the first click). */
+  function makeEntries(rows, cfg) {
+    var icons = makeIcons(cfg.states);
+    var entries = new Array(rows.length);
+    for (var i = 0; i < rows.length; i += 1) {
+      var r = rows[i];
+      var state = cfg.row_states[r[3]] || 'unknown';
+      var name = String(r[5]);
+      var marker = L.marker([r[2], r[1]], { icon: icons[state], title: name, riseOnHover: true });
+      var entry = { id: r[0], name: name, state: state, bits: r[4], marker: marker };
+      marker.wsEntry = entry;
+      entries[i] = entry;
+    }
+    return entries;
   }
 
   function syncQuery(selected, openNow) {
@@ -108,26 +185,29 @@
     window.history.replaceState(null, '', url.pathname + url.search + url.hash);
   }
 
-  /** The filter chips: amenities present in the data (must have all checked) + open now. */
+  /** The filter chips: amenities present in the data (must have all checked) + open now.
+   *  The markers are added when the layer joins the map: clustering them before that goes
+   *  through markercluster's pre-map queue, which checks every marker against every other. */
   function addFilter(map, layer, cfg, entries) {
-    var present = {};
-    entries.forEach(function (e) {
-      (e.p.amenities || []).forEach(function (c) { present[c] = (present[c] || 0) + 1; });
-    });
+    var bit = {};
+    cfg.amenity_bits.forEach(function (code, i) { bit[code] = 1 << i; });
+    var present = 0;
+    entries.forEach(function (e) { present |= e.bits; });
     var selected = (cfg.preset.amenities || []).slice();
     var openNow = !!cfg.preset.open_now;
     var count;
 
     function apply() {
-      var shown = entries.filter(function (e) {
-        if (openNow && e.p.open_now !== true) { return false; }
-        for (var i = 0; i < selected.length; i += 1) {
-          if (!e.has[selected[i]]) { return false; }
-        }
-        return true;
-      });
+      var need = 0;
+      selected.forEach(function (c) { need |= bit[c] || 0; });
+      var shown = [];
+      for (var i = 0; i < entries.length; i += 1) {
+        var e = entries[i];
+        if ((openNow && e.state !== 'open') || (e.bits & need) !== need) { continue; }
+        shown.push(e.marker);
+      }
       layer.clearLayers();
-      layer.addLayers(shown.map(function (e) { return e.marker; }));
+      layer.addLayers(shown);
       count.textContent = '显示 ' + shown.length + ' / ' + entries.length + ' 个驿站';
       WM.current.shown = shown.length;
       syncQuery(selected, openNow);
@@ -154,41 +234,35 @@
     bar.setAttribute('aria-label', '按设施筛选 Filter by amenity');
     L.DomEvent.disableClickPropagation(bar);
     L.DomEvent.disableScrollPropagation(bar);
-    count = el('span', 'ws-count', null, bar);
+    count = el('span', 'ws-count', '加载中…', bar);
     chip(bar, '开放中', openNow, function (on) { openNow = on; }, 'open_now');
-    Object.keys(cfg.amenities).forEach(function (code) {
-      if (!present[code]) { return; }
-      chip(bar, cfg.amenities[code], selected.indexOf(code) >= 0, function (on) {
+    cfg.amenity_bits.forEach(function (code) {
+      if (!(present & bit[code])) { return; }
+      chip(bar, cfg.amenities[code] || code, selected.indexOf(code) >= 0, function (on) {
         selected = selected.filter(function (c) { return c !== code; });
         if (on) { selected.push(code); }
       }, code);
     });
-    apply();
+    layer.once('add', apply);
   }
 
   WM.stationLayer = function (map, options) {
     var cfg = WM.readJSON(options.config);
-    var data = WM.readJSON(options.data);
-    var icons = makeIcons(cfg.states);
+    var rows = WM.readJSON(options.data);
+    var details = detailsSource(cfg, options.details ? WM.readJSON(options.details) : null);
     var layer = L.markerClusterGroup({
-      chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+      // Chunks of up to 200 ms keep the page responsive while 10,000 markers cluster; a
+      // frame's pause between them (not the default 50 ms) brings the first marker sooner.
+      chunkedLoading: true, chunkDelay: 16, showCoverageOnHover: false, maxClusterRadius: 50,
       disableClusteringAtZoom: 17, spiderfyOnMaxZoom: true
     });
-    var entries = data.features.map(function (f) {
-      var p = f.properties;
-      var c = f.geometry.coordinates;
-      var marker = L.marker([c[1], c[0]], {
-        icon: icons[stateOf(p)], title: p.name, alt: p.name, riseOnHover: true
-      });
-      marker.feature = f;
-      marker.bindPopup(function () { return buildPopup(p, cfg); },
-        { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] });
-      var has = {};
-      (p.amenities || []).forEach(function (code) { has[code] = true; });
-      return { p: p, marker: marker, has: has };
+    var entries = makeEntries(rows, cfg);
+    layer.on('click', function (e) {
+      var entry = e.layer && e.layer.wsEntry;
+      if (entry) { showPopup(entry, cfg, details); }
     });
     WM.map = map;
-    WM.current = { layer: layer, entries: entries, shown: entries.length, crs: cfg.crs };
+    WM.current = { layer: layer, entries: entries, shown: 0, crs: cfg.crs };
     addFilter(map, layer, cfg, entries);
     WM.addLocate(map, cfg.crs);
     WM.addFullscreen(map);

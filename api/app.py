@@ -15,11 +15,29 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.compression import GzipMiddleware
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import assets, coverage, embed, health, maps, nearest, ogc, stations, wechat
+from api.middleware import install_hardening
+from api.routes import (
+    admin,
+    assets,
+    auth,
+    coverage,
+    embed,
+    health,
+    maps,
+    nearest,
+    ogc,
+    reports,
+    stations,
+    wechat,
+)
+from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
+from stations.accounts import SqlAccountStore
+from stations.reports import SqlReportStore
 from stations.search import StationCatalog
 from stations.store.base import StationStore
 
@@ -76,6 +94,8 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
         opened, keepalive = _open(settings, store, demo)
         catalog = StationCatalog(opened, tz=settings.timezone)
         app.state.services = Services(settings, opened, catalog)
+        app.state.accounts = SqlAccountStore.beside(opened)
+        app.state.reports = SqlReportStore.beside(opened)
         refresher = _Refresher(catalog, settings.refresh_interval_s)
         refresher.start()
         try:
@@ -83,6 +103,7 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
         finally:
             refresher.stopped.set()
             refresher.join(timeout=5)
+            await app.state.limiter.aclose()
             if store is None:
                 opened.close()
             if keepalive is not None:
@@ -94,10 +115,15 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
         description="Rest stations for outdoor workers: find the nearest open one, "
                     "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
         lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
     )
     install_error_handlers(app)
     app.state.metrics = Metrics()
+    # Riders are on weak mobile signal: compress pages, scripts and GeoJSON (≈4× smaller).
+    app.add_middleware(GzipMiddleware, minimum_size=500)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (health, stations, nearest, coverage, ogc, maps, embed, wechat, assets):
+    install_hardening(app, settings)
+    for module in (health, stations, nearest, coverage, ogc, maps, embed, wechat, assets, auth,
+                   reports, admin):
         app.include_router(module.router)
     return app

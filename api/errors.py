@@ -8,6 +8,7 @@ and answered with a bare 500 problem.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,8 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geodata.errors import GeodataError
 from api.validation import field_errors
+from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
 
 __all__ = ["install_error_handlers", "problem"]
@@ -42,7 +43,9 @@ def _field_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
         if e.row is not None:
             item["row"] = e.row
         if e.value is not None:
-            item["value"] = e.value if isinstance(e.value, int | float | str) else str(e.value)
+            plain = isinstance(e.value, int | str) or (isinstance(e.value, float)
+                                                       and math.isfinite(e.value))
+            item["value"] = e.value if plain else str(e.value)  # JSON has no NaN
         out.append(item)
     return out
 

@@ -140,7 +140,8 @@ def landing(request: Request, settings: SettingsDep, f: FormatParam = None) -> R
                     lambda doc: ogc_html.render_landing(doc, root))
 
 
-@_get("/api", summary="The API definition as OpenAPI 3.0")
+@_get("/api", summary="The API definition as OpenAPI 3.0",
+      responses={200: {"content": {OPENAPI_30: {"schema": {"type": "object"}}}}})
 def api_definition(request: Request) -> Response:
     source = request.app.openapi()
     cached = getattr(request.app.state, "ogc_openapi", None)

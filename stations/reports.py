@@ -1,0 +1,240 @@
+"""Rider reports: "this station is closed", "no hot water here" — a queue for staff to review.
+
+Riders are anonymous, so nothing they send changes station data by itself: a report waits
+as ``pending`` until an editor accepts or dismisses it. Accepting a ``closed`` report marks
+the station temporarily closed through the ordinary store update, so the change appears in
+the station's history under the reviewer's name like any other edit. Identical pending
+reports (same station, kind and text) are counted on one row rather than piling up, which
+also tells the reviewer how many riders saw the same thing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from stations.errors import ConfigurationError, Conflict, FieldError, NotFound, ValidationFailed
+from stations.store.base import StationStore
+from stations.store.engine import WRITE
+from stations.store.schema import reports_table, stations_table
+
+__all__ = [
+    "REPORT_KINDS",
+    "REPORT_STATUSES",
+    "REPORT_TEXT_LIMIT",
+    "Report",
+    "ReportStore",
+    "SqlReportStore",
+    "validate_report",
+]
+
+#: Report kind → Chinese label (what the embed page offers a rider).
+REPORT_KINDS: Mapping[str, str] = {
+    "closed": "驿站已关闭",
+    "amenity_missing": "设施缺失或损坏",
+    "moved": "位置有误或已搬迁",
+    "other": "其他问题",
+}
+#: Review status → Chinese label.
+REPORT_STATUSES: Mapping[str, str] = {
+    "pending": "待处理",
+    "accepted": "已采纳",
+    "dismissed": "已驳回",
+}
+REPORT_TEXT_LIMIT = 500
+
+
+def validate_report(kind: Any, text: Any) -> tuple[str, str]:
+    """Check a rider's report, returning ``(kind, text)`` or raising ``ValidationFailed``.
+
+    Text is optional and length-limited; control characters other than line breaks and tabs
+    are refused (PostgreSQL cannot store NUL, and nothing legitimate needs them).
+    """
+    errors: list[FieldError] = []
+    if kind not in REPORT_KINDS:
+        errors.append(FieldError("kind", f"must be one of {', '.join(REPORT_KINDS)}",
+                                 str(kind)[:40], None, "问题类型无效"))
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        errors.append(FieldError("text", "must be text", None, None, "必须是文本"))
+        text = ""
+    clean = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(clean) > REPORT_TEXT_LIMIT:
+        errors.append(FieldError("text", f"longer than {REPORT_TEXT_LIMIT} characters "
+                                 f"({len(clean)})", None, None,
+                                 f"超过{REPORT_TEXT_LIMIT}个字符"))
+    if any(ord(ch) < 32 and ch not in "\n\t" or ch == "\x7f" for ch in clean):
+        errors.append(FieldError("text", "contains control characters", None, None,
+                                 "包含控制字符"))
+    if errors:
+        raise ValidationFailed(errors)
+    return str(kind), clean
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report (or several identical ones: ``count``) and its review."""
+
+    id: int
+    station_id: int
+    kind: str
+    text: str
+    status: str
+    count: int
+    created_at: datetime
+    last_seen_at: datetime
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    #: The station's version after an accepted report changed it (None: nothing changed).
+    station_version: int | None = None
+
+
+class ReportStore(ABC):
+    """The review queue of rider reports."""
+
+    @abstractmethod
+    def submit(self, station_id: int, kind: str, text: str = "") -> Report:
+        """Record a report on a live station (``NotFound`` otherwise)."""
+
+    @abstractmethod
+    def get(self, report_id: int) -> Report: ...
+
+    @abstractmethod
+    def list(self, *, status: str | None = None, station_id: int | None = None,
+             limit: int = 100, offset: int = 0) -> tuple[list[Report], int]:
+        """A page of reports, oldest first, and how many match."""
+
+    @abstractmethod
+    def accept(self, report_id: int, *, reviewer: str, stations: StationStore) -> Report:
+        """Accept a pending report; a ``closed`` one marks an open station temporarily
+        closed (through ``stations.update``, recorded with ``reviewer`` as the actor)."""
+
+    @abstractmethod
+    def dismiss(self, report_id: int, *, reviewer: str) -> Report:
+        """Dismiss a pending report; the station is left as it is."""
+
+
+_R = reports_table
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _report(row: Any) -> Report:
+    m = row._mapping
+    return Report(
+        id=m["id"], station_id=m["station_id"], kind=m["kind"], text=m["text"],
+        status=m["status"], count=m["count"], created_at=_utc(m["created_at"]),
+        last_seen_at=_utc(m["last_seen_at"]), reviewed_by=m["reviewed_by"],
+        reviewed_at=_utc(m["reviewed_at"]) if m["reviewed_at"] is not None else None,
+        station_version=m["station_version"],
+    )
+
+
+class SqlReportStore(ReportStore):
+    """Reports in the stations' database (they reference the stations table)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def beside(cls, store: object) -> SqlReportStore:
+        """The report store sharing a station store's database (and its engine)."""
+        engine = getattr(store, "engine", None)
+        if not isinstance(engine, Engine):
+            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for reports")
+        return cls(engine)
+
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(**WRITE)
+
+    def submit(self, station_id: int, kind: str, text: str = "") -> Report:
+        kind, text = validate_report(kind, text)
+        now = datetime.now(UTC)
+        t = stations_table
+        with self._write() as conn, conn.begin():
+            live = conn.execute(select(t.c.id).where(t.c.id == station_id,
+                                                     t.c.deleted_at.is_(None))).first()
+            if live is None:
+                raise NotFound(f"station {station_id} not found")
+            same = conn.execute(select(_R.c.id).where(
+                _R.c.station_id == station_id, _R.c.kind == kind, _R.c.text == text,
+                _R.c.status == "pending").order_by(_R.c.id).limit(1)).first()
+            if same is not None:
+                conn.execute(update(_R).where(_R.c.id == same.id)
+                             .values(count=_R.c.count + 1, last_seen_at=now))
+                report_id = same.id
+            else:
+                report_id = conn.execute(insert(_R).values(
+                    station_id=station_id, kind=kind, text=text, status="pending", count=1,
+                    created_at=now, last_seen_at=now,
+                ).returning(_R.c.id)).scalar_one()
+            return _report(conn.execute(select(_R).where(_R.c.id == report_id)).one())
+
+    def get(self, report_id: int) -> Report:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_R).where(_R.c.id == report_id)).first()
+        if row is None:
+            raise NotFound(f"report {report_id} not found")
+        return _report(row)
+
+    def list(self, *, status: str | None = None, station_id: int | None = None,
+             limit: int = 100, offset: int = 0) -> tuple[list[Report], int]:
+        if status is not None and status not in REPORT_STATUSES:
+            raise ValidationFailed([FieldError("status", "must be one of "
+                                               + ", ".join(REPORT_STATUSES), status, None,
+                                               "状态无效")])
+        conditions = []
+        if status is not None:
+            conditions.append(_R.c.status == status)
+        if station_id is not None:
+            conditions.append(_R.c.station_id == station_id)
+        query = select(_R).where(*conditions).order_by(_R.c.id).limit(limit).offset(offset)
+        count = select(func.count()).select_from(_R).where(*conditions)
+        with self.engine.connect() as conn:
+            rows = [_report(r) for r in conn.execute(query)]
+            total = int(conn.execute(count).scalar_one())
+        return rows, total
+
+    def _review(self, report: Report, status: str, reviewer: str,
+                station_version: int | None) -> Report:
+        with self._write() as conn, conn.begin():
+            result = conn.execute(
+                update(_R).where(_R.c.id == report.id, _R.c.status == "pending")
+                .values(status=status, reviewed_by=reviewer, reviewed_at=datetime.now(UTC),
+                        station_version=station_version))
+            if result.rowcount != 1:
+                raise Conflict(f"report {report.id} was reviewed by someone else meanwhile")
+            return _report(conn.execute(select(_R).where(_R.c.id == report.id)).one())
+
+    def _pending(self, report_id: int) -> Report:
+        report = self.get(report_id)
+        if report.status != "pending":
+            raise Conflict(f"report {report_id} is already {report.status} "
+                           f"(by {report.reviewed_by})", status_now=report.status)
+        return report
+
+    def accept(self, report_id: int, *, reviewer: str, stations: StationStore) -> Report:
+        report = self._pending(report_id)
+        version: int | None = None
+        if report.kind == "closed":
+            try:
+                station = stations.get(report.station_id)
+            except NotFound:  # deleted since: nothing left to close
+                station = None
+            if station is not None and station.data.status == "open":
+                # expected_version: a concurrent edit (say, to "closed") is not overwritten.
+                station = stations.update(station.id, {"status": "temporarily_closed"},
+                                          actor=reviewer, expected_version=station.version)
+                version = station.version
+        return self._review(report, "accepted", reviewer, version)
+
+    def dismiss(self, report_id: int, *, reviewer: str) -> Report:
+        return self._review(self._pending(report_id), "dismissed", reviewer, None)

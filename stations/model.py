@@ -41,6 +41,7 @@ TEXT_LIMITS: dict[str, int] = {
 }
 
 _LIST_SPLIT = re.compile(r"[;,、，；|]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def split_list(value: Any) -> list[str]:
@@ -145,6 +146,10 @@ def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel turns "12" into 12.0
     text = str(value).strip()
+    if _CONTROL.search(text):
+        # PostgreSQL refuses NUL, XML (xlsx) refuses most control characters: say so here.
+        c.add(name, "contains control characters (e.g. NUL)", repr(text[:40]), "包含控制字符")
+        text = _CONTROL.sub("", text)
     limit = TEXT_LIMITS.get(name)
     if limit is not None and len(text) > limit:
         c.add(name, f"longer than {limit} characters ({len(text)})", text[:40] + "…",

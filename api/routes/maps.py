@@ -25,11 +25,7 @@ from api.deps import CatalogDep, SettingsDep
 from api.middleware import content_security_policy
 from api.params import AtDep, FilterDep
 from api.settings import Settings
-from maps.analysis_data import analysis_data
-from maps.analysis_maps import analysis_map
 from maps.basemaps import Basemap, choose_basemap, same_crs
-from maps.folium_page import inline_script_hashes
-from maps.station_map import catalog_hits, station_map_html
 from stations.search import StationCatalog, StationFilter
 
 __all__ = ["router"]
@@ -61,6 +57,8 @@ def _when(at: datetime | None, settings: Settings) -> datetime:
 
 
 def _policy(request: Request, settings: Settings, html: str, basemap: Basemap) -> str:
+    from maps.folium_page import inline_script_hashes
+
     directives: dict[str, list[str]] = {}
     for part in content_security_policy(request.url.path, settings).split(";"):
         name, *values = part.split()
@@ -86,6 +84,9 @@ def stations_map(request: Request, catalog: CatalogDep, settings: SettingsDep, f
     """``amenity`` and ``open_now`` preset the filter chips (every station is on the page, so
     the user can widen the filter); ``status`` and ``host_type`` leave stations out."""
     when = _when(at, settings)
+    # folium (and pandas under it) cost ~80 MB per worker: load them on the first map.
+    from maps.station_map import catalog_hits, station_map_html
+
     hits = catalog_hits(catalog, at=when,
                         flt=StationFilter(status=flt.status, host_types=flt.host_types))
     chosen = _basemap(basemap, settings)
@@ -116,6 +117,10 @@ def _analysis_html(kind: str, catalog: StationCatalog, settings: Settings, chose
         from geodata.areas import load_area
 
         # Only stations that are open for business cover anything.
+        from maps.analysis_data import analysis_data
+        from maps.analysis_maps import analysis_map
+        from maps.station_map import catalog_hits
+
         hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
         data = analysis_data([h.station for h in hits], load_area(), radius_m=radius_m,
                              resolution=resolution, new_sites=new_sites)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -29,10 +30,21 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# Fields whose values repeat across a network (codes, common hours, district names): one
+# shared string each instead of 100,000 copies — about half of the catalog's memory.
+_SHARED = ("host_type", "status", "opening_hours", "district", "host_org", "notes")
+_AMENITY_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _row_to_station(row: Any) -> Station:
     m = row._mapping
-    data = StationData(**{name: m[name] for name in EDITABLE_FIELDS if name != "amenities"},
-                       amenities=tuple(m["amenities"] or ()))
+    values = {name: m[name] for name in EDITABLE_FIELDS if name != "amenities"}
+    for name in _SHARED:
+        if values[name] is not None:
+            values[name] = sys.intern(values[name])
+    amenities = tuple(m["amenities"] or ())
+    amenities = _AMENITY_TUPLES.setdefault(amenities, amenities)
+    data = StationData(**values, amenities=amenities)
     return Station(
         id=m["id"],
         data=data,
@@ -80,7 +92,9 @@ class SqlStationStore(StationStore):
 
     def all(self) -> list[Station]:
         query = self._select().where(_T.c.deleted_at.is_(None)).order_by(_T.c.id)
-        with self.engine.connect() as conn:
+        # Stream in batches: psycopg would otherwise hold the whole result (≈240 MB at 100k)
+        # next to the stations built from it.
+        with self.engine.connect().execution_options(yield_per=2000) as conn:
             return [_row_to_station(r) for r in conn.execute(query)]
 
     def by_external_ids(self, external_ids: Iterable[str]) -> dict[str, Station]:

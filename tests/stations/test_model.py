@@ -79,3 +79,10 @@ def test_any_separator_and_label_mix_normalises(items: list[str], sep: str) -> N
 def test_split_list_accepts_lists() -> None:
     assert split_list(["a", " b ", ""]) == ["a", "b"]
     assert split_list(None) == []
+
+
+def test_control_characters_are_refused() -> None:
+    errs = errors_of({"name": "站\x00", "lon": 1, "lat": 1, "notes": "a\x07b"})
+    assert set(errs) == {"name", "notes"}
+    ok = validate_station({"name": "站", "lon": 1, "lat": 1, "notes": "第一行\n第二行\t缩进"})
+    assert ok.notes == "第一行\n第二行\t缩进"

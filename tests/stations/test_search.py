@@ -88,3 +88,26 @@ def test_search_text_bbox_and_paging(store: SqlStationStore) -> None:
     assert n == sum(1 for s in store.all()
                     if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3])
     assert len(inside) == n
+
+
+def test_patched_snapshot_equals_a_fresh_load(store: SqlStationStore) -> None:
+    """Edits are patched into the arrays; the result must equal building from scratch."""
+    _fill(store)
+    catalog = StationCatalog(store)
+    ids = [s.id for s in store.all()]
+    store.update(ids[0], {"lon": 116.6, "lat": 39.83}, actor="t")  # moves: tree rebuilt
+    store.update(ids[1], {"amenities": "微波炉、冰箱", "status": "closed"}, actor="t")
+    store.update(ids[2], {"opening_hours": "Mo-Fr 09:00-10:00", "name": "改名驿站"}, actor="t")
+    assert catalog.refresh()
+    fresh = StationCatalog(store)
+    for name in ("ids", "lon", "lat", "amenity_bits", "status", "host_type", "text"):
+        assert np.array_equal(np.asarray(getattr(catalog._snap, name)),
+                              np.asarray(getattr(fresh._snap, name))), name
+    for q in [(116.6, 39.83), (116.5, 39.78), (116.47, 39.81)]:
+        for flt in (StationFilter(), StationFilter(amenities=frozenset({"microwave"})),
+                    StationFilter(open_now=True)):
+            a = catalog.nearest(NearestQuery(*q, k=5, filter=flt, at=NOON))
+            b = fresh.nearest(NearestQuery(*q, k=5, filter=flt, at=NOON))
+            assert [(h.station.id, h.open_now) for h in a] == \
+                   [(h.station.id, h.open_now) for h in b]
+    assert catalog.search(ListQuery(q="改名"))[1] == 1

@@ -20,8 +20,8 @@ NEW = {"name": "新驿站", "lon": 116.51, "lat": 39.79}
 
 
 @pytest.fixture
-def env(sqlite_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
-    store = SqlStationStore(sqlite_url)
+def env(store_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
+    store = SqlStationStore(store_url)
     store.create(make_station(external_id="YZ-001"), actor="t")
     staff = add_staff(store)
     with TestClient(create_app(test_settings(), store=store)) as client:
@@ -164,8 +164,8 @@ def test_login_attempts_are_rate_limited(env: Any) -> None:
     assert last.status_code == 429 and int(last.headers["retry-after"]) >= 1
 
 
-def test_cli_users_and_tokens(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STATIONS_DATABASE_URL", sqlite_url)
+def test_cli_users_and_tokens(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATIONS_DATABASE_URL", store_url)
     runner = CliRunner()
     r = runner.invoke(cli, ["users", "add", "赵六", "--role", "editor", "--password"],
                       input="a long password\na long password\n")
@@ -179,7 +179,7 @@ def test_cli_users_and_tokens(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) 
     assert token not in listing and "赵六" in listing
     assert "赵六" in runner.invoke(cli, ["users", "list", "--json"]).stdout
 
-    store = SqlStationStore(sqlite_url)
+    store = SqlStationStore(store_url)
     try:
         with TestClient(create_app(test_settings(), store=store)) as client:
             headers = {"Authorization": f"Bearer {token}"}

@@ -22,8 +22,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-def store(sqlite_url: str) -> Iterator[SqlStationStore]:
-    s = SqlStationStore(sqlite_url)
+def store(store_url: str) -> Iterator[SqlStationStore]:
+    s = SqlStationStore(store_url)
     s.create(make_station(external_id="YZ-001"), actor="t")
     try:
         yield s

@@ -15,8 +15,8 @@ from tests.conftest import make_station
 
 
 @pytest.fixture
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    store = SqlStationStore(sqlite_url)
+def client(store_url: str) -> Iterator[TestClient]:
+    store = SqlStationStore(store_url)
     store.create(make_station(external_id="YZ-001", name="荣华中路驿站"), actor="t")
     store.create(make_station(external_id="YZ-002", name="经海路驿站", lon=116.56, lat=39.78,
                               amenities=["toilet"], opening_hours="24/7"), actor="t")

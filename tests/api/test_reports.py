@@ -15,8 +15,8 @@ from tests.conftest import make_station
 
 
 @pytest.fixture
-def env(sqlite_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
-    store = SqlStationStore(sqlite_url)
+def env(store_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
+    store = SqlStationStore(store_url)
     store.create(make_station(external_id="YZ-001", name="荣华中路驿站"), actor="t")
     store.create(make_station(external_id="YZ-002", name="经海路驿站"), actor="t")
     staff = add_staff(store)

@@ -29,8 +29,8 @@ NEW: dict[str, Any] = {
 
 
 @pytest.fixture
-def env(sqlite_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
-    store = SqlStationStore(sqlite_url)
+def env(store_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
+    store = SqlStationStore(store_url)
     staff = add_staff(store)
     with TestClient(create_app(test_settings(), store=store)) as client:
         yield client, staff, store

@@ -25,8 +25,8 @@ def _disc(radius_m: float) -> object:
     return from_metric(to_metric(Point(*CENTRE), crs).buffer(radius_m, 256), crs)
 
 
-def test_only_open_stations_cover(sqlite_url: str) -> None:
-    store = SqlStationStore(sqlite_url)
+def test_only_open_stations_cover(store_url: str) -> None:
+    store = SqlStationStore(store_url)
     store.create(make_station(lon=CENTRE[0], lat=CENTRE[1], status="temporarily_closed"),
                  actor="t")
     area = _disc(2000)
@@ -39,8 +39,8 @@ def test_only_open_stations_cover(sqlite_url: str) -> None:
     store.close()
 
 
-def test_plan_picks_the_far_cluster_and_reports(tmp_path: Path, sqlite_url: str) -> None:
-    store = SqlStationStore(sqlite_url)
+def test_plan_picks_the_far_cluster_and_reports(tmp_path: Path, store_url: str) -> None:
+    store = SqlStationStore(store_url)
     store.create(make_station(lon=CENTRE[0], lat=CENTRE[1]), actor="t")
     area = _disc(3000)
     a = Analysis.for_stations(store.all(), area=area, radius_m=500, resolution=9)
@@ -63,8 +63,8 @@ def test_plan_picks_the_far_cluster_and_reports(tmp_path: Path, sqlite_url: str)
     store.close()
 
 
-def test_min_sites_reaches_target(sqlite_url: str) -> None:
-    store = SqlStationStore(sqlite_url)
+def test_min_sites_reaches_target(store_url: str) -> None:
+    store = SqlStationStore(store_url)
     a = Analysis.for_stations(store.all(), area=_disc(1500), radius_m=600, resolution=9)
     plan, _ = a.min_sites(0.9)
     assert plan.covered_share >= 0.9 and len(plan.sites) >= 2
@@ -80,8 +80,8 @@ def test_reach_from_minutes_and_bad_values() -> None:
         reach_metres(radius_m=100, minutes=3)
 
 
-def test_resolution_guard_refuses_huge_grids(sqlite_url: str) -> None:
-    store = SqlStationStore(sqlite_url)
+def test_resolution_guard_refuses_huge_grids(store_url: str) -> None:
+    store = SqlStationStore(store_url)
     a = Analysis.for_stations(store.all(), area=_disc(60_000), radius_m=500, resolution=11)
     with pytest.raises(ValidationFailed, match="resolution"):
         a.coverage()

@@ -166,7 +166,40 @@ def _inline_css(asset: Asset, text: str) -> str:
     return _CSS_URL.sub(data_uri, text)
 
 
-class JsonBlock(MacroElement):
+class _Verbatim(Element):
+    """Markup added as it is. (A plain branca ``Element(text)`` compiles ``text`` as a Jinja
+    template, so ``{{ … }}`` in a station name would run on the server.)"""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class VerbatimMacro(MacroElement):
+    """A MacroElement whose rendered output is placed verbatim, never compiled again.
+
+    branca's ``MacroElement.render`` wraps each macro's output in ``Element(output)``, which
+    compiles it as a template: data inside the output (station names, addresses…) became
+    server-side template code. Every element here that carries data derives from this.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Verbatim(macro(self, kwargs)),
+                                                name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class JsonBlock(VerbatimMacro):
     """A ``<script type="application/json" id=…>`` element holding ``data`` (escaped)."""
 
     _template = Template(
@@ -182,7 +215,7 @@ class JsonBlock(MacroElement):
         self.payload = json_for_html(data)
 
 
-class ScriptCall(MacroElement):
+class ScriptCall(VerbatimMacro):
     """One statement of page script: ``WarmMap.<function>(map, options)``."""
 
     _template = Template(
@@ -198,7 +231,7 @@ class ScriptCall(MacroElement):
         self.options = options
 
 
-class ScriptLayer(folium.map.Layer):
+class ScriptLayer(folium.map.Layer, VerbatimMacro):
     """A layer built in the browser by ``WarmMap.<factory>(map, options)``.
 
     Being a folium ``Layer`` puts it in the layer control under ``name``.

@@ -129,3 +129,18 @@ def test_inline_page_is_self_contained(tmp_path: Path, kind: str) -> None:
     # Leaflet's CSS images became data: URIs.
     assert "url(images/" not in page and 'url("data:image/png;base64,' in page
     assert json_blocks(page)["ws-config"]["basemap_links"] == []  # no pages to link offline
+
+
+def test_station_text_is_never_compiled_as_a_template() -> None:
+    """branca compiles macro output as Jinja: ``{{ 7*7 }}`` must stay text (it was SSTI)."""
+    from maps.folium_page import JsonBlock, ScriptCall, ScriptLayer, base_page, render
+
+    payload = "{{ 7*7 }}{% if true %}x{% endif %}{{ self.__init__.__globals__ }}"
+    figure, m = base_page([get_basemap("osm")], title=payload)
+    JsonBlock("ws-test", {"name": payload}).add_to(m)
+    ScriptCall("WarmMap.noop", {"name": payload}).add_to(m)
+    ScriptLayer("WarmMap.layer", {"name": payload}, name="层").add_to(m)
+    html = render(figure)
+    assert "49x" not in html
+    assert html.count("{{ 7*7 }}") >= 3
+    assert "__globals__" in html and "<function" not in html

@@ -46,10 +46,8 @@ __all__ = [
 log = logging.getLogger("stations.api")
 
 #: Map tile servers of the three basemaps (OpenStreetMap, AMap/Gaode, Tianditu).
-TILE_HOSTS = ("https://*.tile.openstreetmap.org", "https://*.autonavi.com",
-              "https://*.tianditu.gov.cn")
-#: WeChat's JS-SDK (jweixin) is only served from WeChat's own hosts.
-WECHAT_SCRIPT_HOSTS = ("https://res.wx.qq.com", "https://res2.wx.qq.com")
+TILE_HOSTS = ("https://tile.openstreetmap.org", "https://*.tile.openstreetmap.org",
+              "https://*.autonavi.com", "https://*.tianditu.gov.cn")
 #: Paths that are never rate limited: probes, metrics and content-addressed static assets.
 UNLIMITED = ("/healthz", "/livez", "/readyz", "/metrics", "/assets/", "/favicon.ico")
 
@@ -76,9 +74,9 @@ def content_security_policy(path: str, settings: Settings) -> str:
                 "frame-ancestors 'none'")
     embed = _is_embed(path)
     frame = (" ".join(settings.embed_frame_ancestors) if embed else "") or "'none'"
-    script = " ".join(("'self'", *WECHAT_SCRIPT_HOSTS)) if embed else "'self'"
+    # jweixin (WeChat's JS-SDK) is served by us too: no page loads a script from elsewhere.
     return (f"default-src 'self'; img-src 'self' data: {' '.join(TILE_HOSTS)}; "
-            f"script-src {script}; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+            f"script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
             f"object-src 'none'; base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {frame}")
 

@@ -75,15 +75,17 @@ def features(hits: Sequence[Hit], crs: str = "wgs84", *,
     return out
 
 
-# Navigation links depend only on a station's version: keep recent ones, since riders in one
-# city keep asking about the same few hundred stations.
-_LINKS: OrderedDict[tuple[int, int], dict[str, str]] = OrderedDict()
+# Navigation links depend only on a station's point, name and address: keep recent ones, since
+# riders in one city keep asking about the same few hundred stations. (Keyed by those inputs,
+# not by id and version, which two stores — the demo and a real one — may share.)
+_LINKS: OrderedDict[tuple[float, float, str, str], dict[str, str]] = OrderedDict()
 _LINKS_MAX = 20_000
 _LINKS_LOCK = threading.Lock()
 
 
 def _links(hits: Sequence[Hit]) -> list[dict[str, str]]:
-    keys = [(h.station.id, h.station.version) for h in hits]
+    keys = [(h.station.data.lon, h.station.data.lat, h.station.data.name,
+             h.station.data.address) for h in hits]
     with _LINKS_LOCK:
         found = [_LINKS.get(k) for k in keys]
     missing = [i for i, f in enumerate(found) if f is None]

@@ -1,0 +1,133 @@
+/* Warm Stations staff console (/admin): shared helpers for every page.
+ *
+ * Hand-written, no framework, no inline scripts (the console's CSP is script-src 'self').
+ * Every value that came from a user reaches the DOM through textContent (el()), never
+ * innerHTML. Writes go to the JSON API with the session cookie and the X-CSRF-Token header
+ * read from <meta name="csrf-token">. */
+(function () {
+  'use strict';
+  var doc = document;
+  var A = window.WarmAdmin = window.WarmAdmin || {};
+  var meta = doc.querySelector('meta[name="csrf-token"]');
+  A.csrf = meta ? meta.getAttribute('content') : '';
+
+  var FIELDS = {
+    name: '名称', external_id: '外部编号', address: '地址', district: '区县/街道', lon: '经度',
+    lat: '纬度', 'lon/lat': '经纬度', host_type: '承办单位类型', host_org: '承办单位',
+    amenities: '服务设施', opening_hours: '开放时间', phone: '电话', status: '状态',
+    notes: '备注', geocoded: '地理编码'
+  };
+  A.fieldLabel = function (field) {
+    var key = String(field || '').replace(/^(body|properties)\./, '').replace(/\.\d+$/, '');
+    return FIELDS[key] || key;
+  };
+
+  /** Create an element with a class and text (as text, never markup), appended to parent. */
+  A.el = function (tag, cls, text, parent) {
+    var node = doc.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (parent) { parent.appendChild(node); }
+    return node;
+  };
+
+  /** fetch() a JSON API: resolves to {status, ok, data, etag} (data: parsed JSON or null). */
+  A.request = function (method, url, body, extra) {
+    var headers = { 'Accept': 'application/json, application/geo+json, application/problem+json' };
+    if (method !== 'GET') { headers['X-CSRF-Token'] = A.csrf; }
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+    return fetch(url, {
+      method: method, headers: headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        return { status: r.status, ok: r.ok, data: data, etag: r.headers.get('ETag') };
+      });
+    });
+  };
+
+  /** A problem+json answer as one Chinese sentence for the member of staff. */
+  A.problemText = function (res) {
+    var d = res.data || {};
+    if (res.status === 401) { return '登录已过期，请重新登录后再试。'; }
+    if (res.status === 403) {
+      return /CSRF/.test(d.detail || '') ? '页面已过期，请刷新页面后再试。' : '您的账号没有执行此操作的权限。';
+    }
+    if (res.status === 429) { return '操作太频繁，请稍后再试。'; }
+    if (d.errors && d.errors.length) {
+      return d.errors.map(function (e) {
+        return (e.row ? '第 ' + e.row + ' 行 ' : '') + A.fieldLabel(e.field) + '：' + (e.message_zh || e.message);
+      }).join('；');
+    }
+    return d.detail ? String(d.detail) : '请求失败（HTTP ' + res.status + '）。';
+  };
+
+  /** Replace the message area's content with one message; returns the message element. */
+  A.flash = function (kind, text, box) {
+    box = box || doc.getElementById('flash');
+    box.textContent = '';
+    return A.el('div', 'msg ' + kind, text, box);
+  };
+
+  var STATUS_LABELS = { pending: '待处理', accepted: '已采纳', dismissed: '已驳回' };
+
+  function reportDone(button, report) {
+    var row = button.closest('tr');
+    if (row && report) {
+      var cells = row.querySelectorAll('td');
+      var cell = cells[cells.length - 2], actions = cells[cells.length - 1];
+      cell.textContent = '';
+      A.el('span', 'rstatus rstatus-' + report.status, STATUS_LABELS[report.status] || report.status, cell);
+      A.el('div', 'sub', report.reviewed_by || '', cell);
+      actions.textContent = '';
+      row.classList.add('reviewed');
+    }
+    var name = (report && report.station_name) || '';
+    if (report && report.status === 'accepted' && report.station_version) {
+      A.flash('ok', '已采纳：驿站“' + name + '”已设为暂停开放（版本 ' + report.station_version + '，已记入修改历史）。');
+    } else if (report && report.status === 'accepted') {
+      A.flash('ok', '已采纳反馈 ' + report.id + '，驿站信息未自动修改；如需修改请编辑驿站。');
+    } else if (report) {
+      A.flash('ok', '已驳回反馈 ' + report.id + '，驿站保持不变。');
+    }
+  }
+
+  /* Buttons that POST to the API: data-post (URL), data-if-match, data-confirm, data-done. */
+  doc.addEventListener('click', function (ev) {
+    var button = ev.target.closest ? ev.target.closest('[data-post]') : null;
+    if (!button || button.disabled) { return; }
+    ev.preventDefault();
+    var question = button.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) { return; }
+    var headers = {};
+    var ifMatch = button.getAttribute('data-if-match');
+    if (ifMatch) { headers['If-Match'] = ifMatch; }
+    button.disabled = true;
+    A.request('POST', button.getAttribute('data-post'), undefined, headers).then(function (res) {
+      if (!res.ok) {
+        button.disabled = false;
+        A.flash('error', res.status === 412 ? '此驿站刚被其他人修改过，请刷新页面后再操作。'
+          : res.status === 409 ? '此反馈已被其他人处理，请刷新页面。' : A.problemText(res));
+        return;
+      }
+      if (button.getAttribute('data-done') === 'report') { reportDone(button, res.data); }
+      else { window.location.reload(); }
+    }, function () {
+      button.disabled = false;
+      A.flash('error', '网络错误，请稍后重试。');
+    });
+  });
+
+  /* Upload and confirm forms: one submission only (a double click must not import twice). */
+  doc.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!form.classList || !(form.classList.contains('confirm-form') || form.classList.contains('upload-form'))) { return; }
+    if (form.getAttribute('data-sent')) { ev.preventDefault(); return; }
+    form.setAttribute('data-sent', '1');
+    var button = form.querySelector('button[type="submit"]');
+    if (button) { button.classList.add('busy'); }
+  });
+})();

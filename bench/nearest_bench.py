@@ -292,7 +292,7 @@ def bench_http(points: Points, seconds: int) -> None:
         store = SqlStationStore(url)
         store.apply_import([ImportPlanRow(StationData(name=f"站{i}", lon=float(x), lat=float(y),
                                                       opening_hours="24/7"))
-                            for i, (x, y) in enumerate(zip(points.lon, points.lat))],
+                            for i, (x, y) in enumerate(zip(points.lon, points.lat, strict=True))],
                            actor="bench")
         store.close()
         with serve(url) as base:

@@ -22,6 +22,7 @@ from api.app import create_app
 from api.settings import Settings
 from api.wechat import jssdk_signature
 from geodata.crs import from_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
+from stations.reports import REPORT_TEXT_LIMIT, SqlReportStore
 from stations.store.base import ImportPlanRow
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
@@ -431,3 +432,128 @@ def test_large_network_loads_by_view_with_clusters(server_for: Callable[..., Liv
     kit.page.wait_for_function("() => document.querySelectorAll('.cl').length === 0 && "
                                "document.querySelectorAll('path.st').length > 0")
     _clean(kit)
+
+
+# -- rider reports ---------------------------------------------------------------------------
+REPORTED = "门口贴了停业通知，热水器也没电"
+XSS_REPORT = "<img src=x onerror=window.__xss=1>"
+
+
+def _report_stores(live: LiveServer) -> tuple[Any, SqlReportStore]:
+    """The live server's station store and a report store on the same database."""
+    store = live.app.state.services.store
+    return store, SqlReportStore.beside(store)
+
+
+def _two_stations(server_for: Callable[..., LiveServer]) -> tuple[LiveServer, int]:
+    live = server_for([make_station(external_id="R1", name="荣华中路暖心驿站"),
+                       make_station(external_id="R2", name="科创街暖心驿站", lon=116.51,
+                                    lat=39.80)])
+    sid = httpx.get(live.url + "/api/v1/stations",
+                    params={"q": "荣华中路"}).json()["features"][0]["id"]
+    return live, sid
+
+
+def _open_report_sheet(kit: PageKit, sid: int) -> None:
+    """From the list, as a rider would: the station's card, then its "报告问题" button."""
+    _wait_attr(kit, "list", "center")
+    kit.page.click(f"#list li[data-id='{sid}'] .name")
+    kit.page.click("#card .report")
+    kit.page.wait_for_selector(".rp-wrap", state="visible")
+
+
+def test_rider_reports_a_closed_station_for_review(server_for: Callable[..., LiveServer],
+                                                   open_page: Open) -> None:
+    live, sid = _two_stations(server_for)
+    store, reports = _report_stores(live)
+    before = store.get(sid)
+    kit = open_page(live.url + "/embed", mobile=True)
+    _open_report_sheet(kit, sid)
+    sheet = kit.page.locator(".rp")
+    assert sheet.get_attribute("role") == "dialog"
+    assert sheet.locator("p").first.inner_text() == before.data.name
+    assert sheet.locator("label").all_inner_texts() == ["已关闭/暂停开放", "设施缺失", "位置不对",
+                                                         "其他"]
+    assert sheet.locator("textarea").get_attribute("maxlength") == str(REPORT_TEXT_LIMIT)
+    assert kit.page.evaluate("document.activeElement.name") == "kind"  # focus moved in
+
+    sheet.get_by_role("button", name="提交").click()  # no kind chosen: nothing is sent
+    assert sheet.locator(".err").inner_text() == "请选择问题类型"
+    assert reports.list()[1] == 0
+
+    sheet.get_by_text("已关闭/暂停开放").click()
+    assert sheet.locator(".err").count() == 0  # the hint goes once a kind is chosen
+    sheet.locator("textarea").fill(REPORTED)
+    box = sheet.bounding_box()
+    assert box is not None and box["width"] == 360 and box["y"] + box["height"] <= 640
+    kit.screenshot("embed-report-mobile")
+    sheet.get_by_role("button", name="提交").click()
+    kit.page.wait_for_selector(".rp .ok")
+    assert sheet.locator(".ok").inner_text() == "已收到，谢谢！工作人员核实后处理"
+    assert sheet.locator("textarea").is_hidden()
+    _shot(kit, "embed-report-sent-mobile")
+
+    pending, total = reports.list(status="pending", station_id=sid)
+    assert total == 1
+    assert (pending[0].kind, pending[0].text, pending[0].count) == ("closed", REPORTED, 1)
+    assert reports.list()[1] == 1  # nothing reported on the other station
+    after = store.get(sid)  # a rider's report changes nothing by itself
+    assert (after.version, after.data) == (before.version, before.data)
+    assert after.data.status == "open"
+    assert f"/api/v1/stations/{sid}/reports" in _loaded_paths(kit)
+
+    sheet.get_by_role("button", name="关闭").click()
+    assert kit.page.is_hidden(".rp-wrap") and kit.page.is_visible("#card")
+    _shot(kit, "embed-report-card-mobile")
+    _clean(kit)
+
+
+def test_report_text_with_markup_is_stored_as_text(server_for: Callable[..., LiveServer],
+                                                   open_page: Open) -> None:
+    live, sid = _two_stations(server_for)
+    _, reports = _report_stores(live)
+    kit = open_page(live.url + "/embed", mobile=True)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    kit.page.on("dialog", on_dialog)
+    _open_report_sheet(kit, sid)
+    kit.page.get_by_text("其他").click()
+    kit.page.fill(".rp textarea", XSS_REPORT)
+    kit.page.click(".rp .go")
+    kit.page.wait_for_selector(".rp .ok")
+    pending, total = reports.list(status="pending", station_id=sid)
+    assert total == 1 and (pending[0].kind, pending[0].text) == ("other", XSS_REPORT)
+    kit.page.wait_for_timeout(200)
+    assert kit.page.evaluate("typeof window.__xss") == "undefined"
+    assert kit.page.locator("img[src=x]").count() == 0 and dialogs == []
+    _clean(kit)
+
+
+def test_too_many_reports_get_a_clear_message(server_for: Callable[..., LiveServer],
+                                              open_page: Open) -> None:
+    live, sid = _two_stations(server_for)
+    _, reports = _report_stores(live)
+    url = live.url + f"/api/v1/stations/{sid}/reports"
+    # The page and this client share one address (127.0.0.1): use up its burst first.
+    codes = [httpx.post(url, json={"kind": "other", "text": f"第{i}次"}).status_code
+             for i in range(30)]
+    assert 201 in codes and codes[-1] == 429
+    sent = reports.list()[1]
+    kit = open_page(live.url + "/embed", mobile=True)
+    _open_report_sheet(kit, sid)
+    kit.page.get_by_text("设施缺失").click()
+    kit.page.fill(".rp textarea", "没有热水")
+    kit.page.click(".rp .go")
+    kit.page.wait_for_selector(".rp .err")
+    message = kit.page.inner_text(".rp .err")
+    assert message.startswith("提交太频繁，请稍后再试") and "秒后" in message
+    assert kit.page.is_enabled(".rp .go") and kit.page.is_visible(".rp textarea")  # can retry
+    assert reports.list()[1] == sent
+    kit.page.click(".rp .back")  # 取消
+    assert kit.page.is_hidden(".rp-wrap")
+    assert kit.blocked.non_tile() == []
+    assert [e for e in kit.console_errors if "status of 429" not in e] == []  # Chromium logs it

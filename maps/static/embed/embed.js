@@ -315,10 +315,13 @@
   function showCard(f) {
     var p = f.properties, card = $('card');
     card.textContent = '';
-    var back = el('button', 'back', '‹ 返回列表');
-    back.type = 'button';
+    var bar = el('div', 'bar'), back = el('button', 'back', '‹ 返回列表'), rep = el('button', 'report', '报告问题');
+    back.type = rep.type = 'button';
     back.addEventListener('click', closeCard);
-    card.appendChild(back);
+    rep.addEventListener('click', function () { openReport(p, rep); });
+    bar.appendChild(back);
+    bar.appendChild(rep);
+    card.appendChild(bar);
     var meta = el('p');
     var d = p.distance_m;
     if (d == null && S.fix) d = haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
@@ -369,6 +372,81 @@
     getJSON(C.api.station + encodeURIComponent(id) + '?crs=' + C.crs).then(function (full) {
       if (S.selected === id) showCard(full);
     }).catch(function () { setStatus('驿站详情加载失败'); });
+  }
+
+  /* ---- "报告问题": anonymous, POST …/stations/{id}/reports; staff review it before anything changes ---- */
+  var R = null; // the sheet, built on first use
+  function part(tag, cls, parent, text) { return parent.appendChild(el(tag, cls, text)); }
+  function buildReport() {
+    var wrap = el('div', 'rp-wrap'), box = part('form', 'rp', wrap), btns;
+    box.setAttribute('role', 'dialog');
+    box.setAttribute('aria-modal', 'true');
+    box.setAttribute('aria-label', '报告问题');
+    part('h2', null, box, '报告问题');
+    R = { wrap: wrap, box: box, who: part('p', null, box), kinds: part('fieldset', null, box) };
+    part('legend', null, R.kinds, '问题类型');
+    [['closed', '已关闭/暂停开放'], ['amenity_missing', '设施缺失'], ['moved', '位置不对'], ['other', '其他']]
+      .forEach(function (k) {
+        var lab = part('label', null, R.kinds), r = part('input', null, lab);
+        r.type = 'radio'; r.name = 'kind'; r.value = k[0];
+        part('span', null, lab, k[1]);
+      });
+    R.kinds.addEventListener('change', function () { say(); });
+    R.text = part('textarea', null, box);
+    R.text.maxLength = 500; // stations.reports.REPORT_TEXT_LIMIT
+    R.text.rows = 3;
+    R.text.placeholder = '补充说明（选填，500 字以内）';
+    R.msg = part('p', null, box);
+    R.msg.setAttribute('role', 'status');
+    btns = part('div', 'rp-btns', box);
+    R.cancel = part('button', 'back', btns);
+    R.send = part('button', 'go', btns, '提交');
+    R.cancel.type = 'button';
+    R.cancel.addEventListener('click', closeReport);
+    wrap.addEventListener('click', function (ev) { if (ev.target === wrap) closeReport(); });
+    wrap.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') closeReport(); });
+    box.addEventListener('submit', function (ev) { ev.preventDefault(); sendReport(); });
+    doc.body.appendChild(wrap);
+  }
+  function say(text, cls) {
+    R.msg.textContent = text || '';
+    R.msg.className = cls || '';
+  }
+  function openReport(p, from) {
+    if (!R) buildReport();
+    R.id = p.id; R.from = from;
+    R.who.textContent = p.name || '';
+    R.box.reset();
+    R.kinds.hidden = R.text.hidden = R.send.hidden = R.send.disabled = false;
+    R.cancel.textContent = '取消';
+    say();
+    R.wrap.hidden = false;
+    R.kinds.querySelector('input').focus();
+  }
+  function closeReport() {
+    R.wrap.hidden = true;
+    R.from.focus();
+  }
+  function sendReport() {
+    var picked = R.kinds.querySelector('input:checked'), id = R.id;
+    if (!picked) { say('请选择问题类型', 'err'); return; }
+    // the API refuses control characters
+    var body = { kind: picked.value, text: R.text.value.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '').trim() };
+    function fail(text) { if (R.id === id) { R.send.disabled = false; say(text, 'err'); } }
+    R.send.disabled = true; // no second submit meanwhile
+    say('正在提交…');
+    fetch(C.api.station + encodeURIComponent(id) + '/reports', { method: 'POST', credentials: 'omit',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(function (r) {
+      var wait = parseInt(r.headers.get('Retry-After'), 10);
+      if (R.id !== id) return;
+      if (r.ok) {
+        R.kinds.hidden = R.text.hidden = R.send.hidden = true;
+        R.cancel.textContent = '关闭';
+        say('已收到，谢谢！工作人员核实后处理', 'ok');
+      } else if (r.status === 429) fail('提交太频繁，请稍后再试' + (wait > 0 ? '（约 ' + wait + ' 秒后）' : ''));
+      else if (r.status === 404) fail('该驿站不存在或已撤销，无法报告');
+      else fail('提交失败（错误 ' + r.status + '），请稍后再试');
+    }, function () { fail('网络不通，提交失败，请稍后再试'); });
   }
 
   /* ---- locating the rider ---- */

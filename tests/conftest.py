@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -35,12 +36,11 @@ def postgres_url() -> str:
     return url
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+@contextmanager
+def pg_schema(url: str) -> Iterator[str]:
+    """A fresh schema (dropped afterwards) and a URL whose search_path points at it."""
     from sqlalchemy import create_engine, text
 
-    url = postgres_url()
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(url)
     with admin.begin() as conn:
@@ -53,6 +53,13 @@ def pg_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with pg_schema(postgres_url()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ like a formula or a number — and coordinates at full double precision.
 from __future__ import annotations
 
 import tempfile
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from stations.model import Station, StationData, validate_station
 from stations.store.base import ImportPlanRow
 from stations.store.sql import SqlStationStore
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
-from tests.conftest import postgres_url
+from tests.conftest import pg_schema, postgres_url
 
 FORMATS = ["csv", "xlsx", "geojson", "gpkg"]
 
@@ -145,25 +143,6 @@ def test_round_trip_sqlite(fmt: str, raws: list[dict[str, Any]]) -> None:
             fmt,
             folder,
         )
-
-
-@contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    """A fresh schema (dropped afterwards) and a URL whose search_path points at it."""
-    from sqlalchemy import create_engine, text
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema},public"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.mark.postgres
@@ -286,8 +265,6 @@ def test_geojson_and_gpkg_refuse_a_non_wgs84_crs(tmp_path: Path) -> None:
 def test_xlsx_refuses_control_characters_with_a_clear_error(tmp_path: Path) -> None:
     # validate_station refuses control characters now; a record that bypassed it (an older
     # database) must still not produce a broken workbook.
-    from dataclasses import replace
-
     store = SqlStationStore("sqlite:///" + str(tmp_path / "c.db"))
     s = store.create(validate_station({"name": "ab", "lon": 1, "lat": 2}), actor="t")
     bad = s.with_data(replace(s.data, name="a\x01b"))

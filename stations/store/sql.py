@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import JSON, Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, NotFound, PreconditionFailed
@@ -53,6 +54,27 @@ def _row_to_station(row: Any) -> Station:
         updated_at=_utc(m["updated_at"]),
         deleted=m["deleted_at"] is not None,
     )
+
+
+def _copy_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``COPY table FROM STDIN`` inside the current transaction (PostgreSQL bulk load).
+
+    A unique violation surfaces as SQLAlchemy's ``IntegrityError`` like an INSERT's would.
+    """
+    import psycopg
+
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    raw = conn.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    try:
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[c], ensure_ascii=False)
+                                if c in json_columns and row[c] is not None else row[c]
+                                for c in columns])
+    except psycopg.errors.UniqueViolation as exc:
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
 def _values(data: StationData) -> dict[str, Any]:
@@ -293,12 +315,16 @@ class SqlStationStore(StationStore):
             ids = self._allocate_ids(conn, creates)
             new_stations = [Station(i, r.data, 1, now, now)
                             for i, r in zip(ids, creates, strict=True)]
+            station_rows = [dict(_values(s.data), id=s.id, version=1, created_at=now,
+                                 updated_at=now) for s in new_stations]
             if new_stations:
-                # Explicit ids and no RETURNING: one executemany, ~3× faster on SQLite.
+                # Explicit ids and no RETURNING: one executemany (~3× faster on SQLite), or
+                # COPY on PostgreSQL, where executemany spends seconds preparing parameters.
                 try:
-                    conn.execute(insert(_T), [dict(_values(s.data), id=s.id, version=1,
-                                                   created_at=now, updated_at=now)
-                                              for s in new_stations])
+                    if postgres:
+                        _copy_rows(conn, _T, station_rows)
+                    else:
+                        conn.execute(insert(_T), station_rows)
                 except IntegrityError as exc:
                     raise Conflict("an external_id in the file is already used") from exc
                 if postgres:
@@ -317,7 +343,10 @@ class SqlStationStore(StationStore):
                                     actor=actor, at=now, before=current.record(),
                                     after=new.record()))
             if history:
-                conn.execute(insert(_H), history)
+                if postgres:
+                    _copy_rows(conn, _H, history)
+                else:
+                    conn.execute(insert(_H), history)
         return len(creates), len(updates)
 
     @staticmethod

@@ -68,7 +68,8 @@ def _sqlite_writing(url: str) -> Callable[[], bool]:
 
 def _postgres_writing(engine: Engine, app_name: str) -> Callable[[], bool]:
     query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                 "AND xact_start IS NOT NULL AND query ILIKE 'insert%'")
+                 "AND xact_start IS NOT NULL AND (query ILIKE 'insert%' "
+                 "OR query ILIKE 'copy%' OR query ILIKE 'lock table%')")
 
     def writing() -> bool:
         with engine.connect() as conn:

@@ -177,7 +177,8 @@ def test_editor_presets_centre_zoom_chip_and_station(demo_server: LiveServer,
     assert kit.page.inner_text("#card .name") == station["properties"]["name"]
     assert kit.page.evaluate("WarmEmbed.map.getZoom()") == 15
     centre = kit.page.evaluate("[WarmEmbed.map.getCenter().lng, WarmEmbed.map.getCenter().lat]")
-    assert centre == pytest.approx(station["geometry"]["coordinates"], abs=1e-5)
+    # Leaflet snaps the view to whole pixels: at zoom 15 one pixel is ~4e-5° of longitude.
+    assert centre == pytest.approx(station["geometry"]["coordinates"], abs=1e-4)
     assert kit.page.get_attribute(".chip[data-code=hot_water]", "aria-pressed") == "true"
     assert kit.page.locator(f"path.sid-{station['id']}").get_attribute("stroke-width") == "4"
     _shot(kit, "embed-station-mobile-360x640")

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,16 @@ def assert_local(url: str) -> str:
     if host != "127.0.0.1":
         raise ValueError(f"benchmark requests go to 127.0.0.1 only, not {host!r} ({url})")
     return url
+
+
+#: A load test is one client hammering the service: lift the per-client rate limit.
+NO_RATE_LIMIT = {"STATIONS_RATE_LIMIT_PER_MINUTE": str(10**9)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wrk_available() -> bool:

@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from geodata.distance import WGS84_GEOD  # noqa: E402
 from geodata.spatial_index import GeodesicIndex  # noqa: E402
@@ -277,16 +276,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def bench_http(points: Points, seconds: int) -> None:
+def bench_http(points: Points, seconds: int, seed: int) -> None:
     """/api/v1/nearest vs /livez (constant small JSON) of the same app, same server, wrk."""
     import tempfile
 
-    from http_load import print_load, serve, wrk
-
+    from bench.loadgen import NO_RATE_LIMIT, LoadResult, Server, free_port, run_load
     from stations.model import StationData
     from stations.store.base import ImportPlanRow
     from stations.store.sql import SqlStationStore
 
+    queries = build_queries(2000, seed + 1)
+    nearest = [f"/api/v1/nearest?lat={la:.6f}&lon={lo:.6f}&k=5" for lo, la in queries]
+    filtered = [q + "&amenity=hot_water&open_now=1" for q in nearest]
     with tempfile.TemporaryDirectory() as tmp:
         url = "sqlite:///" + str(Path(tmp) / "bench.db")
         store = SqlStationStore(url)
@@ -295,18 +296,23 @@ def bench_http(points: Points, seconds: int) -> None:
                             for i, (x, y) in enumerate(zip(points.lon, points.lat, strict=True))],
                            actor="bench")
         store.close()
-        with serve(url) as base:
-            wrk(base, "/livez", "warm-up", box=BEIJING_BOX, seconds=2)
-            bare = wrk(base, "/livez", "bare /livez (constant JSON)", box=BEIJING_BOX,
-                       seconds=seconds)
-            near = wrk(base, "/api/v1/nearest?lat=%f&lon=%f&k=5", "/api/v1/nearest k=5",
-                       box=BEIJING_BOX, seconds=seconds)
-            near_f = wrk(base, "/api/v1/nearest?lat=%f&lon=%f&k=5&amenity=hot_water&open_now=1",
-                         "/api/v1/nearest k=5 + filters", box=BEIJING_BOX, seconds=seconds)
-    print(f"\nHTTP, 1 uvicorn worker, wrk 2 threads × 32 connections, {seconds} s each, "
+        with Server(url, 1, free_port(), Path(tmp) / "serve.log", NO_RATE_LIMIT) as server:
+            server.wait_ready()
+            run_load(server.base, ["/livez"], 2, connections=32)  # warm-up
+            rows: list[tuple[str, LoadResult]] = [
+                (label, run_load(server.base, paths, seconds, connections=32))
+                for label, paths in (("bare /livez (constant JSON)", ["/livez"]),
+                                     ("/api/v1/nearest k=5", nearest),
+                                     ("/api/v1/nearest k=5 + filters", filtered))]
+    print(f"\nHTTP, 1 uvicorn worker, 32 connections, {seconds} s each, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print_load([bare, near, near_f], bare)
-    print(f"nearest throughput = {near.rps / bare.rps:.0%} of the bare endpoint (target ≥ 85 %)")
+    bare = rows[0][1]
+    print(f"{'endpoint':34} {'req/s':>9} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for label, r in rows:
+        print(f"{label:34} {r.rps:9.0f} {r.rps / bare.rps:7.2f} {r.p50_ms:8.2f} "
+              f"{r.p99_ms:8.2f} {r.errors:7d}")
+    print(f"nearest throughput = {rows[1][1].rps / bare.rps:.0%} of the bare endpoint "
+          "(target ≥ 85 %)")
 
 
 def run_fast_methods(
@@ -351,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         f"exactness vs brute-force geodesic ranking: {agree}/{total} ({agree / total:.2%}), plain and filtered"
     )
     if args.http:
-        bench_http(points, args.http_seconds)
+        bench_http(points, args.http_seconds, args.seed)
     return 0 if agree == total else 1
 
 

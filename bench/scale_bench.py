@@ -38,7 +38,6 @@ import csv
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,13 +56,19 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from bench.loadgen import LoadResult, Server, assert_local, run_load  # noqa: E402
+from bench.loadgen import (  # noqa: E402
+    NO_RATE_LIMIT,
+    LoadResult,
+    Server,
+    assert_local,
+    free_port,
+    run_load,
+)
 from bench.national import national_stations, rider_queries, write_stations_csv  # noqa: E402
 
 __all__ = ["main"]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-NO_RATE_LIMIT = {"STATIONS_RATE_LIMIT_PER_MINUTE": str(10**9)}
 
 
 @dataclass
@@ -94,12 +99,6 @@ class Report:
                 print(f"  {what:<58} {value:>22}  {ratio}")
         for note in self.notes:
             print(f"note: {note}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(args: Sequence[str], url: str) -> subprocess.CompletedProcess[str]:
@@ -283,7 +282,7 @@ def phase_http(report: Report, stores: dict[str, str], points: np.ndarray, secon
     nearest_paths = _nearest_paths(points)
     # Baseline for memory: one worker with the same code and an empty store.
     empty_url = "sqlite:///" + str(workdir / "empty.db")
-    with Server(empty_url, 1, _free_port(), workdir / "serve-empty.log", NO_RATE_LIMIT) as srv:
+    with Server(empty_url, 1, free_port(), workdir / "serve-empty.log", NO_RATE_LIMIT) as srv:
         srv.wait_ready()
         run_load(srv.base, nearest_paths, 2, workdir=workdir, force_httpx=force_httpx)
         empty_rss = max(srv.rss().values())
@@ -291,7 +290,7 @@ def phase_http(report: Report, stores: dict[str, str], points: np.ndarray, secon
     results: dict[tuple[str, int], LoadResult] = {}
     for label, url in stores.items():
         for workers in (1, 2):
-            port = _free_port()
+            port = free_port()
             log = workdir / f"serve-{label}-{workers}.log"
             with Server(url, workers, port, log, NO_RATE_LIMIT) as server:
                 ready = server.wait_ready()
@@ -412,7 +411,7 @@ def phase_soak(report: Report, pg_url: str, points: np.ndarray, seconds: int,
             writes = "store"
     # Many connections with a pause each: the offered rate then depends little on latency.
     connections = 48
-    port = _free_port()
+    port = free_port()
     with Server(pg_url, 2, port, workdir / "serve-soak.log", NO_RATE_LIMIT) as server:
         server.wait_ready()
         run_load(server.base, paths, 5, connections=connections, workdir=workdir,

@@ -25,6 +25,7 @@ from api.routes import (
     assets,
     auth,
     coverage,
+    docs,
     embed,
     health,
     maps,
@@ -116,7 +117,12 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
                     "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        # /docs and /redoc come from api.routes.docs, with Swagger UI and ReDoc served here
+        # (FastAPI's own pages load them from jsDelivr, blocked in mainland China).
+        docs_url=None,
+        redoc_url=None,
     )
+    app.docs_url = docs.DOCS_URL  # the OGC landing page links it (service-doc); no route added
     install_error_handlers(app)
     app.state.metrics = Metrics()
     # Riders are on weak mobile signal: compress pages, scripts and GeoJSON (≈4× smaller).
@@ -124,6 +130,6 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_hardening(app, settings)
     for module in (health, stations, nearest, coverage, ogc, maps, embed, wechat, assets, auth,
-                   reports, admin):
+                   reports, admin, docs):
         app.include_router(module.router)
     return app

@@ -20,7 +20,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,6 +39,7 @@ __all__ = [
     "SecurityHeadersMiddleware",
     "client_key",
     "content_security_policy",
+    "docs_content_security_policy",
     "install_hardening",
     "rate_limited",
 ]
@@ -56,22 +57,32 @@ def _is_embed(path: str) -> bool:
     return path == "/embed" or path.startswith("/embed/")
 
 
+def docs_content_security_policy(script_hashes: Iterable[str] = ()) -> str:
+    """The CSP of the API docs pages (``/docs``, ``/redoc``; ``api.routes.docs``).
+
+    Swagger UI and ReDoc are served from ``/assets/`` like every other script, so nothing
+    comes from another host. FastAPI's Swagger UI page starts with one inline script: the page
+    names it by its SHA-256 in ``script_hashes`` (``'sha256-…'``) rather than allowing inline
+    scripts. ReDoc runs its search in a ``blob:`` worker; its Redocly logo, an image on
+    cdn.redoc.ly, is refused (ReDoc then hides it).
+    """
+    scripts = " ".join(["'self'", *script_hashes])
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
 def content_security_policy(path: str, settings: Settings) -> str:
-    """The CSP for a response to ``path``.
+    """The CSP for a response to ``path`` (a response that sets its own keeps it).
 
     No inline scripts anywhere we render (``script-src 'self'``); inline *styles* stay allowed
     because Leaflet positions map panes and markers with style attributes. Only ``/embed`` may
     be framed, by ``settings.embed_frame_ancestors`` (WeChat and partner pages); everything
-    else, the staff console first, by nobody. FastAPI's ``/docs`` and ``/redoc`` pages are
-    the exception: they load Swagger UI / ReDoc from jsDelivr with an inline bootstrap script.
+    else, the staff console first, by nobody. The API docs pages have their own policy
+    (:func:`docs_content_security_policy`); ``/docs`` adds its inline script's hash to it.
     """
     if path.startswith(("/docs", "/redoc")):
-        return ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-                "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
-                "https://fonts.googleapis.com; font-src 'self' https://fonts.gstatic.com; "
-                "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-                "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
-                "frame-ancestors 'none'")
+        return docs_content_security_policy()
     embed = _is_embed(path)
     frame = (" ".join(settings.embed_frame_ancestors) if embed else "") or "'none'"
     # jweixin (WeChat's JS-SDK) is served by us too: no page loads a script from elsewhere.

@@ -2,9 +2,10 @@
 
 folium pages normally pull ~10 files from jsDelivr, cdnjs, code.jquery.com and bootstrapcdn;
 jsDelivr has been unreachable from mainland China since 2022 and such maps show blank there
-(folium #1593, #1594). Here every asset comes from an installed XStatic package or from
-``maps/static``; its URL carries a content hash, so browsers may cache it for a year and a
-new release can never be served stale.
+(folium #1593, #1594). Here every asset comes from an installed XStatic package, from
+``fastapi-offline`` (Swagger UI and ReDoc for ``/docs`` and ``/redoc``: no XStatic package
+ships them) or from ``maps/static``; its URL carries a content hash, so browsers may cache it
+for a year and a new release can never be served stale.
 """
 
 from __future__ import annotations
@@ -59,13 +60,26 @@ def _xstatic_dir(module: str) -> Path:
     return Path(pkg.BASE_DIR)
 
 
+def _package_dir(package: str, sub: str) -> Path:
+    """A data directory inside an installed package, found without importing the package
+    (``fastapi_offline`` would import FastAPI, which ``maps`` must not load)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{package} is not installed", name=package)
+    return Path(next(iter(spec.submodule_search_locations))) / sub
+
+
 @cache
 def assets() -> dict[str, Asset]:
-    """All servable assets by name: XStatic Leaflet + MarkerCluster and ``maps/static``."""
+    """All servable assets by name: XStatic Leaflet + MarkerCluster, the API docs' Swagger UI
+    and ReDoc bundles (``apidocs/…``) and ``maps/static``."""
     found: dict[str, Asset] = {}
     roots = {
         "leaflet": _xstatic_dir("leaflet"),
         "markercluster": _xstatic_dir("leaflet_markercluster"),
+        "apidocs": _package_dir("fastapi_offline", "static"),
         "app": _STATIC,
     }
     for prefix, root in roots.items():

@@ -24,7 +24,7 @@ sorted by (geodesic metres, id), exactly as a brute-force geodesic ranking would
 Filters (``allowed``)
 ---------------------
 The caller's filters (amenities, open now, status…) arrive as a boolean mask over positions.
-The k-d tree (pykdtree) skips masked-out points during the search itself, so a filter that
+The k-d tree skips masked-out points during the search itself, so a filter that
 passes a fair share of points costs little more than none. When very few points pass, the
 tree search has to wade through many rejected ones (about ``(k+1)·N/m`` of them for ``m``
 allowed points) and scanning the allowed points directly is cheaper: measured on 100,000
@@ -38,27 +38,31 @@ filter passing under 1/8 of the points is applied first instead, by the same dir
 
 Speed
 -----
-pykdtree answers a single-point k-NN query in ~3 µs where scipy's ``cKDTree.query`` spends ~9 µs
-in argument handling; its OpenMP runtime is kept to one thread per querying thread (see
-:func:`_bundled_openmp`). The few geodesics go through pyproj's scalar fast path. A
-k = 5 query over 100,000 points takes ~11-14 µs; building the index ~20 ms, so the service
-simply rebuilds it after writes (``bench/nearest_bench.py`` measures both).
+The common query — k up to 64, no distance cap, a filter passing a fair share of points —
+runs in one compiled call (:class:`geodata._chordtree.ChordTree`): the k-d tree search over
+the ECEF points and the k geodesics, with GeographicLib's ``geod_inverse`` from the very PROJ
+library pyproj calls (looked up by :func:`_proj_geodesic`), so distances are bit-identical
+to :data:`geodata.distance.WGS84_GEOD`. Through pykdtree's and pyproj's Python interfaces the
+same work cost ~16 µs, most of it argument handling; in one call it is ~4 µs at 100,000
+points. Ties, caps, very selective filters and large k take the general path below, which
+uses the same tree. Building the index takes ~40 ms at 100,000 points, so the service
+rebuilds it after structural writes (``bench/nearest_bench.py`` measures both).
 """
 
 from __future__ import annotations
 
 import array
 import ctypes
-import importlib.metadata
+import functools
 import math
 import threading
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pykdtree.kdtree import KDTree
 from scipy.spatial import cKDTree
 
+from geodata._chordtree import ChordTree
 from geodata.distance import WGS84_GEOD
 from geodata.errors import GeodataError
 
@@ -79,42 +83,23 @@ IdArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 
-def _bundled_openmp() -> ctypes.CDLL | None:
-    """The OpenMP runtime shipped inside the pykdtree wheel, if there is one.
+@functools.cache
+def _proj_geodesic() -> tuple[int, int]:
+    """Addresses of PROJ's ``geod_inverse`` and ``geod_init``, the C code behind pyproj.Geod.
 
-    pykdtree parallelises a query over its query points with OpenMP. For the single-point
-    queries a request makes, starting the thread team and the spin-waiting that follows
-    cost several times the search itself and keep a second core busy (measured here:
-    ~46 µs CPU instead of ~13 per query, and far worse wall time on a busy machine). The
-    wheel bundles a private, renamed libgomp used by nothing else, so limiting *that*
-    runtime to one thread affects pykdtree only. With no bundled runtime (a source build
-    against the system OpenMP) nothing is changed.
+    They are looked up through pyproj's own extension module (``dlsym`` searches a library's
+    dependencies too), so the compiled index calls the same library build as
+    :data:`WGS84_GEOD` — a wheel's bundled PROJ or the system's — and its distances are
+    bit-identical to ``WGS84_GEOD.inv``.
     """
-    try:
-        files = importlib.metadata.files("pykdtree") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for entry in files:
-        name = entry.name.lower()
-        if entry.parent.name.startswith("pykdtree") and ("gomp" in name or "libomp" in name):
-            try:
-                runtime = ctypes.CDLL(str(entry.locate()))
-                runtime.omp_set_num_threads  # noqa: B018 - fail here, not per query
-            except (OSError, AttributeError):
-                return None
-            return runtime
-    return None
+    import pyproj._geod
 
-
-_BUNDLED_OPENMP = _bundled_openmp()
-_THREAD_STATE = threading.local()
-
-
-def _one_openmp_thread() -> None:
-    """Pin pykdtree's OpenMP to one thread for the calling thread (a per-thread setting)."""
-    if _BUNDLED_OPENMP is not None and not getattr(_THREAD_STATE, "pinned", False):
-        _BUNDLED_OPENMP.omp_set_num_threads(1)
-        _THREAD_STATE.pinned = True
+    lib = ctypes.CDLL(pyproj._geod.__file__)
+    inverse = ctypes.cast(lib.geod_inverse, ctypes.c_void_p).value
+    init = ctypes.cast(lib.geod_init, ctypes.c_void_p).value
+    if not inverse or not init:  # pragma: no cover - PROJ has exported both since 4.9
+        raise ImportError("PROJ's geod_inverse/geod_init not found through pyproj")
+    return inverse, init
 
 
 def _ecef(lon: FloatArray, lat: FloatArray) -> FloatArray:
@@ -240,7 +225,9 @@ class GeodesicIndex:
         self._lon_c = array.array("d", lon_a.tobytes())
         self._lat_c = array.array("d", lat_a.tobytes())
         self._xyz = _ecef(lon_a, lat_a)
-        self._knn = KDTree(self._xyz) if n else None
+        inverse, init = _proj_geodesic()
+        self._tree = ChordTree(self._xyz, self._ids, lon_a, lat_a, _A, float(WGS84_GEOD.f),
+                               inverse, init, _SLACK_M)
         self._ball: cKDTree | None = None
         self._ball_lock = threading.Lock()
         for arr in (self._lon, self._lat, self._xyz):
@@ -322,18 +309,14 @@ class GeodesicIndex:
         mask = None if allowed is None else self._check_allowed(allowed)
         if self._n == 0:
             return _empty()
-        _one_openmp_thread()
-        excluded = None
-        if mask is not None:
-            if self._few_allowed(mask, k):
-                q = _ecef_point(qlon, qlat)
-                return self._nearest_among(qlon, qlat, q, k, max_d, np.flatnonzero(mask))
-            excluded = np.logical_not(mask)
-        if max_d is None and k < self._n:
-            found = self._nearest_fast(qlon, qlat, k, excluded)
+        if mask is not None and self._few_allowed(mask, k):
+            q = _ecef_point(qlon, qlat)
+            return self._nearest_among(qlon, qlat, q, k, max_d, np.flatnonzero(mask))
+        if max_d is None:
+            found = self._tree.nearest_certified(qlon, qlat, k, mask)
             if found is not None:
                 return found
-        return self._nearest_tree(qlon, qlat, k, max_d, excluded)
+        return self._nearest_tree(qlon, qlat, k, max_d, mask)
 
     def within(
         self,
@@ -416,50 +399,21 @@ class GeodesicIndex:
             return False
         return int(np.count_nonzero(mask)) < threshold
 
-    def _nearest_fast(
-        self, qlon: float, qlat: float, k: int, excluded: NDArray[np.bool_] | None
-    ) -> tuple[IdArray, FloatArray] | None:
-        """Fetch k+1 by chord, measure k geodesics, accept if (1) rules out the rest."""
-        assert self._knn is not None
-        chord, pos = self._knn.query(_ecef_point(qlon, qlat), k=k + 1, mask=excluded)
-        found = pos[0].tolist()
-        if found[k] >= self._n:
-            return None  # fewer than k+1 allowed points
-        lons = self._lon_c
-        lats = self._lat_c
-        inv = WGS84_GEOD.inv
-        dist = [inv(qlon, qlat, lons[i], lats[i])[2] for i in found[:k]]
-        if not chord[0, k] > max(dist) + _SLACK_M:
-            return None  # a tie or near-tie at the k-th place: let the general path decide
-        ids = self._ids.take(pos[0, :k])
-        metres = np.array(dist)
-        previous = -1.0
-        for d in dist:  # chord order almost always is the geodesic order already
-            if not d > previous:
-                order = np.lexsort((ids, metres))
-                return ids[order], metres[order]
-            previous = d
-        return ids, metres
-
     def _nearest_tree(
         self,
         qlon: float,
         qlat: float,
         k: int,
         max_d: float | None,
-        excluded: NDArray[np.bool_] | None,
+        mask: NDArray[np.bool_] | None,
     ) -> tuple[IdArray, FloatArray]:
         """General k-NN: widen the chord search until (1) proves the top k complete."""
-        assert self._knn is not None
         n = self._n
-        q = _ecef_point(qlon, qlat)
-        bound = None if max_d is None else max_d + _SLACK_M
+        q = _ecef_point(qlon, qlat)[0]
+        bound = -1.0 if max_d is None else max_d + _SLACK_M
         want = min(k + 1, n)
         while True:
-            chord, pos = self._knn.query(q, k=want, distance_upper_bound=bound, mask=excluded)
-            hit = pos[0] < n
-            chord = chord[0][hit]
-            positions = pos[0][hit].astype(np.intp)
+            chord, positions = self._tree.query(q, want, bound, mask)
             # Fewer hits than asked for: every allowed point within ``bound`` was fetched.
             complete = positions.size < want or want >= n
             dist = self._geodesic(qlon, qlat, positions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -263,18 +262,74 @@ def test_concurrent_queries_agree(city) -> None:
     assert got == expected
 
 
-def test_pykdtree_openmp_runs_single_threaded_in_querying_threads(city) -> None:
-    runtime = spatial_index._BUNDLED_OPENMP
-    if runtime is None:
-        pytest.skip("this pykdtree build bundles no OpenMP runtime")
-    index, *_ = city
-    seen: list[int] = []
+# -- the compiled tree (geodata/_chordtree.pyx) ------------------------------------------------
 
-    def query() -> None:
-        index.nearest(116.4, 39.9, 5)
-        seen.append(runtime.omp_get_max_threads())
 
-    thread = threading.Thread(target=query)
-    thread.start()
-    thread.join()
-    assert seen == [1]
+def _tree(index: GeodesicIndex):
+    return index._tree  # noqa: SLF001 - the compiled half of the index is tested directly
+
+
+@PROPERTY
+@given(point_sets(), st.integers(1, 40), st.sampled_from([-1.0, 0.0, 30.0, 5_000.0, 9e6]))
+def test_chord_tree_query_equals_brute_force_chords(case, k, bound) -> None:
+    """The tree's k nearest by chord, in (chord, position) order, within the bound."""
+    ids, lon, lat, qlon, qlat, allowed = case
+    index = GeodesicIndex(ids, lon, lat)
+    xyz = spatial_index._ecef(lon, lat)
+    q = spatial_index._ecef_point(qlon, qlat)[0]
+    chord, pos = _tree(index).query(q, k, bound, allowed)
+    want = np.sqrt(((xyz - q) ** 2).sum(axis=1))
+    keep = np.ones(ids.size, bool) if allowed is None else allowed.copy()
+    if bound >= 0:
+        keep &= want <= bound
+    cand = np.flatnonzero(keep)
+    order = cand[np.lexsort((cand, want[cand]))][:k]
+    # The tree sums squares in its own order: chords agree to rounding, positions exactly
+    # except where two chords are within rounding of each other.
+    assert pos.size == order.size
+    assert np.allclose(chord, want[order], rtol=0, atol=1e-6)
+    assert np.allclose(want[pos], want[order], rtol=0, atol=1e-6)
+
+
+def test_compiled_path_answers_common_queries_bit_for_bit_with_pyproj(city) -> None:
+    """The one-call path is taken for ordinary queries, and its metres are pyproj's own."""
+    index, ids, lon, lat = city
+    rng = np.random.default_rng(23)
+    taken = 0
+    for qlon, qlat in zip(rng.uniform(115.4, 117.5, 300), rng.uniform(39.4, 41.1, 300),
+                          strict=True):
+        found = _tree(index).nearest_certified(float(qlon), float(qlat), 5, None)
+        if found is None:
+            continue
+        taken += 1
+        got_ids, got_dist = found
+        assert_same(found, brute_nearest(ids, lon, lat, qlon, qlat, 5))
+        pos = [int(np.flatnonzero(ids == i)[0]) for i in got_ids]
+        scalar = [WGS84_GEOD.inv(float(qlon), float(qlat), lon[p], lat[p])[2] for p in pos]
+        assert got_dist.tolist() == scalar
+    assert taken >= 290  # ties and near-ties are rare; they go to the general path
+
+
+def test_compiled_path_declines_ties_and_large_k(city) -> None:
+    index, ids, lon, lat = city
+    # Query on the stack of 41 identical stations: the (k+1)-th chord ties the k-th.
+    assert _tree(index).nearest_certified(float(lon[40]), float(lat[40]), 5, None) is None
+    assert _tree(index).nearest_certified(116.4, 39.9, 65, None) is None
+    assert _tree(index).nearest_certified(116.4, 39.9, ids.size, None) is None
+    # The index still answers both exactly through the general path.
+    assert_same(index.nearest(float(lon[40]), float(lat[40]), 5),
+                brute_nearest(ids, lon, lat, float(lon[40]), float(lat[40]), 5))
+    assert_same(index.nearest(116.4, 39.9, 65), brute_nearest(ids, lon, lat, 116.4, 39.9, 65))
+
+
+def test_tree_builds_on_degenerate_inputs() -> None:
+    """Sorted, constant and collinear coordinates must not make the build quadratic or fail."""
+    n = 20_000
+    lon = np.full(n, 116.4)
+    lat = np.linspace(39.0, 40.0, n)  # sorted along one axis
+    ids = np.arange(n, dtype=np.int64)
+    index = GeodesicIndex(ids, lon, lat)
+    assert_same(index.nearest(116.41, 39.5, 3), brute_nearest(ids, lon, lat, 116.41, 39.5, 3))
+    same = GeodesicIndex(ids, np.full(n, 116.4), np.full(n, 39.9))  # every point on one spot
+    got_ids, got_dist = same.nearest(116.4, 39.9, 4)
+    assert got_ids.tolist() == [0, 1, 2, 3] and got_dist.tolist() == [0.0] * 4

@@ -56,6 +56,7 @@ MAP_ASSETS: tuple[str, ...] = (
     "app/map/map.css",
     "leaflet/leaflet.js",
     "markercluster/leaflet.markercluster.js",
+    "app/common/crs.js",
     "app/map/core.js",
 )
 

@@ -16,38 +16,7 @@
   var readOnly = fieldset.disabled;
   var saveButton = doc.getElementById('save');
 
-  /* ---- GCJ-02, as geodata/crs.py: closed-form forward, iterated inverse (sub-mm) ---- */
-  var KA = 6378245.0, KEE = 0.00669342162296594323, PI = Math.PI;
-  function outOfChina(lon, lat) {
-    return !(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271);
-  }
-  function offset(lon, lat) {
-    var x = lon - 105, y = lat - 35, s = Math.sin;
-    var c = (20 * s(6 * PI * x) + 20 * s(2 * PI * x)) * 2 / 3;
-    var dLat = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) + c +
-      (20 * s(PI * y) + 40 * s(PI * y / 3)) * 2 / 3 + (160 * s(PI * y / 12) + 320 * s(PI * y / 30)) * 2 / 3;
-    var dLon = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) + c +
-      (20 * s(PI * x) + 40 * s(PI * x / 3)) * 2 / 3 + (150 * s(PI * x / 12) + 300 * s(PI * x / 30)) * 2 / 3;
-    var r = lat / 180 * PI, m = 1 - KEE * s(r) * s(r), sm = Math.sqrt(m);
-    return [dLon * 180 / (KA / sm * Math.cos(r) * PI), dLat * 180 / (KA * (1 - KEE) / (m * sm) * PI)];
-  }
-  function wgs2gcj(p) {
-    if (outOfChina(p[0], p[1])) { return [p[0], p[1]]; }
-    var d = offset(p[0], p[1]);
-    return [p[0] + d[0], p[1] + d[1]];
-  }
-  function gcj2wgs(p) {
-    var lon = p[0], lat = p[1];
-    if (outOfChina(lon, lat)) { return [lon, lat]; }
-    var d = offset(lon, lat), x = lon - d[0], y = lat - d[1];
-    for (var i = 0; i < 30; i++) {
-      var f = offset(x, y), sx = x + f[0] - lon, sy = y + f[1] - lat;
-      x -= sx; y -= sy;
-      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) { break; }
-    }
-    return [x, y];
-  }
-  window.WarmAdmin.gcj = { wgs2gcj: wgs2gcj, gcj2wgs: gcj2wgs };
+  var CRS = window.WarmCRS; // common/crs.js, loaded before this file
 
   /* ---- state ---- */
   var state = {
@@ -66,8 +35,8 @@
 
   /* ---- the map ---- */
   var mapCrs = C.basemap.crs;
-  function toMap(p) { var q = mapCrs === 'gcj02' ? wgs2gcj(p) : p; return L.latLng(q[1], q[0]); }
-  function fromMap(ll) { var p = [ll.lng, ll.lat]; return mapCrs === 'gcj02' ? gcj2wgs(p) : p; }
+  function toMap(p) { var q = CRS.convert(p[0], p[1], 'wgs84', mapCrs); return L.latLng(q[1], q[0]); }
+  function fromMap(ll) { return CRS.convert(ll.lng, ll.lat, mapCrs, 'wgs84'); }
   var map = L.map('map', { zoomControl: true }).setView(toMap(C.center), C.zoom);
   map.attributionControl.setPrefix(false);
   C.basemap.layers.forEach(function (t) {
@@ -92,7 +61,7 @@
     if (!p) { return; }
     if (source !== 'wgs') { inputs.wgsLon.value = fix(p[0]); inputs.wgsLat.value = fix(p[1]); }
     if (source !== 'gcj') {
-      var g = wgs2gcj(p);
+      var g = CRS.wgs84ToGcj02(p[0], p[1]);
       inputs.gcjLon.value = fix(g[0]); inputs.gcjLat.value = fix(g[1]);
     }
   }
@@ -125,7 +94,7 @@
   function typed(lonInput, latInput, source) {
     var lon = parseFloat(lonInput.value), lat = parseFloat(latInput.value);
     if (!isFinite(lon) || !isFinite(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90) { return; }
-    var p = source === 'gcj' ? gcj2wgs([lon, lat]) : [lon, lat];
+    var p = source === 'gcj' ? CRS.gcj02ToWgs84(lon, lat) : [lon, lat];
     setPoint(p, source);
     map.panTo(toMap(p));
   }

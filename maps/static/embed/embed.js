@@ -13,40 +13,7 @@
     return e;
   }
 
-  /* ---- GCJ-02, as geodata/crs.py: closed-form forward, iterated inverse (sub-mm) ---- */
-  var KA = 6378245.0, KEE = 0.00669342162296594323, PI = Math.PI;
-  function outOfChina(lon, lat) {
-    return !(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271);
-  }
-  function offset(lon, lat) {
-    var x = lon - 105, y = lat - 35, s = Math.sin;
-    var c = (20 * s(6 * PI * x) + 20 * s(2 * PI * x)) * 2 / 3;
-    var dLat = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) + c +
-      (20 * s(PI * y) + 40 * s(PI * y / 3)) * 2 / 3 + (160 * s(PI * y / 12) + 320 * s(PI * y / 30)) * 2 / 3;
-    var dLon = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) + c +
-      (20 * s(PI * x) + 40 * s(PI * x / 3)) * 2 / 3 + (150 * s(PI * x / 12) + 300 * s(PI * x / 30)) * 2 / 3;
-    var r = lat / 180 * PI, m = 1 - KEE * s(r) * s(r), sm = Math.sqrt(m);
-    return [dLon * 180 / (KA / sm * Math.cos(r) * PI), dLat * 180 / (KA * (1 - KEE) / (m * sm) * PI)];
-  }
-  function wgs2gcj(lon, lat) {
-    if (outOfChina(lon, lat)) return [lon, lat];
-    var d = offset(lon, lat);
-    return [lon + d[0], lat + d[1]];
-  }
-  function gcj2wgs(lon, lat) {
-    if (outOfChina(lon, lat)) return [lon, lat];
-    var d = offset(lon, lat), x = lon - d[0], y = lat - d[1];
-    for (var i = 0; i < 30; i++) {
-      var f = offset(x, y), sx = x + f[0] - lon, sy = y + f[1] - lat;
-      x -= sx; y -= sy;
-      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) break;
-    }
-    return [x, y];
-  }
-  function convert(lon, lat, from, to) {
-    if (from === to) return [lon, lat];
-    return from === 'wgs84' ? wgs2gcj(lon, lat) : gcj2wgs(lon, lat);
-  }
+  var convert = window.WarmCRS.convert; // common/crs.js, loaded before this file
 
   /* ---- small helpers ---- */
   function metres(d) {
@@ -54,7 +21,7 @@
     return d < 1000 ? Math.round(d) + ' 米' : (d / 1000).toFixed(d < 10000 ? 1 : 0) + ' 公里';
   }
   function haversine(a, b) { // display only (list distances come from the server, geodesic)
-    var r = PI / 180, dy = (b[1] - a[1]) * r, dx = (b[0] - a[0]) * r;
+    var r = Math.PI / 180, dy = (b[1] - a[1]) * r, dx = (b[0] - a[0]) * r;
     var h = Math.pow(Math.sin(dy / 2), 2) + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.pow(Math.sin(dx / 2), 2);
     return 12742000 * Math.asin(Math.sqrt(h));
   }
@@ -515,5 +482,5 @@
   loadList();
   if (C.locate) locate(true);
 
-  window.WarmEmbed = { wgs2gcj: wgs2gcj, gcj2wgs: gcj2wgs, map: map };
+  window.WarmEmbed = { map: map };
 })();

@@ -1,4 +1,4 @@
-/* Warm Stations maps: shared pieces (data blocks, GCJ-02, controls). No dependencies but Leaflet.
+/* Warm Stations maps: shared pieces (data blocks, controls). Needs Leaflet and common/crs.js.
  *
  * Everything user-supplied reaches the page as JSON in <script type="application/json"> blocks
  * and is put into the DOM with textContent, never innerHTML.
@@ -21,42 +21,6 @@
     if (text !== undefined && text !== null) { node.textContent = String(text); }
     if (parent) { parent.appendChild(node); }
     return node;
-  };
-
-  /* GCJ-02 forward transform: the same formula as geodata/crs.py (Krasovsky constants).
-   * Only the browser's own position needs it (locate-me on an AMap page); every overlay
-   * arrives already in the page's CRS from the server. */
-  var A = 6378245.0;
-  var EE = 0.00669342162296594323;
-  function outOfChina(lon, lat) {
-    return !(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271);
-  }
-  function offset(lon, lat) {
-    var x = lon - 105.0, y = lat - 35.0, PI = Math.PI;
-    var common = (20.0 * Math.sin(6.0 * PI * x) + 20.0 * Math.sin(2.0 * PI * x)) * 2.0 / 3.0;
-    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y +
-      0.2 * Math.sqrt(Math.abs(x)) + common +
-      (20.0 * Math.sin(PI * y) + 40.0 * Math.sin(PI * y / 3.0)) * 2.0 / 3.0 +
-      (160.0 * Math.sin(PI * y / 12.0) + 320.0 * Math.sin(PI * y / 30.0)) * 2.0 / 3.0;
-    var dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y +
-      0.1 * Math.sqrt(Math.abs(x)) + common +
-      (20.0 * Math.sin(PI * x) + 40.0 * Math.sin(PI * x / 3.0)) * 2.0 / 3.0 +
-      (150.0 * Math.sin(PI * x / 12.0) + 300.0 * Math.sin(PI * x / 30.0)) * 2.0 / 3.0;
-    var radLat = lat / 180.0 * PI;
-    var magic = 1.0 - EE * Math.sin(radLat) * Math.sin(radLat);
-    var sqrtMagic = Math.sqrt(magic);
-    dLat = (dLat * 180.0) / ((A * (1.0 - EE)) / (magic * sqrtMagic) * PI);
-    dLon = (dLon * 180.0) / (A / sqrtMagic * Math.cos(radLat) * PI);
-    return [dLon, dLat];
-  }
-  WM.wgs84ToGcj02 = function (lon, lat) {
-    if (outOfChina(lon, lat)) { return [lon, lat]; }
-    var d = offset(lon, lat);
-    return [lon + d[0], lat + d[1]];
-  };
-  /** A WGS-84 point in the page's CRS ("wgs84" or "gcj02"), as [lon, lat]. */
-  WM.toPageCrs = function (crs, lon, lat) {
-    return crs === 'gcj02' ? WM.wgs84ToGcj02(lon, lat) : [lon, lat];
   };
 
   var SVG_NS = 'http://www.w3.org/2000/svg';
@@ -105,7 +69,8 @@
   }
   WM.toast = toast;
 
-  /** Locate-me: the browser's position (WGS-84) shown in the page's CRS. */
+  /** Locate-me: the browser's position (WGS-84) shown in the page's CRS. The only point these
+   * pages convert themselves; every overlay arrives already in the page's CRS from the server. */
   WM.addLocate = function (map, crs) {
     var marker = null, ring = null;
     control('topleft', 'leaflet-bar ws-locate', function (div) {
@@ -120,7 +85,7 @@
         a.classList.add('ws-busy');
         navigator.geolocation.getCurrentPosition(function (pos) {
           a.classList.remove('ws-busy');
-          var p = WM.toPageCrs(crs, pos.coords.longitude, pos.coords.latitude);
+          var p = window.WarmCRS.convert(pos.coords.longitude, pos.coords.latitude, 'wgs84', crs);
           var ll = L.latLng(p[1], p[0]);
           if (marker) { map.removeLayer(marker); map.removeLayer(ring); }
           ring = L.circle(ll, { radius: pos.coords.accuracy || 0, interactive: false,

@@ -11,7 +11,7 @@ from api.settings import Settings
 from stations.search import StationCatalog
 from stations.store.base import StationStore
 
-__all__ = ["Services", "ServicesDep", "SettingsDep", "StoreDep", "CatalogDep", "base_url"]
+__all__ = ["Services", "services", "ServicesDep", "SettingsDep", "StoreDep", "CatalogDep", "base_url"]
 
 
 @dataclass
@@ -21,6 +21,12 @@ class Services:
     settings: Settings
     store: StationStore
     catalog: StationCatalog
+
+
+def services(request: Request) -> Services:
+    """The app's services, for hot routes that skip FastAPI's dependency resolution
+    (~30 µs a request for two dependencies)."""
+    return request.app.state.services
 
 
 async def get_services(request: Request) -> Services:

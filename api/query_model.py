@@ -8,6 +8,7 @@ same model as its OpenAPI parameters — one definition for docs, validation and
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -26,14 +27,19 @@ def _is_list(annotation: Any) -> bool:
     return any(get_origin(a) is list for a in get_args(annotation))
 
 
+@functools.cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """``(name, is a list)`` per field, worked out once per model, not per request."""
+    return tuple((name, _is_list(info.annotation)) for name, info in model.model_fields.items())
+
+
 def parse_query(model: type[M], request: Request) -> M:
     """Validate ``request``'s query string against ``model``; errors name the parameter."""
     params = request.query_params
     data: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        if name not in params:
-            continue
-        data[name] = params.getlist(name) if _is_list(info.annotation) else params[name]
+    for name, many in _fields(model):
+        if name in params:
+            data[name] = params.getlist(name) if many else params[name]
     try:
         return model.model_validate(data)
     except ValidationError as exc:

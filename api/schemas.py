@@ -6,13 +6,13 @@ the OpenAPI document (and schemathesis) rather than re-validating every response
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.validation import inline_schema
+from stations.features import json_bytes
 from stations.model import TEXT_LIMITS
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
@@ -46,11 +46,13 @@ __all__ = [
 
 
 class GeoJSONResponse(JSONResponse):
+    """``application/geo+json``; content is a JSON-able value or bytes already encoded by
+    :func:`stations.features.json_bytes` (the hot routes' cached fragments)."""
+
     media_type = "application/geo+json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode("utf-8")
+        return content if isinstance(content, bytes) else json_bytes(content)
 
 
 GEOJSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}}}

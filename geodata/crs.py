@@ -390,6 +390,8 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> Pair:
     """
     name = _check_crs(crs)
     if name == "wgs84":
+        if type(lon) is float and type(lat) is float:  # a query point: skip the arrays
+            return lon, lat
         lon_a, lat_a, scalar = _as_arrays(lon, lat)
         return _result(lon_a.copy(), lat_a.copy(), scalar)
     return _TO_WGS84[name](lon, lat)

@@ -2,10 +2,17 @@
 
 This is the single formatter: the HTTP routes, the OGC endpoint, the CLI and the maps all call
 it, so a property is named and converted in one place.
+
+Hot routes (nearest, the station list) answer with :func:`feature_collection_json`, which
+serialises each station once and reuses the bytes: per request only ``open_now`` and
+``distance_m`` change. Building the dicts, the ISO timestamps and the navigation links and
+JSON-encoding ~8 KB cost ~300 µs of the ~450 µs a nearest request took; splicing cached bytes
+takes a few. The bytes come from the same dicts (:func:`features`), so both paths agree.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -18,7 +25,14 @@ from stations.model import Station
 from stations.navigation import navigation_links_many
 from stations.search import Hit
 
-__all__ = ["feature", "feature_collection", "features", "station_properties"]
+__all__ = ["feature", "feature_collection", "feature_collection_json", "features", "json_bytes",
+           "station_properties"]
+
+
+def json_bytes(content: Any) -> bytes:
+    """Compact UTF-8 JSON, as every GeoJSON answer is written (Chinese stays readable)."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def station_properties(station: Station, open_now: bool | None) -> dict[str, Any]:
@@ -50,8 +64,11 @@ def feature(hit: Hit, crs: str = "wgs84", *, navigation: bool = False) -> dict[s
 
 
 def features(hits: Sequence[Hit], crs: str = "wgs84", *,
-             navigation: bool = False) -> list[dict[str, Any]]:
-    """Stations as GeoJSON Features; coordinates and links converted in one vectorised step."""
+             navigation: bool = False, _marked: bool = False) -> list[dict[str, Any]]:
+    """Stations as GeoJSON Features; coordinates and links converted in one vectorised step.
+
+    (``_marked``: the hits carry placeholders instead of values, see :func:`_render_parts`.)
+    """
     if not hits:
         return []
     lon = np.fromiter((h.station.data.lon for h in hits), float, len(hits))
@@ -62,7 +79,7 @@ def features(hits: Sequence[Hit], crs: str = "wgs84", *,
     for i, hit in enumerate(hits):
         props = station_properties(hit.station, hit.open_now)
         if hit.distance_m is not None:
-            props["distance_m"] = round(hit.distance_m, 2)
+            props["distance_m"] = hit.distance_m if _marked else round(hit.distance_m, 2)
         if links is not None:
             props["navigation"] = links[i]
         out.append({
@@ -110,3 +127,74 @@ def feature_collection(hits: Sequence[Hit], crs: str = "wgs84", *, navigation: b
                            "features": features(hits, crs, navigation=navigation)}
     out.update(members)
     return out
+
+
+# -- the byte-level cache for hot routes -------------------------------------------------------
+
+# Placeholders for the per-request values. Control characters are refused in station text
+# (stations.model), and JSON escapes them, so these encoded tokens cannot occur otherwise;
+# the split below checks that anyway.
+_OPEN_MARK = "\x01open_now\x01"
+_DIST_MARK = "\x01distance_m\x01"
+_OPEN_TOKEN = json_bytes(_OPEN_MARK)
+_DIST_TOKEN = json_bytes(_DIST_MARK)
+_OPEN_JSON = {True: b"true", False: b"false", None: b"null"}
+
+# One entry per (station object, crs, navigation, with distance). The key holds ``id()`` of
+# the immutable Station and the value holds the Station itself, so the id cannot be reused
+# while the entry lives; a write makes a new Station, hence a new entry. Bounded: at ~2 KB
+# an entry, 16,384 entries cost ~30 MB per worker and cover a city's busy stations.
+_Parts = tuple[bytes, ...]
+_FRAGMENTS: OrderedDict[tuple[int, str, bool, bool], tuple[Station, _Parts]] = OrderedDict()
+_FRAGMENTS_MAX = 16_384
+_FRAGMENTS_LOCK = threading.Lock()
+
+
+def _render_parts(hit: Hit, crs: str, navigation: bool, with_distance: bool) -> _Parts:
+    """The feature's JSON cut around the per-request values: ``(a, b)`` or ``(a, b, c)``."""
+    marked = Hit(hit.station, _DIST_MARK if with_distance else None, _OPEN_MARK)  # type: ignore[arg-type]
+    feature_dict = features([marked], crs, navigation=navigation, _marked=True)[0]
+    head, sep, rest = json_bytes(feature_dict).partition(_OPEN_TOKEN)
+    if not sep or _OPEN_TOKEN in rest:
+        raise ValueError("open_now placeholder not found exactly once")
+    if not with_distance:
+        return head, rest
+    middle, sep, tail = rest.partition(_DIST_TOKEN)
+    if not sep or _DIST_TOKEN in tail:
+        raise ValueError("distance_m placeholder not found exactly once")
+    return head, middle, tail
+
+
+def _fragment(hit: Hit, crs: str, navigation: bool) -> bytes:
+    with_distance = hit.distance_m is not None
+    key = (id(hit.station), crs, navigation, with_distance)
+    with _FRAGMENTS_LOCK:
+        entry = _FRAGMENTS.get(key)
+        if entry is not None and entry[0] is hit.station:
+            _FRAGMENTS.move_to_end(key)
+            parts = entry[1]
+        else:
+            parts = ()
+    if not parts:
+        parts = _render_parts(hit, crs, navigation, with_distance)
+        with _FRAGMENTS_LOCK:
+            _FRAGMENTS[key] = (hit.station, parts)
+            while len(_FRAGMENTS) > _FRAGMENTS_MAX:
+                _FRAGMENTS.popitem(last=False)
+    open_now = _OPEN_JSON[hit.open_now]
+    if with_distance:
+        distance = repr(round(hit.distance_m, 2)).encode()  # type: ignore[arg-type]
+        return b"".join((parts[0], open_now, parts[1], distance, parts[2]))
+    return b"".join((parts[0], open_now, parts[1]))
+
+
+def feature_collection_json(hits: Sequence[Hit], crs: str = "wgs84", *,
+                            navigation: bool = False, **members: Any) -> bytes:
+    """:func:`feature_collection` serialised by :func:`json_bytes`, from cached fragments."""
+    body = b"".join((b'{"type":"FeatureCollection","features":[',
+                     b",".join(_fragment(h, crs, navigation) for h in hits), b"]"))
+    if members:
+        body += b"," + json_bytes(members)[1:]
+    else:
+        body += b"}"
+    return body

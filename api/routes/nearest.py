@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CatalogDep, SettingsDep
+from api.deps import services
 from api.params import CrsName, codes, parse_at
 from api.query_model import openapi_parameters, parse_query
 from api.schemas import GEOJSON, GeoJSONResponse, StationCollectionOut
 from geodata.crs import to_wgs84
 from stations.errors import FieldError, ValidationFailed
-from stations.features import feature_collection
+from stations.features import feature_collection_json
 from stations.search import NearestQuery, StationFilter
 from stations.vocabulary import AMENITIES
 
@@ -45,8 +45,10 @@ class NearestParams(BaseModel):
 @router.get("/nearest", response_model=StationCollectionOut, responses=GEOJSON,
             summary="Nearest stations by geodesic distance, with navigation links",
             openapi_extra={"parameters": openapi_parameters(NearestParams)})
-async def nearest(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Any:
+async def nearest(request: Request) -> Any:
     q = parse_query(NearestParams, request)
+    svc = services(request)
+    catalog, settings = svc.catalog, svc.settings
     if q.k > settings.max_k:
         raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", q.k)])
     flt = StationFilter(amenities=codes("amenity", q.amenity), status=codes("status", q.status),
@@ -55,5 +57,5 @@ async def nearest(request: Request, catalog: CatalogDep, settings: SettingsDep) 
     qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)
     hits = catalog.nearest(NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt,
                                         at))
-    return GeoJSONResponse(feature_collection(hits, q.crs.value, navigation=True,
-                                              numberReturned=len(hits)))
+    return GeoJSONResponse(feature_collection_json(hits, q.crs.value, navigation=True,
+                                                   numberReturned=len(hits)))

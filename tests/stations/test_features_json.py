@@ -1,0 +1,88 @@
+"""The hot routes' cached GeoJSON bytes equal the single formatter's dicts, byte for byte."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from stations import features as features_mod
+from stations.features import feature_collection, feature_collection_json, json_bytes
+from stations.model import Station
+from stations.search import Hit, ListQuery, NearestQuery, StationCatalog
+from stations.store.sql import SqlStationStore
+from tests.conftest import make_station
+
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+# Text that has broken hand-made JSON before: quotes, backslashes, HTML, the placeholder's
+# words, non-BMP characters and Chinese punctuation.
+AWKWARD = [
+    ('北京银行"亦庄"支行\\驿站', "荣华中路 <b>10</b> 号 & 楼"),
+    ("open_now distance_m", "\u2028 separators \u2029"),
+    ("驿站 🚴 骑手之家", "“引号”，顿号、"),
+]
+
+
+@pytest.fixture
+def catalog(store: SqlStationStore) -> StationCatalog:
+    for i, (name, address) in enumerate(AWKWARD):
+        store.create(make_station(name=name, address=address, lon=116.50 + i * 0.01),
+                     actor="t")
+    store.create(make_station(name="无时间", opening_hours="", lat=39.80), actor="t")
+    store.create(make_station(name="暂停", status="temporarily_closed", lat=39.81), actor="t")
+    return StationCatalog(store)
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02", "bd09"])
+@pytest.mark.parametrize("navigation", [True, False])
+def test_nearest_bytes_equal_the_dicts(catalog: StationCatalog, crs: str,
+                                       navigation: bool) -> None:
+    hits = catalog.nearest(NearestQuery(116.51, 39.79, k=10, at=NOON))
+    assert {h.open_now for h in hits} == {True, False, None}
+    for _ in range(2):  # the first call renders the fragments, the second reuses them
+        got = feature_collection_json(hits, crs, navigation=navigation,
+                                      numberReturned=len(hits))
+        want = json_bytes(feature_collection(hits, crs, navigation=navigation,
+                                             numberReturned=len(hits)))
+        assert got == want
+    assert json.loads(got)["features"][0]["properties"]["distance_m"] == round(
+        hits[0].distance_m, 2)
+
+
+def test_list_bytes_equal_the_dicts_with_members(catalog: StationCatalog) -> None:
+    hits, total = catalog.search(ListQuery(at=NOON))
+    members = {"numberMatched": total, "numberReturned": len(hits),
+               "links": [{"href": "http://x/?a=1&b=<2>", "rel": "self"}]}
+    assert feature_collection_json(hits, **members) == json_bytes(
+        feature_collection(hits, **members))
+    assert feature_collection_json([]) == json_bytes(feature_collection([]))
+
+
+def test_an_edit_is_never_served_from_stale_bytes(store: SqlStationStore) -> None:
+    station = store.create(make_station(name="旧名"), actor="t")
+    catalog = StationCatalog(store)
+    before = feature_collection_json(catalog.nearest(NearestQuery(116.5, 39.8, k=1, at=NOON)))
+    store.update(station.id, {"name": "新名"}, actor="t")
+    catalog.refresh()
+    after = feature_collection_json(catalog.nearest(NearestQuery(116.5, 39.8, k=1, at=NOON)))
+    assert "旧名" in before.decode() and "新名" in after.decode() and "旧名" not in after.decode()
+
+
+def test_the_cache_is_bounded(catalog: StationCatalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(features_mod, "_FRAGMENTS_MAX", 3)
+    hits = catalog.nearest(NearestQuery(116.51, 39.79, k=5, at=NOON))
+    feature_collection_json(hits, navigation=True)
+    assert len(features_mod._FRAGMENTS) <= 3  # noqa: SLF001
+
+
+def test_a_placeholder_in_station_text_cannot_be_spliced() -> None:
+    """Control characters never reach a station (validation refuses them); if one did, the
+    split refuses to guess instead of writing a broken document."""
+    forged = Station(id=1, data=dataclasses.replace(make_station(), name="\x01open_now\x01"),
+                     version=1, created_at=NOON, updated_at=NOON)
+    with pytest.raises(ValueError, match="exactly once"):
+        feature_collection_json([Hit(forged, 12.0, True)])

@@ -29,10 +29,13 @@ __all__ = ["feature", "feature_collection", "feature_collection_json", "features
            "station_properties"]
 
 
+# One encoder, made once: ``json.dumps`` with options builds a new one per call (~2 µs).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def json_bytes(content: Any) -> bytes:
     """Compact UTF-8 JSON, as every GeoJSON answer is written (Chinese stays readable)."""
-    return json.dumps(content, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(content).encode("utf-8")
 
 
 def station_properties(station: Station, open_now: bool | None) -> dict[str, Any]:
@@ -143,9 +146,11 @@ _OPEN_JSON = {True: b"true", False: b"false", None: b"null"}
 # One entry per (station object, crs, navigation, with distance). The key holds ``id()`` of
 # the immutable Station and the value holds the Station itself, so the id cannot be reused
 # while the entry lives; a write makes a new Station, hence a new entry. Bounded: at ~2 KB
-# an entry, 16,384 entries cost ~30 MB per worker and cover a city's busy stations.
+# an entry, 16,384 entries cost ~30 MB per worker and cover a city's busy stations. Oldest
+# entries go first (a dict keeps insertion order): a read is one lock-free ``dict.get``,
+# and a busy station evicted by age is simply rendered again.
 _Parts = tuple[bytes, ...]
-_FRAGMENTS: OrderedDict[tuple[int, str, bool, bool], tuple[Station, _Parts]] = OrderedDict()
+_FRAGMENTS: dict[tuple[int, str, bool, bool], tuple[Station, _Parts]] = {}
 _FRAGMENTS_MAX = 16_384
 _FRAGMENTS_LOCK = threading.Lock()
 
@@ -165,36 +170,33 @@ def _render_parts(hit: Hit, crs: str, navigation: bool, with_distance: bool) -> 
     return head, middle, tail
 
 
-def _fragment(hit: Hit, crs: str, navigation: bool) -> bytes:
+def _parts(hit: Hit, crs: str, navigation: bool) -> _Parts:
+    """The cached cut-up JSON of ``hit``'s station (rendered and stored on a miss)."""
     with_distance = hit.distance_m is not None
     key = (id(hit.station), crs, navigation, with_distance)
+    entry = _FRAGMENTS.get(key)
+    if entry is not None and entry[0] is hit.station:
+        return entry[1]
+    parts = _render_parts(hit, crs, navigation, with_distance)
     with _FRAGMENTS_LOCK:
-        entry = _FRAGMENTS.get(key)
-        if entry is not None and entry[0] is hit.station:
-            _FRAGMENTS.move_to_end(key)
-            parts = entry[1]
-        else:
-            parts = ()
-    if not parts:
-        parts = _render_parts(hit, crs, navigation, with_distance)
-        with _FRAGMENTS_LOCK:
-            _FRAGMENTS[key] = (hit.station, parts)
-            while len(_FRAGMENTS) > _FRAGMENTS_MAX:
-                _FRAGMENTS.popitem(last=False)
-    open_now = _OPEN_JSON[hit.open_now]
-    if with_distance:
-        distance = repr(round(hit.distance_m, 2)).encode()  # type: ignore[arg-type]
-        return b"".join((parts[0], open_now, parts[1], distance, parts[2]))
-    return b"".join((parts[0], open_now, parts[1]))
+        _FRAGMENTS[key] = (hit.station, parts)
+        while len(_FRAGMENTS) > _FRAGMENTS_MAX:
+            del _FRAGMENTS[next(iter(_FRAGMENTS))]
+    return parts
 
 
 def feature_collection_json(hits: Sequence[Hit], crs: str = "wgs84", *,
                             navigation: bool = False, **members: Any) -> bytes:
     """:func:`feature_collection` serialised by :func:`json_bytes`, from cached fragments."""
-    body = b"".join((b'{"type":"FeatureCollection","features":[',
-                     b",".join(_fragment(h, crs, navigation) for h in hits), b"]"))
-    if members:
-        body += b"," + json_bytes(members)[1:]
-    else:
-        body += b"}"
-    return body
+    out = [b'{"type":"FeatureCollection","features":[']
+    for hit in hits:
+        parts = _parts(hit, crs, navigation)
+        if len(parts) == 3:
+            out += (parts[0], _OPEN_JSON[hit.open_now], parts[1],
+                    repr(round(hit.distance_m, 2)).encode(), parts[2], b",")  # type: ignore[arg-type]
+        else:
+            out += (parts[0], _OPEN_JSON[hit.open_now], parts[1], b",")
+    if hits:
+        out.pop()  # the last comma
+    out.append(b"]," + json_bytes(members)[1:] if members else b"]}")
+    return b"".join(out)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from stations.model import Station
 from stations.store.base import StationStore
 from stations.vocabulary import AMENITIES
 
-__all__ = ["Hit", "NearestQuery", "ListQuery", "StationCatalog", "StationFilter"]
+__all__ = ["Hit", "NearestQuery", "ListQuery", "NO_FILTER", "StationCatalog", "StationFilter"]
 
 _AMENITY_BIT = {code: np.uint16(1 << i) for i, code in enumerate(AMENITIES)}
 # Change-log ids are allocated before commit, so a slow transaction can land *below* one
@@ -63,8 +65,10 @@ class ListQuery:
     offset: int = 0
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """One answer row. A named tuple: a nearest request makes five, and a frozen
+    dataclass's ``__init__`` costs ~1 µs apiece."""
+
     station: Station
     distance_m: float | None
     open_now: bool | None
@@ -178,9 +182,8 @@ class _Snapshot:
                 new.__dict__[name] = arr
         return new
 
-    def open_states(self, at: datetime) -> np.ndarray:
-        """Per station: 1 open, 0 closed, -1 unknown, at ``at`` (cached per minute)."""
-        minute = at.replace(second=0, microsecond=0)
+    def open_states(self, minute: datetime) -> np.ndarray:
+        """Per station: 1 open, 0 closed, -1 unknown, in ``minute`` (see :func:`_minute`)."""
         key: tuple[object, ...] = ("open", minute)
         cached = self.masks.get(key)
         if cached is None:
@@ -193,12 +196,11 @@ class _Snapshot:
             self.masks[key] = cached
         return cached
 
-    def mask(self, flt: StationFilter, at: datetime) -> np.ndarray | None:
-        """Boolean mask of stations passing ``flt``, or None when nothing is filtered."""
-        if flt == StationFilter():
+    def mask(self, flt: StationFilter, minute: datetime) -> np.ndarray | None:
+        """Boolean mask of stations passing ``flt`` in ``minute``; None: nothing filtered."""
+        if flt is NO_FILTER or flt == NO_FILTER:
             return None
-        minute = at.replace(second=0, microsecond=0) if flt.open_now else None
-        key: tuple[object, ...] = (flt, minute)
+        key: tuple[object, ...] = (flt, minute if flt.open_now else None)
         cached = self.masks.get(key)
         if cached is not None:
             return cached
@@ -213,11 +215,32 @@ class _Snapshot:
         if flt.host_types:
             mask &= np.isin(self.host_type, list(flt.host_types))
         if flt.open_now:
-            mask &= self.open_states(at) == 1
+            mask &= self.open_states(minute) == 1
         if len(self.masks) > 256:
             self.masks.clear()
         self.masks[key] = mask
         return mask
+
+
+NO_FILTER = StationFilter()
+_OPEN_STATE = (None, False, True)  # by state + 1: unknown, closed, open
+_minute_now: tuple[int, datetime] = (-1, datetime.min)
+
+
+def _minute(at: datetime | None) -> datetime:
+    """``at`` (default: now) truncated to its minute — the granularity of opening hours.
+
+    "Now" is the hot case: one ``time.time()`` call, and the aware datetime is only built
+    when the minute changes.
+    """
+    global _minute_now
+    if at is not None:
+        return at.replace(second=0, microsecond=0)
+    whole = int(time.time()) // 60
+    cached = _minute_now
+    if cached[0] != whole:
+        cached = _minute_now = (whole, datetime.fromtimestamp(whole * 60).astimezone())
+    return cached[1]
 
 
 class StationCatalog:
@@ -305,26 +328,27 @@ class StationCatalog:
     def nearest(self, query: NearestQuery) -> list[Hit]:
         """The k nearest stations passing the filter, by geodesic distance (ties by id)."""
         snap = self._snap
-        at = query.at or datetime.now().astimezone()
         if not snap.stations:
             return []
-        allowed = snap.mask(query.filter, at)
+        minute = _minute(query.at)
+        allowed = snap.mask(query.filter, minute)
         ids, dist = snap.index.nearest(query.lon, query.lat, query.k,
                                        max_distance_m=query.max_distance_m, allowed=allowed)
-        states = snap.open_states(at)
+        states = snap.open_states(minute)
+        by_id = snap.by_id
+        stations = snap.stations
         hits = []
         for sid, d in zip(ids.tolist(), dist.tolist(), strict=True):
-            pos = snap.by_id[sid]
-            state = int(states[pos])
-            hits.append(Hit(snap.stations[pos], d, None if state < 0 else bool(state)))
+            pos = by_id[sid]
+            hits.append(Hit(stations[pos], d, _OPEN_STATE[int(states[pos]) + 1]))
         return hits
 
     def search(self, query: ListQuery) -> tuple[list[Hit], int]:
         """A page of stations (by id) matching bbox, text and filters, and the total count."""
         snap = self._snap
-        at = query.at or datetime.now().astimezone()
+        minute = _minute(query.at)
         n = len(snap.stations)
-        mask = snap.mask(query.filter, at)
+        mask = snap.mask(query.filter, minute)
         mask = np.ones(n, bool) if mask is None else mask.copy()
         if query.bbox is not None:
             west, south, east, north = query.bbox
@@ -342,7 +366,7 @@ class StationCatalog:
             mask[keep] = True
         positions = np.flatnonzero(mask)
         page = positions[query.offset : query.offset + query.limit]
-        states = snap.open_states(at)
+        states = snap.open_states(minute)
         hits = []
         for pos in page.tolist():
             state = int(states[pos])

@@ -15,7 +15,7 @@ from api.schemas import GEOJSON, GeoJSONResponse, StationCollectionOut
 from geodata.crs import to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature_collection_json
-from stations.search import NearestQuery, StationFilter
+from stations.search import NO_FILTER, NearestQuery, StationFilter
 from stations.vocabulary import AMENITIES
 
 router = APIRouter(prefix="/api/v1", tags=["nearest"])
@@ -51,8 +51,11 @@ async def nearest(request: Request) -> Any:
     catalog, settings = svc.catalog, svc.settings
     if q.k > settings.max_k:
         raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", q.k)])
-    flt = StationFilter(amenities=codes("amenity", q.amenity), status=codes("status", q.status),
-                        host_types=codes("host_type", q.host_type), open_now=q.open_now)
+    flt = NO_FILTER
+    if q.amenity or q.status or q.host_type or q.open_now:
+        flt = StationFilter(amenities=codes("amenity", q.amenity),
+                            status=codes("status", q.status),
+                            host_types=codes("host_type", q.host_type), open_now=q.open_now)
     at: datetime | None = parse_at(q.at)
     qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)
     hits = catalog.nearest(NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt,

@@ -298,12 +298,16 @@ def bench_http(points: Points, seconds: int, seed: int) -> None:
         store.close()
         with Server(url, 1, free_port(), Path(tmp) / "serve.log", NO_RATE_LIMIT) as server:
             server.wait_ready()
-            run_load(server.base, ["/livez"], 2, connections=32)  # warm-up
-            rows: list[tuple[str, LoadResult]] = [
-                (label, run_load(server.base, paths, seconds, connections=32))
-                for label, paths in (("bare /livez (constant JSON)", ["/livez"]),
-                                     ("/api/v1/nearest k=5", nearest),
-                                     ("/api/v1/nearest k=5 + filters", filtered))]
+            rows: list[tuple[str, LoadResult]] = []
+            for label, paths in (("bare /livez (constant JSON)", ["/livez"]),
+                                 ("/api/v1/nearest k=5", nearest),
+                                 ("/api/v1/nearest k=5 + filters", filtered)):
+                # Steady state, as a long-running server is: each endpoint gets a warm-up
+                # run first (for nearest, the stations' cached JSON fragments fill up).
+                cold = run_load(server.base, paths, 3, connections=32)
+                if label == "/api/v1/nearest k=5":
+                    rows.append(("  (its warm-up: fragment cache filling)", cold))
+                rows.append((label, run_load(server.base, paths, seconds, connections=32)))
     print(f"\nHTTP, 1 uvicorn worker, 32 connections, {seconds} s each, "
           f"load average {os.getloadavg()[0]:.1f}")
     bare = rows[0][1]
@@ -311,7 +315,7 @@ def bench_http(points: Points, seconds: int, seed: int) -> None:
     for label, r in rows:
         print(f"{label:34} {r.rps:9.0f} {r.rps / bare.rps:7.2f} {r.p50_ms:8.2f} "
               f"{r.p99_ms:8.2f} {r.errors:7d}")
-    print(f"nearest throughput = {rows[1][1].rps / bare.rps:.0%} of the bare endpoint "
+    print(f"nearest throughput = {rows[2][1].rps / bare.rps:.0%} of the bare endpoint "
           "(target ≥ 85 %)")
 
 

@@ -22,6 +22,10 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
+cimport numpy as cnp
+
+cnp.import_array()
+
 ctypedef void (*geod_inverse_t)(const void* g, double lat1, double lon1, double lat2,
                                 double lon2, double* s12, double* azi1,
                                 double* azi2) noexcept nogil
@@ -372,7 +376,7 @@ cdef class ChordTree:
         slack (nothing unfetched can then rank, by chord <= geodesic). None means fewer
         than ``k + 1`` allowed points, or a tie or near-tie at the k-th place.
 
-        Returns ``(ids, distances_m)`` sorted by (distance, id).
+        Returns ``(positions, distances_m)`` sorted by (distance, id).
         """
         cdef const unsigned char[::1] mask
         cdef const unsigned char* mask_ptr = NULL
@@ -385,6 +389,8 @@ cdef class ChordTree:
         cdef Py_ssize_t posbuf[65]
         cdef double dist[64]
         cdef int64_t idv[64]
+        cdef Py_ssize_t posv[64]
+        cdef Py_ssize_t ptmp
         cdef Heap h
         h.d2 = d2buf
         h.pos = posbuf
@@ -407,6 +413,7 @@ cdef class ChordTree:
                                  NULL, NULL)
                     dist[i] = s12
                     idv[i] = self.ids[p]
+                    posv[i] = p
                     if s12 > worst:
                         worst = s12
                 if not sqrt(h.d2[k]) > worst + self.slack:
@@ -417,20 +424,27 @@ cdef class ChordTree:
                     for i in range(1, k):
                         dtmp = dist[i]
                         itmp = idv[i]
+                        ptmp = posv[i]
                         j = i - 1
                         while j >= 0 and (dist[j] > dtmp or (dist[j] == dtmp and idv[j] > itmp)):
                             dist[j + 1] = dist[j]
                             idv[j + 1] = idv[j]
+                            posv[j + 1] = posv[j]
                             j -= 1
                         dist[j + 1] = dtmp
                         idv[j + 1] = itmp
+                        posv[j + 1] = ptmp
         if not ok:
             return None
-        ids = np.empty(k, dtype=np.int64)
-        metres = np.empty(k, dtype=np.float64)
-        cdef int64_t[::1] ids_v = ids
-        cdef double[::1] metres_v = metres
+        # PyArray_EMPTY, not np.empty: a Python-level call costs ~0.5 µs each, a tenth of
+        # the whole query.
+        cdef cnp.npy_intp dims[1]
+        dims[0] = k
+        positions = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INTP, 0)
+        metres = cnp.PyArray_EMPTY(1, dims, cnp.NPY_FLOAT64, 0)
+        cdef Py_ssize_t* positions_p = <Py_ssize_t*> cnp.PyArray_DATA(positions)
+        cdef double* metres_p = <double*> cnp.PyArray_DATA(metres)
         for i in range(k):
-            ids_v[i] = idv[i]
-            metres_v[i] = dist[i]
-        return ids, metres
+            positions_p[i] = posv[i]
+            metres_p[i] = dist[i]
+        return positions, metres

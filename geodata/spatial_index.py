@@ -80,6 +80,7 @@ _SCALAR_CANDIDATES = 16
 _MASK_PROBES = 512
 
 IdArray = NDArray[np.int64]
+PosArray = NDArray[np.intp]
 FloatArray = NDArray[np.float64]
 
 
@@ -272,7 +273,28 @@ class GeodesicIndex:
         max_distance_m: float | None = None,
         allowed: ArrayLike | None = None,
     ) -> tuple[IdArray, FloatArray]:
-        """The ``k`` points geodesically nearest to a WGS-84 point.
+        """The ``k`` points geodesically nearest to a WGS-84 point, as ids.
+
+        See :meth:`nearest_positions` for the parameters; this returns ``(ids,
+        distances_m)`` instead of positions.
+        """
+        positions, metres = self.nearest_positions(lon, lat, k, max_distance_m=max_distance_m,
+                                                   allowed=allowed)
+        return self._ids.take(positions), metres
+
+    def nearest_positions(
+        self,
+        lon: float,
+        lat: float,
+        k: int,
+        *,
+        max_distance_m: float | None = None,
+        allowed: ArrayLike | None = None,
+    ) -> tuple[PosArray, FloatArray]:
+        """The ``k`` points geodesically nearest to a WGS-84 point, as positions.
+
+        Positions are what a caller holding per-position data (the station catalog) wants:
+        it skips an id-to-position lookup per result.
 
         Parameters
         ----------
@@ -288,7 +310,7 @@ class GeodesicIndex:
 
         Returns
         -------
-        ids : numpy.ndarray of int64
+        positions : numpy.ndarray of intp
         distances_m : numpy.ndarray of float64
             Sorted by (distance, id) — identical to ranking every point by
             :func:`geodata.distance.geodesic_m` and breaking ties by id.
@@ -308,7 +330,7 @@ class GeodesicIndex:
                 max_d = None
         mask = None if allowed is None else self._check_allowed(allowed)
         if self._n == 0:
-            return _empty()
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64)
         if mask is not None and self._few_allowed(mask, k):
             q = _ecef_point(qlon, qlat)
             return self._nearest_among(qlon, qlat, q, k, max_d, np.flatnonzero(mask))
@@ -367,7 +389,8 @@ class GeodesicIndex:
             positions = np.asarray(hits, dtype=np.intp)
             if mask is not None:
                 positions = positions[mask[positions]]
-        return self._rank(qlon, qlat, positions, None, radius)
+        found, metres = self._rank(qlon, qlat, positions, None, radius)
+        return self._ids.take(found), metres
 
     # -- internals -------------------------------------------------------------------------
 
@@ -406,7 +429,7 @@ class GeodesicIndex:
         k: int,
         max_d: float | None,
         mask: NDArray[np.bool_] | None,
-    ) -> tuple[IdArray, FloatArray]:
+    ) -> tuple[PosArray, FloatArray]:
         """General k-NN: widen the chord search until (1) proves the top k complete."""
         n = self._n
         q = _ecef_point(qlon, qlat)[0]
@@ -435,7 +458,7 @@ class GeodesicIndex:
         k: int,
         max_d: float | None,
         positions: NDArray[np.intp],
-    ) -> tuple[IdArray, FloatArray]:
+    ) -> tuple[PosArray, FloatArray]:
         """Exact k-NN restricted to ``positions``, by a vectorised chord pass over them."""
         if max_d is not None:
             positions = self._chord_filter(q, positions, max_d + _SLACK_M)
@@ -482,7 +505,7 @@ class GeodesicIndex:
         positions: NDArray[np.intp],
         k: int | None,
         max_d: float | None,
-    ) -> tuple[IdArray, FloatArray]:
+    ) -> tuple[PosArray, FloatArray]:
         dist = self._geodesic(qlon, qlat, positions)
         if max_d is not None:
             keep = dist <= max_d
@@ -492,7 +515,7 @@ class GeodesicIndex:
 
     def _order(
         self, positions: NDArray[np.intp], dist: FloatArray, k: int | None
-    ) -> tuple[IdArray, FloatArray]:
-        ids = self._ids[positions]
-        order = np.lexsort((ids, dist))[:k]
-        return ids[order], dist[order]
+    ) -> tuple[PosArray, FloatArray]:
+        """Positions and metres sorted by (metres, id), the first ``k``."""
+        order = np.lexsort((self._ids[positions], dist))[:k]
+        return positions[order], dist[order]

@@ -252,6 +252,15 @@ def test_infinite_max_distance_means_no_cap(city) -> None:
     assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
 
 
+def test_positions_and_ids_agree(city) -> None:
+    index, ids, lon, lat = city
+    for kwargs in ({}, {"max_distance_m": 5_000.0}, {"allowed": np.arange(ids.size) % 7 == 0}):
+        got_ids, got_dist = index.nearest(116.4, 39.9, 8, **kwargs)
+        pos, dist = index.nearest_positions(116.4, 39.9, 8, **kwargs)
+        assert pos.dtype == np.intp and ids[pos].tolist() == got_ids.tolist()
+        assert dist.tolist() == got_dist.tolist()
+
+
 def test_concurrent_queries_agree(city) -> None:
     index, ids, lon, lat = city
     rng = np.random.default_rng(5)
@@ -302,9 +311,8 @@ def test_compiled_path_answers_common_queries_bit_for_bit_with_pyproj(city) -> N
         if found is None:
             continue
         taken += 1
-        got_ids, got_dist = found
-        assert_same(found, brute_nearest(ids, lon, lat, qlon, qlat, 5))
-        pos = [int(np.flatnonzero(ids == i)[0]) for i in got_ids]
+        pos, got_dist = found
+        assert_same((ids[pos], got_dist), brute_nearest(ids, lon, lat, qlon, qlat, 5))
         scalar = [WGS84_GEOD.inv(float(qlon), float(qlat), lon[p], lat[p])[2] for p in pos]
         assert got_dist.tolist() == scalar
     assert taken >= 290  # ties and near-ties are rare; they go to the general path

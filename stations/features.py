@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,32 +94,10 @@ def features(hits: Sequence[Hit], crs: str = "wgs84", *,
     return out
 
 
-# Navigation links depend only on a station's point, name and address: keep recent ones, since
-# riders in one city keep asking about the same few hundred stations. (Keyed by those inputs,
-# not by id and version, which two stores — the demo and a real one — may share.)
-_LINKS: OrderedDict[tuple[float, float, str, str], dict[str, str]] = OrderedDict()
-_LINKS_MAX = 20_000
-_LINKS_LOCK = threading.Lock()
-
-
 def _links(hits: Sequence[Hit]) -> list[dict[str, str]]:
-    keys = [(h.station.data.lon, h.station.data.lat, h.station.data.name,
-             h.station.data.address) for h in hits]
-    with _LINKS_LOCK:
-        found = [_LINKS.get(k) for k in keys]
-    missing = [i for i, f in enumerate(found) if f is None]
-    if missing:
-        made = navigation_links_many(
-            [hits[i].station.data.lon for i in missing],
-            [hits[i].station.data.lat for i in missing],
-            [hits[i].station.data.name for i in missing],
-            [hits[i].station.data.address for i in missing])
-        with _LINKS_LOCK:
-            for i, links in zip(missing, made, strict=True):
-                found[i] = _LINKS[keys[i]] = links
-            while len(_LINKS) > _LINKS_MAX:
-                _LINKS.popitem(last=False)
-    return [f for f in found if f is not None]
+    d = [h.station.data for h in hits]
+    return navigation_links_many([x.lon for x in d], [x.lat for x in d], [x.name for x in d],
+                                 [x.address for x in d])
 
 
 def feature_collection(hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False,

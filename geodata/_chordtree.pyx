@@ -18,7 +18,7 @@ bit-identical to ``WGS84_GEOD.inv``. The proof of exactness is the one in
 
 from libc.math cimport sin, cos, sqrt, M_PI
 from libc.stdint cimport int64_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport free, malloc, realloc
 
 import numpy as np
 
@@ -320,6 +320,107 @@ cdef class ChordTree:
                 top += 1
                 stack_lo[top] = mid + 1; stack_hi[top] = hi; stack_gap[top] = gap
                 top += 1
+
+    cdef Py_ssize_t _ball(self, double qx, double qy, double qz, double r2,
+                          const unsigned char* allowed, Py_ssize_t** out) noexcept nogil:
+        """Every allowed position whose chord² is at most ``r2``, into a malloc'd ``*out``.
+
+        Returns the count, or -1 when memory ran out (``*out`` is then freed and NULL).
+        """
+        cdef Py_ssize_t stack_lo[STACK]
+        cdef Py_ssize_t stack_hi[STACK]
+        cdef double stack_gap[STACK]
+        cdef Py_ssize_t top, lo, hi, mid, i, p, count = 0, cap = 64
+        cdef Py_ssize_t* buf = <Py_ssize_t*> malloc(cap * sizeof(Py_ssize_t))
+        cdef Py_ssize_t* grown
+        cdef double dx, dy, dz, d2, diff, gap
+        cdef int ax
+        if buf == NULL:
+            out[0] = NULL
+            return -1
+        stack_lo[0] = 0
+        stack_hi[0] = self.n
+        stack_gap[0] = 0.0
+        top = 1
+        while top > 0:
+            top -= 1
+            lo = stack_lo[top]
+            hi = stack_hi[top]
+            gap = stack_gap[top]
+            if gap > r2:
+                continue
+            if hi - lo <= LEAF:
+                mid = -1  # a leaf: scan [lo, hi)
+            else:
+                mid = (lo + hi) >> 1
+            for i in range(lo, hi):
+                if mid >= 0 and i != mid:
+                    continue
+                p = self.perm[i]
+                if allowed != NULL and not allowed[p]:
+                    continue
+                dx = self.xyz[i, 0] - qx
+                dy = self.xyz[i, 1] - qy
+                dz = self.xyz[i, 2] - qz
+                d2 = dx * dx + dy * dy + dz * dz
+                if d2 <= r2:
+                    if count == cap:
+                        cap *= 2
+                        grown = <Py_ssize_t*> realloc(buf, cap * sizeof(Py_ssize_t))
+                        if grown == NULL:
+                            free(buf)
+                            out[0] = NULL
+                            return -1
+                        buf = grown
+                    buf[count] = p
+                    count += 1
+            if mid < 0:
+                continue
+            ax = self.axis[mid]
+            diff = qx - self.xyz[mid, 0] if ax == 0 else (
+                qy - self.xyz[mid, 1] if ax == 1 else qz - self.xyz[mid, 2])
+            d2 = diff * diff
+            if d2 < gap:
+                d2 = gap
+            if diff <= 0:
+                stack_lo[top] = mid + 1; stack_hi[top] = hi; stack_gap[top] = d2
+                top += 1
+                stack_lo[top] = lo; stack_hi[top] = mid; stack_gap[top] = gap
+                top += 1
+            else:
+                stack_lo[top] = lo; stack_hi[top] = mid; stack_gap[top] = d2
+                top += 1
+                stack_lo[top] = mid + 1; stack_hi[top] = hi; stack_gap[top] = gap
+                top += 1
+        out[0] = buf
+        return count
+
+    def within(self, const double[::1] q, double radius, allowed=None):
+        """Positions (ascending) of the allowed points whose chord is at most ``radius``."""
+        cdef const unsigned char[::1] mask
+        cdef const unsigned char* mask_ptr = NULL
+        if allowed is not None:
+            mask = np.ascontiguousarray(allowed).view(np.uint8)
+            if mask.shape[0] != self.n:
+                raise ValueError("allowed has the wrong length")
+            mask_ptr = &mask[0]
+        if self.n == 0 or not radius >= 0:
+            return np.empty(0, dtype=np.intp)
+        cdef Py_ssize_t* buf = NULL
+        cdef Py_ssize_t count, i
+        with nogil:
+            count = self._ball(q[0], q[1], q[2], radius * radius, mask_ptr, &buf)
+        if count < 0:
+            raise MemoryError()
+        try:
+            found = np.empty(count, dtype=np.intp)
+            view = <Py_ssize_t[:count]> buf if count else None
+            if count:
+                found[:] = view
+        finally:
+            free(buf)
+        found.sort()
+        return found
 
     cdef inline void _ecef(self, double lon, double lat, double* x, double* y,
                            double* z) noexcept nogil:

@@ -21,13 +21,12 @@ is the exact geodesic nearest, without a dense distance matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
-from scipy.spatial import cKDTree
 from shapely.geometry import GeometryCollection, mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -38,6 +37,9 @@ from geodata.errors import GeodataError
 from geodata.hexgrid import HexGrid, check_resolution, hex_grid, merge_cells, points_to_cells
 from geodata.projection import from_metric, to_ecef, to_metric, utm_crs_for
 from geodata.reach import Reach, StraightLine, as_reach, reachable_pairs
+
+if TYPE_CHECKING:  # scipy.spatial costs ~30 MB per API worker: imported where used
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "CoverageResult",
@@ -97,6 +99,8 @@ def nearest_geodesic(
         return np.full(n, -1, dtype=np.intp), np.full(n, np.inf)
     if n == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0)
+    from scipy.spatial import cKDTree
+
     tree = site_tree if site_tree is not None else cKDTree(to_ecef(slon, slat))
     pts = to_ecef(plon, plat)
     if slon.size == 1:
@@ -143,6 +147,8 @@ def covered_mask(
         out[j] = True
         return out
     r = reach.radius_m
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(to_ecef(slon, slat))
     pts = to_ecef(plon, plat)
     chord, idx = tree.query(
@@ -289,6 +295,8 @@ def coverage(
     crs = utm_crs_for(area)
     area_m = to_metric(area, crs)
     covered_area = float(reach.covered_area_m2(slon, slat, area_m, crs))
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(to_ecef(slon, slat)) if slon.size else None
     idx, dist = nearest_geodesic(slon, slat, demand.lon, demand.lat, site_tree=tree)
     if isinstance(reach, StraightLine):

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
-from scipy.spatial import cKDTree
 from shapely.geometry import GeometryCollection, box
 from shapely.geometry.base import BaseGeometry
 
@@ -47,6 +46,9 @@ from geodata.projection import (
     scale_factor,
     to_ecef,
 )
+
+if TYPE_CHECKING:  # scipy.spatial costs ~30 MB per API worker: imported where used
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "SPEEDS_KMH",
@@ -465,6 +467,8 @@ def reachable_pairs(
     empty = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
     if slon.size == 0 or plon.size == 0:
         return empty
+    from scipy.spatial import cKDTree
+
     st = site_tree if site_tree is not None else cKDTree(to_ecef(slon, slat))
     pt = point_tree if point_tree is not None else cKDTree(to_ecef(plon, plat))
     found = st.sparse_distance_matrix(pt, float(reach.search_radius_m), output_type="ndarray")

@@ -32,9 +32,8 @@ points the crossover is at ``m ≈ 24·(k+1)``, and below it the query measures 
 allowed points only (one vectorised pass) and geodesics to a handful of them. A strided
 sample of the mask decides the common case without counting all N entries.
 
-Radius queries collect the ball ``chord <= radius`` (a superset, by (1)) from a scipy
-``cKDTree`` built on first use, then keep the points whose geodesic is within the radius; a
-filter passing under 1/8 of the points is applied first instead, by the same direct scan.
+Radius queries collect the ball ``chord <= radius`` (a superset, by (1)) from the same tree,
+skipping masked-out points, then keep the points whose geodesic is within the radius.
 
 Speed
 -----
@@ -55,12 +54,10 @@ import array
 import ctypes
 import functools
 import math
-import threading
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from geodata._chordtree import ChordTree
 from geodata.distance import WGS84_GEOD
@@ -229,8 +226,6 @@ class GeodesicIndex:
         inverse, init = _proj_geodesic()
         self._tree = ChordTree(self._xyz, self._ids, lon_a, lat_a, _A, float(WGS84_GEOD.f),
                                inverse, init, _SLACK_M)
-        self._ball: cKDTree | None = None
-        self._ball_lock = threading.Lock()
         for arr in (self._lon, self._lat, self._xyz):
             arr.setflags(write=False)
 
@@ -378,17 +373,8 @@ class GeodesicIndex:
         mask = None if allowed is None else self._check_allowed(allowed)
         if self._n == 0:
             return _empty()
-        q = _ecef_point(qlon, qlat)
-        if mask is not None and np.count_nonzero(mask) <= self._n // 8:
-            # Selective filter: measure chords to the allowed points only (O(m) after an
-            # O(N) byte scan) instead of collecting a possibly large ball and discarding most.
-            positions = self._chord_filter(q, np.flatnonzero(mask), radius + _SLACK_M)
-        else:
-            # By (1), every point within the radius has its chord within it too.
-            hits = self._ball_tree().query_ball_point(q[0], radius + _SLACK_M)
-            positions = np.asarray(hits, dtype=np.intp)
-            if mask is not None:
-                positions = positions[mask[positions]]
+        # By (1), every point within the radius has its chord within it too.
+        positions = self._tree.within(_ecef_point(qlon, qlat)[0], radius + _SLACK_M, mask)
         found, metres = self._rank(qlon, qlat, positions, None, radius)
         return self._ids.take(found), metres
 
@@ -403,13 +389,6 @@ class GeodesicIndex:
                 field="allowed",
             )
         return mask
-
-    def _ball_tree(self) -> cKDTree:
-        if self._ball is None:
-            with self._ball_lock:
-                if self._ball is None:
-                    self._ball = cKDTree(self._xyz, balanced_tree=False, compact_nodes=False)
-        return self._ball
 
     def _few_allowed(self, mask: NDArray[np.bool_], k: int) -> bool:
         """Whether so few points pass that scanning them beats a masked tree search.

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 from pyproj import Geod
-from scipy.spatial import cKDTree
 
 from geodata.crs import CRS_NAMES, to_wgs84
 from stations.errors import FieldError, ImportFailed, NotFound, ValidationFailed
@@ -645,6 +644,8 @@ def _probable_duplicates(
     lat = np.radians(np.asarray(lats))
     xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
     radius = DUPLICATE_RADIUS_M * 1.01 / _EARTH_R  # the sphere is not the ellipsoid: margin
+    from scipy.spatial import cKDTree  # ~30 MB: only the import path needs it, not the API
+
     pairs = cKDTree(xyz).query_pairs(radius, output_type="ndarray")
     if not len(pairs):
         return []

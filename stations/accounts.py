@@ -29,7 +29,7 @@ from stations.errors import (
     ValidationFailed,
 )
 from stations.store.engine import WRITE, make_engine, migrate
-from stations.store.schema import api_tokens_table, sessions_table, users_table
+from stations.store.schema import api_tokens_table, sessions_table, storable_id, users_table
 
 __all__ = [
     "ROLES",
@@ -346,7 +346,9 @@ class SqlAccountStore(AccountStore):
         where = (_K.c.id == token) if isinstance(token, int) else (
             _K.c.token_hash == secret_digest(token))
         with self._write() as conn, conn.begin():
-            row = conn.execute(self._token_query().where(where)).first()
+            row = None
+            if not isinstance(token, int) or storable_id(token):
+                row = conn.execute(self._token_query().where(where)).first()
             if row is None:
                 raise NotFound("no such API token")
             conn.execute(update(_K).where(_K.c.id == row.id, _K.c.revoked_at.is_(None))

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from stations.errors import ConfigurationError, Conflict, FieldError, NotFound, ValidationFailed
 from stations.store.base import StationStore
 from stations.store.engine import WRITE
-from stations.store.schema import reports_table, stations_table
+from stations.store.schema import reports_table, stations_table, storable_id
 
 __all__ = [
     "REPORT_KINDS",
@@ -160,8 +160,10 @@ class SqlReportStore(ReportStore):
         now = datetime.now(UTC)
         t = stations_table
         with self._write() as conn, conn.begin():
-            live = conn.execute(select(t.c.id).where(t.c.id == station_id,
-                                                     t.c.deleted_at.is_(None))).first()
+            live = None
+            if storable_id(station_id):
+                live = conn.execute(select(t.c.id).where(t.c.id == station_id,
+                                                         t.c.deleted_at.is_(None))).first()
             if live is None:
                 raise NotFound(f"station {station_id} not found")
             same = conn.execute(select(_R.c.id).where(
@@ -179,8 +181,10 @@ class SqlReportStore(ReportStore):
             return _report(conn.execute(select(_R).where(_R.c.id == report_id)).one())
 
     def get(self, report_id: int) -> Report:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(_R).where(_R.c.id == report_id)).first()
+        row = None
+        if storable_id(report_id):
+            with self.engine.connect() as conn:
+                row = conn.execute(select(_R).where(_R.c.id == report_id)).first()
         if row is None:
             raise NotFound(f"report {report_id} not found")
         return _report(row)
@@ -195,6 +199,8 @@ class SqlReportStore(ReportStore):
         if status is not None:
             conditions.append(_R.c.status == status)
         if station_id is not None:
+            if not storable_id(station_id):  # no station has it, so no report names it
+                return [], 0
             conditions.append(_R.c.station_id == station_id)
         query = select(_R).where(*conditions).order_by(_R.c.id).limit(limit).offset(offset)
         count = select(func.count()).select_from(_R).where(*conditions)

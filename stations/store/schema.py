@@ -31,7 +31,21 @@ __all__ = [
     "api_tokens_table",
     "sessions_table",
     "reports_table",
+    "MAX_ID",
+    "storable_id",
 ]
+
+#: The largest id or version an ``Integer`` column holds on both engines: PostgreSQL's
+#: ``integer`` is 32-bit (SQLite's 64-bit). The API accepts larger numbers (up to 2**62), and
+#: PostgreSQL refuses to compare a column with a value it cannot hold ("integer out of
+#: range"), so lookups check ``storable_id`` first: no row can have such an id.
+MAX_ID = 2**31 - 1
+
+
+def storable_id(value: int) -> bool:
+    """Whether ``value`` can be the id (or version) of a row on either engine."""
+    return 0 < value <= MAX_ID
+
 
 metadata = MetaData()
 

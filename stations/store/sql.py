@@ -16,7 +16,12 @@ from stations.errors import Conflict, NotFound, PreconditionFailed
 from stations.model import EDITABLE_FIELDS, Station, StationData, validate_station
 from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
 from stations.store.engine import WRITE, make_engine, migrate
-from stations.store.schema import geocode_cache_table, history_table, stations_table
+from stations.store.schema import (
+    geocode_cache_table,
+    history_table,
+    stations_table,
+    storable_id,
+)
 
 __all__ = ["SqlStationStore"]
 
@@ -106,6 +111,8 @@ class SqlStationStore(StationStore):
         return station
 
     def _get(self, conn: Connection, station_id: int, *, lock: bool = False) -> Station | None:
+        if not storable_id(station_id):
+            return None
         query = self._select().where(_T.c.id == station_id)
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -133,8 +140,10 @@ class SqlStationStore(StationStore):
 
     def history(self, station_id: int) -> list[HistoryEntry]:
         query = select(_H).where(_H.c.station_id == station_id).order_by(_H.c.id)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = []
+        if storable_id(station_id):
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
         if not rows:
             raise NotFound(f"station {station_id} not found")
         return [
@@ -198,7 +207,7 @@ class SqlStationStore(StationStore):
             cursor.close()
 
     def get_many(self, station_ids: Iterable[int]) -> list[Station]:
-        wanted = sorted(set(station_ids))
+        wanted = sorted(i for i in set(station_ids) if storable_id(i))
         out: list[Station] = []
         with self.engine.connect() as conn:
             for start in range(0, len(wanted), 900):
@@ -291,8 +300,10 @@ class SqlStationStore(StationStore):
             current = self._locked(conn, station_id, expected_version, include_deleted=True)
             data = current.data
             if version is not None:
-                row = conn.execute(select(_H.c.after).where(
-                    _H.c.station_id == station_id, _H.c.version == version)).first()
+                row = None
+                if storable_id(version):
+                    row = conn.execute(select(_H.c.after).where(
+                        _H.c.station_id == station_id, _H.c.version == version)).first()
                 if row is None or row.after is None:
                     raise NotFound(f"station {station_id} has no version {version}")
                 snapshot = {k: v for k, v in row.after.items() if k in EDITABLE_FIELDS}
@@ -354,7 +365,9 @@ class SqlStationStore(StationStore):
         """Ids for new stations: the desired one when free, else the next unused numbers."""
         if not creates:
             return []
-        wanted = sorted({r.desired_id for r in creates if r.desired_id is not None})
+        # A desired id no column can hold is not granted either: the station gets a new one.
+        wanted = sorted({r.desired_id for r in creates
+                         if r.desired_id is not None and storable_id(r.desired_id)})
         taken: set[int] = set()
         for start in range(0, len(wanted), 900):
             chunk = wanted[start : start + 900]
@@ -364,7 +377,7 @@ class SqlStationStore(StationStore):
         out: list[int | None] = []
         for r in creates:
             d = r.desired_id
-            if d is not None and d > 0 and d not in taken and d not in granted:
+            if d is not None and storable_id(d) and d not in taken and d not in granted:
                 granted.add(d)
                 out.append(d)
             else:

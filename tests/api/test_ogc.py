@@ -1,15 +1,15 @@
 """OGC API – Features at /ogc: document shapes, paging, filters, negotiation, escaping, and
 a real OGC client (OWSLib) reading it from a live server.
 
-One SQLite store per module, filled with a small grid of E-Town stations whose attributes
-cycle, so every expected subset below is computed from the data, never written out by hand.
+One store per module (on SQLite, then on PostgreSQL + PostGIS), filled with a small grid of
+E-Town stations whose attributes cycle, so every expected subset below is computed from the
+data, never written out by hand.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -49,9 +49,8 @@ def _fill(store: SqlStationStore) -> list[Station]:
 
 
 @pytest.fixture(scope="module")
-def ogc_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStationStore]:
-    path: Path = tmp_path_factory.mktemp("ogc") / "s.db"
-    store = SqlStationStore("sqlite:///" + str(path))
+def ogc_store(module_store_url: str) -> Iterator[SqlStationStore]:
+    store = SqlStationStore(module_store_url)
     _fill(store)
     try:
         yield store
@@ -153,8 +152,8 @@ def test_collection_documents_describe_the_data(client: TestClient,
         assert items["text/html"] == "http://testserver" + ITEMS + "?f=html"
 
 
-def test_empty_collection_has_no_extent(tmp_path: Path) -> None:
-    store = SqlStationStore("sqlite:///" + str(tmp_path / "s.db"))
+def test_empty_collection_has_no_extent(store_url: str) -> None:
+    store = SqlStationStore(store_url)
     try:
         with TestClient(create_app(Settings(), store=store)) as c:
             assert "extent" not in c.get("/ogc/collections/stations").json()

@@ -232,8 +232,8 @@ def test_client_needs_credentials() -> None:
 
 # -- the HTTP endpoint -------------------------------------------------------------------
 @pytest.fixture
-def empty_store(sqlite_url: str) -> Iterator[SqlStationStore]:
-    store = SqlStationStore(sqlite_url)
+def empty_store(store_url: str) -> Iterator[SqlStationStore]:
+    store = SqlStationStore(store_url)
     try:
         yield store
     finally:

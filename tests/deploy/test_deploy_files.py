@@ -197,11 +197,12 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """``ExecStart`` of the unit with the example's environment; production services
-    (PostgreSQL, Redis) replaced by a temporary SQLite store and the in-process limiter."""
+def served(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``ExecStart`` of the unit with the example's environment, on a fresh database of each
+    engine (PostgreSQL + PostGIS as in production, and SQLite); Redis replaced by the
+    in-process limiter."""
     root = tmp_path_factory.mktemp("served")
-    db_url = "sqlite:///" + str(root / "stations.db")
+    db_url = module_store_url
     store = SqlStationStore(db_url)
     for i in range(12):  # enough for a list response worth compressing
         store.create(make_station(name=f"测试驿站{i}", lon=116.50 + i / 1000, lat=39.79,
@@ -445,6 +446,8 @@ def _only_backup(backup_dir: Path) -> Path:
 
 
 def test_backup_script_copies_sqlite_exports_and_prunes(tmp_path: Path) -> None:
+    # SQLite only: this is the script's SQLite branch (an online copy of the file); its
+    # PostgreSQL branch (pg_dump of the schema) is the test below.
     require(shutil.which("stations") is not None, "the stations command (pip install -e .)")
     url = "sqlite:///" + str(tmp_path / "live.db")
     store = SqlStationStore(url)
@@ -475,6 +478,7 @@ def test_backup_script_refuses_an_unknown_database(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_backup_script_dumps_postgresql(pg_schema_url: str, tmp_path: Path) -> None:
+    # PostgreSQL only: the script's pg_dump branch (the SQLite branch is the test above).
     require(shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None,
             "pg_dump and pg_restore (postgresql-client)")
     require(shutil.which("stations") is not None, "the stations command (pip install -e .)")

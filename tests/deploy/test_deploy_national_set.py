@@ -74,9 +74,9 @@ def test_rows_are_unique_plausible_and_clustered(rows: list[dict[str, str]]) -> 
 
 
 def test_the_csv_imports_without_a_single_invalid_row(rows: list[dict[str, str]],
-                                                     tmp_path: Path) -> None:
+                                                     tmp_path: Path, store_url: str) -> None:
     path = write_stations_csv(tmp_path / "national.csv", rows)
-    store = SqlStationStore("sqlite:///" + str(tmp_path / "s.db"))
+    store = SqlStationStore(store_url)
     try:
         report = run_import(store, path)
         assert (report.added, report.invalid) == (3000, 0)

@@ -61,6 +61,31 @@ def start_server(app: Any) -> tuple[LiveServer, Callable[[], None]]:
     return LiveServer(f"http://127.0.0.1:{port}", app, server), stop
 
 
+@pytest.fixture
+def map_store(new_store_url: Callable[[], str]) -> Iterator[Callable[..., Any]]:
+    """``map_store(specs=None)`` → a fresh store holding ``specs`` (default
+    ``map_builders.STATIONS``) on this test's engine; closed after the test."""
+    from tests.maps.map_builders import make_store
+
+    stores: list[Any] = []
+
+    def make(specs: list[dict[str, Any]] | None = None) -> Any:
+        stores.append(make_store(new_store_url(), specs))
+        return stores[-1]
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def map_catalog(map_store: Callable[..., Any]) -> Callable[..., Any]:
+    """``map_catalog(specs=None)`` → a ``StationCatalog`` over ``map_store(specs)``."""
+    from stations.search import StationCatalog
+
+    return lambda specs=None: StationCatalog(map_store(specs))
+
+
 @pytest.fixture(scope="session")
 def demo_server() -> Iterator[LiveServer]:
     """The app on the demo data set, shared by the browser tests of a session."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from stations.search import StationCatalog
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
+
+#: The ``map_store`` and ``map_catalog`` fixtures (``tests/maps/conftest.py``): ``(specs=None)``.
+Stores = Callable[..., SqlStationStore]
+Catalogs = Callable[..., StationCatalog]
 
 #: Each field tries a different way out of its context; each sets a different flag if it runs.
 XSS = {
@@ -36,16 +39,17 @@ STATIONS: list[dict[str, Any]] = [
 ]
 
 
-def make_store(tmp_path: Path, specs: list[dict[str, Any]] | None = None) -> SqlStationStore:
-    """A fresh SQLite store (its own file under ``tmp_path``) holding ``specs``."""
-    store = SqlStationStore("sqlite:///" + str(tmp_path / f"stations-{uuid.uuid4().hex[:8]}.db"))
+def make_store(url: str, specs: list[dict[str, Any]] | None = None) -> SqlStationStore:
+    """A store on the fresh database ``url`` (from the ``store_url``/``new_store_url``
+    fixtures, so on each engine) holding ``specs``."""
+    store = SqlStationStore(url)
     for spec in STATIONS if specs is None else specs:
         store.create(make_station(**spec), actor="test")
     return store
 
 
-def make_catalog(tmp_path: Path, specs: list[dict[str, Any]] | None = None) -> StationCatalog:
-    return StationCatalog(make_store(tmp_path, specs))
+def make_catalog(url: str, specs: list[dict[str, Any]] | None = None) -> StationCatalog:
+    return StationCatalog(make_store(url, specs))
 
 
 _BLOCK = re.compile(r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.S)

@@ -43,9 +43,11 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(module_store_url: str,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """On SQLite and on PostgreSQL + PostGIS: the console is all writes, history and reports."""
     root = tmp_path_factory.mktemp("console")
-    store = SqlStationStore("sqlite:///" + str(root / "stations.db"))
+    store = SqlStationStore(module_store_url)
     staff = add_staff(store)
     seeds: list[dict[str, Any]] = [
         {"name": "荣华中路驿站", "external_id": "YZ-001", "opening_hours": "24/7"},

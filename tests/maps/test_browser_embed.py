@@ -7,10 +7,12 @@ must work with all of them blocked and may only have tried map tiles.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +38,7 @@ WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML
              "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
 XSS = "<img src=x onerror=alert(1)>"
 Open = Callable[..., PageKit]
+Serve = Callable[..., LiveServer]  # the server_for fixtures: (stations, demo=, **settings)
 
 
 def _attr(kit: PageKit, name: str) -> str | None:
@@ -197,9 +200,8 @@ def test_osm_markers_are_wgs84(demo_server: LiveServer, open_page: Open) -> None
 
 
 # -- own servers ---------------------------------------------------------------------------
-@pytest.fixture
-def server_for(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
-    """Start a live server on a store of the given stations (and settings)."""
+@contextmanager
+def _servers(new_url: Callable[[], str]) -> Iterator[Serve]:
     stops: list[Callable[[], None]] = []
     stores: list[SqlStationStore] = []
 
@@ -207,18 +209,39 @@ def server_for(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
               **settings: Any) -> LiveServer:
         store = None
         if not demo:
-            store = SqlStationStore("sqlite:///" + str(tmp_path / f"s{len(stores)}.db"))
+            store = SqlStationStore(new_url())
             store.apply_import([ImportPlanRow(s) for s in stations or []], actor="test")
             stores.append(store)
         live, stop = start_server(create_app(Settings(**settings), store=store, demo=demo))
         stops.append(stop)
         return live
 
-    yield start
-    for stop in stops:
-        stop()
-    for s in stores:
-        s.close()
+    try:
+        yield start
+    finally:
+        for stop in stops:
+            stop()
+        for s in stores:
+            s.close()
+
+
+@pytest.fixture
+def server_for(tmp_path: Any) -> Iterator[Serve]:
+    """Start a live server on a store of the given stations (and settings).
+
+    SQLite only: the tests using it check what the page draws from the server's in-memory
+    catalog (escaping, CRS, clusters, WeChat); store writes are in the report tests below,
+    which use ``engine_server_for`` and run on both engines."""
+    numbers = itertools.count()
+    with _servers(lambda: "sqlite:///" + str(tmp_path / f"s{next(numbers)}.db")) as start:
+        yield start
+
+
+@pytest.fixture
+def engine_server_for(new_store_url: Callable[[], str]) -> Iterator[Serve]:
+    """``server_for`` on this test's engine (SQLite, then PostgreSQL + PostGIS)."""
+    with _servers(new_store_url) as start:
+        yield start
 
 
 def test_xss_name_stays_text(server_for: Callable[..., LiveServer], open_page: Open) -> None:
@@ -439,6 +462,7 @@ def _report_stores(live: LiveServer) -> tuple[Any, SqlReportStore]:
 
 
 def _two_stations(server_for: Callable[..., LiveServer]) -> tuple[LiveServer, int]:
+    """A server with two stations (on the test's engine) and the id of the first."""
     live = server_for([make_station(external_id="R1", name="荣华中路暖心驿站"),
                        make_station(external_id="R2", name="科创街暖心驿站", lon=116.51,
                                     lat=39.80)])
@@ -455,9 +479,9 @@ def _open_report_sheet(kit: PageKit, sid: int) -> None:
     kit.page.wait_for_selector(".rp-wrap", state="visible")
 
 
-def test_rider_reports_a_closed_station_for_review(server_for: Callable[..., LiveServer],
+def test_rider_reports_a_closed_station_for_review(engine_server_for: Serve,
                                                    open_page: Open) -> None:
-    live, sid = _two_stations(server_for)
+    live, sid = _two_stations(engine_server_for)
     store, reports = _report_stores(live)
     before = store.get(sid)
     kit = open_page(live.url + "/embed", mobile=True)
@@ -501,9 +525,9 @@ def test_rider_reports_a_closed_station_for_review(server_for: Callable[..., Liv
     _clean(kit)
 
 
-def test_report_text_with_markup_is_stored_as_text(server_for: Callable[..., LiveServer],
+def test_report_text_with_markup_is_stored_as_text(engine_server_for: Serve,
                                                    open_page: Open) -> None:
-    live, sid = _two_stations(server_for)
+    live, sid = _two_stations(engine_server_for)
     _, reports = _report_stores(live)
     kit = open_page(live.url + "/embed", mobile=True)
     dialogs: list[str] = []
@@ -526,9 +550,8 @@ def test_report_text_with_markup_is_stored_as_text(server_for: Callable[..., Liv
     _clean(kit)
 
 
-def test_too_many_reports_get_a_clear_message(server_for: Callable[..., LiveServer],
-                                              open_page: Open) -> None:
-    live, sid = _two_stations(server_for)
+def test_too_many_reports_get_a_clear_message(engine_server_for: Serve, open_page: Open) -> None:
+    live, sid = _two_stations(engine_server_for)
     _, reports = _report_stores(live)
     url = live.url + f"/api/v1/stations/{sid}/reports"
     # The page and this client share one address (127.0.0.1): use up its burst first.

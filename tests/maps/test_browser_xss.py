@@ -113,6 +113,10 @@ def _external_id(k: int, payload: str) -> str:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     root = tmp_path_factory.mktemp("xss")
+    # SQLite only: what is tested is escaping, done by the pages and templates on the same
+    # Python values whichever engine stored them (the stored text round-trips byte for byte
+    # on both: tests/stations, tests/api); the console's store-backed flows run on both
+    # engines in test_browser_admin.py.
     store = SqlStationStore("sqlite:///" + str(root / "stations.db"))
     staff = add_staff(store)
     stations = []

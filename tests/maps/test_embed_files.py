@@ -33,8 +33,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(folder: Path) -> Iterator[TestClient]:
-    store = SqlStationStore("sqlite:///" + str(folder.parent / "stations.db"))
+def client(folder: Path, module_store_url: str) -> Iterator[TestClient]:
+    store = SqlStationStore(module_store_url)
     with TestClient(create_app(Settings(verification_dir=folder), store=store)) as c:
         yield c
     store.close()
@@ -67,8 +67,8 @@ def test_nothing_else_leaves_the_folder(client: TestClient, path: str) -> None:
     assert "top secret" not in r.text
 
 
-def test_no_folder_configured_serves_nothing(sqlite_url: str) -> None:
-    store = SqlStationStore(sqlite_url)
+def test_no_folder_configured_serves_nothing(store_url: str) -> None:
+    store = SqlStationStore(store_url)
     with TestClient(create_app(Settings(), store=store)) as c:
         r = c.get("/MP_verify_AbC123xyz.txt")
     store.close()

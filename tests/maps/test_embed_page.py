@@ -24,8 +24,8 @@ SCRIPT_BREAK = "</script><script>alert(2)</script>"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStationStore]:
-    s = SqlStationStore("sqlite:///" + str(tmp_path_factory.mktemp("embed") / "s.db"))
+def store(module_store_url: str) -> Iterator[SqlStationStore]:
+    s = SqlStationStore(module_store_url)
     s.create(make_station(external_id="A", name="荣华中路驿站"), actor="t")
     s.create(make_station(external_id="B", name=XSS, address=SCRIPT_BREAK, lon=116.52, lat=39.79,
                           amenities=["toilet"], notes="&amp; \u2028 end"), actor="t")
@@ -180,10 +180,10 @@ def test_markers_endpoint_filters_and_bbox(client: TestClient) -> None:
     assert bits == amenity_bits(["hot_water", "charging", "toilet"])
 
 
-def test_many_stations_become_clusters_that_add_up(sqlite_url: str) -> None:
+def test_many_stations_become_clusters_that_add_up(store_url: str) -> None:
     from stations.store.base import ImportPlanRow
 
-    store = SqlStationStore(sqlite_url)
+    store = SqlStationStore(store_url)
     rows = [ImportPlanRow(make_station(external_id=f"S{i}", name=f"驿站{i}",
                                        lon=116.40 + (i % 30) * 0.004,
                                        lat=39.70 + (i // 30) * 0.004)) for i in range(600)]

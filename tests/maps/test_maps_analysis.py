@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from shapely.geometry import box, shape
@@ -15,14 +13,18 @@ from maps.analysis_data import analysis_data
 from maps.analysis_maps import CELL_COLOURS, analysis_map, demand_classes
 from maps.basemaps import get_basemap
 from stations.errors import ValidationFailed
-from tests.maps.map_builders import STATIONS, json_blocks, make_store
+from tests.maps.map_builders import STATIONS, Stores, json_blocks, make_store
 
 AREA = box(116.48, 39.76, 116.54, 39.82)  # ~5 × 6.7 km around the test stations
 
 
 @pytest.fixture(scope="module")
-def stations(tmp_path_factory: pytest.TempPathFactory) -> list:
-    return make_store(tmp_path_factory.mktemp("analysis")).all()
+def stations(module_store_url: str) -> list:
+    store = make_store(module_store_url)
+    try:
+        return store.all()
+    finally:
+        store.close()
 
 
 def test_cells_carry_covered_flags_that_match_geodesic_distance(stations: list) -> None:
@@ -138,8 +140,8 @@ def test_gap_page_leads_with_uncovered_cells_and_says_what_colours_mean(stations
         analysis_map("heat", data, get_basemap("osm"))
 
 
-def test_station_names_in_analysis_pages_are_escaped(tmp_path: Path) -> None:
-    store = make_store(tmp_path, [{**STATIONS[0], "name": "</script><img src=x>"}])
+def test_station_names_in_analysis_pages_are_escaped(map_store: Stores) -> None:
+    store = map_store([{**STATIONS[0], "name": "</script><img src=x>"}])
     html = analysis_map("coverage", analysis_data(store.all(), AREA), get_basemap("osm")).render()
     assert "<img" not in html and "</script><" not in html.split("<body>")[1].split(
         'id="ws-analysis">')[1].split("</script>")[0]

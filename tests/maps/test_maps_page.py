@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import folium
@@ -16,7 +15,7 @@ from maps.assets import find_asset
 from maps.basemaps import available_basemaps, get_basemap
 from maps.folium_page import LocalMap, json_for_html
 from maps.station_map import catalog_hits, station_map_html
-from tests.maps.map_builders import json_blocks, make_catalog
+from tests.maps.map_builders import Catalogs, json_blocks
 
 _URL = re.compile(r"https?://[^\s\"'<>)\\]+")
 _NAV_HOSTS = {"uri.amap.com", "api.map.baidu.com", "apis.map.qq.com"}
@@ -46,8 +45,9 @@ def _folium_lists() -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def test_pages_reference_no_url_but_tiles_attribution_and_popup_navigation(tmp_path: Path) -> None:
-    hits = catalog_hits(make_catalog(tmp_path))
+def test_pages_reference_no_url_but_tiles_attribution_and_popup_navigation(
+        map_catalog: Catalogs) -> None:
+    hits = catalog_hits(map_catalog())
     tiles, attribution_hosts = _tile_and_attribution_urls("k3y")
     for code in ("osm", "amap", "tianditu"):
         page = station_map_html(hits, get_basemap(code, "k3y"), tianditu_key="k3y")
@@ -60,8 +60,8 @@ def test_pages_reference_no_url_but_tiles_attribution_and_popup_navigation(tmp_p
         assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', page)
 
 
-def test_every_linked_asset_exists(tmp_path: Path) -> None:
-    page = station_map_html(catalog_hits(make_catalog(tmp_path)), get_basemap("osm"))
+def test_every_linked_asset_exists(map_catalog: Catalogs) -> None:
+    page = station_map_html(catalog_hits(map_catalog()), get_basemap("osm"))
     linked = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page)
     assert len(linked) >= 7
     for url in linked:
@@ -71,9 +71,9 @@ def test_every_linked_asset_exists(tmp_path: Path) -> None:
         assert asset.digest == digest  # the URL is of the current file
 
 
-def test_building_maps_leaves_folium_class_lists_alone(tmp_path: Path) -> None:
+def test_building_maps_leaves_folium_class_lists_alone(map_catalog: Catalogs) -> None:
     before = _folium_lists()
-    hits = catalog_hits(make_catalog(tmp_path))
+    hits = catalog_hits(map_catalog())
     first = station_map_html(hits, get_basemap("osm"))
     second = station_map_html(hits, get_basemap("amap"))
     assert _folium_lists() == before
@@ -117,10 +117,10 @@ def _analysis_data() -> AnalysisData:
 
 
 @pytest.mark.parametrize("kind", ["stations", "coverage"])
-def test_inline_page_is_self_contained(tmp_path: Path, kind: str) -> None:
+def test_inline_page_is_self_contained(map_catalog: Catalogs, kind: str) -> None:
     basemap = get_basemap("osm")
     if kind == "stations":
-        page = station_map_html(catalog_hits(make_catalog(tmp_path)), basemap, inline=True)
+        page = station_map_html(catalog_hits(map_catalog()), basemap, inline=True)
     else:
         page = coverage_map(_analysis_data(), basemap, inline=True).render()
     assert "/assets/" not in page

@@ -13,12 +13,12 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from maps.folium_page import inline_script_hashes
-from tests.maps.map_builders import STATIONS, json_blocks, make_store
+from tests.maps.map_builders import STATIONS, Stores, json_blocks, make_store
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    store = make_store(tmp_path_factory.mktemp("routes"))
+def client(module_store_url: str) -> Iterator[TestClient]:
+    store = make_store(module_store_url)
     app = create_app(Settings(tianditu_key="k3y", basemap="amap"), store=store)
     with TestClient(app) as c:
         yield c
@@ -74,8 +74,8 @@ def test_bad_parameters_are_problem_documents(client: TestClient, query: dict,
     assert r.json()["errors"][0]["field"] == field
 
 
-def test_tianditu_without_a_key_is_a_clear_error(tmp_path: Path) -> None:
-    with TestClient(create_app(Settings(), store=make_store(tmp_path))) as c:
+def test_tianditu_without_a_key_is_a_clear_error(map_store: Stores) -> None:
+    with TestClient(create_app(Settings(), store=map_store())) as c:
         r = c.get("/maps/stations", params={"basemap": "tianditu"})
         assert r.status_code == 422 and "STATIONS_TIANDITU_KEY" in r.json()["detail"]
         assert c.get("/maps/coverage", params={"radius_m": -5}).status_code == 422
@@ -94,10 +94,10 @@ def test_coverage_page_radius_parameter(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("kind", ["stations", "coverage", "gaps"])
-def test_cli_writes_a_self_contained_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          kind: str) -> None:
-    store = make_store(tmp_path)
-    monkeypatch.setenv("STATIONS_DATABASE_URL", str(store.engine.url))
+def test_cli_writes_a_self_contained_file(store_url: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    make_store(store_url).close()
+    monkeypatch.setenv("STATIONS_DATABASE_URL", store_url)
     out = tmp_path / f"{kind}.html"
     main(["map", "--kind", kind, "-o", str(out), "--basemap", "amap"])
     page = out.read_text(encoding="utf-8")
@@ -105,9 +105,10 @@ def test_cli_writes_a_self_contained_file(tmp_path: Path, monkeypatch: pytest.Mo
     assert json_blocks(page)["ws-config"]["crs"] == "gcj02"
 
 
-def test_cli_refuses_a_non_html_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_cli_refuses_a_non_html_output(store_url: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("STATIONS_DATABASE_URL", "sqlite:///" + str(tmp_path / "x.db"))
+    monkeypatch.setenv("STATIONS_DATABASE_URL", store_url)
     with pytest.raises(SystemExit) as exc:
         main(["map", "-o", str(tmp_path / "map.png")])
     assert exc.value.code == 1 and ".html" in capsys.readouterr().err

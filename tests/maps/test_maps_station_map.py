@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -27,7 +26,7 @@ from maps.station_map import (
 from stations.errors import ValidationFailed
 from stations.navigation import navigation_links
 from stations.vocabulary import AMENITIES
-from tests.maps.map_builders import STATIONS, XSS, json_blocks, make_catalog, make_store
+from tests.maps.map_builders import STATIONS, XSS, Catalogs, json_blocks, make_store
 
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 OFFICE = {"name": "经海路邮政驿站", "lon": 116.5400, "lat": 39.7900,
@@ -35,8 +34,8 @@ OFFICE = {"name": "经海路邮政驿站", "lon": 116.5400, "lat": 39.7900,
 ROW = ("id", "x", "y", "state", "bits", "name")
 
 
-def _page(tmp_path: Path, basemap: str = "osm", specs: list | None = None, **options):
-    hits = catalog_hits(make_catalog(tmp_path, specs), at=NOON)
+def _page(map_catalog: Catalogs, basemap: str = "osm", specs: list | None = None, **options):
+    hits = catalog_hits(map_catalog(specs), at=NOON)
     html = station_map_html(hits, get_basemap(basemap), at=NOON, **options)
     return html, json_blocks(html)
 
@@ -50,9 +49,9 @@ def _codes(bits: int, config: dict) -> list[str]:
     return [c for i, c in enumerate(config["amenity_bits"]) if bits >> i & 1]
 
 
-def test_amap_page_draws_stations_in_gcj02_and_osm_page_in_wgs84(tmp_path: Path) -> None:
-    _, osm = _page(tmp_path, "osm")
-    _, amap = _page(tmp_path, "amap")
+def test_amap_page_draws_stations_in_gcj02_and_osm_page_in_wgs84(map_catalog: Catalogs) -> None:
+    _, osm = _page(map_catalog, "osm")
+    _, amap = _page(map_catalog, "amap")
     wgs = np.array([[s["lon"], s["lat"]] for s in STATIONS])
     on_osm = np.array([[r[1], r[2]] for r in osm["ws-stations"]])
     on_amap = np.array([[r[1], r[2]] for r in amap["ws-stations"]])
@@ -68,8 +67,8 @@ def test_amap_page_draws_stations_in_gcj02_and_osm_page_in_wgs84(tmp_path: Path)
         (gx.min(), gy.min(), gx.max(), gy.max()), abs=1e-6)
 
 
-def test_rows_carry_state_amenities_and_name_and_nothing_heavier(tmp_path: Path) -> None:
-    html, blocks = _page(tmp_path, "amap")
+def test_rows_carry_state_amenities_and_name_and_nothing_heavier(map_catalog: Catalogs) -> None:
+    html, blocks = _page(map_catalog, "amap")
     config, rows = blocks["ws-config"], _rows(blocks)
     assert list(rows) == [s["name"] for s in STATIONS]
     want = {"荣华中路驿站": "open", "科创街快递驿站": "open", "博兴路工会驿站": "paused",
@@ -98,8 +97,8 @@ def test_amenity_mask_is_one_bit_per_code_in_vocabulary_order() -> None:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    store = make_store(tmp_path_factory.mktemp("details"), [*STATIONS, OFFICE])
+def client(module_store_url: str) -> Iterator[TestClient]:
+    store = make_store(module_store_url, [*STATIONS, OFFICE])
     with TestClient(create_app(Settings(), store=store)) as c:
         yield c
     store.close()
@@ -131,8 +130,8 @@ def test_the_details_a_popup_asks_for_agree_with_its_marker(client: TestClient,
 
 
 def test_offline_file_inlines_every_popup_with_navigation_in_each_apps_crs(
-        tmp_path: Path) -> None:
-    html, blocks = _page(tmp_path, "amap", inline=True)
+        map_catalog: Catalogs) -> None:
+    html, blocks = _page(map_catalog, "amap", inline=True)
     assert blocks["ws-config"]["details"] is None
     details = blocks["ws-details"]
     assert sorted(details) == sorted(str(r[0]) for r in blocks["ws-stations"])
@@ -152,8 +151,8 @@ def test_offline_file_inlines_every_popup_with_navigation_in_each_apps_crs(
     assert config["amenities"]["hot_water"] == "热水" and config["host_types"]["bank"] == "银行网点"
 
 
-def test_legend_counts_each_marker_state(tmp_path: Path) -> None:
-    _, blocks = _page(tmp_path)
+def test_legend_counts_each_marker_state(map_catalog: Catalogs) -> None:
+    _, blocks = _page(map_catalog)
     labels = [item["label"] for item in blocks["ws-config"]["legend"]["items"]]
     assert labels[0].startswith("开放中") and labels[0].endswith("（2）")
     assert any(lab.startswith("时间未知") and lab.endswith("（1）") for lab in labels)
@@ -169,17 +168,17 @@ def test_states_put_status_before_hours() -> None:
     assert station_state("closed", None) == "retired"
 
 
-def test_presets_check_chips_but_keep_every_station(tmp_path: Path) -> None:
-    _, blocks = _page(tmp_path, amenities=["hot_water", "hot_water"], open_now=True)
+def test_presets_check_chips_but_keep_every_station(map_catalog: Catalogs) -> None:
+    _, blocks = _page(map_catalog, amenities=["hot_water", "hot_water"], open_now=True)
     assert blocks["ws-config"]["preset"] == {"amenities": ["hot_water"], "open_now": True}
     assert len(blocks["ws-stations"]) == len(STATIONS)
     with pytest.raises(ValidationFailed, match="unknown amenity"):
-        _page(tmp_path, amenities=["jacuzzi"])
+        _page(map_catalog, amenities=["jacuzzi"])
 
 
 @pytest.mark.parametrize("inline", [False, True])
-def test_user_text_never_reaches_the_html_as_markup(tmp_path: Path, inline: bool) -> None:
-    html, blocks = _page(tmp_path, specs=[{**STATIONS[0], **XSS}], inline=inline)
+def test_user_text_never_reaches_the_html_as_markup(map_catalog: Catalogs, inline: bool) -> None:
+    html, blocks = _page(map_catalog, specs=[{**STATIONS[0], **XSS}], inline=inline)
     for value in XSS.values():
         assert value not in html
     data = "".join(re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html,
@@ -191,7 +190,7 @@ def test_user_text_never_reaches_the_html_as_markup(tmp_path: Path, inline: bool
         assert {k: props[k] for k in XSS} == XSS
 
 
-def test_empty_catalog_still_renders_a_map(tmp_path: Path) -> None:
-    html, blocks = _page(tmp_path, specs=[])
+def test_empty_catalog_still_renders_a_map(map_catalog: Catalogs) -> None:
+    html, blocks = _page(map_catalog, specs=[])
     assert blocks["ws-stations"] == [] and blocks["ws-config"]["bounds"] is None
     assert "WarmMap.stationLayer" in html

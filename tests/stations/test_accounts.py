@@ -86,8 +86,9 @@ def test_revoking_tokens(accounts: SqlAccountStore) -> None:
     assert accounts.user_for_token(s2) is None
     assert accounts.revoke_user_tokens("e") == 1
     assert accounts.user_for_token(s3) is None
-    with pytest.raises(NotFound):
-        accounts.revoke_token(9999)
+    for missing in (9999, 2**40):  # 2**40: beyond PostgreSQL's integer, still "not found"
+        with pytest.raises(NotFound):
+            accounts.revoke_token(missing)
 
 
 def test_disabled_user_loses_tokens_and_sessions(accounts: SqlAccountStore) -> None:

@@ -129,13 +129,6 @@ def sheet(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStationStore]:
-    s = SqlStationStore("sqlite:///" + str(tmp_path / "g.db"))
-    yield s
-    s.close()
-
-
 def test_baidu_bd09_results_are_stored_as_wgs84_and_marked(
     provider: FakeProvider, store: SqlStationStore, tmp_path: Path
 ) -> None:

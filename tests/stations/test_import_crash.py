@@ -96,16 +96,14 @@ def _counts(url: str, prefix: str) -> tuple[int, int, int]:
     return int(total), int(mine), int(logged)
 
 
-@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres",
-                                                           marks=pytest.mark.postgres)])
-def test_killed_import_leaves_all_or_nothing(engine: str, tmp_path: Path,
+def test_killed_import_leaves_all_or_nothing(engine: str, store_url: str, tmp_path: Path,
                                             request: pytest.FixtureRequest) -> None:
     app_name = "import-crash-" + uuid.uuid4().hex[:8]
     if engine == "sqlite":
-        url = "sqlite:///" + str(tmp_path / "stations.db")
+        url = store_url
         writing = _sqlite_writing(url)
     else:
-        base = request.getfixturevalue("pg_schema_url")
+        base = store_url
         url = f"{base}&application_name={app_name}"
         probe = create_engine(base)
         request.addfinalizer(probe.dispose)

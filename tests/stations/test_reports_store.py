@@ -44,9 +44,12 @@ def test_reports_on_missing_or_deleted_stations_are_refused(
         store: SqlStationStore, reports: SqlReportStore) -> None:
     s = store.create(make_station(), actor="t")
     store.delete(s.id, actor="t")
-    for station_id in (s.id, 999):
+    for station_id in (s.id, 999, 2**62):  # 2**62: beyond PostgreSQL's integer, still a 404
         with pytest.raises(NotFound):
             reports.submit(station_id, "closed")
+    with pytest.raises(NotFound):
+        reports.get(2**62)
+    assert reports.list(station_id=2**62) == ([], 0)
 
 
 _BAD_REPORTS: list[tuple[str, object, str]] = [

@@ -142,6 +142,7 @@ def test_concurrent_editors_lose_no_update(store_url: str) -> None:
 
 
 def test_sqlite_is_in_wal_mode(sqlite_url: str) -> None:
+    # SQLite only: WAL is SQLite's journal mode (PostgreSQL has no such setting).
     store = SqlStationStore(sqlite_url)
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -150,6 +151,8 @@ def test_sqlite_is_in_wal_mode(sqlite_url: str) -> None:
 
 @pytest.mark.postgres
 def test_postgis_geometry_follows_lon_lat(pg_schema_url: str) -> None:
+    # PostgreSQL only: the generated PostGIS ``geom`` column and its GiST index (SQLite
+    # stores lon/lat alone).
     store = SqlStationStore(pg_schema_url)
     s = store.create(make_station(lon=116.5, lat=39.8), actor="a")
     store.update(s.id, {"lon": 116.6}, actor="a")
@@ -174,3 +177,22 @@ def test_import_keeps_desired_ids_when_free(store: SqlStationStore) -> None:
     assert {by_ext["B"].id, by_ext["C"].id} == {41, 42}
     # the id sequence moved past the imported ids: a normal create does not collide
     assert store.create(make_station(external_id="D"), actor="a").id == 43
+
+
+def test_ids_no_column_can_hold_are_not_found(store: SqlStationStore) -> None:
+    """The API takes ids up to 2**62; PostgreSQL's ``integer`` stops at 2**31 - 1 and used to
+    answer "integer out of range" (a 500) where SQLite answered "not found"."""
+    s = store.create(make_station(external_id="A"), actor="a")
+    for huge in (2**31, 2**62):
+        for call in (lambda i: store.get(i), lambda i: store.history(i),
+                     lambda i: store.update(i, {"name": "x"}, actor="a"),
+                     lambda i: store.delete(i, actor="a"), lambda i: store.restore(i, actor="a")):
+            with pytest.raises(NotFound):
+                call(huge)
+        with pytest.raises(NotFound):
+            store.restore(s.id, actor="a", version=huge)
+        assert [x.id for x in store.get_many([s.id, huge])] == [s.id]
+    # An import that asks for such an id gets the next free one instead.
+    store.apply_import([ImportPlanRow(make_station(external_id="B"), desired_id=2**40)],
+                       actor="imp")
+    assert store.by_external_ids(["B"])["B"].id == s.id + 1

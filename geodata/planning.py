@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,11 @@ __all__ = [
 ]
 
 EXACT_MAX_PAIRS = 150_000
+#: Wall-clock seconds CBC may spend proving a plan optimal. Most instances solve in well under
+#: a second, but a few (hundreds of sites on a dense grid) take minutes — one such request
+#: would hold an API worker that long. Past the limit the plan falls back to the greedy
+#: answer with its LP bound, and the note says so.
+EXACT_TIME_LIMIT_S = 10.0
 """``method="auto"`` solves exactly up to this many (candidate, demand-group) pairs."""
 
 _METHODS = ("auto", "exact", "greedy")
@@ -369,8 +375,9 @@ def _lagrangian_bounds(
     return best, count_lb
 
 
-def _solve_ip(inst: _Instance, n_new: int | None, need: float | None) -> list[int]:
-    """Exact integer programme with pulp/CBC.
+def _solve_ip(inst: _Instance, n_new: int | None, need: float | None,
+              time_limit_s: float = EXACT_TIME_LIMIT_S) -> list[int] | None:
+    """Exact integer programme with pulp/CBC; None if optimality was not proven in time.
 
     With ``n_new``: maximise covered group weight with at most ``n_new`` sites.  With
     ``need``: first the fewest sites covering at least ``need`` (partial set cover), then,
@@ -408,15 +415,20 @@ def _solve_ip(inst: _Instance, n_new: int | None, need: float | None) -> list[in
     for k in range(g):
         terms = [(y[k], 1.0)] + [(x[j], -1.0) for j in indices[indptr[k] : indptr[k + 1]]]
         prob += pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, None, 0)
-    solver = pulp.PULP_CBC_CMD(msg=False, threads=1, gapRel=0, gapAbs=0)
+    started = time.monotonic()
+    solver = pulp.PULP_CBC_CMD(msg=False, threads=1, gapRel=0, gapAbs=0,
+                               timeLimit=max(1, math.ceil(time_limit_s)))
     prob.solve(solver)
-    if pulp.LpStatus[prob.status] != "Optimal":
+    if prob.sol_status != pulp.LpSolutionOptimal:
+        if prob.sol_status == pulp.LpSolutionIntegerFeasible or prob.status == 0:
+            return None  # stopped by the time limit before proving optimality
         raise GeodataError(
             f"the integer programme ended {pulp.LpStatus[prob.status]}", field="method"
         )
     chosen = [j for j in range(c) if (x[j].value() or 0) > 0.5]
     if need is not None and chosen:
-        return _solve_ip(inst, len(chosen), None)
+        left = time_limit_s - (time.monotonic() - started)
+        return _solve_ip(inst, len(chosen), None, left) if left >= 1 else None
     return chosen
 
 
@@ -499,6 +511,7 @@ def plan_sites(
     radius_m: float | Reach,
     n_new: int,
     method: str = "auto",
+    time_limit_s: float | None = None,
 ) -> PlanResult:
     """Choose ``n_new`` new sites from the candidates to cover the most uncovered demand.
 
@@ -521,6 +534,9 @@ def plan_sites(
     method
         ``"exact"`` (integer programme, CBC), ``"greedy"`` (with LP bound), or ``"auto"``:
         exact up to :data:`EXACT_MAX_PAIRS` candidate–demand pairs.
+    time_limit_s
+        Seconds the exact solver may take (default :data:`EXACT_TIME_LIMIT_S`); past them
+        the greedy plan is returned with its LP-bound gap and a note, method ``"greedy"``.
 
     Returns
     -------
@@ -564,9 +580,12 @@ def plan_sites(
             n_cand,
             "no candidate reaches any uncovered demand",
         )
-    if how == "exact":
-        chosen = _solve_ip(inst, n_new, None)
-        bound, gap = None, 0.0
+    limit = EXACT_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    exact = _solve_ip(inst, n_new, None, limit) if how == "exact" else None
+    if how == "exact" and exact is None:
+        how, note = "greedy", _TIMED_OUT.format(limit)
+    if exact is not None:
+        chosen, bound, gap = exact, None, 0.0
     else:
         picked = _greedy(inst, n_new, None)
         chosen = [c for c, _ in picked]
@@ -600,6 +619,10 @@ def plan_sites(
     return out
 
 
+_TIMED_OUT = ("the exact solver did not prove an optimum within {:g} s; this is the greedy "
+              "plan, with its distance to the LP bound as the gap")
+
+
 def _with_note(res: PlanResult, note: str) -> PlanResult:
     from dataclasses import replace
 
@@ -615,6 +638,7 @@ def min_sites_for_coverage(
     radius_m: float | Reach,
     target_share: float,
     method: str = "auto",
+    time_limit_s: float | None = None,
 ) -> PlanResult:
     """The fewest new sites that bring demand coverage up to ``target_share``.
 
@@ -627,7 +651,7 @@ def min_sites_for_coverage(
     target_share
         Wanted share of the total demand weight within reach, 0 < share ≤ 1 (existing
         stations count towards it).
-    method
+    method, time_limit_s
         As in :func:`plan_sites`; greedy reports the LP lower bound on the count.
 
     Raises
@@ -676,9 +700,13 @@ def min_sites_for_coverage(
         )
     how = _choose_method(method, inst)
     bound_kind: str | None = None
-    if how == "exact":
-        chosen = _solve_ip(inst, None, need)
-        bound, gap = float(len(chosen)), 0.0
+    note = ""
+    limit = EXACT_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    exact = _solve_ip(inst, None, need, limit) if how == "exact" else None
+    if how == "exact" and exact is None:
+        how, note = "greedy", _TIMED_OUT.format(limit)
+    if exact is not None:
+        chosen, bound, gap = exact, float(len(exact)), 0.0
     else:
         chosen = [c for c, _ in _greedy(inst, None, need)]
         if inst.cover.nnz <= EXACT_MAX_PAIRS:
@@ -689,7 +717,7 @@ def min_sites_for_coverage(
         bound = float(min(math.ceil(lb - 1e-9), len(chosen)))
         gap = max(0.0, (len(chosen) - bound) / len(chosen)) if chosen else 0.0
     return _result(
-        inst, chosen, c_lon, c_lat, how, None, target, bound, gap, n_cand, "", bound_kind
+        inst, chosen, c_lon, c_lat, how, None, target, bound, gap, n_cand, note, bound_kind
     )
 
 

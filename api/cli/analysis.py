@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from api.cli.common import app, console, err_console, open_configured_store
 from api.params import CrsName
-from stations.analysis import Analysis, load_candidates, reach_metres
-from stations.analysis_report import gap_rows, site_rows, summary_rows, write_report
+
+if TYPE_CHECKING:
+    from stations.analysis import Analysis
+
+# stations.analysis and its report writer (shapely, h3, pulp, openpyxl: ~0.3 s) are imported
+# by these commands only, not on every start of the CLI (an import of 100k rows counts it).
 
 __all__ = ["coverage_cmd", "gaps_cmd", "plan_cmd"]
 
@@ -40,6 +44,8 @@ def _speed(value: str) -> str | float:
 
 def _analysis(radius_m: float | None, minutes: float | None, speed: str, area: Path | None,
               area_crs: CrsName, demand: str | None, resolution: int) -> Analysis:
+    from stations.analysis import Analysis, reach_metres
+
     reach = reach_metres(radius_m, minutes, _speed(speed))
     store = open_configured_store()
     try:
@@ -77,6 +83,8 @@ def coverage_cmd(radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: 
                  demand: DemandOpt = None, resolution: ResOpt = 9, as_json: JsonOpt = False,
                  output: OutOpt = None) -> None:
     """覆盖分析 Coverage: share of area and demand within reach, distances, catchments."""
+    from stations.analysis_report import summary_rows, write_report
+
     a = _analysis(radius_m, minutes, speed, area, area_crs, demand, resolution)
     cov = a.coverage()
     if output is not None:
@@ -94,6 +102,8 @@ def gaps_cmd(radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: Spee
              demand: DemandOpt = None, resolution: ResOpt = 9, as_json: JsonOpt = False,
              output: OutOpt = None, top: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """空白区 Gaps: uncovered areas, merged from H3 cells, ranked by uncovered demand."""
+    from stations.analysis_report import gap_rows, write_report
+
     a = _analysis(radius_m, minutes, speed, area, area_crs, demand, resolution)
     found = a.gaps()
     if output is not None:
@@ -123,6 +133,9 @@ def plan_cmd(
     """选址建议 Plan: where N new stations would newly cover the most demand (ranked)."""
     if (new_sites is None) == (target is None):
         raise typer.BadParameter("give --new-sites N or --target SHARE", param_hint="--new-sites")
+    from stations.analysis import load_candidates
+    from stations.analysis_report import site_rows, summary_rows, write_report
+
     a = _analysis(radius_m, minutes, speed, area, area_crs, demand, resolution)
     given = load_candidates(candidates, candidates_crs.value) if candidates else None
     if new_sites is not None:

@@ -3,7 +3,7 @@
 This is the single formatter: the HTTP routes, the OGC endpoint, the CLI and the maps all call
 it, so a property is named and converted in one place.
 
-Hot routes (nearest, the station list) answer with :func:`feature_collection_json`, which
+The hot route (/api/v1/nearest) answers with :func:`feature_collection_json`, which
 serialises each station once and reuses the bytes: per request only ``open_now`` and
 ``distance_m`` change. Building the dicts, the ISO timestamps and the navigation links and
 JSON-encoding ~8 KB cost ~300 µs of the ~450 µs a nearest request took; splicing cached bytes

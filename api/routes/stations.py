@@ -25,7 +25,7 @@ from api.schemas import (
 from api.station_input import history_entry, parse_if_match, station_input
 from api.validation import inline_schema, json_body_doc, read_json
 from geodata.crs import to_wgs84
-from stations.features import feature, feature_collection_json
+from stations.features import feature, feature_collection
 from stations.model import Station, validate_station
 from stations.search import Hit, ListQuery, StationCatalog
 
@@ -57,8 +57,11 @@ def list_stations(
                                            offset=offset))
     links = page_links(request, base_url(request, settings), offset=offset, limit=limit,
                        returned=len(hits), matched=total)
-    return GeoJSONResponse(feature_collection_json(hits, crs.value, numberMatched=total,
-                                                   numberReturned=len(hits), links=links))
+    # The dict path, not the cached fragments of /nearest: a page touches up to 1,000 stations
+    # across the map, and caching them all filled the bounded cache (31 MiB per worker full)
+    # with pages, pushing a worker past 300 MB in the soak and evicting riders' stations.
+    return GeoJSONResponse(feature_collection(hits, crs.value, numberMatched=total,
+                                              numberReturned=len(hits), links=links))
 
 
 @router.get("/{station_id}", response_model=StationFeatureOut, responses=GEOJSON,

@@ -58,8 +58,8 @@ def list_stations(
     links = page_links(request, base_url(request, settings), offset=offset, limit=limit,
                        returned=len(hits), matched=total)
     # The dict path, not the cached fragments of /nearest: a page touches up to 1,000 stations
-    # across the map, and caching them all filled the bounded cache (31 MiB per worker full)
-    # with pages, pushing a worker past 300 MB in the soak and evicting riders' stations.
+    # across the map, and caching them all would fill the bounded cache (31 MiB per worker
+    # when full) with pages and evict the stations riders keep asking about.
     return GeoJSONResponse(feature_collection(hits, crs.value, numberMatched=total,
                                               numberReturned=len(hits), links=links))
 

@@ -23,6 +23,18 @@ from libc.stdlib cimport free, malloc, realloc
 import numpy as np
 
 cimport numpy as cnp
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_SET_ITEM
+
+cdef extern from *:
+    """
+    /* A tuple of the given tuple type (tuple itself or a field-less subclass such as a
+       NamedTuple), as tuple_subtype_new makes one: the type's own allocator. */
+    static PyObject* ws_new_row(PyObject* type, Py_ssize_t n) {
+        return ((PyTypeObject*)type)->tp_alloc((PyTypeObject*)type, n);
+    }
+    """
+    object ws_new_row(object row_type, Py_ssize_t n)
 
 cnp.import_array()
 
@@ -469,28 +481,19 @@ cdef class ChordTree:
                 chord_v[i] = sqrt(chord_v[i])
         return chord[:h.size], pos[:h.size]
 
-    def nearest_certified(self, double lon, double lat, Py_ssize_t k, allowed=None):
-        """Exact geodesic k-NN in one call, or None when the general path must decide.
+    cdef Py_ssize_t _certified(self, double lon, double lat, Py_ssize_t k,
+                               const unsigned char* mask_ptr, double* dist,
+                               Py_ssize_t* posv) noexcept nogil:
+        """The certified k-NN into ``dist``/``posv`` (k <= 64): k, or -1 when undecided.
 
         Fetches ``k + 1`` points by chord and measures the geodesic to the first ``k``;
         they are the answer when the (k+1)-th chord exceeds the k-th geodesic plus the
-        slack (nothing unfetched can then rank, by chord <= geodesic). None means fewer
+        slack (nothing unfetched can then rank, by chord <= geodesic). -1 means fewer
         than ``k + 1`` allowed points, or a tie or near-tie at the k-th place.
-
-        Returns ``(positions, distances_m)`` sorted by (distance, id).
         """
-        cdef const unsigned char[::1] mask
-        cdef const unsigned char* mask_ptr = NULL
-        if allowed is not None:
-            mask = allowed.view(np.uint8)
-            mask_ptr = &mask[0]
-        if k < 1 or k + 1 > self.n or k > 64:
-            return None
         cdef double d2buf[65]
         cdef Py_ssize_t posbuf[65]
-        cdef double dist[64]
         cdef int64_t idv[64]
-        cdef Py_ssize_t posv[64]
         cdef Py_ssize_t ptmp
         cdef Heap h
         h.d2 = d2buf
@@ -500,42 +503,61 @@ cdef class ChordTree:
         cdef double qx, qy, qz, s12, worst = 0.0, dtmp
         cdef Py_ssize_t i, j, p
         cdef int64_t itmp
-        cdef bint ok = True
+        self._ecef(lon, lat, &qx, &qy, &qz)
+        self._search(qx, qy, qz, &h, 1e300, mask_ptr)
+        if h.size < k + 1:
+            return -1
+        _heap_sort(&h)
+        for i in range(k):
+            p = h.pos[i]
+            self.inverse(self.geod, lat, lon, self.lat[p], self.lon[p], &s12, NULL, NULL)
+            dist[i] = s12
+            idv[i] = self.ids[p]
+            posv[i] = p
+            if s12 > worst:
+                worst = s12
+        if not sqrt(h.d2[k]) > worst + self.slack:
+            return -1
+        # Chord order is nearly always geodesic order; insertion sort fixes the rare swap
+        # and orders exact ties by id.
+        for i in range(1, k):
+            dtmp = dist[i]
+            itmp = idv[i]
+            ptmp = posv[i]
+            j = i - 1
+            while j >= 0 and (dist[j] > dtmp or (dist[j] == dtmp and idv[j] > itmp)):
+                dist[j + 1] = dist[j]
+                idv[j + 1] = idv[j]
+                posv[j + 1] = posv[j]
+                j -= 1
+            dist[j + 1] = dtmp
+            idv[j + 1] = itmp
+            posv[j + 1] = ptmp
+        return k
+
+    cdef const unsigned char* _mask_ptr(self, allowed) except? NULL:
+        cdef const unsigned char[::1] mask
+        if allowed is None:
+            return NULL
+        mask = allowed.view(np.uint8)
+        if mask.shape[0] != self.n:
+            raise ValueError(f"allowed has {mask.shape[0]} entries for {self.n} points")
+        return &mask[0]
+
+    def nearest_certified(self, double lon, double lat, Py_ssize_t k, allowed=None):
+        """Exact geodesic k-NN in one call, or None when the general path must decide.
+
+        Returns ``(positions, distances_m)`` sorted by (distance, id); see ``_certified``.
+        """
+        cdef const unsigned char* mask_ptr = self._mask_ptr(allowed)
+        if k < 1 or k + 1 > self.n or k > 64:
+            return None
+        cdef double dist[64]
+        cdef Py_ssize_t posv[64]
+        cdef Py_ssize_t i, found
         with nogil:
-            self._ecef(lon, lat, &qx, &qy, &qz)
-            self._search(qx, qy, qz, &h, 1e300, mask_ptr)
-            if h.size < k + 1:
-                ok = False
-            else:
-                _heap_sort(&h)
-                for i in range(k):
-                    p = h.pos[i]
-                    self.inverse(self.geod, lat, lon, self.lat[p], self.lon[p], &s12,
-                                 NULL, NULL)
-                    dist[i] = s12
-                    idv[i] = self.ids[p]
-                    posv[i] = p
-                    if s12 > worst:
-                        worst = s12
-                if not sqrt(h.d2[k]) > worst + self.slack:
-                    ok = False
-                else:
-                    # Chord order is nearly always geodesic order; insertion sort fixes
-                    # the rare swap and orders exact ties by id.
-                    for i in range(1, k):
-                        dtmp = dist[i]
-                        itmp = idv[i]
-                        ptmp = posv[i]
-                        j = i - 1
-                        while j >= 0 and (dist[j] > dtmp or (dist[j] == dtmp and idv[j] > itmp)):
-                            dist[j + 1] = dist[j]
-                            idv[j + 1] = idv[j]
-                            posv[j + 1] = posv[j]
-                            j -= 1
-                        dist[j + 1] = dtmp
-                        idv[j + 1] = itmp
-                        posv[j + 1] = ptmp
-        if not ok:
+            found = self._certified(lon, lat, k, mask_ptr, dist, posv)
+        if found < 0:
             return None
         # PyArray_EMPTY, not np.empty: a Python-level call costs ~0.5 µs each, a tenth of
         # the whole query.
@@ -549,3 +571,50 @@ cdef class ChordTree:
             positions_p[i] = posv[i]
             metres_p[i] = dist[i]
         return positions, metres
+
+    def nearest_rows(self, double lon, double lat, Py_ssize_t k, allowed, list rows not None,
+                     bytes codes not None, tuple labels not None, type row_type not None):
+        """The certified k-NN as the caller's answer rows, or None (as nearest_certified).
+
+        Each row is ``row_type((rows[p], metres, labels[codes[p]]))`` for position ``p``,
+        in (distance, id) order; ``row_type`` is ``tuple`` or a field-less subclass (a
+        NamedTuple). Why: the station catalog's answer is five such rows; built here, a
+        query makes no numpy arrays and runs no Python code, which was half of the
+        catalog's time (~4 µs of ~9 µs at 100k stations). None also when the point is out
+        of range (the caller's validated path then says why).
+        """
+        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+            return None
+        if k < 1 or k + 1 > self.n or k > 64:
+            return None
+        if len(rows) != self.n or len(codes) != self.n:
+            raise ValueError(f"rows and codes need {self.n} entries each")
+        if not issubclass(row_type, tuple) or row_type.__basicsize__ != tuple.__basicsize__:
+            raise TypeError(f"row_type must be tuple or a NamedTuple, not {row_type!r}")
+        cdef const unsigned char* mask_ptr = self._mask_ptr(allowed)
+        cdef const unsigned char* code_p = codes
+        cdef Py_ssize_t nlabels = len(labels)
+        cdef double dist[64]
+        cdef Py_ssize_t posv[64]
+        cdef Py_ssize_t i, p, found
+        with nogil:
+            found = self._certified(lon, lat, k, mask_ptr, dist, posv)
+        if found < 0:
+            return None
+        out = []
+        for i in range(k):
+            p = posv[i]
+            if code_p[p] >= nlabels:
+                raise ValueError(f"code {code_p[p]} has no label")
+            row = ws_new_row(row_type, 3)
+            item = rows[p]
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(row, 0, item)
+            item = dist[i]
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(row, 1, item)
+            item = labels[code_p[p]]
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(row, 2, item)
+            out.append(row)
+        return out

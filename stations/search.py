@@ -9,7 +9,6 @@ now"), so a selective filter costs neither a full scan nor a recomputation per q
 
 from __future__ import annotations
 
-import functools
 import gc
 import threading
 import time
@@ -21,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from geodata.spatial_index import GeodesicIndex
+from geodata.spatial_index import GeodesicIndex, z_order
 from stations.errors import NotFound
 from stations.hours import DEFAULT_TZ, is_open
 from stations.model import Station
@@ -93,7 +92,12 @@ def _bits(station: Station) -> int:
 
 @dataclass
 class _Snapshot:
-    """An immutable-by-convention view; refresh builds a new one and swaps the reference."""
+    """An immutable-by-convention view; refresh builds a new one and swaps the reference.
+
+    Positions follow a Z-order curve over the map (see :func:`_in_space_order`), not ids:
+    a nearest query then reads its neighbours' rows, states and coordinates from a few
+    cache lines. Pages and :meth:`StationCatalog.all` go by id through :attr:`id_order`.
+    """
 
     stations: list[Station]
     tz: str
@@ -103,6 +107,15 @@ class _Snapshot:
     @cached_property
     def by_id(self) -> dict[int, int]:
         return {s.id: i for i, s in enumerate(self.stations)}
+
+    @cached_property
+    def id_order(self) -> np.ndarray:
+        """Positions sorted by station id."""
+        return np.argsort(self.ids, kind="stable")
+
+    @cached_property
+    def in_id_order(self) -> list[Station]:
+        return [self.stations[p] for p in self.id_order.tolist()]
 
     @cached_property
     def ids(self) -> np.ndarray:
@@ -148,7 +161,7 @@ class _Snapshot:
         and map traffic never needs (the first text search pays ~0.1 s instead)."""
         return [f"{s.data.name}\n{s.data.address}".casefold() for s in self.stations]
 
-    _WARM = ("by_id", "ids", "lon", "lat", "index", "amenity_bits", "status", "host_type",
+    _WARM = ("by_id", "ids", "id_order", "lon", "lat", "index", "amenity_bits", "status", "host_type",
              "hours_groups")
 
     def warm(self) -> _Snapshot:
@@ -174,7 +187,7 @@ class _Snapshot:
                     for p, st in updates.items())
         rehours = any((olds[p].data.opening_hours, olds[p].data.status)
                       != (st.data.opening_hours, st.data.status) for p, st in updates.items())
-        for name in ("by_id", "ids"):
+        for name in ("by_id", "ids", "id_order"):
             if name in old:
                 new.__dict__[name] = old[name]
         if "index" in old and not moved:
@@ -213,6 +226,14 @@ class _Snapshot:
         self.last_open = (minute, cached, (cached + 1).astype(np.uint8).tobytes())
         return cached
 
+    def open_codes(self, minute: datetime) -> bytes:
+        """:meth:`open_states` as bytes, state + 1 per station (indexes ``_OPEN_STATE``)."""
+        last = self.last_open
+        if last[0] is not minute:
+            self.open_states(minute)
+            last = self.last_open
+        return last[2]
+
     def mask(self, flt: StationFilter, minute: datetime) -> np.ndarray | None:
         """Boolean mask of stations passing ``flt`` in ``minute``; None: nothing filtered."""
         if flt is NO_FILTER or flt == NO_FILTER:
@@ -240,8 +261,6 @@ class _Snapshot:
 
 
 _OPEN_STATE = (None, False, True)  # by state + 1: unknown, closed, open
-# Builds a Hit without a Python-level __new__ call (five per request, ~0.15 µs each saved).
-_hit = functools.partial(tuple.__new__, Hit)
 _minute_now: tuple[int, datetime] = (-1, datetime.min)
 
 
@@ -261,6 +280,25 @@ def _minute(at: datetime | None) -> datetime:
     return cached[1]
 
 
+def _in_space_order(stations: list[Station], *, recreate: bool = False) -> list[Station]:
+    """The stations along a Z-order curve (ties by id); ``recreate``: as new objects.
+
+    Why: a nearest query touches its five answers' rows, open states, coordinates and
+    Station objects. In id order these lie anywhere in arrays of 100k entries and a heap of
+    ~100 MB, and the scattered cache and TLB misses were about half of a catalog query
+    that had to wait for memory. In space order, neighbours share cache lines; re-created
+    in that order at load (~0.1 s per 100k), the objects share pages too. Later edits
+    replace single stations and barely disturb it.
+    """
+    stations = sorted(stations, key=lambda s: s.id)
+    order = z_order(np.fromiter((s.data.lon for s in stations), float, len(stations)),
+                    np.fromiter((s.data.lat for s in stations), float, len(stations)))
+    if not recreate:
+        return [stations[p] for p in order.tolist()]
+    return [Station(s.id, s.data, s.version, s.created_at, s.updated_at, s.deleted)
+            for s in (stations[p] for p in order.tolist())]
+
+
 class StationCatalog:
     """All live stations in memory, kept in step with a ``StationStore``."""
 
@@ -271,7 +309,7 @@ class StationCatalog:
         self._counter = store.change_counter()
         # Changes already reflected in the first load, so a refresh does not redo them.
         self._seen = {c for c, _ in store.changes_since(max(0, self._counter - _LOOKBACK))}
-        self._snap = _Snapshot(store.all(), tz).warm()
+        self._snap = _Snapshot(_in_space_order(store.all(), recreate=True), tz).warm()
         self._freeze()
         self.refreshed_at = datetime.now().astimezone()
 
@@ -320,7 +358,7 @@ class StationCatalog:
                 current.pop(station.id, None)
             else:
                 current[station.id] = station
-        self._snap = _Snapshot([current[i] for i in sorted(current)], self.tz).warm()
+        self._snap = _Snapshot(_in_space_order(list(current.values())), self.tz).warm()
 
     @property
     def counter(self) -> int:
@@ -330,7 +368,8 @@ class StationCatalog:
         return len(self._snap.stations)
 
     def all(self) -> Sequence[Station]:
-        return self._snap.stations
+        """Every live station, by id (the same list object until the next change)."""
+        return self._snap.in_id_order
 
     def get(self, station_id: int) -> Station:
         snap = self._snap
@@ -350,13 +389,9 @@ class StationCatalog:
             return []
         minute = _minute(query.at)
         allowed = snap.mask(query.filter, minute)
-        positions, dist = snap.index.nearest_positions(
-            query.lon, query.lat, query.k, max_distance_m=query.max_distance_m, allowed=allowed)
-        snap.open_states(minute)
-        states = snap.last_open[2]
-        stations = snap.stations
-        return [_hit((stations[pos], d, _OPEN_STATE[states[pos]]))
-                for pos, d in zip(positions.tolist(), dist.tolist(), strict=True)]
+        return snap.index.nearest_rows(query.lon, query.lat, query.k, snap.stations,
+                                       snap.open_codes(minute), _OPEN_STATE, Hit,
+                                       max_distance_m=query.max_distance_m, allowed=allowed)
 
     def search(self, query: ListQuery) -> tuple[list[Hit], int]:
         """A page of stations (by id) matching bbox, text and filters, and the total count."""
@@ -379,7 +414,8 @@ class StationCatalog:
             keep = [p for p in positions.tolist() if needle in snap.text[p]]
             mask[:] = False
             mask[keep] = True
-        positions = np.flatnonzero(mask)
+        order = snap.id_order
+        positions = order[mask[order]]
         page = positions[query.offset : query.offset + query.limit]
         states = snap.open_states(minute)
         hits = []

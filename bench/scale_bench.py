@@ -49,6 +49,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,32 +196,38 @@ def phase_knn(report: Report, pg_url: str, points: np.ndarray, k: int = 5) -> No
         t_pg: list[float] = []
         t_pg2: list[float] = []
         pts = points.tolist()
-        mine: list[list[int]] = []
+        mine: list[Any] = []
         pg: list[list[int]] = []
         pg2: list[list[int]] = []
-        # Taking turns in blocks of 50 queries: a busy moment on the machine slows all four
-        # alike, while each method still runs with its own code and data warm in the caches.
-        for start in range(0, len(pts), 50):
-            block = pts[start : start + 50]
-            for x, y in block:
-                t0 = time.perf_counter()
-                hits = catalog.nearest(NearestQuery(x, y, k))
-                t_cat.append(time.perf_counter() - t0)
-                mine.append([h.station.id for h in hits])
-            for x, y in block:
-                t0 = time.perf_counter()
-                index.nearest(x, y, k)
-                t_idx.append(time.perf_counter() - t0)
-            for x, y in block:
-                t0 = time.perf_counter()
-                cur.execute(_KNN, {"x": x, "y": y, "k": k}, prepare=True)
-                pg.append([r[0] for r in cur.fetchall()])
-                t_pg.append(time.perf_counter() - t0)
-            for x, y in block:
-                t0 = time.perf_counter()
-                cur.execute(_KNN_RERANKED, {"x": x, "y": y, "k": k, "m": 4 * k}, prepare=True)
-                pg2.append([r[0] for r in cur.fetchall()])
-                t_pg2.append(time.perf_counter() - t0)
+        # Taking turns in blocks of 50 queries, the method that goes first rotating from
+        # block to block: a busy moment on the machine slows all four alike, each method
+        # runs with its own code and data warm in the caches, and none always follows one
+        # that has just warmed (or flushed) the caches for the same points.
+        def run_catalog(x: float, y: float) -> list[Any]:
+            return catalog.nearest(NearestQuery(x, y, k))
+
+        def run_index(x: float, y: float) -> object:
+            return index.nearest(x, y, k)
+
+        def run_pg(x: float, y: float) -> list[int]:
+            cur.execute(_KNN, {"x": x, "y": y, "k": k}, prepare=True)
+            return [r[0] for r in cur.fetchall()]
+
+        def run_pg2(x: float, y: float) -> list[int]:
+            cur.execute(_KNN_RERANKED, {"x": x, "y": y, "k": k, "m": 4 * k}, prepare=True)
+            return [r[0] for r in cur.fetchall()]
+
+        methods = [(run_catalog, t_cat, mine), (run_index, t_idx, []), (run_pg, t_pg, pg),
+                   (run_pg2, t_pg2, pg2)]
+        for block, start in enumerate(range(0, len(pts), 50)):
+            turn = block % len(methods)
+            for run, times, answers in methods[turn:] + methods[:turn]:
+                for x, y in pts[start : start + 50]:
+                    t0 = time.perf_counter()
+                    answer = run(x, y)
+                    times.append(time.perf_counter() - t0)
+                    answers.append(answer)
+        mine = [[h.station.id for h in hits] for hits in mine]
         same = sum(a == b for a, b in zip(mine, pg, strict=True))
         same_set = sum(set(a) == set(b) for a, b in zip(mine, pg, strict=True))
         same_rr = sum(a == b for a, b in zip(mine, pg2, strict=True))

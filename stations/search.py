@@ -414,8 +414,12 @@ class StationCatalog:
             keep = [p for p in positions.tolist() if needle in snap.text[p]]
             mask[:] = False
             mask[keep] = True
-        order = snap.id_order
-        positions = order[mask[order]]
+        positions = np.flatnonzero(mask)
+        if positions.size * 16 < n:  # a map view or a filter: sort the few by id
+            positions = positions[np.argsort(snap.ids[positions])]
+        else:  # most of the catalog: walk it in id order
+            order = snap.id_order
+            positions = order[mask[order]]
         page = positions[query.offset : query.offset + query.limit]
         states = snap.open_states(minute)
         hits = []

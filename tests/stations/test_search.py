@@ -124,3 +124,20 @@ def test_loaded_stations_are_the_stores_in_id_order(store: SqlStationStore) -> N
     assert [s.id for s in catalog.all()] == sorted(s.id for s in store.all())
     hits = catalog.nearest(NearestQuery(116.5, 39.78, k=3))
     assert all(catalog.get(h.station.id) is h.station for h in hits)
+
+
+def test_pages_go_by_id_whether_few_or_most_stations_match(store: SqlStationStore) -> None:
+    """Positions follow the map, pages follow ids: both ways of ordering a page agree."""
+    _fill(store)
+    catalog = StationCatalog(store)
+    every = sorted(s.id for s in store.all())
+    hits, total = catalog.search(ListQuery(limit=1000))  # most match: walked in id order
+    assert total == len(every) and [h.station.id for h in hits] == every
+    pages = [catalog.search(ListQuery(limit=7, offset=o))[0] for o in range(0, 70, 7)]
+    assert [h.station.id for page in pages for h in page] == every
+    s = catalog.get(every[5]).data
+    box = (s.lon - 0.002, s.lat - 0.002, s.lon + 0.002, s.lat + 0.002)
+    hits, total = catalog.search(ListQuery(bbox=box))  # a few match: sorted by id
+    inside = sorted(t.id for t in store.all()
+                    if box[0] <= t.data.lon <= box[2] and box[1] <= t.data.lat <= box[3])
+    assert 1 <= total < len(every) / 16 and [h.station.id for h in hits] == inside

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from api.compression import GzipMiddleware
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.memory import keep_large_blocks_off_the_heap
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import install_hardening
 from api.routes import (
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.memory
         opened, keepalive = _open(settings, store, demo)
         catalog = StationCatalog(opened, tz=settings.timezone)
         app.state.services = Services(settings, opened, catalog)

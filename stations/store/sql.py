@@ -82,6 +82,9 @@ def _copy_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
+_UNSET = object()
+
+
 def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """One ``executemany`` on the driver, values bound by each column's own SQLAlchemy type.
 
@@ -95,8 +98,20 @@ def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
     binders = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
-    params = [tuple(bind(row[c]) if bind is not None else row[c]
-                    for c, bind in zip(columns, binders, strict=True)) for row in rows]
+    # Rows of an import share many value objects (one timestamp, the actor, None): each
+    # column binds a value once per run of the same object, not once per row.
+    bound_columns = []
+    for c, bind in zip(columns, binders, strict=True):
+        values = [row[c] for row in rows]
+        if bind is not None:
+            last: Any = _UNSET
+            out = None
+            for i, value in enumerate(values):
+                if value is not last:
+                    last, out = value, bind(value)
+                values[i] = out
+        bound_columns.append(values)
+    params = list(zip(*bound_columns, strict=True))
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', params)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from stations.errors import ValidationFailed
-from stations.model import Region, split_list, validate_station
+from stations.model import TEXT_LIMITS, Region, split_list, validate_station
 from stations.vocabulary import AMENITIES
 
 
@@ -86,3 +87,29 @@ def test_control_characters_are_refused() -> None:
     assert set(errs) == {"name", "notes"}
     ok = validate_station({"name": "站", "lon": 1, "lat": 1, "notes": "第一行\n第二行\t缩进"})
     assert ok.notes == "第一行\n第二行\t缩进"
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@given(st.text(max_size=80), st.sampled_from(["address", "district", "phone", "notes"]))
+def test_text_fields_keep_their_rules_on_every_path(text: str, name: str) -> None:
+    """Plain printable text takes a fast path; whatever the text, the outcome is the rule's:
+    stripped, refused when it holds control characters or is over the field's limit."""
+    stripped = text.strip()
+    bad = bool(_CONTROL_CHARS.search(stripped)) or len(_CONTROL_CHARS.sub("", stripped)) > \
+        TEXT_LIMITS[name]
+    raw = {"name": "站", "lon": 116.5, "lat": 39.8, name: text}
+    if bad:
+        assert name in errors_of(raw)
+    else:
+        assert getattr(validate_station(raw), name) == stripped
+
+
+def test_amenity_cells_are_remembered_only_when_clean() -> None:
+    first, again = (validate_station({"name": "站", "lon": 1, "lat": 1,
+                                      "amenities": "充电、热水"}).amenities for _ in range(2))
+    assert first == again and set(first) == {"hot_water", "charging"}  # again: from the cache
+    for row in (3, 4):  # a bad cell is reported on every row that has it
+        errs = errors_of({"name": "站", "lon": 1, "lat": 1, "amenities": "热水、魔法"}, row=row)
+        assert "amenities" in errs

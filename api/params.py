@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Query
 
+from geodata.crs import CrsName
 from stations.errors import FieldError, ValidationFailed
 from stations.search import StationFilter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
 
 __all__ = ["AtDep", "CrsName", "FilterDep", "codes", "parse_at", "parse_bbox"]
-
-
-class CrsName(StrEnum):
-    wgs84 = "wgs84"
-    gcj02 = "gcj02"
-    bd09 = "bd09"
 
 
 def codes(kind: str, values: list[str] | None) -> frozenset[str]:

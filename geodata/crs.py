@@ -27,6 +27,7 @@ steps reach ~1e-12 degrees (~0.1 µm).
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, overload
 
 import numpy as np
@@ -36,6 +37,7 @@ from geodata.errors import GeodataError
 
 __all__ = [
     "CRS_NAMES",
+    "CrsName",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "from_wgs84",
@@ -48,6 +50,14 @@ __all__ = [
 ]
 
 CRS_NAMES: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+
+class CrsName(StrEnum):
+    """:data:`CRS_NAMES` as an enum, for typed parameters (API query, CLI options)."""
+
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+    bd09 = "bd09"
 
 # Krasovsky 1940 ellipsoid, as used by every public GCJ-02 implementation.
 _KRASOVSKY_A = 6378245.0

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import app, console, err_console, open_configured_store
-from api.params import CrsName
+from geodata.crs import CrsName
 
 if TYPE_CHECKING:
     from stations.analysis import Analysis

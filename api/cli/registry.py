@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import app, console, open_configured_store, progress_bar, settings
-from api.params import CrsName
+from geodata.crs import CrsName
 from stations.model import Region
 from stations.search import ListQuery, StationCatalog, StationFilter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code

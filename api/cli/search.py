@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import app, console, open_configured_store, settings
-from api.params import CrsName
-from geodata.crs import to_wgs84
+from geodata.crs import CrsName, to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature_collection
 from stations.search import NearestQuery, StationCatalog, StationFilter

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import app, console, settings
+from api.cli.workers import balanced_workers_supported, run_workers
 
 __all__ = ["serve"]
 
@@ -31,6 +32,13 @@ def serve(
     if workers > 1:
         if demo:
             raise typer.BadParameter("--demo runs in one process", param_hint="--workers")
+        if balanced_workers_supported():  # a socket per worker: see api.cli.workers
+            try:
+                code = run_workers(workers, host, port, log_level="info", proxy_headers=True)
+            except OSError as exc:
+                raise typer.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}",
+                                         param_hint="--port") from None
+            raise typer.Exit(code)
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info", proxy_headers=True)
         return

@@ -409,13 +409,8 @@ cdef class ChordTree:
 
     def within(self, const double[::1] q, double radius, allowed=None):
         """Positions (ascending) of the allowed points whose chord is at most ``radius``."""
-        cdef const unsigned char[::1] mask
-        cdef const unsigned char* mask_ptr = NULL
-        if allowed is not None:
-            mask = np.ascontiguousarray(allowed).view(np.uint8)
-            if mask.shape[0] != self.n:
-                raise ValueError("allowed has the wrong length")
-            mask_ptr = &mask[0]
+        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         if self.n == 0 or not radius >= 0:
             return np.empty(0, dtype=np.intp)
         cdef Py_ssize_t* buf = NULL
@@ -452,13 +447,8 @@ cdef class ChordTree:
         when fewer allowed points lie within the bound. ``allowed`` is a bool mask over
         positions (None: all).
         """
-        cdef const unsigned char[::1] mask
-        cdef const unsigned char* mask_ptr = NULL
-        if allowed is not None:
-            mask = np.ascontiguousarray(allowed).view(np.uint8)
-            if mask.shape[0] != self.n:
-                raise ValueError("allowed has the wrong length")
-            mask_ptr = &mask[0]
+        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         if k < 1 or self.n == 0:
             return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.intp)
         if k > self.n:
@@ -535,21 +525,26 @@ cdef class ChordTree:
             posv[j + 1] = ptmp
         return k
 
-    cdef const unsigned char* _mask_ptr(self, allowed) except? NULL:
-        cdef const unsigned char[::1] mask
+    cdef const unsigned char[::1] _mask(self, allowed):
+        """``allowed`` (a bool mask over positions, or None) as bytes the search can read.
+
+        The caller keeps the returned view while it uses a pointer into it: that keeps
+        alive the contiguous copy made of a strided mask.
+        """
         if allowed is None:
-            return NULL
-        mask = allowed.view(np.uint8)
+            return None
+        cdef const unsigned char[::1] mask = np.ascontiguousarray(allowed).view(np.uint8)
         if mask.shape[0] != self.n:
             raise ValueError(f"allowed has {mask.shape[0]} entries for {self.n} points")
-        return &mask[0]
+        return mask
 
     def nearest_certified(self, double lon, double lat, Py_ssize_t k, allowed=None):
         """Exact geodesic k-NN in one call, or None when the general path must decide.
 
         Returns ``(positions, distances_m)`` sorted by (distance, id); see ``_certified``.
         """
-        cdef const unsigned char* mask_ptr = self._mask_ptr(allowed)
+        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         if k < 1 or k + 1 > self.n or k > 64:
             return None
         cdef double dist[64]
@@ -591,7 +586,8 @@ cdef class ChordTree:
             raise ValueError(f"rows and codes need {self.n} entries each")
         if not issubclass(row_type, tuple) or row_type.__basicsize__ != tuple.__basicsize__:
             raise TypeError(f"row_type must be tuple or a NamedTuple, not {row_type!r}")
-        cdef const unsigned char* mask_ptr = self._mask_ptr(allowed)
+        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         cdef const unsigned char* code_p = codes
         cdef Py_ssize_t nlabels = len(labels)
         cdef double dist[64]

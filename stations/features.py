@@ -155,26 +155,24 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
     per station cost ~40 numpy calls each (a quarter of a worker's time when the national
     working set overflows the cache).
     """
+    keys = [(id(hit.station), crs, navigation, hit.distance_m is not None) for hit in hits]
     found: list[_Parts | None] = []
     missing: list[int] = []
-    for i, hit in enumerate(hits):
-        entry = _FRAGMENTS.get((id(hit.station), crs, navigation, hit.distance_m is not None))
+    for i, (hit, key) in enumerate(zip(hits, keys, strict=True)):
+        entry = _FRAGMENTS.get(key)
         if entry is not None and entry[0] is hit.station:
             found.append(entry[1])
         else:
             found.append(None)
             missing.append(i)
     if missing:
-        marked = [Hit(hits[i].station, None if hits[i].distance_m is None else _DIST_MARK,  # type: ignore[arg-type]
+        marked = [Hit(hits[i].station, _DIST_MARK if keys[i][3] else None,  # type: ignore[arg-type]
                       _OPEN_MARK) for i in missing]  # type: ignore[arg-type]
         rendered = features(marked, crs, navigation=navigation, _marked=True)
         with _FRAGMENTS_LOCK:
             for i, feature_dict in zip(missing, rendered, strict=True):
-                hit = hits[i]
-                with_distance = hit.distance_m is not None
-                parts = found[i] = _cut(json_bytes(feature_dict), with_distance)
-                _FRAGMENTS[(id(hit.station), crs, navigation, with_distance)] = (hit.station,
-                                                                                parts)
+                parts = found[i] = _cut(json_bytes(feature_dict), keys[i][3])
+                _FRAGMENTS[keys[i]] = (hits[i].station, parts)
             while len(_FRAGMENTS) > _FRAGMENTS_MAX:
                 _FRAGMENTS.popitem(last=False)
     return found  # type: ignore[return-value]

@@ -161,8 +161,8 @@ class _Snapshot:
         and map traffic never needs (the first text search pays ~0.1 s instead)."""
         return [f"{s.data.name}\n{s.data.address}".casefold() for s in self.stations]
 
-    _WARM = ("by_id", "ids", "id_order", "lon", "lat", "index", "amenity_bits", "status", "host_type",
-             "hours_groups")
+    _WARM = ("by_id", "ids", "id_order", "lon", "lat", "index", "amenity_bits", "status",
+             "host_type", "hours_groups")
 
     def warm(self) -> _Snapshot:
         """Build every derived array now (off the request path: the refresher calls this)."""
@@ -228,11 +228,8 @@ class _Snapshot:
 
     def open_codes(self, minute: datetime) -> bytes:
         """:meth:`open_states` as bytes, state + 1 per station (indexes ``_OPEN_STATE``)."""
-        last = self.last_open
-        if last[0] is not minute:
-            self.open_states(minute)
-            last = self.last_open
-        return last[2]
+        self.open_states(minute)
+        return self.last_open[2]
 
     def mask(self, flt: StationFilter, minute: datetime) -> np.ndarray | None:
         """Boolean mask of stations passing ``flt`` in ``minute``; None: nothing filtered."""

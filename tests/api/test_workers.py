@@ -45,9 +45,8 @@ def _ready(base: str) -> dict:
         return c.get(base + "/readyz").json()
 
 
-def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]) -> None:
-    base, url = two_workers
-    deadline = time.monotonic() + 60
+def _pids_answering(base: str, deadline_s: float = 60) -> set[int]:
+    deadline = time.monotonic() + deadline_s
     pids: set[int] = set()
     while len(pids) < 2:
         assert time.monotonic() < deadline, "two workers never answered"
@@ -55,6 +54,12 @@ def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]
             pids.add(_ready(base)["pid"])
         except httpx.HTTPError:
             time.sleep(0.2)
+    return pids
+
+
+def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]) -> None:
+    base, url = two_workers
+    pids = _pids_answering(base)
     store = SqlStationStore(url)
     station = store.create(make_station(name="新开驿站", lon=116.6, lat=39.7), actor="other")
     target = store.change_counter()
@@ -72,18 +77,6 @@ def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]
             r = c.get(base + "/api/v1/nearest", params={"lat": 39.7, "lon": 116.6, "k": 1},
                       headers={"Connection": "close"})
             assert r.json()["features"][0]["id"] == station.id
-
-
-def _pids_answering(base: str, deadline_s: float = 60) -> set[int]:
-    deadline = time.monotonic() + deadline_s
-    pids: set[int] = set()
-    while len(pids) < 2:
-        assert time.monotonic() < deadline, "two workers never answered"
-        try:
-            pids.add(_ready(base)["pid"])
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    return pids
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balancing")

@@ -11,26 +11,9 @@ from fastapi import Depends, Query
 from geodata.crs import CrsName
 from stations.errors import FieldError, ValidationFailed
 from stations.search import StationFilter
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, codes
 
 __all__ = ["AtDep", "CrsName", "FilterDep", "codes", "parse_at", "parse_bbox"]
-
-
-def codes(kind: str, values: list[str] | None) -> frozenset[str]:
-    """Codes for ``values`` (codes, labels, comma lists); all unknown ones reported."""
-    out = set()
-    errors = []
-    for raw in values or []:
-        for item in raw.split(","):
-            if not item.strip():
-                continue
-            try:
-                out.add(normalise_code(kind, item))
-            except ValueError as exc:
-                errors.append(FieldError(kind, str(exc), item))
-    if errors:
-        raise ValidationFailed(errors)
-    return frozenset(out)
 
 
 async def station_filter(

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from stations.errors import FieldError, ValidationFailed
+
 __all__ = [
     "AMENITIES",
     "HOST_TYPES",
     "STATUSES",
+    "codes",
     "normalise_code",
 ]
 
@@ -125,3 +128,24 @@ def normalise_code(kind: str, value: str) -> str:
         valid = ", ".join(f"{c} ({label})" for c, label in _VOCABS[kind].items())
         raise ValueError(f"unknown {kind} {value!r}; valid: {valid}")
     return code
+
+
+def codes(kind: str, values: list[str] | None) -> frozenset[str]:
+    """Codes for ``values`` (codes, labels, comma lists); all unknown ones reported at once.
+
+    Raises ``ValidationFailed`` naming ``kind`` as the field, for the API's query parameters
+    and the CLI's options alike.
+    """
+    out = set()
+    errors = []
+    for raw in values or []:
+        for item in raw.split(","):
+            if not item.strip():
+                continue
+            try:
+                out.add(normalise_code(kind, item))
+            except ValueError as exc:
+                errors.append(FieldError(kind, str(exc), item))
+    if errors:
+        raise ValidationFailed(errors)
+    return frozenset(out)

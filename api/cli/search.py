@@ -13,7 +13,7 @@ from geodata.crs import CrsName, to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature_collection
 from stations.search import NearestQuery, StationCatalog, StationFilter
-from stations.vocabulary import AMENITIES, normalise_code
+from stations.vocabulary import AMENITIES, codes
 
 __all__ = ["nearest"]
 
@@ -39,14 +39,14 @@ def nearest(
         errors.append(FieldError("LON", "must be between -180 and 180", lon))
     if errors:
         raise ValidationFailed(errors)
-    codes = frozenset(normalise_code("amenity", a) for a in amenity or [])
+    wanted = codes("amenity", amenity)
     qlon, qlat = to_wgs84(lon, lat, crs.value)
     store = open_configured_store()
     try:
         catalog = StationCatalog(store, tz=settings().timezone)
         hits = catalog.nearest(NearestQuery(
             float(qlon), float(qlat), k, max_distance_m,
-            StationFilter(amenities=codes, open_now=open_now)))
+            StationFilter(amenities=wanted, open_now=open_now)))
     finally:
         store.close()
     if as_json:

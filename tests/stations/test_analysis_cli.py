@@ -37,3 +37,18 @@ def test_coverage_gaps_and_plan(demo_url: str, tmp_path: Path,
     plan = json.loads(capsys.readouterr().out)
     assert len(plan["sites"]) == 2 and plan["sites"][0]["label"].startswith("H3 ")
     assert len(load_workbook(out).sheetnames) >= 2  # summary and ranked sites at least
+
+
+def test_nearest_bad_amenity_is_an_error_naming_it(demo_url: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown amenity was a traceback; it is a field error like the API's, all at once."""
+    with pytest.raises(SystemExit) as done:
+        main(["nearest", "39.79", "116.5", "--amenity", "magic", "--amenity", "热水,wings"])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "'magic'" in err and "'wings'" in err
+    assert "amenity" in err
+    main(["nearest", "39.79", "116.5", "--amenity", "热水,charging", "--json"])
+    found = json.loads(capsys.readouterr().out)["features"]
+    assert found and all({"hot_water", "charging"} <= set(f["properties"]["amenities"])
+                         for f in found)

@@ -12,6 +12,7 @@ takes a few. The bytes come from the same dicts (:func:`features`), so both path
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from geodata.crs import from_wgs84
+from stations._splice import splice
 from stations.model import Station
 from stations.navigation import navigation_links_many
 from stations.search import Hit
@@ -181,14 +183,18 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
 def feature_collection_json(hits: Sequence[Hit], crs: str = "wgs84", *,
                             navigation: bool = False, **members: Any) -> bytes:
     """:func:`feature_collection` serialised by :func:`json_bytes`, from cached fragments."""
-    out = [b'{"type":"FeatureCollection","features":[']
-    for hit, parts in zip(hits, _parts_of(hits, crs, navigation), strict=True):
-        if len(parts) == 3:
-            out += (parts[0], _OPEN_JSON[hit.open_now], parts[1],
-                    repr(round(hit.distance_m, 2)).encode(), parts[2], b",")  # type: ignore[arg-type]
-        else:
-            out += (parts[0], _OPEN_JSON[hit.open_now], parts[1], b",")
-    if hits:
-        out.pop()  # the last comma
-    out.append(b"]," + json_bytes(members)[1:] if members else b"]}")
-    return b"".join(out)
+    try:
+        tail = _collection_tail(tuple(members.items()))
+    except TypeError:  # an unhashable member (a list of links): not kept
+        tail = _collection_tail.__wrapped__(tuple(members.items()))
+    return splice(_COLLECTION_HEAD, _parts_of(hits, crs, navigation), hits, tail)
+
+
+_COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
+
+
+@functools.lru_cache(maxsize=1024)
+def _collection_tail(members: tuple[tuple[str, Any], ...]) -> bytes:
+    """What follows the features: the top-level members (a page's ``numberReturned``
+    repeats from request to request, so its JSON is kept)."""
+    return b"]," + json_bytes(dict(members))[1:] if members else b"]}"

@@ -8,8 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stations import features as features_mod
+from stations._splice import splice
 from stations.features import feature_collection, feature_collection_json, json_bytes
 from stations.model import Station
 from stations.search import Hit, ListQuery, NearestQuery, StationCatalog
@@ -86,3 +89,25 @@ def test_a_placeholder_in_station_text_cannot_be_spliced() -> None:
                      version=1, created_at=NOON, updated_at=NOON)
     with pytest.raises(ValueError, match="exactly once"):
         feature_collection_json([Hit(forged, 12.0, True)])
+
+
+@given(st.one_of(st.floats(min_value=0, max_value=2.1e7),
+                 st.floats(min_value=0, max_value=1e300),  # past the fast path's bound
+                 st.integers(0, 10**12).map(lambda c: c / 100 + 0.005),  # half-way cases
+                 st.sampled_from([0.0, 0.004, 0.005, 0.015, 9.995, 1e13 - 0.01, 1e13, 5e-324])))
+def test_a_spliced_distance_is_written_as_json_writes_it(distance: float) -> None:
+    """The C splice formats ``distance_m`` itself; it must be ``json_bytes(round(d, 2))``."""
+    got = splice(b"[", [(b"{", b",", b"}")], [(None, distance, None)], b"]")
+    assert got == b"[{null," + json_bytes(round(distance, 2)) + b"}]"
+
+
+def test_splice_refuses_pages_it_cannot_write() -> None:
+    with pytest.raises(ValueError, match="1 hits but 2 parts"):
+        splice(b"", [(b"a", b"b"), (b"a", b"b")], [(None, None, True)], b"")
+    with pytest.raises(TypeError, match=r"hits\[0\] is not a tuple"):
+        splice(b"", [(b"a", b"b")], [[None, None, True]], b"")
+    with pytest.raises(TypeError, match="open_now must be"):
+        splice(b"", [(b"a", b"b")], [(None, None, 1)], b"")
+    with pytest.raises(ValueError, match="4 pieces"):
+        splice(b"", [(b"a", b"b", b"c", b"d")], [(None, 1.0, True)], b"")
+    assert splice(b"[", [], [], b"]") == b"[]"

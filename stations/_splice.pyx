@@ -1,0 +1,134 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""A nearest answer's bytes from cached feature JSON, in one C call.
+
+Why this exists: /api/v1/nearest serialises each station once (:mod:`stations.features`)
+and per request only splices in ``open_now`` and ``distance_m``. Done in Python, the splice
+of five features took ~8 µs, half of it formatting the five distances, and was a sixth of
+what the route cost over the bare endpoint. Here it is one pass over the page.
+
+The bytes are exactly those of ``json_bytes`` on the dict path (tested): a distance is
+written as ``repr(round(d, 2))``.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, strlen
+
+cdef extern from "Python.h":
+    char* PyOS_double_to_string(double val, char format_code, int precision, int flags,
+                                int* ptype) except NULL
+
+# A distance this far below 1e13 m has at most 15 significant digits with two decimals: the
+# correctly rounded "%.2f" then names the same double as round(d, 2), and no shorter decimal
+# does, so stripping its trailing zeros gives repr(round(d, 2)). Others take Python's path.
+cdef double _FAST_BELOW = 1e13
+cdef enum:
+    _NUM = 32  # room for one formatted distance
+
+
+cdef Py_ssize_t _format(double d, char* out) except -1:
+    """repr(round(d, 2)) into ``out`` (≥ _NUM bytes); its length."""
+    cdef char* s
+    cdef Py_ssize_t n
+    cdef bytes slow
+    if 0.0 <= d < _FAST_BELOW:
+        s = PyOS_double_to_string(d, b'f', 2, 0, NULL)
+        n = <Py_ssize_t>strlen(s)
+        while s[n - 1] == b'0' and s[n - 2] != b'.':
+            n -= 1
+        memcpy(out, s, n)
+        PyMem_Free(s)
+        return n
+    slow = repr(round(d, 2)).encode()
+    n = PyBytes_GET_SIZE(slow)
+    if n > _NUM:
+        raise ValueError(f"distance {d!r} does not fit")
+    memcpy(out, PyBytes_AS_STRING(slow), n)
+    return n
+
+
+cdef inline bytes _open_json(object value):
+    if value is True:
+        return b"true"
+    if value is False:
+        return b"false"
+    if value is None:
+        return b"null"
+    raise TypeError(f"open_now must be True, False or None, not {value!r}")
+
+
+cdef inline tuple _tuple(object value, str name, Py_ssize_t i):
+    if not isinstance(value, tuple):  # Hit is a NamedTuple: a tuple subclass
+        raise TypeError(f"{name}[{i}] is not a tuple: {value!r}")
+    return <tuple>value
+
+
+def splice(bytes head, list parts, hits, bytes tail):
+    """``head`` + each feature, comma-separated + ``tail``.
+
+    ``parts[i]`` is hit ``i``'s cut-up feature: ``(a, b)`` around ``open_now``, or
+    ``(a, b, c)`` around ``open_now`` and ``distance_m``; ``hits[i]`` is ``(station,
+    distance_m, open_now)``.
+    """
+    cdef Py_ssize_t n = len(parts)
+    cdef char* nums
+    if len(hits) != n:
+        raise ValueError(f"{len(hits)} hits but {n} parts")
+    if n == 0:
+        return head + tail
+    nums = <char*>malloc(n * (_NUM + sizeof(Py_ssize_t)))
+    if nums == NULL:
+        raise MemoryError()
+    try:
+        return _splice(head, parts, hits, tail, n, nums, <Py_ssize_t*>(nums + n * _NUM))
+    finally:
+        free(nums)
+
+
+cdef bytes _splice(bytes head, list parts, hits, bytes tail, Py_ssize_t n, char* nums,
+                   Py_ssize_t* lens):
+    cdef Py_ssize_t i, j, size, pos, m
+    cdef tuple p, hit
+    cdef bytes out, piece, o
+    cdef char* dst
+    size = PyBytes_GET_SIZE(head) + PyBytes_GET_SIZE(tail) + n - 1
+    for i in range(n):
+        p = _tuple(parts[i], "parts", i)
+        hit = _tuple(hits[i], "hits", i)
+        m = len(p)
+        if m != 2 and m != 3:
+            raise ValueError(f"parts[{i}] has {m} pieces, not 2 or 3")
+        for j in range(m):
+            size += PyBytes_GET_SIZE(<bytes?>p[j])
+        size += PyBytes_GET_SIZE(_open_json(hit[2]))
+        lens[i] = 0
+        if m == 3:
+            lens[i] = _format(hit[1], nums + i * _NUM)
+            size += lens[i]
+    out = PyBytes_FromStringAndSize(NULL, size)
+    dst = PyBytes_AS_STRING(out)
+    pos = PyBytes_GET_SIZE(head)
+    memcpy(dst, PyBytes_AS_STRING(head), pos)
+    for i in range(n):
+        p = <tuple>parts[i]
+        if i:
+            dst[pos] = b','
+            pos += 1
+        piece = <bytes>p[0]
+        memcpy(dst + pos, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
+        pos += PyBytes_GET_SIZE(piece)
+        o = _open_json((<tuple>hits[i])[2])
+        memcpy(dst + pos, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o))
+        pos += PyBytes_GET_SIZE(o)
+        piece = <bytes>p[1]
+        memcpy(dst + pos, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
+        pos += PyBytes_GET_SIZE(piece)
+        if len(p) == 3:
+            memcpy(dst + pos, nums + i * _NUM, lens[i])
+            pos += lens[i]
+            piece = <bytes>p[2]
+            memcpy(dst + pos, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
+            pos += PyBytes_GET_SIZE(piece)
+    memcpy(dst + pos, PyBytes_AS_STRING(tail), PyBytes_GET_SIZE(tail))
+    return out

@@ -121,18 +121,20 @@ _OPEN_MARK = "\x01open_now\x01"
 _DIST_MARK = "\x01distance_m\x01"
 _OPEN_TOKEN = json_bytes(_OPEN_MARK)
 _DIST_TOKEN = json_bytes(_DIST_MARK)
-_OPEN_JSON = {True: b"true", False: b"false", None: b"null"}
 
-# One entry per (station object, crs, navigation, with distance). The key holds ``id()`` of
-# the immutable Station and the value holds the Station itself, so the id cannot be reused
-# while the entry lives; a write makes a new Station, hence a new entry. Bounded: at ~2 KB
-# an entry, 16,384 entries cost ~30 MB per worker and cover a city's busy stations. Oldest
-# entries go first (an OrderedDict: eviction is O(1); deleting from the front of a plain
-# dict leaves dummy slots that ``next(iter(d))`` walks, 7 % of a worker's time under a
-# national load): a read is one lock-free ``get``, and a busy station evicted by age is
-# simply rendered again.
+# One entry per (station object, crs, navigation, with distance), keyed by one int:
+# ``id(station)`` shifted left, or'd with the variant (:func:`_variant`); an int key is
+# compared without reading a stored key tuple, a cache miss per hit on a cold page. The value
+# holds the Station itself, so the id cannot be reused while the entry lives; a write makes
+# a new Station, hence a new entry. Bounded: at ~2 KB an entry, 16,384 entries cost ~30 MB
+# per worker and cover a city's busy stations. Oldest entries go first (an OrderedDict:
+# eviction is O(1); deleting from the front of a plain dict leaves dummy slots that
+# ``next(iter(d))`` walks, 7 % of a worker's time under a national load): a read is one
+# lock-free ``get``, and a busy station evicted by age is simply rendered again.
 _Parts = tuple[bytes, ...]
-_FRAGMENTS: OrderedDict[tuple[int, str, bool, bool], tuple[Station, _Parts]] = OrderedDict()
+_FRAGMENTS: OrderedDict[int, tuple[Station, _Parts]] = OrderedDict()
+_VARIANTS: dict[tuple[str, bool], int] = {}
+_VARIANT_BITS = 6  # room for 32 (crs, navigation) pairs, each with and without distance
 _FRAGMENTS_MAX = 16_384
 _FRAGMENTS_LOCK = threading.Lock()
 
@@ -150,6 +152,17 @@ def _cut(feature_json: bytes, with_distance: bool) -> _Parts:
     return head, middle, tail
 
 
+def _variant(crs: str, navigation: bool) -> int:
+    """The low bits of a cache key for ``(crs, navigation)``; bit 0 is "with distance"."""
+    variant = _VARIANTS.get((crs, navigation))
+    if variant is None:
+        with _FRAGMENTS_LOCK:
+            variant = _VARIANTS.setdefault((crs, navigation), 2 * len(_VARIANTS))
+            if variant >> _VARIANT_BITS:
+                raise ValueError(f"more than {2 ** (_VARIANT_BITS - 1)} fragment variants")
+    return variant
+
+
 def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
     """The cached cut-up JSON of each hit's station; the missing ones rendered together.
 
@@ -157,24 +170,27 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
     per station cost ~40 numpy calls each (a quarter of a worker's time when the national
     working set overflows the cache).
     """
-    keys = [(id(hit.station), crs, navigation, hit.distance_m is not None) for hit in hits]
+    variant = _variant(crs, navigation)
+    get = _FRAGMENTS.get
     found: list[_Parts | None] = []
-    missing: list[int] = []
-    for i, (hit, key) in enumerate(zip(hits, keys, strict=True)):
-        entry = _FRAGMENTS.get(key)
-        if entry is not None and entry[0] is hit.station:
+    missing: list[tuple[int, int]] = []  # (position in the page, key)
+    for station, distance_m, _ in hits:
+        key = id(station) << _VARIANT_BITS | variant | (distance_m is not None)
+        entry = get(key)
+        if entry is not None and entry[0] is station:
             found.append(entry[1])
         else:
+            missing.append((len(found), key))
             found.append(None)
-            missing.append(i)
     if missing:
-        marked = [Hit(hits[i].station, _DIST_MARK if keys[i][3] else None,  # type: ignore[arg-type]
-                      _OPEN_MARK) for i in missing]  # type: ignore[arg-type]
+        marked = [Hit(hits[i].station, None if hits[i].distance_m is None
+                      else _DIST_MARK, _OPEN_MARK)  # type: ignore[arg-type]
+                  for i, _ in missing]
         rendered = features(marked, crs, navigation=navigation, _marked=True)
         with _FRAGMENTS_LOCK:
-            for i, feature_dict in zip(missing, rendered, strict=True):
-                parts = found[i] = _cut(json_bytes(feature_dict), keys[i][3])
-                _FRAGMENTS[keys[i]] = (hits[i].station, parts)
+            for (i, key), feature_dict in zip(missing, rendered, strict=True):
+                parts = found[i] = _cut(json_bytes(feature_dict), key & 1 == 1)
+                _FRAGMENTS[key] = (hits[i].station, parts)
             while len(_FRAGMENTS) > _FRAGMENTS_MAX:
                 _FRAGMENTS.popitem(last=False)
     return found  # type: ignore[return-value]

@@ -73,8 +73,8 @@ _SLACK_M = 1e-6
 _SCAN_PER_RESULT = 24
 # Up to this many candidates, geodesics go through pyproj's scalar fast path one by one.
 _SCALAR_CANDIDATES = 16
-# Roughly this many evenly spaced positions of a mask are sampled to guess its selectivity.
-_MASK_PROBES = 512
+# How many masks' counts are kept (each entry keeps its mask alive).
+_COUNTED_MASKS = 16
 
 IdArray = NDArray[np.int64]
 PosArray = NDArray[np.intp]
@@ -241,6 +241,7 @@ class GeodesicIndex:
                     field=name,
                 )
         self._n = n
+        self._counted: dict[int, tuple[NDArray[np.bool_], int]] = {}  # see _few_allowed
         self._lon = lon_a
         self._lat = lat_a
         # Plain C arrays: reading a handful of candidates from them by Python index costs a
@@ -450,13 +451,17 @@ class GeodesicIndex:
     def _few_allowed(self, mask: NDArray[np.bool_], k: int) -> bool:
         """Whether so few points pass that scanning them beats a masked tree search.
 
-        A strided sample settles the common case (most points pass) without counting all N.
+        A mask's count is kept while the mask lives (the station catalog asks with one
+        cached mask per filter all minute long, so this was a strided count per query).
+        Only the strategy depends on the count — both paths give the same exact answer —
+        so a mask changed in place after it was counted costs speed, never correctness.
         """
-        threshold = _SCAN_PER_RESULT * (k + 1)
-        step = max(1, self._n // _MASK_PROBES)
-        if np.count_nonzero(mask[::step]) * step >= 4 * threshold:
-            return False
-        return int(np.count_nonzero(mask)) < threshold
+        entry = self._counted.get(id(mask))
+        if entry is None or entry[0] is not mask:
+            if len(self._counted) >= _COUNTED_MASKS:
+                self._counted.clear()
+            entry = self._counted[id(mask)] = (mask, int(np.count_nonzero(mask)))
+        return entry[1] < _SCAN_PER_RESULT * (k + 1)
 
     def _nearest_tree(
         self,

@@ -233,7 +233,8 @@ class _Snapshot:
 
     def mask(self, flt: StationFilter, minute: datetime) -> np.ndarray | None:
         """Boolean mask of stations passing ``flt`` in ``minute``; None: nothing filtered."""
-        if flt is NO_FILTER or flt == NO_FILTER:
+        if flt is NO_FILTER or not (flt.amenities or flt.status or flt.host_types
+                                    or flt.open_now):  # empty: as NO_FILTER, without __eq__
             return None
         key: tuple[object, ...] = (flt, minute if flt.open_now else None)
         cached = self.masks.get(key)

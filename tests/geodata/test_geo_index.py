@@ -150,6 +150,26 @@ def test_city_queries_with_filters_equal_brute_force(city, share, k) -> None:
         assert_same(got, brute_within(ids, lon, lat, qlon, qlat, 4_000.0, allowed))
 
 
+def test_a_mask_changed_in_place_after_it_was_counted_still_answers_exactly(city) -> None:
+    """The index keeps a mask's count to choose between scan and tree; the answer never
+    depends on that choice, so a count gone stale only costs speed."""
+    index, ids, lon, lat = city
+    allowed = np.ones(ids.size, dtype=bool)
+    qlon, qlat = 116.4, 40.2
+    assert_same(index.nearest(qlon, qlat, 5, allowed=allowed),
+                brute_nearest(ids, lon, lat, qlon, qlat, 5, None, allowed))
+    assert index._counted[id(allowed)][1] == ids.size  # noqa: SLF001
+    allowed[:] = False
+    allowed[[3, 500, 2_999]] = True  # now "few", but counted as all
+    for k in (1, 5):
+        assert_same(index.nearest(qlon, qlat, k, allowed=allowed),
+                    brute_nearest(ids, lon, lat, qlon, qlat, k, None, allowed))
+        rows = index.nearest_rows(qlon, qlat, k, ids.tolist(), bytes(ids.size), ("x",),
+                                  allowed=allowed)
+        assert [r[0] for r in rows] == brute_nearest(ids, lon, lat, qlon, qlat, k, None,
+                                                     allowed)[0].tolist()
+
+
 def test_stacked_duplicates_tie_by_id(city) -> None:
     index, ids, lon, lat = city
     got_ids, got_dist = index.nearest(float(lon[0]), float(lat[0]), 41)

@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
     install_error_handlers(app)
     app.state.metrics = Metrics()
     # Riders are on weak mobile signal: compress pages, scripts and GeoJSON (≈4× smaller).
-    app.add_middleware(GzipMiddleware, minimum_size=500)
+    app.add_middleware(GzipMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_hardening(app, settings)
     # Routers are tried in this order: the riders' nearest query, the busiest route, first.

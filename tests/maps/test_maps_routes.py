@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.cli import main
 from api.settings import Settings
+from maps.assets import find_asset
 from maps.folium_page import inline_script_hashes
 from tests.maps.map_builders import STATIONS, Stores, json_blocks, make_store
 
@@ -46,6 +48,24 @@ def test_pages_are_html_never_cached_and_their_assets_cacheable(client: TestClie
     for url in assets:
         a = client.get(url)
         assert a.status_code == 200 and "immutable" in a.headers["cache-control"], url
+
+
+def test_text_assets_go_out_compressed_once_at_the_best_level(client: TestClient) -> None:
+    script = find_asset("leaflet/leaflet.js")
+    image = find_asset("leaflet/images/layers.png")
+    assert script is not None and image is not None
+    packed = client.get(script.url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) == len(
+        gzip.compress(script.read_bytes(), 9, mtime=0))
+    assert packed.content == script.read_bytes()  # httpx decoded it
+    plain = client.get(script.url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.headers["vary"] == "Accept-Encoding"
+    assert plain.content == script.read_bytes()
+    png = client.get(image.url, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in png.headers and "vary" not in png.headers
+    assert png.content == image.read_bytes()
 
 
 def test_station_page_parameters(client: TestClient) -> None:

@@ -228,24 +228,27 @@ class Server:
 
 def run_load(base: str, paths: Sequence[str], seconds: int, *, connections: int = 16,
              delay_ms: float = 0.0, workdir: Path | None = None,
-             force_httpx: bool = False) -> LoadResult:
+             force_httpx: bool = False,
+             headers: Mapping[str, str] | None = None) -> LoadResult:
     """Send GET requests for ``paths`` (cycled) to ``base`` for ``seconds`` seconds.
 
     ``delay_ms`` > 0 paces each connection: it waits that long (on average) after each
     response before its next request, so the offered rate is about
     ``connections / (latency + delay)``. Non-2xx/3xx answers, timeouts (5 s) and socket
-    errors all count as errors.
+    errors all count as errors. ``headers`` go with every request; without them no
+    ``Accept-Encoding`` is sent (as wrk sends none), so answers come uncompressed.
     """
     assert_local(base)
     if seconds < 1:
         raise ValueError("a load run lasts at least 1 s")
+    headers = dict(headers or {})
     if wrk_available() and not force_httpx:
-        return _run_wrk(base, paths, seconds, connections, delay_ms, workdir)
-    return asyncio.run(_run_httpx(base, paths, seconds, connections, delay_ms))
+        return _run_wrk(base, paths, seconds, connections, delay_ms, workdir, headers)
+    return asyncio.run(_run_httpx(base, paths, seconds, connections, delay_ms, headers))
 
 
 def _run_wrk(base: str, paths: Sequence[str], seconds: int, connections: int,
-             delay_ms: float, workdir: Path | None) -> LoadResult:
+             delay_ms: float, workdir: Path | None, headers: dict[str, str]) -> LoadResult:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         path_file = Path(tmp) / "paths.txt"
         path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
@@ -253,6 +256,7 @@ def _run_wrk(base: str, paths: Sequence[str], seconds: int, connections: int,
         script.write_text(_LUA.replace("__DELAY__", _LUA_DELAY if delay_ms > 0 else ""),
                           encoding="utf-8")
         cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+               *(f for name, value in headers.items() for f in ("-H", f"{name}: {value}")),
                "-s", str(script), base, "--", str(path_file), f"{delay_ms:.4f}"]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
                               check=False)
@@ -269,7 +273,7 @@ def _run_wrk(base: str, paths: Sequence[str], seconds: int, connections: int,
 
 
 async def _run_httpx(base: str, paths: Sequence[str], seconds: int, connections: int,
-                     delay_ms: float) -> LoadResult:
+                     delay_ms: float, headers: dict[str, str]) -> LoadResult:
     """The fallback: ``connections`` asyncio workers on one httpx client (slower than wrk)."""
     import httpx
     import numpy as np
@@ -297,7 +301,8 @@ async def _run_httpx(base: str, paths: Sequence[str], seconds: int, connections:
                 await asyncio.sleep(delay_ms / 1000.0)
 
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, timeout=5, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=5, limits=limits,
+                                 headers={"Accept-Encoding": "identity", **headers}) as client:
         await asyncio.gather(*(worker(client, k * 997) for k in range(connections)))
     elapsed = time.monotonic() - started
     ms = np.asarray(latencies or [0.0]) * 1e3

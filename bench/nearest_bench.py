@@ -272,17 +272,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--http", action="store_true",
                         help="also measure /api/v1/nearest over HTTP against a bare endpoint")
-    parser.add_argument("--http-seconds", type=int, default=10)
-    parser.add_argument("--http-rounds", type=int, default=3)
+    parser.add_argument("--http-seconds", type=int, default=6)
+    parser.add_argument("--http-rounds", type=int, default=5)
     return parser.parse_args(argv)
 
 
 def bench_http(points: Points, seconds: int, rounds: int, seed: int) -> None:
     """/api/v1/nearest vs /livez (constant small JSON) of the same app, same server, wrk.
 
-    The endpoints take turns, ``rounds`` times: this machine's speed drifts by ±10 % over a
-    minute, and a ratio of two runs measured side by side moves much less than one of runs
-    measured a minute apart. Each round's ratio is printed; the verdict is their median.
+    The endpoints take turns, ``rounds`` times, every other round in reverse order: this
+    machine's speed drifts by ±10 % over a minute, and a ratio of two runs measured side by
+    side moves much less than one of runs measured a minute apart. Each round's ratio is
+    printed; the verdict is their median.
     """
     import statistics
     import tempfile
@@ -320,10 +321,12 @@ def bench_http(points: Points, seconds: int, rounds: int, seed: int) -> None:
             # first (for nearest, the stations' cached JSON fragments fill up).
             warm = {label: run_load(server.base, paths, 3, connections=32, headers=headers)
                     for label, paths, headers in endpoints}
-            runs: list[dict[str, LoadResult]] = [
-                {label: run_load(server.base, paths, seconds, connections=32, headers=headers)
-                 for label, paths, headers in endpoints}
-                for _ in range(rounds)]
+            runs: list[dict[str, LoadResult]] = []
+            for i in range(rounds):  # every other round in reverse: drift favours no row
+                order = endpoints if i % 2 == 0 else endpoints[::-1]
+                done = {label: run_load(server.base, paths, seconds, connections=32,
+                                        headers=headers) for label, paths, headers in order}
+                runs.append({label: done[label] for label, _, _ in endpoints})
     print(f"\nHTTP, 1 uvicorn worker, 32 connections, {rounds} rounds of {seconds} s per "
           f"endpoint, taking turns; load average {os.getloadavg()[0]:.1f}")
     print(f"{'round':6} {'endpoint':34} {'req/s':>9} {'× bare':>7} {'p50 ms':>8} "

@@ -113,7 +113,9 @@ class RequestRoute(APIRoute):
         extra = [f.name for f in (*d.path_params, *d.query_params, *d.header_params,
                                   *d.cookie_params, *d.body_params)]
         extra += [dep.name or repr(dep.call) for dep in d.dependencies]
-        if extra or d.request_param_name is None or not inspect.iscoroutinefunction(self.endpoint):
+        takes_request = (d.request_param_name is not None
+                         and inspect.iscoroutinefunction(self.endpoint))
+        if extra or not takes_request:
             raise TypeError(f"{self.path}: a RequestRoute endpoint must be `async def "
                             f"f(request: Request)` with nothing else to resolve; got {extra}")
         return self.endpoint

@@ -12,6 +12,7 @@ written as ``repr(round(d, 2))``.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free
+from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, strlen
 
@@ -40,6 +41,8 @@ cdef Py_ssize_t _format(double d, char* out) except -1:
         memcpy(out, s, n)
         PyMem_Free(s)
         return n
+    if not isfinite(d):  # as json_bytes (allow_nan=False) refuses it on the dict path
+        raise ValueError(f"distance {d!r} is not a finite number")
     slow = repr(round(d, 2)).encode()
     n = PyBytes_GET_SIZE(slow)
     if n > _NUM:

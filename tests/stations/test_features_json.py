@@ -110,4 +110,6 @@ def test_splice_refuses_pages_it_cannot_write() -> None:
         splice(b"", [(b"a", b"b")], [(None, None, 1)], b"")
     with pytest.raises(ValueError, match="4 pieces"):
         splice(b"", [(b"a", b"b", b"c", b"d")], [(None, 1.0, True)], b"")
+    with pytest.raises(ValueError, match="not a finite number"):
+        splice(b"", [(b"a", b"b", b"c")], [(None, float("nan"), True)], b"")
     assert splice(b"[", [], [], b"]") == b"[]"

@@ -44,6 +44,11 @@ class StationFilter:
     host_types: frozenset[str] = frozenset()
     open_now: bool = False
 
+    def is_empty(self) -> bool:
+        """True when it lets every station through (as :data:`NO_FILTER`), told without
+        the dataclass ``__eq__`` that builds and compares two field tuples."""
+        return not (self.amenities or self.status or self.host_types or self.open_now)
+
 
 #: The empty filter; queries default to this very object, so "no filter" is an identity test.
 NO_FILTER = StationFilter()
@@ -233,8 +238,7 @@ class _Snapshot:
 
     def mask(self, flt: StationFilter, minute: datetime) -> np.ndarray | None:
         """Boolean mask of stations passing ``flt`` in ``minute``; None: nothing filtered."""
-        if flt is NO_FILTER or not (flt.amenities or flt.status or flt.host_types
-                                    or flt.open_now):  # empty: as NO_FILTER, without __eq__
+        if flt is NO_FILTER or flt.is_empty():
             return None
         key: tuple[object, ...] = (flt, minute if flt.open_now else None)
         cached = self.masks.get(key)

@@ -89,11 +89,20 @@ def splice(bytes head, list parts, hits, bytes tail):
         free(nums)
 
 
+cdef inline Py_ssize_t _put(char* dst, Py_ssize_t pos, bytes piece) noexcept:
+    """Copy ``piece`` to ``dst + pos``; the position after it."""
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(piece)
+    memcpy(dst + pos, PyBytes_AS_STRING(piece), n)
+    return pos + n
+
+
 cdef bytes _splice(bytes head, list parts, hits, bytes tail, Py_ssize_t n, char* nums,
                    Py_ssize_t* lens):
+    # First pass: check each page entry, format its distance, add up the size.
     cdef Py_ssize_t i, j, size, pos, m
     cdef tuple p, hit
-    cdef bytes out, piece, o
+    cdef list opens = [None] * n  # each hit's open_now as JSON
+    cdef bytes out
     cdef char* dst
     size = PyBytes_GET_SIZE(head) + PyBytes_GET_SIZE(tail) + n - 1
     for i in range(n):
@@ -104,34 +113,25 @@ cdef bytes _splice(bytes head, list parts, hits, bytes tail, Py_ssize_t n, char*
             raise ValueError(f"parts[{i}] has {m} pieces, not 2 or 3")
         for j in range(m):
             size += PyBytes_GET_SIZE(<bytes?>p[j])
-        size += PyBytes_GET_SIZE(_open_json(hit[2]))
-        lens[i] = 0
-        if m == 3:
-            lens[i] = _format(hit[1], nums + i * _NUM)
-            size += lens[i]
+        opens[i] = _open_json(hit[2])
+        size += PyBytes_GET_SIZE(<bytes>opens[i])
+        lens[i] = _format(hit[1], nums + i * _NUM) if m == 3 else 0
+        size += lens[i]
+    # Second pass: write.
     out = PyBytes_FromStringAndSize(NULL, size)
     dst = PyBytes_AS_STRING(out)
-    pos = PyBytes_GET_SIZE(head)
-    memcpy(dst, PyBytes_AS_STRING(head), pos)
+    pos = _put(dst, 0, head)
     for i in range(n):
         p = <tuple>parts[i]
         if i:
             dst[pos] = b','
             pos += 1
-        piece = <bytes>p[0]
-        memcpy(dst + pos, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
-        pos += PyBytes_GET_SIZE(piece)
-        o = _open_json((<tuple>hits[i])[2])
-        memcpy(dst + pos, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o))
-        pos += PyBytes_GET_SIZE(o)
-        piece = <bytes>p[1]
-        memcpy(dst + pos, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
-        pos += PyBytes_GET_SIZE(piece)
+        pos = _put(dst, pos, <bytes>p[0])
+        pos = _put(dst, pos, <bytes>opens[i])
+        pos = _put(dst, pos, <bytes>p[1])
         if len(p) == 3:
             memcpy(dst + pos, nums + i * _NUM, lens[i])
             pos += lens[i]
-            piece = <bytes>p[2]
-            memcpy(dst + pos, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece))
-            pos += PyBytes_GET_SIZE(piece)
-    memcpy(dst + pos, PyBytes_AS_STRING(tail), PyBytes_GET_SIZE(tail))
+            pos = _put(dst, pos, <bytes>p[2])
+    _put(dst, pos, tail)
     return out

@@ -128,8 +128,15 @@ def render_page(template: str, *, status: int = 200, **context: Any) -> HTMLResp
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
-def console_page(request: Request, cs: ConsoleSession, template: str, *, active: str,
-                 status: int = 200, **context: Any) -> HTMLResponse:
+def console_page(
+    request: Request,
+    cs: ConsoleSession,
+    template: str,
+    *,
+    active: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
     """A signed-in console page: the navigation, the user, the CSRF token and the count of
     rider reports waiting for review (editors only) around ``context``."""
     pending = 0
@@ -138,6 +145,14 @@ def console_page(request: Request, cs: ConsoleSession, template: str, *, active:
         if reports is not None:
             pending = reports.list(status="pending", limit=1)[1]
     settings = request.app.state.services.settings
-    return render_page(template, status=status, user=cs.user, csrf=cs.csrf_token,
-                       can_edit=cs.can_edit, active=active, pending=pending,
-                       tz=settings.timezone, **context)
+    return render_page(
+        template,
+        status=status,
+        user=cs.user,
+        csrf=cs.csrf_token,
+        can_edit=cs.can_edit,
+        active=active,
+        pending=pending,
+        tz=settings.timezone,
+        **context,
+    )

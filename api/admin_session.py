@@ -83,8 +83,11 @@ def safe_next(value: object) -> str:
     """A console path to go to after logging in; anything else means the console's home."""
     if not isinstance(value, str) or len(value) > 500:
         return CONSOLE_HOME
-    if value != CONSOLE_HOME and not value.startswith(CONSOLE_HOME + "/") \
-            and not value.startswith(CONSOLE_HOME + "?"):
+    if (
+        value != CONSOLE_HOME
+        and not value.startswith(CONSOLE_HOME + "/")
+        and not value.startswith(CONSOLE_HOME + "?")
+    ):
         return CONSOLE_HOME
     if "\\" in value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         return CONSOLE_HOME
@@ -96,8 +99,9 @@ def safe_next(value: object) -> str:
 def login_redirect(request: Request) -> RedirectResponse:
     """303 to the login page, which comes back to this page afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"{LOGIN_PATH}?next={quote(safe_next(target), safe='')}",
-                            status_code=303)
+    return RedirectResponse(
+        f"{LOGIN_PATH}?next={quote(safe_next(target), safe='')}", status_code=303
+    )
 
 
 def new_login_token() -> str:
@@ -107,13 +111,25 @@ def new_login_token() -> str:
 
 def set_login_cookie(response: Response, request: Request, token: str) -> None:
     """Set the cookie half of the login form's double-submit token."""
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=_LOGIN_TOKEN_TTL_S, path=LOGIN_PATH,
-                        httponly=True, samesite="strict", secure=is_https(request))
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=_LOGIN_TOKEN_TTL_S,
+        path=LOGIN_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+    )
 
 
 def clear_login_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH, httponly=True,
-                           samesite="strict", secure=is_https(request))
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE,
+        path=LOGIN_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+    )
 
 
 def check_login_token(request: Request, sent: object) -> bool:

@@ -68,19 +68,27 @@ def _region(settings: Settings) -> Region:
     return Region(*settings.region_bbox)
 
 
-def _page(request: Request, cs: ConsoleSession, *, status: int = 200,
-          **context: Any) -> Response:
-    values: dict[str, Any] = {"stage": "upload", "report": None, "upload": None, "error": None,
-                              "problems": [], "crs": "wgs84", "rejected": False,
-                              "suffixes": ", ".join(ALLOWED_SUFFIXES),
-                              "formats": list(EXPORT_FORMATS)}
+def _page(request: Request, cs: ConsoleSession, *, status: int = 200, **context: Any) -> Response:
+    values: dict[str, Any] = {
+        "stage": "upload",
+        "report": None,
+        "upload": None,
+        "error": None,
+        "problems": [],
+        "crs": "wgs84",
+        "rejected": False,
+        "suffixes": ", ".join(ALLOWED_SUFFIXES),
+        "formats": list(EXPORT_FORMATS),
+    }
     values.update(context)
-    return console_page(request, cs, "import.html", active="import", title="导入导出",
-                        status=status, **values)
+    return console_page(
+        request, cs, "import.html", active="import", title="导入导出", status=status, **values
+    )
 
 
-async def _apage(request: Request, cs: ConsoleSession, *, status: int = 200,
-                 **context: Any) -> Response:
+async def _apage(
+    request: Request, cs: ConsoleSession, *, status: int = 200, **context: Any
+) -> Response:
     """``_page`` off the event loop (it counts pending reports in the database)."""
     return await run_in_threadpool(partial(_page, request, cs, status=status, **context))
 
@@ -90,8 +98,15 @@ def _editor(request: Request, found: ConsoleSession | None) -> ConsoleSession | 
     if found is None:
         return login_redirect(request)
     if not found.can_edit:
-        return console_page(request, found, "message.html", active="", status=403,
-                            title="需要编辑权限", message="只读账号不能导入数据。")
+        return console_page(
+            request,
+            found,
+            "message.html",
+            active="",
+            status=403,
+            title="需要编辑权限",
+            message="只读账号不能导入数据。",
+        )
     return found
 
 
@@ -108,8 +123,9 @@ def _problems(errors: list[FieldError]) -> list[FieldError]:
 
 
 @router.post("/import")
-async def import_upload(request: Request, found: ConsoleDep, store: StoreDep,
-                        settings: SettingsDep) -> Response:
+async def import_upload(
+    request: Request, found: ConsoleDep, store: StoreDep, settings: SettingsDep
+) -> Response:
     cs = await run_in_threadpool(_editor, request, found)
     if isinstance(cs, Response):
         return cs
@@ -122,25 +138,42 @@ async def import_upload(request: Request, found: ConsoleDep, store: StoreDep,
         return await _apage(request, cs, status=400, crs=crs, error="请选择要导入的文件。")
     area = upload_area(request)
     try:
-        upload = await run_in_threadpool(area.save, cs.owner, file.filename, file.file,
-                                         crs=crs, limit=settings.max_body_bytes)
+        upload = await run_in_threadpool(
+            area.save, cs.owner, file.filename, file.file, crs=crs, limit=settings.max_body_bytes
+        )
     except ValidationFailed as exc:
-        return await _apage(request, cs, status=400, crs=crs, problems=exc.errors,
-                            error="文件未能上传。")
+        return await _apage(
+            request, cs, status=400, crs=crs, problems=exc.errors, error="文件未能上传。"
+        )
     try:
-        report = await run_in_threadpool(plan_import, store, upload.path, crs=crs,
-                                         region=_region(settings))
+        report = await run_in_threadpool(
+            plan_import, store, upload.path, crs=crs, region=_region(settings)
+        )
     except ImportFailed as exc:  # the file as a whole: type, encoding, header
         area.discard(upload.token)
-        return await _apage(request, cs, status=400, crs=crs, problems=_problems(exc.errors),
-                            error="文件无法读取。")
-    return await _apage(request, cs, stage="preview", crs=crs, upload=upload, report=report,
-                        problems=_problems(report.errors))
+        return await _apage(
+            request, cs, status=400, crs=crs, problems=_problems(exc.errors), error="文件无法读取。"
+        )
+    return await _apage(
+        request,
+        cs,
+        stage="preview",
+        crs=crs,
+        upload=upload,
+        report=report,
+        problems=_problems(report.errors),
+    )
 
 
 @router.post("/import/{token}/confirm")
-async def import_confirm(request: Request, token: _Token, found: ConsoleDep, store: StoreDep,
-                         catalog: CatalogDep, settings: SettingsDep) -> Response:
+async def import_confirm(
+    request: Request,
+    token: _Token,
+    found: ConsoleDep,
+    store: StoreDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+) -> Response:
     cs = await run_in_threadpool(_editor, request, found)
     if isinstance(cs, Response):
         return cs
@@ -151,28 +184,57 @@ async def import_confirm(request: Request, token: _Token, found: ConsoleDep, sto
     try:
         upload = area.claim(token, cs.owner)
     except NotFound:
-        return await _apage(request, cs, status=409,
-                            error="这次上传已失效（已导入、已过期或正在导入）。请重新上传文件。")
+        return await _apage(
+            request,
+            cs,
+            status=409,
+            error="这次上传已失效（已导入、已过期或正在导入）。请重新上传文件。",
+        )
     try:
-        report = await run_in_threadpool(run_import, store, upload.path, crs=upload.crs,
-                                         skip_invalid=skip, actor=cs.user.name,
-                                         region=_region(settings))
+        report = await run_in_threadpool(
+            run_import,
+            store,
+            upload.path,
+            crs=upload.crs,
+            skip_invalid=skip,
+            actor=cs.user.name,
+            region=_region(settings),
+        )
     except ImportFailed as exc:
         area.release(upload)
         planned: ImportReport | None = getattr(exc, "report", None)
-        return await _apage(request, cs, status=422, stage="preview" if planned else "upload",
-                            crs=upload.crs, upload=upload if planned else None, report=planned,
-                            problems=_problems(exc.errors),
-                            error="文件中有无效行，未写入任何数据。请修改文件后重新上传，"
-                                  "或选择跳过无效行。")
+        return await _apage(
+            request,
+            cs,
+            status=422,
+            stage="preview" if planned else "upload",
+            crs=upload.crs,
+            upload=upload if planned else None,
+            report=planned,
+            problems=_problems(exc.errors),
+            error="文件中有无效行，未写入任何数据。请修改文件后重新上传，或选择跳过无效行。",
+        )
     except (Conflict, ValidationFailed) as exc:
         area.release(upload)
-        return await _apage(request, cs, status=409, crs=upload.crs,
-                            problems=getattr(exc, "errors", []),
-                            error=f"导入未完成，未写入任何数据：{exc.detail}")
+        return await _apage(
+            request,
+            cs,
+            status=409,
+            crs=upload.crs,
+            problems=getattr(exc, "errors", []),
+            error=f"导入未完成，未写入任何数据：{exc.detail}",
+        )
     await run_in_threadpool(catalog.refresh)
-    return await _apage(request, cs, stage="done", crs=upload.crs, upload=upload, report=report,
-                        problems=_problems(report.errors), rejected=upload.reject_path.is_file())
+    return await _apage(
+        request,
+        cs,
+        stage="done",
+        crs=upload.crs,
+        upload=upload,
+        report=report,
+        problems=_problems(report.errors),
+        rejected=upload.reject_path.is_file(),
+    )
 
 
 @router.get("/import/{token}/rejected")
@@ -186,8 +248,12 @@ def import_rejected(request: Request, token: _Token, found: ConsoleDep) -> Respo
         return _page(request, cs, status=404, error="无效行文件已过期。")
     if not upload.reject_path.is_file():
         return _page(request, cs, status=404, error="这次导入没有跳过任何行。")
-    return FileResponse(upload.reject_path, media_type="text/csv; charset=utf-8",
-                        filename=f"{Path(upload.name).stem}.rejected.csv", headers=NO_STORE)
+    return FileResponse(
+        upload.reject_path,
+        media_type="text/csv; charset=utf-8",
+        filename=f"{Path(upload.name).stem}.rejected.csv",
+        headers=NO_STORE,
+    )
 
 
 @router.get("/export")
@@ -202,9 +268,17 @@ def export_download(
     if cs is None:
         return login_redirect(request)
     if format not in EXPORT_FORMATS:
-        raise ValidationFailed([FieldError("format", "must be one of "
-                                           + ", ".join(EXPORT_FORMATS), format, None,
-                                           "导出格式无效")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "format",
+                    "must be one of " + ", ".join(EXPORT_FORMATS),
+                    format,
+                    None,
+                    "导出格式无效",
+                )
+            ]
+        )
     # From the store (not the catalog, which may lag another process's write by a moment).
     stations = store.all()
     stamp = datetime.now(ZoneInfo(settings.timezone)).strftime("%Y%m%d-%H%M")
@@ -216,6 +290,10 @@ def export_download(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return FileResponse(path, media_type=EXPORT_FORMATS[format], filename=path.name,
-                        headers=NO_STORE,
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+    return FileResponse(
+        path,
+        media_type=EXPORT_FORMATS[format],
+        filename=path.name,
+        headers=NO_STORE,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

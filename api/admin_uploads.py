@@ -76,8 +76,7 @@ class UploadArea:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.root, 0o700)
 
-    def save(self, owner: str, name: str, source: BinaryIO, *, crs: str,
-             limit: int) -> Upload:
+    def save(self, owner: str, name: str, source: BinaryIO, *, crs: str, limit: int) -> Upload:
         """Copy ``source`` (at most ``limit`` bytes) into a new token's folder.
 
         Raises ``ValidationFailed`` (field ``file``) for a type the importer does not read,
@@ -86,9 +85,11 @@ class UploadArea:
         base = Path(name or "").name
         suffix = Path(base).suffix.lower()
         if suffix not in ALLOWED_SUFFIXES:
-            raise _bad_file(f"unsupported file type {suffix or '(none)'!r}; use "
-                            + ", ".join(ALLOWED_SUFFIXES),
-                            "不支持的文件类型，请上传 .csv、.xlsx 或 .geojson 文件", base[:100])
+            raise _bad_file(
+                f"unsupported file type {suffix or '(none)'!r}; use " + ", ".join(ALLOWED_SUFFIXES),
+                "不支持的文件类型，请上传 .csv、.xlsx 或 .geojson 文件",
+                base[:100],
+            )
         self.sweep()
         self._ensure_root()
         token = secrets.token_urlsafe(18)
@@ -102,14 +103,21 @@ class UploadArea:
                 while chunk := source.read(_CHUNK):
                     size += len(chunk)
                     if size > limit:
-                        raise _bad_file(f"the file is larger than {limit} bytes",
-                                        f"文件超过 {limit / 1048576:.0f} MB 的上限")
+                        raise _bad_file(
+                            f"the file is larger than {limit} bytes",
+                            f"文件超过 {limit / 1048576:.0f} MB 的上限",
+                        )
                     out.write(chunk)
             if size == 0:
                 raise _bad_file("the file is empty", "文件是空的")
             created = time.time()
-            meta = {"owner": owner, "name": base[:200], "file": path.name, "crs": crs,
-                    "created_at": created}
+            meta = {
+                "owner": owner,
+                "name": base[:200],
+                "file": path.name,
+                "crs": crs,
+                "created_at": created,
+            }
             (folder / _META).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -117,8 +125,9 @@ class UploadArea:
         return Upload(token, path, base[:200], crs, owner, created)
 
     def _read(self, token: str, owner: str, meta_name: str) -> Upload:
-        missing = NotFound("this upload is gone (expired, already imported, or not yours); "
-                           "upload the file again")
+        missing = NotFound(
+            "this upload is gone (expired, already imported, or not yours); upload the file again"
+        )
         if not _TOKEN.fullmatch(token or ""):
             raise missing
         folder = self.root / token
@@ -130,8 +139,14 @@ class UploadArea:
             raise missing
         if time.time() - float(meta.get("created_at", 0)) > self.ttl_s:
             raise missing
-        return Upload(token, folder / Path(str(meta["file"])).name, str(meta["name"]),
-                      str(meta["crs"]), owner, float(meta["created_at"]))
+        return Upload(
+            token,
+            folder / Path(str(meta["file"])).name,
+            str(meta["name"]),
+            str(meta["crs"]),
+            owner,
+            float(meta["created_at"]),
+        )
 
     def get(self, token: str, owner: str) -> Upload:
         """The pending upload ``token`` of session ``owner``; ``NotFound`` otherwise."""

@@ -32,14 +32,33 @@ _EMPTY = "（空）"
 def station_form_values(station: Station | None) -> dict[str, Any]:
     """The edit form's initial values (a new station: the model's defaults)."""
     if station is None:
-        return {"name": "", "external_id": "", "address": "", "district": "",
-                "host_type": "other", "host_org": "", "amenities": set(),
-                "opening_hours": "", "phone": "", "status": "open", "notes": ""}
+        return {
+            "name": "",
+            "external_id": "",
+            "address": "",
+            "district": "",
+            "host_type": "other",
+            "host_org": "",
+            "amenities": set(),
+            "opening_hours": "",
+            "phone": "",
+            "status": "open",
+            "notes": "",
+        }
     d = station.data
-    return {"name": d.name, "external_id": d.external_id or "", "address": d.address,
-            "district": d.district, "host_type": d.host_type, "host_org": d.host_org,
-            "amenities": set(d.amenities), "opening_hours": d.opening_hours,
-            "phone": d.phone, "status": d.status, "notes": d.notes}
+    return {
+        "name": d.name,
+        "external_id": d.external_id or "",
+        "address": d.address,
+        "district": d.district,
+        "host_type": d.host_type,
+        "host_org": d.host_org,
+        "amenities": set(d.amenities),
+        "opening_hours": d.opening_hours,
+        "phone": d.phone,
+        "status": d.status,
+        "notes": d.notes,
+    }
 
 
 def _center(catalog: StationCatalog) -> tuple[float, float]:
@@ -51,8 +70,9 @@ def _center(catalog: StationCatalog) -> tuple[float, float]:
     return float(np.median(lon)), float(np.median(lat))
 
 
-def editor_config(station: Station | None, catalog: StationCatalog,
-                  settings: Settings) -> dict[str, Any]:
+def editor_config(
+    station: Station | None, catalog: StationCatalog, settings: Settings
+) -> dict[str, Any]:
     """The JSON the edit page's script reads: the point, the basemap, URLs.
 
     Coordinates are WGS-84 as stored; the script converts to GCJ-02 itself to show both and,
@@ -71,15 +91,28 @@ def editor_config(station: Station | None, catalog: StationCatalog,
         "tz": settings.timezone,
         "basemap": {
             "crs": basemap.crs,
-            "layers": [{"url": t.url, "attribution": t.attribution, "subdomains": t.subdomains,
-                        "maxZoom": t.max_zoom, "maxNativeZoom": t.max_native_zoom}
-                       for t in basemap.layers],
+            "layers": [
+                {
+                    "url": t.url,
+                    "attribution": t.attribution,
+                    "subdomains": t.subdomains,
+                    "maxZoom": t.max_zoom,
+                    "maxNativeZoom": t.max_native_zoom,
+                }
+                for t in basemap.layers
+            ],
         },
-        "icon": {"url": asset_url("leaflet/images/marker-icon.png"),
-                 "retina": asset_url("leaflet/images/marker-icon-2x.png"),
-                 "shadow": asset_url("leaflet/images/marker-shadow.png")},
-        "urls": {"api": "/api/v1/stations", "checkHours": "/admin/api/check-hours",
-                 "edit": "/admin/stations/", "list": "/admin"},
+        "icon": {
+            "url": asset_url("leaflet/images/marker-icon.png"),
+            "retina": asset_url("leaflet/images/marker-icon-2x.png"),
+            "shadow": asset_url("leaflet/images/marker-shadow.png"),
+        },
+        "urls": {
+            "api": "/api/v1/stations",
+            "checkHours": "/admin/api/check-hours",
+            "edit": "/admin/stations/",
+            "list": "/admin",
+        },
     }
 
 
@@ -134,19 +167,35 @@ def _changes(entry: HistoryEntry) -> list[tuple[str, str, str]]:
             continue  # a new station: list what it was created with
         if entry.before is not None and old == new:
             continue
-        out.append((FIELD_LABELS.get(name, name),
-                    "" if entry.before is None else _text(name, old), _text(name, new)))
+        out.append(
+            (
+                FIELD_LABELS.get(name, name),
+                "" if entry.before is None else _text(name, old),
+                _text(name, new),
+            )
+        )
     return out
 
 
-def history_rows(entries: Sequence[HistoryEntry], station: Station,
-                 tz: str) -> list[HistoryRow]:
+def history_rows(entries: Sequence[HistoryEntry], station: Station, tz: str) -> list[HistoryRow]:
     """Newest first; every earlier version of a live station can be brought back."""
     rows = []
     for entry in sorted(entries, key=lambda e: e.version, reverse=True):
-        restorable = (not station.deleted and entry.version != station.version
-                      and entry.after is not None and entry.action != "delete")
-        rows.append(HistoryRow(entry.version, entry.action,
-                               ACTION_LABELS.get(entry.action, entry.action), entry.actor,
-                               local_time(entry.at, tz), _changes(entry), restorable))
+        restorable = (
+            not station.deleted
+            and entry.version != station.version
+            and entry.after is not None
+            and entry.action != "delete"
+        )
+        rows.append(
+            HistoryRow(
+                entry.version,
+                entry.action,
+                ACTION_LABELS.get(entry.action, entry.action),
+                entry.actor,
+                local_time(entry.at, tz),
+                _changes(entry),
+                restorable,
+            )
+        )
     return rows

@@ -86,8 +86,9 @@ def _open(settings: Settings, store: StationStore | None, demo: bool) -> tuple[S
     return open_store(settings.database_url), None
 
 
-def create_app(settings: Settings | None = None, *, store: StationStore | None = None,
-               demo: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: StationStore | None = None, demo: bool = False
+) -> FastAPI:
     """Build the app. ``store`` overrides the configured one; ``demo`` uses the demo set."""
     settings = settings or Settings()
 
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
         title="Warm Stations 暖心驿站地图",
         version="0.1.0",
         description="Rest stations for outdoor workers: find the nearest open one, "
-                    "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
+        "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
         # /docs and /redoc come from api.routes.docs, with Swagger UI and ReDoc served here
@@ -132,7 +133,20 @@ def create_app(settings: Settings | None = None, *, store: StationStore | None =
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_hardening(app, settings)
     # Routers are tried in this order: the riders' nearest query, the busiest route, first.
-    for module in (nearest, health, stations, coverage, ogc, maps, embed, wechat, assets, auth,
-                   reports, admin, docs):
+    for module in (
+        nearest,
+        health,
+        stations,
+        coverage,
+        ogc,
+        maps,
+        embed,
+        wechat,
+        assets,
+        auth,
+        reports,
+        admin,
+        docs,
+    ):
         app.include_router(module.router)
     return app

@@ -48,11 +48,16 @@ SESSION_TTL = timedelta(hours=12)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Declared for the OpenAPI document (security schemes); parsing is done below, strictly.
-_bearer = HTTPBearer(auto_error=False, scheme_name="token",
-                     description="API token from `stations token create NAME`")
-_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session",
-                       description="Staff console session from POST /api/v1/auth/login; "
-                                   "writes also need the X-CSRF-Token header")
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="token", description="API token from `stations token create NAME`"
+)
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="Staff console session from POST /api/v1/auth/login; "
+    "writes also need the X-CSRF-Token header",
+)
 
 
 def get_accounts(request: Request) -> AccountStore:
@@ -105,12 +110,15 @@ async def check_csrf(request: Request, session: Session) -> None:
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
-        raise Forbidden(f"missing or wrong CSRF token: send the session's token as the "
-                        f"{CSRF_HEADER} header or the {CSRF_FIELD} form field")
+        raise Forbidden(
+            f"missing or wrong CSRF token: send the session's token as the "
+            f"{CSRF_HEADER} header or the {CSRF_FIELD} form field"
+        )
 
 
-async def principal(request: Request,
-                    found: Annotated[Principal | None, Depends(_principal)]) -> Principal:
+async def principal(
+    request: Request, found: Annotated[Principal | None, Depends(_principal)]
+) -> Principal:
     """The caller, CSRF-checked when a cookie session makes a state-changing request."""
     if found is None:
         raise Unauthorized("log in, or send 'Authorization: Bearer <token>'")
@@ -129,8 +137,9 @@ async def current_user(found: PrincipalDep) -> User:
 def _needs(role: str) -> Callable[[Principal], Awaitable[User]]:
     async def dependency(found: PrincipalDep) -> User:
         if not found.user.can(role):
-            raise Forbidden(f"this needs the {role} role; {found.user.name!r} is a "
-                            f"{found.user.role}")
+            raise Forbidden(
+                f"this needs the {role} role; {found.user.name!r} is a {found.user.role}"
+            )
         return found.user
 
     dependency.__name__ = f"require_{role}"
@@ -149,10 +158,18 @@ def is_https(request: Request) -> bool:
 
 
 def set_session_cookie(response: Response, request: Request, secret: str) -> None:
-    response.set_cookie(SESSION_COOKIE, secret, max_age=int(SESSION_TTL.total_seconds()),
-                        path="/", httponly=True, samesite="lax", secure=is_https(request))
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(SESSION_TTL.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
 
 
 def clear_session_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=is_https(request))
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request)
+    )

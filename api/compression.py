@@ -28,9 +28,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["MINIMUM_SIZE", "GzipMiddleware", "accepts_gzip", "gzip_member", "worth_compressing"]
 
-_COMPRESSIBLE = ("text/", "application/json", "application/geo+json",
-                 "application/problem+json", "application/javascript", "image/svg+xml",
-                 "application/vnd.oai.openapi")
+_COMPRESSIBLE = (
+    "text/",
+    "application/json",
+    "application/geo+json",
+    "application/problem+json",
+    "application/javascript",
+    "image/svg+xml",
+    "application/vnd.oai.openapi",
+)
 
 
 # A gzip member (RFC 1952): no name, no mtime (answers are reproducible), OS unknown; and
@@ -52,8 +58,14 @@ def gzip_member(body: bytes, level: int = 1) -> bytes:
     except BaseException:
         del kept[level]  # its state is unknown now: the next call starts a new one
         raise
-    return b"".join((_GZIP_HEADER, blocks, _FINAL_EMPTY_BLOCK,
-                     struct.pack("<II", isal_zlib.crc32(body), len(body) & 0xFFFFFFFF)))
+    return b"".join(
+        (
+            _GZIP_HEADER,
+            blocks,
+            _FINAL_EMPTY_BLOCK,
+            struct.pack("<II", isal_zlib.crc32(body), len(body) & 0xFFFFFFFF),
+        )
+    )
 
 
 #: Bodies smaller than this go out as they are: gzip's ~20 bytes of framing outweigh the gain.

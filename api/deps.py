@@ -11,7 +11,15 @@ from api.settings import Settings
 from stations.search import StationCatalog
 from stations.store.base import StationStore
 
-__all__ = ["Services", "services", "ServicesDep", "SettingsDep", "StoreDep", "CatalogDep", "base_url"]
+__all__ = [
+    "Services",
+    "services",
+    "ServicesDep",
+    "SettingsDep",
+    "StoreDep",
+    "CatalogDep",
+    "base_url",
+]
 
 
 @dataclass

@@ -26,8 +26,9 @@ log = logging.getLogger("stations.api")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A problem document; ``extra`` members (e.g. ``errors``) are added when not None."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -43,8 +44,9 @@ def _field_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
         if e.row is not None:
             item["row"] = e.row
         if e.value is not None:
-            plain = isinstance(e.value, int | str) or (isinstance(e.value, float)
-                                                       and math.isfinite(e.value))
+            plain = isinstance(e.value, int | str) or (
+                isinstance(e.value, float) and math.isfinite(e.value)
+            )
             item["value"] = e.value if plain else str(e.value)  # JSON has no NaN
         out.append(item)
     return out
@@ -59,8 +61,9 @@ async def _stations_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ValidationFailed):
         extra["errors"] = _field_errors(exc)
     # RFC 9110: a 401 says which scheme would work.
-    headers = {"WWW-Authenticate": 'Bearer realm="stations"'} if isinstance(
-        exc, Unauthorized) else None
+    headers = (
+        {"WWW-Authenticate": 'Bearer realm="stations"'} if isinstance(exc, Unauthorized) else None
+    )
     return problem(exc.status, exc.title, exc.detail, headers=headers, **extra)
 
 
@@ -72,18 +75,30 @@ async def _geodata_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": e.field, "message": e.message, "message_zh": e.message_zh}
-              for e in field_errors(exc.errors())]
+    errors = [
+        {"field": e.field, "message": e.message, "message_zh": e.message_zh}
+        for e in field_errors(exc.errors())
+    ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "Invalid request", detail, errors=errors)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized",
-             403: "Forbidden", 413: "Payload too large", 429: "Too many requests"}
-    return problem(exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail),
-                   headers=getattr(exc, "headers", None))
+    title = {
+        404: "Not found",
+        405: "Method not allowed",
+        401: "Unauthorized",
+        403: "Forbidden",
+        413: "Payload too large",
+        429: "Too many requests",
+    }
+    return problem(
+        exc.status_code,
+        title.get(exc.status_code, "Error"),
+        str(exc.detail),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

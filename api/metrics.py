@@ -19,20 +19,32 @@ __all__ = ["Metrics", "MetricsMiddleware", "CONTENT_TYPE_LATEST"]
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("stations_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
+        self.requests = Counter(
+            "stations_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "stations_http_request_duration_seconds", "HTTP request latency",
-            ["method", "route"], registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-        self.index_size = Gauge("stations_index_size", "Stations in the in-memory index",
-                                registry=self.registry)
-        self.last_refresh = Gauge("stations_index_last_refresh_timestamp_seconds",
-                                  "When the index last checked the store (unix time)",
-                                  registry=self.registry)
-        self.change_counter = Gauge("stations_index_change_counter",
-                                    "Store change counter the index has caught up with",
-                                    registry=self.registry)
+            "stations_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.index_size = Gauge(
+            "stations_index_size", "Stations in the in-memory index", registry=self.registry
+        )
+        self.last_refresh = Gauge(
+            "stations_index_last_refresh_timestamp_seconds",
+            "When the index last checked the store (unix time)",
+            registry=self.registry,
+        )
+        self.change_counter = Gauge(
+            "stations_index_change_counter",
+            "Store change counter the index has caught up with",
+            registry=self.registry,
+        )
 
     def render(self, catalog: Any) -> bytes:
         self.index_size.set(len(catalog))

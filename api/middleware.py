@@ -47,8 +47,12 @@ __all__ = [
 log = logging.getLogger("stations.api")
 
 #: Map tile servers of the three basemaps (OpenStreetMap, AMap/Gaode, Tianditu).
-TILE_HOSTS = ("https://tile.openstreetmap.org", "https://*.tile.openstreetmap.org",
-              "https://*.autonavi.com", "https://*.tianditu.gov.cn")
+TILE_HOSTS = (
+    "https://tile.openstreetmap.org",
+    "https://*.tile.openstreetmap.org",
+    "https://*.autonavi.com",
+    "https://*.tianditu.gov.cn",
+)
 #: Paths that are never rate limited: probes, metrics and content-addressed static assets.
 UNLIMITED = ("/healthz", "/livez", "/readyz", "/metrics", "/assets/", "/favicon.ico")
 
@@ -67,9 +71,11 @@ def docs_content_security_policy(script_hashes: Iterable[str] = ()) -> str:
     cdn.redoc.ly, is refused (ReDoc then hides it).
     """
     scripts = " ".join(["'self'", *script_hashes])
-    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def content_security_policy(path: str, settings: Settings) -> str:
@@ -86,10 +92,12 @@ def content_security_policy(path: str, settings: Settings) -> str:
     embed = _is_embed(path)
     frame = (" ".join(settings.embed_frame_ancestors) if embed else "") or "'none'"
     # jweixin (WeChat's JS-SDK) is served by us too: no page loads a script from elsewhere.
-    return (f"default-src 'self'; img-src 'self' data: {' '.join(TILE_HOSTS)}; "
-            f"script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
-            f"object-src 'none'; base-uri 'self'; form-action 'self'; "
-            f"frame-ancestors {frame}")
+    return (
+        f"default-src 'self'; img-src 'self' data: {' '.join(TILE_HOSTS)}; "
+        f"script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+        f"object-src 'none'; base-uri 'self'; form-action 'self'; "
+        f"frame-ancestors {frame}"
+    )
 
 
 def _header_names(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
@@ -110,8 +118,10 @@ class SecurityHeadersMiddleware:
         cached = self._cache.get(key)
         if cached is None:
             cached = [
-                (b"content-security-policy",
-                 content_security_policy(path, self.settings).encode("latin-1")),
+                (
+                    b"content-security-policy",
+                    content_security_policy(path, self.settings).encode("latin-1"),
+                ),
                 (b"x-content-type-options", b"nosniff"),
                 (b"referrer-policy", b"strict-origin-when-cross-origin"),
             ]
@@ -143,13 +153,15 @@ class SecurityHeadersMiddleware:
             # Starlette's outermost error middleware would answer without our headers; answer
             # here (same bare problem as api.errors) and re-raise so it still logs the error.
             if not started:
-                response = problem(500, "Internal server error",
-                                   "an unexpected error occurred; it was logged")
+                response = problem(
+                    500, "Internal server error", "an unexpected error occurred; it was logged"
+                )
                 await response(scope, receive, send_with_headers)
             raise
 
 
 # -- body size --------------------------------------------------------------------------
+
 
 class PayloadTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
@@ -175,12 +187,13 @@ class BodySizeLimitMiddleware:
                     declared = int(value)
                 except ValueError:
                     await problem(400, "Bad request", "Content-Length is not a number")(
-                        scope, receive, send)
+                        scope, receive, send
+                    )
                     return
                 if declared > limit:
-                    await problem(413, "Payload too large",
-                                  f"the request body is larger than {limit} bytes")(
-                        scope, receive, send)
+                    await problem(
+                        413, "Payload too large", f"the request body is larger than {limit} bytes"
+                    )(scope, receive, send)
                     return
         seen = 0
         started = False
@@ -263,8 +276,9 @@ class RateLimiter:
                 wait = (1 - tokens) / rate
             self._local[key] = (tokens, now, rate, burst)
             if len(self._local) > 100_000:  # forget clients whose bucket has refilled
-                self._local = {k: v for k, v in self._local.items()
-                               if v[0] + (now - v[1]) * v[2] < v[3]}
+                self._local = {
+                    k: v for k, v in self._local.items() if v[0] + (now - v[1]) * v[2] < v[3]
+                }
         return wait
 
     def _client(self) -> Any:
@@ -273,8 +287,9 @@ class RateLimiter:
             import redis.asyncio as aioredis
 
             assert self.redis_url is not None
-            self._redis = aioredis.from_url(self.redis_url, socket_timeout=0.5,
-                                            socket_connect_timeout=0.5)
+            self._redis = aioredis.from_url(
+                self.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
             self._script = self._redis.register_script(_BUCKET_LUA)
             self._loop = loop
         return self._script
@@ -294,8 +309,10 @@ class RateLimiter:
             now = time.monotonic()
             if now - self._warned_at > 60:
                 self._warned_at = now
-                log.warning("rate limiter: Redis unavailable (%s); counting in-process",
-                            exc.__class__.__name__)
+                log.warning(
+                    "rate limiter: Redis unavailable (%s); counting in-process",
+                    exc.__class__.__name__,
+                )
             return self.take_local(bucket, client, rate, burst)
 
     async def aclose(self) -> None:
@@ -315,9 +332,12 @@ def client_key(scope: Scope) -> str:
 
 def _too_many(wait: float) -> Any:
     seconds = max(1, math.ceil(wait))
-    return problem(429, "Too many requests",
-                   f"too many requests from this address; retry in {seconds} s",
-                   headers={"Retry-After": str(seconds)})
+    return problem(
+        429,
+        "Too many requests",
+        f"too many requests from this address; retry in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 class RateLimitMiddleware:
@@ -331,23 +351,29 @@ class RateLimitMiddleware:
         self.burst = float(per_minute)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or self.rate <= 0 or scope.get("method") == "OPTIONS"
-                or scope.get("path", "").startswith(UNLIMITED)):
+        if (
+            scope["type"] != "http"
+            or self.rate <= 0
+            or scope.get("method") == "OPTIONS"
+            or scope.get("path", "").startswith(UNLIMITED)
+        ):
             await self.app(scope, receive, send)
             return
         if self.limiter.redis_url is None:  # counted here: no coroutine per request
             wait = self.limiter.take_local("public", client_key(scope), self.rate, self.burst)
         else:
-            wait = await self.limiter.take("public", client_key(scope), rate=self.rate,
-                                           burst=self.burst)
+            wait = await self.limiter.take(
+                "public", client_key(scope), rate=self.rate, burst=self.burst
+            )
         if wait > 0:
             await _too_many(wait)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def rate_limited(bucket: str, *, per_hour: float,
-                 burst: int) -> Callable[[Request], Awaitable[None]]:
+def rate_limited(
+    bucket: str, *, per_hour: float, burst: int
+) -> Callable[[Request], Awaitable[None]]:
     """A route dependency with its own, stricter bucket (rider reports, logins)."""
     rate = per_hour / 3600.0
 
@@ -356,9 +382,11 @@ def rate_limited(bucket: str, *, per_hour: float,
         wait = await limiter.take(bucket, client_key(request.scope), rate=rate, burst=burst)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise HTTPException(429, f"too many {bucket} requests from this address; "
-                                     f"retry in {seconds} s",
-                                headers={"Retry-After": str(seconds)})
+            raise HTTPException(
+                429,
+                f"too many {bucket} requests from this address; retry in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
 
     dependency.__name__ = f"rate_limit_{bucket}"
     return dependency
@@ -366,8 +394,7 @@ def rate_limited(bucket: str, *, per_hour: float,
 
 # -- logs -------------------------------------------------------------------------------
 
-_COORD = re.compile(r"(?<=[?&;])(lat|lon|lng|latitude|longitude)=(-?\d+(?:\.\d+)?)",
-                    re.IGNORECASE)
+_COORD = re.compile(r"(?<=[?&;])(lat|lon|lng|latitude|longitude)=(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 
 
 def _round(match: re.Match[str]) -> str:
@@ -383,8 +410,9 @@ class RoundCoordinates(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(_COORD.sub(_round, a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(
+                _COORD.sub(_round, a) if isinstance(a, str) else a for a in record.args
+            )
         if isinstance(record.msg, str) and "=" in record.msg:
             record.msg = _COORD.sub(_round, record.msg)
         return True
@@ -403,14 +431,19 @@ def install_hardening(app: FastAPI, settings: Settings) -> RateLimiter:
     limiter = RateLimiter(settings.redis_url)
     app.state.limiter = limiter
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RateLimitMiddleware, limiter=limiter,
-                       per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(
+        RateLimitMiddleware, limiter=limiter, per_minute=settings.rate_limit_per_minute
+    )
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-CSRF-Token"],
-            expose_headers=["ETag", "Location", "Retry-After"], max_age=600)
+            expose_headers=["ETag", "Location", "Retry-After"],
+            max_age=600,
+        )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     _install_log_filter()
     return limiter

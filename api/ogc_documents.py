@@ -46,12 +46,16 @@ _CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 CONFORMANCE: tuple[str, ...] = tuple(_CONF + c for c in ("core", "geojson", "html", "oas30"))
 
 _TITLE = "暖心驿站地图 Warm Stations"
-_DESCRIPTION = ("Rest stations for outdoor workers (户外劳动者暖心驿站): hot water, charging, "
-                "toilets and a seat for delivery riders, couriers and sanitation workers.")
+_DESCRIPTION = (
+    "Rest stations for outdoor workers (户外劳动者暖心驿站): hot water, charging, "
+    "toilets and a seat for delivery riders, couriers and sanitation workers."
+)
 _COLLECTION_TITLE = "暖心驿站 Warm stations"
-_COLLECTION_DESCRIPTION = ("Every live station as a point in WGS-84 longitude/latitude "
-                           "(CRS84), with its amenities, opening hours and whether it is open "
-                           "now (Asia/Shanghai local time).")
+_COLLECTION_DESCRIPTION = (
+    "Every live station as a point in WGS-84 longitude/latitude "
+    "(CRS84), with its amenities, opening hours and whether it is open "
+    "now (Asia/Shanghai local time)."
+)
 
 
 def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
@@ -66,8 +70,10 @@ def _self_links(href: str, fmt: str, title: str) -> list[dict[str, str]]:
     """``self`` in the format served and ``alternate`` in the other one."""
     own, other = (HTML, JSON) if fmt == "html" else (JSON, HTML)
     other_f = "json" if fmt == "html" else "html"
-    return [link(_with_f(href, fmt), "self", own, f"{title} (this document)"),
-            link(_with_f(href, other_f), "alternate", other, f"{title} as {other_f.upper()}")]
+    return [
+        link(_with_f(href, fmt), "self", own, f"{title} (this document)"),
+        link(_with_f(href, other_f), "alternate", other, f"{title} as {other_f.upper()}"),
+    ]
 
 
 def _with_f(href: str, fmt: str) -> str:
@@ -83,8 +89,12 @@ def landing_document(root: str, site: str, fmt: str, *, docs_url: str | None) ->
     links = _self_links(root, fmt, "Landing page")
     links += [
         link(f"{root}/api", "service-desc", OPENAPI_30, "API definition (OpenAPI 3.0)"),
-        link(f"{site}/openapi.json", "service-desc", OPENAPI_31,
-             "API definition (OpenAPI 3.1, as FastAPI generates it)"),
+        link(
+            f"{site}/openapi.json",
+            "service-desc",
+            OPENAPI_31,
+            "API definition (OpenAPI 3.1, as FastAPI generates it)",
+        ),
     ]
     if docs_url:
         links.append(link(f"{site}{docs_url}", "service-doc", HTML, "API documentation"))
@@ -96,8 +106,10 @@ def landing_document(root: str, site: str, fmt: str, *, docs_url: str | None) ->
 
 
 def conformance_document(root: str, fmt: str) -> dict[str, Any]:
-    return {"conformsTo": list(CONFORMANCE),
-            "links": _self_links(f"{root}/conformance", fmt, "Conformance")}
+    return {
+        "conformsTo": list(CONFORMANCE),
+        "links": _self_links(f"{root}/conformance", fmt, "Conformance"),
+    }
 
 
 def data_extent(stations: Sequence[Station]) -> tuple[float, float, float, float] | None:
@@ -112,8 +124,9 @@ def data_extent(stations: Sequence[Station]) -> tuple[float, float, float, float
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-def collection_document(root: str, fmt: str,
-                        extent: tuple[float, float, float, float] | None) -> dict[str, Any]:
+def collection_document(
+    root: str, fmt: str, extent: tuple[float, float, float, float] | None
+) -> dict[str, Any]:
     """The ``stations`` collection.
 
     The extent is spatial only: stations have no time dimension, so ``temporal`` is left out
@@ -122,8 +135,10 @@ def collection_document(root: str, fmt: str,
     """
     href = f"{root}/collections/{COLLECTION_ID}"
     links = _self_links(href, fmt, _COLLECTION_TITLE)
-    links += [link(f"{href}/items", "items", GEOJSON, "Stations as GeoJSON"),
-              link(f"{href}/items?f=html", "items", HTML, "Stations as an HTML table")]
+    links += [
+        link(f"{href}/items", "items", GEOJSON, "Stations as GeoJSON"),
+        link(f"{href}/items?f=html", "items", HTML, "Stations as an HTML table"),
+    ]
     doc: dict[str, Any] = {
         "id": COLLECTION_ID,
         "title": _COLLECTION_TITLE,
@@ -137,8 +152,11 @@ def collection_document(root: str, fmt: str,
     return doc
 
 
-def collections_document(root: str, fmt: str,
-                         extent: tuple[float, float, float, float] | None) -> dict[str, Any]:
+def collections_document(
+    root: str, fmt: str, extent: tuple[float, float, float, float] | None
+) -> dict[str, Any]:
     # The nested collection keeps its own JSON links: they point at the collection itself.
-    return {"links": _self_links(f"{root}/collections", fmt, "Collections"),
-            "collections": [collection_document(root, "json", extent)]}
+    return {
+        "links": _self_links(f"{root}/collections", fmt, "Collections"),
+        "collections": [collection_document(root, "json", extent)],
+    }

@@ -32,8 +32,7 @@ td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:to
 th{background:#f3f3f3}nav{margin-bottom:1em}code{font-size:90%}
 """
 
-_ITEM_COLUMNS = ("name", "address", "host_type", "status", "open_now", "opening_hours",
-                 "amenities")
+_ITEM_COLUMNS = ("name", "address", "host_type", "status", "open_now", "opening_hours", "amenities")
 
 
 def _e(value: Any) -> str:
@@ -53,19 +52,25 @@ def _a(href: str, text: Any) -> str:
 
 def _page(title: str, body: str, doc: dict[str, Any], root: str) -> str:
     alternate = next((lk for lk in doc.get("links", []) if lk.get("rel") == "alternate"), None)
-    json_link = (f' · {_a(alternate["href"], "JSON")}' if alternate else "")
-    nav = (f'<nav>{_a(root + "?f=html", "OGC API")} · '
-           f'{_a(root + "/collections?f=html", "Collections")}{json_link}</nav>')
-    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{_e(title)}</title><style>{_STYLE}</style></head>"
-            f"<body>{nav}<h1>{_e(title)}</h1>{body}</body></html>")
+    json_link = f" · {_a(alternate['href'], 'JSON')}" if alternate else ""
+    nav = (
+        f"<nav>{_a(root + '?f=html', 'OGC API')} · "
+        f"{_a(root + '/collections?f=html', 'Collections')}{json_link}</nav>"
+    )
+    return (
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{nav}<h1>{_e(title)}</h1>{body}</body></html>"
+    )
 
 
 def _links_list(links: list[dict[str, Any]]) -> str:
-    rows = "".join(f"<li>{_a(lk['href'], lk.get('title') or lk['href'])} "
-                   f"<code>{_e(lk['rel'])}</code> <code>{_e(lk.get('type'))}</code></li>"
-                   for lk in links)
+    rows = "".join(
+        f"<li>{_a(lk['href'], lk.get('title') or lk['href'])} "
+        f"<code>{_e(lk['rel'])}</code> <code>{_e(lk.get('type'))}</code></li>"
+        for lk in links
+    )
     return f"<ul>{rows}</ul>"
 
 
@@ -90,19 +95,24 @@ def render_collections(doc: dict[str, Any], root: str) -> str:
         f"<td>{_e(c.get('title'))}</td><td>{_e(c.get('description'))}</td>"
         f"<td>{_e(_extent_text(c))}</td>"
         f"<td>{_a(root + '/collections/' + c['id'] + '/items?f=html', 'items')}</td></tr>"
-        for c in doc["collections"])
-    body = ("<table><tr><th>id</th><th>title</th><th>description</th><th>extent (CRS84)</th>"
-            f"<th></th></tr>{rows}</table>")
+        for c in doc["collections"]
+    )
+    body = (
+        "<table><tr><th>id</th><th>title</th><th>description</th><th>extent (CRS84)</th>"
+        f"<th></th></tr>{rows}</table>"
+    )
     return _page("Collections", body, doc, root)
 
 
 def render_collection(doc: dict[str, Any], root: str) -> str:
-    body = (f"<p>{_e(doc.get('description'))}</p><table>"
-            f"<tr><th>id</th><td>{_e(doc['id'])}</td></tr>"
-            f"<tr><th>item type</th><td>{_e(doc.get('itemType'))}</td></tr>"
-            f"<tr><th>CRS</th><td>{_e(doc.get('crs'))}</td></tr>"
-            f"<tr><th>extent</th><td>{_e(_extent_text(doc))}</td></tr></table>"
-            f"{_links_list(doc['links'])}")
+    body = (
+        f"<p>{_e(doc.get('description'))}</p><table>"
+        f"<tr><th>id</th><td>{_e(doc['id'])}</td></tr>"
+        f"<tr><th>item type</th><td>{_e(doc.get('itemType'))}</td></tr>"
+        f"<tr><th>CRS</th><td>{_e(doc.get('crs'))}</td></tr>"
+        f"<tr><th>extent</th><td>{_e(_extent_text(doc))}</td></tr></table>"
+        f"{_links_list(doc['links'])}"
+    )
     return _page(doc["title"], body, doc, root)
 
 
@@ -115,13 +125,17 @@ def render_items(fc: dict[str, Any], root: str, collection_id: str) -> str:
         lon, lat = f["geometry"]["coordinates"]
         cells = "".join(f"<td>{_e(p.get(c))}</td>" for c in _ITEM_COLUMNS)
         href = f"{base}/{f['id']}?f=html"
-        rows.append(f"<tr><td>{_a(href, f['id'])}</td>{cells}"
-                    f"<td>{_e(lon)}</td><td>{_e(lat)}</td></tr>")
-    paging = " · ".join(_a(lk["href"], lk["rel"]) for lk in fc["links"]
-                        if lk["rel"] in ("prev", "next"))
-    body = (f"<p>{_e(fc['numberReturned'])} of {_e(fc['numberMatched'])} matching stations"
-            f" · {_e(fc['timeStamp'])}</p><p>{paging}</p>"
-            f"<table><tr>{head}</tr>{''.join(rows)}</table><p>{paging}</p>")
+        rows.append(
+            f"<tr><td>{_a(href, f['id'])}</td>{cells}<td>{_e(lon)}</td><td>{_e(lat)}</td></tr>"
+        )
+    paging = " · ".join(
+        _a(lk["href"], lk["rel"]) for lk in fc["links"] if lk["rel"] in ("prev", "next")
+    )
+    body = (
+        f"<p>{_e(fc['numberReturned'])} of {_e(fc['numberMatched'])} matching stations"
+        f" · {_e(fc['timeStamp'])}</p><p>{paging}</p>"
+        f"<table><tr>{head}</tr>{''.join(rows)}</table><p>{paging}</p>"
+    )
     return _page("Stations", body, fc, root)
 
 

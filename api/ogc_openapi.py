@@ -139,9 +139,21 @@ def _schema(schema: Any) -> Any:
     for key in ("anyOf", "oneOf"):
         if key in s:
             _drop_null_branch(s, key)
-    for key in ("$schema", "$id", "$anchor", "$comment", "$dynamicRef", "$dynamicAnchor",
-                "unevaluatedProperties", "unevaluatedItems", "dependentSchemas",
-                "dependentRequired", "if", "then", "else"):
+    for key in (
+        "$schema",
+        "$id",
+        "$anchor",
+        "$comment",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "dependentSchemas",
+        "dependentRequired",
+        "if",
+        "then",
+        "else",
+    ):
         s.pop(key, None)
     if "$ref" in s and len(s) > 1:  # 3.0 ignores siblings of $ref: wrap it
         ref = s.pop("$ref")

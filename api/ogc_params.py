@@ -60,8 +60,9 @@ class OgcRoute(APIRoute):
                 errors = []
                 for err in exc.errors():
                     loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path")]
-                    errors.append(FieldError(".".join(loc) or "query", err.get("msg", ""),
-                                             err.get("input")))
+                    errors.append(
+                        FieldError(".".join(loc) or "query", err.get("msg", ""), err.get("input"))
+                    )
                 raise InvalidParameter(errors) from None
             except ValidationFailed as exc:
                 if isinstance(exc, InvalidParameter):
@@ -118,16 +119,22 @@ def check_crs(name: str, value: str | None) -> None:
     """Only CRS84 is served (no Part 2): another ``crs``/``bbox-crs`` is refused, not ignored,
     since ignoring it would silently answer in the wrong coordinates."""
     if value is not None and value != CRS84:
-        raise InvalidParameter([FieldError(name, f"only CRS84 ({CRS84}) is supported",
-                                           value)])
+        raise InvalidParameter([FieldError(name, f"only CRS84 ({CRS84}) is supported", value)])
 
 
 def check_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     """A CRS84 ``minx,miny,maxx,maxy`` box (minx > maxx crosses the antimeridian)."""
     if bbox is not None and len(bbox.split(",")) == 6:
-        raise InvalidParameter([FieldError(
-            "bbox", "a 3-D bbox (6 numbers) is not supported: stations have no height; give "
-                    "minx,miny,maxx,maxy in CRS84 longitude/latitude", bbox)])
+        raise InvalidParameter(
+            [
+                FieldError(
+                    "bbox",
+                    "a 3-D bbox (6 numbers) is not supported: stations have no height; give "
+                    "minx,miny,maxx,maxy in CRS84 longitude/latitude",
+                    bbox,
+                )
+            ]
+        )
     return parse_bbox(bbox)
 
 
@@ -145,6 +152,13 @@ def check_datetime(value: str | None) -> None:
         except ValueError:
             ok = False
     if not ok:
-        raise InvalidParameter([FieldError(
-            "datetime", "must be an RFC 3339 date-time or interval, e.g. "
-                        "2026-01-01T00:00:00Z or 2026-01-01T00:00:00Z/..", value)])
+        raise InvalidParameter(
+            [
+                FieldError(
+                    "datetime",
+                    "must be an RFC 3339 date-time or interval, e.g. "
+                    "2026-01-01T00:00:00Z or 2026-01-01T00:00:00Z/..",
+                    value,
+                )
+            ]
+        )

@@ -10,13 +10,22 @@ from fastapi import Request
 __all__ = ["page_links"]
 
 
-def page_links(request: Request, base: str, *, offset: int, limit: int, returned: int,
-               matched: int, media_type: str = "application/geo+json") -> list[dict[str, Any]]:
+def page_links(
+    request: Request,
+    base: str,
+    *,
+    offset: int,
+    limit: int,
+    returned: int,
+    matched: int,
+    media_type: str = "application/geo+json",
+) -> list[dict[str, Any]]:
     """``self``/``next``/``prev`` links as absolute URLs keeping the other query parameters."""
 
     def url(new_offset: int) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items()
-                  if k not in ("offset", "limit")]
+        params = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")
+        ]
         params += [("limit", str(limit)), ("offset", str(new_offset))]
         query = "&".join(f"{k}={quote(v, safe=',:')}" for k, v in params)
         return f"{base}{request.url.path}?{query}"

@@ -17,15 +17,26 @@ __all__ = ["AtDep", "CrsName", "FilterDep", "codes", "parse_at", "parse_bbox"]
 
 
 async def station_filter(
-    amenity: Annotated[list[str] | None, Query(
-        description="Amenity code (or Chinese label); repeat for several — a station must "
-                    "have all. Codes: " + ", ".join(AMENITIES))] = None,
-    open_now: Annotated[bool, Query(description="Only stations open at `at` (default now); "
-                                                "unknown hours never count as open")] = False,
-    status: Annotated[list[str] | None, Query(
-        description="Status code(s): " + ", ".join(STATUSES))] = None,
-    host_type: Annotated[list[str] | None, Query(
-        description="Host type code(s): " + ", ".join(HOST_TYPES))] = None,
+    amenity: Annotated[
+        list[str] | None,
+        Query(
+            description="Amenity code (or Chinese label); repeat for several — a station must "
+            "have all. Codes: " + ", ".join(AMENITIES)
+        ),
+    ] = None,
+    open_now: Annotated[
+        bool,
+        Query(
+            description="Only stations open at `at` (default now); "
+            "unknown hours never count as open"
+        ),
+    ] = False,
+    status: Annotated[
+        list[str] | None, Query(description="Status code(s): " + ", ".join(STATUSES))
+    ] = None,
+    host_type: Annotated[
+        list[str] | None, Query(description="Host type code(s): " + ", ".join(HOST_TYPES))
+    ] = None,
 ) -> StationFilter:
     return StationFilter(
         amenities=codes("amenity", amenity),
@@ -36,9 +47,12 @@ async def station_filter(
 
 
 async def at_param(
-    at: Annotated[str | None, Query(
-        description="ISO 8601 instant for open-now (naive = station local time); "
-                    "default now")] = None,
+    at: Annotated[
+        str | None,
+        Query(
+            description="ISO 8601 instant for open-now (naive = station local time); default now"
+        ),
+    ] = None,
 ) -> datetime | None:
     return parse_at(at)
 
@@ -50,8 +64,9 @@ def parse_at(at: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(at.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationFailed([FieldError("at", "not an ISO 8601 date-time, e.g. "
-                                           "2026-11-24T12:00:00+08:00", at)]) from None
+        raise ValidationFailed(
+            [FieldError("at", "not an ISO 8601 date-time, e.g. 2026-11-24T12:00:00+08:00", at)]
+        ) from None
 
 
 FilterDep = Annotated[StationFilter, Depends(station_filter)]
@@ -67,10 +82,19 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         parts = []
     if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
-        raise ValidationFailed([FieldError("bbox", "must be four numbers "
-                                           "west,south,east,north", bbox)])
+        raise ValidationFailed(
+            [FieldError("bbox", "must be four numbers west,south,east,north", bbox)]
+        )
     west, south, east, north = parts
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        raise ValidationFailed([FieldError("bbox", "out of range: longitudes in [-180, 180], "
-                                           "latitudes in [-90, 90] with south <= north", bbox)])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "bbox",
+                    "out of range: longitudes in [-180, 180], "
+                    "latitudes in [-90, 90] with south <= north",
+                    bbox,
+                )
+            ]
+        )
     return west, south, east, north

@@ -48,8 +48,10 @@ def query_pairs(query: str) -> list[tuple[str, str]]:
     rider's 2.5) when nothing in ``query`` is escaped — as in nearly every request."""
     if "%" in query or "+" in query:
         return parse_qsl(query, keep_blank_values=True)
-    return [(name, value) for name, _, value in
-            (part.partition("=") for part in query.split("&") if part)]
+    return [
+        (name, value)
+        for name, _, value in (part.partition("=") for part in query.split("&") if part)
+    ]
 
 
 def parse_query(model: type[M], request: Request) -> M:
@@ -70,11 +72,16 @@ def parse_query(model: type[M], request: Request) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed([
-            FieldError(".".join(str(p) for p in err["loc"][:1]) or "query", err["msg"],
-                       err.get("input") if isinstance(err.get("input"), str | int | float)
-                       else None)
-            for err in exc.errors()]) from None
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ".".join(str(p) for p in err["loc"][:1]) or "query",
+                    err["msg"],
+                    err.get("input") if isinstance(err.get("input"), str | int | float) else None,
+                )
+                for err in exc.errors()
+            ]
+        ) from None
 
 
 def openapi_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
@@ -86,12 +93,17 @@ def openapi_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
         prop = dict(prop)
         description = prop.pop("description", None)
         prop.pop("title", None)
-        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required,
-                                 "schema": prop}
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
         if description:
             param["description"] = description
-        if prop.get("type") == "array" or any(p.get("type") == "array"
-                                               for p in prop.get("anyOf", [])):
+        if prop.get("type") == "array" or any(
+            p.get("type") == "array" for p in prop.get("anyOf", [])
+        ):
             param["style"] = "form"
             param["explode"] = True
         out.append(param)
@@ -110,12 +122,23 @@ class RequestRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         d = self.dependant
-        extra = [f.name for f in (*d.path_params, *d.query_params, *d.header_params,
-                                  *d.cookie_params, *d.body_params)]
+        extra = [
+            f.name
+            for f in (
+                *d.path_params,
+                *d.query_params,
+                *d.header_params,
+                *d.cookie_params,
+                *d.body_params,
+            )
+        ]
         extra += [dep.name or repr(dep.call) for dep in d.dependencies]
-        takes_request = (d.request_param_name is not None
-                         and inspect.iscoroutinefunction(self.endpoint))
+        takes_request = d.request_param_name is not None and inspect.iscoroutinefunction(
+            self.endpoint
+        )
         if extra or not takes_request:
-            raise TypeError(f"{self.path}: a RequestRoute endpoint must be `async def "
-                            f"f(request: Request)` with nothing else to resolve; got {extra}")
+            raise TypeError(
+                f"{self.path}: a RequestRoute endpoint must be `async def "
+                f"f(request: Request)` with nothing else to resolve; got {extra}"
+            )
         return self.endpoint

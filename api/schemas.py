@@ -143,13 +143,24 @@ def _absent(enum: list[str] | None = None) -> Any:
 
 
 def _text(limit: int, description: str | None = None, enum: list[str] | None = None) -> Any:
-    return Field(default=_UNSET, max_length=limit, pattern=_PRINTABLE,
-                 description=description, json_schema_extra=_absent(enum))
+    return Field(
+        default=_UNSET,
+        max_length=limit,
+        pattern=_PRINTABLE,
+        description=description,
+        json_schema_extra=_absent(enum),
+    )
 
 
 _Finite = Annotated[float, Field(allow_inf_nan=False)]
-_Amenity = Annotated[str, Field(max_length=40, pattern=_PRINTABLE, json_schema_extra={
-    "enum": [*AMENITIES, *AMENITIES.values()]})]
+_Amenity = Annotated[
+    str,
+    Field(
+        max_length=40,
+        pattern=_PRINTABLE,
+        json_schema_extra={"enum": [*AMENITIES, *AMENITIES.values()]},
+    ),
+]
 
 
 class _StationProperties(BaseModel):
@@ -158,22 +169,35 @@ class _StationProperties(BaseModel):
 
     model_config = _STRICT
 
-    name: str = Field(default=_UNSET, min_length=1, max_length=_MAX["name"], pattern=_PRINTABLE,
-                      json_schema_extra=_absent())
-    external_id: str | None = Field(default=None, max_length=_MAX["external_id"],
-                                    pattern=_PRINTABLE,
-                                    description="The union's own id (e.g. YZ-001), unique; "
-                                                "null clears it")
+    name: str = Field(
+        default=_UNSET,
+        min_length=1,
+        max_length=_MAX["name"],
+        pattern=_PRINTABLE,
+        json_schema_extra=_absent(),
+    )
+    external_id: str | None = Field(
+        default=None,
+        max_length=_MAX["external_id"],
+        pattern=_PRINTABLE,
+        description="The union's own id (e.g. YZ-001), unique; null clears it",
+    )
     address: str = _text(_MAX["address"])
     district: str = _text(_MAX["district"])
-    host_type: str = _text(40, "Host type code or its Chinese label",
-                           [*HOST_TYPES, *HOST_TYPES.values()])
+    host_type: str = _text(
+        40, "Host type code or its Chinese label", [*HOST_TYPES, *HOST_TYPES.values()]
+    )
     host_org: str = _text(_MAX["host_org"])
-    amenities: list[_Amenity] = Field(default=_UNSET, max_length=40,
-                                      json_schema_extra=_absent(),
-                                      description="Amenity codes or their Chinese labels")
-    opening_hours: str = _text(_MAX["opening_hours"], "OpenStreetMap opening_hours, e.g. "
-                                    "`Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00` or `24/7`")
+    amenities: list[_Amenity] = Field(
+        default=_UNSET,
+        max_length=40,
+        json_schema_extra=_absent(),
+        description="Amenity codes or their Chinese labels",
+    )
+    opening_hours: str = _text(
+        _MAX["opening_hours"],
+        "OpenStreetMap opening_hours, e.g. `Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00` or `24/7`",
+    )
     phone: str = _text(_MAX["phone"])
     status: str = _text(40, "Status code or its Chinese label", [*STATUSES, *STATUSES.values()])
     notes: str = _text(_MAX["notes"])
@@ -191,10 +215,16 @@ class _StationProperties(BaseModel):
 class StationUpdate(_StationProperties):
     """``PATCH`` body, flat: only the fields named change (``lon`` and ``lat`` together)."""
 
-    lon: _Finite = Field(default=_UNSET, ge=-180, le=180, description="Longitude in `crs`",
-                         json_schema_extra=_absent())
-    lat: _Finite = Field(default=_UNSET, ge=-90, le=90, description="Latitude in `crs`",
-                         json_schema_extra=_absent())
+    lon: _Finite = Field(
+        default=_UNSET,
+        ge=-180,
+        le=180,
+        description="Longitude in `crs`",
+        json_schema_extra=_absent(),
+    )
+    lat: _Finite = Field(
+        default=_UNSET, ge=-90, le=90, description="Latitude in `crs`", json_schema_extra=_absent()
+    )
 
 
 class StationCreate(StationUpdate):
@@ -209,8 +239,9 @@ class PointIn(BaseModel):
     model_config = _STRICT
 
     type: Literal["Point"]
-    coordinates: list[_Finite] = Field(min_length=2, max_length=3,
-                                       description="[lon, lat] in `crs`")
+    coordinates: list[_Finite] = Field(
+        min_length=2, max_length=3, description="[lon, lat] in `crs`"
+    )
 
 
 class StationFeatureUpdate(BaseModel):
@@ -279,9 +310,14 @@ class ReportIn(BaseModel):
 
     kind: Literal["closed", "amenity_missing", "moved", "other"] = Field(
         description="closed 驿站已关闭 · amenity_missing 设施缺失或损坏 · moved 位置有误或已搬迁 · "
-                    "other 其他问题")
-    text: str | None = Field(default=None, max_length=500, pattern=_PRINTABLE,
-                             description="What the rider saw (optional, up to 500 characters)")
+        "other 其他问题"
+    )
+    text: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=_PRINTABLE,
+        description="What the rider saw (optional, up to 500 characters)",
+    )
 
 
 class ReportReceipt(BaseModel):
@@ -330,8 +366,10 @@ class UserOut(BaseModel):
 
 class SessionOut(BaseModel):
     user: UserOut
-    csrf_token: str | None = Field(description="Send as X-CSRF-Token (or the csrf_token form "
-                                               "field) with every write made with the cookie")
+    csrf_token: str | None = Field(
+        description="Send as X-CSRF-Token (or the csrf_token form "
+        "field) with every write made with the cookie"
+    )
     expires_at: str | None
 
 
@@ -340,7 +378,7 @@ class SessionOut(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     "default": {
         "description": "Error: an RFC 9457 problem document (422 adds `errors`, each with "
-                       "`field`, `message` and `message_zh`)",
+        "`field`, `message` and `message_zh`)",
         "content": {"application/problem+json": {"schema": inline_schema(Problem)}},
     },
 }

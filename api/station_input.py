@@ -20,8 +20,7 @@ from stations.store.base import HistoryEntry
 __all__ = ["READ_ONLY", "history_entry", "parse_if_match", "station_input"]
 
 #: Properties a fetched feature carries that a write ignores.
-READ_ONLY = ("id", "version", "created_at", "updated_at", "open_now", "distance_m",
-             "navigation")
+READ_ONLY = ("id", "version", "created_at", "updated_at", "open_now", "distance_m", "navigation")
 
 
 def station_input(raw: Any, *, crs: str, partial: bool) -> tuple[dict[str, Any], int | None]:
@@ -45,8 +44,10 @@ def station_input(raw: Any, *, crs: str, partial: bool) -> tuple[dict[str, Any],
     """
     if isinstance(raw, dict) and raw.get("type") == "Feature":
         feature: StationFeatureCreate | StationFeatureUpdate = (
-            parse_model(StationFeatureUpdate, raw) if partial
-            else parse_model(StationFeatureCreate, raw))
+            parse_model(StationFeatureUpdate, raw)
+            if partial
+            else parse_model(StationFeatureCreate, raw)
+        )
         changes = feature.properties.model_dump(exclude_unset=True)
         if feature.geometry is not None:
             changes["lon"], changes["lat"] = feature.geometry.coordinates[:2]
@@ -57,8 +58,9 @@ def station_input(raw: Any, *, crs: str, partial: bool) -> tuple[dict[str, Any],
     for key in READ_ONLY:
         changes.pop(key, None)
     if ("lon" in changes) != ("lat" in changes):
-        raise ValidationFailed([FieldError("lon/lat", "give lon and lat together", None, None,
-                                           "经度和纬度须同时提供")])
+        raise ValidationFailed(
+            [FieldError("lon/lat", "give lon and lat together", None, None, "经度和纬度须同时提供")]
+        )
     if "lon" in changes and crs != "wgs84":
         lon, lat = to_wgs84(changes["lon"], changes["lat"], crs)
         changes["lon"], changes["lat"] = float(lon), float(lat)
@@ -81,8 +83,13 @@ def parse_if_match(header: str | None) -> int | None:
 def history_entry(entry: HistoryEntry) -> dict[str, Any]:
     """One history row for the API: the records before/after and which fields changed."""
     before, after = entry.before or {}, entry.after or {}
-    changed = [k for k in EDITABLE_FIELDS if before.get(k) != after.get(k)] if entry.before \
-        else []
-    return {"version": entry.version, "action": entry.action, "actor": entry.actor,
-            "at": entry.at.isoformat(), "changed": changed, "before": entry.before,
-            "after": entry.after}
+    changed = [k for k in EDITABLE_FIELDS if before.get(k) != after.get(k)] if entry.before else []
+    return {
+        "version": entry.version,
+        "action": entry.action,
+        "actor": entry.actor,
+        "at": entry.at.isoformat(),
+        "changed": changed,
+        "before": entry.before,
+        "after": entry.after,
+    }

@@ -73,8 +73,9 @@ def zh_message(error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     template = _BOUNDS_ZH.get(kind)
     if template is not None:
-        ctx = {k: f"{v:g}" if isinstance(v, float) else v
-               for k, v in (error.get("ctx") or {}).items()}
+        ctx = {
+            k: f"{v:g}" if isinstance(v, float) else v for k, v in (error.get("ctx") or {}).items()
+        }
         try:
             return template.format(**ctx)
         except (KeyError, IndexError):
@@ -90,8 +91,11 @@ def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in _WHERE]
-        out.append(FieldError(".".join(loc) or "body", str(err.get("msg", "invalid")),
-                              None, None, zh_message(err)))
+        out.append(
+            FieldError(
+                ".".join(loc) or "body", str(err.get("msg", "invalid")), None, None, zh_message(err)
+            )
+        )
     return out
 
 
@@ -128,8 +132,9 @@ async def read_json(request: Request) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed([FieldError("body", "is not valid JSON", None, None,
-                                           "不是有效的 JSON")]) from None
+        raise ValidationFailed(
+            [FieldError("body", "is not valid JSON", None, None, "不是有效的 JSON")]
+        ) from None
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -156,8 +161,9 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def json_body_doc(*schemas: dict[str, Any], geojson: dict[str, Any] | None = None,
-                  description: str = "") -> dict[str, Any]:
+def json_body_doc(
+    *schemas: dict[str, Any], geojson: dict[str, Any] | None = None, description: str = ""
+) -> dict[str, Any]:
     """``openapi_extra`` documenting a required JSON body (one schema, or any of several)."""
     schema = schemas[0] if len(schemas) == 1 else {"oneOf": list(schemas)}
     content: dict[str, Any] = {"application/json": {"schema": schema}}

@@ -75,9 +75,16 @@ def signing_url(url: str) -> str:
     bare = url.split("#", 1)[0]
     parts = urlsplit(bare)
     if len(bare) > _MAX_URL or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationFailed([FieldError(
-            "url", "must be the page's absolute http(s) URL (at most 2048 characters), "
-                   "e.g. https://example.org/embed?lat=39.79&lon=116.5", url[:200])])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "url",
+                    "must be the page's absolute http(s) URL (at most 2048 characters), "
+                    "e.g. https://example.org/embed?lat=39.79&lon=116.5",
+                    url[:200],
+                )
+            ]
+        )
     return bare
 
 
@@ -104,8 +111,10 @@ def jssdk_signature(ticket: str, noncestr: str, timestamp: int | str, url: str) 
     str
         40 lowercase hex digits.
     """
-    plain = (f"jsapi_ticket={ticket}&noncestr={noncestr}&timestamp={timestamp}"
-             f"&url={url.split('#', 1)[0]}")
+    plain = (
+        f"jsapi_ticket={ticket}&noncestr={noncestr}&timestamp={timestamp}"
+        f"&url={url.split('#', 1)[0]}"
+    )
     return hashlib.sha1(plain.encode("utf-8")).hexdigest()
 
 
@@ -119,8 +128,13 @@ class _Credential:
 class _Cached:
     """One cached credential with its own lock, so only one fetch of it is in flight."""
 
-    def __init__(self, name: str, fetch: Callable[[], tuple[str, float]],
-                 clock: Callable[[], float], margin_s: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        fetch: Callable[[], tuple[str, float]],
+        clock: Callable[[], float],
+        margin_s: float,
+    ) -> None:
         self.name = name
         self._fetch = fetch
         self._clock = clock
@@ -143,15 +157,19 @@ class _Cached:
                 value, lifetime = self._fetch()
             except WeChatError:
                 if current is not None and now < current.expires_at:
-                    log.warning("refreshing the WeChat %s failed; using the old one until it "
-                                "expires", self.name, exc_info=True)
+                    log.warning(
+                        "refreshing the WeChat %s failed; using the old one until it expires",
+                        self.name,
+                        exc_info=True,
+                    )
                     return current.value
                 raise
             self.fetches += 1
             fetched_at = self._clock()
             margin = min(self._margin_s, lifetime / 2)
-            self._current = _Credential(value, fetched_at + lifetime,
-                                        fetched_at + lifetime - margin)
+            self._current = _Credential(
+                value, fetched_at + lifetime, fetched_at + lifetime - margin
+            )
             return value
 
     def invalidate(self, value: str) -> None:
@@ -177,12 +195,20 @@ class WeChatClient:
         Shared HTTP client; one with a 5 s timeout is made otherwise.
     """
 
-    def __init__(self, app_id: str, app_secret: str, api_base: str = "https://api.weixin.qq.com",
-                 *, clock: Callable[[], float] = time.monotonic, refresh_margin_s: float = 300.0,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        app_id: str,
+        app_secret: str,
+        api_base: str = "https://api.weixin.qq.com",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_margin_s: float = 300.0,
+        http: httpx.Client | None = None,
+    ) -> None:
         if not app_id or not app_secret:
-            raise WeChatNotConfigured("set STATIONS_WECHAT_APP_ID and STATIONS_WECHAT_APP_SECRET "
-                                      "to use the WeChat JS-SDK")
+            raise WeChatNotConfigured(
+                "set STATIONS_WECHAT_APP_ID and STATIONS_WECHAT_APP_SECRET to use the WeChat JS-SDK"
+            )
         self.app_id = app_id
         self._secret = app_secret
         self._base = api_base.rstrip("/")
@@ -200,14 +226,17 @@ class WeChatClient:
             # Never log the URL: the token call carries the app secret in its query.
             raise WeChatError(f"WeChat {path} answered HTTP {exc.response.status_code}") from None
         except (httpx.HTTPError, ValueError) as exc:
-            raise WeChatError(f"WeChat {path} could not be reached or sent no JSON "
-                              f"({type(exc).__name__})") from None
+            raise WeChatError(
+                f"WeChat {path} could not be reached or sent no JSON ({type(exc).__name__})"
+            ) from None
         if not isinstance(body, dict):
             raise WeChatError(f"WeChat {path} sent an unexpected answer")
         errcode = body.get("errcode", 0)
         if errcode:
-            raise WeChatError(f"WeChat {path} refused: errcode {errcode} "
-                              f"({body.get('errmsg', 'no message')})", errcode=errcode)
+            raise WeChatError(
+                f"WeChat {path} refused: errcode {errcode} ({body.get('errmsg', 'no message')})",
+                errcode=errcode,
+            )
         return body
 
     @staticmethod
@@ -222,8 +251,9 @@ class WeChatClient:
 
     def _fetch_token(self) -> tuple[str, float]:
         path = "/cgi-bin/token"
-        body = self._call(path, {"grant_type": "client_credential", "appid": self.app_id,
-                                 "secret": self._secret})
+        body = self._call(
+            path, {"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret}
+        )
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise WeChatError(f"WeChat {path} sent no access_token")
@@ -237,8 +267,10 @@ class WeChatClient:
         except WeChatError as exc:
             if exc.extra.get("errcode") not in _STALE_TOKEN:
                 raise
-            log.info("WeChat access token no longer valid (errcode %s); fetching a new one",
-                     exc.extra.get("errcode"))
+            log.info(
+                "WeChat access token no longer valid (errcode %s); fetching a new one",
+                exc.extra.get("errcode"),
+            )
             self._token.invalidate(token)
             body = self._call(path, {"access_token": self._token.get(), "type": "jsapi"})
         ticket = body.get("ticket")
@@ -260,8 +292,9 @@ class WeChatClient:
         """How often each credential was fetched (for the log and the tests)."""
         return {"access_token": self._token.fetches, "jsapi_ticket": self._ticket.fetches}
 
-    def jssdk_config(self, url: str, *, nonce: str | None = None,
-                     timestamp: int | None = None) -> dict[str, Any]:
+    def jssdk_config(
+        self, url: str, *, nonce: str | None = None, timestamp: int | None = None
+    ) -> dict[str, Any]:
         """Everything ``wx.config`` needs for the page at ``url`` (fragment ignored).
 
         Returns

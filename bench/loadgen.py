@@ -155,17 +155,37 @@ def _cmdline(pid: int) -> str:
 class Server:
     """``stations serve --workers N`` on 127.0.0.1:``port``, in its own process group."""
 
-    def __init__(self, database_url: str, workers: int, port: int, log_path: Path,
-                 extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workers: int,
+        port: int,
+        log_path: Path,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.workers = workers
         self.port = port
         self.base = assert_local(f"http://127.0.0.1:{port}")
         env = dict(os.environ, STATIONS_DATABASE_URL=database_url, **(extra_env or {}))
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import main; main()", "serve",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-c",
+                "from api.cli import main; main()",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.worker_pids: list[int] = []
 
     def wait_ready(self, timeout_s: float = 240.0) -> float:
@@ -176,11 +196,14 @@ class Server:
         seen: set[int] = set()
         while len(seen) < self.workers:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see "
-                                   f"{self._log.name}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}; see {self._log.name}"
+                )
             if time.monotonic() - started > timeout_s:
-                raise RuntimeError(f"only {len(seen)} of {self.workers} workers ready after "
-                                   f"{timeout_s:.0f} s; see {self._log.name}")
+                raise RuntimeError(
+                    f"only {len(seen)} of {self.workers} workers ready after "
+                    f"{timeout_s:.0f} s; see {self._log.name}"
+                )
             try:
                 # A fresh connection each time, so the kernel hands it to any worker.
                 with httpx.Client(timeout=5) as client:
@@ -200,8 +223,7 @@ class Server:
         kids = [p for p in _children(self.proc.pid) if "resource_tracker" not in _cmdline(p)]
         missing = answered - set(kids)
         if missing:
-            raise RuntimeError(f"workers {sorted(missing)} are not children of "
-                               f"{self.proc.pid}")
+            raise RuntimeError(f"workers {sorted(missing)} are not children of {self.proc.pid}")
         return sorted(answered)
 
     def rss(self) -> dict[int, float]:
@@ -226,10 +248,17 @@ class Server:
         self.stop()
 
 
-def run_load(base: str, paths: Sequence[str], seconds: int, *, connections: int = 16,
-             delay_ms: float = 0.0, workdir: Path | None = None,
-             force_httpx: bool = False,
-             headers: Mapping[str, str] | None = None) -> LoadResult:
+def run_load(
+    base: str,
+    paths: Sequence[str],
+    seconds: int,
+    *,
+    connections: int = 16,
+    delay_ms: float = 0.0,
+    workdir: Path | None = None,
+    force_httpx: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> LoadResult:
     """Send GET requests for ``paths`` (cycled) to ``base`` for ``seconds`` seconds.
 
     ``delay_ms`` > 0 paces each connection: it waits that long (on average) after each
@@ -247,33 +276,67 @@ def run_load(base: str, paths: Sequence[str], seconds: int, *, connections: int 
     return asyncio.run(_run_httpx(base, paths, seconds, connections, delay_ms, headers))
 
 
-def _run_wrk(base: str, paths: Sequence[str], seconds: int, connections: int,
-             delay_ms: float, workdir: Path | None, headers: dict[str, str]) -> LoadResult:
+def _run_wrk(
+    base: str,
+    paths: Sequence[str],
+    seconds: int,
+    connections: int,
+    delay_ms: float,
+    workdir: Path | None,
+    headers: dict[str, str],
+) -> LoadResult:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         path_file = Path(tmp) / "paths.txt"
         path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
         script = Path(tmp) / "load.lua"
-        script.write_text(_LUA.replace("__DELAY__", _LUA_DELAY if delay_ms > 0 else ""),
-                          encoding="utf-8")
-        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-               *(f for name, value in headers.items() for f in ("-H", f"{name}: {value}")),
-               "-s", str(script), base, "--", str(path_file), f"{delay_ms:.4f}"]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
-                              check=False)
+        script.write_text(
+            _LUA.replace("__DELAY__", _LUA_DELAY if delay_ms > 0 else ""), encoding="utf-8"
+        )
+        cmd = [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            *(f for name, value in headers.items() for f in ("-H", f"{name}: {value}")),
+            "-s",
+            str(script),
+            base,
+            "--",
+            str(path_file),
+            f"{delay_ms:.4f}",
+        ]
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_WRK_MARK)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    raw = json.loads(line[len(_WRK_MARK):])
+    raw = json.loads(line[len(_WRK_MARK) :])
     errors = sum(raw[k] for k in ("connect", "read", "write", "status", "timeout"))
     return LoadResult(
-        requests=raw["requests"], seconds=raw["duration_us"] / 1e6, errors=errors,
-        p50_ms=raw["p50_us"] / 1e3, p90_ms=raw["p90_us"] / 1e3, p99_ms=raw["p99_us"] / 1e3,
-        max_ms=raw["max_us"] / 1e3, mean_ms=raw["mean_us"] / 1e3, tool="wrk",
-        detail={k: raw[k] for k in ("connect", "read", "write", "status", "timeout")})
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        errors=errors,
+        p50_ms=raw["p50_us"] / 1e3,
+        p90_ms=raw["p90_us"] / 1e3,
+        p99_ms=raw["p99_us"] / 1e3,
+        max_ms=raw["max_us"] / 1e3,
+        mean_ms=raw["mean_us"] / 1e3,
+        tool="wrk",
+        detail={k: raw[k] for k in ("connect", "read", "write", "status", "timeout")},
+    )
 
 
-async def _run_httpx(base: str, paths: Sequence[str], seconds: int, connections: int,
-                     delay_ms: float, headers: dict[str, str]) -> LoadResult:
+async def _run_httpx(
+    base: str,
+    paths: Sequence[str],
+    seconds: int,
+    connections: int,
+    delay_ms: float,
+    headers: dict[str, str],
+) -> LoadResult:
     """The fallback: ``connections`` asyncio workers on one httpx client (slower than wrk)."""
     import httpx
     import numpy as np
@@ -301,13 +364,20 @@ async def _run_httpx(base: str, paths: Sequence[str], seconds: int, connections:
                 await asyncio.sleep(delay_ms / 1000.0)
 
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, timeout=5, limits=limits,
-                                 headers={"Accept-Encoding": "identity", **headers}) as client:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=5, limits=limits, headers={"Accept-Encoding": "identity", **headers}
+    ) as client:
         await asyncio.gather(*(worker(client, k * 997) for k in range(connections)))
     elapsed = time.monotonic() - started
     ms = np.asarray(latencies or [0.0]) * 1e3
     return LoadResult(
-        requests=len(latencies), seconds=elapsed, errors=errors,
-        p50_ms=float(np.percentile(ms, 50)), p90_ms=float(np.percentile(ms, 90)),
-        p99_ms=float(np.percentile(ms, 99)), max_ms=float(ms.max()),
-        mean_ms=float(ms.mean()), tool="httpx")
+        requests=len(latencies),
+        seconds=elapsed,
+        errors=errors,
+        p50_ms=float(np.percentile(ms, 50)),
+        p90_ms=float(np.percentile(ms, 90)),
+        p99_ms=float(np.percentile(ms, 99)),
+        max_ms=float(ms.max()),
+        mean_ms=float(ms.mean()),
+        tool="httpx",
+    )

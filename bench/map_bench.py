@@ -69,12 +69,44 @@ FIRST_MARKER_PROBE = """
 })();
 """
 
-_HOSTS = ["顺丰速运", "京东物流", "中国邮政", "中通快递", "圆通速递", "韵达快递", "北京银行",
-          "工商银行", "便利蜂", "物美", "中国石化", "社区服务中心", "街道工会"]
-_ROADS = ["荣华中路", "经海路", "科创街", "永昌南路", "西环南路", "宏达北路", "地盛北街",
-          "兴盛街", "文化园西路", "博兴路", "景园街", "天华街", "万源街", "泰河路"]
-_HOURS = ["24/7", "Mo-Su 08:00-20:00", "Mo-Fr 09:00-17:00", "Mo-Su 07:30-21:00",
-          "Mo-Fr 08:30-17:30; Sa,Su 09:00-16:00"]
+_HOSTS = [
+    "顺丰速运",
+    "京东物流",
+    "中国邮政",
+    "中通快递",
+    "圆通速递",
+    "韵达快递",
+    "北京银行",
+    "工商银行",
+    "便利蜂",
+    "物美",
+    "中国石化",
+    "社区服务中心",
+    "街道工会",
+]
+_ROADS = [
+    "荣华中路",
+    "经海路",
+    "科创街",
+    "永昌南路",
+    "西环南路",
+    "宏达北路",
+    "地盛北街",
+    "兴盛街",
+    "文化园西路",
+    "博兴路",
+    "景园街",
+    "天华街",
+    "万源街",
+    "泰河路",
+]
+_HOURS = [
+    "24/7",
+    "Mo-Su 08:00-20:00",
+    "Mo-Fr 09:00-17:00",
+    "Mo-Su 07:30-21:00",
+    "Mo-Fr 08:30-17:30; Sa,Su 09:00-16:00",
+]
 
 
 def synthetic_stations(n: int, seed: int = 20240612) -> list[ImportPlanRow]:
@@ -85,17 +117,23 @@ def synthetic_stations(n: int, seed: int = 20240612) -> list[ImportPlanRow]:
     for i in range(n):
         host = rng.choice(_HOSTS)
         road = rng.choice(_ROADS)
-        rows.append(ImportPlanRow(validate_station({
-            "external_id": f"SYN-{i:06d}",
-            "name": f"{host}{road}{rng.randint(1, 99)}号店暖心驿站",
-            "address": f"北京市{road}{rng.randint(1, 200)}号",
-            "lon": rng.uniform(116.05, 116.75),
-            "lat": rng.uniform(39.65, 40.15),
-            "host_type": "other",
-            "host_org": host,
-            "amenities": rng.sample(codes, rng.randint(2, 8)),
-            "opening_hours": rng.choice(_HOURS),
-        })))
+        rows.append(
+            ImportPlanRow(
+                validate_station(
+                    {
+                        "external_id": f"SYN-{i:06d}",
+                        "name": f"{host}{road}{rng.randint(1, 99)}号店暖心驿站",
+                        "address": f"北京市{road}{rng.randint(1, 200)}号",
+                        "lon": rng.uniform(116.05, 116.75),
+                        "lat": rng.uniform(39.65, 40.15),
+                        "host_type": "other",
+                        "host_org": host,
+                        "amenities": rng.sample(codes, rng.randint(2, 8)),
+                        "opening_hours": rng.choice(_HOURS),
+                    }
+                )
+            )
+        )
     return rows
 
 
@@ -106,8 +144,7 @@ def serve(app: Any) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -147,8 +184,12 @@ class Load:
 
 def load_once(browser: Any, url: str) -> Load:
     own = urlsplit(url).netloc
-    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     blocked: list[str] = []
 
     def route(r: Any) -> None:
@@ -178,8 +219,11 @@ def load_once(browser: Any, url: str) -> Load:
             continue
         raw += len(body)
         gz += len(gzip.compress(body, 6))
-    non_tile = [u for u in blocked if not any(h in u for h in (
-        "tile.openstreetmap.org", "autonavi.com", "tianditu.gov.cn"))]
+    non_tile = [
+        u
+        for u in blocked
+        if not any(h in u for h in ("tile.openstreetmap.org", "autonavi.com", "tianditu.gov.cn"))
+    ]
     context.close()
     return Load(raw, gz, len(responses), first, len(non_tile))
 
@@ -188,8 +232,10 @@ def leaflet_floor(url: str) -> int:
     """gzip bytes of Leaflet's own JS + CSS as this service serves them."""
     from maps.assets import asset_url
 
-    return sum(len(gzip.compress(httpx.get(url + asset_url(name)).content, 6))
-               for name in ("leaflet/leaflet.js", "leaflet/leaflet.css"))
+    return sum(
+        len(gzip.compress(httpx.get(url + asset_url(name)).content, 6))
+        for name in ("leaflet/leaflet.js", "leaflet/leaflet.css")
+    )
 
 
 def data_options(url: str, n: int) -> dict[str, int]:
@@ -203,14 +249,23 @@ def data_options(url: str, n: int) -> dict[str, int]:
         raise SystemExit("/embed has no config block: is this the embed page?")
     cfg = json.loads(found.group(1))
     inline = cfg["markers"]
-    out = {"inline rows in /embed": len(gzip.compress(
-        json.dumps(inline, ensure_ascii=False, separators=(",", ":")).encode(), 6))
-        if inline else -1}
+    out = {
+        "inline rows in /embed": len(
+            gzip.compress(json.dumps(inline, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+        )
+        if inline
+        else -1
+    }
     limit = min(n, 1000)
-    out[f"/api/v1/stations?limit={limit}"] = len(gzip.compress(httpx.get(
-        url + "/api/v1/stations", params={"status": "open", "limit": limit}).content, 6))
-    out["/embed/markers (whole area)"] = len(gzip.compress(httpx.get(
-        url + "/embed/markers", params={"zoom": 11}).content, 6))
+    out[f"/api/v1/stations?limit={limit}"] = len(
+        gzip.compress(
+            httpx.get(url + "/api/v1/stations", params={"status": "open", "limit": limit}).content,
+            6,
+        )
+    )
+    out["/embed/markers (whole area)"] = len(
+        gzip.compress(httpx.get(url + "/embed/markers", params={"zoom": 11}).content, 6)
+    )
     return out
 
 
@@ -218,8 +273,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[98, 1000, 10_000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES),
-                        help="pages to load (default: both)")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        choices=PAGES,
+        default=list(PAGES),
+        help="pages to load (default: both)",
+    )
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"needs Debian's chromium at {CHROMIUM}")
@@ -230,8 +290,11 @@ def main(argv: list[str] | None = None) -> None:
     floor = 0
     data: dict[int, dict[str, int]] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
         for n in args.sizes:
             t0 = time.perf_counter()
             with app_for(n) as url:
@@ -251,28 +314,37 @@ def main(argv: list[str] | None = None) -> None:
         browser.close()
 
     print()
-    print(f"Leaflet alone (JS + CSS), the floor: {floor / 1024:.1f} KB gzip; budget "
-          f"{BUDGET_GZIP // 1024} KB gzip for /embed with 98 stations")
-    head = (f"{'page':<16}{'stations':>9}{'raw KB':>9}{'gzip KB':>9}{'/floor':>8}{'/budget':>9}"
-            f"{'requests':>10}{'1st marker ms':>15}{'/98':>7}{'blocked':>9}")
+    print(
+        f"Leaflet alone (JS + CSS), the floor: {floor / 1024:.1f} KB gzip; budget "
+        f"{BUDGET_GZIP // 1024} KB gzip for /embed with 98 stations"
+    )
+    head = (
+        f"{'page':<16}{'stations':>9}{'raw KB':>9}{'gzip KB':>9}{'/floor':>8}{'/budget':>9}"
+        f"{'requests':>10}{'1st marker ms':>15}{'/98':>7}{'blocked':>9}"
+    )
     print(head)
     print("-" * len(head))
     for path, n, ld, median in rows:
         base = base_time.get(path)
         ratio = f"{median / base:.2f}" if median and base else "-"
         ms = f"{median:.0f}" if median is not None else "none"
-        print(f"{path:<16}{n:>9,}{ld.raw / 1024:>9.1f}{ld.gzip / 1024:>9.1f}"
-              f"{ld.gzip / floor:>8.2f}{ld.gzip / BUDGET_GZIP:>9.2f}{ld.requests:>10}"
-              f"{ms:>15}{ratio:>7}{ld.blocked_non_tile:>9}")
+        print(
+            f"{path:<16}{n:>9,}{ld.raw / 1024:>9.1f}{ld.gzip / 1024:>9.1f}"
+            f"{ld.gzip / floor:>8.2f}{ld.gzip / BUDGET_GZIP:>9.2f}{ld.requests:>10}"
+            f"{ms:>15}{ratio:>7}{ld.blocked_non_tile:>9}"
+        )
     print()
     print("station data, gzip KB (the page inlines up to 1,000 stations, else asks by view):")
     for n, options in data.items():
-        cells = ", ".join(f"{k}: {v / 1024:.1f}" if v >= 0 else f"{k}: not inlined"
-                          for k, v in options.items())
+        cells = ", ".join(
+            f"{k}: {v / 1024:.1f}" if v >= 0 else f"{k}: not inlined" for k, v in options.items()
+        )
         print(f"  {n:>6,}: {cells}")
     print()
-    print("targets: /embed with 98 stations <= 80 KB gzip and <= 1000 ms to the first marker;"
-          " <= 2000 ms with 10,000")
+    print(
+        "targets: /embed with 98 stations <= 80 KB gzip and <= 1000 ms to the first marker;"
+        " <= 2000 ms with 10,000"
+    )
 
 
 if __name__ == "__main__":

@@ -174,28 +174,117 @@ CSV_HEADER: tuple[str, ...] = (
 )
 
 _ROADS = (
-    "人民路", "解放路", "中山路", "建设路", "和平路", "新华路", "胜利路", "文化路", "长江路",
-    "黄河路", "朝阳路", "青年路", "光明路", "幸福路", "团结路", "友谊路", "东风路", "工业路",
-    "科技路", "创业路", "迎宾大道", "学府路", "体育路", "北京路", "南京路", "延安路", "复兴路",
-    "民主路", "育才路", "花园路", "滨河路", "沿江大道", "世纪大道", "金融街", "商业街", "站前路",
-    "府前街", "振兴路", "繁荣路", "发展大道", "环城路", "中心大街", "健康路", "丰收路", "园林路",
-    "开元路", "秀水街", "春晖路", "锦绣路", "长安街", "天府大道", "红星路", "金桥路", "兴业街",
+    "人民路",
+    "解放路",
+    "中山路",
+    "建设路",
+    "和平路",
+    "新华路",
+    "胜利路",
+    "文化路",
+    "长江路",
+    "黄河路",
+    "朝阳路",
+    "青年路",
+    "光明路",
+    "幸福路",
+    "团结路",
+    "友谊路",
+    "东风路",
+    "工业路",
+    "科技路",
+    "创业路",
+    "迎宾大道",
+    "学府路",
+    "体育路",
+    "北京路",
+    "南京路",
+    "延安路",
+    "复兴路",
+    "民主路",
+    "育才路",
+    "花园路",
+    "滨河路",
+    "沿江大道",
+    "世纪大道",
+    "金融街",
+    "商业街",
+    "站前路",
+    "府前街",
+    "振兴路",
+    "繁荣路",
+    "发展大道",
+    "环城路",
+    "中心大街",
+    "健康路",
+    "丰收路",
+    "园林路",
+    "开元路",
+    "秀水街",
+    "春晖路",
+    "锦绣路",
+    "长安街",
+    "天府大道",
+    "红星路",
+    "金桥路",
+    "兴业街",
 )
 _ROAD_SIDES = ("", "", "", "东", "西", "南", "北", "中")
 _DISTRICTS = (
-    "高新区", "经开区", "城东区", "城西区", "城南区", "城北区", "新城区", "老城区", "滨江区",
-    "开发区", "港区", "北湖区", "南湖区", "东湖区", "西湖区", "新区",
+    "高新区",
+    "经开区",
+    "城东区",
+    "城西区",
+    "城南区",
+    "城北区",
+    "新城区",
+    "老城区",
+    "滨江区",
+    "开发区",
+    "港区",
+    "北湖区",
+    "南湖区",
+    "东湖区",
+    "西湖区",
+    "新区",
 )
 _STREETS = ("街道", "镇")
 
 # host type → (weight, organisations, name suffix)
 _HOSTS: dict[str, tuple[float, tuple[str, ...], tuple[str, ...]]] = {
-    "express_depot": (0.30, ("顺丰速运", "京东物流", "中通快递", "圆通速递", "韵达快递",
-                             "申通快递", "中国邮政", "极兔速递"), ("营业部", "网点", "分拨中心")),
-    "bank": (0.15, ("中国工商银行", "中国建设银行", "中国农业银行", "中国银行", "交通银行",
-                    "招商银行", "中国邮政储蓄银行", "兴业银行"), ("支行", "营业厅")),
-    "convenience_store": (0.15, ("美宜佳", "便利蜂", "罗森", "全家", "易捷便利店", "苏宁小店",
-                                 "见福便利店"), ("店",)),
+    "express_depot": (
+        0.30,
+        (
+            "顺丰速运",
+            "京东物流",
+            "中通快递",
+            "圆通速递",
+            "韵达快递",
+            "申通快递",
+            "中国邮政",
+            "极兔速递",
+        ),
+        ("营业部", "网点", "分拨中心"),
+    ),
+    "bank": (
+        0.15,
+        (
+            "中国工商银行",
+            "中国建设银行",
+            "中国农业银行",
+            "中国银行",
+            "交通银行",
+            "招商银行",
+            "中国邮政储蓄银行",
+            "兴业银行",
+        ),
+        ("支行", "营业厅"),
+    ),
+    "convenience_store": (
+        0.15,
+        ("美宜佳", "便利蜂", "罗森", "全家", "易捷便利店", "苏宁小店", "见福便利店"),
+        ("店",),
+    ),
     "gas_station": (0.08, ("中国石化", "中国石油"), ("加油站",)),
     "union_office": (0.12, ("总工会", "社区工会联合会", "园区工会"), ("职工服务中心",)),
     "community_center": (0.12, ("社区服务中心", "社区党群服务中心"), ("",)),
@@ -205,10 +294,20 @@ _HOSTS: dict[str, tuple[float, tuple[str, ...], tuple[str, ...]]] = {
 
 # (probability a station has it) per amenity code.
 _AMENITY_P: dict[str, float] = {
-    "drinking_water": 0.90, "hot_water": 0.85, "microwave": 0.50, "fridge": 0.15,
-    "charging": 0.80, "toilet": 0.60, "seating": 0.85, "air_conditioning": 0.60,
-    "heating": 0.40, "first_aid": 0.70, "wifi": 0.50, "umbrella": 0.30,
-    "repair_tools": 0.20, "reading": 0.30,
+    "drinking_water": 0.90,
+    "hot_water": 0.85,
+    "microwave": 0.50,
+    "fridge": 0.15,
+    "charging": 0.80,
+    "toilet": 0.60,
+    "seating": 0.85,
+    "air_conditioning": 0.60,
+    "heating": 0.40,
+    "first_aid": 0.70,
+    "wifi": 0.50,
+    "umbrella": 0.30,
+    "repair_tools": 0.20,
+    "reading": 0.30,
 }
 
 _HOURS_COMMON = (
@@ -225,8 +324,12 @@ _HOURS_BANK = (
     ("Mo-Su 09:00-17:00", 0.10),
 )
 _STATUS = (("open", 0.92), ("temporarily_closed", 0.05), ("closed", 0.03))
-_NOTES = (("", 0.90), ("扫码开门的智慧驿站", 0.04), ("工作日中午人多，请错峰", 0.03),
-          ("夏季提供防暑降温药品", 0.03))
+_NOTES = (
+    ("", 0.90),
+    ("扫码开门的智慧驿站", 0.04),
+    ("工作日中午人多，请错峰", 0.03),
+    ("夏季提供防暑降温药品", 0.03),
+)
 
 _KM_PER_DEG_LAT = 110.574
 _KM_PER_DEG_LON_EQ = 111.320
@@ -325,8 +428,11 @@ def national_stations(n: int = 100_000, seed: int = 2024) -> list[dict[str, str]
         suffixes = rng.integers(0, 1 << 30, m)
         phone_kind = rng.random(m)
         phones = rng.integers(0, 10**9, m)
-        prefix = city.province if city.province.endswith("市") and city.province[:-1] == city.name \
+        prefix = (
+            city.province
+            if city.province.endswith("市") and city.province[:-1] == city.name
             else f"{city.province}{city.name}市"
+        )
         for i in range(m):
             host = host_codes[hosts[i]]
             _, org_list, suffix_list = _HOSTS[host]
@@ -335,8 +441,7 @@ def national_stations(n: int = 100_000, seed: int = 2024) -> list[dict[str, str]
             district = _DISTRICTS[districts[i]]
             org = org_list[orgs[i] % len(org_list)]
             suffix = suffix_list[suffixes[i] % len(suffix_list)]
-            place = f"{road}{numbers[i]}号" if host in ("community_center", "government") \
-                else road
+            place = f"{road}{numbers[i]}号" if host in ("community_center", "government") else road
             if host == "union_office":
                 host_org = f"{city.name}市{district}{org}"
                 name = f"{district}{road}{suffix}暖心驿站"
@@ -355,26 +460,27 @@ def national_stations(n: int = 100_000, seed: int = 2024) -> list[dict[str, str]
                 phone = f"{phones[i] % 10**8:08d}"
             else:
                 phone = ""
-            rows.append({
-                "external_id": f"{city.code}-{i + 1:06d}",
-                "name": name,
-                "address": f"{prefix}{district}{road}{numbers[i]}号",
-                "district": district,
-                "lon": f"{lon[i]:.6f}",
-                "lat": f"{lat[i]:.6f}",
-                "host_type": host,
-                "host_org": host_org,
-                "amenities": ";".join(codes),
-                "opening_hours": str(bank_hours[i] if host == "bank" else hours[i]),
-                "phone": phone,
-                "status": str(status[i]),
-                "notes": str(notes[i]),
-            })
+            rows.append(
+                {
+                    "external_id": f"{city.code}-{i + 1:06d}",
+                    "name": name,
+                    "address": f"{prefix}{district}{road}{numbers[i]}号",
+                    "district": district,
+                    "lon": f"{lon[i]:.6f}",
+                    "lat": f"{lat[i]:.6f}",
+                    "host_type": host,
+                    "host_org": host_org,
+                    "amenities": ";".join(codes),
+                    "opening_hours": str(bank_hours[i] if host == "bank" else hours[i]),
+                    "phone": phone,
+                    "status": str(status[i]),
+                    "notes": str(notes[i]),
+                }
+            )
     return rows
 
 
-def rider_queries(stations: Sequence[dict[str, str]], n: int = 10_000,
-                  seed: int = 7) -> np.ndarray:
+def rider_queries(stations: Sequence[dict[str, str]], n: int = 10_000, seed: int = 7) -> np.ndarray:
     """``n`` rider positions (lon, lat) near the stations, shaped like the real query load.
 
     A rider asks from where riders work, and they work where stations are dense: each query

@@ -270,8 +270,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--postgis-queries", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--http", action="store_true",
-                        help="also measure /api/v1/nearest over HTTP against a bare endpoint")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also measure /api/v1/nearest over HTTP against a bare endpoint",
+    )
     parser.add_argument("--http-seconds", type=int, default=6)
     parser.add_argument("--http-rounds", type=int, default=5)
     return parser.parse_args(argv)
@@ -302,48 +305,76 @@ def bench_http(points: Points, seconds: int, rounds: int, seed: int) -> None:
     # Riders' browsers ask for gzip; wrk, like the target's measure, does not. The last row
     # shows what compression adds to a real rider's request.
     gzip = {"Accept-Encoding": "gzip"}
-    endpoints = (("bare /livez (constant JSON)", ["/livez"], {}),
-                 ("/api/v1/nearest k=5", nearest, {}),
-                 ("/api/v1/nearest k=5 + filters", filtered, {}),
-                 ("/api/v1/nearest k=5, gzip", nearest, gzip))
+    endpoints = (
+        ("bare /livez (constant JSON)", ["/livez"], {}),
+        ("/api/v1/nearest k=5", nearest, {}),
+        ("/api/v1/nearest k=5 + filters", filtered, {}),
+        ("/api/v1/nearest k=5, gzip", nearest, gzip),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         url = "sqlite:///" + str(Path(tmp) / "bench.db")
         store = SqlStationStore(url)
-        store.apply_import([ImportPlanRow(StationData(
-            name=f"站{i}", lon=float(x), lat=float(y), opening_hours="24/7",
-            amenities=("hot_water",) if hot else ()))
-            for i, (x, y, hot) in enumerate(zip(points.lon, points.lat, hot_water.tolist(),
-                                                strict=True))], actor="bench")
+        store.apply_import(
+            [
+                ImportPlanRow(
+                    StationData(
+                        name=f"站{i}",
+                        lon=float(x),
+                        lat=float(y),
+                        opening_hours="24/7",
+                        amenities=("hot_water",) if hot else (),
+                    )
+                )
+                for i, (x, y, hot) in enumerate(
+                    zip(points.lon, points.lat, hot_water.tolist(), strict=True)
+                )
+            ],
+            actor="bench",
+        )
         store.close()
         with Server(url, 1, free_port(), Path(tmp) / "serve.log", NO_RATE_LIMIT) as server:
             server.wait_ready()
             # Steady state, as a long-running server is: each endpoint gets a warm-up run
             # first (for nearest, the stations' cached JSON fragments fill up).
-            warm = {label: run_load(server.base, paths, 3, connections=32, headers=headers)
-                    for label, paths, headers in endpoints}
+            warm = {
+                label: run_load(server.base, paths, 3, connections=32, headers=headers)
+                for label, paths, headers in endpoints
+            }
             runs: list[dict[str, LoadResult]] = []
             for i in range(rounds):  # every other round in reverse: drift favours no row
                 order = endpoints if i % 2 == 0 else endpoints[::-1]
-                done = {label: run_load(server.base, paths, seconds, connections=32,
-                                        headers=headers) for label, paths, headers in order}
+                done = {
+                    label: run_load(server.base, paths, seconds, connections=32, headers=headers)
+                    for label, paths, headers in order
+                }
                 runs.append({label: done[label] for label, _, _ in endpoints})
-    print(f"\nHTTP, 1 uvicorn worker, 32 connections, {rounds} rounds of {seconds} s per "
-          f"endpoint, taking turns; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'round':6} {'endpoint':34} {'req/s':>9} {'× bare':>7} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'errors':>7}")
+    print(
+        f"\nHTTP, 1 uvicorn worker, 32 connections, {rounds} rounds of {seconds} s per "
+        f"endpoint, taking turns; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'round':6} {'endpoint':34} {'req/s':>9} {'× bare':>7} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>7}"
+    )
     label_bare, label_nearest = endpoints[0][0], endpoints[1][0]
     cold = warm[label_nearest]
-    print(f"{'warm':6} {label_nearest + ' (cache filling)':34} {cold.rps:9.0f} "
-          f"{cold.rps / warm[label_bare].rps:7.2f} {cold.p50_ms:8.2f} {cold.p99_ms:8.2f} "
-          f"{cold.errors:7d}")
+    print(
+        f"{'warm':6} {label_nearest + ' (cache filling)':34} {cold.rps:9.0f} "
+        f"{cold.rps / warm[label_bare].rps:7.2f} {cold.p50_ms:8.2f} {cold.p99_ms:8.2f} "
+        f"{cold.errors:7d}"
+    )
     for i, run in enumerate(runs, 1):
         bare = run[label_bare]
         for label, r in run.items():
-            print(f"{i:<6} {label:34} {r.rps:9.0f} {r.rps / bare.rps:7.2f} {r.p50_ms:8.2f} "
-                  f"{r.p99_ms:8.2f} {r.errors:7d}")
+            print(
+                f"{i:<6} {label:34} {r.rps:9.0f} {r.rps / bare.rps:7.2f} {r.p50_ms:8.2f} "
+                f"{r.p99_ms:8.2f} {r.errors:7d}"
+            )
     ratios = sorted(run[label_nearest].rps / run[label_bare].rps for run in runs)
-    print(f"nearest throughput = {statistics.median(ratios):.0%} of the bare endpoint, median "
-          f"of {rounds} rounds ({', '.join(f'{r:.0%}' for r in ratios)}; target ≥ 85 %)")
+    print(
+        f"nearest throughput = {statistics.median(ratios):.0%} of the bare endpoint, median "
+        f"of {rounds} rounds ({', '.join(f'{r:.0%}' for r in ratios)}; target ≥ 85 %)"
+    )
 
 
 def run_fast_methods(

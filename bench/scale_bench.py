@@ -104,8 +104,14 @@ class Report:
 
 def _cli(args: Sequence[str], url: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, STATIONS_DATABASE_URL=url)
-    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
-                          env=env, capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "from api.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 @contextmanager
@@ -129,6 +135,7 @@ def _pg_schema(base_url: str) -> Iterator[str]:
 
 # -- 1. import ------------------------------------------------------------------------------
 
+
 def phase_import(report: Report, csv_path: Path, sqlite_url: str, pg_url: str | None) -> None:
     report.section("1. stations import of the national CSV (target ≤ 10 s)")
     t = time.perf_counter()
@@ -148,22 +155,29 @@ def phase_import(report: Report, csv_path: Path, sqlite_url: str, pg_url: str | 
         added = next((ln for ln in done.stdout.splitlines() if "added" in ln), "?").strip()
         timings[label] = took
         verdict = "ok" if took <= 10 else "OVER TARGET"
-        report.add(f"stations import → {label} ({added})", f"{took:.2f} s",
-                   f"{took / read_s:.0f}× read  [{verdict}]")
+        report.add(
+            f"stations import → {label} ({added})",
+            f"{took:.2f} s",
+            f"{took / read_s:.0f}× read  [{verdict}]",
+        )
     if len(timings) == 2:
-        report.add("PostGIS import / SQLite import", "",
-                   f"{timings['PostGIS'] / timings['SQLite']:.2f}×")
+        report.add(
+            "PostGIS import / SQLite import", "", f"{timings['PostGIS'] / timings['SQLite']:.2f}×"
+        )
 
 
 # -- 2. in-memory nearest vs PostGIS KNN -----------------------------------------------------
 
-_KNN = ("SELECT id FROM stations WHERE deleted_at IS NULL "
-        "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326) LIMIT %(k)s")
+_KNN = (
+    "SELECT id FROM stations WHERE deleted_at IS NULL "
+    "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326) LIMIT %(k)s"
+)
 _KNN_RERANKED = (
     "SELECT id FROM (SELECT id, geom FROM stations WHERE deleted_at IS NULL "
     "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326) LIMIT %(m)s) c "
     "ORDER BY ST_Distance(c.geom::geography, "
-    "ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography), id LIMIT %(k)s")
+    "ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography), id LIMIT %(k)s"
+)
 
 
 def _libpq(url: str) -> str:
@@ -184,8 +198,10 @@ def phase_knn(report: Report, pg_url: str, points: np.ndarray, k: int = 5) -> No
         t = time.perf_counter()
         catalog = StationCatalog(store)
         catalog.nearest(NearestQuery(float(points[0, 0]), float(points[0, 1]), k))
-        report.add(f"load catalog of {len(catalog)} stations + build index",
-                   f"{time.perf_counter() - t:.2f} s")
+        report.add(
+            f"load catalog of {len(catalog)} stations + build index",
+            f"{time.perf_counter() - t:.2f} s",
+        )
         index = catalog._snap.index  # the bare index the catalog uses, for the breakdown
         conn = psycopg.connect(_libpq(pg_url), autocommit=True)
         cur = conn.cursor()
@@ -199,6 +215,7 @@ def phase_knn(report: Report, pg_url: str, points: np.ndarray, k: int = 5) -> No
         mine: list[Any] = []
         pg: list[list[int]] = []
         pg2: list[list[int]] = []
+
         # Taking turns in blocks of 50 queries, the method that goes first rotating from
         # block to block: a busy moment on the machine slows all four alike, each method
         # runs with its own code and data warm in the caches, and none always follows one
@@ -217,8 +234,12 @@ def phase_knn(report: Report, pg_url: str, points: np.ndarray, k: int = 5) -> No
             cur.execute(_KNN_RERANKED, {"x": x, "y": y, "k": k, "m": 4 * k}, prepare=True)
             return [r[0] for r in cur.fetchall()]
 
-        methods = [(run_catalog, t_cat, mine), (run_index, t_idx, []), (run_pg, t_pg, pg),
-                   (run_pg2, t_pg2, pg2)]
+        methods = [
+            (run_catalog, t_cat, mine),
+            (run_index, t_idx, []),
+            (run_pg, t_pg, pg),
+            (run_pg2, t_pg2, pg2),
+        ]
         for block, start in enumerate(range(0, len(pts), 50)):
             turn = block % len(methods)
             for run, times, answers in methods[turn:] + methods[:turn]:
@@ -235,32 +256,48 @@ def phase_knn(report: Report, pg_url: str, points: np.ndarray, k: int = 5) -> No
     finally:
         store.close()
     n = len(points)
-    med = {name: statistics.median(v) * 1e6
-           for name, v in (("cat", t_cat), ("idx", t_idx), ("pg", t_pg), ("pg2", t_pg2))}
+    med = {
+        name: statistics.median(v) * 1e6
+        for name, v in (("cat", t_cat), ("idx", t_idx), ("pg", t_pg), ("pg2", t_pg2))
+    }
     report.add("in-memory StationCatalog.nearest, median", f"{med['cat']:.1f} µs", "1.0×")
-    report.add("  of which GeodesicIndex.nearest, median", f"{med['idx']:.1f} µs",
-               f"{med['idx'] / med['cat']:.2f}×")
+    report.add(
+        "  of which GeodesicIndex.nearest, median",
+        f"{med['idx']:.1f} µs",
+        f"{med['idx'] / med['cat']:.2f}×",
+    )
     verdict = "ok" if med["pg"] / med["cat"] >= 20 else "UNDER TARGET 20×"
-    report.add("PostGIS KNN geometry <-> (TCP 127.0.0.1), median", f"{med['pg']:.1f} µs",
-               f"{med['pg'] / med['cat']:.1f}× slower  [{verdict}]")
-    report.add(f"PostGIS KNN top {4 * k} re-ranked by ST_Distance(geography)",
-               f"{med['pg2']:.1f} µs", f"{med['pg2'] / med['cat']:.1f}× slower")
-    report.add("means: catalog / PostGIS KNN",
-               f"{np.mean(t_cat) * 1e6:.1f} / {np.mean(t_pg) * 1e6:.1f} µs")
+    report.add(
+        "PostGIS KNN geometry <-> (TCP 127.0.0.1), median",
+        f"{med['pg']:.1f} µs",
+        f"{med['pg'] / med['cat']:.1f}× slower  [{verdict}]",
+    )
+    report.add(
+        f"PostGIS KNN top {4 * k} re-ranked by ST_Distance(geography)",
+        f"{med['pg2']:.1f} µs",
+        f"{med['pg2'] / med['cat']:.1f}× slower",
+    )
+    report.add(
+        "means: catalog / PostGIS KNN", f"{np.mean(t_cat) * 1e6:.1f} / {np.mean(t_pg) * 1e6:.1f} µs"
+    )
     report.add("agreement with in-memory: KNN <-> same ids in order", f"{same / n:.1%}")
     report.add("agreement: KNN <-> same set of ids", f"{same_set / n:.1%}")
     report.add("agreement: KNN re-ranked geodesically, same order", f"{same_rr / n:.1%}")
     report.notes.append(
         "PostGIS `<->` on geometry(Point,4326) ranks by planar degrees (a degree of longitude "
         "is cos(lat) shorter than a degree of latitude), so its raw order differs from "
-        "geodesic metres; re-ranked by ST_Distance(geography) it is the geodesic order.")
+        "geodesic metres; re-ranked by ST_Distance(geography) it is the geodesic order."
+    )
 
 
 # -- 3. HTTP throughput ----------------------------------------------------------------------
 
+
 def _nearest_paths(points: np.ndarray, k: int = 5) -> list[str]:
-    return [f"/api/v1/nearest?{urlencode({'lat': f'{y:.6f}', 'lon': f'{x:.6f}', 'k': k})}"
-            for x, y in points.tolist()]
+    return [
+        f"/api/v1/nearest?{urlencode({'lat': f'{y:.6f}', 'lon': f'{x:.6f}', 'k': k})}"
+        for x, y in points.tolist()
+    ]
 
 
 def _mix_paths(points: np.ndarray, seed: int = 11) -> list[str]:
@@ -273,8 +310,13 @@ def _mix_paths(points: np.ndarray, seed: int = 11) -> list[str]:
             q = {"lat": f"{y:.6f}", "lon": f"{x:.6f}", "k": 5}
             out.append(f"/api/v1/nearest?{urlencode(q)}")
         elif roll < 0.80:
-            q = {"lat": f"{y:.6f}", "lon": f"{x:.6f}", "k": 5, "amenity": "hot_water",
-                 "open_now": "true"}
+            q = {
+                "lat": f"{y:.6f}",
+                "lon": f"{x:.6f}",
+                "k": 5,
+                "amenity": "hot_water",
+                "open_now": "true",
+            }
             out.append(f"/api/v1/nearest?{urlencode(q)}")
         else:
             half = 0.01  # a ~2 km view around the rider, like a phone map
@@ -283,8 +325,14 @@ def _mix_paths(points: np.ndarray, seed: int = 11) -> list[str]:
     return out
 
 
-def phase_http(report: Report, stores: dict[str, str], points: np.ndarray, seconds: int,
-               workdir: Path, force_httpx: bool) -> None:
+def phase_http(
+    report: Report,
+    stores: dict[str, str],
+    points: np.ndarray,
+    seconds: int,
+    workdir: Path,
+    force_httpx: bool,
+) -> None:
     report.section(f"3. HTTP: /api/v1/nearest and /livez, {seconds} s each, wrk -c16")
     nearest_paths = _nearest_paths(points)
     # Baseline for memory: one worker with the same code and an empty store.
@@ -301,40 +349,57 @@ def phase_http(report: Report, stores: dict[str, str], points: np.ndarray, secon
             log = workdir / f"serve-{label}-{workers}.log"
             with Server(url, workers, port, log, NO_RATE_LIMIT) as server:
                 ready = server.wait_ready()
-                run_load(server.base, nearest_paths, 3, workdir=workdir,
-                         force_httpx=force_httpx)  # warm-up: masks, caches, JIT of nothing
-                livez = run_load(server.base, ["/livez"], seconds, workdir=workdir,
-                                 force_httpx=force_httpx)
-                near = run_load(server.base, nearest_paths, seconds, workdir=workdir,
-                                force_httpx=force_httpx)
+                run_load(
+                    server.base, nearest_paths, 3, workdir=workdir, force_httpx=force_httpx
+                )  # warm-up: masks, caches, JIT of nothing
+                livez = run_load(
+                    server.base, ["/livez"], seconds, workdir=workdir, force_httpx=force_httpx
+                )
+                near = run_load(
+                    server.base, nearest_paths, seconds, workdir=workdir, force_httpx=force_httpx
+                )
                 rss = server.rss()
             results[(label, workers)] = near
             tag = f"{label}, {workers} worker{'s' if workers > 1 else ''}"
             report.add(f"{tag}: ready after", f"{ready:.1f} s")
-            report.add(f"{tag}: /livez", f"{livez.rps:,.0f} req/s",
-                       f"p50 {livez.p50_ms:.1f} ms, p99 {livez.p99_ms:.1f} ms, "
-                       f"err {livez.errors}")
-            report.add(f"{tag}: /api/v1/nearest", f"{near.rps:,.0f} req/s",
-                       f"{near.rps / livez.rps:.2f}× livez; p50 {near.p50_ms:.1f} ms, "
-                       f"p99 {near.p99_ms:.1f} ms, err {near.errors}")
+            report.add(
+                f"{tag}: /livez",
+                f"{livez.rps:,.0f} req/s",
+                f"p50 {livez.p50_ms:.1f} ms, p99 {livez.p99_ms:.1f} ms, err {livez.errors}",
+            )
+            report.add(
+                f"{tag}: /api/v1/nearest",
+                f"{near.rps:,.0f} req/s",
+                f"{near.rps / livez.rps:.2f}× livez; p50 {near.p50_ms:.1f} ms, "
+                f"p99 {near.p99_ms:.1f} ms, err {near.errors}",
+            )
             for pid, mb in rss.items():
                 verdict = "ok" if mb <= 300 else "OVER GOAL 300 MB"
-                report.add(f"{tag}: RSS of worker {pid}", f"{mb:.0f} MiB",
-                           f"{mb / empty_rss:.2f}× empty  [{verdict}]")
+                report.add(
+                    f"{tag}: RSS of worker {pid}",
+                    f"{mb:.0f} MiB",
+                    f"{mb / empty_rss:.2f}× empty  [{verdict}]",
+                )
     for label in stores:
         one, two = results.get((label, 1)), results.get((label, 2))
         if one and two:
-            report.add(f"{label}: nearest req/s, 2 workers / 1 worker", "",
-                       f"{two.rps / one.rps:.2f}×")
+            report.add(
+                f"{label}: nearest req/s, 2 workers / 1 worker", "", f"{two.rps / one.rps:.2f}×"
+            )
     if ("SQLite", 2) in results and ("PostGIS", 2) in results:
-        report.add("nearest req/s with 2 workers, PostGIS / SQLite", "",
-                   f"{results[('PostGIS', 2)].rps / results[('SQLite', 2)].rps:.2f}×")
+        report.add(
+            "nearest req/s with 2 workers, PostGIS / SQLite",
+            "",
+            f"{results[('PostGIS', 2)].rps / results[('SQLite', 2)].rps:.2f}×",
+        )
     report.notes.append(
         f"load generator: {results[next(iter(results))].tool} on the same 2-core machine "
-        "as the server, so it takes part of the CPU the workers would otherwise have.")
+        "as the server, so it takes part of the CPU the workers would otherwise have."
+    )
 
 
 # -- 4. soak ---------------------------------------------------------------------------------
+
 
 class _Writer(threading.Thread):
     """One write a second until ``stop`` is set: PATCH over HTTP, or through the store."""
@@ -357,9 +422,11 @@ class _Writer(threading.Thread):
 
         rng = random.Random(5)
         store = None if self.token else SqlStationStore(self.pg_url)
-        client = httpx.Client(base_url=self.base, timeout=10,
-                              headers={"Authorization": f"Bearer {self.token}"}
-                              if self.token else {})
+        client = httpx.Client(
+            base_url=self.base,
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.token}"} if self.token else {},
+        )
         try:
             tick = time.monotonic()
             while not self.stop.is_set():
@@ -397,12 +464,21 @@ def _editor_token(pg_url: str) -> str:
     return made.stdout.strip().splitlines()[-1]
 
 
-def phase_soak(report: Report, pg_url: str, points: np.ndarray, seconds: int,
-               workdir: Path, writes: str, force_httpx: bool) -> None:
+def phase_soak(
+    report: Report,
+    pg_url: str,
+    points: np.ndarray,
+    seconds: int,
+    workdir: Path,
+    writes: str,
+    force_httpx: bool,
+) -> None:
     from stations.store import SqlStationStore
 
-    report.section(f"4. soak: 2 workers on PostGIS, mixed traffic at 80 % of max for "
-                   f"{seconds} s, 1 write/s via {writes}")
+    report.section(
+        f"4. soak: 2 workers on PostGIS, mixed traffic at 80 % of max for "
+        f"{seconds} s, 1 write/s via {writes}"
+    )
     paths = _mix_paths(points)
     store = SqlStationStore(pg_url)
     try:
@@ -421,13 +497,23 @@ def phase_soak(report: Report, pg_url: str, points: np.ndarray, seconds: int,
     port = free_port()
     with Server(pg_url, 2, port, workdir / "serve-soak.log", NO_RATE_LIMIT) as server:
         server.wait_ready()
-        run_load(server.base, paths, 5, connections=connections, workdir=workdir,
-                 force_httpx=force_httpx)
-        peak = run_load(server.base, paths, 10, connections=connections, workdir=workdir,
-                        force_httpx=force_httpx)
+        run_load(
+            server.base, paths, 5, connections=connections, workdir=workdir, force_httpx=force_httpx
+        )
+        peak = run_load(
+            server.base,
+            paths,
+            10,
+            connections=connections,
+            workdir=workdir,
+            force_httpx=force_httpx,
+        )
         target = 0.8 * peak.rps
-        report.add("mix at full speed (10 s), no writes", f"{peak.rps:,.0f} req/s",
-                   f"p99 {peak.p99_ms:.1f} ms, err {peak.errors}")
+        report.add(
+            "mix at full speed (10 s), no writes",
+            f"{peak.rps:,.0f} req/s",
+            f"p99 {peak.p99_ms:.1f} ms, err {peak.errors}",
+        )
         report.add("soak target: 80 % of that", f"{target:,.0f} req/s")
         rss0 = server.rss()
         writer = _Writer(server.base, ids, token, pg_url)
@@ -443,17 +529,25 @@ def phase_soak(report: Report, pg_url: str, points: np.ndarray, seconds: int,
                 left = seconds - (time.monotonic() - started)
                 if left < 1:
                     break
-                seg = run_load(server.base, paths, int(min(segment, max(1, left))),
-                               connections=connections, delay_ms=delay_ms, workdir=workdir,
-                               force_httpx=force_httpx)
+                seg = run_load(
+                    server.base,
+                    paths,
+                    int(min(segment, max(1, left))),
+                    connections=connections,
+                    delay_ms=delay_ms,
+                    workdir=workdir,
+                    force_httpx=force_httpx,
+                )
                 segments.append(seg)
                 achieved_interval = connections / max(seg.rps, 1e-9) * 1000.0
-                delay_ms = max(0.0, delay_ms + connections / target * 1000.0
-                               - achieved_interval)
-                print(f"    segment {len(segments)}: {seg.rps:,.0f} req/s, p50 "
-                      f"{seg.p50_ms:.1f} ms, p99 {seg.p99_ms:.1f} ms, max {seg.max_ms:.0f} ms,"
-                      f" err {seg.errors}, writes {writer.done} "
-                      f"(err {len(writer.errors)}), next delay {delay_ms:.2f} ms", flush=True)
+                delay_ms = max(0.0, delay_ms + connections / target * 1000.0 - achieved_interval)
+                print(
+                    f"    segment {len(segments)}: {seg.rps:,.0f} req/s, p50 "
+                    f"{seg.p50_ms:.1f} ms, p99 {seg.p99_ms:.1f} ms, max {seg.max_ms:.0f} ms,"
+                    f" err {seg.errors}, writes {writer.done} "
+                    f"(err {len(writer.errors)}), next delay {delay_ms:.2f} ms",
+                    flush=True,
+                )
         finally:
             writer.stop.set()
             writer.join(timeout=30)
@@ -462,30 +556,42 @@ def phase_soak(report: Report, pg_url: str, points: np.ndarray, seconds: int,
     span = sum(s.seconds for s in segments)
     errors = sum(s.errors for s in segments)
     p99s = [s.p99_ms for s in segments]
-    report.add("soak: requests / seconds", f"{total:,} / {span:.0f} s",
-               f"{total / span:,.0f} req/s = {total / span / peak.rps:.0%} of max")
-    report.add("soak: HTTP errors (must be 0)", f"{errors}",
-               "[ok]" if errors == 0 else "[FAIL]")
-    report.add("soak: p50 latency, median of segments",
-               f"{statistics.median(s.p50_ms for s in segments):.1f} ms")
-    report.add("soak: p99 latency, worst / median segment",
-               f"{max(p99s):.1f} / {statistics.median(p99s):.1f} ms",
-               f"max {max(s.max_ms for s in segments):.0f} ms")
-    report.add(f"soak: writes via {writes} (errors must be 0)",
-               f"{writer.done} ({len(writer.errors)} errors)",
-               f"median {statistics.median(writer.latencies or [0]) * 1e3:.0f} ms, "
-               f"max {max(writer.latencies or [0]) * 1e3:.0f} ms")
+    report.add(
+        "soak: requests / seconds",
+        f"{total:,} / {span:.0f} s",
+        f"{total / span:,.0f} req/s = {total / span / peak.rps:.0%} of max",
+    )
+    report.add("soak: HTTP errors (must be 0)", f"{errors}", "[ok]" if errors == 0 else "[FAIL]")
+    report.add(
+        "soak: p50 latency, median of segments",
+        f"{statistics.median(s.p50_ms for s in segments):.1f} ms",
+    )
+    report.add(
+        "soak: p99 latency, worst / median segment",
+        f"{max(p99s):.1f} / {statistics.median(p99s):.1f} ms",
+        f"max {max(s.max_ms for s in segments):.0f} ms",
+    )
+    report.add(
+        f"soak: writes via {writes} (errors must be 0)",
+        f"{writer.done} ({len(writer.errors)} errors)",
+        f"median {statistics.median(writer.latencies or [0]) * 1e3:.0f} ms, "
+        f"max {max(writer.latencies or [0]) * 1e3:.0f} ms",
+    )
     for err in writer.errors[:5]:
         report.notes.append(f"write error: {err}")
     for pid in rss0:
         before, after = rss0[pid], rss1.get(pid, float("nan"))
         growth = after / before - 1
         verdict = "ok" if growth <= 0.10 else "OVER 10 %"
-        report.add(f"soak: RSS of worker {pid}, start → end",
-                   f"{before:.0f} → {after:.0f} MiB", f"{growth:+.1%}  [{verdict}]")
+        report.add(
+            f"soak: RSS of worker {pid}, start → end",
+            f"{before:.0f} → {after:.0f} MiB",
+            f"{growth:+.1%}  [{verdict}]",
+        )
 
 
 # -- main ------------------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the phases and print the table; returns the exit code."""
@@ -493,23 +599,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100_000, help="stations in the national set")
     parser.add_argument("--queries", type=int, default=2000, help="nearest queries compared")
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 5 s HTTP runs and a 20 s soak")
-    parser.add_argument("--http-seconds", type=int, default=None,
-                        help="length of each HTTP throughput run (default 15, quick 5)")
-    parser.add_argument("--soak-seconds", type=int, default=None,
-                        help="soak length (default 300 as the issue asks, quick 20)")
-    parser.add_argument("--writes", choices=("http", "store"), default="http",
-                        help="soak writes: PATCH with a bearer token, or the store directly")
-    parser.add_argument("--postgres-url", default=os.environ.get("STATIONS_TEST_POSTGRES_URL",
-                                                                 DEFAULT_PG))
-    parser.add_argument("--skip", action="append", default=[],
-                        choices=("import", "knn", "http", "soak", "postgis"),
-                        help="leave out a phase (repeatable); 'postgis' leaves out PostGIS")
-    parser.add_argument("--httpx", action="store_true",
-                        help="use the httpx load loop even when wrk is installed")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder (CSV, SQLite file, server logs)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 5 s HTTP runs and a 20 s soak"
+    )
+    parser.add_argument(
+        "--http-seconds",
+        type=int,
+        default=None,
+        help="length of each HTTP throughput run (default 15, quick 5)",
+    )
+    parser.add_argument(
+        "--soak-seconds",
+        type=int,
+        default=None,
+        help="soak length (default 300 as the issue asks, quick 20)",
+    )
+    parser.add_argument(
+        "--writes",
+        choices=("http", "store"),
+        default="http",
+        help="soak writes: PATCH with a bearer token, or the store directly",
+    )
+    parser.add_argument(
+        "--postgres-url", default=os.environ.get("STATIONS_TEST_POSTGRES_URL", DEFAULT_PG)
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("import", "knn", "http", "soak", "postgis"),
+        help="leave out a phase (repeatable); 'postgis' leaves out PostGIS",
+    )
+    parser.add_argument(
+        "--httpx", action="store_true", help="use the httpx load loop even when wrk is installed"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (CSV, SQLite file, server logs)"
+    )
     args = parser.parse_args(argv)
     http_s = args.http_seconds or (5 if args.quick else 15)
     soak_s = args.soak_seconds or (20 if args.quick else 300)
@@ -521,8 +647,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = national_stations(args.n, args.seed)
     csv_path = write_stations_csv(workdir / "national.csv", rows)
     points = rider_queries(rows, max(args.queries, 2000), args.seed + 1)
-    report.add("generate + write CSV", f"{time.perf_counter() - t:.2f} s",
-               f"{csv_path.stat().st_size / 1e6:.1f} MB")
+    report.add(
+        "generate + write CSV",
+        f"{time.perf_counter() - t:.2f} s",
+        f"{csv_path.stat().st_size / 1e6:.1f} MB",
+    )
     sqlite_url = "sqlite:///" + str(workdir / "stations.db")
     use_pg = "postgis" not in args.skip
     with _pg_schema(args.postgres_url) if use_pg else _nothing() as pg_url:

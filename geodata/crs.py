@@ -59,6 +59,7 @@ class CrsName(StrEnum):
     gcj02 = "gcj02"
     bd09 = "bd09"
 
+
 # Krasovsky 1940 ellipsoid, as used by every public GCJ-02 implementation.
 _KRASOVSKY_A = 6378245.0
 _KRASOVSKY_EE = 0.00669342162296594323

@@ -375,8 +375,9 @@ def _lagrangian_bounds(
     return best, count_lb
 
 
-def _solve_ip(inst: _Instance, n_new: int | None, need: float | None,
-              time_limit_s: float = EXACT_TIME_LIMIT_S) -> list[int] | None:
+def _solve_ip(
+    inst: _Instance, n_new: int | None, need: float | None, time_limit_s: float = EXACT_TIME_LIMIT_S
+) -> list[int] | None:
     """Exact integer programme with pulp/CBC; None if optimality was not proven in time.
 
     With ``n_new``: maximise covered group weight with at most ``n_new`` sites.  With
@@ -416,8 +417,9 @@ def _solve_ip(inst: _Instance, n_new: int | None, need: float | None,
         terms = [(y[k], 1.0)] + [(x[j], -1.0) for j in indices[indptr[k] : indptr[k + 1]]]
         prob += pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, None, 0)
     started = time.monotonic()
-    solver = pulp.PULP_CBC_CMD(msg=False, threads=1, gapRel=0, gapAbs=0,
-                               timeLimit=max(1, math.ceil(time_limit_s)))
+    solver = pulp.PULP_CBC_CMD(
+        msg=False, threads=1, gapRel=0, gapAbs=0, timeLimit=max(1, math.ceil(time_limit_s))
+    )
     prob.solve(solver)
     if prob.sol_status != pulp.LpSolutionOptimal:
         if prob.sol_status == pulp.LpSolutionIntegerFeasible or prob.status == 0:
@@ -619,8 +621,10 @@ def plan_sites(
     return out
 
 
-_TIMED_OUT = ("the exact solver did not prove an optimum within {:g} s; this is the greedy "
-              "plan, with its distance to the LP bound as the gap")
+_TIMED_OUT = (
+    "the exact solver did not prove an optimum within {:g} s; this is the greedy "
+    "plan, with its distance to the LP bound as the gap"
+)
 
 
 def _with_note(res: PlanResult, note: str) -> PlanResult:

@@ -102,9 +102,13 @@ def _proj_geodesic() -> tuple[int, int]:
 
 def _spread_bits(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """Put bit i of each (up to 32-bit) value at bit 2i: the Morton interleave."""
-    for shift, keep in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
-                        (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
-                        (1, 0x5555555555555555)):
+    for shift, keep in (
+        (16, 0x0000FFFF0000FFFF),
+        (8, 0x00FF00FF00FF00FF),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (2, 0x3333333333333333),
+        (1, 0x5555555555555555),
+    ):
         v = (v | (v << np.uint64(shift))) & np.uint64(keep)
     return v
 
@@ -250,8 +254,9 @@ class GeodesicIndex:
         self._lat_c = array.array("d", lat_a.tobytes())
         self._xyz = _ecef(lon_a, lat_a)
         inverse, init = _proj_geodesic()
-        self._tree = ChordTree(self._xyz, self._ids, lon_a, lat_a, _A, float(WGS84_GEOD.f),
-                               inverse, init, _SLACK_M)
+        self._tree = ChordTree(
+            self._xyz, self._ids, lon_a, lat_a, _A, float(WGS84_GEOD.f), inverse, init, _SLACK_M
+        )
         for arr in (self._lon, self._lat, self._xyz):
             arr.setflags(write=False)
 
@@ -299,8 +304,9 @@ class GeodesicIndex:
         See :meth:`nearest_positions` for the parameters; this returns ``(ids,
         distances_m)`` instead of positions.
         """
-        positions, metres = self.nearest_positions(lon, lat, k, max_distance_m=max_distance_m,
-                                                   allowed=allowed)
+        positions, metres = self.nearest_positions(
+            lon, lat, k, max_distance_m=max_distance_m, allowed=allowed
+        )
         return self._ids.take(positions), metres
 
     def nearest_positions(
@@ -381,17 +387,23 @@ class GeodesicIndex:
         their open-now state). Why: in the common case the rows are built in the same
         compiled call as the search, without numpy arrays or a Python loop per query.
         """
-        if (max_distance_m is None and type(lon) is float and type(lat) is float
-                and type(k) is int and (allowed is None or not self._few_allowed(
-                    self._check_allowed(allowed), k))):
-            found = self._tree.nearest_rows(lon, lat, k, allowed, rows, codes, labels,
-                                            row_type)
+        if (
+            max_distance_m is None
+            and type(lon) is float
+            and type(lat) is float
+            and type(k) is int
+            and (allowed is None or not self._few_allowed(self._check_allowed(allowed), k))
+        ):
+            found = self._tree.nearest_rows(lon, lat, k, allowed, rows, codes, labels, row_type)
             if found is not None:
                 return found
-        positions, metres = self.nearest_positions(lon, lat, k, max_distance_m=max_distance_m,
-                                                   allowed=allowed)
-        return [tuple.__new__(row_type, (rows[p], d, labels[codes[p]]))
-                for p, d in zip(positions.tolist(), metres.tolist(), strict=True)]
+        positions, metres = self.nearest_positions(
+            lon, lat, k, max_distance_m=max_distance_m, allowed=allowed
+        )
+        return [
+            tuple.__new__(row_type, (rows[p], d, labels[codes[p]]))
+            for p, d in zip(positions.tolist(), metres.tolist(), strict=True)
+        ]
 
     def within(
         self,

@@ -34,18 +34,32 @@ MAX_CELLS = 40_000
 
 def _check_cell_count(n: float, resolution: int) -> None:
     if n > MAX_CELLS:
-        raise ValidationFailed([FieldError(
-            "resolution", f"the area has about {n:,.0f} H3 cells at resolution {resolution}, "
-            f"more than a map can show ({MAX_CELLS:,}); use a coarser resolution", resolution)])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "resolution",
+                    f"the area has about {n:,.0f} H3 cells at resolution {resolution}, "
+                    f"more than a map can show ({MAX_CELLS:,}); use a coarser resolution",
+                    resolution,
+                )
+            ]
+        )
 
 
 def cell_features(grid: HexGrid, covered: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
     """The grid's cells as GeoJSON polygons with ``covered`` and ``weight`` properties."""
     polygons = cell_polygons(grid.cells)
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": mapping(poly),
-         "properties": {"covered": bool(c), "weight": float(w)}}
-        for poly, c, w in zip(polygons, covered.tolist(), weight.tolist(), strict=True)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": mapping(poly),
+                "properties": {"covered": bool(c), "weight": float(w)},
+            }
+            for poly, c, w in zip(polygons, covered.tolist(), weight.tolist(), strict=True)
+        ],
+    }
 
 
 def _cell_weights(grid: HexGrid, demand: Demand | None) -> np.ndarray:
@@ -74,8 +88,13 @@ def _sites(plan: Sequence[Any], total_weight: float) -> dict[str, Any]:
                 props["added_share"] = float(gain) / total_weight
         if d.get("cumulative_share") is not None:
             props["cumulative_share"] = float(d["cumulative_share"])
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -125,8 +144,7 @@ def analysis_data(
     """
     # Estimate first: building millions of cells only to refuse them would take seconds.
     _check_cell_count(area_km2(area) / h3.average_hexagon_area(resolution, "km^2"), resolution)
-    run = Analysis(stations, area, radius_m=radius_m, resolution=resolution,
-                   demand_source=demand)
+    run = Analysis(stations, area, radius_m=radius_m, resolution=resolution, demand_source=demand)
     grid = run.grid
     _check_cell_count(len(grid), resolution)
     result = run.coverage()
@@ -139,9 +157,17 @@ def analysis_data(
         if plan is not None:
             sites = plan.sites
             summary["covered_share_with_sites"] = plan.covered_share
-    station_fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s.data.lon, s.data.lat]},
-         "properties": {"id": s.id, "name": s.data.name}} for s in stations]}
+    station_fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [s.data.lon, s.data.lat]},
+                "properties": {"id": s.id, "name": s.data.name},
+            }
+            for s in stations
+        ],
+    }
     return AnalysisData(
         area=dict(mapping(area)),
         stations=station_fc,

@@ -29,8 +29,14 @@ from maps.folium_page import (
 )
 from maps.reproject import bounds_of, to_page_crs
 
-__all__ = ["AnalysisData", "CELL_COLOURS", "analysis_map", "coverage_map", "demand_classes",
-           "gap_map"]
+__all__ = [
+    "AnalysisData",
+    "CELL_COLOURS",
+    "analysis_map",
+    "coverage_map",
+    "demand_classes",
+    "gap_map",
+]
 
 #: Fill colours of cells by demand class (0 = no demand, then low → high).
 CELL_COLOURS: dict[str, tuple[str, ...]] = {
@@ -114,9 +120,17 @@ def _cells_with_classes(cells: dict[str, Any]) -> tuple[dict[str, Any], list[flo
     out = []
     for f, c in zip(feats, classes.tolist(), strict=True):
         p = f["properties"]
-        out.append({"type": "Feature", "geometry": f["geometry"],
-                    "properties": {"covered": bool(p.get("covered")),
-                                   "weight": round(float(p.get("weight", 0.0)), 3), "c": c}})
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": f["geometry"],
+                "properties": {
+                    "covered": bool(p.get("covered")),
+                    "weight": round(float(p.get("weight", 0.0)), 3),
+                    "c": c,
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": out}, breaks
 
 
@@ -127,8 +141,9 @@ def _class_labels(breaks: list[float]) -> list[str]:
     return ["无需求", f"需求低 ≤ {_fmt(low)}", f"需求中 ≤ {_fmt(high)}", f"需求高 > {_fmt(high)}"]
 
 
-def _legend(kind: str, data: AnalysisData, cells: dict[str, Any],
-            breaks: list[float]) -> dict[str, Any]:
+def _legend(
+    kind: str, data: AnalysisData, cells: dict[str, Any], breaks: list[float]
+) -> dict[str, Any]:
     labels = _class_labels(breaks)
     present = {(f["properties"]["covered"], f["properties"]["c"]) for f in cells["features"]}
     items: list[dict[str, Any]] = []
@@ -142,15 +157,27 @@ def _legend(kind: str, data: AnalysisData, cells: dict[str, Any],
     radius = f"{data.radius_m:,.0f} m"
     items.append({"color": _STYLE["area"], "shape": "line", "label": "服务区范围 service area"})
     if kind == "coverage":
-        items.append({"color": _STYLE["circle"], "shape": "ring",
-                      "label": f"驿站覆盖圈（半径 {radius}）"})
+        items.append(
+            {"color": _STYLE["circle"], "shape": "ring", "label": f"驿站覆盖圈（半径 {radius}）"}
+        )
     items.append({"color": _STYLE["station"], "shape": "dot", "label": "现有驿站 station"})
     if data.gaps.get("features"):
-        items.append({"color": _STYLE["gap"], "shape": "square", "fill": "transparent",
-                      "label": "空白区（按未覆盖需求排名）gap"})
+        items.append(
+            {
+                "color": _STYLE["gap"],
+                "shape": "square",
+                "fill": "transparent",
+                "label": "空白区（按未覆盖需求排名）gap",
+            }
+        )
     if data.sites.get("features"):
-        items.append({"color": _STYLE["site"], "shape": "dot",
-                      "label": "建议新站点（数字为排名）suggested site"})
+        items.append(
+            {
+                "color": _STYLE["site"],
+                "shape": "dot",
+                "label": "建议新站点（数字为排名）suggested site",
+            }
+        )
     notes = [f"覆盖：网格中心到最近驿站的测地距离 ≤ {radius}"]
     if data.resolution is not None:
         notes.append(f"网格：H3 第 {data.resolution} 级六边形")
@@ -174,8 +201,9 @@ def _summary(kind: str, data: AnalysisData) -> dict[str, Any]:
         lines.append(f"空白区 {n_gaps} 处")
     n_sites = len(data.sites.get("features", []))
     if n_sites and "covered_share_with_sites" in s:
-        lines.append(f"新增 {n_sites} 个站点后需求覆盖率 "
-                     f"{100 * float(s['covered_share_with_sites']):.1f}%")
+        lines.append(
+            f"新增 {n_sites} 个站点后需求覆盖率 {100 * float(s['covered_share_with_sites']):.1f}%"
+        )
     sites = []
     for f in sorted(data.sites.get("features", []), key=lambda f: f["properties"]["rank"]):
         p = f["properties"]
@@ -205,8 +233,13 @@ def _gap_labels(gaps: dict[str, Any], limit: int = 30) -> dict[str, Any]:
     out = []
     for f in gaps.get("features", [])[:limit]:
         point = shape(f["geometry"]).representative_point()
-        out.append({"type": "Feature", "properties": {"rank": f["properties"]["rank"]},
-                    "geometry": {"type": "Point", "coordinates": [point.x, point.y]}})
+        out.append(
+            {
+                "type": "Feature",
+                "properties": {"rank": f["properties"]["rank"]},
+                "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
+            }
+        )
     return {"type": "FeatureCollection", "features": out}
 
 
@@ -229,8 +262,10 @@ def analysis_map(
     crs = basemap.crs
     cells, breaks = _cells_with_classes(data.cells)
     if kind == "gaps":  # covered cells would only hide what this page is about
-        cells = {"type": "FeatureCollection",
-                 "features": [f for f in cells["features"] if not f["properties"]["covered"]]}
+        cells = {
+            "type": "FeatureCollection",
+            "features": [f for f in cells["features"] if not f["properties"]["covered"]],
+        }
     layers = {
         "gap_labels": to_page_crs(_gap_labels(data.gaps), crs),
         "area": to_page_crs(data.area, crs, 6),
@@ -240,8 +275,12 @@ def analysis_map(
         "sites": to_page_crs(data.sites, crs),
     }
     default_title = "驿站覆盖分析 Coverage" if kind == "coverage" else "驿站空白区 Gaps"
-    figure, m = base_page(same_crs(basemap, tianditu_key), title=title or default_title,
-                          assets=["app/map/analysis.js"], inline=inline)
+    figure, m = base_page(
+        same_crs(basemap, tianditu_key),
+        title=title or default_title,
+        assets=["app/map/analysis.js"],
+        inline=inline,
+    )
     config = {
         "kind": kind,
         "crs": crs,
@@ -250,8 +289,7 @@ def analysis_map(
         "style": _STYLE,
         "legend": _legend(kind, data, cells, breaks),
         "summary": _summary(kind, data),
-        "basemap_links": [] if inline else basemap_links(basemap,
-                                                         available_basemaps(tianditu_key)),
+        "basemap_links": [] if inline else basemap_links(basemap, available_basemaps(tianditu_key)),
         "bounds": bounds_of(layers["area"]) or bounds_of(layers["stations"]),
     }
     m.add_child(JsonBlock("ws-config", config))
@@ -260,9 +298,14 @@ def analysis_map(
         if part in ("gaps", "sites") and not layers[part]["features"]:
             continue
         show = on_coverage if kind == "coverage" else on_gaps
-        m.add_child(ScriptLayer("WarmMap.analysisLayer",
-                                {"config": "ws-config", "data": "ws-analysis", "part": part},
-                                name=name, show=show))
+        m.add_child(
+            ScriptLayer(
+                "WarmMap.analysisLayer",
+                {"config": "ws-config", "data": "ws-analysis", "part": part},
+                name=name,
+                show=show,
+            )
+        )
     finish_page(m)  # before the summary panel, so the layer control sits above it
     m.add_child(ScriptCall("WarmMap.analysisPage", {"config": "ws-config"}))
     return figure

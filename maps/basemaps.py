@@ -30,11 +30,13 @@ __all__ = [
 
 BASEMAP_CODES: tuple[str, ...] = ("osm", "amap", "tianditu")
 
-_OSM_ATTR = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-             '贡献者 contributors')
+_OSM_ATTR = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> 贡献者 contributors'
+)
 _AMAP_ATTR = '&copy; <a href="https://www.amap.com/">高德地图 AMap</a>'
-_TIANDITU_ATTR = ('&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a> '
-                  '国家地理信息公共服务平台')
+_TIANDITU_ATTR = (
+    '&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a> 国家地理信息公共服务平台'
+)
 
 
 def _unavailable(message: str, code: str) -> ValidationFailed:
@@ -82,31 +84,74 @@ class Basemap:
 
 
 def _tianditu(layer: str, key: str) -> TileSource:
-    url = (f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-           f"&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-           f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={quote(key, safe='')}")
+    url = (
+        f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+        f"&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={quote(key, safe='')}"
+    )
     return TileSource(url, _TIANDITU_ATTR, subdomains="01234567", max_zoom=18)
 
 
 def _all(tianditu_key: str | None) -> list[Basemap]:
     out = [
-        Basemap("osm", "OpenStreetMap", "wgs84", (TileSource(
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png", _OSM_ATTR, subdomains="",
-            max_zoom=19, max_native_zoom=19),), page="osm"),
-        Basemap("amap", "高德地图 AMap", "gcj02", (TileSource(
-            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-            "&x={x}&y={y}&z={z}", _AMAP_ATTR, subdomains="1234"),), page="amap"),
-        Basemap("amap_satellite", "高德卫星 AMap satellite", "gcj02", (
-            TileSource("https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
-                       _AMAP_ATTR, subdomains="1234"),
-            TileSource("https://webst0{s}.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}",
-                       _AMAP_ATTR, subdomains="1234"),
-        ), page="amap"),
+        Basemap(
+            "osm",
+            "OpenStreetMap",
+            "wgs84",
+            (
+                TileSource(
+                    "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                    _OSM_ATTR,
+                    subdomains="",
+                    max_zoom=19,
+                    max_native_zoom=19,
+                ),
+            ),
+            page="osm",
+        ),
+        Basemap(
+            "amap",
+            "高德地图 AMap",
+            "gcj02",
+            (
+                TileSource(
+                    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+                    "&x={x}&y={y}&z={z}",
+                    _AMAP_ATTR,
+                    subdomains="1234",
+                ),
+            ),
+            page="amap",
+        ),
+        Basemap(
+            "amap_satellite",
+            "高德卫星 AMap satellite",
+            "gcj02",
+            (
+                TileSource(
+                    "https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
+                    _AMAP_ATTR,
+                    subdomains="1234",
+                ),
+                TileSource(
+                    "https://webst0{s}.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}",
+                    _AMAP_ATTR,
+                    subdomains="1234",
+                ),
+            ),
+            page="amap",
+        ),
     ]
     if tianditu_key:
-        out.append(Basemap("tianditu", "天地图 Tianditu", "wgs84",
-                           (_tianditu("vec", tianditu_key), _tianditu("cva", tianditu_key)),
-                           page="tianditu"))
+        out.append(
+            Basemap(
+                "tianditu",
+                "天地图 Tianditu",
+                "wgs84",
+                (_tianditu("vec", tianditu_key), _tianditu("cva", tianditu_key)),
+                page="tianditu",
+            )
+        )
     return out
 
 
@@ -128,12 +173,12 @@ def get_basemap(code: str, tianditu_key: str | None = None) -> Basemap:
     for b in _all(tianditu_key):
         if b.code == code:
             return b
-    raise _unavailable("Tianditu needs a key: set STATIONS_TIANDITU_KEY (天地图需要配置密钥)",
-                       code)
+    raise _unavailable("Tianditu needs a key: set STATIONS_TIANDITU_KEY (天地图需要配置密钥)", code)
 
 
-def choose_basemap(requested: str | None, configured: str,
-                   tianditu_key: str | None = None) -> Basemap:
+def choose_basemap(
+    requested: str | None, configured: str, tianditu_key: str | None = None
+) -> Basemap:
     """The basemap for one page: the request's choice, else the configured default.
 
     An explicit request that cannot be met is an error; a configured ``tianditu`` without a

@@ -93,8 +93,19 @@ _DEFAULT_CENTER = (116.4074, 39.9042)  # Beijing, for an empty catalog
 
 #: The chips riders see, most asked-for first (hot water, charging, toilet …).
 CHIP_ORDER: tuple[str, ...] = (
-    "hot_water", "charging", "toilet", "microwave", "drinking_water", "seating",
-    "air_conditioning", "heating", "first_aid", "wifi", "umbrella", "repair_tools", "fridge",
+    "hot_water",
+    "charging",
+    "toilet",
+    "microwave",
+    "drinking_water",
+    "seating",
+    "air_conditioning",
+    "heating",
+    "first_aid",
+    "wifi",
+    "umbrella",
+    "repair_tools",
+    "fridge",
     "reading",
 )
 # Shorter labels where the vocabulary's would crowd a chip on a 360 px screen.
@@ -140,8 +151,16 @@ def _points(hits: Sequence[Hit], crs: str) -> list[list[Any]]:
     rows = []
     for h, xi, yi in zip(hits, _round(np.atleast_1d(x)), _round(np.atleast_1d(y)), strict=True):
         state = None if h.open_now is None else int(h.open_now)
-        rows.append([h.station.id, xi, yi, state, amenity_bits(h.station.data.amenities),
-                     h.station.data.name])
+        rows.append(
+            [
+                h.station.id,
+                xi,
+                yi,
+                state,
+                amenity_bits(h.station.data.amenities),
+                h.station.data.name,
+            ]
+        )
     return rows
 
 
@@ -150,7 +169,7 @@ def _clusters(hits: Sequence[Hit], crs: str, zoom: int) -> tuple[list[list[Any]]
     lon = np.fromiter((h.station.data.lon for h in hits), float, len(hits))
     lat = np.fromiter((h.station.data.lat for h in hits), float, len(hits))
     x, y = (np.atleast_1d(a) for a in from_wgs84(lon, lat, crs))
-    world = 256.0 * 2.0 ** zoom / _CLUSTER_CELL_PX
+    world = 256.0 * 2.0**zoom / _CLUSTER_CELL_PX
     phi = np.radians(np.clip(y, -85.05, 85.05))
     cx = np.floor((x + 180.0) / 360.0 * world).astype(np.int64)
     cy = np.floor((1.0 - np.log(np.tan(phi) + 1.0 / np.cos(phi)) / math.pi) / 2.0 * world)
@@ -160,15 +179,23 @@ def _clusters(hits: Sequence[Hit], crs: str, zoom: int) -> tuple[list[list[Any]]
     sy = np.bincount(inverse, weights=y)
     singles = [hits[i] for i in np.flatnonzero(counts[inverse] == 1).tolist()]
     many = np.flatnonzero(counts > 1)
-    clusters = [[round(sx[c] / counts[c], 6), round(sy[c] / counts[c], 6), int(counts[c])]
-                for c in many.tolist()]
+    clusters = [
+        [round(sx[c] / counts[c], 6), round(sy[c] / counts[c], 6), int(counts[c])]
+        for c in many.tolist()
+    ]
     return _points(singles, crs), clusters
 
 
-def markers_in_view(catalog: StationCatalog, bbox: tuple[float, float, float, float] | None,
-                    zoom: int, flt: StationFilter, *, crs: str = "wgs84",
-                    at: datetime | None = None,
-                    max_points: int = VIEW_MAX_POINTS) -> dict[str, Any]:
+def markers_in_view(
+    catalog: StationCatalog,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: int,
+    flt: StationFilter,
+    *,
+    crs: str = "wgs84",
+    at: datetime | None = None,
+    max_points: int = VIEW_MAX_POINTS,
+) -> dict[str, Any]:
     """The markers of one map view: single stations, or grid clusters when there are many.
 
     Parameters
@@ -196,54 +223,72 @@ def markers_in_view(catalog: StationCatalog, bbox: tuple[float, float, float, fl
     return {"points": points, "clusters": clusters, "total": total, "complete": False}
 
 
-def _bounds(catalog: StationCatalog, flt: StationFilter,
-            crs: str) -> list[list[float]] | None:
+def _bounds(catalog: StationCatalog, flt: StationFilter, crs: str) -> list[list[float]] | None:
     stations = [s for s in catalog.all() if s.data.status in flt.status or not flt.status]
     if not stations:
         return None
     lon = np.fromiter((s.data.lon for s in stations), float, len(stations))
     lat = np.fromiter((s.data.lat for s in stations), float, len(stations))
     x, y = (np.atleast_1d(a) for a in from_wgs84(lon, lat, crs))
-    return [[round(float(y.min()), 6), round(float(x.min()), 6)],
-            [round(float(y.max()), 6), round(float(x.max()), 6)]]
+    return [
+        [round(float(y.min()), 6), round(float(x.min()), 6)],
+        [round(float(y.max()), 6), round(float(x.max()), 6)],
+    ]
 
 
 def _json_for_html(value: Any) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``</script>``, no entities."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _chips(selected: frozenset[str], open_now: bool) -> str:
     def chip(code: str, label: str, pressed: bool) -> str:
-        return (f'<button type="button" class="chip" data-code="{html.escape(code)}" '
-                f'aria-pressed="{"true" if pressed else "false"}">{html.escape(label)}</button>')
+        return (
+            f'<button type="button" class="chip" data-code="{html.escape(code)}" '
+            f'aria-pressed="{"true" if pressed else "false"}">{html.escape(label)}</button>'
+        )
 
     out = [chip("open_now", "营业中", open_now)]
-    out += [chip(code, _SHORT_LABELS.get(code, AMENITIES[code]), code in selected)
-            for code in CHIP_ORDER]
+    out += [
+        chip(code, _SHORT_LABELS.get(code, AMENITIES[code]), code in selected)
+        for code in CHIP_ORDER
+    ]
     return "".join(out)
 
 
 def content_security_policy(basemap: Basemap, frame_ancestors: Sequence[str]) -> str:
     """The page's Content-Security-Policy: our own scripts only, tiles from the basemap."""
     ancestors = " ".join(a for a in frame_ancestors if a and not any(c in a for c in ";,\r\n"))
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",  # Leaflet positions tiles with style attributes
-        "img-src 'self' data: " + " ".join(basemap.tile_origins()),
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors " + (ancestors or "'none'"),
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",  # Leaflet positions tiles with style attributes
+            "img-src 'self' data: " + " ".join(basemap.tile_origins()),
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors " + (ancestors or "'none'"),
+        ]
+    )
 
 
-def render_embed_page(catalog: StationCatalog, request: EmbedRequest, *, basemap: Basemap,
-                      wechat: bool = False, at: datetime | None = None,
-                      inline_max: int = INLINE_MAX) -> str:
+def render_embed_page(
+    catalog: StationCatalog,
+    request: EmbedRequest,
+    *,
+    basemap: Basemap,
+    wechat: bool = False,
+    at: datetime | None = None,
+    inline_max: int = INLINE_MAX,
+) -> str:
     """The whole ``/embed`` HTML page for ``request``.
 
     Parameters
@@ -267,8 +312,11 @@ def render_embed_page(catalog: StationCatalog, request: EmbedRequest, *, basemap
     when = at or datetime.now().astimezone()
     service = embed_filter()
     hits, total = catalog.search(ListQuery(filter=service, at=when, limit=inline_max))
-    markers = ({"points": _points(hits, crs), "clusters": [], "total": total, "complete": True}
-               if total <= inline_max else None)
+    markers = (
+        {"points": _points(hits, crs), "clusters": [], "total": total, "complete": True}
+        if total <= inline_max
+        else None
+    )
 
     notice = None
     station = None
@@ -278,8 +326,7 @@ def render_embed_page(catalog: StationCatalog, request: EmbedRequest, *, basemap
         except NotFound:
             notice = "链接中的驿站不存在或已撤销，请查看附近的其他驿站。"
         else:
-            station = feature(Hit(found, None, catalog.open_now(found, when)), crs,
-                              navigation=True)
+            station = feature(Hit(found, None, catalog.open_now(found, when)), crs, navigation=True)
 
     center = zoom = None
     if request.center is not None:
@@ -298,10 +345,16 @@ def render_embed_page(catalog: StationCatalog, request: EmbedRequest, *, basemap
 
     config = {
         "crs": crs,
-        "basemap": [{"url": layer.url, "attribution": layer.attribution,
-                     "subdomains": layer.subdomains, "maxZoom": layer.max_zoom,
-                     "maxNativeZoom": layer.max_native_zoom}
-                    for layer in basemap.layers],
+        "basemap": [
+            {
+                "url": layer.url,
+                "attribution": layer.attribution,
+                "subdomains": layer.subdomains,
+                "maxZoom": layer.max_zoom,
+                "maxNativeZoom": layer.max_native_zoom,
+            }
+            for layer in basemap.layers
+        ],
         "center": center,
         "zoom": zoom,
         "bounds": bounds,
@@ -314,10 +367,19 @@ def render_embed_page(catalog: StationCatalog, request: EmbedRequest, *, basemap
         "notice": notice,
         "locate": request.center is None and station is None,
         "k": EMBED_K,
-        "api": {"nearest": "/api/v1/nearest", "station": "/api/v1/stations/",
-                "markers": "/embed/markers"},
-        "wechat": ({"sdk": asset_url("app/embed/jweixin-1.6.5.js"),
-                    "config": "/api/v1/wechat/jssdk-config"} if wechat else None),
+        "api": {
+            "nearest": "/api/v1/nearest",
+            "station": "/api/v1/stations/",
+            "markers": "/embed/markers",
+        },
+        "wechat": (
+            {
+                "sdk": asset_url("app/embed/jweixin-1.6.5.js"),
+                "config": "/api/v1/wechat/jssdk-config",
+            }
+            if wechat
+            else None
+        ),
     }
     css = html.escape(asset_url("app/embed/embed.css"))
     return f"""<!doctype html>

@@ -194,8 +194,9 @@ class VerbatimMacro(MacroElement):
         for part in ("header", "html", "script"):
             macro = module.get(part)
             if macro is not None:
-                getattr(figure, part).add_child(_Verbatim(macro(self, kwargs)),
-                                                name=self.get_name())
+                getattr(figure, part).add_child(
+                    _Verbatim(macro(self, kwargs)), name=self.get_name()
+                )
         for element in self._children.values():
             element.render(**kwargs)
 
@@ -245,8 +246,9 @@ class ScriptLayer(folium.map.Layer, VerbatimMacro):
         "{% endmacro %}"
     )
 
-    def __init__(self, factory: str, options: dict[str, Any], *, name: str,
-                 show: bool = True) -> None:
+    def __init__(
+        self, factory: str, options: dict[str, Any], *, name: str, show: bool = True
+    ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "ScriptLayer"
         self.factory = factory
@@ -255,8 +257,14 @@ class ScriptLayer(folium.map.Layer, VerbatimMacro):
 
 def _tile_layer(source: TileSource, *, name: str, show: bool, control: bool) -> folium.TileLayer:
     return folium.TileLayer(
-        tiles=source.url, attr=source.attribution, name=name, overlay=False, control=control,
-        show=show, subdomains=source.subdomains or "abc", max_zoom=source.max_zoom,
+        tiles=source.url,
+        attr=source.attribution,
+        name=name,
+        overlay=False,
+        control=control,
+        show=show,
+        subdomains=source.subdomains or "abc",
+        max_zoom=source.max_zoom,
         max_native_zoom=source.max_native_zoom,
     )
 
@@ -272,9 +280,15 @@ def _add_basemap(m: LocalMap, basemap: Basemap, show: bool) -> None:
     group.add_to(m)
 
 
-def base_page(basemaps: Sequence[Basemap], *, title: str, assets: Iterable[str] = (),
-              inline: bool = False, center: tuple[float, float] = (39.8, 116.5),
-              zoom: int = 12) -> tuple[PageFigure, LocalMap]:
+def base_page(
+    basemaps: Sequence[Basemap],
+    *,
+    title: str,
+    assets: Iterable[str] = (),
+    inline: bool = False,
+    center: tuple[float, float] = (39.8, 116.5),
+    zoom: int = 12,
+) -> tuple[PageFigure, LocalMap]:
     """A figure holding a ``LocalMap`` with ``basemaps`` (first one shown) and the assets.
 
     Parameters
@@ -294,8 +308,15 @@ def base_page(basemaps: Sequence[Basemap], *, title: str, assets: Iterable[str] 
     figure = PageFigure(title=title)
     bundle = AssetBundle([*MAP_ASSETS, *assets], inline=inline)
     figure.header.add_child(bundle, name="assets")
-    m = LocalMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
-                 font_size="14px", prefer_canvas=False, zoom_snap=0.5)
+    m = LocalMap(
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=True,
+        font_size="14px",
+        prefer_canvas=False,
+        zoom_snap=0.5,
+    )
     figure.add_child(m)
     for i, basemap in enumerate(basemaps):
         _add_basemap(m, basemap, show=i == 0)
@@ -337,4 +358,3 @@ def inline_script_hashes(page: str) -> list[str]:
 def render(figure: Figure) -> str:
     """The page's HTML."""
     return figure.render()
-

@@ -47,8 +47,10 @@ def _coords(c: Any) -> Iterator[list[float]]:
 def _copy(obj: Any) -> Any:
     """A copy deep enough that positions can be replaced without touching ``obj``."""
     if isinstance(obj, dict):
-        return {k: _copy(v) if k in ("features", "geometry", "geometries", "coordinates")
-                else v for k, v in obj.items()}
+        return {
+            k: _copy(v) if k in ("features", "geometry", "geometries", "coordinates") else v
+            for k, v in obj.items()
+        }
     if isinstance(obj, list | tuple):  # shapely's mapping() gives tuples
         return [_copy(v) for v in obj]
     return obj
@@ -87,5 +89,7 @@ def bounds_of(*objs: dict[str, Any]) -> list[list[float]] | None:
     if not pts:
         return None
     arr = np.asarray([p[:2] for p in pts], float)
-    return [[float(arr[:, 1].min()), float(arr[:, 0].min())],
-            [float(arr[:, 1].max()), float(arr[:, 0].max())]]
+    return [
+        [float(arr[:, 1].min()), float(arr[:, 0].min())],
+        [float(arr[:, 1].max()), float(arr[:, 0].max())],
+    ]

@@ -51,8 +51,17 @@ from stations.features import feature
 from stations.search import Hit, ListQuery, StationCatalog, StationFilter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
-__all__ = ["DETAILS_URL", "STATE_STYLES", "amenity_mask", "catalog_hits", "station_details",
-           "station_map", "station_map_html", "station_rows", "station_state"]
+__all__ = [
+    "DETAILS_URL",
+    "STATE_STYLES",
+    "amenity_mask",
+    "catalog_hits",
+    "station_details",
+    "station_map",
+    "station_map_html",
+    "station_rows",
+    "station_state",
+]
 
 #: Marker state → (colour, legend label). One table for markers and legend; a row's state is
 #: the index of its key in this table.
@@ -70,8 +79,21 @@ _AMENITY_BIT = {code: 1 << i for i, code in enumerate(AMENITIES)}
 DETAILS_URL = "/api/v1/stations/"
 
 # What a popup shows; the other contract properties stay out of the offline file.
-_POPUP_KEYS = ("id", "external_id", "name", "address", "host_type", "host_org", "amenities",
-               "opening_hours", "open_now", "status", "phone", "notes", "navigation")
+_POPUP_KEYS = (
+    "id",
+    "external_id",
+    "name",
+    "address",
+    "host_type",
+    "host_org",
+    "amenities",
+    "opening_hours",
+    "open_now",
+    "status",
+    "phone",
+    "notes",
+    "navigation",
+)
 _DECIMALS = 6  # ~10 cm: plenty for a marker, and 2 bytes a coordinate less than 7
 
 
@@ -96,11 +118,13 @@ def amenity_mask(codes: Iterable[str]) -> int:
     return bits
 
 
-def catalog_hits(catalog: StationCatalog, *, at: datetime | None = None,
-                 flt: StationFilter | None = None) -> list[Hit]:
+def catalog_hits(
+    catalog: StationCatalog, *, at: datetime | None = None, flt: StationFilter | None = None
+) -> list[Hit]:
     """Every station of the catalog passing ``flt``, with open-now evaluated at ``at``."""
-    hits, _ = catalog.search(ListQuery(filter=flt or StationFilter(), at=at,
-                                       limit=max(len(catalog), 1)))
+    hits, _ = catalog.search(
+        ListQuery(filter=flt or StationFilter(), at=at, limit=max(len(catalog), 1))
+    )
     return hits
 
 
@@ -131,8 +155,16 @@ def station_rows(hits: Sequence[Hit], crs: str) -> list[list[Any]]:
     rows = []
     for h, xi, yi in zip(hits, xs, ys, strict=True):
         d = h.station.data
-        rows.append([h.station.id, xi, yi, _STATE_INDEX[station_state(d.status, h.open_now)],
-                     amenity_mask(d.amenities), d.name])
+        rows.append(
+            [
+                h.station.id,
+                xi,
+                yi,
+                _STATE_INDEX[station_state(d.status, h.open_now)],
+                amenity_mask(d.amenities),
+                d.name,
+            ]
+        )
     return rows
 
 
@@ -158,19 +190,27 @@ def _bounds(rows: Sequence[Sequence[Any]]) -> list[list[float]] | None:
     return [[min(ys), min(xs)], [max(ys), max(xs)]]
 
 
-def _legend(rows: Sequence[Sequence[Any]], basemap: Basemap, at: datetime,
-            tz: str) -> dict[str, Any]:
+def _legend(
+    rows: Sequence[Sequence[Any]], basemap: Basemap, at: datetime, tz: str
+) -> dict[str, Any]:
     counts = Counter(r[3] for r in rows)
-    items = [{"color": color, "label": f"{label}（{counts.get(_STATE_INDEX[state], 0)}）",
-              "shape": "dot"}
-             for state, (color, label) in STATE_STYLES.items()]
+    items = [
+        {
+            "color": color,
+            "label": f"{label}（{counts.get(_STATE_INDEX[state], 0)}）",
+            "shape": "dot",
+        }
+        for state, (color, label) in STATE_STYLES.items()
+    ]
     crs = "GCJ-02" if basemap.crs == "gcj02" else "WGS-84"
     local = at.astimezone(ZoneInfo(tz))
     return {
         "title": f"驿站 Stations（{len(rows)}）",
         "items": items,
-        "notes": [f"开放状态按 {local:%Y-%m-%d %H:%M} ({tz}) 计算",
-                  f"坐标 {crs}；点击标记查看详情与导航"],
+        "notes": [
+            f"开放状态按 {local:%Y-%m-%d %H:%M} ({tz}) 计算",
+            f"坐标 {crs}；点击标记查看详情与导航",
+        ],
     }
 
 
@@ -213,11 +253,16 @@ def station_map(
         at = at.replace(tzinfo=ZoneInfo(tz))
     unknown = [a for a in amenities if a not in AMENITIES]
     if unknown:
-        raise ValidationFailed([FieldError("amenity", f"unknown amenity code; valid: "
-                                           f"{', '.join(AMENITIES)}", a) for a in unknown])
+        raise ValidationFailed(
+            [
+                FieldError("amenity", f"unknown amenity code; valid: {', '.join(AMENITIES)}", a)
+                for a in unknown
+            ]
+        )
     rows = station_rows(hits, basemap.crs)
-    figure, m = base_page(same_crs(basemap, tianditu_key), title=title,
-                          assets=["app/map/stations.js"], inline=inline)
+    figure, m = base_page(
+        same_crs(basemap, tianditu_key), title=title, assets=["app/map/stations.js"], inline=inline
+    )
     config = {
         "crs": basemap.crs,
         "amenities": dict(AMENITIES),
@@ -228,11 +273,11 @@ def station_map(
         "amenity_bits": list(AMENITIES),
         "preset": {"amenities": list(dict.fromkeys(amenities)), "open_now": open_now},
         "legend": _legend(rows, basemap, at, tz),
-        "basemap_links": [] if inline else basemap_links(basemap,
-                                                         available_basemaps(tianditu_key)),
+        "basemap_links": [] if inline else basemap_links(basemap, available_basemaps(tianditu_key)),
         "bounds": _bounds(rows),
-        "details": None if inline else {"url": details_url, "crs": basemap.crs,
-                                        "at": at.isoformat()},
+        "details": None
+        if inline
+        else {"url": details_url, "crs": basemap.crs, "at": at.isoformat()},
     }
     options = {"config": "ws-config", "data": "ws-stations"}
     m.add_child(JsonBlock("ws-config", config))

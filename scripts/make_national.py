@@ -31,14 +31,22 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, generate, write; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path, required=True,
-                        help="stations CSV to write (contract headers, UTF-8)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="stations CSV to write (contract headers, UTF-8)",
+    )
     parser.add_argument("--n", type=int, default=100_000, help="how many stations")
     parser.add_argument("--seed", type=int, default=2024, help="random seed")
-    parser.add_argument("--queries", type=Path, default=None,
-                        help="also write rider query points (lon,lat CSV) here")
-    parser.add_argument("--n-queries", type=int, default=10_000,
-                        help="how many query points")
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        default=None,
+        help="also write rider query points (lon,lat CSV) here",
+    )
+    parser.add_argument("--n-queries", type=int, default=10_000, help="how many query points")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
@@ -47,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows = national_stations(args.n, args.seed)
     write_stations_csv(args.output, rows)
-    print(f"wrote {len(rows)} stations → {args.output} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(f"wrote {len(rows)} stations → {args.output} ({time.perf_counter() - started:.1f} s)")
     if args.queries is not None:
         points = rider_queries(rows, args.n_queries, args.seed + 1)
         write_queries_csv(args.queries, points)

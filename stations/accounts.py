@@ -74,8 +74,9 @@ def hash_password(password: str) -> str:
     """A salted scrypt hash, self-describing (``scrypt$n$r$p$salt$hash``) so costs can rise."""
     _check_password(password)
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R,
-                            p=_SCRYPT_P, dklen=32)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -86,9 +87,14 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"),
-                                salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -96,32 +102,54 @@ def verify_password(password: str, stored: str) -> bool:
 
 # Checked against when the user does not exist, so a login takes as long either way and
 # response times do not reveal which names are accounts.
-_DUMMY_HASH = (f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(b'0' * 16)}"
-               f"${_b64(b'0' * 32)}")
+_DUMMY_HASH = f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(b'0' * 16)}${_b64(b'0' * 32)}"
 
 
 def _check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise ValidationFailed([FieldError(
-            "password", f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long", None,
-            None, f"密码长度必须为 {MIN_PASSWORD} 到 {MAX_PASSWORD} 个字符")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "password",
+                    f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long",
+                    None,
+                    None,
+                    f"密码长度必须为 {MIN_PASSWORD} 到 {MAX_PASSWORD} 个字符",
+                )
+            ]
+        )
 
 
 def _check_name(name: str) -> str:
     clean = name.strip()
-    if not clean or len(clean) > NAME_LIMIT or any(ord(ch) < 32 or ch == "\x7f"
-                                                   for ch in clean):
-        raise ValidationFailed([FieldError(
-            "name", f"must be 1 to {NAME_LIMIT} printable characters", name[:40], None,
-            f"用户名必须为 1 到 {NAME_LIMIT} 个可打印字符")])
+    if not clean or len(clean) > NAME_LIMIT or any(ord(ch) < 32 or ch == "\x7f" for ch in clean):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "name",
+                    f"must be 1 to {NAME_LIMIT} printable characters",
+                    name[:40],
+                    None,
+                    f"用户名必须为 1 到 {NAME_LIMIT} 个可打印字符",
+                )
+            ]
+        )
     return clean
 
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise ValidationFailed([FieldError(
-            "role", f"must be one of {', '.join(ROLES)}", role, None,
-            "角色必须是 viewer、editor 或 admin")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "role",
+                    f"must be one of {', '.join(ROLES)}",
+                    role,
+                    None,
+                    "角色必须是 viewer、editor 或 admin",
+                )
+            ]
+        )
     return role
 
 
@@ -234,8 +262,14 @@ _S = sessions_table
 
 def _user(row: Any) -> User:
     m = row._mapping
-    return User(id=m["id"], name=m["name"], role=m["role"], created_at=_utc(m["created_at"]),
-                disabled=m["disabled_at"] is not None, has_password=bool(m["password_hash"]))
+    return User(
+        id=m["id"],
+        name=m["name"],
+        role=m["role"],
+        created_at=_utc(m["created_at"]),
+        disabled=m["disabled_at"] is not None,
+        has_password=bool(m["password_hash"]),
+    )
 
 
 class SqlAccountStore(AccountStore):
@@ -274,9 +308,16 @@ class SqlAccountStore(AccountStore):
         now = datetime.now(UTC)
         with self._write() as conn, conn.begin():
             try:
-                new_id = conn.execute(insert(_U).values(
-                    name=clean, role=role, password_hash=hashed, created_at=now,
-                ).returning(_U.c.id)).scalar_one()
+                new_id = conn.execute(
+                    insert(_U)
+                    .values(
+                        name=clean,
+                        role=role,
+                        password_hash=hashed,
+                        created_at=now,
+                    )
+                    .returning(_U.c.id)
+                ).scalar_one()
             except IntegrityError as exc:
                 raise Conflict(f"a user named {clean!r} already exists") from exc
         return User(new_id, clean, role, now, False, hashed is not None)
@@ -307,8 +348,11 @@ class SqlAccountStore(AccountStore):
         now = datetime.now(UTC)
         with self._write() as conn, conn.begin():
             row = self._find(conn, name)
-            conn.execute(update(_U).where(_U.c.id == row.id, _U.c.disabled_at.is_(None))
-                         .values(disabled_at=now))
+            conn.execute(
+                update(_U)
+                .where(_U.c.id == row.id, _U.c.disabled_at.is_(None))
+                .values(disabled_at=now)
+            )
             conn.execute(delete(_S).where(_S.c.user_id == row.id))
             return _user(conn.execute(select(_U).where(_U.c.id == row.id)).one())
 
@@ -320,20 +364,34 @@ class SqlAccountStore(AccountStore):
         now = datetime.now(UTC)
         with self._write() as conn, conn.begin():
             user = _user(self._find(conn, user_name))
-            token_id = conn.execute(insert(_K).values(
-                user_id=user.id, label=label, prefix=prefix, token_hash=secret_digest(secret),
-                created_at=now,
-            ).returning(_K.c.id)).scalar_one()
+            token_id = conn.execute(
+                insert(_K)
+                .values(
+                    user_id=user.id,
+                    label=label,
+                    prefix=prefix,
+                    token_hash=secret_digest(secret),
+                    created_at=now,
+                )
+                .returning(_K.c.id)
+            ).scalar_one()
         return ApiToken(token_id, user.name, label, prefix, now), secret
 
     def _token_query(self) -> Any:
-        return select(_K.c.id, _K.c.label, _K.c.prefix, _K.c.created_at, _K.c.revoked_at,
-                      _U.c.name).join(_U, _U.c.id == _K.c.user_id)
+        return select(
+            _K.c.id, _K.c.label, _K.c.prefix, _K.c.created_at, _K.c.revoked_at, _U.c.name
+        ).join(_U, _U.c.id == _K.c.user_id)
 
     @staticmethod
     def _token(row: Any) -> ApiToken:
-        return ApiToken(row.id, row.name, row.label, row.prefix, _utc(row.created_at),
-                        row.revoked_at is not None)
+        return ApiToken(
+            row.id,
+            row.name,
+            row.label,
+            row.prefix,
+            _utc(row.created_at),
+            row.revoked_at is not None,
+        )
 
     def tokens(self, user_name: str | None = None) -> list[ApiToken]:
         query = self._token_query().order_by(_K.c.id)
@@ -343,32 +401,46 @@ class SqlAccountStore(AccountStore):
             return [self._token(r) for r in conn.execute(query)]
 
     def revoke_token(self, token: int | str) -> ApiToken:
-        where = (_K.c.id == token) if isinstance(token, int) else (
-            _K.c.token_hash == secret_digest(token))
+        where = (
+            (_K.c.id == token)
+            if isinstance(token, int)
+            else (_K.c.token_hash == secret_digest(token))
+        )
         with self._write() as conn, conn.begin():
             row = None
             if not isinstance(token, int) or storable_id(token):
                 row = conn.execute(self._token_query().where(where)).first()
             if row is None:
                 raise NotFound("no such API token")
-            conn.execute(update(_K).where(_K.c.id == row.id, _K.c.revoked_at.is_(None))
-                         .values(revoked_at=datetime.now(UTC)))
+            conn.execute(
+                update(_K)
+                .where(_K.c.id == row.id, _K.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
             return self._token(conn.execute(self._token_query().where(_K.c.id == row.id)).one())
 
     def revoke_user_tokens(self, user_name: str) -> int:
         with self._write() as conn, conn.begin():
             row = self._find(conn, user_name)
-            result = conn.execute(update(_K).where(_K.c.user_id == row.id,
-                                                   _K.c.revoked_at.is_(None))
-                                  .values(revoked_at=datetime.now(UTC)))
+            result = conn.execute(
+                update(_K)
+                .where(_K.c.user_id == row.id, _K.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
             return int(result.rowcount)
 
     def user_for_token(self, secret: str) -> User | None:
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
             return None
-        query = (select(_U).join(_K, _K.c.user_id == _U.c.id)
-                 .where(_K.c.token_hash == secret_digest(secret), _K.c.revoked_at.is_(None),
-                        _U.c.disabled_at.is_(None)))
+        query = (
+            select(_U)
+            .join(_K, _K.c.user_id == _U.c.id)
+            .where(
+                _K.c.token_hash == secret_digest(secret),
+                _K.c.revoked_at.is_(None),
+                _U.c.disabled_at.is_(None),
+            )
+        )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return _user(row) if row is not None else None
@@ -390,16 +462,25 @@ class SqlAccountStore(AccountStore):
         expires = now + ttl
         with self._write() as conn, conn.begin():
             conn.execute(delete(_S).where(_S.c.expires_at < now))  # sweep the expired
-            conn.execute(insert(_S).values(id=secret_digest(secret), user_id=user.id,
-                                           csrf_token=csrf, created_at=now, expires_at=expires))
+            conn.execute(
+                insert(_S).values(
+                    id=secret_digest(secret),
+                    user_id=user.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
         return secret, Session(user, csrf, expires)
 
     def session(self, secret: str) -> Session | None:
         if not secret or len(secret) > 200:
             return None
-        query = (select(_U, _S.c.csrf_token, _S.c.expires_at)
-                 .join(_S, _S.c.user_id == _U.c.id)
-                 .where(_S.c.id == secret_digest(secret), _U.c.disabled_at.is_(None)))
+        query = (
+            select(_U, _S.c.csrf_token, _S.c.expires_at)
+            .join(_S, _S.c.user_id == _U.c.id)
+            .where(_S.c.id == secret_digest(secret), _U.c.disabled_at.is_(None))
+        )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:

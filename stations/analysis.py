@@ -46,8 +46,12 @@ SYNTHETIC_DEMAND = "etown-synthetic"
 Progress = Callable[[str], None]
 
 
-def reach_metres(radius_m: float | None = None, minutes: float | None = None,
-                 speed: str | float = "walk", default_m: float = 500.0) -> float:
+def reach_metres(
+    radius_m: float | None = None,
+    minutes: float | None = None,
+    speed: str | float = "walk",
+    default_m: float = 500.0,
+) -> float:
     """The reach in metres from a radius, or from minutes at a speed preset (walk, ebike)."""
     if radius_m is not None and minutes is not None:
         raise ValidationFailed([FieldError("radius_m", "give a radius or minutes, not both")])
@@ -55,14 +59,20 @@ def reach_metres(radius_m: float | None = None, minutes: float | None = None,
         return minutes_to_metres(minutes, speed)
     value = default_m if radius_m is None else radius_m
     if not np.isfinite(value) or value <= 0:
-        raise ValidationFailed([FieldError("radius_m", "must be a number > 0", value,
-                                           message_zh="必须大于 0")])
+        raise ValidationFailed(
+            [FieldError("radius_m", "must be a number > 0", value, message_zh="必须大于 0")]
+        )
     return float(value)
 
 
-def resolve_demand(demand: str | Path | Demand | None, area: BaseGeometry, *,
-                   crs: str = "wgs84", resolution: int = 9,
-                   grid: HexGrid | None = None) -> Demand:
+def resolve_demand(
+    demand: str | Path | Demand | None,
+    area: BaseGeometry,
+    *,
+    crs: str = "wgs84",
+    resolution: int = 9,
+    grid: HexGrid | None = None,
+) -> Demand:
     """The demand layer: a file, the shipped synthetic layer, or uniform over the area."""
     if isinstance(demand, Demand):
         return demand
@@ -97,12 +107,17 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> Candidates:
     for number, record in sheet.records():
         try:
             lon, lat = float(record.get("lon")), float(record.get("lat"))  # type: ignore[arg-type]
-            if not (np.isfinite(lon) and np.isfinite(lat) and abs(lon) <= 180
-                    and abs(lat) <= 90):
+            if not (np.isfinite(lon) and np.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
                 raise ValueError
         except (TypeError, ValueError):
-            errors.append(FieldError("lon/lat", "needs valid longitude and latitude",
-                                     (record.get("lon"), record.get("lat")), number))
+            errors.append(
+                FieldError(
+                    "lon/lat",
+                    "needs valid longitude and latitude",
+                    (record.get("lon"), record.get("lat")),
+                    number,
+                )
+            )
             continue
         lons.append(lon)
         lats.append(lat)
@@ -133,8 +148,14 @@ class Analysis:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def for_stations(cls, stations: Sequence[Station], *, area: str | Path | BaseGeometry |
-                     None = None, area_crs: str = "wgs84", **kwargs: Any) -> Analysis:
+    def for_stations(
+        cls,
+        stations: Sequence[Station],
+        *,
+        area: str | Path | BaseGeometry | None = None,
+        area_crs: str = "wgs84",
+        **kwargs: Any,
+    ) -> Analysis:
         """Only stations whose status is ``open`` count; the area defaults to E-Town's."""
         shape = area if isinstance(area, BaseGeometry) else load_area(area, crs=area_crs)
         open_only = [s for s in stations if s.data.status == "open"]
@@ -157,11 +178,18 @@ class Analysis:
         if "grid" not in self._cache:
             estimate = area_km2(self.area) / h3.average_hexagon_area(self.resolution, "km^2")
             if estimate > MAX_GRID_CELLS:
-                raise ValidationFailed([FieldError(
-                    "resolution", f"about {estimate:,.0f} H3 cells at resolution "
-                    f"{self.resolution}; the limit is {MAX_GRID_CELLS:,}: use a coarser "
-                    "resolution or a smaller area", self.resolution,
-                    message_zh="网格过多，请降低分辨率或缩小区域")])
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "resolution",
+                            f"about {estimate:,.0f} H3 cells at resolution "
+                            f"{self.resolution}; the limit is {MAX_GRID_CELLS:,}: use a coarser "
+                            "resolution or a smaller area",
+                            self.resolution,
+                            message_zh="网格过多，请降低分辨率或缩小区域",
+                        )
+                    ]
+                )
             self._step(f"H3 网格 grid (res {self.resolution})")
             self._cache["grid"] = hex_grid(self.area, self.resolution)
         return self._cache["grid"]
@@ -171,66 +199,115 @@ class Analysis:
         if "demand" not in self._cache:
             self._step("需求 demand")
             self._cache["demand"] = resolve_demand(
-                self.demand_source, self.area, crs=self.demand_crs,
-                resolution=self.resolution, grid=self.grid)
+                self.demand_source,
+                self.area,
+                crs=self.demand_crs,
+                resolution=self.resolution,
+                grid=self.grid,
+            )
         return self._cache["demand"]
 
     def coverage(self) -> CoverageResult:
         if "coverage" not in self._cache:
             self._step("覆盖 coverage")
-            self._cache["coverage"] = coverage(self.area, self.lon, self.lat, self.demand,
-                                               self.radius_m, self.resolution, grid=self.grid)
+            self._cache["coverage"] = coverage(
+                self.area,
+                self.lon,
+                self.lat,
+                self.demand,
+                self.radius_m,
+                self.resolution,
+                grid=self.grid,
+            )
         return self._cache["coverage"]
 
     def gaps(self) -> list[Gap]:
         if "gaps" not in self._cache:
             self._step("空白区 gaps")
-            self._cache["gaps"] = gaps(self.area, self.lon, self.lat, self.demand,
-                                       self.radius_m, self.resolution, grid=self.grid,
-                                       coverage_result=self._cache.get("coverage"))
+            self._cache["gaps"] = gaps(
+                self.area,
+                self.lon,
+                self.lat,
+                self.demand,
+                self.radius_m,
+                self.resolution,
+                grid=self.grid,
+                coverage_result=self._cache.get("coverage"),
+            )
         return self._cache["gaps"]
 
     def candidates(self, given: Candidates | None) -> Candidates:
         if given is not None:
             return given
-        lon, lat = default_candidates(self.area, self.lon, self.lat, self.demand,
-                                      self.radius_m, self.resolution)
+        lon, lat = default_candidates(
+            self.area, self.lon, self.lat, self.demand, self.radius_m, self.resolution
+        )
         if lon.size == 0:
-            raise ValidationFailed([FieldError(
-                "candidates", "every part of the area is already covered: no candidate sites",
-                message_zh="服务区已全部覆盖，没有候选点")])
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "candidates",
+                        "every part of the area is already covered: no candidate sites",
+                        message_zh="服务区已全部覆盖，没有候选点",
+                    )
+                ]
+            )
         return Candidates(lon, lat, [f"H3 {i + 1}" for i in range(lon.size)])
 
-    def plan(self, new_sites: int, candidates: Candidates | None = None,
-             method: str = "auto") -> tuple[PlanResult, Candidates]:
+    def plan(
+        self, new_sites: int, candidates: Candidates | None = None, method: str = "auto"
+    ) -> tuple[PlanResult, Candidates]:
         """The ``new_sites`` candidates that newly cover the most demand, ranked."""
         cands = self.candidates(candidates)
         if new_sites < 1:
             raise ValidationFailed([FieldError("new_sites", "must be at least 1", new_sites)])
         if new_sites > len(cands):
-            raise ValidationFailed([FieldError(
-                "new_sites", f"asks for {new_sites} sites but there are only {len(cands)} "
-                "candidates", new_sites, message_zh="新增站点数超过候选点数")])
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "new_sites",
+                        f"asks for {new_sites} sites but there are only {len(cands)} candidates",
+                        new_sites,
+                        message_zh="新增站点数超过候选点数",
+                    )
+                ]
+            )
         self._step(f"选址 planning {new_sites} of {len(cands)} candidates")
-        result = plan_sites(self.demand, self.lon, self.lat, cands.lon, cands.lat,
-                            self.radius_m, new_sites, method=method)
+        result = plan_sites(
+            self.demand,
+            self.lon,
+            self.lat,
+            cands.lon,
+            cands.lat,
+            self.radius_m,
+            new_sites,
+            method=method,
+        )
         return result, cands
 
-    def min_sites(self, target_share: float, candidates: Candidates | None = None,
-                  method: str = "auto") -> tuple[PlanResult, Candidates]:
+    def min_sites(
+        self, target_share: float, candidates: Candidates | None = None, method: str = "auto"
+    ) -> tuple[PlanResult, Candidates]:
         """The fewest candidates that bring demand coverage to ``target_share`` (0–1)."""
         if not 0 < target_share <= 1:
-            raise ValidationFailed([FieldError("target_share", "must be in (0, 1]",
-                                               target_share)])
+            raise ValidationFailed([FieldError("target_share", "must be in (0, 1]", target_share)])
         cands = self.candidates(candidates)
         self._step(f"最少站点 fewest sites for {target_share:.0%}")
         try:
-            result = min_sites_for_coverage(self.demand, self.lon, self.lat, cands.lon,
-                                            cands.lat, self.radius_m, target_share,
-                                            method=method)
+            result = min_sites_for_coverage(
+                self.demand,
+                self.lon,
+                self.lat,
+                cands.lon,
+                cands.lat,
+                self.radius_m,
+                target_share,
+                method=method,
+            )
         except GeodataError as exc:
-            raise ValidationFailed([FieldError(exc.field or "target_share", str(exc),
-                                               target_share)]) from exc
+            raise ValidationFailed(
+                [FieldError(exc.field or "target_share", str(exc), target_share)]
+            ) from exc
         return result, cands
 
 

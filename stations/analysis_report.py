@@ -23,8 +23,9 @@ __all__ = ["coverage_rows", "gap_rows", "site_rows", "summary_rows", "write_repo
 FORMATS = (".xlsx", ".geojson", ".json", ".csv")
 
 
-def summary_rows(analysis: Analysis, cov: CoverageResult,
-                 plan: PlanResult | None = None) -> list[tuple[str, Any]]:
+def summary_rows(
+    analysis: Analysis, cov: CoverageResult, plan: PlanResult | None = None
+) -> list[tuple[str, Any]]:
     """(label, value) pairs for the summary sheet and the CLI."""
     s = cov.summary()
     rows: list[tuple[str, Any]] = [
@@ -38,9 +39,15 @@ def summary_rows(analysis: Analysis, cov: CoverageResult,
         ("平均距离 mean distance (m)", _round(s["mean_distance_m"])),
         ("中位距离 median distance (m)", _round(s["median_distance_m"])),
         ("95% 距离 p95 distance (m)", _round(s["p95_distance_m"])),
-        ("需求图层 demand layer", analysis.demand.label
-         + ("（合成 synthetic）" if analysis.demand.synthetic
-            and "synthetic" not in analysis.demand.label.lower() else "")),
+        (
+            "需求图层 demand layer",
+            analysis.demand.label
+            + (
+                "（合成 synthetic）"
+                if analysis.demand.synthetic and "synthetic" not in analysis.demand.label.lower()
+                else ""
+            ),
+        ),
         ("H3 分辨率 resolution", analysis.resolution),
     ]
     if plan is not None:
@@ -58,45 +65,83 @@ def _round(value: float | None) -> float | None:
 
 
 def site_rows(plan: PlanResult, cands: Candidates) -> list[dict[str, Any]]:
-    return [{"rank 排名": s.rank, "label 候选点": cands.labels[s.candidate_index],
-             "lon": round(s.lon, 7), "lat": round(s.lat, 7),
-             "marginal_gain 新增覆盖": round(s.marginal_gain, 3),
-             "cumulative_share 累计覆盖率": round(s.cumulative_share, 4)} for s in plan.sites]
+    return [
+        {
+            "rank 排名": s.rank,
+            "label 候选点": cands.labels[s.candidate_index],
+            "lon": round(s.lon, 7),
+            "lat": round(s.lat, 7),
+            "marginal_gain 新增覆盖": round(s.marginal_gain, 3),
+            "cumulative_share 累计覆盖率": round(s.cumulative_share, 4),
+        }
+        for s in plan.sites
+    ]
 
 
 def gap_rows(found: list[Gap]) -> list[dict[str, Any]]:
-    return [{"rank 排名": g.rank, "uncovered_demand 未覆盖需求": round(g.uncovered_weight, 3),
-             "area_km2 面积": round(g.area_km2, 3), "cells 网格数": g.cell_count,
-             "centroid_lon": round(g.centroid_lon, 7), "centroid_lat": round(g.centroid_lat, 7)}
-            for g in found]
+    return [
+        {
+            "rank 排名": g.rank,
+            "uncovered_demand 未覆盖需求": round(g.uncovered_weight, 3),
+            "area_km2 面积": round(g.area_km2, 3),
+            "cells 网格数": g.cell_count,
+            "centroid_lon": round(g.centroid_lon, 7),
+            "centroid_lat": round(g.centroid_lat, 7),
+        }
+        for g in found
+    ]
 
 
 def coverage_rows(analysis: Analysis, cov: CoverageResult) -> list[dict[str, Any]]:
     """Per station: demand whose nearest station it is (overloaded vs idle stations)."""
-    return [{"id": s.id, "external_id": s.data.external_id or "", "name 名称": s.data.name,
-             "catchment_weight 服务需求": round(float(cov.catchment_weight_in_reach[i]), 3),
-             "catchment_all 最近需求（含超距）": round(float(cov.catchment_weight[i]), 3)}
-            for i, s in enumerate(analysis.stations)]
+    return [
+        {
+            "id": s.id,
+            "external_id": s.data.external_id or "",
+            "name 名称": s.data.name,
+            "catchment_weight 服务需求": round(float(cov.catchment_weight_in_reach[i]), 3),
+            "catchment_all 最近需求（含超距）": round(float(cov.catchment_weight[i]), 3),
+        }
+        for i, s in enumerate(analysis.stations)
+    ]
 
 
-def write_report(path: str | Path, analysis: Analysis, *, plan: PlanResult | None = None,
-                 cands: Candidates | None = None, kind: str = "coverage") -> Path:
+def write_report(
+    path: str | Path,
+    analysis: Analysis,
+    *,
+    plan: PlanResult | None = None,
+    cands: Candidates | None = None,
+    kind: str = "coverage",
+) -> Path:
     """Write the results of ``kind`` (coverage | gaps | plan); format from the extension."""
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
-        raise ValidationFailed([FieldError("output", f"unsupported report format {suffix!r}; "
-                                           f"use one of {', '.join(FORMATS)}", str(out))])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "output",
+                    f"unsupported report format {suffix!r}; use one of {', '.join(FORMATS)}",
+                    str(out),
+                )
+            ]
+        )
     cov = analysis.coverage()
     if suffix == ".xlsx":
         _write_xlsx(out, analysis, cov, plan, cands)
     elif suffix in (".geojson", ".json"):
-        out.write_text(json.dumps(_geojson(analysis, cov, plan, kind), ensure_ascii=False),
-                       encoding="utf-8")
+        out.write_text(
+            json.dumps(_geojson(analysis, cov, plan, kind), ensure_ascii=False), encoding="utf-8"
+        )
     else:
-        rows = (site_rows(plan, cands) if kind == "plan" and plan is not None and cands
-                else gap_rows(analysis.gaps()) if kind == "gaps"
-                else coverage_rows(analysis, cov))
+        rows = (
+            site_rows(plan, cands)
+            if kind == "plan" and plan is not None and cands
+            else gap_rows(analysis.gaps())
+            if kind == "gaps"
+            else coverage_rows(analysis, cov)
+        )
         with out.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["empty"])
             writer.writeheader()
@@ -104,26 +149,43 @@ def write_report(path: str | Path, analysis: Analysis, *, plan: PlanResult | Non
     return out
 
 
-def _geojson(analysis: Analysis, cov: CoverageResult, plan: PlanResult | None,
-             kind: str) -> dict[str, Any]:
+def _geojson(
+    analysis: Analysis, cov: CoverageResult, plan: PlanResult | None, kind: str
+) -> dict[str, Any]:
     feats: list[dict[str, Any]] = []
     if kind == "plan" and plan is not None:
-        feats = [{"type": "Feature", "geometry": {"type": "Point",
-                                                  "coordinates": [s.lon, s.lat]},
-                  "properties": s.to_dict()} for s in plan.sites]
+        feats = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "properties": s.to_dict(),
+            }
+            for s in plan.sites
+        ]
     elif kind == "gaps":
-        feats = [{"type": "Feature", "geometry": mapping(g.polygon),
-                  "properties": g.properties()} for g in analysis.gaps()]
+        feats = [
+            {"type": "Feature", "geometry": mapping(g.polygon), "properties": g.properties()}
+            for g in analysis.gaps()
+        ]
     else:
         covered = cov.covered_geometry()
-        feats = [{"type": "Feature",
-                  "geometry": None if covered.is_empty else mapping(covered),
-                  "properties": {"kind": "covered", **cov.summary()}}]
+        feats = [
+            {
+                "type": "Feature",
+                "geometry": None if covered.is_empty else mapping(covered),
+                "properties": {"kind": "covered", **cov.summary()},
+            }
+        ]
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _write_xlsx(out: Path, analysis: Analysis, cov: CoverageResult, plan: PlanResult | None,
-                cands: Candidates | None) -> None:
+def _write_xlsx(
+    out: Path,
+    analysis: Analysis,
+    cov: CoverageResult,
+    plan: PlanResult | None,
+    cands: Candidates | None,
+) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

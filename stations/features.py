@@ -27,8 +27,14 @@ from stations.model import Station
 from stations.navigation import navigation_links_many
 from stations.search import Hit
 
-__all__ = ["feature", "feature_collection", "feature_collection_json", "features", "json_bytes",
-           "station_properties"]
+__all__ = [
+    "feature",
+    "feature_collection",
+    "feature_collection_json",
+    "features",
+    "json_bytes",
+    "station_properties",
+]
 
 
 # One encoder, made once: ``json.dumps`` with options builds a new one per call (~2 µs).
@@ -68,8 +74,9 @@ def feature(hit: Hit, crs: str = "wgs84", *, navigation: bool = False) -> dict[s
     return features([hit], crs, navigation=navigation)[0]
 
 
-def features(hits: Sequence[Hit], crs: str = "wgs84", *,
-             navigation: bool = False, _marked: bool = False) -> list[dict[str, Any]]:
+def features(
+    hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False, _marked: bool = False
+) -> list[dict[str, Any]]:
     """Stations as GeoJSON Features; coordinates and links converted in one vectorised step.
 
     (``_marked``: the hits carry placeholders instead of values, see :func:`_render_parts`.)
@@ -87,27 +94,35 @@ def features(hits: Sequence[Hit], crs: str = "wgs84", *,
             props["distance_m"] = hit.distance_m if _marked else round(hit.distance_m, 2)
         if links is not None:
             props["navigation"] = links[i]
-        out.append({
-            "type": "Feature",
-            "id": hit.station.id,
-            "geometry": {"type": "Point",
-                         "coordinates": [round(float(x[i]), 7), round(float(y[i]), 7)]},
-            "properties": props,
-        })
+        out.append(
+            {
+                "type": "Feature",
+                "id": hit.station.id,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(x[i]), 7), round(float(y[i]), 7)],
+                },
+                "properties": props,
+            }
+        )
     return out
 
 
 def _links(hits: Sequence[Hit]) -> list[dict[str, str]]:
     d = [h.station.data for h in hits]
-    return navigation_links_many([x.lon for x in d], [x.lat for x in d], [x.name for x in d],
-                                 [x.address for x in d])
+    return navigation_links_many(
+        [x.lon for x in d], [x.lat for x in d], [x.name for x in d], [x.address for x in d]
+    )
 
 
-def feature_collection(hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False,
-                       **members: Any) -> dict[str, Any]:
+def feature_collection(
+    hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False, **members: Any
+) -> dict[str, Any]:
     """A FeatureCollection; ``members`` adds top-level members (links, numberMatched…)."""
-    out: dict[str, Any] = {"type": "FeatureCollection",
-                           "features": features(hits, crs, navigation=navigation)}
+    out: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": features(hits, crs, navigation=navigation),
+    }
     out.update(members)
     return out
 
@@ -183,9 +198,10 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
             missing.append((len(found), key))
             found.append(None)
     if missing:
-        marked = [Hit(hits[i].station, None if hits[i].distance_m is None
-                      else _DIST_MARK, _OPEN_MARK)  # type: ignore[arg-type]
-                  for i, _ in missing]
+        marked = [
+            Hit(hits[i].station, None if hits[i].distance_m is None else _DIST_MARK, _OPEN_MARK)  # type: ignore[arg-type]
+            for i, _ in missing
+        ]
         rendered = features(marked, crs, navigation=navigation, _marked=True)
         with _FRAGMENTS_LOCK:
             for (i, key), feature_dict in zip(missing, rendered, strict=True):
@@ -196,8 +212,9 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
     return found  # type: ignore[return-value]
 
 
-def feature_collection_json(hits: Sequence[Hit], crs: str = "wgs84", *,
-                            navigation: bool = False, **members: Any) -> bytes:
+def feature_collection_json(
+    hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False, **members: Any
+) -> bytes:
     """:func:`feature_collection` serialised by :func:`json_bytes`, from cached fragments."""
     try:
         tail = _collection_tail(tuple(members.items()))

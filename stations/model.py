@@ -156,8 +156,12 @@ def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
         text = _CONTROL.sub("", text)
     limit = TEXT_LIMITS.get(name)
     if limit is not None and len(text) > limit:
-        c.add(name, f"longer than {limit} characters ({len(text)})", text[:40] + "…",
-              f"超过{limit}个字符")
+        c.add(
+            name,
+            f"longer than {limit} characters ({len(text)})",
+            text[:40] + "…",
+            f"超过{limit}个字符",
+        )
     return text
 
 
@@ -175,8 +179,12 @@ def _coordinate(raw: Mapping[str, Any], name: str, bound: float, c: _Collector) 
         c.add(name, "must be a finite number", value, "必须是有限数值")
     elif not -bound <= number <= bound:
         hint = " (are longitude and latitude swapped?)" if name == "lat" else ""
-        c.add(name, f"must be between -{bound:g} and {bound:g}{hint}", value,
-              f"必须在 -{bound:g} 到 {bound:g} 之间")
+        c.add(
+            name,
+            f"must be between -{bound:g} and {bound:g}{hint}",
+            value,
+            f"必须在 -{bound:g} 到 {bound:g} 之间",
+        )
     return number
 
 
@@ -290,7 +298,12 @@ def validate_station(
         raise ValidationFailed(c.errors)
     if region is not None and warnings is not None and not region.contains(lon, lat):
         warnings.append(
-            FieldError("lon/lat", "point lies outside the configured service region",
-                       (lon, lat), row, "坐标位于服务区域之外")
+            FieldError(
+                "lon/lat",
+                "point lies outside the configured service region",
+                (lon, lat),
+                row,
+                "坐标位于服务区域之外",
+            )
         )
     return data

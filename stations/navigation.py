@@ -21,8 +21,12 @@ __all__ = ["navigation_links", "navigation_links_many"]
 _APP = "warm-stations"
 
 
-def navigation_links_many(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray,
-                          names: Sequence[str], addresses: Sequence[str]) -> list[dict[str, str]]:
+def navigation_links_many(
+    lon: Sequence[float] | np.ndarray,
+    lat: Sequence[float] | np.ndarray,
+    names: Sequence[str],
+    addresses: Sequence[str],
+) -> list[dict[str, str]]:
     """``[{"amap": url, "baidu": url, "tencent": url}, …]`` for WGS-84 points."""
     lon_a = np.asarray(lon, dtype=float)
     lat_a = np.asarray(lat, dtype=float)
@@ -35,16 +39,17 @@ def navigation_links_many(lon: Sequence[float] | np.ndarray, lat: Sequence[float
         n = quote(name, safe="")
         a = quote(address or name, safe="")
         gx, gy, bx, by = float(g_lon[i]), float(g_lat[i]), float(b_lon[i]), float(b_lat[i])
-        out.append({
-            "amap": f"https://uri.amap.com/marker?position={gx:.6f}%2C{gy:.6f}&name={n}"
-                    f"&src={_APP}&coordinate=gaode&callnative=1",
-            "baidu": f"https://api.map.baidu.com/marker?location={by:.6f}%2C{bx:.6f}"
-                     f"&title={n}&content={a}&output=html&coord_type=bd09ll&src={_APP}",
-            "tencent": "https://apis.map.qq.com/uri/v1/marker?marker="
-                       + quote(f"coord:{gy:.6f},{gx:.6f};title:{name};addr:{address or name}",
-                               safe="")
-                       + f"&referer={_APP}",
-        })
+        out.append(
+            {
+                "amap": f"https://uri.amap.com/marker?position={gx:.6f}%2C{gy:.6f}&name={n}"
+                f"&src={_APP}&coordinate=gaode&callnative=1",
+                "baidu": f"https://api.map.baidu.com/marker?location={by:.6f}%2C{bx:.6f}"
+                f"&title={n}&content={a}&output=html&coord_type=bd09ll&src={_APP}",
+                "tencent": "https://apis.map.qq.com/uri/v1/marker?marker="
+                + quote(f"coord:{gy:.6f},{gx:.6f};title:{name};addr:{address or name}", safe="")
+                + f"&referer={_APP}",
+            }
+        )
     return out
 
 

@@ -57,8 +57,15 @@ def validate_report(kind: Any, text: Any) -> tuple[str, str]:
     """
     errors: list[FieldError] = []
     if kind not in REPORT_KINDS:
-        errors.append(FieldError("kind", f"must be one of {', '.join(REPORT_KINDS)}",
-                                 str(kind)[:40], None, "问题类型无效"))
+        errors.append(
+            FieldError(
+                "kind",
+                f"must be one of {', '.join(REPORT_KINDS)}",
+                str(kind)[:40],
+                None,
+                "问题类型无效",
+            )
+        )
     if text is None:
         text = ""
     if not isinstance(text, str):
@@ -66,12 +73,17 @@ def validate_report(kind: Any, text: Any) -> tuple[str, str]:
         text = ""
     clean = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(clean) > REPORT_TEXT_LIMIT:
-        errors.append(FieldError("text", f"longer than {REPORT_TEXT_LIMIT} characters "
-                                 f"({len(clean)})", None, None,
-                                 f"超过{REPORT_TEXT_LIMIT}个字符"))
+        errors.append(
+            FieldError(
+                "text",
+                f"longer than {REPORT_TEXT_LIMIT} characters ({len(clean)})",
+                None,
+                None,
+                f"超过{REPORT_TEXT_LIMIT}个字符",
+            )
+        )
     if any(ord(ch) < 32 and ch not in "\n\t" or ch == "\x7f" for ch in clean):
-        errors.append(FieldError("text", "contains control characters", None, None,
-                                 "包含控制字符"))
+        errors.append(FieldError("text", "contains control characters", None, None, "包含控制字符"))
     if errors:
         raise ValidationFailed(errors)
     return str(kind), clean
@@ -106,8 +118,14 @@ class ReportStore(ABC):
     def get(self, report_id: int) -> Report: ...
 
     @abstractmethod
-    def list(self, *, status: str | None = None, station_id: int | None = None,
-             limit: int = 100, offset: int = 0) -> tuple[list[Report], int]:
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        station_id: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Report], int]:
         """A page of reports, oldest first, and how many match."""
 
     @abstractmethod
@@ -130,9 +148,15 @@ def _utc(value: datetime) -> datetime:
 def _report(row: Any) -> Report:
     m = row._mapping
     return Report(
-        id=m["id"], station_id=m["station_id"], kind=m["kind"], text=m["text"],
-        status=m["status"], count=m["count"], created_at=_utc(m["created_at"]),
-        last_seen_at=_utc(m["last_seen_at"]), reviewed_by=m["reviewed_by"],
+        id=m["id"],
+        station_id=m["station_id"],
+        kind=m["kind"],
+        text=m["text"],
+        status=m["status"],
+        count=m["count"],
+        created_at=_utc(m["created_at"]),
+        last_seen_at=_utc(m["last_seen_at"]),
+        reviewed_by=m["reviewed_by"],
         reviewed_at=_utc(m["reviewed_at"]) if m["reviewed_at"] is not None else None,
         station_version=m["station_version"],
     )
@@ -162,22 +186,43 @@ class SqlReportStore(ReportStore):
         with self._write() as conn, conn.begin():
             live = None
             if storable_id(station_id):
-                live = conn.execute(select(t.c.id).where(t.c.id == station_id,
-                                                         t.c.deleted_at.is_(None))).first()
+                live = conn.execute(
+                    select(t.c.id).where(t.c.id == station_id, t.c.deleted_at.is_(None))
+                ).first()
             if live is None:
                 raise NotFound(f"station {station_id} not found")
-            same = conn.execute(select(_R.c.id).where(
-                _R.c.station_id == station_id, _R.c.kind == kind, _R.c.text == text,
-                _R.c.status == "pending").order_by(_R.c.id).limit(1)).first()
+            same = conn.execute(
+                select(_R.c.id)
+                .where(
+                    _R.c.station_id == station_id,
+                    _R.c.kind == kind,
+                    _R.c.text == text,
+                    _R.c.status == "pending",
+                )
+                .order_by(_R.c.id)
+                .limit(1)
+            ).first()
             if same is not None:
-                conn.execute(update(_R).where(_R.c.id == same.id)
-                             .values(count=_R.c.count + 1, last_seen_at=now))
+                conn.execute(
+                    update(_R)
+                    .where(_R.c.id == same.id)
+                    .values(count=_R.c.count + 1, last_seen_at=now)
+                )
                 report_id = same.id
             else:
-                report_id = conn.execute(insert(_R).values(
-                    station_id=station_id, kind=kind, text=text, status="pending", count=1,
-                    created_at=now, last_seen_at=now,
-                ).returning(_R.c.id)).scalar_one()
+                report_id = conn.execute(
+                    insert(_R)
+                    .values(
+                        station_id=station_id,
+                        kind=kind,
+                        text=text,
+                        status="pending",
+                        count=1,
+                        created_at=now,
+                        last_seen_at=now,
+                    )
+                    .returning(_R.c.id)
+                ).scalar_one()
             return _report(conn.execute(select(_R).where(_R.c.id == report_id)).one())
 
     def get(self, report_id: int) -> Report:
@@ -189,12 +234,26 @@ class SqlReportStore(ReportStore):
             raise NotFound(f"report {report_id} not found")
         return _report(row)
 
-    def list(self, *, status: str | None = None, station_id: int | None = None,
-             limit: int = 100, offset: int = 0) -> tuple[list[Report], int]:
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        station_id: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Report], int]:
         if status is not None and status not in REPORT_STATUSES:
-            raise ValidationFailed([FieldError("status", "must be one of "
-                                               + ", ".join(REPORT_STATUSES), status, None,
-                                               "状态无效")])
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "status",
+                        "must be one of " + ", ".join(REPORT_STATUSES),
+                        status,
+                        None,
+                        "状态无效",
+                    )
+                ]
+            )
         conditions = []
         if status is not None:
             conditions.append(_R.c.status == status)
@@ -209,13 +268,20 @@ class SqlReportStore(ReportStore):
             total = int(conn.execute(count).scalar_one())
         return rows, total
 
-    def _review(self, report: Report, status: str, reviewer: str,
-                station_version: int | None) -> Report:
+    def _review(
+        self, report: Report, status: str, reviewer: str, station_version: int | None
+    ) -> Report:
         with self._write() as conn, conn.begin():
             result = conn.execute(
-                update(_R).where(_R.c.id == report.id, _R.c.status == "pending")
-                .values(status=status, reviewed_by=reviewer, reviewed_at=datetime.now(UTC),
-                        station_version=station_version))
+                update(_R)
+                .where(_R.c.id == report.id, _R.c.status == "pending")
+                .values(
+                    status=status,
+                    reviewed_by=reviewer,
+                    reviewed_at=datetime.now(UTC),
+                    station_version=station_version,
+                )
+            )
             if result.rowcount != 1:
                 raise Conflict(f"report {report.id} was reviewed by someone else meanwhile")
             return _report(conn.execute(select(_R).where(_R.c.id == report.id)).one())
@@ -223,8 +289,10 @@ class SqlReportStore(ReportStore):
     def _pending(self, report_id: int) -> Report:
         report = self.get(report_id)
         if report.status != "pending":
-            raise Conflict(f"report {report_id} is already {report.status} "
-                           f"(by {report.reviewed_by})", status_now=report.status)
+            raise Conflict(
+                f"report {report_id} is already {report.status} (by {report.reviewed_by})",
+                status_now=report.status,
+            )
         return report
 
     def accept(self, report_id: int, *, reviewer: str, stations: StationStore) -> Report:
@@ -237,8 +305,12 @@ class SqlReportStore(ReportStore):
                 station = None
             if station is not None and station.data.status == "open":
                 # expected_version: a concurrent edit (say, to "closed") is not overwritten.
-                station = stations.update(station.id, {"status": "temporarily_closed"},
-                                          actor=reviewer, expected_version=station.version)
+                station = stations.update(
+                    station.id,
+                    {"status": "temporarily_closed"},
+                    actor=reviewer,
+                    expected_version=station.version,
+                )
                 version = station.version
         return self._review(report, "accepted", reviewer, version)
 

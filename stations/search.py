@@ -166,8 +166,18 @@ class _Snapshot:
         and map traffic never needs (the first text search pays ~0.1 s instead)."""
         return [f"{s.data.name}\n{s.data.address}".casefold() for s in self.stations]
 
-    _WARM = ("by_id", "ids", "id_order", "lon", "lat", "index", "amenity_bits", "status",
-             "host_type", "hours_groups")
+    _WARM = (
+        "by_id",
+        "ids",
+        "id_order",
+        "lon",
+        "lat",
+        "index",
+        "amenity_bits",
+        "status",
+        "host_type",
+        "hours_groups",
+    )
 
     def warm(self) -> _Snapshot:
         """Build every derived array now (off the request path: the refresher calls this)."""
@@ -188,10 +198,15 @@ class _Snapshot:
         new = _Snapshot(stations, self.tz)
         old = self.__dict__
         olds = {pos: self.stations[pos] for pos in updates}
-        moved = any((olds[p].data.lon, olds[p].data.lat) != (st.data.lon, st.data.lat)
-                    for p, st in updates.items())
-        rehours = any((olds[p].data.opening_hours, olds[p].data.status)
-                      != (st.data.opening_hours, st.data.status) for p, st in updates.items())
+        moved = any(
+            (olds[p].data.lon, olds[p].data.lat) != (st.data.lon, st.data.lat)
+            for p, st in updates.items()
+        )
+        rehours = any(
+            (olds[p].data.opening_hours, olds[p].data.status)
+            != (st.data.opening_hours, st.data.status)
+            for p, st in updates.items()
+        )
         for name in ("by_id", "ids", "id_order"):
             if name in old:
                 new.__dict__[name] = old[name]
@@ -199,11 +214,14 @@ class _Snapshot:
             new.__dict__["index"] = old["index"]
         if "hours_groups" in old and not rehours:
             new.__dict__["hours_groups"] = old["hours_groups"]
-        for name, value in (("lon", lambda st: st.data.lon), ("lat", lambda st: st.data.lat),
-                            ("status", lambda st: st.data.status),
-                            ("host_type", lambda st: st.data.host_type),
-                            ("amenity_bits", _bits),
-                            ("text", lambda st: f"{st.data.name}\n{st.data.address}".casefold())):
+        for name, value in (
+            ("lon", lambda st: st.data.lon),
+            ("lat", lambda st: st.data.lat),
+            ("status", lambda st: st.data.status),
+            ("host_type", lambda st: st.data.host_type),
+            ("amenity_bits", _bits),
+            ("text", lambda st: f"{st.data.name}\n{st.data.address}".casefold()),
+        ):
             if name in old:
                 arr = old[name].copy()
                 for pos, st in updates.items():
@@ -293,12 +311,16 @@ def _in_space_order(stations: list[Station], *, recreate: bool = False) -> list[
     replace single stations and barely disturb it.
     """
     stations = sorted(stations, key=lambda s: s.id)
-    order = z_order(np.fromiter((s.data.lon for s in stations), float, len(stations)),
-                    np.fromiter((s.data.lat for s in stations), float, len(stations)))
+    order = z_order(
+        np.fromiter((s.data.lon for s in stations), float, len(stations)),
+        np.fromiter((s.data.lat for s in stations), float, len(stations)),
+    )
     if not recreate:
         return [stations[p] for p in order.tolist()]
-    return [Station(s.id, s.data, s.version, s.created_at, s.updated_at, s.deleted)
-            for s in (stations[p] for p in order.tolist())]
+    return [
+        Station(s.id, s.data, s.version, s.created_at, s.updated_at, s.deleted)
+        for s in (stations[p] for p in order.tolist())
+    ]
 
 
 class StationCatalog:
@@ -391,9 +413,17 @@ class StationCatalog:
             return []
         minute = _minute(query.at)
         allowed = snap.mask(query.filter, minute)
-        return snap.index.nearest_rows(query.lon, query.lat, query.k, snap.stations,
-                                       snap.open_codes(minute), _OPEN_STATE, Hit,
-                                       max_distance_m=query.max_distance_m, allowed=allowed)
+        return snap.index.nearest_rows(
+            query.lon,
+            query.lat,
+            query.k,
+            snap.stations,
+            snap.open_codes(minute),
+            _OPEN_STATE,
+            Hit,
+            max_distance_m=query.max_distance_m,
+            allowed=allowed,
+        )
 
     def search(self, query: ListQuery) -> tuple[list[Hit], int]:
         """A page of stations (by id) matching bbox, text and filters, and the total count."""

@@ -15,7 +15,14 @@ from stations.errors import StationsError
 
 __all__ = ["app", "main"]
 
-for _module in (accounts, analysis, maps, registry, search, serve):  # registers their commands on ``app``
+for _module in (
+    accounts,
+    analysis,
+    maps,
+    registry,
+    search,
+    serve,
+):  # registers their commands on ``app``
     assert _module
 
 

@@ -17,10 +17,12 @@ from stations.accounts import ROLES, SqlAccountStore
 
 __all__ = ["users_app", "token_app"]
 
-users_app = typer.Typer(help="工作人员账号 Staff accounts (roles: viewer, editor, admin).",
-                        no_args_is_help=True)
-token_app = typer.Typer(help="API 令牌 API tokens for programs (Authorization: Bearer …).",
-                        no_args_is_help=True)
+users_app = typer.Typer(
+    help="工作人员账号 Staff accounts (roles: viewer, editor, admin).", no_args_is_help=True
+)
+token_app = typer.Typer(
+    help="API 令牌 API tokens for programs (Authorization: Bearer …).", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
 
@@ -45,8 +47,9 @@ def _check_role(role: str) -> str:
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name; recorded in the change history")],
     role: Annotated[str, typer.Option(help=_ROLE_HELP)] = "editor",
-    password: Annotated[bool, typer.Option(
-        "--password", help="Ask for a console password (hidden input)")] = False,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a console password (hidden input)")
+    ] = False,
 ) -> None:
     """添加用户 Add a staff user."""
     _check_role(role)
@@ -68,17 +71,33 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     finally:
         accounts.engine.dispose()
     if as_json:
-        print(json.dumps([{"name": u.name, "role": u.role, "disabled": u.disabled,
-                           "has_password": u.has_password,
-                           "created_at": u.created_at.isoformat()} for u in users],
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": u.name,
+                        "role": u.role,
+                        "disabled": u.disabled,
+                        "has_password": u.has_password,
+                        "created_at": u.created_at.isoformat(),
+                    }
+                    for u in users
+                ],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return
     table = Table(title=f"用户 users: {len(users)}")
     for col in ("名称 name", "角色 role", "控制台密码 password", "状态 state"):
         table.add_column(col)
     for u in users:
-        table.add_row(u.name, u.role, "✓" if u.has_password else "—",
-                      "停用 disabled" if u.disabled else "正常 active")
+        table.add_row(
+            u.name,
+            u.role,
+            "✓" if u.has_password else "—",
+            "停用 disabled" if u.disabled else "正常 active",
+        )
     console.print(table)
 
 
@@ -132,8 +151,12 @@ def token_create(
     finally:
         accounts.engine.dispose()
     print(secret)
-    err_console.print(f"令牌 token #{token.id} for {token.user_name}: shown once, store it "
-                      f"safely (仅显示一次，请妥善保存)", highlight=False, markup=False)
+    err_console.print(
+        f"令牌 token #{token.id} for {token.user_name}: shown once, store it "
+        f"safely (仅显示一次，请妥善保存)",
+        highlight=False,
+        markup=False,
+    )
 
 
 @token_app.command("list")
@@ -150,16 +173,23 @@ def token_list(
     for col in ("id", "用户 user", "开头 starts with", "用途 label", "创建 created", "状态 state"):
         table.add_column(col)
     for t in tokens:
-        table.add_row(str(t.id), t.user_name, t.prefix + "…", t.label,
-                      t.created_at.isoformat(timespec="seconds"),
-                      "已撤销 revoked" if t.revoked else "有效 live")
+        table.add_row(
+            str(t.id),
+            t.user_name,
+            t.prefix + "…",
+            t.label,
+            t.created_at.isoformat(timespec="seconds"),
+            "已撤销 revoked" if t.revoked else "有效 live",
+        )
     console.print(table)
 
 
 @token_app.command("revoke")
 def token_revoke(
-    token: Annotated[str | None, typer.Argument(
-        help="The token's id (see `stations token list`) or the token itself")] = None,
+    token: Annotated[
+        str | None,
+        typer.Argument(help="The token's id (see `stations token list`) or the token itself"),
+    ] = None,
     user: Annotated[str | None, typer.Option(help="Revoke every token of this user")] = None,
 ) -> None:
     """撤销令牌 Revoke a token (by id or value), or all tokens of a user."""

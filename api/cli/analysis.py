@@ -23,16 +23,25 @@ __all__ = ["coverage_cmd", "gaps_cmd", "plan_cmd"]
 RadiusOpt = Annotated[float | None, typer.Option("--radius-m", help="Reach in metres (500)")]
 MinutesOpt = Annotated[float | None, typer.Option(help="Reach as minutes of travel")]
 SpeedOpt = Annotated[str, typer.Option(help="walk (4.5 km/h) | ebike (15 km/h) | km/h")]
-AreaOpt = Annotated[Path | None, typer.Option(help="Service area polygon (GeoJSON/GPKG/SHP); "
-                                              "default: the E-Town area", exists=True)]
+AreaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Service area polygon (GeoJSON/GPKG/SHP); default: the E-Town area", exists=True
+    ),
+]
 AreaCrsOpt = Annotated[CrsName, typer.Option(help="CRS of --area vertices")]
-DemandOpt = Annotated[str | None, typer.Option(
-    help="Demand layer file (weighted points or polygons), or 'etown-synthetic'; "
-         "default: uniform over the area")]
+DemandOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Demand layer file (weighted points or polygons), or 'etown-synthetic'; "
+        "default: uniform over the area"
+    ),
+]
 ResOpt = Annotated[int, typer.Option(min=5, max=11, help="H3 resolution")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON on stdout")]
-OutOpt = Annotated[Path | None, typer.Option("-o", "--output",
-                                             help="report.xlsx | .geojson | .csv")]
+OutOpt = Annotated[
+    Path | None, typer.Option("-o", "--output", help="report.xlsx | .geojson | .csv")
+]
 
 
 def _speed(value: str) -> str | float:
@@ -42,8 +51,15 @@ def _speed(value: str) -> str | float:
         return value
 
 
-def _analysis(radius_m: float | None, minutes: float | None, speed: str, area: Path | None,
-              area_crs: CrsName, demand: str | None, resolution: int) -> Analysis:
+def _analysis(
+    radius_m: float | None,
+    minutes: float | None,
+    speed: str,
+    area: Path | None,
+    area_crs: CrsName,
+    demand: str | None,
+    resolution: int,
+) -> Analysis:
     from stations.analysis import Analysis, reach_metres
 
     reach = reach_metres(radius_m, minutes, _speed(speed))
@@ -53,9 +69,14 @@ def _analysis(radius_m: float | None, minutes: float | None, speed: str, area: P
     finally:
         store.close()
     return Analysis.for_stations(
-        stations, area=area, area_crs=area_crs.value, radius_m=reach, resolution=resolution,
+        stations,
+        area=area,
+        area_crs=area_crs.value,
+        radius_m=reach,
+        resolution=resolution,
         demand_source=demand,
-        progress=lambda step: err_console.print(f"… {step}", highlight=False, markup=False))
+        progress=lambda step: err_console.print(f"… {step}", highlight=False, markup=False),
+    )
 
 
 def _print_summary(rows: list[tuple[str, Any]]) -> None:
@@ -78,10 +99,17 @@ def _rows_table(title: str, rows: list[dict[str, Any]]) -> None:
 
 
 @app.command("coverage")
-def coverage_cmd(radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: SpeedOpt = "walk",
-                 area: AreaOpt = None, area_crs: AreaCrsOpt = CrsName.wgs84,
-                 demand: DemandOpt = None, resolution: ResOpt = 9, as_json: JsonOpt = False,
-                 output: OutOpt = None) -> None:
+def coverage_cmd(
+    radius_m: RadiusOpt = None,
+    minutes: MinutesOpt = None,
+    speed: SpeedOpt = "walk",
+    area: AreaOpt = None,
+    area_crs: AreaCrsOpt = CrsName.wgs84,
+    demand: DemandOpt = None,
+    resolution: ResOpt = 9,
+    as_json: JsonOpt = False,
+    output: OutOpt = None,
+) -> None:
     """覆盖分析 Coverage: share of area and demand within reach, distances, catchments."""
     from stations.analysis_report import summary_rows, write_report
 
@@ -97,10 +125,18 @@ def coverage_cmd(radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: 
 
 
 @app.command("gaps")
-def gaps_cmd(radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: SpeedOpt = "walk",
-             area: AreaOpt = None, area_crs: AreaCrsOpt = CrsName.wgs84,
-             demand: DemandOpt = None, resolution: ResOpt = 9, as_json: JsonOpt = False,
-             output: OutOpt = None, top: Annotated[int, typer.Option(min=1)] = 20) -> None:
+def gaps_cmd(
+    radius_m: RadiusOpt = None,
+    minutes: MinutesOpt = None,
+    speed: SpeedOpt = "walk",
+    area: AreaOpt = None,
+    area_crs: AreaCrsOpt = CrsName.wgs84,
+    demand: DemandOpt = None,
+    resolution: ResOpt = 9,
+    as_json: JsonOpt = False,
+    output: OutOpt = None,
+    top: Annotated[int, typer.Option(min=1)] = 20,
+) -> None:
     """空白区 Gaps: uncovered areas, merged from H3 cells, ranked by uncovered demand."""
     from stations.analysis_report import gap_rows, write_report
 
@@ -118,17 +154,28 @@ def gaps_cmd(radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: Spee
 @app.command("plan")
 def plan_cmd(
     new_sites: Annotated[int | None, typer.Option(min=1, help="How many new sites")] = None,
-    target: Annotated[float | None, typer.Option(
-        help="Instead: fewest sites to reach this demand coverage, e.g. 0.8")] = None,
-    candidates: Annotated[Path | None, typer.Option(
-        exists=True, help="Possible hosts (any station-file format); default: centres of "
-                          "uncovered H3 cells")] = None,
-    candidates_crs: Annotated[CrsName, typer.Option(help="CRS of --candidates")] =
-        CrsName.wgs84,
+    target: Annotated[
+        float | None,
+        typer.Option(help="Instead: fewest sites to reach this demand coverage, e.g. 0.8"),
+    ] = None,
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            help="Possible hosts (any station-file format); default: centres of uncovered H3 cells",
+        ),
+    ] = None,
+    candidates_crs: Annotated[CrsName, typer.Option(help="CRS of --candidates")] = CrsName.wgs84,
     method: Annotated[str, typer.Option(help="auto | exact | greedy")] = "auto",
-    radius_m: RadiusOpt = None, minutes: MinutesOpt = None, speed: SpeedOpt = "walk",
-    area: AreaOpt = None, area_crs: AreaCrsOpt = CrsName.wgs84, demand: DemandOpt = None,
-    resolution: ResOpt = 9, as_json: JsonOpt = False, output: OutOpt = None,
+    radius_m: RadiusOpt = None,
+    minutes: MinutesOpt = None,
+    speed: SpeedOpt = "walk",
+    area: AreaOpt = None,
+    area_crs: AreaCrsOpt = CrsName.wgs84,
+    demand: DemandOpt = None,
+    resolution: ResOpt = 9,
+    as_json: JsonOpt = False,
+    output: OutOpt = None,
 ) -> None:
     """选址建议 Plan: where N new stations would newly cover the most demand (ranked)."""
     if (new_sites is None) == (target is None):

@@ -14,8 +14,15 @@ from api.settings import Settings
 from stations.errors import ValidationFailed
 from stations.store.base import StationStore
 
-__all__ = ["app", "console", "err_console", "open_configured_store", "print_error",
-           "progress_bar", "settings"]
+__all__ = [
+    "app",
+    "console",
+    "err_console",
+    "open_configured_store",
+    "print_error",
+    "progress_bar",
+    "settings",
+]
 
 app = typer.Typer(
     name="stations",
@@ -42,8 +49,11 @@ def open_configured_store() -> StationStore:
 def print_error(exc: BaseException) -> None:
     """One line per problem on stderr: "错误 error: …"."""
     if isinstance(exc, ValidationFailed):
-        err_console.print(f"[bold red]错误 error[/]: {exc.title}: {len(exc.errors)} problem(s)",
-                          highlight=False, markup=True)
+        err_console.print(
+            f"[bold red]错误 error[/]: {exc.title}: {len(exc.errors)} problem(s)",
+            highlight=False,
+            markup=True,
+        )
         for item in exc.errors:
             err_console.print(f"  {item}", highlight=False, markup=False)
         return

@@ -20,14 +20,26 @@ __all__ = ["import_file", "export_file", "list_stations", "show", "history"]
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                         help=".csv .xlsx .geojson .gpkg")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help=".csv .xlsx .geojson .gpkg"
+        ),
+    ],
     crs: Annotated[CrsName, typer.Option(help="CRS of the file's coordinates")] = CrsName.wgs84,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only, write nothing")] = False,
-    skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Write the good rows; save bad ones to FILE.rejected.csv")] = False,
-    geocode: Annotated[bool, typer.Option(
-        "--geocode", help="Fill missing coordinates from addresses (STATIONS_GEOCODER)")] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Write the good rows; save bad ones to FILE.rejected.csv"
+        ),
+    ] = False,
+    geocode: Annotated[
+        bool,
+        typer.Option(
+            "--geocode", help="Fill missing coordinates from addresses (STATIONS_GEOCODER)"
+        ),
+    ] = False,
 ) -> None:
     """导入驿站表格 Import stations (all rows validated first; all or nothing)."""
     from stations.importing import run_import
@@ -38,17 +50,29 @@ def import_file(
         from stations.geocoding import make_geocoder
 
         if cfg.geocoder is None:
-            raise typer.BadParameter("set STATIONS_GEOCODER to baidu or nominatim",
-                                     param_hint="--geocode")
-        geocoder = make_geocoder(cfg.geocoder, api_key=cfg.geocoder_key,
-                                 domain=cfg.geocoder_domain, scheme=cfg.geocoder_scheme)
+            raise typer.BadParameter(
+                "set STATIONS_GEOCODER to baidu or nominatim", param_hint="--geocode"
+            )
+        geocoder = make_geocoder(
+            cfg.geocoder,
+            api_key=cfg.geocoder_key,
+            domain=cfg.geocoder_domain,
+            scheme=cfg.geocoder_scheme,
+        )
     store = open_configured_store()
     try:
         with progress_bar("导入 importing") as progress:
-            report = run_import(store, file, crs=crs.value, dry_run=dry_run,
-                                skip_invalid=skip_invalid, actor="cli-import",
-                                region=Region(*cfg.region_bbox), geocoder=geocoder,
-                                progress=progress)
+            report = run_import(
+                store,
+                file,
+                crs=crs.value,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                actor="cli-import",
+                region=Region(*cfg.region_bbox),
+                geocoder=geocoder,
+                progress=progress,
+            )
     finally:
         store.close()
     for line in report.summary_lines():
@@ -98,16 +122,27 @@ def list_stations(
     finally:
         store.close()
     if as_json:
-        print(json.dumps([h.station.record() | {"open_now": h.open_now} for h in hits],
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                [h.station.record() | {"open_now": h.open_now} for h in hits],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return
     table = Table(title=f"驿站 stations: {len(hits)} / {total}")
     for col in ("id", "编号", "名称 name", "状态", "服务设施 amenities", "地址 address"):
         table.add_column(col)
     for h in hits:
         d = h.station.data
-        table.add_row(str(h.station.id), d.external_id or "", d.name, STATUSES[d.status],
-                      _labels(d.amenities), d.address)
+        table.add_row(
+            str(h.station.id),
+            d.external_id or "",
+            d.name,
+            STATUSES[d.status],
+            _labels(d.amenities),
+            d.address,
+        )
     console.print(table)
 
 
@@ -140,8 +175,14 @@ def history(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = 
     finally:
         store.close()
     if as_json:
-        print(json.dumps([e.__dict__ | {"at": e.at.isoformat()} for e in entries],
-                         ensure_ascii=False, indent=1, default=str))
+        print(
+            json.dumps(
+                [e.__dict__ | {"at": e.at.isoformat()} for e in entries],
+                ensure_ascii=False,
+                indent=1,
+                default=str,
+            )
+        )
         return
     table = Table(title=f"驿站 {station_id} 修改历史 history")
     for col in ("版本 version", "时间 at", "操作 action", "用户 actor", "变更 changes"):
@@ -150,6 +191,11 @@ def history(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = 
     for e in entries:
         before, after = e.before or {}, e.after or {}
         changed = [k for k in after if k not in skip and before.get(k) != after.get(k)]
-        table.add_row(str(e.version), e.at.isoformat(timespec="seconds"), e.action, e.actor,
-                      ", ".join(changed) if e.before else "—")
+        table.add_row(
+            str(e.version),
+            e.at.isoformat(timespec="seconds"),
+            e.action,
+            e.actor,
+            ", ".join(changed) if e.before else "—",
+        )
     console.print(table)

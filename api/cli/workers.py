@@ -75,8 +75,9 @@ def run_workers(workers: int, host: str, port: int, **options: Any) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     def start() -> tuple[Any, float]:
-        process = context.Process(target=_serve_one, args=(host, port, options),
-                                  name="stations-worker")
+        process = context.Process(
+            target=_serve_one, args=(host, port, options), name="stations-worker"
+        )
         process.start()
         return process, time.monotonic()
 
@@ -89,13 +90,18 @@ def run_workers(workers: int, host: str, port: int, **options: Any) -> int:
                 if process.is_alive() or stopping:
                     continue
                 if time.monotonic() - started < STARTUP_GRACE_S:
-                    print(f"worker {process.pid} exited with code {process.exitcode} during "
-                          "start-up; stopping", file=sys.stderr)
+                    print(
+                        f"worker {process.pid} exited with code {process.exitcode} during "
+                        "start-up; stopping",
+                        file=sys.stderr,
+                    )
                     code = 1
                     stopping = True
                     break
-                print(f"worker {process.pid} exited with code {process.exitcode}; "
-                      "starting another", file=sys.stderr)
+                print(
+                    f"worker {process.pid} exited with code {process.exitcode}; starting another",
+                    file=sys.stderr,
+                )
                 running[i] = start()
     finally:
         for process, _ in running:

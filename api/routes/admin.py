@@ -63,26 +63,48 @@ _POSITION = re.compile(r"at character (\d+)")
 
 
 def _denied(request: Request, cs: ConsoleSession) -> Response:
-    return console_page(request, cs, "message.html", active="", status=403,
-                        title="需要编辑权限",
-                        message=f"账号“{cs.user.name}”是只读账号（{cs.user.role}），"
-                                "不能使用此功能。请联系管理员。")
+    return console_page(
+        request,
+        cs,
+        "message.html",
+        active="",
+        status=403,
+        title="需要编辑权限",
+        message=f"账号“{cs.user.name}”是只读账号（{cs.user.role}），不能使用此功能。请联系管理员。",
+    )
 
 
 # -- logging in and out -----------------------------------------------------------------------
 
-def _login_form(request: Request, target: str, *, error: str | None = None, name: str = "",
-                status: int = 200, notice: str | None = None) -> Response:
+
+def _login_form(
+    request: Request,
+    target: str,
+    *,
+    error: str | None = None,
+    name: str = "",
+    status: int = 200,
+    notice: str | None = None,
+) -> Response:
     token = new_login_token()
-    response = render_page("login.html", status=status, title="登录", next=target, error=error,
-                           name=name, login_token=token, notice=notice)
+    response = render_page(
+        "login.html",
+        status=status,
+        title="登录",
+        next=target,
+        error=error,
+        name=name,
+        login_token=token,
+        notice=notice,
+    )
     set_login_cookie(response, request, token)
     return response
 
 
 @router.get("/login")
-def login_page(request: Request, cs: ConsoleDep, next: str | None = None,
-               bye: int | None = None) -> Response:
+def login_page(
+    request: Request, cs: ConsoleDep, next: str | None = None, bye: int | None = None
+) -> Response:
     target = safe_next(next)
     if cs is not None:
         return RedirectResponse(target, status_code=303)
@@ -96,16 +118,27 @@ async def login_submit(request: Request, accounts: AccountsDep) -> Response:
     name, password = form.get("name"), form.get("password")
     shown = name.strip()[:100] if isinstance(name, str) else ""
     if not check_login_token(request, form.get("login_token")):
-        return _login_form(request, target, name=shown, status=400,
-                           error="登录页面已过期，请重新输入用户名和密码。")
-    if not (isinstance(name, str) and isinstance(password, str) and name.strip()
-            and password and len(name) <= 100 and len(password) <= 1024):
-        return _login_form(request, target, name=shown, status=400,
-                           error="请输入用户名和密码。")
+        return _login_form(
+            request,
+            target,
+            name=shown,
+            status=400,
+            error="登录页面已过期，请重新输入用户名和密码。",
+        )
+    if not (
+        isinstance(name, str)
+        and isinstance(password, str)
+        and name.strip()
+        and password
+        and len(name) <= 100
+        and len(password) <= 1024
+    ):
+        return _login_form(request, target, name=shown, status=400, error="请输入用户名和密码。")
     user = await run_in_threadpool(accounts.authenticate, name, password)
     if user is None:
-        return _login_form(request, target, name=shown, status=400,
-                           error="用户名或密码错误，或账号已停用。")
+        return _login_form(
+            request, target, name=shown, status=400, error="用户名或密码错误，或账号已停用。"
+        )
     secret, _session = await run_in_threadpool(accounts.start_session, user, ttl=SESSION_TTL)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, secret)
@@ -127,6 +160,7 @@ async def logout(request: Request, cs: ConsoleDep, accounts: AccountsDep) -> Res
 
 
 # -- the station list -------------------------------------------------------------------------
+
 
 def _code(value: str | None, table: Mapping[str, str]) -> str | None:
     """A filter's code if it is one of ``table``'s (anything else means "any")."""
@@ -163,14 +197,22 @@ def station_list(
 ) -> Response:
     if cs is None:
         return login_redirect(request)
-    filters = {"q": (q or "").strip(), "status": _code(status, STATUSES),
-               "host_type": _code(host_type, HOST_TYPES), "amenity": _code(amenity, AMENITIES)}
+    filters = {
+        "q": (q or "").strip(),
+        "status": _code(status, STATUSES),
+        "host_type": _code(host_type, HOST_TYPES),
+        "amenity": _code(amenity, AMENITIES),
+    }
     flt = StationFilter(
         amenities=frozenset([filters["amenity"]] if filters["amenity"] else []),
         status=frozenset([filters["status"]] if filters["status"] else []),
-        host_types=frozenset([filters["host_type"]] if filters["host_type"] else []))
-    hits, total = catalog.search(ListQuery(q=filters["q"] or None, filter=flt, limit=PAGE_SIZE,
-                                           offset=(page - 1) * PAGE_SIZE))
+        host_types=frozenset([filters["host_type"]] if filters["host_type"] else []),
+    )
+    hits, total = catalog.search(
+        ListQuery(
+            q=filters["q"] or None, filter=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    )
     pages = max(1, -(-total // PAGE_SIZE))
     kept = {k: v for k, v in filters.items() if v}
     exact = _exact_match(filters["q"] or "", catalog, store)
@@ -179,66 +221,121 @@ def station_list(
         return "/admin?" + urlencode({**kept, "page": n})
 
     return console_page(
-        request, cs, "list.html", active="list", title="驿站列表", hits=hits, total=total,
-        page=page, pages=pages, filters=filters, all_count=len(catalog),
+        request,
+        cs,
+        "list.html",
+        active="list",
+        title="驿站列表",
+        hits=hits,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        all_count=len(catalog),
         prev_url=page_url(page - 1) if page > 1 else None,
         next_url=page_url(page + 1) if page < pages else None,
-        deleted_id=deleted, exact=exact)
+        deleted_id=deleted,
+        exact=exact,
+    )
 
 
 # -- add and edit -----------------------------------------------------------------------------
 
+
 @router.get("/stations/new")
-def new_station(request: Request, cs: ConsoleDep, catalog: CatalogDep,
-                settings: SettingsDep) -> Response:
+def new_station(
+    request: Request, cs: ConsoleDep, catalog: CatalogDep, settings: SettingsDep
+) -> Response:
     if cs is None:
         return login_redirect(request)
     if not cs.can_edit:
         return _denied(request, cs)
     response = console_page(
-        request, cs, "edit.html", active="new", title="新增驿站", station=None,
-        values=station_form_values(None), limits=TEXT_LIMITS,
-        config=editor_config(None, catalog, settings))
+        request,
+        cs,
+        "edit.html",
+        active="new",
+        title="新增驿站",
+        station=None,
+        values=station_form_values(None),
+        limits=TEXT_LIMITS,
+        config=editor_config(None, catalog, settings),
+    )
     response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
     return response
 
 
 @router.get("/stations/{station_id}")
-def edit_station(request: Request, cs: ConsoleDep, station_id: StationId, store: StoreDep,
-                 catalog: CatalogDep, settings: SettingsDep) -> Response:
+def edit_station(
+    request: Request,
+    cs: ConsoleDep,
+    station_id: StationId,
+    store: StoreDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+) -> Response:
     if cs is None:
         return login_redirect(request)
     try:
         # From the store, not the catalog: the version on the form must be the latest.
         station = store.get(station_id, include_deleted=True)
     except NotFound:
-        return console_page(request, cs, "message.html", active="", status=404,
-                            title="未找到驿站", message=f"没有编号为 {station_id} 的驿站。")
+        return console_page(
+            request,
+            cs,
+            "message.html",
+            active="",
+            status=404,
+            title="未找到驿站",
+            message=f"没有编号为 {station_id} 的驿站。",
+        )
     response = console_page(
-        request, cs, "edit.html", active="", title=f"编辑驿站 · {station.data.name}",
-        station=station, values=station_form_values(station), limits=TEXT_LIMITS,
-        config=editor_config(station, catalog, settings))
+        request,
+        cs,
+        "edit.html",
+        active="",
+        title=f"编辑驿站 · {station.data.name}",
+        station=station,
+        values=station_form_values(station),
+        limits=TEXT_LIMITS,
+        config=editor_config(station, catalog, settings),
+    )
     response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
     return response
 
 
 @router.get("/stations/{station_id}/history")
-def station_history(request: Request, cs: ConsoleDep, station_id: StationId,
-                    store: StoreDep, settings: SettingsDep) -> Response:
+def station_history(
+    request: Request, cs: ConsoleDep, station_id: StationId, store: StoreDep, settings: SettingsDep
+) -> Response:
     if cs is None:
         return login_redirect(request)
     try:
         station = store.get(station_id, include_deleted=True)
         entries = store.history(station_id)
     except NotFound:
-        return console_page(request, cs, "message.html", active="", status=404,
-                            title="未找到驿站", message=f"没有编号为 {station_id} 的驿站。")
+        return console_page(
+            request,
+            cs,
+            "message.html",
+            active="",
+            status=404,
+            title="未找到驿站",
+            message=f"没有编号为 {station_id} 的驿站。",
+        )
     return console_page(
-        request, cs, "history.html", active="", title=f"修改历史 · {station.data.name}",
-        station=station, rows=history_rows(entries, station, settings.timezone))
+        request,
+        cs,
+        "history.html",
+        active="",
+        title=f"修改历史 · {station.data.name}",
+        station=station,
+        rows=history_rows(entries, station, settings.timezone),
+    )
 
 
 # -- rider reports ----------------------------------------------------------------------------
+
 
 @router.get("/reports")
 def report_queue(
@@ -262,13 +359,24 @@ def report_queue(
         return "/admin/reports?" + urlencode({"status": chosen or "all", "page": n})
 
     return console_page(
-        request, cs, "reports.html", active="reports", title="群众反馈", reports=rows,
-        stations=stations, shown=chosen or "all", total=total, page=page, pages=pages,
+        request,
+        cs,
+        "reports.html",
+        active="reports",
+        title="群众反馈",
+        reports=rows,
+        stations=stations,
+        shown=chosen or "all",
+        total=total,
+        page=page,
+        pages=pages,
         prev_url=page_url(page - 1) if page > 1 else None,
-        next_url=page_url(page + 1) if page < pages else None)
+        next_url=page_url(page + 1) if page < pages else None,
+    )
 
 
 # -- the opening-hours check the form calls as you type ---------------------------------------
+
 
 @router.get("/api/check-hours")
 def check_opening_hours(
@@ -276,14 +384,18 @@ def check_opening_hours(
     value: Annotated[str, Query(max_length=TEXT_LIMITS["opening_hours"])] = "",
 ) -> Response:
     if cs is None:
-        return JSONResponse({"ok": False, "message": "not signed in",
-                             "message_zh": "登录已过期，请重新登录"}, status_code=401,
-                            headers=NO_STORE)
+        return JSONResponse(
+            {"ok": False, "message": "not signed in", "message_zh": "登录已过期，请重新登录"},
+            status_code=401,
+            headers=NO_STORE,
+        )
     problem = check_hours(value)
     body: dict[str, Any] = {"ok": problem is None, "message": problem, "message_zh": None}
     if problem is not None:
         where = _POSITION.search(problem)
         at = f"（第 {where.group(1)} 个字符附近）" if where else ""
-        body["message_zh"] = (f"{FIELD_LABELS['opening_hours']}格式有误{at}。"
-                              "示例：Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00，或 24/7")
+        body["message_zh"] = (
+            f"{FIELD_LABELS['opening_hours']}格式有误{at}。"
+            "示例：Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00，或 24/7"
+        )
     return JSONResponse(body, headers=NO_STORE)

@@ -41,14 +41,22 @@ _LOGIN_FORM = {
     "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 100},
         "password": {"type": "string", "minLength": 1, "maxLength": 1024},
-        "next": {"type": "string", "maxLength": 500,
-                 "description": "Same-site path to go to after logging in (303)"},
+        "next": {
+            "type": "string",
+            "maxLength": 500,
+            "description": "Same-site path to go to after logging in (303)",
+        },
     },
 }
-_LOGIN_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": inline_schema(LoginIn)},
-    "application/x-www-form-urlencoded": {"schema": _LOGIN_FORM},
-}}}
+_LOGIN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": inline_schema(LoginIn)},
+            "application/x-www-form-urlencoded": {"schema": _LOGIN_FORM},
+        },
+    }
+}
 
 
 def _safe_next(value: Any) -> str | None:
@@ -61,15 +69,21 @@ def _safe_next(value: Any) -> str | None:
 
 
 def _session_out(user: User, session: Session | None) -> dict[str, Any]:
-    return {"user": {"name": user.name, "role": user.role},
-            "csrf_token": session.csrf_token if session else None,
-            "expires_at": session.expires_at.isoformat() if session else None}
+    return {
+        "user": {"name": user.name, "role": user.role},
+        "csrf_token": session.csrf_token if session else None,
+        "expires_at": session.expires_at.isoformat() if session else None,
+    }
 
 
-@router.post("/login", response_model=SessionOut, openapi_extra=_LOGIN_BODY,
-             dependencies=[Depends(LOGIN_LIMIT)],
-             responses={303: {"description": "Logged in; going to the form's `next` page"}},
-             summary="Log in to the staff console (sets the session cookie)")
+@router.post(
+    "/login",
+    response_model=SessionOut,
+    openapi_extra=_LOGIN_BODY,
+    dependencies=[Depends(LOGIN_LIMIT)],
+    responses={303: {"description": "Logged in; going to the form's `next` page"}},
+    summary="Log in to the staff console (sets the session cookie)",
+)
 async def login(request: Request, accounts: AccountsDep) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     target = None
@@ -80,8 +94,7 @@ async def login(request: Request, accounts: AccountsDep) -> Any:
     else:
         raw = await read_json(request)
     credentials = parse_model(LoginIn, raw)
-    user = await run_in_threadpool(accounts.authenticate, credentials.name,
-                                   credentials.password)
+    user = await run_in_threadpool(accounts.authenticate, credentials.name, credentials.password)
     if user is None:
         raise Unauthorized("wrong name or password, or the account is disabled")
     secret, session = await run_in_threadpool(accounts.start_session, user, ttl=SESSION_TTL)
@@ -94,14 +107,21 @@ async def login(request: Request, accounts: AccountsDep) -> Any:
     return response
 
 
-@router.get("/session", response_model=SessionOut,
-            summary="Who is signed in, and the CSRF token for the console's scripts")
+@router.get(
+    "/session",
+    response_model=SessionOut,
+    summary="Who is signed in, and the CSRF token for the console's scripts",
+)
 def current_session(found: PrincipalDep) -> Any:
     return _session_out(found.user, found.session)
 
 
-@router.post("/logout", status_code=204, response_class=Response,
-             summary="End the console session (needs the CSRF token)")
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    summary="End the console session (needs the CSRF token)",
+)
 def logout(request: Request, accounts: AccountsDep, found: PrincipalDep) -> Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if found.session is not None and secret:

@@ -37,8 +37,10 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 def _script_hashes(page: str) -> list[str]:
     """CSP sources for the page's inline scripts, so no other inline script may run."""
-    return ["'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-            + "'" for body in _INLINE_SCRIPT.findall(page)]
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(page)
+    ]
 
 
 def _root(request: Request) -> str:
@@ -60,8 +62,7 @@ def swagger_ui(request: Request) -> HTMLResponse:
         swagger_ui_parameters=request.app.swagger_ui_parameters,
     )
     html = bytes(page.body).decode()
-    page.headers["Content-Security-Policy"] = docs_content_security_policy(
-        _script_hashes(html))
+    page.headers["Content-Security-Policy"] = docs_content_security_policy(_script_hashes(html))
     return page
 
 

@@ -35,26 +35,33 @@ _CHECK_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _CHECK_FILE_MAX_BYTES = 64 * 1024
 
 
-@router.get("/embed", response_class=HTMLResponse,
-            summary="The mobile map of the nearest stations, for WeChat menus, articles and "
-                    "Mini Program web-views")
+@router.get(
+    "/embed",
+    response_class=HTMLResponse,
+    summary="The mobile map of the nearest stations, for WeChat menus, articles and "
+    "Mini Program web-views",
+)
 def embed_page(
     catalog: CatalogDep,
     settings: SettingsDep,
     flt: FilterDep,
-    lat: Annotated[float | None, Query(ge=-90, le=90, description="Centre latitude in `crs`")]
-    = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180,
-                                       description="Centre longitude in `crs`")] = None,
+    lat: Annotated[
+        float | None, Query(ge=-90, le=90, description="Centre latitude in `crs`")
+    ] = None,
+    lon: Annotated[
+        float | None, Query(ge=-180, le=180, description="Centre longitude in `crs`")
+    ] = None,
     crs: CrsName = CrsName.wgs84,
     zoom: Annotated[int | None, Query(ge=3, le=19, description="Initial zoom")] = None,
-    station: Annotated[int | None, Query(ge=1, le=2**62,
-                                         description="Station to highlight and open")] = None,
+    station: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Station to highlight and open")
+    ] = None,
 ) -> Any:
     if (lat is None) != (lon is None):
         missing = "lon" if lon is None else "lat"
-        raise ValidationFailed([FieldError(missing, "give both lat and lon for the centre, "
-                                                    "or neither")])
+        raise ValidationFailed(
+            [FieldError(missing, "give both lat and lon for the centre, or neither")]
+        )
     center = None
     if lat is not None and lon is not None:
         wlon, wlat = to_wgs84(lon, lat, crs.value)
@@ -65,19 +72,34 @@ def embed_page(
     wechat = bool(settings.wechat_app_id and settings.wechat_app_secret)
     page = render_embed_page(
         catalog,
-        EmbedRequest(center=center, zoom=zoom, amenities=flt.amenities, open_now=flt.open_now,
-                     station_id=station),
-        basemap=basemap, wechat=wechat)
-    return HTMLResponse(page, headers={
-        "Cache-Control": _NO_CACHE,
-        "Content-Security-Policy": content_security_policy(basemap, settings.embed_frame_ancestors),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    })
+        EmbedRequest(
+            center=center,
+            zoom=zoom,
+            amenities=flt.amenities,
+            open_now=flt.open_now,
+            station_id=station,
+        ),
+        basemap=basemap,
+        wechat=wechat,
+    )
+    return HTMLResponse(
+        page,
+        headers={
+            "Cache-Control": _NO_CACHE,
+            "Content-Security-Policy": content_security_policy(
+                basemap, settings.embed_frame_ancestors
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+        },
+    )
 
 
-@router.get("/embed/markers", summary="The embed page's markers for one map view "
-                                      "(compact rows; grid clusters when a view holds many)")
+@router.get(
+    "/embed/markers",
+    summary="The embed page's markers for one map view "
+    "(compact rows; grid clusters when a view holds many)",
+)
 def embed_markers(
     catalog: CatalogDep,
     settings: SettingsDep,
@@ -91,8 +113,9 @@ def embed_markers(
         west, south = to_wgs84(box[0], box[1], crs.value)
         east, north = to_wgs84(box[2], box[3], crs.value)
         box = (float(west), float(south), float(east), float(north))
-    body = markers_in_view(catalog, box, zoom, embed_filter(flt.amenities, flt.open_now),
-                           crs=crs.value)
+    body = markers_in_view(
+        catalog, box, zoom, embed_filter(flt.amenities, flt.open_now), crs=crs.value
+    )
     return JSONResponse(body, headers={"Cache-Control": _NO_CACHE})
 
 
@@ -109,5 +132,8 @@ def verification_file(name: str, settings: SettingsDep) -> Response:
     data = path.read_bytes()
     if len(data) > _CHECK_FILE_MAX_BYTES:
         raise NotFound(f"no file {name}.txt")
-    return Response(data, media_type="text/plain; charset=utf-8",
-                    headers={"Cache-Control": _NO_CACHE, "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": _NO_CACHE, "X-Content-Type-Options": "nosniff"},
+    )

@@ -16,8 +16,12 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Liveness and a short status")
 def healthz(catalog: CatalogDep) -> dict[str, Any]:
-    return {"status": "ok", "stations": len(catalog), "pid": os.getpid(),
-            "refreshed_at": catalog.refreshed_at.isoformat()}
+    return {
+        "status": "ok",
+        "stations": len(catalog),
+        "pid": os.getpid(),
+        "refreshed_at": catalog.refreshed_at.isoformat(),
+    }
 
 
 @router.get("/livez", summary="Liveness: the process answers")
@@ -25,16 +29,23 @@ async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the store answers and the index is loaded",
-            responses={503: {"content": {"application/problem+json": {}}}})
+@router.get(
+    "/readyz",
+    summary="Readiness: the store answers and the index is loaded",
+    responses={503: {"content": {"application/problem+json": {}}}},
+)
 def readyz(catalog: CatalogDep, store: StoreDep) -> Any:
     try:
         counter = store.change_counter()
     except Exception as exc:  # the database is down: take this replica out of rotation
         return problem(503, "Not ready", f"store unavailable: {exc.__class__.__name__}")
-    return {"status": "ready", "pid": os.getpid(), "stations": len(catalog),
-            "store_counter": counter,
-            "index_counter": catalog.counter}
+    return {
+        "status": "ready",
+        "pid": os.getpid(),
+        "stations": len(catalog),
+        "store_counter": counter,
+        "index_counter": catalog.counter,
+    }
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -77,23 +77,28 @@ def _get(path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..
     return register
 
 
-FormatParam = Annotated[OgcFormat | None, Query(
-    description="Response format; without it the Accept header decides (JSON by default)")]
-CollectionParam = Annotated[str, Path(alias="collectionId",
-                                      description=f"Collection id; the only one is "
-                                                  f"`{COLLECTION_ID}`")]
-_DOC_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {JSON: {}, HTML: {}}}}
-_FEATURE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {}, HTML: {}}}}
+FormatParam = Annotated[
+    OgcFormat | None,
+    Query(description="Response format; without it the Accept header decides (JSON by default)"),
+]
+CollectionParam = Annotated[
+    str, Path(alias="collectionId", description=f"Collection id; the only one is `{COLLECTION_ID}`")
+]
+_DOC_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {JSON: {}, HTML: {}}}}
+_FEATURE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {}, HTML: {}}}}
 
 
 def _root(request: Request, settings: Any) -> str:
     return base_url(request, settings) + "/ogc"
 
 
-def _respond(request: Request, f: OgcFormat | None, build: Callable[[str], dict[str, Any]],
-             render: Callable[[dict[str, Any]], str], media_type: str = JSON) -> Response:
+def _respond(
+    request: Request,
+    f: OgcFormat | None,
+    build: Callable[[str], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+    media_type: str = JSON,
+) -> Response:
     """Build the document in the negotiated format and answer with it."""
     headers = {"Vary": "Accept"}
     if wants_html(request, f):
@@ -107,8 +112,9 @@ def _respond(request: Request, f: OgcFormat | None, build: Callable[[str], dict[
 
 def _collection(collection_id: str) -> None:
     if collection_id != COLLECTION_ID:
-        raise NotFound(f"collection {collection_id!r} not found; the only collection is "
-                       f"{COLLECTION_ID!r}")
+        raise NotFound(
+            f"collection {collection_id!r} not found; the only collection is {COLLECTION_ID!r}"
+        )
 
 
 def _extent(request: Request, catalog: StationCatalog) -> tuple[float, float, float, float] | None:
@@ -135,13 +141,19 @@ def landing(request: Request, settings: SettingsDep, f: FormatParam = None) -> R
     root = _root(request, settings)
     site = base_url(request, settings)
     docs_url = request.app.docs_url
-    return _respond(request, f, lambda fmt: landing_document(root, site, fmt,
-                                                             docs_url=docs_url),
-                    lambda doc: ogc_html.render_landing(doc, root))
+    return _respond(
+        request,
+        f,
+        lambda fmt: landing_document(root, site, fmt, docs_url=docs_url),
+        lambda doc: ogc_html.render_landing(doc, root),
+    )
 
 
-@_get("/api", summary="The API definition as OpenAPI 3.0",
-      responses={200: {"content": {OPENAPI_30: {"schema": {"type": "object"}}}}})
+@_get(
+    "/api",
+    summary="The API definition as OpenAPI 3.0",
+    responses={200: {"content": {OPENAPI_30: {"schema": {"type": "object"}}}}},
+)
 def api_definition(request: Request) -> Response:
     source = request.app.openapi()
     cached = getattr(request.app.state, "ogc_openapi", None)
@@ -154,32 +166,52 @@ def api_definition(request: Request) -> Response:
 @_get("/conformance", summary="Conformance classes", responses=_DOC_RESPONSES)
 def conformance(request: Request, settings: SettingsDep, f: FormatParam = None) -> Response:
     root = _root(request, settings)
-    return _respond(request, f, lambda fmt: conformance_document(root, fmt),
-                    lambda doc: ogc_html.render_conformance(doc, root))
+    return _respond(
+        request,
+        f,
+        lambda fmt: conformance_document(root, fmt),
+        lambda doc: ogc_html.render_conformance(doc, root),
+    )
 
 
 @_get("/collections", summary="Feature collections", responses=_DOC_RESPONSES)
-def collections(request: Request, settings: SettingsDep, catalog: CatalogDep,
-                f: FormatParam = None) -> Response:
+def collections(
+    request: Request, settings: SettingsDep, catalog: CatalogDep, f: FormatParam = None
+) -> Response:
     root = _root(request, settings)
     extent = _extent(request, catalog)
-    return _respond(request, f, lambda fmt: collections_document(root, fmt, extent),
-                    lambda doc: ogc_html.render_collections(doc, root))
+    return _respond(
+        request,
+        f,
+        lambda fmt: collections_document(root, fmt, extent),
+        lambda doc: ogc_html.render_collections(doc, root),
+    )
 
 
-@_get("/collections/{collectionId}", summary="One feature collection",
-      responses=_DOC_RESPONSES)
-def collection(request: Request, settings: SettingsDep, catalog: CatalogDep,
-               collection_id: CollectionParam, f: FormatParam = None) -> Response:
+@_get("/collections/{collectionId}", summary="One feature collection", responses=_DOC_RESPONSES)
+def collection(
+    request: Request,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+    collection_id: CollectionParam,
+    f: FormatParam = None,
+) -> Response:
     _collection(collection_id)
     root = _root(request, settings)
     extent = _extent(request, catalog)
-    return _respond(request, f, lambda fmt: collection_document(root, fmt, extent),
-                    lambda doc: ogc_html.render_collection(doc, root))
+    return _respond(
+        request,
+        f,
+        lambda fmt: collection_document(root, fmt, extent),
+        lambda doc: ogc_html.render_collection(doc, root),
+    )
 
 
-@_get("/collections/{collectionId}/items", summary="Stations as GeoJSON features",
-      responses=_FEATURE_RESPONSES)
+@_get(
+    "/collections/{collectionId}/items",
+    summary="Stations as GeoJSON features",
+    responses=_FEATURE_RESPONSES,
+)
 def items(
     request: Request,
     settings: SettingsDep,
@@ -187,17 +219,21 @@ def items(
     flt: FilterDep,
     at: AtDep,
     collection_id: CollectionParam,
-    limit: Annotated[int, Query(ge=1, description=f"Page size; larger values are lowered "
-                                                   f"to {MAX_LIMIT}")] = 10,
+    limit: Annotated[
+        int, Query(ge=1, description=f"Page size; larger values are lowered to {MAX_LIMIT}")
+    ] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in CRS84 "
-                                                  "(longitude/latitude, WGS-84)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs",
-                                          description=f"Only `{CRS84}`")] = None,
-    datetime_: Annotated[str | None, Query(
-        alias="datetime", description="Accepted and ignored: stations have no time")] = None,
-    q: Annotated[str | None, Query(max_length=100,
-                                   description="Substring of name or address")] = None,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy in CRS84 (longitude/latitude, WGS-84)")
+    ] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description=f"Only `{CRS84}`")] = None,
+    datetime_: Annotated[
+        str | None,
+        Query(alias="datetime", description="Accepted and ignored: stations have no time"),
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Substring of name or address")
+    ] = None,
     crs: Annotated[str | None, Query(description=f"Only `{CRS84}`")] = None,
     f: FormatParam = None,
 ) -> Response:
@@ -207,28 +243,53 @@ def items(
     box = check_bbox(bbox)
     check_datetime(datetime_)
     limit = min(limit, MAX_LIMIT, settings.max_page)
-    hits, total = catalog.search(ListQuery(bbox=box, q=q, filter=flt, at=at, limit=limit,
-                                           offset=offset))
+    hits, total = catalog.search(
+        ListQuery(bbox=box, q=q, filter=flt, at=at, limit=limit, offset=offset)
+    )
     root = _root(request, settings)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def build(fmt: str) -> dict[str, Any]:
         own, other = (HTML, GEOJSON) if fmt == "html" else (GEOJSON, HTML)
-        links = page_links(request, base_url(request, settings), offset=offset, limit=limit,
-                           returned=len(hits), matched=total, media_type=own)
-        links.insert(1, link(_with_f(links[0]["href"], "json" if fmt == "html" else "html"),
-                             "alternate", other))
-        links.append(link(f"{root}/collections/{COLLECTION_ID}", "collection", JSON,
-                          "暖心驿站 Warm stations"))
-        return feature_collection(hits, "wgs84", numberMatched=total,
-                                  numberReturned=len(hits), timeStamp=stamp, links=links)
+        links = page_links(
+            request,
+            base_url(request, settings),
+            offset=offset,
+            limit=limit,
+            returned=len(hits),
+            matched=total,
+            media_type=own,
+        )
+        links.insert(
+            1,
+            link(
+                _with_f(links[0]["href"], "json" if fmt == "html" else "html"), "alternate", other
+            ),
+        )
+        links.append(
+            link(
+                f"{root}/collections/{COLLECTION_ID}", "collection", JSON, "暖心驿站 Warm stations"
+            )
+        )
+        return feature_collection(
+            hits,
+            "wgs84",
+            numberMatched=total,
+            numberReturned=len(hits),
+            timeStamp=stamp,
+            links=links,
+        )
 
-    return _respond(request, f, build,
-                    lambda doc: ogc_html.render_items(doc, root, COLLECTION_ID), GEOJSON)
+    return _respond(
+        request, f, build, lambda doc: ogc_html.render_items(doc, root, COLLECTION_ID), GEOJSON
+    )
 
 
-@_get("/collections/{collectionId}/items/{featureId}", summary="One station",
-      responses=_FEATURE_RESPONSES)
+@_get(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="One station",
+    responses=_FEATURE_RESPONSES,
+)
 def item(
     request: Request,
     settings: SettingsDep,
@@ -244,8 +305,9 @@ def item(
             raise NotFound(feature_id)
         station = catalog.get(int(feature_id))
     except NotFound:
-        raise NotFound(f"feature {feature_id!r} not found in collection "
-                       f"{COLLECTION_ID!r}") from None
+        raise NotFound(
+            f"feature {feature_id!r} not found in collection {COLLECTION_ID!r}"
+        ) from None
     hit = Hit(station, None, catalog.open_now(station, datetime.now().astimezone()))
     root = _root(request, settings)
     href = f"{root}/collections/{COLLECTION_ID}/items/{station.id}"
@@ -256,8 +318,9 @@ def item(
         body["links"] = [
             link(_with_f(href, fmt), "self", own),
             link(_with_f(href, "json" if fmt == "html" else "html"), "alternate", other),
-            link(f"{root}/collections/{COLLECTION_ID}", "collection", JSON,
-                 "暖心驿站 Warm stations"),
+            link(
+                f"{root}/collections/{COLLECTION_ID}", "collection", JSON, "暖心驿站 Warm stations"
+            ),
         ]
         return body
 

@@ -32,8 +32,12 @@ from stations.search import Hit, ListQuery, StationCatalog
 router = APIRouter(prefix="/api/v1/stations", tags=["stations"])
 
 
-@router.get("", response_model=StationCollectionOut, responses=GEOJSON,
-            summary="List stations (filters, text search, paging)")
+@router.get(
+    "",
+    response_model=StationCollectionOut,
+    responses=GEOJSON,
+    summary="List stations (filters, text search, paging)",
+)
 def list_stations(
     request: Request,
     catalog: CatalogDep,
@@ -41,8 +45,9 @@ def list_stations(
     flt: FilterDep,
     at: AtDep,
     bbox: Annotated[str | None, Query(description="west,south,east,north in `crs`")] = None,
-    q: Annotated[str | None, Query(max_length=100,
-                                   description="Substring of name or address")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Substring of name or address")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     crs: CrsName = CrsName.wgs84,
@@ -53,19 +58,30 @@ def list_stations(
         east, north = to_wgs84(box[2], box[3], crs.value)
         box = (west, south, east, north)
     limit = min(limit, settings.max_page)
-    hits, total = catalog.search(ListQuery(bbox=box, q=q, filter=flt, at=at, limit=limit,
-                                           offset=offset))
-    links = page_links(request, base_url(request, settings), offset=offset, limit=limit,
-                       returned=len(hits), matched=total)
+    hits, total = catalog.search(
+        ListQuery(bbox=box, q=q, filter=flt, at=at, limit=limit, offset=offset)
+    )
+    links = page_links(
+        request,
+        base_url(request, settings),
+        offset=offset,
+        limit=limit,
+        returned=len(hits),
+        matched=total,
+    )
     # The dict path, not the cached fragments of /nearest: a page touches up to 1,000 stations
     # across the map, and caching them all would fill the bounded cache (31 MiB per worker
     # when full) with pages and evict the stations riders keep asking about.
-    return GeoJSONResponse(feature_collection(hits, crs.value, numberMatched=total,
-                                              numberReturned=len(hits), links=links))
+    return GeoJSONResponse(
+        feature_collection(
+            hits, crs.value, numberMatched=total, numberReturned=len(hits), links=links
+        )
+    )
 
 
-@router.get("/{station_id}", response_model=StationFeatureOut, responses=GEOJSON,
-            summary="One station")
+@router.get(
+    "/{station_id}", response_model=StationFeatureOut, responses=GEOJSON, summary="One station"
+)
 def get_station(
     catalog: CatalogDep,
     at: AtDep,
@@ -83,41 +99,69 @@ def get_station(
 # answers with the new version as ETag, and refreshes this process's catalog before answering
 # so the writer's next read sees the change.
 
-_ETAG_HEADER = {"ETag": {"description": 'The station\'s version, e.g. "4": send it back as '
-                                        "If-Match", "schema": {"type": "string"}}}
-_IF_MATCH = Header(alias="If-Match",
-                   description='The version you edited, e.g. "4" (or W/"4"): a stale one → '
-                               "412 and nothing changes")
+_ETAG_HEADER = {
+    "ETag": {
+        "description": 'The station\'s version, e.g. "4": send it back as If-Match',
+        "schema": {"type": "string"},
+    }
+}
+_IF_MATCH = Header(
+    alias="If-Match",
+    description='The version you edited, e.g. "4" (or W/"4"): a stale one → '
+    "412 and nothing changes",
+)
 _CREATE_BODY = json_body_doc(
-    inline_schema(StationCreate), inline_schema(StationFeatureCreate),
+    inline_schema(StationCreate),
+    inline_schema(StationFeatureCreate),
     geojson=inline_schema(StationFeatureCreate),
-    description="The station as flat JSON (contract fields plus lon/lat) or a GeoJSON Feature")
+    description="The station as flat JSON (contract fields plus lon/lat) or a GeoJSON Feature",
+)
 _PATCH_BODY = json_body_doc(
-    inline_schema(StationUpdate), inline_schema(StationFeatureUpdate),
+    inline_schema(StationUpdate),
+    inline_schema(StationFeatureUpdate),
     geojson=inline_schema(StationFeatureUpdate),
-    description="Only the fields to change (lon and lat together), flat or as a Feature")
+    description="Only the fields to change (lon and lat together), flat or as a Feature",
+)
 JsonBody = Annotated[Any, Depends(read_json)]
 StationId = Annotated[int, Path(ge=1, le=2**62)]
 IfMatch = Annotated[str | None, _IF_MATCH]
 
 
-def _written(station: Station, catalog: StationCatalog, crs: CrsName, *, status: int = 200,
-             headers: dict[str, str] | None = None) -> GeoJSONResponse:
+def _written(
+    station: Station,
+    catalog: StationCatalog,
+    crs: CrsName,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> GeoJSONResponse:
     hit = Hit(station, None, catalog.open_now(station, datetime.now().astimezone()))
     body = feature(hit, crs.value, navigation=True)
-    return GeoJSONResponse(body, status_code=status,
-                           headers={"ETag": f'"{station.version}"', **(headers or {})})
+    return GeoJSONResponse(
+        body, status_code=status, headers={"ETag": f'"{station.version}"', **(headers or {})}
+    )
 
 
 def _expected(if_match: str | None, body_version: int | None) -> int | None:
     return parse_if_match(if_match) if if_match is not None else body_version
 
 
-@router.post("", status_code=201, response_model=StationFeatureOut,
-             response_class=GeoJSONResponse, openapi_extra=_CREATE_BODY,
-             responses={201: {"headers": {**_ETAG_HEADER, "Location": {
-                 "description": "URL of the new station", "schema": {"type": "string"}}}}},
-             summary="Add a station (editor)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=StationFeatureOut,
+    response_class=GeoJSONResponse,
+    openapi_extra=_CREATE_BODY,
+    responses={
+        201: {
+            "headers": {
+                **_ETAG_HEADER,
+                "Location": {"description": "URL of the new station", "schema": {"type": "string"}},
+            }
+        }
+    },
+    summary="Add a station (editor)",
+)
 def create_station(
     request: Request,
     user: EditorDep,
@@ -134,10 +178,14 @@ def create_station(
     return _written(station, catalog, crs, status=201, headers={"Location": location})
 
 
-@router.patch("/{station_id}", response_model=StationFeatureOut,
-              response_class=GeoJSONResponse, openapi_extra=_PATCH_BODY,
-              responses={200: {"headers": _ETAG_HEADER}},
-              summary="Change some fields of a station (editor)")
+@router.patch(
+    "/{station_id}",
+    response_model=StationFeatureOut,
+    response_class=GeoJSONResponse,
+    openapi_extra=_PATCH_BODY,
+    responses={200: {"headers": _ETAG_HEADER}},
+    summary="Change some fields of a station (editor)",
+)
 def patch_station(
     user: EditorDep,
     station_id: StationId,
@@ -148,16 +196,21 @@ def patch_station(
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
     changes, version = station_input(raw, crs=crs.value, partial=True)
-    station = store.update(station_id, changes, actor=user.name,
-                           expected_version=_expected(if_match, version))
+    station = store.update(
+        station_id, changes, actor=user.name, expected_version=_expected(if_match, version)
+    )
     catalog.refresh()
     return _written(station, catalog, crs)
 
 
-@router.put("/{station_id}", response_model=StationFeatureOut,
-            response_class=GeoJSONResponse, openapi_extra=_CREATE_BODY,
-            responses={200: {"headers": _ETAG_HEADER}},
-            summary="Replace a station: fields left out return to their defaults (editor)")
+@router.put(
+    "/{station_id}",
+    response_model=StationFeatureOut,
+    response_class=GeoJSONResponse,
+    openapi_extra=_CREATE_BODY,
+    responses={200: {"headers": _ETAG_HEADER}},
+    summary="Replace a station: fields left out return to their defaults (editor)",
+)
 def replace_station(
     user: EditorDep,
     station_id: StationId,
@@ -169,14 +222,19 @@ def replace_station(
 ) -> Any:
     changes, version = station_input(raw, crs=crs.value, partial=False)
     data = validate_station(changes)
-    station = store.update(station_id, data.as_dict(), actor=user.name,
-                           expected_version=_expected(if_match, version))
+    station = store.update(
+        station_id, data.as_dict(), actor=user.name, expected_version=_expected(if_match, version)
+    )
     catalog.refresh()
     return _written(station, catalog, crs)
 
 
-@router.delete("/{station_id}", status_code=204, response_class=Response,
-               summary="Delete a station (kept in the history; restorable) (editor)")
+@router.delete(
+    "/{station_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a station (kept in the history; restorable) (editor)",
+)
 def delete_station(
     user: EditorDep,
     station_id: StationId,
@@ -189,27 +247,41 @@ def delete_station(
     return Response(status_code=204)
 
 
-@router.get("/{station_id}/history", response_model=HistoryOut,
-            summary="Who changed what, when (any signed-in staff)")
+@router.get(
+    "/{station_id}/history",
+    response_model=HistoryOut,
+    summary="Who changed what, when (any signed-in staff)",
+)
 def station_history(_user: CurrentUser, station_id: StationId, store: StoreDep) -> Any:
     entries = store.history(station_id)
     return {"station_id": station_id, "entries": [history_entry(e) for e in entries]}
 
 
-@router.post("/{station_id}/restore", response_model=StationFeatureOut,
-             response_class=GeoJSONResponse, responses={200: {"headers": _ETAG_HEADER}},
-             summary="Undelete a station, or bring back an earlier version (editor)")
+@router.post(
+    "/{station_id}/restore",
+    response_model=StationFeatureOut,
+    response_class=GeoJSONResponse,
+    responses={200: {"headers": _ETAG_HEADER}},
+    summary="Undelete a station, or bring back an earlier version (editor)",
+)
 def restore_station(
     user: EditorDep,
     station_id: StationId,
     store: StoreDep,
     catalog: CatalogDep,
-    version: Annotated[int | None, Query(ge=1, le=2**62, description=(
-        "The version to bring back (see the history); without it, undelete"))] = None,
+    version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**62,
+            description=("The version to bring back (see the history); without it, undelete"),
+        ),
+    ] = None,
     if_match: IfMatch = None,
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
-    station = store.restore(station_id, actor=user.name, version=version,
-                            expected_version=_expected(if_match, None))
+    station = store.restore(
+        station_id, actor=user.name, version=version, expected_version=_expected(if_match, None)
+    )
     catalog.refresh()
     return _written(station, catalog, crs)

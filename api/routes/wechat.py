@@ -23,25 +23,35 @@ def wechat_client(request: Request, settings: Settings) -> WeChatClient:
     if client is not None:
         return client
     if not (settings.wechat_app_id and settings.wechat_app_secret):
-        raise WeChatNotConfigured("STATIONS_WECHAT_APP_ID and STATIONS_WECHAT_APP_SECRET are "
-                                  "not set; the embed page falls back to the browser")
+        raise WeChatNotConfigured(
+            "STATIONS_WECHAT_APP_ID and STATIONS_WECHAT_APP_SECRET are "
+            "not set; the embed page falls back to the browser"
+        )
     with _CLIENT_LOCK:
         client = getattr(request.app.state, "wechat_client", None)
         if client is None:
-            client = WeChatClient(settings.wechat_app_id, settings.wechat_app_secret,
-                                  settings.wechat_api_base)
+            client = WeChatClient(
+                settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base
+            )
             request.app.state.wechat_client = client
     return client
 
 
-@router.get("/jssdk-config", summary="wx.config parameters (appId, timestamp, nonceStr, "
-                                     "signature, jsApiList) for a page URL")
+@router.get(
+    "/jssdk-config",
+    summary="wx.config parameters (appId, timestamp, nonceStr, "
+    "signature, jsApiList) for a page URL",
+)
 def jssdk_config(
     request: Request,
     settings: SettingsDep,
-    url: Annotated[str, Query(max_length=4096,
-                              description="The full URL of the page calling wx.config; "
-                                          "anything after # is ignored")],
+    url: Annotated[
+        str,
+        Query(
+            max_length=4096,
+            description="The full URL of the page calling wx.config; anything after # is ignored",
+        ),
+    ],
 ) -> Any:
     body = wechat_client(request, settings).jssdk_config(url)
     # A signature is for one page and one moment: never cache it.

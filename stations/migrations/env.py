@@ -13,8 +13,7 @@ if connection is None:  # pragma: no cover - only when someone runs the alembic 
 
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=True)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 else:

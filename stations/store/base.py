@@ -78,12 +78,19 @@ class StationStore(ABC):
         """
 
     @abstractmethod
-    def delete(self, station_id: int, *, actor: str,
-               expected_version: int | None = None) -> Station: ...
+    def delete(
+        self, station_id: int, *, actor: str, expected_version: int | None = None
+    ) -> Station: ...
 
     @abstractmethod
-    def restore(self, station_id: int, *, actor: str, version: int | None = None,
-                expected_version: int | None = None) -> Station:
+    def restore(
+        self,
+        station_id: int,
+        *,
+        actor: str,
+        version: int | None = None,
+        expected_version: int | None = None,
+    ) -> Station:
         """Undelete, or with ``version`` bring back the record as it was at that version.
 
         ``expected_version`` guards like in ``update``: stale → ``PreconditionFailed``.

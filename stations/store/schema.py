@@ -119,8 +119,9 @@ api_tokens_table = Table(
     "api_tokens",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("label", String(100), nullable=False, default=""),
     Column("prefix", String(16), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
@@ -133,8 +134,9 @@ sessions_table = Table(
     "sessions",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),

@@ -27,8 +27,10 @@ __all__ = ["SqlStationStore"]
 
 _T = stations_table
 _H = history_table
-_COLUMNS = [_T.c[name] for name in ("id", *EDITABLE_FIELDS, "version", "created_at",
-                                    "updated_at", "deleted_at")]
+_COLUMNS = [
+    _T.c[name]
+    for name in ("id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "deleted_at")
+]
 
 
 def _utc(value: datetime) -> datetime:
@@ -75,9 +77,14 @@ def _copy_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None
     try:
         with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([json.dumps(row[c], ensure_ascii=False)
-                                if c in json_columns and row[c] is not None else row[c]
-                                for c in columns])
+                copy.write_row(
+                    [
+                        json.dumps(row[c], ensure_ascii=False)
+                        if c in json_columns and row[c] is not None
+                        else row[c]
+                        for c in columns
+                    ]
+                )
     except psycopg.errors.UniqueViolation as exc:
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
@@ -180,8 +187,9 @@ class SqlStationStore(StationStore):
         if not rows:
             raise NotFound(f"station {station_id} not found")
         return [
-            HistoryEntry(r.id, r.station_id, r.version, r.action, r.actor, _utc(r.at),
-                         r.before, r.after)
+            HistoryEntry(
+                r.id, r.station_id, r.version, r.action, r.actor, _utc(r.at), r.before, r.after
+            )
             for r in rows
         ]
 
@@ -253,19 +261,33 @@ class SqlStationStore(StationStore):
         return self.engine.connect().execution_options(**WRITE)
 
     @staticmethod
-    def _log(conn: Connection, action: str, actor: str, before: Station | None,
-             after: Station) -> None:
-        conn.execute(insert(_H).values(
-            station_id=after.id, version=after.version, action=action, actor=actor,
-            at=after.updated_at,
-            before=before.record() if before else None, after=after.record(),
-        ))
+    def _log(
+        conn: Connection, action: str, actor: str, before: Station | None, after: Station
+    ) -> None:
+        conn.execute(
+            insert(_H).values(
+                station_id=after.id,
+                version=after.version,
+                action=action,
+                actor=actor,
+                at=after.updated_at,
+                before=before.record() if before else None,
+                after=after.record(),
+            )
+        )
 
     def _insert(self, conn: Connection, data: StationData, now: datetime) -> Station:
         try:
-            new_id = conn.execute(insert(_T).values(
-                **_values(data), version=1, created_at=now, updated_at=now,
-            ).returning(_T.c.id)).scalar_one()
+            new_id = conn.execute(
+                insert(_T)
+                .values(
+                    **_values(data),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(_T.c.id)
+            ).scalar_one()
         except IntegrityError as exc:
             raise Conflict(f"external_id {data.external_id!r} is already used") from exc
         return Station(new_id, data, 1, now, now)
@@ -277,16 +299,28 @@ class SqlStationStore(StationStore):
             self._log(conn, "create", actor, None, station)
         return station
 
-    def _replace(self, conn: Connection, current: Station, data: StationData, *,
-                 deleted: bool, action: str, actor: str) -> Station:
+    def _replace(
+        self,
+        conn: Connection,
+        current: Station,
+        data: StationData,
+        *,
+        deleted: bool,
+        action: str,
+        actor: str,
+    ) -> Station:
         now = datetime.now(UTC)
         new = Station(current.id, data, current.version + 1, current.created_at, now, deleted)
         try:
             result = conn.execute(
                 update(_T)
                 .where(_T.c.id == current.id, _T.c.version == current.version)
-                .values(**_values(data), version=new.version, updated_at=now,
-                        deleted_at=now if deleted else None)
+                .values(
+                    **_values(data),
+                    version=new.version,
+                    updated_at=now,
+                    deleted_at=now if deleted else None,
+                )
             )
         except IntegrityError as exc:
             raise Conflict(f"external_id {data.external_id!r} is already used") from exc
@@ -295,8 +329,14 @@ class SqlStationStore(StationStore):
         self._log(conn, action, actor, current, new)
         return new
 
-    def _locked(self, conn: Connection, station_id: int, expected_version: int | None,
-                *, include_deleted: bool = False) -> Station:
+    def _locked(
+        self,
+        conn: Connection,
+        station_id: int,
+        expected_version: int | None,
+        *,
+        include_deleted: bool = False,
+    ) -> Station:
         current = self._get(conn, station_id, lock=True)
         if current is None or (current.deleted and not include_deleted):
             raise NotFound(f"station {station_id} not found")
@@ -308,8 +348,14 @@ class SqlStationStore(StationStore):
             )
         return current
 
-    def update(self, station_id: int, changes: Mapping[str, Any], *, actor: str,
-               expected_version: int | None = None) -> Station:
+    def update(
+        self,
+        station_id: int,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Station:
         with self._write() as conn, conn.begin():
             current = self._locked(conn, station_id, expected_version)
             merged = current.data.as_dict()
@@ -317,34 +363,43 @@ class SqlStationStore(StationStore):
             data = validate_station(merged)
             if data == current.data:
                 return current
-            return self._replace(conn, current, data, deleted=False, action="update",
-                                 actor=actor)
+            return self._replace(conn, current, data, deleted=False, action="update", actor=actor)
 
-    def delete(self, station_id: int, *, actor: str,
-               expected_version: int | None = None) -> Station:
+    def delete(
+        self, station_id: int, *, actor: str, expected_version: int | None = None
+    ) -> Station:
         with self._write() as conn, conn.begin():
             current = self._locked(conn, station_id, expected_version)
-            return self._replace(conn, current, current.data, deleted=True, action="delete",
-                                 actor=actor)
+            return self._replace(
+                conn, current, current.data, deleted=True, action="delete", actor=actor
+            )
 
-    def restore(self, station_id: int, *, actor: str, version: int | None = None,
-                expected_version: int | None = None) -> Station:
+    def restore(
+        self,
+        station_id: int,
+        *,
+        actor: str,
+        version: int | None = None,
+        expected_version: int | None = None,
+    ) -> Station:
         with self._write() as conn, conn.begin():
             current = self._locked(conn, station_id, expected_version, include_deleted=True)
             data = current.data
             if version is not None:
                 row = None
                 if storable_id(version):
-                    row = conn.execute(select(_H.c.after).where(
-                        _H.c.station_id == station_id, _H.c.version == version)).first()
+                    row = conn.execute(
+                        select(_H.c.after).where(
+                            _H.c.station_id == station_id, _H.c.version == version
+                        )
+                    ).first()
                 if row is None or row.after is None:
                     raise NotFound(f"station {station_id} has no version {version}")
                 snapshot = {k: v for k, v in row.after.items() if k in EDITABLE_FIELDS}
                 data = validate_station(snapshot)
             elif not current.deleted:
                 return current
-            return self._replace(conn, current, data, deleted=False, action="restore",
-                                 actor=actor)
+            return self._replace(conn, current, data, deleted=False, action="restore", actor=actor)
 
     def apply_import(self, rows: Sequence[ImportPlanRow], *, actor: str) -> tuple[int, int]:
         now = datetime.now(UTC)
@@ -357,10 +412,13 @@ class SqlStationStore(StationStore):
                 # the sequence is moved past them (SQLite's BEGIN IMMEDIATE already does).
                 conn.exec_driver_sql("LOCK TABLE stations IN SHARE ROW EXCLUSIVE MODE")
             ids = self._allocate_ids(conn, creates)
-            new_stations = [Station(i, r.data, 1, now, now)
-                            for i, r in zip(ids, creates, strict=True)]
-            station_rows = [dict(_values(s.data), id=s.id, version=1, created_at=now,
-                                 updated_at=now) for s in new_stations]
+            new_stations = [
+                Station(i, r.data, 1, now, now) for i, r in zip(ids, creates, strict=True)
+            ]
+            station_rows = [
+                dict(_values(s.data), id=s.id, version=1, created_at=now, updated_at=now)
+                for s in new_stations
+            ]
             if new_stations:
                 # Explicit ids and no RETURNING: one executemany (~3× faster on SQLite), or
                 # COPY on PostgreSQL, where executemany spends seconds preparing parameters.
@@ -374,18 +432,35 @@ class SqlStationStore(StationStore):
                 if postgres:
                     conn.exec_driver_sql(
                         "SELECT setval(pg_get_serial_sequence('stations', 'id'), "
-                        "(SELECT max(id) FROM stations))")
+                        "(SELECT max(id) FROM stations))"
+                    )
             history: list[dict[str, Any]] = [
-                dict(station_id=s.id, version=1, action="import", actor=actor, at=now,
-                     before=None, after=s.record()) for s in new_stations
+                dict(
+                    station_id=s.id,
+                    version=1,
+                    action="import",
+                    actor=actor,
+                    at=now,
+                    before=None,
+                    after=s.record(),
+                )
+                for s in new_stations
             ]
             for row in updates:
                 assert row.station_id is not None
                 current = self._locked(conn, row.station_id, None, include_deleted=True)
                 new = self._replace_quiet(conn, current, row.data, now)
-                history.append(dict(station_id=new.id, version=new.version, action="import",
-                                    actor=actor, at=now, before=current.record(),
-                                    after=new.record()))
+                history.append(
+                    dict(
+                        station_id=new.id,
+                        version=new.version,
+                        action="import",
+                        actor=actor,
+                        at=now,
+                        before=current.record(),
+                        after=new.record(),
+                    )
+                )
             if history:
                 if postgres:
                     _copy_rows(conn, _H, history)
@@ -399,8 +474,13 @@ class SqlStationStore(StationStore):
         if not creates:
             return []
         # A desired id no column can hold is not granted either: the station gets a new one.
-        wanted = sorted({r.desired_id for r in creates
-                         if r.desired_id is not None and storable_id(r.desired_id)})
+        wanted = sorted(
+            {
+                r.desired_id
+                for r in creates
+                if r.desired_id is not None and storable_id(r.desired_id)
+            }
+        )
         taken: set[int] = set()
         for start in range(0, len(wanted), 900):
             chunk = wanted[start : start + 900]
@@ -424,33 +504,48 @@ class SqlStationStore(StationStore):
             ids.append(value)
         return ids
 
-    def _replace_quiet(self, conn: Connection, current: Station, data: StationData,
-                       now: datetime) -> Station:
+    def _replace_quiet(
+        self, conn: Connection, current: Station, data: StationData, now: datetime
+    ) -> Station:
         new = Station(current.id, data, current.version + 1, current.created_at, now)
-        conn.execute(update(_T).where(_T.c.id == current.id).values(
-            **_values(data), version=new.version, updated_at=now, deleted_at=None))
+        conn.execute(
+            update(_T)
+            .where(_T.c.id == current.id)
+            .values(**_values(data), version=new.version, updated_at=now, deleted_at=None)
+        )
         return new
 
     # -- geocoding cache ---------------------------------------------------------------
     def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None:
         g = geocode_cache_table
         with self.engine.connect() as conn:
-            row = conn.execute(select(g).where(g.c.provider == provider,
-                                               g.c.query == query)).first()
+            row = conn.execute(
+                select(g).where(g.c.provider == provider, g.c.query == query)
+            ).first()
         if row is None:
             return None
-        return {"lon": row.lon, "lat": row.lat, "address": row.address,
-                "candidates": row.candidates}
+        return {
+            "lon": row.lon,
+            "lat": row.lat,
+            "address": row.address,
+            "candidates": row.candidates,
+        }
 
     def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None:
         g = geocode_cache_table
         with self._write() as conn, conn.begin():
             conn.execute(g.delete().where(g.c.provider == provider, g.c.query == query))
-            conn.execute(insert(g).values(provider=provider, query=query,
-                                          lon=result.get("lon"), lat=result.get("lat"),
-                                          address=result.get("address"),
-                                          candidates=int(result.get("candidates", 0)),
-                                          at=datetime.now(UTC)))
+            conn.execute(
+                insert(g).values(
+                    provider=provider,
+                    query=query,
+                    lon=result.get("lon"),
+                    lat=result.get("lat"),
+                    address=result.get("address"),
+                    candidates=int(result.get("candidates", 0)),
+                    at=datetime.now(UTC),
+                )
+            )
 
     def close(self) -> None:
         if self._watch_conn is not None:

@@ -49,8 +49,7 @@ def add_staff(store: StationStore) -> Staff:
     """An editor, a viewer and an admin (all with the console password ``PASSWORD``)."""
     accounts = SqlAccountStore.beside(store)
     tokens = {}
-    for name, role in (("编辑王芳", "editor"), ("viewer-li", "viewer"),
-                       ("admin-zhang", "admin")):
+    for name, role in (("编辑王芳", "editor"), ("viewer-li", "viewer"), ("admin-zhang", "admin")):
         accounts.add_user(name, role, password=PASSWORD)
         tokens[role] = accounts.create_token(name, label="tests")[1]
     return Staff(editor=tokens["editor"], viewer=tokens["viewer"], admin=tokens["admin"])
@@ -59,8 +58,12 @@ def add_staff(store: StationStore) -> Staff:
 def test_settings(**overrides: Any) -> Settings:
     """Settings for tests: no Redis, a public rate limit out of the way unless asked, and a
     short refresher poll so an app shuts down quickly."""
-    values: dict[str, Any] = {"redis_url": None, "rate_limit_per_minute": 1_000_000,
-                              "cors_origins": [], "refresh_interval_s": 0.05}
+    values: dict[str, Any] = {
+        "redis_url": None,
+        "rate_limit_per_minute": 1_000_000,
+        "cors_origins": [],
+        "refresh_interval_s": 0.05,
+    }
     values.update(overrides)
     return Settings(**values)
 

@@ -30,8 +30,9 @@ XSS = '<script>window.__xss=1</script>"><img src=x onerror=alert(1)>'
 
 
 class Env:
-    def __init__(self, client: TestClient, staff: Staff, store: SqlStationStore,
-                 uploads: Path) -> None:
+    def __init__(
+        self, client: TestClient, staff: Staff, store: SqlStationStore, uploads: Path
+    ) -> None:
         self.client = client
         self.staff = staff
         self.store = store
@@ -44,8 +45,7 @@ def env(store_url: str, tmp_path: Path) -> Iterator[Env]:
     store = SqlStationStore(store_url)
     staff = add_staff(store)
     store.create(make_station(name="荣华中路驿站", external_id="YZ-001"), actor="seed")
-    store.create(make_station(name=XSS, external_id="YZ-002", notes=XSS, lon=116.52),
-                 actor="seed")
+    store.create(make_station(name=XSS, external_id="YZ-002", notes=XSS, lon=116.52), actor="seed")
     app = create_app(test_settings(max_body_bytes=200_000), store=store)
     app.state.admin_uploads = UploadArea(tmp_path / "uploads")
     with TestClient(app, follow_redirects=False) as client:
@@ -61,11 +61,14 @@ def _login_token(client: TestClient, path: str = "/admin/login") -> str:
     return found.group(1)
 
 
-def login(client: TestClient, name: str, password: str = PASSWORD,
-          next_path: str = "/admin") -> Any:
+def login(
+    client: TestClient, name: str, password: str = PASSWORD, next_path: str = "/admin"
+) -> Any:
     token = _login_token(client)
-    return client.post("/admin/login", data={"name": name, "password": password,
-                                             "login_token": token, "next": next_path})
+    return client.post(
+        "/admin/login",
+        data={"name": name, "password": password, "login_token": token, "next": next_path},
+    )
 
 
 def csrf_of(client: TestClient, path: str = "/admin") -> str:
@@ -76,9 +79,15 @@ def csrf_of(client: TestClient, path: str = "/admin") -> str:
 
 # -- logging in ------------------------------------------------------------------------------
 
+
 def test_pages_send_visitors_to_the_login_form_and_back(env: Env) -> None:
-    for path in ("/admin", "/admin/stations/1", "/admin/import", "/admin/reports",
-                 "/admin/export?format=csv"):
+    for path in (
+        "/admin",
+        "/admin/stations/1",
+        "/admin/import",
+        "/admin/reports",
+        "/admin/export?format=csv",
+    ):
         r = env.client.get(path)
         assert r.status_code == 303 and r.headers["location"].startswith("/admin/login?next=")
     r = login(env.client, env.staff.editor_name, next_path="/admin/stations/2")
@@ -91,9 +100,11 @@ def test_pages_send_visitors_to_the_login_form_and_back(env: Env) -> None:
 
 def test_behind_https_the_session_cookie_is_secure(env: Env) -> None:
     token = _login_token(env.client)
-    r = env.client.post("/admin/login", headers={"X-Forwarded-Proto": "https"},
-                        data={"name": env.staff.editor_name, "password": PASSWORD,
-                              "login_token": token})
+    r = env.client.post(
+        "/admin/login",
+        headers={"X-Forwarded-Proto": "https"},
+        data={"name": env.staff.editor_name, "password": PASSWORD, "login_token": token},
+    )
     assert r.status_code == 303
     assert "Secure" in r.headers["set-cookie"]
 
@@ -101,13 +112,17 @@ def test_behind_https_the_session_cookie_is_secure(env: Env) -> None:
 def test_login_needs_the_forms_own_token(env: Env) -> None:
     """Login CSRF: a page elsewhere can post the form but cannot know the cookie's token."""
     _login_token(env.client)
-    r = env.client.post("/admin/login", data={"name": env.staff.editor_name,
-                                              "password": PASSWORD, "login_token": "guess"})
+    r = env.client.post(
+        "/admin/login",
+        data={"name": env.staff.editor_name, "password": PASSWORD, "login_token": "guess"},
+    )
     assert r.status_code == 400 and "stations_session" not in r.headers.get("set-cookie", "")
     assert "已过期" in r.text
     fresh = TestClient(env.client.app, follow_redirects=False)
-    r = fresh.post("/admin/login", data={"name": env.staff.editor_name, "password": PASSWORD,
-                                         "login_token": "x"})
+    r = fresh.post(
+        "/admin/login",
+        data={"name": env.staff.editor_name, "password": PASSWORD, "login_token": "x"},
+    )
     assert r.status_code == 400
 
 
@@ -120,9 +135,17 @@ def test_wrong_password_and_unknown_user_look_the_same(env: Env) -> None:
     assert env.staff.editor_name in wrong.text  # the name is kept in the form (escaped)
 
 
-@pytest.mark.parametrize("target", ["//evil.example/admin", "https://evil.example/",
-                                    "/admin\\@evil", "/maps/stations", "/admin/login",
-                                    "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/admin",
+        "https://evil.example/",
+        "/admin\\@evil",
+        "/maps/stations",
+        "/admin/login",
+        "javascript:alert(1)",
+    ],
+)
 def test_login_goes_only_to_console_pages(env: Env, target: str) -> None:
     r = login(env.client, env.staff.editor_name, next_path=target)
     assert (r.status_code, r.headers["location"]) == (303, "/admin")
@@ -137,6 +160,7 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(env: Env) -> None:
 
 
 # -- roles ---------------------------------------------------------------------------------------
+
 
 def test_the_list_finds_a_station_by_its_id_or_external_id(env: Env) -> None:
     login(env.client, env.staff.viewer_name)
@@ -155,8 +179,11 @@ def test_a_viewer_reads_but_cannot_import_or_review(env: Env) -> None:
     for path in ("/admin/import", "/admin/reports", "/admin/stations/new"):
         r = env.client.get(path)
         assert r.status_code == 403 and "需要编辑权限" in r.text
-    r = env.client.post("/admin/import", data={"csrf_token": csrf_of(env.client)},
-                        files={"file": ("a.csv", b"name,lon,lat\nx,116.5,39.8\n")})
+    r = env.client.post(
+        "/admin/import",
+        data={"csrf_token": csrf_of(env.client)},
+        files={"file": ("a.csv", b"name,lon,lat\nx,116.5,39.8\n")},
+    )
     assert r.status_code == 403
     assert env.client.get("/admin/export?format=csv").status_code == 200
 
@@ -170,14 +197,21 @@ def test_console_pages_have_no_inline_script_and_may_not_be_framed(env: Env) -> 
     pages = [env.client.get("/admin/login")]
     login(env.client, env.staff.editor_name)
     sid = env.store.by_external_ids(["YZ-002"])["YZ-002"].id
-    for path in ("/admin", "/admin/stations/new", f"/admin/stations/{sid}",
-                 f"/admin/stations/{sid}/history", "/admin/reports", "/admin/import"):
+    for path in (
+        "/admin",
+        "/admin/stations/new",
+        f"/admin/stations/{sid}",
+        f"/admin/stations/{sid}/history",
+        "/admin/reports",
+        "/admin/import",
+    ):
         pages.append(env.client.get(path))
     for r in pages:
         path = r.url.path
         assert r.status_code == 200, path
-        csp = dict(part.strip().split(" ", 1) for part in
-                   r.headers["content-security-policy"].split(";"))
+        csp = dict(
+            part.strip().split(" ", 1) for part in r.headers["content-security-policy"].split(";")
+        )
         assert csp["script-src"] == "'self'" and csp["frame-ancestors"] == "'none'"
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["cache-control"] == "no-store"
@@ -185,7 +219,9 @@ def test_console_pages_have_no_inline_script_and_may_not_be_framed(env: Env) -> 
             assert "src=" in attrs or 'type="application/json"' in attrs, (path, attrs)
         assert "cdn" not in r.text.lower() and "https://" not in re.sub(
             r'"url":"https://[^"]+"|https://www\.openstreetmap\.org|https://www\.amap\.com',
-            "", r.text), path
+            "",
+            r.text,
+        ), path
     edit = env.client.get(f"/admin/stations/{sid}")
     assert "https://tile.openstreetmap.org" in edit.headers["content-security-policy"]
 
@@ -198,8 +234,9 @@ def test_station_text_is_escaped_in_pages_and_in_the_editor_data(env: Env) -> No
         assert "<script>window.__xss" not in text and "<img src=x" not in text, path
         assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in text, path
     edit = env.client.get(f"/admin/stations/{sid}").text
-    block = re.search(r'<script type="application/json" id="editor-config">(.*?)</script>',
-                      edit, re.S)
+    block = re.search(
+        r'<script type="application/json" id="editor-config">(.*?)</script>', edit, re.S
+    )
     assert block and json.loads(block.group(1))["id"] == sid
 
 
@@ -211,6 +248,7 @@ def test_json_script_cannot_close_its_element() -> None:
 
 # -- the opening-hours check -------------------------------------------------------------------
 
+
 def test_check_hours_answers_signed_in_staff_in_chinese(env: Env) -> None:
     assert env.client.get("/admin/api/check-hours", params={"value": "24/7"}).status_code == 401
     login(env.client, env.staff.editor_name)
@@ -219,20 +257,24 @@ def test_check_hours_answers_signed_in_staff_in_chinese(env: Env) -> None:
     bad = env.client.get("/admin/api/check-hours", params={"value": "Mo-Fr 08:00-2"}).json()
     assert bad["ok"] is False and "character 13" in bad["message"]
     assert bad["message_zh"].startswith("开放时间格式有误（第 13 个字符附近）")
-    assert env.client.get("/admin/api/check-hours",
-                          params={"value": "x" * 501}).status_code == 422
+    assert env.client.get("/admin/api/check-hours", params={"value": "x" * 501}).status_code == 422
 
 
 # -- import ----------------------------------------------------------------------------------------
 
-SHEET = ("外部编号,名称,经度,纬度,开放时间\n"
-         "YZ-101,泰河路驿站,116.5201,39.7901,24/7\n"
-         "YZ-102,宏达路驿站,116.5102,abc,24/7\n")
+SHEET = (
+    "外部编号,名称,经度,纬度,开放时间\n"
+    "YZ-101,泰河路驿站,116.5201,39.7901,24/7\n"
+    "YZ-102,宏达路驿站,116.5102,abc,24/7\n"
+)
 
 
 def _upload(env: Env, content: bytes, name: str = "sheet.csv", **data: str) -> Any:
-    return env.client.post("/admin/import", data={"csrf_token": csrf_of(env.client), **data},
-                           files={"file": (name, content)})
+    return env.client.post(
+        "/admin/import",
+        data={"csrf_token": csrf_of(env.client), **data},
+        files={"file": (name, content)},
+    )
 
 
 def _confirm_url(page: str) -> str:
@@ -242,10 +284,13 @@ def _confirm_url(page: str) -> str:
 
 
 def test_import_preview_then_confirm_without_skipping_refuses_then_with_skipping_applies(
-        env: Env) -> None:
+    env: Env,
+) -> None:
     login(env.client, env.staff.editor_name)
-    assert env.client.post("/admin/import", files={"file": ("a.csv", SHEET.encode())}
-                           ).status_code == 403  # no CSRF token
+    assert (
+        env.client.post("/admin/import", files={"file": ("a.csv", SHEET.encode())}).status_code
+        == 403
+    )  # no CSRF token
     preview = _upload(env, SHEET.encode())
     assert preview.status_code == 200
     assert re.search(r'id="count-added">1<', preview.text)
@@ -299,8 +344,11 @@ def test_bad_uploads_are_refused_with_a_reason_and_leave_nothing(env: Env) -> No
 def test_xlsx_upload_in_gcj02_is_converted(env: Env, tmp_path: Path) -> None:
     glon, glat = wgs84_to_gcj02(116.5301, 39.7802)
     book = tmp_path / "高德坐标.xlsx"
-    write_xlsx(book, ["外部编号", "名称", "经度", "纬度"],
-               [["YZ-201", "GCJ 驿站", float(glon), float(glat)]])
+    write_xlsx(
+        book,
+        ["外部编号", "名称", "经度", "纬度"],
+        [["YZ-201", "GCJ 驿站", float(glon), float(glat)]],
+    )
     login(env.client, env.staff.editor_name)
     preview = _upload(env, book.read_bytes(), name=book.name, crs="gcj02")
     assert preview.status_code == 200 and re.search(r'id="count-added">1<', preview.text)
@@ -312,14 +360,16 @@ def test_xlsx_upload_in_gcj02_is_converted(env: Env, tmp_path: Path) -> None:
 
 # -- export ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson", "gpkg"])
 def test_export_downloads_every_live_station(env: Env, fmt: str, tmp_path: Path) -> None:
     login(env.client, env.staff.viewer_name)
     r = env.client.get("/admin/export", params={"format": fmt})
     assert r.status_code == 200
     disposition = r.headers["content-disposition"]
-    assert re.fullmatch(rf'attachment; filename="warm-stations-\d{{8}}-\d{{4}}\.{fmt}"',
-                        disposition)
+    assert re.fullmatch(
+        rf'attachment; filename="warm-stations-\d{{8}}-\d{{4}}\.{fmt}"', disposition
+    )
     path = tmp_path / f"out.{fmt}"
     path.write_bytes(r.content)
     sheet = read_sheet(path)
@@ -334,7 +384,10 @@ def test_export_in_gcj02_and_refusals(env: Env) -> None:
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     first = next(row for row in rows if row["external_id"] == "YZ-001")
     assert (float(first["lon"]), float(first["lat"])) == pytest.approx(
-        wgs84_to_gcj02(116.5068, 39.7954), abs=1e-9)
-    assert env.client.get("/admin/export", params={"format": "gpkg", "crs": "gcj02"}
-                          ).status_code == 422
+        wgs84_to_gcj02(116.5068, 39.7954), abs=1e-9
+    )
+    assert (
+        env.client.get("/admin/export", params={"format": "gpkg", "crs": "gcj02"}).status_code
+        == 422
+    )
     assert env.client.get("/admin/export", params={"format": "shp"}).status_code == 422

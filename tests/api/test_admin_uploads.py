@@ -15,15 +15,21 @@ from api.admin_uploads import Upload, UploadArea
 from stations.errors import NotFound, ValidationFailed
 
 
-def _save(area: UploadArea, owner: str = "me", name: str = "驿站 表(1).csv",
-          data: bytes = b"name,lon,lat\n", limit: int = 1000) -> Upload:
+def _save(
+    area: UploadArea,
+    owner: str = "me",
+    name: str = "驿站 表(1).csv",
+    data: bytes = b"name,lon,lat\n",
+    limit: int = 1000,
+) -> Upload:
     return area.save(owner, name, io.BytesIO(data), crs="gcj02", limit=limit)
 
 
 def test_saved_files_are_private_named_safely_and_found_by_their_owner(tmp_path: Path) -> None:
     area = UploadArea(tmp_path / "up")
-    up = area.save("me", "../../etc/驿站 表(1).csv", io.BytesIO(b"name,lon,lat\n"),
-                   crs="gcj02", limit=1000)
+    up = area.save(
+        "me", "../../etc/驿站 表(1).csv", io.BytesIO(b"name,lon,lat\n"), crs="gcj02", limit=1000
+    )
     assert up.path.parent.parent == tmp_path / "up"
     assert up.path.name == "驿站_表_1.csv" and up.path.read_bytes() == b"name,lon,lat\n"
     assert up.name == "驿站 表(1).csv" and up.crs == "gcj02"
@@ -47,14 +53,18 @@ def test_a_claim_succeeds_once_and_release_gives_it_back(tmp_path: Path) -> None
     assert area.claim(up.token, "me").token == claimed.token
 
 
-@pytest.mark.parametrize(("name", "data", "limit", "reason"), [
-    ("sheet.txt", b"x", 1000, "不支持的文件类型"),
-    ("sheet", b"x", 1000, "不支持的文件类型"),
-    ("sheet.csv", b"", 1000, "文件是空的"),
-    ("sheet.xlsx", b"x" * 1001, 1000, "文件超过"),
-])
-def test_refused_files_leave_nothing_behind(tmp_path: Path, name: str, data: bytes,
-                                           limit: int, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "limit", "reason"),
+    [
+        ("sheet.txt", b"x", 1000, "不支持的文件类型"),
+        ("sheet", b"x", 1000, "不支持的文件类型"),
+        ("sheet.csv", b"", 1000, "文件是空的"),
+        ("sheet.xlsx", b"x" * 1001, 1000, "文件超过"),
+    ],
+)
+def test_refused_files_leave_nothing_behind(
+    tmp_path: Path, name: str, data: bytes, limit: int, reason: str
+) -> None:
     area = UploadArea(tmp_path / "up")
     with pytest.raises(ValidationFailed) as caught:
         _save(area, name=name, data=data, limit=limit)

@@ -24,15 +24,18 @@ def _fresh_thread(body: bytes, level: int) -> bytes:
     return out[0]
 
 
-_BODIES = st.lists(st.one_of(st.binary(max_size=3_000),
-                             st.text(max_size=2_000).map(lambda t: (t * 3).encode())),
-                   min_size=1, max_size=6)
+_BODIES = st.lists(
+    st.one_of(st.binary(max_size=3_000), st.text(max_size=2_000).map(lambda t: (t * 3).encode())),
+    min_size=1,
+    max_size=6,
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(_BODIES, st.sampled_from([0, 1, 3]))
 def test_each_answer_is_a_whole_gzip_file_independent_of_earlier_ones(
-        bodies: list[bytes], level: int) -> None:
+    bodies: list[bytes], level: int
+) -> None:
     for body in bodies:
         packed = gzip_member(body, level)
         assert gzip.decompress(packed) == body
@@ -69,10 +72,14 @@ def test_the_middleware_compresses_whole_text_answers_only() -> None:
         assert r.headers["vary"] == "Accept-Encoding"
         assert int(r.headers["content-length"]) == r.num_bytes_downloaded < len(r.content) / 4
         assert r.json()["features"][199] == {"name": "暖心驿站", "i": 199}
-        assert "content-encoding" not in client.get(
-            "/big", headers={"Accept-Encoding": "identity"}).headers
-        assert "content-encoding" not in client.get(
-            "/small", headers={"Accept-Encoding": "gzip"}).headers  # under 500 bytes
+        assert (
+            "content-encoding"
+            not in client.get("/big", headers={"Accept-Encoding": "identity"}).headers
+        )
+        assert (
+            "content-encoding"
+            not in client.get("/small", headers={"Accept-Encoding": "gzip"}).headers
+        )  # under 500 bytes
         streamed = client.get("/stream", headers={"Accept-Encoding": "gzip"})
         assert "content-encoding" not in streamed.headers
         assert streamed.content == b"a" * 800 + b"b" * 800

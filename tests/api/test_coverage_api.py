@@ -37,13 +37,22 @@ def test_gaps_are_ranked_geojson(client: TestClient) -> None:
 
 
 def test_plan_with_candidates_and_default(client: TestClient) -> None:
-    cands = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.60, 39.83]},
-         "properties": {"name": "台湖银行"}},
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.505, 39.795]},
-         "properties": {"name": "核心区便利店"}}]}
-    r = client.post("/api/v1/plan", json={"new_sites": 1, "radius_m": 500,
-                                          "candidates": cands})
+    cands = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [116.60, 39.83]},
+                "properties": {"name": "台湖银行"},
+            },
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [116.505, 39.795]},
+                "properties": {"name": "核心区便利店"},
+            },
+        ],
+    }
+    r = client.post("/api/v1/plan", json={"new_sites": 1, "radius_m": 500, "candidates": cands})
     assert r.status_code == 200, r.text
     assert r.json()["sites"][0]["label"] == "台湖银行"
     auto = client.post("/api/v1/plan", json={"new_sites": 3, "radius_m": 500}).json()
@@ -51,17 +60,42 @@ def test_plan_with_candidates_and_default(client: TestClient) -> None:
     assert len(gains) == 3 and gains == sorted(gains, reverse=True)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"new_sites": 5, "radius_m": -1}, "radius_m"),
-    ({"new_sites": 0}, "new_sites"),
-    ({"radius_m": 500}, "new_sites"),
-    ({"new_sites": 3, "candidates": {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.6, 39.8]}}]}},
-     "new_sites"),
-    ({"new_sites": 1, "area": {"type": "Polygon", "coordinates": [
-        [[116.5, 39.7], [116.6, 39.8], [116.6, 39.7], [116.5, 39.8], [116.5, 39.7]]]}}, "area"),
-    ({"new_sites": 1, "area": {"type": "Polygon", "coordinates": []}}, "area"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"new_sites": 5, "radius_m": -1}, "radius_m"),
+        ({"new_sites": 0}, "new_sites"),
+        ({"radius_m": 500}, "new_sites"),
+        (
+            {
+                "new_sites": 3,
+                "candidates": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [116.6, 39.8]},
+                        }
+                    ],
+                },
+            },
+            "new_sites",
+        ),
+        (
+            {
+                "new_sites": 1,
+                "area": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[116.5, 39.7], [116.6, 39.8], [116.6, 39.7], [116.5, 39.8], [116.5, 39.7]]
+                    ],
+                },
+            },
+            "area",
+        ),
+        ({"new_sites": 1, "area": {"type": "Polygon", "coordinates": []}}, "area"),
+    ],
+)
 def test_bad_plan_input_is_a_problem(client: TestClient, body: dict, field: str) -> None:
     r = client.post("/api/v1/plan", json=body)
     assert r.status_code == 422, r.text

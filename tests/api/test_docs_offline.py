@@ -122,13 +122,13 @@ def test_docs_csp_allows_only_its_own_inline_script(client: TestClient) -> None:
         csp = client.get(page).headers["content-security-policy"]
         assert not re.search(r"https?://", csp), csp  # nothing from another host
         assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
-    assert _directive(client.get("/redoc").headers["content-security-policy"],
-                      "script-src") == ["'self'"]
+    assert _directive(client.get("/redoc").headers["content-security-policy"], "script-src") == [
+        "'self'"
+    ]
 
 
 def test_docs_are_still_linked_and_nothing_else_is_served(client: TestClient) -> None:
     # Bearer tokens and a session cookie, no OAuth2 flow: no redirect page is needed.
     assert client.get("/docs/oauth2-redirect").status_code == 404
     links = client.get("/ogc").json()["links"]
-    assert [lk["href"] for lk in links if lk["rel"] == "service-doc"] == \
-        ["http://testserver/docs"]
+    assert [lk["href"] for lk in links if lk["rel"] == "service-doc"] == ["http://testserver/docs"]

@@ -42,13 +42,18 @@ def _app(store: SqlStationStore, **settings: Any) -> FastAPI:
 
 # -- security headers ---------------------------------------------------------------------
 
+
 def _boom() -> None:
     raise RuntimeError("database password is hunter2")
 
 
 def test_security_headers_on_every_response(store: SqlStationStore, staff: Staff) -> None:
-    app = _app(store, max_body_bytes=2000, rate_limit_per_minute=40,
-               embed_frame_ancestors=["'self'", "https://partner.example"])
+    app = _app(
+        store,
+        max_body_bytes=2000,
+        rate_limit_per_minute=40,
+        embed_frame_ancestors=["'self'", "https://partner.example"],
+    )
     app.add_api_route("/boom", _boom)
     with TestClient(app, raise_server_exceptions=False) as client:
         responses = {
@@ -89,6 +94,7 @@ def test_security_headers_on_every_response(store: SqlStationStore, staff: Staff
 
 # -- CORS ---------------------------------------------------------------------------------
 
+
 def test_cors_allow_list(store: SqlStationStore) -> None:
     with TestClient(_app(store, cors_origins=["https://partner.example"])) as client:
         ok = client.get("/api/v1/stations", headers={"Origin": "https://partner.example"})
@@ -96,9 +102,14 @@ def test_cors_allow_list(store: SqlStationStore) -> None:
         assert "etag" in ok.headers["access-control-expose-headers"].lower()
         other = client.get("/api/v1/stations", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
-        pre = client.options("/api/v1/stations/1", headers={
-            "Origin": "https://partner.example", "Access-Control-Request-Method": "PATCH",
-            "Access-Control-Request-Headers": "authorization, if-match, content-type"})
+        pre = client.options(
+            "/api/v1/stations/1",
+            headers={
+                "Origin": "https://partner.example",
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "authorization, if-match, content-type",
+            },
+        )
         assert pre.status_code == 200 and "PATCH" in pre.headers["access-control-allow-methods"]
         assert "if-match" in pre.headers["access-control-allow-headers"].lower()
     with TestClient(_app(store)) as client:  # default: same origin only
@@ -108,8 +119,8 @@ def test_cors_allow_list(store: SqlStationStore) -> None:
 
 # -- request size -------------------------------------------------------------------------
 
-def test_body_size_limit_by_length_stream_and_upload(store: SqlStationStore,
-                                                     staff: Staff) -> None:
+
+def test_body_size_limit_by_length_stream_and_upload(store: SqlStationStore, staff: Staff) -> None:
     with TestClient(_app(store, max_body_bytes=1000)) as client:
         big = {"kind": "other", "text": "x" * 480, "pad": "y" * 1000}
         r = client.post("/api/v1/stations/1/reports", json=big)
@@ -122,22 +133,35 @@ def test_body_size_limit_by_length_stream_and_upload(store: SqlStationStore,
                 yield b"z" * 100
             yield b'", "lon": 116.5, "lat": 39.8}'
 
-        r = client.post("/api/v1/stations", content=chunks(),
-                        headers=dict(staff.as_editor, **{"Content-Type": "application/json"}))
+        r = client.post(
+            "/api/v1/stations",
+            content=chunks(),
+            headers=dict(staff.as_editor, **{"Content-Type": "application/json"}),
+        )
         assert r.status_code == 413, r.text
-        r = client.post("/api/v1/stations/1/reports", content=chunks(),
-                        headers={"Content-Type": "application/json"})
+        r = client.post(
+            "/api/v1/stations/1/reports",
+            content=chunks(),
+            headers={"Content-Type": "application/json"},
+        )
         assert r.status_code == 413
-        r = client.post("/api/v1/auth/login", data={"name": "x"},
-                        files={"upload": ("stations.xlsx", b"\0" * 5000)})
+        r = client.post(
+            "/api/v1/auth/login",
+            data={"name": "x"},
+            files={"upload": ("stations.xlsx", b"\0" * 5000)},
+        )
         assert r.status_code == 413
         assert len(store.all()) == 1
-        ok = client.post("/api/v1/stations", json={"name": "小", "lon": 116.5, "lat": 39.8},
-                         headers=staff.as_editor)
+        ok = client.post(
+            "/api/v1/stations",
+            json={"name": "小", "lon": 116.5, "lat": 39.8},
+            headers=staff.as_editor,
+        )
         assert ok.status_code == 201
 
 
 # -- rate limits --------------------------------------------------------------------------
+
 
 def _until_limited(client: TestClient, url: str, limit: int) -> list[int]:
     return [client.get(url).status_code for _ in range(limit + 1)]
@@ -183,20 +207,32 @@ def test_redis_rate_limit_is_shared_by_replicas(store: SqlStationStore) -> None:
             redis_client.delete(key)
 
 
-def test_unreachable_redis_falls_back_to_in_process(store: SqlStationStore,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="stations.api"), TestClient(
-            _app(store, redis_url="redis://127.0.0.1:1/0", rate_limit_per_minute=3)) as client:
+def test_unreachable_redis_falls_back_to_in_process(
+    store: SqlStationStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="stations.api"),
+        TestClient(
+            _app(store, redis_url="redis://127.0.0.1:1/0", rate_limit_per_minute=3)
+        ) as client,
+    ):
         assert _until_limited(client, "/api/v1/stations", 3) == [200] * 3 + [429]
     assert "Redis unavailable" in caplog.text
 
 
 # -- logs ---------------------------------------------------------------------------------
 
+
 def _access_record(path: str) -> logging.LogRecord:
-    return logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
-                             '%s - "%s %s HTTP/%s" %d',
-                             ("10.0.0.7:5555", "GET", path, "1.1", 200), None)
+    return logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.7:5555", "GET", path, "1.1", 200),
+        None,
+    )
 
 
 class _Lines(logging.Handler):

@@ -36,8 +36,9 @@ PROBE = textwrap.dedent("""
 
 def _mmapped_blocks(mode: str) -> int:
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
-    done = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True,
-                          env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, env=env, check=True
+    )
     return int(done.stdout.strip())
 
 

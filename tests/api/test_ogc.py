@@ -28,8 +28,12 @@ CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 SCRIPT = "<script>alert(1)</script>"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-AMENITY_SETS = (["hot_water", "charging"], ["toilet"], ["hot_water", "toilet", "wifi"],
-                ["microwave"])
+AMENITY_SETS = (
+    ["hot_water", "charging"],
+    ["toilet"],
+    ["hot_water", "toilet", "wifi"],
+    ["microwave"],
+)
 STATUSES = ("open", "open", "temporarily_closed", "closed")
 HOSTS = ("bank", "express_depot", "union_office")
 ITEMS = "/ogc/collections/stations/items"
@@ -38,13 +42,26 @@ ITEMS = "/ogc/collections/stations/items"
 def _fill(store: SqlStationStore) -> list[Station]:
     created = []
     for i in range(25):
-        created.append(store.create(make_station(
-            name=f"亦庄驿站{i:02d}", address=f"北京市大兴区科创{i % 7}街{i}号",
-            lon=116.45 + (i % 5) * 0.021, lat=39.75 + (i // 5) * 0.017,
-            amenities=AMENITY_SETS[i % 4], status=STATUSES[i % 4], host_type=HOSTS[i % 3]),
-            actor="test"))
-    created.append(store.create(make_station(name=SCRIPT, notes='"><img src=x onerror=1>',
-                                             lon=116.53, lat=39.81), actor="test"))
+        created.append(
+            store.create(
+                make_station(
+                    name=f"亦庄驿站{i:02d}",
+                    address=f"北京市大兴区科创{i % 7}街{i}号",
+                    lon=116.45 + (i % 5) * 0.021,
+                    lat=39.75 + (i // 5) * 0.017,
+                    amenities=AMENITY_SETS[i % 4],
+                    status=STATUSES[i % 4],
+                    host_type=HOSTS[i % 3],
+                ),
+                actor="test",
+            )
+        )
+    created.append(
+        store.create(
+            make_station(name=SCRIPT, notes='"><img src=x onerror=1>', lon=116.53, lat=39.81),
+            actor="test",
+        )
+    )
     return created
 
 
@@ -103,13 +120,20 @@ def test_landing_page_links_are_absolute_and_resolve(client: TestClient) -> None
         assert r.headers["content-type"] == "application/json"
         doc = r.json()
         rels = _rels(doc)
-        assert {"self", "alternate", "service-desc", "service-doc", "conformance",
-                "data"} <= rels.keys()
+        assert {
+            "self",
+            "alternate",
+            "service-desc",
+            "service-doc",
+            "conformance",
+            "data",
+        } <= rels.keys()
         descs = {lk["type"]: lk["href"] for lk in rels["service-desc"]}
-        assert descs["application/vnd.oai.openapi+json;version=3.0"] == \
-            "http://testserver/ogc/api"
-        assert descs["application/vnd.oai.openapi+json;version=3.1"] == \
-            "http://testserver/openapi.json"
+        assert descs["application/vnd.oai.openapi+json;version=3.0"] == "http://testserver/ogc/api"
+        assert (
+            descs["application/vnd.oai.openapi+json;version=3.1"]
+            == "http://testserver/openapi.json"
+        )
     for lk in doc["links"]:
         followed = client.get(_path_of(lk["href"]))
         assert followed.status_code == 200, lk
@@ -123,12 +147,12 @@ def test_landing_page_links_are_absolute_and_resolve(client: TestClient) -> None
 def test_conformance_lists_the_classes_implemented(client: TestClient) -> None:
     r = client.get("/ogc/conformance")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
-    assert set(r.json()["conformsTo"]) == {CONF + c for c in ("core", "geojson", "html",
-                                                              "oas30")}
+    assert set(r.json()["conformsTo"]) == {CONF + c for c in ("core", "geojson", "html", "oas30")}
 
 
-def test_collection_documents_describe_the_data(client: TestClient,
-                                                stations: list[Station]) -> None:
+def test_collection_documents_describe_the_data(
+    client: TestClient, stations: list[Station]
+) -> None:
     lons = [s.data.lon for s in stations]
     lats = [s.data.lat for s in stations]
     expected_bbox = [min(lons), min(lats), max(lons), max(lats)]
@@ -164,24 +188,31 @@ def test_empty_collection_has_no_extent(store_url: str) -> None:
         store.close()
 
 
-def test_unknown_collection_and_feature_are_404_problems(client: TestClient,
-                                                         stations: list[Station]) -> None:
+def test_unknown_collection_and_feature_are_404_problems(
+    client: TestClient, stations: list[Station]
+) -> None:
     missing = max(s.id for s in stations) + 1000
-    for path in ("/ogc/collections/roads", "/ogc/collections/roads/items",
-                 f"/ogc/collections/roads/items/{stations[0].id}", f"{ITEMS}/{missing}",
-                 f"{ITEMS}/not-a-number", f"{ITEMS}/{2**70}", f"{ITEMS}/0{stations[0].id}",
-                 f"{ITEMS}/%20{stations[0].id}"):
+    for path in (
+        "/ogc/collections/roads",
+        "/ogc/collections/roads/items",
+        f"/ogc/collections/roads/items/{stations[0].id}",
+        f"{ITEMS}/{missing}",
+        f"{ITEMS}/not-a-number",
+        f"{ITEMS}/{2**70}",
+        f"{ITEMS}/0{stations[0].id}",
+        f"{ITEMS}/%20{stations[0].id}",
+    ):
         r = client.get(path)
         assert r.status_code == 404, path
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["status"] == 404
-    assert "the only collection is 'stations'" in client.get("/ogc/collections/x").json()[
-        "detail"]
+    assert "the only collection is 'stations'" in client.get("/ogc/collections/x").json()["detail"]
 
 
 # -- items ---------------------------------------------------------------------------------
-def test_items_pages_through_every_station_with_links(client: TestClient,
-                                                      stations: list[Station]) -> None:
+def test_items_pages_through_every_station_with_links(
+    client: TestClient, stations: list[Station]
+) -> None:
     r = client.get(ITEMS)
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/geo+json"
@@ -206,36 +237,36 @@ def test_items_pages_through_every_station_with_links(client: TestClient,
     assert seen == sorted(s.id for s in stations)
     # prev of the last page is the page before it
     prev = client.get(_path_of(_rels(page)["prev"][0]["href"])).json()
-    assert _ids(prev) == seen[(pages - 2) * 10:(pages - 1) * 10]
+    assert _ids(prev) == seen[(pages - 2) * 10 : (pages - 1) * 10]
 
 
-def test_offset_and_limit_select_the_right_slice(client: TestClient,
-                                                 stations: list[Station]) -> None:
+def test_offset_and_limit_select_the_right_slice(
+    client: TestClient, stations: list[Station]
+) -> None:
     ids = sorted(s.id for s in stations)
     fc = client.get(ITEMS, params={"limit": 4, "offset": 7}).json()
     assert _ids(fc) == ids[7:11]
     rels = _rels(fc)
-    assert parse_qs(urlsplit(rels["next"][0]["href"]).query) == {"limit": ["4"],
-                                                                 "offset": ["11"]}
-    assert parse_qs(urlsplit(rels["prev"][0]["href"]).query) == {"limit": ["4"],
-                                                                 "offset": ["3"]}
+    assert parse_qs(urlsplit(rels["next"][0]["href"]).query) == {"limit": ["4"], "offset": ["11"]}
+    assert parse_qs(urlsplit(rels["prev"][0]["href"]).query) == {"limit": ["4"], "offset": ["3"]}
     past = client.get(ITEMS, params={"offset": len(ids) + 5}).json()
     assert past["features"] == [] and past["numberMatched"] == len(ids)
     assert "next" not in _rels(past)
 
 
-def test_limit_above_the_maximum_is_lowered_not_refused(client: TestClient,
-                                                        stations: list[Station]) -> None:
+def test_limit_above_the_maximum_is_lowered_not_refused(
+    client: TestClient, stations: list[Station]
+) -> None:
     fc = client.get(ITEMS, params={"limit": 50_000}).json()
     assert fc["numberReturned"] == len(stations)
     assert parse_qs(urlsplit(_rels(fc)["self"][0]["href"]).query)["limit"] == ["1000"]
 
 
-def test_bbox_selects_the_stations_inside(client: TestClient,
-                                          stations: list[Station]) -> None:
+def test_bbox_selects_the_stations_inside(client: TestClient, stations: list[Station]) -> None:
     box = (116.47, 39.76, 116.52, 39.80)
-    expected = sorted(s.id for s in stations
-                      if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3])
+    expected = sorted(
+        s.id for s in stations if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3]
+    )
     assert 0 < len(expected) < len(stations)
     fc = client.get(ITEMS, params={"bbox": ",".join(map(str, box)), "limit": 100}).json()
     assert _ids(fc) == expected and fc["numberMatched"] == len(expected)
@@ -244,25 +275,34 @@ def test_bbox_selects_the_stations_inside(client: TestClient,
         assert box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"bbox": "116.4,39.7,0,116.6,39.9,100"}, "bbox"),
-    ({"bbox": "116.4,39.7,116.6"}, "bbox"),
-    ({"bbox": "a,b,c,d"}, "bbox"),
-    ({"bbox": "116.4,39.9,116.6,39.7"}, "bbox"),
-    ({"bbox": "116.4,39.7,116.6,39.9",
-      "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"}, "bbox-crs"),
-    ({"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}, "crs"),
-    ({"limit": 0}, "limit"),
-    ({"limit": "ten"}, "limit"),
-    ({"offset": -1}, "offset"),
-    ({"datetime": "yesterday"}, "datetime"),
-    ({"datetime": "2026-01-01/2026-02-01/2026-03-01"}, "datetime"),
-    ({"amenity": "jacuzzi"}, "amenity"),
-    ({"status": "maybe"}, "status"),
-    ({"f": "xml"}, "f"),
-])
-def test_invalid_parameter_values_are_400_problems(client: TestClient, params: dict[str, Any],
-                                                   field: str) -> None:
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"bbox": "116.4,39.7,0,116.6,39.9,100"}, "bbox"),
+        ({"bbox": "116.4,39.7,116.6"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "116.4,39.9,116.6,39.7"}, "bbox"),
+        (
+            {
+                "bbox": "116.4,39.7,116.6,39.9",
+                "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4326",
+            },
+            "bbox-crs",
+        ),
+        ({"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}, "crs"),
+        ({"limit": 0}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"datetime": "yesterday"}, "datetime"),
+        ({"datetime": "2026-01-01/2026-02-01/2026-03-01"}, "datetime"),
+        ({"amenity": "jacuzzi"}, "amenity"),
+        ({"status": "maybe"}, "status"),
+        ({"f": "xml"}, "f"),
+    ],
+)
+def test_invalid_parameter_values_are_400_problems(
+    client: TestClient, params: dict[str, Any], field: str
+) -> None:
     r = client.get(ITEMS, params=params)
     assert r.status_code == 400, r.text
     assert r.headers["content-type"] == "application/problem+json"
@@ -273,11 +313,13 @@ def test_invalid_parameter_values_are_400_problems(client: TestClient, params: d
         assert "3-D" in body["detail"] and "minx,miny,maxx,maxy" in body["detail"]
 
 
-def test_valid_datetime_and_crs84_are_accepted(client: TestClient,
-                                               stations: list[Station]) -> None:
-    for params in ({"datetime": "2026-11-24T08:00:00Z"}, {"datetime": "2026-01-01T00:00:00Z/.."},
-                   {"datetime": "../2026-01-01T00:00:00+08:00"},
-                   {"crs": CRS84, "bbox-crs": CRS84, "bbox": "116,39,117,40"}):
+def test_valid_datetime_and_crs84_are_accepted(client: TestClient, stations: list[Station]) -> None:
+    for params in (
+        {"datetime": "2026-11-24T08:00:00Z"},
+        {"datetime": "2026-01-01T00:00:00Z/.."},
+        {"datetime": "../2026-01-01T00:00:00+08:00"},
+        {"crs": CRS84, "bbox-crs": CRS84, "bbox": "116,39,117,40"},
+    ):
         r = client.get(ITEMS, params=params)
         assert r.status_code == 200, (params, r.text)
         assert r.json()["numberMatched"] == len(stations)
@@ -286,12 +328,16 @@ def test_valid_datetime_and_crs84_are_accepted(client: TestClient,
 def test_property_filters_match_the_data(client: TestClient, stations: list[Station]) -> None:
     cases: list[tuple[dict[str, Any], Any]] = [
         ({"amenity": "hot_water"}, lambda s: "hot_water" in s.data.amenities),
-        ({"amenity": ["hot_water", "toilet"]},
-         lambda s: {"hot_water", "toilet"} <= set(s.data.amenities)),
+        (
+            {"amenity": ["hot_water", "toilet"]},
+            lambda s: {"hot_water", "toilet"} <= set(s.data.amenities),
+        ),
         ({"status": "closed"}, lambda s: s.data.status == "closed"),
         ({"host_type": "bank"}, lambda s: s.data.host_type == "bank"),
-        ({"host_type": "bank", "status": "open"},
-         lambda s: s.data.host_type == "bank" and s.data.status == "open"),
+        (
+            {"host_type": "bank", "status": "open"},
+            lambda s: s.data.host_type == "bank" and s.data.status == "open",
+        ),
         ({"q": "科创3街"}, lambda s: "科创3街" in s.data.address),
     ]
     for params, keep in cases:
@@ -321,7 +367,12 @@ def test_single_item_matches_the_store(client: TestClient, stations: list[Statio
     assert f["geometry"]["coordinates"] == pytest.approx([s.data.lon, s.data.lat], abs=1e-7)
     p = f["properties"]
     assert (p["name"], p["address"], p["amenities"], p["status"], p["host_type"]) == (
-        s.data.name, s.data.address, list(s.data.amenities), s.data.status, s.data.host_type)
+        s.data.name,
+        s.data.address,
+        list(s.data.amenities),
+        s.data.status,
+        s.data.host_type,
+    )
     rels = _rels(f)
     assert rels["self"][0]["href"].startswith(f"http://testserver{ITEMS}/{s.id}")
     assert rels["collection"][0]["href"] == "http://testserver/ogc/collections/stations"
@@ -337,8 +388,9 @@ def test_head_is_answered_like_get_without_a_body(live: LiveServer) -> None:
 
 
 # -- negotiation and HTML ------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/ogc", "/ogc/conformance", "/ogc/collections",
-                                  "/ogc/collections/stations", ITEMS])
+@pytest.mark.parametrize(
+    "path", ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/stations", ITEMS]
+)
 def test_format_negotiation(client: TestClient, path: str) -> None:
     def kind(**kw: Any) -> str:
         r = client.get(path, **kw)
@@ -356,13 +408,15 @@ def test_format_negotiation(client: TestClient, path: str) -> None:
     assert kind(headers={"Accept": "application/json"}, params={"f": "html"}) == "text/html"
 
 
-def test_html_pages_escape_station_text_and_query(client: TestClient,
-                                                  stations: list[Station]) -> None:
+def test_html_pages_escape_station_text_and_query(
+    client: TestClient, stations: list[Station]
+) -> None:
     evil = next(s for s in stations if s.data.name == SCRIPT)
-    pages = [client.get(ITEMS, params={"f": "html", "limit": 1000}),
-             client.get(f"{ITEMS}/{evil.id}", params={"f": "html"}),
-             client.get(ITEMS, params={"f": "html", "q": SCRIPT,
-                                       '"><script>x()</script>': '"><b>'})]
+    pages = [
+        client.get(ITEMS, params={"f": "html", "limit": 1000}),
+        client.get(f"{ITEMS}/{evil.id}", params={"f": "html"}),
+        client.get(ITEMS, params={"f": "html", "q": SCRIPT, '"><script>x()</script>': '"><b>'}),
+    ]
     for r in pages:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/html")
@@ -371,15 +425,17 @@ def test_html_pages_escape_station_text_and_query(client: TestClient,
         assert "<script" not in text.lower()
         assert "<img" not in text and "<b>" not in text
         assert "http://" not in text.replace("http://testserver/", "").replace(
-            "http://www.opengis.net/", "")  # nothing loaded from elsewhere
+            "http://www.opengis.net/", ""
+        )  # nothing loaded from elsewhere
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[1].text
     assert "&quot;&gt;&lt;img src=x onerror=1&gt;" in pages[1].text
     assert "1 of 1 matching stations" in pages[2].text  # the q filter found the station
 
 
-def test_html_items_page_lists_the_page_of_stations(client: TestClient,
-                                                    stations: list[Station]) -> None:
+def test_html_items_page_lists_the_page_of_stations(
+    client: TestClient, stations: list[Station]
+) -> None:
     text = client.get(ITEMS, params={"f": "html", "limit": 3, "offset": 3}).text
     for s in sorted(stations, key=lambda s: s.id)[3:6]:
         assert f"{ITEMS}/{s.id}?f=html" in text and s.data.name in text
@@ -398,14 +454,31 @@ def test_api_definition_is_valid_openapi_30(client: TestClient) -> None:
     doc = r.json()
     assert doc["openapi"] == "3.0.3"
     validate(doc, cls=OpenAPIV30SpecValidator)
-    for path in ("/ogc", "/ogc/conformance", "/ogc/collections",
-                 "/ogc/collections/{collectionId}", "/ogc/collections/{collectionId}/items",
-                 "/ogc/collections/{collectionId}/items/{featureId}"):
+    for path in (
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{collectionId}",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/{collectionId}/items/{featureId}",
+    ):
         assert path in doc["paths"]
-    params = {p["name"] for p in doc["paths"]["/ogc/collections/{collectionId}/items"]["get"][
-        "parameters"]}
-    assert {"collectionId", "limit", "offset", "bbox", "datetime", "amenity", "status",
-            "host_type", "q", "f"} <= params
+    params = {
+        p["name"]
+        for p in doc["paths"]["/ogc/collections/{collectionId}/items"]["get"]["parameters"]
+    }
+    assert {
+        "collectionId",
+        "limit",
+        "offset",
+        "bbox",
+        "datetime",
+        "amenity",
+        "status",
+        "host_type",
+        "q",
+        "f",
+    } <= params
     # FastAPI's own document is 3.1 and is NOT valid 3.0: the rewrite is what makes it so.
     source = client.get("/openapi.json").json()
     assert source["openapi"].startswith("3.1")
@@ -416,32 +489,62 @@ def test_api_definition_is_valid_openapi_30(client: TestClient) -> None:
 def test_downgrade_rewrites_31_constructs() -> None:
     from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
-    schema = {"type": "object", "properties": {
-        "ref_or_null": {"anyOf": [{"$ref": "#/components/schemas/P"}, {"type": "null"}],
-                        "title": "R"},
-        "int_or_null": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
-        "pos": {"type": "number", "exclusiveMinimum": 0, "examples": [3.5]},
-        "kind": {"const": "Point"},
-        "pair": {"type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}]},
-        "either": {"type": ["string", "null"]},
-    }}
-    doc = {"openapi": "3.1.0", "info": {"title": "t", "version": "1", "summary": "s"},
-           "paths": {"/x": {"get": {"responses": {"200": {"description": "ok", "content": {
-               "application/json": {"schema": schema}}}}}}},
-           "components": {"schemas": {"P": {"type": "string"}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "ref_or_null": {
+                "anyOf": [{"$ref": "#/components/schemas/P"}, {"type": "null"}],
+                "title": "R",
+            },
+            "int_or_null": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+            "pos": {"type": "number", "exclusiveMinimum": 0, "examples": [3.5]},
+            "kind": {"const": "Point"},
+            "pair": {"type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}]},
+            "either": {"type": ["string", "null"]},
+        },
+    }
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1", "summary": "s"},
+        "paths": {
+            "/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": schema}},
+                        }
+                    }
+                }
+            }
+        },
+        "components": {"schemas": {"P": {"type": "string"}}},
+    }
     out = downgrade_openapi(doc)
     assert doc["openapi"] == "3.1.0"  # the input is left alone
     validate(out, cls=OpenAPIV30SpecValidator)
-    props = out["paths"]["/x"]["get"]["responses"]["200"]["content"]["application/json"][
-        "schema"]["properties"]
-    assert props["ref_or_null"] == {"allOf": [{"$ref": "#/components/schemas/P"}],
-                                    "nullable": True, "title": "R"}
+    props = out["paths"]["/x"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "properties"
+    ]
+    assert props["ref_or_null"] == {
+        "allOf": [{"$ref": "#/components/schemas/P"}],
+        "nullable": True,
+        "title": "R",
+    }
     assert props["int_or_null"] == {"type": "integer", "minimum": 1, "nullable": True}
-    assert props["pos"] == {"type": "number", "minimum": 0, "exclusiveMinimum": True,
-                            "example": 3.5}
+    assert props["pos"] == {
+        "type": "number",
+        "minimum": 0,
+        "exclusiveMinimum": True,
+        "example": 3.5,
+    }
     assert props["kind"] == {"enum": ["Point"]}
-    assert props["pair"] == {"type": "array", "items": {"type": "number"}, "minItems": 2,
-                             "maxItems": 2}
+    assert props["pair"] == {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 2,
+    }
     assert props["either"] == {"type": "string", "nullable": True}
 
 
@@ -466,8 +569,7 @@ def test_owslib_reads_the_service(live: LiveServer, stations: list[Station]) -> 
     def check(fc: dict[str, Any]) -> None:
         for f in fc["features"]:
             s = by_id[f["id"]]
-            assert f["geometry"]["coordinates"] == pytest.approx([s.data.lon, s.data.lat],
-                                                                 abs=1e-7)
+            assert f["geometry"]["coordinates"] == pytest.approx([s.data.lon, s.data.lat], abs=1e-7)
             assert f["properties"]["name"] == s.data.name
             assert f["properties"]["amenities"] == list(s.data.amenities)
 
@@ -482,8 +584,9 @@ def test_owslib_reads_the_service(live: LiveServer, stations: list[Station]) -> 
     assert next_href.startswith(live.url) and "offset=7" in next_href
 
     box = [116.47, 39.76, 116.52, 39.80]
-    inside = sorted(s.id for s in stations
-                    if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3])
+    inside = sorted(
+        s.id for s in stations if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3]
+    )
     boxed = api.collection_items("stations", bbox=box, limit=100)
     assert [f["id"] for f in boxed["features"]] == inside
     check(boxed)

@@ -23,7 +23,10 @@ def test_query_pairs_split_as_parse_qsl_does(query: str) -> None:
 
 def test_query_pairs_decode_escapes_through_parse_qsl() -> None:
     assert query_pairs("amenity=%E7%83%AD%E6%B0%B4&q=a+b&k=") == [
-        ("amenity", "热水"), ("q", "a b"), ("k", "")]
+        ("amenity", "热水"),
+        ("q", "a b"),
+        ("k", ""),
+    ]
 
 
 def test_a_request_route_calls_its_endpoint_with_the_request() -> None:
@@ -38,7 +41,8 @@ def test_a_request_route_calls_its_endpoint_with_the_request() -> None:
     with TestClient(app) as client:
         assert client.get("/echo?x=1").text == "x=1"
         assert client.get("/openapi.json").json()["paths"]["/echo"]["get"]["summary"] == (
-            "Echo the query")
+            "Echo the query"
+        )
 
 
 def _declare(path: str, endpoint: object, **router_options: object) -> None:
@@ -60,5 +64,6 @@ def test_a_request_route_refuses_what_it_would_not_resolve() -> None:
         _declare("/s", not_async)
 
     async def only_request(request: Request) -> None: ...
+
     with pytest.raises(TypeError, match="/d: .*dependency"):
         _declare("/d", only_request, dependencies=[Depends(dependency)])

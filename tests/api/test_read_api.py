@@ -18,10 +18,27 @@ from tests.conftest import make_station
 def client(store_url: str) -> Iterator[TestClient]:
     store = SqlStationStore(store_url)
     store.create(make_station(external_id="YZ-001", name="荣华中路驿站"), actor="t")
-    store.create(make_station(external_id="YZ-002", name="经海路驿站", lon=116.56, lat=39.78,
-                              amenities=["toilet"], opening_hours="24/7"), actor="t")
-    store.create(make_station(external_id="YZ-003", name="旧宫驿站", lon=116.46, lat=39.81,
-                              status="temporarily_closed"), actor="t")
+    store.create(
+        make_station(
+            external_id="YZ-002",
+            name="经海路驿站",
+            lon=116.56,
+            lat=39.78,
+            amenities=["toilet"],
+            opening_hours="24/7",
+        ),
+        actor="t",
+    )
+    store.create(
+        make_station(
+            external_id="YZ-003",
+            name="旧宫驿站",
+            lon=116.46,
+            lat=39.81,
+            status="temporarily_closed",
+        ),
+        actor="t",
+    )
     with TestClient(create_app(Settings(), store=store)) as c:
         yield c
     store.close()
@@ -45,9 +62,16 @@ def test_nearest_orders_by_geodesic_distance_with_links(client: TestClient) -> N
 
 
 def test_nearest_with_amenity_and_open_now(client: TestClient) -> None:
-    r = client.get("/api/v1/nearest", params={"lat": 39.79, "lon": 116.5, "amenity": "卫生间",
-                                              "open_now": "true",
-                                              "at": "2026-11-24T03:00:00+08:00"})
+    r = client.get(
+        "/api/v1/nearest",
+        params={
+            "lat": 39.79,
+            "lon": 116.5,
+            "amenity": "卫生间",
+            "open_now": "true",
+            "at": "2026-11-24T03:00:00+08:00",
+        },
+    )
     names = [f["properties"]["name"] for f in r.json()["features"]]
     assert names == ["经海路驿站"]  # 24/7; the other open one closes at 22:00
 
@@ -60,16 +84,20 @@ def test_gcj02_in_and_out(client: TestClient) -> None:
     assert f["geometry"]["coordinates"] == pytest.approx([glon, glat], abs=1e-6)
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"lat": 91, "lon": 116}, "lat"),
-    ({"lat": 39.8, "lon": 116, "k": 500}, "k"),
-    ({"lat": 39.8, "lon": 116, "amenity": "jacuzzi"}, "amenity"),
-    ({"lat": 39.8, "lon": 116, "at": "yesterday"}, "at"),
-    ({"lat": "x", "lon": 116}, "lat"),
-    ({"lat": 39.8, "lon": 116, "crs": "mars"}, "crs"),
-])
-def test_bad_input_is_a_problem_naming_the_field(client: TestClient, params: dict,
-                                                 field: str) -> None:
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"lat": 91, "lon": 116}, "lat"),
+        ({"lat": 39.8, "lon": 116, "k": 500}, "k"),
+        ({"lat": 39.8, "lon": 116, "amenity": "jacuzzi"}, "amenity"),
+        ({"lat": 39.8, "lon": 116, "at": "yesterday"}, "at"),
+        ({"lat": "x", "lon": 116}, "lat"),
+        ({"lat": 39.8, "lon": 116, "crs": "mars"}, "crs"),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field(
+    client: TestClient, params: dict, field: str
+) -> None:
     r = client.get("/api/v1/nearest", params=params)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
@@ -114,6 +142,5 @@ def test_readiness_and_metrics(client: TestClient) -> None:
     assert ready["status"] == "ready" and ready["store_counter"] == ready["index_counter"] == 3
     client.get("/api/v1/nearest", params={"lat": 39.8, "lon": 116.5})
     text = client.get("/metrics").text
-    assert 'stations_http_requests_total{method="GET",route="/api/v1/nearest",status="200"}' \
-        in text
+    assert 'stations_http_requests_total{method="GET",route="/api/v1/nearest",status="200"}' in text
     assert "stations_index_size 3.0" in text

@@ -42,9 +42,11 @@ def test_anyone_may_report_but_nothing_changes_by_itself(env: Any) -> None:
 
 def test_bad_reports_are_422_in_two_languages(env: Any) -> None:
     client, _staff, _store = env
-    for body, field in (({"kind": "fire"}, "kind"), ({"kind": "closed", "text": "长" * 501},
-                                                     "text"),
-                        ({"kind": "closed", "station": 2}, "station")):
+    for body, field in (
+        ({"kind": "fire"}, "kind"),
+        ({"kind": "closed", "text": "长" * 501}, "text"),
+        ({"kind": "closed", "station": 2}, "station"),
+    ):
         r = client.post("/api/v1/stations/1/reports", json=body)
         assert r.status_code == 422, body
         [error] = r.json()["errors"]
@@ -65,7 +67,9 @@ def test_review_queue_is_for_editors(env: Any) -> None:
     body = r.json()
     assert body["numberMatched"] == 2
     assert [(x["station_name"], x["kind_zh"], x["text"]) for x in body["reports"]] == [
-        ("荣华中路驿站", "驿站已关闭", "门锁着"), ("经海路驿站", "设施缺失或损坏", "没有热水")]
+        ("荣华中路驿站", "驿站已关闭", "门锁着"),
+        ("经海路驿站", "设施缺失或损坏", "没有热水"),
+    ]
     r = client.get("/api/v1/reports", params={"status": "done"}, headers=staff.as_editor)
     assert r.status_code == 422
 
@@ -78,18 +82,19 @@ def test_accepting_closed_report_closes_station_and_dismissing_keeps_it(env: Any
     assert r.status_code == 200
     assert r.json()["status"] == "accepted" and r.json()["reviewed_by"] == staff.editor_name
     assert r.json()["station_version"] == 2
-    assert client.get("/api/v1/stations/1").json()["properties"]["status"] == \
-        "temporarily_closed"
+    assert client.get("/api/v1/stations/1").json()["properties"]["status"] == "temporarily_closed"
     last = store.history(1)[-1]
     assert (last.actor, last.after["status"]) == (staff.editor_name, "temporarily_closed")
     r = client.post(f"/api/v1/reports/{other}/dismiss", headers=staff.as_editor)
     assert r.status_code == 200 and r.json()["status"] == "dismissed"
     assert store.get(2).data.status == "open" and store.get(2).version == 1
-    assert client.post(f"/api/v1/reports/{closed}/dismiss",
-                       headers=staff.as_editor).status_code == 409
+    assert (
+        client.post(f"/api/v1/reports/{closed}/dismiss", headers=staff.as_editor).status_code == 409
+    )
     assert client.post("/api/v1/reports/999/accept", headers=staff.as_editor).status_code == 404
-    pending = client.get("/api/v1/reports", params={"status": "pending"},
-                         headers=staff.as_admin).json()
+    pending = client.get(
+        "/api/v1/reports", params={"status": "pending"}, headers=staff.as_admin
+    ).json()
     assert pending["numberMatched"] == 0
 
 

@@ -37,10 +37,17 @@ from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import Staff, add_staff, test_settings
 from tests.conftest import make_station
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance, negative_data_rejection]
-CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False},
-                                                  "stateful": {"enabled": False}}})
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+CONFIG = SchemathesisConfig.from_dict(
+    {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}}}
+)
 # Analysis pages whose cost grows with radius x resolution (one request can take a minute):
 # fuzzing them measures the CPU, not the contract; their own tests cover them.
 SLOW = r"^/maps/(coverage|gaps)$"
@@ -66,8 +73,11 @@ class _FakeWeChat(BaseHTTPRequestHandler):
     """WeChat's token and jsapi-ticket endpoints, answering like WeChat does."""
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        body = ({"access_token": "TOKEN", "expires_in": 7200} if "/token" in self.path
-                else {"errcode": 0, "errmsg": "ok", "ticket": "TICKET", "expires_in": 7200})
+        body = (
+            {"access_token": "TOKEN", "expires_in": 7200}
+            if "/token" in self.path
+            else {"errcode": 0, "errmsg": "ok", "ticket": "TICKET", "expires_in": 7200}
+        )
         data = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -87,9 +97,14 @@ def served(module_store_url: str) -> Iterator[tuple[Any, Staff]]:
     staff = add_staff(store)
     wechat = ThreadingHTTPServer(("127.0.0.1", 0), _FakeWeChat)
     threading.Thread(target=wechat.serve_forever, daemon=True).start()
-    app = create_app(test_settings(
-        wechat_app_id="wx0123456789abcdef", wechat_app_secret="secret",
-        wechat_api_base=f"http://127.0.0.1:{wechat.server_address[1]}"), store=store)
+    app = create_app(
+        test_settings(
+            wechat_app_id="wx0123456789abcdef",
+            wechat_app_secret="secret",
+            wechat_api_base=f"http://127.0.0.1:{wechat.server_address[1]}",
+        ),
+        store=store,
+    )
     try:
         yield schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG), staff
     finally:
@@ -111,8 +126,9 @@ def token(served: tuple[Any, Staff]) -> str:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=SLOW)
-_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
-                     suppress_health_check=list(HealthCheck))
+_SETTINGS = settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 
 @schema.parametrize()

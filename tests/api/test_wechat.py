@@ -62,14 +62,20 @@ class FakeWeChat:
                 if self.ticket_error:
                     return self.ticket_error
                 if query.get("access_token", [""])[0] not in self.valid_tokens:
-                    return {"errcode": 40001, "errmsg": "invalid credential, access_token is "
-                                                        "invalid or not latest"}
+                    return {
+                        "errcode": 40001,
+                        "errmsg": "invalid credential, access_token is invalid or not latest",
+                    }
                 if query.get("type") != ["jsapi"]:
                     return {"errcode": 40097, "errmsg": "invalid args"}
                 self.tickets_issued += 1
                 self.last_ticket = f"TICKET-{self.tickets_issued}"
-                return {"errcode": 0, "errmsg": "ok", "ticket": self.last_ticket,
-                        "expires_in": self.expires_in}
+                return {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "ticket": self.last_ticket,
+                    "expires_in": self.expires_in,
+                }
         return {"errcode": -1, "errmsg": "system error"}
 
 
@@ -91,8 +97,9 @@ def fake_wechat() -> Iterator[tuple[FakeWeChat, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield fake, f"http://127.0.0.1:{server.server_address[1]}"
@@ -112,10 +119,12 @@ class FakeClock:
 # -- the signature ---------------------------------------------------------------------
 def test_signature_matches_the_official_example() -> None:
     # WeChat JS-SDK documentation, 附录1-JS-SDK使用权限签名算法.
-    ticket = ("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1"
-              "AOcHKP7qg")
-    sig = jssdk_signature(ticket, "Wm3WZYTPz0wzccnW", 1414587457,
-                          "http://mp.weixin.qq.com?params=value")
+    ticket = (
+        "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
+    )
+    sig = jssdk_signature(
+        ticket, "Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com?params=value"
+    )
     assert sig == "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
 
 
@@ -129,7 +138,8 @@ def test_signature_ignores_the_fragment_only() -> None:
 
 # -- the token and ticket cache ----------------------------------------------------------
 def test_token_and_ticket_fetched_once_then_refreshed_before_expiry(
-        fake_wechat: tuple[FakeWeChat, str]) -> None:
+    fake_wechat: tuple[FakeWeChat, str],
+) -> None:
     fake, base = fake_wechat
     clock = FakeClock()
     client = WeChatClient(APP_ID, SECRET, base, clock=clock, refresh_margin_s=300)
@@ -169,7 +179,8 @@ def test_concurrent_requests_share_one_fetch(fake_wechat: tuple[FakeWeChat, str]
 
 
 def test_errcode_is_a_clear_error_and_the_secret_stays_out(
-        fake_wechat: tuple[FakeWeChat, str]) -> None:
+    fake_wechat: tuple[FakeWeChat, str],
+) -> None:
     fake, base = fake_wechat
     fake.token_error = {"errcode": 40164, "errmsg": "invalid ip 1.2.3.4, not in whitelist"}
     client = WeChatClient(APP_ID, SECRET, base)
@@ -204,7 +215,8 @@ def test_stale_token_is_replaced_once(fake_wechat: tuple[FakeWeChat, str]) -> No
 
 
 def test_failed_refresh_serves_the_old_ticket_until_it_expires(
-        fake_wechat: tuple[FakeWeChat, str]) -> None:
+    fake_wechat: tuple[FakeWeChat, str],
+) -> None:
     fake, base = fake_wechat
     clock = FakeClock()
     client = WeChatClient(APP_ID, SECRET, base, clock=clock, refresh_margin_s=300)
@@ -240,8 +252,9 @@ def empty_store(store_url: str) -> Iterator[SqlStationStore]:
         store.close()
 
 
-def test_endpoint_signs_the_page_url(fake_wechat: tuple[FakeWeChat, str],
-                                     empty_store: SqlStationStore) -> None:
+def test_endpoint_signs_the_page_url(
+    fake_wechat: tuple[FakeWeChat, str], empty_store: SqlStationStore
+) -> None:
     fake, base = fake_wechat
     settings = Settings(wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_api_base=base)
     page = "https://stations.example/embed?lat=39.79&lon=116.5&amenity=hot_water"
@@ -255,14 +268,16 @@ def test_endpoint_signs_the_page_url(fake_wechat: tuple[FakeWeChat, str],
     assert body["appId"] == APP_ID and isinstance(body["timestamp"], int)
     assert abs(body["timestamp"] - time.time()) < 60
     assert body["jsApiList"] == ["getLocation", "openLocation"]
-    assert body["signature"] == jssdk_signature(fake.last_ticket, body["nonceStr"],
-                                                body["timestamp"], page)
+    assert body["signature"] == jssdk_signature(
+        fake.last_ticket, body["nonceStr"], body["timestamp"], page
+    )
     assert r2.json()["nonceStr"] != body["nonceStr"]
     assert fake.calls == {"token": 1, "ticket": 1}  # the app keeps one client
 
 
-def test_endpoint_problems(fake_wechat: tuple[FakeWeChat, str],
-                           empty_store: SqlStationStore) -> None:
+def test_endpoint_problems(
+    fake_wechat: tuple[FakeWeChat, str], empty_store: SqlStationStore
+) -> None:
     fake, base = fake_wechat
     with TestClient(create_app(Settings(), store=empty_store)) as client:
         r = client.get("/api/v1/wechat/jssdk-config", params={"url": "https://a.example/embed"})
@@ -274,8 +289,9 @@ def test_endpoint_problems(fake_wechat: tuple[FakeWeChat, str],
     fake.token_error = {"errcode": 40164, "errmsg": "invalid ip"}
     with TestClient(create_app(settings, store=empty_store)) as client:
         bad_url = client.get("/api/v1/wechat/jssdk-config", params={"url": "/embed"})
-        upstream = client.get("/api/v1/wechat/jssdk-config",
-                              params={"url": "https://a.example/embed"})
+        upstream = client.get(
+            "/api/v1/wechat/jssdk-config", params={"url": "https://a.example/embed"}
+        )
     assert bad_url.status_code == 422 and bad_url.json()["errors"][0]["field"] == "url"
     assert upstream.status_code == 502
     assert upstream.json()["title"] == "WeChat API error"

@@ -25,9 +25,21 @@ def two_workers(store_url: str) -> Iterator[tuple[str, str]]:
     port = _free_port()
     env = dict(os.environ, STATIONS_DATABASE_URL=store_url)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--workers", "2",
-         "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         yield base, store_url
@@ -74,14 +86,18 @@ def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]
     assert max(caught_up.values()) < 1.0, caught_up
     with httpx.Client(timeout=5) as c:
         for _ in range(6):
-            r = c.get(base + "/api/v1/nearest", params={"lat": 39.7, "lon": 116.6, "k": 1},
-                      headers={"Connection": "close"})
+            r = c.get(
+                base + "/api/v1/nearest",
+                params={"lat": 39.7, "lon": 116.6, "k": 1},
+                headers={"Connection": "close"},
+            )
             assert r.json()["features"][0]["id"] == station.id
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balancing")
 def test_connections_opened_at_once_are_spread_over_both_workers(
-        two_workers: tuple[str, str]) -> None:
+    two_workers: tuple[str, str],
+) -> None:
     """A burst of keep-alive connections (a load balancer's pool) must not all land on one
     worker: with one shared socket, splits of 45/3 were seen; a socket per worker spreads
     them by address (binomial: fewer than 8 of 40 on one worker, about 1 in 25,000)."""
@@ -115,8 +131,13 @@ def _pid_over(conn: socket.socket) -> int:
     while b"\r\n\r\n" not in data:
         data += conn.recv(65536)
     head, body = data.split(b"\r\n\r\n", 1)
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length")))
+    length = int(
+        next(
+            line.split(b":")[1]
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+    )
     while len(body) < length:
         body += conn.recv(65536)
     return int(json.loads(body)["pid"])
@@ -124,8 +145,21 @@ def _pid_over(conn: socket.socket) -> int:
 
 def _serve(port: int, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--workers", "2",
-         "--port", str(port)], env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_workers_on_a_taken_port_say_so(tmp_path) -> None:

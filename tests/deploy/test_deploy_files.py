@@ -100,6 +100,7 @@ def _replace(text: str, old: str, new: str) -> str:
 
 # -- the environment file ---------------------------------------------------------------------
 
+
 def test_env_example_names_exactly_the_settings() -> None:
     names = [name for name, _, _ in _env_entries(ENV_EXAMPLE)]
     assert len(names) == len(set(names)), "a variable appears twice"
@@ -110,10 +111,15 @@ def test_env_example_names_exactly_the_settings() -> None:
 
 
 def test_env_example_sets_what_production_needs_and_validates(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     active = _active_env(ENV_EXAMPLE)
-    for needed in ("STATIONS_DATABASE_URL", "STATIONS_PUBLIC_URL", "STATIONS_REDIS_URL",
-                   "STATIONS_VERIFICATION_DIR"):
+    for needed in (
+        "STATIONS_DATABASE_URL",
+        "STATIONS_PUBLIC_URL",
+        "STATIONS_REDIS_URL",
+        "STATIONS_VERIFICATION_DIR",
+    ):
         assert active.get(needed), f"{needed} must be set in the production example"
     assert active["STATIONS_DATABASE_URL"].startswith("postgresql+psycopg://")
     for name in _field_env_names():
@@ -138,11 +144,11 @@ def test_nginx_body_limit_matches_the_apps() -> None:
     site = NGINX_SITE.read_text(encoding="utf-8")
     m = re.search(r"client_max_body_size\s+(\d+)m;", site)
     assert m, "client_max_body_size missing"
-    assert int(m.group(1)) * 1024 * 1024 == int(
-        _active_env(ENV_EXAMPLE)["STATIONS_MAX_BODY_BYTES"])
+    assert int(m.group(1)) * 1024 * 1024 == int(_active_env(ENV_EXAMPLE)["STATIONS_MAX_BODY_BYTES"])
 
 
 # -- systemd ------------------------------------------------------------------------------
+
 
 def test_service_unit_runs_stations_serve_with_the_env_file() -> None:
     unit = _unit(UNIT)
@@ -182,12 +188,18 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         text = text.replace("/opt/warm-stations/deploy/backup.sh", str(BACKUP_SH))
         (tmp_path / src.name).write_text(text, encoding="utf-8")
     for name in (UNIT.name, BACKUP_UNIT.name, BACKUP_TIMER.name):
-        done = subprocess.run([tool, "verify", str(tmp_path / name)], capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [tool, "verify", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, f"{name}: {done.stdout}{done.stderr}"
 
 
 # -- the service, started as the unit starts it ------------------------------------------------
+
 
 @dataclass
 class Served:
@@ -205,8 +217,12 @@ def served(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     db_url = module_store_url
     store = SqlStationStore(db_url)
     for i in range(12):  # enough for a list response worth compressing
-        store.create(make_station(name=f"测试驿站{i}", lon=116.50 + i / 1000, lat=39.79,
-                                  external_id=f"T-{i:03d}"), actor="test")
+        store.create(
+            make_station(
+                name=f"测试驿站{i}", lon=116.50 + i / 1000, lat=39.79, external_id=f"T-{i:03d}"
+            ),
+            actor="test",
+        )
     store.close()
     verify_dir = root / "verify"
     verify_dir.mkdir()
@@ -223,8 +239,9 @@ def served(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     argv[argv.index("--port") + 1] = str(port)
     cmd = [sys.executable, "-c", "from api.cli import main; main()", *argv[1:]]
     log = open(root / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -260,6 +277,7 @@ def test_service_starts_with_the_documented_environment(served: Served) -> None:
 
 # -- nginx ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Nginx:
     https: str
@@ -271,10 +289,29 @@ def _make_cert(folder: Path) -> tuple[Path, Path]:
     require(openssl is not None, "openssl")
     assert openssl is not None
     cert, key = folder / "fullchain.pem", folder / "privkey.pem"
-    subprocess.run([openssl, "req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-days", "1", "-subj",
-                    "/CN=stations.example.cn", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=stations.example.cn",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key
 
 
@@ -298,8 +335,10 @@ def _nginx_files(folder: Path, app_port: int, http_port: int, https_port: int) -
         site = _replace(site, old, new)
     (folder / "site.conf").write_text(site, encoding="utf-8")
     mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else ""
-    temp = "\n".join(f"    {kind}_temp_path {folder / kind};"
-                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     main = f"""
 {"user root;" if os.geteuid() == 0 else ""}
 worker_processes 1;
@@ -320,8 +359,8 @@ http {{
 
 def _nginx_bin() -> str:
     found = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)),
-        None)
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
     require(found is not None, "nginx (apt-get install nginx-light)")
     assert found is not None
     return found
@@ -330,9 +369,13 @@ def _nginx_bin() -> str:
 def test_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
     nginx = _nginx_bin()
     conf = _nginx_files(tmp_path, 8000, _free_port(), _free_port())
-    done = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "e.log"),
-                           "-c", str(conf)], capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "e.log"), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
 
@@ -344,9 +387,22 @@ def nginx_live(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
     app_port = int(served.base.rsplit(":", 1)[1])
     http_port, https_port = _free_port(), _free_port()
     conf = _nginx_files(folder, app_port, http_port, https_port)
-    proc = subprocess.Popen([nginx, "-p", str(folder), "-e", str(folder / "e.log"), "-c",
-                             str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            nginx,
+            "-p",
+            str(folder),
+            "-e",
+            str(folder / "e.log"),
+            "-c",
+            str(conf),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     https = f"https://127.0.0.1:{https_port}"
     try:
         deadline = time.monotonic() + 30
@@ -370,8 +426,9 @@ def nginx_live(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture
 def through(nginx_live: Nginx) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=nginx_live.https, verify=False, timeout=10,
-                      headers={"Host": "stations.example.cn"}) as client:
+    with httpx.Client(
+        base_url=nginx_live.https, verify=False, timeout=10, headers={"Host": "stations.example.cn"}
+    ) as client:
         yield client
 
 
@@ -384,14 +441,14 @@ def test_nginx_proxies_https_to_the_service(through: httpx.Client) -> None:
 
 
 def test_nginx_compresses_json(through: httpx.Client) -> None:
-    r = through.get("/api/v1/stations", params={"limit": 12},
-                    headers={"Accept-Encoding": "gzip"})
+    r = through.get("/api/v1/stations", params={"limit": 12}, headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["content-encoding"] == "gzip"
     assert "Accept-Encoding" in r.headers.get("vary", "")
     assert len(r.json()["features"]) == 12  # httpx decoded it: valid gzip of valid JSON
-    raw = through.get("/api/v1/stations", params={"limit": 12},
-                      headers={"Accept-Encoding": "identity"})
+    raw = through.get(
+        "/api/v1/stations", params={"limit": 12}, headers={"Accept-Encoding": "identity"}
+    )
     assert "content-encoding" not in raw.headers
 
 
@@ -411,17 +468,20 @@ def test_nginx_caches_content_hashed_assets(through: httpx.Client) -> None:
 
 
 def test_nginx_serves_the_wechat_verification_file_at_the_root(
-        through: httpx.Client, served: Served) -> None:
+    through: httpx.Client, served: Served
+) -> None:
     r = through.get(f"/{VERIFY_NAME}.txt")
     assert r.status_code == 200
     assert r.text == (served.verify_dir / f"{VERIFY_NAME}.txt").read_text(encoding="utf-8")
     assert through.get("/MP_verify_NotThere1.txt").status_code == 404
 
 
-def test_nginx_redirects_http_and_keeps_metrics_internal(nginx_live: Nginx,
-                                                         through: httpx.Client) -> None:
-    r = httpx.get(nginx_live.http + "/embed?x=1", headers={"Host": "stations.example.cn"},
-                  timeout=10)
+def test_nginx_redirects_http_and_keeps_metrics_internal(
+    nginx_live: Nginx, through: httpx.Client
+) -> None:
+    r = httpx.get(
+        nginx_live.http + "/embed?x=1", headers={"Host": "stations.example.cn"}, timeout=10
+    )
     assert r.status_code == 301
     assert r.headers["location"] == "https://stations.example.cn/embed?x=1"
     metrics = through.get("/metrics")  # from 127.0.0.1: allowed
@@ -430,12 +490,18 @@ def test_nginx_redirects_http_and_keeps_metrics_internal(nginx_live: Nginx,
 
 # -- backups --------------------------------------------------------------------------------
 
+
 def _run_backup(env_extra: dict[str, str], backup_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATIONS_")}
-    env.update(env_extra, BACKUP_DIR=str(backup_dir), PYTHON_BIN=sys.executable,
-               STATIONS_BIN=shutil.which("stations") or "stations")
-    return subprocess.run(["bash", str(BACKUP_SH)], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env.update(
+        env_extra,
+        BACKUP_DIR=str(backup_dir),
+        PYTHON_BIN=sys.executable,
+        STATIONS_BIN=shutil.which("stations") or "stations",
+    )
+    return subprocess.run(
+        ["bash", str(BACKUP_SH)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _only_backup(backup_dir: Path) -> Path:
@@ -479,8 +545,10 @@ def test_backup_script_refuses_an_unknown_database(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_backup_script_dumps_postgresql(pg_schema_url: str, tmp_path: Path) -> None:
     # PostgreSQL only: the script's pg_dump branch (the SQLite branch is the test above).
-    require(shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None,
-            "pg_dump and pg_restore (postgresql-client)")
+    require(
+        shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None,
+        "pg_dump and pg_restore (postgresql-client)",
+    )
     require(shutil.which("stations") is not None, "the stations command (pip install -e .)")
     store = SqlStationStore(pg_schema_url)
     store.create(make_station(name="主库驿站", external_id="PG-1"), actor="test")
@@ -488,19 +556,28 @@ def test_backup_script_dumps_postgresql(pg_schema_url: str, tmp_path: Path) -> N
     schema = re.search(r"search_path%3D(\w+)", pg_schema_url)
     assert schema is not None
     backups = tmp_path / "backups"
-    done = _run_backup({"STATIONS_DATABASE_URL": pg_schema_url,
-                        "BACKUP_PG_SCHEMA": schema.group(1)}, backups)
+    done = _run_backup(
+        {"STATIONS_DATABASE_URL": pg_schema_url, "BACKUP_PG_SCHEMA": schema.group(1)}, backups
+    )
     assert done.returncode == 0, done.stderr
     folder = _only_backup(backups)
-    listing = subprocess.run(["pg_restore", "--list", str(folder / "stations.pgdump")],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+    listing = subprocess.run(
+        ["pg_restore", "--list", str(folder / "stations.pgdump")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert re.search(rf"TABLE DATA {schema.group(1)} stations ", listing), listing
     assert re.search(rf"TABLE DATA {schema.group(1)} station_history ", listing)
     exported = json.loads((folder / "stations.geojson").read_text(encoding="utf-8"))
     assert [f["properties"]["name"] for f in exported["features"]] == ["主库驿站"]
     # The dump restores: pg_restore turns it back into SQL that creates the table.
-    sql = subprocess.run(["pg_restore", "--file=-", "--schema-only",
-                          str(folder / "stations.pgdump")], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    sql = subprocess.run(
+        ["pg_restore", "--file=-", "--schema-only", str(folder / "stations.pgdump")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert f"CREATE TABLE {schema.group(1)}.stations" in sql
-

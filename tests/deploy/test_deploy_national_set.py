@@ -41,7 +41,8 @@ def test_allocation_is_exact_and_follows_population() -> None:
     # Shanghai (largest) gets the most, Lhasa (smallest) among the fewest, ratios kept.
     assert max(by_city, key=by_city.__getitem__) == "SH"
     assert by_city["SH"] / by_city["LS"] == pytest.approx(
-        population["SH"] / population["LS"], rel=0.02)
+        population["SH"] / population["LS"], rel=0.02
+    )
     assert allocate(0) == [0] * len(CITIES)
     with pytest.raises(ValueError, match="n must be"):
         allocate(-1)
@@ -73,8 +74,9 @@ def test_rows_are_unique_plausible_and_clustered(rows: list[dict[str, str]]) -> 
     assert len({r["opening_hours"] for r in rows}) >= 6
 
 
-def test_the_csv_imports_without_a_single_invalid_row(rows: list[dict[str, str]],
-                                                     tmp_path: Path, store_url: str) -> None:
+def test_the_csv_imports_without_a_single_invalid_row(
+    rows: list[dict[str, str]], tmp_path: Path, store_url: str
+) -> None:
     path = write_stations_csv(tmp_path / "national.csv", rows)
     store = SqlStationStore(store_url)
     try:
@@ -108,13 +110,37 @@ def test_riders_ask_from_near_stations(rows: list[dict[str, str]], tmp_path: Pat
 
 def test_script_writes_both_files(tmp_path: Path) -> None:
     out, queries = tmp_path / "n.csv", tmp_path / "q.csv"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_national.py"), "-o",
-                           str(out), "--n", "200", "--queries", str(queries), "--n-queries", "50"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_national.py"),
+            "-o",
+            str(out),
+            "--n",
+            "200",
+            "--queries",
+            str(queries),
+            "--n-queries",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert len(out.read_text(encoding="utf-8").splitlines()) == 201
     assert read_queries_csv(queries).shape == (50, 2)
-    bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_national.py"), "-o",
-                          str(tmp_path / "n.xlsx")], capture_output=True, text=True,
-                         timeout=120, check=False)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_national.py"),
+            "-o",
+            str(tmp_path / "n.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert bad.returncode == 2 and ".csv" in bad.stderr

@@ -156,18 +156,24 @@ def test_a_mask_changed_in_place_after_it_was_counted_still_answers_exactly(city
     index, ids, lon, lat = city
     allowed = np.ones(ids.size, dtype=bool)
     qlon, qlat = 116.4, 40.2
-    assert_same(index.nearest(qlon, qlat, 5, allowed=allowed),
-                brute_nearest(ids, lon, lat, qlon, qlat, 5, None, allowed))
+    assert_same(
+        index.nearest(qlon, qlat, 5, allowed=allowed),
+        brute_nearest(ids, lon, lat, qlon, qlat, 5, None, allowed),
+    )
     assert index._counted[id(allowed)][1] == ids.size  # noqa: SLF001
     allowed[:] = False
     allowed[[3, 500, 2_999]] = True  # now "few", but counted as all
     for k in (1, 5):
-        assert_same(index.nearest(qlon, qlat, k, allowed=allowed),
-                    brute_nearest(ids, lon, lat, qlon, qlat, k, None, allowed))
-        rows = index.nearest_rows(qlon, qlat, k, ids.tolist(), bytes(ids.size), ("x",),
-                                  allowed=allowed)
-        assert [r[0] for r in rows] == brute_nearest(ids, lon, lat, qlon, qlat, k, None,
-                                                     allowed)[0].tolist()
+        assert_same(
+            index.nearest(qlon, qlat, k, allowed=allowed),
+            brute_nearest(ids, lon, lat, qlon, qlat, k, None, allowed),
+        )
+        rows = index.nearest_rows(
+            qlon, qlat, k, ids.tolist(), bytes(ids.size), ("x",), allowed=allowed
+        )
+        assert [r[0] for r in rows] == brute_nearest(ids, lon, lat, qlon, qlat, k, None, allowed)[
+            0
+        ].tolist()
 
 
 def test_stacked_duplicates_tie_by_id(city) -> None:
@@ -328,8 +334,9 @@ def test_compiled_path_answers_common_queries_bit_for_bit_with_pyproj(city) -> N
     index, ids, lon, lat = city
     rng = np.random.default_rng(23)
     taken = 0
-    for qlon, qlat in zip(rng.uniform(115.4, 117.5, 300), rng.uniform(39.4, 41.1, 300),
-                          strict=True):
+    for qlon, qlat in zip(
+        rng.uniform(115.4, 117.5, 300), rng.uniform(39.4, 41.1, 300), strict=True
+    ):
         found = _tree(index).nearest_certified(float(qlon), float(qlat), 5, None)
         if found is None:
             continue
@@ -348,8 +355,10 @@ def test_compiled_path_declines_ties_and_large_k(city) -> None:
     assert _tree(index).nearest_certified(116.4, 39.9, 65, None) is None
     assert _tree(index).nearest_certified(116.4, 39.9, ids.size, None) is None
     # The index still answers both exactly through the general path.
-    assert_same(index.nearest(float(lon[40]), float(lat[40]), 5),
-                brute_nearest(ids, lon, lat, float(lon[40]), float(lat[40]), 5))
+    assert_same(
+        index.nearest(float(lon[40]), float(lat[40]), 5),
+        brute_nearest(ids, lon, lat, float(lon[40]), float(lat[40]), 5),
+    )
     assert_same(index.nearest(116.4, 39.9, 65), brute_nearest(ids, lon, lat, 116.4, 39.9, 65))
 
 
@@ -385,11 +394,13 @@ def test_nearest_rows_equal_nearest_positions(case, k, max_d) -> None:
     codes = bytes(int(i) % 3 for i in ids.tolist())
     labels = (None, False, True)
     pos, dist = index.nearest_positions(qlon, qlat, k, max_distance_m=max_d, allowed=allowed)
-    got = index.nearest_rows(qlon, qlat, k, items, codes, labels, Row, max_distance_m=max_d,
-                             allowed=allowed)
+    got = index.nearest_rows(
+        qlon, qlat, k, items, codes, labels, Row, max_distance_m=max_d, allowed=allowed
+    )
     assert all(type(r) is Row for r in got)
-    assert got == [(items[p], d, labels[codes[p]])
-                   for p, d in zip(pos.tolist(), dist.tolist(), strict=True)]
+    assert got == [
+        (items[p], d, labels[codes[p]]) for p, d in zip(pos.tolist(), dist.tolist(), strict=True)
+    ]
 
 
 def test_nearest_rows_compiled_path_is_taken_and_exact(city) -> None:
@@ -398,8 +409,9 @@ def test_nearest_rows_compiled_path_is_taken_and_exact(city) -> None:
     codes = bytes(ids.size)
     rng = np.random.default_rng(31)
     taken = 0
-    for qlon, qlat in zip(rng.uniform(115.4, 117.5, 100), rng.uniform(39.4, 41.1, 100),
-                          strict=True):
+    for qlon, qlat in zip(
+        rng.uniform(115.4, 117.5, 100), rng.uniform(39.4, 41.1, 100), strict=True
+    ):
         x, y = float(qlon), float(qlat)
         rows = _tree(index).nearest_rows(x, y, 5, None, items, codes, ("z",), Row)
         if rows is None:
@@ -423,8 +435,7 @@ def test_nearest_rows_rejects_what_would_read_out_of_bounds(city) -> None:
     with pytest.raises(ValueError, match="no label"):
         tree.nearest_rows(116.4, 39.9, 5, None, [0] * n, b"\x02" * n, ("a", "b"), tuple)
     with pytest.raises(ValueError, match="allowed"):
-        tree.nearest_rows(116.4, 39.9, 5, np.ones(n - 1, bool), [0] * n, bytes(n), ("a",),
-                          tuple)
+        tree.nearest_rows(116.4, 39.9, 5, np.ones(n - 1, bool), [0] * n, bytes(n), ("a",), tuple)
     with pytest.raises(TypeError, match="row_type"):
         tree.nearest_rows(116.4, 39.9, 5, None, [0] * n, bytes(n), ("a",), list)
     # Out of range: declined here, and the index's validated path says why.
@@ -437,8 +448,9 @@ def test_nearest_rows_rejects_what_would_read_out_of_bounds(city) -> None:
 def test_nearest_rows_keep_their_items_alive() -> None:
     """Reference counts are right: rows outlive the lists they were taken from."""
     index = GeodesicIndex([1, 2, 3, 4], [116.40, 116.41, 116.42, 116.43], [39.9] * 4)
-    rows = index.nearest_rows(116.40, 39.9, 2, [object(), [1], {"a": 1}, "x"], bytes(4),
-                              (["label"],), Row)
+    rows = index.nearest_rows(
+        116.40, 39.9, 2, [object(), [1], {"a": 1}, "x"], bytes(4), (["label"],), Row
+    )
     gc.collect()
     assert rows[0].label == ["label"] and rows[1].item == [1]
     assert sys.getrefcount(rows[0].label) >= 2

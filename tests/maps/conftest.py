@@ -43,8 +43,7 @@ def start_server(app: Any) -> tuple[LiveServer, Callable[[], None]]:
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -111,8 +110,17 @@ class BlockedRequests:
 
 def _is_tile(url: str) -> bool:
     host = urlsplit(url).hostname or ""
-    return any(h in host for h in ("tile.openstreetmap.org", "autonavi.com", "tianditu.gov.cn",
-                                   "is.autonavi.com", "webrd0", "wprd0"))
+    return any(
+        h in host
+        for h in (
+            "tile.openstreetmap.org",
+            "autonavi.com",
+            "tianditu.gov.cn",
+            "is.autonavi.com",
+            "webrd0",
+            "wprd0",
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,10 +132,18 @@ def browser() -> Iterator[Any]:
         require(False, "playwright (pip install playwright)")
     with sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             yield b
         finally:
@@ -152,11 +168,17 @@ def open_page(browser: Any) -> Iterator[Callable[..., PageKit]]:
     """``open_page(url, mobile=False, geolocation=None)`` → a page with other hosts blocked."""
     contexts: list[Any] = []
 
-    def _open(url: str, *, mobile: bool = False,
-              geolocation: dict[str, float] | None = None, user_agent: str | None = None,
-              wait: str = "load") -> PageKit:
-        options: dict[str, Any] = {"viewport": {"width": 360, "height": 640} if mobile
-                                   else {"width": 1280, "height": 800}}
+    def _open(
+        url: str,
+        *,
+        mobile: bool = False,
+        geolocation: dict[str, float] | None = None,
+        user_agent: str | None = None,
+        wait: str = "load",
+    ) -> PageKit:
+        options: dict[str, Any] = {
+            "viewport": {"width": 360, "height": 640} if mobile else {"width": 1280, "height": 800}
+        }
         if mobile:
             options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
         if geolocation is not None:
@@ -179,8 +201,14 @@ def open_page(browser: Any) -> Iterator[Callable[..., PageKit]]:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-                and "net::ERR_FAILED" not in m.text else None)
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and "net::ERR_FAILED" not in m.text
+                else None
+            ),
+        )
         page.goto(url, wait_until=wait)
         return PageKit(page, blocked, errors)
 

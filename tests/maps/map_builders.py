@@ -26,16 +26,41 @@ XSS = {
 
 #: A few E-Town stations with distinct states (open all day, office hours, paused, no hours).
 STATIONS: list[dict[str, Any]] = [
-    {"name": "荣华中路驿站", "lon": 116.5068, "lat": 39.7954, "opening_hours": "24/7",
-     "amenities": ["hot_water", "charging", "toilet"], "phone": "010-67850392",
-     "host_type": "bank", "host_org": "北京银行亦庄支行"},
-    {"name": "科创街快递驿站", "lon": 116.5301, "lat": 39.7802, "opening_hours": "24/7",
-     "amenities": ["drinking_water", "microwave"], "host_type": "express_depot"},
-    {"name": "博兴路工会驿站", "lon": 116.4899, "lat": 39.8101, "opening_hours": "24/7",
-     "amenities": ["hot_water", "wifi"], "status": "temporarily_closed",
-     "host_type": "union_office"},
-    {"name": "地盛北街驿站", "lon": 116.5152, "lat": 39.7655, "opening_hours": "",
-     "amenities": ["hot_water", "seating"], "host_type": "convenience_store"},
+    {
+        "name": "荣华中路驿站",
+        "lon": 116.5068,
+        "lat": 39.7954,
+        "opening_hours": "24/7",
+        "amenities": ["hot_water", "charging", "toilet"],
+        "phone": "010-67850392",
+        "host_type": "bank",
+        "host_org": "北京银行亦庄支行",
+    },
+    {
+        "name": "科创街快递驿站",
+        "lon": 116.5301,
+        "lat": 39.7802,
+        "opening_hours": "24/7",
+        "amenities": ["drinking_water", "microwave"],
+        "host_type": "express_depot",
+    },
+    {
+        "name": "博兴路工会驿站",
+        "lon": 116.4899,
+        "lat": 39.8101,
+        "opening_hours": "24/7",
+        "amenities": ["hot_water", "wifi"],
+        "status": "temporarily_closed",
+        "host_type": "union_office",
+    },
+    {
+        "name": "地盛北街驿站",
+        "lon": 116.5152,
+        "lat": 39.7655,
+        "opening_hours": "",
+        "amenities": ["hot_water", "seating"],
+        "host_type": "convenience_store",
+    },
 ]
 
 

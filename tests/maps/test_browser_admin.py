@@ -43,18 +43,29 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-def console(module_store_url: str,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """On SQLite and on PostgreSQL + PostGIS: the console is all writes, history and reports."""
     root = tmp_path_factory.mktemp("console")
     store = SqlStationStore(module_store_url)
     staff = add_staff(store)
     seeds: list[dict[str, Any]] = [
         {"name": "荣华中路驿站", "external_id": "YZ-001", "opening_hours": "24/7"},
-        {"name": "科创街快递驿站", "external_id": "YZ-002", "lon": 116.5301, "lat": 39.7802,
-         "host_type": "express_depot", "amenities": ["microwave"]},
-        {"name": "博兴路工会驿站", "external_id": "YZ-003", "lon": 116.4899, "lat": 39.8101,
-         "status": "temporarily_closed", "host_type": "union_office"},
+        {
+            "name": "科创街快递驿站",
+            "external_id": "YZ-002",
+            "lon": 116.5301,
+            "lat": 39.7802,
+            "host_type": "express_depot",
+            "amenities": ["microwave"],
+        },
+        {
+            "name": "博兴路工会驿站",
+            "external_id": "YZ-003",
+            "lon": 116.4899,
+            "lat": 39.8101,
+            "status": "temporarily_closed",
+            "host_type": "union_office",
+        },
     ]
     for k, spec in enumerate(seeds):
         store.create(make_station(**spec), actor=f"seed-{k}")
@@ -80,8 +91,9 @@ def _clean(kit: PageKit, *expected: int) -> None:
     assert [e for e in kit.console_errors if not any(a in e for a in allowed)] == []
 
 
-def login(open_page: Open, console: Console, path: str = "/admin", *,
-          name: str | None = None) -> PageKit:
+def login(
+    open_page: Open, console: Console, path: str = "/admin", *, name: str | None = None
+) -> PageKit:
     """Open ``path``, get sent to the login form, sign in, land back on ``path``."""
     kit = open_page(console.url + path)
     page = kit.page
@@ -99,6 +111,7 @@ def _editor_ready(kit: PageKit) -> None:
 
 
 # -- logging in ------------------------------------------------------------------------------
+
 
 def test_login_list_filters_and_logout(console: Console, open_page: Open) -> None:
     kit = open_page(console.url + "/admin")
@@ -148,8 +161,10 @@ def test_login_list_filters_and_logout(console: Console, open_page: Open) -> Non
 
 # -- adding a station on the map ---------------------------------------------------------------
 
-def test_add_a_station_by_clicking_and_dragging_on_the_map(console: Console,
-                                                           open_page: Open) -> None:
+
+def test_add_a_station_by_clicking_and_dragging_on_the_map(
+    console: Console, open_page: Open
+) -> None:
     kit = login(open_page, console, "/admin/stations/new")
     page = kit.page
     _editor_ready(kit)
@@ -224,10 +239,13 @@ def test_add_a_station_by_clicking_and_dragging_on_the_map(console: Console,
 
 # -- two tabs, one station ---------------------------------------------------------------------
 
-def test_a_stale_tab_sees_the_conflict_and_overwrites_nothing(console: Console,
-                                                              open_page: Open) -> None:
-    station = console.store.create(make_station(name="双标签测试驿站", external_id="YZ-050",
-                                                notes="原备注"), actor="seed")
+
+def test_a_stale_tab_sees_the_conflict_and_overwrites_nothing(
+    console: Console, open_page: Open
+) -> None:
+    station = console.store.create(
+        make_station(name="双标签测试驿站", external_id="YZ-050", notes="原备注"), actor="seed"
+    )
     path = f"/admin/stations/{station.id}"
     first = login(open_page, console, path)
     second = login(open_page, console, path)
@@ -271,15 +289,18 @@ def test_a_stale_tab_sees_the_conflict_and_overwrites_nothing(console: Console,
 
 # -- spreadsheet import ------------------------------------------------------------------------
 
+
 def test_import_preview_shows_the_bad_row_then_confirm_applies_the_rest(
-        console: Console, open_page: Open, tmp_path: Path) -> None:
+    console: Console, open_page: Open, tmp_path: Path
+) -> None:
     sheet = tmp_path / "亦庄驿站.csv"
     sheet.write_text(
         "外部编号,名称,地址,经度,纬度,服务设施,开放时间\n"
         "YZ-101,泰河路驿站,泰河路1号,116.5201,39.7901,热水；充电,24/7\n"
         "YZ-102,宏达路驿站,宏达路2号,116.5102,39.7993,饮用水,Mo-Fr 25:00-30:00\n"
         "YZ-001,荣华中路驿站,北京市大兴区荣华中路10号,116.5068,39.7954,热水、卫生间,24/7\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     before = console.store.get(console.store.by_external_ids(["YZ-001"])["YZ-001"].id)
     kit = login(open_page, console, "/admin/import")
     page = kit.page
@@ -287,8 +308,9 @@ def test_import_preview_shows_the_bad_row_then_confirm_applies_the_rest(
     with page.expect_navigation():
         page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#import-preview")
-    counts = {k: page.inner_text(f"#count-{k}")
-              for k in ("added", "updated", "unchanged", "invalid")}
+    counts = {
+        k: page.inner_text(f"#count-{k}") for k in ("added", "updated", "unchanged", "invalid")
+    }
     assert counts == {"added": "1", "updated": "1", "unchanged": "0", "invalid": "1"}
     rows = page.locator("#import-problems tbody tr")
     assert rows.count() >= 1
@@ -316,8 +338,7 @@ def test_import_preview_shows_the_bad_row_then_confirm_applies_the_rest(
     listed = httpx.get(console.url + "/api/v1/stations", params={"q": "泰河路"}).json()
     assert [f["properties"]["name"] for f in listed["features"]] == ["泰河路驿站"]
 
-    rejected = page.request.get(console.url + page.get_attribute("a[href$='/rejected']",
-                                                                  "href"))
+    rejected = page.request.get(console.url + page.get_attribute("a[href$='/rejected']", "href"))
     assert rejected.ok and "宏达路驿站" in rejected.text()
     # the same upload cannot be imported twice (a reload re-posting the form, a second tab)
     again = page.request.post(action, form={"csrf_token": csrf, "skip_invalid": "1"})
@@ -328,15 +349,22 @@ def test_import_preview_shows_the_bad_row_then_confirm_applies_the_rest(
 
 # -- rider reports -----------------------------------------------------------------------------
 
+
 def test_accepting_a_closed_report_pauses_the_station_with_the_reviewer_in_history(
-        console: Console, open_page: Open) -> None:
-    station = console.store.create(make_station(name="反馈测试驿站", external_id="YZ-077"),
-                                   actor="seed")
-    sent = httpx.post(f"{console.url}/api/v1/stations/{station.id}/reports",
-                      json={"kind": "closed", "text": "下午三点来过，门锁着"})
+    console: Console, open_page: Open
+) -> None:
+    station = console.store.create(
+        make_station(name="反馈测试驿站", external_id="YZ-077"), actor="seed"
+    )
+    sent = httpx.post(
+        f"{console.url}/api/v1/stations/{station.id}/reports",
+        json={"kind": "closed", "text": "下午三点来过，门锁着"},
+    )
     assert sent.status_code == 201, sent.text
-    other = httpx.post(f"{console.url}/api/v1/stations/{station.id}/reports",
-                       json={"kind": "other", "text": "热水器坏了"})
+    other = httpx.post(
+        f"{console.url}/api/v1/stations/{station.id}/reports",
+        json={"kind": "other", "text": "热水器坏了"},
+    )
     assert other.status_code == 201
     assert console.store.get(station.id).data.status == "open"  # a report alone changes nothing
 
@@ -385,9 +413,9 @@ def test_a_viewer_can_look_but_not_edit(console: Console, open_page: Open) -> No
     _clean(kit, 403)
 
 
-
-def test_on_the_amap_basemap_the_marker_is_drawn_and_read_in_gcj02(console: Console,
-                                                                   open_page: Open) -> None:
+def test_on_the_amap_basemap_the_marker_is_drawn_and_read_in_gcj02(
+    console: Console, open_page: Open
+) -> None:
     """AMap tiles are GCJ-02: the point must be drawn shifted and read back unshifted, or
     every station placed on that basemap is stored 100–700 m off."""
     live, stop = start_server(create_app(test_settings(basemap="amap"), store=console.store))
@@ -401,19 +429,23 @@ def test_on_the_amap_basemap_the_marker_is_drawn_and_read_in_gcj02(console: Cons
             page.click("button[type=submit]")
         _editor_ready(kit)
         assert page.evaluate("() => WarmAdmin.editor.crs") == "gcj02"
-        drawn = page.evaluate("() => { const p = WarmAdmin.editor.marker().getLatLng(); "
-                              "return [p.lng, p.lat]; }")
+        drawn = page.evaluate(
+            "() => { const p = WarmAdmin.editor.marker().getLatLng(); return [p.lng, p.lat]; }"
+        )
         expected = wgs84_to_gcj02(station.data.lon, station.data.lat)
         assert drawn == pytest.approx(list(expected), abs=1e-9)
 
         box = page.locator("#map").bounding_box()
         page.mouse.click(box["x"] + 150, box["y"] + 120)
-        clicked = page.evaluate("() => { const p = WarmAdmin.editor.marker().getLatLng(); "
-                                "return [p.lng, p.lat]; }")
+        clicked = page.evaluate(
+            "() => { const p = WarmAdmin.editor.marker().getLatLng(); return [p.lng, p.lat]; }"
+        )
         wgs = [float(page.input_value("#wgs-lon")), float(page.input_value("#wgs-lat"))]
         assert wgs == pytest.approx(list(gcj02_to_wgs84(*clicked)), abs=2e-7)
-        assert [float(page.input_value("#gcj-lon")), float(page.input_value("#gcj-lat"))] \
-            == pytest.approx(clicked, abs=2e-7)
+        assert [
+            float(page.input_value("#gcj-lon")),
+            float(page.input_value("#gcj-lat")),
+        ] == pytest.approx(clicked, abs=2e-7)
         assert kit.blocked.non_tile() == []
         assert any("autonavi.com" in u for u in kit.blocked.urls)  # AMap tiles were asked for
     finally:

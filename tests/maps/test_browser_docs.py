@@ -24,7 +24,8 @@ REDOCLY_LOGO_HOST = "cdn.redoc.ly"
 def _foreign_resources(kit: PageKit) -> list[str]:
     """Resources the page loaded from anywhere but the live server (should be none)."""
     urls = kit.page.evaluate(
-        "performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+        "performance.getEntriesByType('resource').map(function (e) { return e.name; })"
+    )
     own = urlsplit(kit.page.url).netloc
     return [u for u in urls if urlsplit(u).netloc != own and not u.startswith(("data:", "blob:"))]
 
@@ -32,11 +33,13 @@ def _foreign_resources(kit: PageKit) -> list[str]:
 def test_swagger_ui_renders_offline(demo_server: LiveServer, open_page: Open) -> None:
     kit = open_page(demo_server.url + "/docs")
     summary = kit.page.wait_for_selector(
-        f".opblock-summary-path[data-path='{NEAREST}']", timeout=20_000)
+        f".opblock-summary-path[data-path='{NEAREST}']", timeout=20_000
+    )
     assert summary is not None
     # The whole API is there, not just one operation.
     paths = kit.page.eval_on_selector_all(
-        ".opblock-summary-path", "els => els.map(e => e.getAttribute('data-path'))")
+        ".opblock-summary-path", "els => els.map(e => e.getAttribute('data-path'))"
+    )
     assert {"/api/v1/stations", NEAREST, "/api/v1/coverage"} <= set(paths)
     assert "Warm Stations" in kit.page.inner_text(".info .title")
 

@@ -33,9 +33,11 @@ from tests.maps.conftest import LiveServer, PageKit, start_server
 pytestmark = pytest.mark.browser
 
 HERE = {"longitude": 116.5068, "latitude": 39.7954}  # 荣华中路, in E-Town (WGS-84)
-WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
-             "Chrome/116.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560(0x28002F51) "
-             "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/116.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560(0x28002F51) "
+    "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
 XSS = "<img src=x onerror=alert(1)>"
 Open = Callable[..., PageKit]
 Serve = Callable[..., LiveServer]  # the server_for fixtures: (stations, demo=, **settings)
@@ -51,8 +53,10 @@ def _wait_attr(kit: PageKit, name: str, value: str, timeout: int = 10_000) -> No
 
 def _loaded_paths(kit: PageKit) -> list[str]:
     """Every URL this page loaded (document, scripts, styles, fetches), as own-host paths."""
-    urls = kit.page.evaluate("[location.href].concat(performance.getEntriesByType('resource')"
-                             ".map(function (e) { return e.name; }))")
+    urls = kit.page.evaluate(
+        "[location.href].concat(performance.getEntriesByType('resource')"
+        ".map(function (e) { return e.name; }))"
+    )
     own = urlsplit(kit.page.url).netloc
     out = []
     for u in urls:
@@ -63,15 +67,22 @@ def _loaded_paths(kit: PageKit) -> list[str]:
 
 
 def _list_ids(kit: PageKit) -> list[int]:
-    return [int(i) for i in kit.page.eval_on_selector_all(
-        "#list li[data-id]", "els => els.map(e => e.getAttribute('data-id'))")]
+    return [
+        int(i)
+        for i in kit.page.eval_on_selector_all(
+            "#list li[data-id]", "els => els.map(e => e.getAttribute('data-id'))"
+        )
+    ]
 
 
 def _marker_lonlat(kit: PageKit, station_id: int) -> list[float] | None:
-    return kit.page.evaluate("""(id) => { let out = null;
+    return kit.page.evaluate(
+        """(id) => { let out = null;
         WarmEmbed.map.eachLayer(l => { if (l.point && l.point[0] === id) {
             const ll = l.getLatLng(); out = [ll.lng, ll.lat]; } });
-        return out; }""", station_id)
+        return out; }""",
+        station_id,
+    )
 
 
 def _shot(kit: PageKit, name: str) -> None:
@@ -89,12 +100,14 @@ def _clean(kit: PageKit) -> None:
 
 
 # -- the demo ----------------------------------------------------------------------------
-def test_markers_appear_with_everything_else_blocked(demo_server: LiveServer,
-                                                     open_page: Open) -> None:
+def test_markers_appear_with_everything_else_blocked(
+    demo_server: LiveServer, open_page: Open
+) -> None:
     kit = open_page(demo_server.url + "/embed", mobile=True)
     _wait_attr(kit, "list", "center")
-    in_service = httpx.get(demo_server.url + "/api/v1/stations",
-                           params={"status": "open", "limit": 1}).json()["numberMatched"]
+    in_service = httpx.get(
+        demo_server.url + "/api/v1/stations", params={"status": "open", "limit": 1}
+    ).json()["numberMatched"]
     assert kit.page.locator("path.st").count() == in_service == int(_attr(kit, "markers") or 0)
     assert kit.page.locator("#list li.item").count() == 10
     assert any("tile.openstreetmap.org" in u for u in kit.blocked.urls)  # tiles were tried
@@ -114,12 +127,13 @@ def test_first_load_weighs_at_most_80_kb_gzip(demo_server: LiveServer, open_page
     _clean(kit)
 
 
-def test_located_rider_sees_the_nearest_in_order(demo_server: LiveServer,
-                                                 open_page: Open) -> None:
+def test_located_rider_sees_the_nearest_in_order(demo_server: LiveServer, open_page: Open) -> None:
     kit = open_page(demo_server.url + "/embed", mobile=True, geolocation=HERE)
     _wait_attr(kit, "list", "located")
-    expected = httpx.get(demo_server.url + "/api/v1/nearest", params={
-        "lat": HERE["latitude"], "lon": HERE["longitude"], "k": 10, "status": "open"}).json()
+    expected = httpx.get(
+        demo_server.url + "/api/v1/nearest",
+        params={"lat": HERE["latitude"], "lon": HERE["longitude"], "k": 10, "status": "open"},
+    ).json()
     assert _list_ids(kit) == [f["id"] for f in expected["features"]]
     first = kit.page.locator("#list li.item").first
     assert first.locator(".name").inner_text() == expected["features"][0]["properties"]["name"]
@@ -135,33 +149,41 @@ def test_chips_filter_markers_and_list(demo_server: LiveServer, open_page: Open)
     kit = open_page(demo_server.url + "/embed", geolocation=HERE)
     _wait_attr(kit, "list", "located")
     before = int(_attr(kit, "markers") or 0)
-    toilet = httpx.get(demo_server.url + "/api/v1/stations", params={
-        "status": "open", "amenity": "toilet", "limit": 1000}).json()
+    toilet = httpx.get(
+        demo_server.url + "/api/v1/stations",
+        params={"status": "open", "amenity": "toilet", "limit": 1000},
+    ).json()
     toilet_ids = {f["id"] for f in toilet["features"]}
     kit.page.click(".chip[data-code=toilet]")
-    kit.page.wait_for_function("n => document.documentElement.dataset.markers === n",
-                               arg=str(len(toilet_ids)))
+    kit.page.wait_for_function(
+        "n => document.documentElement.dataset.markers === n", arg=str(len(toilet_ids))
+    )
     assert len(toilet_ids) < before
     kit.page.wait_for_function("() => document.querySelectorAll('#list li.item').length > 0")
     kit.page.wait_for_timeout(300)
     assert set(_list_ids(kit)) <= toilet_ids
     assert kit.page.get_attribute(".chip[data-code=toilet]", "aria-pressed") == "true"
     kit.page.click(".chip[data-code=toilet]")  # off again: everything back
-    kit.page.wait_for_function("n => document.documentElement.dataset.markers === n",
-                               arg=str(before))
+    kit.page.wait_for_function(
+        "n => document.documentElement.dataset.markers === n", arg=str(before)
+    )
     _clean(kit)
 
 
 def test_clicking_a_marker_opens_that_station(demo_server: LiveServer, open_page: Open) -> None:
     kit = open_page(demo_server.url + "/embed")
     _wait_attr(kit, "list", "center")
-    station = httpx.get(demo_server.url + "/api/v1/stations",
-                        params={"status": "open", "limit": 1, "offset": 40}).json()["features"][0]
+    station = httpx.get(
+        demo_server.url + "/api/v1/stations", params={"status": "open", "limit": 1, "offset": 40}
+    ).json()["features"][0]
     kit.page.locator(f"path.sid-{station['id']}").click(force=True)
-    kit.page.wait_for_function("""name => {
+    kit.page.wait_for_function(
+        """name => {
         const n = document.querySelector('#card .name');
         return n && n.textContent === name && document.querySelector('#card').textContent
-            .includes('地址'); }""", arg=station["properties"]["name"])
+            .includes('地址'); }""",
+        arg=station["properties"]["name"],
+    )
     assert kit.page.is_hidden("#list")
     _shot(kit, "embed-card-desktop")
     kit.page.click("#card .back")
@@ -169,13 +191,16 @@ def test_clicking_a_marker_opens_that_station(demo_server: LiveServer, open_page
     _clean(kit)
 
 
-def test_editor_presets_centre_zoom_chip_and_station(demo_server: LiveServer,
-                                                      open_page: Open) -> None:
-    station = httpx.get(demo_server.url + "/api/v1/stations",
-                        params={"status": "open", "amenity": "hot_water",
-                                "limit": 1}).json()["features"][0]
-    kit = open_page(demo_server.url + f"/embed?station={station['id']}&zoom=15&amenity=热水",
-                    mobile=True)
+def test_editor_presets_centre_zoom_chip_and_station(
+    demo_server: LiveServer, open_page: Open
+) -> None:
+    station = httpx.get(
+        demo_server.url + "/api/v1/stations",
+        params={"status": "open", "amenity": "hot_water", "limit": 1},
+    ).json()["features"][0]
+    kit = open_page(
+        demo_server.url + f"/embed?station={station['id']}&zoom=15&amenity=热水", mobile=True
+    )
     _wait_attr(kit, "list", "center")
     assert kit.page.inner_text("#card .name") == station["properties"]["name"]
     assert kit.page.evaluate("WarmEmbed.map.getZoom()") == 15
@@ -192,10 +217,12 @@ def test_osm_markers_are_wgs84(demo_server: LiveServer, open_page: Open) -> None
     """The conversion itself (common/crs.js) is checked against geodata.crs in test_js_crs.py."""
     kit = open_page(demo_server.url + "/embed")
     _wait_attr(kit, "list", "center")
-    station = httpx.get(demo_server.url + "/api/v1/stations",
-                        params={"status": "open", "limit": 1}).json()["features"][0]
+    station = httpx.get(
+        demo_server.url + "/api/v1/stations", params={"status": "open", "limit": 1}
+    ).json()["features"][0]
     assert _marker_lonlat(kit, station["id"]) == pytest.approx(
-        station["geometry"]["coordinates"], abs=1e-6)
+        station["geometry"]["coordinates"], abs=1e-6
+    )
     _clean(kit)
 
 
@@ -205,8 +232,7 @@ def _servers(new_url: Callable[[], str]) -> Iterator[Serve]:
     stops: list[Callable[[], None]] = []
     stores: list[SqlStationStore] = []
 
-    def start(stations: list[Any] | None = None, demo: bool = False,
-              **settings: Any) -> LiveServer:
+    def start(stations: list[Any] | None = None, demo: bool = False, **settings: Any) -> LiveServer:
         store = None
         if not demo:
             store = SqlStationStore(new_url())
@@ -245,9 +271,14 @@ def engine_server_for(new_store_url: Callable[[], str]) -> Iterator[Serve]:
 
 
 def test_xss_name_stays_text(server_for: Callable[..., LiveServer], open_page: Open) -> None:
-    live = server_for([make_station(external_id="X", name=XSS, address="<b>bold</b>",
-                                    notes="<script>alert(3)</script>"),
-                       make_station(external_id="Y", name="普通驿站", lon=116.51, lat=39.80)])
+    live = server_for(
+        [
+            make_station(
+                external_id="X", name=XSS, address="<b>bold</b>", notes="<script>alert(3)</script>"
+            ),
+            make_station(external_id="Y", name="普通驿站", lon=116.51, lat=39.80),
+        ]
+    )
     sid = httpx.get(live.url + "/api/v1/stations", params={"q": "img"}).json()["features"][0]["id"]
     kit = open_page(live.url + f"/embed?station={sid}", mobile=True, geolocation=HERE)
     dialogs: list[str] = []
@@ -272,13 +303,15 @@ def test_xss_name_stays_text(server_for: Callable[..., LiveServer], open_page: O
     _clean(kit)
 
 
-def test_gcj02_basemap_shifts_markers(server_for: Callable[..., LiveServer],
-                                      open_page: Open) -> None:
+def test_gcj02_basemap_shifts_markers(
+    server_for: Callable[..., LiveServer], open_page: Open
+) -> None:
     live = server_for(demo=True, basemap="amap")
     kit = open_page(live.url + "/embed")
     _wait_attr(kit, "list", "center")
-    station = httpx.get(live.url + "/api/v1/stations",
-                        params={"status": "open", "limit": 1}).json()["features"][0]
+    station = httpx.get(
+        live.url + "/api/v1/stations", params={"status": "open", "limit": 1}
+    ).json()["features"][0]
     lon, lat = station["geometry"]["coordinates"]
     got = _marker_lonlat(kit, station["id"])
     assert got == pytest.approx(list(from_wgs84(lon, lat, "gcj02")), abs=1e-6)
@@ -299,8 +332,11 @@ class _FakeWeChat:
             def do_GET(self) -> None:  # noqa: N802
                 outer.calls += 1
                 path = urlsplit(self.path).path
-                body = ({"access_token": "T", "expires_in": 7200} if path == "/cgi-bin/token"
-                        else {"errcode": 0, "errmsg": "ok", "ticket": "K", "expires_in": 7200})
+                body = (
+                    {"access_token": "T", "expires_in": 7200}
+                    if path == "/cgi-bin/token"
+                    else {"errcode": 0, "errmsg": "ok", "ticket": "K", "expires_in": 7200}
+                )
                 data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -313,8 +349,9 @@ class _FakeWeChat:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -322,21 +359,26 @@ class _FakeWeChat:
 
 
 def test_inside_wechat_the_sdk_comes_from_us_and_the_page_falls_back(
-        server_for: Callable[..., LiveServer], open_page: Open) -> None:
+    server_for: Callable[..., LiveServer], open_page: Open
+) -> None:
     fake = _FakeWeChat()
     try:
-        live = server_for(demo=True, wechat_app_id="wx0123456789abcdef",
-                          wechat_app_secret="secret", wechat_api_base=fake.url)
-        kit = open_page(live.url + "/embed", mobile=True, geolocation=HERE,
-                        user_agent=WECHAT_UA)
+        live = server_for(
+            demo=True,
+            wechat_app_id="wx0123456789abcdef",
+            wechat_app_secret="secret",
+            wechat_api_base=fake.url,
+        )
+        kit = open_page(live.url + "/embed", mobile=True, geolocation=HERE, user_agent=WECHAT_UA)
         assert _attr(kit, "env") == "wechat"
         # No WeixinJSBridge in Chromium: wx.config never answers, so after its grace period
         # the page locates through the browser and lists the nearest stations anyway.
         _wait_attr(kit, "wx", "fallback")
         _wait_attr(kit, "list", "located")
         paths = _loaded_paths(kit)
-        assert any(p.startswith("/assets/") and p.endswith("/app/embed/jweixin-1.6.5.js")
-                   for p in paths)
+        assert any(
+            p.startswith("/assets/") and p.endswith("/app/embed/jweixin-1.6.5.js") for p in paths
+        )
         assert any(p.startswith("/api/v1/wechat/jssdk-config?url=") for p in paths)
         assert fake.calls == 2  # token + ticket, fetched by the server, not the browser
         assert kit.page.evaluate("typeof window.wx.config") == "function"
@@ -367,11 +409,16 @@ window.WeixinJSBridge = {
 
 
 def test_inside_wechat_location_and_navigation_go_through_the_js_sdk(
-        server_for: Callable[..., LiveServer], open_page: Open) -> None:
+    server_for: Callable[..., LiveServer], open_page: Open
+) -> None:
     fake = _FakeWeChat()
     try:
-        live = server_for(demo=True, wechat_app_id="wx0123456789abcdef",
-                          wechat_app_secret="secret", wechat_api_base=fake.url)
+        live = server_for(
+            demo=True,
+            wechat_app_id="wx0123456789abcdef",
+            wechat_app_secret="secret",
+            wechat_api_base=fake.url,
+        )
         glon, glat = from_wgs84(HERE["longitude"], HERE["latitude"], "gcj02")
         kit = open_page(live.url + "/embed#from-menu", mobile=True, user_agent=WECHAT_UA)
         kit.page.context.add_init_script(FAKE_BRIDGE % {"lat": glat, "lon": glon})
@@ -383,20 +430,23 @@ def test_inside_wechat_location_and_navigation_go_through_the_js_sdk(
         page_url = kit.page.url.split("#")[0]
         assert config["verifyAppId"] == "wx0123456789abcdef"
         assert config["verifySignature"] == jssdk_signature(
-            "K", config["verifyNonceStr"], config["verifyTimestamp"], page_url)
+            "K", config["verifyNonceStr"], config["verifyTimestamp"], page_url
+        )
         assert config["verifyJsApiList"] == ["geoLocation", "openLocation"]
         assert next(c["args"] for c in calls if c["name"] == "geoLocation")["type"] == "gcj02"
 
         # The GCJ-02 fix, taken back to WGS-84 for the OSM map, gives the API's order.
-        expected = httpx.get(live.url + "/api/v1/nearest", params={
-            "lat": HERE["latitude"], "lon": HERE["longitude"], "k": 10, "status": "open"}).json()
+        expected = httpx.get(
+            live.url + "/api/v1/nearest",
+            params={"lat": HERE["latitude"], "lon": HERE["longitude"], "k": 10, "status": "open"},
+        ).json()
         assert _list_ids(kit) == [f["id"] for f in expected["features"]]
 
         kit.page.locator("#list a.go").first.click()
-        kit.page.wait_for_function(
-            "() => window.__bridge.some(c => c.name === 'openLocation')")
-        opened = next(c["args"] for c in kit.page.evaluate("window.__bridge")
-                      if c["name"] == "openLocation")
+        kit.page.wait_for_function("() => window.__bridge.some(c => c.name === 'openLocation')")
+        opened = next(
+            c["args"] for c in kit.page.evaluate("window.__bridge") if c["name"] == "openLocation"
+        )
         first = expected["features"][0]
         wlon, wlat = first["geometry"]["coordinates"]
         slon, slat = from_wgs84(wlon, wlat, "gcj02")
@@ -424,17 +474,27 @@ def test_mini_program_web_view_is_detected(demo_server: LiveServer, open_page: O
     # no Official Account configured on this server: no JS-SDK, the links are the way out
     assert _attr(kit, "wx") == "off"
     _wait_attr(kit, "list", "center")
-    assert kit.page.locator("#list a.go").first.get_attribute("href").startswith(
-        "https://uri.amap.com/")
+    assert (
+        kit.page.locator("#list a.go")
+        .first.get_attribute("href")
+        .startswith("https://uri.amap.com/")
+    )
     _clean(kit)
 
 
-def test_large_network_loads_by_view_with_clusters(server_for: Callable[..., LiveServer],
-                                                   open_page: Open) -> None:
+def test_large_network_loads_by_view_with_clusters(
+    server_for: Callable[..., LiveServer], open_page: Open
+) -> None:
     rng = random.Random(7)
-    stations = [make_station(external_id=f"G{i}", name=f"驿站{i}",
-                             lon=116.30 + rng.random() * 0.4, lat=39.70 + rng.random() * 0.3)
-                for i in range(1600)]  # above INLINE_MAX: the page asks per view
+    stations = [
+        make_station(
+            external_id=f"G{i}",
+            name=f"驿站{i}",
+            lon=116.30 + rng.random() * 0.4,
+            lat=39.70 + rng.random() * 0.3,
+        )
+        for i in range(1600)
+    ]  # above INLINE_MAX: the page asks per view
     live = server_for(stations)
     kit = open_page(live.url + "/embed")
     _wait_attr(kit, "list", "center")
@@ -445,8 +505,10 @@ def test_large_network_loads_by_view_with_clusters(server_for: Callable[..., Liv
     assert any(p.startswith("/embed/markers?") for p in _loaded_paths(kit))
     _shot(kit, "embed-clusters-desktop")
     kit.page.evaluate("WarmEmbed.map.setView([39.85, 116.5], 17)")
-    kit.page.wait_for_function("() => document.querySelectorAll('.cl').length === 0 && "
-                               "document.querySelectorAll('path.st').length > 0")
+    kit.page.wait_for_function(
+        "() => document.querySelectorAll('.cl').length === 0 && "
+        "document.querySelectorAll('path.st').length > 0"
+    )
     _clean(kit)
 
 
@@ -463,11 +525,15 @@ def _report_stores(live: LiveServer) -> tuple[Any, SqlReportStore]:
 
 def _two_stations(server_for: Callable[..., LiveServer]) -> tuple[LiveServer, int]:
     """A server with two stations (on the test's engine) and the id of the first."""
-    live = server_for([make_station(external_id="R1", name="荣华中路暖心驿站"),
-                       make_station(external_id="R2", name="科创街暖心驿站", lon=116.51,
-                                    lat=39.80)])
-    sid = httpx.get(live.url + "/api/v1/stations",
-                    params={"q": "荣华中路"}).json()["features"][0]["id"]
+    live = server_for(
+        [
+            make_station(external_id="R1", name="荣华中路暖心驿站"),
+            make_station(external_id="R2", name="科创街暖心驿站", lon=116.51, lat=39.80),
+        ]
+    )
+    sid = httpx.get(live.url + "/api/v1/stations", params={"q": "荣华中路"}).json()["features"][0][
+        "id"
+    ]
     return live, sid
 
 
@@ -479,8 +545,9 @@ def _open_report_sheet(kit: PageKit, sid: int) -> None:
     kit.page.wait_for_selector(".rp-wrap", state="visible")
 
 
-def test_rider_reports_a_closed_station_for_review(engine_server_for: Serve,
-                                                   open_page: Open) -> None:
+def test_rider_reports_a_closed_station_for_review(
+    engine_server_for: Serve, open_page: Open
+) -> None:
     live, sid = _two_stations(engine_server_for)
     store, reports = _report_stores(live)
     before = store.get(sid)
@@ -489,8 +556,12 @@ def test_rider_reports_a_closed_station_for_review(engine_server_for: Serve,
     sheet = kit.page.locator(".rp")
     assert sheet.get_attribute("role") == "dialog"
     assert sheet.locator("p").first.inner_text() == before.data.name
-    assert sheet.locator("label").all_inner_texts() == ["已关闭/暂停开放", "设施缺失", "位置不对",
-                                                         "其他"]
+    assert sheet.locator("label").all_inner_texts() == [
+        "已关闭/暂停开放",
+        "设施缺失",
+        "位置不对",
+        "其他",
+    ]
     assert sheet.locator("textarea").get_attribute("maxlength") == str(REPORT_TEXT_LIMIT)
     assert kit.page.evaluate("document.activeElement.name") == "kind"  # focus moved in
 
@@ -525,8 +596,9 @@ def test_rider_reports_a_closed_station_for_review(engine_server_for: Serve,
     _clean(kit)
 
 
-def test_report_text_with_markup_is_stored_as_text(engine_server_for: Serve,
-                                                   open_page: Open) -> None:
+def test_report_text_with_markup_is_stored_as_text(
+    engine_server_for: Serve, open_page: Open
+) -> None:
     live, sid = _two_stations(engine_server_for)
     _, reports = _report_stores(live)
     kit = open_page(live.url + "/embed", mobile=True)
@@ -555,8 +627,9 @@ def test_too_many_reports_get_a_clear_message(engine_server_for: Serve, open_pag
     _, reports = _report_stores(live)
     url = live.url + f"/api/v1/stations/{sid}/reports"
     # The page and this client share one address (127.0.0.1): use up its burst first.
-    codes = [httpx.post(url, json={"kind": "other", "text": f"第{i}次"}).status_code
-             for i in range(30)]
+    codes = [
+        httpx.post(url, json={"kind": "other", "text": f"第{i}次"}).status_code for i in range(30)
+    ]
     assert 201 in codes and codes[-1] == 429
     sent = reports.list()[1]
     kit = open_page(live.url + "/embed", mobile=True)

@@ -41,8 +41,9 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
     SQLite only: the tests on it draw pages and read nothing but what the store loaded, which
     ``tests/maps/test_maps_*.py`` check on both engines; a second Chromium pass would only
     repeat the drawing. (The one store-backed test here, a deletion, runs on both.)"""
-    store = make_store("sqlite:///" + str(tmp_path_factory.mktemp("browser") / "s.db"),
-                       [*STATIONS, XSS_STATION])
+    store = make_store(
+        "sqlite:///" + str(tmp_path_factory.mktemp("browser") / "s.db"), [*STATIONS, XSS_STATION]
+    )
     live, stop = start_server(create_app(Settings(), store=store))
     try:
         yield live
@@ -62,10 +63,13 @@ def _marker_latlngs(kit: PageKit) -> dict[str, list[float]]:
 
 def _open_popup_of(kit: PageKit, name: str) -> Any:
     """Zoom to the station, click its marker like a user, return the filled popup."""
-    kit.page.evaluate("""name => {
+    kit.page.evaluate(
+        """name => {
         const e = WarmMap.current.entries.find(x => x.name === name);
         WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
-    }""", name)
+    }""",
+        name,
+    )
     kit.page.get_by_title(name, exact=True).click()
     popup = kit.page.locator(".leaflet-popup .ws-popup.ws-ready")
     popup.wait_for(timeout=5_000)
@@ -80,8 +84,7 @@ def _close_popup(kit: PageKit) -> None:
 def _detail_requests(kit: PageKit) -> list[str]:
     """URLs of the station-detail requests the page sends from now on."""
     urls: list[str] = []
-    kit.page.on("request", lambda r: urls.append(r.url) if "/api/v1/stations/" in r.url
-                else None)
+    kit.page.on("request", lambda r: urls.append(r.url) if "/api/v1/stations/" in r.url else None)
     return urls
 
 
@@ -103,7 +106,8 @@ def _assert_popup_shows(kit: PageKit, popup: Any, p: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("path", ["/maps/stations", "/maps/coverage", "/maps/gaps"])
 def test_pages_work_offline_ask_only_for_tiles_and_look_right(
-        demo_server: LiveServer, open_page: OpenPage, path: str) -> None:
+    demo_server: LiveServer, open_page: OpenPage, path: str
+) -> None:
     name = path.rsplit("/", 1)[1]
     for mobile in (False, True):
         kit = open_page(demo_server.url + path, mobile=mobile)
@@ -113,22 +117,29 @@ def test_pages_work_offline_ask_only_for_tiles_and_look_right(
         assert kit.blocked.non_tile() == []
         assert kit.blocked.urls, "tiles were requested (and blocked)"
         assert kit.console_errors == []
-        for control in (".ws-legend", ".ws-locate a", ".ws-fullscreen a",
-                        ".leaflet-control-layers", ".ws-basemaps a"):
+        for control in (
+            ".ws-legend",
+            ".ws-locate a",
+            ".ws-fullscreen a",
+            ".leaflet-control-layers",
+            ".ws-basemaps a",
+        ):
             assert kit.page.locator(control).count() == 1, control
         assert kit.page.locator(".leaflet-control-attribution a").count() >= 1
 
 
 def test_markers_cluster_and_a_click_opens_that_stations_popup(
-        demo_server: LiveServer, open_page: OpenPage) -> None:
+    demo_server: LiveServer, open_page: OpenPage
+) -> None:
     kit = open_page(demo_server.url + "/maps/stations")
     _ready(kit)
     assert kit.page.evaluate("WarmMap.current.entries.length") == 98
     assert kit.page.locator(".marker-cluster").count() > 0  # clustered at city zoom
     blocks = json_blocks(kit.page.content())
     config, row = blocks["ws-config"], blocks["ws-stations"][5]
-    want = httpx.get(f"{demo_server.url}/api/v1/stations/{row[0]}",
-                     params={"at": config["details"]["at"]}).json()["properties"]
+    want = httpx.get(
+        f"{demo_server.url}/api/v1/stations/{row[0]}", params={"at": config["details"]["at"]}
+    ).json()["properties"]
     asked = _detail_requests(kit)
     popup = _open_popup_of(kit, row[5])
     kit.page.wait_for_timeout(300)  # Leaflet fades popups in
@@ -136,7 +147,8 @@ def test_markers_cluster_and_a_click_opens_that_stations_popup(
     _assert_popup_shows(kit, popup, want)
     # The badge tells what the marker's colour tells.
     assert config["row_states"][row[3]] == kit.page.evaluate(
-        "id => WarmMap.current.entries.find(e => e.id === id).state", row[0])
+        "id => WarmMap.current.entries.find(e => e.id === id).state", row[0]
+    )
     # Details are asked once, in the page's CRS and at the page's instant; reopening reuses them.
     _close_popup(kit)
     _open_popup_of(kit, row[5])
@@ -145,7 +157,8 @@ def test_markers_cluster_and_a_click_opens_that_stations_popup(
 
 
 def test_a_station_deleted_after_the_page_was_drawn_says_so(
-        map_store: Stores, open_page: OpenPage) -> None:
+    map_store: Stores, open_page: OpenPage
+) -> None:
     store = map_store()
     live, stop = start_server(create_app(Settings(), store=store))
     try:
@@ -155,10 +168,13 @@ def test_a_station_deleted_after_the_page_was_drawn_says_so(
         victim = next(s for s in catalog.all() if s.data.name == STATIONS[1]["name"])
         store.delete(victim.id, actor="test")
         catalog.refresh()
-        kit.page.evaluate("""name => {
+        kit.page.evaluate(
+            """name => {
             const e = WarmMap.current.entries.find(x => x.name === name);
             WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
-        }""", victim.data.name)
+        }""",
+            victim.data.name,
+        )
         kit.page.get_by_title(victim.data.name, exact=True).click()
         error = kit.page.locator(".leaflet-popup .ws-popup.ws-error")
         error.wait_for(timeout=5_000)
@@ -170,7 +186,8 @@ def test_a_station_deleted_after_the_page_was_drawn_says_so(
 
 
 def test_amenity_chips_reduce_the_markers_and_the_url_presets_them(
-        demo_server: LiveServer, open_page: OpenPage) -> None:
+    demo_server: LiveServer, open_page: OpenPage
+) -> None:
     kit = open_page(demo_server.url + "/maps/stations")
     _ready(kit)
     blocks = json_blocks(kit.page.content())
@@ -202,13 +219,13 @@ def test_amenity_chips_reduce_the_markers_and_the_url_presets_them(
     assert shown() == len(features)
     preset = open_page(demo_server.url + "/maps/stations?amenity=microwave")
     _ready(preset)
-    assert preset.page.evaluate("WarmMap.current.layer.getLayers().length") == \
-        expected("microwave")
+    assert preset.page.evaluate("WarmMap.current.layer.getLayers().length") == expected("microwave")
     assert preset.page.locator(".ws-filter input[value=microwave]").is_checked()
 
 
 def test_amap_page_draws_markers_in_gcj02_and_osm_page_in_wgs84(
-        own_server: LiveServer, open_page: OpenPage) -> None:
+    own_server: LiveServer, open_page: OpenPage
+) -> None:
     osm = open_page(own_server.url + "/maps/stations?basemap=osm")
     amap = open_page(own_server.url + "/maps/stations?basemap=amap")
     _ready(osm)
@@ -218,12 +235,15 @@ def test_amap_page_draws_markers_in_gcj02_and_osm_page_in_wgs84(
     base = ".leaflet-control-layers-base label"
     assert osm.page.locator(base).all_text_contents() == [" OpenStreetMap"]
     assert [t.strip() for t in amap.page.locator(base).all_text_contents()] == [
-        "高德地图 AMap", "高德卫星 AMap satellite"]
+        "高德地图 AMap",
+        "高德卫星 AMap satellite",
+    ]
     assert "暖心驿站" in amap.page.locator(".leaflet-control-layers-overlays").text_content()
     for s in STATIONS:  # rows carry 6 decimals (~10 cm)
         assert on_osm[s["name"]] == pytest.approx([s["lon"], s["lat"]], abs=1e-6)
-        assert on_amap[s["name"]] == pytest.approx(list(from_wgs84(s["lon"], s["lat"], "gcj02")),
-                                                  abs=1e-6)
+        assert on_amap[s["name"]] == pytest.approx(
+            list(from_wgs84(s["lon"], s["lat"], "gcj02")), abs=1e-6
+        )
         moved = geodesic_m(s["lon"], s["lat"], *on_amap[s["name"]])
         assert 100 < moved < 700
     # Navigation links stay in each app's own CRS whatever the page draws in.
@@ -238,10 +258,13 @@ def test_amap_page_draws_markers_in_gcj02_and_osm_page_in_wgs84(
 
 @pytest.mark.parametrize("basemap", ["osm", "amap"])
 def test_locate_me_shows_the_browser_position_in_the_page_crs(
-        own_server: LiveServer, open_page: OpenPage, basemap: str) -> None:
+    own_server: LiveServer, open_page: OpenPage, basemap: str
+) -> None:
     lon, lat = 116.5031, 39.7912
-    kit = open_page(own_server.url + f"/maps/stations?basemap={basemap}",
-                    geolocation={"latitude": lat, "longitude": lon})
+    kit = open_page(
+        own_server.url + f"/maps/stations?basemap={basemap}",
+        geolocation={"latitude": lat, "longitude": lon},
+    )
     _ready(kit)
     kit.page.locator(".ws-locate a").click()
     kit.page.wait_for_function("() => WarmMap.myPosition !== undefined", timeout=5_000)
@@ -264,14 +287,17 @@ def test_hostile_station_text_stays_text(own_server: LiveServer, open_page: Open
     popup.locator(".ws-host").hover()
     cover = open_page(own_server.url + "/maps/coverage")
     _ready(cover, ".leaflet-interactive")
-    tooltip = cover.page.evaluate("""name => {
+    tooltip = cover.page.evaluate(
+        """name => {
         let text = null;
         WarmMap.analysisLayers.stations.eachLayer(l => {
             if (l.feature.properties.name === name) {
                 l.openTooltip(); text = l.getTooltip().getElement().textContent; }
         });
         return text;
-    }""", XSS["name"])
+    }""",
+        XSS["name"],
+    )
     assert tooltip == XSS["name"]
     for page in (kit.page, cover.page):
         assert page.evaluate("window.__xss") is None
@@ -279,12 +305,14 @@ def test_hostile_station_text_stays_text(own_server: LiveServer, open_page: Open
 
 
 def test_the_offline_file_opens_with_every_host_blocked(
-        tmp_path: Path, open_page: OpenPage) -> None:
+    tmp_path: Path, open_page: OpenPage
+) -> None:
     # SQLite only: a file drawn from a catalog, no server and no store behind the page.
     catalog = StationCatalog(make_store("sqlite:///" + str(tmp_path / "s.db")))
     path = tmp_path / "stations.html"
-    path.write_text(station_map_html(catalog_hits(catalog), get_basemap("amap"), inline=True),
-                    encoding="utf-8")
+    path.write_text(
+        station_map_html(catalog_hits(catalog), get_basemap("amap"), inline=True), encoding="utf-8"
+    )
     kit = open_page(path.as_uri())
     _ready(kit)
     assert kit.page.evaluate("WarmMap.current.entries.length") == len(STATIONS)

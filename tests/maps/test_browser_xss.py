@@ -98,8 +98,9 @@ INJECTED = """() => {
 
 
 class Hostile:
-    def __init__(self, live: LiveServer, stations: list[Station], staff: Staff,
-                 sheet: Path) -> None:
+    def __init__(
+        self, live: LiveServer, stations: list[Station], staff: Staff, sheet: Path
+    ) -> None:
         self.live = live
         self.stations = stations
         self.staff = staff
@@ -122,21 +123,26 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     stations = []
     for k, payload in enumerate(PAYLOADS):
         data = make_station(
-            name=payload, address=payload, district=payload, host_org=payload, phone=payload,
-            notes=payload, external_id=_external_id(k, payload),
-            lon=116.49 + (k % 6) * 0.004, lat=39.78 + (k // 6) * 0.003)
+            name=payload,
+            address=payload,
+            district=payload,
+            host_org=payload,
+            phone=payload,
+            notes=payload,
+            external_id=_external_id(k, payload),
+            lon=116.49 + (k % 6) * 0.004,
+            lat=39.78 + (k // 6) * 0.003,
+        )
         stations.append(store.create(data, actor=payload[:100]))
     reports = SqlReportStore.beside(store)
     for k, s in enumerate(stations):
-        reports.submit(s.id, ("closed", "other", "moved", "amenity_missing")[k % 4],
-                       PAYLOADS[k])
+        reports.submit(s.id, ("closed", "other", "moved", "amenity_missing")[k % 4], PAYLOADS[k])
     sheet = root / "hostile.csv"
     rows = ["名称,地址,备注,经度,纬度,开放时间"]
     for k, payload in enumerate(PAYLOADS[:8]):
         cell = '"' + payload.replace('"', '""') + '"'
         # every other row has broken hours: the preview shows the row with its values
-        rows.append(f"{cell},{cell},{cell},116.5{k},39.7{k},"
-                    f"{'24/7' if k % 2 else cell}")
+        rows.append(f"{cell},{cell},{cell},116.5{k},39.7{k},{'24/7' if k % 2 else cell}")
     sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
     app = create_app(test_settings(), store=store)
     app.state.admin_uploads = UploadArea(root / "uploads")
@@ -166,8 +172,7 @@ class Watched:
     def goto(self, url: str) -> None:
         response = self.page.goto(url)
         # A 500 here has meant a station name evaluated as a server-side (Jinja) template.
-        assert response is not None and response.status == 200, (url, response and
-                                                                  response.status)
+        assert response is not None and response.status == 200, (url, response and response.status)
 
     def check(self, where: str) -> None:
         page = self.page
@@ -232,8 +237,7 @@ def test_console_pages_show_hostile_text_as_text(hostile: Hostile, open_page: Op
     w.kit.screenshot("admin-xss-import-preview")
 
 
-def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile,
-                                                      open_page: Open) -> None:
+def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile, open_page: Open) -> None:
     w = _watched(open_page, hostile.live.url + "/healthz")
     w.goto(hostile.live.url + "/maps/stations")
     w.page.wait_for_selector(".leaflet-marker-icon, .marker-cluster", timeout=10_000)
@@ -241,10 +245,13 @@ def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile,
     names = w.page.evaluate("() => WarmMap.current.entries.map(x => x.name ?? x.p.name)")
     assert sorted(names) == sorted(s.data.name for s in hostile.stations)  # as stored
     for s in hostile.stations:
-        w.page.evaluate("""name => {
+        w.page.evaluate(
+            """name => {
             const e = WarmMap.current.entries.find(x => (x.name ?? (x.p && x.p.name)) === name);
             WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
-        }""", s.data.name)
+        }""",
+            s.data.name,
+        )
         w.page.get_by_title(s.data.name, exact=True).click()
         popup = w.page.locator(f".leaflet-popup .ws-popup.ws-ready[data-station-id='{s.id}']")
         popup.wait_for(timeout=5_000)
@@ -254,8 +261,7 @@ def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile,
     w.kit.screenshot("maps-xss-popup")
 
 
-def test_embed_list_and_cards_show_hostile_text_as_text(hostile: Hostile,
-                                                        open_page: Open) -> None:
+def test_embed_list_and_cards_show_hostile_text_as_text(hostile: Hostile, open_page: Open) -> None:
     w = _watched(open_page, hostile.live.url + "/healthz")
     w.goto(hostile.live.url + "/embed?lat=39.786&lon=116.5&zoom=15")
     w.page.wait_for_selector("html[data-list='center']", state="attached", timeout=10_000)
@@ -264,9 +270,12 @@ def test_embed_list_and_cards_show_hostile_text_as_text(hostile: Hostile,
     assert listed and set(listed) <= {s.data.name for s in hostile.stations}
     for s in hostile.stations:
         w.page.locator(f"path.sid-{s.id}").click(force=True)
-        w.page.wait_for_function("""name => {
+        w.page.wait_for_function(
+            """name => {
             const n = document.querySelector('#card .name');
-            return n && n.textContent === name; }""", arg=s.data.name)
+            return n && n.textContent === name; }""",
+            arg=s.data.name,
+        )
         assert s.data.notes in w.page.inner_text("#card")
         w.check(f"embed card of {s.data.name!r}")
         w.page.click("#card .back")

@@ -49,18 +49,21 @@ def test_check_files_are_served_as_plain_text(client: TestClient) -> None:
     assert mini.status_code == 200 and mini.text == "6b4e1c0d2a9f8e7d"
 
 
-@pytest.mark.parametrize("path", [
-    "/MP_verify_missing.txt",
-    "/notes.md",
-    "/notes.txt",
-    "/sub/inner.txt",
-    "/sub%2Finner.txt",
-    "/.hidden.txt",
-    "/link.txt",  # a symlink out of the folder
-    "/..%2Fsecret.txt",
-    "/%2E%2E%2Fsecret.txt",
-    "/huge.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/MP_verify_missing.txt",
+        "/notes.md",
+        "/notes.txt",
+        "/sub/inner.txt",
+        "/sub%2Finner.txt",
+        "/.hidden.txt",
+        "/link.txt",  # a symlink out of the folder
+        "/..%2Fsecret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/huge.txt",
+    ],
+)
 def test_nothing_else_leaves_the_folder(client: TestClient, path: str) -> None:
     r = client.get(path)
     assert r.status_code == 404, path

@@ -27,10 +27,22 @@ SCRIPT_BREAK = "</script><script>alert(2)</script>"
 def store(module_store_url: str) -> Iterator[SqlStationStore]:
     s = SqlStationStore(module_store_url)
     s.create(make_station(external_id="A", name="荣华中路驿站"), actor="t")
-    s.create(make_station(external_id="B", name=XSS, address=SCRIPT_BREAK, lon=116.52, lat=39.79,
-                          amenities=["toilet"], notes="&amp; \u2028 end"), actor="t")
-    s.create(make_station(external_id="C", name="旧宫驿站", lon=116.46, lat=39.81,
-                          status="closed"), actor="t")
+    s.create(
+        make_station(
+            external_id="B",
+            name=XSS,
+            address=SCRIPT_BREAK,
+            lon=116.52,
+            lat=39.79,
+            amenities=["toilet"],
+            notes="&amp; \u2028 end",
+        ),
+        actor="t",
+    )
+    s.create(
+        make_station(external_id="C", name="旧宫驿站", lon=116.46, lat=39.81, status="closed"),
+        actor="t",
+    )
     try:
         yield s
     finally:
@@ -82,11 +94,19 @@ def test_station_values_stay_data(store: SqlStationStore, client: TestClient) ->
     assert (props["name"], props["address"], props["notes"]) == expected
 
 
-def test_presets_centre_zoom_chips_station(store: SqlStationStore,
-                                           client: TestClient) -> None:
+def test_presets_centre_zoom_chips_station(store: SqlStationStore, client: TestClient) -> None:
     glon, glat = from_wgs84(116.5, 39.8, "gcj02")
-    r = client.get("/embed", params={"lat": glat, "lon": glon, "crs": "gcj02", "zoom": 14,
-                                     "amenity": ["热水", "toilet"], "open_now": "true"})
+    r = client.get(
+        "/embed",
+        params={
+            "lat": glat,
+            "lon": glon,
+            "crs": "gcj02",
+            "zoom": 14,
+            "amenity": ["热水", "toilet"],
+            "open_now": "true",
+        },
+    )
     cfg = _config(r.text)
     # the page is on OSM (WGS-84): the GCJ-02 centre arrives converted
     assert cfg["crs"] == "wgs84"
@@ -110,16 +130,20 @@ def test_presets_centre_zoom_chips_station(store: SqlStationStore,
     assert plain["bounds"] == [[39.79, 116.5068], [39.7954, 116.52]]
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"lat": 39.8}, "lon"),
-    ({"lon": 116.5}, "lat"),
-    ({"zoom": 30}, "zoom"),
-    ({"amenity": "sauna"}, "amenity"),
-    ({"station": "abc"}, "station"),
-    ({"lat": 95, "lon": 116.5}, "lat"),
-])
-def test_bad_presets_are_clear_errors(client: TestClient, params: dict[str, Any],
-                                      field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"lat": 39.8}, "lon"),
+        ({"lon": 116.5}, "lat"),
+        ({"zoom": 30}, "zoom"),
+        ({"amenity": "sauna"}, "amenity"),
+        ({"station": "abc"}, "station"),
+        ({"lat": 95, "lon": 116.5}, "lat"),
+    ],
+)
+def test_bad_presets_are_clear_errors(
+    client: TestClient, params: dict[str, Any], field: str
+) -> None:
     r = client.get("/embed", params=params)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -166,9 +190,14 @@ def test_markers_endpoint_filters_and_bbox(client: TestClient) -> None:
     everything = client.get("/embed/markers", params={"zoom": 12}).json()
     toilets = client.get("/embed/markers", params={"zoom": 12, "amenity": "卫生间"}).json()
     hot = client.get("/embed/markers", params={"zoom": 12, "amenity": "hot_water"}).json()
-    box = client.get("/embed/markers", params={
-        "zoom": 12, "crs": "gcj02",
-        "bbox": f"{glon - 0.001},{glat - 0.001},{glon + 0.001},{glat + 0.001}"}).json()
+    box = client.get(
+        "/embed/markers",
+        params={
+            "zoom": 12,
+            "crs": "gcj02",
+            "bbox": f"{glon - 0.001},{glat - 0.001},{glon + 0.001},{glat + 0.001}",
+        },
+    ).json()
     bad = client.get("/embed/markers", params={"zoom": 12, "bbox": "1,2,3"})
     assert everything["total"] == 2 and everything["complete"] is True
     assert {p[5] for p in toilets["points"]} == {"荣华中路驿站", XSS}
@@ -184,9 +213,17 @@ def test_many_stations_become_clusters_that_add_up(store_url: str) -> None:
     from stations.store.base import ImportPlanRow
 
     store = SqlStationStore(store_url)
-    rows = [ImportPlanRow(make_station(external_id=f"S{i}", name=f"驿站{i}",
-                                       lon=116.40 + (i % 30) * 0.004,
-                                       lat=39.70 + (i // 30) * 0.004)) for i in range(600)]
+    rows = [
+        ImportPlanRow(
+            make_station(
+                external_id=f"S{i}",
+                name=f"驿站{i}",
+                lon=116.40 + (i % 30) * 0.004,
+                lat=39.70 + (i // 30) * 0.004,
+            )
+        )
+        for i in range(600)
+    ]
     store.apply_import(rows, actor="t")
     catalog = StationCatalog(store)
     try:
@@ -197,8 +234,9 @@ def test_many_stations_become_clusters_that_add_up(store_url: str) -> None:
         # each cluster sits inside the stations' extent
         for x, y, _ in view["clusters"]:
             assert 116.40 <= x <= 116.52 and 39.70 <= y <= 39.78
-        close = markers_in_view(catalog, (116.40, 39.70, 116.41, 39.71), 16, embed_filter(),
-                                max_points=100)
+        close = markers_in_view(
+            catalog, (116.40, 39.70, 116.41, 39.71), 16, embed_filter(), max_points=100
+        )
         assert close["complete"] is True and len(close["points"]) == close["total"] == 9
     finally:
         store.close()
@@ -225,9 +263,17 @@ def test_first_load_within_80_kb_gzip_for_the_demo() -> None:
         cfg = _config(page.text)
         urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
         lon, lat = (sum(b[i] for b in cfg["bounds"]) / 2 for i in (1, 0))
-        responses = [page] + [client.get(u, headers=gz) for u in urls] + [
-            client.get("/api/v1/nearest", params={"lat": lat, "lon": lon, "k": cfg["k"],
-                                                  "status": "open"}, headers=gz)]
+        responses = (
+            [page]
+            + [client.get(u, headers=gz) for u in urls]
+            + [
+                client.get(
+                    "/api/v1/nearest",
+                    params={"lat": lat, "lon": lon, "k": cfg["k"], "status": "open"},
+                    headers=gz,
+                )
+            ]
+        )
     assert len(cfg["markers"]["points"]) == 93  # the demo's stations in service
     assert all(r.headers["content-encoding"] == "gzip" for r in responses)
     total = sum(r.num_bytes_downloaded for r in responses)

@@ -31,14 +31,31 @@ STATIC = Path(__file__).resolve().parents[2] / "maps" / "static"
 # still converge: it iterates without the box test, as geodata.crs does).
 _rng = random.Random(7)
 INSIDE = [(_rng.uniform(73.5, 134.5), _rng.uniform(18.2, 53.0)) for _ in range(40)]
-INSIDE += [(116.5068, 39.7954), (72.0041, 30.0), (137.8346, 45.0), (100.0, 0.8294),
-           (120.0, 55.8270), (72.004, 0.8293), (137.8347, 55.8271)]
+INSIDE += [
+    (116.5068, 39.7954),
+    (72.0041, 30.0),
+    (137.8346, 45.0),
+    (100.0, 0.8294),
+    (120.0, 55.8270),
+    (72.004, 0.8293),
+    (137.8347, 55.8271),
+]
 # Outside the box GCJ-02 leaves points alone, both ways.
-OUTSIDE = [(2.35, 48.85), (151.21, -33.87), (-74.0, 40.7), (72.0039, 30.0), (137.8348, 45.0),
-           (100.0, 0.8292), (120.0, 55.8272), (0.0, 0.0), (-180.0, -90.0)]
+OUTSIDE = [
+    (2.35, 48.85),
+    (151.21, -33.87),
+    (-74.0, 40.7),
+    (72.0039, 30.0),
+    (137.8348, 45.0),
+    (100.0, 0.8292),
+    (120.0, 55.8272),
+    (0.0, 0.0),
+    (-180.0, -90.0),
+]
 
 
 # -- in the browser ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def crs_page(browser: Any) -> Iterator[Any]:
@@ -58,10 +75,12 @@ def crs_page(browser: Any) -> Iterator[Any]:
 
 @pytest.mark.browser
 def test_forward_and_iterated_inverse_match_geodata_crs(crs_page: Any) -> None:
-    got = crs_page.evaluate("pts => pts.map(p => [WarmCRS.wgs84ToGcj02(p[0], p[1]), "
-                            "WarmCRS.gcj02ToWgs84(p[0], p[1]), "
-                            "WarmCRS.gcj02ToWgs84.apply(null, WarmCRS.wgs84ToGcj02(p[0], p[1]))])",
-                            INSIDE)
+    got = crs_page.evaluate(
+        "pts => pts.map(p => [WarmCRS.wgs84ToGcj02(p[0], p[1]), "
+        "WarmCRS.gcj02ToWgs84(p[0], p[1]), "
+        "WarmCRS.gcj02ToWgs84.apply(null, WarmCRS.wgs84ToGcj02(p[0], p[1]))])",
+        INSIDE,
+    )
     round_trips = 0
     for (lon, lat), (fwd, inv, back) in zip(INSIDE, got, strict=True):
         assert fwd == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-9)
@@ -76,9 +95,11 @@ def test_forward_and_iterated_inverse_match_geodata_crs(crs_page: Any) -> None:
 
 @pytest.mark.browser
 def test_outside_china_passes_through_unchanged(crs_page: Any) -> None:
-    got = crs_page.evaluate("pts => pts.map(p => [WarmCRS.outOfChina(p[0], p[1]), "
-                            "WarmCRS.wgs84ToGcj02(p[0], p[1]), WarmCRS.gcj02ToWgs84(p[0], p[1])])",
-                            OUTSIDE)
+    got = crs_page.evaluate(
+        "pts => pts.map(p => [WarmCRS.outOfChina(p[0], p[1]), "
+        "WarmCRS.wgs84ToGcj02(p[0], p[1]), WarmCRS.gcj02ToWgs84(p[0], p[1])])",
+        OUTSIDE,
+    )
     for (lon, lat), (out, fwd, inv) in zip(OUTSIDE, got, strict=True):
         assert out is True and out_of_china(lon, lat)
         assert fwd == [lon, lat] and inv == [lon, lat]  # exactly
@@ -91,22 +112,27 @@ def test_outside_china_passes_through_unchanged(crs_page: Any) -> None:
 @pytest.mark.browser
 def test_convert_between_named_crs(crs_page: Any) -> None:
     lon, lat = 116.5068, 39.7954
-    got = crs_page.evaluate("p => [WarmCRS.convert(p[0], p[1], 'wgs84', 'gcj02'), "
-                            "WarmCRS.convert(p[0], p[1], 'gcj02', 'wgs84'), "
-                            "WarmCRS.convert(p[0], p[1], 'wgs84', 'wgs84'), "
-                            "WarmCRS.convert(p[0], p[1], 'gcj02', 'gcj02'), WarmCRS.NAMES]",
-                            [lon, lat])
+    got = crs_page.evaluate(
+        "p => [WarmCRS.convert(p[0], p[1], 'wgs84', 'gcj02'), "
+        "WarmCRS.convert(p[0], p[1], 'gcj02', 'wgs84'), "
+        "WarmCRS.convert(p[0], p[1], 'wgs84', 'wgs84'), "
+        "WarmCRS.convert(p[0], p[1], 'gcj02', 'gcj02'), WarmCRS.NAMES]",
+        [lon, lat],
+    )
     assert got[0] == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-9)
     assert got[1] == pytest.approx(list(gcj02_to_wgs84(lon, lat)), abs=1e-11)
     assert got[2] == got[3] == [lon, lat]
     assert got[4] == ["wgs84", "gcj02"]
     # BD-09 is not in the browser (no page needs it): asking for it is an error, not a no-op.
-    error = crs_page.evaluate("() => { try { WarmCRS.convert(116.5, 39.8, 'wgs84', 'bd09'); "
-                              "return null; } catch (e) { return e.message; } }")
+    error = crs_page.evaluate(
+        "() => { try { WarmCRS.convert(116.5, 39.8, 'wgs84', 'bd09'); "
+        "return null; } catch (e) { return e.message; } }"
+    )
     assert error is not None and "bd09" in error
 
 
 # -- the pages load it -----------------------------------------------------------------------
+
 
 def _script_srcs(page: str) -> list[str]:
     return re.findall(r'<script src="([^"]+)"', page)
@@ -122,20 +148,28 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         login = client.get("/admin/login").text
         token = re.search(r'name="login_token" value="([^"]+)"', login)
         assert token
-        r = client.post("/admin/login", data={"name": staff.editor_name, "password": PASSWORD,
-                                              "login_token": token.group(1),
-                                              "next": "/admin/stations/new"})
+        r = client.post(
+            "/admin/login",
+            data={
+                "name": staff.editor_name,
+                "password": PASSWORD,
+                "login_token": token.group(1),
+                "next": "/admin/stations/new",
+            },
+        )
         assert r.status_code in (302, 303)
         out["editor"] = client.get("/admin/stations/new").text
     store.close()
     yield out
 
 
-@pytest.mark.parametrize(("page", "own"), [("map", "app/map/core.js"),
-                                           ("embed", "app/embed/embed.js"),
-                                           ("editor", "app/admin/edit.js")])
-def test_each_page_loads_crs_js_before_its_own_script(pages: dict[str, str], page: str,
-                                                      own: str) -> None:
+@pytest.mark.parametrize(
+    ("page", "own"),
+    [("map", "app/map/core.js"), ("embed", "app/embed/embed.js"), ("editor", "app/admin/edit.js")],
+)
+def test_each_page_loads_crs_js_before_its_own_script(
+    pages: dict[str, str], page: str, own: str
+) -> None:
     srcs = _script_srcs(pages[page])
     assert re.fullmatch(r"/assets/[0-9a-f]{10}/app/common/crs\.js", asset_url(CRS_JS))
     assert srcs.count(asset_url(CRS_JS)) == 1, srcs
@@ -144,7 +178,10 @@ def test_each_page_loads_crs_js_before_its_own_script(pages: dict[str, str], pag
 
 def test_no_other_script_carries_the_gcj02_formula() -> None:
     """One copy of the formula: a second one would drift from geodata/crs.py unseen."""
-    carriers = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*.js")
-                      if "6378245" in p.read_text(encoding="utf-8")
-                      or "outOfChina(" in p.read_text(encoding="utf-8"))
+    carriers = sorted(
+        p.relative_to(STATIC).as_posix()
+        for p in STATIC.rglob("*.js")
+        if "6378245" in p.read_text(encoding="utf-8")
+        or "outOfChina(" in p.read_text(encoding="utf-8")
+    )
     assert carriers == ["common/crs.js"]

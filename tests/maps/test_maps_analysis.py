@@ -47,11 +47,11 @@ def test_cells_carry_covered_flags_that_match_geodesic_distance(stations: list) 
 
 
 def test_point_demand_is_summed_per_cell(stations: list) -> None:
-    demand = demand_points([116.5068, 116.5068, 116.52], [39.7954, 39.7954, 39.79],
-                           [2.0, 3.0, 7.0])
+    demand = demand_points([116.5068, 116.5068, 116.52], [39.7954, 39.7954, 39.79], [2.0, 3.0, 7.0])
     data = analysis_data(stations, AREA, demand=demand, radius_m=500)
-    weights = sorted(f["properties"]["weight"] for f in data.cells["features"]
-                     if f["properties"]["weight"] > 0)
+    weights = sorted(
+        f["properties"]["weight"] for f in data.cells["features"] if f["properties"]["weight"] > 0
+    )
     assert weights == [5.0, 7.0]
 
 
@@ -69,16 +69,21 @@ def test_planner_sites_are_ranked_uncovered_and_raise_coverage(stations: list) -
     assert data.summary["covered_weight_share"] < shares[0] < shares[1] < shares[2]
     assert data.summary["covered_share_with_sites"] == pytest.approx(shares[-1])
     assert [f["properties"]["added_weight"] for f in data.sites["features"]] == sorted(
-        (p["added_weight"] for p in props), reverse=True)
+        (p["added_weight"] for p in props), reverse=True
+    )
 
 
 def test_sites_chosen_elsewhere_are_drawn_as_given(stations: list) -> None:
-    sites = [{"lon": 116.49, "lat": 39.77, "marginal_gain": 30.0},
-             {"lon": 116.53, "lat": 39.81, "marginal_gain": 12.0}]
+    sites = [
+        {"lon": 116.49, "lat": 39.77, "marginal_gain": 30.0},
+        {"lon": 116.53, "lat": 39.81, "marginal_gain": 12.0},
+    ]
     data = analysis_data(stations, AREA, radius_m=500, sites=sites)
     props = [f["properties"] for f in data.sites["features"]]
     assert [(p["rank"], p["lon"], p["added_weight"]) for p in props] == [
-        (1, 116.49, 30.0), (2, 116.53, 12.0)]
+        (1, 116.49, 30.0),
+        (2, 116.53, 12.0),
+    ]
 
 
 def test_too_fine_a_grid_is_refused_with_advice(stations: list) -> None:
@@ -95,8 +100,9 @@ def test_demand_classes_by_terciles_and_uniform_demand_as_one_class() -> None:
 
 @pytest.mark.parametrize("kind", ["coverage", "gaps"])
 def test_amap_analysis_page_shifts_every_layer_and_osm_does_not(stations: list, kind: str) -> None:
-    data = analysis_data(stations, AREA, radius_m=500,
-                         sites=[{"lon": 116.49, "lat": 39.77, "added_weight": 3.0}])
+    data = analysis_data(
+        stations, AREA, radius_m=500, sites=[{"lon": 116.49, "lat": 39.77, "added_weight": 3.0}]
+    )
     osm = json_blocks(analysis_map(kind, data, get_basemap("osm")).render())["ws-analysis"]
     amap = json_blocks(analysis_map(kind, data, get_basemap("amap")).render())["ws-analysis"]
     for part in ("area", "stations", "cells", "gaps", "sites"):
@@ -122,7 +128,8 @@ def test_gap_page_leads_with_uncovered_cells_and_says_what_colours_mean(stations
     assert all(not f["properties"]["covered"] for f in layers["cells"]["features"])
     # Every gap gets its rank label at a point inside it.
     assert [f["properties"]["rank"] for f in layers["gap_labels"]["features"]] == [
-        g["properties"]["rank"] for g in layers["gaps"]["features"]]
+        g["properties"]["rank"] for g in layers["gaps"]["features"]
+    ]
     for label, gap in zip(layers["gap_labels"]["features"], data.gaps["features"], strict=True):
         assert shape(gap["geometry"]).contains(shape(label["geometry"]))
     legend = blocks["ws-config"]["legend"]
@@ -143,5 +150,8 @@ def test_gap_page_leads_with_uncovered_cells_and_says_what_colours_mean(stations
 def test_station_names_in_analysis_pages_are_escaped(map_store: Stores) -> None:
     store = map_store([{**STATIONS[0], "name": "</script><img src=x>"}])
     html = analysis_map("coverage", analysis_data(store.all(), AREA), get_basemap("osm")).render()
-    assert "<img" not in html and "</script><" not in html.split("<body>")[1].split(
-        'id="ws-analysis">')[1].split("</script>")[0]
+    assert (
+        "<img" not in html
+        and "</script><"
+        not in html.split("<body>")[1].split('id="ws-analysis">')[1].split("</script>")[0]
+    )

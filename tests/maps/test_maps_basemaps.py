@@ -19,8 +19,10 @@ def test_each_basemap_declares_the_crs_its_tiles_use() -> None:
 def test_tianditu_is_left_out_without_a_key_and_carries_the_key_with_one() -> None:
     assert "tianditu" not in {b.code for b in available_basemaps(None)}
     tdt = get_basemap("tianditu", "a b&c")
-    assert [("vec_w" in s.url, "cva_w" in s.url) for s in tdt.layers] == [(True, False),
-                                                                          (False, True)]
+    assert [("vec_w" in s.url, "cva_w" in s.url) for s in tdt.layers] == [
+        (True, False),
+        (False, True),
+    ]
     assert all(s.url.endswith("tk=a%20b%26c") for s in tdt.layers)  # the key is URL-quoted
     with pytest.raises(ValidationFailed, match="STATIONS_TIANDITU_KEY") as err:
         get_basemap("tianditu", None)

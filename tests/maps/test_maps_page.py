@@ -36,8 +36,13 @@ def _external_urls(page: str) -> list[str]:
 
 
 def _folium_lists() -> dict[str, list[tuple[str, str]]]:
-    classes = [folium.Map, folium.plugins.MarkerCluster, folium.plugins.FastMarkerCluster,
-               folium.Marker, folium.GeoJson]
+    classes = [
+        folium.Map,
+        folium.plugins.MarkerCluster,
+        folium.plugins.FastMarkerCluster,
+        folium.Marker,
+        folium.GeoJson,
+    ]
     out = {}
     for cls in classes:
         for attr in ("default_js", "default_css"):
@@ -46,7 +51,8 @@ def _folium_lists() -> dict[str, list[tuple[str, str]]]:
 
 
 def test_pages_reference_no_url_but_tiles_attribution_and_popup_navigation(
-        map_catalog: Catalogs) -> None:
+    map_catalog: Catalogs,
+) -> None:
     hits = catalog_hits(map_catalog())
     tiles, attribution_hosts = _tile_and_attribution_urls("k3y")
     for code in ("osm", "amap", "tianditu"):
@@ -101,17 +107,34 @@ def test_json_blocks_cannot_close_their_script_element() -> None:
 
 
 def _analysis_data() -> AnalysisData:
-    square = {"type": "Polygon", "coordinates": [[[116.50, 39.79], [116.51, 39.79],
-                                                  [116.51, 39.80], [116.50, 39.80],
-                                                  [116.50, 39.79]]]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [[116.50, 39.79], [116.51, 39.79], [116.51, 39.80], [116.50, 39.80], [116.50, 39.79]]
+        ],
+    }
     return AnalysisData(
         area=square,
-        stations={"type": "FeatureCollection", "features": [{
-            "type": "Feature", "properties": {"name": "站"},
-            "geometry": {"type": "Point", "coordinates": [116.505, 39.795]}}]},
-        cells={"type": "FeatureCollection", "features": [{
-            "type": "Feature", "properties": {"covered": True, "weight": 1.0},
-            "geometry": square}]},
+        stations={
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": "站"},
+                    "geometry": {"type": "Point", "coordinates": [116.505, 39.795]},
+                }
+            ],
+        },
+        cells={
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"covered": True, "weight": 1.0},
+                    "geometry": square,
+                }
+            ],
+        },
         radius_m=500.0,
     )
 

@@ -28,8 +28,9 @@ def client(module_store_url: str) -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize("path", ["/maps/stations", "/maps/coverage", "/maps/gaps"])
-def test_pages_are_html_never_cached_and_their_assets_cacheable(client: TestClient,
-                                                                path: str) -> None:
+def test_pages_are_html_never_cached_and_their_assets_cacheable(
+    client: TestClient, path: str
+) -> None:
     r = client.get(path)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
@@ -58,7 +59,8 @@ def test_text_assets_go_out_compressed_once_at_the_best_level(client: TestClient
     assert packed.headers["content-encoding"] == "gzip"
     assert packed.headers["vary"] == "Accept-Encoding"
     assert int(packed.headers["content-length"]) == len(
-        gzip.compress(script.read_bytes(), 9, mtime=0))
+        gzip.compress(script.read_bytes(), 9, mtime=0)
+    )
     assert packed.content == script.read_bytes()  # httpx decoded it
     plain = client.get(script.url, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.headers["vary"] == "Accept-Encoding"
@@ -69,8 +71,9 @@ def test_text_assets_go_out_compressed_once_at_the_best_level(client: TestClient
 
 
 def test_station_page_parameters(client: TestClient) -> None:
-    r = client.get("/maps/stations", params={"basemap": "osm", "amenity": ["热水", "wifi"],
-                                             "open_now": "true"})
+    r = client.get(
+        "/maps/stations", params={"basemap": "osm", "amenity": ["热水", "wifi"], "open_now": "true"}
+    )
     config = json_blocks(r.text)["ws-config"]
     assert config["crs"] == "wgs84"
     assert config["preset"] == {"amenities": ["hot_water", "wifi"], "open_now": True}
@@ -82,12 +85,14 @@ def test_station_page_parameters(client: TestClient) -> None:
     assert "tk=k3y" in r.text and json_blocks(r.text)["ws-config"]["crs"] == "wgs84"
 
 
-@pytest.mark.parametrize("query, field", [
-    ({"basemap": "google"}, "basemap"),
-    ({"amenity": "jacuzzi"}, "amenity"),
-])
-def test_bad_parameters_are_problem_documents(client: TestClient, query: dict,
-                                              field: str) -> None:
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"basemap": "google"}, "basemap"),
+        ({"amenity": "jacuzzi"}, "amenity"),
+    ],
+)
+def test_bad_parameters_are_problem_documents(client: TestClient, query: dict, field: str) -> None:
     r = client.get("/maps/stations", params=query)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
@@ -114,8 +119,9 @@ def test_coverage_page_radius_parameter(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("kind", ["stations", "coverage", "gaps"])
-def test_cli_writes_a_self_contained_file(store_url: str, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+def test_cli_writes_a_self_contained_file(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
     make_store(store_url).close()
     monkeypatch.setenv("STATIONS_DATABASE_URL", store_url)
     out = tmp_path / f"{kind}.html"
@@ -125,9 +131,12 @@ def test_cli_writes_a_self_contained_file(store_url: str, tmp_path: Path,
     assert json_blocks(page)["ws-config"]["crs"] == "gcj02"
 
 
-def test_cli_refuses_a_non_html_output(store_url: str, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_non_html_output(
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("STATIONS_DATABASE_URL", store_url)
     with pytest.raises(SystemExit) as exc:
         main(["map", "-o", str(tmp_path / "map.png")])

@@ -29,8 +29,14 @@ from stations.vocabulary import AMENITIES
 from tests.maps.map_builders import STATIONS, XSS, Catalogs, json_blocks, make_store
 
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-OFFICE = {"name": "经海路邮政驿站", "lon": 116.5400, "lat": 39.7900,
-          "opening_hours": "Mo-Su 09:00-17:00", "amenities": ["toilet"], "host_type": "other"}
+OFFICE = {
+    "name": "经海路邮政驿站",
+    "lon": 116.5400,
+    "lat": 39.7900,
+    "opening_hours": "Mo-Su 09:00-17:00",
+    "amenities": ["toilet"],
+    "host_type": "other",
+}
 ROW = ("id", "x", "y", "state", "bits", "name")
 
 
@@ -64,27 +70,32 @@ def test_amap_page_draws_stations_in_gcj02_and_osm_page_in_wgs84(map_catalog: Ca
     # Map bounds follow the drawn coordinates.
     (south, west), (north, east) = amap["ws-config"]["bounds"]
     assert (west, south, east, north) == pytest.approx(
-        (gx.min(), gy.min(), gx.max(), gy.max()), abs=1e-6)
+        (gx.min(), gy.min(), gx.max(), gy.max()), abs=1e-6
+    )
 
 
 def test_rows_carry_state_amenities_and_name_and_nothing_heavier(map_catalog: Catalogs) -> None:
     html, blocks = _page(map_catalog, "amap")
     config, rows = blocks["ws-config"], _rows(blocks)
     assert list(rows) == [s["name"] for s in STATIONS]
-    want = {"荣华中路驿站": "open", "科创街快递驿站": "open", "博兴路工会驿站": "paused",
-            "地盛北街驿站": "unknown"}
+    want = {
+        "荣华中路驿站": "open",
+        "科创街快递驿站": "open",
+        "博兴路工会驿站": "paused",
+        "地盛北街驿站": "unknown",
+    }
     for name, state in want.items():
         assert config["row_states"][rows[name]["state"]] == state
     for s in STATIONS:
-        assert _codes(rows[s["name"]]["bits"], config) == [c for c in AMENITIES
-                                                             if c in s["amenities"]]
+        assert _codes(rows[s["name"]]["bits"], config) == [
+            c for c in AMENITIES if c in s["amenities"]
+        ]
     assert config["amenity_bits"] == list(AMENITIES)
     assert config["row_states"] == list(STATE_STYLES)
     # A served page leaves popup details (and their navigation links) to the API.
     assert "ws-details" not in blocks
     assert "北京银行亦庄支行" not in html and "uri.amap.com" not in html
-    assert config["details"] == {"url": "/api/v1/stations/", "crs": "gcj02",
-                                 "at": NOON.isoformat()}
+    assert config["details"] == {"url": "/api/v1/stations/", "crs": "gcj02", "at": NOON.isoformat()}
 
 
 def test_amenity_mask_is_one_bit_per_code_in_vocabulary_order() -> None:
@@ -105,18 +116,24 @@ def client(module_store_url: str) -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize("basemap", ["osm", "amap"])
-def test_the_details_a_popup_asks_for_agree_with_its_marker(client: TestClient,
-                                                            basemap: str) -> None:
+def test_the_details_a_popup_asks_for_agree_with_its_marker(
+    client: TestClient, basemap: str
+) -> None:
     """Every row's details, fetched as the page does, match the row (and the station)."""
-    blocks = json_blocks(client.get("/maps/stations", params={
-        "basemap": basemap, "at": "2026-11-24T03:30:00+08:00"}).text)
+    blocks = json_blocks(
+        client.get(
+            "/maps/stations", params={"basemap": basemap, "at": "2026-11-24T03:30:00+08:00"}
+        ).text
+    )
     config = blocks["ws-config"]
     assert config["details"]["at"] == "2026-11-24T03:30:00+08:00"
     specs = {s["name"]: s for s in [*STATIONS, OFFICE]}
     states = set()
     for row in blocks["ws-stations"]:
-        r = client.get(config["details"]["url"] + str(row[0]),
-                       params={"crs": config["details"]["crs"], "at": config["details"]["at"]})
+        r = client.get(
+            config["details"]["url"] + str(row[0]),
+            params={"crs": config["details"]["crs"], "at": config["details"]["at"]},
+        )
         assert r.status_code == 200
         p = r.json()["properties"]
         state = config["row_states"][row[3]]
@@ -130,7 +147,8 @@ def test_the_details_a_popup_asks_for_agree_with_its_marker(client: TestClient,
 
 
 def test_offline_file_inlines_every_popup_with_navigation_in_each_apps_crs(
-        map_catalog: Catalogs) -> None:
+    map_catalog: Catalogs,
+) -> None:
     html, blocks = _page(map_catalog, "amap", inline=True)
     assert blocks["ws-config"]["details"] is None
     details = blocks["ws-details"]
@@ -142,8 +160,7 @@ def test_offline_file_inlines_every_popup_with_navigation_in_each_apps_crs(
     assert first["open_now"] is True and first["phone"] == "010-67850392"
     # Navigation links are computed from WGS-84 whatever the page CRS (each app's own CRS).
     s = STATIONS[0]
-    assert first["navigation"] == navigation_links(s["lon"], s["lat"], s["name"],
-                                                   first["address"])
+    assert first["navigation"] == navigation_links(s["lon"], s["lat"], s["name"], first["address"])
     assert by_name["地盛北街驿站"]["open_now"] is None
     assert by_name["博兴路工会驿站"]["status"] == "temporarily_closed"
     assert "updated_at" not in first  # only what popups show
@@ -181,8 +198,9 @@ def test_user_text_never_reaches_the_html_as_markup(map_catalog: Catalogs, inlin
     html, blocks = _page(map_catalog, specs=[{**STATIONS[0], **XSS}], inline=inline)
     for value in XSS.values():
         assert value not in html
-    data = "".join(re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html,
-                              re.S))
+    data = "".join(
+        re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S)
+    )
     assert "<" not in data and ">" not in data and "window.__xss" in data
     assert blocks["ws-stations"][0][5] == XSS["name"]  # …yet the data round-trips exactly
     if inline:

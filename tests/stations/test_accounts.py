@@ -34,7 +34,9 @@ def test_add_list_and_change_users(accounts: SqlAccountStore) -> None:
     accounts.add_user("王芳", "editor")
     accounts.add_user("  li.lei ", "viewer", password="correct horse")
     assert [(u.name, u.role, u.has_password) for u in accounts.users()] == [
-        ("li.lei", "viewer", True), ("王芳", "editor", False)]
+        ("li.lei", "viewer", True),
+        ("王芳", "editor", False),
+    ]
     with pytest.raises(Conflict):
         accounts.add_user("王芳", "admin")
     assert accounts.set_role("li.lei", "admin").role == "admin"
@@ -117,8 +119,9 @@ def test_authenticate(accounts: SqlAccountStore) -> None:
     assert accounts.authenticate("nobody", "这是一个很长的密码") is None
     assert accounts.authenticate("tokenonly", "") is None
     with accounts.engine.connect() as conn:
-        stored = conn.execute(select(users_table.c.password_hash)
-                              .where(users_table.c.name == "张三")).scalar_one()
+        stored = conn.execute(
+            select(users_table.c.password_hash).where(users_table.c.name == "张三")
+        ).scalar_one()
     assert "这是一个很长的密码" not in stored
 
 

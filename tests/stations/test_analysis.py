@@ -26,8 +26,7 @@ def _disc(radius_m: float) -> object:
 
 def test_only_open_stations_cover(store_url: str) -> None:
     store = SqlStationStore(store_url)
-    store.create(make_station(lon=CENTRE[0], lat=CENTRE[1], status="temporarily_closed"),
-                 actor="t")
+    store.create(make_station(lon=CENTRE[0], lat=CENTRE[1], status="temporarily_closed"), actor="t")
     area = _disc(2000)
     closed_only = Analysis.for_stations(store.all(), area=area, radius_m=500)
     assert closed_only.coverage().covered_weight_share == 0
@@ -45,8 +44,9 @@ def test_plan_picks_the_far_cluster_and_reports(tmp_path: Path, store_url: str) 
     a = Analysis.for_stations(store.all(), area=area, radius_m=500, resolution=9)
     cands_csv = tmp_path / "cands.csv"
     # candidate 1 sits on the existing station (adds nothing), candidate 2 far away
-    cands_csv.write_text("名称,经度,纬度\n银行甲,116.52,39.79\n便利店乙,116.54,39.80\n",
-                         encoding="utf-8")
+    cands_csv.write_text(
+        "名称,经度,纬度\n银行甲,116.52,39.79\n便利店乙,116.54,39.80\n", encoding="utf-8"
+    )
     cands = load_candidates(cands_csv)
     plan, used = a.plan(1, cands)
     assert used.labels[plan.sites[0].candidate_index] == "便利店乙"

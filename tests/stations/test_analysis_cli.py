@@ -24,8 +24,9 @@ def demo_url(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return store_url
 
 
-def test_coverage_gaps_and_plan(demo_url: str, tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_coverage_gaps_and_plan(
+    demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main(["coverage", "--json"])
     coverage = json.loads(capsys.readouterr().out)
     assert coverage["radius_m"] == 500.0 and 0 < coverage["covered_area_share"] < 1
@@ -39,8 +40,9 @@ def test_coverage_gaps_and_plan(demo_url: str, tmp_path: Path,
     assert len(load_workbook(out).sheetnames) >= 2  # summary and ranked sites at least
 
 
-def test_nearest_bad_amenity_is_an_error_naming_it(demo_url: str,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_nearest_bad_amenity_is_an_error_naming_it(
+    demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An unknown amenity was a traceback; it is a field error like the API's, all at once."""
     with pytest.raises(SystemExit) as done:
         main(["nearest", "39.79", "116.5", "--amenity", "magic", "--amenity", "热水,wings"])
@@ -50,5 +52,6 @@ def test_nearest_bad_amenity_is_an_error_naming_it(demo_url: str,
     assert "amenity" in err
     main(["nearest", "39.79", "116.5", "--amenity", "热水,charging", "--json"])
     found = json.loads(capsys.readouterr().out)["features"]
-    assert found and all({"hot_water", "charging"} <= set(f["properties"]["amenities"])
-                         for f in found)
+    assert found and all(
+        {"hot_water", "charging"} <= set(f["properties"]["amenities"]) for f in found
+    )

@@ -33,8 +33,7 @@ AWKWARD = [
 @pytest.fixture
 def catalog(store: SqlStationStore) -> StationCatalog:
     for i, (name, address) in enumerate(AWKWARD):
-        store.create(make_station(name=name, address=address, lon=116.50 + i * 0.01),
-                     actor="t")
+        store.create(make_station(name=name, address=address, lon=116.50 + i * 0.01), actor="t")
     store.create(make_station(name="无时间", opening_hours="", lat=39.80), actor="t")
     store.create(make_station(name="暂停", status="temporarily_closed", lat=39.81), actor="t")
     return StationCatalog(store)
@@ -42,26 +41,30 @@ def catalog(store: SqlStationStore) -> StationCatalog:
 
 @pytest.mark.parametrize("crs", ["wgs84", "gcj02", "bd09"])
 @pytest.mark.parametrize("navigation", [True, False])
-def test_nearest_bytes_equal_the_dicts(catalog: StationCatalog, crs: str,
-                                       navigation: bool) -> None:
+def test_nearest_bytes_equal_the_dicts(catalog: StationCatalog, crs: str, navigation: bool) -> None:
     hits = catalog.nearest(NearestQuery(116.51, 39.79, k=10, at=NOON))
     assert {h.open_now for h in hits} == {True, False, None}
     for _ in range(2):  # the first call renders the fragments, the second reuses them
-        got = feature_collection_json(hits, crs, navigation=navigation,
-                                      numberReturned=len(hits))
-        want = json_bytes(feature_collection(hits, crs, navigation=navigation,
-                                             numberReturned=len(hits)))
+        got = feature_collection_json(hits, crs, navigation=navigation, numberReturned=len(hits))
+        want = json_bytes(
+            feature_collection(hits, crs, navigation=navigation, numberReturned=len(hits))
+        )
         assert got == want
     assert json.loads(got)["features"][0]["properties"]["distance_m"] == round(
-        hits[0].distance_m, 2)
+        hits[0].distance_m, 2
+    )
 
 
 def test_list_bytes_equal_the_dicts_with_members(catalog: StationCatalog) -> None:
     hits, total = catalog.search(ListQuery(at=NOON))
-    members = {"numberMatched": total, "numberReturned": len(hits),
-               "links": [{"href": "http://x/?a=1&b=<2>", "rel": "self"}]}
+    members = {
+        "numberMatched": total,
+        "numberReturned": len(hits),
+        "links": [{"href": "http://x/?a=1&b=<2>", "rel": "self"}],
+    }
     assert feature_collection_json(hits, **members) == json_bytes(
-        feature_collection(hits, **members))
+        feature_collection(hits, **members)
+    )
     assert feature_collection_json([]) == json_bytes(feature_collection([]))
 
 
@@ -85,16 +88,25 @@ def test_the_cache_is_bounded(catalog: StationCatalog, monkeypatch: pytest.Monke
 def test_a_placeholder_in_station_text_cannot_be_spliced() -> None:
     """Control characters never reach a station (validation refuses them); if one did, the
     split refuses to guess instead of writing a broken document."""
-    forged = Station(id=1, data=dataclasses.replace(make_station(), name="\x01open_now\x01"),
-                     version=1, created_at=NOON, updated_at=NOON)
+    forged = Station(
+        id=1,
+        data=dataclasses.replace(make_station(), name="\x01open_now\x01"),
+        version=1,
+        created_at=NOON,
+        updated_at=NOON,
+    )
     with pytest.raises(ValueError, match="exactly once"):
         feature_collection_json([Hit(forged, 12.0, True)])
 
 
-@given(st.one_of(st.floats(min_value=0, max_value=2.1e7),
-                 st.floats(min_value=0, max_value=1e300),  # past the fast path's bound
-                 st.integers(0, 10**12).map(lambda c: c / 100 + 0.005),  # half-way cases
-                 st.sampled_from([0.0, 0.004, 0.005, 0.015, 9.995, 1e13 - 0.01, 1e13, 5e-324])))
+@given(
+    st.one_of(
+        st.floats(min_value=0, max_value=2.1e7),
+        st.floats(min_value=0, max_value=1e300),  # past the fast path's bound
+        st.integers(0, 10**12).map(lambda c: c / 100 + 0.005),  # half-way cases
+        st.sampled_from([0.0, 0.004, 0.005, 0.015, 9.995, 1e13 - 0.01, 1e13, 5e-324]),
+    )
+)
 def test_a_spliced_distance_is_written_as_json_writes_it(distance: float) -> None:
     """The C splice formats ``distance_m`` itself; it must be ``json_bytes(round(d, 2))``."""
     got = splice(b"[", [(b"{", b",", b"}")], [(None, distance, None)], b"]")

@@ -41,12 +41,21 @@ ROUNDS = 3
 def _write_csv(path: Path, prefix: str) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(["external_id", "name", "lon", "lat", "amenities", "opening_hours",
-                      "host_type"])
+        out.writerow(
+            ["external_id", "name", "lon", "lat", "amenities", "opening_hours", "host_type"]
+        )
         for i in range(ROWS):
-            out.writerow([f"{prefix}-{i}", f"{prefix}驿站{i}", 116.2 + (i % 250) * 0.002,
-                          39.6 + (i // 250) * 0.001, "热水;手机充电", "Mo-Su 08:00-20:00",
-                          "express_depot"])
+            out.writerow(
+                [
+                    f"{prefix}-{i}",
+                    f"{prefix}驿站{i}",
+                    116.2 + (i % 250) * 0.002,
+                    39.6 + (i // 250) * 0.001,
+                    "热水;手机充电",
+                    "Mo-Su 08:00-20:00",
+                    "express_depot",
+                ]
+            )
 
 
 def _sqlite_writing(url: str) -> Callable[[], bool]:
@@ -67,9 +76,11 @@ def _sqlite_writing(url: str) -> Callable[[], bool]:
 
 
 def _postgres_writing(engine: Engine, app_name: str) -> Callable[[], bool]:
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                 "AND xact_start IS NOT NULL AND (query ILIKE 'insert%' "
-                 "OR query ILIKE 'copy%' OR query ILIKE 'lock table%')")
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+        "AND xact_start IS NOT NULL AND (query ILIKE 'insert%' "
+        "OR query ILIKE 'copy%' OR query ILIKE 'lock table%')"
+    )
 
     def writing() -> bool:
         with engine.connect() as conn:
@@ -84,11 +95,16 @@ def _counts(url: str, prefix: str) -> tuple[int, int, int]:
     try:
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(stations_table)).scalar_one()
-            mine = conn.execute(select(func.count()).select_from(stations_table).where(
-                stations_table.c.external_id.like(f"{prefix}-%"))).scalar_one()
-            logged = conn.execute(select(func.count()).select_from(history_table).where(
-                history_table.c.action == "import",
-                history_table.c.actor == "cli-import")).scalar_one()
+            mine = conn.execute(
+                select(func.count())
+                .select_from(stations_table)
+                .where(stations_table.c.external_id.like(f"{prefix}-%"))
+            ).scalar_one()
+            logged = conn.execute(
+                select(func.count())
+                .select_from(history_table)
+                .where(history_table.c.action == "import", history_table.c.actor == "cli-import")
+            ).scalar_one()
             if engine.dialect.name == "sqlite":
                 assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     finally:
@@ -96,8 +112,9 @@ def _counts(url: str, prefix: str) -> tuple[int, int, int]:
     return int(total), int(mine), int(logged)
 
 
-def test_killed_import_leaves_all_or_nothing(engine: str, store_url: str, tmp_path: Path,
-                                            request: pytest.FixtureRequest) -> None:
+def test_killed_import_leaves_all_or_nothing(
+    engine: str, store_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     app_name = "import-crash-" + uuid.uuid4().hex[:8]
     if engine == "sqlite":
         url = store_url
@@ -121,7 +138,10 @@ def test_killed_import_leaves_all_or_nothing(engine: str, store_url: str, tmp_pa
         _write_csv(sheet, prefix)
         proc = subprocess.Popen(
             [sys.executable, "-c", "from api.cli import main; main()", "import", str(sheet)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 120
             while not writing():
@@ -144,8 +164,9 @@ def test_killed_import_leaves_all_or_nothing(engine: str, store_url: str, tmp_pa
     # the service starts cleanly on what is left
     store = SqlStationStore(url)
     try:
-        with TestClient(create_app(Settings(redis_url=None, refresh_interval_s=0.05),
-                                   store=store)) as client:
+        with TestClient(
+            create_app(Settings(redis_url=None, refresh_interval_s=0.05), store=store)
+        ) as client:
             health = client.get("/healthz").json()
             assert health["status"] == "ok" and health["stations"] == expected_total
             assert client.get("/readyz").status_code == 200

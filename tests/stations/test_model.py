@@ -21,9 +21,16 @@ def errors_of(raw: dict, **kw: object) -> dict[str, str]:
 
 
 def test_chinese_labels_become_codes() -> None:
-    data = validate_station({"name": "站", "lon": 116.5, "lat": 39.8,
-                             "amenities": "热水；手机充电、卫生间,wifi", "host_type": "银行",
-                             "status": "暂停开放"})
+    data = validate_station(
+        {
+            "name": "站",
+            "lon": 116.5,
+            "lat": 39.8,
+            "amenities": "热水；手机充电、卫生间,wifi",
+            "host_type": "银行",
+            "status": "暂停开放",
+        }
+    )
     assert data.amenities == ("hot_water", "charging", "toilet", "wifi")
     assert data.host_type == "bank"
     assert data.status == "temporarily_closed"
@@ -31,8 +38,17 @@ def test_chinese_labels_become_codes() -> None:
 
 def test_every_error_is_reported_with_row() -> None:
     with pytest.raises(ValidationFailed) as info:
-        validate_station({"name": "", "lon": "abc", "lat": 116.4, "amenities": "飞机",
-                          "opening_hours": "Mo-Fx 08:00", "host_type": "spaceport"}, row=7)
+        validate_station(
+            {
+                "name": "",
+                "lon": "abc",
+                "lat": 116.4,
+                "amenities": "飞机",
+                "opening_hours": "Mo-Fx 08:00",
+                "host_type": "spaceport",
+            },
+            row=7,
+        )
     fields = {e.field for e in info.value.errors}
     assert fields == {"name", "lon", "lat", "amenities", "opening_hours", "host_type"}
     assert all(e.row == 7 for e in info.value.errors)
@@ -49,8 +65,9 @@ def test_longitude_must_be_finite_and_in_range(bad: object) -> None:
 
 def test_outside_region_is_a_warning_not_an_error() -> None:
     warnings: list = []
-    data = validate_station({"name": "x", "lon": 2.35, "lat": 48.85}, region=Region(),
-                            warnings=warnings)
+    data = validate_station(
+        {"name": "x", "lon": 2.35, "lat": 48.85}, region=Region(), warnings=warnings
+    )
     assert data.lon == 2.35
     assert [w.field for w in warnings] == ["lon/lat"]
 
@@ -61,19 +78,22 @@ def test_unknown_field_and_too_long_text() -> None:
 
 
 def test_excel_numbers_stay_text() -> None:
-    data = validate_station({"name": "x", "lon": 1, "lat": 1, "external_id": 12.0,
-                             "phone": 1067851234.0})
+    data = validate_station(
+        {"name": "x", "lon": 1, "lat": 1, "external_id": 12.0, "phone": 1067851234.0}
+    )
     assert data.external_id == "12"
     assert data.phone == "1067851234"
 
 
-@given(st.lists(st.sampled_from(list(AMENITIES) + [v for v in AMENITIES.values()]),
-                max_size=10),
-       st.sampled_from([";", ",", "、", "，", "；"]))
+@given(
+    st.lists(st.sampled_from(list(AMENITIES) + [v for v in AMENITIES.values()]), max_size=10),
+    st.sampled_from([";", ",", "、", "，", "；"]),
+)
 def test_any_separator_and_label_mix_normalises(items: list[str], sep: str) -> None:
     data = validate_station({"name": "x", "lon": 1, "lat": 1, "amenities": sep.join(items)})
     assert set(data.amenities) == {
-        next(c for c, lab in AMENITIES.items() if i in (c, lab)) for i in items}
+        next(c for c, lab in AMENITIES.items() if i in (c, lab)) for i in items
+    }
     assert list(data.amenities) == [c for c in AMENITIES if c in data.amenities]
 
 
@@ -97,8 +117,10 @@ def test_text_fields_keep_their_rules_on_every_path(text: str, name: str) -> Non
     """Plain printable text takes a fast path; whatever the text, the outcome is the rule's:
     stripped, refused when it holds control characters or is over the field's limit."""
     stripped = text.strip()
-    bad = bool(_CONTROL_CHARS.search(stripped)) or len(_CONTROL_CHARS.sub("", stripped)) > \
-        TEXT_LIMITS[name]
+    bad = (
+        bool(_CONTROL_CHARS.search(stripped))
+        or len(_CONTROL_CHARS.sub("", stripped)) > TEXT_LIMITS[name]
+    )
     raw = {"name": "站", "lon": 116.5, "lat": 39.8, name: text}
     if bad:
         assert name in errors_of(raw)
@@ -107,8 +129,10 @@ def test_text_fields_keep_their_rules_on_every_path(text: str, name: str) -> Non
 
 
 def test_amenity_cells_are_remembered_only_when_clean() -> None:
-    first, again = (validate_station({"name": "站", "lon": 1, "lat": 1,
-                                      "amenities": "充电、热水"}).amenities for _ in range(2))
+    first, again = (
+        validate_station({"name": "站", "lon": 1, "lat": 1, "amenities": "充电、热水"}).amenities
+        for _ in range(2)
+    )
     assert first == again and set(first) == {"hot_water", "charging"}  # again: from the cache
     for row in (3, 4):  # a bad cell is reported on every row that has it
         errs = errors_of({"name": "站", "lon": 1, "lat": 1, "amenities": "热水、魔法"}, row=row)

@@ -13,7 +13,8 @@ from stations.demo import demo_store
 
 
 def test_a_hard_plan_falls_back_to_greedy_within_the_time_limit(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # 260 of the 2,048 default candidates over E-Town: CBC needed over 9 minutes for this
     # (found by schemathesis on POST /api/v1/plan); one such request held a worker that long.
     monkeypatch.setattr(planning, "EXACT_TIME_LIMIT_S", 1.0)

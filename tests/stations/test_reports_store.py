@@ -32,7 +32,8 @@ def test_submit_and_list(store: SqlStationStore, reports: SqlReportStore) -> Non
 
 
 def test_identical_pending_reports_are_counted_not_repeated(
-        store: SqlStationStore, reports: SqlReportStore) -> None:
+    store: SqlStationStore, reports: SqlReportStore
+) -> None:
     s = store.create(make_station(), actor="t")
     first = reports.submit(s.id, "closed")
     again = reports.submit(s.id, "closed")
@@ -41,7 +42,8 @@ def test_identical_pending_reports_are_counted_not_repeated(
 
 
 def test_reports_on_missing_or_deleted_stations_are_refused(
-        store: SqlStationStore, reports: SqlReportStore) -> None:
+    store: SqlStationStore, reports: SqlReportStore
+) -> None:
     s = store.create(make_station(), actor="t")
     store.delete(s.id, actor="t")
     for station_id in (s.id, 999, 2**62):  # 2**62: beyond PostgreSQL's integer, still a 404
@@ -71,7 +73,8 @@ def test_bad_reports_are_refused(store: SqlStationStore, reports: SqlReportStore
 
 
 def test_accepting_closed_report_closes_station_in_history(
-        store: SqlStationStore, reports: SqlReportStore) -> None:
+    store: SqlStationStore, reports: SqlReportStore
+) -> None:
     s = store.create(make_station(), actor="t")
     report = reports.submit(s.id, "closed", "关门了")
     assert store.get(s.id).version == 1  # a report alone changes nothing
@@ -81,8 +84,11 @@ def test_accepting_closed_report_closes_station_in_history(
     assert accepted.status == "accepted" and accepted.reviewed_by == "王芳"
     assert accepted.station_version == 2
     last = store.history(s.id)[-1]
-    assert (last.action, last.actor, last.after["status"]) == ("update", "王芳",
-                                                               "temporarily_closed")
+    assert (last.action, last.actor, last.after["status"]) == (
+        "update",
+        "王芳",
+        "temporarily_closed",
+    )
     with pytest.raises(Conflict):
         reports.accept(report.id, reviewer="李雷", stations=store)
     with pytest.raises(Conflict):
@@ -90,12 +96,14 @@ def test_accepting_closed_report_closes_station_in_history(
 
 
 def test_accepting_never_reopens_or_touches_other_kinds(
-        store: SqlStationStore, reports: SqlReportStore) -> None:
+    store: SqlStationStore, reports: SqlReportStore
+) -> None:
     closed = store.create(make_station(status="closed"), actor="t")
     other = store.create(make_station(external_id="B"), actor="t")
     r1 = reports.accept(reports.submit(closed.id, "closed").id, reviewer="e", stations=store)
-    r2 = reports.accept(reports.submit(other.id, "amenity_missing", "无热水").id, reviewer="e",
-                        stations=store)
+    r2 = reports.accept(
+        reports.submit(other.id, "amenity_missing", "无热水").id, reviewer="e", stations=store
+    )
     assert r1.station_version is None and r2.station_version is None
     assert store.get(closed.id).data.status == "closed" and store.get(closed.id).version == 1
     assert store.get(other.id).version == 1

@@ -20,11 +20,17 @@ NIGHT = datetime(2026, 11, 24, 23, 30, tzinfo=BEIJING)
 def _fill(store: SqlStationStore) -> None:
     rng = np.random.default_rng(7)
     for i in range(60):
-        store.create(make_station(
-            name=f"驿站{i}", lon=116.45 + rng.random() * 0.15, lat=39.74 + rng.random() * 0.1,
-            amenities=["hot_water", "toilet"] if i % 3 == 0 else ["charging"],
-            opening_hours=["24/7", "Mo-Fr 08:00-20:00", ""][i % 3],
-            status="temporarily_closed" if i % 10 == 9 else "open"), actor="t")
+        store.create(
+            make_station(
+                name=f"驿站{i}",
+                lon=116.45 + rng.random() * 0.15,
+                lat=39.74 + rng.random() * 0.1,
+                amenities=["hot_water", "toilet"] if i % 3 == 0 else ["charging"],
+                opening_hours=["24/7", "Mo-Fr 08:00-20:00", ""][i % 3],
+                status="temporarily_closed" if i % 10 == 9 else "open",
+            ),
+            actor="t",
+        )
 
 
 def test_nearest_matches_brute_force_geodesic_with_filters(store: SqlStationStore) -> None:
@@ -48,8 +54,9 @@ def test_nearest_matches_brute_force_geodesic_with_filters(store: SqlStationStor
 def test_open_now_never_counts_unknown_or_closed(store: SqlStationStore) -> None:
     _fill(store)
     catalog = StationCatalog(store)
-    hits = catalog.nearest(NearestQuery(116.5, 39.8, k=50,
-                                        filter=StationFilter(open_now=True), at=NOON))
+    hits = catalog.nearest(
+        NearestQuery(116.5, 39.8, k=50, filter=StationFilter(open_now=True), at=NOON)
+    )
     for h in hits:
         assert h.station.data.opening_hours and h.station.data.status == "open"
     unfiltered = catalog.nearest(NearestQuery(116.5, 39.8, k=60, at=NOON))
@@ -85,8 +92,9 @@ def test_search_text_bbox_and_paging(store: SqlStationStore) -> None:
     assert total_all == 61 and len(page1) == 25 and len(page3) == 11
     box = (116.45, 39.74, 116.50, 39.79)
     inside, n = catalog.search(ListQuery(bbox=box, limit=1000))
-    assert n == sum(1 for s in store.all()
-                    if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3])
+    assert n == sum(
+        1 for s in store.all() if box[0] <= s.data.lon <= box[2] and box[1] <= s.data.lat <= box[3]
+    )
     assert len(inside) == n
 
 
@@ -104,15 +112,20 @@ def test_patched_snapshot_equals_a_fresh_load(store: SqlStationStore) -> None:
     # where the Z-order says), so compare station by station, in id order.
     for name in ("ids", "lon", "lat", "amenity_bits", "status", "host_type", "text"):
         a, b = catalog._snap, fresh._snap
-        assert np.array_equal(np.asarray(getattr(a, name))[a.id_order],
-                              np.asarray(getattr(b, name))[b.id_order]), name
+        assert np.array_equal(
+            np.asarray(getattr(a, name))[a.id_order], np.asarray(getattr(b, name))[b.id_order]
+        ), name
     for q in [(116.6, 39.83), (116.5, 39.78), (116.47, 39.81)]:
-        for flt in (StationFilter(), StationFilter(amenities=frozenset({"microwave"})),
-                    StationFilter(open_now=True)):
+        for flt in (
+            StationFilter(),
+            StationFilter(amenities=frozenset({"microwave"})),
+            StationFilter(open_now=True),
+        ):
             a = catalog.nearest(NearestQuery(*q, k=5, filter=flt, at=NOON))
             b = fresh.nearest(NearestQuery(*q, k=5, filter=flt, at=NOON))
-            assert [(h.station.id, h.open_now) for h in a] == \
-                   [(h.station.id, h.open_now) for h in b]
+            assert [(h.station.id, h.open_now) for h in a] == [
+                (h.station.id, h.open_now) for h in b
+            ]
     assert catalog.search(ListQuery(q="改名"))[1] == 1
 
 
@@ -138,6 +151,9 @@ def test_pages_go_by_id_whether_few_or_most_stations_match(store: SqlStationStor
     s = catalog.get(every[5]).data
     box = (s.lon - 0.002, s.lat - 0.002, s.lon + 0.002, s.lat + 0.002)
     hits, total = catalog.search(ListQuery(bbox=box))  # a few match: sorted by id
-    inside = sorted(t.id for t in store.all()
-                    if box[0] <= t.data.lon <= box[2] and box[1] <= t.data.lat <= box[3])
+    inside = sorted(
+        t.id
+        for t in store.all()
+        if box[0] <= t.data.lon <= box[2] and box[1] <= t.data.lat <= box[3]
+    )
     assert 1 <= total < len(every) / 16 and [h.station.id for h in hits] == inside

@@ -79,8 +79,10 @@ def test_external_id_is_unique(store: SqlStationStore) -> None:
 def test_import_is_all_or_nothing(store: SqlStationStore) -> None:
     store.create(make_station(external_id="X"), actor="a")
     before = store.change_counter()
-    rows = [ImportPlanRow(make_station(external_id="N1")),
-            ImportPlanRow(make_station(external_id="X"))]  # clashes with the stored one
+    rows = [
+        ImportPlanRow(make_station(external_id="N1")),
+        ImportPlanRow(make_station(external_id="X")),
+    ]  # clashes with the stored one
     with pytest.raises(Conflict):
         store.apply_import(rows, actor="imp")
     assert len(store.all()) == 1 and store.change_counter() == before
@@ -90,7 +92,9 @@ def test_import_creates_and_updates_in_one_go(store: SqlStationStore) -> None:
     s = store.create(make_station(external_id="X"), actor="a")
     created, updated = store.apply_import(
         [ImportPlanRow(make_station(external_id=f"N{i}")) for i in range(5)]
-        + [ImportPlanRow(make_station(external_id="X", name="改名"), s.id)], actor="imp")
+        + [ImportPlanRow(make_station(external_id="X", name="改名"), s.id)],
+        actor="imp",
+    )
     assert (created, updated) == (5, 1)
     assert store.get(s.id).data.name == "改名" and store.get(s.id).version == 2
     assert set(store.by_external_ids(["X", "N0", "nope"])) == {"X", "N0"}
@@ -120,8 +124,12 @@ def test_concurrent_editors_lose_no_update(store_url: str) -> None:
                 while True:
                     cur = store.get(s.id)
                     try:
-                        store.update(s.id, {"notes": str(int(cur.data.notes) + 1)},
-                                     actor="t", expected_version=cur.version)
+                        store.update(
+                            s.id,
+                            {"notes": str(int(cur.data.notes) + 1)},
+                            actor="t",
+                            expected_version=cur.version,
+                        )
                         break
                     except PreconditionFailed:
                         continue
@@ -157,10 +165,12 @@ def test_postgis_geometry_follows_lon_lat(pg_schema_url: str) -> None:
     s = store.create(make_station(lon=116.5, lat=39.8), actor="a")
     store.update(s.id, {"lon": 116.6}, actor="a")
     with store.engine.connect() as conn:
-        wkt = conn.execute(text("SELECT ST_AsText(geom) FROM stations WHERE id=:i"),
-                           {"i": s.id}).scalar()
-        idx = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname="
-                                "'ix_stations_geom'")).scalar()
+        wkt = conn.execute(
+            text("SELECT ST_AsText(geom) FROM stations WHERE id=:i"), {"i": s.id}
+        ).scalar()
+        idx = conn.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname='ix_stations_geom'")
+        ).scalar()
     assert wkt == "POINT(116.6 39.8)"
     assert "gist" in idx.lower()
     store.close()
@@ -168,9 +178,11 @@ def test_postgis_geometry_follows_lon_lat(pg_schema_url: str) -> None:
 
 def test_import_keeps_desired_ids_when_free(store: SqlStationStore) -> None:
     taken = store.create(make_station(external_id="T"), actor="a")  # id 1
-    rows = [ImportPlanRow(make_station(external_id="A"), desired_id=40),
-            ImportPlanRow(make_station(external_id="B"), desired_id=taken.id),  # taken
-            ImportPlanRow(make_station(external_id="C"))]
+    rows = [
+        ImportPlanRow(make_station(external_id="A"), desired_id=40),
+        ImportPlanRow(make_station(external_id="B"), desired_id=taken.id),  # taken
+        ImportPlanRow(make_station(external_id="C")),
+    ]
     store.apply_import(rows, actor="imp")
     by_ext = store.by_external_ids(["A", "B", "C"])
     assert by_ext["A"].id == 40
@@ -184,15 +196,20 @@ def test_ids_no_column_can_hold_are_not_found(store: SqlStationStore) -> None:
     answer "integer out of range" (a 500) where SQLite answered "not found"."""
     s = store.create(make_station(external_id="A"), actor="a")
     for huge in (2**31, 2**62):
-        for call in (lambda i: store.get(i), lambda i: store.history(i),
-                     lambda i: store.update(i, {"name": "x"}, actor="a"),
-                     lambda i: store.delete(i, actor="a"), lambda i: store.restore(i, actor="a")):
+        for call in (
+            lambda i: store.get(i),
+            lambda i: store.history(i),
+            lambda i: store.update(i, {"name": "x"}, actor="a"),
+            lambda i: store.delete(i, actor="a"),
+            lambda i: store.restore(i, actor="a"),
+        ):
             with pytest.raises(NotFound):
                 call(huge)
         with pytest.raises(NotFound):
             store.restore(s.id, actor="a", version=huge)
         assert [x.id for x in store.get_many([s.id, huge])] == [s.id]
     # An import that asks for such an id gets the next free one instead.
-    store.apply_import([ImportPlanRow(make_station(external_id="B"), desired_id=2**40)],
-                       actor="imp")
+    store.apply_import(
+        [ImportPlanRow(make_station(external_id="B"), desired_id=2**40)], actor="imp"
+    )
     assert store.by_external_ids(["B"])["B"].id == s.id + 1

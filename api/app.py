@@ -25,6 +25,7 @@ from api.routes import (
     admin,
     assets,
     auth,
+    changes,
     coverage,
     docs,
     embed,
@@ -145,6 +146,7 @@ def create_app(
         assets,
         auth,
         reports,
+        changes,
         admin,
         docs,
     ):

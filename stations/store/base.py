@@ -29,6 +29,7 @@ class HistoryEntry:
     at: datetime
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    seq: int | None = None  # position in the change feed (commit order); see ``feed``
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,19 @@ class StationStore(ABC):
     @abstractmethod
     def changes_since(self, counter: int) -> list[tuple[int, int]]:
         """``(change id, station id)`` of every write after ``counter``, in change order."""
+
+    @abstractmethod
+    def feed(self, after: int, limit: int) -> list[HistoryEntry]:
+        """Up to ``limit`` changes numbered after ``after``, in commit order (``seq``).
+
+        What a reader sees is always a prefix of the numbering: no change can later appear
+        with a number below one already read, so a follower resuming from the last number it
+        saw misses nothing and sees nothing twice.
+        """
+
+    @abstractmethod
+    def feed_head(self) -> int:
+        """The number of the last committed change (0 when none)."""
 
     @abstractmethod
     def wait_for_change(self, timeout_s: float) -> bool:

@@ -31,6 +31,8 @@ __all__ = [
     "api_tokens_table",
     "sessions_table",
     "reports_table",
+    "change_clock_table",
+    "webhook_consumers_table",
     "MAX_ID",
     "storable_id",
 ]
@@ -86,6 +88,21 @@ history_table = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("before", JSON, nullable=True),
     Column("after", JSON, nullable=True),
+    # The change feed's position (migration 0005): gapless and in COMMIT order on both
+    # engines, unlike ``id`` (a PostgreSQL sequence hands out numbers in start order). See
+    # ``change_clock_table``.
+    Column("seq", Integer, nullable=True, index=True, unique=True),
+)
+
+# One row, one counter. A writing transaction advances it as its LAST statement and holds the
+# row lock until it commits, so the next writer can only take number n+1 after n is visible:
+# numbers are handed out in commit order and what any reader sees is a prefix (no gaps to
+# skip past and come back for). SQLite serialises writers anyway; PostgreSQL needs the lock.
+change_clock_table = Table(
+    "change_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", Integer, nullable=False),
 )
 
 geocode_cache_table = Table(
@@ -157,4 +174,30 @@ reports_table = Table(
     Column("reviewed_by", String(100), nullable=True),
     Column("reviewed_at", DateTime(timezone=True), nullable=True),
     Column("station_version", Integer, nullable=True),
+)
+
+# -- webhooks (migration 0005) -----------------------------------------------------------------
+
+# Registered consumers of the change feed. Their outbox is the change log itself (history rows
+# are written in the same transaction as the change, numbered in commit order): each consumer
+# keeps only how far it has been delivered, so a 100k-row import adds no rows per consumer.
+webhook_consumers_table = Table(
+    "webhook_consumers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False, default=""),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_seq", Integer, nullable=False, default=0),
+    Column("delivered_count", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
 )

@@ -17,6 +17,7 @@ from stations.model import EDITABLE_FIELDS, Station, StationData, validate_stati
 from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
 from stations.store.engine import WRITE, make_engine, migrate
 from stations.store.schema import (
+    change_clock_table,
     geocode_cache_table,
     history_table,
     stations_table,
@@ -27,6 +28,7 @@ __all__ = ["SqlStationStore"]
 
 _T = stations_table
 _H = history_table
+_CLOCK = change_clock_table
 _COLUMNS = [
     _T.c[name]
     for name in ("id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "deleted_at")
@@ -193,6 +195,29 @@ class SqlStationStore(StationStore):
             for r in rows
         ]
 
+    def feed(self, after: int, limit: int) -> list[HistoryEntry]:
+        query = select(_H).where(_H.c.seq > after).order_by(_H.c.seq).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            HistoryEntry(
+                r.id,
+                r.station_id,
+                r.version,
+                r.action,
+                r.actor,
+                _utc(r.at),
+                r.before,
+                r.after,
+                r.seq,
+            )
+            for r in rows
+        ]
+
+    def feed_head(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(_CLOCK.c.value).where(_CLOCK.c.id == 1)).scalar_one())
+
     def change_counter(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(_H.c.id), 0))).scalar_one())
@@ -261,11 +286,26 @@ class SqlStationStore(StationStore):
         return self.engine.connect().execution_options(**WRITE)
 
     @staticmethod
+    def _advance_clock(conn: Connection, count: int) -> int:
+        """Take ``count`` feed numbers; returns the last. Call it as the transaction's LAST
+        statement: the clock row stays locked until commit (see ``change_clock_table``)."""
+        return int(
+            conn.execute(
+                update(_CLOCK)
+                .where(_CLOCK.c.id == 1)
+                .values(value=_CLOCK.c.value + count)
+                .returning(_CLOCK.c.value)
+            ).scalar_one()
+        )
+
+    @classmethod
     def _log(
-        conn: Connection, action: str, actor: str, before: Station | None, after: Station
+        cls, conn: Connection, action: str, actor: str, before: Station | None, after: Station
     ) -> None:
+        seq = cls._advance_clock(conn, 1)
         conn.execute(
             insert(_H).values(
+                seq=seq,
                 station_id=after.id,
                 version=after.version,
                 action=action,
@@ -462,6 +502,9 @@ class SqlStationStore(StationStore):
                     )
                 )
             if history:
+                first = self._advance_clock(conn, len(history)) - len(history) + 1
+                for offset, entry in enumerate(history):
+                    entry["seq"] = first + offset
                 if postgres:
                     _copy_rows(conn, _H, history)
                 else:

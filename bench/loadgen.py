@@ -34,7 +34,8 @@ __all__ = ["LoadResult", "Server", "assert_local", "rss_mb", "run_load", "wrk_av
 _WRK_MARK = "WRK_JSON "
 
 # Paths are read from a file (one per line); each thread starts at its own offset so
-# connections do not ask the same points in lockstep. ``delay()`` is defined only for paced
+# connections do not ask the same points in lockstep. ``response()`` counts the 2xx answers:
+# wrk's own count includes every status, and only an answer the rider can use is throughput. ``delay()`` is defined only for paced
 # runs: a fractional mean delay in ms, dithered to whole ms (wrk's timer resolution).
 _LUA = r"""
 local paths, n, pos = {}, 0, 0
@@ -55,16 +56,22 @@ function request()
   pos = pos % n + 1
   return wrk.format("GET", paths[pos])
 end
+ok = 0
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 end
+end
 __DELAY__
 function done(summary, latency, requests)
   local e = summary.errors
+  local ok_total = 0
+  for _, thread in ipairs(threads) do ok_total = ok_total + (thread:get("ok") or 0) end
   io.write(string.format(
-    'WRK_JSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,' ..
+    'WRK_JSON {"requests":%d,"ok":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,' ..
     '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
     '"mean_us":%.1f}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    latency.mean))
+    summary.requests, ok_total, summary.duration, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
 end
 """
 _LUA_DELAY = r"""
@@ -100,9 +107,13 @@ def wrk_available() -> bool:
 
 @dataclass
 class LoadResult:
-    """What one load run measured. Latencies in milliseconds."""
+    """What one load run measured. Latencies in milliseconds.
+
+    ``requests`` counts every answer, ``ok`` the 2xx ones; :attr:`rps` is of ``ok`` only.
+    """
 
     requests: int
+    ok: int
     seconds: float
     errors: int
     p50_ms: float
@@ -115,7 +126,8 @@ class LoadResult:
 
     @property
     def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds > 0 else 0.0
+        """Successful (2xx) answers per second."""
+        return self.ok / self.seconds if self.seconds > 0 else 0.0
 
 
 def rss_mb(pid: int) -> float:
@@ -162,7 +174,12 @@ class Server:
         port: int,
         log_path: Path,
         extra_env: Mapping[str, str] | None = None,
+        *,
+        command: Sequence[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
+        """``command`` runs the CLI (default: this interpreter's); ``cwd`` is where it runs,
+        so a second checkout with its own environment can be served side by side."""
         self.workers = workers
         self.port = port
         self.base = assert_local(f"http://127.0.0.1:{port}")
@@ -170,9 +187,7 @@ class Server:
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
-                sys.executable,
-                "-c",
-                "from api.cli import main; main()",
+                *(command or (sys.executable, "-c", "from api.cli import main; main()")),
                 "serve",
                 "--host",
                 "127.0.0.1",
@@ -185,6 +200,7 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=cwd,
         )
         self.worker_pids: list[int] = []
 
@@ -317,6 +333,7 @@ def _run_wrk(
     errors = sum(raw[k] for k in ("connect", "read", "write", "status", "timeout"))
     return LoadResult(
         requests=raw["requests"],
+        ok=raw["ok"],
         seconds=raw["duration_us"] / 1e6,
         errors=errors,
         p50_ms=raw["p50_us"] / 1e3,
@@ -343,11 +360,12 @@ async def _run_httpx(
 
     latencies: list[float] = []
     errors = 0
+    ok = 0
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
 
     async def worker(client: httpx.AsyncClient, offset: int) -> None:
-        nonlocal errors
+        nonlocal errors, ok
         i = offset
         while time.monotonic() < deadline:
             path = paths[i % len(paths)]
@@ -357,6 +375,7 @@ async def _run_httpx(
                 r = await client.get(path)
                 if r.status_code >= 400:
                     errors += 1
+                ok += 200 <= r.status_code < 300
             except httpx.HTTPError:
                 errors += 1
             latencies.append(time.perf_counter() - t)
@@ -372,6 +391,7 @@ async def _run_httpx(
     ms = np.asarray(latencies or [0.0]) * 1e3
     return LoadResult(
         requests=len(latencies),
+        ok=ok,
         seconds=elapsed,
         errors=errors,
         p50_ms=float(np.percentile(ms, 50)),

@@ -22,6 +22,15 @@ Baselines, all measured in this run:
 
 Targets from the design: index median ≤ 20 µs, ≥ 300× faster than the scan, ≥ 4× BallTree,
 ≥ 20× PostGIS, and 100 % agreement with the brute-force geodesic ranking.
+
+Over HTTP (``bench/nearest_http.py``; needs ``wrk`` and the ``bench`` extra)::
+
+    python bench/nearest_bench.py --http-only [--compare OTHER_CHECKOUT]
+
+serves the national data set and measures /api/v1/nearest against ``/livez`` and against a
+minimal FastAPI + cKDTree + orjson endpoint that answers the same bytes, with fresh rider
+points in every run; ``--compare`` serves a second checkout beside this one (before/after).
+Target: ≥ 1.0× the minimal endpoint.
 """
 
 from __future__ import annotations
@@ -277,104 +286,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--http-seconds", type=int, default=6)
     parser.add_argument("--http-rounds", type=int, default=5)
+    parser.add_argument(
+        "--http-stations", type=int, default=100_000, help="national stations served over HTTP"
+    )
+    parser.add_argument(
+        "--http-only", action="store_true", help="skip the in-process methods, run --http only"
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="a second checkout (with its own .venv) served beside this one: before vs after",
+    )
+    parser.add_argument(
+        "--body-checks",
+        type=int,
+        default=200,
+        help="fresh points whose bodies must be byte-identical (service vs minimal endpoint)",
+    )
     return parser.parse_args(argv)
-
-
-def bench_http(points: Points, seconds: int, rounds: int, seed: int) -> None:
-    """/api/v1/nearest vs /livez (constant small JSON) of the same app, same server, wrk.
-
-    The endpoints take turns, ``rounds`` times, every other round in reverse order: this
-    machine's speed drifts by ±10 % over a minute, and a ratio of two runs measured side by
-    side moves much less than one of runs measured a minute apart. Each round's ratio is
-    printed; the verdict is their median.
-    """
-    import statistics
-    import tempfile
-
-    from bench.loadgen import NO_RATE_LIMIT, LoadResult, Server, free_port, run_load
-    from stations.model import StationData
-    from stations.store.base import ImportPlanRow
-    from stations.store.sql import SqlStationStore
-
-    queries = build_queries(2000, seed + 1)
-    # The filtered row asks for hot water, which the stations of the index rows' filter
-    # (70 %) have: a filter that passes nothing would measure an empty answer instead.
-    hot_water = build_allowed(len(points.ids), seed)
-    nearest = [f"/api/v1/nearest?lat={la:.6f}&lon={lo:.6f}&k=5" for lo, la in queries]
-    filtered = [q + "&amenity=hot_water&open_now=1" for q in nearest]
-    # Riders' browsers ask for gzip; wrk, like the target's measure, does not. The last row
-    # shows what compression adds to a real rider's request.
-    gzip = {"Accept-Encoding": "gzip"}
-    endpoints = (
-        ("bare /livez (constant JSON)", ["/livez"], {}),
-        ("/api/v1/nearest k=5", nearest, {}),
-        ("/api/v1/nearest k=5 + filters", filtered, {}),
-        ("/api/v1/nearest k=5, gzip", nearest, gzip),
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        url = "sqlite:///" + str(Path(tmp) / "bench.db")
-        store = SqlStationStore(url)
-        store.apply_import(
-            [
-                ImportPlanRow(
-                    StationData(
-                        name=f"站{i}",
-                        lon=float(x),
-                        lat=float(y),
-                        opening_hours="24/7",
-                        amenities=("hot_water",) if hot else (),
-                    )
-                )
-                for i, (x, y, hot) in enumerate(
-                    zip(points.lon, points.lat, hot_water.tolist(), strict=True)
-                )
-            ],
-            actor="bench",
-        )
-        store.close()
-        with Server(url, 1, free_port(), Path(tmp) / "serve.log", NO_RATE_LIMIT) as server:
-            server.wait_ready()
-            # Steady state, as a long-running server is: each endpoint gets a warm-up run
-            # first (for nearest, the stations' cached JSON fragments fill up).
-            warm = {
-                label: run_load(server.base, paths, 3, connections=32, headers=headers)
-                for label, paths, headers in endpoints
-            }
-            runs: list[dict[str, LoadResult]] = []
-            for i in range(rounds):  # every other round in reverse: drift favours no row
-                order = endpoints if i % 2 == 0 else endpoints[::-1]
-                done = {
-                    label: run_load(server.base, paths, seconds, connections=32, headers=headers)
-                    for label, paths, headers in order
-                }
-                runs.append({label: done[label] for label, _, _ in endpoints})
-    print(
-        f"\nHTTP, 1 uvicorn worker, 32 connections, {rounds} rounds of {seconds} s per "
-        f"endpoint, taking turns; load average {os.getloadavg()[0]:.1f}"
-    )
-    print(
-        f"{'round':6} {'endpoint':34} {'req/s':>9} {'× bare':>7} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'errors':>7}"
-    )
-    label_bare, label_nearest = endpoints[0][0], endpoints[1][0]
-    cold = warm[label_nearest]
-    print(
-        f"{'warm':6} {label_nearest + ' (cache filling)':34} {cold.rps:9.0f} "
-        f"{cold.rps / warm[label_bare].rps:7.2f} {cold.p50_ms:8.2f} {cold.p99_ms:8.2f} "
-        f"{cold.errors:7d}"
-    )
-    for i, run in enumerate(runs, 1):
-        bare = run[label_bare]
-        for label, r in run.items():
-            print(
-                f"{i:<6} {label:34} {r.rps:9.0f} {r.rps / bare.rps:7.2f} {r.p50_ms:8.2f} "
-                f"{r.p99_ms:8.2f} {r.errors:7d}"
-            )
-    ratios = sorted(run[label_nearest].rps / run[label_bare].rps for run in runs)
-    print(
-        f"nearest throughput = {statistics.median(ratios):.0%} of the bare endpoint, median "
-        f"of {rounds} rounds ({', '.join(f'{r:.0%}' for r in ratios)}; target ≥ 85 %)"
-    )
 
 
 def run_fast_methods(
@@ -399,6 +329,10 @@ def run_fast_methods(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.http_only or args.compare:
+        args.http = True
+    if args.http_only:
+        return _http(args)
     points = build_points(args.n, args.seed)
     queries = build_queries(args.queries, args.seed)
     allowed = build_allowed(args.n, args.seed)
@@ -418,9 +352,22 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"exactness vs brute-force geodesic ranking: {agree}/{total} ({agree / total:.2%}), plain and filtered"
     )
-    if args.http:
-        bench_http(points, args.http_seconds, args.http_rounds, args.seed)
+    if args.http and _http(args):
+        return 1
     return 0 if agree == total else 1
+
+
+def _http(args: argparse.Namespace) -> int:
+    from bench.nearest_http import bench_http
+
+    return bench_http(
+        args.http_stations,
+        args.http_seconds,
+        args.http_rounds,
+        args.seed,
+        args.compare,
+        args.body_checks,
+    )
 
 
 if __name__ == "__main__":

@@ -150,11 +150,23 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+PAGE_TIMEOUT_MS = 60_000
+
+
 @dataclass
 class PageKit:
     page: Any
     blocked: BlockedRequests
     console_errors: list[str]
+
+    def settle(self) -> None:
+        """Wait until the page has nothing left to do: no request in flight and two animation
+        frames drawn. Used before asserting that something did NOT happen (a script that must
+        not run, a marker that must not appear), where there is no element to wait for."""
+        self.page.wait_for_load_state("networkidle")
+        self.page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -199,6 +211,9 @@ def open_page(browser: Any) -> Iterator[Callable[..., PageKit]]:
 
         context.route("**/*", route)
         page = context.new_page()
+        # Every wait in these tests is on a condition and returns as soon as it holds; the
+        # default bound is generous because a busy 2-core CI machine can be slow to draw.
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on(

@@ -107,7 +107,7 @@ def login(
 
 
 def _editor_ready(kit: PageKit) -> None:
-    kit.page.wait_for_selector("html[data-editor='ready']", state="attached", timeout=10_000)
+    kit.page.wait_for_selector("html[data-editor='ready']", state="attached")
 
 
 # -- logging in ------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def test_a_stale_tab_sees_the_conflict_and_overwrites_nothing(
     second.page.fill("textarea[name=notes]", "第二个标签页的备注")
     second.page.click("#save")
     conflict = second.page.locator("#conflict")
-    conflict.wait_for(timeout=5_000)
+    conflict.wait_for()
     assert "已被其他人修改" in conflict.inner_text()
     assert "没有保存" in conflict.inner_text()
     second.page.locator("#conflict .sub", has_text="最近一次修改").wait_for()

@@ -32,9 +32,7 @@ def _foreign_resources(kit: PageKit) -> list[str]:
 
 def test_swagger_ui_renders_offline(demo_server: LiveServer, open_page: Open) -> None:
     kit = open_page(demo_server.url + "/docs")
-    summary = kit.page.wait_for_selector(
-        f".opblock-summary-path[data-path='{NEAREST}']", timeout=20_000
-    )
+    summary = kit.page.wait_for_selector(f".opblock-summary-path[data-path='{NEAREST}']")
     assert summary is not None
     # The whole API is there, not just one operation.
     paths = kit.page.eval_on_selector_all(
@@ -51,7 +49,7 @@ def test_swagger_ui_renders_offline(demo_server: LiveServer, open_page: Open) ->
     block.locator("tr[data-param-name='lon'] input").fill("116.5068")
     block.locator("button.execute").click()
     status = block.locator(".live-responses-table .response .response-col_status").first
-    status.wait_for(timeout=20_000)
+    status.wait_for()
     assert status.inner_text().strip().startswith("200")
     kit.screenshot("docs-swagger-ui")
 
@@ -62,7 +60,7 @@ def test_swagger_ui_renders_offline(demo_server: LiveServer, open_page: Open) ->
 
 def test_redoc_renders_offline(demo_server: LiveServer, open_page: Open) -> None:
     kit = open_page(demo_server.url + "/redoc")
-    kit.page.get_by_text(NEAREST, exact=True).first.wait_for(state="attached", timeout=30_000)
+    kit.page.get_by_text(NEAREST, exact=True).first.wait_for(state="attached")
     assert kit.page.locator("[data-section-id^='operation/']").count() > 10
     kit.screenshot("docs-redoc")
     # ReDoc's one outside request is its Redocly logo (an <img> on cdn.redoc.ly): the page's

@@ -47,8 +47,8 @@ def _attr(kit: PageKit, name: str) -> str | None:
     return kit.page.evaluate(f"document.documentElement.getAttribute('data-{name}')")
 
 
-def _wait_attr(kit: PageKit, name: str, value: str, timeout: int = 10_000) -> None:
-    kit.page.wait_for_selector(f"html[data-{name}='{value}']", state="attached", timeout=timeout)
+def _wait_attr(kit: PageKit, name: str, value: str) -> None:
+    kit.page.wait_for_selector(f"html[data-{name}='{value}']", state="attached")
 
 
 def _loaded_paths(kit: PageKit) -> list[str]:
@@ -160,7 +160,7 @@ def test_chips_filter_markers_and_list(demo_server: LiveServer, open_page: Open)
     )
     assert len(toilet_ids) < before
     kit.page.wait_for_function("() => document.querySelectorAll('#list li.item').length > 0")
-    kit.page.wait_for_timeout(300)
+    kit.settle()
     assert set(_list_ids(kit)) <= toilet_ids
     assert kit.page.get_attribute(".chip[data-code=toilet]", "aria-pressed") == "true"
     kit.page.click(".chip[data-code=toilet]")  # off again: everything back
@@ -290,7 +290,7 @@ def test_xss_name_stays_text(server_for: Callable[..., LiveServer], open_page: O
     kit.page.on("dialog", on_dialog)
     kit.page.reload()
     _wait_attr(kit, "list", "center")
-    kit.page.wait_for_timeout(300)
+    kit.settle()
     assert kit.page.inner_text("#card .name") == XSS
     assert "<b>bold</b>" in kit.page.inner_text("#card")
     assert "<script>alert(3)</script>" in kit.page.inner_text("#card")
@@ -616,7 +616,7 @@ def test_report_text_with_markup_is_stored_as_text(
     kit.page.wait_for_selector(".rp .ok")
     pending, total = reports.list(status="pending", station_id=sid)
     assert total == 1 and (pending[0].kind, pending[0].text) == ("other", XSS_REPORT)
-    kit.page.wait_for_timeout(200)
+    kit.settle()
     assert kit.page.evaluate("typeof window.__xss") == "undefined"
     assert kit.page.locator("img[src=x]").count() == 0 and dialogs == []
     _clean(kit)

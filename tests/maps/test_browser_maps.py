@@ -53,7 +53,7 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
 
 
 def _ready(kit: PageKit, selector: str = ".leaflet-marker-icon") -> None:
-    kit.page.wait_for_selector(selector, timeout=10_000)
+    kit.page.wait_for_selector(selector)
 
 
 def _marker_latlngs(kit: PageKit) -> dict[str, list[float]]:
@@ -72,13 +72,13 @@ def _open_popup_of(kit: PageKit, name: str) -> Any:
     )
     kit.page.get_by_title(name, exact=True).click()
     popup = kit.page.locator(".leaflet-popup .ws-popup.ws-ready")
-    popup.wait_for(timeout=5_000)
+    popup.wait_for()
     return popup
 
 
 def _close_popup(kit: PageKit) -> None:
     kit.page.evaluate("WarmMap.map.closePopup()")
-    kit.page.locator(".leaflet-popup").wait_for(state="detached", timeout=5_000)
+    kit.page.locator(".leaflet-popup").wait_for(state="detached")
 
 
 def _detail_requests(kit: PageKit) -> list[str]:
@@ -112,7 +112,7 @@ def test_pages_work_offline_ask_only_for_tiles_and_look_right(
     for mobile in (False, True):
         kit = open_page(demo_server.url + path, mobile=mobile)
         _ready(kit, ".leaflet-marker-icon" if name == "stations" else ".leaflet-interactive")
-        kit.page.wait_for_timeout(300)  # let the chunked cluster layer settle
+        kit.settle()  # the chunked cluster layer has drawn
         kit.screenshot(f"maps-{name}-{'mobile' if mobile else 'desktop'}")
         assert kit.blocked.non_tile() == []
         assert kit.blocked.urls, "tiles were requested (and blocked)"
@@ -142,7 +142,7 @@ def test_markers_cluster_and_a_click_opens_that_stations_popup(
     ).json()["properties"]
     asked = _detail_requests(kit)
     popup = _open_popup_of(kit, row[5])
-    kit.page.wait_for_timeout(300)  # Leaflet fades popups in
+    kit.settle()  # Leaflet has faded the popup in
     kit.screenshot("maps-stations-popup-desktop")
     _assert_popup_shows(kit, popup, want)
     # The badge tells what the marker's colour tells.
@@ -177,7 +177,7 @@ def test_a_station_deleted_after_the_page_was_drawn_says_so(
         )
         kit.page.get_by_title(victim.data.name, exact=True).click()
         error = kit.page.locator(".leaflet-popup .ws-popup.ws-error")
-        error.wait_for(timeout=5_000)
+        error.wait_for()
         assert error.locator(".ws-title").text_content() == victim.data.name
         assert "已撤销" in error.locator(".ws-wait").text_content()
     finally:
@@ -267,7 +267,7 @@ def test_locate_me_shows_the_browser_position_in_the_page_crs(
     )
     _ready(kit)
     kit.page.locator(".ws-locate a").click()
-    kit.page.wait_for_function("() => WarmMap.myPosition !== undefined", timeout=5_000)
+    kit.page.wait_for_function("() => WarmMap.myPosition !== undefined")
     shown = kit.page.evaluate("[WarmMap.myPosition.lng, WarmMap.myPosition.lat]")
     want = from_wgs84(lon, lat, "gcj02") if basemap == "amap" else (lon, lat)
     assert shown == pytest.approx(list(want), abs=1e-9)  # JS GCJ-02 == geodata.crs

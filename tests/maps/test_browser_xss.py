@@ -240,7 +240,7 @@ def test_console_pages_show_hostile_text_as_text(hostile: Hostile, open_page: Op
 def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile, open_page: Open) -> None:
     w = _watched(open_page, hostile.live.url + "/healthz")
     w.goto(hostile.live.url + "/maps/stations")
-    w.page.wait_for_selector(".leaflet-marker-icon, .marker-cluster", timeout=10_000)
+    w.page.wait_for_selector(".leaflet-marker-icon, .marker-cluster")
     w.check("station map")
     names = w.page.evaluate("() => WarmMap.current.entries.map(x => x.name ?? x.p.name)")
     assert sorted(names) == sorted(s.data.name for s in hostile.stations)  # as stored
@@ -254,7 +254,7 @@ def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile, open_pag
         )
         w.page.get_by_title(s.data.name, exact=True).click()
         popup = w.page.locator(f".leaflet-popup .ws-popup.ws-ready[data-station-id='{s.id}']")
-        popup.wait_for(timeout=5_000)
+        popup.wait_for()
         assert popup.locator(".ws-title").text_content() == s.data.name
         assert s.data.notes in popup.text_content()
         w.check(f"popup of {s.data.name!r}")
@@ -264,7 +264,7 @@ def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile, open_pag
 def test_embed_list_and_cards_show_hostile_text_as_text(hostile: Hostile, open_page: Open) -> None:
     w = _watched(open_page, hostile.live.url + "/healthz")
     w.goto(hostile.live.url + "/embed?lat=39.786&lon=116.5&zoom=15")
-    w.page.wait_for_selector("html[data-list='center']", state="attached", timeout=10_000)
+    w.page.wait_for_selector("html[data-list='center']", state="attached")
     w.check("embed list")
     listed = w.page.eval_on_selector_all("#list .name", "els => els.map(e => e.textContent)")
     assert listed and set(listed) <= {s.data.name for s in hostile.stations}

@@ -1,14 +1,14 @@
 """The console's spreadsheet import (upload → preview → confirm) and export downloads.
 
 Import is the clerk's workflow from ``stations import``, in the browser: the upload is planned
-at once (``stations.importing.plan_import``: every row validated and matched, nothing
+at once (``stations.io.importing.plan_import``: every row validated and matched, nothing
 written) and the preview lists what would be added, updated, left unchanged and refused, with
 each refused row's number, column and reason. Confirming runs ``run_import`` on the same file
 — in one store transaction, so the store is either unchanged or fully imported — under the
 clerk's name in the history, then refreshes the catalog. The store may have changed between
 preview and confirmation; the result page reports what the import actually did.
 
-Export writes every live station with ``stations.exporting.export_stations`` to a temporary
+Export writes every live station with ``stations.io.exporting.export_stations`` to a temporary
 file and streams it back as a download.
 """
 
@@ -37,8 +37,8 @@ from api.deps import CatalogDep, SettingsDep, StoreDep
 from api.settings import Settings
 from geodata.crs import CRS_NAMES
 from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
-from stations.exporting import export_stations
-from stations.importing import ImportReport, plan_import, run_import
+from stations.io.exporting import export_stations
+from stations.io.importing import ImportReport, plan_import, run_import
 from stations.model import Region
 
 __all__ = ["EXPORT_FORMATS", "router", "upload_area"]

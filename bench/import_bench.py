@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stations.importing import run_import  # noqa: E402
+from stations.io.importing import run_import  # noqa: E402
 from stations.store import SqlStationStore  # noqa: E402
 from stations.vocabulary import AMENITIES, HOST_TYPES  # noqa: E402
 

@@ -100,7 +100,7 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> Candidates:
 
     Every bad row is reported with its row number; nothing is silently dropped.
     """
-    from stations.tabular import read_sheet
+    from stations.io.read import read_sheet
 
     sheet = read_sheet(path)
     lons, lats, labels, errors = [], [], [], []

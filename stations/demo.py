@@ -19,7 +19,7 @@ DEMO_FILE = Path(__file__).resolve().parent / "data" / "etown_demo.geojson"
 
 def load_demo(store: StationStore) -> int:
     """Import the demo stations into ``store``; returns how many were added or updated."""
-    from stations.importing import run_import
+    from stations.io.importing import run_import
 
     report = run_import(store, DEMO_FILE, actor="demo")
     return report.added + report.updated

@@ -42,12 +42,12 @@ def import_file(
     ] = False,
 ) -> None:
     """导入驿站表格 Import stations (all rows validated first; all or nothing)."""
-    from stations.importing import run_import
+    from stations.io.importing import run_import
 
     cfg = settings()
     geocoder = None
     if geocode:
-        from stations.geocoding import make_geocoder
+        from stations.io.geocoding import make_geocoder
 
         if cfg.geocoder is None:
             raise typer.BadParameter(
@@ -86,7 +86,7 @@ def export_file(
     file: Annotated[Path, typer.Argument(dir_okay=False, help=".csv .xlsx .geojson .gpkg")],
 ) -> None:
     """导出全部驿站 Export every station; the format follows the extension."""
-    from stations.exporting import export_stations
+    from stations.io.exporting import export_stations
 
     store = open_configured_store()
     try:

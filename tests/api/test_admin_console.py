@@ -21,8 +21,9 @@ from api.admin_render import json_script
 from api.admin_uploads import UploadArea
 from api.app import create_app
 from geodata.crs import wgs84_to_gcj02
+from stations.io.read import read_sheet
+from stations.io.write import write_xlsx
 from stations.store.sql import SqlStationStore
-from stations.tabular import read_sheet, write_xlsx
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station
 

@@ -21,7 +21,7 @@ from bench.national import (
     write_stations_csv,
 )
 from geodata.spatial_index import GeodesicIndex
-from stations.importing import run_import
+from stations.io.importing import run_import
 from stations.store.sql import SqlStationStore
 
 ROOT = Path(__file__).resolve().parents[2]

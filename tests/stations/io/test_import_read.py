@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from stations.errors import ImportFailed
-from stations.tabular import HEADER_ALIASES, header_key, map_header, read_sheet
+from stations.io.headers import HEADER_ALIASES, header_key, map_header
+from stations.io.read import read_sheet
 
 HEADER_ZH = ["编号", "驿站名称", "详细地址", "经度", "纬度", "服务设施", "开放时间", "联系电话"]
 ROW_1 = [
@@ -269,7 +270,7 @@ def test_gpkg_in_a_projected_crs_is_reprojected_to_wgs84(tmp_path: Path) -> None
 def test_the_format_doc_lists_every_header_and_code() -> None:
     from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "import-format.md").read_text(
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "import-format.md").read_text(
         encoding="utf-8"
     )
     for aliases in HEADER_ALIASES.values():

@@ -10,7 +10,7 @@ import pytest
 
 from geodata.crs import from_wgs84
 from stations.errors import ImportFailed
-from stations.importing import plan_import, reject_path_for, run_import
+from stations.io.importing import plan_import, reject_path_for, run_import
 from stations.model import Region
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station

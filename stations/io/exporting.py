@@ -16,8 +16,9 @@ from typing import Any
 
 from geodata.crs import CRS_NAMES, from_wgs84
 from stations.errors import FieldError, ValidationFailed
+from stations.io.headers import file_format
+from stations.io.write import write_csv, write_geojson, write_gpkg, write_xlsx
 from stations.model import Station
-from stations.tabular import file_format, write_csv, write_geojson, write_gpkg, write_xlsx
 
 __all__ = ["EXPORT_COLUMNS", "export_stations"]
 

@@ -21,8 +21,8 @@ import pytest
 
 from geodata.crs import from_wgs84
 from stations.errors import ConfigurationError, ImportFailed
-from stations.geocoding import make_geocoder, normalise_query
-from stations.importing import plan_import, run_import
+from stations.io.geocoding import make_geocoder, normalise_query
+from stations.io.importing import plan_import, run_import
 from stations.store.sql import SqlStationStore
 
 # Two real E-Town places (WGS-84).

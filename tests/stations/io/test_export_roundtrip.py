@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stations.errors import ValidationFailed
-from stations.exporting import EXPORT_COLUMNS, export_stations
-from stations.importing import run_import
+from stations.io.exporting import EXPORT_COLUMNS, export_stations
+from stations.io.importing import run_import
 from stations.model import Station, StationData, validate_station
 from stations.store.base import ImportPlanRow
 from stations.store.sql import SqlStationStore

@@ -1,0 +1,220 @@
+"""Planning an import: every row parsed, matched, validated and sorted into what to write.
+
+Nothing is written here. The plan is a sequence of small steps over one
+:class:`~stations.io.cells.Cells` (each cell parsed once): keep stored values for columns
+the file lacks, geocode rows that have only an address, validate, decide add / update /
+unchanged per row, and look for probable duplicates.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from geodata.crs import CRS_NAMES
+from stations.errors import FieldError, ImportFailed, ValidationFailed
+from stations.io.cells import Cells, read_cells
+from stations.io.duplicates import probable_duplicates
+from stations.io.geocoding import Geocoder, geocode_addresses
+from stations.io.headers import blank
+from stations.io.match import StoreLookup, match_rows
+from stations.io.read import read_sheet
+from stations.io.report import ImportReport, ProgressCallback, Ticker
+from stations.io.sheet import Sheet
+from stations.model import EDITABLE_FIELDS, Region, Station, StationData, validate_station
+from stations.store.base import ImportPlanRow, StationStore
+
+__all__ = ["Plan", "make_plan"]
+
+#: Coordinates closer than this (degrees, ~0.1 mm) are "unchanged": XLSX keeps 16 digits.
+_COORD_EPS = 1e-9
+
+
+@dataclass
+class Plan:
+    """What an import would write (``rows``), which rows are refused, and the report."""
+
+    report: ImportReport
+    sheet: Sheet
+    rows: list[ImportPlanRow]
+    bad_rows: set[int]
+    ticker: Ticker
+
+
+def make_plan(
+    store: StationStore,
+    path: str | os.PathLike[str],
+    *,
+    crs: str,
+    region: Region | None,
+    geocoder: Geocoder | None,
+    progress: ProgressCallback | None,
+) -> Plan:
+    """Read, parse, match and validate ``path``; see :func:`stations.io.importing.run_import`."""
+    crs_name = _crs(crs)
+    sheet = read_sheet(path)
+    report = ImportReport(sheet.path, sheet.format, sheet.encoding, rows=len(sheet.rows))
+    report.warnings.extend(sheet.warnings)
+    cells = read_cells(sheet, crs_name)
+    lookup = StoreLookup(store)
+    matched = match_rows(cells, lookup, report.warnings)
+    _keep_absent_columns(sheet, cells, matched)
+    ticker = Ticker(progress)
+    geocode_failed = _geocode(store, cells, geocoder, report, ticker)
+    validated = _validate(cells, region, geocode_failed, report, ticker)
+    plan_rows, bad_rows = _decide(cells, validated, matched, report)
+    report.warnings.extend(
+        probable_duplicates(cells.numbers, validated, matched, bad_rows, lookup.all())
+    )
+    # Only the bad rows' raw cells are needed from here on (for the reject file): let the
+    # rest go before the write, which is the memory peak of a large import.
+    keep = [k for k, n in enumerate(sheet.row_numbers) if n in bad_rows]
+    sheet.rows = [sheet.rows[k] for k in keep]
+    sheet.row_numbers = [sheet.row_numbers[k] for k in keep]
+    return Plan(report, sheet, plan_rows, bad_rows, ticker)
+
+
+def _crs(crs: str) -> str:
+    name = crs.strip().lower()
+    if name not in CRS_NAMES:
+        raise ImportFailed(
+            [
+                FieldError(
+                    "crs",
+                    f"unknown crs {crs!r}; valid: " + ", ".join(CRS_NAMES),
+                    crs,
+                    None,
+                    "未知坐标系",
+                )
+            ]
+        )
+    return name
+
+
+def _keep_absent_columns(sheet: Sheet, cells: Cells, matched: list[Station | None]) -> None:
+    """Columns the file does not have keep their stored values."""
+    absent = [f for f in EDITABLE_FIELDS if f not in sheet.present]
+    if not absent:
+        return
+    for record, station in zip(cells.records, matched, strict=True):
+        if station is not None:
+            stored = station.data
+            for name in absent:
+                record[name] = getattr(stored, name)
+
+
+def _geocode(
+    store: StationStore,
+    cells: Cells,
+    geocoder: Geocoder | None,
+    report: ImportReport,
+    ticker: Ticker,
+) -> set[int]:
+    """Fill rows that have an address and no point; returns the rows whose lookup failed."""
+    records, numbers = cells.records, cells.numbers
+    needs_point = [
+        i
+        for i, r in enumerate(records)
+        if blank(r.get("lon")) and blank(r.get("lat")) and not blank(r.get("address"))
+    ]
+    ticker.start(len(records) + (len(needs_point) if geocoder else 0) + 1)
+    failed: set[int] = set()
+    if needs_point and geocoder is None:
+        report.warnings.append(
+            FieldError(
+                "lon/lat",
+                f"{len(needs_point)} row(s) have an address but no coordinates; "
+                "import with --geocode to look them up",
+                None,
+                None,
+                "部分行只有地址没有经纬度，可使用 --geocode 进行地理编码",
+            )
+        )
+    elif needs_point and geocoder is not None:
+        items = [(numbers[i], str(records[i]["address"])) for i in needs_point]
+        found, errs = geocode_addresses(
+            items, geocoder, store=store, progress=lambda _done: ticker.advance()
+        )
+        for i in needs_point:
+            hit = found.get(numbers[i])
+            if hit is not None:
+                records[i]["lon"], records[i]["lat"] = hit.lon, hit.lat
+                records[i]["geocoded"] = True
+                report.geocoded += 1
+        for err in errs:
+            cells.problems[err.row or 0].append(err)
+            failed.add(err.row or 0)
+    return failed
+
+
+def _validate(
+    cells: Cells,
+    region: Region | None,
+    geocode_failed: set[int],
+    report: ImportReport,
+    ticker: Ticker,
+) -> list[StationData | None]:
+    validated: list[StationData | None] = []
+    for number, record in zip(cells.numbers, cells.records, strict=True):
+        try:
+            validated.append(
+                validate_station(record, row=number, region=region, warnings=report.warnings)
+            )
+        except ValidationFailed as exc:
+            errs = exc.errors
+            if number in geocode_failed:  # the address error already says why
+                errs = [e for e in errs if e.field not in ("lon", "lat")]
+            cells.problems[number].extend(errs)
+            validated.append(None)
+        ticker.advance()
+    return validated
+
+
+def _decide(
+    cells: Cells,
+    validated: list[StationData | None],
+    matched: list[Station | None],
+    report: ImportReport,
+) -> tuple[list[ImportPlanRow], set[int]]:
+    """Add, update (or restore) or leave each row; counts go to ``report``."""
+    problems = cells.problems
+    plan_rows: list[ImportPlanRow] = []
+    bad_rows: set[int] = set()
+    for number, data, station, file_id in zip(
+        cells.numbers, validated, matched, cells.ids, strict=True
+    ):
+        if data is None or problems.get(number):
+            bad_rows.add(number)
+            continue
+        if station is None:
+            plan_rows.append(ImportPlanRow(data, desired_id=file_id))
+            report.added += 1
+        elif station.deleted:
+            plan_rows.append(ImportPlanRow(data, station.id))
+            report.updated += 1
+            report.warnings.append(
+                FieldError(
+                    "id",
+                    f"restores deleted station {station.id}",
+                    station.id,
+                    number,
+                    "恢复已删除的驿站",
+                )
+            )
+        elif _same(data, station.data):
+            report.unchanged += 1
+        else:
+            plan_rows.append(ImportPlanRow(data, station.id))
+            report.updated += 1
+    report.invalid = len(bad_rows)
+    report.errors = [e for n in sorted(problems) for e in problems[n]]
+    return plan_rows, bad_rows
+
+
+def _same(a: StationData, b: StationData) -> bool:
+    """Equal data, coordinates within ~0.1 mm (a re-imported XLSX must not bump versions)."""
+    return (
+        abs(a.lon - b.lon) <= _COORD_EPS
+        and abs(a.lat - b.lat) <= _COORD_EPS
+        and all(getattr(a, f) == getattr(b, f) for f in EDITABLE_FIELDS if f not in ("lon", "lat"))
+    )

@@ -1,0 +1,216 @@
+"""Reading a station file of any supported format into one :class:`Sheet`.
+
+Union staff keep their station lists in Excel (often saved as GBK CSV by Excel in China),
+GIS staff in GeoPackage or GeoJSON. Each becomes a :class:`~stations.io.sheet.Sheet`: the
+original columns, the field each column maps to, and the rows as read, so the importer
+validates one thing.
+
+Text fields are read as text wherever the format allows it (CSV always; XLSX cells written as
+text stay text), so phone numbers and external ids like ``001`` survive a round trip.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from stations.errors import FieldError, ImportFailed
+from stations.io.headers import blank as _blank
+from stations.io.headers import file_format, header_key, is_ignored, map_header
+from stations.io.read_geo import read_geojson, read_gpkg
+from stations.io.sheet import Sheet, file_error
+
+__all__ = ["Sheet", "read_sheet"]
+
+
+def read_sheet(path: str | os.PathLike[str]) -> Sheet:
+    """Read a station file of any supported format into a :class:`Sheet`.
+
+    Raises
+    ------
+    ImportFailed
+        For a file that cannot be read as a whole: missing, unsupported type, undecodable,
+        no recognisable header, or two columns naming the same field.
+    """
+    p = Path(path)
+    fmt = file_format(p)
+    if not p.is_file():
+        raise ImportFailed([FieldError("file", "file not found", str(p), None, "文件不存在")])
+    readers: dict[str, Callable[[Path], Sheet]] = {
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "geojson": read_geojson,
+        "gpkg": read_gpkg,
+    }
+    sheet = readers[fmt](p)
+    _check_columns(sheet)
+    return sheet
+
+
+def _tabular_sheet(
+    path: Path, fmt: str, raw_rows: Iterator[tuple[int, Sequence[Any]]], encoding: str | None
+) -> Sheet:
+    """Find the header row (title rows above it are common in union sheets) and collect rows."""
+    header: Sequence[Any] | None = None
+    header_row = None
+    skipped: list[tuple[int, Sequence[Any]]] = []
+    for number, values in raw_rows:
+        if all(_blank(v) for v in values):
+            continue
+        known = sum(1 for v in values if map_header(v) is not None)
+        if known >= 2 or (known == 1 and len([v for v in values if not _blank(v)]) == 1):
+            header, header_row = values, number
+            break
+        skipped.append((number, values))
+        if len(skipped) >= 10:
+            break
+    if header is None:
+        found = ", ".join(str(v) for v in (skipped[0][1] if skipped else []) if not _blank(v))
+        raise file_error(
+            path,
+            "no header row with known column names in the first rows "
+            f"(found: {found or 'nothing'}); expected e.g. name/名称, lon/经度, "
+            "lat/纬度 — see docs/import-format.md",
+            "未找到表头行",
+        )
+    columns = ["" if _blank(h) else str(h).strip() for h in header]
+    rows: list[list[Any]] = []
+    numbers: list[int] = []
+    for number, values in raw_rows:
+        if all(_blank(v) for v in values):
+            continue
+        rows.append(list(values))
+        numbers.append(number)
+    return Sheet(
+        path,
+        fmt,
+        columns,
+        [map_header(c) if c else None for c in columns],
+        rows,
+        numbers,
+        encoding=encoding,
+        header_row=header_row,
+    )
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise file_error(
+                path, f"broken UTF-16 text (byte {exc.start})", "UTF-16 文本已损坏"
+            ) from exc
+    try:
+        text = data.decode("utf-8-sig")
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312: what Excel in China writes as "CSV".
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise file_error(
+            path,
+            f"neither UTF-8 nor GBK/GB18030 text (byte {exc.start})",
+            "文件编码无法识别（应为 UTF-8 或 GBK）",
+        ) from exc
+
+
+def _delimiter(text: str) -> str:
+    """``,`` unless the first line clearly uses ``;`` or tabs (Excel in some locales).
+
+    Only the delimiter is taken from the first line: ``csv.Sniffer`` also guesses
+    ``doublequote=False`` for a header without quotes, which would break ``""`` escapes.
+    """
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_csv(path: Path) -> Sheet:
+    text, encoding = _decode(path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        return _tabular_sheet(path, "csv", enumerate(reader, start=1), encoding)
+    except csv.Error as exc:
+        raise file_error(
+            path, f"malformed CSV at record {reader.line_num}: {exc}", "CSV 格式错误"
+        ) from exc
+
+
+def _cell(value: Any) -> Any:
+    # Dates and times are text fields here (hours, notes); keep what the clerk saw.
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def _read_xlsx(path: Path) -> Sheet:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken archive
+        raise file_error(
+            path, f"not a readable .xlsx workbook ({exc})", "无法读取 Excel 文件"
+        ) from exc
+    try:
+        wanted = {header_key("驿站"), header_key("stations")}
+        ws = next((s for s in wb.worksheets if header_key(s.title) in wanted), wb.worksheets[0])
+        ws.reset_dimensions()  # dimensions written by other tools are often wrong
+        rows = (
+            (n, [_cell(v) for v in values])
+            for n, values in enumerate(ws.iter_rows(values_only=True), start=1)
+        )
+        sheet = _tabular_sheet(path, "xlsx", rows, None)
+    finally:
+        wb.close()
+    return sheet
+
+
+def _check_columns(sheet: Sheet) -> None:
+    """Two columns for one field is a file error; unknown columns are ignored with a warning."""
+    seen: dict[str, str] = {}
+    problems: list[FieldError] = []
+    for column, name in zip(sheet.columns, sheet.fields, strict=True):
+        if name is None:
+            if column and not is_ignored(column):
+                sheet.warnings.append(
+                    FieldError(
+                        column, "unknown column, ignored", None, sheet.header_row, "未知列，已忽略"
+                    )
+                )
+            continue
+        if name in seen:
+            problems.append(
+                FieldError(
+                    column,
+                    f"column {seen[name]!r} already gives {name}; keep one of them",
+                    None,
+                    sheet.header_row,
+                    "两列对应同一字段",
+                )
+            )
+        seen[name] = column
+    if not seen:
+        problems.append(
+            FieldError(
+                "file",
+                "no known columns; see docs/import-format.md",
+                str(sheet.path),
+                sheet.header_row,
+                "没有可识别的列",
+            )
+        )
+    if problems:
+        raise ImportFailed(
+            problems, f"cannot read {sheet.path.name}: " + "; ".join(str(p) for p in problems)
+        )

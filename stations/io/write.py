@@ -1,0 +1,149 @@
+"""Writing the four station file formats, each file replaced atomically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from stations.errors import FieldError, ValidationFailed
+
+__all__ = ["atomic_path", "write_csv", "write_geojson", "write_gpkg", "write_xlsx"]
+
+
+class atomic_path:  # noqa: N801 - used as a context manager, reads like a function
+    """Write to a temporary file beside ``path`` and move it into place only on success.
+
+    An export interrupted half-way must never leave a truncated file that looks complete.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent
+        )
+        os.close(fd)
+        os.unlink(tmp)  # some writers (GPKG) refuse to write over an existing file
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_csv(
+    path: str | os.PathLike[str],
+    columns: Sequence[str],
+    rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]],
+) -> None:
+    """CSV in UTF-8 *with* BOM: without it Excel in China reads UTF-8 as GBK and garbles it."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def write_xlsx(
+    path: str | os.PathLike[str],
+    columns: Sequence[str],
+    rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]],
+    *,
+    sheet_name: str = "驿站",
+) -> None:
+    """XLSX with a bold, frozen header; every ``str`` is written as a text cell.
+
+    Text cells matter twice: ``001`` and phone numbers stay text, and a note starting
+    with ``=`` stays a note instead of becoming a live formula (spreadsheet injection).
+
+    Raises
+    ------
+    ValidationFailed
+        When a value holds a control character the XLSX format cannot store.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    table = [list(row) for row in rows]
+    for number, row in enumerate(table, start=2):  # check first: a failed write-only save
+        for name, value in zip(columns, row, strict=True):  # leaves openpyxl half-open
+            if isinstance(value, str) and _XLSX_ILLEGAL.search(value):
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            name,
+                            "contains a control character that XLSX cannot store; "
+                            "export to .csv or .geojson instead",
+                            value[:40],
+                            number,
+                            "含有 Excel 无法保存的控制字符",
+                        )
+                    ]
+                )
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet_name)
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for row in table:
+        out: list[Any] = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                out.append(cell)
+            else:
+                out.append(value)
+        ws.append(out)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def write_geojson(path: str | os.PathLike[str], features: Sequence[Mapping[str, Any]]) -> None:
+    """A FeatureCollection in UTF-8 (RFC 7946: WGS-84 lon/lat, full float precision)."""
+    doc = {"type": "FeatureCollection", "features": list(features)}
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, ensure_ascii=False, allow_nan=False)
+
+
+def write_gpkg(
+    path: str | os.PathLike[str],
+    columns: Mapping[str, Sequence[Any]],
+    lon: Sequence[float],
+    lat: Sequence[float],
+    *,
+    layer: str = "stations",
+    dtypes: Mapping[str, str] | None = None,
+) -> None:
+    """A GeoPackage point layer in EPSG:4326, one attribute column per ``columns`` entry."""
+    import geopandas as gpd
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(list(values), dtype=(dtypes or {}).get(name, object))
+            for name, values in columns.items()
+        }
+    )
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    with atomic_path(path) as tmp:
+        gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")

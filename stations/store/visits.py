@@ -1,0 +1,414 @@
+"""The visits repository: public codes, check-ins, hand tallies and their upkeep.
+
+One counted check-in is one write transaction of three statements: the (station, device
+hash) row moves forward only if its last counted visit is older than the window (an
+``INSERT … ON CONFLICT DO UPDATE … WHERE`` whose ``RETURNING`` says whether it counted,
+atomic on both engines, so two taps racing each other count once), the raw row is
+appended, and the station's (day, hour, worker type) roll-up is incremented. The API
+answers only after the commit, so an acknowledged check-in survives a crash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
+from stations.store.engine import WRITE
+from stations.store.schema import stations_table, storable_id
+from stations.store.visit_tables import (
+    checkins_table,
+    station_codes_table,
+    visit_daily_table,
+    visit_devices_table,
+    visit_keys_table,
+    visit_tallies_table,
+)
+from stations.visits.checkin import device_hash, validate_checkin
+from stations.visits.codes import new_code, normalise_code
+
+__all__ = ["CheckinResult", "SqlVisitStore", "Tally", "VisitPolicy", "upsert"]
+
+_S = stations_table
+_C = station_codes_table
+_D = visit_devices_table
+_R = checkins_table
+_V = visit_daily_table
+_T = visit_tallies_table
+
+#: The most a hand tally may say for one station and day (a typo guard, not a real limit).
+MAX_TALLY = 100_000
+
+
+@dataclass(frozen=True)
+class VisitPolicy:
+    """How visits are counted and kept; built from the settings."""
+
+    #: One visit per device per station within this window.
+    window: timedelta = timedelta(hours=2)
+    #: Local time of the stations: days and hours in reports are local.
+    tz: str = "Asia/Shanghai"
+    #: Raw check-ins older than this are pruned (totals live in the roll-ups); None keeps all.
+    keep_raw_days: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """What the rider's page is told: counted or not, and when a repeat would count."""
+
+    counted: bool
+    station_id: int
+    at: datetime
+    next_count_at: datetime
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Visits counted by hand for one station on one local day."""
+
+    station_id: int
+    day: date
+    count: int
+    entered_by: str
+    updated_at: datetime
+
+
+def upsert(conn: Connection, table: Any) -> Any:
+    """The dialect's ``INSERT`` (with ``on_conflict_do_update``) for ``conn``."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class SqlVisitStore:
+    """Visits in the stations' database (codes and tallies reference the stations table)."""
+
+    def __init__(self, engine: Engine, policy: VisitPolicy | None = None) -> None:
+        self.engine = engine
+        self.policy = policy or VisitPolicy()
+        self.zone = ZoneInfo(self.policy.tz)
+        self._secret: bytes | None = None
+        self._code_cache: dict[str, int] = {}
+
+    @classmethod
+    def beside(cls, store: object, policy: VisitPolicy | None = None) -> SqlVisitStore:
+        """The visit store sharing a station store's database (and its engine)."""
+        engine = getattr(store, "engine", None)
+        if not isinstance(engine, Engine):
+            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for visits")
+        return cls(engine, policy)
+
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(**WRITE)
+
+    # -- public codes ----------------------------------------------------------------------
+
+    def codes(self, station_ids: Iterable[int] | None = None) -> dict[int, str]:
+        """The public code of each live station asked for (all live ones by default),
+        drawing and storing a code for any station that has none yet."""
+        wanted = None if station_ids is None else [i for i in station_ids if storable_id(i)]
+        live = select(_S.c.id).where(_S.c.deleted_at.is_(None))
+        if wanted is not None:
+            live = live.where(_S.c.id.in_(wanted))
+        with self.engine.connect() as conn:
+            ids = [row.id for row in conn.execute(live)]
+            have = self._stored_codes(conn, ids if wanted is not None else None)
+        missing = [i for i in ids if i not in have]
+        if missing:
+            have.update(self._assign(missing))
+        return {i: have[i] for i in ids}
+
+    def code_for(self, station_id: int) -> str:
+        """The station's public code (``NotFound`` for a deleted or unknown station)."""
+        found = self.codes([station_id])
+        if station_id not in found:
+            raise NotFound(f"station {station_id} not found")
+        return found[station_id]
+
+    def _stored_codes(self, conn: Connection, ids: list[int] | None) -> dict[int, str]:
+        query = select(_C.c.station_id, _C.c.code)
+        if ids is not None:
+            out: dict[int, str] = {}
+            for start in range(0, len(ids), 5000):  # keep IN lists within SQLite's limits
+                chunk = ids[start : start + 5000]
+                out.update(dict(conn.execute(query.where(_C.c.station_id.in_(chunk))).all()))
+            return out
+        return dict(conn.execute(query).all())
+
+    def _assign(self, station_ids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for station_id in station_ids:
+            for _attempt in range(10):  # a clash in 2**40 is rare; ten in a row is a bug
+                code = new_code()
+                try:
+                    with self._write() as conn, conn.begin():
+                        existing = conn.execute(
+                            select(_C.c.code).where(_C.c.station_id == station_id)
+                        ).scalar()
+                        if existing is None:
+                            conn.execute(
+                                insert(_C).values(
+                                    station_id=station_id, code=code, created_at=datetime.now(UTC)
+                                )
+                            )
+                        else:  # another process gave it one meanwhile
+                            code = existing
+                    out[station_id] = code
+                    break
+                except IntegrityError:
+                    continue
+            else:  # pragma: no cover - needs ten random 40-bit collisions in a row
+                raise ConfigurationError("could not draw a unique station code")
+        return out
+
+    def station_for_code(self, code: str) -> int:
+        """The live station a public code belongs to, or ``NotFound``."""
+        clean = normalise_code(code)
+        if clean is None:
+            raise NotFound("no station has this code")
+        with self.engine.connect() as conn:
+            station_id = conn.execute(
+                select(_C.c.station_id)
+                .join(_S, _S.c.id == _C.c.station_id)
+                .where(_C.c.code == clean, _S.c.deleted_at.is_(None))
+            ).scalar()
+        if station_id is None:
+            raise NotFound("no station has this code")
+        return int(station_id)
+
+    # -- check-ins -------------------------------------------------------------------------
+
+    def _key(self) -> bytes:
+        if self._secret is None:
+            with self._write() as conn, conn.begin():
+                # Two processes starting together: the first row wins, both read it back.
+                first = upsert(conn, visit_keys_table).values(
+                    id=1, secret=secrets.token_hex(32), created_at=datetime.now(UTC)
+                )
+                conn.execute(first.on_conflict_do_nothing(index_elements=["id"]))
+                row = conn.execute(select(visit_keys_table.c.secret)).scalar_one()
+            self._secret = bytes.fromhex(row)
+        return self._secret
+
+    def check_in(
+        self,
+        code: Any,
+        device_id: Any,
+        worker_type: Any = None,
+        *,
+        at: datetime | None = None,
+    ) -> CheckinResult:
+        """Count a visit unless this device was counted at this station within the window.
+
+        Raises ``ValidationFailed`` for a bad code, worker type or device id and
+        ``NotFound`` for a code no live station has.
+        """
+        clean_code, worker, device = validate_checkin(code, worker_type, device_id)
+        at = _utc(at) if at is not None else datetime.now(UTC)
+        station_id = self._code_cache.get(clean_code)
+        if station_id is None:
+            station_id = self.station_for_code(clean_code)
+            if len(self._code_cache) < 500_000:
+                self._code_cache[clean_code] = station_id
+        hashed = device_hash(self._key(), station_id, device)
+        local = at.astimezone(self.zone)
+        with self._write() as conn, conn.begin():
+            claim = upsert(conn, _D).values(station_id=station_id, device_hash=hashed, last_at=at)
+            claim = claim.on_conflict_do_update(
+                index_elements=[_D.c.station_id, _D.c.device_hash],
+                set_={"last_at": claim.excluded.last_at},
+                where=_D.c.last_at <= at - self.policy.window,
+            ).returning(_D.c.last_at)
+            counted = conn.execute(claim).first() is not None
+            if counted:
+                conn.execute(insert(_R).values(station_id=station_id, at=at, worker_type=worker))
+                self._add_daily(conn, station_id, local.date(), local.hour, worker, 1)
+                last = at
+            else:
+                last = _utc(
+                    conn.execute(
+                        select(_D.c.last_at).where(
+                            _D.c.station_id == station_id, _D.c.device_hash == hashed
+                        )
+                    ).scalar_one()
+                )
+        return CheckinResult(counted, station_id, at, last + self.policy.window)
+
+    def _add_daily(
+        self, conn: Connection, station_id: int, day: date, hour: int, worker: str, n: int
+    ) -> None:
+        bump = upsert(conn, _V).values(
+            station_id=station_id, day=day, hour=hour, worker_type=worker, count=n
+        )
+        conn.execute(
+            bump.on_conflict_do_update(
+                index_elements=[_V.c.station_id, _V.c.day, _V.c.hour, _V.c.worker_type],
+                set_={"count": _V.c.count + bump.excluded.count},
+            )
+        )
+
+    def raw_count(self) -> int:
+        """How many raw check-in rows are kept (what pruning shrinks)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM checkins")).scalar_one())
+
+    # -- hand tallies ----------------------------------------------------------------------
+
+    def set_tallies(self, rows: Sequence[tuple[int, date, int]], *, actor: str) -> int:
+        """Record hand counts ``(station id, local day, visits)`` in ONE transaction.
+
+        A station and day already tallied gets the new number (re-importing a corrected
+        sheet replaces, never doubles). Every row is checked before anything is written.
+        """
+        errors: list[FieldError] = []
+        for number, (_sid, day, count) in enumerate(rows, start=1):
+            if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_TALLY:
+                errors.append(
+                    FieldError(
+                        "count",
+                        f"must be a whole number 0-{MAX_TALLY}",
+                        count,
+                        number,
+                        f"人次须为0到{MAX_TALLY}之间的整数",
+                    )
+                )
+            if not isinstance(day, date):
+                errors.append(FieldError("day", "must be a date", day, number, "日期无效"))
+        if errors:
+            raise ValidationFailed(errors)
+        ids = sorted({r[0] for r in rows})
+        now = datetime.now(UTC)
+        with self._write() as conn, conn.begin():
+            live: set[int] = set()
+            for start in range(0, len(ids), 5000):
+                chunk = [i for i in ids[start : start + 5000] if storable_id(i)]
+                live.update(
+                    conn.execute(
+                        select(_S.c.id).where(_S.c.id.in_(chunk), _S.c.deleted_at.is_(None))
+                    ).scalars()
+                )
+            unknown = [
+                FieldError("station", "no such station", sid, number, "没有这个驿站")
+                for number, (sid, _d, _n) in enumerate(rows, start=1)
+                if sid not in live
+            ]
+            if unknown:
+                raise ValidationFailed(unknown)
+            for station_id, day, count in rows:
+                stmt = upsert(conn, _T).values(
+                    station_id=station_id, day=day, count=count, entered_by=actor, updated_at=now
+                )
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[_T.c.station_id, _T.c.day],
+                        set_={
+                            "count": stmt.excluded.count,
+                            "entered_by": stmt.excluded.entered_by,
+                            "updated_at": stmt.excluded.updated_at,
+                        },
+                    )
+                )
+        return len(rows)
+
+    def tallies(
+        self, *, station_id: int | None = None, start: date | None = None, end: date | None = None
+    ) -> list[Tally]:
+        """Hand tallies, by station then day; ``end`` is exclusive."""
+        query = select(_T).order_by(_T.c.station_id, _T.c.day)
+        if station_id is not None:
+            query = query.where(_T.c.station_id == station_id)
+        if start is not None:
+            query = query.where(_T.c.day >= start)
+        if end is not None:
+            query = query.where(_T.c.day < end)
+        with self.engine.connect() as conn:
+            return [
+                Tally(r.station_id, _day(r.day), r.count, r.entered_by, _utc(r.updated_at))
+                for r in conn.execute(query)
+            ]
+
+    # -- upkeep ----------------------------------------------------------------------------
+
+    def ensure_partitions(self, months: Iterable[date]) -> list[str]:
+        """PostgreSQL: give each month (its first day, UTC) its own ``checkins`` partition,
+        moving any rows the DEFAULT partition holds for it. No-op on SQLite."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        made = []
+        for month in sorted({m.replace(day=1) for m in months}):
+            name = f"checkins_p{month:%Y%m}"
+            upper = (month + timedelta(days=32)).replace(day=1)
+            lo, hi = f"{month:%Y-%m-%d} 00:00:00+00", f"{upper:%Y-%m-%d} 00:00:00+00"
+            with self._write() as conn, conn.begin():
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727275)")
+                if conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar():
+                    continue
+                conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE checkins)")
+                conn.exec_driver_sql(
+                    f"WITH moved AS (DELETE FROM checkins_default"
+                    f" WHERE at >= '{lo}' AND at < '{hi}' RETURNING *)"
+                    f" INSERT INTO {name} SELECT * FROM moved"
+                )
+                conn.exec_driver_sql(
+                    f"ALTER TABLE checkins ATTACH PARTITION {name}"
+                    f" FOR VALUES FROM ('{lo}') TO ('{hi}')"
+                )
+                made.append(name)
+        return made
+
+    def prune(self, now: datetime | None = None) -> dict[str, int]:
+        """Forget device hashes past the window and raw rows past ``keep_raw_days``.
+
+        Totals are read from the roll-ups, so no reported number changes. On PostgreSQL a
+        month that lies wholly before the cut-off is dropped as a partition.
+        """
+        now = _utc(now) if now is not None else datetime.now(UTC)
+        out = {"devices": 0, "checkins": 0, "partitions": 0}
+        with self._write() as conn, conn.begin():
+            out["devices"] = conn.execute(
+                delete(_D).where(_D.c.last_at < now - self.policy.window)
+            ).rowcount
+        if self.policy.keep_raw_days is None:
+            return out
+        cutoff = now - timedelta(days=self.policy.keep_raw_days)
+        with self._write() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                names = conn.execute(
+                    text(
+                        "SELECT c.relname FROM pg_inherits i"
+                        " JOIN pg_class c ON c.oid = i.inhrelid"
+                        " JOIN pg_class p ON p.oid = i.inhparent"
+                        " WHERE p.relname = 'checkins'"
+                        " AND p.relnamespace = c.relnamespace"
+                        " AND c.relname ~ '^checkins_p[0-9]{6}$'"
+                    )
+                ).scalars()
+                for name in sorted(names):
+                    month = date(int(name[-6:-2]), int(name[-2:]), 1)
+                    upper = (month + timedelta(days=32)).replace(day=1)
+                    if datetime(upper.year, upper.month, 1, tzinfo=UTC) <= cutoff:
+                        n = conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+                        conn.exec_driver_sql(f"DROP TABLE {name}")
+                        out["partitions"] += 1
+                        out["checkins"] += int(n)
+            out["checkins"] += conn.execute(delete(_R).where(_R.c.at < cutoff)).rowcount
+        return out

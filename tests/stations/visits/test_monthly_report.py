@@ -1,0 +1,64 @@
+"""The monthly table: scans by worker type plus hand tallies, totals that add up, and
+station text that cannot become a formula."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from stations.errors import ValidationFailed
+from stations.store.visit_stats import VisitStats
+from stations.visits.monthly import MONTHLY_HEADER, month_range, write_monthly_xlsx
+from tests.stations.visits.visit_kit import stations_with_visits
+
+
+def test_month_range() -> None:
+    assert month_range("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
+    with pytest.raises(ValidationFailed):
+        month_range("2026-13")
+
+
+def test_scans_and_tallies_add_up_and_formulas_stay_text(store, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    visits, ids = stations_with_visits(store, 3)
+    store.update(ids[2], {"name": '=HYPERLINK("http://x","y")'}, actor="test")
+    codes = visits.codes()
+    t = datetime(2026, 11, 10, 2, tzinfo=UTC)
+    for n, worker in enumerate(["delivery", "delivery", "courier", None]):
+        visits.check_in(codes[ids[0]], f"device-a-{n}", worker, at=t + timedelta(minutes=n))
+    visits.check_in(codes[ids[1]], "device-b-0", "sanitation", at=t)
+    visits.check_in(codes[ids[1]], "device-b-0", "sanitation", at=t + timedelta(minutes=3))
+    visits.check_in(
+        codes[ids[1]], "device-b-1", "ride_hailing", at=datetime(2026, 12, 1, 2, tzinfo=UTC)
+    )
+    visits.set_tallies(
+        [(ids[0], date(2026, 11, 2), 10), (ids[2], date(2026, 11, 30), 7)], actor="c"
+    )
+    start, end = month_range("2026-11")
+    rows = VisitStats(store.engine).monthly(start, end)
+    out = tmp_path / "11月服务人次.xlsx"
+    totals = write_monthly_xlsx(out, start, rows, codes)
+    sheet = load_workbook(out).active
+    table = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert tuple(table[0]) == MONTHLY_HEADER
+    lines = {r[1]: r for r in table[1:-1]}
+    col = {name: i for i, name in enumerate(MONTHLY_HEADER)}
+    a, b, c = (lines[codes[i]] for i in ids)
+    assert (a[col["外卖骑手"]], a[col["快递员"]], a[col["未填写"]], a[col["手工登记"]]) == (
+        2,
+        1,
+        1,
+        10,
+    )
+    assert a[col["服务人次合计"]] == 14
+    assert b[col["环卫工人"]] == 1 and b[col["网约车司机"]] == 0 and b[col["服务人次合计"]] == 1
+    assert c[col["服务人次合计"]] == 7
+    assert c[0] == '\'=HYPERLINK("http://x","y")'
+    assert sheet.cell(row=5, column=1).data_type == "s"
+    last = table[-1]
+    assert last[0] == "合计" and last[col["服务人次合计"]] == 22 == totals["服务人次合计"]
+    for name in MONTHLY_HEADER[3:]:
+        assert last[col[name]] == sum(r[col[name]] for r in table[1:-1])

@@ -15,6 +15,7 @@ __all__ = [
     "FieldError",
     "NotFound",
     "Conflict",
+    "TooManyRequests",
     "PreconditionFailed",
     "Unauthorized",
     "Forbidden",
@@ -70,6 +71,13 @@ class NotFound(StationsError):
 class Conflict(StationsError):
     status = 409
     title = "Conflict"
+
+
+class TooManyRequests(StationsError):
+    """Too soon to do that again; ``retry_after_s`` (extra) says when it will be accepted."""
+
+    status = 429
+    title = "Too many requests"
 
 
 class PreconditionFailed(StationsError):

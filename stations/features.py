@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from stations._splice import splice
 from stations.model import Station
 from stations.navigation import navigation_links_many
 from stations.search import Hit
+from stations.trust.board import TrustBoard, default_properties, trust_properties
 
 __all__ = [
     "feature",
@@ -69,17 +71,26 @@ def station_properties(station: Station, open_now: bool | None) -> dict[str, Any
     }
 
 
-def feature(hit: Hit, crs: str = "wgs84", *, navigation: bool = False) -> dict[str, Any]:
+def feature(
+    hit: Hit, crs: str = "wgs84", *, navigation: bool = False, trust: TrustBoard | None = None
+) -> dict[str, Any]:
     """One station as a GeoJSON Feature in ``crs``."""
-    return features([hit], crs, navigation=navigation)[0]
+    return features([hit], crs, navigation=navigation, trust=trust)[0]
 
 
 def features(
-    hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False, _marked: bool = False
+    hits: Sequence[Hit],
+    crs: str = "wgs84",
+    *,
+    navigation: bool = False,
+    trust: TrustBoard | None = None,
+    _marked: bool = False,
 ) -> list[dict[str, Any]]:
     """Stations as GeoJSON Features; coordinates and links converted in one vectorised step.
 
-    (``_marked``: the hits carry placeholders instead of values, see :func:`_render_parts`.)
+    ``trust`` supplies the rider-evidence properties (:mod:`stations.trust`), written last;
+    without it they say what the schedule alone says. (``_marked``: the hits carry
+    placeholders instead of values, see :func:`_parts_of`.)
     """
     if not hits:
         return []
@@ -87,6 +98,7 @@ def features(
     lat = np.fromiter((h.station.data.lat for h in hits), float, len(hits))
     x, y = (lon, lat) if crs == "wgs84" else from_wgs84(lon, lat, crs)
     links = _links(hits) if navigation else None
+    now = time.time()
     out = []
     for i, hit in enumerate(hits):
         props = station_properties(hit.station, hit.open_now)
@@ -94,6 +106,10 @@ def features(
             props["distance_m"] = hit.distance_m if _marked else round(hit.distance_m, 2)
         if links is not None:
             props["navigation"] = links[i]
+        if _marked:  # cached fragments hold the defaults; TrustBoard.overlay swaps them
+            props.update(default_properties(hit.station))
+        else:
+            props.update(trust_properties(hit.station, hit.open_now, trust, now))
         out.append(
             {
                 "type": "Feature",
@@ -116,12 +132,17 @@ def _links(hits: Sequence[Hit]) -> list[dict[str, str]]:
 
 
 def feature_collection(
-    hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False, **members: Any
+    hits: Sequence[Hit],
+    crs: str = "wgs84",
+    *,
+    navigation: bool = False,
+    trust: TrustBoard | None = None,
+    **members: Any,
 ) -> dict[str, Any]:
     """A FeatureCollection; ``members`` adds top-level members (links, numberMatched…)."""
     out: dict[str, Any] = {
         "type": "FeatureCollection",
-        "features": features(hits, crs, navigation=navigation),
+        "features": features(hits, crs, navigation=navigation, trust=trust),
     }
     out.update(members)
     return out
@@ -213,14 +234,22 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
 
 
 def feature_collection_json(
-    hits: Sequence[Hit], crs: str = "wgs84", *, navigation: bool = False, **members: Any
+    hits: Sequence[Hit],
+    crs: str = "wgs84",
+    *,
+    navigation: bool = False,
+    trust: TrustBoard | None = None,
+    **members: Any,
 ) -> bytes:
     """:func:`feature_collection` serialised by :func:`json_bytes`, from cached fragments."""
     try:
         tail = _collection_tail(tuple(members.items()))
     except TypeError:  # an unhashable member (a list of links): not kept
         tail = _collection_tail.__wrapped__(tuple(members.items()))
-    return splice(_COLLECTION_HEAD, _parts_of(hits, crs, navigation), hits, tail)
+    parts = _parts_of(hits, crs, navigation)
+    if trust is not None:
+        parts = trust.overlay(parts, hits)
+    return splice(_COLLECTION_HEAD, parts, hits, tail)
 
 
 _COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['

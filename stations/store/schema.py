@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -33,6 +34,9 @@ __all__ = [
     "reports_table",
     "change_clock_table",
     "webhook_consumers_table",
+    "confirmations_table",
+    "trust_secrets_table",
+    "photos_table",
     "MAX_ID",
     "storable_id",
 ]
@@ -73,6 +77,10 @@ stations_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True), nullable=True),
+    # migration 0003 (trust): how riders get in, and when staff last checked the record
+    Column("entry", String(16), nullable=False, default="", server_default=""),
+    Column("no_smartphone_ok", Boolean, nullable=True),
+    Column("verified_at", DateTime(timezone=True), nullable=True),
 )
 
 # Every write appends one row; its ever-growing ``id`` doubles as the store's change counter,
@@ -200,4 +208,49 @@ webhook_consumers_table = Table(
     Column("last_error", String(500), nullable=True),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+)
+
+# -- rider confirmations and station photos (migration 0003) ----------------------------------
+
+# One row per rider tap at a station (stations.trust.rules); the device only as a salted hash.
+confirmations_table = Table(
+    "confirmations",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("station_id", Integer, ForeignKey("stations.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("amenity", String(32), nullable=True),
+    Column("device_hash", String(32), nullable=False),
+    Column("onsite", Boolean, nullable=False),
+    Column("distance_m", Float(precision=53), nullable=True),
+    Column("scheduled", Boolean, nullable=True),
+)
+
+# Secrets the database keeps for every replica: the salt of device hashes.
+trust_secrets_table = Table(
+    "trust_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
+# Photos of a station (stations.photos): bytes live in the photo store, keyed by digest.
+photos_table = Table(
+    "station_photos",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", Integer, ForeignKey("stations.id"), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("reviewed_by", String(100), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
 )

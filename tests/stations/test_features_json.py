@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -125,3 +126,40 @@ def test_splice_refuses_pages_it_cannot_write() -> None:
     with pytest.raises(ValueError, match="not a finite number"):
         splice(b"", [(b"a", b"b", b"c")], [(None, float("nan"), True)], b"")
     assert splice(b"[", [], [], b"]") == b"[]"
+
+
+def test_trust_overlay_bytes_equal_the_dicts(catalog: StationCatalog) -> None:
+    """Hits with rider evidence get their assessed trust members swapped into the cached
+    fragments; the bytes still equal the dict path's (stations.trust.board)."""
+    from stations.trust.board import TrustBoard
+    from stations.trust.rules import Vote
+
+    hits = catalog.nearest(NearestQuery(116.51, 39.79, k=10, at=NOON))
+    board = TrustBoard()
+    now = time.time()  # evidence is judged at the real time, whatever ``at`` asked
+    board.add(
+        [
+            (1, hits[0].station.id, Vote(now - 60, "open", "a", True, True)),
+            (2, hits[1].station.id, Vote(now - 60, "closed", "b", True, True)),
+            (3, hits[1].station.id, Vote(now - 90, "locked", "c", True, True)),
+        ],
+        now=now,
+    )
+    for _ in range(2):
+        got = feature_collection_json(hits, navigation=True, trust=board)
+        want = json_bytes(feature_collection(hits, navigation=True, trust=board))
+        assert got == want
+    props = [f["properties"] for f in json.loads(got)["features"]]
+    assert list(props[0])[-4:] == [
+        "last_confirmed_open_at",
+        "last_confirmed_closed_at",
+        "confidence",
+        "confidence_reasons",
+    ]
+    assert props[1]["confidence"] == "doubtful"
+    assert props[1]["last_confirmed_closed_at"] is not None
+    unknown = [p for p in props if p["open_now"] is None]
+    assert unknown and all(p["confidence"] == "unknown" for p in unknown)
+    # and without a board every answer still carries the schedule-only properties
+    plain = json.loads(feature_collection_json(hits, navigation=True))["features"]
+    assert {f["properties"]["confidence"] for f in plain} == {"scheduled", "unknown"}

@@ -1,0 +1,214 @@
+"""Rider evidence in memory, per station: what every answer adds to a station's properties.
+
+The store keeps every confirmation; each process keeps the last :data:`~stations.trust.rules.
+WINDOW_S` of them here, by station (a few hundred bytes for the few stations riders vote on),
+and pulls new ones from the store like the catalog pulls station edits. A station answer
+then costs one dictionary lookup when nobody voted on the station, and otherwise one
+:func:`~stations.trust.rules.assess` per station and minute (kept until the minute or the
+votes change).
+
+The nearest route answers from cached JSON fragments (:mod:`stations.features`): those hold
+the schedule-only trust properties (:func:`default_json`), written last in the properties
+object, and :meth:`TrustBoard.overlay` swaps them for the assessed ones on the few hits with
+evidence — the fragment cache keeps its design, and a hit without evidence pays a lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from stations.model import Station
+from stations.trust.rules import WINDOW_S, Confidence, Vote, assess, schedule_only
+from stations.vocabulary import AMENITIES
+
+__all__ = [
+    "TRUST_FIELDS",
+    "TrustBoard",
+    "default_json",
+    "default_properties",
+    "trust_properties",
+]
+
+#: The properties every station answer gains, in this order, after all others.
+TRUST_FIELDS = (
+    "last_confirmed_open_at",
+    "last_confirmed_closed_at",
+    "confidence",
+    "confidence_reasons",
+)
+_LABELS = dict(AMENITIES)
+# The options of ``stations.features.json_bytes`` (which imports this module): the members
+# must be the bytes the dict path writes.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _iso(at: float | None) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, UTC).isoformat()
+
+
+def _properties(c: Confidence) -> dict[str, Any]:
+    return {
+        "last_confirmed_open_at": _iso(c.last_open_at),
+        "last_confirmed_closed_at": _iso(c.last_closed_at),
+        "confidence": c.level,
+        "confidence_reasons": [r.as_dict() for r in c.reasons],
+    }
+
+
+def _member_json(props: dict[str, Any]) -> bytes:
+    """``,"k":v,…`` — the members as they follow others inside a properties object."""
+    return b"," + _ENCODER.encode(props).encode("utf-8")[1:-1]
+
+
+_DEFAULTS = {state: _properties(schedule_only(state)) for state in (True, False, None)}
+_DEFAULT_JSON = {state: _member_json(props) for state, props in _DEFAULTS.items()}
+
+
+def _static_unknown(station: Station) -> bool:
+    """Whether open-now is unknown whatever the time: open, with no hours."""
+    d = station.data
+    return d.status == "open" and not d.opening_hours.strip()
+
+
+def default_properties(station: Station) -> dict[str, Any]:
+    """The schedule-only trust properties a cached fragment is rendered with."""
+    return dict(_DEFAULTS[None if _static_unknown(station) else True])
+
+
+def default_json(station: Station) -> bytes:
+    """The schedule-only trust members a cached fragment holds for ``station``."""
+    return _DEFAULT_JSON[None if _static_unknown(station) else True]
+
+
+def trust_properties(
+    station: Station, open_now: bool | None, board: TrustBoard | None, now: float | None = None
+) -> dict[str, Any]:
+    """The trust properties of ``station`` (schedule-only when ``board`` is None)."""
+    if board is None:
+        return dict(_DEFAULTS[open_now])
+    return board.properties(station, open_now, time.time() if now is None else now)
+
+
+class TrustBoard:
+    """The recent votes of every station, and their assessment per minute."""
+
+    def __init__(self) -> None:
+        self._votes: dict[int, tuple[Vote, ...]] = {}
+        # station id → (minute, open_now, station, Confidence, member JSON)
+        self._assessed: dict[int, tuple[int, bool | None, Station, Confidence, bytes]] = {}
+        # Confirmation ids applied per station: a row seen twice (this process's own write,
+        # then the store pull) counts once.
+        self._ids: dict[int, set[int]] = {}
+        self._lock = threading.Lock()
+        #: The highest confirmation id applied (the store's incremental pull starts after it).
+        self.last_id = 0
+
+    def __len__(self) -> int:
+        return len(self._votes)
+
+    def votes(self, station_id: int) -> tuple[Vote, ...]:
+        return self._votes.get(station_id, ())
+
+    def add(self, rows: Iterable[tuple[int, int, Vote]], *, now: float | None = None) -> int:
+        """Apply ``(confirmation id, station id, vote)`` rows; returns how many were new."""
+        now = time.time() if now is None else now
+        added = 0
+        with self._lock:
+            grouped: dict[int, list[Vote]] = {}
+            for cid, sid, vote in rows:
+                if cid in self._ids.get(sid, ()):
+                    continue
+                grouped.setdefault(sid, []).append(vote)
+                self._ids.setdefault(sid, set()).add(cid)
+                self.last_id = max(self.last_id, cid)
+                added += 1
+            for sid, new in grouped.items():
+                keep = [v for v in (*self._votes.get(sid, ()), *new) if now - v.at <= WINDOW_S]
+                self._votes[sid] = tuple(sorted(keep, key=lambda v: v.at))
+                self._assessed.pop(sid, None)
+        return added
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget votes older than the window (the refresher calls this now and then)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            for sid in list(self._votes):
+                keep = tuple(v for v in self._votes[sid] if now - v.at <= WINDOW_S)
+                if len(keep) != len(self._votes[sid]):
+                    self._assessed.pop(sid, None)
+                if keep:
+                    self._votes[sid] = keep
+                else:
+                    del self._votes[sid]
+                    self._ids.pop(sid, None)
+
+    def _entry(
+        self, station: Station, open_now: bool | None, now: float
+    ) -> tuple[int, bool | None, Station, Confidence, bytes]:
+        minute = int(now // 60)
+        entry = self._assessed.get(station.id)
+        if (
+            entry is not None
+            and entry[0] == minute
+            and entry[1] is open_now
+            and entry[2] is station
+        ):
+            return entry
+        c = assess(
+            self._votes.get(station.id, ()),
+            open_now,
+            now,
+            status_open=station.data.status == "open",
+            labels=_LABELS,
+        )
+        entry = (minute, open_now, station, c, _member_json(_properties(c)))
+        self._assessed[station.id] = entry
+        return entry
+
+    def confidence(
+        self, station: Station, open_now: bool | None, now: float | None = None
+    ) -> Confidence:
+        """The confidence of ``station`` now (or at ``now``)."""
+        now = time.time() if now is None else now
+        if station.id not in self._votes:
+            return schedule_only(open_now)
+        return self._entry(station, open_now, now)[3]
+
+    def properties(self, station: Station, open_now: bool | None, now: float) -> dict[str, Any]:
+        if station.id not in self._votes:
+            return dict(_DEFAULTS[open_now])
+        return _properties(self._entry(station, open_now, now)[3])
+
+    def overlay(
+        self, parts: list[tuple[bytes, ...]], hits: Sequence[Any], now: float | None = None
+    ) -> list[tuple[bytes, ...]]:
+        """Cached fragments with the trust members of hits with evidence swapped in.
+
+        ``parts[i]``'s last piece ends with :func:`default_json` of ``hits[i]``'s station and
+        the two braces closing properties and feature (see :mod:`stations.features`).
+        """
+        votes = self._votes
+        out = parts
+        for i, hit in enumerate(hits):
+            station, _, open_now = hit
+            if station.id in votes:
+                new = self._entry(station, open_now, time.time() if now is None else now)[4]
+            elif open_now is None and not _static_unknown(station):
+                new = _DEFAULT_JSON[None]
+            else:
+                continue
+            old = default_json(station)
+            piece = parts[i]
+            last = piece[-1]
+            cut = len(last) - len(old) - 2
+            if last[cut:-2] != old:  # pragma: no cover - a fragment not made by features()
+                raise ValueError("cached fragment does not end with the trust members")
+            if out is parts:
+                out = list(parts)
+            out[i] = (*piece[:-1], last[:cut] + new + last[-2:])
+        return out

@@ -1,0 +1,176 @@
+"""A rider's "我在这里" tap: checked, placed, stored, weighed, and queued for staff if need be.
+
+The one entry point the API (and anything else) calls. It reads the station from the
+catalog (the open-now of the moment is part of the vote, rule 3 of
+:mod:`stations.trust.rules`), measures the geodesic distance from the phone's position given
+in the page's CRS, stores the vote through :class:`~stations.store.confirmations.
+SqlConfirmationStore`, applies it to this process's :class:`~stations.trust.board.TrustBoard`
+at once (the rider's next look shows it), and when rule 4 holds files a ``closed`` report in
+the existing review queue. The stored station is never changed here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from geodata.crs import CRS_NAMES, to_wgs84
+from geodata.distance import geodesic_m
+from stations.errors import FieldError, ValidationFailed
+from stations.reports import ReportStore
+from stations.search import StationCatalog
+from stations.store.confirmations import SqlConfirmationStore
+from stations.trust.board import TrustBoard
+from stations.trust.device import check_device_id, device_hash
+from stations.trust.rules import ONSITE_RADIUS_M, STATES, Confidence, Vote
+from stations.vocabulary import normalise_code
+
+__all__ = ["AUTO_REPORT_TEXT", "ConfirmationIn", "Receipt", "TrustService", "parse_confirmation"]
+
+#: The text of the report rule 4 files (always the same, so repeats count on one row).
+AUTO_REPORT_TEXT = "多位骑手在现场反映关门或进不去（24 小时内 3 人以上，系统自动提交）"
+_FIELDS = ("state", "lat", "lon", "crs", "amenity")
+
+
+@dataclass(frozen=True)
+class ConfirmationIn:
+    """A checked confirmation body; ``lon``/``lat`` already WGS-84 (None: no position)."""
+
+    state: str
+    lon: float | None
+    lat: float | None
+    amenity: str | None = None
+
+
+class Receipt(NamedTuple):
+    """What the rider is told back."""
+
+    id: int
+    station_id: int
+    state: str
+    onsite: bool
+    distance_m: float | None
+    confidence: Confidence
+    queued: bool
+
+
+def _number(
+    raw: Mapping[str, Any], name: str, bound: float, errors: list[FieldError]
+) -> float | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.append(FieldError(name, "must be a number", str(value)[:40], None, "必须是数字"))
+        return None
+    number = float(value)
+    if not math.isfinite(number) or not -bound <= number <= bound:
+        errors.append(
+            FieldError(name, f"must be between -{bound:g} and {bound:g}", value, None, "超出范围")
+        )
+        return None
+    return number
+
+
+def parse_confirmation(raw: Any) -> ConfirmationIn:
+    """Check a JSON body ``{"state", "lat", "lon", "crs", "amenity"}``; all errors at once."""
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed(
+            [FieldError("body", "must be a JSON object", None, None, "请求体必须是 JSON 对象")]
+        )
+    errors: list[FieldError] = []
+    for name in sorted(set(raw) - set(_FIELDS)):
+        errors.append(
+            FieldError(name, f"unknown field; valid: {', '.join(_FIELDS)}", None, None, "未知字段")
+        )
+    state = raw.get("state")
+    if state not in STATES:
+        valid = ", ".join(f"{k} ({v})" for k, v in STATES.items())
+        errors.append(
+            FieldError("state", f"must be one of {valid}", str(state)[:40], None, "状态无效")
+        )
+    lat = _number(raw, "lat", 90.0, errors)
+    lon = _number(raw, "lon", 180.0, errors)
+    if (lat is None) != (lon is None) and not errors:
+        errors.append(FieldError("lat/lon", "give both or neither", None, None, "经纬度需同时提供"))
+    crs = raw.get("crs") or "wgs84"
+    if not isinstance(crs, str) or crs.strip().lower() not in CRS_NAMES:
+        errors.append(
+            FieldError(
+                "crs", f"must be one of {', '.join(CRS_NAMES)}", str(crs)[:20], None, "坐标系无效"
+            )
+        )
+        crs = "wgs84"
+    amenity = raw.get("amenity")
+    if amenity is not None:
+        if state != "broken":
+            errors.append(
+                FieldError(
+                    "amenity", "only goes with state broken", amenity, None, "仅在“设施坏了”时填写"
+                )
+            )
+        else:
+            try:
+                amenity = normalise_code("amenity", str(amenity))
+            except ValueError as exc:
+                errors.append(FieldError("amenity", str(exc), str(amenity)[:40], None, "未知设施"))
+    if errors:
+        raise ValidationFailed(errors)
+    if lon is not None and lat is not None:
+        x, y = to_wgs84(lon, lat, crs.strip().lower())
+        lon, lat = float(x), float(y)
+    return ConfirmationIn(str(state), lon, lat, amenity)
+
+
+class TrustService:
+    """Confirmations end to end; built once per process (the composition root)."""
+
+    def __init__(
+        self,
+        confirmations: SqlConfirmationStore,
+        catalog: StationCatalog,
+        board: TrustBoard,
+        reports: ReportStore | None = None,
+        *,
+        radius_m: float = ONSITE_RADIUS_M,
+    ) -> None:
+        self.confirmations = confirmations
+        self.catalog = catalog
+        self.board = board
+        self.reports = reports
+        self.radius_m = radius_m
+
+    def load(self) -> int:
+        """Fill the board with the last window's votes (at start)."""
+        return self.board.add(self.confirmations.recent())
+
+    def refresh(self) -> int:
+        """Pull votes stored by other processes since the last pull; how many were new."""
+        return self.board.add(self.confirmations.since(self.board.last_id))
+
+    def confirm(
+        self, station_id: int, raw: Any, device_id: str | None, *, now: float | None = None
+    ) -> Receipt:
+        """Record one rider's tap (see the module docstring); raises the domain's errors."""
+        body = parse_confirmation(raw)
+        device = device_hash(self.confirmations.salt(), check_device_id(device_id))
+        station = self.catalog.get(station_id)
+        now = time.time() if now is None else now
+        scheduled = self.catalog.open_now(station, datetime.fromtimestamp(now, UTC))
+        distance = None
+        if body.lon is not None and body.lat is not None:
+            distance = float(geodesic_m(body.lon, body.lat, station.data.lon, station.data.lat))
+        onsite = distance is not None and distance <= self.radius_m
+        vote = Vote(now, body.state, device, onsite, scheduled, body.amenity)
+        row, recent = self.confirmations.record(station_id, vote, distance_m=distance)
+        self.board.add(recent, now=now)
+        confidence = self.board.confidence(station, scheduled, now)
+        queued = False
+        if confidence.queue and body.state in ("closed", "locked") and onsite and self.reports:
+            self.reports.submit(station_id, "closed", AUTO_REPORT_TEXT)
+            queued = True
+        return Receipt(row.id, station_id, body.state, onsite, distance, confidence, queued)

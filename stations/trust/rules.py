@@ -1,0 +1,291 @@
+"""The written-down rules of rider evidence: how confirmations fade, and what they mean.
+
+A rider at the door taps 开着 / 关着 / 进不去 / 设施坏了. Each tap is a :class:`Vote`. These
+rules turn a station's recent votes and what its published hours say now into a
+:class:`Confidence` for "open now" — ``confirmed``, ``scheduled``, ``doubtful`` or ``unknown``
+— with reasons in words a rider reads. They never change the stored status or hours: only a
+staff member does that, from the review queue.
+
+The rules (tested one by one in ``tests/stations/trust/test_rules.py``):
+
+1. **Where.** A vote cast within :data:`ONSITE_RADIUS_M` (200 m) of the station is *on-site*
+   and weighs 1. A vote from farther away, or without a position, is kept as *remote* and
+   weighs :data:`REMOTE_WEIGHT` (¼): phone fixes between tall buildings or under an overpass
+   are often 100–500 m off, and refusing a rider who stands at a locked door would teach
+   them the button does not work; but a remote vote alone can never confirm a station, make
+   it doubtful, or put it in the review queue.
+2. **Fading.** A vote's weight halves every :data:`HALF_LIFE_S` (3 hours); votes older than
+   :data:`WINDOW_S` (3 days) are forgotten. A device counts once per station: only its latest
+   vote is weighed (and the store takes one vote per device per station per hour).
+3. **Contradiction.** A 关着/进不去 vote contradicts the record only when the published hours
+   said open (or did not say) at the moment it was cast; one cast after closing time agrees
+   with the hours and is no evidence against the station.
+4. **Doubtful, and queued for staff.** Contradicting on-site votes from
+   :data:`DOUBT_DEVICES` (3) different devices within :data:`DOUBT_WINDOW_S` (24 h), with no
+   on-site 开着 after them, make the station ``doubtful`` and put it in the reports queue.
+5. **Doubtful by weight.** Contradicting on-site evidence whose faded weight is at least
+   :data:`DOUBT_SCORE` (1.5, so at least two fresh votes from different devices) and more
+   than twice the faded weight of 开着 votes makes it ``doubtful`` too (shown, not queued).
+6. **Confirmed.** The latest on-site vote is 开着, its faded weight is still at least
+   :data:`CONFIRM_WEIGHT` (½, i.e. cast within the last 3 hours), the hours do not say closed
+   now, and the station's status is open.
+7. Otherwise ``scheduled`` when the hours (or the status) tell open-now, else ``unknown``.
+   设施坏了 votes never change the confidence; they are shown as a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+__all__ = [
+    "CONFIRM_WEIGHT",
+    "DOUBT_DEVICES",
+    "DOUBT_SCORE",
+    "DOUBT_WINDOW_S",
+    "HALF_LIFE_S",
+    "LEVELS",
+    "ONSITE_RADIUS_M",
+    "REMOTE_WEIGHT",
+    "STATES",
+    "VOTE_INTERVAL_S",
+    "WINDOW_S",
+    "Confidence",
+    "Reason",
+    "Vote",
+    "assess",
+    "queue_worthy",
+    "schedule_only",
+]
+
+#: Vote state → what the rider tapped.
+STATES: dict[str, str] = {
+    "open": "开着",
+    "closed": "关着",
+    "locked": "进不去",
+    "broken": "设施坏了",
+}
+#: Confidence level → Chinese label.
+LEVELS: dict[str, str] = {
+    "confirmed": "骑手确认开放",
+    "scheduled": "按开放时间",
+    "doubtful": "可能不开放",
+    "unknown": "开放情况未知",
+}
+
+ONSITE_RADIUS_M = 200.0
+REMOTE_WEIGHT = 0.25
+HALF_LIFE_S = 3 * 3600.0
+WINDOW_S = 3 * 86400.0
+VOTE_INTERVAL_S = 3600.0
+CONFIRM_WEIGHT = 0.5
+DOUBT_DEVICES = 3
+DOUBT_WINDOW_S = 86400.0
+DOUBT_SCORE = 1.5
+
+_AGAINST = frozenset({"closed", "locked"})
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """One rider's tap at (or near) a station.
+
+    ``at`` is a POSIX time (seconds); ``device`` the salted hash of the page's random id;
+    ``scheduled`` what the published hours said at ``at`` (True open, False closed, None
+    unknown), kept so rule 3 does not depend on later edits of the hours.
+    """
+
+    at: float
+    state: str
+    device: str
+    onsite: bool
+    scheduled: bool | None = None
+    amenity: str | None = None
+
+    def weight(self, now: float) -> float:
+        """The faded weight at ``now`` (rules 1 and 2)."""
+        base = 1.0 if self.onsite else REMOTE_WEIGHT
+        age = max(0.0, now - self.at)
+        return 0.0 if age > WINDOW_S else base * 0.5 ** (age / HALF_LIFE_S)
+
+    @property
+    def contradicts(self) -> bool:
+        """Rule 3: a 关着/进不去 cast while the hours said open (or did not say)."""
+        return self.state in _AGAINST and self.scheduled is not False
+
+
+class Reason(NamedTuple):
+    """Why: a stable code, English and Chinese words."""
+
+    code: str
+    message: str
+    message_zh: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "message_zh": self.message_zh}
+
+
+class Confidence(NamedTuple):
+    """The verdict on open-now, its reasons, and the latest on-site confirmations."""
+
+    level: str
+    reasons: tuple[Reason, ...]
+    last_open_at: float | None = None
+    last_closed_at: float | None = None
+    queue: bool = False  # rule 4: the reports queue should hear of it
+
+
+def ago_zh(seconds: float) -> str:
+    """``刚刚``, ``20 分钟前``, ``3 小时前``, ``2 天前``."""
+    s = max(0.0, seconds)
+    if s < 120:
+        return "刚刚"
+    if s < 3600:
+        return f"{int(s // 60)} 分钟前"
+    if s < 86400:
+        return f"{int(s // 3600)} 小时前"
+    return f"{int(s // 86400)} 天前"
+
+
+def _ago_en(seconds: float) -> str:
+    s = max(0.0, seconds)
+    if s < 120:
+        return "just now"
+    if s < 3600:
+        return f"{int(s // 60)} min ago"
+    if s < 86400:
+        return f"{int(s // 3600)} h ago"
+    return f"{int(s // 86400)} days ago"
+
+
+_SCHEDULE = Reason("schedule", "from the published opening hours", "依据登记的开放时间")
+_NO_HOURS = Reason("no_hours", "opening hours unknown", "开放时间未知")
+
+
+def schedule_only(open_now: bool | None) -> Confidence:
+    """The verdict without any rider evidence (rule 7)."""
+    if open_now is None:
+        return Confidence("unknown", (_NO_HOURS,))
+    return Confidence("scheduled", (_SCHEDULE,))
+
+
+def _latest_per_device(votes: Iterable[Vote], now: float) -> list[Vote]:
+    latest: dict[str, Vote] = {}
+    for v in votes:
+        if now - v.at > WINDOW_S or v.at > now + 60:
+            continue
+        seen = latest.get(v.device)
+        if seen is None or v.at >= seen.at:
+            latest[v.device] = v
+    return sorted(latest.values(), key=lambda v: v.at)
+
+
+def queue_worthy(votes: Sequence[Vote], now: float) -> bool:
+    """Rule 4 alone: three devices' contradicting on-site votes in 24 h, no 开着 since."""
+    onsite = [v for v in votes if v.onsite and 0 <= now - v.at <= WINDOW_S]
+    last_open = max((v.at for v in onsite if v.state == "open"), default=None)
+    devices = {
+        v.device
+        for v in onsite
+        if v.contradicts
+        and now - v.at <= DOUBT_WINDOW_S
+        and (last_open is None or v.at > last_open)
+    }
+    return len(devices) >= DOUBT_DEVICES
+
+
+def _count_phrase(votes: Sequence[Vote], state: str, now: float) -> Reason | None:
+    devices = {v.device for v in votes if v.onsite and v.state == state and now - v.at <= WINDOW_S}
+    if not devices:
+        return None
+    n = len(devices)
+    if state == "closed":
+        return Reason(
+            "reported_closed", f"{n} riders said closed in 3 days", f"近 3 天 {n} 人反映关门"
+        )
+    if state == "locked":
+        return Reason(
+            "reported_locked", f"{n} riders could not get in in 3 days", f"近 3 天 {n} 人反映进不去"
+        )
+    return None
+
+
+def _broken_phrase(votes: Sequence[Vote], now: float, labels: dict[str, str]) -> Reason | None:
+    broken = [v for v in votes if v.onsite and v.state == "broken" and now - v.at <= WINDOW_S]
+    if not broken:
+        return None
+    n = len({v.device for v in broken})
+    what = sorted({v.amenity for v in broken if v.amenity})
+    zh = "、".join(labels.get(a, a) for a in what)
+    return Reason(
+        "reported_broken",
+        f"{n} riders said something is broken in 3 days"
+        + (f" ({', '.join(what)})" if what else ""),
+        f"近 3 天 {n} 人反映设施坏了" + (f"（{zh}）" if zh else ""),
+    )
+
+
+def assess(
+    votes: Sequence[Vote],
+    open_now: bool | None,
+    now: float,
+    *,
+    status_open: bool = True,
+    labels: dict[str, str] | None = None,
+) -> Confidence:
+    """The confidence of a station's open-now from its votes (any order) at ``now``.
+
+    Parameters
+    ----------
+    votes : sequence of Vote
+        The station's recent votes; older than :data:`WINDOW_S` are ignored.
+    open_now : bool or None
+        What the published hours and status say now (``StationCatalog.open_now``).
+    now : float
+        POSIX seconds.
+    status_open : bool
+        The stored status is ``open`` (a closed station is never "confirmed").
+    labels : dict, optional
+        Amenity code → Chinese label, for the 设施坏了 reason.
+    """
+    if not votes:
+        return schedule_only(open_now)
+    onsite = [v for v in votes if v.onsite and 0 <= now - v.at <= WINDOW_S]
+    last_open = max((v.at for v in onsite if v.state == "open"), default=None)
+    last_closed = max((v.at for v in onsite if v.state in _AGAINST), default=None)
+    reasons: list[Reason] = []
+    level = schedule_only(open_now).level
+    queue = queue_worthy(votes, now)
+    latest = _latest_per_device(votes, now)
+    against = sum(v.weight(now) for v in latest if v.onsite and v.contradicts)
+    support = sum(v.weight(now) for v in latest if v.state == "open")
+    last_onsite = max((v for v in onsite if v.state != "broken"), key=lambda v: v.at, default=None)
+    if open_now is not False and (queue or (against >= DOUBT_SCORE and against > 2 * support)):
+        level = "doubtful"
+    elif (
+        status_open
+        and open_now is not False
+        and last_onsite is not None
+        and last_onsite.state == "open"
+        and last_onsite.weight(now) >= CONFIRM_WEIGHT
+    ):
+        level = "confirmed"
+    if last_open is not None:
+        reasons.append(
+            Reason(
+                "confirmed_open",
+                f"a rider confirmed it open {_ago_en(now - last_open)}",
+                f"{ago_zh(now - last_open)}有骑手确认开放",
+            )
+        )
+    for state in ("closed", "locked"):
+        phrase = _count_phrase(votes, state, now)
+        if phrase is not None:
+            reasons.append(phrase)
+    broken = _broken_phrase(votes, now, labels or {})
+    if broken is not None:
+        reasons.append(broken)
+    if level in ("scheduled", "unknown"):
+        reasons.append(_SCHEDULE if level == "scheduled" else _NO_HOURS)
+    return Confidence(level, tuple(reasons), last_open, last_closed, queue)

@@ -1,0 +1,142 @@
+"""A tap end to end on both engines: stored, de-duplicated, placed, weighed and queued."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from geodata.crs import from_wgs84
+from stations.errors import NotFound, TooManyRequests, ValidationFailed
+from stations.reports import SqlReportStore
+from stations.search import StationCatalog
+from stations.store.confirmations import SqlConfirmationStore
+from stations.store.schema import confirmations_table
+from stations.store.sql import SqlStationStore
+from stations.trust.board import TrustBoard
+from stations.trust.confirm import AUTO_REPORT_TEXT, TrustService, parse_confirmation
+from tests.conftest import make_station
+
+LON, LAT = 116.5068, 39.7954
+
+
+@pytest.fixture
+def trust(store: SqlStationStore) -> TrustService:
+    store.create(make_station(opening_hours="24/7"), actor="t")
+    catalog = StationCatalog(store)
+    return TrustService(
+        SqlConfirmationStore.beside(store), catalog, TrustBoard(), SqlReportStore.beside(store)
+    )
+
+
+def at_door(state: str, **kw: object) -> dict[str, object]:
+    return {"state": state, "lat": LAT + 0.0003, "lon": LON, **kw}
+
+
+def test_an_open_tap_confirms_and_the_device_is_only_a_hash(
+    trust: TrustService, store: SqlStationStore
+) -> None:
+    receipt = trust.confirm(1, at_door("open"), "device-0001")
+    assert receipt.onsite and 30 < receipt.distance_m < 40
+    assert receipt.confidence.level == "confirmed"
+    assert receipt.confidence.reasons[0].message_zh == "刚刚有骑手确认开放"
+    with store.engine.connect() as conn:
+        row = conn.execute(select(confirmations_table)).one()
+    assert row.device_hash != "device-0001" and len(row.device_hash) == 32
+    assert "device-0001" not in repr(tuple(row))
+    assert store.get(1).version == 1  # the station itself is untouched
+
+
+def test_one_vote_per_device_per_station_per_hour(trust: TrustService) -> None:
+    now = time.time()
+    trust.confirm(1, at_door("open"), "device-0001", now=now)
+    with pytest.raises(TooManyRequests) as err:
+        trust.confirm(1, at_door("closed"), "device-0001", now=now + 600)
+    assert 2990 <= err.value.extra["retry_after_s"] <= 3000
+    trust.confirm(1, at_door("closed"), "device-0002", now=now + 600)  # another device: fine
+    trust.confirm(1, at_door("closed"), "device-0001", now=now + 3601)  # an hour later: fine
+
+
+def test_a_vote_from_5_km_is_remote_and_does_not_confirm(trust: TrustService) -> None:
+    receipt = trust.confirm(1, {"state": "open", "lat": LAT + 0.045, "lon": LON}, "device-0001")
+    assert not receipt.onsite
+    assert 4900 < receipt.distance_m < 5100
+    assert receipt.confidence.level == "scheduled"
+
+
+def test_the_position_is_read_in_the_page_crs(trust: TrustService) -> None:
+    x, y = from_wgs84(LON, LAT, "gcj02")  # ~500 m away in WGS-84 terms, right here in GCJ-02
+    receipt = trust.confirm(1, {"state": "open", "lat": y, "lon": x, "crs": "gcj02"}, "dev-gcj-01")
+    assert receipt.onsite and receipt.distance_m < 1
+    wrong = trust.confirm(1, {"state": "open", "lat": y, "lon": x}, "dev-wgs-001")
+    assert not wrong.onsite and wrong.distance_m > 100
+
+
+def test_three_closed_devices_queue_one_report_for_staff(
+    trust: TrustService, store: SqlStationStore
+) -> None:
+    reports = SqlReportStore.beside(store)
+    for i, state in enumerate(["closed", "locked"]):
+        assert not trust.confirm(1, at_door(state), f"device-000{i}").queued
+    assert reports.list()[1] == 0
+    third = trust.confirm(1, at_door("closed"), "device-0009")
+    assert third.queued and third.confidence.level == "doubtful"
+    page, total = reports.list(status="pending")
+    assert total == 1 and page[0].kind == "closed" and page[0].text == AUTO_REPORT_TEXT
+    assert store.get(1).data.status == "open"  # queued for a human, never applied
+    trust.confirm(1, at_door("closed"), "device-0010")
+    page, total = reports.list(status="pending")
+    assert total == 1 and page[0].count == 2  # one row, counted
+
+
+def test_another_process_sees_the_vote_after_a_refresh(
+    trust: TrustService, store: SqlStationStore
+) -> None:
+    other = TrustService(trust.confirmations, StationCatalog(store), TrustBoard())
+    other.load()
+    trust.confirm(1, at_door("open"), "device-0001")
+    station = other.catalog.get(1)
+    assert other.board.confidence(station, True).level == "scheduled"
+    assert other.refresh() == 1
+    assert other.refresh() == 0  # each vote once, however often it is pulled
+    assert other.board.confidence(station, True).level == "confirmed"
+
+
+def test_missing_or_deleted_station(trust: TrustService, store: SqlStationStore) -> None:
+    with pytest.raises(NotFound):
+        trust.confirm(99, at_door("open"), "device-0001")
+    store.delete(1, actor="t")
+    with pytest.raises(NotFound):  # the catalog still has it; the store refuses
+        trust.confirm(1, at_door("open"), "device-0001")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"state": "maybe"}, "state"),
+        ({"state": "open", "lat": "39.8", "lon": 116.5}, "lat"),
+        ({"state": "open", "lat": 39.8}, "lat/lon"),
+        ({"state": "open", "lat": 91, "lon": 116.5}, "lat"),
+        ({"state": "open", "crs": "utm"}, "crs"),
+        ({"state": "open", "amenity": "hot_water"}, "amenity"),
+        ({"state": "broken", "amenity": "jacuzzi"}, "amenity"),
+        ({"state": "open", "name": "x"}, "name"),
+    ],
+)
+def test_bad_bodies_say_which_field(body: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        parse_confirmation(body)
+    assert field in [e.field for e in err.value.errors]
+    assert all(e.message_zh for e in err.value.errors)
+
+
+def test_broken_takes_a_chinese_amenity_label() -> None:
+    assert parse_confirmation({"state": "broken", "amenity": "热水"}).amenity == "hot_water"
+
+
+@pytest.mark.parametrize("device", [None, "", "short", "bad id with spaces!", "x" * 200])
+def test_a_device_id_is_required_and_checked(trust: TrustService, device: str | None) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        trust.confirm(1, at_door("open"), device)
+    assert err.value.errors[0].field == "X-Device-Id"

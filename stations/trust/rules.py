@@ -85,6 +85,13 @@ DOUBT_WINDOW_S = 86400.0
 DOUBT_SCORE = 1.5
 
 _AGAINST = frozenset({"closed", "locked"})
+# Votes stamped up to this far "in the future" still count: stored times are rounded to the
+# microsecond (up, sometimes) and replicas' clocks differ by a little.
+_SKEW_S = 60.0
+
+
+def _recent(v: Vote, now: float) -> bool:
+    return -_SKEW_S <= now - v.at <= WINDOW_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +180,7 @@ def schedule_only(open_now: bool | None) -> Confidence:
 def _latest_per_device(votes: Iterable[Vote], now: float) -> list[Vote]:
     latest: dict[str, Vote] = {}
     for v in votes:
-        if now - v.at > WINDOW_S or v.at > now + 60:
+        if not _recent(v, now):
             continue
         seen = latest.get(v.device)
         if seen is None or v.at >= seen.at:
@@ -183,7 +190,7 @@ def _latest_per_device(votes: Iterable[Vote], now: float) -> list[Vote]:
 
 def queue_worthy(votes: Sequence[Vote], now: float) -> bool:
     """Rule 4 alone: three devices' contradicting on-site votes in 24 h, no 开着 since."""
-    onsite = [v for v in votes if v.onsite and 0 <= now - v.at <= WINDOW_S]
+    onsite = [v for v in votes if v.onsite and _recent(v, now)]
     last_open = max((v.at for v in onsite if v.state == "open"), default=None)
     devices = {
         v.device
@@ -251,7 +258,7 @@ def assess(
     """
     if not votes:
         return schedule_only(open_now)
-    onsite = [v for v in votes if v.onsite and 0 <= now - v.at <= WINDOW_S]
+    onsite = [v for v in votes if v.onsite and _recent(v, now)]
     last_open = max((v.at for v in onsite if v.state == "open"), default=None)
     last_closed = max((v.at for v in onsite if v.state in _AGAINST), default=None)
     reasons: list[Reason] = []

@@ -101,7 +101,11 @@ def test_two_devices_or_one_device_three_times_do_not_queue() -> None:
 
 
 def test_votes_older_than_24h_do_not_count_towards_the_queue() -> None:
-    votes = [vote("closed", 25 * HOUR, "a"), vote("closed", 2 * HOUR, "b"), vote("closed", HOUR, "c")]
+    votes = [
+        vote("closed", 25 * HOUR, "a"),
+        vote("closed", 2 * HOUR, "b"),
+        vote("closed", HOUR, "c"),
+    ]
     assert not queue_worthy(votes, NOW)
 
 
@@ -140,7 +144,10 @@ def test_doubtful_by_weight_two_fresh_devices() -> None:
 
 
 def test_broken_is_a_reason_not_a_verdict() -> None:
-    votes = [vote("broken", HOUR, "a", amenity="hot_water"), vote("broken", HOUR, "b", amenity="hot_water")]
+    votes = [
+        vote("broken", HOUR, "a", amenity="hot_water"),
+        vote("broken", HOUR, "b", amenity="hot_water"),
+    ]
     c = assess(votes, True, NOW, labels={"hot_water": "热水"})
     assert c.level == "scheduled"
     assert "近 3 天 2 人反映设施坏了（热水）" in zh(c)
@@ -148,7 +155,20 @@ def test_broken_is_a_reason_not_a_verdict() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "words"),
-    [(0, "刚刚"), (119, "刚刚"), (20 * MIN, "20 分钟前"), (5 * HOUR, "5 小时前"), (50 * HOUR, "2 天前")],
+    [
+        (0, "刚刚"),
+        (119, "刚刚"),
+        (20 * MIN, "20 分钟前"),
+        (5 * HOUR, "5 小时前"),
+        (50 * HOUR, "2 天前"),
+    ],
 )
 def test_ago_in_chinese(seconds: float, words: str) -> None:
     assert ago_zh(seconds) == words
+
+
+def test_a_vote_stamped_a_hair_after_now_still_counts() -> None:
+    # stored times are rounded to the microsecond, sometimes up
+    votes = [vote("closed", -0.0000005, d) for d in "abc"]
+    assert queue_worthy(votes, NOW)
+    assert assess([vote("open", -0.0000005)], True, NOW).level == "confirmed"

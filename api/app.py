@@ -35,11 +35,14 @@ from api.routes import (
     ogc,
     reports,
     stations,
+    webhooks,
     wechat,
 )
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
 from stations.accounts import SqlAccountStore
+from stations.feed.delivery import WebhookDeliverer
+from stations.feed.webhooks import SqlWebhookStore
 from stations.reports import SqlReportStore
 from stations.search import StationCatalog
 from stations.store.base import StationStore
@@ -101,12 +104,27 @@ def create_app(
         app.state.services = Services(settings, opened, catalog)
         app.state.accounts = SqlAccountStore.beside(opened)
         app.state.reports = SqlReportStore.beside(opened)
+        app.state.webhooks = SqlWebhookStore.beside(opened)
         refresher = _Refresher(catalog, settings.refresh_interval_s)
         refresher.start()
+        deliverer = None
+        if settings.webhooks_enabled and not demo:
+            deliverer = WebhookDeliverer(
+                opened,
+                app.state.webhooks,
+                poll_s=settings.webhook_poll_s,
+                lease_s=settings.webhook_lease_s,
+                timeout_s=settings.webhook_timeout_s,
+                backoff_cap_s=settings.webhook_backoff_cap_s,
+            )
+            deliverer.start()
         try:
             yield
         finally:
             refresher.stopped.set()
+            if deliverer is not None:
+                deliverer.stopped.set()
+                deliverer.join(timeout=5)
             refresher.join(timeout=5)
             await app.state.limiter.aclose()
             if store is None:
@@ -147,6 +165,7 @@ def create_app(
         auth,
         reports,
         changes,
+        webhooks,
         admin,
         docs,
     ):

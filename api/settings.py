@@ -59,3 +59,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 20 * 1024 * 1024
     secret_key: str | None = None
+    #: Webhook delivery (change feed pushed to registered consumers): on in every worker; a
+    #: lease per consumer lets one sender at a time deliver, in order.
+    webhooks_enabled: bool = True
+    webhook_poll_s: float = 0.5
+    webhook_lease_s: float = 30.0
+    webhook_timeout_s: float = 10.0
+    webhook_backoff_cap_s: float = 600.0

@@ -1,0 +1,261 @@
+"""Webhook consumers: who gets the change feed pushed, and how far each has been delivered.
+
+The outbox is the change log itself: every change's history row is written in the same
+transaction as the change and numbered in commit order (``station_history.seq``), so nothing
+the store committed can be missing from it, whatever dies when. A consumer row keeps only its
+delivery position, its failure state and a lease, so one delivery worker at a time (across
+processes and hosts) sends to it, in order.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
+from stations.store.engine import WRITE, make_engine, migrate
+from stations.store.schema import change_clock_table, webhook_consumers_table
+
+__all__ = ["Consumer", "SqlWebhookStore", "check_url"]
+
+_W = webhook_consumers_table
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A registered receiver and its delivery state (``secret`` only where it is needed)."""
+
+    id: int
+    url: str
+    created_at: datetime
+    created_by: str
+    disabled: bool
+    delivered_seq: int
+    delivered_count: int
+    failures: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    secret: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """What the admin API and console show (never the secret)."""
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id,
+            "url": self.url,
+            "created_at": iso(self.created_at),
+            "created_by": self.created_by,
+            "disabled": self.disabled,
+            "delivered_count": self.delivered_count,
+            "failures": self.failures,
+            "next_attempt_at": iso(self.next_attempt_at),
+            "last_attempt_at": iso(self.last_attempt_at),
+            "last_success_at": iso(self.last_success_at),
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+        }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _consumer(row: Any) -> Consumer:
+    return Consumer(
+        id=row.id,
+        url=row.url,
+        created_at=_utc(row.created_at) or datetime.now(UTC),
+        created_by=row.created_by,
+        disabled=row.disabled_at is not None,
+        delivered_seq=row.delivered_seq,
+        delivered_count=row.delivered_count,
+        failures=row.failures,
+        next_attempt_at=_utc(row.next_attempt_at),
+        last_attempt_at=_utc(row.last_attempt_at),
+        last_success_at=_utc(row.last_success_at),
+        last_status=row.last_status,
+        last_error=row.last_error,
+        secret=row.secret,
+    )
+
+
+def check_url(url: str) -> str:
+    """An http(s) URL with a host; refused with a bilingual reason otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "url",
+                    "must be an http:// or https:// URL with a host (at most 2000 characters)",
+                    value=url[:80],
+                    message_zh="须为带主机名的 http:// 或 https:// 地址（不超过 2000 字符）",
+                )
+            ]
+        )
+    return url.strip()
+
+
+class SqlWebhookStore:
+    """Consumers in the station store's database."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        if engine is None:
+            if url is None:
+                raise ValueError("give a database URL or an engine")
+            engine = make_engine(url)
+            migrate(engine)
+        self.engine = engine
+
+    @classmethod
+    def beside(cls, store: object) -> SqlWebhookStore:
+        """The webhook store sharing a station store's database (and its engine)."""
+        engine = getattr(store, "engine", None)
+        if not isinstance(engine, Engine):
+            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for webhooks")
+        return cls(engine=engine)
+
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(**WRITE)
+
+    # -- registry ----------------------------------------------------------------------
+    def add(self, url: str, *, actor: str, from_start: bool = False) -> tuple[Consumer, str]:
+        """Register ``url``; returns the consumer and its signing secret (shown once).
+
+        A new consumer gets changes committed from now on, or with ``from_start`` the whole
+        feed (to build its copy from nothing)."""
+        url = check_url(url)
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self._write() as conn, conn.begin():
+            head = 0
+            if not from_start:
+                head = conn.execute(
+                    select(change_clock_table.c.value).where(change_clock_table.c.id == 1)
+                ).scalar_one()
+            new_id = conn.execute(
+                insert(_W)
+                .values(
+                    url=url,
+                    secret=secret,
+                    created_at=now,
+                    created_by=actor,
+                    delivered_seq=head,
+                    delivered_count=0,
+                    failures=0,
+                )
+                .returning(_W.c.id)
+            ).scalar_one()
+        return self.get(new_id), secret
+
+    def get(self, consumer_id: int) -> Consumer:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_W).where(_W.c.id == consumer_id)).first()
+        if row is None:
+            raise NotFound(f"webhook {consumer_id} not found")
+        return _consumer(row)
+
+    def list(self) -> list[Consumer]:
+        with self.engine.connect() as conn:
+            return [_consumer(r) for r in conn.execute(select(_W).order_by(_W.c.id))]
+
+    def disable(self, consumer_id: int) -> Consumer:
+        with self._write() as conn, conn.begin():
+            done = conn.execute(
+                update(_W)
+                .where(_W.c.id == consumer_id, _W.c.disabled_at.is_(None))
+                .values(disabled_at=datetime.now(UTC))
+            )
+        if done.rowcount != 1:
+            self.get(consumer_id)  # NotFound, or already disabled (then fine)
+        return self.get(consumer_id)
+
+    # -- delivery ----------------------------------------------------------------------
+    def due(self, now: datetime) -> list[Consumer]:
+        """Enabled consumers whose back-off has passed and whose lease is free."""
+        query = select(_W).where(
+            _W.c.disabled_at.is_(None),
+            (_W.c.next_attempt_at.is_(None)) | (_W.c.next_attempt_at <= now),
+            (_W.c.lease_until.is_(None)) | (_W.c.lease_until < now),
+        )
+        with self.engine.connect() as conn:
+            return [_consumer(r) for r in conn.execute(query.order_by(_W.c.id))]
+
+    def claim(self, consumer_id: int, owner: str, lease: timedelta) -> Consumer | None:
+        """Take the consumer's lease (one conditional UPDATE, atomic on both engines)."""
+        now = datetime.now(UTC)
+        with self._write() as conn, conn.begin():
+            done = conn.execute(
+                update(_W)
+                .where(
+                    _W.c.id == consumer_id,
+                    _W.c.disabled_at.is_(None),
+                    (_W.c.lease_until.is_(None))
+                    | (_W.c.lease_until < now)
+                    | (_W.c.lease_owner == owner),
+                )
+                .values(lease_owner=owner, lease_until=now + lease)
+            )
+            if done.rowcount != 1:
+                return None
+            row = conn.execute(select(_W).where(_W.c.id == consumer_id)).one()
+        return _consumer(row)
+
+    def _owned(self, conn: Connection, consumer_id: int, owner: str, **values: Any) -> bool:
+        done = conn.execute(
+            update(_W).where(_W.c.id == consumer_id, _W.c.lease_owner == owner).values(**values)
+        )
+        return done.rowcount == 1
+
+    def delivered(self, consumer_id: int, owner: str, seq: int, count: int, status: int) -> bool:
+        """Record a batch acknowledged by the receiver (only while holding the lease)."""
+        now = datetime.now(UTC)
+        with self._write() as conn, conn.begin():
+            return self._owned(
+                conn,
+                consumer_id,
+                owner,
+                delivered_seq=seq,
+                delivered_count=_W.c.delivered_count + count,
+                failures=0,
+                next_attempt_at=None,
+                last_attempt_at=now,
+                last_success_at=now,
+                last_status=status,
+                last_error=None,
+            )
+
+    def failed(
+        self, consumer_id: int, owner: str, status: int | None, error: str, retry_at: datetime
+    ) -> bool:
+        """Record a failed attempt and when to try again; the position does not move."""
+        with self._write() as conn, conn.begin():
+            return self._owned(
+                conn,
+                consumer_id,
+                owner,
+                failures=_W.c.failures + 1,
+                next_attempt_at=retry_at,
+                last_attempt_at=datetime.now(UTC),
+                last_status=status,
+                last_error=error[:500],
+                lease_owner=None,
+                lease_until=None,
+            )
+
+    def release(self, consumer_id: int, owner: str) -> None:
+        with self._write() as conn, conn.begin():
+            self._owned(conn, consumer_id, owner, lease_owner=None, lease_until=None)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # scipy.spatial costs ~30 MB per API worker: imported where u
 
 __all__ = [
     "CoverageResult",
+    "describe_reach",
     "Gap",
     "check_points",
     "coverage",
@@ -165,6 +166,14 @@ def covered_mask(
     return out
 
 
+def describe_reach(reach: Reach) -> dict[str, Any]:
+    """Which reach a result used, JSON-ready: every output must say it."""
+    own = getattr(reach, "describe", None)
+    if own is not None:
+        return dict(own())
+    return {"kind": "straight_line", "radius_m": float(reach.radius_m)}
+
+
 def _wquantile(values: NDArray[np.float64], weights: NDArray[np.float64], q: float) -> float:
     return float(np.percentile(values, q, weights=weights, method="inverted_cdf"))
 
@@ -182,6 +191,10 @@ class CoverageResult:
     Distance statistics are weighted by demand weight; ``None`` when there are no stations.
     A station's catchment is the demand whose nearest station it is — high weight flags an
     overloaded station, zero ``catchment_weight_in_reach`` an idle one.
+
+    ``reach_count`` is, per demand point, how many stations reach it; demand reached by two
+    or more is *double covered* (交叉覆盖).  A station's ``criticality`` is the demand only it
+    reaches — what would lose all cover if it closed.
     """
 
     radius_m: float
@@ -207,6 +220,10 @@ class CoverageResult:
     stations_lon: NDArray[np.float64] = field(repr=False)
     stations_lat: NDArray[np.float64] = field(repr=False)
     area_metric: BaseGeometry = field(repr=False)
+    double_covered_weight: float = 0.0
+    double_covered_weight_share: float = 0.0
+    reach_count: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp), repr=False)
+    criticality: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def summary(self) -> dict[str, Any]:
         """The scalar figures as a JSON-ready dict."""
@@ -224,6 +241,9 @@ class CoverageResult:
             "mean_distance_m": self.mean_distance_m,
             "median_distance_m": self.median_distance_m,
             "p95_distance_m": self.p95_distance_m,
+            "double_covered_weight": self.double_covered_weight,
+            "double_covered_weight_share": self.double_covered_weight_share,
+            "reach": describe_reach(self.reach),
         }
 
     def idle_stations(self) -> NDArray[np.intp]:
@@ -298,14 +318,20 @@ def coverage(
     from scipy.spatial import cKDTree
 
     tree = cKDTree(to_ecef(slon, slat)) if slon.size else None
-    idx, dist = nearest_geodesic(slon, slat, demand.lon, demand.lat, site_tree=tree)
-    if isinstance(reach, StraightLine):
-        covered = dist <= reach.radius_m
+    nearest = getattr(reach, "nearest", None)
+    if nearest is not None and slon.size:  # a network model: nearest by street, not by air
+        idx, dist = nearest(slon, slat, demand.lon, demand.lat)
     else:
-        covered = covered_mask(reach, slon, slat, demand.lon, demand.lat)
+        idx, dist = nearest_geodesic(slon, slat, demand.lon, demand.lat, site_tree=tree)
+    si, pj = reachable_pairs(reach, slon, slat, demand.lon, demand.lat, site_tree=tree)
+    count = np.bincount(pj, minlength=len(demand)).astype(np.intp)
+    covered = count >= 1
     w = demand.weight
     total = float(w.sum())
     cov_w = float(w[covered].sum())
+    dbl_w = float(w[count >= 2].sum())
+    alone = count[pj] == 1
+    critical = np.bincount(si[alone], w[pj[alone]], minlength=slon.size).astype(float)
     has = idx >= 0
     n_st = slon.size
     c_weight = np.bincount(idx[has], w[has], minlength=n_st).astype(float)
@@ -343,6 +369,10 @@ def coverage(
         stations_lon=slon,
         stations_lat=slat,
         area_metric=area_m,
+        double_covered_weight=dbl_w,
+        double_covered_weight_share=dbl_w / total,
+        reach_count=count,
+        criticality=critical,
     )
 
 

@@ -108,6 +108,8 @@ class StreetNetwork:
         Where it came from (a file name), repeated in every output that used it.
     dropped_nodes
         Nodes left out because they were not connected to the main network.
+    osm_id
+        The OpenStreetMap id of each node, when read from a file.
     """
 
     mode: str
@@ -123,6 +125,7 @@ class StreetNetwork:
     names: tuple[str, ...]
     source: str = ""
     dropped_nodes: int = 0
+    osm_id: NDArray[np.int64] | None = None
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -176,6 +179,7 @@ def build_network(
     mode: str,
     source: str = "",
     keep_largest: bool = True,
+    node_ids: NDArray[np.int64] | None = None,
 ) -> StreetNetwork:
     """Assemble a :class:`StreetNetwork` from node positions and segments between them.
 
@@ -240,4 +244,5 @@ def build_network(
         names=tuple(names),
         source=source,
         dropped_nodes=dropped,
+        osm_id=None if node_ids is None else np.asarray(node_ids, dtype=np.int64)[used],
     )

@@ -42,6 +42,7 @@ class OsmStreets:
     seg_modes: dict[str, NDArray[np.bool_]]
     names: tuple[str, ...]
     source: str
+    osm_id: NDArray[np.int64] | None = None
 
     def network(self, mode: str = "walk") -> StreetNetwork:
         """The :class:`StreetNetwork` of one travel mode (its largest connected part)."""
@@ -56,6 +57,7 @@ class OsmStreets:
             self.names,
             mode=mode,
             source=self.source,
+            node_ids=self.osm_id,
         )
 
 
@@ -138,6 +140,7 @@ def read_osm(path: str | Path) -> OsmStreets:
         seg_modes={m: mode_arr[:, i].copy() for i, m in enumerate(modes)},
         names=tuple(name_ids),
         source=p.name,
+        osm_id=uniq,
     )
 
 

@@ -37,10 +37,21 @@ def wechat_client(request: Request, settings: Settings) -> WeChatClient:
     return client
 
 
+_PROBLEM = {"application/problem+json": {}}
+
+
 @router.get(
     "/jssdk-config",
     summary="wx.config parameters (appId, timestamp, nonceStr, "
     "signature, jsApiList) for a page URL",
+    responses={
+        502: {"description": "WeChat answered with an error or could not be reached"},
+        503: {
+            "description": "No Official Account credentials are configured: the embed page "
+            "uses the browser's location instead (未配置微信公众号)",
+            "content": _PROBLEM,
+        },
+    },
 )
 def jssdk_config(
     request: Request,

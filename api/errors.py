@@ -15,12 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.validation import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
 
-__all__ = ["install_error_handlers", "problem"]
+__all__ = ["allowed_methods", "install_error_handlers", "problem"]
 
 log = logging.getLogger("stations.api")
 PROBLEM = "application/problem+json"
@@ -83,8 +84,34 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
     return problem(422, "Invalid request", detail, errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+#: Methods probed for ``Allow`` (OPTIONS is CORS's, answered by its middleware).
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (``Allow`` of a 405, RFC 9110 15.5.6).
+
+    Starlette answers a 405 with the methods of the *first* route whose path matched, so a
+    path served by several routes (GET and its HEAD twin under ``/ogc``, GET and POST on
+    ``/api/v1/stations``) advertised only one of them. Each method is asked of the routes
+    (included routers too); only a 405 pays for it.
+    """
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        allow = allowed_methods(request)
+        if allow:
+            headers = {**(headers or {}), "Allow": allow}
     title = {
         404: "Not found",
         405: "Method not allowed",
@@ -97,7 +124,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         exc.status_code,
         title.get(exc.status_code, "Error"),
         str(exc.detail),
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
 
 

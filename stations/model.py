@@ -42,6 +42,11 @@ TEXT_LIMITS: dict[str, int] = {
 
 _LIST_SPLIT = re.compile(r"[;,、，；|]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069, the Arabic letter
+#: mark) and zero-width characters (U+200B-200F, word joiner, BOM): invisible, they make a
+#: name or an address display as something else ("驿站\u202e..." reads backwards) or two
+#: names that look the same differ. No station text needs them.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def split_list(value: Any) -> list[str]:
@@ -154,6 +159,18 @@ def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
         # PostgreSQL refuses NUL, XML (xlsx) refuses most control characters: say so here.
         c.add(name, "contains control characters (e.g. NUL)", repr(text[:40]), "包含控制字符")
         text = _CONTROL.sub("", text)
+    found = _INVISIBLE.search(text)
+    if found:
+        c.add(
+            name,
+            f"contains an invisible bidi or zero-width character (U+{ord(found.group()):04X} "
+            f"at position {found.start() + 1}) that would change how the text is displayed; "
+            "remove it",
+            repr(text[:40]),
+            f"包含不可见的双向控制字符或零宽字符（U+{ord(found.group()):04X}，"
+            f"第{found.start() + 1}个字符），会改变文字的显示方式，请删除",
+        )
+        text = _INVISIBLE.sub("", text)
     limit = TEXT_LIMITS.get(name)
     if limit is not None and len(text) > limit:
         c.add(

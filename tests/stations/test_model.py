@@ -137,3 +137,43 @@ def test_amenity_cells_are_remembered_only_when_clean() -> None:
     for row in (3, 4):  # a bad cell is reported on every row that has it
         errs = errors_of({"name": "站", "lon": 1, "lat": 1, "amenities": "热水、魔法"}, row=row)
         assert "amenities" in errs
+
+
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u200e",
+        "\u200f",
+        "\u2060",
+        "\ufeff",
+    ],
+)
+@pytest.mark.parametrize("field", ["name", "address"])
+def test_bidi_and_zero_width_characters_are_refused(char: str, field: str) -> None:
+    raw = {"name": "荣华中路驿站", "lon": 116.5, "lat": 39.8, "address": "荣华中路10号"}
+    raw[field] = "荣华" + char + "中路驿站"
+    with pytest.raises(ValidationFailed) as info:
+        validate_station(raw)
+    (error,) = info.value.errors
+    assert error.field == field
+    assert f"U+{ord(char):04X}" in error.message and "position 3" in error.message
+    assert error.message_zh is not None and "零宽" in error.message_zh
+    assert f"U+{ord(char):04X}" in error.message_zh
+
+
+def test_visible_unicode_in_names_is_kept() -> None:
+    # Ideographic space, emoji, Arabic and Latin accents are display text, not spoofing.
+    name = "驿站\u3000☕ Café مرحبا"
+    assert validate_station({"name": name, "lon": 116.5, "lat": 39.8}).name == name

@@ -1,7 +1,7 @@
 """Visits served: public station codes, check-ins, daily roll-ups and hand tallies.
 
 Revision ID: 0004
-Revises: 0005 (0003, trust, had not landed yet; 0005 landed first, so this follows it)
+Revises: 0003 (chain 0002 → 0005 → 0003 → 0004: 0003 and 0004 both followed 0005, two heads)
 Create Date: 2026-12-06
 
 On PostgreSQL ``checkins`` is partitioned by month on ``at`` with a DEFAULT partition, so
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -15,37 +15,24 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.compression import GzipMiddleware
+from api.admin import routes as admin
 from api.deps import Services
 from api.errors import install_error_handlers
-from api.memory import keep_large_blocks_off_the_heap
-from api.metrics import Metrics, MetricsMiddleware
+from api.http.compression import GzipMiddleware
+from api.http.memory import keep_large_blocks_off_the_heap
+from api.http.metrics import Metrics, MetricsMiddleware
 from api.middleware import install_hardening
-from api.routes import (
-    admin,
-    assets,
-    auth,
-    changes,
-    coverage,
-    docs,
-    embed,
-    health,
-    maps,
-    nearest,
-    ogc,
-    reports,
-    stations,
-    webhooks,
-    wechat,
-)
-from api.schemas import PROBLEM_RESPONSES
+from api.ogc import routes as ogc
+from api.pages import assets, docs, embed, maps, wechat
+from api.rest import auth, changes, coverage, health, nearest, reports, stations, webhooks
+from api.rest.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
-from stations.accounts import SqlAccountStore
 from stations.feed.delivery import WebhookDeliverer
 from stations.feed.webhooks import SqlWebhookStore
-from stations.reports import SqlReportStore
 from stations.search import StationCatalog
+from stations.store.accounts import SqlAccountStore
 from stations.store.base import StationStore
+from stations.store.reports import SqlReportStore
 
 __all__ = ["create_app"]
 
@@ -98,7 +85,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.memory
+        keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.http.memory
         opened, keepalive = _open(settings, store, demo)
         catalog = StationCatalog(opened, tz=settings.timezone)
         app.state.services = Services(settings, opened, catalog)
@@ -139,7 +126,7 @@ def create_app(
         "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
-        # /docs and /redoc come from api.routes.docs, with Swagger UI and ReDoc served here
+        # /docs and /redoc come from api.pages.docs, with Swagger UI and ReDoc served here
         # (FastAPI's own pages load them from jsDelivr, blocked in mainland China).
         docs_url=None,
         redoc_url=None,

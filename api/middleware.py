@@ -62,7 +62,7 @@ def _is_embed(path: str) -> bool:
 
 
 def docs_content_security_policy(script_hashes: Iterable[str] = ()) -> str:
-    """The CSP of the API docs pages (``/docs``, ``/redoc``; ``api.routes.docs``).
+    """The CSP of the API docs pages (``/docs``, ``/redoc``; ``api.pages.docs``).
 
     Swagger UI and ReDoc are served from ``/assets/`` like every other script, so nothing
     comes from another host. FastAPI's Swagger UI page starts with one inline script: the page

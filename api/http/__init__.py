@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the rooms: compression, metrics, memory, paging, request parsing."""

@@ -14,7 +14,7 @@ from api.http.query_model import RequestRoute, openapi_parameters, parse_query
 from api.rest.schemas import GEOJSON, GeoJSONResponse, StationCollectionOut
 from geodata.crs import to_wgs84
 from stations.errors import FieldError, ValidationFailed
-from stations.features import feature_collection_json
+from stations.nearest import nearest_json
 from stations.search import NO_FILTER, NearestQuery, StationFilter
 from stations.vocabulary import AMENITIES
 
@@ -74,7 +74,5 @@ async def nearest(request: Request) -> Any:
         )
     at: datetime | None = parse_at(q.at)
     qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)
-    hits = catalog.nearest(NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt, at))
-    return GeoJSONResponse(
-        feature_collection_json(hits, q.crs.value, navigation=True, numberReturned=len(hits))
-    )
+    query = NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt, at)
+    return GeoJSONResponse(nearest_json(catalog, query, q.crs.value))

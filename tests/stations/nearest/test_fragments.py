@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stations import features as features_mod
-from stations._splice import splice
-from stations.features import feature_collection, feature_collection_json, json_bytes
+from stations.features import feature_collection, json_bytes
 from stations.model import Station
+from stations.nearest import fragments as fragments_mod
+from stations.nearest._splice import splice
+from stations.nearest.fragments import feature_collection_json
 from stations.search import Hit, ListQuery, NearestQuery, StationCatalog
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
@@ -80,10 +81,10 @@ def test_an_edit_is_never_served_from_stale_bytes(store: SqlStationStore) -> Non
 
 
 def test_the_cache_is_bounded(catalog: StationCatalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(features_mod, "_FRAGMENTS_MAX", 3)
+    monkeypatch.setattr(fragments_mod, "_FRAGMENTS_MAX", 3)
     hits = catalog.nearest(NearestQuery(116.51, 39.79, k=5, at=NOON))
     feature_collection_json(hits, navigation=True)
-    assert len(features_mod._FRAGMENTS) <= 3  # noqa: SLF001
+    assert len(fragments_mod._FRAGMENTS) <= 3  # noqa: SLF001
 
 
 def test_a_placeholder_in_station_text_cannot_be_spliced() -> None:

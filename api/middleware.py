@@ -29,6 +29,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
+from api.http.json_limits import JsonLimitMiddleware
 from api.settings import Settings
 
 __all__ = [
@@ -430,6 +431,9 @@ def install_hardening(app: FastAPI, settings: Settings) -> RateLimiter:
     also kept as ``app.state.limiter`` for route-level limits."""
     limiter = RateLimiter(settings.redis_url)
     app.state.limiter = limiter
+    app.add_middleware(
+        JsonLimitMiddleware, max_bytes=settings.max_json_bytes, max_depth=settings.max_json_depth
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RateLimitMiddleware, limiter=limiter, per_minute=settings.rate_limit_per_minute

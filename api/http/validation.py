@@ -131,6 +131,10 @@ async def read_json(request: Request) -> Any:
     body = await request.body()
     try:
         return json.loads(body)
+    except RecursionError:  # api.http.json_limits refuses such bodies first; never a 500
+        raise ValidationFailed(
+            [FieldError("body", "is nested too deeply", None, None, "JSON 嵌套层数过多")]
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed(
             [FieldError("body", "is not valid JSON", None, None, "不是有效的 JSON")]

@@ -24,10 +24,21 @@ from api.http.metrics import Metrics, MetricsMiddleware
 from api.middleware import install_hardening
 from api.ogc import routes as ogc
 from api.pages import assets, docs, embed, maps, wechat
-from api.rest import auth, changes, coverage, health, nearest, reports, stations, webhooks
+from api.rest import (
+    auth,
+    changes,
+    coverage,
+    health,
+    nearest,
+    reports,
+    snapshots,
+    stations,
+    webhooks,
+)
 from api.rest.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
 from stations.feed.delivery import WebhookDeliverer
+from stations.feed.snapshots import SnapshotCache
 from stations.feed.webhooks import SqlWebhookStore
 from stations.search import StationCatalog
 from stations.store.accounts import SqlAccountStore
@@ -92,6 +103,7 @@ def create_app(
         app.state.accounts = SqlAccountStore.beside(opened)
         app.state.reports = SqlReportStore.beside(opened)
         app.state.webhooks = SqlWebhookStore.beside(opened)
+        app.state.snapshots = SnapshotCache(opened)
         refresher = _Refresher(catalog, settings.refresh_interval_s)
         refresher.start()
         deliverer = None
@@ -152,6 +164,7 @@ def create_app(
         auth,
         reports,
         changes,
+        snapshots,
         webhooks,
         admin,
         docs,

@@ -19,9 +19,9 @@ from api.admin import routes as admin
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.http.compression import GzipMiddleware
+from api.http.hardening import install_hardening
 from api.http.memory import keep_large_blocks_off_the_heap
 from api.http.metrics import Metrics, MetricsMiddleware
-from api.middleware import install_hardening
 from api.ogc import routes as ogc
 from api.pages import assets, docs, embed, maps, wechat
 from api.rest import (

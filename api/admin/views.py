@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from api.admin.render import ACTION_LABELS, FIELD_LABELS, local_time
-from api.middleware import content_security_policy
+from api.http.security_headers import content_security_policy
 from api.settings import Settings
 from maps.assets import asset_url
 from maps.basemaps import choose_basemap

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api.middleware import docs_content_security_policy
+from api.http.security_headers import docs_content_security_policy
 from maps.assets import asset_url
 
 __all__ = ["DOCS_URL", "REDOC_URL", "router"]

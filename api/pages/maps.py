@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CatalogDep, SettingsDep
 from api.http.params import AtDep, FilterDep
-from api.middleware import content_security_policy
+from api.http.security_headers import content_security_policy
 from api.settings import Settings
 from maps.basemaps import Basemap, choose_basemap, same_crs
 from stations.search import StationCatalog, StationFilter

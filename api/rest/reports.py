@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from api.auth import EditorDep
 from api.deps import CatalogDep, SettingsDep, StoreDep, base_url
 from api.http.paging import page_links
-from api.middleware import rate_limited
+from api.http.rate_limit import rate_limited
 from api.rest.schemas import ReportIn, ReportListOut, ReportOut, ReportReceipt
 from stations.store.reports import REPORT_KINDS, Report, ReportStore
 

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.middleware import RateLimiter, RoundCoordinates
+from api.http.access_log import RoundCoordinates
+from api.http.rate_limit import RateLimiter
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import Staff, add_staff, test_settings
 from tests.conftest import make_station, require

@@ -27,6 +27,7 @@ from api.pages import assets, docs, embed, maps, wechat
 from api.rest import (
     auth,
     changes,
+    confirmations,
     coverage,
     health,
     nearest,
@@ -43,7 +44,10 @@ from stations.feed.webhooks import SqlWebhookStore
 from stations.search import StationCatalog
 from stations.store.accounts import SqlAccountStore
 from stations.store.base import StationStore
+from stations.store.confirmations import SqlConfirmationStore
 from stations.store.reports import SqlReportStore
+from stations.trust.board import TrustBoard
+from stations.trust.confirm import TrustService
 
 __all__ = ["create_app"]
 
@@ -58,9 +62,12 @@ class _Refresher(threading.Thread):
     change counter every ``interval_s`` in case a notification was missed.
     """
 
-    def __init__(self, catalog: StationCatalog, interval_s: float) -> None:
+    def __init__(
+        self, catalog: StationCatalog, interval_s: float, trust: TrustService | None = None
+    ) -> None:
         super().__init__(name="catalog-refresher", daemon=True)
         self.catalog = catalog
+        self.trust = trust
         self.interval_s = interval_s
         self.stopped = threading.Event()
 
@@ -71,6 +78,8 @@ class _Refresher(threading.Thread):
                 hinted = store.wait_for_change(self.interval_s)
                 if hinted or store.change_counter() != self.catalog.counter:
                     self.catalog.refresh()
+                if self.trust is not None:  # riders' confirmations stored by other processes
+                    self.trust.refresh()
             except Exception:  # keep serving the last good snapshot; the log says why
                 log.exception("catalog refresh failed")
                 self.stopped.wait(self.interval_s)
@@ -88,6 +97,23 @@ def _open(settings: Settings, store: StationStore | None, demo: bool) -> tuple[S
     return open_store(settings.database_url), None
 
 
+def _trust(
+    store: StationStore, catalog: StationCatalog, reports: Any, settings: Settings
+) -> TrustService | None:
+    """Rider confirmations beside the store, their recent votes loaded (issue 16)."""
+    if getattr(store, "engine", None) is None:
+        return None
+    service = TrustService(
+        SqlConfirmationStore.beside(store),
+        catalog,
+        TrustBoard(),
+        reports,
+        radius_m=settings.confirm_radius_m,
+    )
+    service.load()
+    return service
+
+
 def create_app(
     settings: Settings | None = None, *, store: StationStore | None = None, demo: bool = False
 ) -> FastAPI:
@@ -99,12 +125,13 @@ def create_app(
         keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.http.memory
         opened, keepalive = _open(settings, store, demo)
         catalog = StationCatalog(opened, tz=settings.timezone)
-        app.state.services = Services(settings, opened, catalog)
         app.state.accounts = SqlAccountStore.beside(opened)
         app.state.reports = SqlReportStore.beside(opened)
         app.state.webhooks = SqlWebhookStore.beside(opened)
         app.state.snapshots = SnapshotCache(opened)
-        refresher = _Refresher(catalog, settings.refresh_interval_s)
+        trust = _trust(opened, catalog, app.state.reports, settings)
+        app.state.services = Services(settings, opened, catalog, trust)
+        refresher = _Refresher(catalog, settings.refresh_interval_s, trust)
         refresher.start()
         deliverer = None
         if settings.webhooks_enabled and not demo:
@@ -163,6 +190,7 @@ def create_app(
         assets,
         auth,
         reports,
+        confirmations,
         changes,
         snapshots,
         webhooks,

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import CatalogDep, SettingsDep, base_url
+from api.deps import CatalogDep, SettingsDep, TrustBoardDep, base_url
 from api.http.paging import page_links
 from api.http.params import AtDep, FilterDep
 from api.ogc import html as ogc_html
@@ -216,6 +216,7 @@ def items(
     request: Request,
     settings: SettingsDep,
     catalog: CatalogDep,
+    board: TrustBoardDep,
     flt: FilterDep,
     at: AtDep,
     collection_id: CollectionParam,
@@ -274,6 +275,7 @@ def items(
         return feature_collection(
             hits,
             "wgs84",
+            trust=board,
             numberMatched=total,
             numberReturned=len(hits),
             timeStamp=stamp,
@@ -294,6 +296,7 @@ def item(
     request: Request,
     settings: SettingsDep,
     catalog: CatalogDep,
+    board: TrustBoardDep,
     collection_id: CollectionParam,
     feature_id: Annotated[str, Path(alias="featureId", description="The station id")],
     f: FormatParam = None,
@@ -314,7 +317,7 @@ def item(
 
     def build(fmt: str) -> dict[str, Any]:
         own, other = (HTML, GEOJSON) if fmt == "html" else (GEOJSON, HTML)
-        body = feature(hit, "wgs84")
+        body = feature(hit, "wgs84", trust=board)
         body["links"] = [
             link(_with_f(href, fmt), "self", own),
             link(_with_f(href, "json" if fmt == "html" else "html"), "alternate", other),

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import CatalogDep, SettingsDep
+from api.deps import CatalogDep, SettingsDep, TrustBoardDep
 from api.http.params import CrsName, FilterDep, parse_bbox
 from geodata.crs import to_wgs84
 from maps.basemaps import choose_basemap
@@ -44,6 +44,7 @@ _CHECK_FILE_MAX_BYTES = 64 * 1024
 def embed_page(
     catalog: CatalogDep,
     settings: SettingsDep,
+    board: TrustBoardDep,
     flt: FilterDep,
     lat: Annotated[
         float | None, Query(ge=-90, le=90, description="Centre latitude in `crs`")
@@ -81,6 +82,7 @@ def embed_page(
         ),
         basemap=basemap,
         wechat=wechat,
+        trust=board,
     )
     return HTMLResponse(
         page,

@@ -75,4 +75,4 @@ async def nearest(request: Request) -> Any:
     at: datetime | None = parse_at(q.at)
     qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)
     query = NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt, at)
-    return GeoJSONResponse(nearest_json(catalog, query, q.crs.value))
+    return GeoJSONResponse(nearest_json(catalog, query, q.crs.value, trust=svc.board))

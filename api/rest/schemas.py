@@ -90,6 +90,17 @@ class StationPropertiesOut(BaseModel):
     version: int
     distance_m: float | None = None
     navigation: NavigationLinks | None = None
+    # rider evidence (stations.trust): always present, written last
+    last_confirmed_open_at: str | None = None
+    last_confirmed_closed_at: str | None = None
+    confidence: Literal["confirmed", "scheduled", "doubtful", "unknown"] = Field(
+        "scheduled",
+        description="How far open_now can be trusted: confirmed 骑手确认开放 · scheduled "
+        "按开放时间 · doubtful 可能不开放 · unknown 开放情况未知",
+    )
+    confidence_reasons: list[dict[str, str]] = Field(
+        default_factory=list, description="Why, each with code, message and message_zh"
+    )
 
 
 class StationFeatureOut(BaseModel):
@@ -210,6 +221,10 @@ class _StationProperties(BaseModel):
     open_now: bool | None = None
     distance_m: _Finite | None = None
     navigation: dict[str, str] | None = None
+    last_confirmed_open_at: str | None = Field(default=None, max_length=40)
+    last_confirmed_closed_at: str | None = Field(default=None, max_length=40)
+    confidence: str | None = Field(default=None, max_length=20)
+    confidence_reasons: list[dict[str, str]] | None = Field(default=None, max_length=20)
 
 
 class StationUpdate(_StationProperties):

@@ -25,7 +25,19 @@ from stations.store.base import HistoryEntry
 __all__ = ["READ_ONLY", "history_entry", "parse_if_match", "station_input"]
 
 #: Properties a fetched feature carries that a write ignores.
-READ_ONLY = ("id", "version", "created_at", "updated_at", "open_now", "distance_m", "navigation")
+READ_ONLY = (
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "open_now",
+    "distance_m",
+    "navigation",
+    "last_confirmed_open_at",
+    "last_confirmed_closed_at",
+    "confidence",
+    "confidence_reasons",
+)
 
 
 def station_input(raw: Any, *, crs: str, partial: bool) -> tuple[dict[str, Any], int | None]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from api.auth import CurrentUser, EditorDep
-from api.deps import CatalogDep, SettingsDep, StoreDep, base_url
+from api.deps import CatalogDep, SettingsDep, StoreDep, TrustBoardDep, base_url
 from api.http.paging import page_links
 from api.http.params import AtDep, CrsName, FilterDep, parse_bbox
 from api.http.validation import inline_schema, json_body_doc, read_json
@@ -41,6 +41,7 @@ router = APIRouter(prefix="/api/v1/stations", tags=["stations"])
 def list_stations(
     request: Request,
     catalog: CatalogDep,
+    board: TrustBoardDep,
     settings: SettingsDep,
     flt: FilterDep,
     at: AtDep,
@@ -74,7 +75,12 @@ def list_stations(
     # when full) with pages and evict the stations riders keep asking about.
     return GeoJSONResponse(
         feature_collection(
-            hits, crs.value, numberMatched=total, numberReturned=len(hits), links=links
+            hits,
+            crs.value,
+            trust=board,
+            numberMatched=total,
+            numberReturned=len(hits),
+            links=links,
         )
     )
 
@@ -84,13 +90,15 @@ def list_stations(
 )
 def get_station(
     catalog: CatalogDep,
+    board: TrustBoardDep,
     at: AtDep,
     station_id: Annotated[int, Path(ge=1, le=2**62)],
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
     station = catalog.get(station_id)
     when = at or datetime.now().astimezone()
-    body = feature(Hit(station, None, catalog.open_now(station, when)), crs.value, navigation=True)
+    hit = Hit(station, None, catalog.open_now(station, when))
+    body = feature(hit, crs.value, navigation=True, trust=board)
     return GeoJSONResponse(body, headers={"ETag": f'"{station.version}"'})
 
 

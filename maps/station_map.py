@@ -67,7 +67,7 @@ __all__ = [
 #: the index of its key in this table.
 STATE_STYLES: dict[str, tuple[str, str]] = {
     "open": ("#2e7d32", "开放中 open now"),
-    "shut": ("#8d8d8d", "已关闭（不在开放时间）closed now"),
+    "shut": ("#8d8d8d", "休息中（不在开放时间）outside opening hours"),
     "unknown": ("#1e88e5", "时间未知 hours unknown"),
     "paused": ("#f9a825", "暂停开放 temporarily closed"),
     "retired": ("#c62828", "已停用 closed for good"),
@@ -88,6 +88,7 @@ _POPUP_KEYS = (
     "host_org",
     "amenities",
     "opening_hours",
+    "opening_hours_text",
     "open_now",
     "status",
     "phone",

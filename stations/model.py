@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from stations.errors import FieldError, ValidationFailed
-from stations.hours import check_hours
+from stations.hours import EXAMPLES, HoursSyntaxError, resolve_hours
 from stations.vocabulary import AMENITIES, normalise_code
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Region",
     "Station",
     "StationData",
+    "merge_changes",
     "split_list",
     "validate_station",
 ]
@@ -36,6 +37,7 @@ TEXT_LIMITS: dict[str, int] = {
     "district": 60,
     "host_org": 200,
     "opening_hours": 500,
+    "opening_hours_text": 500,
     "phone": 60,
     "notes": 2000,
 }
@@ -76,6 +78,7 @@ class StationData:
     host_org: str = ""
     amenities: tuple[str, ...] = ()
     opening_hours: str = ""
+    opening_hours_text: str = ""
     phone: str = ""
     status: str = "open"
     notes: str = ""
@@ -260,6 +263,40 @@ def _flag(raw: Mapping[str, Any], name: str, c: _Collector) -> bool:
     return False
 
 
+def _hours(raw: Mapping[str, Any], c: _Collector) -> tuple[str, str, bool]:
+    """OSM hours, the text shown, and whether the text says 暂停开放 (see stations.hours)."""
+    osm = _text(raw, "opening_hours", c)
+    text = _text(raw, "opening_hours_text", c)
+    try:
+        hours = resolve_hours(osm, text)
+    except HoursSyntaxError as exc:
+        written = osm or text
+        c.add(
+            "opening_hours",
+            f"cannot read the opening hours: {exc.en}; write e.g. "
+            f"{EXAMPLES[0]!r} or {EXAMPLES[1]!r}",
+            written,
+            f"开放时间无法识别：{exc.zh}。可以这样写：“{EXAMPLES[0]}”或“{EXAMPLES[1]}”",
+        )
+        return osm, text, False
+    return hours.osm, hours.text, hours.suspended
+
+
+def merge_changes(data: StationData, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with ``changes`` applied, as a record for :func:`validate_station`.
+
+    A change to one of the two hours fields re-derives the other: new OSM hours get a new
+    Chinese rendering, new written hours a new OSM form.
+    """
+    merged = data.as_dict()
+    merged.update(changes)
+    if "opening_hours" in changes and "opening_hours_text" not in changes:
+        merged["opening_hours_text"] = ""
+    elif "opening_hours_text" in changes and "opening_hours" not in changes:
+        merged["opening_hours"] = ""
+    return merged
+
+
 def validate_station(
     raw: Mapping[str, Any],
     *,
@@ -291,10 +328,20 @@ def validate_station(
         c.add("name", "is required", None, "必填")
     lon = _coordinate(raw, "lon", 180.0, c)
     lat = _coordinate(raw, "lat", 90.0, c)
-    hours = _text(raw, "opening_hours", c)
-    reason = check_hours(hours)
-    if reason:
-        c.add("opening_hours", reason, hours, "开放时间格式无法解析")
+    hours, hours_text, suspended = _hours(raw, c)
+    status = _code(raw, "status", "open", c)
+    if suspended and status == "open":
+        status = "temporarily_closed"
+        if warnings is not None:
+            warnings.append(
+                FieldError(
+                    "opening_hours",
+                    "the hours say the station is suspended; imported as temporarily_closed",
+                    hours_text,
+                    row,
+                    "开放时间写明暂停开放，已按“暂停开放”状态导入",
+                )
+            )
     data = StationData(
         name=name,
         lon=lon,
@@ -306,8 +353,9 @@ def validate_station(
         host_org=_text(raw, "host_org", c),
         amenities=_amenities(raw, c),
         opening_hours=hours,
+        opening_hours_text=hours_text,
         phone=_text(raw, "phone", c),
-        status=_code(raw, "status", "open", c),
+        status=status,
         notes=_text(raw, "notes", c),
         geocoded=_flag(raw, "geocoded", c),
     )

@@ -35,6 +35,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "host_org",
     "amenities",
     "opening_hours",
+    "opening_hours_text",
     "phone",
     "status",
     "notes",

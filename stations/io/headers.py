@@ -69,6 +69,7 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
         "服务内容",
     ),
     "opening_hours": ("opening_hours", "hours", "开放时间", "服务时间", "营业时间"),
+    "opening_hours_text": ("opening_hours_text", "hours_text", "开放时间原文"),
     "phone": ("phone", "tel", "telephone", "联系电话", "电话", "联系方式"),
     "status": ("status", "状态", "运营状态"),
     "notes": ("notes", "note", "remarks", "备注"),

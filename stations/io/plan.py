@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from geodata.crs import CRS_NAMES
 from stations.errors import FieldError, ImportFailed, ValidationFailed
+from stations.hours import same_hours
 from stations.io.cells import Cells, read_cells
 from stations.io.duplicates import probable_duplicates
 from stations.io.geocoding import Geocoder, geocode_addresses
@@ -28,6 +29,8 @@ __all__ = ["Plan", "make_plan"]
 
 #: Coordinates closer than this (degrees, ~0.1 mm) are "unchanged": XLSX keeps 16 digits.
 _COORD_EPS = 1e-9
+_HOURS = frozenset({"opening_hours", "opening_hours_text"})
+_COMPARED = tuple(f for f in EDITABLE_FIELDS if f not in ("lon", "lat", "opening_hours"))
 
 
 @dataclass
@@ -92,8 +95,15 @@ def _crs(crs: str) -> str:
 
 
 def _keep_absent_columns(sheet: Sheet, cells: Cells, matched: list[Station | None]) -> None:
-    """Columns the file does not have keep their stored values."""
-    absent = [f for f in EDITABLE_FIELDS if f not in sheet.present]
+    """Columns the file does not have keep their stored values.
+
+    The two hours fields go together: a file that gives either one gives the hours, and the
+    other is derived from it (as :func:`stations.model.merge_changes` does for a PATCH).
+    """
+    present = set(sheet.present)
+    if present & _HOURS:
+        present |= _HOURS
+    absent = [f for f in EDITABLE_FIELDS if f not in present]
     if not absent:
         return
     for record, station in zip(cells.records, matched, strict=True):
@@ -216,5 +226,6 @@ def _same(a: StationData, b: StationData) -> bool:
     return (
         abs(a.lon - b.lon) <= _COORD_EPS
         and abs(a.lat - b.lat) <= _COORD_EPS
-        and all(getattr(a, f) == getattr(b, f) for f in EDITABLE_FIELDS if f not in ("lon", "lat"))
+        and same_hours(a.opening_hours, b.opening_hours)
+        and all(getattr(a, f) == getattr(b, f) for f in _COMPARED)
     )

@@ -69,6 +69,8 @@ stations_table = Table(
     Column("host_org", String(200), nullable=False, default=""),
     Column("amenities", JSON, nullable=False),
     Column("opening_hours", String(500), nullable=False, default=""),
+    # The hours as staff wrote them (Chinese), or the Chinese rendering of OSM input (0006).
+    Column("opening_hours_text", String(500), nullable=False, default=""),
     Column("phone", String(60), nullable=False, default=""),
     Column("status", String(32), nullable=False, default="open"),
     Column("notes", Text, nullable=False, default=""),

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, NotFound, PreconditionFailed
-from stations.model import EDITABLE_FIELDS, Station, StationData, validate_station
+from stations.model import EDITABLE_FIELDS, Station, StationData, merge_changes, validate_station
 from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
 from stations.store.engine import WRITE, make_engine, migrate
 from stations.store.schema import (
@@ -42,7 +42,15 @@ def _utc(value: datetime) -> datetime:
 
 # Fields whose values repeat across a network (codes, common hours, district names): one
 # shared string each instead of 100,000 copies — about half of the catalog's memory.
-_SHARED = ("host_type", "status", "opening_hours", "district", "host_org", "notes")
+_SHARED = (
+    "host_type",
+    "status",
+    "opening_hours",
+    "opening_hours_text",
+    "district",
+    "host_org",
+    "notes",
+)
 _AMENITY_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
@@ -398,9 +406,7 @@ class SqlStationStore(StationStore):
     ) -> Station:
         with self._write() as conn, conn.begin():
             current = self._locked(conn, station_id, expected_version)
-            merged = current.data.as_dict()
-            merged.update(changes)
-            data = validate_station(merged)
+            data = validate_station(merge_changes(current.data, changes))
             if data == current.data:
                 return current
             return self._replace(conn, current, data, deleted=False, action="update", actor=actor)

@@ -92,7 +92,7 @@ def _assert_popup_shows(kit: PageKit, popup: Any, p: dict[str, Any]) -> None:
     """The popup shows the station's properties ``p`` (the API's / the offline file's)."""
     assert popup.get_attribute("data-station-id") == str(p["id"])
     assert popup.locator(".ws-title").text_content() == p["name"]
-    badge = {True: "开放中", False: "已关闭", None: "时间未知"}[p["open_now"]]
+    badge = {True: "开放中", False: "休息中", None: "时间未知"}[p["open_now"]]
     assert popup.locator(".ws-badge").text_content() == badge
     assert popup.locator(".ws-address .ws-val").text_content() == p["address"]
     tags = popup.locator(".ws-tag").all_text_contents()

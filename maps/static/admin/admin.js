@@ -12,7 +12,7 @@
   A.csrf = meta ? meta.getAttribute('content') : '';
 
   var FIELDS = {
-    name: '名称', external_id: '外部编号', address: '地址', district: '区县/街道', lon: '经度',
+    name: '名称', external_id: '编号', address: '地址', district: '区县/街道', lon: '经度',
     lat: '纬度', 'lon/lat': '经纬度', host_type: '承办单位类型', host_org: '承办单位',
     amenities: '服务设施', opening_hours: '开放时间', phone: '电话', status: '状态',
     notes: '备注', geocoded: '地理编码'

@@ -217,7 +217,8 @@
     return box;
   }
   var DAYS = { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日', PH: '节假日' };
-  function hoursText(h) { // OSM opening_hours, read aloud in Chinese ("Mo-Fr 09:00-17:00" → 周一至周五 …)
+  function hoursText(h, text) { // the hours as written (opening_hours_text); else OSM read aloud in Chinese
+    if (text) return text;
     if (!h) return '';
     if (h.trim() === '24/7') return '24小时开放';
     return h.replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)-(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (m, a, b) { return DAYS[a] + '至' + DAYS[b]; })
@@ -246,7 +247,7 @@
       var meta = el('div', 'meta');
       if (p.distance_m != null) meta.appendChild(el('span', 'dist', metres(p.distance_m)));
       meta.appendChild(badge(p.open_now, p.status));
-      if (p.opening_hours) meta.appendChild(el('span', null, hoursText(p.opening_hours)));
+      if (p.opening_hours || p.opening_hours_text) meta.appendChild(el('span', null, hoursText(p.opening_hours, p.opening_hours_text)));
       main.appendChild(meta);
       if (p.address) main.appendChild(el('div', 'addr', p.address));
       if (p.amenities && p.amenities.length) main.appendChild(el('div', 'amen', amenityText(p.amenities)));
@@ -300,7 +301,7 @@
     top.appendChild(head);
     if (p.navigation) top.appendChild(navLinks(f));
     card.appendChild(top);
-    [['地址', p.address], ['开放时间', hoursText(p.opening_hours)], ['设施', amenityText(p.amenities)],
+    [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['设施', amenityText(p.amenities)],
       ['提供单位', p.host_org], ['备注', p.notes]].forEach(function (row) {
       if (!row[1]) return;
       var line = el('p');

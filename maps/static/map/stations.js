@@ -13,7 +13,7 @@
   var WM = window.WarmMap;
   var el = WM.el;
 
-  var BADGE = { 'true': '开放中', 'false': '已关闭', 'null': '时间未知' };
+  var BADGE = { 'true': '开放中', 'false': '休息中', 'null': '时间未知' }; // 已关闭 means closed for good
   var SAFE_LINK = /^https:\/\//;
   var POPUP = { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] };
 
@@ -48,7 +48,7 @@
     row(root, '主办', p.host_org ? p.host_org + '（' + hostType + '）' : hostType, 'ws-host');
     if (p.status !== 'open') { row(root, '状态', cfg.statuses[p.status] || p.status, 'ws-status'); }
     row(root, '地址', p.address, 'ws-address');
-    row(root, '开放时间', p.opening_hours || '未提供', 'ws-hours');
+    row(root, '开放时间', p.opening_hours_text || p.opening_hours || '未提供', 'ws-hours');
     if (p.amenities && p.amenities.length) {
       var amen = el('div', 'ws-row ws-amenities', null, root);
       el('span', 'ws-key', '设施', amen);

@@ -1,1 +1,0 @@
-"""The staff console under ``/admin``: routes, page rendering, sessions, uploads, import/export."""

@@ -1,1 +1,0 @@
-"""OGC API - Features under ``/ogc``: routes, documents, parameters, HTML and OpenAPI views."""

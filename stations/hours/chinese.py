@@ -1,0 +1,387 @@
+"""Reading opening hours as Chinese staff write them (``周一至周五 9:00-18:00，节假日休息``).
+
+Why a hand-written tokenizer and not a grammar library (lark): the language is flat — a run
+of "days, then times" pieces with a handful of words around them — so a grammar adds little
+structure, while the hard part is lexical (``8点半``, ``晚8点``, ``8：00—20：00``, ``周一、三、
+五``, ``次日``) and the errors must say, in Chinese, *which fragment* was not understood. A
+table of token patterns tried in order gives exactly that: the first character no pattern
+matches is the fragment we report. The tokens then feed a small state machine that builds a
+:class:`~stations.hours.rules.Schedule`.
+
+Text is NFKC-normalised character by character first, which turns full-width digits, colons
+and tildes (``８：００～２０：００``) into ASCII without moving any character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from stations.hours.rules import ALL_DAYS, Rule, Schedule, Span
+
+__all__ = ["ChineseHours", "HoursSyntaxError", "EXAMPLES", "parse_chinese"]
+
+#: Two forms that work, shown with every error.
+EXAMPLES = ("周一至周五 9:00-18:00，节假日休息", "每天 8:00-20:00")
+
+
+class HoursSyntaxError(ValueError):
+    """Text that is not readable as hours; ``fragment`` is the part not understood."""
+
+    def __init__(self, fragment: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.fragment = fragment
+        self.zh = zh
+        self.en = en
+
+
+@dataclass(frozen=True)
+class ChineseHours:
+    """The schedule read, and whether the text says the station is suspended (暂停开放)."""
+
+    schedule: Schedule | None
+    suspended: bool = False
+
+
+_NUM_ZH = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+_NUM_ZH |= {"七": 7, "八": 8, "九": 9, "十": 10}
+_DAY_CHAR = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
+_DAY_CHAR |= {str(k + 1): k for k in range(7)}
+_AM = ("凌晨", "清晨", "早上", "早晨", "上午", "早")
+_NOON = ("中午", "午间")
+_PM = ("下午", "傍晚", "晚上", "夜间", "夜里", "深夜", "晚")
+_QUALIFIER = "|".join(_AM + _NOON + _PM)
+_ZH_NUMBER = "[零〇一二两三四五六七八九十]{1,3}"
+
+# (kind, pattern) tried in order at each position; the first match wins.
+_TOKENS: list[tuple[str, str]] = [
+    ("space", r"[ \t\u3000]+"),
+    ("sep", r"[\n\r;；。.,，、/|()（）\[\]【】<>《》\"'“”‘’]+|和|及|与"),
+    ("suspended", r"暂停(?:开放|营业|服务|使用|运营)?|停用|暂时关闭|停止(?:开放|营业|服务)|装修中"),
+    (
+        "usual",
+        r"(?:含|包括|包含)(?:法定)?节假日|(?:法定)?节假日(?:照常|正常)(?:开放|营业|服务)?|全年无休|无休",
+    ),
+    (
+        "always",
+        r"(?:全天候|全天|二十四小时|24\s*(?:小时|h(?:ours?)?|H)|24/7|7\s*[x×*]\s*24(?:小时|h|H)?|24\s*[x×*]\s*7)(?:开放|营业|服务|值守|不间断)?",
+    ),
+    ("holiday", r"(?:法定)?(?:节假日|节日|假日|假期|公休日)"),
+    ("off", r"休息|不开放|不营业|不对外开放|闭馆|休馆|关闭|关门|除外|停止开放|休"),
+    ("group", r"每天|每日|天天|全年|全周|工作日|周末|双休日|双休|周六日|礼拜天|星期天"),
+    ("day", r"(?:星期|礼拜|禮拜|周|週)[一二三四五六日天七1-7]"),
+    ("yi", r"一(?=\s*[\d早晚上下中凌])"),  # 8:00一20:00: 一 typed for a dash
+    ("nextday", r"次日|第二天|翌日|隔天|次晨"),
+    (
+        "time",
+        rf"(?P<q>{_QUALIFIER})?\s*(?P<h>\d{{1,2}}|{_ZH_NUMBER})"
+        r"(?:\s*(?:[:：]\s*(?P<m1>\d{2})|点半|[点時时]\s*(?P<m2>\d{1,2}|[一二三四五]十[一二三四五六七八九]?|半)?\s*分?|\.(?P<m3>\d{2})(?!\d)))?",
+    ),
+    ("range", r"[-~—–―─－～〜至到]+"),
+    (
+        "filler",
+        r"(?:开放|营业|服务|办公)(?:时间|时段)?|时间|对外|从|自|起|止|均|为|是|都|正常|照常|开|原|:|：",
+    ),
+]
+_LEXER = re.compile(
+    "|".join(f"(?P<{k}>{p})" if k != "time" else f"(?P<time>{p})" for k, p in _TOKENS)
+)
+
+
+@dataclass
+class _Token:
+    kind: str
+    text: str
+    value: object = None
+
+
+def _normalise(text: str) -> str:
+    return "".join(
+        unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize("NFKC", ch)) == 1 else ch
+        for ch in text
+    )
+
+
+def _zh_number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _NUM_ZH[text[1]]
+    if len(text) >= 2 and text[1] == "十":
+        return _NUM_ZH[text[0]] * 10 + (_NUM_ZH[text[2]] if len(text) == 3 else 0)
+    if len(text) == 1:
+        return _NUM_ZH[text]
+    raise ValueError(text)
+
+
+def _minutes_of(text: str | None) -> int:
+    if not text:
+        return 0
+    if text == "半":
+        return 30
+    return _zh_number(text)
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    pos = 0
+    in_days = False
+    while pos < len(text):
+        # A bare 一…日 after a day or a range/list of days: 周一、三、五 / 周一至五.
+        ch = text[pos]
+        if in_days and ch in _DAY_CHAR and not ch.isdigit():
+            out.append(_Token("day", ch, _DAY_CHAR[ch]))
+            pos += 1
+            continue
+        m = _LEXER.match(text, pos)
+        if m is None or m.end() == pos:
+            end = pos + 1
+            while end < len(text) and (_LEXER.match(text, end) is None) and not text[end].isspace():
+                end += 1
+            fragment = text[pos:end]
+            raise HoursSyntaxError(
+                fragment,
+                f"无法识别“{fragment}”",
+                f"could not understand {fragment!r}",
+            )
+        kind = m.lastgroup if m.lastgroup in dict(_TOKENS) else "time"
+        if m.group("time") is not None:
+            kind = "time"
+        token = _Token(kind, m.group(0))
+        if kind == "yi":
+            kind = token.kind = "range"
+        if kind == "time":
+            token.value = _time_value(m)
+            if token.value is None:
+                # A bare Chinese numeral that is no time (e.g. 周一、三 when not in a day list).
+                raise HoursSyntaxError(
+                    m.group(0), f"无法识别“{m.group(0)}”", f"could not understand {m.group(0)!r}"
+                )
+        elif kind == "day":
+            token.value = _DAY_CHAR[m.group(0)[-1]]
+        if kind in ("day", "group"):
+            in_days = True
+        elif kind not in ("sep", "space", "range"):
+            in_days = False
+        if kind not in ("space", "filler"):
+            out.append(token)
+        pos = m.end()
+    return out
+
+
+def _time_value(m: re.Match[str]) -> tuple[str | None, int, int, bool] | None:
+    """(qualifier, hour, minute, written with 点/时) or None for a bare Chinese numeral."""
+    q = m.group("q")
+    h_text = m.group("h")
+    whole = m.group(0)
+    with_dian = any(c in whole for c in "点时時")
+    colon = m.group("m1") is not None or m.group("m3") is not None
+    if not h_text.isdigit() and not (q or with_dian):
+        return None
+    minute = _minutes_of(m.group("m1") or m.group("m3") or m.group("m2"))
+    if whole.rstrip().endswith("点半"):
+        minute = 30
+    return q, _zh_number(h_text), minute, with_dian and not colon
+
+
+@dataclass
+class _Builder:
+    rules: list[Rule] = field(default_factory=list)
+    holiday_off: list[Rule] = field(default_factory=list)
+    days: set[int] = field(default_factory=set)
+    holidays: bool = False
+    spans: list[Span] = field(default_factory=list)
+    start: tuple[int, str | None, bool] | None = None
+    ranged: bool = False
+    day_range_from: int | None = None
+    next_day: bool = False
+    suspended: bool = False
+    last_kind: str = ""
+
+    @property
+    def has_days(self) -> bool:
+        return bool(self.days) or self.holidays
+
+    def flush(self) -> None:
+        if self.start is not None:
+            raise HoursSyntaxError(
+                "",
+                "时间段缺少结束时间（如 9:00-18:00）",
+                "a time span has no end (e.g. 9:00-18:00)",
+            )
+        if not self.spans:
+            if self.has_days:
+                what = Rule(frozenset(self.days), self.holidays).zh_days()
+                raise HoursSyntaxError(
+                    what,
+                    f"“{what}”后面缺少开放时间（如 9:00-18:00）或“休息”",
+                    f"{what!r} is not followed by times (e.g. 9:00-18:00) or 休息",
+                )
+            return
+        days = frozenset(self.days) if self.has_days else ALL_DAYS
+        self.rules.append(Rule(days, self.holidays, tuple(self.spans)))
+        self._reset()
+
+    def _reset(self) -> None:
+        self.days = set()
+        self.holidays = False
+        self.spans = []
+        self.day_range_from = None
+
+    def add_days(self, days: set[int], holidays: bool = False) -> None:
+        if self.spans:
+            self.flush()
+        if self.day_range_from is not None and len(days) == 1:
+            a, b = self.day_range_from, next(iter(days))
+            days = {(a + k) % 7 for k in range((b - a) % 7 + 1)}
+            self.day_range_from = None
+        self.days |= days
+        self.holidays |= holidays
+
+    def off(self, token: _Token) -> None:
+        if self.spans:
+            # 9:00-17:00 休息? only "days 休息" means a day off.
+            self.flush()
+        if not self.has_days:
+            raise HoursSyntaxError(
+                token.text,
+                f"“{token.text}”前面应写明哪几天，如“周日休息”“节假日休息”",
+                f"{token.text!r} must follow the days it applies to, e.g. 周日休息",
+            )
+        rule = Rule(frozenset(self.days), self.holidays, (), off=True)
+        if self.days:
+            self.rules.append(rule)
+        else:
+            self.holiday_off.append(rule)
+        self._reset()
+
+    def time(self, token: _Token) -> None:
+        q, hour, minute, dian = token.value  # type: ignore[misc]
+        if self.start is None or not self.ranged and self.last_kind != "time":
+            if self.start is not None:
+                raise HoursSyntaxError(token.text, "时间段缺少结束时间", "a time span has no end")
+            self.start = (self._clock(q, hour, minute, token), q, dian)
+            self.ranged = False
+            self.next_day = False
+            return
+        start, start_q, start_dian = self.start
+        if q is None and start_q in _PM and hour < 12:
+            hour += 12  # 下午2点-6点: the end inherits 下午
+        end = self._clock(q, hour, minute, token)
+        if self.next_day:
+            end += 24 * 60
+        elif (
+            end < start and q is None and start_q is None and dian and start_dian and end <= 12 * 60
+        ):
+            end += 12 * 60  # 9点-5点: five in the afternoon
+        if end <= start and end + 24 * 60 > start and not self.next_day:
+            end += 24 * 60  # 22:00-6:00 runs past midnight
+        if end == start or end - start > 24 * 60:
+            raise HoursSyntaxError(
+                token.text,
+                "开始和结束时间相同或不合理",
+                "start and end time are equal or make no sense",
+            )
+        self.spans.append(Span(start, end))
+        self.start = None
+        self.ranged = False
+        self.next_day = False
+
+    @staticmethod
+    def _clock(q: str | None, hour: int, minute: int, token: _Token) -> int:
+        if q in _PM and hour < 12:
+            hour += 12
+        elif q in _NOON and hour <= 5:
+            hour += 12
+        if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
+            raise HoursSyntaxError(
+                token.text,
+                f"“{token.text.strip()}”不是有效的时间",
+                f"{token.text.strip()!r} is not a valid time",
+            )
+        return hour * 60 + minute
+
+
+_GROUPS = {
+    "每天": ALL_DAYS,
+    "每日": ALL_DAYS,
+    "天天": ALL_DAYS,
+    "全年": ALL_DAYS,
+    "全周": ALL_DAYS,
+    "工作日": frozenset(range(5)),
+    "周末": frozenset({5, 6}),
+    "双休日": frozenset({5, 6}),
+    "双休": frozenset({5, 6}),
+    "周六日": frozenset({5, 6}),
+    "礼拜天": frozenset({6}),
+    "星期天": frozenset({6}),
+}
+
+
+def parse_chinese(text: str) -> ChineseHours:
+    """Read Chinese opening hours; raises :class:`HoursSyntaxError` naming what was not read."""
+    tokens = _tokens(_normalise(text))
+    b = _Builder()
+    for token in tokens:
+        kind = token.kind
+        if kind == "sep":
+            if b.start is not None and b.last_kind == "time":
+                pass  # 8:00 ，20:00 is odd but harmless: still waiting for the end
+            b.day_range_from = None if b.last_kind != "day" else b.day_range_from
+        elif kind == "suspended":
+            b.suspended = True
+        elif kind == "usual":
+            pass
+        elif kind == "always":
+            if b.spans == [Span(0, 24 * 60)]:
+                pass  # 全天24小时开放 says it twice
+            else:
+                if b.spans:
+                    b.flush()
+                b.spans.append(Span(0, 24 * 60))
+        elif kind == "holiday":
+            b.add_days(set(), holidays=True)
+        elif kind == "group":
+            b.add_days(set(_GROUPS[token.text]))
+        elif kind == "day":
+            b.add_days({int(token.value)})  # type: ignore[call-overload]
+        elif kind == "off":
+            b.off(token)
+        elif kind == "nextday":
+            b.next_day = True
+        elif kind == "range":
+            if b.last_kind == "day" and b.days:
+                b.day_range_from = _last_day(tokens, token)
+            elif b.start is not None:
+                b.ranged = True
+            else:
+                raise HoursSyntaxError(
+                    token.text,
+                    f"“{token.text}”前面缺少开始时间",
+                    f"{token.text!r} has no start before it",
+                )
+        elif kind == "time":
+            b.time(token)
+        b.last_kind = kind if kind != "sep" or b.last_kind != "day" else "day"
+    if b.start is not None:
+        raise HoursSyntaxError(
+            "", "时间段缺少结束时间（如 9:00-18:00）", "a time span has no end (e.g. 9:00-18:00)"
+        )
+    b.flush()
+    rules = tuple(b.rules + b.holiday_off)
+    if not rules:
+        if b.suspended:
+            return ChineseHours(None, suspended=True)
+        raise HoursSyntaxError(text, "没有找到开放时间", "no opening hours found")
+    return ChineseHours(Schedule(rules), suspended=b.suspended)
+
+
+def _last_day(tokens: list[_Token], before: _Token) -> int:
+    k = next(i for i, t in enumerate(tokens) if t is before)
+    for t in reversed(tokens[:k]):
+        if t.kind == "day":
+            return int(t.value)  # type: ignore[call-overload]
+    raise AssertionError("range after a day without a day")

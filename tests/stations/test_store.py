@@ -169,7 +169,11 @@ def test_postgis_geometry_follows_lon_lat(pg_schema_url: str) -> None:
             text("SELECT ST_AsText(geom) FROM stations WHERE id=:i"), {"i": s.id}
         ).scalar()
         idx = conn.execute(
-            text("SELECT indexdef FROM pg_indexes WHERE indexname='ix_stations_geom'")
+            # This test's own schema only: other tests create and drop theirs meanwhile.
+            text(
+                "SELECT indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() AND indexname = 'ix_stations_geom'"
+            )
         ).scalar()
     assert wkt == "POINT(116.6 39.8)"
     assert "gist" in idx.lower()

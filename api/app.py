@@ -15,37 +15,39 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.compression import GzipMiddleware
+from api.admin import routes as admin
 from api.deps import Services
 from api.errors import install_error_handlers
-from api.memory import keep_large_blocks_off_the_heap
-from api.metrics import Metrics, MetricsMiddleware
-from api.middleware import install_hardening
-from api.routes import (
-    admin,
-    assets,
+from api.http.compression import GzipMiddleware
+from api.http.hardening import install_hardening
+from api.http.memory import keep_large_blocks_off_the_heap
+from api.http.metrics import Metrics, MetricsMiddleware
+from api.ogc import routes as ogc
+from api.pages import assets, docs, embed, maps, wechat
+from api.rest import (
     auth,
     changes,
+    confirmations,
     coverage,
-    docs,
-    embed,
     health,
-    maps,
     nearest,
-    ogc,
     reports,
+    snapshots,
     stations,
     webhooks,
-    wechat,
 )
-from api.schemas import PROBLEM_RESPONSES
+from api.rest.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
-from stations.accounts import SqlAccountStore
 from stations.feed.delivery import WebhookDeliverer
+from stations.feed.snapshots import SnapshotCache
 from stations.feed.webhooks import SqlWebhookStore
-from stations.reports import SqlReportStore
 from stations.search import StationCatalog
+from stations.store.accounts import SqlAccountStore
 from stations.store.base import StationStore
+from stations.store.confirmations import SqlConfirmationStore
+from stations.store.reports import SqlReportStore
+from stations.trust.board import TrustBoard
+from stations.trust.confirm import TrustService
 
 __all__ = ["create_app"]
 
@@ -60,9 +62,12 @@ class _Refresher(threading.Thread):
     change counter every ``interval_s`` in case a notification was missed.
     """
 
-    def __init__(self, catalog: StationCatalog, interval_s: float) -> None:
+    def __init__(
+        self, catalog: StationCatalog, interval_s: float, trust: TrustService | None = None
+    ) -> None:
         super().__init__(name="catalog-refresher", daemon=True)
         self.catalog = catalog
+        self.trust = trust
         self.interval_s = interval_s
         self.stopped = threading.Event()
 
@@ -73,6 +78,8 @@ class _Refresher(threading.Thread):
                 hinted = store.wait_for_change(self.interval_s)
                 if hinted or store.change_counter() != self.catalog.counter:
                     self.catalog.refresh()
+                if self.trust is not None:  # riders' confirmations stored by other processes
+                    self.trust.refresh()
             except Exception:  # keep serving the last good snapshot; the log says why
                 log.exception("catalog refresh failed")
                 self.stopped.wait(self.interval_s)
@@ -90,6 +97,23 @@ def _open(settings: Settings, store: StationStore | None, demo: bool) -> tuple[S
     return open_store(settings.database_url), None
 
 
+def _trust(
+    store: StationStore, catalog: StationCatalog, reports: Any, settings: Settings
+) -> TrustService | None:
+    """Rider confirmations beside the store, their recent votes loaded (issue 16)."""
+    if getattr(store, "engine", None) is None:
+        return None
+    service = TrustService(
+        SqlConfirmationStore.beside(store),
+        catalog,
+        TrustBoard(),
+        reports,
+        radius_m=settings.confirm_radius_m,
+    )
+    service.load()
+    return service
+
+
 def create_app(
     settings: Settings | None = None, *, store: StationStore | None = None, demo: bool = False
 ) -> FastAPI:
@@ -98,14 +122,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.memory
+        keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.http.memory
         opened, keepalive = _open(settings, store, demo)
         catalog = StationCatalog(opened, tz=settings.timezone)
-        app.state.services = Services(settings, opened, catalog)
         app.state.accounts = SqlAccountStore.beside(opened)
         app.state.reports = SqlReportStore.beside(opened)
         app.state.webhooks = SqlWebhookStore.beside(opened)
-        refresher = _Refresher(catalog, settings.refresh_interval_s)
+        app.state.snapshots = SnapshotCache(opened)
+        trust = _trust(opened, catalog, app.state.reports, settings)
+        app.state.services = Services(settings, opened, catalog, trust)
+        refresher = _Refresher(catalog, settings.refresh_interval_s, trust)
         refresher.start()
         deliverer = None
         if settings.webhooks_enabled and not demo:
@@ -139,7 +165,7 @@ def create_app(
         "see coverage, plan new sites. 户外劳动者暖心驿站地图服务。",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
-        # /docs and /redoc come from api.routes.docs, with Swagger UI and ReDoc served here
+        # /docs and /redoc come from api.pages.docs, with Swagger UI and ReDoc served here
         # (FastAPI's own pages load them from jsDelivr, blocked in mainland China).
         docs_url=None,
         redoc_url=None,
@@ -164,7 +190,9 @@ def create_app(
         assets,
         auth,
         reports,
+        confirmations,
         changes,
+        snapshots,
         webhooks,
         admin,
         docs,

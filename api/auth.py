@@ -21,8 +21,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from stations.accounts import AccountStore, Session, User
 from stations.errors import Forbidden, Unauthorized
+from stations.store.accounts import AccountStore, Session, User
 
 __all__ = [
     "CSRF_FIELD",

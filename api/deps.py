@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from api.settings import Settings
 from stations.search import StationCatalog
 from stations.store.base import StationStore
+from stations.trust.board import TrustBoard
+from stations.trust.confirm import TrustService
 
 __all__ = [
     "Services",
@@ -18,6 +20,7 @@ __all__ = [
     "SettingsDep",
     "StoreDep",
     "CatalogDep",
+    "TrustBoardDep",
     "base_url",
 ]
 
@@ -29,6 +32,13 @@ class Services:
     settings: Settings
     store: StationStore
     catalog: StationCatalog
+    #: Rider confirmations (issue 16); None where the store has no SQL engine.
+    trust: TrustService | None = None
+
+    @property
+    def board(self) -> TrustBoard | None:
+        """The rider evidence every station answer reads (None: schedule only)."""
+        return self.trust.board if self.trust is not None else None
 
 
 def services(request: Request) -> Services:
@@ -53,10 +63,15 @@ async def get_catalog(request: Request) -> StationCatalog:
     return request.app.state.services.catalog
 
 
+async def get_board(request: Request) -> TrustBoard | None:
+    return request.app.state.services.board
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[StationStore, Depends(get_store)]
 CatalogDep = Annotated[StationCatalog, Depends(get_catalog)]
+TrustBoardDep = Annotated[TrustBoard | None, Depends(get_board)]
 
 
 def base_url(request: Request, settings: Settings) -> str:

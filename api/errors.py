@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.validation import field_errors
+from api.http.validation import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
 
@@ -65,6 +65,8 @@ async def _stations_error(_request: Request, exc: Exception) -> JSONResponse:
     headers = (
         {"WWW-Authenticate": 'Bearer realm="stations"'} if isinstance(exc, Unauthorized) else None
     )
+    if isinstance(exc.extra.get("retry_after_s"), int):  # 429: when to try again
+        headers = {"Retry-After": str(exc.extra["retry_after_s"])}
     return problem(exc.status, exc.title, exc.detail, headers=headers, **extra)
 
 

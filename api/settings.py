@@ -57,7 +57,14 @@ class Settings(BaseSettings):
     embed_frame_ancestors: list[str] = ["'self'", "https://*.qq.com", "https://servicewechat.com"]
     redis_url: str | None = None
     rate_limit_per_minute: int = 600
+    #: Rider confirmations: how near the station a phone must be to count as on-site (m), and
+    #: how many an address may send per hour (0: no limit of its own).
+    confirm_radius_m: float = Field(200.0, gt=0, le=5000)
+    confirm_per_hour: float = 600.0
     max_body_bytes: int = 20 * 1024 * 1024
+    #: JSON bodies: at most this many bytes and this many nesting levels (400/413 beyond).
+    max_json_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    max_json_depth: int = Field(32, ge=1, le=500)
     secret_key: str | None = None
     #: Webhook delivery (change feed pushed to registered consumers): on in every worker; a
     #: lease per consumer lets one sender at a time deliver, in order.

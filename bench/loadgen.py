@@ -187,7 +187,7 @@ class Server:
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
-                *(command or (sys.executable, "-c", "from api.cli import main; main()")),
+                *(command or (sys.executable, "-c", "from cli import main; main()")),
                 "serve",
                 "--host",
                 "127.0.0.1",

@@ -105,7 +105,7 @@ class Report:
 def _cli(args: Sequence[str], url: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, STATIONS_DATABASE_URL=url)
     return subprocess.run(
-        [sys.executable, "-c", "from api.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -23,24 +23,9 @@ from libc.stdlib cimport free, malloc, realloc
 import numpy as np
 
 cimport numpy as cnp
-from cpython.ref cimport Py_INCREF
-from cpython.tuple cimport PyTuple_SET_ITEM
-
-cdef extern from *:
-    """
-    /* A tuple of the given tuple type (tuple itself or a field-less subclass such as a
-       NamedTuple), as tuple_subtype_new makes one: the type's own allocator. */
-    static PyObject* ws_new_row(PyObject* type, Py_ssize_t n) {
-        return ((PyTypeObject*)type)->tp_alloc((PyTypeObject*)type, n);
-    }
-    """
-    object ws_new_row(object row_type, Py_ssize_t n)
 
 cnp.import_array()
 
-ctypedef void (*geod_inverse_t)(const void* g, double lat1, double lon1, double lat2,
-                                double lon2, double* s12, double* azi1,
-                                double* azi2) noexcept nogil
 ctypedef void (*geod_init_t)(void* g, double a, double f) noexcept nogil
 
 cdef enum:
@@ -50,14 +35,6 @@ cdef enum:
     LEAF = 8
     # Stack entries for an iterative descent (a balanced tree over 2**60 points).
     STACK = 128
-
-
-cdef struct Heap:
-    # A max-heap on (chord², position): the root is the worst of the best ``size`` so far.
-    double* d2
-    Py_ssize_t* pos
-    Py_ssize_t size
-    Py_ssize_t cap
 
 
 cdef inline bint _worse(double da, Py_ssize_t pa, double db, Py_ssize_t pb) noexcept nogil:
@@ -143,21 +120,8 @@ cdef class ChordTree:
     The tree is implicit: the node over ``[lo, hi)`` splits at ``mid = (lo + hi) // 2`` on
     axis ``axis[mid]``; the left child holds ``[lo, mid)``, the right ``[mid + 1, hi)``,
     and the point at ``mid`` belongs to the node itself. Ranges of at most ``LEAF`` points
-    are scanned.
+    are scanned. Attributes and C-level methods are declared in ``_chordtree.pxd``.
     """
-
-    cdef double[:, ::1] xyz          # points in tree order
-    cdef Py_ssize_t[::1] perm         # tree order -> input position
-    cdef signed char[::1] axis
-    cdef const int64_t[::1] ids
-    cdef const double[::1] lon
-    cdef const double[::1] lat
-    cdef Py_ssize_t n
-    cdef double* geod
-    cdef geod_inverse_t inverse
-    cdef double slack
-    cdef double a
-    cdef double e2
 
     def __cinit__(self):
         self.geod = NULL
@@ -409,7 +373,7 @@ cdef class ChordTree:
 
     def within(self, const double[::1] q, double radius, allowed=None):
         """Positions (ascending) of the allowed points whose chord is at most ``radius``."""
-        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char[::1] mask = self.mask_view(allowed)
         cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         if self.n == 0 or not radius >= 0:
             return np.empty(0, dtype=np.intp)
@@ -429,8 +393,8 @@ cdef class ChordTree:
         found.sort()
         return found
 
-    cdef inline void _ecef(self, double lon, double lat, double* x, double* y,
-                           double* z) noexcept nogil:
+    cdef void _ecef(self, double lon, double lat, double* x, double* y,
+                    double* z) noexcept nogil:
         cdef double lam = lon * (M_PI / 180.0)
         cdef double phi = lat * (M_PI / 180.0)
         cdef double sp = sin(phi)
@@ -447,7 +411,7 @@ cdef class ChordTree:
         when fewer allowed points lie within the bound. ``allowed`` is a bool mask over
         positions (None: all).
         """
-        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char[::1] mask = self.mask_view(allowed)
         cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         if k < 1 or self.n == 0:
             return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.intp)
@@ -471,10 +435,13 @@ cdef class ChordTree:
                 chord_v[i] = sqrt(chord_v[i])
         return chord[:h.size], pos[:h.size]
 
-    cdef Py_ssize_t _certified(self, double lon, double lat, Py_ssize_t k,
-                               const unsigned char* mask_ptr, double* dist,
-                               Py_ssize_t* posv) noexcept nogil:
+    cdef Py_ssize_t certified(self, double lon, double lat, Py_ssize_t k,
+                              const unsigned char* mask_ptr, double* dist,
+                              Py_ssize_t* posv) noexcept nogil:
         """The certified k-NN into ``dist``/``posv`` (k <= 64): k, or -1 when undecided.
+
+        The C-level entry for compiled callers (see ``_chordtree.pxd``): positions and
+        metres only, in (distance, id) order; what a position stands for is the caller's.
 
         Fetches ``k + 1`` points by chord and measures the geodesic to the first ``k``;
         they are the answer when the (k+1)-th chord exceeds the k-th geodesic plus the
@@ -525,7 +492,7 @@ cdef class ChordTree:
             posv[j + 1] = ptmp
         return k
 
-    cdef const unsigned char[::1] _mask(self, allowed):
+    cdef const unsigned char[::1] mask_view(self, allowed):
         """``allowed`` (a bool mask over positions, or None) as bytes the search can read.
 
         The caller keeps the returned view while it uses a pointer into it: that keeps
@@ -541,9 +508,9 @@ cdef class ChordTree:
     def nearest_certified(self, double lon, double lat, Py_ssize_t k, allowed=None):
         """Exact geodesic k-NN in one call, or None when the general path must decide.
 
-        Returns ``(positions, distances_m)`` sorted by (distance, id); see ``_certified``.
+        Returns ``(positions, distances_m)`` sorted by (distance, id); see ``certified``.
         """
-        cdef const unsigned char[::1] mask = self._mask(allowed)
+        cdef const unsigned char[::1] mask = self.mask_view(allowed)
         cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
         if k < 1 or k + 1 > self.n or k > 64:
             return None
@@ -551,7 +518,7 @@ cdef class ChordTree:
         cdef Py_ssize_t posv[64]
         cdef Py_ssize_t i, found
         with nogil:
-            found = self._certified(lon, lat, k, mask_ptr, dist, posv)
+            found = self.certified(lon, lat, k, mask_ptr, dist, posv)
         if found < 0:
             return None
         # PyArray_EMPTY, not np.empty: a Python-level call costs ~0.5 µs each, a tenth of
@@ -566,51 +533,3 @@ cdef class ChordTree:
             positions_p[i] = posv[i]
             metres_p[i] = dist[i]
         return positions, metres
-
-    def nearest_rows(self, double lon, double lat, Py_ssize_t k, allowed, list rows not None,
-                     bytes codes not None, tuple labels not None, type row_type not None):
-        """The certified k-NN as the caller's answer rows, or None (as nearest_certified).
-
-        Each row is ``row_type((rows[p], metres, labels[codes[p]]))`` for position ``p``,
-        in (distance, id) order; ``row_type`` is ``tuple`` or a field-less subclass (a
-        NamedTuple). Why: the station catalog's answer is five such rows; built here, a
-        query makes no numpy arrays and runs no Python code, which was half of the
-        catalog's time (~4 µs of ~9 µs at 100k stations). None also when the point is out
-        of range (the caller's validated path then says why).
-        """
-        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-            return None
-        if k < 1 or k + 1 > self.n or k > 64:
-            return None
-        if len(rows) != self.n or len(codes) != self.n:
-            raise ValueError(f"rows and codes need {self.n} entries each")
-        if not issubclass(row_type, tuple) or row_type.__basicsize__ != tuple.__basicsize__:
-            raise TypeError(f"row_type must be tuple or a NamedTuple, not {row_type!r}")
-        cdef const unsigned char[::1] mask = self._mask(allowed)
-        cdef const unsigned char* mask_ptr = NULL if mask is None else &mask[0]
-        cdef const unsigned char* code_p = codes
-        cdef Py_ssize_t nlabels = len(labels)
-        cdef double dist[64]
-        cdef Py_ssize_t posv[64]
-        cdef Py_ssize_t i, p, found
-        with nogil:
-            found = self._certified(lon, lat, k, mask_ptr, dist, posv)
-        if found < 0:
-            return None
-        out = []
-        for i in range(k):
-            p = posv[i]
-            if code_p[p] >= nlabels:
-                raise ValueError(f"code {code_p[p]} has no label")
-            row = ws_new_row(row_type, 3)
-            item = rows[p]
-            Py_INCREF(item)
-            PyTuple_SET_ITEM(row, 0, item)
-            item = dist[i]
-            Py_INCREF(item)
-            PyTuple_SET_ITEM(row, 1, item)
-            item = labels[code_p[p]]
-            Py_INCREF(item)
-            PyTuple_SET_ITEM(row, 2, item)
-            out.append(row)
-        return out

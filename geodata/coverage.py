@@ -20,7 +20,7 @@ is the exact geodesic nearest, without a dense distance matrix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +34,14 @@ from geodata.areas import check_area
 from geodata.demand import Demand, uniform_demand
 from geodata.distance import geodesic_m
 from geodata.errors import GeodataError
-from geodata.hexgrid import HexGrid, check_resolution, hex_grid, merge_cells, points_to_cells
+from geodata.hexgrid import (
+    CellRegions,
+    HexGrid,
+    check_resolution,
+    hex_grid,
+    merge_cells,
+    points_to_cells,
+)
 from geodata.projection import from_metric, to_ecef, to_metric, utm_crs_for
 from geodata.reach import Reach, StraightLine, as_reach, reachable_pairs
 
@@ -388,10 +395,12 @@ class Gap:
     centroid_lon: float
     centroid_lat: float
     cells: NDArray[np.uint64] = field(repr=False)
+    street: str | None = None
+    street_distance_m: float | None = None
 
     def properties(self) -> dict[str, Any]:
         """JSON-ready properties (no geometry, no cell list)."""
-        return {
+        out: dict[str, Any] = {
             "rank": self.rank,
             "area_km2": self.area_km2,
             "uncovered_weight": self.uncovered_weight,
@@ -399,6 +408,10 @@ class Gap:
             "centroid_lon": self.centroid_lon,
             "centroid_lat": self.centroid_lat,
         }
+        if self.street is not None:
+            out["street"] = self.street
+            out["street_distance_m"] = self.street_distance_m
+        return out
 
 
 def gaps(
@@ -411,6 +424,7 @@ def gaps(
     *,
     grid: HexGrid | None = None,
     coverage_result: CoverageResult | None = None,
+    max_area_km2: float | None = None,
 ) -> list[Gap]:
     """Find the uncovered parts of an area, merged into gap polygons, biggest need first.
 
@@ -429,6 +443,9 @@ def gaps(
     coverage_result
         The :func:`coverage` of the same area, stations, demand and reach, if already at
         hand: its per-point ``covered`` flags are reused instead of measured again.
+    max_area_km2
+        Split larger gaps into connected pieces no larger than this (a piece a person can
+        walk round in an afternoon); ``None`` keeps each connected gap whole.
 
     Returns
     -------
@@ -479,6 +496,8 @@ def gaps(
     if unc_cells.size == 0:
         return []
     regions = merge_cells(grid.cells[unc_cells], crs, grid=grid)
+    if max_area_km2 is not None:
+        regions = _split_regions(regions, grid, unc_cells, crs, _check_max_area(max_area_km2))
     n_reg = len(regions)
     label_of_cell = np.full(len(grid), -1, dtype=np.intp)
     label_of_cell[unc_cells] = regions.label
@@ -505,7 +524,130 @@ def gaps(
                 cells=sorted_cells[bounds[g] : bounds[g + 1]],
             )
         )
+    network = getattr(reach, "network", None)
+    if network is not None and out:
+        from geodata.network.snap import nearest_street
+
+        names, dist = nearest_street(
+            network, [g.centroid_lon for g in out], [g.centroid_lat for g in out]
+        )
+        out = [
+            replace(g, street=n, street_distance_m=float(d) if np.isfinite(d) else None)
+            for g, n, d in zip(out, names, dist.tolist(), strict=True)
+        ]
     return out
+
+
+def _check_max_area(value: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise GeodataError(
+            f"max_area_km2 must be a number, got {value!r}", field="max_gap_km2"
+        ) from None
+    if not np.isfinite(v) or v <= 0:
+        raise GeodataError(f"max_area_km2 must be > 0, got {value!r}", field="max_gap_km2")
+    return v
+
+
+def _neighbours(cells: NDArray[np.uint64]) -> list[list[int]]:
+    """For each of the (sorted, distinct) H3 ``cells``, the positions of its edge neighbours."""
+    from h3 import _cy as h3cy
+
+    n = cells.size
+    out: list[list[int]] = []
+    for c in cells.tolist():
+        nb = np.asarray(h3cy.grid_disk(c, 1), dtype=np.uint64)
+        pos = np.minimum(np.searchsorted(cells, nb), n - 1)
+        out.append([int(k) for k in pos[(cells[pos] == nb) & (nb != c)]])
+    return out
+
+
+def _grow_pieces(
+    cells: NDArray[np.uint64], x: NDArray[np.float64], y: NDArray[np.float64], per_piece: int
+) -> list[NDArray[np.intp]]:
+    """Cut edge-connected cells into connected pieces of at most ``per_piece`` cells.
+
+    Sweeping from the west, each piece grows from the westernmost free cell, always taking
+    the free neighbour nearest to its seed: pieces come out as compact blobs, connected by
+    construction, nearly all full; only leftovers hemmed in by other pieces are smaller.
+    """
+    import heapq
+
+    nbrs = _neighbours(cells)
+    free = np.ones(cells.size, dtype=bool)
+    sweep = np.lexsort((y, x)).tolist()
+    pieces: list[NDArray[np.intp]] = []
+    at = 0
+    while True:
+        while at < len(sweep) and not free[sweep[at]]:
+            at += 1
+        if at == len(sweep):
+            return pieces
+        seed = sweep[at]
+        heap = [(0.0, seed)]
+        seen = {seed}
+        piece: list[int] = []
+        while heap and len(piece) < per_piece:
+            _, c = heapq.heappop(heap)
+            free[c] = False
+            piece.append(c)
+            for nb in nbrs[c]:
+                if free[nb] and nb not in seen:
+                    seen.add(nb)
+                    heapq.heappush(heap, (float(np.hypot(x[nb] - x[seed], y[nb] - y[seed])), nb))
+        pieces.append(np.asarray(sorted(piece), dtype=np.intp))
+
+
+def _split_regions(
+    regions: CellRegions,
+    grid: HexGrid,
+    unc_cells: NDArray[np.intp],
+    crs: CRS,
+    max_km2: float,
+) -> CellRegions:
+    """Regions larger than ``max_km2`` cut into connected pieces ≤ ``max_km2`` (see _bisect)."""
+    from geodata.hexgrid import cell_polygons
+    from geodata.projection import lonlat_to_metric
+
+    max_m2 = max_km2 * 1e6
+    n_reg = len(regions)
+    count = np.bincount(regions.label, minlength=n_reg)
+    big = np.flatnonzero(regions.area_m2 > max_m2)
+    if big.size == 0:
+        return regions
+    cells = grid.cells[unc_cells]
+    x, y = lonlat_to_metric(grid.lon[unc_cells], grid.lat[unc_cells], crs)
+    label = regions.label.copy()
+    polys = list(regions.polygons)
+    area = list(regions.area_m2)
+    clon, clat = list(regions.centroid_lon), list(regions.centroid_lat)
+    for g in big.tolist():
+        members = np.flatnonzero(regions.label == g)
+        cell_m2 = float(regions.area_m2[g]) / float(count[g])
+        per_piece = max(1, int(max_m2 / (cell_m2 * 1.01)))  # outlines vs cell sums: < 1 %
+        local = _grow_pieces(cells[members], x[members], y[members], per_piece)
+        pieces = [members[p] for p in local]
+        for k, piece in enumerate(pieces):
+            outline = shapely.coverage_union_all(cell_polygons(cells[piece]))
+            metric = to_metric(outline, crs)
+            c = from_metric(metric.centroid, crs)
+            new = g if k == 0 else len(polys)
+            if k:
+                polys.append(None)
+                area.append(0.0)
+                clon.append(0.0)
+                clat.append(0.0)
+            label[piece] = new
+            polys[new], area[new] = outline, float(metric.area)
+            clon[new], clat[new] = float(c.x), float(c.y)
+    return CellRegions(
+        label,
+        np.array(polys, dtype=object),
+        np.asarray(area, dtype=float),
+        np.asarray(clon, dtype=float),
+        np.asarray(clat, dtype=float),
+    )
 
 
 def gaps_to_geojson(found: list[Gap], limit: int | None = None) -> dict[str, Any]:

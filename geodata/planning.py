@@ -39,7 +39,10 @@ from geodata.hexgrid import hex_grid
 from geodata.reach import Reach, as_reach, reachable_pairs
 
 __all__ = [
+    "DEFAULT_MIN_GAIN_SHARE",
     "EXACT_MAX_PAIRS",
+    "drop_negligible",
+    "plan_backup_sites",
     "PlanResult",
     "Site",
     "default_candidates",
@@ -54,6 +57,15 @@ EXACT_MAX_PAIRS = 150_000
 #: answer with its LP bound, and the note says so.
 EXACT_TIME_LIMIT_S = 10.0
 """``method="auto"`` solves exactly up to this many (candidate, demand-group) pairs."""
+
+DEFAULT_MIN_GAIN_SHARE = 0.01
+"""A new site must newly cover at least this share of the total demand (1 %).
+
+Why 1 %: coverage is reported to the union leadership in whole percentage points; a site
+that adds less does not move the figure they read, while it costs a full station (host,
+equipment, upkeep).  It also sits above the noise of the demand layers at hand (synthetic or
+uniform).  Settable per run; 0 proposes every site that adds anything.
+"""
 
 _METHODS = ("auto", "exact", "greedy")
 _DOMINANCE_MAX_PAIRS = 5_000_000
@@ -115,6 +127,9 @@ class PlanResult:
     note: str = ""
     bound_kind: str | None = None
     stats: dict[str, float] = field(default_factory=dict, repr=False)
+    min_gain_weight: float = 0.0
+    negligible_sites: int = 0
+    best_negligible_gain: float | None = None
 
     @property
     def candidate_indices(self) -> list[int]:
@@ -139,6 +154,9 @@ class PlanResult:
             "n_useful_candidates": self.n_useful_candidates,
             "n_uncovered_demand": self.n_uncovered_demand,
             "note": self.note,
+            "min_gain_weight": self.min_gain_weight,
+            "negligible_sites": self.negligible_sites,
+            "best_negligible_gain": self.best_negligible_gain,
             "sites": [s.to_dict() for s in self.sites],
         }
 
@@ -631,6 +649,121 @@ def _with_note(res: PlanResult, note: str) -> PlanResult:
     from dataclasses import replace
 
     return replace(res, note=note)
+
+
+def drop_negligible(res: PlanResult, min_gain_share: float = DEFAULT_MIN_GAIN_SHARE) -> PlanResult:
+    """Stop the ranked plan at the first site that newly covers less than ``min_gain_share``
+    of the total demand (see :data:`DEFAULT_MIN_GAIN_SHARE`).
+
+    Sites come in rank order with falling marginal gain, so the rest would add even less.
+    The result records the threshold, how many sites were dropped and the best dropped gain,
+    for the explanation the user reads.
+    """
+    share = float(min_gain_share)
+    if not (np.isfinite(share) and 0 <= share < 1):
+        raise GeodataError(
+            f"min_gain_share must be in [0, 1), got {min_gain_share!r}", field="min_gain"
+        )
+    limit = share * res.total_weight
+    kept = []
+    for site in res.sites:
+        if site.marginal_gain < limit:
+            break
+        kept.append(site)
+    dropped = res.sites[len(kept) :]
+    new = math.fsum(s.marginal_gain for s in kept)
+    from dataclasses import replace
+
+    return replace(
+        res,
+        sites=kept,
+        new_covered_weight=new,
+        covered_weight=res.existing_covered_weight + new,
+        covered_share=(res.existing_covered_weight + new) / res.total_weight,
+        min_gain_weight=limit,
+        negligible_sites=len(dropped),
+        best_negligible_gain=dropped[0].marginal_gain if dropped else None,
+    )
+
+
+def plan_backup_sites(
+    demand: Demand,
+    existing_lon: ArrayLike,
+    existing_lat: ArrayLike,
+    candidates_lon: ArrayLike,
+    candidates_lat: ArrayLike,
+    radius_m: float | Reach,
+    n_new: int,
+) -> PlanResult:
+    """Backup covering: ``n_new`` new sites that bring the most demand within reach of a
+    *second* station (交叉覆盖), the existing stations staying.
+
+    Why: the "双15" standard asks for overlapping coverage, so a rider still has a station
+    when one is closed.  Each step takes the candidate that turns the most singly covered
+    demand into doubly covered (ties: the most uncovered demand it newly covers, then the
+    lower index), then recounts — a greedy heuristic (a site can make a later one better,
+    so no optimality bound is claimed).  ``marginal_gain`` and ``covered_*`` here are
+    demand weight covered at least twice.
+
+    Raises
+    ------
+    GeodataError
+        As :func:`plan_sites`.
+    """
+    if isinstance(n_new, bool) or not isinstance(n_new, int | np.integer) or n_new < 1:
+        raise GeodataError(f"n_new must be a whole number ≥ 1, got {n_new!r}", field="n_new")
+    if not isinstance(demand, Demand):
+        raise GeodataError("demand must be a Demand layer", field="demand")
+    demand.require_nonempty()
+    reach = as_reach(radius_m)
+    ex_lon, ex_lat = check_points(existing_lon, existing_lat, "stations")
+    c_lon, c_lat = check_points(candidates_lon, candidates_lat, "candidates")
+    if c_lon.size == 0:
+        raise GeodataError("there are no candidate sites", field="candidates")
+    w = demand.weight
+    total = float(w.sum())
+    _, ej = reachable_pairs(reach, ex_lon, ex_lat, demand.lon, demand.lat)
+    count = np.bincount(ej, minlength=len(demand)).astype(np.int64)
+    existing = float(w[count >= 2].sum())
+    ci, dj = reachable_pairs(reach, c_lon, c_lat, demand.lon, demand.lat)
+    m = csr_matrix((np.ones(ci.size), (ci, dj)), shape=(c_lon.size, len(demand)))
+    chosen = np.zeros(c_lon.size, dtype=bool)
+    sites: list[Site] = []
+    cum = existing
+    for rank in range(1, int(n_new) + 1):
+        doubled = m @ (w * (count == 1))
+        first = m @ (w * (count == 0))
+        score = np.where(chosen, -1.0, doubled)
+        best = int(np.lexsort((np.arange(score.size), -first, -score))[0])
+        if chosen[best] or doubled[best] <= 0:
+            break
+        chosen[best] = True
+        count[m.indices[m.indptr[best] : m.indptr[best + 1]]] += 1
+        gain = float(doubled[best])
+        cum += gain
+        sites.append(
+            Site(rank, best, float(c_lon[best]), float(c_lat[best]), gain, cum, cum / total)
+        )
+    note = (
+        "" if len(sites) == n_new else (f"only {len(sites)} of {n_new} sites add double coverage")
+    )
+    return PlanResult(
+        sites=sites,
+        method="greedy-backup",
+        n_requested=int(n_new),
+        target_share=None,
+        new_covered_weight=cum - existing,
+        existing_covered_weight=existing,
+        covered_weight=cum,
+        total_weight=total,
+        covered_share=cum / total,
+        bound=None,
+        gap=0.0,
+        n_candidates=int(c_lon.size),
+        n_useful_candidates=int(np.unique(ci).size),
+        n_uncovered_demand=int((count < 2).sum()),
+        note=note,
+    )
 
 
 def min_sites_for_coverage(

@@ -288,6 +288,24 @@ class GeodesicIndex:
         """The ids by position (read-only int64 array)."""
         return self._ids
 
+    @property
+    def chord_tree(self) -> ChordTree:
+        """The compiled tree, for compiled callers that ``cimport`` its C-level certified
+        k-NN (``geodata/_chordtree.pxd``) and build their own answers from positions."""
+        return self._tree
+
+    def prefers_scan(self, allowed: ArrayLike, k: int) -> bool:
+        """Whether so few points pass ``allowed`` that :meth:`nearest_positions` scans them
+        instead of searching the tree; a caller with its own compiled use of
+        :attr:`chord_tree` asks this first and leaves such queries to this index.
+
+        Raises
+        ------
+        GeodataError
+            ``allowed`` is not a boolean mask over the positions.
+        """
+        return self._few_allowed(self._check_allowed(allowed), k)
+
     # -- queries ---------------------------------------------------------------------------
 
     def nearest(
@@ -366,44 +384,6 @@ class GeodesicIndex:
             if found is not None:
                 return found
         return self._nearest_tree(qlon, qlat, k, max_d, mask)
-
-    def nearest_rows(
-        self,
-        lon: float,
-        lat: float,
-        k: int,
-        rows: list[Any],
-        codes: bytes,
-        labels: tuple[Any, ...],
-        row_type: type[tuple[Any, ...]] = tuple,
-        *,
-        max_distance_m: float | None = None,
-        allowed: ArrayLike | None = None,
-    ) -> list[Any]:
-        """The ``k`` nearest as rows ``row_type((rows[p], metres, labels[codes[p]]))``.
-
-        Same answer and order as :meth:`nearest_positions`, for a caller that keeps a list
-        of records and a byte of state per position (the station catalog: stations and
-        their open-now state). Why: in the common case the rows are built in the same
-        compiled call as the search, without numpy arrays or a Python loop per query.
-        """
-        if (
-            max_distance_m is None
-            and type(lon) is float
-            and type(lat) is float
-            and type(k) is int
-            and (allowed is None or not self._few_allowed(self._check_allowed(allowed), k))
-        ):
-            found = self._tree.nearest_rows(lon, lat, k, allowed, rows, codes, labels, row_type)
-            if found is not None:
-                return found
-        positions, metres = self.nearest_positions(
-            lon, lat, k, max_distance_m=max_distance_m, allowed=allowed
-        )
-        return [
-            tuple.__new__(row_type, (rows[p], d, labels[codes[p]]))
-            for p, d in zip(positions.tolist(), metres.tolist(), strict=True)
-        ]
 
     def within(
         self,

@@ -1,7 +1,7 @@
 """Turn an analysis of a set of stations into what the maps draw.
 
 The maps take plain GeoJSON (``maps.analysis_maps.AnalysisData``); the analysis itself
-(coverage, gaps, the H3 grid, the planner) is ``stations.analysis.Analysis``, the same one
+(coverage, gaps, the H3 grid, the planner) is ``stations.analysis.service.Analysis``, the same one
 the CLI and the API use, so a map never disagrees with a report.
 """
 
@@ -22,7 +22,7 @@ from geodata.hexgrid import HexGrid, cell_polygons, points_to_cells
 from geodata.planning import PlanResult
 from geodata.reach import as_reach
 from maps.analysis_maps import AnalysisData
-from stations.analysis import Analysis
+from stations.analysis.service import Analysis
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
 

@@ -67,6 +67,7 @@ from maps.basemaps import Basemap
 from stations.errors import NotFound
 from stations.features import feature
 from stations.search import Hit, ListQuery, StationCatalog, StationFilter
+from stations.trust.board import TrustBoard
 from stations.vocabulary import AMENITIES
 
 __all__ = [
@@ -288,6 +289,7 @@ def render_embed_page(
     wechat: bool = False,
     at: datetime | None = None,
     inline_max: int = INLINE_MAX,
+    trust: TrustBoard | None = None,
 ) -> str:
     """The whole ``/embed`` HTML page for ``request``.
 
@@ -326,7 +328,8 @@ def render_embed_page(
         except NotFound:
             notice = "链接中的驿站不存在或已撤销，请查看附近的其他驿站。"
         else:
-            station = feature(Hit(found, None, catalog.open_now(found, when)), crs, navigation=True)
+            hit = Hit(found, None, catalog.open_now(found, when))
+            station = feature(hit, crs, navigation=True, trust=trust)
 
     center = zoom = None
     if request.center is not None:

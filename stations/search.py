@@ -24,6 +24,7 @@ from geodata.spatial_index import GeodesicIndex, z_order
 from stations.errors import NotFound
 from stations.hours import DEFAULT_TZ, is_open
 from stations.model import Station
+from stations.nearest.rows import nearest_rows
 from stations.store.base import StationStore
 from stations.vocabulary import AMENITIES
 
@@ -413,7 +414,8 @@ class StationCatalog:
             return []
         minute = _minute(query.at)
         allowed = snap.mask(query.filter, minute)
-        return snap.index.nearest_rows(
+        return nearest_rows(
+            snap.index,
             query.lon,
             query.lat,
             query.k,

@@ -34,9 +34,9 @@ def test_ruff_format_is_applied() -> None:
 @pytest.mark.parametrize(
     "package, forbidden",
     [
-        ("geodata", ["fastapi", "folium", "sqlalchemy", "stations", "maps", "api"]),
-        ("stations", ["fastapi", "folium", "maps", "api"]),
-        ("maps", ["api"]),
+        ("geodata", ["fastapi", "folium", "sqlalchemy", "stations", "maps", "api", "cli"]),
+        ("stations", ["fastapi", "folium", "maps", "api", "cli"]),
+        ("maps", ["api", "cli"]),
     ],
 )
 def test_a_layer_loads_nothing_from_above(package: str, forbidden: list[str]) -> None:

@@ -14,7 +14,7 @@ from geodata.network.routing import (
     pair_distances,
     point_distances,
 )
-from geodata.network.snap import SNAP_WARN_M, Snapped, snap_points
+from geodata.network.snap import SNAP_WARN_M, Snapped, nearest_street, snap_points
 
 __all__ = [
     "FRONTAGE_M",
@@ -29,6 +29,7 @@ __all__ = [
     "load_network",
     "mode_allows",
     "nearest_source",
+    "nearest_street",
     "network_reach",
     "node_distances",
     "nodes_within",

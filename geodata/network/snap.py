@@ -18,7 +18,7 @@ from geodata.distance import geodesic_m
 from geodata.network.graph import StreetNetwork
 from geodata.projection import lonlat_to_metric, metric_to_lonlat
 
-__all__ = ["SNAP_WARN_M", "Snapped", "snap_points"]
+__all__ = ["SNAP_WARN_M", "Snapped", "nearest_street", "snap_points"]
 
 SNAP_WARN_M = 300.0
 """A station farther than this from every street gets a warning (a long block is ~300 m)."""
@@ -80,3 +80,36 @@ def snap_points(net: StreetNetwork, lon: ArrayLike, lat: ArrayLike) -> Snapped:
     slon, slat = metric_to_lonlat(sx, sy, net.crs)
     dist = np.asarray(geodesic_m(lo, la, slon, slat), dtype=float)
     return Snapped(edge, t, dist, np.asarray(slon, float), np.asarray(slat, float))
+
+
+def nearest_street(
+    net: StreetNetwork, lon: ArrayLike, lat: ArrayLike
+) -> tuple[list[str | None], NDArray[np.float64]]:
+    """The nearest *named* street of each point and the geodesic metres to it.
+
+    Why named only: "the gap by 科创十三街" tells staff where to go; an unnamed service road
+    does not.  ``None`` and ``inf`` when the network has no named street.
+    """
+    lo = np.atleast_1d(np.asarray(lon, dtype=float))
+    la = np.atleast_1d(np.asarray(lat, dtype=float))
+    named = np.flatnonzero(net.edge_name >= 0)
+    if named.size == 0 or lo.size == 0:
+        return [None] * lo.size, np.full(lo.size, np.inf)
+    tree = net._memo.get("named_tree")
+    if tree is None:
+        coords = np.empty((named.size * 2, 2))
+        coords[0::2, 0], coords[0::2, 1] = net.x[net.edge_u[named]], net.y[net.edge_u[named]]
+        coords[1::2, 0], coords[1::2, 1] = net.x[net.edge_v[named]], net.y[net.edge_v[named]]
+        lines = shapely.linestrings(coords, indices=np.repeat(np.arange(named.size), 2))
+        tree = net._memo["named_tree"] = shapely.STRtree(lines)
+    px, py = lonlat_to_metric(lo, la, net.crs)
+    idx = tree.query_nearest(shapely.points(px, py), all_matches=False)
+    edge = np.empty(lo.size, dtype=np.intp)
+    edge[idx[0]] = named[idx[1]]
+    line = tree.geometries[idx[1]]
+    pts = shapely.points(px[idx[0]], py[idx[0]])
+    near = shapely.line_interpolate_point(line, shapely.line_locate_point(line, pts))
+    nlon, nlat = metric_to_lonlat(shapely.get_x(near), shapely.get_y(near), net.crs)
+    dist = np.empty(lo.size)
+    dist[idx[0]] = np.asarray(geodesic_m(lo[idx[0]], la[idx[0]], nlon, nlat), dtype=float)
+    return [net.street_name(int(e)) for e in edge], dist

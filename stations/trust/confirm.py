@@ -21,9 +21,9 @@ from typing import Any, NamedTuple
 from geodata.crs import CRS_NAMES, to_wgs84
 from geodata.distance import geodesic_m
 from stations.errors import FieldError, ValidationFailed
-from stations.reports import ReportStore
 from stations.search import StationCatalog
 from stations.store.confirmations import SqlConfirmationStore
+from stations.store.reports import ReportStore
 from stations.trust.board import TrustBoard
 from stations.trust.device import check_device_id, device_hash
 from stations.trust.rules import ONSITE_RADIUS_M, STATES, Confidence, Vote

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.settings import Settings
-from stations.accounts import SqlAccountStore
+from stations.store.accounts import SqlAccountStore
 from stations.store.base import StationStore
 
 __all__ = ["PASSWORD", "Staff", "add_staff", "test_settings"]

@@ -34,7 +34,7 @@ def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
         STATIONS_WEBHOOK_POLL_S="0.05",
     )
     return subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

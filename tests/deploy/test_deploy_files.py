@@ -237,7 +237,7 @@ def served(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     argv = shlex.split(_unit(UNIT)["Service"]["ExecStart"])
     port = _free_port()
     argv[argv.index("--port") + 1] = str(port)
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", *argv[1:]]
+    cmd = [sys.executable, "-c", "from cli import main; main()", *argv[1:]]
     log = open(root / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -168,12 +165,6 @@ def test_a_mask_changed_in_place_after_it_was_counted_still_answers_exactly(city
             index.nearest(qlon, qlat, k, allowed=allowed),
             brute_nearest(ids, lon, lat, qlon, qlat, k, None, allowed),
         )
-        rows = index.nearest_rows(
-            qlon, qlat, k, ids.tolist(), bytes(ids.size), ("x",), allowed=allowed
-        )
-        assert [r[0] for r in rows] == brute_nearest(ids, lon, lat, qlon, qlat, k, None, allowed)[
-            0
-        ].tolist()
 
 
 def test_stacked_duplicates_tie_by_id(city) -> None:
@@ -373,87 +364,6 @@ def test_tree_builds_on_degenerate_inputs() -> None:
     same = GeodesicIndex(ids, np.full(n, 116.4), np.full(n, 39.9))  # every point on one spot
     got_ids, got_dist = same.nearest(116.4, 39.9, 4)
     assert got_ids.tolist() == [0, 1, 2, 3] and got_dist.tolist() == [0.0] * 4
-
-
-# -- answer rows built in the compiled call (the catalog's path) ------------------------------
-
-
-class Row(NamedTuple):
-    item: object
-    metres: float
-    label: object
-
-
-@PROPERTY
-@given(point_sets(), st.integers(1, 12), st.sampled_from([None, 50.0, 300_000.0]))
-def test_nearest_rows_equal_nearest_positions(case, k, max_d) -> None:
-    """Rows carry the same positions and metres, in the same order, on every path."""
-    ids, lon, lat, qlon, qlat, allowed = case
-    index = GeodesicIndex(ids, lon, lat)
-    items = [f"item {i}" for i in ids.tolist()]
-    codes = bytes(int(i) % 3 for i in ids.tolist())
-    labels = (None, False, True)
-    pos, dist = index.nearest_positions(qlon, qlat, k, max_distance_m=max_d, allowed=allowed)
-    got = index.nearest_rows(
-        qlon, qlat, k, items, codes, labels, Row, max_distance_m=max_d, allowed=allowed
-    )
-    assert all(type(r) is Row for r in got)
-    assert got == [
-        (items[p], d, labels[codes[p]]) for p, d in zip(pos.tolist(), dist.tolist(), strict=True)
-    ]
-
-
-def test_nearest_rows_compiled_path_is_taken_and_exact(city) -> None:
-    index, ids, lon, lat = city
-    items = list(range(ids.size))
-    codes = bytes(ids.size)
-    rng = np.random.default_rng(31)
-    taken = 0
-    for qlon, qlat in zip(
-        rng.uniform(115.4, 117.5, 100), rng.uniform(39.4, 41.1, 100), strict=True
-    ):
-        x, y = float(qlon), float(qlat)
-        rows = _tree(index).nearest_rows(x, y, 5, None, items, codes, ("z",), Row)
-        if rows is None:
-            continue
-        taken += 1
-        want_ids, want_dist = brute_nearest(ids, lon, lat, x, y, 5)
-        assert [ids[r.item] for r in rows] == want_ids.tolist()
-        assert [r.metres for r in rows] == want_dist.tolist()
-        assert {r.label for r in rows} == {"z"} and all(type(r) is Row for r in rows)
-    assert taken >= 95
-
-
-def test_nearest_rows_rejects_what_would_read_out_of_bounds(city) -> None:
-    index, ids, lon, lat = city
-    tree = _tree(index)
-    n = ids.size
-    with pytest.raises(ValueError, match="entries"):
-        tree.nearest_rows(116.4, 39.9, 5, None, [0] * (n - 1), bytes(n), ("a",), tuple)
-    with pytest.raises(ValueError, match="entries"):
-        tree.nearest_rows(116.4, 39.9, 5, None, [0] * n, bytes(n - 1), ("a",), tuple)
-    with pytest.raises(ValueError, match="no label"):
-        tree.nearest_rows(116.4, 39.9, 5, None, [0] * n, b"\x02" * n, ("a", "b"), tuple)
-    with pytest.raises(ValueError, match="allowed"):
-        tree.nearest_rows(116.4, 39.9, 5, np.ones(n - 1, bool), [0] * n, bytes(n), ("a",), tuple)
-    with pytest.raises(TypeError, match="row_type"):
-        tree.nearest_rows(116.4, 39.9, 5, None, [0] * n, bytes(n), ("a",), list)
-    # Out of range: declined here, and the index's validated path says why.
-    assert tree.nearest_rows(200.0, 39.9, 5, None, [0] * n, bytes(n), ("a",), tuple) is None
-    with pytest.raises(GeodataError) as err:
-        index.nearest_rows(200.0, 39.9, 5, [0] * n, bytes(n), ("a",))
-    assert err.value.field == "lon"
-
-
-def test_nearest_rows_keep_their_items_alive() -> None:
-    """Reference counts are right: rows outlive the lists they were taken from."""
-    index = GeodesicIndex([1, 2, 3, 4], [116.40, 116.41, 116.42, 116.43], [39.9] * 4)
-    rows = index.nearest_rows(
-        116.40, 39.9, 2, [object(), [1], {"a": 1}, "x"], bytes(4), (["label"],), Row
-    )
-    gc.collect()
-    assert rows[0].label == ["label"] and rows[1].item == [1]
-    assert sys.getrefcount(rows[0].label) >= 2
 
 
 def test_z_order_is_a_permutation_that_keeps_neighbours_together(city) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.admin_uploads import UploadArea
+from api.admin.uploads import UploadArea
 from api.app import create_app
 from geodata.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from stations.store.sql import SqlStationStore

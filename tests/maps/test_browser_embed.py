@@ -21,11 +21,11 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.pages.wechat_client import jssdk_signature
 from api.settings import Settings
-from api.wechat import jssdk_signature
 from geodata.crs import from_wgs84
-from stations.reports import REPORT_TEXT_LIMIT, SqlReportStore
 from stations.store.base import ImportPlanRow
+from stations.store.reports import REPORT_TEXT_LIMIT, SqlReportStore
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 from tests.maps.conftest import LiveServer, PageKit, start_server

@@ -26,10 +26,10 @@ from typing import Any
 
 import pytest
 
-from api.admin_uploads import UploadArea
+from api.admin.uploads import UploadArea
 from api.app import create_app
 from stations.model import Station
-from stations.reports import SqlReportStore
+from stations.store.reports import SqlReportStore
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.cli import main
 from api.settings import Settings
+from cli import main
 from maps.assets import find_asset
 from maps.folium_page import inline_script_hashes
 from tests.maps.map_builders import STATIONS, Stores, json_blocks, make_store

@@ -5,7 +5,7 @@
  * typed. Saving sends the whole form to the JSON API: POST for a new station, PATCH with
  * If-Match: "<version loaded>" for an existing one, so a tab left open while someone else
  * saved gets 412 and a clear conflict message instead of silently overwriting their work.
- * Values reach the DOM through textContent only. Config: api/admin_views.py editor_config. */
+ * Values reach the DOM through textContent only. Config: api/admin/views.py editor_config. */
 (function () {
   'use strict';
   var A = window.WarmAdmin, doc = document, L = window.L;

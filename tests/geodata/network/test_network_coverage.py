@@ -102,3 +102,15 @@ def test_double15_rule_needs_both_the_kilometre_and_the_walk(setup) -> None:
     assert got.covered_weight_share == pytest.approx(one)
     assert got.double_covered_weight_share == pytest.approx(two)
     np.testing.assert_allclose(got.criticality, crit)
+
+
+def test_gaps_on_a_network_name_their_nearest_street(setup) -> None:
+    from geodata.coverage import gaps
+
+    gen, pbf, adj, street, demand, slon, slat, ids, area = setup
+    reach = network_reach(load_network(pbf, "walk"), 5)
+    found = gaps(area, slon[:1], slat[:1], None, reach, 10, max_area_km2=0.2)
+    assert found and all(g.area_km2 <= 0.2 for g in found)
+    names = {name for *_, tags in gen.ways for k, name in tags.items() if k == "name"}
+    assert all(g.street in names for g in found)
+    assert all(g.properties()["street_distance_m"] < 300 for g in found)

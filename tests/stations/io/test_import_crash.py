@@ -137,7 +137,7 @@ def test_killed_import_leaves_all_or_nothing(
         sheet = tmp_path / f"{prefix}.csv"
         _write_csv(sheet, prefix)
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import main; main()", "import", str(sheet)],
+            [sys.executable, "-c", "from cli import main; main()", "import", str(sheet)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

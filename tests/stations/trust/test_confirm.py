@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from geodata.crs import from_wgs84
 from stations.errors import NotFound, TooManyRequests, ValidationFailed
-from stations.reports import SqlReportStore
 from stations.search import StationCatalog
 from stations.store.confirmations import SqlConfirmationStore
+from stations.store.reports import SqlReportStore
 from stations.store.schema import confirmations_table
 from stations.store.sql import SqlStationStore
 from stations.trust.board import TrustBoard

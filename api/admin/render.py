@@ -1,0 +1,162 @@
+"""Rendering the staff console's pages: Jinja2 with autoescape, and JSON for its scripts.
+
+Everything a page shows that came from a user — station fields typed in the console or
+imported from a clerk's spreadsheet, rider report text, user names — goes through Jinja2's
+autoescape. Data the scripts need travels in a ``<script type="application/json">`` block
+(``json_script``: ``<``, ``>`` and ``&`` escaped, so no value can end the block) and the
+scripts put values into the DOM with ``textContent`` only. No page has an inline script, so
+the service's ``script-src 'self'`` policy holds without exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from api.admin.session import ConsoleSession
+from maps.assets import asset_url
+from stations.hours import hours_zh
+from stations.store.reports import REPORT_KINDS, REPORT_STATUSES
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+
+__all__ = [
+    "ACTION_LABELS",
+    "FIELD_LABELS",
+    "NO_STORE",
+    "console_page",
+    "json_script",
+    "local_time",
+    "render_page",
+]
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: Console pages carry a CSRF token and staff-only data: never cached, never indexed.
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+#: Station field → Chinese label (form labels, history, import errors).
+FIELD_LABELS: Mapping[str, str] = {
+    "id": "系统ID",
+    "external_id": "编号",
+    "name": "名称",
+    "address": "地址",
+    "district": "区县/街道",
+    "lon": "经度",
+    "lat": "纬度",
+    "lon/lat": "经纬度",
+    "host_type": "承办单位类型",
+    "host_org": "承办单位",
+    "amenities": "服务设施",
+    "opening_hours": "开放时间",
+    "opening_hours_text": "开放时间（原文）",
+    "phone": "电话",
+    "status": "状态",
+    "notes": "备注",
+    "geocoded": "地理编码",
+    "file": "文件",
+    "crs": "坐标系",
+}
+
+#: History action → Chinese label.
+ACTION_LABELS: Mapping[str, str] = {
+    "create": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "restore": "恢复",
+    "import": "导入",
+}
+
+
+def json_script(value: Any) -> Markup:
+    """``value`` as JSON safe to place inside ``<script type="application/json">``."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - escaped above for the script-data context
+
+
+def local_time(value: datetime | str | None, tz: str = "Asia/Shanghai") -> str:
+    """``2025-01-31 14:05`` in the service's time zone (staff read local wall-clock time)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz))
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _label(value: Any, table: Mapping[str, str]) -> str:
+    if value is None:
+        return ""
+    return table.get(str(value), str(value))
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(_TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        asset=asset_url,
+        AMENITIES=AMENITIES,
+        HOST_TYPES=HOST_TYPES,
+        STATUSES=STATUSES,
+        REPORT_KINDS=REPORT_KINDS,
+        REPORT_STATUSES=REPORT_STATUSES,
+        FIELD_LABELS=FIELD_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+    )
+    env.filters.update(
+        json_script=json_script, local_time=local_time, label=_label, hours_zh=hours_zh
+    )
+    return env
+
+
+def render_page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``api/admin/templates/<template>`` as an uncacheable HTML response."""
+    html = _env().get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+def console_page(
+    request: Request,
+    cs: ConsoleSession,
+    template: str,
+    *,
+    active: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A signed-in console page: the navigation, the user, the CSRF token and the count of
+    rider reports waiting for review (editors only) around ``context``."""
+    pending = 0
+    if cs.can_edit:
+        reports = getattr(request.app.state, "reports", None)
+        if reports is not None:
+            pending = reports.list(status="pending", limit=1)[1]
+    settings = request.app.state.services.settings
+    return render_page(
+        template,
+        status=status,
+        user=cs.user,
+        csrf=cs.csrf_token,
+        can_edit=cs.can_edit,
+        active=active,
+        pending=pending,
+        tz=settings.timezone,
+        **context,
+    )

@@ -1,0 +1,401 @@
+"""The staff console (``/admin``, Chinese UI): log in, find and edit stations, their history,
+the rider-report queue; import and export live in :mod:`api.admin.transfer`.
+
+Pages are rendered on the server (Jinja2, autoescaped) from the store and the catalog; every
+change to a station or a report is made by the page's script through the public JSON API with
+the session cookie and the ``X-CSRF-Token`` header, so the console has no write path of its
+own to keep in step with the API's validation, ETag/If-Match checks and history. The router is
+left out of the OpenAPI document: these are HTML pages for people, not an API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.admin.render import FIELD_LABELS, NO_STORE, console_page, render_page
+from api.admin.session import (
+    LOGIN_PATH,
+    ConsoleDep,
+    ConsoleSession,
+    check_login_token,
+    clear_login_cookie,
+    login_redirect,
+    new_login_token,
+    safe_next,
+    set_login_cookie,
+)
+from api.admin.transfer import router as transfer_router
+from api.admin.views import editor_config, editor_policy, history_rows, station_form_values
+from api.auth import (
+    SESSION_COOKIE,
+    SESSION_TTL,
+    AccountsDep,
+    check_csrf,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from api.deps import CatalogDep, SettingsDep, StoreDep
+from api.rest.auth import LOGIN_LIMIT
+from stations.errors import NotFound
+from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
+from stations.model import TEXT_LIMITS, Station
+from stations.search import ListQuery, StationCatalog, StationFilter
+from stations.store.base import StationStore
+from stations.store.reports import REPORT_STATUSES
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+router.include_router(transfer_router)
+
+#: Stations per page of the list; report rows per page of the queue.
+PAGE_SIZE = 50
+StationId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def _denied(request: Request, cs: ConsoleSession) -> Response:
+    return console_page(
+        request,
+        cs,
+        "message.html",
+        active="",
+        status=403,
+        title="需要编辑权限",
+        message=f"账号“{cs.user.name}”是只读账号（{cs.user.role}），不能使用此功能。请联系管理员。",
+    )
+
+
+# -- logging in and out -----------------------------------------------------------------------
+
+
+def _login_form(
+    request: Request,
+    target: str,
+    *,
+    error: str | None = None,
+    name: str = "",
+    status: int = 200,
+    notice: str | None = None,
+) -> Response:
+    token = new_login_token()
+    response = render_page(
+        "login.html",
+        status=status,
+        title="登录",
+        next=target,
+        error=error,
+        name=name,
+        login_token=token,
+        notice=notice,
+    )
+    set_login_cookie(response, request, token)
+    return response
+
+
+@router.get("/login")
+def login_page(
+    request: Request, cs: ConsoleDep, next: str | None = None, bye: int | None = None
+) -> Response:
+    target = safe_next(next)
+    if cs is not None:
+        return RedirectResponse(target, status_code=303)
+    return _login_form(request, target, notice="您已退出登录。" if bye else None)
+
+
+@router.post("/login", dependencies=[Depends(LOGIN_LIMIT)])
+async def login_submit(request: Request, accounts: AccountsDep) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    target = safe_next(form.get("next"))
+    name, password = form.get("name"), form.get("password")
+    shown = name.strip()[:100] if isinstance(name, str) else ""
+    if not check_login_token(request, form.get("login_token")):
+        return _login_form(
+            request,
+            target,
+            name=shown,
+            status=400,
+            error="登录页面已过期，请重新输入用户名和密码。",
+        )
+    if not (
+        isinstance(name, str)
+        and isinstance(password, str)
+        and name.strip()
+        and password
+        and len(name) <= 100
+        and len(password) <= 1024
+    ):
+        return _login_form(request, target, name=shown, status=400, error="请输入用户名和密码。")
+    user = await run_in_threadpool(accounts.authenticate, name, password)
+    if user is None:
+        return _login_form(
+            request, target, name=shown, status=400, error="用户名或密码错误，或账号已停用。"
+        )
+    secret, _session = await run_in_threadpool(accounts.start_session, user, ttl=SESSION_TTL)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, secret)
+    clear_login_cookie(response, request)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, cs: ConsoleDep, accounts: AccountsDep) -> Response:
+    if cs is None:
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+    await check_csrf(request, cs.session)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        await run_in_threadpool(accounts.end_session, secret)
+    response = RedirectResponse(f"{LOGIN_PATH}?bye=1", status_code=303)
+    clear_session_cookie(response, request)
+    return response
+
+
+# -- the station list -------------------------------------------------------------------------
+
+
+def _code(value: str | None, table: Mapping[str, str]) -> str | None:
+    """A filter's code if it is one of ``table``'s (anything else means "any")."""
+    value = (value or "").strip()
+    return value if value in table else None
+
+
+def _exact_match(q: str, catalog: StationCatalog, store: StationStore) -> Station | None:
+    """The live station whose id or external id is exactly ``q`` (text search covers only
+    names and addresses; staff often search by their own number, e.g. ``YZ-001``)."""
+    if not q:
+        return None
+    if q.isascii() and q.isdigit() and len(q) < 19:
+        try:
+            return catalog.get(int(q))
+        except NotFound:
+            pass
+    found = store.by_external_ids([q]).get(q)
+    return found if found is not None and not found.deleted else None
+
+
+@router.get("")
+def station_list(
+    request: Request,
+    cs: ConsoleDep,
+    catalog: CatalogDep,
+    store: StoreDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    host_type: Annotated[str | None, Query(max_length=40)] = None,
+    amenity: Annotated[str | None, Query(max_length=40)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    deleted: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    if cs is None:
+        return login_redirect(request)
+    filters = {
+        "q": (q or "").strip(),
+        "status": _code(status, STATUSES),
+        "host_type": _code(host_type, HOST_TYPES),
+        "amenity": _code(amenity, AMENITIES),
+    }
+    flt = StationFilter(
+        amenities=frozenset([filters["amenity"]] if filters["amenity"] else []),
+        status=frozenset([filters["status"]] if filters["status"] else []),
+        host_types=frozenset([filters["host_type"]] if filters["host_type"] else []),
+    )
+    hits, total = catalog.search(
+        ListQuery(
+            q=filters["q"] or None, filter=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    kept = {k: v for k, v in filters.items() if v}
+    exact = _exact_match(filters["q"] or "", catalog, store)
+
+    def page_url(n: int) -> str:
+        return "/admin?" + urlencode({**kept, "page": n})
+
+    return console_page(
+        request,
+        cs,
+        "list.html",
+        active="list",
+        title="驿站列表",
+        hits=hits,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        all_count=len(catalog),
+        prev_url=page_url(page - 1) if page > 1 else None,
+        next_url=page_url(page + 1) if page < pages else None,
+        deleted_id=deleted,
+        exact=exact,
+    )
+
+
+# -- add and edit -----------------------------------------------------------------------------
+
+
+@router.get("/stations/new")
+def new_station(
+    request: Request, cs: ConsoleDep, catalog: CatalogDep, settings: SettingsDep
+) -> Response:
+    if cs is None:
+        return login_redirect(request)
+    if not cs.can_edit:
+        return _denied(request, cs)
+    response = console_page(
+        request,
+        cs,
+        "edit.html",
+        active="new",
+        title="新增驿站",
+        station=None,
+        values=station_form_values(None),
+        limits=TEXT_LIMITS,
+        config=editor_config(None, catalog, settings),
+    )
+    response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
+    return response
+
+
+@router.get("/stations/{station_id}")
+def edit_station(
+    request: Request,
+    cs: ConsoleDep,
+    station_id: StationId,
+    store: StoreDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+) -> Response:
+    if cs is None:
+        return login_redirect(request)
+    try:
+        # From the store, not the catalog: the version on the form must be the latest.
+        station = store.get(station_id, include_deleted=True)
+    except NotFound:
+        return console_page(
+            request,
+            cs,
+            "message.html",
+            active="",
+            status=404,
+            title="未找到驿站",
+            message=f"没有编号为 {station_id} 的驿站。",
+        )
+    response = console_page(
+        request,
+        cs,
+        "edit.html",
+        active="",
+        title=f"编辑驿站 · {station.data.name}",
+        station=station,
+        values=station_form_values(station),
+        limits=TEXT_LIMITS,
+        config=editor_config(station, catalog, settings),
+    )
+    response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
+    return response
+
+
+@router.get("/stations/{station_id}/history")
+def station_history(
+    request: Request, cs: ConsoleDep, station_id: StationId, store: StoreDep, settings: SettingsDep
+) -> Response:
+    if cs is None:
+        return login_redirect(request)
+    try:
+        station = store.get(station_id, include_deleted=True)
+        entries = store.history(station_id)
+    except NotFound:
+        return console_page(
+            request,
+            cs,
+            "message.html",
+            active="",
+            status=404,
+            title="未找到驿站",
+            message=f"没有编号为 {station_id} 的驿站。",
+        )
+    return console_page(
+        request,
+        cs,
+        "history.html",
+        active="",
+        title=f"修改历史 · {station.data.name}",
+        station=station,
+        rows=history_rows(entries, station, settings.timezone),
+    )
+
+
+# -- rider reports ----------------------------------------------------------------------------
+
+
+@router.get("/reports")
+def report_queue(
+    request: Request,
+    cs: ConsoleDep,
+    store: StoreDep,
+    status: Annotated[str, Query(max_length=20)] = "pending",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    if cs is None:
+        return login_redirect(request)
+    if not cs.can_edit:
+        return _denied(request, cs)
+    chosen = status if status in REPORT_STATUSES else None  # "all" (or anything else): all
+    reports = request.app.state.reports
+    rows, total = reports.list(status=chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    stations = {s.id: s for s in store.get_many({r.station_id for r in rows})}
+    pages = max(1, -(-total // PAGE_SIZE))
+
+    def page_url(n: int) -> str:
+        return "/admin/reports?" + urlencode({"status": chosen or "all", "page": n})
+
+    return console_page(
+        request,
+        cs,
+        "reports.html",
+        active="reports",
+        title="群众反馈",
+        reports=rows,
+        stations=stations,
+        shown=chosen or "all",
+        total=total,
+        page=page,
+        pages=pages,
+        prev_url=page_url(page - 1) if page > 1 else None,
+        next_url=page_url(page + 1) if page < pages else None,
+    )
+
+
+# -- the opening-hours check the form calls as you type ---------------------------------------
+
+
+@router.get("/api/check-hours")
+def check_opening_hours(
+    cs: ConsoleDep,
+    value: Annotated[str, Query(max_length=TEXT_LIMITS["opening_hours"])] = "",
+) -> Response:
+    if cs is None:
+        return JSONResponse(
+            {"ok": False, "message": "not signed in", "message_zh": "登录已过期，请重新登录"},
+            status_code=401,
+            headers=NO_STORE,
+        )
+    try:
+        hours = normalise_hours(value)
+    except HoursSyntaxError as exc:
+        example = "”或“".join(EXAMPLES)
+        body: dict[str, Any] = {
+            "ok": False,
+            "message": f"cannot read the opening hours: {exc.en}",
+            "message_zh": f"{FIELD_LABELS['opening_hours']}无法识别：{exc.zh}。可以这样写：“{example}”",
+        }
+    else:
+        body = {"ok": True, "message": None, "message_zh": None, "osm": hours.osm}
+    return JSONResponse(body, headers=NO_STORE)

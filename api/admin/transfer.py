@@ -1,0 +1,299 @@
+"""The console's spreadsheet import (upload → preview → confirm) and export downloads.
+
+Import is the clerk's workflow from ``stations import``, in the browser: the upload is planned
+at once (``stations.io.importing.plan_import``: every row validated and matched, nothing
+written) and the preview lists what would be added, updated, left unchanged and refused, with
+each refused row's number, column and reason. Confirming runs ``run_import`` on the same file
+— in one store transaction, so the store is either unchanged or fully imported — under the
+clerk's name in the history, then refreshes the catalog. The store may have changed between
+preview and confirmation; the result page reports what the import actually did.
+
+Export writes every live station with ``stations.io.exporting.export_stations`` to a temporary
+file and streams it back as a download.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.admin.render import NO_STORE, console_page
+from api.admin.session import ConsoleDep, ConsoleSession, login_redirect
+from api.admin.uploads import ALLOWED_SUFFIXES, Upload, UploadArea, default_upload_root
+from api.auth import check_csrf
+from api.deps import CatalogDep, SettingsDep, StoreDep
+from api.settings import Settings
+from geodata.crs import CRS_NAMES
+from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
+from stations.io.exporting import export_stations
+from stations.io.importing import ImportReport, plan_import, run_import
+from stations.model import Region
+
+__all__ = ["EXPORT_FORMATS", "router", "upload_area"]
+
+router = APIRouter()
+
+#: Export format → media type; the file extension is the format's name.
+EXPORT_FORMATS: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+}
+_Token = Annotated[str, PathParam(min_length=1, max_length=64)]
+
+
+def upload_area(request: Request) -> UploadArea:
+    """The app's upload area (``app.state.admin_uploads``; created on first use)."""
+    area = getattr(request.app.state, "admin_uploads", None)
+    if area is None:
+        area = UploadArea(default_upload_root())
+        request.app.state.admin_uploads = area
+    return area
+
+
+def _region(settings: Settings) -> Region:
+    return Region(*settings.region_bbox)
+
+
+def _page(request: Request, cs: ConsoleSession, *, status: int = 200, **context: Any) -> Response:
+    values: dict[str, Any] = {
+        "stage": "upload",
+        "report": None,
+        "upload": None,
+        "error": None,
+        "problems": [],
+        "crs": "wgs84",
+        "rejected": False,
+        "suffixes": ", ".join(ALLOWED_SUFFIXES),
+        "formats": list(EXPORT_FORMATS),
+    }
+    values.update(context)
+    return console_page(
+        request, cs, "import.html", active="import", title="导入导出", status=status, **values
+    )
+
+
+async def _apage(
+    request: Request, cs: ConsoleSession, *, status: int = 200, **context: Any
+) -> Response:
+    """``_page`` off the event loop (it counts pending reports in the database)."""
+    return await run_in_threadpool(partial(_page, request, cs, status=status, **context))
+
+
+def _editor(request: Request, found: ConsoleSession | None) -> ConsoleSession | Response:
+    """The signed-in editor, or the response for everyone else (login page, 403 page)."""
+    if found is None:
+        return login_redirect(request)
+    if not found.can_edit:
+        return console_page(
+            request,
+            found,
+            "message.html",
+            active="",
+            status=403,
+            title="需要编辑权限",
+            message="只读账号不能导入数据。",
+        )
+    return found
+
+
+@router.get("/import")
+def import_page(request: Request, found: ConsoleDep) -> Response:
+    cs = _editor(request, found)
+    if isinstance(cs, Response):
+        return cs
+    return _page(request, cs)
+
+
+def _problems(errors: list[FieldError]) -> list[FieldError]:
+    return sorted(errors, key=lambda e: (e.row is None, e.row or 0))
+
+
+@router.post("/import")
+async def import_upload(
+    request: Request, found: ConsoleDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    cs = await run_in_threadpool(_editor, request, found)
+    if isinstance(cs, Response):
+        return cs
+    form = await request.form(max_files=1, max_fields=10)
+    await check_csrf(request, cs.session)
+    raw_crs = form.get("crs")
+    crs = raw_crs if isinstance(raw_crs, str) and raw_crs in CRS_NAMES else "wgs84"
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return await _apage(request, cs, status=400, crs=crs, error="请选择要导入的文件。")
+    area = upload_area(request)
+    try:
+        upload = await run_in_threadpool(
+            area.save, cs.owner, file.filename, file.file, crs=crs, limit=settings.max_body_bytes
+        )
+    except ValidationFailed as exc:
+        return await _apage(
+            request, cs, status=400, crs=crs, problems=exc.errors, error="文件未能上传。"
+        )
+    try:
+        report = await run_in_threadpool(
+            plan_import, store, upload.path, crs=crs, region=_region(settings)
+        )
+    except ImportFailed as exc:  # the file as a whole: type, encoding, header
+        area.discard(upload.token)
+        return await _apage(
+            request, cs, status=400, crs=crs, problems=_problems(exc.errors), error="文件无法读取。"
+        )
+    return await _apage(
+        request,
+        cs,
+        stage="preview",
+        crs=crs,
+        upload=upload,
+        report=report,
+        problems=_problems(report.errors),
+    )
+
+
+@router.post("/import/{token}/confirm")
+async def import_confirm(
+    request: Request,
+    token: _Token,
+    found: ConsoleDep,
+    store: StoreDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+) -> Response:
+    cs = await run_in_threadpool(_editor, request, found)
+    if isinstance(cs, Response):
+        return cs
+    form = await request.form(max_files=0, max_fields=10)
+    await check_csrf(request, cs.session)
+    skip = form.get("skip_invalid") == "1"
+    area = upload_area(request)
+    try:
+        upload = area.claim(token, cs.owner)
+    except NotFound:
+        return await _apage(
+            request,
+            cs,
+            status=409,
+            error="这次上传已失效（已导入、已过期或正在导入）。请重新上传文件。",
+        )
+    try:
+        report = await run_in_threadpool(
+            run_import,
+            store,
+            upload.path,
+            crs=upload.crs,
+            skip_invalid=skip,
+            actor=cs.user.name,
+            region=_region(settings),
+        )
+    except ImportFailed as exc:
+        area.release(upload)
+        planned: ImportReport | None = getattr(exc, "report", None)
+        return await _apage(
+            request,
+            cs,
+            status=422,
+            stage="preview" if planned else "upload",
+            crs=upload.crs,
+            upload=upload if planned else None,
+            report=planned,
+            problems=_problems(exc.errors),
+            error="文件中有无效行，未写入任何数据。请修改文件后重新上传，或选择跳过无效行。",
+        )
+    except (Conflict, ValidationFailed) as exc:
+        area.release(upload)
+        return await _apage(
+            request,
+            cs,
+            status=409,
+            crs=upload.crs,
+            problems=getattr(exc, "errors", []),
+            error=f"导入未完成，未写入任何数据：{exc.detail}",
+        )
+    await run_in_threadpool(catalog.refresh)
+    return await _apage(
+        request,
+        cs,
+        stage="done",
+        crs=upload.crs,
+        upload=upload,
+        report=report,
+        problems=_problems(report.errors),
+        rejected=upload.reject_path.is_file(),
+    )
+
+
+@router.get("/import/{token}/rejected")
+def import_rejected(request: Request, token: _Token, found: ConsoleDep) -> Response:
+    cs = _editor(request, found)
+    if isinstance(cs, Response):
+        return cs
+    try:
+        upload: Upload = upload_area(request).claimed(token, cs.owner)
+    except NotFound:
+        return _page(request, cs, status=404, error="无效行文件已过期。")
+    if not upload.reject_path.is_file():
+        return _page(request, cs, status=404, error="这次导入没有跳过任何行。")
+    return FileResponse(
+        upload.reject_path,
+        media_type="text/csv; charset=utf-8",
+        filename=f"{Path(upload.name).stem}.rejected.csv",
+        headers=NO_STORE,
+    )
+
+
+@router.get("/export")
+def export_download(
+    request: Request,
+    cs: ConsoleDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    format: Annotated[str, Query(max_length=10)] = "csv",
+    crs: Annotated[str, Query(max_length=10)] = "wgs84",
+) -> Response:
+    if cs is None:
+        return login_redirect(request)
+    if format not in EXPORT_FORMATS:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "format",
+                    "must be one of " + ", ".join(EXPORT_FORMATS),
+                    format,
+                    None,
+                    "导出格式无效",
+                )
+            ]
+        )
+    # From the store (not the catalog, which may lag another process's write by a moment).
+    stations = store.all()
+    stamp = datetime.now(ZoneInfo(settings.timezone)).strftime("%Y%m%d-%H%M")
+    suffix = "" if crs == "wgs84" else f"-{crs}"
+    folder = tempfile.mkdtemp(prefix="stations-export-")
+    path = Path(folder) / f"warm-stations-{stamp}{suffix}.{format}"
+    try:
+        export_stations(stations, path, crs=crs)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=EXPORT_FORMATS[format],
+        filename=path.name,
+        headers=NO_STORE,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

@@ -1,0 +1,202 @@
+"""What the console's station pages show: form values, the editor's map settings, history rows.
+
+Kept apart from the routes so each route stays a few lines (parse, call, render) and so the
+formatting — labels, empty values, coordinates — is decided in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from api.admin.render import ACTION_LABELS, FIELD_LABELS, local_time
+from api.http.security_headers import content_security_policy
+from api.settings import Settings
+from maps.assets import asset_url
+from maps.basemaps import choose_basemap
+from stations.hours import hours_zh
+from stations.model import EDITABLE_FIELDS, Station
+from stations.search import StationCatalog
+from stations.store.base import HistoryEntry
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+
+__all__ = ["HistoryRow", "editor_config", "editor_policy", "history_rows", "station_form_values"]
+
+#: Where the map of a new station opens when the store is empty: E-Town (亦庄), WGS-84.
+DEFAULT_CENTER = (116.5068, 39.7954)
+_EMPTY = "（空）"
+
+
+def station_form_values(station: Station | None) -> dict[str, Any]:
+    """The edit form's initial values (a new station: the model's defaults)."""
+    if station is None:
+        return {
+            "name": "",
+            "external_id": "",
+            "address": "",
+            "district": "",
+            "host_type": "other",
+            "host_org": "",
+            "amenities": set(),
+            "opening_hours": "",
+            "phone": "",
+            "status": "open",
+            "notes": "",
+        }
+    d = station.data
+    return {
+        "name": d.name,
+        "external_id": d.external_id or "",
+        "address": d.address,
+        "district": d.district,
+        "host_type": d.host_type,
+        "host_org": d.host_org,
+        "amenities": set(d.amenities),
+        "opening_hours": hours_zh(d.opening_hours, d.opening_hours_text),
+        "phone": d.phone,
+        "status": d.status,
+        "notes": d.notes,
+    }
+
+
+def _center(catalog: StationCatalog) -> tuple[float, float]:
+    stations = catalog.all()
+    if not stations:
+        return DEFAULT_CENTER
+    lon = np.fromiter((s.data.lon for s in stations), float, len(stations))
+    lat = np.fromiter((s.data.lat for s in stations), float, len(stations))
+    return float(np.median(lon)), float(np.median(lat))
+
+
+def editor_config(
+    station: Station | None, catalog: StationCatalog, settings: Settings
+) -> dict[str, Any]:
+    """The JSON the edit page's script reads: the point, the basemap, URLs.
+
+    Coordinates are WGS-84 as stored; the script converts to GCJ-02 itself to show both and,
+    on a GCJ-02 basemap (AMap), to draw the marker where the street is.
+    """
+    basemap = choose_basemap(None, settings.basemap, settings.tianditu_key)
+    point = [station.data.lon, station.data.lat] if station is not None else None
+    return {
+        "id": station.id if station is not None else None,
+        "version": station.version if station is not None else None,
+        "deleted": bool(station.deleted) if station is not None else False,
+        "geocoded": bool(station.data.geocoded) if station is not None else False,
+        "point": point,
+        "center": point or list(_center(catalog)),
+        "zoom": 17 if point else 13,
+        "tz": settings.timezone,
+        "basemap": {
+            "crs": basemap.crs,
+            "layers": [
+                {
+                    "url": t.url,
+                    "attribution": t.attribution,
+                    "subdomains": t.subdomains,
+                    "maxZoom": t.max_zoom,
+                    "maxNativeZoom": t.max_native_zoom,
+                }
+                for t in basemap.layers
+            ],
+        },
+        "icon": {
+            "url": asset_url("leaflet/images/marker-icon.png"),
+            "retina": asset_url("leaflet/images/marker-icon-2x.png"),
+            "shadow": asset_url("leaflet/images/marker-shadow.png"),
+        },
+        "urls": {
+            "api": "/api/v1/stations",
+            "checkHours": "/admin/api/check-hours",
+            "edit": "/admin/stations/",
+            "list": "/admin",
+        },
+    }
+
+
+def editor_policy(path: str, settings: Settings) -> str:
+    """The service's CSP for ``path``, its ``img-src`` naming the basemap's tile hosts
+    exactly (the service-wide list has wildcards that miss, e.g., ``tile.openstreetmap.org``)."""
+    basemap = choose_basemap(None, settings.basemap, settings.tianditu_key)
+    parts = []
+    for part in content_security_policy(path, settings).split(";"):
+        name, *values = part.split()
+        if name == "img-src":
+            values = ["'self'", "data:", *basemap.tile_origins()]
+        parts.append(" ".join([name, *values]))
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One version on the history page, with its changes spelled out for people."""
+
+    version: int
+    action: str
+    action_label: str
+    actor: str
+    at: str
+    changes: list[tuple[str, str, str]]
+    can_restore: bool
+
+
+def _text(field: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return _EMPTY
+    if field == "amenities":
+        return "、".join(AMENITIES.get(c, str(c)) for c in value)
+    if field == "host_type":
+        return HOST_TYPES.get(value, str(value))
+    if field == "status":
+        return STATUSES.get(value, str(value))
+    if field in ("lon", "lat") and isinstance(value, int | float):
+        return f"{value:.6f}"
+    if field == "geocoded":
+        return "是" if value else "否"
+    return str(value)
+
+
+def _changes(entry: HistoryEntry) -> list[tuple[str, str, str]]:
+    before, after = entry.before or {}, entry.after or {}
+    out = []
+    for name in EDITABLE_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if entry.before is None and (new is None or new == "" or new == [] or new is False):
+            continue  # a new station: list what it was created with
+        if entry.before is not None and old == new:
+            continue
+        out.append(
+            (
+                FIELD_LABELS.get(name, name),
+                "" if entry.before is None else _text(name, old),
+                _text(name, new),
+            )
+        )
+    return out
+
+
+def history_rows(entries: Sequence[HistoryEntry], station: Station, tz: str) -> list[HistoryRow]:
+    """Newest first; every earlier version of a live station can be brought back."""
+    rows = []
+    for entry in sorted(entries, key=lambda e: e.version, reverse=True):
+        restorable = (
+            not station.deleted
+            and entry.version != station.version
+            and entry.after is not None
+            and entry.action != "delete"
+        )
+        rows.append(
+            HistoryRow(
+                entry.version,
+                entry.action,
+                ACTION_LABELS.get(entry.action, entry.action),
+                entry.actor,
+                local_time(entry.at, tz),
+                _changes(entry),
+                restorable,
+            )
+        )
+    return rows

@@ -1,0 +1,1 @@
+"""OGC API - Features under ``/ogc``: routes, documents, parameters, HTML and OpenAPI views."""

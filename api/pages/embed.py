@@ -1,0 +1,141 @@
+"""``/embed`` (the mobile page for WeChat), its marker feed, and WeChat's domain check files.
+
+WeChat checks that an Official Account's JS-SDK domain (``MP_verify_<code>.txt``) and a Mini
+Program's web-view business domain (a ``<random>.txt`` check file) belong to the account by
+fetching a file from the site root; those files are served from ``verification_dir`` — only
+``*.txt`` files directly in it, by a strictly checked name, and nothing else from there.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api.deps import CatalogDep, SettingsDep, TrustBoardDep
+from api.http.params import CrsName, FilterDep, parse_bbox
+from geodata.crs import to_wgs84
+from maps.basemaps import choose_basemap
+from maps.embed import (
+    EmbedRequest,
+    content_security_policy,
+    embed_filter,
+    markers_in_view,
+    render_embed_page,
+)
+from stations.errors import FieldError, NotFound, ValidationFailed
+
+router = APIRouter(tags=["embed"])
+
+_NO_CACHE = "no-cache"
+_CHECK_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_CHECK_FILE_MAX_BYTES = 64 * 1024
+
+
+@router.get(
+    "/embed",
+    response_class=HTMLResponse,
+    summary="The mobile map of the nearest stations, for WeChat menus, articles and "
+    "Mini Program web-views",
+)
+def embed_page(
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    board: TrustBoardDep,
+    flt: FilterDep,
+    lat: Annotated[
+        float | None, Query(ge=-90, le=90, description="Centre latitude in `crs`")
+    ] = None,
+    lon: Annotated[
+        float | None, Query(ge=-180, le=180, description="Centre longitude in `crs`")
+    ] = None,
+    crs: CrsName = CrsName.wgs84,
+    zoom: Annotated[int | None, Query(ge=3, le=19, description="Initial zoom")] = None,
+    station: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Station to highlight and open")
+    ] = None,
+) -> Any:
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise ValidationFailed(
+            [FieldError(missing, "give both lat and lon for the centre, or neither")]
+        )
+    center = None
+    if lat is not None and lon is not None:
+        wlon, wlat = to_wgs84(lon, lat, crs.value)
+        center = (float(wlon), float(wlat))
+    # The configured basemap; a configured Tianditu without its key falls back to OSM, as on
+    # the other maps (maps.basemaps.choose_basemap).
+    basemap = choose_basemap(None, settings.basemap, settings.tianditu_key)
+    wechat = bool(settings.wechat_app_id and settings.wechat_app_secret)
+    page = render_embed_page(
+        catalog,
+        EmbedRequest(
+            center=center,
+            zoom=zoom,
+            amenities=flt.amenities,
+            open_now=flt.open_now,
+            station_id=station,
+        ),
+        basemap=basemap,
+        wechat=wechat,
+        trust=board,
+    )
+    return HTMLResponse(
+        page,
+        headers={
+            "Cache-Control": _NO_CACHE,
+            "Content-Security-Policy": content_security_policy(
+                basemap, settings.embed_frame_ancestors
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+        },
+    )
+
+
+@router.get(
+    "/embed/markers",
+    summary="The embed page's markers for one map view "
+    "(compact rows; grid clusters when a view holds many)",
+)
+def embed_markers(
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    flt: FilterDep,
+    zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom (cluster size)")],
+    bbox: Annotated[str | None, Query(description="west,south,east,north in `crs`")] = None,
+    crs: CrsName = CrsName.wgs84,
+) -> Any:
+    box = parse_bbox(bbox)
+    if box is not None and crs is not CrsName.wgs84:
+        west, south = to_wgs84(box[0], box[1], crs.value)
+        east, north = to_wgs84(box[2], box[3], crs.value)
+        box = (float(west), float(south), float(east), float(north))
+    body = markers_in_view(
+        catalog, box, zoom, embed_filter(flt.amenities, flt.open_now), crs=crs.value
+    )
+    return JSONResponse(body, headers={"Cache-Control": _NO_CACHE})
+
+
+@router.get("/{name}.txt", include_in_schema=False)
+def verification_file(name: str, settings: SettingsDep) -> Response:
+    folder = settings.verification_dir
+    if folder is None or not _CHECK_FILE.fullmatch(name) or ".." in name:
+        raise NotFound(f"no file {name}.txt")
+    root = Path(folder).resolve()
+    path = root / f"{name}.txt"
+    # Only a regular file directly in the folder: no symlink out of it, no subfolder.
+    if path.is_symlink() or not path.is_file() or path.resolve().parent != root:
+        raise NotFound(f"no file {name}.txt")
+    data = path.read_bytes()
+    if len(data) > _CHECK_FILE_MAX_BYTES:
+        raise NotFound(f"no file {name}.txt")
+    return Response(
+        data,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": _NO_CACHE, "X-Content-Type-Options": "nosniff"},
+    )

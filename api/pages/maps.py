@@ -1,0 +1,241 @@
+"""Full-page interactive maps: ``/maps/stations``, ``/maps/coverage``, ``/maps/gaps``.
+
+Each page is drawn for one basemap (``?basemap=osm|amap|tianditu``, default from the
+configuration): on AMap every overlay is in GCJ-02, on the others in WGS-84. HTML is sent
+``Cache-Control: no-cache`` (open-now and the data change); the assets it links are
+content-hashed and cached for a year by ``/assets``.
+
+The service's Content-Security-Policy allows no inline script; folium writes the map's set-up
+inline, so these pages send the same policy with the SHA-256 of exactly those scripts added
+to ``script-src`` (anything injected would not match), and ``img-src`` naming the tile hosts
+of the basemaps on the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import CatalogDep, SettingsDep
+from api.http.params import AtDep, FilterDep
+from api.http.security_headers import content_security_policy
+from api.settings import Settings
+from maps.basemaps import Basemap, choose_basemap, same_crs
+from stations.search import StationCatalog, StationFilter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+
+
+class BasemapCode(StrEnum):
+    osm = "osm"
+    amap = "amap"
+    tianditu = "tianditu"
+
+
+BasemapQuery = Annotated[
+    BasemapCode | None,
+    Query(
+        description="Basemap: osm (WGS-84), amap (高德, GCJ-02: every overlay is shifted) or "
+        "tianditu (WGS-84, needs STATIONS_TIANDITU_KEY); default from configuration"
+    ),
+]
+
+
+def _basemap(requested: BasemapCode | None, settings: Settings) -> Basemap:
+    return choose_basemap(
+        requested.value if requested else None, settings.basemap, settings.tianditu_key
+    )
+
+
+def _when(at: datetime | None, settings: Settings) -> datetime:
+    if at is None:
+        return datetime.now().astimezone()
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(settings.timezone))
+
+
+def _policy(request: Request, settings: Settings, html: str, basemap: Basemap) -> str:
+    from maps.folium_page import inline_script_hashes
+
+    directives: dict[str, list[str]] = {}
+    for part in content_security_policy(request.url.path, settings).split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    directives["script-src"] = [
+        *directives.get("script-src", ["'self'"]),
+        *inline_script_hashes(html),
+    ]
+    tiles = [o for b in same_crs(basemap, settings.tianditu_key) for o in b.tile_origins()]
+    directives["img-src"] = ["'self'", "data:", *dict.fromkeys(tiles)]
+    return "; ".join(" ".join([name, *values]) for name, values in directives.items())
+
+
+def _page(request: Request, settings: Settings, html: str, basemap: Basemap) -> HTMLResponse:
+    return HTMLResponse(
+        html,
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": _policy(request, settings, html, basemap),
+        },
+    )
+
+
+@router.get(
+    "/stations",
+    response_class=HTMLResponse,
+    summary="Station map: clustered markers, Chinese popups, filters (HTML)",
+)
+def stations_map(
+    request: Request,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    flt: FilterDep,
+    at: AtDep,
+    basemap: BasemapQuery = None,
+) -> HTMLResponse:
+    """``amenity`` and ``open_now`` preset the filter chips (every station is on the page, so
+    the user can widen the filter); ``status`` and ``host_type`` leave stations out."""
+    when = _when(at, settings)
+    # folium (and pandas under it) cost ~80 MB per worker: load them on the first map.
+    from maps.station_map import catalog_hits, station_map_html
+
+    hits = catalog_hits(
+        catalog, at=when, flt=StationFilter(status=flt.status, host_types=flt.host_types)
+    )
+    chosen = _basemap(basemap, settings)
+    html = station_map_html(
+        hits,
+        chosen,
+        tianditu_key=settings.tianditu_key,
+        amenities=sorted(flt.amenities),
+        open_now=flt.open_now,
+        at=when,
+        tz=settings.timezone,
+    )
+    return _page(request, settings, html, chosen)
+
+
+RadiusQuery = Annotated[
+    float | None,
+    Query(gt=0, le=50_000, description="Reach in metres (default: STATIONS_DEFAULT_RADIUS_M)"),
+]
+ResolutionQuery = Annotated[int, Query(ge=5, le=11, description="H3 resolution of the grid")]
+NewSitesQuery = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=50,
+        description="How many new sites the planner suggests (ranked numbered markers); 0 for none",
+    ),
+]
+
+
+_CACHE_SIZE = 8
+
+
+def _analysis_html(
+    kind: str,
+    catalog: StationCatalog,
+    settings: Settings,
+    chosen: Basemap,
+    radius_m: float,
+    resolution: int,
+    new_sites: int,
+    cache: dict[tuple[Any, ...], str],
+) -> str:
+    # The page depends only on the stations (the catalog's change counter) and the request's
+    # settings, and takes a second to compute: keep the last few.
+    key = (kind, catalog.counter, len(catalog), chosen.code, radius_m, resolution, new_sites)
+    html = cache.get(key)
+    if html is None:
+        from geodata.areas import load_area
+
+        # Only stations that are open for business cover anything.
+        from maps.analysis_data import analysis_data
+        from maps.analysis_maps import analysis_map
+        from maps.station_map import catalog_hits
+
+        hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
+        data = analysis_data(
+            [h.station for h in hits],
+            load_area(),
+            radius_m=radius_m,
+            resolution=resolution,
+            new_sites=new_sites,
+        )
+        html = analysis_map(kind, data, chosen, tianditu_key=settings.tianditu_key).render()
+        while len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = html
+    return html
+
+
+def _analysis_page(
+    kind: str,
+    request: Request,
+    catalog: StationCatalog,
+    settings: Settings,
+    basemap: BasemapCode | None,
+    radius_m: float | None,
+    resolution: int,
+    new_sites: int,
+) -> HTMLResponse:
+    chosen = _basemap(basemap, settings)
+    state = request.app.state
+    if not hasattr(state, "analysis_pages"):
+        state.analysis_pages = {}
+    html = _analysis_html(
+        kind,
+        catalog,
+        settings,
+        chosen,
+        radius_m or settings.default_radius_m,
+        resolution,
+        new_sites,
+        state.analysis_pages,
+    )
+    return _page(request, settings, html, chosen)
+
+
+@router.get(
+    "/coverage",
+    response_class=HTMLResponse,
+    summary="Coverage map: reach circles, covered/uncovered cells by demand (HTML)",
+)
+def coverage_map(
+    request: Request,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    basemap: BasemapQuery = None,
+    radius_m: RadiusQuery = None,
+    resolution: ResolutionQuery = 9,
+    new_sites: NewSitesQuery = 5,
+) -> HTMLResponse:
+    return _analysis_page(
+        "coverage", request, catalog, settings, basemap, radius_m, resolution, new_sites
+    )
+
+
+@router.get(
+    "/gaps",
+    response_class=HTMLResponse,
+    summary="Gap map: ranked gaps, uncovered cells, suggested sites (HTML)",
+)
+def gaps_map(
+    request: Request,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    basemap: BasemapQuery = None,
+    radius_m: RadiusQuery = None,
+    resolution: ResolutionQuery = 9,
+    new_sites: NewSitesQuery = 5,
+) -> HTMLResponse:
+    return _analysis_page(
+        "gaps", request, catalog, settings, basemap, radius_m, resolution, new_sites
+    )

@@ -1,0 +1,143 @@
+"""``POST /api/v1/stations/{id}/confirmations``: a rider's "我在这里" tap (anonymous).
+
+Thin: the body and the ``X-Device-Id`` header go to :class:`stations.trust.confirm.
+TrustService`, which checks, places, stores and weighs the tap; nothing a rider sends changes
+the station (three riders' 关着 put it in the staff review queue instead).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import ServicesDep
+from api.http.rate_limit import client_key
+from geodata.crs import CrsName
+from stations.errors import ConfigurationError, TooManyRequests
+from stations.trust.device import DEVICE_HEADER
+from stations.trust.rules import LEVELS, STATES
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["trust"])
+
+
+class ConfirmationBody(BaseModel):
+    """What the page sends: what the rider saw, and where the phone is (in the page's CRS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["open", "closed", "locked", "broken"] = Field(
+        description="open 开着 · closed 关着 · locked 进不去 (code lock, app or staff needed) · "
+        "broken 设施坏了"
+    )
+    lat: float | None = Field(None, ge=-90, le=90, description="The phone's latitude in `crs`")
+    lon: float | None = Field(None, ge=-180, le=180, description="The phone's longitude in `crs`")
+    crs: CrsName = Field(CrsName.wgs84, description="CRS of lat/lon (the page's map)")
+    amenity: str | None = Field(
+        None, max_length=40, description="With `broken`: the amenity code or Chinese label"
+    )
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+    message_zh: str
+
+
+class ConfirmationReceipt(BaseModel):
+    id: int
+    station_id: int
+    state: str
+    onsite: bool = Field(description="Within the on-site distance (200 m) of the station")
+    distance_m: float | None
+    confidence: Literal["confirmed", "scheduled", "doubtful", "unknown"]
+    confidence_reasons: list[ReasonOut]
+    queued_for_review: bool
+    state_zh: str
+    confidence_zh: str
+    message: str
+    message_zh: str
+
+
+async def _limit(request: Request) -> None:
+    """Per client address, ``confirm_per_hour`` with bursts of a tenth of it (riders share
+    carrier-grade NAT addresses; the once-an-hour rule per device does the finer work)."""
+    settings = request.app.state.services.settings
+    per_hour = float(getattr(settings, "confirm_per_hour", 600.0))
+    if per_hour <= 0:
+        return
+    limiter = request.app.state.limiter
+    wait = await limiter.take(
+        "confirmations",
+        client_key(request.scope),
+        rate=per_hour / 3600.0,
+        burst=max(5.0, per_hour / 10.0),
+    )
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"too many confirmations from this address; retry in {seconds} s",
+            retry_after_s=seconds,
+            detail_zh=f"提交太频繁，请 {seconds} 秒后再试",
+        )
+
+
+def _words(state: str, onsite: bool, distance_m: float | None) -> tuple[str, str]:
+    if onsite:
+        return f"Thank you: recorded as seen at the door ({state}).", "谢谢！已记录您在现场的反馈。"
+    if distance_m is None:
+        return (
+            "Recorded without a position: it counts less than one from the door.",
+            "已记录。未获取到您的位置，这条反馈的权重较低。",
+        )
+    km = distance_m / 1000
+    where = f"{distance_m:.0f} 米" if distance_m < 1000 else f"{km:.1f} 公里"
+    return (
+        f"Recorded, {distance_m:.0f} m from the station: not on-site, it counts less.",
+        f"已记录。您距离驿站约 {where}，不算现场确认，权重较低。",
+    )
+
+
+@router.post(
+    "/stations/{station_id}/confirmations",
+    status_code=201,
+    response_model=ConfirmationReceipt,
+    dependencies=[Depends(_limit)],
+    summary="A rider at the door says open / closed / locked / broken (anonymous)",
+    responses={429: {"description": "Too soon: one vote per device per station per hour"}},
+)
+def confirm(
+    station_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: ConfirmationBody,
+    svc: ServicesDep,
+    device_id: Annotated[
+        str | None,
+        Header(
+            alias=DEVICE_HEADER,
+            description="A random id the page keeps in localStorage; stored only as a salted hash",
+        ),
+    ] = None,
+) -> Any:
+    trust = getattr(svc, "trust", None)
+    if trust is None:
+        raise ConfigurationError("confirmations need the trust service")
+    r = trust.confirm(station_id, body.model_dump(mode="json", exclude_none=True), device_id)
+    message, message_zh = _words(r.state, r.onsite, r.distance_m)
+    return {
+        "id": r.id,
+        "station_id": r.station_id,
+        "state": r.state,
+        "onsite": r.onsite,
+        "distance_m": None if r.distance_m is None else round(r.distance_m, 1),
+        "confidence": r.confidence.level,
+        "confidence_reasons": [x.as_dict() for x in r.confidence.reasons],
+        "queued_for_review": r.queued,
+        "message": message,
+        "message_zh": message_zh,
+        "confidence_zh": LEVELS[r.confidence.level],
+        "state_zh": STATES[r.state],
+    }

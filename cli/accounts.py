@@ -1,0 +1,209 @@
+"""Staff accounts from the command line: ``stations users …`` and ``stations token …``.
+
+A token is printed exactly once, alone on stdout (so ``TOKEN=$(stations token create …)``
+works); only its hash is stored, so a lost token is revoked and replaced, never recovered.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import app, console, err_console, settings
+from stations.store.accounts import ROLES, SqlAccountStore
+
+__all__ = ["users_app", "token_app"]
+
+users_app = typer.Typer(
+    help="工作人员账号 Staff accounts (roles: viewer, editor, admin).", no_args_is_help=True
+)
+token_app = typer.Typer(
+    help="API 令牌 API tokens for programs (Authorization: Bearer …).", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+app.add_typer(token_app, name="token")
+
+_ROLE_HELP = "viewer 只读 | editor 编辑 | admin 管理"
+
+
+def _accounts() -> SqlAccountStore:
+    return SqlAccountStore(settings().database_url)
+
+
+def _ask_password() -> str:
+    return str(typer.prompt("密码 password", hide_input=True, confirmation_prompt=True))
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    return role
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name; recorded in the change history")],
+    role: Annotated[str, typer.Option(help=_ROLE_HELP)] = "editor",
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a console password (hidden input)")
+    ] = False,
+) -> None:
+    """添加用户 Add a staff user."""
+    _check_role(role)
+    secret = _ask_password() if password else None
+    accounts = _accounts()
+    try:
+        user = accounts.add_user(name, role, password=secret)
+    finally:
+        accounts.engine.dispose()
+    console.print(f"已添加 added {user.name} ({user.role})", highlight=False, markup=False)
+
+
+@users_app.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出用户 List staff users."""
+    accounts = _accounts()
+    try:
+        users = accounts.users()
+    finally:
+        accounts.engine.dispose()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": u.name,
+                        "role": u.role,
+                        "disabled": u.disabled,
+                        "has_password": u.has_password,
+                        "created_at": u.created_at.isoformat(),
+                    }
+                    for u in users
+                ],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    table = Table(title=f"用户 users: {len(users)}")
+    for col in ("名称 name", "角色 role", "控制台密码 password", "状态 state"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(
+            u.name,
+            u.role,
+            "✓" if u.has_password else "—",
+            "停用 disabled" if u.disabled else "正常 active",
+        )
+    console.print(table)
+
+
+@users_app.command("role")
+def users_role(
+    name: str,
+    role: Annotated[str, typer.Option(help=_ROLE_HELP)],
+) -> None:
+    """修改角色 Change a user's role."""
+    _check_role(role)
+    accounts = _accounts()
+    try:
+        user = accounts.set_role(name, role)
+    finally:
+        accounts.engine.dispose()
+    console.print(f"{user.name}: {user.role}", highlight=False, markup=False)
+
+
+@users_app.command("password")
+def users_password(name: str) -> None:
+    """设置控制台密码 Set a user's console password (ends their sessions)."""
+    secret = _ask_password()
+    accounts = _accounts()
+    try:
+        accounts.set_password(name, secret)
+    finally:
+        accounts.engine.dispose()
+    console.print(f"已更新 password set for {name}", highlight=False, markup=False)
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """停用用户 Disable a user: tokens and sessions stop working; history keeps the name."""
+    accounts = _accounts()
+    try:
+        accounts.disable_user(name)
+    finally:
+        accounts.engine.dispose()
+    console.print(f"已停用 disabled {name}", highlight=False, markup=False)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The user the token acts as")],
+    label: Annotated[str, typer.Option(help="What the token is for, e.g. 'QGIS 张三'")] = "",
+) -> None:
+    """创建令牌 Create an API token; it is shown only this once."""
+    accounts = _accounts()
+    try:
+        token, secret = accounts.create_token(name, label=label)
+    finally:
+        accounts.engine.dispose()
+    print(secret)
+    err_console.print(
+        f"令牌 token #{token.id} for {token.user_name}: shown once, store it "
+        f"safely (仅显示一次，请妥善保存)",
+        highlight=False,
+        markup=False,
+    )
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens")] = None,
+) -> None:
+    """列出令牌 List API tokens (never their secrets)."""
+    accounts = _accounts()
+    try:
+        tokens = accounts.tokens(user)
+    finally:
+        accounts.engine.dispose()
+    table = Table(title=f"令牌 tokens: {len(tokens)}")
+    for col in ("id", "用户 user", "开头 starts with", "用途 label", "创建 created", "状态 state"):
+        table.add_column(col)
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            t.user_name,
+            t.prefix + "…",
+            t.label,
+            t.created_at.isoformat(timespec="seconds"),
+            "已撤销 revoked" if t.revoked else "有效 live",
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[
+        str | None,
+        typer.Argument(help="The token's id (see `stations token list`) or the token itself"),
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Revoke every token of this user")] = None,
+) -> None:
+    """撤销令牌 Revoke a token (by id or value), or all tokens of a user."""
+    if (token is None) == (user is None):
+        raise typer.BadParameter("give a token id/value or --user NAME (one of them)")
+    accounts = _accounts()
+    try:
+        if user is not None:
+            count = accounts.revoke_user_tokens(user)
+            message = f"已撤销 revoked {count} token(s) of {user}"
+        else:
+            assert token is not None
+            found = accounts.revoke_token(int(token) if token.isdecimal() else token)
+            message = f"已撤销 revoked token #{found.id} of {found.user_name}"
+    finally:
+        accounts.engine.dispose()
+    console.print(message, highlight=False, markup=False)

@@ -1,0 +1,116 @@
+"""``stations map``: write a self-contained HTML map (assets inlined) for reports and mail."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import app, console, open_configured_store, settings
+from stations.errors import FieldError, ValidationFailed
+
+__all__ = ["map_command"]
+
+
+class MapKind(StrEnum):
+    stations = "stations"
+    coverage = "coverage"
+    gaps = "gaps"
+
+
+class BasemapChoice(StrEnum):
+    osm = "osm"
+    amap = "amap"
+    tianditu = "tianditu"
+
+
+@app.command("map")
+def map_command(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", dir_okay=False, help="The .html file to write")
+    ],
+    kind: Annotated[MapKind, typer.Option(help="stations | coverage | gaps")] = MapKind.stations,
+    basemap: Annotated[
+        BasemapChoice | None,
+        typer.Option(
+            help="osm | amap (GCJ-02) | tianditu (needs STATIONS_TIANDITU_KEY); "
+            "default STATIONS_BASEMAP"
+        ),
+    ] = None,
+    amenity: Annotated[
+        list[str] | None,
+        typer.Option(help="Stations map: amenity chips checked at first (repeatable)"),
+    ] = None,
+    radius_m: Annotated[
+        float | None,
+        typer.Option(
+            min=1, help="Coverage/gaps: reach in metres (default STATIONS_DEFAULT_RADIUS_M)"
+        ),
+    ] = None,
+    resolution: Annotated[
+        int, typer.Option(min=5, max=11, help="Coverage/gaps: H3 resolution")
+    ] = 9,
+    new_sites: Annotated[
+        int,
+        typer.Option(
+            min=0, max=50, help="Coverage/gaps: new sites the planner suggests (0 for none)"
+        ),
+    ] = 5,
+) -> None:
+    """生成离线地图文件 Write a self-contained HTML map that opens offline."""
+    from maps.basemaps import choose_basemap
+    from maps.station_map import catalog_hits, station_map
+    from stations.search import StationCatalog, StationFilter
+    from stations.vocabulary import normalise_code
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise ValidationFailed([FieldError("-o", "the output file must end in .html", str(output))])
+    cfg = settings()
+    chosen = choose_basemap(basemap.value if basemap else None, cfg.basemap, cfg.tianditu_key)
+    codes = []
+    for raw in amenity or []:
+        try:
+            codes.append(normalise_code("amenity", raw))
+        except ValueError as exc:
+            raise ValidationFailed([FieldError("--amenity", str(exc), raw)]) from None
+    store = open_configured_store()
+    try:
+        catalog = StationCatalog(store, tz=cfg.timezone)
+        if kind is MapKind.stations:
+            page = station_map(
+                catalog_hits(catalog),
+                chosen,
+                tianditu_key=cfg.tianditu_key,
+                amenities=codes,
+                tz=cfg.timezone,
+                inline=True,
+            )
+            what = f"{len(catalog)} 个驿站 stations"
+        else:
+            from geodata.areas import load_area
+            from maps.analysis_data import analysis_data
+            from maps.analysis_maps import analysis_map
+
+            hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
+            data = analysis_data(
+                [h.station for h in hits],
+                load_area(),
+                radius_m=radius_m or cfg.default_radius_m,
+                resolution=resolution,
+                new_sites=new_sites,
+            )
+            page = analysis_map(
+                kind.value, data, chosen, tianditu_key=cfg.tianditu_key, inline=True
+            )
+            what = f"{len(hits)} 个开放驿站 open stations"
+    finally:
+        store.close()
+    output.write_text(page.render(), encoding="utf-8")
+    console.print(
+        f"已生成 wrote {output} ({kind.value}, {chosen.label}, {what})",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )

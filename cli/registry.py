@@ -1,0 +1,201 @@
+"""Registry commands: import, export, list, show, history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import app, console, open_configured_store, progress_bar, settings
+from geodata.crs import CrsName
+from stations.model import Region
+from stations.search import ListQuery, StationCatalog, StationFilter
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
+
+__all__ = ["import_file", "export_file", "list_stations", "show", "history"]
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help=".csv .xlsx .geojson .gpkg"
+        ),
+    ],
+    crs: Annotated[CrsName, typer.Option(help="CRS of the file's coordinates")] = CrsName.wgs84,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only, write nothing")] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Write the good rows; save bad ones to FILE.rejected.csv"
+        ),
+    ] = False,
+    geocode: Annotated[
+        bool,
+        typer.Option(
+            "--geocode", help="Fill missing coordinates from addresses (STATIONS_GEOCODER)"
+        ),
+    ] = False,
+) -> None:
+    """导入驿站表格 Import stations (all rows validated first; all or nothing)."""
+    from stations.io.importing import run_import
+
+    cfg = settings()
+    geocoder = None
+    if geocode:
+        from stations.io.geocoding import make_geocoder
+
+        if cfg.geocoder is None:
+            raise typer.BadParameter(
+                "set STATIONS_GEOCODER to baidu or nominatim", param_hint="--geocode"
+            )
+        geocoder = make_geocoder(
+            cfg.geocoder,
+            api_key=cfg.geocoder_key,
+            domain=cfg.geocoder_domain,
+            scheme=cfg.geocoder_scheme,
+        )
+    store = open_configured_store()
+    try:
+        with progress_bar("导入 importing") as progress:
+            report = run_import(
+                store,
+                file,
+                crs=crs.value,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                actor="cli-import",
+                region=Region(*cfg.region_bbox),
+                geocoder=geocoder,
+                progress=progress,
+            )
+    finally:
+        store.close()
+    for line in report.summary_lines():
+        console.print(line, highlight=False, markup=False)
+    for line in report.detail_lines():
+        console.print(line, highlight=False, markup=False)
+
+
+@app.command("export")
+def export_file(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help=".csv .xlsx .geojson .gpkg")],
+) -> None:
+    """导出全部驿站 Export every station; the format follows the extension."""
+    from stations.io.exporting import export_stations
+
+    store = open_configured_store()
+    try:
+        stations = store.all()
+        export_stations(stations, file)
+    finally:
+        store.close()
+    console.print(f"已导出 exported {len(stations)} → {file}", highlight=False, markup=False)
+
+
+def _labels(codes: tuple[str, ...]) -> str:
+    return "、".join(AMENITIES[c] for c in codes)
+
+
+@app.command("list")
+def list_stations(
+    q: Annotated[str | None, typer.Option(help="Text in name or address")] = None,
+    amenity: Annotated[list[str] | None, typer.Option(help="Must have (repeatable)")] = None,
+    status: Annotated[str | None, typer.Option(help="open|temporarily_closed|closed")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出驿站 List stations."""
+    store = open_configured_store()
+    try:
+        catalog = StationCatalog(store, tz=settings().timezone)
+        flt = StationFilter(
+            amenities=frozenset(normalise_code("amenity", a) for a in amenity or []),
+            status=frozenset([normalise_code("status", status)]) if status else frozenset(),
+        )
+        hits, total = catalog.search(ListQuery(q=q, filter=flt, limit=limit, offset=offset))
+    finally:
+        store.close()
+    if as_json:
+        print(
+            json.dumps(
+                [h.station.record() | {"open_now": h.open_now} for h in hits],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    table = Table(title=f"驿站 stations: {len(hits)} / {total}")
+    for col in ("id", "编号", "名称 name", "状态", "服务设施 amenities", "地址 address"):
+        table.add_column(col)
+    for h in hits:
+        d = h.station.data
+        table.add_row(
+            str(h.station.id),
+            d.external_id or "",
+            d.name,
+            STATUSES[d.status],
+            _labels(d.amenities),
+            d.address,
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """显示一个驿站 Show one station."""
+    store = open_configured_store()
+    try:
+        station = store.get(station_id)
+    finally:
+        store.close()
+    record = station.record()
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False, indent=1))
+        return
+    d = station.data
+    record["host_type"] = f"{d.host_type} ({HOST_TYPES[d.host_type]})"
+    record["status"] = f"{d.status} ({STATUSES[d.status]})"
+    record["amenities"] = _labels(d.amenities)
+    for key, value in record.items():
+        console.print(f"{key:>14}: {value}", highlight=False, markup=False)
+
+
+@app.command("history")
+def history(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """修改历史 Show a station's change history (who, when, what)."""
+    store = open_configured_store()
+    try:
+        entries = store.history(station_id)
+    finally:
+        store.close()
+    if as_json:
+        print(
+            json.dumps(
+                [e.__dict__ | {"at": e.at.isoformat()} for e in entries],
+                ensure_ascii=False,
+                indent=1,
+                default=str,
+            )
+        )
+        return
+    table = Table(title=f"驿站 {station_id} 修改历史 history")
+    for col in ("版本 version", "时间 at", "操作 action", "用户 actor", "变更 changes"):
+        table.add_column(col)
+    skip = {"version", "updated_at", "created_at"}
+    for e in entries:
+        before, after = e.before or {}, e.after or {}
+        changed = [k for k in after if k not in skip and before.get(k) != after.get(k)]
+        table.add_row(
+            str(e.version),
+            e.at.isoformat(timespec="seconds"),
+            e.action,
+            e.actor,
+            ", ".join(changed) if e.before else "—",
+        )
+    console.print(table)

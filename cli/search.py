@@ -1,0 +1,83 @@
+"""``stations nearest``: the rider's question from the command line."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import app, console, open_configured_store, settings
+from geodata.crs import CrsName, to_wgs84
+from stations.errors import FieldError, ValidationFailed
+from stations.features import feature_collection
+from stations.search import NearestQuery, StationCatalog, StationFilter
+from stations.vocabulary import AMENITIES, codes
+
+__all__ = ["nearest"]
+
+
+@app.command("nearest")
+def nearest(
+    lat: Annotated[float, typer.Argument(help="Latitude 纬度")],
+    lon: Annotated[float, typer.Argument(help="Longitude 经度")],
+    k: Annotated[int, typer.Option("-k", min=1, help="How many")] = 5,
+    amenity: Annotated[
+        list[str] | None, typer.Option(help="Must have (repeatable): " + ", ".join(AMENITIES))
+    ] = None,
+    open_now: Annotated[bool, typer.Option("--open-now", help="Only stations open now")] = False,
+    max_distance_m: Annotated[float | None, typer.Option(min=0.001)] = None,
+    crs: Annotated[
+        CrsName, typer.Option(help="CRS of LAT LON and of --json output")
+    ] = CrsName.wgs84,
+    as_json: Annotated[bool, typer.Option("--json", help="GeoJSON FeatureCollection")] = False,
+) -> None:
+    """最近的驿站 The nearest stations (geodesic distance), optionally open now."""
+    errors = []
+    if not -90 <= lat <= 90:
+        errors.append(FieldError("LAT", "must be between -90 and 90", lat))
+    if not -180 <= lon <= 180:
+        errors.append(FieldError("LON", "must be between -180 and 180", lon))
+    if errors:
+        raise ValidationFailed(errors)
+    wanted = codes("amenity", amenity)
+    qlon, qlat = to_wgs84(lon, lat, crs.value)
+    store = open_configured_store()
+    try:
+        catalog = StationCatalog(store, tz=settings().timezone)
+        hits = catalog.nearest(
+            NearestQuery(
+                float(qlon),
+                float(qlat),
+                k,
+                max_distance_m,
+                StationFilter(amenities=wanted, open_now=open_now),
+            )
+        )
+    finally:
+        store.close()
+    if as_json:
+        print(
+            json.dumps(
+                feature_collection(hits, crs.value, navigation=True), ensure_ascii=False, indent=1
+            )
+        )
+        return
+    table = Table(title=f"最近的驿站 nearest stations ({len(hits)})")
+    for col in (
+        "名称 name",
+        "距离 distance",
+        "开放 open now",
+        "服务设施 amenities",
+        "地址 address",
+    ):
+        table.add_column(col)
+    mark = {True: "开放 open", False: "关闭 closed", None: "未知 unknown"}
+    for h in hits:
+        d = h.station.data
+        dist = f"{h.distance_m:,.0f} m" if h.distance_m is not None else ""
+        table.add_row(
+            d.name, dist, mark[h.open_now], "、".join(AMENITIES[c] for c in d.amenities), d.address
+        )
+    console.print(table)

@@ -1,0 +1,62 @@
+"""``stations serve``: run the web service with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import app, console, settings
+from cli.workers import balanced_workers_supported, run_workers
+
+__all__ = ["serve"]
+
+
+@app.command("serve")
+def serve(
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Serve the bundled E-Town demo set from a private temporary store"
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """启动网页服务 Run the web service."""
+    import uvicorn
+
+    from api.app import create_app
+
+    cfg = settings()
+    where = "演示数据 demo data" if demo else cfg.database_url
+    console.print(
+        f"暖心驿站地图 Warm Stations on http://{host}:{port}  ({where})",
+        highlight=False,
+        markup=False,
+    )
+    if workers > 1:
+        if demo:
+            raise typer.BadParameter("--demo runs in one process", param_hint="--workers")
+        if balanced_workers_supported():  # a socket per worker: see cli.workers
+            try:
+                code = run_workers(workers, host, port, log_level="info", proxy_headers=True)
+            except OSError as exc:
+                raise typer.BadParameter(
+                    f"cannot listen on {host}:{port}: {exc.strerror}", param_hint="--port"
+                ) from None
+            raise typer.Exit(code)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=True,
+        )
+        return
+    uvicorn.run(
+        create_app(cfg, demo=demo), host=host, port=port, log_level="info", proxy_headers=True
+    )

@@ -1,0 +1,116 @@
+"""Confirmations through the API: anonymous taps, every answer shows them, staff see doubt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from geodata.crs import from_wgs84
+from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import Staff, add_staff, test_settings
+from tests.conftest import make_station
+
+LON, LAT = 116.5068, 39.7954
+TRUST = ("last_confirmed_open_at", "last_confirmed_closed_at", "confidence", "confidence_reasons")
+
+
+@pytest.fixture
+def env(store_url: str) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
+    store = SqlStationStore(store_url)
+    store.create(make_station(name="荣华中路驿站", opening_hours="24/7"), actor="t")
+    store.create(make_station(name="经海路驿站", lon=LON + 0.01, opening_hours="24/7"), actor="t")
+    staff = add_staff(store)
+    with TestClient(create_app(test_settings(), store=store)) as client:
+        yield client, staff, store
+    store.close()
+
+
+def tap(client: TestClient, state: str, device: str, station: int = 1, **body: Any) -> Any:
+    payload = {"state": state, "lat": LAT + 0.0002, "lon": LON, **body}
+    return client.post(
+        f"/api/v1/stations/{station}/confirmations", json=payload, headers={"X-Device-Id": device}
+    )
+
+
+def test_a_tap_shows_in_every_answer(env: Any) -> None:
+    client, _staff, store = env
+    before = client.get("/api/v1/nearest", params={"lat": LAT, "lon": LON}).json()
+    assert [f["properties"]["confidence"] for f in before["features"]] == ["scheduled"] * 2
+    r = tap(client, "open", "rider-phone-1")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["onsite"] and body["confidence"] == "confirmed"
+    assert body["message_zh"].startswith("谢谢")
+    nearest = client.get("/api/v1/nearest", params={"lat": LAT, "lon": LON}).json()
+    first = nearest["features"][0]["properties"]
+    assert first["confidence"] == "confirmed"
+    assert first["confidence_reasons"][0]["message_zh"] == "刚刚有骑手确认开放"
+    assert first["last_confirmed_open_at"] is not None
+    assert list(first)[-4:] == list(TRUST)
+    assert nearest["features"][1]["properties"]["confidence"] == "scheduled"
+    one = client.get("/api/v1/stations/1").json()["properties"]
+    listed = client.get("/api/v1/stations").json()["features"][0]["properties"]
+    ogc = client.get("/ogc/collections/stations/items/1", params={"f": "json"}).json()
+    for props in (one, listed, ogc["properties"]):
+        assert props["confidence"] == "confirmed"
+    assert store.get(1).version == 1
+
+
+def test_open_now_filter_keeps_its_meaning(env: Any) -> None:
+    client, _staff, _store = env
+    for i in range(3):
+        assert tap(client, "closed", f"rider-phone-{i}").status_code == 201
+    r = client.get("/api/v1/nearest", params={"lat": LAT, "lon": LON, "open_now": "true"}).json()
+    props = {f["properties"]["id"]: f["properties"] for f in r["features"]}
+    assert props[1]["open_now"] is True  # still open by its hours …
+    assert props[1]["confidence"] == "doubtful"  # … but riders doubt it
+    assert "近 3 天 3 人反映关门" in [x["message_zh"] for x in props[1]["confidence_reasons"]]
+
+
+def test_three_closed_taps_reach_the_review_queue(env: Any) -> None:
+    client, staff, _store = env
+    answers = [tap(client, "closed", f"rider-phone-{i}").json() for i in range(3)]
+    assert [a["queued_for_review"] for a in answers] == [False, False, True]
+    queue = client.get("/api/v1/reports", params={"status": "pending"}, headers=staff.as_editor)
+    [report] = queue.json()["reports"]
+    assert report["station_id"] == 1 and report["kind"] == "closed"
+
+
+def test_a_second_tap_within_the_hour_is_429_with_retry_after(env: Any) -> None:
+    client, _staff, _store = env
+    assert tap(client, "open", "rider-phone-1").status_code == 201
+    r = tap(client, "closed", "rider-phone-1")
+    assert r.status_code == 429
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert 3500 < int(r.headers["Retry-After"]) <= 3600
+    assert "分钟后再试" in r.json()["detail_zh"]
+    assert tap(client, "open", "rider-phone-1", station=2).status_code == 201  # another station
+
+
+def test_far_away_is_remote_and_gcj02_is_read_as_gcj02(env: Any) -> None:
+    client, _staff, _store = env
+    far = tap(client, "open", "rider-phone-1", lat=LAT + 0.045).json()
+    assert not far["onsite"] and "公里" in far["message_zh"]
+    assert far["confidence"] == "scheduled"
+    x, y = from_wgs84(LON, LAT, "gcj02")
+    near = tap(client, "open", "rider-phone-2", lat=float(y), lon=float(x), crs="gcj02").json()
+    assert near["onsite"] and near["distance_m"] < 1
+
+
+def test_bad_taps_are_clear(env: Any) -> None:
+    client, _staff, _store = env
+    r = tap(client, "maybe", "rider-phone-1")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "state"
+    r = client.post("/api/v1/stations/1/confirmations", json={"state": "open"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "X-Device-Id"
+    assert r.json()["errors"][0]["message_zh"]
+    assert tap(client, "open", "rider-phone-1", station=999).status_code == 404
+    r = tap(client, "broken", "rider-phone-1", amenity="热水")
+    assert r.status_code == 201
+    assert "近 3 天 1 人反映设施坏了（热水）" in [
+        x["message_zh"] for x in r.json()["confidence_reasons"]
+    ]

@@ -1,0 +1,48 @@
+"""A plan the exact solver cannot finish in time comes back greedy, bounded, and on time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import geodata.planning as planning
+from geodata.areas import load_area
+from stations.analysis.service import Analysis
+from stations.demo import demo_store
+
+
+def test_a_hard_plan_falls_back_to_greedy_within_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 260 of the 2,048 default candidates over E-Town: CBC needed over 9 minutes for this
+    # (found by schemathesis on POST /api/v1/plan); one such request held a worker that long.
+    monkeypatch.setattr(planning, "EXACT_TIME_LIMIT_S", 1.0)
+    store, keepalive = demo_store()
+    try:
+        analysis = Analysis(store.all(), load_area(None))
+        started = time.monotonic()
+        result, candidates = analysis.plan(260)
+        elapsed = time.monotonic() - started
+    finally:
+        store.close()
+        if keepalive is not None:
+            keepalive.cleanup()
+    assert len(candidates) > 260
+    assert result.method == "greedy" and "did not prove an optimum within 1 s" in result.note
+    assert len(result.sites) == 260
+    assert result.bound is not None and result.bound >= result.new_covered_weight
+    assert 0.0 <= result.gap < 0.2
+    assert elapsed < 30  # the limit plus the greedy answer, not minutes
+
+
+def test_an_easy_plan_is_still_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(planning, "EXACT_TIME_LIMIT_S", 1.0)
+    store, keepalive = demo_store()
+    try:
+        result, _ = Analysis(store.all(), load_area(None)).plan(5)
+    finally:
+        store.close()
+        if keepalive is not None:
+            keepalive.cleanup()
+    assert result.method == "exact" and result.gap == 0.0 and len(result.sites) == 5

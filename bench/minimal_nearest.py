@@ -9,8 +9,10 @@ request by orjson. No middleware.
 It answers the SAME bytes as ``/api/v1/nearest?lat=&lon=&k=`` (the bench checks that on
 fresh points), so the two are compared for equal work: each station's static feature (its
 properties, geometry and navigation links) is rendered by the service's own formatter the
-first time the station is asked for, and kept in a cache of the same bound as the
-service's fragment cache; per request only ``open_now`` and ``distance_m`` are set.
+first time the station is asked for (with its open-now state, which also decides the
+schedule-only trust members), and kept in a cache of the same bound as the service's
+fragment cache; per request only ``distance_m`` is set. The bench's store has no rider
+confirmations, so the service's trust overlay changes nothing either.
 
 Run by the bench as a child process::
 
@@ -73,20 +75,22 @@ def create_app(database_url: str) -> Any:
     ids = np.array([s.id for s in stations], dtype=np.int64)
     geod = Geod(ellps="WGS84")
     tree = cKDTree(np.column_stack(_ecef(lon, lat, geod.a, geod.es)))
-    cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+    cache: OrderedDict[tuple[int, bool | None], dict[str, Any]] = OrderedDict()
     app = FastAPI()
 
-    def static(positions: list[int]) -> list[dict[str, Any]]:
-        missing = [p for p in positions if p not in cache]
+    def static(keys: list[tuple[int, bool | None]]) -> list[dict[str, Any]]:
+        """Each (position, open-now) key's feature, rendered by the service's formatter
+        the first time (open-now decides the schedule-only trust members too)."""
+        missing = [key for key in keys if key not in cache]
         if missing:
             rendered = features(
-                [Hit(stations[p], 0.0, None) for p in missing], "wgs84", navigation=True
+                [Hit(stations[p], 0.0, state) for p, state in missing], "wgs84", navigation=True
             )
-            for p, feature in zip(missing, rendered, strict=True):
-                cache[p] = feature
+            for key, feature in zip(missing, rendered, strict=True):
+                cache[key] = feature
             while len(cache) > _CACHE_MAX:
                 cache.popitem(last=False)
-        return [cache[p] for p in positions]
+        return [cache[key] for key in keys]
 
     @app.get("/nearest")
     async def nearest(
@@ -103,11 +107,13 @@ def create_app(database_url: str) -> Any:
         order = np.lexsort((ids[found], metres))[:k]
         positions = found[order].tolist()
         now = datetime.now().astimezone()
+        keys = [
+            (p, is_open(stations[p].data.opening_hours, stations[p].data.status, now))
+            for p in positions
+        ]
         out = []
-        for feature, p, d in zip(static(positions), positions, metres[order].tolist(), strict=True):
-            station = stations[p]
+        for feature, d in zip(static(keys), metres[order].tolist(), strict=True):
             props = dict(feature["properties"])
-            props["open_now"] = is_open(station.data.opening_hours, station.data.status, now)
             props["distance_m"] = round(d, 2)
             out.append({**feature, "properties": props})
         body = {"type": "FeatureCollection", "features": out, "numberReturned": len(out)}

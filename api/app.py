@@ -16,7 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.admin import routes as admin
-from api.deps import Services
+from api.admin import visits as admin_visits
+from api.deps import Services, visit_policy
 from api.errors import install_error_handlers
 from api.http.compression import GzipMiddleware
 from api.http.hardening import install_hardening
@@ -24,6 +25,7 @@ from api.http.memory import keep_large_blocks_off_the_heap
 from api.http.metrics import Metrics, MetricsMiddleware
 from api.ogc import routes as ogc
 from api.pages import assets, docs, embed, maps, wechat
+from api.pages import station as station_page
 from api.rest import (
     auth,
     changes,
@@ -36,6 +38,7 @@ from api.rest import (
     stations,
     webhooks,
 )
+from api.rest import visits as visits_api
 from api.rest.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
 from stations.feed.delivery import WebhookDeliverer
@@ -46,6 +49,7 @@ from stations.store.accounts import SqlAccountStore
 from stations.store.base import StationStore
 from stations.store.confirmations import SqlConfirmationStore
 from stations.store.reports import SqlReportStore
+from stations.store.visits import SqlVisitStore
 from stations.trust.board import TrustBoard
 from stations.trust.confirm import TrustService
 
@@ -125,12 +129,17 @@ def create_app(
         keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.http.memory
         opened, keepalive = _open(settings, store, demo)
         catalog = StationCatalog(opened, tz=settings.timezone)
+        visits = (
+            SqlVisitStore.beside(opened, visit_policy(settings))
+            if hasattr(opened, "engine")
+            else None
+        )
         app.state.accounts = SqlAccountStore.beside(opened)
         app.state.reports = SqlReportStore.beside(opened)
         app.state.webhooks = SqlWebhookStore.beside(opened)
         app.state.snapshots = SnapshotCache(opened)
         trust = _trust(opened, catalog, app.state.reports, settings)
-        app.state.services = Services(settings, opened, catalog, trust)
+        app.state.services = Services(settings, opened, catalog, trust=trust, visits=visits)
         refresher = _Refresher(catalog, settings.refresh_interval_s, trust)
         refresher.start()
         deliverer = None
@@ -194,7 +203,10 @@ def create_app(
         changes,
         snapshots,
         webhooks,
+        visits_api,
+        station_page,
         admin,
+        admin_visits,
         docs,
     ):
         app.include_router(module.router)

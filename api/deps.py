@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from api.settings import Settings
+from stations.errors import ConfigurationError
 from stations.search import StationCatalog
 from stations.store.base import StationStore
+from stations.store.visits import SqlVisitStore, VisitPolicy
 from stations.trust.board import TrustBoard
 from stations.trust.confirm import TrustService
 
@@ -21,6 +24,8 @@ __all__ = [
     "StoreDep",
     "CatalogDep",
     "TrustBoardDep",
+    "VisitsDep",
+    "visit_policy",
     "base_url",
 ]
 
@@ -34,6 +39,8 @@ class Services:
     catalog: StationCatalog
     #: Rider confirmations (issue 16); None where the store has no SQL engine.
     trust: TrustService | None = None
+    #: Check-ins, hand tallies and public codes (None only for a store without SQL).
+    visits: SqlVisitStore | None = None
 
     @property
     def board(self) -> TrustBoard | None:
@@ -67,11 +74,28 @@ async def get_board(request: Request) -> TrustBoard | None:
     return request.app.state.services.board
 
 
+async def get_visits(request: Request) -> SqlVisitStore:
+    visits = request.app.state.services.visits
+    if visits is None:
+        raise ConfigurationError("this store keeps no visits")
+    return visits
+
+
+def visit_policy(settings: Settings) -> VisitPolicy:
+    """How visits are counted and kept, from the settings (used by the app and the CLI)."""
+    return VisitPolicy(
+        window=timedelta(minutes=settings.visit_window_minutes),
+        tz=settings.timezone,
+        keep_raw_days=settings.visit_keep_raw_days,
+    )
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[StationStore, Depends(get_store)]
 CatalogDep = Annotated[StationCatalog, Depends(get_catalog)]
 TrustBoardDep = Annotated[TrustBoard | None, Depends(get_board)]
+VisitsDep = Annotated[SqlVisitStore, Depends(get_visits)]
 
 
 def base_url(request: Request, settings: Settings) -> str:

@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_json_depth: int = Field(32, ge=1, le=500)
     secret_key: str | None = None
+    #: Visits: one check-in per device per station within this many minutes.
+    visit_window_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
+    #: Raw check-ins older than this many days may be pruned (``stations visits prune``);
+    #: totals live in the daily roll-ups, so no report changes. Unset keeps every raw row.
+    visit_keep_raw_days: int | None = Field(default=None, ge=1)
+    #: Check-ins per client address per hour, in bursts of ``checkin_burst`` (riders share
+    #: carrier-grade NAT addresses, so this is generous); 0 turns the limit off.
+    checkin_rate_per_hour: int = Field(default=600, ge=0)
+    checkin_burst: int = Field(default=60, ge=1)
     #: Webhook delivery (change feed pushed to registered consumers): on in every worker; a
     #: lease per consumer lets one sender at a time deliver, in order.
     webhooks_enabled: bool = True

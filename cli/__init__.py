@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import accounts, analysis, maps, registry, search, serve, webhooks
+from cli import accounts, analysis, maps, registry, search, serve, visits, webhooks
 from cli.common import app, print_error
 from geodata.errors import GeodataError
 from stations.errors import StationsError
@@ -22,6 +22,7 @@ for _module in (
     registry,
     search,
     serve,
+    visits,
     webhooks,
 ):  # registers their commands on ``app``
     assert _module

@@ -1,0 +1,142 @@
+"""The page a poster's QR code opens (``/s/{code}``): one station's card, 签到, and the way
+there — for a phone inside WeChat, one-handed, on a weak signal.
+
+No map and no framework: the card is rendered here as HTML (so it shows with the first
+paint, even before the script runs), styled by the embed page's stylesheet plus a few
+lines of its own, and ``static/station/station.js`` (2 KB) does the check-in. Everything is
+served by this service. Station text is HTML-escaped; the page's data reaches the script
+only through a JSON block with ``<``, ``>`` and ``&`` escaped, read with ``textContent``.
+
+The privacy line says what the check-in keeps: nothing but the station, the time, the
+worker type chosen, and a keyed hash of a random id the page keeps in the phone's storage
+(needed to count one visit per device per window).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime
+from typing import Any
+
+from maps.assets import asset_url
+from stations.hours import is_open
+from stations.model import Station
+from stations.navigation import navigation_links
+from stations.visits.poster import hours_zh
+from stations.visits.vocabulary import WORKER_TYPES
+from stations.vocabulary import AMENITIES, HOST_TYPES
+
+__all__ = ["PRIVACY_LINE", "render_station_page", "station_page_csp"]
+
+PRIVACY_LINE = (
+    "签到是匿名的：不收集姓名、手机号和位置，设备只以加密摘要保存，"
+    "用于{hours}小时内同一手机不重复计数。"
+)
+
+
+def _json_for_html(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _state(station: Station, at: datetime, tz: str) -> tuple[str, str]:
+    """(css class, Chinese words) for the badge: outside its hours a station is 休息中."""
+    status = station.data.status
+    if status == "temporarily_closed":
+        return "shut", "暂停开放"
+    if status == "closed":
+        return "shut", "已关闭"
+    try:
+        now_open = is_open(station.data.opening_hours, status, at, tz)
+    except Exception:  # hours the parser refuses: say we do not know, never crash the page
+        now_open = None
+    if now_open is None:
+        return "unknown", "开放时间未知"
+    return ("open", "开放中") if now_open else ("shut", "休息中")
+
+
+def station_page_csp() -> str:
+    """Our own script and styles only; the check-in posts to this service."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'self' https://*.qq.com https://servicewechat.com",
+        ]
+    )
+
+
+def render_station_page(
+    station: Station, code: str, *, at: datetime, tz: str = "Asia/Shanghai", window_h: float = 2
+) -> str:
+    """The whole ``/s/{code}`` HTML page."""
+    d = station.data
+    esc = html.escape
+    badge_class, badge_text = _state(station, at, tz)
+    amenities = (
+        "".join(f'<li class="chip">{esc(AMENITIES.get(a, a))}</li>' for a in d.amenities)
+        or '<li class="none">以现场为准</li>'
+    )
+    links = navigation_links(d.lon, d.lat, d.name, d.address)
+    nav = "".join(
+        f'<a class="go" href="{esc(links[key])}" target="_blank" rel="noopener">{label}</a>'
+        for key, label in (("amap", "高德导航"), ("baidu", "百度导航"), ("tencent", "腾讯导航"))
+        if key in links
+    )
+    workers = "".join(
+        f'<button type="button" class="chip" data-worker="{esc(k)}" aria-pressed="false">'
+        f"{esc(v)}</button>"
+        for k, v in WORKER_TYPES.items()
+    )
+    hours_window = f"{window_h:g}"
+    rows = [("开放时间", hours_zh(d.opening_hours)), ("地址", d.address or "—")]
+    if d.host_org:
+        rows.append(("承办单位", d.host_org))
+    if d.phone:
+        rows.append(("电话", d.phone))
+    details = "".join(f'<p><span class="label">{esc(k)}</span>{esc(v)}</p>' for k, v in rows)
+    config = _json_for_html({"code": code, "station": station.id, "window_h": window_h})
+    host = HOST_TYPES.get(d.host_type, "")
+    return f"""<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
+<meta name="referrer" content="strict-origin-when-cross-origin">
+<title>{esc(d.name)} · 暖心驿站</title>
+<link rel="stylesheet" href="{asset_url("app/embed/embed.css")}">
+<link rel="stylesheet" href="{asset_url("app/station/station.css")}">
+</head>
+<body class="station-page">
+<script type="application/json" id="station-config">{config}</script>
+<header class="s-band">户外劳动者暖心驿站</header>
+<section id="card" class="s-card">
+  <div class="top"><h1 class="name">{esc(d.name)}</h1></div>
+  <p><span class="badge {badge_class}" id="state">{badge_text}</span>{esc(host)}</p>
+  {details}
+  <ul class="s-amen" aria-label="提供服务">{amenities}</ul>
+</section>
+<section class="s-checkin" aria-labelledby="checkin-title">
+  <h2 id="checkin-title">签到</h2>
+  <p class="hint">您是（可不选）：</p>
+  <div class="s-workers" role="group" aria-label="职业">{workers}</div>
+  <button type="button" id="checkin" class="go s-big">签到</button>
+  <p id="result" role="status" aria-live="polite"></p>
+  <p class="s-privacy" id="privacy">{esc(PRIVACY_LINE.format(hours=hours_window))}</p>
+</section>
+<section class="s-nav" aria-label="导航">
+  <h2>到这里去</h2>
+  <div class="s-links">{nav}</div>
+  <p><a href="/embed?station={station.id}">查看附近其他驿站</a></p>
+  <p class="s-code">驿站编号 {esc(code)}</p>
+</section>
+<script src="{asset_url("app/station/station.js")}"></script>
+</body>
+</html>
+"""

@@ -4,11 +4,13 @@ The fence around the speed work: whatever the compiled search, the row building,
 fragment cache or the splice do, ``nearest_json`` must equal ``reference_json`` (a
 geodesic scan, the single formatter and ``json``) byte for byte — over random points, k,
 distance caps, amenity/status/host-type filters, open-now at random instants and the three
-output coordinate systems, on a real SQLite store's catalog.
+output coordinate systems, with and without riders' confirmations (the trust overlay), on
+a real SQLite store's catalog.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,8 @@ from hypothesis import strategies as st
 from stations.nearest import nearest_json, reference_json
 from stations.search import NO_FILTER, NearestQuery, StationCatalog, StationFilter
 from stations.store.sql import SqlStationStore
+from stations.trust.board import TrustBoard
+from stations.trust.rules import STATES, Vote
 from tests.conftest import make_station
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -65,6 +69,29 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StationCatalog
         store.close()
 
 
+@pytest.fixture(scope="module")
+def board(catalog: StationCatalog) -> TrustBoard:
+    """Riders' taps on a third of the stations, of every state, some hours old, on site or
+    not: each station's trust members then differ from the schedule-only defaults."""
+    rng = np.random.default_rng(17)
+    states = sorted(STATES)
+    now = time.time()
+    rows = []
+    for cid, station in enumerate(catalog.all()[::3]):
+        for j in range(int(rng.integers(1, 4))):
+            vote = Vote(
+                now - float(rng.uniform(60, 30 * 3600)),
+                states[int(rng.integers(len(states)))],
+                f"device-{cid}-{j}",
+                bool(rng.random() < 0.7),
+                [True, False, None][int(rng.integers(3))],
+            )
+            rows.append((cid * 10 + j, station.id, vote))
+    board = TrustBoard()
+    board.add(rows)
+    return board
+
+
 def subsets(items: list[str]) -> st.SearchStrategy[frozenset[str]]:
     return st.frozensets(st.sampled_from(items), max_size=2)
 
@@ -92,12 +119,15 @@ def queries(draw: st.DrawFn) -> tuple[NearestQuery, str]:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(queries())
-def test_fast_answer_equals_the_reference(catalog: StationCatalog, case) -> None:
+@given(queries(), st.booleans())
+def test_fast_answer_equals_the_reference(
+    catalog: StationCatalog, board: TrustBoard, case, with_trust: bool
+) -> None:
     query, crs = case
-    want = reference_json(catalog.all(), query, crs, tz=catalog.tz)
-    assert nearest_json(catalog, query, crs) == want
-    assert nearest_json(catalog, query, crs) == want  # again: from cached fragments
+    trust = board if with_trust else None
+    want = reference_json(catalog.all(), query, crs, tz=catalog.tz, trust=trust)
+    assert nearest_json(catalog, query, crs, trust=trust) == want
+    assert nearest_json(catalog, query, crs, trust=trust) == want  # from cached fragments
 
 
 def test_on_a_station_ties_break_by_id_in_both(catalog: StationCatalog) -> None:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_k: int = 50
     max_page: int = 1000
     default_radius_m: float = 500.0
+    #: OpenStreetMap streets (.osm.pbf | .osm) for reach along streets; unset: straight line.
+    network_file: Path | None = None
     #: Basemap of the maps and the embed page: osm | amap | tianditu.
     basemap: Literal["osm", "amap", "tianditu"] = "osm"
     tianditu_key: str | None = None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, open_configured_store
+from cli.common import app, console, err_console, open_configured_store, settings
 from geodata.crs import CrsName
 
 if TYPE_CHECKING:
@@ -42,6 +43,44 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON on stdout")]
 OutOpt = Annotated[
     Path | None, typer.Option("-o", "--output", help="report.xlsx | .geojson | .csv")
 ]
+NetworkOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--network",
+        exists=True,
+        dir_okay=False,
+        help="OpenStreetMap streets (.osm.pbf | .osm): reach along streets; "
+        "default STATIONS_NETWORK_FILE, else straight line",
+    ),
+]
+RuleOpt = Annotated[
+    str, typer.Option("--rule", help="radius | double15 (1 km AND 15 min walk, 双15)")
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option("--at", help="Only stations open then, e.g. 2026-12-07T22:00 (local time)"),
+]
+CloseOpt = Annotated[
+    list[str] | None,
+    typer.Option("--close", help="What if: station id or 编号 closed (repeatable)"),
+]
+CloseTypeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--close-host-type", help="What if: all stations of a host type closed"),
+]
+MaxGapOpt = Annotated[
+    float, typer.Option("--max-gap-km2", min=0.01, help="Largest gap piece in km² (1)")
+]
+CrsOpt = Annotated[CrsName, typer.Option("--crs", help="CRS of the coordinates printed")]
+MinGainOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-gain",
+        min=0,
+        max=99,
+        help="Smallest gain worth a new site, % of total demand (1: a whole point of coverage)",
+    ),
+]
 
 
 def _speed(value: str) -> str | float:
@@ -49,6 +88,18 @@ def _speed(value: str) -> str | float:
         return float(value)
     except ValueError:
         return value
+
+
+def _parse_at(at: str | None) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        return datetime.fromisoformat(at.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{at!r} is not a date and time like 2026-12-07T22:00 (时间格式错误)",
+            param_hint="--at",
+        ) from None
 
 
 def _analysis(
@@ -59,10 +110,19 @@ def _analysis(
     area_crs: CrsName,
     demand: str | None,
     resolution: int,
+    *,
+    network: Path | None = None,
+    rule: str = "radius",
+    at: str | None = None,
+    close: list[str] | None = None,
+    close_host_type: list[str] | None = None,
+    max_gap_km2: float = 1.0,
+    min_gain: float = 1.0,
 ) -> Analysis:
     from stations.analysis.service import Analysis, reach_metres
 
     reach = reach_metres(radius_m, minutes, _speed(speed))
+    cfg = settings()
     store = open_configured_store()
     try:
         stations = store.all()
@@ -72,9 +132,18 @@ def _analysis(
         stations,
         area=area,
         area_crs=area_crs.value,
+        at=_parse_at(at),
+        close=close or (),
+        close_host_types=close_host_type or (),
+        tz=cfg.timezone,
         radius_m=reach,
         resolution=resolution,
         demand_source=demand,
+        network=network if network is not None else cfg.network_file,
+        mode="ebike" if str(speed).strip().lower() in ("ebike", "e-bike") else "walk",
+        rule=rule,
+        max_gap_km2=max_gap_km2,
+        min_gain_share=min_gain / 100.0,
         progress=lambda step: err_console.print(f"… {step}", highlight=False, markup=False),
     )
 
@@ -98,6 +167,24 @@ def _rows_table(title: str, rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def _scope_json(a: Analysis) -> dict[str, Any]:
+    """Which reach and which stations an answer used (every JSON output carries it)."""
+    from geodata.coverage import describe_reach
+
+    sel = a.selection
+    out: dict[str, Any] = {"reach": describe_reach(a.reach), "rule": a.rule}
+    if sel is not None:
+        out["at"] = sel.at.isoformat() if sel.at else None
+        out["stations_counted"] = len(sel.counted)
+        out["closed_what_if"] = [s.id for s in sel.closed_by_user]
+        out["closed_at_time"] = [s.id for s in sel.closed_at_time]
+        out["unknown_hours"] = [s.id for s in sel.unknown_hours]
+    out["far_from_street"] = [
+        {"id": st.id, "name": st.data.name, "snap_m": round(d, 1)} for st, d in a.snap_warnings()
+    ]
+    return out
+
+
 @app.command("coverage")
 def coverage_cmd(
     radius_m: RadiusOpt = None,
@@ -107,21 +194,44 @@ def coverage_cmd(
     area_crs: AreaCrsOpt = CrsName.wgs84,
     demand: DemandOpt = None,
     resolution: ResOpt = 9,
+    network: NetworkOpt = None,
+    rule: RuleOpt = "radius",
+    at: AtOpt = None,
+    close: CloseOpt = None,
+    close_host_type: CloseTypeOpt = None,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="Coverage at each hour of a weekday and a Sunday")
+    ] = False,
     as_json: JsonOpt = False,
     output: OutOpt = None,
 ) -> None:
-    """覆盖分析 Coverage: share of area and demand within reach, distances, catchments."""
-    from stations.analysis.report import summary_rows, write_report
+    """覆盖分析 Coverage: demand within reach of ≥1 and ≥2 stations, distances, criticality."""
+    from stations.analysis.report import coverage_rows, summary_rows, write_report
 
-    a = _analysis(radius_m, minutes, speed, area, area_crs, demand, resolution)
+    a = _analysis(
+        radius_m, minutes, speed, area, area_crs, demand, resolution, network=network,
+        rule=rule, at=at, close=close, close_host_type=close_host_type,
+    )  # fmt: skip
     cov = a.coverage()
+    hours = None
+    if profile:
+        from stations.analysis.profile import day_profile
+
+        hours = day_profile(a, _parse_at(at))
     if output is not None:
         write_report(output, a, kind="coverage")
         err_console.print(f"已写入 written {output}", highlight=False, markup=False)
     if as_json:
-        print(json.dumps(cov.summary(), ensure_ascii=False, indent=1))
+        body = {**cov.summary(), **_scope_json(a), "stations": coverage_rows(a, cov)}
+        if hours is not None:
+            body["profile"] = hours
+        print(json.dumps(body, ensure_ascii=False, indent=1))
         return
     _print_summary(summary_rows(a, cov))
+    critical = sorted(coverage_rows(a, cov), key=lambda r: -r["criticality 关键度（仅本站覆盖）"])
+    _rows_table("最关键的驿站 most critical stations", critical[:10])
+    if hours is not None:
+        _rows_table("全天覆盖 coverage by hour", hours)
 
 
 @app.command("gaps")
@@ -133,22 +243,49 @@ def gaps_cmd(
     area_crs: AreaCrsOpt = CrsName.wgs84,
     demand: DemandOpt = None,
     resolution: ResOpt = 9,
+    network: NetworkOpt = None,
+    rule: RuleOpt = "radius",
+    at: AtOpt = None,
+    close: CloseOpt = None,
+    close_host_type: CloseTypeOpt = None,
+    max_gap_km2: MaxGapOpt = 1.0,
+    crs: CrsOpt = CrsName.wgs84,
     as_json: JsonOpt = False,
     output: OutOpt = None,
     top: Annotated[int, typer.Option(min=1)] = 20,
 ) -> None:
-    """空白区 Gaps: uncovered areas, merged from H3 cells, ranked by uncovered demand."""
+    """空白区 Gaps: uncovered pieces (≤ --max-gap-km2), ranked by uncovered demand, then area."""
+    from geodata.crs import from_wgs84
     from stations.analysis.report import gap_rows, write_report
 
-    a = _analysis(radius_m, minutes, speed, area, area_crs, demand, resolution)
+    a = _analysis(
+        radius_m, minutes, speed, area, area_crs, demand, resolution, network=network,
+        rule=rule, at=at, close=close, close_host_type=close_host_type, max_gap_km2=max_gap_km2,
+    )  # fmt: skip
     found = a.gaps()
     if output is not None:
-        write_report(output, a, kind="gaps")
+        write_report(output, a, kind="gaps", crs=crs.value)
         err_console.print(f"已写入 written {output}", highlight=False, markup=False)
     if as_json:
-        print(json.dumps([g.properties() for g in found[:top]], ensure_ascii=False, indent=1))
+        items = []
+        for g in found[:top]:
+            props = g.properties()
+            x, y = from_wgs84(g.centroid_lon, g.centroid_lat, crs.value)
+            props.update(centre_lon=float(x), centre_lat=float(y), crs=crs.value)
+            items.append(props)
+        body = {"gaps": items, "number_matched": len(found), **_scope_json(a)}
+        print(json.dumps(body, ensure_ascii=False, indent=1))
         return
-    _rows_table(f"空白区 gaps: {len(found)}", gap_rows(found[:top]))
+    console.print(f"覆盖口径 reach: {_reach_line(a)}", highlight=False, markup=False)
+    _rows_table(
+        f"空白区 gaps: {len(found)}（每块 ≤ {max_gap_km2:g} km²）", gap_rows(found[:top], crs.value)
+    )
+
+
+def _reach_line(a: Analysis) -> str:
+    from stations.analysis.report import reach_text
+
+    return reach_text(a)
 
 
 @app.command("plan")
@@ -162,11 +299,14 @@ def plan_cmd(
         Path | None,
         typer.Option(
             exists=True,
-            help="Possible hosts (any station-file format); default: centres of uncovered H3 cells",
+            help="Possible hosts (any station-file format); default: centres of uncovered cells",
         ),
     ] = None,
     candidates_crs: Annotated[CrsName, typer.Option(help="CRS of --candidates")] = CrsName.wgs84,
     method: Annotated[str, typer.Option(help="auto | exact | greedy")] = "auto",
+    backup: Annotated[
+        bool, typer.Option("--backup", help="Maximise double coverage (交叉覆盖) instead")
+    ] = False,
     radius_m: RadiusOpt = None,
     minutes: MinutesOpt = None,
     speed: SpeedOpt = "walk",
@@ -174,30 +314,42 @@ def plan_cmd(
     area_crs: AreaCrsOpt = CrsName.wgs84,
     demand: DemandOpt = None,
     resolution: ResOpt = 9,
+    network: NetworkOpt = None,
+    rule: RuleOpt = "radius",
+    at: AtOpt = None,
+    close: CloseOpt = None,
+    close_host_type: CloseTypeOpt = None,
+    min_gain: MinGainOpt = 1.0,
+    crs: CrsOpt = CrsName.wgs84,
     as_json: JsonOpt = False,
     output: OutOpt = None,
 ) -> None:
-    """选址建议 Plan: where N new stations would newly cover the most demand (ranked)."""
+    """选址建议 Plan: where new stations would newly cover the most demand (ranked)."""
     if (new_sites is None) == (target is None):
         raise typer.BadParameter("give --new-sites N or --target SHARE", param_hint="--new-sites")
-    from stations.analysis.report import site_rows, summary_rows, write_report
+    from stations.analysis.report import plan_explanation, site_rows, summary_rows, write_report
     from stations.analysis.service import load_candidates
 
-    a = _analysis(radius_m, minutes, speed, area, area_crs, demand, resolution)
+    a = _analysis(
+        radius_m, minutes, speed, area, area_crs, demand, resolution, network=network,
+        rule=rule, at=at, close=close, close_host_type=close_host_type, min_gain=min_gain,
+    )  # fmt: skip
     given = load_candidates(candidates, candidates_crs.value) if candidates else None
     if new_sites is not None:
-        plan, cands = a.plan(new_sites, given, method)
+        plan, cands = a.plan(new_sites, given, method, backup=backup)
     else:
         assert target is not None
         plan, cands = a.min_sites(target, given, method)
     if output is not None:
-        write_report(output, a, plan=plan, cands=cands, kind="plan")
+        write_report(output, a, plan=plan, cands=cands, kind="plan", crs=crs.value)
         err_console.print(f"已写入 written {output}", highlight=False, markup=False)
     if as_json:
         body = plan.to_dict()
         for site, row in zip(body["sites"], plan.sites, strict=True):
             site["label"] = cands.labels[row.candidate_index]
+        body["explanation_zh"] = plan_explanation(a, plan)
+        body.update(_scope_json(a))
         print(json.dumps(body, ensure_ascii=False, indent=1))
         return
     _print_summary(summary_rows(a, a.coverage(), plan))
-    _rows_table("建议新增站点 suggested sites", site_rows(plan, cands))
+    _rows_table("建议新增站点 suggested sites", site_rows(plan, cands, a, crs.value))

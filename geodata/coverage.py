@@ -173,8 +173,9 @@ def covered_mask(
     return out
 
 
-def describe_reach(reach: Reach) -> dict[str, Any]:
+def describe_reach(reach: Reach | float) -> dict[str, Any]:
     """Which reach a result used, JSON-ready: every output must say it."""
+    reach = as_reach(reach)
     own = getattr(reach, "describe", None)
     if own is not None:
         return dict(own())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +24,25 @@ from geodata.crs import to_wgs84
 from geodata.demand import Demand, etown_synthetic_demand, load_demand, uniform_demand
 from geodata.errors import GeodataError
 from geodata.hexgrid import HexGrid, hex_grid
-from geodata.planning import PlanResult, default_candidates, min_sites_for_coverage, plan_sites
-from geodata.reach import SPEEDS_KMH, minutes_to_metres
+from geodata.planning import (
+    DEFAULT_MIN_GAIN_SHARE,
+    PlanResult,
+    default_candidates,
+    drop_negligible,
+    min_sites_for_coverage,
+    plan_backup_sites,
+    plan_sites,
+)
+from geodata.reach import SPEEDS_KMH, Reach, minutes_to_metres, straight_line
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
 
 __all__ = [
+    "RULES",
     "Analysis",
     "Candidates",
+    "Selection",
+    "select_stations",
     "SYNTHETIC_DEMAND",
     "load_candidates",
     "reach_metres",
@@ -39,6 +51,13 @@ __all__ = [
 
 #: Grids larger than this would take minutes and gigabytes (a country at resolution 9).
 MAX_GRID_CELLS = 3_000_000
+
+#: Coverage rules: ``radius`` (the reach asked for) or ``double15`` (1 km AND 15 min walk).
+RULES = ("radius", "double15")
+
+#: The "双15" rule: within this straight-line distance AND this many minutes' walk.
+DOUBLE15_KM_M = 1000.0
+DOUBLE15_MINUTES = 15.0
 
 #: The ``--demand`` value that selects the shipped synthetic E-Town demand layer.
 SYNTHETIC_DEMAND = "etown-synthetic"
@@ -130,6 +149,93 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> Candidates:
     return Candidates(np.asarray(lon_a, float), np.asarray(lat_a, float), labels)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which stations count, and which were left out and why (every output says so)."""
+
+    counted: list[Station]
+    closed_by_user: list[Station] = field(default_factory=list)
+    closed_at_time: list[Station] = field(default_factory=list)
+    unknown_hours: list[Station] = field(default_factory=list)
+    not_open_status: int = 0
+    at: datetime | None = None
+
+
+def select_stations(
+    stations: Sequence[Station],
+    *,
+    at: datetime | None = None,
+    close: Sequence[str] = (),
+    close_host_types: Sequence[str] = (),
+    tz: str = "Asia/Shanghai",
+) -> Selection:
+    """The stations that count: status ``open``, not closed by a what-if, open at ``at``.
+
+    ``close`` takes store ids or 编号 (external ids); ``close_host_types`` host-type codes.
+    At a given time a station counts only when its hours say it is open; stations whose hours
+    are unknown then are listed apart and never counted open.
+
+    Raises
+    ------
+    ValidationFailed
+        An id or host type that matches nothing (field ``close`` / ``close_host_type``).
+    """
+    from stations.hours import is_open
+    from stations.vocabulary import HOST_TYPES
+
+    errors = []
+    wanted = {str(c).strip() for c in close if str(c).strip()}
+    found: set[str] = set()
+    for s_ in stations:
+        for key in (str(s_.id), s_.data.external_id or ""):
+            if key in wanted:
+                found.add(key)
+    for missing in sorted(wanted - found):
+        errors.append(
+            FieldError(
+                "close",
+                f"no station has the id or 编号 {missing!r}",
+                missing,
+                message_zh=f"没有编号或 ID 为 {missing} 的驿站",
+            )
+        )
+    types = {t.strip() for t in close_host_types if t.strip()}
+    for bad in sorted(types - set(HOST_TYPES)):
+        errors.append(
+            FieldError(
+                "close_host_type",
+                f"unknown host type {bad!r}; use one of {', '.join(HOST_TYPES)}",
+                bad,
+                message_zh="未知的承办单位类型",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    counted, by_user, shut, unknown = [], [], [], []
+    not_open = 0
+    for s_ in stations:
+        if s_.data.status != "open":
+            not_open += 1
+            continue
+        if (
+            str(s_.id) in wanted
+            or (s_.data.external_id or "") in wanted
+            or (s_.data.host_type in types)
+        ):
+            by_user.append(s_)
+            continue
+        if at is not None:
+            state = is_open(s_.data.opening_hours or "", s_.data.status, at, tz)
+            if state is None:
+                unknown.append(s_)
+                continue
+            if not state:
+                shut.append(s_)
+                continue
+        counted.append(s_)
+    return Selection(counted, by_user, shut, unknown, not_open, at)
+
+
 @dataclass
 class Analysis:
     """One analysis run: stations, area, demand and reach fixed; results computed on demand.
@@ -145,6 +251,12 @@ class Analysis:
     demand_source: str | Path | Demand | None = None
     demand_crs: str = "wgs84"
     progress: Progress | None = None
+    network: str | Path | None = None
+    mode: str = "walk"
+    rule: str = "radius"
+    max_gap_km2: float | None = 1.0
+    min_gain_share: float = DEFAULT_MIN_GAIN_SHARE
+    selection: Selection | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -154,12 +266,68 @@ class Analysis:
         *,
         area: str | Path | BaseGeometry | None = None,
         area_crs: str = "wgs84",
+        at: datetime | None = None,
+        close: Sequence[str] = (),
+        close_host_types: Sequence[str] = (),
+        tz: str = "Asia/Shanghai",
         **kwargs: Any,
     ) -> Analysis:
-        """Only stations whose status is ``open`` count; the area defaults to E-Town's."""
+        """Only stations that count (see :func:`select_stations`); area defaults to E-Town's."""
         shape = area if isinstance(area, BaseGeometry) else load_area(area, crs=area_crs)
-        open_only = [s for s in stations if s.data.status == "open"]
-        return cls(open_only, shape, **kwargs)
+        chosen = select_stations(
+            stations, at=at, close=close, close_host_types=close_host_types, tz=tz
+        )
+        return cls(chosen.counted, shape, selection=chosen, **kwargs)
+
+    @property
+    def reach(self) -> float | Reach:
+        """The reach model: straight line (default), the street network, or the 双15 rule."""
+        if "reach" not in self._cache:
+            self._cache["reach"] = self._build_reach()
+        return self._cache["reach"]
+
+    def _build_reach(self) -> float | Reach:
+        if self.rule not in RULES:
+            raise ValidationFailed(
+                [FieldError("rule", f"unknown rule {self.rule!r}; use {' or '.join(RULES)}")]
+            )
+        if self.rule == "double15":
+            if self.network is None:
+                # 1 km AND 1,125 m (15 min at 4.5 km/h) in a straight line is just 1 km
+                return straight_line(DOUBLE15_KM_M)
+            from geodata.network import load_network, network_reach
+
+            self._step("路网 street network")
+            net = load_network(self.network, "walk")
+            return network_reach(net, DOUBLE15_MINUTES, cap_m=DOUBLE15_KM_M)
+        if self.network is None:
+            return self.radius_m
+        from geodata.network import NetworkReach, load_network
+
+        self._step("路网 street network")
+        net = load_network(self.network, self.mode)
+        kmh = SPEEDS_KMH[net.mode]
+        return NetworkReach(
+            net, self.radius_m, minutes=self.radius_m / (kmh * 1000 / 60), speed_kmh=kmh
+        )
+
+    @property
+    def uniform(self) -> bool:
+        """Whether the demand is the uniform grid (then rankings measure area only)."""
+        return self.demand_source is None
+
+    def snap_warnings(self) -> list[tuple[Station, float]]:
+        """Counted stations farther than 300 m from any street of the network (with metres)."""
+        reach = self.reach
+        if not hasattr(reach, "snap") or not self.stations:
+            return []
+        from geodata.network.snap import SNAP_WARN_M
+
+        snapped = reach.snap(self.lon, self.lat)
+        return [
+            (self.stations[i], float(snapped.distance_m[i]))
+            for i in snapped.far(SNAP_WARN_M).tolist()
+        ]
 
     def _step(self, message: str) -> None:
         if self.progress is not None:
@@ -215,7 +383,7 @@ class Analysis:
                 self.lon,
                 self.lat,
                 self.demand,
-                self.radius_m,
+                self.reach,
                 self.resolution,
                 grid=self.grid,
             )
@@ -229,10 +397,11 @@ class Analysis:
                 self.lon,
                 self.lat,
                 self.demand,
-                self.radius_m,
+                self.reach,
                 self.resolution,
                 grid=self.grid,
                 coverage_result=self._cache.get("coverage"),
+                max_area_km2=self.max_gap_km2,
             )
         return self._cache["gaps"]
 
@@ -240,7 +409,7 @@ class Analysis:
         if given is not None:
             return given
         lon, lat = default_candidates(
-            self.area, self.lon, self.lat, self.demand, self.radius_m, self.resolution
+            self.area, self.lon, self.lat, self.demand, self.reach, self.resolution
         )
         if lon.size == 0:
             raise ValidationFailed(
@@ -252,12 +421,20 @@ class Analysis:
                     )
                 ]
             )
-        return Candidates(lon, lat, [f"H3 {i + 1}" for i in range(lon.size)])
+        return Candidates(lon, lat, [f"候选点 {i + 1}" for i in range(lon.size)])
 
     def plan(
-        self, new_sites: int, candidates: Candidates | None = None, method: str = "auto"
+        self,
+        new_sites: int,
+        candidates: Candidates | None = None,
+        method: str = "auto",
+        backup: bool = False,
     ) -> tuple[PlanResult, Candidates]:
-        """The ``new_sites`` candidates that newly cover the most demand, ranked."""
+        """The ``new_sites`` candidates that newly cover the most demand, ranked.
+
+        Sites whose gain is below ``min_gain_share`` of the demand are dropped (the plan says
+        how many and why).  With ``backup`` the plan maximises double coverage instead.
+        """
         cands = self.candidates(candidates)
         if new_sites < 1:
             raise ValidationFailed([FieldError("new_sites", "must be at least 1", new_sites)])
@@ -273,17 +450,22 @@ class Analysis:
                 ]
             )
         self._step(f"选址 planning {new_sites} of {len(cands)} candidates")
-        result = plan_sites(
-            self.demand,
-            self.lon,
-            self.lat,
-            cands.lon,
-            cands.lat,
-            self.radius_m,
-            new_sites,
-            method=method,
-        )
-        return result, cands
+        if backup:
+            result = plan_backup_sites(
+                self.demand, self.lon, self.lat, cands.lon, cands.lat, self.reach, new_sites
+            )
+        else:
+            result = plan_sites(
+                self.demand,
+                self.lon,
+                self.lat,
+                cands.lon,
+                cands.lat,
+                self.reach,
+                new_sites,
+                method=method,
+            )
+        return drop_negligible(result, self.min_gain_share), cands
 
     def min_sites(
         self, target_share: float, candidates: Candidates | None = None, method: str = "auto"
@@ -300,7 +482,7 @@ class Analysis:
                 self.lat,
                 cands.lon,
                 cands.lat,
-                self.radius_m,
+                self.reach,
                 target_share,
                 method=method,
             )

@@ -30,14 +30,59 @@ def test_coverage_gaps_and_plan(
     main(["coverage", "--json"])
     coverage = json.loads(capsys.readouterr().out)
     assert coverage["radius_m"] == 500.0 and 0 < coverage["covered_area_share"] < 1
+    assert coverage["reach"] == {"kind": "straight_line", "radius_m": 500.0}
+    assert 0 < coverage["double_covered_weight_share"] < coverage["covered_weight_share"]
     main(["gaps", "--json", "--top", "3"])
     gaps = json.loads(capsys.readouterr().out)
-    assert 1 <= len(gaps) <= 3
+    assert 1 <= len(gaps["gaps"]) <= 3 and gaps["number_matched"] > 3
+    # the demo's uncovered land comes out as ranked pieces of at most 1 km²
+    assert all(g["area_km2"] <= 1.0 for g in gaps["gaps"])
     out = tmp_path / "plan.xlsx"
-    main(["plan", "--new-sites", "2", "--json", "-o", str(out)])
+    # uniform demand: every site would add well under 1 % — none is proposed, and it says why
+    main(["plan", "--new-sites", "5", "--json"])
     plan = json.loads(capsys.readouterr().out)
-    assert len(plan["sites"]) == 2 and plan["sites"][0]["label"].startswith("H3 ")
+    assert plan["sites"] == [] and plan["negligible_sites"] == 5
+    text = " ".join(plan["explanation_zh"])
+    assert "1%" in text and "均匀" in text and "km²" in text and "H3" not in text
+    main(["plan", "--new-sites", "2", "--min-gain", "0", "--json", "-o", str(out)])
+    plan = json.loads(capsys.readouterr().out)
+    assert len(plan["sites"]) == 2 and plan["sites"][0]["label"].startswith("候选点 ")
     assert len(load_workbook(out).sheetnames) >= 2  # summary and ranked sites at least
+
+
+def test_double15_at_a_time_and_what_if(
+    demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["coverage", "--rule", "double15", "--json"])
+    rule = json.loads(capsys.readouterr().out)
+    assert rule["reach"] == {"kind": "straight_line", "radius_m": 1000.0}  # no network given
+    main(["coverage", "--json"])
+    base = json.loads(capsys.readouterr().out)
+    some = base["stations"][0]
+    main(["coverage", "--json", "--close", str(some["id"])])
+    fewer = json.loads(capsys.readouterr().out)
+    assert fewer["n_stations"] == base["n_stations"] - 1
+    assert fewer["closed_what_if"] == [some["id"]]
+    assert fewer["covered_weight"] == pytest.approx(
+        base["covered_weight"] - some["criticality 关键度（仅本站覆盖）"]
+    )
+    main(["coverage", "--json", "--close-host-type", "bank"])
+    banks = json.loads(capsys.readouterr().out)
+    assert banks["closed_what_if"]
+    main(["coverage", "--json", "--at", "2026-12-08T03:00"])
+    night = json.loads(capsys.readouterr().out)
+    assert night["at"].startswith("2026-12-08T03:00")
+    assert (
+        night["n_stations"] + len(night["closed_at_time"]) + len(night["unknown_hours"])
+        == (base["n_stations"])
+    )
+    assert night["n_stations"] < base["n_stations"]
+    with pytest.raises(SystemExit):
+        main(["coverage", "--close", "no-such-station"])
+    assert "no-such-station" in capsys.readouterr().err
+    main(["coverage", "--profile", "--json"])
+    prof = json.loads(capsys.readouterr().out)["profile"]
+    assert len(prof) == 24 and prof[3]["工作日 weekday 开放站数 open"] <= base["n_stations"]
 
 
 def test_nearest_bad_amenity_is_an_error_naming_it(

@@ -126,11 +126,12 @@ def test_gap_page_leads_with_uncovered_cells_and_says_what_colours_mean(stations
     blocks = json_blocks(html)
     layers = blocks["ws-analysis"]
     assert all(not f["properties"]["covered"] for f in layers["cells"]["features"])
-    # Every gap gets its rank label at a point inside it.
-    assert [f["properties"]["rank"] for f in layers["gap_labels"]["features"]] == [
-        g["properties"]["rank"] for g in layers["gaps"]["features"]
+    # The first 30 gaps get their rank label at a point inside them (more would clutter).
+    labels = layers["gap_labels"]["features"]
+    assert [f["properties"]["rank"] for f in labels] == [
+        g["properties"]["rank"] for g in layers["gaps"]["features"][:30]
     ]
-    for label, gap in zip(layers["gap_labels"]["features"], data.gaps["features"], strict=True):
+    for label, gap in zip(labels, data.gaps["features"][: len(labels)], strict=True):
         assert shape(gap["geometry"]).contains(shape(label["geometry"]))
     legend = blocks["ws-config"]["legend"]
     labels = [i["label"] for i in legend["items"]]

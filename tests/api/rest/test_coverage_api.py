@@ -52,12 +52,40 @@ def test_plan_with_candidates_and_default(client: TestClient) -> None:
             },
         ],
     }
-    r = client.post("/api/v1/plan", json={"new_sites": 1, "radius_m": 500, "candidates": cands})
+    r = client.post(
+        "/api/v1/plan",
+        json={"new_sites": 1, "radius_m": 500, "candidates": cands, "min_gain_pct": 0},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["sites"][0]["label"] == "台湖银行"
-    auto = client.post("/api/v1/plan", json={"new_sites": 3, "radius_m": 500}).json()
+    auto = client.post(
+        "/api/v1/plan", json={"new_sites": 3, "radius_m": 500, "min_gain_pct": 0}
+    ).json()
     gains = [s["marginal_gain"] for s in auto["sites"]]
     assert len(gains) == 3 and gains == sorted(gains, reverse=True)
+    # by default, uniform demand proposes no negligible site and says why in Chinese
+    plain = client.post("/api/v1/plan", json={"new_sites": 3, "radius_m": 500}).json()
+    assert plain["sites"] == [] and plain["negligible_sites"] == 3
+    assert any("均匀" in line for line in plain["explanation_zh"])
+    assert plain["reach"] == {"kind": "straight_line", "radius_m": 500.0}
+
+
+def test_coverage_counts_double_cover_at_a_time_and_what_if(client: TestClient) -> None:
+    base = client.get("/api/v1/coverage", params={"radius_m": 500}).json()
+    assert 0 < base["double_covered_weight_share"] < base["covered_weight_share"]
+    night = client.get("/api/v1/coverage", params={"radius_m": 500, "at": "2026-12-08T03:00"})
+    assert night.status_code == 200, night.text
+    n = night.json()
+    assert n["n_stations"] < base["n_stations"] and n["at"].startswith("2026-12-08T03:00")
+    rule = client.get("/api/v1/coverage", params={"rule": "double15"}).json()
+    assert rule["reach"] == {"kind": "straight_line", "radius_m": 1000.0}
+    bad = client.get("/api/v1/coverage", params={"close": "nope-404"})
+    assert bad.status_code == 422 and "nope-404" in bad.text
+    gaps = client.get("/api/v1/gaps", params={"radius_m": 500, "crs": "gcj02", "limit": 5})
+    feats = gaps.json()["features"]
+    assert all(f["properties"]["area_km2"] <= 1.0 for f in feats)
+    assert all(f["properties"]["centre_crs"] == "gcj02" for f in feats)
+    assert feats[0]["properties"]["centre_lon"] != feats[0]["properties"]["centroid_lon"]
 
 
 @pytest.mark.parametrize(

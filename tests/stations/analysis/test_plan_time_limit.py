@@ -20,7 +20,8 @@ def test_a_hard_plan_falls_back_to_greedy_within_the_time_limit(
     monkeypatch.setattr(planning, "EXACT_TIME_LIMIT_S", 1.0)
     store, keepalive = demo_store()
     try:
-        analysis = Analysis(store.all(), load_area(None))
+        # min_gain_share=0: this is about the solver, not the negligible-gain stop
+        analysis = Analysis(store.all(), load_area(None), min_gain_share=0)
         started = time.monotonic()
         result, candidates = analysis.plan(260)
         elapsed = time.monotonic() - started
@@ -40,7 +41,7 @@ def test_an_easy_plan_is_still_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(planning, "EXACT_TIME_LIMIT_S", 1.0)
     store, keepalive = demo_store()
     try:
-        result, _ = Analysis(store.all(), load_area(None)).plan(5)
+        result, _ = Analysis(store.all(), load_area(None), min_gain_share=0).plan(5)
     finally:
         store.close()
         if keepalive is not None:

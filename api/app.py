@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from api.admin import routes as admin
 from api.admin import visits as admin_visits
@@ -48,6 +49,8 @@ from stations.search import StationCatalog
 from stations.store.accounts import SqlAccountStore
 from stations.store.base import StationStore
 from stations.store.confirmations import SqlConfirmationStore
+from stations.store.monitor import StoreMonitor
+from stations.store.outage import UNAVAILABLE_ERRORS, StoreUnavailable, breaker_of
 from stations.store.reports import SqlReportStore
 from stations.store.visits import SqlVisitStore
 from stations.trust.board import TrustBoard
@@ -84,6 +87,8 @@ class _Refresher(threading.Thread):
                     self.catalog.refresh()
                 if self.trust is not None:  # riders' confirmations stored by other processes
                     self.trust.refresh()
+            except (StoreUnavailable, *UNAVAILABLE_ERRORS):  # the monitor logs the outage
+                self.stopped.wait(self.interval_s)
             except Exception:  # keep serving the last good snapshot; the log says why
                 log.exception("catalog refresh failed")
                 self.stopped.wait(self.interval_s)
@@ -98,7 +103,23 @@ def _open(settings: Settings, store: StationStore | None, demo: bool) -> tuple[S
         return demo_store()
     from stations.store import open_store
 
-    return open_store(settings.database_url), None
+    return open_store(settings.database_url, settings.store_limits()), None
+
+
+def _monitor(store: StationStore, settings: Settings) -> StoreMonitor | None:
+    """Start the database probe behind /readyz and the store's breaker (SQL stores)."""
+    engine = getattr(store, "engine", None)
+    if not isinstance(engine, Engine):
+        return None
+    monitor = StoreMonitor(
+        engine,
+        breaker_of(engine),
+        interval_s=settings.db_probe_interval_s,
+        counter=store.change_counter,
+    )
+    monitor.probe()
+    monitor.start()
+    return monitor
 
 
 def _trust(
@@ -139,7 +160,10 @@ def create_app(
         app.state.webhooks = SqlWebhookStore.beside(opened)
         app.state.snapshots = SnapshotCache(opened)
         trust = _trust(opened, catalog, app.state.reports, settings)
-        app.state.services = Services(settings, opened, catalog, trust=trust, visits=visits)
+        monitor = _monitor(opened, settings)
+        app.state.services = Services(
+            settings, opened, catalog, trust=trust, visits=visits, monitor=monitor
+        )
         refresher = _Refresher(catalog, settings.refresh_interval_s, trust)
         refresher.start()
         deliverer = None
@@ -157,6 +181,8 @@ def create_app(
             yield
         finally:
             refresher.stopped.set()
+            if monitor is not None:
+                monitor.stop()
             if deliverer is not None:
                 deliverer.stopped.set()
                 deliverer.join(timeout=5)

@@ -12,6 +12,7 @@ from api.settings import Settings
 from stations.errors import ConfigurationError
 from stations.search import StationCatalog
 from stations.store.base import StationStore
+from stations.store.monitor import StoreMonitor
 from stations.store.visits import SqlVisitStore, VisitPolicy
 from stations.trust.board import TrustBoard
 from stations.trust.confirm import TrustService
@@ -46,6 +47,9 @@ class Services:
     def board(self) -> TrustBoard | None:
         """The rider evidence every station answer reads (None: schedule only)."""
         return self.trust.board if self.trust is not None else None
+
+    #: The database probe /readyz reads (None for a store without an SQL engine).
+    monitor: StoreMonitor | None = None
 
 
 def services(request: Request) -> Services:

@@ -20,6 +20,7 @@ from starlette.routing import Match
 from api.http.validation import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
+from stations.store.outage import UNAVAILABLE_ERRORS
 
 __all__ = ["allowed_methods", "install_error_handlers", "problem"]
 
@@ -61,7 +62,7 @@ async def _stations_error(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {k: v for k, v in exc.extra.items() if isinstance(v, int | str)}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = _field_errors(exc)
-    # RFC 9110: a 401 says which scheme would work.
+    # RFC 9110: a 401 says which scheme would work; a 503 says when to come back.
     headers = (
         {"WWW-Authenticate": 'Bearer realm="stations"'} if isinstance(exc, Unauthorized) else None
     )
@@ -130,6 +131,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused or did not answer in time (lost, locked, timed out): a 503 the
+    client may retry, never a 500, and the connection to the client stays open."""
+    log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    settings = getattr(getattr(request.app.state, "services", None), "settings", None)
+    retry = max(1, math.ceil(settings.db_retry_after_s if settings is not None else 5))
+    return problem(
+        503,
+        "Service unavailable",
+        "the database did not answer in time; retry shortly (数据库暂时无法访问，请稍后重试)",
+        headers={"Retry-After": str(retry)},
+        retry_after_s=retry,
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "Internal server error", "an unexpected error occurred; it was logged")
@@ -140,4 +156,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GeodataError, _geodata_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)

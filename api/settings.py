@@ -13,6 +13,8 @@ from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stations.store.outage import StoreLimits
+
 __all__ = ["Settings", "default_database_url"]
 
 
@@ -64,6 +66,15 @@ class Settings(BaseSettings):
     confirm_radius_m: float = Field(200.0, gt=0, le=5000)
     confirm_per_hour: float = 600.0
     max_body_bytes: int = 20 * 1024 * 1024
+    #: Database waits (seconds): connecting, one statement, a lock, a free pooled connection;
+    #: then a 503 with Retry-After (``db_retry_after_s``) instead of a hung request.
+    db_connect_timeout_s: float = Field(3.0, gt=0)
+    db_statement_timeout_s: float = Field(10.0, gt=0)
+    db_lock_timeout_s: float = Field(5.0, gt=0)
+    db_pool_wait_s: float = Field(2.0, gt=0)
+    db_retry_after_s: float = Field(5.0, gt=0)
+    #: How often the health monitor probes the database (what /readyz reports).
+    db_probe_interval_s: float = Field(0.5, gt=0)
     #: JSON bodies: at most this many bytes and this many nesting levels (400/413 beyond).
     max_json_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_json_depth: int = Field(32, ge=1, le=500)
@@ -84,3 +95,13 @@ class Settings(BaseSettings):
     webhook_lease_s: float = 30.0
     webhook_timeout_s: float = 10.0
     webhook_backoff_cap_s: float = 600.0
+
+    def store_limits(self) -> StoreLimits:
+        """The database timeouts as the store takes them."""
+        return StoreLimits(
+            connect_s=self.db_connect_timeout_s,
+            statement_s=self.db_statement_timeout_s,
+            lock_s=self.db_lock_timeout_s,
+            pool_wait_s=self.db_pool_wait_s,
+            retry_after_s=self.db_retry_after_s,
+        )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import CatalogDep, StoreDep
+from api.deps import CatalogDep
 from api.errors import problem
 from api.http.metrics import CONTENT_TYPE_LATEST
 
@@ -32,18 +33,33 @@ async def livez() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: the store answers and the index is loaded",
-    responses={503: {"content": {"application/problem+json": {}}}},
+    responses={
+        503: {
+            "description": "The store did not answer the last probe: take this replica "
+            "out of rotation (nearest and the maps still answer from memory)",
+            "content": {"application/problem+json": {}},
+            "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        }
+    },
 )
-def readyz(catalog: CatalogDep, store: StoreDep) -> Any:
-    try:
-        counter = store.change_counter()
-    except Exception as exc:  # the database is down: take this replica out of rotation
-        return problem(503, "Not ready", f"store unavailable: {exc.__class__.__name__}")
+async def readyz(request: Request) -> Any:
+    # Never waits on the database (a stalled one would stall the probe): it reports what the
+    # store monitor found at most one probe interval ago. Async: no worker thread needed.
+    services = request.app.state.services
+    catalog, monitor = services.catalog, services.monitor
+    if monitor is not None and not monitor.healthy:
+        retry = max(1, math.ceil(services.settings.db_retry_after_s))
+        return problem(
+            503,
+            "Not ready",
+            f"store unavailable: {monitor.error}",
+            headers={"Retry-After": str(retry)},
+        )
     return {
         "status": "ready",
         "pid": os.getpid(),
         "stations": len(catalog),
-        "store_counter": counter,
+        "store_counter": monitor.counter if monitor is not None else None,
         "index_counter": catalog.counter,
     }
 

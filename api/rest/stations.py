@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -28,6 +29,9 @@ from geodata.crs import to_wgs84
 from stations.features import feature, feature_collection
 from stations.model import Station, validate_station
 from stations.search import Hit, ListQuery, StationCatalog
+from stations.store.outage import UNAVAILABLE_ERRORS, StoreUnavailable
+
+log = logging.getLogger("stations.api")
 
 router = APIRouter(prefix="/api/v1/stations", tags=["stations"])
 
@@ -135,6 +139,16 @@ StationId = Annotated[int, Path(ge=1, le=2**62)]
 IfMatch = Annotated[str | None, _IF_MATCH]
 
 
+def _refresh(catalog: StationCatalog) -> None:
+    """Bring this process's catalog up to the write just made; if the store stops answering
+    between the commit and this read, the write stands and the refresher catches up — the
+    client must not be told a committed write failed (it would retry it)."""
+    try:
+        catalog.refresh()
+    except (StoreUnavailable, *UNAVAILABLE_ERRORS) as exc:
+        log.warning("catalog refresh after a write deferred: %s", type(exc).__name__)
+
+
 def _written(
     station: Station,
     catalog: StationCatalog,
@@ -181,7 +195,7 @@ def create_station(
 ) -> Any:
     changes, _version = station_input(raw, crs=crs.value, partial=False)
     station = store.create(validate_station(changes), actor=user.name)
-    catalog.refresh()
+    _refresh(catalog)
     location = f"{base_url(request, settings)}{router.prefix}/{station.id}"
     return _written(station, catalog, crs, status=201, headers={"Location": location})
 
@@ -207,7 +221,7 @@ def patch_station(
     station = store.update(
         station_id, changes, actor=user.name, expected_version=_expected(if_match, version)
     )
-    catalog.refresh()
+    _refresh(catalog)
     return _written(station, catalog, crs)
 
 
@@ -233,7 +247,7 @@ def replace_station(
     station = store.update(
         station_id, data.as_dict(), actor=user.name, expected_version=_expected(if_match, version)
     )
-    catalog.refresh()
+    _refresh(catalog)
     return _written(station, catalog, crs)
 
 
@@ -251,7 +265,7 @@ def delete_station(
     if_match: IfMatch = None,
 ) -> Response:
     store.delete(station_id, actor=user.name, expected_version=_expected(if_match, None))
-    catalog.refresh()
+    _refresh(catalog)
     return Response(status_code=204)
 
 
@@ -291,5 +305,5 @@ def restore_station(
     station = store.restore(
         station_id, actor=user.name, version=version, expected_version=_expected(if_match, None)
     )
-    catalog.refresh()
+    _refresh(catalog)
     return _written(station, catalog, crs)

@@ -1,8 +1,9 @@
 """Engines and migrations for the two supported databases.
 
 SQLite is the embedded default: one file, WAL mode so readers never wait for the writer,
-a busy timeout instead of "database is locked" errors, and ``BEGIN IMMEDIATE`` for write
-transactions so two writers queue up rather than deadlock on a lock upgrade.
+a busy timeout instead of immediate "database is locked" errors, and ``BEGIN IMMEDIATE`` for
+write transactions so two writers queue up rather than deadlock on a lock upgrade. Both
+engines bound every wait (``stations.store.outage``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from stations.store.outage import Breaker, StoreLimits, install_limits
 
 __all__ = ["make_engine", "migrate", "WRITE"]
 
@@ -31,7 +34,6 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -43,19 +45,34 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://…``)."""
+def make_engine(
+    url: str,
+    *,
+    limits: StoreLimits | None = None,
+    breaker: Breaker | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://…``).
+
+    Every wait on it is bounded by ``limits`` (defaults: ``StoreLimits()``), and it fails
+    fast while ``breaker`` is open (see ``stations.store.outage``).
+    """
+    limits = limits or StoreLimits()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            kwargs.setdefault("pool_timeout", limits.pool_wait_s)
+        engine = create_engine(url, connect_args={"timeout": limits.lock_s}, **kwargs)
         _sqlite_setup(engine)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 5)
-    kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_timeout", limits.pool_wait_s)
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", limits.pool_size)
+        kwargs.setdefault("max_overflow", limits.max_overflow)
+        engine = create_engine(url, **kwargs)
+    install_limits(engine, limits, breaker)
+    return engine
 
 
 def migrate(engine: Engine) -> None:

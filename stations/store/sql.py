@@ -16,6 +16,7 @@ from stations.errors import Conflict, NotFound, PreconditionFailed
 from stations.model import EDITABLE_FIELDS, Station, StationData, merge_changes, validate_station
 from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
 from stations.store.engine import WRITE, make_engine, migrate
+from stations.store.outage import Breaker, StoreLimits, breaker_of
 from stations.store.schema import (
     change_clock_table,
     geocode_cache_table,
@@ -139,15 +140,36 @@ def _values(data: StationData) -> dict[str, Any]:
 class SqlStationStore(StationStore):
     """Stations in a relational database; see ``StationStore`` for the contract."""
 
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        engine: Engine | None = None,
+        limits: StoreLimits | None = None,
+    ) -> None:
+        self.limits = limits or StoreLimits()
         if engine is None:
             if url is None:
                 raise ValueError("give a database URL or an engine")
-            engine = make_engine(url)
+            breaker = Breaker(self.limits.retry_after_s)
+            engine = make_engine(url, limits=self.limits, breaker=breaker)
+            # Writes get a pool of their own: writes stuck on a lock or a stalled database
+            # cannot take the connections that reads (and the health probe) need.
+            memory = engine.url.database in (None, "", ":memory:")
+            self.write_engine = (
+                engine if memory else make_engine(url, limits=self.limits, breaker=breaker)
+            )
+        else:
+            self.write_engine = engine
         self.engine = engine
         self._watch_conn: Any = None
         self._watch_version = 0
-        migrate(engine)
+        migrate(self.write_engine)
+
+    @property
+    def breaker(self) -> Breaker | None:
+        """Open while the database is known to be unreachable (see ``stations.store.outage``)."""
+        return breaker_of(self.engine)
 
     # -- reads -------------------------------------------------------------------------
     def _select(self) -> Any:
@@ -243,10 +265,9 @@ class SqlStationStore(StationStore):
     def _watcher_pg(self, timeout_s: float) -> bool:
         conn = self._watch_conn
         if conn is None:
-            import psycopg
+            from stations.store.outage import connect_bounded
 
-            url = self.engine.url.set(drivername="postgresql")
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            conn = connect_bounded(self.engine, self.limits.answer_deadline_s)
             conn.execute("LISTEN stations_changed")
             self._watch_conn = conn
         try:
@@ -291,7 +312,7 @@ class SqlStationStore(StationStore):
 
     # -- writes ------------------------------------------------------------------------
     def _write(self) -> Any:
-        return self.engine.connect().execution_options(**WRITE)
+        return self.write_engine.connect().execution_options(**WRITE)
 
     @staticmethod
     def _advance_clock(conn: Connection, count: int) -> int:
@@ -601,3 +622,5 @@ class SqlStationStore(StationStore):
             self._watch_conn.close()
             self._watch_conn = None
         self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import accounts, analysis, maps, registry, search, serve, visits, webhooks
+from cli import accounts, analysis, maps, orgs, registry, search, serve, visits, webhooks
 from cli.common import app, print_error
 from geodata.errors import GeodataError
 from stations.errors import StationsError
@@ -19,6 +19,7 @@ for _module in (
     accounts,
     analysis,
     maps,
+    orgs,
     registry,
     search,
     serve,

@@ -50,16 +50,31 @@ def users_add(
     password: Annotated[
         bool, typer.Option("--password", help="Ask for a console password (hidden input)")
     ] = False,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            help="Organisation (name or id); the role holds there and below. Default: the root"
+        ),
+    ] = None,
 ) -> None:
     """添加用户 Add a staff user."""
+    from stations.orgs import SqlOrgStore
+
     _check_role(role)
     secret = _ask_password() if password else None
     accounts = _accounts()
+    orgs = SqlOrgStore(engine=accounts.engine)
     try:
+        where = orgs.get(org) if org is not None else None  # a bad --org adds nobody
         user = accounts.add_user(name, role, password=secret)
+        if where is not None:
+            orgs.assign_user(user.name, where.id)
+        where = orgs.user_org(user.name)
     finally:
         accounts.engine.dispose()
-    console.print(f"已添加 added {user.name} ({user.role})", highlight=False, markup=False)
+    console.print(
+        f"已添加 added {user.name} ({user.role}, {where.name})", highlight=False, markup=False
+    )
 
 
 @users_app.command("list")

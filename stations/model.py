@@ -105,6 +105,8 @@ class Station:
     created_at: datetime
     updated_at: datetime
     deleted: bool = False
+    #: The organisation that runs it (``stations.orgs``); 1 is the root.
+    org_id: int = 1
 
     def __getattr__(self, name: str) -> Any:
         # Reading ``station.name`` instead of ``station.data.name`` keeps callers short.

@@ -197,10 +197,10 @@ def _decide(
             bad_rows.add(number)
             continue
         if station is None:
-            plan_rows.append(ImportPlanRow(data, desired_id=file_id))
+            plan_rows.append(ImportPlanRow(data, desired_id=file_id, row=number))
             report.added += 1
         elif station.deleted:
-            plan_rows.append(ImportPlanRow(data, station.id))
+            plan_rows.append(ImportPlanRow(data, station.id, row=number))
             report.updated += 1
             report.warnings.append(
                 FieldError(
@@ -214,7 +214,7 @@ def _decide(
         elif _same(data, station.data):
             report.unchanged += 1
         else:
-            plan_rows.append(ImportPlanRow(data, station.id))
+            plan_rows.append(ImportPlanRow(data, station.id, row=number))
             report.updated += 1
     report.invalid = len(bad_rows)
     report.errors = [e for n in sorted(problems) for e in problems[n]]

@@ -43,6 +43,7 @@ class ImportPlanRow:
     data: StationData
     station_id: int | None = None
     desired_id: int | None = None
+    row: int | None = None  # the file's row number, for errors that name it
 
 
 class StationStore(ABC):
@@ -61,7 +62,11 @@ class StationStore(ABC):
         """Stations (deleted ones included) keyed by external id, for import matching."""
 
     @abstractmethod
-    def create(self, data: StationData, *, actor: str) -> Station: ...
+    def create(self, data: StationData, *, actor: str, org_id: int | None = None) -> Station:
+        """A new station in ``org_id`` (default: the actor's organisation).
+
+        Every write checks the actor's organisation scope (``stations.orgs.scope.guard``)
+        inside its transaction: ``Forbidden`` when the station is outside it."""
 
     @abstractmethod
     def update(
@@ -96,6 +101,10 @@ class StationStore(ABC):
 
         ``expected_version`` guards like in ``update``: stale → ``PreconditionFailed``.
         """
+
+    @abstractmethod
+    def authorise(self, station_id: int, *, actor: str) -> Station:
+        """The station if ``actor``'s organisation scope reaches it, else ``Forbidden``."""
 
     @abstractmethod
     def history(self, station_id: int) -> list[HistoryEntry]: ...

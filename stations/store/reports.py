@@ -297,6 +297,7 @@ class SqlReportStore(ReportStore):
 
     def accept(self, report_id: int, *, reviewer: str, stations: StationStore) -> Report:
         report = self._pending(report_id)
+        stations.authorise(report.station_id, actor=reviewer)  # the reviewer's scope
         version: int | None = None
         if report.kind == "closed":
             try:

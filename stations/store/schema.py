@@ -34,6 +34,8 @@ __all__ = [
     "reports_table",
     "change_clock_table",
     "webhook_consumers_table",
+    "orgs_table",
+    "ROOT_ORG_ID",
     "confirmations_table",
     "trust_secrets_table",
     "photos_table",
@@ -83,6 +85,8 @@ stations_table = Table(
     Column("entry", String(16), nullable=False, default="", server_default=""),
     Column("no_smartphone_ok", Boolean, nullable=True),
     Column("verified_at", DateTime(timezone=True), nullable=True),
+    # The organisation that runs the station (migration 0006); 1 is the root.
+    Column("org_id", Integer, nullable=False, default=1, server_default="1", index=True),
 )
 
 # Every write appends one row; its ever-growing ``id`` doubles as the store's change counter,
@@ -139,6 +143,8 @@ users_table = Table(
     Column("password_hash", String(200), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    # Where the user may write: this organisation and everything below it (migration 0006).
+    Column("org_id", Integer, nullable=False, default=1, server_default="1"),
 )
 
 # API tokens: only the SHA-256 of the (high-entropy) secret is kept; the secret is shown once.
@@ -255,4 +261,22 @@ photos_table = Table(
     Column("created_by", String(100), nullable=False),
     Column("reviewed_by", String(100), nullable=True),
     Column("reviewed_at", DateTime(timezone=True), nullable=True),
+)
+
+# -- organisations (migration 0006) ------------------------------------------------------------
+
+#: The root organisation: existing stations and users, and users added without ``--org``.
+ROOT_ORG_ID = 1
+
+# The tree of union bodies (全国 → 北京市 → 北京经济技术开发区 → 园区工会). ``path`` is the
+# materialised path of ids ("/1/4/9/"): "is X under Y" is one string prefix test, and a
+# subtree one indexed LIKE, on both engines.
+orgs_table = Table(
+    "orgs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("orgs.id"), nullable=True),
+    Column("path", String(400), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from stations.errors import Conflict, NotFound, PreconditionFailed
+from stations.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from stations.model import EDITABLE_FIELDS, Station, StationData, merge_changes, validate_station
+from stations.orgs.scope import Scope, guard, scope_for
 from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
 from stations.store.engine import WRITE, make_engine, migrate
 from stations.store.outage import Breaker, StoreLimits, breaker_of
 from stations.store.schema import (
+    ROOT_ORG_ID,
     change_clock_table,
     geocode_cache_table,
     history_table,
@@ -32,7 +34,15 @@ _H = history_table
 _CLOCK = change_clock_table
 _COLUMNS = [
     _T.c[name]
-    for name in ("id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "deleted_at")
+    for name in (
+        "id",
+        *EDITABLE_FIELDS,
+        "version",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "org_id",
+    )
 ]
 
 
@@ -71,6 +81,7 @@ def _row_to_station(row: Any) -> Station:
         created_at=_utc(m["created_at"]),
         updated_at=_utc(m["updated_at"]),
         deleted=m["deleted_at"] is not None,
+        org_id=m["org_id"],
     )
 
 
@@ -345,12 +356,13 @@ class SqlStationStore(StationStore):
             )
         )
 
-    def _insert(self, conn: Connection, data: StationData, now: datetime) -> Station:
+    def _insert(self, conn: Connection, data: StationData, now: datetime, org_id: int) -> Station:
         try:
             new_id = conn.execute(
                 insert(_T)
                 .values(
                     **_values(data),
+                    org_id=org_id,
                     version=1,
                     created_at=now,
                     updated_at=now,
@@ -359,12 +371,16 @@ class SqlStationStore(StationStore):
             ).scalar_one()
         except IntegrityError as exc:
             raise Conflict(f"external_id {data.external_id!r} is already used") from exc
-        return Station(new_id, data, 1, now, now)
+        return Station(new_id, data, 1, now, now, org_id=org_id)
 
-    def create(self, data: StationData, *, actor: str) -> Station:
+    def create(self, data: StationData, *, actor: str, org_id: int | None = None) -> Station:
         now = datetime.now(UTC)
         with self._write() as conn, conn.begin():
-            station = self._insert(conn, data, now)
+            scope = scope_for(conn, actor)
+            if org_id is None:
+                org_id = scope.org_id if scope is not None else ROOT_ORG_ID
+            guard(conn, scope, org_id, station=data.name)
+            station = self._insert(conn, data, now, org_id)
             self._log(conn, "create", actor, None, station)
         return station
 
@@ -379,7 +395,9 @@ class SqlStationStore(StationStore):
         actor: str,
     ) -> Station:
         now = datetime.now(UTC)
-        new = Station(current.id, data, current.version + 1, current.created_at, now, deleted)
+        new = Station(
+            current.id, data, current.version + 1, current.created_at, now, deleted, current.org_id
+        )
         try:
             result = conn.execute(
                 update(_T)
@@ -404,11 +422,15 @@ class SqlStationStore(StationStore):
         station_id: int,
         expected_version: int | None,
         *,
+        scope: Scope | None,
         include_deleted: bool = False,
+        row: int | None = None,
     ) -> Station:
+        """The station, row-locked for the write, after the scope check (the only one)."""
         current = self._get(conn, station_id, lock=True)
         if current is None or (current.deleted and not include_deleted):
             raise NotFound(f"station {station_id} not found")
+        guard(conn, scope, current.org_id, station=station_id, row=row)
         if expected_version is not None and expected_version != current.version:
             raise PreconditionFailed(
                 f"station {station_id} is at version {current.version}, "
@@ -426,7 +448,7 @@ class SqlStationStore(StationStore):
         expected_version: int | None = None,
     ) -> Station:
         with self._write() as conn, conn.begin():
-            current = self._locked(conn, station_id, expected_version)
+            current = self._locked(conn, station_id, expected_version, scope=scope_for(conn, actor))
             data = validate_station(merge_changes(current.data, changes))
             if data == current.data:
                 return current
@@ -436,10 +458,20 @@ class SqlStationStore(StationStore):
         self, station_id: int, *, actor: str, expected_version: int | None = None
     ) -> Station:
         with self._write() as conn, conn.begin():
-            current = self._locked(conn, station_id, expected_version)
+            current = self._locked(conn, station_id, expected_version, scope=scope_for(conn, actor))
             return self._replace(
                 conn, current, current.data, deleted=True, action="delete", actor=actor
             )
+
+    def authorise(self, station_id: int, *, actor: str) -> Station:
+        """The station, if ``actor`` may write it (for writes kept beside the station, such
+        as reviewing its reports); ``Forbidden`` otherwise."""
+        with self.engine.connect() as conn:
+            station = self._get(conn, station_id)
+            if station is None:
+                raise NotFound(f"station {station_id} not found")
+            guard(conn, scope_for(conn, actor), station.org_id, station=station_id)
+        return station
 
     def restore(
         self,
@@ -450,7 +482,13 @@ class SqlStationStore(StationStore):
         expected_version: int | None = None,
     ) -> Station:
         with self._write() as conn, conn.begin():
-            current = self._locked(conn, station_id, expected_version, include_deleted=True)
+            current = self._locked(
+                conn,
+                station_id,
+                expected_version,
+                scope=scope_for(conn, actor),
+                include_deleted=True,
+            )
             data = current.data
             if version is not None:
                 row = None
@@ -474,16 +512,27 @@ class SqlStationStore(StationStore):
         updates = [r for r in rows if r.station_id is not None]
         with self._write() as conn, conn.begin():
             postgres = conn.dialect.name == "postgresql"
+            scope = scope_for(conn, actor)
+            org_id = scope.org_id if scope is not None else ROOT_ORG_ID
+            currents = self._locked_rows(conn, updates, scope)
             if postgres and creates:
                 # Ids are allocated here, not by the sequence: keep other writers out until
                 # the sequence is moved past them (SQLite's BEGIN IMMEDIATE already does).
                 conn.exec_driver_sql("LOCK TABLE stations IN SHARE ROW EXCLUSIVE MODE")
             ids = self._allocate_ids(conn, creates)
             new_stations = [
-                Station(i, r.data, 1, now, now) for i, r in zip(ids, creates, strict=True)
+                Station(i, r.data, 1, now, now, org_id=org_id)
+                for i, r in zip(ids, creates, strict=True)
             ]
             station_rows = [
-                dict(_values(s.data), id=s.id, version=1, created_at=now, updated_at=now)
+                dict(
+                    _values(s.data),
+                    id=s.id,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                    org_id=org_id,
+                )
                 for s in new_stations
             ]
             if new_stations:
@@ -513,9 +562,7 @@ class SqlStationStore(StationStore):
                 )
                 for s in new_stations
             ]
-            for row in updates:
-                assert row.station_id is not None
-                current = self._locked(conn, row.station_id, None, include_deleted=True)
+            for row, current in zip(updates, currents, strict=True):
                 new = self._replace_quiet(conn, current, row.data, now)
                 history.append(
                     dict(
@@ -537,6 +584,38 @@ class SqlStationStore(StationStore):
                 else:
                     _bulk_insert(conn, _H, history)
         return len(creates), len(updates)
+
+    def _locked_rows(
+        self, conn: Connection, updates: Sequence[ImportPlanRow], scope: Scope | None
+    ) -> list[Station]:
+        """Every updated station, locked and scope-checked; refused rows are all named."""
+        currents: list[Station] = []
+        refused: list[str] = []
+        for row in updates:
+            assert row.station_id is not None
+            try:
+                currents.append(
+                    self._locked(
+                        conn,
+                        row.station_id,
+                        None,
+                        scope=scope,
+                        include_deleted=True,
+                        row=row.row,
+                    )
+                )
+            except Forbidden as exc:
+                refused.append(exc.detail)
+        if refused:
+            shown = "; ".join(refused[:20]) + (
+                f" (+{len(refused) - 20})" if len(refused) > 20 else ""
+            )
+            raise Forbidden(
+                f"{len(refused)} 行超出管辖范围，未导入任何行 / {len(refused)} row(s) outside "
+                f"your organisation, nothing imported: {shown}",
+                rows=len(refused),
+            )
+        return currents
 
     @staticmethod
     def _allocate_ids(conn: Connection, creates: Sequence[ImportPlanRow]) -> list[int]:
@@ -577,7 +656,9 @@ class SqlStationStore(StationStore):
     def _replace_quiet(
         self, conn: Connection, current: Station, data: StationData, now: datetime
     ) -> Station:
-        new = Station(current.id, data, current.version + 1, current.created_at, now)
+        new = Station(
+            current.id, data, current.version + 1, current.created_at, now, org_id=current.org_id
+        )
         conn.execute(
             update(_T)
             .where(_T.c.id == current.id)

@@ -114,7 +114,7 @@ def test_a_transaction_that_started_first_but_commits_last_is_not_skipped(
     start = store.feed_head()
     held = store._write()
     tx = held.begin()
-    current = store._locked(held, a.id, None)
+    current = store._locked(held, a.id, None, scope=None)
     data = current.data.__class__(**{**current.data.as_dict(), "name": "A2"})
     store._replace(held, current, data, deleted=False, action="update", actor="slow")
     b_done = threading.Event()

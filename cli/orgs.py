@@ -1,0 +1,67 @@
+"""Organisations from the command line: ``stations orgs add|list``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import app, console, settings
+from stations.orgs import SqlOrgStore
+
+__all__ = ["orgs_app"]
+
+orgs_app = typer.Typer(
+    help="机构 Organisations: a tree; roles hold on an organisation and below.",
+    no_args_is_help=True,
+)
+app.add_typer(orgs_app, name="orgs")
+
+
+def _orgs() -> SqlOrgStore:
+    return SqlOrgStore(settings().database_url)
+
+
+@orgs_app.command("add")
+def orgs_add(
+    name: Annotated[str, typer.Argument(help="Name, e.g. 北京经济技术开发区总工会")],
+    parent: Annotated[
+        str | None, typer.Option(help="Parent organisation (name or id); default the root")
+    ] = None,
+) -> None:
+    """添加机构 Add an organisation."""
+    orgs = _orgs()
+    try:
+        org = orgs.add(name, parent=parent)
+        above = orgs.get(org.parent_id) if org.parent_id is not None else None
+    finally:
+        orgs.engine.dispose()
+    under = f" ← {above.name}" if above is not None else ""
+    console.print(f"已添加 added {org.name} (id {org.id}){under}", highlight=False, markup=False)
+
+
+@orgs_app.command("list")
+def orgs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出机构树 List the organisation tree."""
+    orgs = _orgs()
+    try:
+        tree = orgs.list()
+    finally:
+        orgs.engine.dispose()
+    if as_json:
+        print(
+            json.dumps(
+                [{"id": o.id, "name": o.name, "parent_id": o.parent_id} for o in tree],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    table = Table(title=f"机构 organisations: {len(tree)}")
+    table.add_column("id")
+    table.add_column("名称 name")
+    for o in tree:
+        table.add_row(str(o.id), "  " * o.depth + o.name)
+    console.print(table)

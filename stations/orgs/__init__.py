@@ -1,0 +1,12 @@
+"""Organisations and scoped roles: who may write which stations.
+
+A user's role (viewer, editor, admin) holds on their organisation and everything below it.
+The check lives in ONE place, inside the store's write transaction
+(:func:`stations.orgs.scope.guard`), so the API, the console, imports and the command line
+cannot differ: each write names its actor, and the store resolves the actor's scope.
+"""
+
+from stations.orgs.scope import Scope, guard, scope_for
+from stations.orgs.tree import Org, SqlOrgStore
+
+__all__ = ["Org", "Scope", "SqlOrgStore", "guard", "scope_for"]

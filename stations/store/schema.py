@@ -85,7 +85,7 @@ stations_table = Table(
     Column("entry", String(16), nullable=False, default="", server_default=""),
     Column("no_smartphone_ok", Boolean, nullable=True),
     Column("verified_at", DateTime(timezone=True), nullable=True),
-    # The organisation that runs the station (migration 0006); 1 is the root.
+    # The organisation that runs the station (migration 0007); 1 is the root.
     Column("org_id", Integer, nullable=False, default=1, server_default="1", index=True),
 )
 
@@ -143,7 +143,7 @@ users_table = Table(
     Column("password_hash", String(200), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
-    # Where the user may write: this organisation and everything below it (migration 0006).
+    # Where the user may write: this organisation and everything below it (migration 0007).
     Column("org_id", Integer, nullable=False, default=1, server_default="1"),
 )
 
@@ -263,7 +263,7 @@ photos_table = Table(
     Column("reviewed_at", DateTime(timezone=True), nullable=True),
 )
 
-# -- organisations (migration 0006) ------------------------------------------------------------
+# -- organisations (migration 0007) ------------------------------------------------------------
 
 #: The root organisation: existing stations and users, and users added without ``--org``.
 ROOT_ORG_ID = 1

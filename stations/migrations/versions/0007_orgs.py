@@ -3,16 +3,16 @@
 Existing stations and users go to the root (id 1), so a single-district deployment keeps
 working unchanged: its editors' scope is the whole tree.
 
-Revision ID: 0006
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     db_lock_timeout_s: float = Field(5.0, gt=0)
     db_pool_wait_s: float = Field(2.0, gt=0)
     db_retry_after_s: float = Field(5.0, gt=0)
+    #: On SIGTERM: seconds in-flight requests get to finish before they are cut off.
+    shutdown_grace_s: float = Field(10.0, ge=0)
     #: How often the health monitor probes the database (what /readyz reports).
     db_probe_interval_s: float = Field(0.5, gt=0)
     #: JSON bodies: at most this many bytes and this many nesting levels (400/413 beyond).

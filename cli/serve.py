@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -30,6 +31,9 @@ def serve(
     from api.app import create_app
 
     cfg = settings()
+    # SIGTERM: stop accepting, let in-flight requests finish for this long, then cut them off
+    # (their database waits are bounded too, so no worker thread outlives the process).
+    grace = math.ceil(cfg.shutdown_grace_s)
     where = "演示数据 demo data" if demo else cfg.database_url
     console.print(
         f"暖心驿站地图 Warm Stations on http://{host}:{port}  ({where})",
@@ -41,7 +45,14 @@ def serve(
             raise typer.BadParameter("--demo runs in one process", param_hint="--workers")
         if balanced_workers_supported():  # a socket per worker: see cli.workers
             try:
-                code = run_workers(workers, host, port, log_level="info", proxy_headers=True)
+                code = run_workers(
+                    workers,
+                    host,
+                    port,
+                    log_level="info",
+                    proxy_headers=True,
+                    timeout_graceful_shutdown=grace,
+                )
             except OSError as exc:
                 raise typer.BadParameter(
                     f"cannot listen on {host}:{port}: {exc.strerror}", param_hint="--port"
@@ -55,8 +66,14 @@ def serve(
             workers=workers,
             log_level="info",
             proxy_headers=True,
+            timeout_graceful_shutdown=grace,
         )
         return
     uvicorn.run(
-        create_app(cfg, demo=demo), host=host, port=port, log_level="info", proxy_headers=True
+        create_app(cfg, demo=demo),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=grace,
     )

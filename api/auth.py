@@ -21,15 +21,15 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.deps import AccountsDep
 from stations.errors import Forbidden, Unauthorized
-from stations.store.accounts import AccountStore, Session, User
+from stations.store.accounts import Session, User
 
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "SESSION_TTL",
-    "AccountsDep",
     "AdminDep",
     "CurrentUser",
     "EditorDep",
@@ -58,13 +58,6 @@ _cookie = APIKeyCookie(
     description="Staff console session from POST /api/v1/auth/login; "
     "writes also need the X-CSRF-Token header",
 )
-
-
-def get_accounts(request: Request) -> AccountStore:
-    return request.app.state.accounts
-
-
-AccountsDep = Annotated[AccountStore, Depends(get_accounts)]
 
 
 @dataclass(frozen=True)

@@ -1,55 +1,45 @@
-"""Typed dependencies: what a route may ask for (settings, store, catalog)."""
+"""Typed dependencies: what a route may ask for. Every part comes from ``api.services.Services``.
+
+The aliases here are the only way routes reach a store, cache or client; the callers
+(``CurrentUser``, ``EditorDep``, ``AdminDep``) are in ``api.auth``, which builds on
+``AccountsDep``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.admin.uploads import UploadArea
+from api.services import Services
 from api.settings import Settings
 from stations.errors import ConfigurationError
+from stations.feed.snapshots import SnapshotCache
+from stations.feed.webhooks import SqlWebhookStore
 from stations.search import StationCatalog
+from stations.store.accounts import AccountStore
 from stations.store.base import StationStore
-from stations.store.monitor import StoreMonitor
-from stations.store.visits import SqlVisitStore, VisitPolicy
+from stations.store.reports import ReportStore
+from stations.store.visits import SqlVisitStore
 from stations.trust.board import TrustBoard
-from stations.trust.confirm import TrustService
 
 __all__ = [
+    "AccountsDep",
+    "CatalogDep",
+    "ReportsDep",
     "Services",
-    "services",
     "ServicesDep",
     "SettingsDep",
+    "SnapshotsDep",
     "StoreDep",
-    "CatalogDep",
     "TrustBoardDep",
+    "UploadsDep",
     "VisitsDep",
-    "visit_policy",
+    "WebhooksDep",
     "base_url",
+    "services",
 ]
-
-
-@dataclass
-class Services:
-    """What one app instance holds; built in the lifespan, kept on ``app.state``."""
-
-    settings: Settings
-    store: StationStore
-    catalog: StationCatalog
-    #: Rider confirmations (issue 16); None where the store has no SQL engine.
-    trust: TrustService | None = None
-    #: Check-ins, hand tallies and public codes (None only for a store without SQL).
-    visits: SqlVisitStore | None = None
-
-    @property
-    def board(self) -> TrustBoard | None:
-        """The rider evidence every station answer reads (None: schedule only)."""
-        return self.trust.board if self.trust is not None else None
-
-    #: The database probe /readyz reads (None for a store without an SQL engine).
-    monitor: StoreMonitor | None = None
 
 
 def services(request: Request) -> Services:
@@ -74,6 +64,26 @@ async def get_catalog(request: Request) -> StationCatalog:
     return request.app.state.services.catalog
 
 
+async def get_accounts(request: Request) -> AccountStore:
+    return request.app.state.services.accounts
+
+
+async def get_reports(request: Request) -> ReportStore:
+    return request.app.state.services.reports
+
+
+async def get_webhooks(request: Request) -> SqlWebhookStore:
+    return request.app.state.services.webhooks
+
+
+async def get_uploads(request: Request) -> UploadArea:
+    return request.app.state.services.uploads
+
+
+async def get_snapshots(request: Request) -> SnapshotCache:
+    return request.app.state.services.snapshots
+
+
 async def get_board(request: Request) -> TrustBoard | None:
     return request.app.state.services.board
 
@@ -85,19 +95,15 @@ async def get_visits(request: Request) -> SqlVisitStore:
     return visits
 
 
-def visit_policy(settings: Settings) -> VisitPolicy:
-    """How visits are counted and kept, from the settings (used by the app and the CLI)."""
-    return VisitPolicy(
-        window=timedelta(minutes=settings.visit_window_minutes),
-        tz=settings.timezone,
-        keep_raw_days=settings.visit_keep_raw_days,
-    )
-
-
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[StationStore, Depends(get_store)]
 CatalogDep = Annotated[StationCatalog, Depends(get_catalog)]
+AccountsDep = Annotated[AccountStore, Depends(get_accounts)]
+ReportsDep = Annotated[ReportStore, Depends(get_reports)]
+WebhooksDep = Annotated[SqlWebhookStore, Depends(get_webhooks)]
+UploadsDep = Annotated[UploadArea, Depends(get_uploads)]
+SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
 TrustBoardDep = Annotated[TrustBoard | None, Depends(get_board)]
 VisitsDep = Annotated[SqlVisitStore, Depends(get_visits)]
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    #: Console uploads wait here between preview and confirmation (default: the user's cache
+    #: directory, warm-stations/imports).
+    upload_dir: Path | None = None
     #: Folder of domain-verification files (MP_verify_*.txt …) served at the site root.
     verification_dir: Path | None = None
     #: Origins allowed by CORS; empty means same-origin only.
@@ -80,7 +83,6 @@ class Settings(BaseSettings):
     #: JSON bodies: at most this many bytes and this many nesting levels (400/413 beyond).
     max_json_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_json_depth: int = Field(32, ge=1, le=500)
-    secret_key: str | None = None
     #: Visits: one check-in per device per station within this many minutes.
     visit_window_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
     #: Raw check-ins older than this many days may be pruned (``stations visits prune``);

@@ -24,7 +24,7 @@ app.add_typer(visits_app, name="visits")
 
 
 def _visit_store(store: object) -> SqlVisitStore:
-    from api.deps import visit_policy
+    from api.services import visit_policy
 
     return SqlVisitStore.beside(store, visit_policy(settings()))
 

@@ -145,9 +145,7 @@ def console_page(
     rider reports waiting for review (editors only) around ``context``."""
     pending = 0
     if cs.can_edit:
-        reports = getattr(request.app.state, "reports", None)
-        if reports is not None:
-            pending = reports.list(status="pending", limit=1)[1]
+        pending = request.app.state.services.reports.list(status="pending", limit=1)[1]
     settings = request.app.state.services.settings
     return render_page(
         template,

@@ -35,12 +35,11 @@ from api.admin.views import editor_config, editor_policy, history_rows, station_
 from api.auth import (
     SESSION_COOKIE,
     SESSION_TTL,
-    AccountsDep,
     check_csrf,
     clear_session_cookie,
     set_session_cookie,
 )
-from api.deps import CatalogDep, SettingsDep, StoreDep
+from api.deps import AccountsDep, CatalogDep, ReportsDep, SettingsDep, StoreDep
 from api.rest.auth import LOGIN_LIMIT
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
@@ -340,6 +339,7 @@ def report_queue(
     request: Request,
     cs: ConsoleDep,
     store: StoreDep,
+    reports: ReportsDep,
     status: Annotated[str, Query(max_length=20)] = "pending",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
@@ -348,7 +348,6 @@ def report_queue(
     if not cs.can_edit:
         return _denied(request, cs)
     chosen = status if status in REPORT_STATUSES else None  # "all" (or anything else): all
-    reports = request.app.state.reports
     rows, total = reports.list(status=chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     stations = {s.id: s for s in store.get_many({r.station_id for r in rows})}
     pages = max(1, -(-total // PAGE_SIZE))

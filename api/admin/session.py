@@ -20,7 +20,8 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.auth import SESSION_COOKIE, AccountsDep, is_https
+from api.auth import SESSION_COOKIE, is_https
+from api.deps import AccountsDep
 from stations.store.accounts import Session, User, secret_digest
 
 __all__ = [

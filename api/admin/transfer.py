@@ -31,9 +31,9 @@ from starlette.datastructures import UploadFile
 
 from api.admin.render import NO_STORE, console_page
 from api.admin.session import ConsoleDep, ConsoleSession, login_redirect
-from api.admin.uploads import ALLOWED_SUFFIXES, Upload, UploadArea, default_upload_root
+from api.admin.uploads import ALLOWED_SUFFIXES, Upload
 from api.auth import check_csrf
-from api.deps import CatalogDep, SettingsDep, StoreDep
+from api.deps import CatalogDep, SettingsDep, StoreDep, UploadsDep
 from api.settings import Settings
 from geodata.crs import CRS_NAMES
 from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
@@ -41,7 +41,7 @@ from stations.io.exporting import export_stations
 from stations.io.importing import ImportReport, plan_import, run_import
 from stations.model import Region
 
-__all__ = ["EXPORT_FORMATS", "router", "upload_area"]
+__all__ = ["EXPORT_FORMATS", "router"]
 
 router = APIRouter()
 
@@ -53,15 +53,6 @@ EXPORT_FORMATS: dict[str, str] = {
     "gpkg": "application/geopackage+sqlite3",
 }
 _Token = Annotated[str, PathParam(min_length=1, max_length=64)]
-
-
-def upload_area(request: Request) -> UploadArea:
-    """The app's upload area (``app.state.admin_uploads``; created on first use)."""
-    area = getattr(request.app.state, "admin_uploads", None)
-    if area is None:
-        area = UploadArea(default_upload_root())
-        request.app.state.admin_uploads = area
-    return area
 
 
 def _region(settings: Settings) -> Region:
@@ -124,7 +115,7 @@ def _problems(errors: list[FieldError]) -> list[FieldError]:
 
 @router.post("/import")
 async def import_upload(
-    request: Request, found: ConsoleDep, store: StoreDep, settings: SettingsDep
+    request: Request, found: ConsoleDep, store: StoreDep, settings: SettingsDep, area: UploadsDep
 ) -> Response:
     cs = await run_in_threadpool(_editor, request, found)
     if isinstance(cs, Response):
@@ -136,7 +127,6 @@ async def import_upload(
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         return await _apage(request, cs, status=400, crs=crs, error="请选择要导入的文件。")
-    area = upload_area(request)
     try:
         upload = await run_in_threadpool(
             area.save, cs.owner, file.filename, file.file, crs=crs, limit=settings.max_body_bytes
@@ -173,6 +163,7 @@ async def import_confirm(
     store: StoreDep,
     catalog: CatalogDep,
     settings: SettingsDep,
+    area: UploadsDep,
 ) -> Response:
     cs = await run_in_threadpool(_editor, request, found)
     if isinstance(cs, Response):
@@ -180,7 +171,6 @@ async def import_confirm(
     form = await request.form(max_files=0, max_fields=10)
     await check_csrf(request, cs.session)
     skip = form.get("skip_invalid") == "1"
-    area = upload_area(request)
     try:
         upload = area.claim(token, cs.owner)
     except NotFound:
@@ -238,12 +228,14 @@ async def import_confirm(
 
 
 @router.get("/import/{token}/rejected")
-def import_rejected(request: Request, token: _Token, found: ConsoleDep) -> Response:
+def import_rejected(
+    request: Request, token: _Token, found: ConsoleDep, area: UploadsDep
+) -> Response:
     cs = _editor(request, found)
     if isinstance(cs, Response):
         return cs
     try:
-        upload: Upload = upload_area(request).claimed(token, cs.owner)
+        upload: Upload = area.claimed(token, cs.owner)
     except NotFound:
         return _page(request, cs, status=404, error="无效行文件已过期。")
     if not upload.reject_path.is_file():

@@ -13,25 +13,21 @@ from starlette.middleware.cors import CORSMiddleware
 from api.http.access_log import install_log_filter
 from api.http.body_limit import BodySizeLimitMiddleware
 from api.http.json_limits import JsonLimitMiddleware
-from api.http.rate_limit import RateLimiter, RateLimitMiddleware
+from api.http.rate_limit import RateLimitMiddleware
 from api.http.security_headers import SecurityHeadersMiddleware
 from api.settings import Settings
 
 __all__ = ["install_hardening"]
 
 
-def install_hardening(app: FastAPI, settings: Settings) -> RateLimiter:
-    """Add the middlewares (outermost last) and the log filter; returns the rate limiter,
-    also kept as ``app.state.limiter`` for route-level limits."""
-    limiter = RateLimiter(settings.redis_url)
-    app.state.limiter = limiter
+def install_hardening(app: FastAPI, settings: Settings) -> None:
+    """Add the middlewares (outermost last) and the log filter. The rate limiter they count
+    with is the app's ``Services.limiter``, shared with route-level limits."""
     app.add_middleware(
         JsonLimitMiddleware, max_bytes=settings.max_json_bytes, max_depth=settings.max_json_depth
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        RateLimitMiddleware, limiter=limiter, per_minute=settings.rate_limit_per_minute
-    )
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -44,4 +40,3 @@ def install_hardening(app: FastAPI, settings: Settings) -> RateLimiter:
         )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     install_log_filter()
-    return limiter

@@ -56,9 +56,8 @@ class Metrics:
 class MetricsMiddleware:
     """A plain ASGI middleware (no BaseHTTPMiddleware overhead on the hot path)."""
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -79,5 +78,6 @@ class MetricsMiddleware:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, path, str(status)).inc()
-            self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)
+            metrics: Metrics = scope["app"].state.services.metrics
+            metrics.requests.labels(method, path, str(status)).inc()
+            metrics.latency.labels(method, path).observe(time.perf_counter() - started)

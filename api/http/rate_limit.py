@@ -154,9 +154,8 @@ class RateLimitMiddleware:
     """The public rate limit: ``per_minute`` requests per client, bursts up to a minute's
     (0 or less turns it off, e.g. behind a gateway that limits already)."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
         self.app = app
-        self.limiter = limiter
         self.rate = per_minute / 60.0
         self.burst = float(per_minute)
 
@@ -169,12 +168,11 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        if self.limiter.redis_url is None:  # counted here: no coroutine per request
-            wait = self.limiter.take_local("public", client_key(scope), self.rate, self.burst)
+        limiter: RateLimiter = scope["app"].state.services.limiter
+        if limiter.redis_url is None:  # counted here: no coroutine per request
+            wait = limiter.take_local("public", client_key(scope), self.rate, self.burst)
         else:
-            wait = await self.limiter.take(
-                "public", client_key(scope), rate=self.rate, burst=self.burst
-            )
+            wait = await limiter.take("public", client_key(scope), rate=self.rate, burst=self.burst)
         if wait > 0:
             await _too_many(wait)(scope, receive, send)
             return
@@ -188,7 +186,7 @@ def rate_limited(
     rate = per_hour / 3600.0
 
     async def dependency(request: Request) -> None:
-        limiter: RateLimiter = request.app.state.limiter
+        limiter: RateLimiter = request.app.state.services.limiter
         wait = await limiter.take(bucket, client_key(request.scope), rate=rate, burst=burst)
         if wait > 0:
             seconds = max(1, math.ceil(wait))

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import CatalogDep, SettingsDep, TrustBoardDep, base_url
+from api.deps import CatalogDep, Services, ServicesDep, SettingsDep, TrustBoardDep, base_url
 from api.http.paging import page_links
 from api.http.params import AtDep, FilterDep
 from api.ogc import html as ogc_html
@@ -57,7 +57,7 @@ from api.ogc.params import (
 from api.rest.schemas import GeoJSONResponse
 from stations.errors import NotFound
 from stations.features import feature, feature_collection
-from stations.search import Hit, ListQuery, StationCatalog
+from stations.search import Hit, ListQuery
 
 __all__ = ["router"]
 
@@ -117,15 +117,9 @@ def _collection(collection_id: str) -> None:
         )
 
 
-def _extent(request: Request, catalog: StationCatalog) -> tuple[float, float, float, float] | None:
+def _extent(services: Services) -> tuple[float, float, float, float] | None:
     """The data extent, recomputed only when the catalog has a new snapshot."""
-    stations = catalog.all()
-    cached = getattr(request.app.state, "ogc_extent", None)
-    if cached is not None and cached[0] is stations:
-        return cached[1]
-    extent = data_extent(stations)
-    request.app.state.ogc_extent = (stations, extent)
-    return extent
+    return services.ogc_extent.get(services.catalog.all(), data_extent)
 
 
 def _with_f(href: str, fmt: str) -> str:
@@ -154,13 +148,9 @@ def landing(request: Request, settings: SettingsDep, f: FormatParam = None) -> R
     summary="The API definition as OpenAPI 3.0",
     responses={200: {"content": {OPENAPI_30: {"schema": {"type": "object"}}}}},
 )
-def api_definition(request: Request) -> Response:
-    source = request.app.openapi()
-    cached = getattr(request.app.state, "ogc_openapi", None)
-    if cached is None or cached[0] is not source:
-        cached = (source, downgrade_openapi(source))
-        request.app.state.ogc_openapi = cached
-    return JSONResponse(cached[1], media_type=OPENAPI_30)
+def api_definition(request: Request, services: ServicesDep) -> Response:
+    document = services.ogc_openapi.get(request.app.openapi(), downgrade_openapi)
+    return JSONResponse(document, media_type=OPENAPI_30)
 
 
 @_get("/conformance", summary="Conformance classes", responses=_DOC_RESPONSES)
@@ -176,10 +166,10 @@ def conformance(request: Request, settings: SettingsDep, f: FormatParam = None) 
 
 @_get("/collections", summary="Feature collections", responses=_DOC_RESPONSES)
 def collections(
-    request: Request, settings: SettingsDep, catalog: CatalogDep, f: FormatParam = None
+    request: Request, settings: SettingsDep, services: ServicesDep, f: FormatParam = None
 ) -> Response:
     root = _root(request, settings)
-    extent = _extent(request, catalog)
+    extent = _extent(services)
     return _respond(
         request,
         f,
@@ -192,13 +182,13 @@ def collections(
 def collection(
     request: Request,
     settings: SettingsDep,
-    catalog: CatalogDep,
+    services: ServicesDep,
     collection_id: CollectionParam,
     f: FormatParam = None,
 ) -> Response:
     _collection(collection_id)
     root = _root(request, settings)
-    extent = _extent(request, catalog)
+    extent = _extent(services)
     return _respond(
         request,
         f,

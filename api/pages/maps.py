@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CatalogDep, SettingsDep
+from api.deps import CatalogDep, Services, ServicesDep, SettingsDep
 from api.http.params import AtDep, FilterDep
 from api.http.security_headers import content_security_policy
 from api.settings import Settings
@@ -136,9 +136,6 @@ NewSitesQuery = Annotated[
 ]
 
 
-_CACHE_SIZE = 8
-
-
 def _analysis_html(
     kind: str,
     catalog: StationCatalog,
@@ -147,58 +144,43 @@ def _analysis_html(
     radius_m: float,
     resolution: int,
     new_sites: int,
-    cache: dict[tuple[Any, ...], str],
 ) -> str:
-    # The page depends only on the stations (the catalog's change counter) and the request's
-    # settings, and takes a second to compute: keep the last few.
-    key = (kind, catalog.counter, len(catalog), chosen.code, radius_m, resolution, new_sites)
-    html = cache.get(key)
-    if html is None:
-        from geodata.areas import load_area
+    from geodata.areas import load_area
 
-        # Only stations that are open for business cover anything.
-        from maps.analysis_data import analysis_data
-        from maps.analysis_maps import analysis_map
-        from maps.station_map import catalog_hits
+    # Only stations that are open for business cover anything.
+    from maps.analysis_data import analysis_data
+    from maps.analysis_maps import analysis_map
+    from maps.station_map import catalog_hits
 
-        hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
-        data = analysis_data(
-            [h.station for h in hits],
-            load_area(),
-            radius_m=radius_m,
-            resolution=resolution,
-            new_sites=new_sites,
-        )
-        html = analysis_map(kind, data, chosen, tianditu_key=settings.tianditu_key).render()
-        while len(cache) >= _CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        cache[key] = html
-    return html
+    hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
+    data = analysis_data(
+        [h.station for h in hits],
+        load_area(),
+        radius_m=radius_m,
+        resolution=resolution,
+        new_sites=new_sites,
+    )
+    return analysis_map(kind, data, chosen, tianditu_key=settings.tianditu_key).render()
 
 
 def _analysis_page(
     kind: str,
     request: Request,
-    catalog: StationCatalog,
-    settings: Settings,
+    services: Services,
     basemap: BasemapCode | None,
     radius_m: float | None,
     resolution: int,
     new_sites: int,
 ) -> HTMLResponse:
+    catalog, settings = services.catalog, services.settings
     chosen = _basemap(basemap, settings)
-    state = request.app.state
-    if not hasattr(state, "analysis_pages"):
-        state.analysis_pages = {}
-    html = _analysis_html(
-        kind,
-        catalog,
-        settings,
-        chosen,
-        radius_m or settings.default_radius_m,
-        resolution,
-        new_sites,
-        state.analysis_pages,
+    radius = radius_m or settings.default_radius_m
+    # The page depends only on the stations (the catalog's change counter) and the request's
+    # settings, and takes a second to compute: the last few are kept.
+    key = (kind, catalog.counter, len(catalog), chosen.code, radius, resolution, new_sites)
+    html = services.analysis_pages.get(
+        key,
+        lambda: _analysis_html(kind, catalog, settings, chosen, radius, resolution, new_sites),
     )
     return _page(request, settings, html, chosen)
 
@@ -210,16 +192,13 @@ def _analysis_page(
 )
 def coverage_map(
     request: Request,
-    catalog: CatalogDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     basemap: BasemapQuery = None,
     radius_m: RadiusQuery = None,
     resolution: ResolutionQuery = 9,
     new_sites: NewSitesQuery = 5,
 ) -> HTMLResponse:
-    return _analysis_page(
-        "coverage", request, catalog, settings, basemap, radius_m, resolution, new_sites
-    )
+    return _analysis_page("coverage", request, services, basemap, radius_m, resolution, new_sites)
 
 
 @router.get(
@@ -229,13 +208,10 @@ def coverage_map(
 )
 def gaps_map(
     request: Request,
-    catalog: CatalogDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     basemap: BasemapQuery = None,
     radius_m: RadiusQuery = None,
     resolution: ResolutionQuery = 9,
     new_sites: NewSitesQuery = 5,
 ) -> HTMLResponse:
-    return _analysis_page(
-        "gaps", request, catalog, settings, basemap, radius_m, resolution, new_sites
-    )
+    return _analysis_page("gaps", request, services, basemap, radius_m, resolution, new_sites)

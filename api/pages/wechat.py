@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import SettingsDep
+from api.deps import Services, ServicesDep
 from api.pages.wechat_client import WeChatClient, WeChatNotConfigured
-from api.settings import Settings
 
 router = APIRouter(prefix="/api/v1/wechat", tags=["wechat"])
 
-_CLIENT_LOCK = threading.Lock()
 
-
-def wechat_client(request: Request, settings: Settings) -> WeChatClient:
-    """The app's one WeChat client (its token cache must be shared by every request)."""
-    client: WeChatClient | None = getattr(request.app.state, "wechat_client", None)
-    if client is not None:
-        return client
-    if not (settings.wechat_app_id and settings.wechat_app_secret):
+def wechat_client(services: Services) -> WeChatClient:
+    """The app's one WeChat client (its token cache is shared by every request)."""
+    if services.wechat is None:
         raise WeChatNotConfigured(
             "STATIONS_WECHAT_APP_ID and STATIONS_WECHAT_APP_SECRET are "
             "not set; the embed page falls back to the browser"
         )
-    with _CLIENT_LOCK:
-        client = getattr(request.app.state, "wechat_client", None)
-        if client is None:
-            client = WeChatClient(
-                settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base
-            )
-            request.app.state.wechat_client = client
-    return client
+    return services.wechat
 
 
 _PROBLEM = {"application/problem+json": {}}
@@ -54,8 +40,7 @@ _PROBLEM = {"application/problem+json": {}}
     },
 )
 def jssdk_config(
-    request: Request,
-    settings: SettingsDep,
+    services: ServicesDep,
     url: Annotated[
         str,
         Query(
@@ -64,6 +49,6 @@ def jssdk_config(
         ),
     ],
 ) -> Any:
-    body = wechat_client(request, settings).jssdk_config(url)
+    body = wechat_client(services).jssdk_config(url)
     # A signature is for one page and one moment: never cache it.
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

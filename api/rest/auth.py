@@ -16,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import (
     SESSION_COOKIE,
     SESSION_TTL,
-    AccountsDep,
     PrincipalDep,
     clear_session_cookie,
     set_session_cookie,
 )
+from api.deps import AccountsDep
 from api.http.rate_limit import rate_limited
 from api.http.validation import inline_schema, parse_model, read_json
 from api.rest.schemas import LoginIn, SessionOut

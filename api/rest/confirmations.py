@@ -70,7 +70,7 @@ async def _limit(request: Request) -> None:
     per_hour = float(getattr(settings, "confirm_per_hour", 600.0))
     if per_hour <= 0:
         return
-    limiter = request.app.state.limiter
+    limiter = request.app.state.services.limiter
     wait = await limiter.take(
         "confirmations",
         client_key(request.scope),

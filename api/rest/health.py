@@ -6,9 +6,9 @@ import math
 import os
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from api.deps import CatalogDep
+from api.deps import CatalogDep, ServicesDep
 from api.errors import problem
 from api.http.metrics import CONTENT_TYPE_LATEST
 
@@ -42,10 +42,9 @@ async def livez() -> dict[str, str]:
         }
     },
 )
-async def readyz(request: Request) -> Any:
+async def readyz(services: ServicesDep) -> Any:
     # Never waits on the database (a stalled one would stall the probe): it reports what the
     # store monitor found at most one probe interval ago. Async: no worker thread needed.
-    services = request.app.state.services
     catalog, monitor = services.catalog, services.monitor
     if monitor is not None and not monitor.healthy:
         retry = max(1, math.ceil(services.settings.db_retry_after_s))
@@ -65,6 +64,6 @@ async def readyz(request: Request) -> Any:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-def metrics(request: Request, catalog: CatalogDep) -> Response:
-    body = request.app.state.metrics.render(catalog)
+def metrics(services: ServicesDep) -> Response:
+    body = services.metrics.render(services.catalog)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.auth import EditorDep
-from api.deps import CatalogDep, SettingsDep, StoreDep, base_url
+from api.deps import CatalogDep, ReportsDep, SettingsDep, StoreDep, base_url
 from api.http.paging import page_links
 from api.http.rate_limit import rate_limited
 from api.rest.schemas import ReportIn, ReportListOut, ReportOut, ReportReceipt
-from stations.store.reports import REPORT_KINDS, Report, ReportStore
+from stations.store.reports import REPORT_KINDS, Report
 
-__all__ = ["router", "ReportsDep"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -22,11 +22,6 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 REPORT_LIMIT = rate_limited("reports", per_hour=60, burst=10)
 
 
-def get_reports(request: Request) -> ReportStore:
-    return request.app.state.reports
-
-
-ReportsDep = Annotated[ReportStore, Depends(get_reports)]
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
 
 

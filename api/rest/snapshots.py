@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Response
 
+from api.deps import SnapshotsDep
 from api.http.params import CrsName
-from stations.feed.snapshots import FORMATS, SnapshotCache
+from stations.feed.snapshots import FORMATS
 
 router = APIRouter(prefix="/api/v1/snapshots", tags=["snapshots"])
-
-
-def get_snapshots(request: Request) -> SnapshotCache:
-    return request.app.state.snapshots
-
-
-SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -39,7 +39,7 @@ async def checkin_limit(request: Request) -> None:
     settings = request.app.state.services.settings
     if settings.checkin_rate_per_hour <= 0:
         return
-    limiter: RateLimiter = request.app.state.limiter
+    limiter: RateLimiter = request.app.state.services.limiter
     wait = await limiter.take(
         "checkins",
         client_key(request.scope),

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminDep
+from api.deps import WebhooksDep
 from api.http.validation import read_json
 from stations.errors import FieldError, ValidationFailed
-from stations.feed.webhooks import SqlWebhookStore
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
-
-
-def get_webhooks(request: Request) -> SqlWebhookStore:
-    return request.app.state.webhooks
-
-
-WebhooksDep = Annotated[SqlWebhookStore, Depends(get_webhooks)]
 ConsumerId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from api.admin.uploads import UploadArea
 from api.app import create_app
 from geodata.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from stations.store.sql import SqlStationStore
@@ -69,8 +68,7 @@ def console(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     ]
     for k, spec in enumerate(seeds):
         store.create(make_station(**spec), actor=f"seed-{k}")
-    app = create_app(test_settings(), store=store)
-    app.state.admin_uploads = UploadArea(root / "uploads")
+    app = create_app(test_settings(upload_dir=root / "uploads"), store=store)
     live, stop = start_server(app)
     try:
         yield Console(live, store, staff)

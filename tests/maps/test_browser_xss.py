@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 
-from api.admin.uploads import UploadArea
 from api.app import create_app
 from stations.model import Station
 from stations.store.reports import SqlReportStore
@@ -144,8 +143,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
         # every other row has broken hours: the preview shows the row with its values
         rows.append(f"{cell},{cell},{cell},116.5{k},39.7{k},{'24/7' if k % 2 else cell}")
     sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    app = create_app(test_settings(), store=store)
-    app.state.admin_uploads = UploadArea(root / "uploads")
+    app = create_app(test_settings(upload_dir=root / "uploads"), store=store)
     live, stop = start_server(app)
     try:
         yield Hostile(live, [store.get(s.id) for s in stations], staff, sheet)

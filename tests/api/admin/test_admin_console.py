@@ -18,7 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.admin.render import json_script
-from api.admin.uploads import UploadArea
 from api.app import create_app
 from geodata.crs import wgs84_to_gcj02
 from stations.io.read import read_sheet
@@ -47,8 +46,9 @@ def env(store_url: str, tmp_path: Path) -> Iterator[Env]:
     staff = add_staff(store)
     store.create(make_station(name="荣华中路驿站", external_id="YZ-001"), actor="seed")
     store.create(make_station(name=XSS, external_id="YZ-002", notes=XSS, lon=116.52), actor="seed")
-    app = create_app(test_settings(max_body_bytes=200_000), store=store)
-    app.state.admin_uploads = UploadArea(tmp_path / "uploads")
+    app = create_app(
+        test_settings(max_body_bytes=200_000, upload_dir=tmp_path / "uploads"), store=store
+    )
     with TestClient(app, follow_redirects=False) as client:
         yield Env(client, staff, store, tmp_path / "uploads")
     store.close()

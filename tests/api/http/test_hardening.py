@@ -194,10 +194,10 @@ def test_redis_rate_limit_is_shared_by_replicas(store: SqlStationStore) -> None:
     redis_client = _redis()
     prefix = f"stations-test:{uuid.uuid4().hex}:"
     replicas = [_app(store, redis_url=REDIS_URL, rate_limit_per_minute=5) for _ in range(2)]
-    for app in replicas:
-        app.state.limiter.prefix = prefix  # keys of this test only
     try:
         with TestClient(replicas[0]) as a, TestClient(replicas[1]) as b:
+            for app in replicas:
+                app.state.services.limiter.prefix = prefix  # keys of this test only
             codes = [a.get("/api/v1/stations").status_code for _ in range(3)]
             codes += [b.get("/api/v1/stations").status_code for _ in range(3)]
             assert codes == [200] * 5 + [429]

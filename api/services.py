@@ -1,0 +1,198 @@
+"""The composition root: every store, cache and client of one running service, built in one place.
+
+``build_services(settings)`` opens the configured store (or takes one a test hands in), puts
+the repositories that share its engine beside it, and creates the clients and caches the
+routes use. ``create_app`` calls it in its lifespan and keeps the result as
+``app.state.services`` (the only thing on ``app.state``); the ``stations`` command line calls
+the same function, so both see the same stores built the same way. Routes reach the parts
+through the typed aliases in ``api.deps``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Engine
+
+from api.admin.uploads import UploadArea, default_upload_root
+from api.http.caches import Derived, PageCache
+from api.http.metrics import Metrics
+from api.http.rate_limit import RateLimiter
+from api.pages.wechat_client import WeChatClient
+from api.settings import Settings
+from stations.feed.snapshots import SnapshotCache
+from stations.feed.webhooks import SqlWebhookStore
+from stations.model import Station
+from stations.search import StationCatalog
+from stations.store import open_store
+from stations.store.accounts import AccountStore, SqlAccountStore
+from stations.store.base import StationStore
+from stations.store.confirmations import SqlConfirmationStore
+from stations.store.monitor import StoreMonitor
+from stations.store.outage import breaker_of
+from stations.store.reports import ReportStore, SqlReportStore
+from stations.store.visits import SqlVisitStore, VisitPolicy
+from stations.trust.board import TrustBoard
+from stations.trust.confirm import TrustService
+
+__all__ = ["Services", "build_services", "visit_policy"]
+
+#: Analysis pages kept (each takes about a second to draw).
+ANALYSIS_PAGES = 8
+
+
+@dataclass(eq=False)
+class Services:
+    """What one service instance holds. Built by ``build_services``; closed by its owner."""
+
+    settings: Settings
+    store: StationStore
+    accounts: AccountStore
+    reports: ReportStore
+    webhooks: SqlWebhookStore
+    #: Bulk station files for platforms, rebuilt when the store changes.
+    snapshots: SnapshotCache
+    #: Check-ins, hand tallies and public codes (None only for a store without SQL).
+    visits: SqlVisitStore | None
+    #: The database probe /readyz reads (None for a store without an SQL engine); the app
+    #: starts it, commands never need it.
+    monitor: StoreMonitor | None
+    #: Rate-limit buckets (in-process, or shared through Redis when configured).
+    limiter: RateLimiter
+    metrics: Metrics
+    #: Console uploads between preview and confirmation.
+    uploads: UploadArea
+    #: The WeChat JS-SDK client (its token cache is shared by every request); None when the
+    #: Official Account is not configured.
+    wechat: WeChatClient | None
+    #: The OGC collection's extent, per catalog snapshot.
+    ogc_extent: Derived[list[Station], tuple[float, float, float, float] | None]
+    #: The OpenAPI 3.0 rendering of the app's OpenAPI 3.1 document.
+    ogc_openapi: Derived[dict[str, Any], dict[str, Any]]
+    #: Rendered coverage and gap map pages.
+    analysis_pages: PageCache
+    _release: Callable[[], None] = field(repr=False)
+
+    @cached_property
+    def catalog(self) -> StationCatalog:
+        """All live stations in memory: loaded on first use (the app does so at startup; most
+        commands never need it)."""
+        return StationCatalog(self.store, tz=self.settings.timezone)
+
+    @cached_property
+    def trust(self) -> TrustService | None:
+        """Rider confirmations beside the store, their recent votes loaded (issue 16); None
+        where the store has no SQL engine."""
+        if getattr(self.store, "engine", None) is None:
+            return None
+        service = TrustService(
+            SqlConfirmationStore.beside(self.store),
+            self.catalog,
+            TrustBoard(),
+            self.reports,
+            radius_m=self.settings.confirm_radius_m,
+        )
+        service.load()
+        return service
+
+    @property
+    def board(self) -> TrustBoard | None:
+        """The rider evidence every station answer reads (None: schedule only)."""
+        return self.trust.board if self.trust is not None else None
+
+    def close(self) -> None:
+        """Release what ``build_services`` opened (a store handed in stays open)."""
+        self._release()
+
+    async def aclose(self) -> None:
+        """``close``, after the rate limiter's connection (which lives on the event loop)."""
+        await self.limiter.aclose()
+        self.close()
+
+
+def _open_store(
+    settings: Settings, store: StationStore | None, demo: bool
+) -> tuple[StationStore, Callable[[], None]]:
+    """The station store and how to release it: a store handed in is its giver's to close."""
+    if store is not None:
+        return store, lambda: None
+    if demo:
+        from stations.demo import demo_store
+
+        opened, keepalive = demo_store()
+
+        def release() -> None:
+            opened.close()
+            if keepalive is not None:
+                keepalive.cleanup()
+
+        return opened, release
+    opened = open_store(settings.database_url, settings.store_limits())
+    return opened, opened.close
+
+
+def visit_policy(settings: Settings) -> VisitPolicy:
+    """How visits are counted and kept, from the settings."""
+    return VisitPolicy(
+        window=timedelta(minutes=settings.visit_window_minutes),
+        tz=settings.timezone,
+        keep_raw_days=settings.visit_keep_raw_days,
+    )
+
+
+def _monitor(store: StationStore, settings: Settings) -> StoreMonitor | None:
+    engine = getattr(store, "engine", None)
+    if not isinstance(engine, Engine):
+        return None
+    return StoreMonitor(
+        engine,
+        breaker_of(engine),
+        interval_s=settings.db_probe_interval_s,
+        counter=store.change_counter,
+    )
+
+
+def _wechat(settings: Settings) -> WeChatClient | None:
+    if not (settings.wechat_app_id and settings.wechat_app_secret):
+        return None
+    return WeChatClient(
+        settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base
+    )
+
+
+def build_services(
+    settings: Settings, *, store: StationStore | None = None, demo: bool = False
+) -> Services:
+    """Open everything one service instance needs.
+
+    ``store`` is used as it is (and not closed by ``Services.close``); ``demo`` serves the
+    bundled E-Town demo set from a temporary copy; otherwise the store at
+    ``settings.database_url`` is opened (and migrated).
+    """
+    opened, release = _open_store(settings, store, demo)
+    return Services(
+        settings=settings,
+        store=opened,
+        accounts=SqlAccountStore.beside(opened),
+        reports=SqlReportStore.beside(opened),
+        webhooks=SqlWebhookStore.beside(opened),
+        snapshots=SnapshotCache(opened),
+        visits=(
+            SqlVisitStore.beside(opened, visit_policy(settings))
+            if hasattr(opened, "engine")
+            else None
+        ),
+        limiter=RateLimiter(settings.redis_url),
+        metrics=Metrics(),
+        uploads=UploadArea(settings.upload_dir or default_upload_root()),
+        wechat=_wechat(settings),
+        ogc_extent=Derived(),
+        ogc_openapi=Derived(),
+        analysis_pages=PageCache(ANALYSIS_PAGES),
+        monitor=_monitor(opened, settings),
+        _release=release,
+    )

@@ -60,6 +60,8 @@ def station_properties(station: Station, open_now: bool | None) -> dict[str, Any
         "phone": d.phone,
         "notes": d.notes,
         "geocoded": d.geocoded,
+        "entry": d.entry or None,
+        "no_smartphone_ok": d.no_smartphone_ok,
         "updated_at": station.updated_at.isoformat(),
         "version": station.version,
     }

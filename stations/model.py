@@ -83,6 +83,10 @@ class StationData:
     status: str = "open"
     notes: str = ""
     geocoded: bool = False
+    #: How riders get in (``ENTRY_METHODS`` code; "" not recorded) and whether a rider
+    #: without a smartphone can use it (None: not recorded).
+    entry: str = ""
+    no_smartphone_ok: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies and costs ~5 s per 100k imported rows.
@@ -299,6 +303,16 @@ def merge_changes(data: StationData, changes: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
+def _maybe_flag(raw: Mapping[str, Any], name: str, c: _Collector) -> bool | None:
+    """A yes/no that may be unknown: blank (or absent) is None, not False."""
+    value = raw.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("", "none", "nan", "未知"):
+        return None
+    return _flag(raw, name, c)
+
+
 def validate_station(
     raw: Mapping[str, Any],
     *,
@@ -360,6 +374,8 @@ def validate_station(
         status=status,
         notes=_text(raw, "notes", c),
         geocoded=_flag(raw, "geocoded", c),
+        entry=_code(raw, "entry", "", c),
+        no_smartphone_ok=_maybe_flag(raw, "no_smartphone_ok", c),
     )
     if c.errors:
         raise ValidationFailed(c.errors)

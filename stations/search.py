@@ -44,11 +44,21 @@ class StationFilter:
     status: frozenset[str] = frozenset()
     host_types: frozenset[str] = frozenset()
     open_now: bool = False
+    #: Entry methods (``ENTRY_METHODS`` codes), any of them; and usable without a smartphone.
+    entries: frozenset[str] = frozenset()
+    no_smartphone_ok: bool = False
 
     def is_empty(self) -> bool:
         """True when it lets every station through (as :data:`NO_FILTER`), told without
         the dataclass ``__eq__`` that builds and compares two field tuples."""
-        return not (self.amenities or self.status or self.host_types or self.open_now)
+        return not (
+            self.amenities
+            or self.status
+            or self.host_types
+            or self.open_now
+            or self.entries
+            or self.no_smartphone_ok
+        )
 
 
 #: The empty filter; queries default to this very object, so "no filter" is an identity test.
@@ -150,6 +160,17 @@ class _Snapshot:
     @cached_property
     def host_type(self) -> np.ndarray:
         return np.array([s.data.host_type for s in self.stations], dtype=object)
+
+    @cached_property
+    def entry(self) -> np.ndarray:
+        """Entry method codes (built on the first filter that asks; edits rebuild it)."""
+        return np.array([s.data.entry for s in self.stations], dtype=object)
+
+    @cached_property
+    def no_smartphone_ok(self) -> np.ndarray:
+        return np.fromiter(
+            (s.data.no_smartphone_ok is True for s in self.stations), bool, len(self.stations)
+        )
 
     @cached_property
     def hours_groups(self) -> dict[tuple[str, str], np.ndarray]:
@@ -273,6 +294,10 @@ class _Snapshot:
             mask &= np.isin(self.status, list(flt.status))
         if flt.host_types:
             mask &= np.isin(self.host_type, list(flt.host_types))
+        if flt.entries:
+            mask &= np.isin(self.entry, list(flt.entries))
+        if flt.no_smartphone_ok:
+            mask &= self.no_smartphone_ok
         if flt.open_now:
             mask &= self.open_states(minute) == 1
         if len(self.masks) > 256:

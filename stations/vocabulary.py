@@ -13,6 +13,7 @@ from stations.errors import FieldError, ValidationFailed
 
 __all__ = [
     "AMENITIES",
+    "ENTRY_METHODS",
     "HOST_TYPES",
     "STATUSES",
     "codes",
@@ -56,6 +57,16 @@ STATUSES: Mapping[str, str] = {
     "closed": "已关闭",
 }
 
+#: How a rider gets in → Chinese label (what the embed card says).
+ENTRY_METHODS: Mapping[str, str] = {
+    "open_door": "门开着，直接进",
+    "staffed": "有工作人员开门",
+    "scan": "扫码进门",
+    "face_or_id": "刷脸或刷证件",
+    "code_lock": "密码锁",
+    "other": "其他方式",
+}
+
 # Extra spellings seen in union sheets, mapped to codes.
 _ALIASES: dict[str, dict[str, str]] = {
     "amenity": {
@@ -81,6 +92,17 @@ _ALIASES: dict[str, dict[str, str]] = {
         "工会驿站": "union_office",
         "社区": "community_center",
     },
+    "entry": {
+        "直接进": "open_door",
+        "敞开": "open_door",
+        "有人值守": "staffed",
+        "值守": "staffed",
+        "扫码": "scan",
+        "刷脸": "face_or_id",
+        "刷证": "face_or_id",
+        "密码": "code_lock",
+        "其他": "other",
+    },
     "status": {
         "开放": "open",
         "暂停": "temporarily_closed",
@@ -93,6 +115,7 @@ _VOCABS: dict[str, Mapping[str, str]] = {
     "amenity": AMENITIES,
     "host_type": HOST_TYPES,
     "status": STATUSES,
+    "entry": ENTRY_METHODS,
 }
 
 

@@ -27,7 +27,7 @@ from api.admin.session import ConsoleSession
 from maps.assets import asset_url
 from stations.hours import hours_zh
 from stations.store.reports import REPORT_KINDS, REPORT_STATUSES
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = [
     "ACTION_LABELS",
@@ -63,6 +63,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "status": "状态",
     "notes": "备注",
     "geocoded": "地理编码",
+    "entry": "进门方式",
+    "no_smartphone_ok": "无智能手机可用",
     "file": "文件",
     "crs": "坐标系",
 }
@@ -114,6 +116,7 @@ def _env() -> Environment:
         asset=asset_url,
         AMENITIES=AMENITIES,
         HOST_TYPES=HOST_TYPES,
+        ENTRY_METHODS=ENTRY_METHODS,
         STATUSES=STATUSES,
         REPORT_KINDS=REPORT_KINDS,
         REPORT_STATUSES=REPORT_STATUSES,

@@ -21,7 +21,7 @@ from stations.hours import hours_zh
 from stations.model import EDITABLE_FIELDS, Station
 from stations.search import StationCatalog
 from stations.store.base import HistoryEntry
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = ["HistoryRow", "editor_config", "editor_policy", "history_rows", "station_form_values"]
 
@@ -45,6 +45,8 @@ def station_form_values(station: Station | None) -> dict[str, Any]:
             "phone": "",
             "status": "open",
             "notes": "",
+            "entry": "",
+            "no_smartphone_ok": "",
         }
     d = station.data
     return {
@@ -56,6 +58,8 @@ def station_form_values(station: Station | None) -> dict[str, Any]:
         "host_org": d.host_org,
         "amenities": set(d.amenities),
         "opening_hours": hours_zh(d.opening_hours, d.opening_hours_text),
+        "entry": d.entry,
+        "no_smartphone_ok": "" if d.no_smartphone_ok is None else str(d.no_smartphone_ok).lower(),
         "phone": d.phone,
         "status": d.status,
         "notes": d.notes,
@@ -154,8 +158,10 @@ def _text(field: str, value: Any) -> str:
         return STATUSES.get(value, str(value))
     if field in ("lon", "lat") and isinstance(value, int | float):
         return f"{value:.6f}"
-    if field == "geocoded":
+    if field in ("geocoded", "no_smartphone_ok"):
         return "是" if value else "否"
+    if field == "entry":
+        return ENTRY_METHODS.get(value, str(value))
     return str(value)
 
 

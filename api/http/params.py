@@ -11,7 +11,7 @@ from fastapi import Depends, Query
 from geodata.crs import CrsName
 from stations.errors import FieldError, ValidationFailed
 from stations.search import StationFilter
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, codes
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES, codes
 
 __all__ = ["AtDep", "CrsName", "FilterDep", "codes", "parse_at", "parse_bbox"]
 
@@ -37,12 +37,21 @@ async def station_filter(
     host_type: Annotated[
         list[str] | None, Query(description="Host type code(s): " + ", ".join(HOST_TYPES))
     ] = None,
+    entry: Annotated[
+        list[str] | None,
+        Query(description="How riders get in, any of: " + ", ".join(ENTRY_METHODS)),
+    ] = None,
+    no_smartphone_ok: Annotated[
+        bool, Query(description="Only stations a rider without a smartphone can use")
+    ] = False,
 ) -> StationFilter:
     return StationFilter(
         amenities=codes("amenity", amenity),
         status=codes("status", status),
         host_types=codes("host_type", host_type),
         open_now=open_now,
+        entries=codes("entry", entry),
+        no_smartphone_ok=no_smartphone_ok,
     )
 
 

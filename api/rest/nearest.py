@@ -45,6 +45,12 @@ class NearestParams(BaseModel):
     )
     status: list[str] = Field(default_factory=list, description="Status code(s)")
     host_type: list[str] = Field(default_factory=list, description="Host type code(s)")
+    entry: list[str] = Field(
+        default_factory=list, description="How riders get in, any of these entry codes"
+    )
+    no_smartphone_ok: bool = Field(
+        False, description="Only stations a rider without a smartphone can use"
+    )
     at: str | None = Field(
         None, description="ISO 8601 instant for open-now (naive = station local time); default now"
     )
@@ -65,12 +71,14 @@ async def nearest(request: Request) -> Any:
     if q.k > settings.max_k:
         raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", q.k)])
     flt = NO_FILTER
-    if q.amenity or q.status or q.host_type or q.open_now:
+    if q.amenity or q.status or q.host_type or q.open_now or q.entry or q.no_smartphone_ok:
         flt = StationFilter(
             amenities=codes("amenity", q.amenity),
             status=codes("status", q.status),
             host_types=codes("host_type", q.host_type),
             open_now=q.open_now,
+            entries=codes("entry", q.entry),
+            no_smartphone_ok=q.no_smartphone_ok,
         )
     at: datetime | None = parse_at(q.at)
     qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.http.validation import inline_schema
 from stations.features import json_bytes
 from stations.model import TEXT_LIMITS
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = [
     "GEOJSON",
@@ -87,6 +87,11 @@ class StationPropertiesOut(BaseModel):
     phone: str
     notes: str
     geocoded: bool
+    entry: str | None = Field(
+        None,
+        description="How riders get in: " + ", ".join(f"{k} {v}" for k, v in ENTRY_METHODS.items()),
+    )
+    no_smartphone_ok: bool | None = Field(None, description="Usable without a smartphone")
     updated_at: str
     version: int
     distance_m: float | None = None
@@ -219,6 +224,15 @@ class _StationProperties(BaseModel):
     status: str = _text(40, "Status code or its Chinese label", [*STATUSES, *STATUSES.values()])
     notes: str = _text(_MAX["notes"])
     geocoded: bool = Field(default=_UNSET, json_schema_extra=_absent())
+    entry: str | None = Field(
+        default=_UNSET,
+        max_length=40,
+        json_schema_extra=_absent(),
+        description="How riders get in (code or Chinese label): " + ", ".join(ENTRY_METHODS),
+    )
+    no_smartphone_ok: bool | None = Field(
+        default=_UNSET, json_schema_extra=_absent(), description="Usable without a smartphone"
+    )
     # read-only (ignored, except ``version``: checked like If-Match when that header is absent)
     id: int | None = None
     version: int | None = Field(default=None, ge=1, le=2**62)

@@ -40,6 +40,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "status",
     "notes",
     "geocoded",
+    "entry",
+    "no_smartphone_ok",
     "version",
     "updated_at",
 )

@@ -74,6 +74,8 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "status": ("status", "状态", "运营状态"),
     "notes": ("notes", "note", "remarks", "备注"),
     "geocoded": ("geocoded", "已地理编码", "地理编码"),
+    "entry": ("entry", "进门方式", "进入方式", "入口方式"),
+    "no_smartphone_ok": ("no_smartphone_ok", "无智能手机可用", "无需智能手机", "老年机可用"),
 }
 
 #: Headers dropped without a warning: what our own exports and reject files add.

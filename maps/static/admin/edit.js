@@ -207,7 +207,9 @@
       name: text('name'), external_id: text('external_id') || null, address: text('address'),
       district: text('district'), host_type: field('host_type').value, host_org: text('host_org'),
       amenities: amenities, opening_hours: text('opening_hours'), phone: text('phone'),
-      status: field('status').value, notes: field('notes').value.trim()
+      status: field('status').value, notes: field('notes').value.trim(),
+      entry: field('entry').value || null,
+      no_smartphone_ok: field('no_smartphone_ok').value === '' ? null : field('no_smartphone_ok').value === 'true'
     };
     if (state.point) { body.lon = state.point[0]; body.lat = state.point[1]; }
     if (state.moved) { body.geocoded = false; }  // a person placed it: no longer a guess

@@ -23,7 +23,7 @@ from stations.io.importing import run_import
 from stations.model import Station, StationData, validate_station
 from stations.store.base import ImportPlanRow
 from stations.store.sql import SqlStationStore
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 from tests.conftest import fresh_database
 
 FORMATS = ["csv", "xlsx", "geojson", "gpkg"]
@@ -77,6 +77,8 @@ def raw_station(draw: Callable[..., Any]) -> dict[str, Any]:
         "status": draw(st.sampled_from(list(STATUSES))),
         "notes": draw(texts(60)),
         "geocoded": draw(st.booleans()),
+        "entry": draw(st.sampled_from(["", *ENTRY_METHODS])),
+        "no_smartphone_ok": draw(st.sampled_from([None, True, False])),
     }
 
 

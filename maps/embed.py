@@ -68,7 +68,7 @@ from stations.errors import NotFound
 from stations.features import feature
 from stations.search import Hit, ListQuery, StationCatalog, StationFilter
 from stations.trust.board import TrustBoard
-from stations.vocabulary import AMENITIES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS
 
 __all__ = [
     "CHIP_ORDER",
@@ -363,6 +363,7 @@ def render_embed_page(
         "bounds": bounds,
         "bits": list(AMENITIES),
         "labels": dict(AMENITIES),
+        "entries": dict(ENTRY_METHODS),
         "selected": sorted(request.amenities),
         "openNow": request.open_now,
         "markers": markers,

@@ -229,10 +229,43 @@
     return (codes || []).map(function (c) { return C.labels[c] || c; }).join('、');
   }
 
+  /* ---- rider evidence (confidence) and how to get in ---- */
+  var LEVEL = { confirmed: ['trust ok', '骑手确认开放'], doubtful: ['trust bad', '可能不开放'] };
+  function trustLine(p, all) { // "20 分钟前有骑手确认开放" / "近 3 天 2 人反映关门"
+    var reasons = (p.confidence_reasons || []).filter(function (r) {
+      return all || (r.code !== 'schedule' && r.code !== 'no_hours');
+    }).map(function (r) { return r.message_zh; });
+    if (!reasons.length) return null;
+    var lv = LEVEL[p.confidence] || ['trust', ''];
+    var line = el('div', lv[0]);
+    if (lv[1]) line.appendChild(el('b', null, lv[1] + ' · '));
+    line.appendChild(doc.createTextNode(all ? reasons.join('；') : reasons[0]));
+    return line;
+  }
+  function entryText(p) {
+    var out = [];
+    if (p.entry && C.entries[p.entry]) out.push(C.entries[p.entry]);
+    if (p.no_smartphone_ok === true) out.push('不用智能手机也能进');
+    if (p.no_smartphone_ok === false) out.push('需要智能手机');
+    return out.join('，');
+  }
+  // At similar distance (within RANK_M) a rider-confirmed station goes first, a doubted one
+  // last; the server's order (geodesic distance) holds otherwise.
+  var RANK_M = 300;
+  function ranked(features) {
+    function score(f, i) {
+      var p = f.properties, d = p.distance_m == null ? i : p.distance_m;
+      return d + (p.confidence === 'doubtful' ? RANK_M : p.confidence === 'confirmed' ? -RANK_M / 3 : 0);
+    }
+    return features.map(function (f, i) { return [score(f, i), i, f]; })
+      .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; }).map(function (x) { return x[2]; });
+  }
+
   /* ---- the list ---- */
   function renderList(features) {
     var list = $('list');
     list.textContent = '';
+    features = ranked(features);
     S.list = features;
     if (!features.length) {
       list.appendChild(el('li', 'empty', '附近没有符合条件的驿站，试试减少筛选条件。'));
@@ -251,6 +284,8 @@
       main.appendChild(meta);
       if (p.address) main.appendChild(el('div', 'addr', p.address));
       if (p.amenities && p.amenities.length) main.appendChild(el('div', 'amen', amenityText(p.amenities)));
+      var tl = trustLine(p, false);
+      if (tl) main.appendChild(tl);
       li.appendChild(main);
       li.appendChild(navLinks(f));
       li.tabIndex = 0;
@@ -301,7 +336,10 @@
     top.appendChild(head);
     if (p.navigation) top.appendChild(navLinks(f));
     card.appendChild(top);
-    [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['设施', amenityText(p.amenities)],
+    var tc = p.confidence_reasons ? trustLine(p, true) : null;
+    if (tc) card.appendChild(tc);
+    [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['进门', entryText(p)],
+      ['设施', amenityText(p.amenities)],
       ['提供单位', p.host_org], ['备注', p.notes]].forEach(function (row) {
       if (!row[1]) return;
       var line = el('p');
@@ -317,6 +355,7 @@
       tel.appendChild(a);
       card.appendChild(tel);
     }
+    if (p.confidence_reasons) card.appendChild(hereBox(p));
     card.hidden = false;
     $('list').hidden = true;
     $('sheet').scrollTop = 0;
@@ -340,6 +379,97 @@
     getJSON(C.api.station + encodeURIComponent(id) + '?crs=' + C.crs).then(function (full) {
       if (S.selected === id) showCard(full);
     }).catch(function () { setStatus('驿站详情加载失败'); });
+  }
+
+  /* ---- "我在这里": a rider at the door says what they see; POST …/confirmations ---- */
+  function deviceId() { // random, kept on this phone only; the server stores a salted hash
+    var key = 'warm-device', id = null;
+    try { id = localStorage.getItem(key); } catch (e) { /* private mode: a new id per visit */ }
+    if (!id || !/^[A-Za-z0-9_-]{8,128}$/.test(id)) {
+      var a = new Uint8Array(16);
+      (window.crypto || window.msCrypto).getRandomValues(a);
+      id = Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+      try { localStorage.setItem(key, id); } catch (e) { /* ignore */ }
+    }
+    return id;
+  }
+  var HERE = [['open', '开着'], ['closed', '关着'], ['locked', '进不去'], ['broken', '设施坏了']];
+  function hereBox(p) {
+    var box = el('div', 'here'), row = el('div', 'here-btns'), msg = el('p', 'here-msg');
+    box.appendChild(el('div', 'here-title', '我在这里，看到驿站：'));
+    msg.setAttribute('role', 'status');
+    HERE.forEach(function (h) {
+      var b = el('button', 'here-' + h[0], h[1]);
+      b.type = 'button';
+      b.setAttribute('data-state', h[0]);
+      b.addEventListener('click', function () {
+        if (h[0] === 'broken' && p.amenities && p.amenities.length) { pickAmenity(p, box, msg); return; }
+        sendHere(p, h[0], null, box, msg);
+      });
+      row.appendChild(b);
+    });
+    box.appendChild(row);
+    box.appendChild(msg);
+    return box;
+  }
+  function pickAmenity(p, box, msg) {
+    var old = box.querySelector('.here-amen');
+    if (old) { old.remove(); return; }
+    var row = el('div', 'here-amen');
+    p.amenities.forEach(function (code) {
+      var b = el('button', null, C.labels[code] || code);
+      b.type = 'button';
+      b.addEventListener('click', function () { row.remove(); sendHere(p, 'broken', code, box, msg); });
+      row.appendChild(b);
+    });
+    box.insertBefore(row, msg);
+  }
+  function where() { // the rider's position in the page's CRS (a fix now if none yet)
+    if (S.fix) return Promise.resolve(S.fix);
+    return getFix().then(function (fix) { S.fix = fix; return fix; }, function () { return null; });
+  }
+  function sendHere(p, state, amenity, box, msg) {
+    var btns = box.querySelectorAll('button'), id = p.id;
+    function busy(on) { Array.prototype.forEach.call(btns, function (b) { b.disabled = on; }); }
+    function say(text, cls) { msg.textContent = text; msg.className = 'here-msg ' + (cls || ''); }
+    busy(true);
+    say('正在提交…');
+    root.removeAttribute('data-here');
+    where().then(function (fix) {
+      var body = { state: state, crs: C.crs };
+      if (fix) {
+        var c = convert(fix.lon, fix.lat, fix.crs, C.crs);
+        body.lon = Number(c[0].toFixed(7)); body.lat = Number(c[1].toFixed(7));
+      }
+      if (amenity) body.amenity = amenity;
+      return fetch(C.api.station + encodeURIComponent(id) + '/confirmations', { method: 'POST',
+        credentials: 'omit', headers: { 'Content-Type': 'application/json', 'X-Device-Id': deviceId() },
+        body: JSON.stringify(body) });
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) {
+        busy(false);
+        if (r.ok) {
+          say(d.message_zh || '谢谢！已记录', d.onsite ? 'ok' : 'far');
+          var keep = [msg.textContent, msg.className];
+          // the card again, with what this tap changed ("刚刚有骑手确认开放")
+          return getJSON(C.api.station + encodeURIComponent(id) + '?crs=' + C.crs).then(function (full) {
+            S.list.forEach(function (f, i) {
+              if (f.properties.id === id) { full.properties.distance_m = f.properties.distance_m; S.list[i] = full; }
+            });
+            if (S.selected !== id) return;
+            showCard(full);
+            var m = $('card').querySelector('.here-msg');
+            if (m) { m.textContent = keep[0]; m.className = keep[1]; }
+          }).catch(function () { /* the message stays; the card refreshes next time */ }).then(function () {
+            root.setAttribute('data-here', d.onsite ? 'onsite' : 'remote');
+          });
+        }
+        if (r.status === 429) say(d.detail_zh || '提交太频繁，请稍后再试', 'err');
+        else if (r.status === 404) say('该驿站不存在或已撤销', 'err');
+        else say('提交失败（错误 ' + r.status + '），请稍后再试', 'err');
+        root.setAttribute('data-here', 'refused');
+      });
+    }).catch(function () { busy(false); say('网络不通，提交失败，请稍后再试', 'err'); });
   }
 
   /* ---- "报告问题": anonymous, POST …/stations/{id}/reports; staff review it before anything changes ---- */

@@ -1,0 +1,116 @@
+"""The embed card's "我在这里" buttons in Debian's Chromium at 360×640, other hosts blocked.
+
+A rider at the door taps 开着 and the next rider (another phone: another context, so another
+device id) reads "刚刚有骑手确认开放"; three phones' 关着 make the station doubtful and put it
+in the staff review queue; a phone 5 km away is told its tap is not on-site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from stations.store.reports import SqlReportStore
+from stations.store.sql import SqlStationStore
+from stations.trust.confirm import AUTO_REPORT_TEXT
+from tests.conftest import make_station
+from tests.maps.conftest import LiveServer, PageKit, start_server
+
+pytestmark = pytest.mark.browser
+
+DOOR = {"longitude": 116.5068, "latitude": 39.7954}  # the station, WGS-84 (OSM basemap)
+FAR = {"longitude": 116.5068, "latitude": 39.7954 + 0.045}  # 5 km north
+Open = Callable[..., PageKit]
+
+
+@pytest.fixture
+def live(tmp_path: Any) -> Iterator[LiveServer]:
+    store = SqlStationStore("sqlite:///" + str(tmp_path / "trust.db"))
+    store.create(
+        make_station(name="荣华中路暖心驿站", opening_hours="24/7", entry="code_lock"), actor="t"
+    )
+    # 190 m east: "similar distance", where the page ranks a doubted station below it
+    store.create(make_station(name="科创街暖心驿站", lon=116.5090, lat=39.7954), actor="t")
+    server, stop = start_server(create_app(Settings(), store=store))
+    try:
+        yield server
+    finally:
+        stop()
+        store.close()
+
+
+def _card(open_page: Open, live: LiveServer, where: dict[str, float]) -> PageKit:
+    """A rider's phone at ``where``: the page, located, then the first station's card."""
+    kit = open_page(live.url + "/embed", mobile=True, geolocation=where)
+    kit.page.wait_for_selector("html[data-list='located']", state="attached")
+    kit.page.click("#list li[data-id='1'] .name")
+    kit.page.wait_for_selector("#card .here button[data-state='open']")
+    return kit
+
+
+def _tap(kit: PageKit, state: str, outcome: str) -> str:
+    kit.page.click(f"#card .here button[data-state='{state}']")
+    kit.page.wait_for_selector(f"html[data-here='{outcome}']", state="attached")
+    return kit.page.locator("#card .here-msg").inner_text()
+
+
+def test_a_rider_confirms_open_and_the_next_rider_sees_it(
+    live: LiveServer, open_page: Open
+) -> None:
+    first = _card(open_page, live, DOOR)
+    assert first.page.locator("#card .here button").all_inner_texts() == [
+        "开着",
+        "关着",
+        "进不去",
+        "设施坏了",
+    ]
+    assert "密码锁" in first.page.locator("#card").inner_text()  # how to get in, in Chinese
+    box = first.page.locator("#card .here").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert _tap(first, "open", "onsite").startswith("谢谢")
+    first.page.wait_for_selector("#card .trust.ok")
+    assert "刚刚有骑手确认开放" in first.page.locator("#card .trust").inner_text()
+    first.screenshot("embed-here-confirmed-360x640")
+
+    second = open_page(live.url + "/embed", mobile=True, geolocation=DOOR)
+    second.page.wait_for_selector("#list li[data-id='1'] .trust.ok")
+    assert "刚刚有骑手确认开放" in second.page.locator("#list li[data-id='1'] .trust").inner_text()
+    # the same phone again within the hour is told when it may vote again
+    assert "分钟后再试" in _tap(first, "closed", "refused")
+    for kit in (first, second):
+        assert kit.blocked.non_tile() == []
+        # Chromium logs every 4xx fetch; the 429 above is the only one expected
+        assert [e for e in kit.console_errors if "429" not in e] == []
+
+
+def test_three_phones_saying_closed_make_it_doubtful_and_queue_it(
+    live: LiveServer, open_page: Open
+) -> None:
+    for _ in range(3):
+        kit = _card(open_page, live, DOOR)
+        _tap(kit, "closed", "onsite")
+    kit.page.wait_for_selector("#card .trust.bad")
+    assert "近 3 天 3 人反映关门" in kit.page.locator("#card .trust").inner_text()
+    kit.screenshot("embed-here-doubtful-360x640")
+    store = live.app.state.services.store
+    pending, total = SqlReportStore.beside(store).list(status="pending")
+    assert total == 1 and (pending[0].station_id, pending[0].text) == (1, AUTO_REPORT_TEXT)
+    assert store.get(1).data.status == "open"  # staff decide; the record is unchanged
+    # the next rider's list ranks the confirmed-or-scheduled neighbour first
+    other = open_page(live.url + "/embed", mobile=True, geolocation=DOOR)
+    other.page.wait_for_selector("#list li[data-id='1'] .trust.bad")
+    ids = other.page.eval_on_selector_all("#list li[data-id]", "e => e.map(x => x.dataset.id)")
+    assert ids == ["2", "1"]
+
+
+def test_a_tap_from_5_km_is_not_on_site(live: LiveServer, open_page: Open) -> None:
+    # a shared link to the station: the page has not located the phone; the tap does
+    kit = open_page(live.url + "/embed?station=1", mobile=True, geolocation=FAR)
+    kit.page.wait_for_selector("#card .here button[data-state='open']")
+    message = _tap(kit, "open", "remote")
+    assert "公里" in message and "不算现场确认" in message
+    assert kit.page.locator("#card .trust.ok").count() == 0

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, settings
-from stations.store.accounts import ROLES, SqlAccountStore
+from cli.common import app, console, err_console, open_services
+from stations.store.accounts import ROLES
 
 __all__ = ["users_app", "token_app"]
 
@@ -27,10 +27,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
 
 _ROLE_HELP = "viewer 只读 | editor 编辑 | admin 管理"
-
-
-def _accounts() -> SqlAccountStore:
-    return SqlAccountStore(settings().database_url)
 
 
 def _ask_password() -> str:
@@ -62,16 +58,14 @@ def users_add(
 
     _check_role(role)
     secret = _ask_password() if password else None
-    accounts = _accounts()
-    orgs = SqlOrgStore(engine=accounts.engine)
-    try:
+    with open_services() as services:
+        accounts = services.accounts
+        orgs = SqlOrgStore(engine=accounts.engine)
         where = orgs.get(org) if org is not None else None  # a bad --org adds nobody
         user = accounts.add_user(name, role, password=secret)
         if where is not None:
             orgs.assign_user(user.name, where.id)
         where = orgs.user_org(user.name)
-    finally:
-        accounts.engine.dispose()
     console.print(
         f"已添加 added {user.name} ({user.role}, {where.name})", highlight=False, markup=False
     )
@@ -80,11 +74,9 @@ def users_add(
 @users_app.command("list")
 def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出用户 List staff users."""
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         users = accounts.users()
-    finally:
-        accounts.engine.dispose()
     if as_json:
         print(
             json.dumps(
@@ -123,11 +115,9 @@ def users_role(
 ) -> None:
     """修改角色 Change a user's role."""
     _check_role(role)
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         user = accounts.set_role(name, role)
-    finally:
-        accounts.engine.dispose()
     console.print(f"{user.name}: {user.role}", highlight=False, markup=False)
 
 
@@ -135,22 +125,18 @@ def users_role(
 def users_password(name: str) -> None:
     """设置控制台密码 Set a user's console password (ends their sessions)."""
     secret = _ask_password()
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         accounts.set_password(name, secret)
-    finally:
-        accounts.engine.dispose()
     console.print(f"已更新 password set for {name}", highlight=False, markup=False)
 
 
 @users_app.command("disable")
 def users_disable(name: str) -> None:
     """停用用户 Disable a user: tokens and sessions stop working; history keeps the name."""
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         accounts.disable_user(name)
-    finally:
-        accounts.engine.dispose()
     console.print(f"已停用 disabled {name}", highlight=False, markup=False)
 
 
@@ -160,11 +146,9 @@ def token_create(
     label: Annotated[str, typer.Option(help="What the token is for, e.g. 'QGIS 张三'")] = "",
 ) -> None:
     """创建令牌 Create an API token; it is shown only this once."""
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         token, secret = accounts.create_token(name, label=label)
-    finally:
-        accounts.engine.dispose()
     print(secret)
     err_console.print(
         f"令牌 token #{token.id} for {token.user_name}: shown once, store it "
@@ -179,11 +163,9 @@ def token_list(
     user: Annotated[str | None, typer.Option(help="Only this user's tokens")] = None,
 ) -> None:
     """列出令牌 List API tokens (never their secrets)."""
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         tokens = accounts.tokens(user)
-    finally:
-        accounts.engine.dispose()
     table = Table(title=f"令牌 tokens: {len(tokens)}")
     for col in ("id", "用户 user", "开头 starts with", "用途 label", "创建 created", "状态 state"):
         table.add_column(col)
@@ -210,8 +192,8 @@ def token_revoke(
     """撤销令牌 Revoke a token (by id or value), or all tokens of a user."""
     if (token is None) == (user is None):
         raise typer.BadParameter("give a token id/value or --user NAME (one of them)")
-    accounts = _accounts()
-    try:
+    with open_services() as services:
+        accounts = services.accounts
         if user is not None:
             count = accounts.revoke_user_tokens(user)
             message = f"已撤销 revoked {count} token(s) of {user}"
@@ -219,6 +201,4 @@ def token_revoke(
             assert token is not None
             found = accounts.revoke_token(int(token) if token.isdecimal() else token)
             message = f"已撤销 revoked token #{found.id} of {found.user_name}"
-    finally:
-        accounts.engine.dispose()
     console.print(message, highlight=False, markup=False)

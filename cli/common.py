@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,11 +15,15 @@ from api.settings import Settings
 from stations.errors import ValidationFailed
 from stations.store.base import StationStore
 
+if TYPE_CHECKING:  # building them imports the web stack: only when a command needs it
+    from api.services import Services
+
 __all__ = [
     "app",
     "console",
     "err_console",
     "open_configured_store",
+    "open_services",
     "print_error",
     "progress_bar",
     "settings",
@@ -39,11 +44,27 @@ def settings() -> Settings:
     return Settings()
 
 
+@contextmanager
+def open_services() -> Iterator[Services]:
+    """The configured service's stores and clients, built by the same function as the app's
+    (``api.services.build_services``), closed when the command is done."""
+    from api.services import build_services
+
+    services = build_services(settings())
+    try:
+        yield services
+    finally:
+        services.close()
+
+
 def open_configured_store() -> StationStore:
-    """The store at STATIONS_DATABASE_URL (migrated on open)."""
+    """The store at STATIONS_DATABASE_URL (migrated on open), for commands that need no more.
+
+    Opened with the same limits as ``build_services`` opens it."""
     from stations.store import open_store
 
-    return open_store(settings().database_url)
+    cfg = settings()
+    return open_store(cfg.database_url, cfg.store_limits())
 
 
 def print_error(exc: BaseException) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, console, open_configured_store, settings
+from cli.common import app, console, open_services, settings
 from stations.errors import FieldError, ValidationFailed
 
 __all__ = ["map_command"]
@@ -62,7 +62,7 @@ def map_command(
     """生成离线地图文件 Write a self-contained HTML map that opens offline."""
     from maps.basemaps import choose_basemap
     from maps.station_map import catalog_hits, station_map
-    from stations.search import StationCatalog, StationFilter
+    from stations.search import StationFilter
     from stations.vocabulary import normalise_code
 
     if output.suffix.lower() not in (".html", ".htm"):
@@ -75,9 +75,8 @@ def map_command(
             codes.append(normalise_code("amenity", raw))
         except ValueError as exc:
             raise ValidationFailed([FieldError("--amenity", str(exc), raw)]) from None
-    store = open_configured_store()
-    try:
-        catalog = StationCatalog(store, tz=cfg.timezone)
+    with open_services() as services:
+        catalog = services.catalog
         if kind is MapKind.stations:
             page = station_map(
                 catalog_hits(catalog),
@@ -105,8 +104,6 @@ def map_command(
                 kind.value, data, chosen, tianditu_key=cfg.tianditu_key, inline=True
             )
             what = f"{len(hits)} 个开放驿站 open stations"
-    finally:
-        store.close()
     output.write_text(page.render(), encoding="utf-8")
     console.print(
         f"已生成 wrote {output} ({kind.value}, {chosen.label}, {what})",

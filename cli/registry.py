@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, open_configured_store, progress_bar, settings
+from cli.common import app, console, open_services, progress_bar, settings
 from geodata.crs import CrsName
 from stations.model import Region
-from stations.search import ListQuery, StationCatalog, StationFilter
+from stations.search import ListQuery, StationFilter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
 
 __all__ = ["import_file", "export_file", "list_stations", "show", "history"]
@@ -76,8 +76,8 @@ def import_file(
             domain=cfg.geocoder_domain,
             scheme=cfg.geocoder_scheme,
         )
-    store = open_configured_store()
-    try:
+    with open_services() as services:
+        store = services.store
         with progress_bar("导入 importing") as progress:
             report = run_import(
                 store,
@@ -90,8 +90,6 @@ def import_file(
                 geocoder=geocoder,
                 progress=progress,
             )
-    finally:
-        store.close()
     for line in report.summary_lines():
         console.print(line, highlight=False, markup=False)
     for line in report.detail_lines():
@@ -105,12 +103,10 @@ def export_file(
     """导出全部驿站 Export every station; the format follows the extension."""
     from stations.io.exporting import export_stations
 
-    store = open_configured_store()
-    try:
+    with open_services() as services:
+        store = services.store
         stations = store.all()
         export_stations(stations, file)
-    finally:
-        store.close()
     console.print(f"已导出 exported {len(stations)} → {file}", highlight=False, markup=False)
 
 
@@ -128,16 +124,13 @@ def list_stations(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """列出驿站 List stations."""
-    store = open_configured_store()
-    try:
-        catalog = StationCatalog(store, tz=settings().timezone)
+    with open_services() as services:
+        catalog = services.catalog
         flt = StationFilter(
             amenities=frozenset(normalise_code("amenity", a) for a in amenity or []),
             status=frozenset([normalise_code("status", status)]) if status else frozenset(),
         )
         hits, total = catalog.search(ListQuery(q=q, filter=flt, limit=limit, offset=offset))
-    finally:
-        store.close()
     if as_json:
         print(
             json.dumps(
@@ -166,11 +159,9 @@ def list_stations(
 @app.command("show")
 def show(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """显示一个驿站 Show one station."""
-    store = open_configured_store()
-    try:
+    with open_services() as services:
+        store = services.store
         station = store.get(station_id)
-    finally:
-        store.close()
     record = station.record()
     if as_json:
         print(json.dumps(record, ensure_ascii=False, indent=1))
@@ -186,11 +177,9 @@ def show(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
 @app.command("history")
 def history(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """修改历史 Show a station's change history (who, when, what)."""
-    store = open_configured_store()
-    try:
+    with open_services() as services:
+        store = services.store
         entries = store.history(station_id)
-    finally:
-        store.close()
     if as_json:
         print(
             json.dumps(

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, open_configured_store, settings
+from cli.common import app, console, open_services
 from geodata.crs import CrsName, to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature_collection
-from stations.search import NearestQuery, StationCatalog, StationFilter
+from stations.search import NearestQuery, StationFilter
 from stations.vocabulary import AMENITIES, codes
 
 __all__ = ["nearest"]
@@ -43,9 +43,8 @@ def nearest(
         raise ValidationFailed(errors)
     wanted = codes("amenity", amenity)
     qlon, qlat = to_wgs84(lon, lat, crs.value)
-    store = open_configured_store()
-    try:
-        catalog = StationCatalog(store, tz=settings().timezone)
+    with open_services() as services:
+        catalog = services.catalog
         hits = catalog.nearest(
             NearestQuery(
                 float(qlon),
@@ -55,8 +54,6 @@ def nearest(
                 StationFilter(amenities=wanted, open_now=open_now),
             )
         )
-    finally:
-        store.close()
     if as_json:
         print(
             json.dumps(

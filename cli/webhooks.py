@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, settings
-from stations.feed.webhooks import SqlWebhookStore
+from cli.common import app, console, err_console, open_services
 
 __all__ = ["webhooks_app"]
 
@@ -21,10 +20,6 @@ webhooks_app = typer.Typer(
     help="变更推送 Webhooks: push the change feed to other systems.", no_args_is_help=True
 )
 app.add_typer(webhooks_app, name="webhooks")
-
-
-def _hooks() -> SqlWebhookStore:
-    return SqlWebhookStore(settings().database_url)
 
 
 @webhooks_app.command("add")
@@ -35,11 +30,9 @@ def webhooks_add(
     ] = False,
 ) -> None:
     """登记接收方 Register a receiver; prints its signing secret once."""
-    hooks = _hooks()
-    try:
+    with open_services() as services:
+        hooks = services.webhooks
         consumer, secret = hooks.add(url, actor="cli", from_start=from_start)
-    finally:
-        hooks.engine.dispose()
     err_console.print(
         f"已登记 registered webhook {consumer.id} → {consumer.url}; "
         "签名密钥只显示这一次 the signing secret is shown once:",
@@ -52,11 +45,9 @@ def webhooks_add(
 @webhooks_app.command("list")
 def webhooks_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出接收方及投递状态 List receivers with their last delivery and failures."""
-    hooks = _hooks()
-    try:
+    with open_services() as services:
+        hooks = services.webhooks
         consumers = hooks.list()
-    finally:
-        hooks.engine.dispose()
     if as_json:
         print(json.dumps([c.public() for c in consumers], ensure_ascii=False, indent=1))
         return
@@ -85,9 +76,7 @@ def webhooks_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
 @webhooks_app.command("disable")
 def webhooks_disable(consumer_id: int) -> None:
     """停用接收方 Stop delivering to a receiver."""
-    hooks = _hooks()
-    try:
+    with open_services() as services:
+        hooks = services.webhooks
         consumer = hooks.disable(consumer_id)
-    finally:
-        hooks.engine.dispose()
     console.print(f"已停用 disabled webhook {consumer.id}", highlight=False, markup=False)

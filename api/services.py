@@ -106,6 +106,8 @@ class Services:
 
     def close(self) -> None:
         """Release what ``build_services`` opened (a store handed in stays open)."""
+        if self.visits is not None:
+            self.visits.close()  # its group-commit writer thread
         self._release()
 
     async def aclose(self) -> None:

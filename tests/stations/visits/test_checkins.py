@@ -143,3 +143,29 @@ def test_partitions_take_rows_from_the_default(pg_schema_url) -> None:
         assert visits.raw_count() == 1
     finally:
         store.close()
+
+
+def test_concurrent_check_ins_each_count_once(store) -> None:
+    """Many phones at once (on PostgreSQL they share group-committed transactions): each
+    counts once, a phone tapping twice counts once, and the roll-up agrees with the raw rows."""
+    visits, ids = stations_with_visits(store, 3)
+    codes = list(visits.codes().values())
+    barrier = threading.Barrier(24)
+    results: list[bool] = []
+
+    def tap(n: int) -> None:
+        barrier.wait()
+        device = f"phone-{n % 20:04d}"  # phones 0-3 tap twice
+        station = codes[(n % 20) % 3]
+        results.append(visits.check_in(station, device, "delivery", at=T0).counted)
+
+    threads = [threading.Thread(target=tap, args=(n,)) for n in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = 20
+    assert results.count(True) == expected == visits.raw_count()
+    rows = VisitStats(store.engine).visits("station", "all", date(2026, 11, 1), date(2026, 12, 1))
+    assert sum(r.scans for r in rows) == expected
+    visits.close()

@@ -1,0 +1,434 @@
+"""Visits at national scale on PostgreSQL (run by hand; never part of the test suite).
+
+    python bench/visits_bench.py [--stations 100000] [--checkins 10000000] [--months 12]
+                                 [--write-seconds 20] [--connections 32] [--skip-writes]
+
+Needs ``STATIONS_TEST_POSTGRES_URL`` (or ``--pg``); works in its own schema
+``visits_bench``, dropped first and (unless ``--keep``) afterwards.
+
+What it measures, each against a baseline in the same run:
+
+* **Monthly report** (``VisitStats.monthly`` for the busiest month, then the XLSX): read from
+  the roll-ups, against the same table computed from the raw check-ins (the design without
+  roll-ups). Target ≤ 1 s.
+* **Dashboard queries** (each statement of ``VisitStats.dashboard``, timed one by one):
+  target ≤ 200 ms each; baseline: the same questions asked of the raw table.
+* **Sustained writes**: ``POST /api/v1/checkins`` through ``stations serve --workers 1``
+  driven by wrk (each request a new device, a random station) for ``--write-seconds``;
+  target ≥ 2,000/s. Baseline: ``GET /healthz`` on the same server in the same run (what one
+  worker does with no database work at all).
+* **kill -9 during a burst**: acknowledged check-ins (201) counted by the client, the server
+  killed mid-burst, then the rows in the database: none acknowledged may be missing.
+
+The data: ``--stations`` stations and ``--checkins`` check-ins spread over ``--months``
+months (random station, time and worker type), written by SQL into the raw table and
+rolled up exactly as the write path rolls up (one row per station, local day, hour and
+worker type), so the reports read what the service would have written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import Server, free_port, run_load  # noqa: E402
+
+SCHEMA = "visits_bench"
+
+
+def _timed(fn, repeat: int = 5) -> tuple[float, object]:
+    """Median wall time (ms) of ``repeat`` calls, after one warm-up call."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), result
+
+
+def _schema_url(base: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{SCHEMA},public"
+
+
+def _fresh_schema(base: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+
+
+def _drop_schema(base: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+    admin.dispose()
+
+
+def generate(url: str, stations: int, checkins: int, months: int) -> tuple[date, date]:
+    """Stations, raw check-ins and their roll-ups; returns the span of months (first, end)."""
+    from sqlalchemy import text
+
+    from stations.store.sql import SqlStationStore
+    from stations.store.visits import SqlVisitStore
+
+    store = SqlStationStore(url)
+    engine = store.engine
+    today = date.today().replace(day=1)
+    first = today
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    end = (today + timedelta(days=32)).replace(day=1)
+    visits = SqlVisitStore.beside(store)
+    month_starts = []
+    m = first
+    while m < end:
+        month_starts.append(m)
+        m = (m + timedelta(days=32)).replace(day=1)
+    visits.ensure_partitions(month_starts)
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO stations (name, address, district, lon, lat, host_type, host_org,"
+                " amenities, opening_hours, phone, status, notes, geocoded, version,"
+                " created_at, updated_at)"
+                " SELECT '驿站' || g, '', '区' || (g % 300), 73 + random() * 60,"
+                " 20 + random() * 30, (ARRAY['bank','express_depot','union_office',"
+                "'convenience_store'])[1 + g % 4], '', '[\"hot_water\"]'::json,"
+                " '24/7', '', 'open', '', false, 1, now(), now()"
+                " FROM generate_series(1, :n) g"
+            ),
+            {"n": stations},
+        )
+    print(f"  {stations:,} stations in {time.perf_counter() - t0:.1f} s", flush=True)
+    span_s = (end - first).days * 86400
+    t0 = time.perf_counter()
+    chunk = 1_000_000
+    for start in range(0, checkins, chunk):
+        n = min(chunk, checkins - start)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO checkins (station_id, at, worker_type)"
+                    " SELECT 1 + floor(random() * :stations)::int,"
+                    " :first + random() * make_interval(secs => :span),"
+                    " (ARRAY['delivery','courier','sanitation','ride_hailing','other',"
+                    "'unspecified'])[1 + floor(random() * 6)::int]"
+                    " FROM generate_series(1, :n)"
+                ),
+                {"stations": stations, "first": first, "span": span_s, "n": n},
+            )
+        print(f"  {start + n:,} check-ins …", flush=True)
+    print(f"  raw check-ins in {time.perf_counter() - t0:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO visit_daily (station_id, day, hour, worker_type, count)"
+                " SELECT station_id, (at AT TIME ZONE 'Asia/Shanghai')::date,"
+                " extract(hour FROM at AT TIME ZONE 'Asia/Shanghai')::int, worker_type, count(*)"
+                " FROM checkins GROUP BY 1, 2, 3, 4"
+            )
+        )
+        conn.execute(text("ANALYZE"))
+        rollup = conn.execute(text("SELECT count(*) FROM visit_daily")).scalar_one()
+    print(f"  roll-up ({rollup:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
+    visits.codes()  # every station gets its public code, as posters would
+    store.close()
+    return first, end
+
+
+def _raw_monthly(engine, start: date, end: date) -> list:
+    """Baseline: the monthly table computed from the raw check-ins."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT station_id, worker_type, count(*) FROM checkins"
+                " WHERE (at AT TIME ZONE 'Asia/Shanghai')::date >= :s"
+                " AND (at AT TIME ZONE 'Asia/Shanghai')::date < :e GROUP BY 1, 2"
+            ),
+            {"s": start, "e": end},
+        ).all()
+
+
+def reports(url: str, first: date, end: date, out: dict) -> None:
+    from sqlalchemy import event
+
+    from stations.store.sql import SqlStationStore
+    from stations.store.visit_stats import VisitStats
+    from stations.store.visits import SqlVisitStore
+    from stations.visits.monthly import write_monthly_xlsx
+
+    store = SqlStationStore(url)
+    stats = VisitStats(store.engine)
+    visits = SqlVisitStore.beside(store)
+    month = (end - timedelta(days=1)).replace(day=1)
+    month = (month - timedelta(days=1)).replace(day=1)  # the last whole month
+    month_end = (month + timedelta(days=32)).replace(day=1)
+    ms, rows = _timed(lambda: stats.monthly(month, month_end), 3)
+    codes = visits.codes([r.station_id for r in rows])
+    with tempfile.TemporaryDirectory() as folder:
+        xlsx_ms, _ = _timed(
+            lambda: write_monthly_xlsx(Path(folder) / "m.xlsx", month, rows, codes), 1
+        )
+    raw_ms, _ = _timed(lambda: _raw_monthly(store.engine, month, month_end), 1)
+    out["monthly_report_ms"] = round(ms)
+    out["monthly_xlsx_write_ms"] = round(xlsx_ms)
+    out["monthly_from_raw_baseline_ms"] = round(raw_ms)
+    out["monthly_total"] = sum(r.total for r in rows)
+    print(f"  monthly report {ms:.0f} ms (+ XLSX {xlsx_ms:.0f} ms); from raw {raw_ms:.0f} ms")
+
+    # Each statement of the dashboard, timed where SQLAlchemy sends it.
+    timings: dict[str, list[float]] = {}
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+        conn.info["t0"] = time.perf_counter()
+
+    @event.listens_for(store.engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+        key = " ".join(statement.split())[:70]
+        timings.setdefault(key, []).append((time.perf_counter() - conn.info["t0"]) * 1000)
+
+    today = end - timedelta(days=1)
+    for _ in range(4):
+        stats.dashboard(today)
+    out["dashboard_ms"] = {k: round(statistics.median(v[1:]), 1) for k, v in timings.items()}
+    for k, v in out["dashboard_ms"].items():
+        print(f"  dashboard {v:7.1f} ms  {k}")
+    event.remove(store.engine, "before_cursor_execute", _before)
+    event.remove(store.engine, "after_cursor_execute", _after)
+    year_ms, _ = _timed(lambda: stats.visits("district", "month", first, end), 3)
+    out["stats_district_by_month_whole_span_ms"] = round(year_ms)
+    print(f"  stats group=district period=month over the whole span {year_ms:.0f} ms")
+    store.close()
+
+
+_POST_LUA = r"""
+local codes, n = {}, 0
+local counter = 0
+local next_id = 1
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+end
+function init(args)
+  for line in io.lines(args[1]) do n = n + 1; codes[n] = line end
+  math.randomseed(os.time() * 100 + (tid or 0))
+  prefix = string.format("bench-%d-%d", os.time(), tid or 0)
+end
+function request()
+  counter = counter + 1
+  local code = codes[math.random(n)]
+  return wrk.format("POST", "/api/v1/checkins",
+    {["Content-Type"] = "application/json", ["X-Device-Id"] = prefix .. "-" .. counter},
+    '{"code":"' .. code .. '","worker_type":"delivery"}')
+end
+ok = 0
+function response(status, headers, body)
+  if status == 201 or status == 200 then ok = ok + 1 end
+end
+function done(summary, latency, requests)
+  io.write(string.format("WRK_POST %d %d %d %.1f %.1f\n", summary.requests, summary.errors.status,
+    summary.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def _wrk_post(base: str, codes_file: Path, seconds: int, connections: int, folder: Path) -> dict:
+    script = folder / "post.lua"
+    script.write_text(_POST_LUA)
+    proc = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            base,
+            "--",
+            str(codes_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("WRK_POST"))
+    requests, bad, duration_us, p50, p99 = line.split()[1:]
+    ok = int(requests) - int(bad)
+    return {
+        "requests": int(requests),
+        "non_2xx": int(bad),
+        "per_s": round(ok / (int(duration_us) / 1e6)),
+        "p50_ms": float(p50),
+        "p99_ms": float(p99),
+    }
+
+
+def writes(url: str, seconds: int, connections: int, out: dict) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        codes = conn.execute(text("SELECT code FROM station_codes")).scalars().all()
+        before = conn.execute(text("SELECT count(*) FROM checkins")).scalar_one()
+    folder = Path(tempfile.mkdtemp(prefix="visits-bench-"))
+    codes_file = folder / "codes.txt"
+    codes_file.write_text("\n".join(codes))
+    port = free_port()
+    env = {"STATIONS_CHECKIN_RATE_PER_HOUR": "0", "STATIONS_RATE_LIMIT_PER_MINUTE": "100000000"}
+    with Server(url, 1, port, folder / "server.log", env) as server:
+        server.wait_ready()
+        base = server.base
+        health = run_load(base, ["/healthz"], seconds, connections=connections)
+        result = _wrk_post(base, codes_file, seconds, connections, folder)
+    with engine.connect() as conn:
+        after = conn.execute(text("SELECT count(*) FROM checkins")).scalar_one()
+    result["rows_written"] = after - before
+    out["writes"] = result
+    out["healthz_baseline_per_s"] = round(health.rps)
+    print(
+        f"  check-ins {result['per_s']}/s (p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms;"
+        f" {result['non_2xx']} non-2xx); GET /healthz baseline {health.rps:.0f}/s"
+    )
+    engine.dispose()
+
+
+def kill_during_burst(url: str, out: dict) -> None:
+    """Acknowledged check-ins survive ``kill -9`` of the server mid-burst."""
+    import httpx
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        codes = conn.execute(text("SELECT code FROM station_codes LIMIT 1000")).scalars().all()
+        before = conn.execute(text("SELECT count(*) FROM checkins")).scalar_one()
+    folder = Path(tempfile.mkdtemp(prefix="visits-kill-"))
+    port = free_port()
+    env = {"STATIONS_CHECKIN_RATE_PER_HOUR": "0"}
+    acked = 0
+    sent = 0
+    lock = threading.Lock()
+    stop = threading.Event()
+    server = Server(url, 1, port, folder / "server.log", env)
+    server.wait_ready()
+
+    def fire(worker: int) -> None:
+        nonlocal acked, sent
+        with httpx.Client(base_url=server.base, timeout=5) as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    with lock:
+                        sent += 1
+                    r = client.post(
+                        "/api/v1/checkins",
+                        json={"code": codes[n % len(codes)]},
+                        headers={"X-Device-Id": f"kill-{worker}-{n}-{time.time_ns()}"},
+                    )
+                    if r.status_code == 201:
+                        with lock:
+                            acked += 1
+                except httpx.HTTPError:
+                    if stop.is_set():
+                        return
+
+    threads = [threading.Thread(target=fire, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    os.killpg(server.proc.pid, signal.SIGKILL)
+    server.proc.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    server.stop()
+    with engine.connect() as conn:
+        after = conn.execute(text("SELECT count(*) FROM checkins")).scalar_one()
+    stored = after - before
+    out["kill9"] = {
+        "sent": sent,
+        "acknowledged": acked,
+        "stored": stored,
+        "lost": max(0, acked - stored),
+    }
+    print(
+        f"  kill -9 mid-burst: {acked} acknowledged, {stored} stored, lost {max(0, acked - stored)}"
+    )
+    engine.dispose()
+
+
+def main() -> None:
+    global SCHEMA
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg", default=os.environ.get("STATIONS_TEST_POSTGRES_URL"))
+    parser.add_argument("--stations", type=int, default=100_000)
+    parser.add_argument("--checkins", type=int, default=10_000_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--write-seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--skip-writes", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--reuse", action="store_true", help="reuse a kept schema")
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--schema", default="visits_bench", help="the schema to work in")
+    args = parser.parse_args()
+    SCHEMA = args.schema
+    if not args.pg:
+        sys.exit("set STATIONS_TEST_POSTGRES_URL or pass --pg")
+    url = _schema_url(args.pg)
+    out: dict = {"stations": args.stations, "checkins": args.checkins, "months": args.months}
+    try:
+        if args.reuse:
+            end = (date.today().replace(day=1) + timedelta(days=32)).replace(day=1)
+            first = end
+            for _ in range(args.months):
+                first = (first - timedelta(days=1)).replace(day=1)
+        else:
+            _fresh_schema(args.pg)
+            print("generating …", flush=True)
+            first, end = generate(url, args.stations, args.checkins, args.months)
+        print("reports …", flush=True)
+        reports(url, first, end, out)
+        if not args.skip_writes:
+            print("writes …", flush=True)
+            writes(url, args.write_seconds, args.connections, out)
+            print("kill -9 …", flush=True)
+            kill_during_burst(url, out)
+    finally:
+        if not args.keep:
+            _drop_schema(args.pg)
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -58,6 +58,21 @@ def map_command(
             min=0, max=50, help="Coverage/gaps: new sites the planner suggests (0 for none)"
         ),
     ] = 5,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Coverage/gaps: OpenStreetMap streets (.osm.pbf | .osm); isochrones are drawn",
+        ),
+    ] = None,
+    rule: Annotated[
+        str, typer.Option(help="Coverage/gaps: radius | double15 (1 km AND 15 min walk)")
+    ] = "radius",
+    at: Annotated[
+        str | None,
+        typer.Option(help="Coverage/gaps: only stations open then, e.g. 2026-12-07T22:00 (night)"),
+    ] = None,
 ) -> None:
     """生成离线地图文件 Write a self-contained HTML map that opens offline."""
     from maps.basemaps import choose_basemap
@@ -88,18 +103,26 @@ def map_command(
             )
             what = f"{len(catalog)} 个驿站 stations"
         else:
+            from cli.analysis import _parse_at
             from geodata.areas import load_area
             from maps.analysis_data import analysis_data
             from maps.analysis_maps import analysis_map
+            from stations.analysis.service import select_stations
 
             hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
+            chosen_stations = select_stations(
+                [h.station for h in hits], at=_parse_at(at), tz=cfg.timezone
+            ).counted
             data = analysis_data(
-                [h.station for h in hits],
+                chosen_stations,
                 load_area(),
                 radius_m=radius_m or cfg.default_radius_m,
                 resolution=resolution,
                 new_sites=new_sites,
+                network=network if network is not None else cfg.network_file,
+                rule=rule,
             )
+            hits = [h for h in hits if h.station in chosen_stations]
             page = analysis_map(
                 kind.value, data, chosen, tianditu_key=cfg.tianditu_key, inline=True
             )

@@ -8,6 +8,7 @@ the CLI and the API use, so a map never disagrees with a report.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import h3
@@ -22,6 +23,7 @@ from geodata.hexgrid import HexGrid, cell_polygons, points_to_cells
 from geodata.planning import PlanResult
 from geodata.reach import as_reach
 from maps.analysis_maps import AnalysisData
+from stations.analysis.report import reach_text
 from stations.analysis.service import Analysis
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
@@ -108,6 +110,29 @@ def _plan(run: Analysis, n: int) -> PlanResult | None:
     return run.plan(min(n, len(candidates)), candidates)[0]
 
 
+def _reach_areas(run: Analysis) -> dict[str, Any]:
+    """Each station's street isochrone (WGS-84) when the reach is on a network; else empty
+    (the page draws circles)."""
+    reach = run.reach
+    if not hasattr(reach, "isochrones") or not len(run.stations):
+        return {"type": "FeatureCollection", "features": []}
+    from geodata.projection import from_metric
+
+    crs = reach.network.crs
+    feats = []
+    for st, poly in zip(run.stations, reach.isochrones(run.lon, run.lat), strict=True):
+        if poly.is_empty:
+            continue
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(from_metric(poly, crs)),
+                "properties": {"id": st.id, "name": st.data.name},
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
 def analysis_data(
     stations: Sequence[Station],
     area: BaseGeometry,
@@ -117,6 +142,9 @@ def analysis_data(
     resolution: int = 9,
     new_sites: int = 0,
     sites: Sequence[Any] | None = None,
+    network: str | Path | None = None,
+    mode: str = "walk",
+    rule: str = "radius",
 ) -> AnalysisData:
     """Coverage, cells and gaps of ``stations`` over ``area`` (WGS-84), ready to draw.
 
@@ -136,6 +164,9 @@ def analysis_data(
     sites
         Ranked sites chosen elsewhere (``Site`` objects or dicts with ``lon``, ``lat`` and
         optionally ``rank``, ``marginal_gain``), used instead of running the planner.
+    network, mode, rule
+        An OpenStreetMap street file: reach along the streets by ``mode`` (each station's
+        isochrone is drawn instead of its circle); ``rule="double15"`` for 1 km AND 15 min.
 
     Raises
     ------
@@ -144,12 +175,21 @@ def analysis_data(
     """
     # Estimate first: building millions of cells only to refuse them would take seconds.
     _check_cell_count(area_km2(area) / h3.average_hexagon_area(resolution, "km^2"), resolution)
-    run = Analysis(stations, area, radius_m=radius_m, resolution=resolution, demand_source=demand)
+    run = Analysis(
+        stations,
+        area,
+        radius_m=radius_m,
+        resolution=resolution,
+        demand_source=demand,
+        network=network,
+        mode=mode,
+        rule=rule,
+    )
     grid = run.grid
     _check_cell_count(len(grid), resolution)
     result = run.coverage()
     found = run.gaps()
-    covered = covered_mask(as_reach(radius_m), run.lon, run.lat, grid.lon, grid.lat)
+    covered = covered_mask(as_reach(run.reach), run.lon, run.lat, grid.lon, grid.lat)
     weight = _cell_weights(grid, demand)
     summary = result.summary()
     if sites is None and new_sites > 0:
@@ -172,7 +212,9 @@ def analysis_data(
         area=dict(mapping(area)),
         stations=station_fc,
         cells=cell_features(grid, covered, weight),
-        radius_m=float(radius_m),
+        radius_m=float(as_reach(run.reach).radius_m),
+        reach_areas=_reach_areas(run),
+        reach_label=reach_text(run),
         gaps=gaps_to_geojson(found),
         sites=_sites(sites or [], result.total_weight),
         summary=summary,

@@ -77,6 +77,11 @@ class AnalysisData:
         ``n_stations``, ``total_weight``… (all optional).
     radius_m, resolution, demand_label
         The analysis settings, repeated in the legend.
+    reach_areas
+        Per-station reach polygons (street isochrones); when given they are drawn instead
+        of the circles.
+    reach_label
+        Which reach was used, in words (shown in the legend).
     """
 
     area: dict[str, Any]
@@ -88,6 +93,8 @@ class AnalysisData:
     summary: Mapping[str, Any] = field(default_factory=dict)
     resolution: int | None = None
     demand_label: str = ""
+    reach_areas: dict[str, Any] = field(default_factory=lambda: dict(_EMPTY))
+    reach_label: str = ""
 
 
 def demand_classes(weights: np.ndarray) -> tuple[np.ndarray, list[float]]:
@@ -156,7 +163,11 @@ def _legend(
             items.append({"color": ramp[c], "shape": "square", "label": f"{text}网格 · {label}"})
     radius = f"{data.radius_m:,.0f} m"
     items.append({"color": _STYLE["area"], "shape": "line", "label": "服务区范围 service area"})
-    if kind == "coverage":
+    if kind == "coverage" and data.reach_areas.get("features"):
+        items.append(
+            {"color": _STYLE["circle"], "shape": "ring", "label": "驿站沿街可达范围 street reach"}
+        )
+    elif kind == "coverage":
         items.append(
             {"color": _STYLE["circle"], "shape": "ring", "label": f"驿站覆盖圈（半径 {radius}）"}
         )
@@ -178,9 +189,13 @@ def _legend(
                 "label": "建议新站点（数字为排名）suggested site",
             }
         )
-    notes = [f"覆盖：网格中心到最近驿站的测地距离 ≤ {radius}"]
+    notes = [
+        f"覆盖口径：{data.reach_label}"
+        if data.reach_areas.get("features")
+        else f"覆盖：网格中心到最近驿站的测地距离 ≤ {radius}"
+    ]
     if data.resolution is not None:
-        notes.append(f"网格：H3 第 {data.resolution} 级六边形")
+        notes.append(f"网格：第 {data.resolution} 级六边形网格")
     if data.demand_label:
         notes.append(f"需求：{data.demand_label}")
     title = "覆盖分析 Coverage" if kind == "coverage" else "空白区与选址 Gaps"
@@ -273,6 +288,7 @@ def analysis_map(
         "cells": to_page_crs(cells, crs, 6),
         "gaps": to_page_crs(data.gaps, crs, 6),
         "sites": to_page_crs(data.sites, crs),
+        "reach_areas": to_page_crs(data.reach_areas, crs, 6),
     }
     default_title = "驿站覆盖分析 Coverage" if kind == "coverage" else "驿站空白区 Gaps"
     figure, m = base_page(

@@ -159,6 +159,7 @@ def _analysis_html(
         radius_m=radius_m,
         resolution=resolution,
         new_sites=new_sites,
+        network=settings.network_file,
     )
     return analysis_map(kind, data, chosen, tianditu_key=settings.tianditu_key).render()
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
@@ -267,3 +268,26 @@ def post_plan(body: PlanRequest, catalog: CatalogDep, settings: SettingsDep) -> 
     out["explanation_zh"] = plan_explanation(a, plan)
     out.update(_scope(a))
     return out
+
+
+@router.get(
+    "/stations/{station_id}/reach",
+    responses=GEOJSON,
+    summary="What is within N minutes of a station: on the street network when one is set",
+)
+def get_reach(
+    station_id: Annotated[int, PathParam(ge=1, le=2**62)],
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    minutes: Annotated[float, Query(gt=0, le=120, description="Travel time")] = 15.0,
+    mode: Annotated[Literal["walk", "ebike"], Query(description="walk 4.5 km/h, ebike 15 km/h")] = (
+        "walk"
+    ),
+    crs: CrsName = CrsName.wgs84,
+) -> Any:
+    from stations.analysis.reach import station_reach
+
+    feature = station_reach(
+        catalog.get(station_id), minutes, mode, settings.network_file, crs.value
+    )
+    return GeoJSONResponse(feature)

@@ -156,3 +156,28 @@ def test_station_names_in_analysis_pages_are_escaped(map_store: Stores) -> None:
         and "</script><"
         not in html.split("<body>")[1].split('id="ws-analysis">')[1].split("</script>")[0]
     )
+
+
+def test_coverage_page_on_a_network_draws_street_reach(stations: list, tmp_path) -> None:
+    from geodata.network.synthetic import river_grid
+
+    lon, lat = stations[0].data.lon, stations[0].data.lat
+    net = river_grid((lon - 0.003, lat - 0.003))  # the grid around the first station
+    pbf = net.write(str(tmp_path / "streets.osm.pbf"))
+    data = analysis_data(stations, AREA, radius_m=600, network=pbf, new_sites=0)
+    assert data.reach_areas["features"]
+    assert "路网" in data.reach_label and "streets.osm.pbf" in data.reach_label
+    blocks = json_blocks(analysis_map("coverage", data, get_basemap("osm")).render())
+    assert blocks["ws-analysis"]["reach_areas"]["features"]
+    legend = blocks["ws-config"]["legend"]
+    assert any("沿街" in item["label"] for item in legend["items"])
+    assert any("路网" in note for note in legend["notes"])
+    # the isochrone of a station lies within its straight-line circle
+    first = shape(data.reach_areas["features"][0]["geometry"])
+    ring = (
+        np.asarray(first.exterior.coords)
+        if first.geom_type == "Polygon"
+        else np.asarray(first.geoms[0].exterior.coords)
+    )
+    d = geodesic_m(lon, lat, ring[:, 0], ring[:, 1])
+    assert float(np.max(d)) <= 600 + 50 + 1  # reach plus the drawn street frontage

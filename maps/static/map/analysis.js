@@ -59,6 +59,13 @@
       });
     },
     circles: function (data, cfg) {
+      if (data.reach_areas && data.reach_areas.features.length) {
+        // street isochrones: what each station reaches along the streets
+        return L.geoJSON(data.reach_areas, {
+          interactive: false,
+          style: { color: cfg.style.circle, weight: 1, fillOpacity: 0.08 }
+        });
+      }
       var group = L.featureGroup();
       data.stations.features.forEach(function (f) {
         var c = f.geometry.coordinates;

@@ -1,0 +1,291 @@
+"""Confirmations under load, and what rider evidence costs a nearest answer (run by hand).
+
+    STATIONS_TEST_POSTGRES_URL=postgresql+psycopg://… python -m bench.confirmations_bench
+
+Three measurements, each against a baseline taken in the same run:
+
+1. **Write rate.** ``POST /api/v1/stations/{id}/confirmations`` on PostgreSQL, one worker,
+   every request from a new device id at a random station near its rider (so each is a real
+   write: the once-an-hour rule never short-cuts it), 2xx only counted — alone, then while
+   wrk also asks ``/api/v1/nearest`` at full speed.
+2. **Nearest under writes.** ``/api/v1/nearest`` throughput alone (the baseline) and while the
+   writes above run (paced at ``--write-rate``; the ratio is the verdict: ≥ 0.8).
+3. **Fade and confidence per hit.** In process, nearest answers built from the cached
+   fragments with a :class:`~stations.trust.board.TrustBoard` holding votes on
+   ``--voted`` of the stations, against the same answers without one; and
+   :func:`~stations.trust.rules.assess` alone on a station with ten votes (what a cache miss
+   costs once per station and minute).
+
+Per-address limits are lifted for the run (one client sends everything). Servers and wrk
+are started and stopped here, by their own process ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.loadgen import NO_RATE_LIMIT, LoadResult, Server, assert_local, free_port, run_load
+from bench.national import national_stations, rider_queries, write_stations_csv
+
+_POST_LUA = r"""
+local n, pos, counter = 0, 0, 0
+local ids, lons, lats = {}, {}, {}
+local delay_ms = 0
+local threads, next_id = {}, 1
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  for line in io.lines(args[1]) do
+    local id, lon, lat = line:match("([^,]+),([^,]+),([^,]+)")
+    n = n + 1; ids[n] = id; lons[n] = lon; lats[n] = lat
+  end
+  delay_ms = tonumber(args[2] or "0")
+  math.randomseed(4242 + (tid or 1))
+  pos = math.random(n)
+end
+function request()
+  pos = pos % n + 1
+  counter = counter + 1
+  local states = {"open", "closed", "open", "locked"}
+  local body = string.format('{"state":"%s","lat":%s,"lon":%s}', states[counter % 4 + 1],
+    lats[pos], lons[pos])
+  return wrk.format("POST", "/api/v1/stations/" .. ids[pos] .. "/confirmations",
+    {["Content-Type"] = "application/json",
+     ["X-Device-Id"] = string.format("bench-%d-%d-%d", tid or 1, os.time(), counter)}, body)
+end
+ok = 0
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 end
+end
+__DELAY__
+function done(summary, latency, requests)
+  local ok_total = 0
+  for _, thread in ipairs(threads) do ok_total = ok_total + (thread:get("ok") or 0) end
+  io.write(string.format('WRK_JSON {"requests":%d,"ok":%d,"duration_us":%d,"p50_us":%d,' ..
+    '"p99_us":%d}\n', summary.requests, ok_total, summary.duration, latency:percentile(50),
+    latency:percentile(99)))
+end
+"""
+_DELAY = r"""
+function delay()
+  local whole = math.floor(delay_ms)
+  if math.random() < delay_ms - whole then whole = whole + 1 end
+  return whole
+end
+"""
+
+
+def post_load(
+    base: str, targets: Path, seconds: int, connections: int, rate: float | None
+) -> dict[str, float]:
+    """wrk POSTing confirmations; ``rate`` paces it (writes/s offered), None: flat out."""
+    assert_local(base)
+    delay_ms = 0.0
+    if rate:
+        delay_ms = max(0.0, connections / rate * 1000.0 - 1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "post.lua"
+        script.write_text(_POST_LUA.replace("__DELAY__", _DELAY if delay_ms else ""))
+        done = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
+            + ["-s", str(script), base, "--", str(targets), f"{delay_ms:.4f}"],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed: {done.stderr or done.stdout}")
+    raw = json.loads(line[len("WRK_JSON ") :])
+    secs = raw["duration_us"] / 1e6
+    return {
+        "ok_per_s": raw["ok"] / secs,
+        "requests": raw["requests"],
+        "ok": raw["ok"],
+        "p50_ms": raw["p50_us"] / 1e3,
+        "p99_ms": raw["p99_us"] / 1e3,
+    }
+
+
+def _nearest_paths(points: np.ndarray) -> list[str]:
+    return [f"/api/v1/nearest?lat={lat:.6f}&lon={lon:.6f}&k=5" for lon, lat in points]
+
+
+def http_part(args: argparse.Namespace, pg_url: str) -> None:
+    from tests.conftest import pg_schema  # fresh schema, dropped afterwards
+
+    rows = national_stations(args.stations, seed=11)
+    with tempfile.TemporaryDirectory() as tmp, pg_schema(pg_url) as url:
+        csv = write_stations_csv(Path(tmp) / "stations.csv", rows)
+        env = dict(os.environ, STATIONS_DATABASE_URL=url)
+        subprocess.run(
+            [sys.executable, "-c", "from cli import main; main()", "import", str(csv)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        points = rider_queries(rows, n=60_000, seed=3)
+        targets = Path(tmp) / "targets.txt"
+        # each write goes to a stored station from 30 m away (on-site)
+        from stations.store.sql import SqlStationStore
+
+        stored = SqlStationStore(url)
+        with targets.open("w") as fh:
+            for st in stored.all()[:20_000]:
+                fh.write(f"{st.id},{st.data.lon:.6f},{st.data.lat + 0.0003:.6f}\n")
+        stored.close()
+        extra = {**NO_RATE_LIMIT, "STATIONS_CONFIRM_PER_HOUR": "0"}
+        port = free_port()
+        with Server(url, 1, port, Path(tmp) / "server.log", extra) as server:
+            server.wait_ready()
+            base = server.base
+            s = args.seconds
+            paths = _nearest_paths(points)
+            run_load(base, paths[:2000], 2, connections=8)  # warm the fragment cache a little
+            rounds: list[dict[str, float]] = []
+            for r in range(args.rounds):
+                alone = run_load(base, paths[r * 15000 : (r + 1) * 15000], s, connections=16)
+                writes_alone = post_load(base, targets, s, 16, None)
+                mixed: dict[str, object] = {}
+
+                def writer(out: dict[str, object] = mixed) -> None:
+                    out["w"] = post_load(base, targets, s, 16, args.write_rate)
+
+                t = threading.Thread(target=writer)
+                t.start()
+                under: LoadResult = run_load(
+                    base, paths[(r + 4) * 10000 : (r + 5) * 10000], s, connections=16
+                )
+                t.join()
+                w = mixed["w"]
+                assert isinstance(w, dict)
+                rounds.append(
+                    {
+                        "nearest_alone": alone.rps,
+                        "writes_alone": writes_alone["ok_per_s"],
+                        "writes_mixed": w["ok_per_s"],
+                        "nearest_mixed": under.rps,
+                        "ratio": under.rps / alone.rps if alone.rps else 0.0,
+                        "write_p99_ms": writes_alone["p99_ms"],
+                    }
+                )
+                print(f"round {r + 1}: " + ", ".join(f"{k}={v:.3g}" for k, v in rounds[-1].items()))
+    print()
+    print(f"HTTP, PostgreSQL, 1 worker, {args.stations} stations, {args.rounds} rounds of {s} s:")
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        print(
+            f"  {key:<14} median {statistics.median(values):10.3f}  "
+            f"range {min(values):.3f}–{max(values):.3f}"
+        )
+    print(
+        f"  targets: writes alone ≥ 1000/s; nearest under {args.write_rate:.0f} writes/s "
+        f"≥ 0.8 of alone"
+    )
+
+
+def fade_part(args: argparse.Namespace) -> None:
+    """Per-hit cost of the trust overlay, with and without a board, same catalog, same run."""
+    from stations.model import validate_station
+    from stations.nearest import feature_collection_json
+    from stations.search import NearestQuery, StationCatalog
+    from stations.store.base import ImportPlanRow
+    from stations.store.sql import SqlStationStore
+    from stations.trust.board import TrustBoard
+    from stations.trust.rules import Vote, assess
+
+    rows = national_stations(args.stations, seed=11)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqlStationStore("sqlite:///" + str(Path(tmp) / "s.db"))
+        data = []
+        for r in rows:
+            raw = {
+                k: v for k, v in r.items() if k not in ("id", "version", "updated_at") and v != ""
+            }
+            data.append(validate_station(raw))
+        store.apply_import([ImportPlanRow(d) for d in data], actor="bench")
+        catalog = StationCatalog(store)
+        rng = np.random.default_rng(5)
+        now = time.time()
+        board = TrustBoard()
+        voted = rng.choice(len(catalog), int(len(catalog) * args.voted), replace=False)
+        ids = [catalog.all()[i].id for i in voted.tolist()]
+        votes = []
+        cid = 0
+        for sid in ids:
+            for j in range(int(rng.integers(1, 6))):
+                cid += 1
+                state = ("open", "closed", "locked", "open")[j % 4]
+                votes.append((cid, sid, Vote(now - 600 * j, state, f"d{cid}", True, True)))
+        board.add(votes, now=now)
+        points = rider_queries(rows, n=4000, seed=9)
+        queries = [NearestQuery(float(x), float(y), 5) for x, y in points]
+        hits = [catalog.nearest(q) for q in queries]
+        for h in hits:  # fill the fragment cache, and the board's per-minute assessments
+            feature_collection_json(h, trust=board)
+        plain, trusted = [], []
+        for _ in range(args.rounds * 4):
+            for board_or_none, out in ((None, plain), (board, trusted)):
+                t0 = time.perf_counter()
+                for h in hits:
+                    feature_collection_json(h, trust=board_or_none)
+                out.append((time.perf_counter() - t0) / (len(hits) * 5))
+        with_evidence = sum(1 for h in hits for x in h if board.votes(x.station.id))
+        ten = [
+            Vote(now - 900 * j, ("open", "closed")[j % 2], f"x{j}", True, True) for j in range(10)
+        ]
+        t0 = time.perf_counter()
+        n = 20000
+        for _ in range(n):
+            assess(ten, True, now)
+        miss = (time.perf_counter() - t0) / n
+        store.close()
+    # The least of the rounds (as timeit reports): this machine is shared, and the noise of
+    # other processes only ever adds; a minute's turn re-assesses every voted station once,
+    # which the assess() row prices separately.
+    p, t = min(plain), min(trusted)
+    print(f"in process, {args.stations} stations, {args.voted:.0%} with votes, 5 hits per answer:")
+    print(f"  per hit, no board      {p * 1e6:7.3f} µs   (baseline, same run)")
+    print(f"  per hit, with board    {t * 1e6:7.3f} µs")
+    print(f"  added per hit          {(t - p) * 1e6:7.3f} µs   (target ≤ 2 µs)")
+    print(f"  hits with evidence     {with_evidence / (len(hits) * 5):.1%}")
+    print(f"  assess(), 10 votes     {miss * 1e6:7.3f} µs   (once per station and minute)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--stations", type=int, default=20_000)
+    ap.add_argument("--seconds", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--write-rate", type=float, default=1000.0)
+    ap.add_argument("--voted", type=float, default=0.05, help="share of stations with votes")
+    ap.add_argument("--skip-http", action="store_true")
+    args = ap.parse_args(argv)
+    fade_part(args)
+    pg = os.environ.get("STATIONS_TEST_POSTGRES_URL")
+    if args.skip_http:
+        return 0
+    if not pg:
+        print("STATIONS_TEST_POSTGRES_URL is not set: the HTTP part needs PostgreSQL")
+        return 1
+    http_part(args, pg)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

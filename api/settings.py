@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     db_lock_timeout_s: float = Field(5.0, gt=0)
     db_pool_wait_s: float = Field(2.0, gt=0)
     db_retry_after_s: float = Field(5.0, gt=0)
+    #: Analysis runs (coverage, gaps, plan): what anyone may ask for, and, with a staff
+    #: token, the ceiling; each run's wall-clock limit (then stopped, 503).
+    analysis_max_cells: int = Field(250_000, ge=1)
+    analysis_max_candidates: int = Field(5_000, ge=1)
+    analysis_max_area_km2: float = Field(5_000.0, gt=0)
+    analysis_time_limit_s: float = Field(30.0, gt=0)
+    analysis_staff_max_cells: int = Field(3_000_000, ge=1)
+    analysis_staff_max_candidates: int = Field(100_000, ge=1)
+    analysis_staff_max_area_km2: float = Field(500_000.0, gt=0)
+    analysis_staff_time_limit_s: float = Field(300.0, gt=0)
     #: On SIGTERM: seconds in-flight requests get to finish before they are cut off.
     shutdown_grace_s: float = Field(10.0, ge=0)
     #: How often the health monitor probes the database (what /readyz reports).

@@ -13,6 +13,7 @@ from shapely.geometry import mapping
 
 from api.deps import CatalogDep, SettingsDep
 from api.http.params import CrsName
+from api.rest.analysis_budget import AnalysisRoute
 from api.rest.schemas import GEOJSON, GeoJSONResponse
 from api.settings import Settings
 from geodata.areas import area_from_geojson
@@ -24,7 +25,8 @@ from stations.analysis.service import SYNTHETIC_DEMAND, Analysis, Candidates, re
 from stations.errors import FieldError, ValidationFailed
 from stations.search import StationCatalog
 
-router = APIRouter(prefix="/api/v1", tags=["coverage"])
+# Budgeted: anonymous/staff size limits, a wall-clock limit, a worker process, a cache.
+router = APIRouter(prefix="/api/v1", tags=["coverage"], route_class=AnalysisRoute)
 
 Radius = Annotated[float | None, Query(gt=0, le=100_000, description="Reach in metres")]
 Minutes = Annotated[float | None, Query(gt=0, le=600, description="Reach as minutes")]

@@ -167,11 +167,32 @@ def _sqlite_limits(engine: Engine, limits: StoreLimits) -> None:
         # Called every 10,000 VM steps: a non-zero answer interrupts the statement.
         dbapi_connection.set_progress_handler(lambda: time.monotonic() > deadline[0], 10_000)
 
+    def _set(conn: Any, value: float) -> None:
+        record = getattr(conn.connection, "_connection_record", None)
+        deadline = record.info.get("stations_deadline") if record is not None else None
+        if deadline is not None:
+            deadline[0] = value
+
     @event.listens_for(engine, "before_cursor_execute")
     def _start(conn: Any, *_args: Any) -> None:
-        deadline = conn.connection._connection_record.info.get("stations_deadline")
+        _set(conn, time.monotonic() + limits.statement_s)
+
+    # The limit is one statement's: lifted once it is done (or failed), so the connection's
+    # next use outside SQLAlchemy's execute (a raw PRAGMA, a commit) is not interrupted.
+    @event.listens_for(engine, "after_cursor_execute")
+    def _done(conn: Any, *_args: Any) -> None:
+        _set(conn, math.inf)
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        if context.connection is not None:
+            _set(context.connection, math.inf)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        deadline = record.info.get("stations_deadline") if record is not None else None
         if deadline is not None:
-            deadline[0] = time.monotonic() + limits.statement_s
+            deadline[0] = math.inf
 
 
 def install_limits(engine: Engine, limits: StoreLimits, breaker: Breaker | None = None) -> Breaker:

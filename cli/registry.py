@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from cli.common import app, console, open_services, progress_bar, settings
+from cli.common import app, console, err_console, open_services, progress_bar, settings
 from geodata.crs import CrsName
+from stations.errors import ImportFailed
+from stations.io.report import ImportReport
 from stations.model import Region
 from stations.search import ListQuery, StationFilter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
 
-__all__ = ["import_file", "export_file", "list_stations", "show", "history"]
+__all__ = ["import_file", "export_file", "template", "list_stations", "show", "history"]
 
 
 def _actor(store: object, as_user: str | None) -> str:
@@ -34,21 +37,42 @@ def import_file(
     file: Annotated[
         Path,
         typer.Argument(
-            exists=True, dir_okay=False, readable=True, help=".csv .xlsx .geojson .gpkg"
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="驿站表格 .csv .xlsx .geojson .gpkg / the station file",
         ),
     ],
-    crs: Annotated[CrsName, typer.Option(help="CRS of the file's coordinates")] = CrsName.wgs84,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only, write nothing")] = False,
+    crs: Annotated[
+        CrsName,
+        typer.Option(help="表格坐标的坐标系（高德地图拾取的用 gcj02）/ CRS of the coordinates"),
+    ] = CrsName.wgs84,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            is_flag=True,
+            metavar="",
+            help="只检查并报告，不写入；退出码与正式导入相同 / report only, same exit code",
+        ),
+    ] = False,
     skip_invalid: Annotated[
         bool,
         typer.Option(
-            "--skip-invalid", help="Write the good rows; save bad ones to FILE.rejected.csv"
+            "--skip-invalid",
+            is_flag=True,
+            metavar="",
+            help="写入正确的行，无效行另存为 FILE.rejected.csv 或 .xlsx（与输入同格式）/ "
+            "write the good rows, save the bad ones beside the file in its format",
         ),
     ] = False,
     geocode: Annotated[
         bool,
         typer.Option(
-            "--geocode", help="Fill missing coordinates from addresses (STATIONS_GEOCODER)"
+            "--geocode",
+            is_flag=True,
+            metavar="",
+            help="按地址查找缺少的坐标（STATIONS_GEOCODER）/ geocode rows without coordinates",
         ),
     ] = False,
     as_user: Annotated[
@@ -76,29 +100,76 @@ def import_file(
             domain=cfg.geocoder_domain,
             scheme=cfg.geocoder_scheme,
         )
-    with open_services() as services:
-        store = services.store
-        with progress_bar("导入 importing") as progress:
-            report = run_import(
-                store,
-                file,
-                crs=crs.value,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                actor=_actor(store, as_user),
-                region=Region(*cfg.region_bbox),
-                geocoder=geocoder,
-                progress=progress,
-            )
+    try:
+        with open_services() as services:
+            store = services.store
+            with progress_bar("导入 importing") as progress:
+                report = run_import(
+                    store,
+                    file,
+                    crs=crs.value,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    actor=_actor(store, as_user),
+                    region=Region(*cfg.region_bbox),
+                    geocoder=geocoder,
+                    progress=progress,
+                )
+    except ImportFailed as exc:
+        failed = getattr(exc, "report", None)
+        if failed is None:
+            raise
+        report = failed
+    _print_report(report)
+    code = import_exit_code(report, skip_invalid=skip_invalid)
+    if code:
+        raise typer.Exit(code)
+
+
+def import_exit_code(report: ImportReport, *, skip_invalid: bool) -> int:
+    """1 when the import refuses the file (or would: ``--dry-run`` answers the same), or when
+    the sheet has no rows at all; 0 otherwise."""
+    if report.rows == 0:
+        return 1
+    return 1 if report.errors and not skip_invalid else 0
+
+
+def _print_report(report: ImportReport) -> None:
+    """Counts, then every problem (Chinese first, the sheet's own header named)."""
+    out = err_console if report.errors or report.rows == 0 else console
+    if report.rows == 0:
+        out.print(
+            f"警告 warning: {report.path.name} 有表头但没有数据行，未导入任何驿站 / "
+            "the sheet has headers but no rows: nothing imported",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     for line in report.summary_lines():
-        console.print(line, highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     for line in report.detail_lines():
-        console.print(line, highlight=False, markup=False)
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+class Layout(StrEnum):
+    standard = "standard"
+    staff = "staff"
 
 
 @app.command("export")
 def export_file(
     file: Annotated[Path, typer.Argument(dir_okay=False, help=".csv .xlsx .geojson .gpkg")],
+    layout: Annotated[
+        Layout,
+        typer.Option(
+            help="staff：工作人员表格（中文表头、中文类型/状态/设施、开放时间按原文），"
+            "仅 .xlsx/.csv / staff: the clerk's sheet, Chinese headers and labels"
+        ),
+    ] = Layout.standard,
+    crs: Annotated[
+        CrsName,
+        typer.Option(help="坐标系（高德用 gcj02）/ CRS of the coordinates (.csv/.xlsx)"),
+    ] = CrsName.wgs84,
 ) -> None:
     """导出全部驿站 Export every station; the format follows the extension."""
     from stations.io.exporting import export_stations
@@ -106,8 +177,23 @@ def export_file(
     with open_services() as services:
         store = services.store
         stations = store.all()
-        export_stations(stations, file)
+        export_stations(stations, file, crs=crs.value, layout=layout.value)
     console.print(f"已导出 exported {len(stations)} → {file}", highlight=False, markup=False)
+
+
+@app.command("template")
+def template(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help=".xlsx")],
+) -> None:
+    """生成空白驿站表格 Write an empty station workbook (headers, example, drop-downs, 填写说明)."""
+    from stations.io.template import write_template
+
+    if file.suffix.lower() != ".xlsx":
+        raise typer.BadParameter(
+            "模板只能是 .xlsx / the template is an .xlsx file", param_hint="FILE"
+        )
+    write_template(file)
+    console.print(f"已生成模板 template written → {file}", highlight=False, markup=False)
 
 
 def _labels(codes: tuple[str, ...]) -> str:

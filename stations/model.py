@@ -205,11 +205,12 @@ def _coordinate(raw: Mapping[str, Any], name: str, bound: float, c: _Collector) 
         c.add(name, "must be a finite number", value, "必须是有限数值")
     elif not -bound <= number <= bound:
         hint = " (are longitude and latitude swapped?)" if name == "lat" else ""
+        hint_zh = "（经度和纬度是否填反了？）" if name == "lat" else ""
         c.add(
             name,
             f"must be between -{bound:g} and {bound:g}{hint}",
             value,
-            f"必须在 -{bound:g} 到 {bound:g} 之间",
+            f"必须在 -{bound:g} 到 {bound:g} 之间{hint_zh}",
         )
     return number
 

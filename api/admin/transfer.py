@@ -39,6 +39,7 @@ from geodata.crs import CRS_NAMES
 from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
 from stations.io.exporting import export_stations
 from stations.io.importing import ImportReport, plan_import, run_import
+from stations.io.template import write_template
 from stations.model import Region
 
 __all__ = ["EXPORT_FORMATS", "router"]
@@ -240,11 +241,33 @@ def import_rejected(
         return _page(request, cs, status=404, error="无效行文件已过期。")
     if not upload.reject_path.is_file():
         return _page(request, cs, status=404, error="这次导入没有跳过任何行。")
+    suffix = upload.reject_path.suffix
     return FileResponse(
         upload.reject_path,
-        media_type="text/csv; charset=utf-8",
-        filename=f"{Path(upload.name).stem}.rejected.csv",
+        media_type=EXPORT_FORMATS[suffix.lstrip(".")],
+        filename=f"{Path(upload.name).stem}.rejected{suffix}",
         headers=NO_STORE,
+    )
+
+
+@router.get("/template.xlsx")
+def template_download(request: Request, cs: ConsoleDep) -> Response:
+    """The empty workbook for a new district (``stations template``), for the import page."""
+    if cs is None:
+        return login_redirect(request)
+    folder = tempfile.mkdtemp(prefix="stations-template-")
+    path = Path(folder) / "驿站导入模板.xlsx"
+    try:
+        write_template(path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=EXPORT_FORMATS["xlsx"],
+        filename=path.name,
+        headers=NO_STORE,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 
 
@@ -256,6 +279,7 @@ def export_download(
     settings: SettingsDep,
     format: Annotated[str, Query(max_length=10)] = "csv",
     crs: Annotated[str, Query(max_length=10)] = "wgs84",
+    layout: Annotated[str, Query(max_length=10)] = "standard",
 ) -> Response:
     if cs is None:
         return login_redirect(request)
@@ -274,11 +298,11 @@ def export_download(
     # From the store (not the catalog, which may lag another process's write by a moment).
     stations = store.all()
     stamp = datetime.now(ZoneInfo(settings.timezone)).strftime("%Y%m%d-%H%M")
-    suffix = "" if crs == "wgs84" else f"-{crs}"
+    suffix = ("" if crs == "wgs84" else f"-{crs}") + ("-staff" if layout == "staff" else "")
     folder = tempfile.mkdtemp(prefix="stations-export-")
     path = Path(folder) / f"warm-stations-{stamp}{suffix}.{format}"
     try:
-        export_stations(stations, path, crs=crs)
+        export_stations(stations, path, crs=crs, layout=layout)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

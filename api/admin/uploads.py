@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from stations.errors import FieldError, NotFound, ValidationFailed
+from stations.io.rejects import reject_path_for
 
 __all__ = ["ALLOWED_SUFFIXES", "Upload", "UploadArea", "default_upload_root"]
 
@@ -58,7 +59,7 @@ class Upload:
     @property
     def reject_path(self) -> Path:
         """Where ``run_import(skip_invalid=True)`` saves the rows it skipped."""
-        return self.path.with_name(f"{self.path.stem}.rejected.csv")
+        return reject_path_for(self.path)
 
 
 def _bad_file(message: str, zh: str, value: str | None = None) -> ValidationFailed:

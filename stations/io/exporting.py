@@ -17,6 +17,7 @@ from typing import Any
 from geodata.crs import CRS_NAMES, from_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.io.headers import file_format
+from stations.io.staff import STAFF_COLUMNS, staff_rows
 from stations.io.write import write_csv, write_geojson, write_gpkg, write_xlsx
 from stations.model import Station
 
@@ -99,7 +100,11 @@ def _text_rows(
 
 
 def export_stations(
-    stations: Sequence[Station], path: str | os.PathLike[str], *, crs: str = "wgs84"
+    stations: Sequence[Station],
+    path: str | os.PathLike[str],
+    *,
+    crs: str = "wgs84",
+    layout: str = "standard",
 ) -> int:
     """Write ``stations`` to ``path``, the format chosen by its extension.
 
@@ -115,6 +120,9 @@ def export_stations(
         Coordinates for a CSV/XLSX bound for a Chinese basemap tool; re-import such a file
         with the same ``--crs``. GeoJSON and GPKG declare WGS-84, so anything else there
         mislabels the data: refused.
+    layout : {"standard", "staff"}
+        ``staff`` (CSV/XLSX only) writes the union clerk's sheet: Chinese headers and labels,
+        hours as written (:mod:`stations.io.staff`); it imports back unchanged.
 
     Returns
     -------
@@ -145,8 +153,39 @@ def export_stations(
                 )
             ]
         )
+    if layout not in ("standard", "staff"):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "layout",
+                    "must be standard or staff",
+                    layout,
+                    None,
+                    "格式应为 standard 或 staff",
+                )
+            ]
+        )
+    if layout == "staff" and fmt not in ("csv", "xlsx"):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "layout",
+                    "the staff layout is a spreadsheet: export it to .xlsx or .csv",
+                    layout,
+                    None,
+                    "工作人员表格格式只能导出为 .xlsx 或 .csv",
+                )
+            ]
+        )
     ordered = sorted(stations, key=lambda s: s.id)
     lon, lat = _coordinates(ordered, crs_name)
+    if layout == "staff":
+        headers = [h for h, _ in STAFF_COLUMNS]
+        if fmt == "csv":
+            write_csv(target, headers, staff_rows(ordered, lon, lat, as_text=True))
+        else:
+            write_xlsx(target, headers, staff_rows(ordered, lon, lat, as_text=False))
+        return len(ordered)
     if fmt == "csv":
         write_csv(target, EXPORT_COLUMNS, _text_rows(ordered, lon, lat, as_text=True))
     elif fmt == "xlsx":

@@ -57,6 +57,7 @@ def make_plan(
     crs_name = _crs(crs)
     sheet = read_sheet(path)
     report = ImportReport(sheet.path, sheet.format, sheet.encoding, rows=len(sheet.rows))
+    report.headers = {f: c for c, f in zip(sheet.columns, sheet.fields, strict=True) if f and c}
     report.warnings.extend(sheet.warnings)
     cells = read_cells(sheet, crs_name)
     lookup = StoreLookup(store)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 
 from stations.errors import FieldError
 from stations.io.sheet import Sheet
-from stations.io.write import write_csv
+from stations.io.write import write_csv, write_xlsx
+
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 __all__ = ["REJECT_ERROR_COLUMN", "reject_path_for", "write_rejects"]
 
@@ -19,9 +22,14 @@ REJECT_ERROR_COLUMN = "错误 error"
 
 
 def reject_path_for(path: str | os.PathLike[str]) -> Path:
-    """Where ``skip_invalid`` saves the bad rows: ``<stem>.rejected.csv`` beside the input."""
+    """Where ``skip_invalid`` saves the bad rows: beside the input, in its own format.
+
+    ``站点.xlsx`` → ``站点.rejected.xlsx``, ``站点.csv`` → ``站点.rejected.csv``; GIS files
+    (GeoJSON, GeoPackage) give their rows back as CSV, which a clerk can open.
+    """
     p = Path(path)
-    return p.with_name(f"{p.stem}.rejected.csv")
+    suffix = ".xlsx" if p.suffix.lower() == ".xlsx" else ".csv"
+    return p.with_name(f"{p.stem}.rejected{suffix}")
 
 
 def _cell_text(value: Any) -> str:
@@ -35,12 +43,14 @@ def _cell_text(value: Any) -> str:
 
 
 def write_rejects(sheet: Sheet, bad_rows: set[int], errors: Sequence[FieldError]) -> Path:
-    """The bad rows as the clerk wrote them, plus what is wrong, in Excel-friendly CSV."""
+    """The bad rows as the clerk wrote them, plus what is wrong (Chinese first)."""
     by_row: dict[int, list[str]] = defaultdict(list)
+    headers = {f: c for c, f in zip(sheet.columns, sheet.fields, strict=True) if f and c}
     for e in errors:
+        header = headers.get(e.field, e.field)
         zh = f"{e.message_zh} / " if e.message_zh else ""
         val = "" if e.value is None else f" ({e.value!r})"
-        by_row[e.row or 0].append(f"{e.field}: {zh}{e.message}{val}")
+        by_row[e.row or 0].append(f"{header}: {zh}{e.message}{val}")
     columns = [c or f"column {k + 1}" for k, c in enumerate(sheet.columns)]
     width = len(columns)
     rows = []
@@ -48,8 +58,12 @@ def write_rejects(sheet: Sheet, bad_rows: set[int], errors: Sequence[FieldError]
         if number not in bad_rows:
             continue
         cells = [_cell_text(v) for v in values[:width]] + [""] * (width - len(values))
-        cells.append(f"row {number}: " + "; ".join(by_row.get(number, [])))
+        cells.append(f"第 {number} 行 row {number}: " + "; ".join(by_row.get(number, [])))
         rows.append(cells)
     target = reject_path_for(sheet.path)
-    write_csv(target, [*columns, REJECT_ERROR_COLUMN], rows)
+    if target.suffix == ".xlsx":
+        clean = [[_XLSX_ILLEGAL.sub("", c) for c in row] for row in rows]
+        write_xlsx(target, [*columns, REJECT_ERROR_COLUMN], clean, sheet_name="无效行")
+    else:
+        write_csv(target, [*columns, REJECT_ERROR_COLUMN], rows)
     return target

@@ -8,7 +8,35 @@ from pathlib import Path
 
 from stations.errors import FieldError
 
-__all__ = ["ImportReport", "ProgressCallback", "Ticker"]
+__all__ = ["EXAMPLES", "ImportReport", "ProgressCallback", "Ticker", "problem_line"]
+
+#: A value that works, per field: shown with every problem of that field.
+EXAMPLES: dict[str, str] = {
+    "external_id": "YZ-001",
+    "name": "荣华中路工会驿站",
+    "lon": "116.512345",
+    "lat": "39.795432",
+    "host_type": "工会",
+    "amenities": "热水、手机充电、卫生间",
+    "status": "正常开放",
+    "phone": "010-67856789",
+    "id": "（新驿站留空）",
+}
+
+
+def problem_line(error: FieldError, headers: dict[str, str]) -> str:
+    """``第 5 行「纬度」：必须在 -90 到 90 之间…；填写的值：116.5；示例：39.795432 / row 5, …``."""
+    header = headers.get(error.field, error.field)
+    if error.field == "lon/lat" and "lon" in headers:
+        header = f"{headers['lon']}/{headers.get('lat', 'lat')}"
+    where = f"第 {error.row} 行" if error.row is not None else "文件"
+    zh = error.message_zh or error.message
+    value = "" if error.value in (None, "") else f"；填写的值：{error.value}"
+    example = EXAMPLES.get(error.field)
+    hint = f"；示例：{example}" if example and error.field in headers else ""
+    label = f"「{header}」" if header != error.field else f"「{header}」"
+    return f"{where}{label}：{zh}{value}{hint} / {error}"
+
 
 #: ``progress(done, total)``: called as the import advances (the CLI draws a bar with it).
 ProgressCallback = Callable[[int, int], None]
@@ -38,6 +66,8 @@ class ImportReport:
     reject_path: Path | None = None
     dry_run: bool = True
     written: bool = False
+    #: field → the sheet's own column header, so messages name ``开放时间``, not a field.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         """The counts, one per line, Chinese first (``新增 added: 3``)."""
@@ -61,17 +91,23 @@ class ImportReport:
             lines.append("未写入任何数据 nothing written")
         return lines
 
-    def detail_lines(self, limit: int = 20) -> list[str]:
-        """Errors then warnings, one per line, at most ``limit`` of each."""
+    def detail_lines(self, limit: int | None = None) -> list[str]:
+        """Errors then warnings, one per line, Chinese first (every one unless ``limit``)."""
         lines: list[str] = []
         for title, items in (("错误 errors", self.errors), ("警告 warnings", self.warnings)):
             if not items:
                 continue
             lines.append(f"{title}:")
-            lines.extend(f"  {item}" for item in items[:limit])
-            if len(items) > limit:
-                lines.append(f"  … 另有 {len(items) - limit} 条 and {len(items) - limit} more")
+            shown = items if limit is None else items[:limit]
+            lines.extend(f"  {self.line(item)}" for item in shown)
+            if len(items) > len(shown):
+                more = len(items) - len(shown)
+                lines.append(f"  … 另有 {more} 条 and {more} more")
         return lines
+
+    def line(self, error: FieldError) -> str:
+        """One problem, Chinese first, naming the sheet's header and showing an example."""
+        return problem_line(error, self.headers)
 
 
 class Ticker:

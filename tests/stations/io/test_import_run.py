@@ -108,7 +108,7 @@ def test_skip_invalid_writes_good_rows_and_saves_the_bad_ones(
     assert len(got) == 2
     assert got[1][:5] == ["YZ-009", "坏站", "北京市大兴区荣华中路10号", "abc", "39.8"]
     assert got[1][8] == "007"
-    assert "row 4" in got[1][-1] and "lon" in got[1][-1] and "不是数字" in got[1][-1]
+    assert "row 4" in got[1][-1] and "经度" in got[1][-1] and "不是数字" in got[1][-1]
     # The clerk fixes the reject file and imports it: the error column is ignored.
     got[1][3] = "116.61"
     fixed = sheet(tmp_path / "fixed.csv", got[1:], header=got[0])

@@ -22,7 +22,8 @@ from api.http.hardening import install_hardening
 from api.http.memory import keep_large_blocks_off_the_heap
 from api.http.metrics import MetricsMiddleware
 from api.ogc import routes as ogc
-from api.pages import assets, docs, embed, maps, wechat
+from api.ogc import tiles as ogc_tiles
+from api.pages import assets, docs, embed, maps, network_map, wechat
 from api.pages import station as station_page
 from api.rest import (
     auth,
@@ -34,6 +35,7 @@ from api.rest import (
     reports,
     snapshots,
     stations,
+    tiles,
     webhooks,
 )
 from api.rest import visits as visits_api
@@ -148,7 +150,10 @@ def create_app(
         health,
         stations,
         coverage,
+        tiles,
+        ogc_tiles,
         ogc,
+        network_map,
         maps,
         embed,
         wechat,

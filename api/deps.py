@@ -22,6 +22,7 @@ from stations.store.accounts import AccountStore
 from stations.store.base import StationStore
 from stations.store.reports import ReportStore
 from stations.store.visits import SqlVisitStore
+from stations.tiles import TileCache
 from stations.trust.board import TrustBoard
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ServicesDep",
     "SettingsDep",
     "SnapshotsDep",
+    "TilesDep",
     "StoreDep",
     "TrustBoardDep",
     "UploadsDep",
@@ -84,6 +86,10 @@ async def get_snapshots(request: Request) -> SnapshotCache:
     return request.app.state.services.snapshots
 
 
+async def get_tiles(request: Request) -> TileCache:
+    return request.app.state.services.tiles
+
+
 async def get_board(request: Request) -> TrustBoard | None:
     return request.app.state.services.board
 
@@ -104,6 +110,7 @@ ReportsDep = Annotated[ReportStore, Depends(get_reports)]
 WebhooksDep = Annotated[SqlWebhookStore, Depends(get_webhooks)]
 UploadsDep = Annotated[UploadArea, Depends(get_uploads)]
 SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
+TilesDep = Annotated[TileCache, Depends(get_tiles)]
 TrustBoardDep = Annotated[TrustBoard | None, Depends(get_board)]
 VisitsDep = Annotated[SqlVisitStore, Depends(get_visits)]
 

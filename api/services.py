@@ -36,6 +36,7 @@ from stations.store.monitor import StoreMonitor
 from stations.store.outage import breaker_of
 from stations.store.reports import ReportStore, SqlReportStore
 from stations.store.visits import SqlVisitStore, VisitPolicy
+from stations.tiles import TileCache
 from stations.trust.board import TrustBoard
 from stations.trust.confirm import TrustService
 
@@ -98,6 +99,11 @@ class Services:
         )
         service.load()
         return service
+
+    @cached_property
+    def tiles(self) -> TileCache:
+        """The stations' vector tiles, rebuilt from the catalog when it changes."""
+        return TileCache(self.catalog)
 
     @property
     def board(self) -> TrustBoard | None:

@@ -18,6 +18,7 @@ from stations.model import Station
 __all__ = [
     "COLLECTION_ID",
     "CONFORMANCE",
+    "TILES_CONFORMANCE",
     "CRS84",
     "GEOJSON",
     "HTML",
@@ -44,6 +45,11 @@ OPENAPI_31 = "application/vnd.oai.openapi+json;version=3.1"
 _CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 #: Conformance classes of OGC API – Features – Part 1 this service implements.
 CONFORMANCE: tuple[str, ...] = tuple(_CONF + c for c in ("core", "geojson", "html", "oas30"))
+#: OGC API – Tiles (the stations' vector tiles, ``api.ogc.tiles``).
+TILES_CONFORMANCE: tuple[str, ...] = tuple(
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/" + c
+    for c in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")
+)
 
 _TITLE = "暖心驿站地图 Warm Stations"
 _DESCRIPTION = (
@@ -107,7 +113,7 @@ def landing_document(root: str, site: str, fmt: str, *, docs_url: str | None) ->
 
 def conformance_document(root: str, fmt: str) -> dict[str, Any]:
     return {
-        "conformsTo": list(CONFORMANCE),
+        "conformsTo": [*CONFORMANCE, *TILES_CONFORMANCE],
         "links": _self_links(f"{root}/conformance", fmt, "Conformance"),
     }
 

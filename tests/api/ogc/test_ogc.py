@@ -147,7 +147,10 @@ def test_landing_page_links_are_absolute_and_resolve(client: TestClient) -> None
 def test_conformance_lists_the_classes_implemented(client: TestClient) -> None:
     r = client.get("/ogc/conformance")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
-    assert set(r.json()["conformsTo"]) == {CONF + c for c in ("core", "geojson", "html", "oas30")}
+    tiles = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
+    assert set(r.json()["conformsTo"]) == {
+        CONF + c for c in ("core", "geojson", "html", "oas30")
+    } | {tiles + c for c in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")}
 
 
 def test_collection_documents_describe_the_data(

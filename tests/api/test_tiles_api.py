@@ -1,0 +1,79 @@
+"""Vector tiles over HTTP and as OGC API – Tiles; the network map page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import test_settings
+from tests.conftest import make_station
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@pytest.fixture
+def env(store_url: str) -> Iterator[tuple[TestClient, SqlStationStore]]:
+    store = SqlStationStore(store_url)
+    store.create(make_station(name="荣华中路驿站", lon=116.5068, lat=39.7954), actor="t")
+    with TestClient(create_app(test_settings(webhooks_enabled=False), store=store)) as client:
+        yield client, store
+    store.close()
+
+
+def test_tile_etag_empty_and_out_of_range(env: Any) -> None:
+    client, store = env
+    r = client.get("/api/v1/tiles/stations/0/0/0.mvt")
+    assert r.status_code == 200 and r.headers["content-type"] == MVT
+    feats = mapbox_vector_tile.decode(r.content)["stations"]["features"]
+    assert [f["properties"]["count"] for f in feats] == [1]
+    etag = r.headers["etag"]
+    assert (
+        client.get("/api/v1/tiles/stations/0/0/0.mvt", headers={"If-None-Match": etag}).status_code
+        == 304
+    )
+    assert client.get("/api/v1/tiles/stations/5/0/0.mvt").status_code == 204
+    assert client.get("/api/v1/tiles/stations/2/4/0.mvt").status_code == 404
+    store.create(make_station(name="新站", lon=116.6, lat=39.8), actor="t")
+    client.app.state.services.catalog.refresh()
+    r = client.get("/api/v1/tiles/stations/0/0/0.mvt", headers={"If-None-Match": etag})
+    assert r.status_code == 200 and r.headers["etag"] != etag
+
+
+def test_ogc_tiles_documents_and_tile(env: Any) -> None:
+    client, _ = env
+    assert (
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt"
+        in client.get("/ogc/conformance?f=json").json()["conformsTo"]
+    )
+    sets = client.get("/ogc/collections/stations/tiles").json()["tilesets"]
+    assert sets[0]["dataType"] == "vector"
+    tileset = client.get("/ogc/collections/stations/tiles/WebMercatorQuad").json()
+    template = next(link["href"] for link in tileset["links"] if link["rel"] == "item")
+    assert template.endswith("/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
+    tms = client.get("/ogc/tileMatrixSets/WebMercatorQuad").json()
+    assert tms["tileMatrices"][0]["matrixWidth"] == 1 and len(tms["tileMatrices"]) == 23
+    # z/row/col: the station at 116.5068, 39.7954 is in column 13494, row 6214 at zoom 14.
+    r = client.get("/ogc/collections/stations/tiles/WebMercatorQuad/14/6214/13494")
+    assert r.status_code == 200 and r.headers["content-type"] == MVT
+    assert client.get("/ogc/collections/stations/tiles/Other/0/0/0").status_code == 404
+
+
+def test_network_page_carries_no_station_data(env: Any) -> None:
+    client, store = env
+    small = client.get("/maps/network")
+    assert small.status_code == 200
+    assert "荣华中路驿站" not in small.text  # stations come from tiles, never the page
+    assert "/api/v1/tiles/stations/{z}/{x}/{y}.mvt?crs=wgs84" in small.text
+    amap = client.get("/maps/network?basemap=amap")
+    assert "crs=gcj02" in amap.text and "autonavi" in amap.text
+    for i in range(50):
+        store.create(make_station(name=f"站{i}", lon=116.4 + i / 100, lat=39.8), actor="t")
+    client.app.state.services.catalog.refresh()
+    big = client.get("/maps/network")
+    assert abs(len(big.text) - len(small.text)) < 20  # only the view's centre/zoom differ

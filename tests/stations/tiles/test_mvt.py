@@ -1,0 +1,93 @@
+"""Vector tiles from the catalog: decoded back with mapbox-vector-tile, checked against the
+stations' own coordinates (a plain re-computation of Web Mercator, not the module's)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import mapbox_vector_tile
+import numpy as np
+
+from geodata.crs import from_wgs84
+from stations.model import Station
+from stations.tiles import CLUSTER_BELOW_ZOOM, EXTENT, TileIndex, tile_bounds
+from tests.conftest import make_station
+
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def _stations(points: list[tuple[float, float]]) -> list[Station]:
+    return [
+        Station(i + 1, make_station(name=f"站{i}", lon=lon, lat=lat), 1, NOW, NOW)
+        for i, (lon, lat) in enumerate(points)
+    ]
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, float, float]:
+    n = 2**z
+    fx = (lon + 180) / 360 * n
+    r = math.radians(lat)
+    fy = (1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n
+    return int(fx), int(fy), (fx - int(fx)) * EXTENT, (fy - int(fy)) * EXTENT
+
+
+def _decode(body: bytes) -> list[dict]:
+    tile = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
+    return tile["stations"]["features"]
+
+
+def test_single_stations_sit_where_web_mercator_puts_them() -> None:
+    pts = [(116.5068, 39.7954), (116.5611, 39.7801), (121.47, 31.23)]
+    index = TileIndex.build(_stations(pts), counter=1)
+    z = 15
+    for sid, (lon, lat) in enumerate(pts, 1):
+        x, y, px, py = _tile_of(lon, lat, z)
+        feats = [f for f in _decode(index.tile(z, x, y)) if f["properties"]["id"] == sid]
+        assert len(feats) == 1
+        gx, gy = feats[0]["geometry"]["coordinates"]
+        assert abs(gx - px) <= 1 and abs(gy - py) <= 1
+        assert feats[0]["properties"]["name"] == f"站{sid - 1}"
+        west, south, east, north = tile_bounds(z, x, y)
+        assert west <= lon < east and south <= lat < north
+
+
+def test_low_zooms_cluster_and_counts_add_up() -> None:
+    rng = np.random.default_rng(7)
+    pts = list(zip(rng.uniform(116.3, 116.7, 3000), rng.uniform(39.7, 40.0, 3000), strict=True))
+    index = TileIndex.build(_stations([(float(a), float(b)) for a, b in pts]), counter=1)
+    for z in (3, 8, CLUSTER_BELOW_ZOOM - 1):
+        n = 2**z
+        xs = {_tile_of(lon, lat, z)[0] for lon, lat in pts}
+        ys = {_tile_of(lon, lat, z)[1] for lon, lat in pts}
+        total, features = 0, 0
+        for x in range(min(xs), max(xs) + 1):
+            for y in range(min(ys), max(ys) + 1):
+                body = index.tile(z, x, y)
+                if body:
+                    feats = _decode(body)
+                    features = max(features, len(feats))
+                    total += sum(f["properties"]["count"] for f in feats)
+        assert total == 3000, z  # every station counted once, in exactly one cluster
+        assert features <= 64  # a tile's size does not grow with the station count
+        assert n >= 1
+
+
+def test_gcj02_tiles_shift_the_stations() -> None:
+    lon, lat = 116.5068, 39.7954
+    index = TileIndex.build(_stations([(lon, lat)]), counter=1)
+    gx, gy = (float(v[0]) for v in from_wgs84([lon], [lat], "gcj02"))
+    z = 17
+    x, y, px, py = _tile_of(gx, gy, z)
+    feats = _decode(index.tile(z, x, y, "gcj02"))
+    assert len(feats) == 1
+    fx, fy = feats[0]["geometry"]["coordinates"]
+    assert abs(fx - px) <= 1 and abs(fy - py) <= 1
+    wx, wy, _, _ = _tile_of(lon, lat, z)
+    assert (wx, wy) != (x, y) or abs(fx - _tile_of(lon, lat, z)[2]) > 50  # hundreds of metres
+
+
+def test_an_empty_tile_is_empty() -> None:
+    index = TileIndex.build(_stations([(116.5, 39.8)]), counter=1)
+    assert index.tile(10, 0, 0) == b""
+    assert TileIndex.build([], counter=0).tile(0, 0, 0) == b""

@@ -21,6 +21,7 @@ from api.http.compression import GzipMiddleware
 from api.http.hardening import install_hardening
 from api.http.memory import keep_large_blocks_off_the_heap
 from api.http.metrics import MetricsMiddleware
+from api.http.search_demand import SearchDemandMiddleware
 from api.ogc import routes as ogc
 from api.ogc import tiles as ogc_tiles
 from api.pages import assets, docs, embed, maps, network_map, wechat
@@ -143,6 +144,8 @@ def create_app(
     # Riders are on weak mobile signal: compress pages, scripts and GeoJSON (≈4× smaller).
     app.add_middleware(GzipMiddleware)
     app.add_middleware(MetricsMiddleware)
+    if settings.search_demand:  # where riders search from, as H3 cell counts (issue 17)
+        app.add_middleware(SearchDemandMiddleware, tz=settings.timezone)
     install_hardening(app, settings)
     # Routers are tried in this order: the riders' nearest query, the busiest route, first.
     for module in (

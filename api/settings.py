@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     #: carrier-grade NAT addresses, so this is generous); 0 turns the limit off.
     checkin_rate_per_hour: int = Field(default=600, ge=0)
     checkin_burst: int = Field(default=60, ge=1)
+    #: Count nearest-station searches per H3 cell (no position kept) for ``--demand searches``.
+    search_demand: bool = True
     #: Webhook delivery (change feed pushed to registered consumers): on in every worker; a
     #: lease per consumer lets one sender at a time deliver, in order.
     webhooks_enabled: bool = True

@@ -34,7 +34,8 @@ AreaCrsOpt = Annotated[CrsName, typer.Option(help="CRS of --area vertices")]
 DemandOpt = Annotated[
     str | None,
     typer.Option(
-        help="Demand layer file (weighted points or polygons), or 'etown-synthetic'; "
+        help="Demand layer file (weighted points or polygons), 'etown-synthetic', "
+        "'visits' (check-ins) or 'searches' (where riders searched from); "
         "default: uniform over the area"
     ),
 ]
@@ -124,8 +125,20 @@ def _analysis(
     reach = reach_metres(radius_m, minutes, _speed(speed))
     cfg = settings()
     store = open_configured_store()
+    source: Any = demand
     try:
         stations = store.all()
+        if demand in ("visits", "searches"):  # check-ins or searches from the database
+            from zoneinfo import ZoneInfo
+
+            from stations.visits.demand import demand_from_store
+
+            source = demand_from_store(
+                store,
+                demand,
+                today=datetime.now(ZoneInfo(cfg.timezone)).date(),
+                resolution=resolution,
+            )
     finally:
         store.close()
     return Analysis.for_stations(
@@ -138,7 +151,7 @@ def _analysis(
         tz=cfg.timezone,
         radius_m=reach,
         resolution=resolution,
-        demand_source=demand,
+        demand_source=source,
         network=network if network is not None else cfg.network_file,
         mode="ebike" if str(speed).strip().lower() in ("ebike", "e-bike") else "walk",
         rule=rule,

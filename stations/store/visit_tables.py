@@ -33,6 +33,7 @@ from stations.store.schema import metadata
 
 __all__ = [
     "checkins_table",
+    "search_cells_table",
     "station_codes_table",
     "visit_daily_table",
     "visit_devices_table",
@@ -115,4 +116,14 @@ visit_tallies_table = Table(
     Column("entered_by", String(100), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_visit_tallies_day", "day"),
+)
+
+# Searches per H3 cell (resolution 8) and local day; no position is kept (migration 0007).
+search_cells_table = Table(
+    "search_cells",
+    metadata,
+    Column("cell", String(16), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_search_cells_day", "day"),
 )

@@ -79,3 +79,21 @@ def test_tally_import_all_or_nothing(configured: SqlStationStore, tmp_path: Path
     out = tmp_path / "11月服务人次.xlsx"
     main(["visits", "--month", "2026-11", "-o", str(out)])
     assert "服务人次合计 7" in capsys.readouterr().out
+
+
+def test_coverage_with_visits_as_demand(configured: SqlStationStore, capsys) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    visits = SqlVisitStore.beside(configured)
+    codes = visits.codes()
+    now = datetime.now(UTC)
+    for n in range(7):
+        visits.check_in(codes[1], f"phone-cov-{n:03d}", "courier", at=now)
+    capsys.readouterr()
+    main(["coverage", "--demand", "visits", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["total_weight"] == pytest.approx(7)
+    with pytest.raises(SystemExit):
+        main(["coverage", "--demand", "searches", "--json"])
+    assert "no area with 5 or more searches" in capsys.readouterr().err

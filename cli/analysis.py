@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # stations.analysis.service and its report writer (shapely, h3, pulp, openpyxl: ~0.3 s) are imported
 # by these commands only, not on every start of the CLI (an import of 100k rows counts it).
 
-__all__ = ["coverage_cmd", "gaps_cmd", "plan_cmd"]
+__all__ = ["coverage_cmd", "gaps_cmd", "plan_cmd", "report_cmd"]
 
 RadiusOpt = Annotated[float | None, typer.Option("--radius-m", help="Reach in metres (500)")]
 MinutesOpt = Annotated[float | None, typer.Option(help="Reach as minutes of travel")]
@@ -366,3 +366,41 @@ def plan_cmd(
         return
     _print_summary(summary_rows(a, a.coverage(), plan))
     _rows_table("建议新增站点 suggested sites", site_rows(plan, cands, a, crs.value))
+
+
+@app.command("report")
+def report_cmd(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", dir_okay=False, help="覆盖报告.pdf | .xlsx")
+    ],
+    area: AreaOpt = None,
+    area_crs: AreaCrsOpt = CrsName.wgs84,
+    demand: DemandOpt = None,
+    network: NetworkOpt = None,
+    new_sites: Annotated[int, typer.Option(min=0, max=50, help="Sites to propose (5)")] = 5,
+    district: Annotated[
+        str, typer.Option(help="District named in the title")
+    ] = "北京经济技术开发区",
+) -> None:
+    """覆盖报告 Report for the leadership meeting: map, 双15 KPIs, gaps, sites (A4 PDF or XLSX)."""
+    from geodata.areas import load_area
+    from stations.analysis.leadership import build_report, write_leadership_report
+
+    cfg = settings()
+    store = open_configured_store()
+    try:
+        stations = store.all()
+    finally:
+        store.close()
+    err_console.print("… 计算覆盖 computing", highlight=False, markup=False)
+    data = build_report(
+        stations,
+        load_area(area, crs=area_crs.value),
+        network=network if network is not None else cfg.network_file,
+        demand=demand,
+        new_sites=new_sites,
+        district=district,
+        tz=cfg.timezone,
+    )
+    write_leadership_report(output, data)
+    console.print(f"已生成 wrote {output}", highlight=False, markup=False)

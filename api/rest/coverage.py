@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
@@ -293,3 +293,53 @@ def get_reach(
         catalog.get(station_id), minutes, mode, settings.network_file, crs.value
     )
     return GeoJSONResponse(feature)
+
+
+@router.get(
+    "/coverage/report",
+    summary="The coverage report for a meeting: A4 PDF or XLSX (map, 双15 KPIs, gaps, sites)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/pdf": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+def get_report(
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    format: Annotated[Literal["pdf", "xlsx"], Query(description="pdf (A4) or xlsx")] = "pdf",
+    demand: DemandName = "uniform",
+    new_sites: Annotated[int, Query(ge=0, le=20)] = 5,
+) -> Response:
+    import tempfile
+    from pathlib import Path as FilePath
+
+    from geodata.areas import load_area
+    from stations.analysis.leadership import build_report, write_leadership_report
+
+    data = build_report(
+        list(catalog.all()),
+        load_area(None),
+        network=settings.network_file,
+        demand=SYNTHETIC_DEMAND if demand == "etown-synthetic" else None,
+        new_sites=new_sites,
+        tz=settings.timezone,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_leadership_report(FilePath(tmp) / f"report.{format}", data)
+        body = out.read_bytes()
+    media = (
+        "application/pdf"
+        if format == "pdf"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"coverage-report-{data.day:%Y%m%d}.{format}"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

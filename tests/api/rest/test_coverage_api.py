@@ -129,3 +129,13 @@ def test_bad_plan_input_is_a_problem(client: TestClient, body: dict, field: str)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert any(e["field"].startswith(field) for e in r.json()["errors"]), r.json()
+
+
+def test_report_downloads_as_pdf_and_xlsx(client: TestClient) -> None:
+    pdf = client.get("/api/v1/coverage/report", params={"new_sites": 2})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "attachment" in pdf.headers["content-disposition"]
+    xlsx = client.get("/api/v1/coverage/report", params={"format": "xlsx", "new_sites": 0})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/api/v1/coverage/report", params={"format": "doc"}).status_code == 422

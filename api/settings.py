@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     analysis_staff_max_candidates: int = Field(100_000, ge=1)
     analysis_staff_max_area_km2: float = Field(500_000.0, gt=0)
     analysis_staff_time_limit_s: float = Field(300.0, gt=0)
+    #: Run analyses in a stoppable worker process (fork); off: in this process's threads,
+    #: without the time limit (platforms without fork; the benchmark's "before").
+    analysis_in_worker: bool = True
     #: On SIGTERM: seconds in-flight requests get to finish before they are cut off.
     shutdown_grace_s: float = Field(10.0, ge=0)
     #: How often the health monitor probes the database (what /readyz reports).

@@ -225,6 +225,11 @@ def _budgeted(endpoint: Callable[..., Any], path: str, cache: _Cache) -> Callabl
             cached = cache.get(key)
             if cached is not None:
                 return cached
+        if not settings.analysis_in_worker:  # in this process: no time limit, no stopping
+            answer = await run_in_threadpool(functools.partial(endpoint, **values))
+            if key is not None and not isinstance(answer, Response):
+                cache.put(key, answer)
+            return answer
         try:
             answer = await run_in_worker(
                 functools.partial(endpoint, **values),

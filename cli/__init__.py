@@ -15,18 +15,8 @@ from stations.errors import StationsError
 
 __all__ = ["app", "main"]
 
-for _module in (
-    accounts,
-    analysis,
-    maps,
-    orgs,
-    registry,
-    search,
-    serve,
-    visits,
-    webhooks,
-):  # registers their commands on ``app``
-    assert _module
+#: The command modules: importing each registers its commands on ``app``.
+COMMANDS = (accounts, analysis, maps, orgs, registry, search, serve, visits, webhooks)
 
 
 def main(argv: list[str] | None = None) -> None:

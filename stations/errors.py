@@ -7,7 +7,10 @@ problem documents in one place, and the CLI prints ``str(error)`` as one line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # stations.io imports this module
+    from stations.io.report import ImportReport
 
 __all__ = [
     "StationsError",
@@ -98,9 +101,23 @@ class Forbidden(StationsError):
 
 
 class ImportFailed(ValidationFailed):
-    """A file import that was refused as a whole; ``errors`` lists every bad row."""
+    """A file import that was refused as a whole; ``errors`` lists every bad row.
+
+    ``report`` is the import's plan (counts of what would have been added, updated and
+    refused) when the file could be read at all, so a caller can show it beside the errors.
+    """
 
     title = "Import failed"
+
+    def __init__(
+        self,
+        errors: list[FieldError],
+        detail: str | None = None,
+        *,
+        report: ImportReport | None = None,
+    ) -> None:
+        super().__init__(errors, detail)
+        self.report = report
 
 
 class ConfigurationError(StationsError):

@@ -193,7 +193,7 @@ async def import_confirm(
         )
     except ImportFailed as exc:
         area.release(upload)
-        planned: ImportReport | None = getattr(exc, "report", None)
+        planned: ImportReport | None = exc.report
         return await _apage(
             request,
             cs,

@@ -116,13 +116,12 @@ def run_import(
         plan.ticker.advance()
         return report
     if report.errors and not skip_invalid:
-        exc = ImportFailed(
+        raise ImportFailed(
             report.errors,
             f"{report.path.name}: {report.invalid} invalid row(s), nothing was written "
             "(fix them, or use --skip-invalid to import the valid rows)",
+            report=report,
         )
-        exc.report = report  # type: ignore[attr-defined]
-        raise exc
     if plan.bad_rows:
         report.reject_path = write_rejects(plan.sheet, plan.bad_rows, report.errors)
     if plan.rows:

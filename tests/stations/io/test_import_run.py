@@ -86,7 +86,7 @@ def test_any_invalid_row_refuses_the_whole_file(store: SqlStationStore, tmp_path
     lines = [str(e) for e in info.value.errors]
     assert "row 6, lon: is not a number (value 'abc')" in lines
     assert any("魔法" in line for line in lines)
-    report = info.value.report  # type: ignore[attr-defined]
+    report = info.value.report
     assert (report.added, report.invalid, report.written) == (3, 2, False)
     assert "nothing was written" in str(info.value)
 

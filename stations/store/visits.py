@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, insert, select, text
-from sqlalchemy.exc import IntegrityError
 
 from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
 from stations.store.engine import WRITE
@@ -160,30 +159,25 @@ class SqlVisitStore:
         return dict(conn.execute(query).all())
 
     def _assign(self, station_ids: list[int]) -> dict[int, str]:
+        """Draw codes for ``station_ids`` in bulk: a code that clashes with a stored one, or a
+        station given a code meanwhile by another process, is skipped by ``ON CONFLICT DO
+        NOTHING`` and read back or drawn again."""
         out: dict[int, str] = {}
-        for station_id in station_ids:
-            for _attempt in range(10):  # a clash in 2**40 is rare; ten in a row is a bug
-                code = new_code()
-                try:
-                    with self._write() as conn, conn.begin():
-                        existing = conn.execute(
-                            select(_C.c.code).where(_C.c.station_id == station_id)
-                        ).scalar()
-                        if existing is None:
-                            conn.execute(
-                                insert(_C).values(
-                                    station_id=station_id, code=code, created_at=datetime.now(UTC)
-                                )
-                            )
-                        else:  # another process gave it one meanwhile
-                            code = existing
-                    out[station_id] = code
-                    break
-                except IntegrityError:
-                    continue
-            else:  # pragma: no cover - needs ten random 40-bit collisions in a row
-                raise ConfigurationError("could not draw a unique station code")
-        return out
+        missing = list(station_ids)
+        for _round in range(10):  # a clash in 2**40 is rare; ten rounds in a row is a bug
+            for start in range(0, len(missing), 1000):
+                chunk = missing[start : start + 1000]
+                now = datetime.now(UTC)
+                with self._write() as conn, conn.begin():
+                    stmt = upsert(conn, _C).values(
+                        [{"station_id": i, "code": new_code(), "created_at": now} for i in chunk]
+                    )
+                    conn.execute(stmt.on_conflict_do_nothing())
+                    out.update(self._stored_codes(conn, chunk))
+            missing = [i for i in missing if i not in out]
+            if not missing:
+                return out
+        raise ConfigurationError("could not draw unique station codes")  # pragma: no cover
 
     def station_for_code(self, code: str) -> int:
         """The live station a public code belongs to, or ``NotFound``."""

@@ -2,6 +2,7 @@
 
     pip install -e '.[bench]'          # osmnx, networkx, igraph (baselines only)
     python bench/network_reach_bench.py [--side 450] [--skip-networkx] [--skip-igraph]
+                                        [--osmnx-read]
 
 The question: the 15-minute walk reach (1,125 m of street at 4.5 km/h) of each of the 98
 E-Town stations (``stations/data/etown_demo.geojson``), on a Beijing-sized network.
@@ -11,12 +12,19 @@ Network: ``geodata.network.synthetic.city_grid`` — a ``side`` × ``side`` stre
 Beijing), written once as ``.osm.pbf`` and ``.osm`` and read back:
 
 * ours: ``geodata.network.load_network`` (pyosmium) on the PBF and the XML;
-* osmnx: ``osmnx.graph_from_xml`` (``simplify=False``, ``retain_all=True``) on the same XML.
+* osmnx: ``osmnx.graph_from_xml`` (``simplify=False``, ``retain_all=True``) on the same XML,
+  only with ``--osmnx-read`` (on the shared two-core machine it had not finished after
+  50 minutes).  Without it the baseline graph is built osmnx-style from the same segments:
+  a ``networkx.MultiDiGraph`` with both directions of every street, ``length`` in metres and
+  node ``x``/``y``.
 
 Reach, from the same source nodes (each station's nearest node, found by osmnx's
 ``distance.nearest_nodes``), for all 98 stations:
 
-* ours: ``geodata.network.nodes_within`` — ``scipy.sparse.csgraph.dijkstra`` with ``limit``;
+* ours: ``geodata.network.nodes_within`` — ``scipy.sparse.csgraph.dijkstra`` with ``limit``,
+  each search on the part of the network within the limit as the crow flies;
+* scipy on the whole network: one ``dijkstra(indices=98 sources, limit)`` call (what the
+  local frame saves: initialising 98 city-sized distance arrays);
 * igraph: ``Graph.distances`` from the 98 sources (igraph has no distance limit: each search
   covers the whole network), thresholded;
 * networkx: ``networkx.ego_graph(G, n, radius=1125, distance="length")`` on the osmnx graph,
@@ -67,6 +75,7 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=450, help="grid nodes per side (450 → 202,500)")
     ap.add_argument("--skip-networkx", action="store_true")
     ap.add_argument("--skip-igraph", action="store_true")
+    ap.add_argument("--osmnx-read", action="store_true", help="also time osmnx.graph_from_xml")
     args = ap.parse_args()
     rows: list[tuple[str, float, float, str]] = []
     slon, slat = _stations()
@@ -89,10 +98,35 @@ def main() -> None:
             f"{slon.size} stations; limit {LIMIT_M:.0f} m",
             flush=True,
         )
+        import networkx as nx
         import osmnx as ox
 
-        graph, w, c = _timed(lambda: ox.graph_from_xml(xml, simplify=False, retain_all=True))
-        rows.append(("read .osm — osmnx graph_from_xml", w, c, f"{len(graph):,} nodes"))
+        if args.osmnx_read:
+            graph, w, c = _timed(lambda: ox.graph_from_xml(xml, simplify=False, retain_all=True))
+            rows.append(("read .osm — osmnx graph_from_xml", w, c, f"{len(graph):,} nodes"))
+        else:
+
+            def build() -> nx.MultiDiGraph:
+                g = nx.MultiDiGraph(crs="epsg:4326")
+                g.add_nodes_from(
+                    (int(o), {"x": x, "y": y})
+                    for o, x, y in zip(
+                        net.osm_id.tolist(), net.lon.tolist(), net.lat.tolist(), strict=True
+                    )
+                )
+                u = net.osm_id[net.edge_u].tolist()
+                v = net.osm_id[net.edge_v].tolist()
+                length = net.edge_len.tolist()
+                g.add_edges_from(
+                    (a, b, {"length": d}) for a, b, d in zip(u, v, length, strict=True)
+                )
+                g.add_edges_from(
+                    (b, a, {"length": d}) for a, b, d in zip(u, v, length, strict=True)
+                )
+                return g
+
+            graph, w, c = _timed(build)
+            rows.append(("build networkx graph (osmnx layout)", w, c, f"{len(graph):,} nodes"))
         src_osm = np.asarray(ox.distance.nearest_nodes(graph, slon, slat), dtype=np.int64)
         pos = {int(o): i for i, o in enumerate(net.osm_id.tolist())}
         src = np.array([pos[int(o)] for o in src_osm], dtype=np.intp)
@@ -108,6 +142,14 @@ def main() -> None:
             )
         )
         ours_sets = [set(net.osm_id[r].tolist()) for r in ours]
+        from scipy.sparse.csgraph import dijkstra
+
+        whole, w, c = _timed(lambda: dijkstra(net.csr, indices=src, limit=LIMIT_M))
+        same = [
+            set(net.osm_id[np.flatnonzero(np.isfinite(r))].tolist()) for r in whole
+        ] == ours_sets
+        rows.append(("reach × 98 — scipy dijkstra, whole network", w, c, f"same sets: {same}"))
+        del whole
 
         if not args.skip_igraph:
             import igraph as ig
@@ -127,7 +169,6 @@ def main() -> None:
             del d
 
         if not args.skip_networkx:
-            import networkx as nx
 
             def ego() -> list[set[int]]:
                 return [

@@ -12,7 +12,7 @@ ends (weights: the walk to the street plus the way along it), appended to the CS
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -82,22 +82,40 @@ def _fields(s: Snapped) -> tuple[NDArray, ...]:
     return (s.edge, s.t, s.distance_m, s.lon, s.lat)
 
 
+def _local_frame(net: StreetNetwork) -> Any:
+    """KD-tree of node positions in the network's metric CRS (built once per network)."""
+    tree = net._memo.get("node_tree")
+    if tree is None:
+        from scipy.spatial import cKDTree
+
+        tree = net._memo["node_tree"] = cKDTree(np.column_stack([net.x, net.y]))
+    return tree
+
+
 def nodes_within(
     net: StreetNetwork, nodes: NDArray[np.intp], limit_m: float
 ) -> list[NDArray[np.intp]]:
     """For each source node, the nodes within ``limit_m`` metres of street (sorted ids).
 
     The plain graph question (no snapping), the one ``networkx.ego_graph`` answers; what the
-    benchmark compares.
+    benchmark compares.  Each search runs on the part of the network within ``limit_m`` of
+    its source as the crow flies (plus the projection's 0.1 % scale error): no walk of that
+    length leaves that disc, so the answer is exact, and the search touches a few hundred
+    nodes instead of initialising arrays over a whole city.
     """
     from scipy.sparse.csgraph import dijkstra
 
     src = np.asarray(nodes, dtype=np.intp)
+    tree = _local_frame(net)
+    radius = limit_m * 1.001 + 1.0
+    csr = net.csr
     out: list[NDArray[np.intp]] = []
-    step = max(1, _CHUNK_CELLS // max(net.n_nodes, 1))
-    for lo in range(0, src.size, step):
-        d = dijkstra(net.csr, directed=True, indices=src[lo : lo + step], limit=limit_m)
-        out.extend(np.flatnonzero(np.isfinite(row)) for row in d)
+    near = tree.query_ball_point(np.column_stack([net.x[src], net.y[src]]), radius)
+    for s, idx in zip(src.tolist(), near, strict=True):
+        local = np.asarray(sorted(idx), dtype=np.intp)
+        sub = csr[local][:, local]
+        d = dijkstra(sub, directed=True, indices=int(np.searchsorted(local, s)), limit=limit_m)
+        out.append(local[np.isfinite(d)])
     return out
 
 

@@ -7,10 +7,7 @@ problem documents in one place, and the CLI prints ``str(error)`` as one line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # stations.io imports this module
-    from stations.io.report import ImportReport
+from typing import Any
 
 __all__ = [
     "StationsError",
@@ -103,8 +100,9 @@ class Forbidden(StationsError):
 class ImportFailed(ValidationFailed):
     """A file import that was refused as a whole; ``errors`` lists every bad row.
 
-    ``report`` is the import's plan (counts of what would have been added, updated and
-    refused) when the file could be read at all, so a caller can show it beside the errors.
+    ``report`` is the import's plan (a ``stations.io.report.ImportReport``: counts of what
+    would have been added, updated and refused) when the file could be read at all, so a
+    caller can show it beside the errors. Typed loosely: ``stations.io`` imports this module.
     """
 
     title = "Import failed"
@@ -114,7 +112,7 @@ class ImportFailed(ValidationFailed):
         errors: list[FieldError],
         detail: str | None = None,
         *,
-        report: ImportReport | None = None,
+        report: Any = None,
     ) -> None:
         super().__init__(errors, detail)
         self.report = report

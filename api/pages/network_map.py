@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SettingsDep, TilesDep, base_url
-from api.pages.maps import BasemapQuery, _basemap, _page
+from api.http.security_headers import content_security_policy
+from api.pages.maps import BasemapQuery, _basemap
 from geodata.crs import from_wgs84
+from maps.basemaps import same_crs
 from maps.tile_page import render_tile_page
 
 __all__ = ["router"]
@@ -47,4 +49,11 @@ def network_map(
         base_url(request, settings) + "/api/v1/tiles/stations/{z}/{x}/{y}.mvt?crs=" + chosen.crs
     )
     html = render_tile_page(chosen, tile_url, center=center, zoom=zoom)
-    return _page(request, settings, html, chosen)
+    # The page has no inline script, so unlike the folium pages (api.pages.maps) its policy
+    # needs no script hashes, and the first request does not pay for importing folium.
+    tiles_from = [o for b in same_crs(chosen, settings.tianditu_key) for o in b.tile_origins()]
+    policy = content_security_policy(request.url.path, settings).replace(
+        "img-src 'self' data:", "img-src 'self' data: " + " ".join(dict.fromkeys(tiles_from)), 1
+    )
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": policy}
+    return HTMLResponse(html, headers=headers)

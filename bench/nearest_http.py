@@ -181,8 +181,15 @@ def bench_http(
                 command=[sys.executable, "-m", "bench.minimal_nearest"],
                 cwd=_HERE,
             )
-            for server in servers.values():
-                server.wait_ready()
+            for name, server in servers.items():
+                try:
+                    server.wait_ready()
+                except RuntimeError:
+                    log = (tmp / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+                    print(
+                        f"--- {name} server log (last lines):\n" + "\n".join(log.splitlines()[-40:])
+                    )
+                    raise
             same, total, first = check_bodies(
                 servers["after"].base,
                 servers["minimal"].base,

@@ -129,13 +129,17 @@ class SqlVisitStore:
     def codes(self, station_ids: Iterable[int] | None = None) -> dict[int, str]:
         """The public code of each live station asked for (all live ones by default),
         drawing and storing a code for any station that has none yet."""
-        wanted = None if station_ids is None else [i for i in station_ids if storable_id(i)]
-        live = select(_S.c.id).where(_S.c.deleted_at.is_(None))
-        if wanted is not None:
-            live = live.where(_S.c.id.in_(wanted))
+        wanted = None if station_ids is None else {i for i in station_ids if storable_id(i)}
+        live = select(_S.c.id).where(_S.c.deleted_at.is_(None)).order_by(_S.c.id)
+        if wanted is not None and len(wanted) <= 5000:  # beyond that: read all, filter here
+            live = live.where(_S.c.id.in_(sorted(wanted)))
         with self.engine.connect() as conn:
             ids = [row.id for row in conn.execute(live)]
-            have = self._stored_codes(conn, ids if wanted is not None else None)
+            if wanted is not None:
+                ids = [i for i in ids if i in wanted]
+            have = self._stored_codes(
+                conn, ids if wanted is not None and len(ids) <= 5000 else None
+            )
         missing = [i for i in ids if i not in have]
         if missing:
             have.update(self._assign(missing))

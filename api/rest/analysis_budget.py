@@ -192,9 +192,11 @@ async def _is_staff(request: Request) -> bool:
     """A valid staff token or console session (any role); a bad one is a 401 as elsewhere."""
     if not request.headers.get("authorization") and not request.cookies:
         return False
-    from api.auth import _principal, get_accounts
+    from api.auth import _principal
+    from api.deps import get_accounts
 
-    found = await run_in_threadpool(_principal, request, get_accounts(request), None, None)
+    accounts = await get_accounts(request)
+    found = await run_in_threadpool(_principal, request, accounts, None, None)
     return found is not None
 
 

@@ -154,3 +154,19 @@ def test_bad_network_files_say_what_is_wrong(tmp_path: Path) -> None:
         read_osm(junk)
     with pytest.raises(GeodataError, match="mode"):
         load_network(empty, "car")
+
+
+def test_local_search_equals_the_whole_network_search(tmp_path: Path) -> None:
+    from scipy.sparse.csgraph import dijkstra
+
+    from geodata.network import nodes_within
+    from geodata.network.synthetic import city_grid
+
+    path = city_grid(60, jitter_m=30.0).write(str(tmp_path / "city.osm.pbf"))
+    net = load_network(path, "walk")
+    src = np.random.default_rng(2).choice(net.n_nodes, 25, replace=False)
+    for limit in (150.0, 1125.0, 2500.0):
+        local = nodes_within(net, src, limit)
+        whole = dijkstra(net.csr, indices=src, limit=limit)
+        for got, row in zip(local, whole, strict=True):
+            np.testing.assert_array_equal(got, np.flatnonzero(np.isfinite(row)))

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     confirm_radius_m: float = Field(200.0, gt=0, le=5000)
     confirm_per_hour: float = 600.0
     max_body_bytes: int = 20 * 1024 * 1024
+    #: Spreadsheet imports (``stations.io.limits``): inflated size and ratio of an .xlsx,
+    #: rows and columns read. A zip bomb or an endless sheet is refused, not parsed.
+    import_max_uncompressed_mb: int = Field(400, gt=0)
+    import_max_ratio: float = Field(100.0, gt=1)
+    import_max_rows: int = Field(500_000, gt=0)
+    import_max_columns: int = Field(200, gt=0)
     #: Database waits (seconds): connecting, one statement, a lock, a free pooled connection;
     #: then a 503 with Retry-After (``db_retry_after_s``) instead of a hung request.
     db_connect_timeout_s: float = Field(3.0, gt=0)

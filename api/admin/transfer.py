@@ -14,8 +14,10 @@ file and streams it back as a download.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
+import threading
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -39,6 +41,7 @@ from geodata.crs import CRS_NAMES
 from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
 from stations.io.exporting import export_stations
 from stations.io.importing import ImportReport, plan_import, run_import
+from stations.io.limits import SheetLimits
 from stations.io.template import write_template
 from stations.model import Region
 
@@ -58,6 +61,35 @@ _Token = Annotated[str, PathParam(min_length=1, max_length=64)]
 
 def _region(settings: Settings) -> Region:
     return Region(*settings.region_bbox)
+
+
+def _limits(settings: Settings, stop: threading.Event) -> SheetLimits:
+    return SheetLimits(
+        max_file_bytes=settings.max_body_bytes,
+        max_uncompressed_bytes=settings.import_max_uncompressed_mb * 2**20,
+        max_ratio=settings.import_max_ratio,
+        max_rows=settings.import_max_rows,
+        max_columns=settings.import_max_columns,
+        should_stop=stop.is_set,
+    )
+
+
+async def _in_thread_until_gone(request: Request, stop: threading.Event, call: Any) -> Any:
+    """Run ``call`` in the thread pool; when the client disconnects, set ``stop`` so the
+    sheet reader (which polls it) gives up instead of parsing for nobody."""
+
+    async def watch() -> None:
+        while not stop.is_set():
+            if await request.is_disconnected():
+                stop.set()
+                return
+            await asyncio.sleep(0.25)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return await run_in_threadpool(call)
+    finally:
+        watcher.cancel()
 
 
 def _page(request: Request, cs: ConsoleSession, *, status: int = 200, **context: Any) -> Response:
@@ -137,10 +169,20 @@ async def import_upload(
             request, cs, status=400, crs=crs, problems=exc.errors, error="文件未能上传。"
         )
     try:
-        report = await run_in_threadpool(
-            plan_import, store, upload.path, crs=crs, region=_region(settings)
+        stop = threading.Event()
+        report = await _in_thread_until_gone(
+            request,
+            stop,
+            partial(
+                plan_import,
+                store,
+                upload.path,
+                crs=crs,
+                region=_region(settings),
+                limits=_limits(settings, stop),
+            ),
         )
-    except ImportFailed as exc:  # the file as a whole: type, encoding, header
+    except ImportFailed as exc:  # the file as a whole: type, encoding, header, limits
         area.discard(upload.token)
         return await _apage(
             request, cs, status=400, crs=crs, problems=_problems(exc.errors), error="文件无法读取。"
@@ -182,14 +224,20 @@ async def import_confirm(
             error="这次上传已失效（已导入、已过期或正在导入）。请重新上传文件。",
         )
     try:
-        report = await run_in_threadpool(
-            run_import,
-            store,
-            upload.path,
-            crs=upload.crs,
-            skip_invalid=skip,
-            actor=cs.user.name,
-            region=_region(settings),
+        stop = threading.Event()
+        report = await _in_thread_until_gone(
+            request,
+            stop,
+            partial(
+                run_import,
+                store,
+                upload.path,
+                crs=upload.crs,
+                skip_invalid=skip,
+                actor=cs.user.name,
+                region=_region(settings),
+                limits=_limits(settings, stop),
+            ),
         )
     except ImportFailed as exc:
         area.release(upload)

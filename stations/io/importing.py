@@ -24,6 +24,7 @@ import os
 from stations.errors import ImportFailed
 from stations.io.duplicates import DUPLICATE_RADIUS_M
 from stations.io.geocoding import Geocoder
+from stations.io.limits import DEFAULT_LIMITS, SheetLimits
 from stations.io.plan import make_plan
 from stations.io.rejects import reject_path_for, write_rejects
 from stations.io.report import ImportReport, ProgressCallback
@@ -48,6 +49,7 @@ def plan_import(
     region: Region | None = None,
     geocoder: Geocoder | None = None,
     progress: ProgressCallback | None = None,
+    limits: SheetLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Read and validate ``path`` and report what an import would do; writes nothing.
 
@@ -67,13 +69,17 @@ def plan_import(
         Fills rows that have an address and no lon/lat.
     progress : callable, optional
         ``progress(done, total)``.
+    limits : SheetLimits, optional
+        Size, ratio, row and column limits, and ``should_stop`` (:mod:`stations.io.limits`).
 
     Raises
     ------
     ImportFailed
         When the file as a whole cannot be read (type, encoding, header).
     """
-    plan = make_plan(store, path, crs=crs, region=region, geocoder=geocoder, progress=progress)
+    plan = make_plan(
+        store, path, crs=crs, region=region, geocoder=geocoder, progress=progress, limits=limits
+    )
     plan.ticker.advance()
     return plan.report
 
@@ -89,6 +95,7 @@ def run_import(
     region: Region | None = None,
     geocoder: Geocoder | None = None,
     progress: ProgressCallback | None = None,
+    limits: SheetLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Import ``path`` into ``store`` in one transaction; see the module doc for the rules.
 
@@ -109,7 +116,9 @@ def run_import(
         Any invalid row without ``skip_invalid`` (nothing is written; ``errors`` lists every
         problem and ``report`` the counts), or a file that cannot be read.
     """
-    plan = make_plan(store, path, crs=crs, region=region, geocoder=geocoder, progress=progress)
+    plan = make_plan(
+        store, path, crs=crs, region=region, geocoder=geocoder, progress=progress, limits=limits
+    )
     report = plan.report
     report.dry_run = dry_run
     if dry_run:

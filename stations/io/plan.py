@@ -18,6 +18,7 @@ from stations.io.cells import Cells, read_cells
 from stations.io.duplicates import probable_duplicates
 from stations.io.geocoding import Geocoder, geocode_addresses
 from stations.io.headers import blank
+from stations.io.limits import DEFAULT_LIMITS, SheetLimits
 from stations.io.match import StoreLookup, match_rows
 from stations.io.read import read_sheet
 from stations.io.report import ImportReport, ProgressCallback, Ticker
@@ -52,10 +53,11 @@ def make_plan(
     region: Region | None,
     geocoder: Geocoder | None,
     progress: ProgressCallback | None,
+    limits: SheetLimits = DEFAULT_LIMITS,
 ) -> Plan:
     """Read, parse, match and validate ``path``; see :func:`stations.io.importing.run_import`."""
     crs_name = _crs(crs)
-    sheet = read_sheet(path)
+    sheet = read_sheet(path, limits)
     report = ImportReport(sheet.path, sheet.format, sheet.encoding, rows=len(sheet.rows))
     report.headers = {f: c for c, f in zip(sheet.columns, sheet.fields, strict=True) if f and c}
     report.warnings.extend(sheet.warnings)

@@ -20,30 +20,37 @@ from pathlib import Path
 from typing import Any
 
 from stations.errors import FieldError, ImportFailed
+from stations.io.formula import restore
 from stations.io.headers import blank as _blank
 from stations.io.headers import file_format, header_key, is_ignored, map_header
+from stations.io.limits import DEFAULT_LIMITS, SheetLimits, bounded, check_archive, check_size
 from stations.io.read_geo import read_geojson, read_gpkg
 from stations.io.sheet import Sheet, file_error
 
 __all__ = ["Sheet", "read_sheet"]
 
 
-def read_sheet(path: str | os.PathLike[str]) -> Sheet:
+def read_sheet(path: str | os.PathLike[str], limits: SheetLimits = DEFAULT_LIMITS) -> Sheet:
     """Read a station file of any supported format into a :class:`Sheet`.
+
+    ``limits`` (:mod:`stations.io.limits`) bound the file size, an .xlsx archive's inflated
+    size and ratio, and the rows and columns read; ``limits.should_stop`` ends the read.
 
     Raises
     ------
     ImportFailed
         For a file that cannot be read as a whole: missing, unsupported type, undecodable,
-        no recognisable header, or two columns naming the same field.
+        no recognisable header, two columns naming the same field, or past a limit
+        (:class:`~stations.io.limits.ImportCancelled` when stopped).
     """
     p = Path(path)
     fmt = file_format(p)
     if not p.is_file():
         raise ImportFailed([FieldError("file", "file not found", str(p), None, "文件不存在")])
+    check_size(p, limits)
     readers: dict[str, Callable[[Path], Sheet]] = {
-        "csv": _read_csv,
-        "xlsx": _read_xlsx,
+        "csv": lambda q: _read_csv(q, limits),
+        "xlsx": lambda q: _read_xlsx(q, limits),
         "geojson": read_geojson,
         "gpkg": read_gpkg,
     }
@@ -135,11 +142,13 @@ def _delimiter(text: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-def _read_csv(path: Path) -> Sheet:
+def _read_csv(path: Path, limits: SheetLimits) -> Sheet:
     text, encoding = _decode(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows = ((n, [restore(c) for c in values]) for n, values in enumerate(reader, start=1))
+    rows = bounded(path, rows, limits)
     try:
-        return _tabular_sheet(path, "csv", enumerate(reader, start=1), encoding)
+        return _tabular_sheet(path, "csv", rows, encoding)
     except csv.Error as exc:
         raise file_error(
             path, f"malformed CSV at record {reader.line_num}: {exc}", "CSV 格式错误"
@@ -153,9 +162,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _read_xlsx(path: Path) -> Sheet:
+def _read_xlsx(path: Path, limits: SheetLimits) -> Sheet:
     from openpyxl import load_workbook
 
+    check_archive(path, limits)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken archive
@@ -170,7 +180,7 @@ def _read_xlsx(path: Path) -> Sheet:
             (n, [_cell(v) for v in values])
             for n, values in enumerate(ws.iter_rows(values_only=True), start=1)
         )
-        sheet = _tabular_sheet(path, "xlsx", rows, None)
+        sheet = _tabular_sheet(path, "xlsx", bounded(path, rows, limits), None)
     finally:
         wb.close()
     return sheet

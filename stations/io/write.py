@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stations.errors import FieldError, ValidationFailed
+from stations.io.formula import neutralise
 
 __all__ = ["atomic_path", "write_csv", "write_geojson", "write_gpkg", "write_xlsx"]
 
@@ -47,11 +48,14 @@ def write_csv(
     columns: Sequence[str],
     rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]],
 ) -> None:
-    """CSV in UTF-8 *with* BOM: without it Excel in China reads UTF-8 as GBK and garbles it."""
+    """CSV in UTF-8 *with* BOM: without it Excel in China reads UTF-8 as GBK and garbles it.
+
+    Every cell is neutralised against formula injection (:mod:`stations.io.formula`).
+    """
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow([neutralise(c) for c in columns])
+        writer.writerows([neutralise(c) for c in row] for row in rows)
 
 
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from platformdirs import user_data_dir
 from sqlalchemy import Engine
 
 from api.admin.uploads import UploadArea, default_upload_root
@@ -27,6 +29,8 @@ from api.settings import Settings
 from stations.feed.snapshots import SnapshotCache
 from stations.feed.webhooks import SqlWebhookStore
 from stations.model import Station
+from stations.photos.blobs import BlobStore, FolderBlobStore, S3BlobStore
+from stations.photos.service import PhotoService
 from stations.search import StationCatalog
 from stations.store import open_store
 from stations.store.accounts import AccountStore, SqlAccountStore
@@ -34,6 +38,7 @@ from stations.store.base import StationStore
 from stations.store.confirmations import SqlConfirmationStore
 from stations.store.monitor import StoreMonitor
 from stations.store.outage import breaker_of
+from stations.store.photos import SqlPhotoStore
 from stations.store.reports import ReportStore, SqlReportStore
 from stations.store.visits import SqlVisitStore, VisitPolicy
 from stations.tiles import TileCache
@@ -104,6 +109,26 @@ class Services:
     def tiles(self) -> TileCache:
         """The stations' vector tiles, rebuilt from the catalog when it changes."""
         return TileCache(self.catalog)
+
+    @cached_property
+    def photos(self) -> PhotoService | None:
+        """Station photos: bytes in a folder (or an S3-compatible bucket when configured),
+        records beside the store (issue 16); None where the store has no SQL engine."""
+        if getattr(self.store, "engine", None) is None:
+            return None
+        s = self.settings
+        blobs: BlobStore
+        if s.photo_s3_bucket:
+            blobs = S3BlobStore(
+                s.photo_s3_bucket,
+                endpoint_url=s.photo_s3_endpoint,
+                region=s.photo_s3_region,
+                access_key=s.photo_s3_access_key,
+                secret_key=s.photo_s3_secret_key,
+            )
+        else:
+            blobs = FolderBlobStore(s.photo_dir or Path(user_data_dir("warm-stations")) / "photos")
+        return PhotoService(blobs, SqlPhotoStore.beside(self.store), self.store)
 
     @property
     def board(self) -> TrustBoard | None:

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     #: how many an address may send per hour (0: no limit of its own).
     confirm_radius_m: float = Field(200.0, gt=0, le=5000)
     confirm_per_hour: float = 600.0
+    #: Station photos: a folder (default: beside the SQLite file, in the user's data
+    #: directory), or an S3-compatible bucket shared by every host when ``photo_s3_bucket``
+    #: is set (needs boto3).
+    photo_dir: Path | None = None
+    photo_s3_bucket: str | None = None
+    photo_s3_endpoint: str | None = None
+    photo_s3_region: str | None = None
+    photo_s3_access_key: str | None = None
+    photo_s3_secret_key: str | None = None
     max_body_bytes: int = 20 * 1024 * 1024
     #: Spreadsheet imports (``stations.io.limits``): inflated size and ratio of an .xlsx,
     #: rows and columns read. A zip bomb or an endless sheet is refused, not parsed.

@@ -139,7 +139,7 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
             check=True,
             capture_output=True,
         )
-        points = rider_queries(rows, n=60_000, seed=3)
+        points = rider_queries(rows, n=30_000 * (2 * args.rounds + 1), seed=3)
         targets = Path(tmp) / "targets.txt"
         # each write goes to a stored station from 30 m away (on-site)
         from stations.store.sql import SqlStationStore
@@ -159,7 +159,7 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
             run_load(base, paths[:2000], 2, connections=8)  # warm the fragment cache a little
             rounds: list[dict[str, float]] = []
             for r in range(args.rounds):
-                alone = run_load(base, paths[r * 15000 : (r + 1) * 15000], s, connections=16)
+                alone = run_load(base, paths[2 * r * 30000 :][:30000], s, connections=16)
                 writes_alone = post_load(base, targets, s, 16, None)
                 mixed: dict[str, object] = {}
 
@@ -169,7 +169,7 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
                 t = threading.Thread(target=writer)
                 t.start()
                 under: LoadResult = run_load(
-                    base, paths[(r + 4) * 10000 : (r + 5) * 10000], s, connections=16
+                    base, paths[(2 * r + 1) * 30000 :][:30000], s, connections=16
                 )
                 t.join()
                 w = mixed["w"]

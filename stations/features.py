@@ -18,6 +18,7 @@ from geodata.crs import from_wgs84
 from stations.hours import hours_zh
 from stations.model import Station
 from stations.navigation import navigation_links_many
+from stations.photos.urls import photo_urls
 from stations.trust.board import TrustBoard, default_properties, trust_properties
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def station_properties(station: Station, open_now: bool | None) -> dict[str, Any
         "geocoded": d.geocoded,
         "entry": d.entry or None,
         "no_smartphone_ok": d.no_smartphone_ok,
+        "photos": [photo_urls(digest) for digest in d.photos],
         "updated_at": station.updated_at.isoformat(),
         "version": station.version,
     }

@@ -87,11 +87,14 @@ class StationData:
     #: without a smartphone can use it (None: not recorded).
     entry: str = ""
     no_smartphone_ok: bool | None = None
+    #: Published photos (SHA-256 digests of their JPEG, door photo first; stations.photos).
+    photos: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies and costs ~5 s per 100k imported rows.
         d = {name: getattr(self, name) for name in _DATA_FIELDS}
         d["amenities"] = list(self.amenities)
+        d["photos"] = list(self.photos)
         return d
 
 
@@ -314,6 +317,27 @@ def _maybe_flag(raw: Mapping[str, Any], name: str, c: _Collector) -> bool | None
     return _flag(raw, name, c)
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _photos(raw: Mapping[str, Any], c: _Collector) -> tuple[str, ...]:
+    """Photo digests (uploads make them; a copied record carries them along)."""
+    value = raw.get("photos")
+    if value is None or value == "":
+        return ()
+    items = split_list(value)
+    bad = [x for x in items if not _DIGEST.fullmatch(x)]
+    if bad or len(items) > 20:
+        c.add(
+            "photos",
+            "must be up to 20 photo digests (64 hex digits)",
+            bad[:1] or None,
+            "照片编号无效",
+        )
+        return ()
+    return tuple(dict.fromkeys(items))
+
+
 def validate_station(
     raw: Mapping[str, Any],
     *,
@@ -377,6 +401,7 @@ def validate_station(
         geocoded=_flag(raw, "geocoded", c),
         entry=_code(raw, "entry", "", c),
         no_smartphone_ok=_maybe_flag(raw, "no_smartphone_ok", c),
+        photos=_photos(raw, c),
     )
     if c.errors:
         raise ValidationFailed(c.errors)

@@ -92,6 +92,10 @@ class StationPropertiesOut(BaseModel):
         description="How riders get in: " + ", ".join(f"{k} {v}" for k, v in ENTRY_METHODS.items()),
     )
     no_smartphone_ok: bool | None = Field(None, description="Usable without a smartphone")
+    photos: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Published photos, door photo first: url, webp, thumb, thumb_webp",
+    )
     updated_at: str
     version: int
     distance_m: float | None = None
@@ -241,6 +245,7 @@ class _StationProperties(BaseModel):
     open_now: bool | None = None
     distance_m: _Finite | None = None
     navigation: dict[str, str] | None = None
+    photos: list[dict[str, str]] | None = Field(default=None, max_length=20)
     last_confirmed_open_at: str | None = Field(default=None, max_length=40)
     last_confirmed_closed_at: str | None = Field(default=None, max_length=40)
     confidence: str | None = Field(default=None, max_length=20)

@@ -33,6 +33,7 @@ READ_ONLY = (
     "open_now",
     "distance_m",
     "navigation",
+    "photos",
     "last_confirmed_open_at",
     "last_confirmed_closed_at",
     "confidence",

@@ -87,6 +87,8 @@ stations_table = Table(
     Column("verified_at", DateTime(timezone=True), nullable=True),
     # The organisation that runs the station (migration 0007); 1 is the root.
     Column("org_id", Integer, nullable=False, default=1, server_default="1", index=True),
+    # migration 0009: published photo digests, door photo first (stations.photos)
+    Column("photos", JSON, nullable=True),
 )
 
 # Every write appends one row; its ever-growing ``id`` doubles as the store's change counter,

@@ -67,13 +67,13 @@ _AMENITY_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 def _row_to_station(row: Any) -> Station:
     m = row._mapping
-    values = {name: m[name] for name in EDITABLE_FIELDS if name != "amenities"}
+    values = {name: m[name] for name in EDITABLE_FIELDS if name not in ("amenities", "photos")}
     for name in _SHARED:
         if values[name] is not None:
             values[name] = sys.intern(values[name])
     amenities = tuple(m["amenities"] or ())
     amenities = _AMENITY_TUPLES.setdefault(amenities, amenities)
-    data = StationData(**values, amenities=amenities)
+    data = StationData(**values, amenities=amenities, photos=tuple(m["photos"] or ()))
     return Station(
         id=m["id"],
         data=data,

@@ -336,6 +336,14 @@
     top.appendChild(head);
     if (p.navigation) top.appendChild(navLinks(f));
     card.appendChild(top);
+    var ph = p.photos && p.photos[0];
+    if (ph && /^\/photos\/[0-9a-f]{64}\//.test(ph.thumb)) { // the door photo first, loaded lazily
+      var pic = el('picture', 'door'), src = doc.createElement('source'), img = doc.createElement('img');
+      src.type = 'image/webp'; src.srcset = ph.thumb_webp;
+      img.src = ph.thumb; img.loading = 'lazy'; img.decoding = 'async'; img.alt = '驿站门口照片';
+      pic.appendChild(src); pic.appendChild(img);
+      card.insertBefore(pic, top);
+    }
     var tc = p.confidence_reasons ? trustLine(p, true) : null;
     if (tc) card.appendChild(tc);
     [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['进门', entryText(p)],

@@ -1,0 +1,113 @@
+"""Station photos: staff upload (shown at once), riders' photos held for review, and the
+served renditions at ``/photos/<digest>/<name>`` (immutable: the name is the content's hash)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Header, Path, Response, UploadFile
+
+from api.auth import EditorDep
+from api.deps import CatalogDep, ServicesDep
+from api.rest.confirmations import _limit
+from stations.errors import ConfigurationError
+from stations.photos.process import MAX_BYTES, RENDITIONS
+from stations.photos.service import PhotoService, photo_urls
+from stations.store.photos import PhotoRecord
+from stations.trust.device import DEVICE_HEADER, check_device_id
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["photos"])
+StationId = Annotated[int, Path(ge=1, le=2**62)]
+PhotoId = Annotated[int, Path(ge=1, le=2**62)]
+Upload = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo (≤ 15 MB)")]
+
+
+def _service(svc: Any) -> PhotoService:
+    photos = getattr(svc, "photos", None)
+    if photos is None:
+        raise ConfigurationError("photos need the photo service")
+    return photos
+
+
+async def _bytes(file: UploadFile) -> bytes:
+    return await file.read(MAX_BYTES + 1)  # one byte over: process_photo says "too large"
+
+
+def _out(record: PhotoRecord, version: int | None = None) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "station_id": record.station_id,
+        "digest": record.digest,
+        "width": record.width,
+        "height": record.height,
+        "status": record.status,
+        "source": record.source,
+        "urls": photo_urls(record.digest),
+        "station_version": version,
+    }
+
+
+@router.post(
+    "/api/v1/stations/{station_id}/photos",
+    status_code=201,
+    summary="Upload a station photo (editor): re-encoded, EXIF/GPS removed, shown first",
+)
+async def upload_photo(
+    station_id: StationId, file: Upload, user: EditorDep, svc: ServicesDep, catalog: CatalogDep
+) -> Any:
+    data = await _bytes(file)
+    record, station = _service(svc).publish(station_id, data, actor=user.name)
+    catalog.refresh()
+    return _out(record, station.version)
+
+
+@router.post(
+    "/api/v1/stations/{station_id}/photos/rider",
+    status_code=202,
+    dependencies=[Depends(_limit)],
+    summary="A rider's photo of the door (anonymous): held until staff accept it",
+)
+async def rider_photo(
+    station_id: StationId,
+    file: Upload,
+    svc: ServicesDep,
+    device_id: Annotated[str | None, Header(alias=DEVICE_HEADER)] = None,
+) -> Any:
+    device = check_device_id(device_id)
+    record = _service(svc).submit(station_id, await _bytes(file), device=device)
+    body = _out(record)
+    body["message_zh"] = "谢谢！照片将在工作人员审核后显示。"
+    return body
+
+
+@router.get("/api/v1/photos", summary="Photos by review status (editor)")
+def list_photos(_user: EditorDep, svc: ServicesDep, status: str = "pending") -> Any:
+    return {"photos": [_out(r) for r in _service(svc).records.list(status=status)]}
+
+
+@router.post("/api/v1/photos/{photo_id}/accept", summary="Show a rider's photo (editor)")
+def accept_photo(photo_id: PhotoId, user: EditorDep, svc: ServicesDep, catalog: CatalogDep) -> Any:
+    record, station = _service(svc).accept(photo_id, reviewer=user.name)
+    catalog.refresh()
+    return _out(record, station.version)
+
+
+@router.post("/api/v1/photos/{photo_id}/reject", summary="Refuse a rider's photo (editor)")
+def reject_photo(photo_id: PhotoId, user: EditorDep, svc: ServicesDep) -> Any:
+    return _out(_service(svc).reject(photo_id, reviewer=user.name))
+
+
+@router.get(
+    "/photos/{digest}/{name}",
+    response_class=Response,
+    summary="A photo rendition (full.jpg, full.webp, thumb.jpg, thumb.webp)",
+)
+def photo_file(digest: str, name: str, svc: ServicesDep) -> Response:
+    data = _service(svc).read(digest, name)
+    return Response(
+        data,
+        media_type=RENDITIONS[name],
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )

@@ -1,0 +1,121 @@
+"""Where photo bytes live: a content-addressed folder by default, or an S3-compatible bucket.
+
+Keys are ``<digest>/<rendition>`` (``ab12…/thumb.webp``): the same photo uploaded twice is
+stored once, and a key never changes meaning, so answers can be cached for a year. With
+several hosts behind a load balancer the folder must be shared, or configure a bucket
+(``STATIONS_PHOTO_S3_BUCKET`` and friends): every host then reads and writes the same
+objects. boto3 is imported only when a bucket is configured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from stations.errors import ConfigurationError, NotFound
+from stations.photos.process import RENDITIONS
+
+__all__ = ["BlobStore", "FolderBlobStore", "S3BlobStore", "check_key"]
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def check_key(digest: str, name: str) -> str:
+    """``digest/name`` when both are well formed, else ``NotFound`` (no path tricks)."""
+    if not _DIGEST.fullmatch(digest) or name not in RENDITIONS:
+        raise NotFound(f"photo {digest[:16]}/{name[:16]} not found")
+    return f"{digest}/{name}"
+
+
+class BlobStore(ABC):
+    """Bytes by key; writes of the same key are idempotent (content-addressed)."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The bytes, or ``NotFound``."""
+
+
+class FolderBlobStore(BlobStore):
+    """Files under ``root/ab/<digest>/<rendition>``, each written to a temporary file and
+    renamed into place, so a reader never sees half a photo."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        digest, name = key.split("/", 1)
+        return self.root / digest[:2] / digest / name
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"photo {key} not found") from None
+
+
+class S3BlobStore(BlobStore):
+    """Objects in an S3-compatible bucket (AWS, MinIO, Ceph, OSS/COS S3 endpoints)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        prefix: str = "photos/",
+    ) -> None:
+        try:
+            import boto3
+        except ImportError:  # pragma: no cover - an optional dependency
+            raise ConfigurationError(
+                "an S3 photo bucket is configured but boto3 is not installed "
+                "(pip install 'warm-stations[s3]')"
+            ) from None
+        self.bucket = bucket
+        self.prefix = prefix
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region or "us-east-1",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+        )
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.prefix + key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl="public, max-age=31536000, immutable",
+        )
+
+    def get(self, key: str) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound(f"photo {key} not found") from None
+        return bytes(answer["Body"].read())

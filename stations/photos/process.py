@@ -1,0 +1,122 @@
+"""A photo as uploaded → the photo as served: re-encoded, stripped, oriented, bounded.
+
+Pillow re-encodes every upload, so nothing of the original file survives but its pixels:
+EXIF (with GPS — a rider's photo would otherwise say where they live), XMP, comments and
+maker notes are gone; the EXIF orientation is applied to the pixels first so the door is
+upright. The long side is capped at :data:`MAX_SIDE`; a thumbnail is made for the card;
+each comes as JPEG (every browser, old WeChat on iOS included) and WebP (a third smaller).
+
+Refused, with a reason in Chinese and English, before any pixel is decoded where possible:
+files over :data:`MAX_BYTES`, anything Pillow does not recognise as JPEG/PNG/WebP, and images
+of more than :data:`MAX_PIXELS` pixels (a 20000×20000 PNG "bomb" is a few KB on the wire and
+1.6 GB in memory: the header says its size, and that is where it stops).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from stations.errors import FieldError, ValidationFailed
+
+__all__ = ["MAX_BYTES", "MAX_PIXELS", "MAX_SIDE", "RENDITIONS", "Processed", "process_photo"]
+
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # a 50-megapixel phone camera, with room
+MAX_SIDE = 2048
+THUMB_SIDE = 480
+_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what some phones' JPEGs are
+#: File name → media type of what is stored for each photo.
+RENDITIONS = {
+    "full.jpg": "image/jpeg",
+    "full.webp": "image/webp",
+    "thumb.jpg": "image/jpeg",
+    "thumb.webp": "image/webp",
+}
+
+
+@dataclass(frozen=True)
+class Processed:
+    """The renditions of one photo; ``digest`` (SHA-256 of ``full.jpg``) names it."""
+
+    digest: str
+    width: int
+    height: int
+    files: dict[str, bytes]
+
+
+def _refuse(message: str, zh: str, value: object = None) -> ValidationFailed:
+    return ValidationFailed([FieldError("file", message, value, None, zh)])
+
+
+def _encode(im: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        im.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    else:
+        im.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
+
+
+def process_photo(data: bytes) -> Processed:
+    """Check and re-encode an upload; raises ``ValidationFailed`` (field ``file``)."""
+    if not data:
+        raise _refuse("is empty", "文件是空的")
+    if len(data) > MAX_BYTES:
+        raise _refuse(
+            f"is larger than {MAX_BYTES // (1024 * 1024)} MB ({len(data)} bytes)",
+            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))  # reads the header only
+            if im.format not in _FORMATS:
+                raise _refuse(
+                    f"must be a JPEG, PNG or WebP photo, not {im.format}",
+                    "只接受 JPEG、PNG 或 WebP 格式的照片",
+                    im.format,
+                )
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise _refuse(
+                    f"has {width}×{height} pixels, more than {MAX_PIXELS:,}",
+                    f"图片像素过多（{width}×{height}），请缩小后再上传",
+                    f"{width}x{height}",
+                )
+            im.load()
+    except ValidationFailed:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _refuse(
+            f"has too many pixels to decode safely ({exc})", "图片像素过多，请缩小后再上传"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise _refuse(
+            f"is not an image this service can read ({type(exc).__name__})",
+            "不是可识别的图片文件",
+        ) from None
+    im = ImageOps.exif_transpose(im)  # the pixels upright; the tag itself is not carried over
+    if im.mode in ("RGBA", "LA", "P"):
+        im = im.convert("RGBA")
+        flat = Image.new("RGB", im.size, (255, 255, 255))
+        flat.paste(im, mask=im.getchannel("A"))
+        im = flat
+    elif im.mode != "RGB":
+        im = im.convert("RGB")
+    im.info.clear()  # no EXIF, XMP, ICC or comments reach the encoders
+    im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    thumb = im.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    files = {
+        "full.jpg": _encode(im, "JPEG"),
+        "full.webp": _encode(im, "WEBP"),
+        "thumb.jpg": _encode(thumb, "JPEG"),
+        "thumb.webp": _encode(thumb, "WEBP"),
+    }
+    digest = hashlib.sha256(files["full.jpg"]).hexdigest()
+    return Processed(digest, im.width, im.height, files)

@@ -1,0 +1,79 @@
+"""Photos through the API: staff uploads shown at once, riders' held, files served stripped."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from api.app import create_app
+from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import Staff, add_staff, test_settings
+from tests.conftest import make_station
+from tests.stations.photos.test_process import jpeg_with_gps, png_bomb
+
+
+@pytest.fixture
+def env(store_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Staff, SqlStationStore]]:
+    store = SqlStationStore(store_url)
+    store.create(make_station(), actor="t")
+    staff = add_staff(store)
+    settings = test_settings(photo_dir=tmp_path / "photos")
+    with TestClient(create_app(settings, store=store)) as client:
+        yield client, staff, store
+    store.close()
+
+
+def upload(client: TestClient, data: bytes, headers: dict[str, str], path: str = "") -> Any:
+    return client.post(
+        f"/api/v1/stations/1/photos{path}",
+        files={"file": ("door.jpg", data, "image/jpeg")},
+        headers=headers,
+    )
+
+
+def test_staff_photo_is_shown_first_and_served_without_gps(env: Any) -> None:
+    client, staff, store = env
+    r = upload(client, jpeg_with_gps(), staff.as_editor)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "published"
+    props = client.get("/api/v1/stations/1").json()["properties"]
+    assert props["photos"][0] == body["urls"]
+    assert store.history(1)[-1].after["photos"] == [body["digest"]]  # in the history
+    near = client.get("/api/v1/nearest", params={"lat": 39.7954, "lon": 116.5068}).json()
+    assert near["features"][0]["properties"]["photos"][0]["thumb"] == body["urls"]["thumb"]
+    served = client.get(body["urls"]["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert "immutable" in served.headers["cache-control"]
+    assert not Image.open(io.BytesIO(served.content)).getexif()
+    assert client.get(body["urls"]["thumb_webp"]).headers["content-type"] == "image/webp"
+
+
+def test_uploads_need_an_editor_and_refuse_bombs_and_non_images(env: Any) -> None:
+    client, staff, _store = env
+    assert upload(client, jpeg_with_gps(), {}).status_code == 401
+    bomb = upload(client, png_bomb(20000, 20000), staff.as_editor)
+    assert bomb.status_code == 422 and "像素过多" in bomb.json()["errors"][0]["message_zh"]
+    junk = upload(client, b"hello", staff.as_editor)
+    assert junk.status_code == 422 and junk.json()["errors"][0]["field"] == "file"
+    assert client.get("/photos/" + "0" * 64 + "/full.jpg").status_code == 404
+    assert client.get("/photos/../../etc/passwd").status_code == 404
+
+
+def test_a_riders_photo_waits_for_review(env: Any) -> None:
+    client, staff, _store = env
+    r = upload(client, jpeg_with_gps(), {"X-Device-Id": "rider-phone-1"}, "/rider")
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert client.get("/api/v1/stations/1").json()["properties"]["photos"] == []
+    queue = client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"]
+    assert [p["id"] for p in queue] == [r.json()["id"]]
+    ok = client.post(f"/api/v1/photos/{r.json()['id']}/accept", headers=staff.as_editor)
+    assert ok.status_code == 200
+    props = client.get("/api/v1/stations/1").json()["properties"]
+    assert props["photos"][0]["url"] == r.json()["urls"]["url"]

@@ -1,0 +1,107 @@
+"""Uploads are re-encoded: EXIF/GPS gone, upright, bounded; bombs and non-images refused."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tracemalloc
+import zlib
+
+import pytest
+from PIL import Image
+
+from stations.errors import ValidationFailed
+from stations.photos.process import MAX_SIDE, process_photo
+
+
+def jpeg_with_gps(size: tuple[int, int] = (640, 480), orientation: int = 1) -> bytes:
+    im = Image.new("RGB", size, (200, 30, 30))
+    im.paste((30, 30, 200), (0, 0, size[0] // 4, size[1]))  # a blue band on the left
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "PhoneMaker"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (39.0, 47.0, 43.0)
+    gps[3], gps[4] = "E", (116.0, 30.0, 24.0)
+    out = io.BytesIO()
+    im.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_gps_exif_comes_out_with_none() -> None:
+    original = jpeg_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the input has GPS
+    done = process_photo(original)
+    for name, data in done.files.items():
+        im = Image.open(io.BytesIO(data))
+        assert not im.getexif(), name
+        assert "exif" not in im.info and b"Exif" not in data[:4096], name
+    assert len(done.digest) == 64
+
+
+def test_orientation_is_applied_to_the_pixels() -> None:
+    done = process_photo(jpeg_with_gps((640, 480), orientation=6))  # "rotate 90° clockwise"
+    im = Image.open(io.BytesIO(done.files["full.jpg"]))
+    assert im.size == (480, 640) == (done.width, done.height)
+    r, g, b = im.getpixel((240, 20))  # the blue band is now at the top
+    assert b > 150 and r < 100
+
+
+def test_long_side_is_capped_and_thumbnails_and_webp_are_made() -> None:
+    im = Image.new("RGB", (4000, 1000), (10, 120, 10))
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    done = process_photo(out.getvalue())
+    assert (done.width, done.height) == (MAX_SIDE, 512)
+    assert Image.open(io.BytesIO(done.files["full.webp"])).format == "WEBP"
+    thumb = Image.open(io.BytesIO(done.files["thumb.webp"]))
+    assert max(thumb.size) == 480
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid PNG of ``width``×``height`` black pixels, a few KB compressed."""
+    raw = zlib.compressobj(9)
+    row = b"\x00" + b"\x00" * width
+    body = b"".join(raw.compress(row) for _ in range(min(height, 64))) + raw.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_20000_square_png_bomb_is_refused_without_decoding() -> None:
+    bomb = png_bomb(20000, 20000)
+    assert len(bomb) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValidationFailed) as err:
+            process_photo(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024  # 400 MP never reached the decoder
+    [e] = err.value.errors
+    assert e.field == "file" and "pixels" in e.message and "像素过多" in e.message_zh
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"not an image at all", b"%PDF-1.7\n...", b"\x89PNG\r\n\x1a\ntruncated"]
+)
+def test_non_images_are_refused_clearly(data: bytes) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        process_photo(data)
+    assert err.value.errors[0].field == "file" and err.value.errors[0].message_zh
+
+
+def test_gif_is_refused_by_format() -> None:
+    out = io.BytesIO()
+    Image.new("P", (10, 10)).save(out, "GIF")
+    with pytest.raises(ValidationFailed) as err:
+        process_photo(out.getvalue())
+    assert "GIF" in err.value.errors[0].message

@@ -156,6 +156,7 @@ def console_page(
         user=cs.user,
         csrf=cs.csrf_token,
         can_edit=cs.can_edit,
+        can_admin=cs.user.can("admin"),
         active=active,
         pending=pending,
         tz=settings.timezone,

@@ -39,7 +39,7 @@ from api.auth import (
     clear_session_cookie,
     set_session_cookie,
 )
-from api.deps import AccountsDep, CatalogDep, ReportsDep, SettingsDep, StoreDep
+from api.deps import AccountsDep, CatalogDep, ReportsDep, SettingsDep, StoreDep, WebhooksDep
 from api.rest.auth import LOGIN_LIMIT
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
@@ -369,6 +369,18 @@ def report_queue(
         pages=pages,
         prev_url=page_url(page - 1) if page > 1 else None,
         next_url=page_url(page + 1) if page < pages else None,
+    )
+
+
+@router.get("/webhooks")
+def webhook_list(request: Request, cs: ConsoleDep, hooks: WebhooksDep) -> Response:
+    """Registered receivers of the change feed: last delivery and failures (admins)."""
+    if cs is None:
+        return login_redirect(request)
+    if not cs.user.can("admin"):
+        return _denied(request, cs)
+    return console_page(
+        request, cs, "webhooks.html", active="webhooks", title="变更推送", hooks=hooks.list()
     )
 
 

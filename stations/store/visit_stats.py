@@ -273,11 +273,11 @@ class VisitStats:
                 .limit(top)
             )
             out.busiest = [(int(s), n, int(t)) for s, n, t in conn.execute(busiest)]
-            visited = union_all(
-                select(_V.c.station_id).where(in_range_v),
-                select(_T.c.station_id).where(in_range_t),
-            )
-            idle = _S.c.deleted_at.is_(None) & _S.c.id.not_in(visited.scalar_subquery())
+            # NOT EXISTS probes each station's primary-key range (station_id, day, …): an index
+            # look-up per station instead of hashing every visit of the window.
+            scanned = select(_V.c.station_id).where(_V.c.station_id == _S.c.id, in_range_v)
+            tallied = select(_T.c.station_id).where(_T.c.station_id == _S.c.id, in_range_t)
+            idle = _S.c.deleted_at.is_(None) & ~scanned.exists() & ~tallied.exists()
             out.idle_count = int(
                 conn.execute(select(func.count()).select_from(_S).where(idle)).scalar_one()
             )

@@ -123,6 +123,8 @@ class EmbedRequest:
     amenities: frozenset[str] = frozenset()
     open_now: bool = False
     station_id: int | None = None
+    #: A Chinese notice shown on the page (e.g. a broken link's parameters were ignored).
+    notice: str | None = None
 
 
 def embed_filter(amenities: frozenset[str] = frozenset(), open_now: bool = False) -> StationFilter:
@@ -320,7 +322,7 @@ def render_embed_page(
         else None
     )
 
-    notice = None
+    notice = request.notice
     station = None
     if request.station_id is not None:
         try:

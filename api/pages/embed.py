@@ -8,6 +8,7 @@ fetching a file from the site root; those files are served from ``verification_d
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,13 +27,28 @@ from maps.embed import (
     markers_in_view,
     render_embed_page,
 )
-from stations.errors import FieldError, NotFound, ValidationFailed
+from stations.errors import NotFound
 
 router = APIRouter(tags=["embed"])
 
 _NO_CACHE = "no-cache"
 _CHECK_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _CHECK_FILE_MAX_BYTES = 64 * 1024
+
+
+def _number(text: str | None, name: str, low: float, high: float, bad: list[str]) -> float | None:
+    """A finite number within ``[low, high]``, or None (and ``name`` noted in ``bad``)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        bad.append(name)
+        return None
+    if not (math.isfinite(value) and low <= value <= high):
+        bad.append(name)
+        return None
+    return value
 
 
 @router.get(
@@ -46,23 +62,40 @@ def embed_page(
     settings: SettingsDep,
     board: TrustBoardDep,
     flt: FilterDep,
-    lat: Annotated[
-        float | None, Query(ge=-90, le=90, description="Centre latitude in `crs`")
+    lat_text: Annotated[
+        str | None,
+        Query(alias="lat", max_length=40, description="Centre latitude in `crs` (-90…90)"),
     ] = None,
-    lon: Annotated[
-        float | None, Query(ge=-180, le=180, description="Centre longitude in `crs`")
+    lon_text: Annotated[
+        str | None,
+        Query(alias="lon", max_length=40, description="Centre longitude in `crs` (-180…180)"),
     ] = None,
     crs: CrsName = CrsName.wgs84,
-    zoom: Annotated[int | None, Query(ge=3, le=19, description="Initial zoom")] = None,
-    station: Annotated[
-        int | None, Query(ge=1, le=2**62, description="Station to highlight and open")
+    zoom_text: Annotated[
+        str | None, Query(alias="zoom", max_length=10, description="Initial zoom (3…19)")
+    ] = None,
+    station_text: Annotated[
+        str | None,
+        Query(alias="station", max_length=20, description="Station to highlight and open"),
     ] = None,
 ) -> Any:
+    # A link in an article may be mangled (lat=abc): the page still opens, with a notice in
+    # Chinese, instead of a JSON problem a rider cannot read.
+    bad: list[str] = []
+    lat = _number(lat_text, "lat", -90, 90, bad)
+    lon = _number(lon_text, "lon", -180, 180, bad)
+    zoom_f = _number(zoom_text, "zoom", 3, 19, bad)
+    station_f = _number(station_text, "station", 1, 2**62, bad)
+    zoom = int(zoom_f) if zoom_f is not None else None
+    station = int(station_f) if station_f is not None and station_f.is_integer() else None
     if (lat is None) != (lon is None):
-        missing = "lon" if lon is None else "lat"
-        raise ValidationFailed(
-            [FieldError(missing, "give both lat and lon for the centre, or neither")]
-        )
+        bad.append("lat" if lat is None else "lon")
+        lat = lon = None
+    notice = (
+        f"链接中的参数有误（{'、'.join(dict.fromkeys(bad))}），已按默认位置显示附近的驿站。"
+        if bad
+        else None
+    )
     center = None
     if lat is not None and lon is not None:
         wlon, wlat = to_wgs84(lon, lat, crs.value)
@@ -79,6 +112,7 @@ def embed_page(
             amenities=flt.amenities,
             open_now=flt.open_now,
             station_id=station,
+            notice=notice,
         ),
         basemap=basemap,
         wechat=wechat,

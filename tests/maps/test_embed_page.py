@@ -136,18 +136,27 @@ def test_presets_centre_zoom_chips_station(store: SqlStationStore, client: TestC
         ({"lat": 39.8}, "lon"),
         ({"lon": 116.5}, "lat"),
         ({"zoom": 30}, "zoom"),
-        ({"amenity": "sauna"}, "amenity"),
         ({"station": "abc"}, "station"),
         ({"lat": 95, "lon": 116.5}, "lat"),
+        ({"lat": "abc", "lon": 116.5}, "lat"),
     ],
 )
-def test_bad_presets_are_clear_errors(
+def test_a_broken_link_still_shows_the_page_with_a_chinese_notice(
     client: TestClient, params: dict[str, Any], field: str
 ) -> None:
+    """A mangled link in an article (``/embed?lat=abc``) must not show riders raw JSON."""
     r = client.get("/embed", params=params)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    config = _config(r.text)
+    assert config["center"] is None and "链接中的参数有误" in config["notice"]
+    assert field in config["notice"]
+
+
+def test_an_unknown_amenity_is_still_a_clear_error(client: TestClient) -> None:
+    r = client.get("/embed", params={"amenity": "sauna"})
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert field in {e["field"] for e in r.json()["errors"]}
+    assert "amenity" in {e["field"] for e in r.json()["errors"]}
 
 
 def test_amap_basemap_puts_everything_in_gcj02(store: SqlStationStore) -> None:

@@ -10,7 +10,7 @@ __all__ = ["GeodataError"]
 
 
 class GeodataError(ValueError):
-    """Bad geographic input: an empty or self-intersecting area, a radius ≤ 0, a bad CRS…
+    """Bad geographic input: an empty or self-intersecting area, a radius ≤ 0, a bad CRS.
 
     ``field`` names the parameter at fault so callers can point the user at it.
     """

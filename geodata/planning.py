@@ -234,7 +234,8 @@ def _build(
 def _undominated(cover: csc_matrix, useful: NDArray[np.intp]) -> NDArray[np.intp]:
     """Columns not dominated by another: a candidate whose demand groups are a subset of
     another's (strict, or equal with a lower candidate index) can be swapped for it without
-    losing coverage, so the optimum never needs it."""
+    losing coverage, so the optimum never needs it.
+    """
     size = np.diff(cover.indptr)
     row_len = np.diff(cover.tocsr().indptr)
     if int((row_len.astype(np.int64) ** 2).sum()) > _DOMINANCE_MAX_PAIRS:

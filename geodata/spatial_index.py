@@ -291,7 +291,8 @@ class GeodesicIndex:
     @property
     def chord_tree(self) -> ChordTree:
         """The compiled tree, for compiled callers that ``cimport`` its C-level certified
-        k-NN (``geodata/_chordtree.pxd``) and build their own answers from positions."""
+        k-NN (``geodata/_chordtree.pxd``) and build their own answers from positions.
+        """
         return self._tree
 
     def prefers_scan(self, allowed: ArrayLike, k: int) -> bool:

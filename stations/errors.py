@@ -64,11 +64,15 @@ class ValidationFailed(StationsError):
 
 
 class NotFound(StationsError):
+    """The station (or other record) asked for does not exist."""
+
     status = 404
     title = "Not found"
 
 
 class Conflict(StationsError):
+    """The request clashes with the stored state (e.g. a duplicate external id)."""
+
     status = 409
     title = "Conflict"
 
@@ -88,11 +92,15 @@ class PreconditionFailed(StationsError):
 
 
 class Unauthorized(StationsError):
+    """No (or no valid) credentials: log in or send a bearer token."""
+
     status = 401
     title = "Unauthorized"
 
 
 class Forbidden(StationsError):
+    """Authenticated, but the role is too weak for this."""
+
     status = 403
     title = "Forbidden"
 
@@ -119,5 +127,7 @@ class ImportFailed(ValidationFailed):
 
 
 class ConfigurationError(StationsError):
+    """The service is set up wrongly (a missing engine, setting or file)."""
+
     status = 500
     title = "Configuration error"

@@ -91,6 +91,7 @@ class StationData:
     photos: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """The data as a plain dict of field values."""
         # Field by field: dataclasses.asdict deep-copies and costs ~5 s per 100k imported rows.
         d = {name: getattr(self, name) for name in _DATA_FIELDS}
         d["amenities"] = list(self.amenities)
@@ -131,6 +132,7 @@ class Station:
         return out
 
     def with_data(self, data: StationData) -> Station:
+        """The same station (id, version, times) carrying new data."""
         return replace(self, data=data)
 
 
@@ -144,6 +146,7 @@ class Region:
     north: float = 54.0
 
     def contains(self, lon: float, lat: float) -> bool:
+        """True when the point lies inside the region (edges included)."""
         return self.west <= lon <= self.east and self.south <= lat <= self.north
 
 

@@ -50,7 +50,8 @@ class StationFilter:
 
     def is_empty(self) -> bool:
         """True when it lets every station through (as :data:`NO_FILTER`), told without
-        the dataclass ``__eq__`` that builds and compares two field tuples."""
+        the dataclass ``__eq__`` that builds and compares two field tuples.
+        """
         return not (
             self.amenities
             or self.status
@@ -78,6 +79,8 @@ class NearestQuery(NamedTuple):
 
 @dataclass(frozen=True)
 class ListQuery:
+    """A page of the station list: box, text, filter and paging."""
+
     bbox: tuple[float, float, float, float] | None = None
     q: str | None = None
     filter: StationFilter = NO_FILTER
@@ -88,7 +91,8 @@ class ListQuery:
 
 class Hit(NamedTuple):
     """One answer row. A named tuple: a nearest request makes five, and a frozen
-    dataclass's ``__init__`` costs ~1 µs apiece."""
+    dataclass's ``__init__`` costs ~1 µs apiece.
+    """
 
     station: Station
     distance_m: float | None
@@ -185,7 +189,8 @@ class _Snapshot:
         """Name and address, case-folded, for ``q`` searches: built on the first one.
 
         Not warmed with the rest: ~14 MB per worker at 100k stations, which riders' nearest
-        and map traffic never needs (the first text search pays ~0.1 s instead)."""
+        and map traffic never needs (the first text search pays ~0.1 s instead).
+        """
         return [f"{s.data.name}\n{s.data.address}".casefold() for s in self.stations]
 
     _WARM = (
@@ -412,6 +417,7 @@ class StationCatalog:
 
     @property
     def counter(self) -> int:
+        """The store change counter the catalog has caught up with."""
         return self._counter
 
     def __len__(self) -> int:
@@ -422,6 +428,7 @@ class StationCatalog:
         return self._snap.in_id_order
 
     def get(self, station_id: int) -> Station:
+        """One live station by id; ``NotFound`` if there is none."""
         snap = self._snap
         pos = snap.by_id.get(station_id)
         if pos is None:
@@ -429,6 +436,7 @@ class StationCatalog:
         return snap.stations[pos]
 
     def open_now(self, station: Station, at: datetime) -> bool | None:
+        """Whether ``station`` is open at ``at`` (None when its hours are unknown)."""
         return is_open(station.data.opening_hours, station.data.status, at, self.tz)
 
     # -- queries -----------------------------------------------------------------------

@@ -130,10 +130,12 @@ class StreetNetwork:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes (street junctions and ends)."""
         return int(self.lon.size)
 
     @property
     def n_edges(self) -> int:
+        """Number of directed edges."""
         return int(self.edge_u.size)
 
     @cached_property

@@ -39,7 +39,8 @@ FRONTAGE_M = 50.0
 @dataclass(frozen=True, eq=False)
 class NetworkReach:
     """Reach = street distance (snap legs included) ≤ ``budget_m``, optionally ≤ ``cap_m`` as
-    the crow flies."""
+    the crow flies.
+    """
 
     network: StreetNetwork
     budget_m: float

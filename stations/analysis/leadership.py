@@ -191,7 +191,8 @@ def _streets(run: Analysis, lon: list[float], lat: list[float]) -> list[str]:
 
 def _map_png(run: Analysis, gaps: list[Any], sites_lonlat: list[tuple[float, float]]) -> bytes:
     """The coverage map as a PNG: area, reach, stations, top gaps, proposed sites; legend
-    below the map, so it covers nothing."""
+    below the map, so it covers nothing.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -158,6 +158,7 @@ def _coords(lon: float, lat: float, crs: str) -> tuple[float, float]:
 def site_rows(
     plan: PlanResult, cands: Candidates, analysis: Analysis | None = None, crs: str = "wgs84"
 ) -> list[dict[str, Any]]:
+    """One row per chosen site, in rank order, with its coordinates in ``crs``."""
     uniform = analysis is not None and analysis.uniform
     factor = _cell_km2(analysis) if uniform and analysis is not None else 1.0
     unit = "km²" if uniform else "需求权重"
@@ -180,6 +181,7 @@ def site_rows(
 
 
 def gap_rows(found: list[Gap], crs: str = "wgs84") -> list[dict[str, Any]]:
+    """One row per gap, largest first, with its centre in ``crs``."""
     rows = []
     for g in found:
         x, y = _coords(g.centroid_lon, g.centroid_lat, crs)

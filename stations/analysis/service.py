@@ -335,14 +335,17 @@ class Analysis:
 
     @property
     def lon(self) -> np.ndarray:
+        """Longitudes (WGS-84) of the stations analysed."""
         return np.array([s.data.lon for s in self.stations], float)
 
     @property
     def lat(self) -> np.ndarray:
+        """Latitudes (WGS-84) of the stations analysed."""
         return np.array([s.data.lat for s in self.stations], float)
 
     @property
     def grid(self) -> HexGrid:
+        """The H3 grid over the area, built once per analysis."""
         if "grid" not in self._cache:
             estimate = area_km2(self.area) / h3.average_hexagon_area(self.resolution, "km^2")
             if estimate > MAX_GRID_CELLS:
@@ -364,6 +367,7 @@ class Analysis:
 
     @property
     def demand(self) -> Demand:
+        """Demand weights on the grid (the configured layer, else the synthetic one)."""
         if "demand" not in self._cache:
             self._step("需求 demand")
             self._cache["demand"] = resolve_demand(
@@ -376,6 +380,7 @@ class Analysis:
         return self._cache["demand"]
 
     def coverage(self) -> CoverageResult:
+        """Which cells the stations reach, weighted by demand."""
         if "coverage" not in self._cache:
             self._step("覆盖 coverage")
             self._cache["coverage"] = coverage(
@@ -390,6 +395,7 @@ class Analysis:
         return self._cache["coverage"]
 
     def gaps(self) -> list[Gap]:
+        """Uncovered areas, ranked by the demand they leave unserved."""
         if "gaps" not in self._cache:
             self._step("空白区 gaps")
             self._cache["gaps"] = gaps(
@@ -406,6 +412,7 @@ class Analysis:
         return self._cache["gaps"]
 
     def candidates(self, given: Candidates | None) -> Candidates:
+        """Candidate sites for the planner: ``given`` if any, else the grid's cells."""
         if given is not None:
             return given
         lon, lat = default_candidates(

@@ -91,13 +91,15 @@ def entry(h: HistoryEntry) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ChangePage:
     """Entries after a cursor, and the cursor to ask with next (the last entry's, or the
-    same one when nothing is new)."""
+    same one when nothing is new).
+    """
 
     entries: list[dict[str, Any]]
     next_cursor: str
     head: int
 
     def as_json(self) -> dict[str, Any]:
+        """The page as the JSON body of ``GET /api/v1/changes``."""
         return {
             "changes": self.entries,
             "next_cursor": self.next_cursor,

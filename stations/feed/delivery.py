@@ -100,6 +100,7 @@ class WebhookDeliverer(threading.Thread):
         self._client = httpx.Client(timeout=self.timeout_s, follow_redirects=False)
 
     def run(self) -> None:
+        """Deliver until stopped: one pass per poll interval."""
         while not self.stopped.is_set():
             try:
                 self.run_once()

@@ -55,7 +55,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: str) -> str:
     """A text cell a spreadsheet shows as text, never runs as a formula (OWASP's advice:
-    a leading ``'`` before ``= + - @``, tab or carriage return)."""
+    a leading ``'`` before ``= + - @``, tab or carriage return).
+    """
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
@@ -71,6 +72,7 @@ class Snapshot:
 
     @property
     def cursor(self) -> str:
+        """The change-feed cursor this snapshot is consistent with."""
         return encode_cursor(self.head) if self.head else "0"
 
 
@@ -136,7 +138,8 @@ def _csv(stations: list[Station], crs: str) -> bytes:
 
 def _parquet(stations: list[Station]) -> bytes:
     """GeoParquet (WKB point column with the ``geo`` metadata), readable by QGIS, GDAL,
-    geopandas and DuckDB; pyarrow writes it through geopandas."""
+    geopandas and DuckDB; pyarrow writes it through geopandas.
+    """
     import geopandas as gpd
     import pandas as pd
 
@@ -158,6 +161,7 @@ class SnapshotCache:
 
     @staticmethod
     def etag(head: int, fmt: str, crs: str) -> str:
+        """A strong ETag for one store state, format and CRS."""
         return f'"s1-{head}-{fmt}-{crs}"'
 
     def current_etag(self, fmt: str, crs: str) -> str:
@@ -166,6 +170,7 @@ class SnapshotCache:
         return self.etag(self.store.feed_head(), fmt, crs)
 
     def get(self, fmt: str, crs: str = "wgs84") -> Snapshot:
+        """The snapshot of every live station in ``fmt`` and ``crs``, rebuilt only after a change."""
         _check(fmt, crs)
         head = self.store.feed_head()  # before the stations: see the module docstring
         key = (fmt, crs)

@@ -136,7 +136,8 @@ class SqlWebhookStore:
         """Register ``url``; returns the consumer and its signing secret (shown once).
 
         A new consumer gets changes committed from now on, or with ``from_start`` the whole
-        feed (to build its copy from nothing)."""
+        feed (to build its copy from nothing).
+        """
         url = check_url(url)
         secret = "whsec_" + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
@@ -162,6 +163,7 @@ class SqlWebhookStore:
         return self.get(new_id), secret
 
     def get(self, consumer_id: int) -> Consumer:
+        """One consumer by id; ``NotFound`` if there is none."""
         with self.engine.connect() as conn:
             row = conn.execute(select(_W).where(_W.c.id == consumer_id)).first()
         if row is None:
@@ -169,10 +171,12 @@ class SqlWebhookStore:
         return _consumer(row)
 
     def list(self) -> list[Consumer]:
+        """Every consumer, oldest first."""
         with self.engine.connect() as conn:
             return [_consumer(r) for r in conn.execute(select(_W).order_by(_W.c.id))]
 
     def disable(self, consumer_id: int) -> Consumer:
+        """Stop delivering to a consumer (kept, with its history)."""
         with self._write() as conn, conn.begin():
             done = conn.execute(
                 update(_W)
@@ -257,5 +261,6 @@ class SqlWebhookStore:
             )
 
     def release(self, consumer_id: int, owner: str) -> None:
+        """Give up the lease so another sender may claim the consumer."""
         with self._write() as conn, conn.begin():
             self._owned(conn, consumer_id, owner, lease_owner=None, lease_until=None)

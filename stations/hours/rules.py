@@ -27,15 +27,18 @@ class Span:
     end: int
 
     def osm(self) -> str:
+        """The span in OpenStreetMap syntax (``08:00-20:00``)."""
         return f"{_clock(self.start)}-{_clock(self.end if self.end <= _DAY_MINUTES else self.end - _DAY_MINUTES)}"
 
     def zh(self) -> str:
+        """The span as people read it in Chinese."""
         if self.end > _DAY_MINUTES:
             return f"{_clock(self.start)}–次日{_clock(self.end - _DAY_MINUTES)}"
         return f"{_clock(self.start)}–{_clock(self.end)}"
 
     @property
     def whole_day(self) -> bool:
+        """True for the whole day (00:00-24:00)."""
         return self.start == 0 and self.end == _DAY_MINUTES
 
 
@@ -64,6 +67,7 @@ class Rule:
         return ",".join(parts)
 
     def osm(self) -> str:
+        """The rule in OpenStreetMap syntax."""
         days = self._osm_days()
         if self.off:
             what = "off"
@@ -74,6 +78,7 @@ class Rule:
         return f"{days} {what}" if days else what
 
     def zh_days(self) -> str:
+        """The days of the rule in Chinese (周一至周五)."""
         if self.days == ALL_DAYS:
             text = "每天"
         elif self.days == frozenset({5, 6}):
@@ -93,6 +98,7 @@ class Rule:
         return text
 
     def zh(self) -> str:
+        """The rule as people read it in Chinese."""
         days = self.zh_days()
         if self.off:
             return f"{days}休息"
@@ -120,6 +126,7 @@ class Schedule:
 
     @property
     def always(self) -> bool:
+        """True when the station never closes (24/7)."""
         return (
             len(self.rules) == 1
             and self.rules[0].days == ALL_DAYS

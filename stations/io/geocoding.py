@@ -92,6 +92,7 @@ class GeocodeResult:
 
     @property
     def found(self) -> bool:
+        """True when the geocoder returned a position."""
         return self.lon is not None and self.lat is not None
 
     def reason(self) -> tuple[str, str]:
@@ -108,6 +109,7 @@ class GeocodeResult:
         )
 
     def as_cache(self) -> dict[str, Any]:
+        """The result as stored in the geocode cache."""
         return {
             "lon": self.lon,
             "lat": self.lat,

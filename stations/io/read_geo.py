@@ -78,6 +78,7 @@ def _geo_sheet(
 
 
 def read_geojson(path: Path) -> Sheet:
+    """Read a GeoJSON FeatureCollection of points as a sheet of rows."""
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -132,6 +133,7 @@ def _legacy_crs_transform(path: Path, crs: Any) -> Callable[[float, float], tupl
 
 
 def read_gpkg(path: Path) -> Sheet:
+    """Read the first point layer of a GeoPackage as a sheet of rows."""
     import pyogrio
 
     try:

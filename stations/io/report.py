@@ -120,11 +120,13 @@ class Ticker:
         self._next = 0
 
     def start(self, total: int) -> None:
+        """Begin counting ``total`` steps."""
         self.total = max(total, 1)
         self._next = 0
         self.advance(0)
 
     def advance(self, k: int = 1) -> None:
+        """Count ``k`` more steps done and tell the progress callback."""
         self.done += k
         if self.callback is not None and (self.done >= self._next or self.done >= self.total):
             self.callback(min(self.done, self.total), self.total)

@@ -28,7 +28,8 @@ def nearest_json(
     trust: TrustBoard | None = None,
 ) -> bytes:
     """The bytes of /api/v1/nearest for ``query`` (WGS-84) answered in ``crs``, with
-    ``trust``'s rider evidence when given."""
+    ``trust``'s rider evidence when given.
+    """
     hits = catalog.nearest(query)
     return feature_collection_json(
         hits, crs, navigation=navigation, trust=trust, numberReturned=len(hits)

@@ -128,7 +128,8 @@ def feature_collection_json(
 ) -> bytes:
     """``json_bytes(feature_collection(hits, crs, navigation=…, trust=…, **members))``,
     from cached fragments (:func:`stations.features.feature_collection`); ``trust``'s
-    evidence is swapped into the fragments' default trust members (``TrustBoard.overlay``)."""
+    evidence is swapped into the fragments' default trust members (``TrustBoard.overlay``).
+    """
     try:
         tail = _collection_tail(tuple(members.items()))
     except TypeError:  # an unhashable member (a list of links): not kept
@@ -145,5 +146,6 @@ _COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
 @functools.lru_cache(maxsize=1024)
 def _collection_tail(members: tuple[tuple[str, Any], ...]) -> bytes:
     """What follows the features: the top-level members (a page's ``numberReturned``
-    repeats from request to request, so its JSON is kept)."""
+    repeats from request to request, so its JSON is kept).
+    """
     return b"]," + json_bytes(dict(members))[1:] if members else b"]}"

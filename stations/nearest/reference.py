@@ -87,7 +87,8 @@ def reference_json(
     trust: TrustBoard | None = None,
 ) -> bytes:
     """The bytes of /api/v1/nearest for ``query`` (WGS-84) answered in ``crs``, with
-    ``trust``'s rider evidence when given."""
+    ``trust``'s rider evidence when given.
+    """
     rows = reference_rows(stations, query, tz=tz)
     return json_bytes(
         feature_collection(rows, crs, navigation=navigation, trust=trust, numberReturned=len(rows))

@@ -32,6 +32,7 @@ class Scope:
     path: str
 
     def covers(self, path: str) -> bool:
+        """True when the organisation at ``path`` is in this scope."""
         return path.startswith(self.path)
 
 

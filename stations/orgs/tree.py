@@ -20,6 +20,8 @@ _O = orgs_table
 
 @dataclass(frozen=True)
 class Org:
+    """One organisation in the tree; ``path`` lists its ancestors' ids (``/1/4/9/``)."""
+
     id: int
     name: str
     parent_id: int | None
@@ -27,10 +29,11 @@ class Org:
 
     @property
     def depth(self) -> int:
+        """How far below the root (the root is 0)."""
         return self.path.count("/") - 2
 
     def is_under(self, other: Org) -> bool:
-        """This organisation is ``other`` or below it."""
+        """Whether this organisation is ``other`` or below it."""
         return self.path.startswith(other.path)
 
 
@@ -51,6 +54,7 @@ class SqlOrgStore:
 
     @classmethod
     def beside(cls, store: object) -> SqlOrgStore:
+        """The organisation store sharing a station store's database (and its engine)."""
         engine = getattr(store, "engine", None)
         if not isinstance(engine, Engine):
             raise ConfigurationError(f"{type(store).__name__} has no SQL engine for orgs")
@@ -86,6 +90,7 @@ class SqlOrgStore:
         return _org(row)
 
     def get(self, key: str | int) -> Org:
+        """One organisation by id or name; ``NotFound`` if there is none."""
         with self.engine.connect() as conn:
             return self._find(conn, key)
 
@@ -108,6 +113,7 @@ class SqlOrgStore:
         return target
 
     def user_org(self, user: str) -> Org:
+        """The organisation a user belongs to (the root when unassigned)."""
         users = users_table
         with self.engine.connect() as conn:
             org_id = conn.execute(

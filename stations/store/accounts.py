@@ -222,7 +222,8 @@ class AccountStore(ABC):
     @abstractmethod
     def create_token(self, user_name: str, *, label: str = "") -> tuple[ApiToken, str]:
         """A new token for the user: its description and the secret, which is never shown
-        again (only its hash is stored)."""
+        again (only its hash is stored).
+        """
 
     @abstractmethod
     def tokens(self, user_name: str | None = None) -> list[ApiToken]: ...

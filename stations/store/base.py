@@ -66,7 +66,8 @@ class StationStore(ABC):
         """A new station in ``org_id`` (default: the actor's organisation).
 
         Every write checks the actor's organisation scope (``stations.orgs.scope.guard``)
-        inside its transaction: ``Forbidden`` when the station is outside it."""
+        inside its transaction: ``Forbidden`` when the station is outside it.
+        """
 
     @abstractmethod
     def update(
@@ -86,7 +87,8 @@ class StationStore(ABC):
     @abstractmethod
     def delete(
         self, station_id: int, *, actor: str, expected_version: int | None = None
-    ) -> Station: ...
+    ) -> Station:
+        """Delete a station (kept with its history, restorable)."""
 
     @abstractmethod
     def restore(
@@ -107,7 +109,8 @@ class StationStore(ABC):
         """The station if ``actor``'s organisation scope reaches it, else ``Forbidden``."""
 
     @abstractmethod
-    def history(self, station_id: int) -> list[HistoryEntry]: ...
+    def history(self, station_id: int) -> list[HistoryEntry]:
+        """Every change of one station, oldest first."""
 
     @abstractmethod
     def apply_import(self, rows: Sequence[ImportPlanRow], *, actor: str) -> tuple[int, int]:
@@ -148,10 +151,13 @@ class StationStore(ABC):
         """Those stations, deleted ones included (so a reader can drop them)."""
 
     @abstractmethod
-    def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None: ...
+    def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None:
+        """A cached geocoder answer, or None."""
 
     @abstractmethod
-    def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None: ...
+    def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None:
+        """Keep a geocoder answer for later imports."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store's connections."""

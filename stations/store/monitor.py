@@ -70,10 +70,12 @@ class StoreMonitor(threading.Thread):
         return self.healthy
 
     def run(self) -> None:
+        """Probe every interval until stopped."""
         while not self.stopped.is_set():
             self.probe()
             self.stopped.wait(self.interval_s)
 
     def stop(self) -> None:
+        """Stop probing and wait for the thread to end."""
         self.stopped.set()
         self.join(timeout=5)

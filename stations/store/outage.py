@@ -95,19 +95,23 @@ class Breaker:
 
     @property
     def is_open(self) -> bool:
+        """True while the breaker fails calls fast."""
         return time.monotonic() < self._open_until
 
     def trip(self, reason: str) -> None:
+        """Open the breaker: the database is down (``reason`` is logged)."""
         with self._lock:
             self._open_until = time.monotonic() + self.retry_after_s
             self.last_error = reason
 
     def reset(self) -> None:
+        """Close the breaker: the database answers again."""
         with self._lock:
             self._open_until = 0.0
             self.last_error = None
 
     def check(self) -> None:
+        """Raise ``StoreUnavailable`` at once while the breaker is open."""
         if self.is_open:
             raise StoreUnavailable(
                 f"the database is unreachable ({self.last_error}); retry shortly "
@@ -197,7 +201,8 @@ def _sqlite_limits(engine: Engine, limits: StoreLimits) -> None:
 
 def install_limits(engine: Engine, limits: StoreLimits, breaker: Breaker | None = None) -> Breaker:
     """Bound every wait of ``engine`` and guard it with ``breaker`` (a new one by default;
-    the read and write engines of one store share theirs)."""
+    the read and write engines of one store share theirs).
+    """
     breaker = breaker or Breaker(limits.retry_after_s)
     _BREAKERS[engine] = breaker
 
@@ -248,7 +253,8 @@ def ping(engine: Engine, *, timeout_s: float = 0.8) -> None:
 
 def connect_bounded(engine: Engine, deadline_s: float) -> Any:
     """A psycopg connection (autocommit) outside the pools, every wait bounded by
-    ``deadline_s`` (connecting: libpq's least, 2 s, if larger)."""
+    ``deadline_s`` (connecting: libpq's least, 2 s, if larger).
+    """
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     cls = _deadline_connection_class(deadline_s)
     return cls.connect(conninfo, connect_timeout=max(2, math.ceil(deadline_s)), autocommit=True)

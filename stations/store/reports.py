@@ -131,7 +131,8 @@ class ReportStore(ABC):
     @abstractmethod
     def accept(self, report_id: int, *, reviewer: str, stations: StationStore) -> Report:
         """Accept a pending report; a ``closed`` one marks an open station temporarily
-        closed (through ``stations.update``, recorded with ``reviewer`` as the actor)."""
+        closed (through ``stations.update``, recorded with ``reviewer`` as the actor).
+        """
 
     @abstractmethod
     def dismiss(self, report_id: int, *, reviewer: str) -> Report:

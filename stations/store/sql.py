@@ -328,7 +328,8 @@ class SqlStationStore(StationStore):
     @staticmethod
     def _advance_clock(conn: Connection, count: int) -> int:
         """Take ``count`` feed numbers; returns the last. Call it as the transaction's LAST
-        statement: the clock row stays locked until commit (see ``change_clock_table``)."""
+        statement: the clock row stays locked until commit (see ``change_clock_table``).
+        """
         return int(
             conn.execute(
                 update(_CLOCK)
@@ -465,7 +466,8 @@ class SqlStationStore(StationStore):
 
     def authorise(self, station_id: int, *, actor: str) -> Station:
         """The station, if ``actor`` may write it (for writes kept beside the station, such
-        as reviewing its reports); ``Forbidden`` otherwise."""
+        as reviewing its reports); ``Forbidden`` otherwise.
+        """
         with self.engine.connect() as conn:
             station = self._get(conn, station_id)
             if station is None:

@@ -193,7 +193,8 @@ class VisitStats:
 
     def monthly(self, start: date, end: date) -> list[MonthlyRow]:
         """Every live station (and any deleted one with visits) for ``start`` ≤ day < ``end``,
-        by id: the table unions report upward each month."""
+        by id: the table unions report upward each month.
+        """
         by_worker: dict[int, dict[str, int]] = {}
         tallied: dict[int, int] = {}
         with self.engine.connect() as conn:

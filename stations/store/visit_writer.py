@@ -65,6 +65,7 @@ class GroupCommitWriter:
         return item.done.result(timeout=timeout_s)
 
     def close(self) -> None:
+        """Write what is queued and stop the writer."""
         self._queue.put(None)
         self._thread.join(timeout=10)
 

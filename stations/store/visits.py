@@ -128,7 +128,8 @@ class SqlVisitStore:
 
     def codes(self, station_ids: Iterable[int] | None = None) -> dict[int, str]:
         """The public code of each live station asked for (all live ones by default),
-        drawing and storing a code for any station that has none yet."""
+        drawing and storing a code for any station that has none yet.
+        """
         wanted = None if station_ids is None else {i for i in station_ids if storable_id(i)}
         live = select(_S.c.id).where(_S.c.deleted_at.is_(None)).order_by(_S.c.id)
         if wanted is not None and len(wanted) <= 5000:  # beyond that: read all, filter here
@@ -165,7 +166,8 @@ class SqlVisitStore:
     def _assign(self, station_ids: list[int]) -> dict[int, str]:
         """Draw codes for ``station_ids`` in bulk: a code that clashes with a stored one, or a
         station given a code meanwhile by another process, is skipped by ``ON CONFLICT DO
-        NOTHING`` and read back or drawn again."""
+        NOTHING`` and read back or drawn again.
+        """
         out: dict[int, str] = {}
         missing = list(station_ids)
         for _round in range(10):  # a clash in 2**40 is rare; ten rounds in a row is a bug
@@ -372,7 +374,8 @@ class SqlVisitStore:
 
     def ensure_partitions(self, months: Iterable[date]) -> list[str]:
         """PostgreSQL: give each month (its first day, UTC) its own ``checkins`` partition,
-        moving any rows the DEFAULT partition holds for it. No-op on SQLite."""
+        moving any rows the DEFAULT partition holds for it. No-op on SQLite.
+        """
         if self.engine.dialect.name != "postgresql":
             return []
         made = []

@@ -78,7 +78,8 @@ class _Points:
 @dataclass
 class _Clusters:
     """One zoom's cells: sorted keys (column * cells_per_side + row), centroids, counts,
-    and one member (the station itself when the cell holds only one)."""
+    and one member (the station itself when the cell holds only one).
+    """
 
     keys: np.ndarray
     cx: np.ndarray
@@ -114,6 +115,7 @@ class TileIndex:
 
     @classmethod
     def build(cls, stations: list[Station], counter: int) -> TileIndex:
+        """Index ``stations`` for tiles at store state ``counter``."""
         n = len(stations)
         return cls(
             counter=counter,
@@ -184,7 +186,8 @@ class TileIndex:
 
     def features(self, z: int, x: int, y: int, crs: str = "wgs84") -> list[dict[str, Any]]:
         """The tile's features in tile units (y down): clusters below
-        ``CLUSTER_BELOW_ZOOM``, single stations from there on."""
+        ``CLUSTER_BELOW_ZOOM``, single stations from there on.
+        """
         if z < CLUSTER_BELOW_ZOOM:
             return self._cluster_features(z, x, y, crs)
         pts = self.points(crs)
@@ -226,6 +229,7 @@ class TileCache:
         self._lock = threading.Lock()
 
     def index(self) -> TileIndex:
+        """The tile index for the catalog's current snapshot."""
         counter = self.catalog.counter
         current = self._index
         if current is not None and current.counter == counter:

@@ -115,6 +115,7 @@ class TrustBoard:
         return len(self._votes)
 
     def votes(self, station_id: int) -> tuple[Vote, ...]:
+        """The recent votes on one station, oldest first."""
         return self._votes.get(station_id, ())
 
     def add(self, rows: Iterable[tuple[int, int, Vote]], *, now: float | None = None) -> int:
@@ -183,6 +184,7 @@ class TrustBoard:
         return self._entry(station, open_now, now)[3]
 
     def properties(self, station: Station, open_now: bool | None, now: float) -> dict[str, Any]:
+        """The rider-evidence properties of one station's answer."""
         if station.id not in self._votes:
             return dict(_DEFAULTS[open_now])
         return _properties(self._entry(station, open_now, now)[3])

@@ -130,6 +130,7 @@ class Reason(NamedTuple):
     message_zh: str
 
     def as_dict(self) -> dict[str, str]:
+        """The reason as JSON (code and both languages)."""
         return {"code": self.code, "message": self.message, "message_zh": self.message_zh}
 
 

@@ -25,7 +25,8 @@ _DEVICE = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
 def validate_checkin(code: Any, worker_type: Any, device_id: Any) -> tuple[str, str, str]:
     """``(code, worker_type, device_id)`` normalised, or ``ValidationFailed`` naming each
-    bad field; a missing worker type is counted as ``unspecified``."""
+    bad field; a missing worker type is counted as ``unspecified``.
+    """
     errors: list[FieldError] = []
     clean_code = normalise_code(code) if isinstance(code, str) else None
     if clean_code is None:

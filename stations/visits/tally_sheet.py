@@ -187,7 +187,8 @@ def resolve_tallies(
 ) -> list[tuple[int, date, int]]:
     """``(station id, day, count)`` for each row, matching ``编号`` against public codes
     first, then the union's own numbers; ``ImportFailed`` lists every unmatched, future or
-    repeated row."""
+    repeated row.
+    """
     out: list[tuple[int, date, int]] = []
     errors: list[FieldError] = []
     seen: dict[tuple[int, date], int] = {}

@@ -35,7 +35,8 @@ class BlobStore(ABC):
     """Bytes by key; writes of the same key are idempotent (content-addressed)."""
 
     @abstractmethod
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``key`` (overwriting is harmless: keys are content digests)."""
 
     @abstractmethod
     def get(self, key: str) -> bytes:
@@ -44,7 +45,8 @@ class BlobStore(ABC):
 
 class FolderBlobStore(BlobStore):
     """Files under ``root/ab/<digest>/<rendition>``, each written to a temporary file and
-    renamed into place, so a reader never sees half a photo."""
+    renamed into place, so a reader never sees half a photo.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -54,6 +56,7 @@ class FolderBlobStore(BlobStore):
         return self.root / digest[:2] / digest / name
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``key`` as a file."""
         path = self._path(key)
         if path.exists():
             return
@@ -68,6 +71,7 @@ class FolderBlobStore(BlobStore):
             raise
 
     def get(self, key: str) -> bytes:
+        """The bytes stored under ``key``; ``NotFound`` if there are none."""
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
@@ -105,6 +109,7 @@ class S3BlobStore(BlobStore):
         )
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``key`` in the bucket."""
         self.client.put_object(
             Bucket=self.bucket,
             Key=self.prefix + key,
@@ -114,6 +119,7 @@ class S3BlobStore(BlobStore):
         )
 
     def get(self, key: str) -> bytes:
+        """The bytes stored under ``key``; ``NotFound`` if there are none."""
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
         except self.client.exceptions.NoSuchKey:

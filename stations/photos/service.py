@@ -68,13 +68,16 @@ class PhotoService:
         )
 
     def accept(self, photo_id: int, *, reviewer: str) -> tuple[PhotoRecord, Station]:
+        """Accept a pending photo: it is shown on its station from now on."""
         record = self.records.review(photo_id, "published", reviewer)
         return record, self._show(record.station_id, record.digest, reviewer)
 
     def reject(self, photo_id: int, *, reviewer: str) -> PhotoRecord:
+        """Reject a pending photo: it is never shown."""
         return self.records.review(photo_id, "rejected", reviewer)
 
     def read(self, digest: str, name: str) -> bytes:
+        """The stored bytes of one photo variant."""
         from stations.photos.blobs import check_key
 
         return self.blobs.get(check_key(digest, name))

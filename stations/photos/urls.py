@@ -7,7 +7,8 @@ __all__ = ["photo_urls"]
 
 def photo_urls(digest: str) -> dict[str, str]:
     """The renditions of a photo as served (``/photos/<digest>/<name>``): JPEG for every
-    browser, WebP where supported, and a card-sized thumbnail of each."""
+    browser, WebP where supported, and a card-sized thumbnail of each.
+    """
     return {
         "url": f"/photos/{digest}/full.jpg",
         "webp": f"/photos/{digest}/full.webp",

@@ -24,6 +24,8 @@ _P = photos_table
 
 @dataclass(frozen=True)
 class PhotoRecord:
+    """One uploaded photo: its station, digest, review state and who reviewed it."""
+
     id: int
     station_id: int
     digest: str
@@ -60,6 +62,7 @@ class SqlPhotoStore:
 
     @classmethod
     def beside(cls, store: object) -> SqlPhotoStore:
+        """The photo store sharing a station store's database (and its engine)."""
         engine = getattr(store, "engine", None)
         if not isinstance(engine, Engine):
             raise ConfigurationError(f"{type(store).__name__} has no SQL engine for photos")
@@ -77,6 +80,7 @@ class SqlPhotoStore:
         source: str,
         actor: str,
     ) -> PhotoRecord:
+        """Record a new photo, pending review."""
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             new_id = conn.execute(
                 insert(_P)
@@ -96,6 +100,7 @@ class SqlPhotoStore:
             return _record(conn.execute(select(_P).where(_P.c.id == new_id)).one())
 
     def get(self, photo_id: int) -> PhotoRecord:
+        """One photo by id; ``NotFound`` if there is none."""
         row = None
         if storable_id(photo_id):
             with self.engine.connect() as conn:
@@ -107,6 +112,7 @@ class SqlPhotoStore:
     def list(
         self, *, status: str | None = None, station_id: int | None = None
     ) -> list[PhotoRecord]:
+        """Photos, newest first, optionally of one station or review state."""
         query = select(_P).order_by(_P.c.id)
         if status is not None:
             query = query.where(_P.c.status == status)
@@ -116,6 +122,7 @@ class SqlPhotoStore:
             return [_record(r) for r in conn.execute(query)]
 
     def review(self, photo_id: int, status: str, reviewer: str) -> PhotoRecord:
+        """Set a photo's review state, under the reviewer's name."""
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             done = conn.execute(
                 update(_P)

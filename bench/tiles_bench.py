@@ -179,9 +179,9 @@ def tile_list(index: TileIndex) -> list[tuple[int, int, int]]:
     return out
 
 
-def wrk_latency(base: str, tiles: list[tuple[int, int, int]], seconds: int) -> tuple[str, str]:
+def wrk_latency(base: str, paths_list: list[str], seconds: int) -> tuple[str, str]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        paths = ", ".join(f'"/api/v1/tiles/stations/{z}/{x}/{y}.mvt"' for z, x, y in tiles)
+        paths = ", ".join(f'"{p}"' for p in paths_list)
         lua.write(
             f"local paths = {{{paths}}}\nlocal i = 0\n"
             "request = function()\n  i = i % #paths + 1\n"
@@ -267,7 +267,7 @@ def _p50_p99(values: list[float]) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000])
-    parser.add_argument("--inline-sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
+    parser.add_argument("--inline-sizes", type=int, nargs="*", default=[10_000, 50_000, 200_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wrk-seconds", type=int, default=10)
     args = parser.parse_args(argv)
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sizes = sorted(set(args.sizes) | set(args.inline_sizes))
     pages: list[tuple[str, int, int, float | None]] = []
-    http: list[tuple[int, str, str]] = []
+    http: list[tuple[str, int, str, str]] = []
     encoders: list[tuple[int, str, float, float]] = []
     with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="tiles-bench-") as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
@@ -300,7 +300,22 @@ def main(argv: list[str] | None = None) -> None:
                     for _ in range(2):  # warm the worker's per-zoom cells
                         for z, x, y in tiles:
                             httpx.get(f"{served.base}/api/v1/tiles/stations/{z}/{x}/{y}.mvt")
-                    http.append((n, *wrk_latency(served.base, tiles, args.wrk_seconds)))
+                    paths = [f"/api/v1/tiles/stations/{z}/{x}/{y}.mvt" for z, x, y in tiles]
+                    http.append(
+                        (
+                            "/api/v1/tiles/stations/z/x/y.mvt",
+                            n,
+                            *wrk_latency(served.base, paths, args.wrk_seconds),
+                        )
+                    )
+                    # The floor on this machine now: the cheapest route, same load.
+                    http.append(
+                        (
+                            "/livez (baseline)",
+                            n,
+                            *wrk_latency(served.base, ["/livez"], args.wrk_seconds),
+                        )
+                    )
                     encoders += [(n, *e) for e in encoder_times(index, tiles, rows)]
                 if n in args.inline_sizes:
                     runs = 1 if n > 10_000 else args.runs
@@ -317,10 +332,10 @@ def main(argv: list[str] | None = None) -> None:
     for name, n, size, first in pages:
         shown = f"{first:.0f}" if first is not None else "none in 10 min"
         print(f"| {name} | {n:,} | {size:,} | {shown} |")
-    print("\n| tiles over HTTP, 1 worker, wrk -c8 | stations | p50 | p99 |")
+    print("\n| over HTTP, 1 worker, wrk -t1 -c8 | stations | p50 | p99 |")
     print("| --- | ---: | ---: | ---: |")
-    for n, p50, p99 in http:
-        print(f"| /api/v1/tiles/stations/z/x/y.mvt | {n:,} | {p50} | {p99} |")
+    for name, n, p50, p99 in http:
+        print(f"| {name} | {n:,} | {p50} | {p99} |")
     print("\n| tile encoder (in process, warm) | stations | p50 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: |")
     for n, name, p50, p99 in encoders:

@@ -44,6 +44,9 @@ EXTENT = 4096
 CELL = 512
 BUFFER = 64  # tile units around a tile whose points are still drawn (markers on the edge)
 CLUSTER_BELOW_ZOOM = 13
+#: From ``CLUSTER_BELOW_ZOOM`` on, a tile with more stations than this (a city centre at
+#: zoom 13-14) is clustered too, so no tile costs more to encode than a clustered one.
+MAX_POINTS = 256
 MAX_ZOOM = 22
 LAYER = "stations"
 _MAX_LAT = 85.0511287798066
@@ -196,6 +199,8 @@ class TileIndex:
         lo, hi = np.searchsorted(pts.ux, [(x - margin) / n, (x + 1 + margin) / n])
         ty = pts.uy[lo:hi] * n - y
         inside = np.flatnonzero((ty >= -margin) & (ty < 1 + margin))
+        if inside.size > MAX_POINTS:
+            return self._cluster_features(z, x, y, crs)
         px = (pts.ux[lo:hi][inside] * n - x) * EXTENT
         py = ty[inside] * EXTENT
         out = []

@@ -91,3 +91,24 @@ def test_an_empty_tile_is_empty() -> None:
     index = TileIndex.build(_stations([(116.5, 39.8)]), counter=1)
     assert index.tile(10, 0, 0) == b""
     assert TileIndex.build([], counter=0).tile(0, 0, 0) == b""
+
+
+def test_a_dense_tile_above_the_cluster_zoom_is_clustered_too() -> None:
+    rng = np.random.default_rng(3)
+    lon0, lat0 = 116.40, 39.90
+    z = 14
+    x, y, _, _ = _tile_of(lon0, lat0, z)
+    west, south, east, north = tile_bounds(z, x, y)
+    pts = [
+        (float(a), float(b))
+        for a, b in zip(
+            rng.uniform(west + 1e-4, east - 1e-4, 1000),
+            rng.uniform(south + 1e-4, north - 1e-4, 1000),
+            strict=True,
+        )
+    ]
+    index = TileIndex.build(_stations(pts), counter=1)
+    feats = _decode(index.tile(z, x, y))
+    assert sum(f["properties"]["count"] for f in feats) == 1000 and len(feats) <= 64
+    few = TileIndex.build(_stations(pts[:50]), counter=1)
+    assert {f["properties"]["count"] for f in _decode(few.tile(z, x, y))} == {1}

@@ -87,7 +87,8 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 # Analysis pages whose cost grows with radius x resolution (one request can take a minute):
 # fuzzing them measures the CPU, not the contract; their own tests cover them.
-SLOW = r"^/maps/(coverage|gaps)$"
+# The meeting report (four coverage runs, gaps, a plan, a drawn map, a PDF) likewise.
+SLOW = r"^/maps/(coverage|gaps)$|^/api/v1/coverage/report$"
 # The analysis API: fuzzed with fewer examples, anonymously only (the caller's role does not
 # change what they compute), so the run stays bounded.
 ANALYSIS = r"^/api/v1/(coverage|gaps|plan)$"

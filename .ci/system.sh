@@ -2,7 +2,7 @@
 export DEBIAN_FRONTEND=noninteractive
 if command -v apt-get >/dev/null; then
   apt-get update -qq
-  apt-get install -y -qq postgresql-15-postgis-3 chromium fonts-wqy-microhei nginx-light poppler-utils >/dev/null
+  apt-get install -y -qq postgresql-15-postgis-3 chromium fonts-wqy-microhei libzbar0 nginx-light poppler-utils >/dev/null
 fi
 
 if ! pg_lsclusters 2>/dev/null | grep -q online; then

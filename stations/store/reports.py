@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from stations.errors import ConfigurationError, Conflict, FieldError, NotFound, ValidationFailed
+from stations.orgs.scope import guard, scope_for
 from stations.store.base import StationStore
 from stations.store.engine import WRITE
 from stations.store.schema import reports_table, stations_table, storable_id
@@ -317,4 +318,11 @@ class SqlReportStore(ReportStore):
         return self._review(report, "accepted", reviewer, version)
 
     def dismiss(self, report_id: int, *, reviewer: str) -> Report:
-        return self._review(self._pending(report_id), "dismissed", reviewer, None)
+        report = self._pending(report_id)
+        with self.engine.connect() as conn:  # the reviewer's organisation scope
+            org_id = conn.execute(
+                select(stations_table.c.org_id).where(stations_table.c.id == report.station_id)
+            ).scalar_one_or_none()
+            if org_id is not None:
+                guard(conn, scope_for(conn, reviewer), org_id, station=report.station_id)
+        return self._review(report, "dismissed", reviewer, None)

@@ -24,7 +24,16 @@ from stations.store.reports import SqlReportStore
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 
-OPS = ("create", "update", "delete", "restore", "import_update", "import_create", "accept")
+OPS = (
+    "create",
+    "update",
+    "delete",
+    "restore",
+    "import_update",
+    "import_create",
+    "accept",
+    "dismiss",
+)
 
 
 @pytest.fixture
@@ -97,7 +106,12 @@ def test_no_write_path_reaches_outside_the_scope(
         else:
             reports = SqlReportStore.beside(store)
             report = reports.submit(station.id, "closed", "锁门了")
-            reports.accept(report.id, reviewer=user, stations=store)
+            head = store.feed_head()
+            if op == "accept":
+                reports.accept(report.id, reviewer=user, stations=store)
+            else:
+                reports.dismiss(report.id, reviewer=user)
+                assert reports.get(report.id).status == "dismissed"
     except Forbidden as exc:
         assert not allowed, f"{user_key} refused on {station_org.name}: {exc}"
         assert "管辖范围" in exc.detail and "outside" in exc.detail
@@ -110,7 +124,7 @@ def test_no_write_path_reaches_outside_the_scope(
         assert store.feed_head() == head
         return
     except NotFound:
-        assert before.deleted and op in ("update", "delete", "accept")
+        assert before.deleted and op in ("update", "delete", "accept", "dismiss")
         if not allowed:  # a deleted station outside the scope: still nothing written
             assert store.feed_head() == head
         return

@@ -1,0 +1,111 @@
+"""Which stations staff should go and look at, and in which order to walk or drive to them.
+
+A station is due for a visit when any of these holds (each is a reason on the worklist):
+not verified by staff for :data:`STALE_DAYS` days (or never), riders make it ``doubtful``
+(:mod:`stations.trust.rules`), a rider report waits in the review queue, or it has no photo.
+The order is a round through the stops — a travelling-salesman tour on geodesic distances,
+solved by OR-Tools' routing solver (a well-kept solver, not a home-made heuristic), from
+the first stop or a given start, within a time limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from geodata.distance import geodesic_m
+from stations.model import Station
+
+__all__ = ["STALE_DAYS", "Due", "due_stations", "visiting_order"]
+
+STALE_DAYS = 90
+
+#: Reason code → Chinese label (the worklist's words).
+REASONS = {
+    "never_verified": "从未核查",
+    "stale": f"超过 {STALE_DAYS} 天未核查",
+    "doubtful": "骑手反映可能不开放",
+    "reported": "有待处理的骑手报告",
+    "no_photo": "缺少门口照片",
+}
+
+
+@dataclass(frozen=True)
+class Due:
+    station: Station
+    reasons: tuple[str, ...]
+    verified_at: datetime | None
+
+
+def due_stations(
+    stations: Sequence[Station],
+    *,
+    verified: Mapping[int, datetime | None],
+    doubtful: Callable[[Station], bool],
+    reported: set[int],
+    now: datetime,
+    district: str | None = None,
+    stale_days: int = STALE_DAYS,
+) -> list[Due]:
+    """The stations due for a visit (any reason), in ``stations``' order."""
+    out = []
+    limit = now - timedelta(days=stale_days)
+    for s in stations:
+        if district and s.data.district != district:
+            continue
+        reasons = []
+        at = verified.get(s.id)
+        if at is None:
+            reasons.append("never_verified")
+        elif at < limit:
+            reasons.append("stale")
+        if doubtful(s):
+            reasons.append("doubtful")
+        if s.id in reported:
+            reasons.append("reported")
+        if not s.data.photos:
+            reasons.append("no_photo")
+        if reasons:
+            out.append(Due(s, tuple(reasons), at))
+    return out
+
+
+def visiting_order(
+    lonlat: Sequence[tuple[float, float]], *, time_limit_s: float = 2.0
+) -> list[int]:
+    """Positions of ``lonlat`` as a round starting at the first: OR-Tools' routing solver on
+    the geodesic distance matrix (metres), guided local search within ``time_limit_s``."""
+    n = len(lonlat)
+    if n <= 2:
+        return list(range(n))
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    lon = np.array([p[0] for p in lonlat], float)
+    lat = np.array([p[1] for p in lonlat], float)
+    matrix = np.rint(geodesic_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])).astype(
+        np.int64
+    )
+    manager = pywrapcp.RoutingIndexManager(n, 1, 0)
+    routing = pywrapcp.RoutingModel(manager)
+
+    def cost(i: int, j: int) -> int:
+        return int(matrix[manager.IndexToNode(i), manager.IndexToNode(j)])
+
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(cost))
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    solution = routing.SolveWithParameters(params)
+    if solution is None:  # pragma: no cover - a complete graph always has a tour
+        return list(range(n))
+    order, index = [], routing.Start(0)
+    while not routing.IsEnd(index):
+        order.append(manager.IndexToNode(index))
+        index = solution.Value(routing.NextVar(index))
+    return order

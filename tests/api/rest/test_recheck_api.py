@@ -36,7 +36,10 @@ def test_visiting_order_is_a_round_along_the_line() -> None:
     points = [(x, 39.8) for x in XS]
     order = visiting_order(points, time_limit_s=1)
     xs = [XS[i] for i in order]
-    assert order[0] == 0 and xs in ([116.50, 116.51, 116.52, 116.53], [116.50, 116.53, 116.52, 116.51])
+    assert order[0] == 0 and xs in (
+        [116.50, 116.51, 116.52, 116.53],
+        [116.50, 116.53, 116.52, 116.51],
+    )
 
 
 def test_worklist_reasons_district_xlsx_and_checked(env: Any) -> None:

@@ -35,6 +35,8 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Due:
+    """One stop of the worklist: the station, why it is due, when staff last checked it."""
+
     station: Station
     reasons: tuple[str, ...]
     verified_at: datetime | None
@@ -77,7 +79,8 @@ def visiting_order(
     lonlat: Sequence[tuple[float, float]], *, time_limit_s: float = 2.0
 ) -> list[int]:
     """Positions of ``lonlat`` as a round starting at the first: OR-Tools' routing solver on
-    the geodesic distance matrix (metres), guided local search within ``time_limit_s``."""
+    the geodesic distance matrix (metres), guided local search within ``time_limit_s``.
+    """
     n = len(lonlat)
     if n <= 2:
         return list(range(n))

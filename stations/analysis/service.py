@@ -209,6 +209,15 @@ def select_stations(
                 message_zh="未知的承办单位类型",
             )
         )
+    if at is not None and not (1970 <= at.year <= 2200):
+        errors.append(
+            FieldError(
+                "at",
+                f"{at.isoformat()} is not a time the opening hours can answer for (1970–2200)",
+                at.isoformat(),
+                message_zh="时间超出范围（1970–2200 年）",
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     counted, by_user, shut, unknown = [], [], [], []

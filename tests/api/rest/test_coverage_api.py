@@ -79,6 +79,8 @@ def test_coverage_counts_double_cover_at_a_time_and_what_if(client: TestClient) 
     assert n["n_stations"] < base["n_stations"] and n["at"].startswith("2026-12-08T03:00")
     rule = client.get("/api/v1/coverage", params={"rule": "double15"}).json()
     assert rule["reach"] == {"kind": "straight_line", "radius_m": 1000.0}
+    odd = client.get("/api/v1/coverage", params={"at": "0001-01-01T00:00:00+14:00"})
+    assert odd.status_code == 422 and "at" in odd.text
     bad = client.get("/api/v1/coverage", params={"close": "nope-404"})
     assert bad.status_code == 422 and "nope-404" in bad.text
     gaps = client.get("/api/v1/gaps", params={"radius_m": 500, "crs": "gcj02", "limit": 5})

@@ -10,7 +10,7 @@ through the typed aliases in ``api.deps``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -76,7 +76,7 @@ class Services:
     #: Official Account is not configured.
     wechat: WeChatClient | None
     #: The OGC collection's extent, per catalog snapshot.
-    ogc_extent: Derived[list[Station], tuple[float, float, float, float] | None]
+    ogc_extent: Derived[Sequence[Station], tuple[float, float, float, float] | None]
     #: The OpenAPI 3.0 rendering of the app's OpenAPI 3.1 document.
     ogc_openapi: Derived[dict[str, Any], dict[str, Any]]
     #: Rendered coverage and gap map pages.
@@ -164,8 +164,8 @@ def _open_store(
                 keepalive.cleanup()
 
         return opened, release
-    opened = open_store(settings.database_url, settings.store_limits())
-    return opened, opened.close
+    sql = open_store(settings.database_url, settings.store_limits())
+    return sql, sql.close
 
 
 def visit_policy(settings: Settings) -> VisitPolicy:

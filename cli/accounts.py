@@ -60,7 +60,7 @@ def users_add(
     secret = _ask_password() if password else None
     with open_services() as services:
         accounts = services.accounts
-        orgs = SqlOrgStore(engine=accounts.engine)
+        orgs = SqlOrgStore.beside(services.store)
         where = orgs.get(org) if org is not None else None  # a bad --org adds nobody
         user = accounts.add_user(name, role, password=secret)
         if where is not None:

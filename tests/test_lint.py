@@ -51,3 +51,15 @@ def test_a_layer_loads_nothing_from_above(package: str, forbidden: list[str]) ->
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"importing {package} loaded {out}"
+
+
+def test_mypy_passes_on_the_packages() -> None:
+    """Type hints are checked, not decoration: mypy over every package (config in pyproject)."""
+    pytest.importorskip("mypy", reason="mypy is not installed (pip install -e '.[test]')")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "geodata", "stations", "maps", "api", "cli"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -49,7 +49,8 @@ _compressors = threading.local()
 def gzip_member(body: bytes, level: int = 1) -> bytes:
     """``body`` as a complete gzip file, from this thread's kept compressor at ``level``
     (ISA-L's, 0 fastest to 3 smallest); the same body always gives the same bytes."""
-    kept: dict[int, Any] = _compressors.__dict__
+    # Keyed by level in the thread-local's own dict (one attribute lookup per call).
+    kept: dict[Any, Any] = _compressors.__dict__
     deflate = kept.get(level)
     if deflate is None:
         deflate = kept[level] = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)

@@ -23,7 +23,7 @@ def wechat_client(services: Services) -> WeChatClient:
     return services.wechat
 
 
-_PROBLEM = {"application/problem+json": {}}
+_PROBLEM: dict[str, Any] = {"application/problem+json": {}}
 
 
 @router.get(

@@ -35,7 +35,7 @@ from stations.errors import FieldError, Forbidden, ValidationFailed
 __all__ = ["AnalysisRoute", "Budget", "Demand", "estimate"]
 
 _REQUEST: ContextVar[Request | None] = ContextVar("analysis_request", default=None)
-_PROBLEM = {"application/problem+json": {}}
+_PROBLEM: dict[str, Any] = {"application/problem+json": {}}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Larger than an anonymous caller may ask: send a staff token"},
     413: {"description": "Larger than the service computes for anyone", "content": _PROBLEM},

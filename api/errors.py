@@ -20,6 +20,7 @@ from starlette.routing import Match
 from api.http.validation import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
+from stations.i18n import negotiate, translate
 from stations.store.outage import UNAVAILABLE_ERRORS
 
 __all__ = ["allowed_methods", "install_error_handlers", "problem"]
@@ -54,37 +55,65 @@ def _field_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
     return out
 
 
-async def _stations_error(_request: Request, exc: Exception) -> JSONResponse:
+def _language(request: Request) -> str:
+    """The answer's language: ``Accept-Language`` decides; without one the JSON API answers
+    in English and the riders' pages (``/embed``) in Chinese."""
+    default = "zh-CN" if request.url.path.startswith("/embed") else "en"
+    return negotiate(request.headers.get("accept-language"), default)
+
+
+def _localised(
+    lang: str, title: str, detail: str, errors: list[dict[str, Any]] | None
+) -> tuple[str, str, dict[str, str]]:
+    """Title and detail in ``lang`` (from the catalogs; field errors from their Chinese)."""
+    if lang == "zh-CN":
+        title = translate(title, lang)
+        if errors:
+            detail = "；".join(
+                f"{e['field']}：{e.get('message_zh') or e['message']}" for e in errors
+            )
+    return title, detail, {"Content-Language": lang}
+
+
+async def _stations_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StationsError)
+    lang = _language(request)
     if exc.status == 500:
         log.error("server-side error: %s", exc)
-        return problem(exc.status, exc.title, "the server is misconfigured; see its log")
+        title, _, language = _localised(lang, exc.title, "", None)
+        return problem(
+            exc.status, title, "the server is misconfigured; see its log", headers=language
+        )
     extra: dict[str, Any] = {k: v for k, v in exc.extra.items() if isinstance(v, int | str)}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = _field_errors(exc)
+    title, detail, headers = _localised(lang, exc.title, exc.detail, extra.get("errors"))
     # RFC 9110: a 401 says which scheme would work; a 503 says when to come back.
-    headers = (
-        {"WWW-Authenticate": 'Bearer realm="stations"'} if isinstance(exc, Unauthorized) else None
-    )
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="stations"'
     if isinstance(exc.extra.get("retry_after_s"), int):  # 429: when to try again
-        headers = {"Retry-After": str(exc.extra["retry_after_s"])}
-    return problem(exc.status, exc.title, exc.detail, headers=headers, **extra)
+        headers["Retry-After"] = str(exc.extra["retry_after_s"])
+    return problem(exc.status, title, detail, headers=headers, **extra)
 
 
-async def _geodata_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _geodata_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GeodataError)
     errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
-    return problem(422, "Invalid geographic input", str(exc), errors=errors)
+    title, detail, headers = _localised(
+        _language(request), "Invalid geographic input", str(exc), None
+    )
+    return problem(422, title, detail, errors=errors, headers=headers)
 
 
-async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"field": e.field, "message": e.message, "message_zh": e.message_zh}
         for e in field_errors(exc.errors())
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return problem(422, "Invalid request", detail, errors=errors)
+    title, detail, headers = _localised(_language(request), "Invalid request", detail, errors)
+    return problem(422, title, detail, errors=errors, headers=headers)
 
 
 #: Methods probed for ``Allow`` (OPTIONS is CORS's, answered by its middleware).

@@ -13,6 +13,7 @@ from rich.table import Table
 from cli.common import app, console, err_console, open_services, progress_bar, settings
 from geodata.crs import CrsName
 from stations.errors import ImportFailed
+from stations.i18n import both
 from stations.io.report import ImportReport
 from stations.model import Region
 from stations.search import ListQuery, StationFilter
@@ -103,7 +104,7 @@ def import_file(
     try:
         with open_services() as services:
             store = services.store
-            with progress_bar("导入 importing") as progress:
+            with progress_bar(both("importing")) as progress:
                 report = run_import(
                     store,
                     file,
@@ -139,8 +140,8 @@ def _print_report(report: ImportReport) -> None:
     out = err_console if report.errors or report.rows == 0 else console
     if report.rows == 0:
         out.print(
-            f"警告 warning: {report.path.name} 有表头但没有数据行，未导入任何驿站 / "
-            "the sheet has headers but no rows: nothing imported",
+            f"{both('warning')}: "
+            + both("{name} has headers but no rows: nothing imported", name=report.path.name),
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -178,7 +179,11 @@ def export_file(
         store = services.store
         stations = store.all()
         export_stations(stations, file, crs=crs.value, layout=layout.value)
-    console.print(f"已导出 exported {len(stations)} → {file}", highlight=False, markup=False)
+    console.print(
+        both("exported {n} stations to {file}", n=len(stations), file=file),
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("template")
@@ -193,7 +198,7 @@ def template(
             "模板只能是 .xlsx / the template is an .xlsx file", param_hint="FILE"
         )
     write_template(file)
-    console.print(f"已生成模板 template written → {file}", highlight=False, markup=False)
+    console.print(both("template written to {file}", file=file), highlight=False, markup=False)
 
 
 def _labels(codes: tuple[str, ...]) -> str:

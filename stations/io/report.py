@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stations.errors import FieldError
+from stations.i18n import both
 
 __all__ = ["EXAMPLES", "ImportReport", "ProgressCallback", "Ticker", "problem_line"]
 
@@ -70,31 +71,32 @@ class ImportReport:
     headers: dict[str, str] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
-        """The counts, one per line, Chinese first (``新增 added: 3``)."""
+        """The counts, one per line, Chinese first (``新增 added: 3``; :mod:`stations.i18n`)."""
         fmt = self.format.upper() + (f", {self.encoding}" if self.encoding else "")
         lines = [
-            f"文件 file: {self.path.name} ({fmt}), {self.rows} 行 rows",
-            f"新增 added: {self.added}",
-            f"更新 updated: {self.updated}",
-            f"未变 unchanged: {self.unchanged}",
-            f"无效 invalid: {self.invalid}",
+            f"{both('file')}: {self.path.name} ({fmt}), {self.rows} {both('rows')}",
+            f"{both('added')}: {self.added}",
+            f"{both('updated')}: {self.updated}",
+            f"{both('unchanged')}: {self.unchanged}",
+            f"{both('invalid')}: {self.invalid}",
         ]
         if self.geocoded:
-            lines.append(f"地理编码 geocoded: {self.geocoded}（请核对位置 please check them）")
+            lines.append(f"{both('geocoded')}: {self.geocoded}（{both('please check them')}）")
         if self.warnings:
-            lines.append(f"警告 warnings: {len(self.warnings)}")
+            lines.append(f"{both('warnings')}: {len(self.warnings)}")
         if self.reject_path is not None:
-            lines.append(f"无效行已保存到 rejected rows saved to: {self.reject_path}")
+            # The file's name only: the console must never show a server path.
+            lines.append(f"{both('rejected rows saved to')}: {self.reject_path.name}")
         if self.dry_run:
-            lines.append("试运行，未写入任何数据 dry run: nothing written")
+            lines.append(both("dry run: nothing written"))
         elif not self.written:
-            lines.append("未写入任何数据 nothing written")
+            lines.append(both("nothing written"))
         return lines
 
     def detail_lines(self, limit: int | None = None) -> list[str]:
         """Errors then warnings, one per line, Chinese first (every one unless ``limit``)."""
         lines: list[str] = []
-        for title, items in (("错误 errors", self.errors), ("警告 warnings", self.warnings)):
+        for title, items in ((both("errors"), self.errors), (both("warnings"), self.warnings)):
             if not items:
                 continue
             lines.append(f"{title}:")
@@ -102,7 +104,7 @@ class ImportReport:
             lines.extend(f"  {self.line(item)}" for item in shown)
             if len(items) > len(shown):
                 more = len(items) - len(shown)
-                lines.append(f"  … 另有 {more} 条 and {more} more")
+                lines.append(f"  … {both('and {n} more', n=more)}")
         return lines
 
     def line(self, error: FieldError) -> str:

@@ -1,0 +1,75 @@
+"""Messages staff and riders read, from gettext catalogs (Babel), Chinese first.
+
+Message ids are English; ``locale/zh_CN/LC_MESSAGES/stations.po`` holds the Chinese and
+``locale/en`` the (identity) English catalog. The compiled ``.mo`` files are shipped beside
+the ``.po`` files, so an editable install of a fresh clone has them; a test compiles the
+``.po`` files with Babel and checks the shipped ``.mo`` files match, and that every message
+the code asks for is in both catalogs. ``python -m stations.i18n`` recompiles them.
+
+* :func:`both` — ``"中文 English"``: what the command line prints (Chinese first).
+* :func:`translate` — one language, for an answer that negotiated one.
+* :func:`negotiate` — the language an ``Accept-Language`` header prefers (zh-CN or en).
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LANGUAGES", "LOCALE_DIR", "both", "negotiate", "translate"]
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "stations"
+#: Languages with a catalog, as ``Accept-Language`` tags (first = Chinese).
+LANGUAGES = ("zh-CN", "en")
+_CATALOG = {"zh-CN": "zh_CN", "en": "en"}
+
+
+@cache
+def _translations(lang: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[_CATALOG[lang]], fallback=True)
+
+
+def translate(message: str, lang: str, **values: Any) -> str:
+    """``message`` (an English msgid) in ``lang`` (``zh-CN`` or ``en``), formatted."""
+    text = _translations(lang if lang in _CATALOG else "en").gettext(message)
+    return text.format(**values) if values else text
+
+
+def both(message: str, **values: Any) -> str:
+    """Chinese, then English: ``新增 added: 3``."""
+    zh = translate(message, "zh-CN", **values)
+    en = translate(message, "en", **values)
+    return zh if zh == en else f"{zh} {en}"
+
+
+def negotiate(header: str | None, default: str = "en") -> str:
+    """The catalog language an ``Accept-Language`` header prefers, else ``default``.
+
+    ``zh``, ``zh-CN``, ``zh-Hans`` … choose Chinese; ``en-*`` English; ``q`` weights order
+    the choices; anything else falls through to the next choice and finally ``default``.
+    """
+    if not header:
+        return default
+    choices: list[tuple[float, int, str]] = []
+    for k, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        choices.append((-q, k, tag.strip().lower()))
+    for negq, _, tag in sorted(choices):
+        if negq >= 0:
+            continue
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+        if tag == "*":
+            return default
+    return default

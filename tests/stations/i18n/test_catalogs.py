@@ -1,0 +1,123 @@
+"""The gettext catalogs: shipped compiled, complete, and used in both languages."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from stations.errors import StationsError
+from stations.i18n import LOCALE_DIR, both, negotiate, translate
+from stations.store.sql import SqlStationStore
+from tests.conftest import make_station
+
+ROOT = Path(__file__).resolve().parents[3]
+LANGS = ["zh_CN", "en"]
+
+
+def _catalog(lang: str):  # type: ignore[no-untyped-def]
+    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "stations.po", "rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_shipped_mo_is_the_compiled_po(lang: str) -> None:
+    """``pip install -e .`` of a fresh clone has working catalogs: the .mo files are in
+    the tree (and in package-data), and they are what ``python -m stations.i18n`` makes."""
+    out = io.BytesIO()
+    write_mo(out, _catalog(lang), use_fuzzy=False)
+    shipped = LOCALE_DIR / lang / "LC_MESSAGES" / "stations.mo"
+    assert shipped.read_bytes() == out.getvalue(), "run: python -m stations.i18n"
+    assert "i18n/locale/*/LC_MESSAGES/*.mo" in (ROOT / "pyproject.toml").read_text()
+
+
+def _used_messages() -> set[str]:
+    found = set()
+    for folder in ("stations", "cli", "api"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder,
+            method_map=[("**.py", "python")],
+            keywords={"both": None, "translate": None},
+        ):
+            if isinstance(message, str) and message:
+                found.add(message)
+    for cls in [StationsError, *_subclasses(StationsError)]:
+        found.add(cls.title)
+    found.update({"Invalid request", "Invalid geographic input"})
+    return found
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_subclasses(sub)]
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_message_the_code_asks_for_is_in_the_catalog(lang: str) -> None:
+    ids = {m.id for m in _catalog(lang) if m.id}
+    used = _used_messages()
+    assert used - ids == set()
+    if lang == "zh_CN":
+        untranslated = [m.id for m in _catalog(lang) if m.id and m.string == m.id]
+        assert untranslated == []
+
+
+def test_chinese_first_then_english() -> None:
+    assert both("added") == "新增 added"
+    assert both("and {n} more", n=4) == "另有 4 条 and 4 more"
+    assert translate("Validation failed", "zh-CN") == "输入有误"
+    assert translate("Validation failed", "en") == "Validation failed"
+
+
+@pytest.mark.parametrize(
+    ("header", "default", "lang"),
+    [
+        (None, "en", "en"),
+        (None, "zh-CN", "zh-CN"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "en", "zh-CN"),
+        ("en-US,en;q=0.9,zh;q=0.8", "zh-CN", "en"),
+        ("fr-FR, zh-Hans;q=0.5", "en", "zh-CN"),
+        ("de", "zh-CN", "zh-CN"),
+        ("en;q=0.2, zh;q=0.8", "en", "zh-CN"),
+    ],
+)
+def test_negotiate(header: str | None, default: str, lang: str) -> None:
+    assert negotiate(header, default) == lang
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[TestClient]:
+    store = SqlStationStore(store_url)
+    store.create(make_station(external_id="YZ-001"), actor="t")
+    with TestClient(create_app(Settings(), store=store)) as c:
+        yield c
+    store.close()
+
+
+def test_api_errors_follow_accept_language(client: TestClient) -> None:
+    english = client.get("/api/v1/stations/999999")
+    assert english.status_code == 404 and english.json()["title"] == "Not found"
+    chinese = client.get("/api/v1/stations/999999", headers={"Accept-Language": "zh-CN"})
+    assert chinese.json()["title"] == "未找到" and chinese.headers["content-language"] == "zh-CN"
+    bad = client.get("/api/v1/stations", params={"limit": "abc"})
+    assert bad.status_code == 422 and bad.json()["title"] != "请求参数有误"
+    bad_zh = client.get(
+        "/api/v1/stations", params={"limit": "abc"}, headers={"Accept-Language": "zh"}
+    )
+    assert bad_zh.status_code == 422
+    assert bad_zh.json()["title"] == translate(bad.json()["title"], "zh-CN") != bad.json()["title"]
+    assert "limit" in bad_zh.json()["detail"]
+    # The riders' page defaults to Chinese.
+    embed = client.get("/embed", params={"amenity": "sauna"})
+    assert embed.status_code == 422 and embed.json()["title"] == "输入有误"
+    assert "未知" in embed.json()["detail"] or "amenity" in embed.json()["detail"]

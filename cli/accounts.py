@@ -30,7 +30,13 @@ _ROLE_HELP = "viewer 只读 | editor 编辑 | admin 管理"
 
 
 def _ask_password() -> str:
-    return str(typer.prompt("密码 password", hide_input=True, confirmation_prompt=True))
+    return str(
+        typer.prompt(
+            "密码 password",
+            hide_input=True,
+            confirmation_prompt="再次输入密码 repeat the password",
+        )
+    )
 
 
 def _check_role(role: str) -> str:
@@ -44,7 +50,11 @@ def users_add(
     name: Annotated[str, typer.Argument(help="Login name; recorded in the change history")],
     role: Annotated[str, typer.Option(help=_ROLE_HELP)] = "editor",
     password: Annotated[
-        bool, typer.Option("--password", help="Ask for a console password (hidden input)")
+        bool,
+        typer.Option(
+            "--password",
+            help="设置控制台密码（输入时不显示）/ ask for a console password (hidden input)",
+        ),
     ] = False,
     org: Annotated[
         str | None,

@@ -35,8 +35,7 @@ def problem_line(error: FieldError, headers: dict[str, str]) -> str:
     value = "" if error.value in (None, "") else f"；填写的值：{error.value}"
     example = EXAMPLES.get(error.field)
     hint = f"；示例：{example}" if example and error.field in headers else ""
-    label = f"「{header}」" if header != error.field else f"「{header}」"
-    return f"{where}{label}：{zh}{value}{hint} / {error}"
+    return f"{where}「{header}」：{zh}{value}{hint} / {error}"
 
 
 #: ``progress(done, total)``: called as the import advances (the CLI draws a bar with it).

@@ -77,7 +77,6 @@ def map_command(
     """生成离线地图文件 Write a self-contained HTML map that opens offline."""
     from maps.basemaps import choose_basemap
     from maps.station_map import catalog_hits, station_map
-    from stations.search import StationFilter
     from stations.vocabulary import normalise_code
 
     if output.suffix.lower() not in (".html", ".htm"):
@@ -104,29 +103,23 @@ def map_command(
             what = f"{len(catalog)} 个驿站 stations"
         else:
             from cli.analysis import _parse_at
-            from geodata.areas import load_area
-            from maps.analysis_data import analysis_data
-            from maps.analysis_maps import analysis_map
-            from stations.analysis.service import select_stations
+            from maps.analysis_page import draw_analysis_page
 
-            hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
-            chosen_stations = select_stations(
-                [h.station for h in hits], at=_parse_at(at), tz=cfg.timezone
-            ).counted
-            data = analysis_data(
-                chosen_stations,
-                load_area(),
+            page, counted = draw_analysis_page(
+                kind.value,
+                catalog,
+                chosen,
                 radius_m=radius_m or cfg.default_radius_m,
                 resolution=resolution,
                 new_sites=new_sites,
                 network=network if network is not None else cfg.network_file,
                 rule=rule,
+                at=_parse_at(at),
+                tz=cfg.timezone,
+                tianditu_key=cfg.tianditu_key,
+                inline=True,
             )
-            hits = [h for h in hits if h.station in chosen_stations]
-            page = analysis_map(
-                kind.value, data, chosen, tianditu_key=cfg.tianditu_key, inline=True
-            )
-            what = f"{len(hits)} 个开放驿站 open stations"
+            what = f"{len(counted)} 个开放驿站 open stations"
     output.write_text(page.render(), encoding="utf-8")
     console.print(
         f"已生成 wrote {output} ({kind.value}, {chosen.label}, {what})",

@@ -145,23 +145,20 @@ def _analysis_html(
     resolution: int,
     new_sites: int,
 ) -> str:
-    from geodata.areas import load_area
+    from maps.analysis_page import draw_analysis_page
 
-    # Only stations that are open for business cover anything.
-    from maps.analysis_data import analysis_data
-    from maps.analysis_maps import analysis_map
-    from maps.station_map import catalog_hits
-
-    hits = catalog_hits(catalog, flt=StationFilter(status=frozenset({"open"})))
-    data = analysis_data(
-        [h.station for h in hits],
-        load_area(),
+    page, _ = draw_analysis_page(
+        kind,
+        catalog,
+        chosen,
         radius_m=radius_m,
         resolution=resolution,
         new_sites=new_sites,
         network=settings.network_file,
+        tz=settings.timezone,
+        tianditu_key=settings.tianditu_key,
     )
-    return analysis_map(kind, data, chosen, tianditu_key=settings.tianditu_key).render()
+    return page.render()
 
 
 def _analysis_page(

@@ -39,7 +39,15 @@ from api.auth import (
     clear_session_cookie,
     set_session_cookie,
 )
-from api.deps import AccountsDep, CatalogDep, ReportsDep, SettingsDep, StoreDep, WebhooksDep
+from api.deps import (
+    AccountsDep,
+    CatalogDep,
+    ReportsDep,
+    ServicesDep,
+    SettingsDep,
+    StoreDep,
+    WebhooksDep,
+)
 from api.rest.auth import LOGIN_LIMIT
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
@@ -369,6 +377,42 @@ def report_queue(
         pages=pages,
         prev_url=page_url(page - 1) if page > 1 else None,
         next_url=page_url(page + 1) if page < pages else None,
+    )
+
+
+# -- re-check rounds (issue 16) -----------------------------------------------------------------
+
+
+@router.get("/recheck")
+def recheck_page(
+    request: Request,
+    cs: ConsoleDep,
+    svc: ServicesDep,
+    district: Annotated[str | None, Query(max_length=60)] = None,
+) -> Response:
+    """The round of stations due for a visit: printable on A4, one tap "已核查" at 360 px."""
+    if cs is None:
+        return login_redirect(request)
+    if not cs.can_edit:
+        return _denied(request, cs)
+    from api.rest.recheck import REASONS, worklist
+
+    stops = worklist(svc, district or None)
+    districts = sorted({s.data.district for s in svc.catalog.all() if s.data.district})
+    xlsx = "/api/v1/recheck?" + urlencode(
+        {"format": "xlsx", **({"district": district} if district else {})}
+    )
+    return console_page(
+        request,
+        cs,
+        "recheck.html",
+        active="recheck",
+        title="核查路线",
+        stops=stops,
+        reasons=REASONS,
+        district=district or "",
+        districts=districts,
+        xlsx_url=xlsx,
     )
 
 

@@ -95,6 +95,11 @@
     }
   }
 
+  /* The re-check round's "打印路线单" button (no inline script under the console's CSP). */
+  doc.addEventListener('click', function (ev) {
+    if (ev.target.closest && ev.target.closest('[data-print]')) { window.print(); }
+  });
+
   /* Buttons that POST to the API: data-post (URL), data-if-match, data-confirm, data-done. */
   doc.addEventListener('click', function (ev) {
     var button = ev.target.closest ? ev.target.closest('[data-post]') : null;

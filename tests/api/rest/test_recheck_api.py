@@ -66,3 +66,16 @@ def test_worklist_reasons_district_xlsx_and_checked(env: Any) -> None:
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:4] == ("顺序", "系统ID", "编号", "名称")
     assert len(rows) == 5 and all(not str(r[3]).startswith("=") for r in rows[1:])
+
+
+def test_console_page_lists_the_round_for_editors(env: Any) -> None:
+    client, staff, _store = env
+    from tests.api.admin.test_admin_console import login
+
+    login(client, staff.editor_name)
+    page = client.get("/admin/recheck")
+    assert page.status_code == 200
+    html = page.text
+    assert html.count('data-post="/api/v1/stations/') == 4
+    assert "核查路线" in html and "@page" not in html  # the A4 rules live in admin.css
+    assert "=站" in html and "<script>" not in html

@@ -174,7 +174,10 @@ def test_the_list_finds_a_station_by_its_id_or_external_id(env: Env) -> None:
 
 def test_a_viewer_reads_but_cannot_import_or_review(env: Env) -> None:
     login(env.client, env.staff.viewer_name)
-    assert env.client.get("/admin").status_code == 200
+    home = env.client.get("/admin")
+    assert home.status_code == 200
+    # every reader can take the coverage report to a meeting
+    assert 'href="/api/v1/coverage/report?format=pdf"' in home.text
     page = env.client.get("/admin/stations/1")
     assert page.status_code == 200 and "<fieldset disabled>" in page.text
     for path in ("/admin/import", "/admin/reports", "/admin/stations/new"):

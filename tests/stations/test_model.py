@@ -177,3 +177,27 @@ def test_visible_unicode_in_names_is_kept() -> None:
     # Ideographic space, emoji, Arabic and Latin accents are display text, not spoofing.
     name = "驿站\u3000☕ Café مرحبا"
     assert validate_station({"name": name, "lon": 116.5, "lat": 39.8}).name == name
+
+
+def test_an_import_refuses_a_spoofed_name_with_its_row(tmp_path: object) -> None:
+    """The import validates rows with the same rules: the row and the code point are named."""
+    from pathlib import Path
+
+    from stations.io.importing import plan_import
+    from stations.store.sql import SqlStationStore
+
+    folder = Path(str(tmp_path))
+    csv = folder / "stations.csv"
+    csv.write_text(
+        "name,lon,lat,address\n"
+        "荣华中路驿站,116.50,39.80,荣华中路10号\n"
+        "荣华\u202e站驿路中,116.51,39.81,荣华中路12号\n",
+        encoding="utf-8",
+    )
+    store = SqlStationStore("sqlite:///" + str(folder / "s.db"))
+    try:
+        report = plan_import(store, csv)
+    finally:
+        store.close()
+    (error,) = [e for e in report.errors if e.field == "name"]
+    assert error.row == 3 and "U+202E" in error.message and error.message_zh

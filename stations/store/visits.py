@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -109,7 +110,9 @@ class SqlVisitStore:
         self.policy = policy or VisitPolicy()
         self.zone = ZoneInfo(self.policy.tz)
         self._secret: bytes | None = None
-        self._code_cache: dict[str, int] = {}
+        #: code → (station id, until when): saves a query per check-in for a minute.
+        self._code_cache: dict[str, tuple[int, float]] = {}
+        self.code_cache_s = 60.0
         self._writer: GroupCommitWriter | None = None
         self._writer_lock = threading.Lock()
 
@@ -229,11 +232,15 @@ class SqlVisitStore:
         """
         clean_code, worker, device = validate_checkin(code, worker_type, device_id)
         at = _utc(at) if at is not None else datetime.now(UTC)
-        station_id = self._code_cache.get(clean_code)
-        if station_id is None:
+        cached = self._code_cache.get(clean_code)
+        now_s = time.monotonic()
+        if cached is not None and cached[1] > now_s:
+            station_id = cached[0]
+        else:  # looked up again after a while: a deleted station stops counting
             station_id = self.station_for_code(clean_code)
-            if len(self._code_cache) < 500_000:
-                self._code_cache[clean_code] = station_id
+            if len(self._code_cache) >= 500_000:
+                self._code_cache.clear()
+            self._code_cache[clean_code] = (station_id, now_s + self.code_cache_s)
         hashed = device_hash(self._key(), station_id, device)
         local = at.astimezone(self.zone)
         if self.engine.dialect.name == "postgresql":

@@ -169,3 +169,13 @@ def test_concurrent_check_ins_each_count_once(store) -> None:
     rows = VisitStats(store.engine).visits("station", "all", date(2026, 11, 1), date(2026, 12, 1))
     assert sum(r.scans for r in rows) == expected
     visits.close()
+
+
+def test_a_deleted_station_stops_counting(store) -> None:
+    visits, ids = stations_with_visits(store, 1)
+    code = visits.code_for(ids[0])
+    visits.code_cache_s = 0  # every look-up expires at once (in service: after a minute)
+    assert visits.check_in(code, "phone-del-0001", "delivery", at=T0).counted
+    store.delete(ids[0], actor="test")
+    with pytest.raises(NotFound):
+        visits.check_in(code, "phone-del-0002", "delivery", at=T0)

@@ -16,8 +16,8 @@ from stations.errors import ImportFailed
 from stations.i18n import both
 from stations.io.report import ImportReport
 from stations.model import Region
-from stations.search import ListQuery, StationFilter
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES, normalise_code
+from stations.search import ListQuery, station_filter
+from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
 __all__ = ["import_file", "export_file", "template", "list_stations", "show", "history"]
 
@@ -217,10 +217,7 @@ def list_stations(
     """列出驿站 List stations."""
     with open_services() as services:
         catalog = services.catalog
-        flt = StationFilter(
-            amenities=frozenset(normalise_code("amenity", a) for a in amenity or []),
-            status=frozenset([normalise_code("status", status)]) if status else frozenset(),
-        )
+        flt = station_filter(amenity=amenity, status=[status] if status else None)
         hits, total = catalog.search(ListQuery(q=q, filter=flt, limit=limit, offset=offset))
     if as_json:
         print(

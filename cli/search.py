@@ -12,8 +12,8 @@ from cli.common import app, console, open_services
 from geodata.crs import CrsName, to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature_collection
-from stations.search import NearestQuery, StationFilter
-from stations.vocabulary import AMENITIES, codes
+from stations.search import NearestQuery, station_filter
+from stations.vocabulary import AMENITIES
 
 __all__ = ["nearest"]
 
@@ -41,7 +41,7 @@ def nearest(
         errors.append(FieldError("LON", "must be between -180 and 180", lon))
     if errors:
         raise ValidationFailed(errors)
-    wanted = codes("amenity", amenity)
+    flt = station_filter(amenity=amenity, open_now=open_now)
     qlon, qlat = to_wgs84(lon, lat, crs.value)
     with open_services() as services:
         catalog = services.catalog
@@ -51,7 +51,7 @@ def nearest(
                 float(qlat),
                 k,
                 max_distance_m,
-                StationFilter(amenities=wanted, open_now=open_now),
+                flt,
             )
         )
     if as_json:

@@ -66,6 +66,35 @@ class StationFilter:
 NO_FILTER = StationFilter()
 
 
+def station_filter(
+    *,
+    amenity: Sequence[str] | None = None,
+    status: Sequence[str] | None = None,
+    host_type: Sequence[str] | None = None,
+    open_now: bool = False,
+    entry: Sequence[str] | None = None,
+    no_smartphone_ok: bool = False,
+) -> StationFilter:
+    """The filter for what a user asked, in codes, Chinese labels or comma lists.
+
+    The one place the API's query parameters and the command line's options become a
+    :class:`StationFilter`: every unknown code is reported at once (``ValidationFailed``
+    naming the field), and asking for nothing gives :data:`NO_FILTER` itself.
+    """
+    from stations.vocabulary import codes
+
+    if not (amenity or status or host_type or open_now or entry or no_smartphone_ok):
+        return NO_FILTER
+    return StationFilter(
+        amenities=codes("amenity", list(amenity or ())),
+        status=codes("status", list(status or ())),
+        host_types=codes("host_type", list(host_type or ())),
+        open_now=open_now,
+        entries=codes("entry", list(entry or ())),
+        no_smartphone_ok=no_smartphone_ok,
+    )
+
+
 class NearestQuery(NamedTuple):
     """A rider's question. A named tuple, as :class:`Hit`: built once per request."""
 

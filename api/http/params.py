@@ -10,13 +10,13 @@ from fastapi import Depends, Query
 
 from geodata.crs import CrsName
 from stations.errors import FieldError, ValidationFailed
-from stations.search import StationFilter
+from stations.search import StationFilter, station_filter
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES, codes
 
 __all__ = ["AtDep", "CrsName", "FilterDep", "codes", "parse_at", "parse_bbox"]
 
 
-async def station_filter(
+async def filter_param(
     amenity: Annotated[
         list[str] | None,
         Query(
@@ -45,12 +45,12 @@ async def station_filter(
         bool, Query(description="Only stations a rider without a smartphone can use")
     ] = False,
 ) -> StationFilter:
-    return StationFilter(
-        amenities=codes("amenity", amenity),
-        status=codes("status", status),
-        host_types=codes("host_type", host_type),
+    return station_filter(
+        amenity=amenity,
+        status=status,
+        host_type=host_type,
         open_now=open_now,
-        entries=codes("entry", entry),
+        entry=entry,
         no_smartphone_ok=no_smartphone_ok,
     )
 
@@ -78,7 +78,7 @@ def parse_at(at: str | None) -> datetime | None:
         ) from None
 
 
-FilterDep = Annotated[StationFilter, Depends(station_filter)]
+FilterDep = Annotated[StationFilter, Depends(filter_param)]
 AtDep = Annotated[datetime | None, Depends(at_param)]
 
 

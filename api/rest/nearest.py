@@ -9,13 +9,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import services
-from api.http.params import CrsName, codes, parse_at
+from api.http.params import CrsName, parse_at
 from api.http.query_model import RequestRoute, openapi_parameters, parse_query
 from api.rest.schemas import GEOJSON, GeoJSONResponse, StationCollectionOut
 from geodata.crs import to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.nearest import nearest_json
-from stations.search import NO_FILTER, NearestQuery, StationFilter
+from stations.search import NearestQuery, station_filter
 from stations.vocabulary import AMENITIES
 
 router = APIRouter(prefix="/api/v1", tags=["nearest"], route_class=RequestRoute)
@@ -70,16 +70,14 @@ async def nearest(request: Request) -> Any:
     catalog, settings = svc.catalog, svc.settings
     if q.k > settings.max_k:
         raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", q.k)])
-    flt = NO_FILTER
-    if q.amenity or q.status or q.host_type or q.open_now or q.entry or q.no_smartphone_ok:
-        flt = StationFilter(
-            amenities=codes("amenity", q.amenity),
-            status=codes("status", q.status),
-            host_types=codes("host_type", q.host_type),
-            open_now=q.open_now,
-            entries=codes("entry", q.entry),
-            no_smartphone_ok=q.no_smartphone_ok,
-        )
+    flt = station_filter(
+        amenity=q.amenity,
+        status=q.status,
+        host_type=q.host_type,
+        open_now=q.open_now,
+        entry=q.entry,
+        no_smartphone_ok=q.no_smartphone_ok,
+    )
     at: datetime | None = parse_at(q.at)
     qlon, qlat = to_wgs84(q.lon, q.lat, q.crs.value)
     query = NearestQuery(float(qlon), float(qlat), q.k, q.max_distance_m, flt, at)

@@ -43,7 +43,7 @@ def tile_response(
     summary="Stations as a Mapbox Vector Tile (clustered below zoom 13)",
     responses={200: {"content": {MVT: {}}}, 204: {"description": "No station in this tile"}},
 )
-def station_tile(
+async def station_tile(
     tiles: TilesDep,
     z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
     x: Annotated[int, Path(ge=0)],
@@ -51,4 +51,6 @@ def station_tile(
     crs: CrsName = CrsName.wgs84,
     if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
+    # On the event loop, not the thread pool: a warm tile is about a millisecond of work,
+    # less than the hop to a worker thread and back under load.
     return tile_response(tiles, z, x, y, crs.value, if_none_match)

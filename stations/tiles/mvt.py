@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,8 @@ CLUSTER_BELOW_ZOOM = 13
 #: From ``CLUSTER_BELOW_ZOOM`` on, a tile with more stations than this (a city centre at
 #: zoom 13-14) is clustered too, so no tile costs more to encode than a clustered one.
 MAX_POINTS = 256
+#: Encoded tiles kept per index (a few MB at most: clustered tiles are about 1 KB).
+TILE_CACHE = 4096
 MAX_ZOOM = 22
 LAYER = "stations"
 _MAX_LAT = 85.0511287798066
@@ -115,6 +118,8 @@ class TileIndex:
     lat: np.ndarray
     _points: dict[str, _Points] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Encoded tiles of this (immutable) index, the most recent ``TILE_CACHE`` kept.
+    _encoded: OrderedDict[tuple[int, int, int, str], bytes] = field(default_factory=OrderedDict)
 
     @classmethod
     def build(cls, stations: list[Station], counter: int) -> TileIndex:
@@ -211,7 +216,23 @@ class TileIndex:
         return out
 
     def tile(self, z: int, x: int, y: int, crs: str = "wgs84") -> bytes:
-        """The encoded MVT (``application/vnd.mapbox-vector-tile``); empty tiles are b""."""
+        """The encoded MVT (``application/vnd.mapbox-vector-tile``); empty tiles are b"".
+
+        An index never changes (a catalog change builds a new one), so its tiles are kept:
+        a national map's low-zoom tiles are asked for by every visitor.
+        """
+        key = (z, x, y, crs)
+        found = self._encoded.get(key)
+        if found is not None:
+            return found
+        body = self._encode(z, x, y, crs)
+        with self._lock:
+            self._encoded[key] = body
+            if len(self._encoded) > TILE_CACHE:
+                self._encoded.popitem(last=False)
+        return body
+
+    def _encode(self, z: int, x: int, y: int, crs: str) -> bytes:
         import mapbox_vector_tile
 
         features = self.features(z, x, y, crs)

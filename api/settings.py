@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     db_lock_timeout_s: float = Field(5.0, gt=0)
     db_pool_wait_s: float = Field(2.0, gt=0)
     db_retry_after_s: float = Field(5.0, gt=0)
+    #: The statement limit of ``stations`` commands other than ``serve`` (imports, exports,
+    #: reports): an operator runs them, and a national import takes minutes.
+    cli_statement_timeout_s: float = Field(3600.0, gt=0)
     #: Analysis runs (coverage, gaps, plan): what anyone may ask for, and, with a staff
     #: token, the ceiling; each run's wall-clock limit (then stopped, 503).
     analysis_max_cells: int = Field(250_000, ge=1)

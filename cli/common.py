@@ -44,13 +44,26 @@ def settings() -> Settings:
     return Settings()
 
 
+def _command_settings() -> Settings:
+    """The service's settings with the command line's own statement limit.
+
+    The service holds each statement to ``db_statement_timeout_s`` so a stalled database
+    answers 503 instead of hanging riders; a command is run by an operator at a terminal
+    (Ctrl-C stops it), and a national import or a year's report takes minutes, so commands
+    wait ``cli_statement_timeout_s`` instead.
+    """
+    cfg = settings()
+    limit = max(cfg.db_statement_timeout_s, cfg.cli_statement_timeout_s)
+    return cfg.model_copy(update={"db_statement_timeout_s": limit})
+
+
 @contextmanager
 def open_services() -> Iterator[Services]:
     """The configured service's stores and clients, built by the same function as the app's
     (``api.services.build_services``), closed when the command is done."""
     from api.services import build_services
 
-    services = build_services(settings())
+    services = build_services(_command_settings())
     try:
         yield services
     finally:
@@ -63,7 +76,7 @@ def open_configured_store() -> StationStore:
     Opened with the same limits as ``build_services`` opens it."""
     from stations.store import open_store
 
-    cfg = settings()
+    cfg = _command_settings()
     return open_store(cfg.database_url, cfg.store_limits())
 
 

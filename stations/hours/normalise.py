@@ -76,7 +76,7 @@ def normalise_hours(value: str) -> Hours:
     text = value.strip()
     if not text:
         return Hours("", "")
-    if text.isascii() and any(ch.isalpha() for ch in text) and _valid_osm(text):
+    if text.isascii() and (any(ch.isalpha() for ch in text) or text == "24/7") and _valid_osm(text):
         # OSM syntax (weekday names, PH, off): stored as given (a GIS editor's choice),
         # shown as its Chinese rendering when that reads back as the same rules.
         schedule = parse_osm(text)

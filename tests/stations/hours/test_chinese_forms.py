@@ -267,6 +267,9 @@ def test_text_is_kept_as_written_and_osm_input_is_rendered() -> None:
     assert normalise_hours(" 周一至周五 9:00-18:00 ").text == "周一至周五 9:00-18:00"
     rendered = normalise_hours("Mo-Fr 08:00-20:00; PH off").text
     assert rendered == "周一至周五 08:00–20:00，节假日休息"
+    # OSM's round-the-clock form has no letters, but is OSM all the same (the demo's hours).
+    hours = normalise_hours("24/7")
+    assert (hours.osm, hours.text) == ("24/7", "24小时开放")
 
 
 @pytest.mark.parametrize(

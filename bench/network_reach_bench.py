@@ -70,6 +70,14 @@ def _timed(fn: Any) -> tuple[Any, float, float]:
     return out, time.perf_counter() - w, time.process_time() - c
 
 
+class _Rows(list[tuple[str, float, float, str]]):
+    """Rows of the result table, each also printed when measured (a long run shows progress)."""
+
+    def append(self, row: tuple[str, float, float, str]) -> None:
+        print(f"  {row[0]}: {row[1]:.3f} s wall, {row[2]:.3f} s cpu {row[3]}", flush=True)
+        super().append(row)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--side", type=int, default=450, help="grid nodes per side (450 → 202,500)")
@@ -77,7 +85,7 @@ def main() -> None:
     ap.add_argument("--skip-igraph", action="store_true")
     ap.add_argument("--osmnx-read", action="store_true", help="also time osmnx.graph_from_xml")
     args = ap.parse_args()
-    rows: list[tuple[str, float, float, str]] = []
+    rows = _Rows()
     slon, slat = _stations()
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm.osm.pbf"  # imports and first calls out of the timings
@@ -131,6 +139,10 @@ def main() -> None:
         pos = {int(o): i for i, o in enumerate(net.osm_id.tolist())}
         src = np.array([pos[int(o)] for o in src_osm], dtype=np.intp)
 
+        from geodata.network.routing import _local_frame
+
+        _, w, c = _timed(lambda: (net.csr, _local_frame(net)))
+        rows.append(("prepare: CSR matrix + node KD-tree (once per network)", w, c, ""))
         ours, w_ours, c_ours = _timed(lambda: nodes_within(net, src, LIMIT_M))
         sizes = [r.size for r in ours]
         rows.append(

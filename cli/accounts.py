@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, open_services
+from cli.common import JsonFlag, UserArg, app, console, err_console, open_services
 from stations.store.accounts import ROLES
 
 __all__ = ["users_app", "token_app"]
@@ -21,12 +21,13 @@ users_app = typer.Typer(
     help="工作人员账号 Staff accounts (roles: viewer, editor, admin).", no_args_is_help=True
 )
 token_app = typer.Typer(
-    help="API 令牌 API tokens for programs (Authorization: Bearer …).", no_args_is_help=True
+    help="程序用的 API 令牌 / API tokens for programs (Authorization: Bearer …).",
+    no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
 
-_ROLE_HELP = "viewer 只读 | editor 编辑 | admin 管理"
+_ROLE_HELP = "角色：viewer 只读 | editor 编辑 | admin 管理 / role"
 
 
 def _ask_password() -> str:
@@ -47,7 +48,10 @@ def _check_role(role: str) -> str:
 
 @users_app.command("add")
 def users_add(
-    name: Annotated[str, typer.Argument(help="Login name; recorded in the change history")],
+    name: Annotated[
+        str,
+        typer.Argument(help="登录名，记入修改历史 / login name; recorded in the change history"),
+    ],
     role: Annotated[str, typer.Option(help=_ROLE_HELP)] = "editor",
     password: Annotated[
         bool,
@@ -59,7 +63,7 @@ def users_add(
     org: Annotated[
         str | None,
         typer.Option(
-            help="Organisation (name or id); the role holds there and below. Default: the root"
+            help="所属组织（名称或 id），角色在该组织及下级有效；默认根组织 / organisation; default: the root"
         ),
     ] = None,
 ) -> None:
@@ -82,7 +86,7 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def users_list(as_json: JsonFlag = False) -> None:
     """列出用户 List staff users."""
     with open_services() as services:
         accounts = services.accounts
@@ -120,7 +124,7 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 
 @users_app.command("role")
 def users_role(
-    name: str,
+    name: UserArg,
     role: Annotated[str, typer.Option(help=_ROLE_HELP)],
 ) -> None:
     """修改角色 Change a user's role."""
@@ -132,7 +136,7 @@ def users_role(
 
 
 @users_app.command("password")
-def users_password(name: str) -> None:
+def users_password(name: UserArg) -> None:
     """设置控制台密码 Set a user's console password (ends their sessions)."""
     secret = _ask_password()
     with open_services() as services:
@@ -142,7 +146,7 @@ def users_password(name: str) -> None:
 
 
 @users_app.command("disable")
-def users_disable(name: str) -> None:
+def users_disable(name: UserArg) -> None:
     """停用用户 Disable a user: tokens and sessions stop working; history keeps the name."""
     with open_services() as services:
         accounts = services.accounts
@@ -152,8 +156,10 @@ def users_disable(name: str) -> None:
 
 @token_app.command("create")
 def token_create(
-    name: Annotated[str, typer.Argument(help="The user the token acts as")],
-    label: Annotated[str, typer.Option(help="What the token is for, e.g. 'QGIS 张三'")] = "",
+    name: Annotated[str, typer.Argument(help="令牌代表的用户 / the user the token acts as")],
+    label: Annotated[
+        str, typer.Option(help="令牌用途，如 'QGIS 张三' / what the token is for")
+    ] = "",
 ) -> None:
     """创建令牌 Create an API token; it is shown only this once."""
     with open_services() as services:
@@ -170,7 +176,9 @@ def token_create(
 
 @token_app.command("list")
 def token_list(
-    user: Annotated[str | None, typer.Option(help="Only this user's tokens")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="只列该用户的令牌 / only this user's tokens")
+    ] = None,
 ) -> None:
     """列出令牌 List API tokens (never their secrets)."""
     with open_services() as services:
@@ -195,9 +203,13 @@ def token_list(
 def token_revoke(
     token: Annotated[
         str | None,
-        typer.Argument(help="The token's id (see `stations token list`) or the token itself"),
+        typer.Argument(
+            help="令牌 id（见 stations token list）或令牌本身 / the token's id or the token itself"
+        ),
     ] = None,
-    user: Annotated[str | None, typer.Option(help="Revoke every token of this user")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="撤销该用户的全部令牌 / revoke every token of this user")
+    ] = None,
 ) -> None:
     """撤销令牌 Revoke a token (by id or value), or all tokens of a user."""
     if (token is None) == (user is None):

@@ -21,28 +21,43 @@ if TYPE_CHECKING:
 
 __all__ = ["coverage_cmd", "gaps_cmd", "plan_cmd", "report_cmd"]
 
-RadiusOpt = Annotated[float | None, typer.Option("--radius-m", help="Reach in metres (500)")]
-MinutesOpt = Annotated[float | None, typer.Option(help="Reach as minutes of travel")]
-SpeedOpt = Annotated[str, typer.Option(help="walk (4.5 km/h) | ebike (15 km/h) | km/h")]
+RadiusOpt = Annotated[
+    float | None, typer.Option("--radius-m", help="覆盖半径，米（默认 500）/ reach in metres (500)")
+]
+MinutesOpt = Annotated[
+    float | None, typer.Option(help="按出行分钟数计算覆盖 / reach as minutes of travel")
+]
+SpeedOpt = Annotated[
+    str,
+    typer.Option(
+        help="出行速度：步行 walk（4.5 km/h）| 电动车 ebike（15 km/h）| 数字 km/h / travel speed"
+    ),
+]
 AreaOpt = Annotated[
     Path | None,
     typer.Option(
-        help="Service area polygon (GeoJSON/GPKG/SHP); default: the E-Town area", exists=True
+        help="服务区范围多边形（GeoJSON/GPKG/SHP），默认经开区 / service area polygon; default: the E-Town area",
+        exists=True,
     ),
 ]
-AreaCrsOpt = Annotated[CrsName, typer.Option(help="CRS of --area vertices")]
+AreaCrsOpt = Annotated[
+    CrsName, typer.Option(help="服务区（--area）顶点的坐标系 / CRS of --area vertices")
+]
 DemandOpt = Annotated[
     str | None,
     typer.Option(
-        help="Demand layer file (weighted points or polygons), 'etown-synthetic', "
+        help="需求图层：文件（带权点或面）、etown-synthetic（经开区合成需求）、"
+        "visits（到站签到）或 searches（骑手搜索位置）；默认在服务区内均匀分布 / "
+        "demand layer: a file (weighted points or polygons), 'etown-synthetic', "
         "'visits' (check-ins) or 'searches' (where riders searched from); "
         "default: uniform over the area"
     ),
 ]
-ResOpt = Annotated[int, typer.Option(min=5, max=11, help="H3 resolution")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="JSON on stdout")]
+ResOpt = Annotated[int, typer.Option(min=5, max=11, help="六边形网格精度（5–11）/ H3 resolution")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="在标准输出打印 JSON / JSON on stdout")]
 OutOpt = Annotated[
-    Path | None, typer.Option("-o", "--output", help="report.xlsx | .geojson | .csv")
+    Path | None,
+    typer.Option("-o", "--output", help="输出报告文件 .xlsx | .geojson | .csv / report file"),
 ]
 NetworkOpt = Annotated[
     Path | None,
@@ -50,36 +65,58 @@ NetworkOpt = Annotated[
         "--network",
         exists=True,
         dir_okay=False,
-        help="OpenStreetMap streets (.osm.pbf | .osm): reach along streets; "
+        help="路网文件（OpenStreetMap .osm.pbf | .osm）：沿路网计算覆盖；默认 STATIONS_NETWORK_FILE，"
+        "没有则按直线距离 / OpenStreetMap streets: reach along streets; "
         "default STATIONS_NETWORK_FILE, else straight line",
     ),
 ]
 RuleOpt = Annotated[
-    str, typer.Option("--rule", help="radius | double15 (1 km AND 15 min walk, 双15)")
+    str,
+    typer.Option(
+        "--rule",
+        help="覆盖规则：radius 半径 | double15 双15（1 公里且步行 15 分钟）/ coverage rule",
+    ),
 ]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="Only stations open then, e.g. 2026-12-07T22:00 (local time)"),
+    typer.Option(
+        "--at",
+        help="只算该时刻开放的驿站（当地时间），如 2026-12-07T22:00 / only stations open then",
+    ),
 ]
 CloseOpt = Annotated[
     list[str] | None,
-    typer.Option("--close", help="What if: station id or 编号 closed (repeatable)"),
+    typer.Option(
+        "--close",
+        help="假设关闭：驿站 id 或编号（可重复）/ what if: station id or code closed (repeatable)",
+    ),
 ]
 CloseTypeOpt = Annotated[
     list[str] | None,
-    typer.Option("--close-host-type", help="What if: all stations of a host type closed"),
+    typer.Option(
+        "--close-host-type",
+        help="假设关闭某类承建单位的全部驿站 / what if: all stations of a host type closed",
+    ),
 ]
 MaxGapOpt = Annotated[
-    float, typer.Option("--max-gap-km2", min=0.01, help="Largest gap piece in km² (1)")
+    float,
+    typer.Option(
+        "--max-gap-km2",
+        min=0.01,
+        help="每块空白区的最大面积，km²（默认 1）/ largest gap piece in km² (1)",
+    ),
 ]
-CrsOpt = Annotated[CrsName, typer.Option("--crs", help="CRS of the coordinates printed")]
+CrsOpt = Annotated[
+    CrsName, typer.Option("--crs", help="打印坐标所用的坐标系 / CRS of the coordinates printed")
+]
 MinGainOpt = Annotated[
     float,
     typer.Option(
         "--min-gain",
         min=0,
         max=99,
-        help="Smallest gain worth a new site, % of total demand (1: a whole point of coverage)",
+        help="新选址最小增益，占总需求的百分比（1 即一个百分点）/ "
+        "smallest gain worth a new site, % of total demand",
     ),
 ]
 
@@ -213,7 +250,11 @@ def coverage_cmd(
     close: CloseOpt = None,
     close_host_type: CloseTypeOpt = None,
     profile: Annotated[
-        bool, typer.Option("--profile", help="Coverage at each hour of a weekday and a Sunday")
+        bool,
+        typer.Option(
+            "--profile",
+            help="工作日和周日每小时的覆盖 / coverage at each hour of a weekday and a Sunday",
+        ),
     ] = False,
     as_json: JsonOpt = False,
     output: OutOpt = None,
@@ -265,7 +306,7 @@ def gaps_cmd(
     crs: CrsOpt = CrsName.wgs84,
     as_json: JsonOpt = False,
     output: OutOpt = None,
-    top: Annotated[int, typer.Option(min=1)] = 20,
+    top: Annotated[int, typer.Option(min=1, help="列出的空白区块数 / gaps to list")] = 20,
 ) -> None:
     """空白区 Gaps: uncovered pieces (≤ --max-gap-km2), ranked by uncovered demand, then area."""
     from geodata.crs import from_wgs84
@@ -303,22 +344,34 @@ def _reach_line(a: Analysis) -> str:
 
 @app.command("plan")
 def plan_cmd(
-    new_sites: Annotated[int | None, typer.Option(min=1, help="How many new sites")] = None,
+    new_sites: Annotated[
+        int | None, typer.Option(min=1, help="新选址数量 / how many new sites")
+    ] = None,
     target: Annotated[
         float | None,
-        typer.Option(help="Instead: fewest sites to reach this demand coverage, e.g. 0.8"),
+        typer.Option(
+            help="改为求达到该需求覆盖率的最少选址数，如 0.8 / instead: fewest sites to reach this coverage"
+        ),
     ] = None,
     candidates: Annotated[
         Path | None,
         typer.Option(
             exists=True,
-            help="Possible hosts (any station-file format); default: centres of uncovered cells",
+            help="候选选址（任一驿站表格格式），默认未覆盖网格中心 / candidate hosts; default: centres of uncovered cells",
         ),
     ] = None,
-    candidates_crs: Annotated[CrsName, typer.Option(help="CRS of --candidates")] = CrsName.wgs84,
-    method: Annotated[str, typer.Option(help="auto | exact | greedy")] = "auto",
+    candidates_crs: Annotated[
+        CrsName, typer.Option(help="候选选址（--candidates）的坐标系 / CRS of --candidates")
+    ] = CrsName.wgs84,
+    method: Annotated[
+        str, typer.Option(help="求解方法：auto 自动 | exact 精确 | greedy 贪心 / solver method")
+    ] = "auto",
     backup: Annotated[
-        bool, typer.Option("--backup", help="Maximise double coverage (交叉覆盖) instead")
+        bool,
+        typer.Option(
+            "--backup",
+            help="改为最大化交叉覆盖（两座驿站同时覆盖）/ maximise double coverage instead",
+        ),
     ] = False,
     radius_m: RadiusOpt = None,
     minutes: MinutesOpt = None,
@@ -377,9 +430,11 @@ def report_cmd(
     area_crs: AreaCrsOpt = CrsName.wgs84,
     demand: DemandOpt = None,
     network: NetworkOpt = None,
-    new_sites: Annotated[int, typer.Option(min=0, max=50, help="Sites to propose (5)")] = 5,
+    new_sites: Annotated[
+        int, typer.Option(min=0, max=50, help="建议的新选址数（默认 5）/ sites to propose (5)")
+    ] = 5,
     district: Annotated[
-        str, typer.Option(help="District named in the title")
+        str, typer.Option(help="标题中的区县名称 / district named in the title")
     ] = "北京经济技术开发区",
 ) -> None:
     """覆盖报告 Report for the leadership meeting: map, 双15 KPIs, gaps, sites (A4 PDF or XLSX)."""

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # building them imports the web stack: only when a command ne
     from api.services import Services
 
 __all__ = [
+    "JsonFlag",
+    "StationIdArg",
+    "UserArg",
     "app",
     "console",
     "err_console",
@@ -36,6 +39,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _flag_shows_no_type(option: typer.core.TyperOption, ctx: typer.Context) -> str | None:
+    """A flag takes no value, so its help row shows ``--json``, not ``--json <bool>``.
+
+    Typer draws every option's type column, flags (``--help`` included) too; one hook here
+    covers every command instead of ``metavar=""`` on each flag."""
+    if option.is_flag:
+        return None
+    return _typer_display_type_rich(option, ctx)
+
+
+_typer_display_type_rich = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_shows_no_type  # type: ignore[method-assign]
+
+#: The ``--json`` switch of the listing commands, one wording everywhere.
+JsonFlag = Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")]
+#: A station named by its id on the command line.
+StationIdArg = Annotated[int, typer.Argument(help="驿站 id / station id")]
+#: A staff user named by login name.
+UserArg = Annotated[str, typer.Argument(help="用户登录名 / login name")]
+
 console = Console()
 err_console = Console(stderr=True)
 

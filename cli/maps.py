@@ -29,33 +29,42 @@ class BasemapChoice(StrEnum):
 @app.command("map")
 def map_command(
     output: Annotated[
-        Path, typer.Option("-o", "--output", dir_okay=False, help="The .html file to write")
+        Path,
+        typer.Option(
+            "-o", "--output", dir_okay=False, help="要写入的 .html 文件 / the .html file to write"
+        ),
     ],
-    kind: Annotated[MapKind, typer.Option(help="stations | coverage | gaps")] = MapKind.stations,
+    kind: Annotated[
+        MapKind,
+        typer.Option(help="地图类型：stations 驿站 | coverage 覆盖 | gaps 空白区 / map kind"),
+    ] = MapKind.stations,
     basemap: Annotated[
         BasemapChoice | None,
         typer.Option(
-            help="osm | amap (GCJ-02) | tianditu (needs STATIONS_TIANDITU_KEY); "
-            "default STATIONS_BASEMAP"
+            help="底图：osm | amap 高德（gcj02）| tianditu 天地图（需 STATIONS_TIANDITU_KEY），"
+            "默认 STATIONS_BASEMAP / basemap"
         ),
     ] = None,
     amenity: Annotated[
         list[str] | None,
-        typer.Option(help="Stations map: amenity chips checked at first (repeatable)"),
+        typer.Option(
+            help="驿站地图：初始勾选的设施（可重复）/ stations map: amenity chips checked at first"
+        ),
     ] = None,
     radius_m: Annotated[
         float | None,
         typer.Option(
-            min=1, help="Coverage/gaps: reach in metres (default STATIONS_DEFAULT_RADIUS_M)"
+            min=1,
+            help="覆盖/空白区地图：覆盖半径，米（默认 STATIONS_DEFAULT_RADIUS_M）/ reach in metres",
         ),
     ] = None,
     resolution: Annotated[
-        int, typer.Option(min=5, max=11, help="Coverage/gaps: H3 resolution")
+        int, typer.Option(min=5, max=11, help="覆盖/空白区地图：六边形网格精度 / H3 resolution")
     ] = 9,
     new_sites: Annotated[
         int,
         typer.Option(
-            min=0, max=50, help="Coverage/gaps: new sites the planner suggests (0 for none)"
+            min=0, max=50, help="覆盖/空白区地图：建议的新选址数（0 为不建议）/ new sites suggested"
         ),
     ] = 5,
     network: Annotated[
@@ -63,15 +72,20 @@ def map_command(
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="Coverage/gaps: OpenStreetMap streets (.osm.pbf | .osm); isochrones are drawn",
+            help="覆盖/空白区地图：路网文件（.osm.pbf | .osm），画出等时圈 / streets; isochrones are drawn",
         ),
     ] = None,
     rule: Annotated[
-        str, typer.Option(help="Coverage/gaps: radius | double15 (1 km AND 15 min walk)")
+        str,
+        typer.Option(
+            help="覆盖/空白区地图：radius 半径 | double15 双15（1 公里且步行 15 分钟）/ coverage rule"
+        ),
     ] = "radius",
     at: Annotated[
         str | None,
-        typer.Option(help="Coverage/gaps: only stations open then, e.g. 2026-12-07T22:00 (night)"),
+        typer.Option(
+            help="覆盖/空白区地图：只算该时刻开放的驿站，如 2026-12-07T22:00 / only stations open then"
+        ),
     ] = None,
 ) -> None:
     """生成离线地图文件 Write a self-contained HTML map that opens offline."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, settings
+from cli.common import JsonFlag, app, console, settings
 from stations.orgs import SqlOrgStore
 
 __all__ = ["orgs_app"]
@@ -26,9 +26,12 @@ def _orgs() -> SqlOrgStore:
 
 @orgs_app.command("add")
 def orgs_add(
-    name: Annotated[str, typer.Argument(help="Name, e.g. 北京经济技术开发区总工会")],
+    name: Annotated[str, typer.Argument(help="组织名称，如 北京经济技术开发区总工会 / name")],
     parent: Annotated[
-        str | None, typer.Option(help="Parent organisation (name or id); default the root")
+        str | None,
+        typer.Option(
+            help="上级组织（名称或 id），默认根组织 / parent organisation; default the root"
+        ),
     ] = None,
 ) -> None:
     """添加机构 Add an organisation."""
@@ -43,7 +46,7 @@ def orgs_add(
 
 
 @orgs_app.command("list")
-def orgs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def orgs_list(as_json: JsonFlag = False) -> None:
     """列出机构树 List the organisation tree."""
     orgs = _orgs()
     try:

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, open_services, progress_bar, settings
+from cli.common import (
+    JsonFlag,
+    StationIdArg,
+    app,
+    console,
+    err_console,
+    open_services,
+    progress_bar,
+    settings,
+)
 from geodata.crs import CrsName
 from stations.errors import ImportFailed
 from stations.i18n import both
@@ -79,7 +88,9 @@ def import_file(
     as_user: Annotated[
         str | None,
         typer.Option(
-            "--as", help="Write as this staff user: only stations in their organisation's scope"
+            "--as",
+            help="以该工作人员身份写入：只能写其组织范围内的驿站 / "
+            "write as this staff user: only stations in their organisation's scope",
         ),
     ] = None,
 ) -> None:
@@ -159,11 +170,14 @@ class Layout(StrEnum):
 
 @app.command("export")
 def export_file(
-    file: Annotated[Path, typer.Argument(dir_okay=False, help=".csv .xlsx .geojson .gpkg")],
+    file: Annotated[
+        Path,
+        typer.Argument(dir_okay=False, help="导出文件 .csv .xlsx .geojson .gpkg / output file"),
+    ],
     layout: Annotated[
         Layout,
         typer.Option(
-            help="staff：工作人员表格（中文表头、中文类型/状态/设施、开放时间按原文），"
+            help="工作人员表格 staff：（中文表头、中文类型/状态/设施、开放时间按原文），"
             "仅 .xlsx/.csv / staff: the clerk's sheet, Chinese headers and labels"
         ),
     ] = Layout.standard,
@@ -188,7 +202,9 @@ def export_file(
 
 @app.command("template")
 def template(
-    file: Annotated[Path, typer.Argument(dir_okay=False, help=".xlsx")],
+    file: Annotated[
+        Path, typer.Argument(dir_okay=False, help="空白模板文件 .xlsx / template file")
+    ],
 ) -> None:
     """生成空白驿站表格 Write an empty station workbook (headers, example, drop-downs, 填写说明)."""
     from stations.io.template import write_template
@@ -207,12 +223,19 @@ def _labels(codes: tuple[str, ...]) -> str:
 
 @app.command("list")
 def list_stations(
-    q: Annotated[str | None, typer.Option(help="Text in name or address")] = None,
-    amenity: Annotated[list[str] | None, typer.Option(help="Must have (repeatable)")] = None,
-    status: Annotated[str | None, typer.Option(help="open|temporarily_closed|closed")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 100,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    q: Annotated[
+        str | None, typer.Option(help="名称或地址中的文字 / text in name or address")
+    ] = None,
+    amenity: Annotated[
+        list[str] | None, typer.Option(help="必须具备的设施（可重复）/ must have (repeatable)")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="状态：open 开放 | temporarily_closed 暂停 | closed 关闭 / status"),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="最多列出条数 / at most this many")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="跳过前面的条数 / skip this many")] = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """列出驿站 List stations."""
     with open_services() as services:
@@ -245,7 +268,7 @@ def list_stations(
 
 
 @app.command("show")
-def show(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(station_id: StationIdArg, as_json: JsonFlag = False) -> None:
     """显示一个驿站 Show one station."""
     with open_services() as services:
         store = services.store
@@ -263,7 +286,7 @@ def show(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
 
 
 @app.command("history")
-def history(station_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def history(station_id: StationIdArg, as_json: JsonFlag = False) -> None:
     """修改历史 Show a station's change history (who, when, what)."""
     with open_services() as services:
         store = services.store

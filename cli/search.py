@@ -20,18 +20,30 @@ __all__ = ["nearest"]
 
 @app.command("nearest")
 def nearest(
-    lat: Annotated[float, typer.Argument(help="Latitude 纬度")],
-    lon: Annotated[float, typer.Argument(help="Longitude 经度")],
-    k: Annotated[int, typer.Option("-k", min=1, help="How many")] = 5,
+    lat: Annotated[float, typer.Argument(help="纬度 / latitude")],
+    lon: Annotated[float, typer.Argument(help="经度 / longitude")],
+    k: Annotated[int, typer.Option("-k", min=1, help="返回几个驿站 / how many")] = 5,
     amenity: Annotated[
-        list[str] | None, typer.Option(help="Must have (repeatable): " + ", ".join(AMENITIES))
+        list[str] | None,
+        typer.Option(
+            help="必须具备的设施（可重复）/ must have (repeatable): " + ", ".join(AMENITIES)
+        ),
     ] = None,
-    open_now: Annotated[bool, typer.Option("--open-now", help="Only stations open now")] = False,
-    max_distance_m: Annotated[float | None, typer.Option(min=0.001)] = None,
+    open_now: Annotated[
+        bool, typer.Option("--open-now", help="只要现在开放的驿站 / only stations open now")
+    ] = False,
+    max_distance_m: Annotated[
+        float | None, typer.Option(min=0.001, help="最远距离，米 / farthest, metres")
+    ] = None,
     crs: Annotated[
-        CrsName, typer.Option(help="CRS of LAT LON and of --json output")
+        CrsName,
+        typer.Option(
+            help="查询坐标（LAT LON）及 --json 输出的坐标系 / CRS of LAT LON and of --json output"
+        ),
     ] = CrsName.wgs84,
-    as_json: Annotated[bool, typer.Option("--json", help="GeoJSON FeatureCollection")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出 GeoJSON FeatureCollection / GeoJSON on stdout")
+    ] = False,
 ) -> None:
     """最近的驿站 The nearest stations (geodesic distance), optionally open now."""
     errors = []

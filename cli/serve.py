@@ -18,12 +18,13 @@ def serve(
     demo: Annotated[
         bool,
         typer.Option(
-            "--demo", help="Serve the bundled E-Town demo set from a private temporary store"
+            "--demo",
+            help="用临时存储提供自带的经开区演示数据 / serve the bundled E-Town demo set",
         ),
     ] = False,
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    host: Annotated[str, typer.Option(help="监听的网络接口 / interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="监听端口 / port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="工作进程数 / worker processes")] = 1,
 ) -> None:
     """启动网页服务 Run the web service."""
     import uvicorn

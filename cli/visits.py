@@ -31,10 +31,14 @@ def _visit_store(store: object) -> SqlVisitStore:
 
 @app.command("poster")
 def poster(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write")],
-    station_id: Annotated[int | None, typer.Argument(help="Station id")] = None,
-    all_stations: Annotated[bool, typer.Option("--all", help="One page per live station")] = False,
-    size: Annotated[str, typer.Option(help="a4 | a5 | sticker")] = "a4",
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="要写入的 PDF 文件 / the PDF to write")
+    ],
+    station_id: Annotated[int | None, typer.Argument(help="驿站 id / station id")] = None,
+    all_stations: Annotated[
+        bool, typer.Option("--all", help="每座在用驿站一页 / one page per live station")
+    ] = False,
+    size: Annotated[str, typer.Option(help="尺寸：a4 | a5 | sticker 贴纸 / size")] = "a4",
 ) -> None:
     """打印驿站二维码海报 Print door posters with each station's QR code (needs STATIONS_PUBLIC_URL)."""
     from stations.visits.poster import PosterStation, render_posters, station_url
@@ -65,9 +69,9 @@ def poster(
 @visits_app.callback()
 def monthly(
     ctx: typer.Context,
-    month: Annotated[str | None, typer.Option(help="YYYY-MM, e.g. 2026-11")] = None,
+    month: Annotated[str | None, typer.Option(help="月份 YYYY-MM，如 2026-11 / month")] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="The .xlsx to write")
+        Path | None, typer.Option("-o", "--output", help="要写入的 .xlsx 文件 / the .xlsx to write")
     ] = None,
 ) -> None:
     """月度服务人次表 The monthly table: stations × worker types, hand tallies, totals."""
@@ -98,7 +102,13 @@ def monthly(
 @visits_app.command("import")
 def import_tallies(
     file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".xlsx or .csv")
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="签到表格 .xlsx 或 .csv / check-in file",
+        ),
     ],
 ) -> None:
     """导入手工登记人次 Import hand tallies (编号, 日期, 人次); all rows checked, all or nothing."""

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, open_services
+from cli.common import JsonFlag, app, console, err_console, open_services
 
 __all__ = ["webhooks_app"]
 
@@ -24,9 +24,15 @@ app.add_typer(webhooks_app, name="webhooks")
 
 @webhooks_app.command("add")
 def webhooks_add(
-    url: Annotated[str, typer.Argument(help="http(s) URL that receives the POSTs")],
+    url: Annotated[
+        str, typer.Argument(help="接收 POST 推送的 http(s) 地址 / URL that receives the POSTs")
+    ],
     from_start: Annotated[
-        bool, typer.Option("--from-start", help="Send the whole feed, not only new changes")
+        bool,
+        typer.Option(
+            "--from-start",
+            help="从头推送全部变更，而非只推新变更 / send the whole feed, not only new changes",
+        ),
     ] = False,
 ) -> None:
     """登记接收方 Register a receiver; prints its signing secret once."""
@@ -43,7 +49,7 @@ def webhooks_add(
 
 
 @webhooks_app.command("list")
-def webhooks_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def webhooks_list(as_json: JsonFlag = False) -> None:
     """列出接收方及投递状态 List receivers with their last delivery and failures."""
     with open_services() as services:
         hooks = services.webhooks
@@ -74,7 +80,9 @@ def webhooks_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
 
 
 @webhooks_app.command("disable")
-def webhooks_disable(consumer_id: int) -> None:
+def webhooks_disable(
+    consumer_id: Annotated[int, typer.Argument(help="推送订阅 id / consumer id")],
+) -> None:
     """停用接收方 Stop delivering to a receiver."""
     with open_services() as services:
         hooks = services.webhooks

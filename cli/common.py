@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -41,7 +41,7 @@ app = typer.Typer(
 )
 
 
-def _flag_shows_no_type(option: typer.core.TyperOption, ctx: typer.Context) -> str | None:
+def _flag_shows_no_type(option: typer.core.TyperOption, ctx: Any) -> str | None:
     """A flag takes no value, so its help row shows ``--json``, not ``--json <bool>``.
 
     Typer draws every option's type column, flags (``--help`` included) too; one hook here

@@ -52,7 +52,7 @@ def _flag_shows_no_type(option: typer.core.TyperOption, ctx: Any) -> str | None:
 
 
 _typer_display_type_rich = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = _flag_shows_no_type  # type: ignore[method-assign]
+typer.core.TyperOption.display_type_rich = _flag_shows_no_type  # type: ignore[method-assign,assignment]
 
 #: The ``--json`` switch of the listing commands, one wording everywhere.
 JsonFlag = Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")]

@@ -177,7 +177,21 @@ def test_a_viewer_reads_but_cannot_import_or_review(env: Env) -> None:
     home = env.client.get("/admin")
     assert home.status_code == 200
     # every reader can take the coverage report to a meeting
-    assert 'href="/api/v1/coverage/report?format=pdf"' in home.text
+    links = {
+        "覆盖报告（PDF）": ("/api/v1/coverage/report?format=pdf", "application/pdf"),
+        "覆盖报告（Excel）": (
+            "/api/v1/coverage/report?format=xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    }
+    for label, (href, media) in links.items():
+        anchor = re.search(rf'<a href="([^"]+)"[^>]*>{label}</a>', home.text)
+        assert anchor is not None, label
+        assert anchor.group(1).replace("&amp;", "&") == href
+        report = env.client.get(href)
+        assert report.status_code == 200, report.text[:200]
+        assert report.headers["content-type"] == media
+        assert report.content[:4] == (b"%PDF" if media == "application/pdf" else b"PK\x03\x04")
     page = env.client.get("/admin/stations/1")
     assert page.status_code == 200 and "<fieldset disabled>" in page.text
     for path in ("/admin/import", "/admin/reports", "/admin/stations/new"):

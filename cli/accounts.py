@@ -18,7 +18,7 @@ from stations.store.accounts import ROLES
 __all__ = ["users_app", "token_app"]
 
 users_app = typer.Typer(
-    help="工作人员账号 Staff accounts (roles: viewer, editor, admin).", no_args_is_help=True
+    help="工作人员账号 / Staff accounts (roles: viewer, editor, admin).", no_args_is_help=True
 )
 token_app = typer.Typer(
     help="程序用的 API 令牌 / API tokens for programs (Authorization: Bearer …).",
@@ -67,7 +67,7 @@ def users_add(
         ),
     ] = None,
 ) -> None:
-    """添加用户 Add a staff user."""
+    """添加用户 / Add a staff user."""
     from stations.orgs import SqlOrgStore
 
     _check_role(role)
@@ -87,7 +87,7 @@ def users_add(
 
 @users_app.command("list")
 def users_list(as_json: JsonFlag = False) -> None:
-    """列出用户 List staff users."""
+    """列出用户 / List staff users."""
     with open_services() as services:
         accounts = services.accounts
         users = accounts.users()
@@ -127,7 +127,7 @@ def users_role(
     name: UserArg,
     role: Annotated[str, typer.Option(help=_ROLE_HELP)],
 ) -> None:
-    """修改角色 Change a user's role."""
+    """修改角色 / Change a user's role."""
     _check_role(role)
     with open_services() as services:
         accounts = services.accounts
@@ -137,7 +137,7 @@ def users_role(
 
 @users_app.command("password")
 def users_password(name: UserArg) -> None:
-    """设置控制台密码 Set a user's console password (ends their sessions)."""
+    """设置控制台密码 / Set a user's console password (ends their sessions)."""
     secret = _ask_password()
     with open_services() as services:
         accounts = services.accounts
@@ -147,7 +147,7 @@ def users_password(name: UserArg) -> None:
 
 @users_app.command("disable")
 def users_disable(name: UserArg) -> None:
-    """停用用户 Disable a user: tokens and sessions stop working; history keeps the name."""
+    """停用用户 / Disable a user: tokens and sessions stop working; history keeps the name."""
     with open_services() as services:
         accounts = services.accounts
         accounts.disable_user(name)
@@ -161,7 +161,7 @@ def token_create(
         str, typer.Option(help="令牌用途，如 'QGIS 张三' / what the token is for")
     ] = "",
 ) -> None:
-    """创建令牌 Create an API token; it is shown only this once."""
+    """创建令牌 / Create an API token; it is shown only this once."""
     with open_services() as services:
         accounts = services.accounts
         token, secret = accounts.create_token(name, label=label)
@@ -180,7 +180,7 @@ def token_list(
         str | None, typer.Option(help="只列该用户的令牌 / only this user's tokens")
     ] = None,
 ) -> None:
-    """列出令牌 List API tokens (never their secrets)."""
+    """列出令牌 / List API tokens (never their secrets)."""
     with open_services() as services:
         accounts = services.accounts
         tokens = accounts.tokens(user)
@@ -211,7 +211,7 @@ def token_revoke(
         str | None, typer.Option(help="撤销该用户的全部令牌 / revoke every token of this user")
     ] = None,
 ) -> None:
-    """撤销令牌 Revoke a token (by id or value), or all tokens of a user."""
+    """撤销令牌 / Revoke a token (by id or value), or all tokens of a user."""
     if (token is None) == (user is None):
         raise typer.BadParameter("give a token id/value or --user NAME (one of them)")
     with open_services() as services:

@@ -259,7 +259,7 @@ def coverage_cmd(
     as_json: JsonOpt = False,
     output: OutOpt = None,
 ) -> None:
-    """覆盖分析 Coverage: demand within reach of ≥1 and ≥2 stations, distances, criticality."""
+    """覆盖分析 / Coverage: demand within reach of ≥1 and ≥2 stations, distances, criticality."""
     from stations.analysis.report import coverage_rows, summary_rows, write_report
 
     a = _analysis(
@@ -308,7 +308,7 @@ def gaps_cmd(
     output: OutOpt = None,
     top: Annotated[int, typer.Option(min=1, help="列出的空白区块数 / gaps to list")] = 20,
 ) -> None:
-    """空白区 Gaps: uncovered pieces (≤ --max-gap-km2), ranked by uncovered demand, then area."""
+    """空白区 / Gaps: uncovered pieces (≤ --max-gap-km2), ranked by uncovered demand, then area."""
     from geodata.crs import from_wgs84
     from stations.analysis.report import gap_rows, write_report
 
@@ -390,7 +390,7 @@ def plan_cmd(
     as_json: JsonOpt = False,
     output: OutOpt = None,
 ) -> None:
-    """选址建议 Plan: where new stations would newly cover the most demand (ranked)."""
+    """选址建议 / Plan: where new stations would newly cover the most demand (ranked)."""
     if (new_sites is None) == (target is None):
         raise typer.BadParameter("give --new-sites N or --target SHARE", param_hint="--new-sites")
     from stations.analysis.report import plan_explanation, site_rows, summary_rows, write_report
@@ -424,7 +424,13 @@ def plan_cmd(
 @app.command("report")
 def report_cmd(
     output: Annotated[
-        Path, typer.Option("-o", "--output", dir_okay=False, help="覆盖报告.pdf | .xlsx")
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            dir_okay=False,
+            help="要写入的报告文件，如 覆盖报告.pdf | .xlsx / the report file",
+        ),
     ],
     area: AreaOpt = None,
     area_crs: AreaCrsOpt = CrsName.wgs84,
@@ -437,7 +443,7 @@ def report_cmd(
         str, typer.Option(help="标题中的区县名称 / district named in the title")
     ] = "北京经济技术开发区",
 ) -> None:
-    """覆盖报告 Report for the leadership meeting: map, 双15 KPIs, gaps, sites (A4 PDF or XLSX)."""
+    """覆盖报告 / Report for the leadership meeting: map, 双15 KPIs, gaps, sites (A4 PDF or XLSX)."""
     from geodata.areas import load_area
     from stations.analysis.leadership import build_report, write_leadership_report
 

@@ -88,7 +88,7 @@ def map_command(
         ),
     ] = None,
 ) -> None:
-    """生成离线地图文件 Write a self-contained HTML map that opens offline."""
+    """生成离线地图文件 / Write a self-contained HTML map that opens offline."""
     from maps.basemaps import choose_basemap
     from maps.station_map import catalog_hits, station_map
     from stations.vocabulary import normalise_code

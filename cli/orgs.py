@@ -14,7 +14,7 @@ from stations.orgs import SqlOrgStore
 __all__ = ["orgs_app"]
 
 orgs_app = typer.Typer(
-    help="机构 Organisations: a tree; roles hold on an organisation and below.",
+    help="机构 / Organisations: a tree; roles hold on an organisation and below.",
     no_args_is_help=True,
 )
 app.add_typer(orgs_app, name="orgs")
@@ -34,7 +34,7 @@ def orgs_add(
         ),
     ] = None,
 ) -> None:
-    """添加机构 Add an organisation."""
+    """添加机构 / Add an organisation."""
     orgs = _orgs()
     try:
         org = orgs.add(name, parent=parent)
@@ -47,7 +47,7 @@ def orgs_add(
 
 @orgs_app.command("list")
 def orgs_list(as_json: JsonFlag = False) -> None:
-    """列出机构树 List the organisation tree."""
+    """列出机构树 / List the organisation tree."""
     orgs = _orgs()
     try:
         tree = orgs.list()

@@ -94,7 +94,7 @@ def import_file(
         ),
     ] = None,
 ) -> None:
-    """导入驿站表格 Import stations (all rows validated first; all or nothing)."""
+    """导入驿站表格 / Import stations (all rows validated first; all or nothing)."""
     from stations.io.importing import run_import
 
     cfg = settings()
@@ -186,7 +186,7 @@ def export_file(
         typer.Option(help="坐标系（高德用 gcj02）/ CRS of the coordinates (.csv/.xlsx)"),
     ] = CrsName.wgs84,
 ) -> None:
-    """导出全部驿站 Export every station; the format follows the extension."""
+    """导出全部驿站 / Export every station; the format follows the extension."""
     from stations.io.exporting import export_stations
 
     with open_services() as services:
@@ -206,7 +206,7 @@ def template(
         Path, typer.Argument(dir_okay=False, help="空白模板文件 .xlsx / template file")
     ],
 ) -> None:
-    """生成空白驿站表格 Write an empty station workbook (headers, example, drop-downs, 填写说明)."""
+    """生成空白驿站表格 / Write an empty station workbook (headers, example, drop-downs, 填写说明)."""
     from stations.io.template import write_template
 
     if file.suffix.lower() != ".xlsx":
@@ -237,7 +237,7 @@ def list_stations(
     offset: Annotated[int, typer.Option(min=0, help="跳过前面的条数 / skip this many")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """列出驿站 List stations."""
+    """列出驿站 / List stations."""
     with open_services() as services:
         catalog = services.catalog
         flt = station_filter(amenity=amenity, status=[status] if status else None)
@@ -269,7 +269,7 @@ def list_stations(
 
 @app.command("show")
 def show(station_id: StationIdArg, as_json: JsonFlag = False) -> None:
-    """显示一个驿站 Show one station."""
+    """显示一个驿站 / Show one station."""
     with open_services() as services:
         store = services.store
         station = store.get(station_id)
@@ -287,7 +287,7 @@ def show(station_id: StationIdArg, as_json: JsonFlag = False) -> None:
 
 @app.command("history")
 def history(station_id: StationIdArg, as_json: JsonFlag = False) -> None:
-    """修改历史 Show a station's change history (who, when, what)."""
+    """修改历史 / Show a station's change history (who, when, what)."""
     with open_services() as services:
         store = services.store
         entries = store.history(station_id)

@@ -45,7 +45,7 @@ def nearest(
         bool, typer.Option("--json", help="输出 GeoJSON FeatureCollection / GeoJSON on stdout")
     ] = False,
 ) -> None:
-    """最近的驿站 The nearest stations (geodesic distance), optionally open now."""
+    """最近的驿站 / The nearest stations (geodesic distance), optionally open now."""
     errors = []
     if not -90 <= lat <= 90:
         errors.append(FieldError("LAT", "must be between -90 and 90", lat))

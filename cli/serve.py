@@ -26,7 +26,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="监听端口 / port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="工作进程数 / worker processes")] = 1,
 ) -> None:
-    """启动网页服务 Run the web service."""
+    """启动网页服务 / Run the web service."""
     import uvicorn
 
     from api.app import create_app

@@ -16,7 +16,7 @@ from stations.store.visits import SqlVisitStore
 __all__ = ["poster", "visits_app"]
 
 visits_app = typer.Typer(
-    help="服务人次 Visits served: the monthly report, hand tallies, upkeep.",
+    help="服务人次 / Visits served: the monthly report, hand tallies, upkeep.",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -40,7 +40,7 @@ def poster(
     ] = False,
     size: Annotated[str, typer.Option(help="尺寸：a4 | a5 | sticker 贴纸 / size")] = "a4",
 ) -> None:
-    """打印驿站二维码海报 Print door posters with each station's QR code (needs STATIONS_PUBLIC_URL)."""
+    """打印驿站二维码海报 / Print door posters with each station's QR code (needs STATIONS_PUBLIC_URL)."""
     from stations.visits.poster import PosterStation, render_posters, station_url
 
     if (station_id is None) == (not all_stations):
@@ -74,7 +74,7 @@ def monthly(
         Path | None, typer.Option("-o", "--output", help="要写入的 .xlsx 文件 / the .xlsx to write")
     ] = None,
 ) -> None:
-    """月度服务人次表 The monthly table: stations × worker types, hand tallies, totals."""
+    """月度服务人次表 / The monthly table: stations × worker types, hand tallies, totals."""
     if ctx.invoked_subcommand is not None:
         return
     if month is None or output is None:
@@ -111,7 +111,7 @@ def import_tallies(
         ),
     ],
 ) -> None:
-    """导入手工登记人次 Import hand tallies (编号, 日期, 人次); all rows checked, all or nothing."""
+    """导入手工登记人次 / Import hand tallies (编号, 日期, 人次); all rows checked, all or nothing."""
     from stations.visits.tally_sheet import read_tally_sheet, resolve_tallies
 
     try:
@@ -144,7 +144,7 @@ def import_tallies(
 
 @visits_app.command("prune")
 def prune() -> None:
-    """整理签到数据 Make next months' partitions; forget old device hashes and raw rows."""
+    """整理签到数据 / Make next months' partitions; forget old device hashes and raw rows."""
     store = open_configured_store()
     try:
         visits = _visit_store(store)

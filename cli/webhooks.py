@@ -17,7 +17,7 @@ from cli.common import JsonFlag, app, console, err_console, open_services
 __all__ = ["webhooks_app"]
 
 webhooks_app = typer.Typer(
-    help="变更推送 Webhooks: push the change feed to other systems.", no_args_is_help=True
+    help="变更推送 / Webhooks: push the change feed to other systems.", no_args_is_help=True
 )
 app.add_typer(webhooks_app, name="webhooks")
 
@@ -35,7 +35,7 @@ def webhooks_add(
         ),
     ] = False,
 ) -> None:
-    """登记接收方 Register a receiver; prints its signing secret once."""
+    """登记接收方 / Register a receiver; prints its signing secret once."""
     with open_services() as services:
         hooks = services.webhooks
         consumer, secret = hooks.add(url, actor="cli", from_start=from_start)
@@ -50,7 +50,7 @@ def webhooks_add(
 
 @webhooks_app.command("list")
 def webhooks_list(as_json: JsonFlag = False) -> None:
-    """列出接收方及投递状态 List receivers with their last delivery and failures."""
+    """列出接收方及投递状态 / List receivers with their last delivery and failures."""
     with open_services() as services:
         hooks = services.webhooks
         consumers = hooks.list()
@@ -83,7 +83,7 @@ def webhooks_list(as_json: JsonFlag = False) -> None:
 def webhooks_disable(
     consumer_id: Annotated[int, typer.Argument(help="推送订阅 id / consumer id")],
 ) -> None:
-    """停用接收方 Stop delivering to a receiver."""
+    """停用接收方 / Stop delivering to a receiver."""
     with open_services() as services:
         hooks = services.webhooks
         consumer = hooks.disable(consumer_id)

@@ -27,12 +27,14 @@ def _commands() -> Iterator[tuple[str, object]]:
 
 
 def _chinese_first(text: str | None) -> bool:
-    """Chinese characters, and before any Latin letter (code words like wgs84 come later)."""
+    """Chinese characters, before any Latin letter (code words like wgs84 come later), and
+    the English after "/ " on the first line (a command's docstring may go on below)."""
     if not text:
         return False
     han = _HAN.search(text)
     latin = _LATIN.search(text)
-    return han is not None and (latin is None or han.start() < latin.start())
+    first_line = text.strip().splitlines()[0]
+    return han is not None and (latin is None or han.start() < latin.start()) and "/ " in first_line
 
 
 def _help_texts() -> list[tuple[str, str | None]]:

@@ -20,7 +20,8 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["photos"])
 StationId = Annotated[int, Path(ge=1, le=2**62)]
-PhotoId = Annotated[int, Path(ge=1, le=2**62)]
+# Photo ids are the photos table's INTEGER key on PostgreSQL: a larger one can name no photo.
+PhotoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Upload = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo (≤ 15 MB)")]
 
 

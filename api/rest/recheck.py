@@ -69,7 +69,16 @@ def _row(n: int, d: Due) -> dict[str, Any]:
     }
 
 
-@router.get("/recheck", summary="Stations due for a staff visit, ordered as a round (editor)")
+@router.get(
+    "/recheck",
+    summary="Stations due for a staff visit, ordered as a round (editor)",
+    responses={
+        200: {
+            "description": "The round as JSON, or as a workbook with `format=xlsx`",
+            "content": {"application/json": {}, XLSX: {}},
+        }
+    },
+)
 def recheck(
     _user: EditorDep,
     svc: ServicesDep,

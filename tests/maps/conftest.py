@@ -160,10 +160,11 @@ class PageKit:
     console_errors: list[str]
 
     def settle(self) -> None:
-        """Wait until the page has nothing left to do: no request in flight and two animation
-        frames drawn. Used before asserting that something did NOT happen (a script that must
-        not run, a marker that must not appear), where there is no element to wait for."""
-        self.page.wait_for_load_state("networkidle")
+        """Wait until the page has loaded and drawn two more animation frames. Used before
+        asserting that something did NOT happen (a script that must not run, a marker that
+        must not appear), where there is no element to wait for. Not "network idle": map
+        pages keep asking for (blocked) tiles, so the network may never go quiet."""
+        self.page.wait_for_function("() => document.readyState === 'complete'")
         self.page.evaluate(
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )

@@ -364,6 +364,8 @@ class SqlVisitStore:
         self, *, station_id: int | None = None, start: date | None = None, end: date | None = None
     ) -> list[Tally]:
         """Hand tallies, by station then day; ``end`` is exclusive."""
+        if station_id is not None and not storable_id(station_id):
+            return []  # no row can have it (and PostgreSQL refuses it as an INTEGER)
         query = select(_T).order_by(_T.c.station_id, _T.c.day)
         if station_id is not None:
             query = query.where(_T.c.station_id == station_id)

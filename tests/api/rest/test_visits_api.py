@@ -159,6 +159,9 @@ def test_staff_only_and_editor_only(env: Any) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["message_zh"] == "日期晚于今天"
     r = client.put(f"/api/v1/stations/99/tallies/{day}", json={"count": 1}, headers=staff.as_editor)
     assert r.status_code == 422
+    # An id beyond the tables' INTEGER names no station: nothing found, not a 500 on PostgreSQL.
+    r = client.get(f"/api/v1/stations/{2**40}/tallies", headers=staff.as_viewer)
+    assert r.status_code == 200 and r.json() == {"tallies": []}
     r = client.get("/api/v1/stats/visits?from=2026-11-05&to=2026-11-01", headers=staff.as_viewer)
     assert r.status_code == 422
     assert (

@@ -72,7 +72,7 @@ def import_file(
             "--skip-invalid",
             is_flag=True,
             metavar="",
-            help="写入正确的行，无效行另存为 FILE.rejected.csv 或 .xlsx（与输入同格式）/ "
+            help="写入正确的行，无效行另存为 FILE.rejected.csv/.xlsx/.geojson/.gpkg（与输入同格式）/ "
             "write the good rows, save the bad ones beside the file in its format",
         ),
     ] = False,

@@ -5,7 +5,7 @@ The rules union staff rely on:
 * **All or nothing.** Every row is validated before anything is written; one bad row and the
   import is refused with a report of *every* bad row (row, column, value, what is wrong), so
   the clerk fixes the sheet in one pass. ``skip_invalid`` writes the good rows instead and
-  saves the bad ones to ``<stem>.rejected.csv`` beside the input.
+  saves the bad ones to ``<stem>.rejected.<ext>`` beside the input, in its format.
 * **Idempotent.** Rows match stations by ``external_id`` (the union's own number), else by
   the store ``id`` an export carries (:mod:`stations.io.match`). A matched row whose data is
   unchanged is not written (no new version); a changed one is updated in place; the rest are

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import tempfile
@@ -132,13 +133,17 @@ def write_geojson(path: str | os.PathLike[str], features: Sequence[Mapping[str, 
 def write_gpkg(
     path: str | os.PathLike[str],
     columns: Mapping[str, Sequence[Any]],
-    lon: Sequence[float],
-    lat: Sequence[float],
+    lon: Sequence[float | None],
+    lat: Sequence[float | None],
     *,
     layer: str = "stations",
     dtypes: Mapping[str, str] | None = None,
 ) -> None:
-    """A GeoPackage point layer in EPSG:4326, one attribute column per ``columns`` entry."""
+    """A GeoPackage point layer in EPSG:4326, one attribute column per ``columns`` entry.
+
+    A row whose ``lon`` or ``lat`` is None gets a null geometry (a rejected feature that
+    had no point).
+    """
     import geopandas as gpd
     import pandas as pd
 
@@ -148,6 +153,12 @@ def write_gpkg(
             for name, values in columns.items()
         }
     )
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    missing = [i for i, (x, y) in enumerate(zip(lon, lat, strict=True)) if x is None or y is None]
+    xs = [math.nan if x is None else x for x in lon] if missing else lon
+    ys = [math.nan if y is None else y for y in lat] if missing else lat
+    points = gpd.points_from_xy(xs, ys)
+    if missing:
+        points[missing] = None
+    gdf = gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
     with atomic_path(path) as tmp:
         gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,92 @@ def test_skip_invalid_writes_good_rows_and_saves_the_bad_ones(
     fixed = sheet(tmp_path / "fixed.csv", got[1:], header=got[0])
     again = run_import(store, fixed)
     assert again.added == 1 and again.warnings == []
+
+
+def _features() -> list[dict[str, Any]]:
+    """Two good stations, one without a name, one with a line for a point."""
+    good = [
+        {"编号": f"YZ-{k}", "名称": f"驿站{k}", "开放时间": "全天", "服务设施": "热水"}
+        for k in (1, 2)
+    ]
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [116.45, 39.75]},
+            "properties": good[0],
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [116.47, 39.76]},
+            "properties": good[1],
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [116.49, 39.77]},
+            "properties": {"编号": "YZ-3", "名称": "", "开放时间": "全天", "服务设施": "热水"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[116.5, 39.7], [116.6, 39.8]]},
+            "properties": {"编号": "YZ-4", "名称": "线站", "开放时间": "全天", "服务设施": "热水"},
+        },
+    ]
+
+
+def test_skip_invalid_on_geojson_saves_the_bad_features_as_geojson(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "union.geojson"
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": _features()}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    report = run_import(store, path, skip_invalid=True)
+    assert (report.added, report.invalid) == (2, 2)
+    assert report.reject_path == tmp_path / "union.rejected.geojson"
+    doc = json.loads(report.reject_path.read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection"
+    first, second = doc["features"]
+    assert first["geometry"] == {"type": "Point", "coordinates": [116.49, 39.77]}
+    assert first["properties"]["编号"] == "YZ-3" and first["properties"]["名称"] is None
+    assert (
+        "名称" in first["properties"]["错误 error"] and "必填" in first["properties"]["错误 error"]
+    )
+    assert second["geometry"] is None and second["properties"]["名称"] == "线站"
+    assert "几何类型必须是点" in second["properties"]["错误 error"]
+    # Fixed in QGIS and imported again: the error property is ignored.
+    first["properties"]["名称"] = "驿站3"
+    fixed = tmp_path / "fixed.geojson"
+    fixed.write_text(json.dumps({"type": "FeatureCollection", "features": [first]}), "utf-8")
+    again = run_import(store, fixed)
+    assert again.added == 1 and again.warnings == []
+    assert sorted(s.external_id or "" for s in store.all()) == ["YZ-1", "YZ-2", "YZ-3"]
+
+
+def test_skip_invalid_on_gpkg_saves_the_bad_features_as_gpkg(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import shape
+
+    features = _features()
+    gdf = gpd.GeoDataFrame(
+        [f["properties"] for f in features],
+        geometry=[shape(f["geometry"]) for f in features],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "union.gpkg"
+    gdf.to_file(path, layer="stations", driver="GPKG")
+    report = run_import(store, path, skip_invalid=True)
+    assert (report.added, report.invalid) == (2, 2)
+    assert report.reject_path == tmp_path / "union.rejected.gpkg"
+    back = pyogrio.read_dataframe(report.reject_path)
+    assert back.crs.to_epsg() == 4326
+    assert list(back["编号"]) == ["YZ-3", "YZ-4"]
+    assert (back.geometry.iloc[0].x, back.geometry.iloc[0].y) == (116.49, 39.77)
+    assert back.geometry.iloc[1] is None
+    assert "必填" in back["错误 error"].iloc[0] and "几何类型" in back["错误 error"].iloc[1]
 
 
 def test_reimport_is_idempotent_and_updates_in_place(

@@ -46,6 +46,8 @@ ENV_EXAMPLE = DEPLOY / "warm-stations.env.example"
 UNIT = DEPLOY / "systemd" / "warm-stations.service"
 BACKUP_UNIT = DEPLOY / "systemd" / "warm-stations-backup.service"
 BACKUP_TIMER = DEPLOY / "systemd" / "warm-stations-backup.timer"
+PRUNE_UNIT = DEPLOY / "systemd" / "warm-stations-visits-prune.service"
+PRUNE_TIMER = DEPLOY / "systemd" / "warm-stations-visits-prune.timer"
 NGINX_SITE = DEPLOY / "nginx" / "warm-stations.conf"
 BACKUP_SH = DEPLOY / "backup.sh"
 DOC = ROOT / "docs" / "deploy.md"
@@ -176,18 +178,60 @@ def test_backup_units_run_the_script_nightly() -> None:
     assert timer["Install"]["WantedBy"] == "timers.target"
 
 
+def test_visits_prune_units_run_the_command_daily() -> None:
+    service = _unit(PRUNE_UNIT)["Service"]
+    assert service["Type"] == "oneshot"
+    argv = shlex.split(service["ExecStart"])
+    assert Path(argv[0]).name == "stations" and argv[1:] == ["visits", "prune"], argv
+    assert service["EnvironmentFile"] == "/etc/warm-stations/warm-stations.env"
+    assert service["User"] == "warm-stations"
+    timer = _unit(PRUNE_TIMER)
+    at = timer["Timer"]["OnCalendar"]
+    assert re.fullmatch(r"\*-\*-\* \d\d:\d\d:\d\d", at), "daily, so next month's partition exists"
+    backup_at = _unit(BACKUP_TIMER)["Timer"]["OnCalendar"]
+    assert at > backup_at, "prune after the nightly backup, which still holds the rows it deletes"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    doc = DOC.read_text(encoding="utf-8")
+    for name in (PRUNE_UNIT.name, PRUNE_TIMER.name):
+        assert name in doc, f"docs/deploy.md does not mention {name}"
+    assert f"systemctl enable --now {PRUNE_TIMER.name}" in doc
+
+
+def test_visits_prune_unit_runs_with_the_documented_environment(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The unit's ``ExecStart`` with the env example's settings, on each engine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATIONS_")}
+    env.update(_active_env(ENV_EXAMPLE))
+    env["STATIONS_DATABASE_URL"] = store_url
+    env["STATIONS_VISIT_KEEP_RAW_DAYS"] = "90"
+    env.pop("STATIONS_REDIS_URL", None)
+    argv = shlex.split(_unit(PRUNE_UNIT)["Service"]["ExecStart"])
+    done = subprocess.run(
+        [sys.executable, "-c", "from cli import main; main()", *argv[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "device hashes forgotten 0" in done.stdout, done.stdout
+
+
 def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     tool = shutil.which("systemd-analyze")
     require(tool is not None, "systemd-analyze")
     assert tool is not None
     stations_bin = shutil.which("stations") or sys.executable
-    for src in (UNIT, BACKUP_UNIT, BACKUP_TIMER):
+    units = (UNIT, BACKUP_UNIT, BACKUP_TIMER, PRUNE_UNIT, PRUNE_TIMER)
+    for src in units:
         text = src.read_text(encoding="utf-8")
         # verify insists that ExecStart's program exists: point at real ones.
         text = text.replace("/opt/warm-stations/venv/bin/stations", stations_bin)
         text = text.replace("/opt/warm-stations/deploy/backup.sh", str(BACKUP_SH))
         (tmp_path / src.name).write_text(text, encoding="utf-8")
-    for name in (UNIT.name, BACKUP_UNIT.name, BACKUP_TIMER.name):
+    for name in (src.name for src in units):
         done = subprocess.run(
             [tool, "verify", str(tmp_path / name)],
             capture_output=True,

@@ -98,9 +98,16 @@ async def _stations_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _geodata_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GeodataError)
-    errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+    errors: list[dict[str, Any]] | None = None
+    if exc.field:
+        errors = [{"field": exc.field, "message": str(exc)}]
+        if exc.message_zh:
+            errors[0]["message_zh"] = exc.message_zh
     title, detail, headers = _localised(
-        _language(request), "Invalid geographic input", str(exc), None
+        _language(request),
+        "Invalid geographic input",
+        str(exc),
+        errors if exc.message_zh else None,
     )
     return problem(422, title, detail, errors=errors, headers=headers)
 

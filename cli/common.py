@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from api.settings import Settings
+from geodata.errors import GeodataError
 from stations.errors import ValidationFailed
 from stations.store.base import StationStore
 
@@ -117,6 +118,8 @@ def print_error(exc: BaseException) -> None:
             err_console.print(f"  {item}", highlight=False, markup=False)
         return
     message = str(exc) or exc.__class__.__name__
+    if isinstance(exc, GeodataError) and exc.message_zh:
+        message = f"{exc.message_zh} / {message}"
     print(f"错误 error: {message}", file=sys.stderr)
 
 

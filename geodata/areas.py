@@ -19,12 +19,11 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from geodata.crs import to_wgs84
+from geodata.crs import crs_name, to_wgs84
 from geodata.errors import GeodataError
 from geodata.projection import to_metric, utm_crs_for
 
 __all__ = [
-    "AREA_CRS",
     "ETOWN_AREA_PATH",
     "area_from_geojson",
     "area_km2",
@@ -32,18 +31,8 @@ __all__ = [
     "load_area",
 ]
 
-AREA_CRS = ("wgs84", "gcj02", "bd09")
-"""Coordinate systems in which an area's lon/lat may have been traced."""
-
 ETOWN_AREA_PATH = Path(__file__).resolve().parent / "data" / "etown_area.geojson"
 """The shipped approximate E-Town service area (WGS-84, one Polygon feature)."""
-
-
-def _check_crs(crs: str) -> str:
-    c = str(crs).strip().lower().replace("-", "")
-    if c not in AREA_CRS:
-        raise GeodataError(f"unknown crs {crs!r}: use one of {', '.join(AREA_CRS)}", field="crs")
-    return c
 
 
 def _polygon_parts(geom: BaseGeometry) -> list[Polygon]:
@@ -104,7 +93,7 @@ def area_from_geojson(obj: Mapping[str, Any], crs: str = "wgs84") -> Polygon | M
     Polygonal features are merged; non-polygon features are ignored.  ``crs`` as in
     :func:`load_area`.
     """
-    c = _check_crs(crs)
+    c = crs_name(crs)
     if not isinstance(obj, Mapping) or "type" not in obj:
         raise GeodataError("area must be a GeoJSON object with a 'type'", field="area")
     kind = obj["type"]
@@ -161,7 +150,7 @@ def load_area(path: str | Path | None = None, crs: str = "wgs84") -> Polygon | M
         otherwise invalid polygon (reason and location), zero area.  ``field="crs"``: an
         unknown ``crs``.
     """
-    c = _check_crs(crs)
+    c = crs_name(crs)
     p = ETOWN_AREA_PATH if path is None else Path(path)
     if not p.exists():
         raise GeodataError(f"area file {str(p)!r} does not exist", field="area")

@@ -40,6 +40,8 @@ __all__ = [
     "CrsName",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "bbox_to_wgs84",
+    "crs_name",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -366,13 +368,39 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Pair:
     return _bd09_to_wgs84(lon, lat)
 
 
-def _check_crs(crs: object) -> str:
-    name = crs.strip().lower() if isinstance(crs, str) else None
-    if name not in CRS_NAMES:
-        raise GeodataError(
-            f"unknown crs {crs!r}: expected one of {', '.join(CRS_NAMES)}", field="crs"
-        )
-    return name
+def crs_name(value: object, field: str = "crs") -> str:
+    """The canonical name of a coordinate system a user gave: the one check for every edge.
+
+    Imports, exports, snapshots, riders' confirmations, the console and the converters
+    below all ask here, so they accept the same spellings and refuse with the same words.
+
+    Parameters
+    ----------
+    value : object
+        The name as received; case and surrounding blanks are ignored.
+    field : str
+        The parameter, header or form field it came from, named in the error.
+
+    Returns
+    -------
+    str
+        One of :data:`CRS_NAMES`.
+
+    Raises
+    ------
+    GeodataError
+        ``field=field`` for anything else; the message lists the accepted names, in English
+        and (``message_zh``) in Chinese.
+    """
+    name = value.strip().lower() if isinstance(value, str) else None
+    if name in CRS_NAMES:
+        return name
+    shown = repr(value[:40] if isinstance(value, str) else value)
+    raise GeodataError(
+        f"unknown crs {shown}: expected one of {', '.join(CRS_NAMES)}",
+        field=field,
+        message_zh=f"未知坐标系 {shown}，可选：{'、'.join(CRS_NAMES)}",
+    )
 
 
 _TO_WGS84 = {"gcj02": _gcj02_to_wgs84, "bd09": _bd09_to_wgs84}
@@ -399,7 +427,7 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> Pair:
     GeodataError
         ``field="crs"`` for an unknown name; the message lists the valid ones.
     """
-    name = _check_crs(crs)
+    name = crs_name(crs)
     if name == "wgs84":
         if type(lon) is float and type(lat) is float:  # a query point: skip the arrays
             return lon, lat
@@ -428,8 +456,42 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> Pair:
     GeodataError
         ``field="crs"`` for an unknown name; the message lists the valid ones.
     """
-    name = _check_crs(crs)
+    name = crs_name(crs)
     if name == "wgs84":
         lon_a, lat_a, scalar = _as_arrays(lon, lat)
         return _result(lon_a.copy(), lat_a.copy(), scalar)
     return _FROM_WGS84[name](lon, lat)
+
+
+def bbox_to_wgs84(
+    bbox: tuple[float, float, float, float], crs: str
+) -> tuple[float, float, float, float]:
+    """A ``west, south, east, north`` box given in ``crs``, as WGS-84 degrees.
+
+    A map drawn on an AMap or Baidu basemap asks for its view in that basemap's
+    coordinates; the stations are stored in WGS-84. The two corners are converted (the
+    offsets are a few hundred metres at most, far smaller than any view), so the box stays
+    a box.
+
+    Parameters
+    ----------
+    bbox : (west, south, east, north)
+        Degrees in ``crs``.
+    crs : str
+        One of :data:`CRS_NAMES`; ``"wgs84"`` returns the box unchanged.
+
+    Returns
+    -------
+    (west, south, east, north)
+        WGS-84 degrees, as floats.
+
+    Raises
+    ------
+    GeodataError
+        ``field="crs"`` for an unknown name.
+    """
+    if crs_name(crs) == "wgs84":
+        return bbox
+    west, south = to_wgs84(bbox[0], bbox[1], crs)
+    east, north = to_wgs84(bbox[2], bbox[3], crs)
+    return float(west), float(south), float(east), float(north)

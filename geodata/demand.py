@@ -21,12 +21,11 @@ from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geodata.crs import to_wgs84
+from geodata.crs import crs_name, to_wgs84
 from geodata.errors import GeodataError
 from geodata.hexgrid import HexGrid, cell_centres, cells_for_area, check_resolution, hex_grid
 
 __all__ = [
-    "DEMAND_CRS",
     "Demand",
     "demand_from_geojson",
     "demand_points",
@@ -34,9 +33,6 @@ __all__ = [
     "load_demand",
     "uniform_demand",
 ]
-
-DEMAND_CRS = ("wgs84", "gcj02", "bd09")
-"""Coordinate systems a demand layer's lon/lat may be given in."""
 
 _DATA = Path(__file__).resolve().parent / "data"
 _LON_HEADERS = ("lon", "lng", "longitude", "long", "x", "经度")
@@ -178,13 +174,6 @@ def _to_wgs84(
         return lon, lat
     out = to_wgs84(lon, lat, crs)
     return np.asarray(out[0], dtype=float), np.asarray(out[1], dtype=float)
-
-
-def _check_crs(crs: str) -> str:
-    c = str(crs).strip().lower().replace("-", "")
-    if c not in DEMAND_CRS:
-        raise GeodataError(f"unknown crs {crs!r}: use one of {', '.join(DEMAND_CRS)}", field="crs")
-    return c
 
 
 def _present(value: Any) -> bool:
@@ -331,7 +320,7 @@ def demand_from_geojson(
     resolution: int = 9,
 ) -> Demand:
     """Demand from a GeoJSON FeatureCollection/Feature dict (for API bodies); see :func:`load_demand`."""
-    crs = _check_crs(crs)
+    crs = crs_name(crs)
     res = check_resolution(resolution)
     if not isinstance(obj, Mapping) or "type" not in obj:
         raise GeodataError("demand must be a GeoJSON object with a 'type'", field="demand")
@@ -401,7 +390,7 @@ def load_demand(
         Unreadable file, bad row/feature (the message names it and the field), or no demand
         left (field ``demand``).
     """
-    crs = _check_crs(crs)
+    crs = crs_name(crs)
     res = check_resolution(resolution)
     p = Path(path)
     if not p.exists():

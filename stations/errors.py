@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from geodata.errors import GeodataError
+
 __all__ = [
     "StationsError",
     "ValidationFailed",
@@ -33,6 +35,11 @@ class FieldError:
     value: Any = None
     row: int | None = None
     message_zh: str | None = None
+
+    @classmethod
+    def of(cls, exc: GeodataError, value: Any = None, row: int | None = None) -> FieldError:
+        """The same problem as ``geodata`` reported it, located in the domain's terms."""
+        return cls(exc.field or "value", str(exc), value, row, exc.message_zh)
 
     def __str__(self) -> str:
         where = f"row {self.row}, " if self.row is not None else ""

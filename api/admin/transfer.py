@@ -37,7 +37,8 @@ from api.admin.uploads import ALLOWED_SUFFIXES, Upload
 from api.auth import check_csrf
 from api.deps import CatalogDep, SettingsDep, StoreDep, UploadsDep
 from api.settings import Settings
-from geodata.crs import CRS_NAMES
+from geodata.crs import crs_name
+from geodata.errors import GeodataError
 from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
 from stations.io.exporting import export_stations
 from stations.io.importing import ImportReport, plan_import, run_import
@@ -155,8 +156,12 @@ async def import_upload(
         return cs
     form = await request.form(max_files=1, max_fields=10)
     await check_csrf(request, cs.session)
-    raw_crs = form.get("crs")
-    crs = raw_crs if isinstance(raw_crs, str) and raw_crs in CRS_NAMES else "wgs84"
+    raw_crs = form.get("crs") or "wgs84"
+    try:
+        crs = crs_name(raw_crs)
+    except GeodataError as exc:
+        problems = [FieldError.of(exc, str(raw_crs)[:40])]
+        return await _apage(request, cs, status=400, problems=problems, error="坐标系无效。")
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         return await _apage(request, cs, status=400, crs=crs, error="请选择要导入的文件。")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from geodata.crs import CrsName
+from geodata.crs import CrsName, bbox_to_wgs84
 from stations.errors import FieldError, ValidationFailed
 from stations.search import StationFilter, station_filter
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES, codes
@@ -82,8 +82,9 @@ FilterDep = Annotated[StationFilter, Depends(filter_param)]
 AtDep = Annotated[datetime | None, Depends(at_param)]
 
 
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    """``west,south,east,north`` in degrees; a west > east box crosses the antimeridian."""
+def parse_bbox(bbox: str | None, crs: str = "wgs84") -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` in degrees of ``crs``, returned in WGS-84; a west > east
+    box crosses the antimeridian."""
     if bbox is None:
         return None
     try:
@@ -106,4 +107,4 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
                 )
             ]
         )
-    return west, south, east, north
+    return bbox_to_wgs84((west, south, east, north), crs)

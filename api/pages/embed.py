@@ -144,11 +144,7 @@ def embed_markers(
     bbox: Annotated[str | None, Query(description="west,south,east,north in `crs`")] = None,
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
-    box = parse_bbox(bbox)
-    if box is not None and crs is not CrsName.wgs84:
-        west, south = to_wgs84(box[0], box[1], crs.value)
-        east, north = to_wgs84(box[2], box[3], crs.value)
-        box = (float(west), float(south), float(east), float(north))
+    box = parse_bbox(bbox, crs.value)
     body = markers_in_view(
         catalog, box, zoom, embed_filter(flt.amenities, flt.open_now), crs=crs.value
     )

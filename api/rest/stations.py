@@ -25,7 +25,6 @@ from api.rest.schemas import (
     StationUpdate,
 )
 from api.rest.station_input import history_entry, parse_if_match, station_input
-from geodata.crs import to_wgs84
 from stations.features import feature, feature_collection
 from stations.model import Station, validate_station
 from stations.search import Hit, ListQuery, StationCatalog
@@ -57,11 +56,7 @@ def list_stations(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
-    box = parse_bbox(bbox)
-    if box is not None and crs is not CrsName.wgs84:
-        west, south = to_wgs84(box[0], box[1], crs.value)
-        east, north = to_wgs84(box[2], box[3], crs.value)
-        box = (west, south, east, north)
+    box = parse_bbox(bbox, crs.value)
     limit = min(limit, settings.max_page)
     hits, total = catalog.search(
         ListQuery(bbox=box, q=q, filter=flt, at=at, limit=limit, offset=offset)

@@ -16,7 +16,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from geodata.crs import from_wgs84
+from geodata.crs import crs_name, from_wgs84
+from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.feed.changes import encode_cursor
 from stations.model import Station
@@ -166,12 +167,12 @@ class SnapshotCache:
 
     def current_etag(self, fmt: str, crs: str) -> str:
         """The tag the snapshot would carry now (one small query; no stations read)."""
-        _check(fmt, crs)
+        crs = _check(fmt, crs)
         return self.etag(self.store.feed_head(), fmt, crs)
 
     def get(self, fmt: str, crs: str = "wgs84") -> Snapshot:
         """The snapshot of every live station in ``fmt`` and ``crs``, rebuilt only after a change."""
-        _check(fmt, crs)
+        crs = _check(fmt, crs)
         head = self.store.feed_head()  # before the stations: see the module docstring
         key = (fmt, crs)
         with self._lock:  # one build at a time: a burst of platforms does not build N copies
@@ -190,7 +191,8 @@ class SnapshotCache:
             return snap
 
 
-def _check(fmt: str, crs: str) -> None:
+def _check(fmt: str, crs: str) -> str:
+    """``crs``'s canonical name, once ``fmt`` and ``crs`` are known to go together."""
     if fmt not in FORMATS:
         raise ValidationFailed(
             [
@@ -203,19 +205,11 @@ def _check(fmt: str, crs: str) -> None:
                 )
             ]
         )
-    if crs not in ("wgs84", "gcj02", "bd09"):
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "crs",
-                    "must be wgs84, gcj02 or bd09",
-                    crs,
-                    None,
-                    "坐标系须为 wgs84、gcj02 或 bd09",
-                )
-            ]
-        )
-    if fmt != "csv" and crs != "wgs84":
+    try:
+        name = crs_name(crs)
+    except GeodataError as exc:
+        raise ValidationFailed([FieldError.of(exc, crs)]) from None
+    if fmt != "csv" and name != "wgs84":
         raise ValidationFailed(
             [
                 FieldError(
@@ -227,3 +221,4 @@ def _check(fmt: str, crs: str) -> None:
                 )
             ]
         )
+    return name

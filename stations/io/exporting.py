@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from geodata.crs import CRS_NAMES, from_wgs84
+from geodata.crs import crs_name, from_wgs84
+from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.io.headers import file_format
 from stations.io.staff import STAFF_COLUMNS, staff_rows
@@ -131,16 +132,11 @@ def export_stations(
     """
     target = Path(path)
     fmt = file_format(target)
-    crs_name = crs.strip().lower()
-    if crs_name not in CRS_NAMES:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "crs", "unknown crs; valid: " + ", ".join(CRS_NAMES), crs, None, "未知坐标系"
-                )
-            ]
-        )
-    if fmt in ("geojson", "gpkg") and crs_name != "wgs84":
+    try:
+        name = crs_name(crs)
+    except GeodataError as exc:
+        raise ValidationFailed([FieldError.of(exc, crs)]) from None
+    if fmt in ("geojson", "gpkg") and name != "wgs84":
         raise ValidationFailed(
             [
                 FieldError(
@@ -178,7 +174,7 @@ def export_stations(
             ]
         )
     ordered = sorted(stations, key=lambda s: s.id)
-    lon, lat = _coordinates(ordered, crs_name)
+    lon, lat = _coordinates(ordered, name)
     if layout == "staff":
         headers = [h for h, _ in STAFF_COLUMNS]
         if fmt == "csv":

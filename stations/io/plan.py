@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from geodata.crs import CRS_NAMES
+from geodata.crs import crs_name
+from geodata.errors import GeodataError
 from stations.errors import FieldError, ImportFailed, ValidationFailed
 from stations.hours import same_hours
 from stations.io.cells import Cells, read_cells
@@ -56,12 +57,12 @@ def make_plan(
     limits: SheetLimits = DEFAULT_LIMITS,
 ) -> Plan:
     """Read, parse, match and validate ``path``; see :func:`stations.io.importing.run_import`."""
-    crs_name = _crs(crs)
+    crs_key = _crs(crs)
     sheet = read_sheet(path, limits)
     report = ImportReport(sheet.path, sheet.format, sheet.encoding, rows=len(sheet.rows))
     report.headers = {f: c for c, f in zip(sheet.columns, sheet.fields, strict=True) if f and c}
     report.warnings.extend(sheet.warnings)
-    cells = read_cells(sheet, crs_name)
+    cells = read_cells(sheet, crs_key)
     lookup = StoreLookup(store)
     matched = match_rows(cells, lookup, report.warnings)
     _keep_absent_columns(sheet, cells, matched)
@@ -81,20 +82,10 @@ def make_plan(
 
 
 def _crs(crs: str) -> str:
-    name = crs.strip().lower()
-    if name not in CRS_NAMES:
-        raise ImportFailed(
-            [
-                FieldError(
-                    "crs",
-                    f"unknown crs {crs!r}; valid: " + ", ".join(CRS_NAMES),
-                    crs,
-                    None,
-                    "未知坐标系",
-                )
-            ]
-        )
-    return name
+    try:
+        return crs_name(crs)
+    except GeodataError as exc:
+        raise ImportFailed([FieldError.of(exc, crs)]) from None
 
 
 def _keep_absent_columns(sheet: Sheet, cells: Cells, matched: list[Station | None]) -> None:

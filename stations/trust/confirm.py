@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from geodata.crs import CRS_NAMES, to_wgs84
+from geodata.crs import crs_name, to_wgs84
 from geodata.distance import geodesic_m
+from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.search import StationCatalog
 from stations.store.confirmations import SqlConfirmationStore
@@ -97,13 +98,11 @@ def parse_confirmation(raw: Any) -> ConfirmationIn:
     lon = _number(raw, "lon", 180.0, errors)
     if (lat is None) != (lon is None) and not errors:
         errors.append(FieldError("lat/lon", "give both or neither", None, None, "经纬度需同时提供"))
-    crs = raw.get("crs") or "wgs84"
-    if not isinstance(crs, str) or crs.strip().lower() not in CRS_NAMES:
-        errors.append(
-            FieldError(
-                "crs", f"must be one of {', '.join(CRS_NAMES)}", str(crs)[:20], None, "坐标系无效"
-            )
-        )
+    raw_crs = raw.get("crs") or "wgs84"
+    try:
+        crs = crs_name(raw_crs)
+    except GeodataError as exc:
+        errors.append(FieldError.of(exc, str(raw_crs)[:20]))
         crs = "wgs84"
     amenity = raw.get("amenity")
     if amenity is not None:
@@ -121,7 +120,7 @@ def parse_confirmation(raw: Any) -> ConfirmationIn:
     if errors:
         raise ValidationFailed(errors)
     if lon is not None and lat is not None:
-        x, y = to_wgs84(lon, lat, crs.strip().lower())
+        x, y = to_wgs84(lon, lat, crs)
         lon, lat = float(x), float(y)
     return ConfirmationIn(str(state), lon, lat, amenity)
 

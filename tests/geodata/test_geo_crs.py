@@ -270,6 +270,30 @@ def test_unknown_crs_is_rejected_with_valid_names(bad) -> None:
         assert all(name in str(info.value) for name in crs.CRS_NAMES)
 
 
+def test_crs_name_is_the_one_check_and_names_field_and_choices_in_both_languages() -> None:
+    assert crs.crs_name(" GCJ02 ") == "gcj02" and crs.crs_name("bd09", field="--crs") == "bd09"
+    with pytest.raises(GeodataError) as info:
+        crs.crs_name("gcj-02", field="area_crs")
+    assert info.value.field == "area_crs"
+    assert info.value.message_zh is not None and "未知坐标系" in info.value.message_zh
+    for text in (str(info.value), info.value.message_zh):
+        assert "'gcj-02'" in text and all(name in text for name in crs.CRS_NAMES)
+
+
+def test_bbox_to_wgs84_converts_both_corners_and_keeps_wgs84_boxes() -> None:
+    box = (116.3, 39.7, 116.6, 39.9)
+    assert crs.bbox_to_wgs84(box, "wgs84") == box
+    for name in ("gcj02", "bd09"):
+        west, south = crs.to_wgs84(box[0], box[1], name)
+        east, north = crs.to_wgs84(box[2], box[3], name)
+        out = crs.bbox_to_wgs84(box, name)
+        assert out == (west, south, east, north)
+        assert all(type(v) is float for v in out) and out != box
+    with pytest.raises(GeodataError) as info:
+        crs.bbox_to_wgs84(box, "mars")
+    assert info.value.field == "crs"
+
+
 def test_incompatible_shapes_are_rejected() -> None:
     with pytest.raises(GeodataError) as info:
         crs.wgs84_to_gcj02(np.zeros(3) + 116.0, np.zeros(2) + 39.0)

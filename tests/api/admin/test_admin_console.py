@@ -381,6 +381,15 @@ def test_xlsx_upload_in_gcj02_is_converted(env: Env, tmp_path: Path) -> None:
     assert (stored.lon, stored.lat) == pytest.approx((116.5301, 39.7802), abs=1e-7)
 
 
+def test_an_upload_in_an_unknown_crs_is_refused_not_read_as_wgs84(env: Env) -> None:
+    login(env.client, env.staff.editor_name)
+    r = _upload(env, SHEET.encode(), crs="epsg:3857")
+    assert r.status_code == 400
+    assert "未知坐标系" in r.text and "gcj02" in r.text
+    assert not env.uploads.exists() or list(env.uploads.iterdir()) == []
+    assert _upload(env, SHEET.encode(), crs=" GCJ02 ").status_code == 200
+
+
 # -- export ----------------------------------------------------------------------------------------
 
 

@@ -93,6 +93,7 @@ class S3BlobStore(BlobStore):
     ) -> None:
         try:
             import boto3
+            from botocore.config import Config
         except ImportError:  # pragma: no cover - an optional dependency
             raise ConfigurationError(
                 "an S3 photo bucket is configured but boto3 is not installed "
@@ -100,23 +101,41 @@ class S3BlobStore(BlobStore):
             ) from None
         self.bucket = bucket
         self.prefix = prefix
+        # Path-style addresses work with every S3-compatible server (MinIO, Ceph and the
+        # test server answer on one host name); a rider's upload waits at most seconds.
+        config = Config(
+            s3={"addressing_style": "path"} if endpoint_url else {},
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"mode": "standard", "max_attempts": 3},
+        )
         self.client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region or "us-east-1",
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
+            config=config,
         )
+
+    def _no_bucket(self, exc: Exception) -> ConfigurationError | None:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code != "NoSuchBucket":
+            return None
+        return ConfigurationError(f"the photo bucket {self.bucket!r} does not exist")
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Store ``data`` under ``key`` in the bucket."""
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.prefix + key,
-            Body=data,
-            ContentType=content_type,
-            CacheControl="public, max-age=31536000, immutable",
-        )
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.prefix + key,
+                Body=data,
+                ContentType=content_type,
+                CacheControl="public, max-age=31536000, immutable",
+            )
+        except self.client.exceptions.ClientError as exc:
+            raise self._no_bucket(exc) or exc from None
 
     def get(self, key: str) -> bytes:
         """The bytes stored under ``key``; ``NotFound`` if there are none."""
@@ -124,4 +143,6 @@ class S3BlobStore(BlobStore):
             answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
         except self.client.exceptions.NoSuchKey:
             raise NotFound(f"photo {key} not found") from None
+        except self.client.exceptions.ClientError as exc:
+            raise self._no_bucket(exc) or exc from None
         return bytes(answer["Body"].read())

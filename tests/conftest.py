@@ -24,6 +24,7 @@ import pytest
 
 from stations.model import StationData, validate_station
 from stations.store.sql import SqlStationStore
+from tests.s3_kit import s3_server  # noqa: F401  (a fixture: moto's S3 server over HTTP)
 
 POSTGRES_ENV = "STATIONS_TEST_POSTGRES_URL"
 

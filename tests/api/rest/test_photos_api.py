@@ -15,6 +15,7 @@ from api.app import create_app
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import Staff, add_staff, test_settings
 from tests.conftest import make_station
+from tests.s3_kit import S3Server
 from tests.stations.photos.test_process import jpeg_with_gps, png_bomb
 
 
@@ -77,3 +78,42 @@ def test_a_riders_photo_waits_for_review(env: Any) -> None:
     assert ok.status_code == 200
     props = client.get("/api/v1/stations/1").json()["properties"]
     assert props["photos"][0]["url"] == r.json()["urls"]["url"]
+
+
+def test_two_hosts_with_one_bucket_serve_each_others_photos(
+    store_url: str, tmp_path: Path, s3_server: S3Server
+) -> None:
+    """Two apps on one database and one bucket, each with its own (empty) photo folder: what
+    one host takes in, the other serves, byte for byte."""
+    bucket = s3_server.settings(s3_server.new_bucket())
+    store_a, store_b = SqlStationStore(store_url), SqlStationStore(store_url)
+    store_a.create(make_station(), actor="t")
+    staff = add_staff(store_a)
+    app_a = create_app(test_settings(photo_dir=tmp_path / "a", **bucket), store=store_a)
+    app_b = create_app(test_settings(photo_dir=tmp_path / "b", **bucket), store=store_b)
+    try:
+        with TestClient(app_a) as host_a, TestClient(app_b) as host_b:
+            staff_photo = upload(host_a, jpeg_with_gps(), staff.as_editor).json()
+            rider = upload(
+                host_b, jpeg_with_gps((300, 400)), {"X-Device-Id": "rider-phone-9"}, "/rider"
+            )
+            assert rider.status_code == 202, rider.text
+            ok = host_a.post(f"/api/v1/photos/{rider.json()['id']}/accept", headers=staff.as_editor)
+            assert ok.status_code == 200, ok.text
+            for body, host, other in (
+                (staff_photo, host_a, host_b),
+                (rider.json(), host_b, host_a),
+            ):
+                for url in body["urls"].values():
+                    mine, theirs = host.get(url), other.get(url)
+                    assert mine.status_code == theirs.status_code == 200, url
+                    assert mine.content == theirs.content, url
+            shown = host_b.get("/api/v1/stations/1").json()["properties"]["photos"]
+            assert [p["url"] for p in shown] == [
+                rider.json()["urls"]["url"],
+                staff_photo["urls"]["url"],
+            ]
+    finally:
+        store_a.close()
+        store_b.close()
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # all in the bucket

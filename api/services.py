@@ -139,6 +139,8 @@ class Services:
         """Release what ``build_services`` opened (a store handed in stays open)."""
         if self.visits is not None:
             self.visits.close()  # its group-commit writer thread
+        if "trust" in self.__dict__ and self.trust is not None:
+            self.trust.confirmations.close()  # likewise
         self._release()
 
     async def aclose(self) -> None:

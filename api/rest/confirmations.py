@@ -110,7 +110,7 @@ def _words(state: str, onsite: bool, distance_m: float | None) -> tuple[str, str
     summary="A rider at the door says open / closed / locked / broken (anonymous)",
     responses={429: {"description": "Too soon: one vote per device per station per hour"}},
 )
-def confirm(
+async def confirm(
     station_id: Annotated[int, Path(ge=1, le=2**62)],
     body: ConfirmationBody,
     svc: ServicesDep,
@@ -125,7 +125,10 @@ def confirm(
     trust = getattr(svc, "trust", None)
     if trust is None:
         raise ConfigurationError("confirmations need the trust service")
-    r = trust.confirm(station_id, body.model_dump(mode="json", exclude_none=True), device_id)
+    # On the event loop: the vote waits for its batch's commit without holding a thread.
+    r = await trust.confirm_async(
+        station_id, body.model_dump(mode="json", exclude_none=True), device_id
+    )
     message, message_zh = _words(r.state, r.onsite, r.distance_m)
     return {
         "id": r.id,

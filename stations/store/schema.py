@@ -38,6 +38,7 @@ __all__ = [
     "ROOT_ORG_ID",
     "confirmations_table",
     "trust_secrets_table",
+    "confirmation_claims_table",
     "photos_table",
     "MAX_ID",
     "storable_id",
@@ -240,6 +241,18 @@ confirmations_table = Table(
 )
 
 # Secrets the database keeps for every replica: the salt of device hashes.
+# One row per (station, device) that voted: its last vote, and until when the device may not
+# vote there again. The once-an-hour rule is one ``INSERT … ON CONFLICT DO UPDATE … WHERE
+# until <= the new vote's time``.
+confirmation_claims_table = Table(
+    "confirmation_claims",
+    metadata,
+    Column("station_id", Integer, ForeignKey("stations.id"), primary_key=True),
+    Column("device_hash", String(32), primary_key=True),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
+)
+
 trust_secrets_table = Table(
     "trust_secrets",
     metadata,

@@ -1,12 +1,6 @@
-"""Group commit for check-ins on PostgreSQL: many riders' taps, one transaction.
-
-One check-in alone is three small statements and a commit, and the commit waits for the
-WAL to reach the disk; a worker doing them one by one spends most of its time waiting. Here
-each request hands its check-in to one writer thread and blocks until the transaction that
-holds it has committed, so the answer still comes only after the data is durable (a kill -9
-loses nothing acknowledged). While one batch commits, the next requests queue up; the writer
-takes all of them (up to ``max_batch``) into the next transaction: three multi-row
-statements and one commit for the whole batch.
+"""Check-ins written a batch per transaction (the :class:`~stations.store.group_commit.
+GroupCommitWriter`'s ``write`` for check-ins on PostgreSQL): three multi-row statements and
+one commit for the whole batch.
 
 De-duplication stays exact: two taps of one device in the same batch count once (the
 first), and across batches the same ``INSERT … ON CONFLICT DO UPDATE … WHERE`` decides as in
@@ -15,11 +9,8 @@ the one-by-one path, row by row against each row's own time.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import Counter
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, tuple_
@@ -28,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from stations.store.engine import WRITE
 from stations.store.visit_tables import checkins_table, visit_daily_table, visit_devices_table
 
-__all__ = ["GroupCommitWriter", "PendingCheckin"]
+__all__ = ["PendingCheckin", "write_checkins"]
 
 _D = visit_devices_table
 _R = checkins_table
@@ -37,7 +28,7 @@ _V = visit_daily_table
 
 @dataclass
 class PendingCheckin:
-    """One check-in waiting for its transaction; ``done`` resolves to (counted, last_at)."""
+    """One check-in waiting for its transaction."""
 
     station_id: int
     device_hash: str
@@ -45,114 +36,68 @@ class PendingCheckin:
     at: datetime
     day: date
     hour: int
-    done: Future[tuple[bool, datetime]] = field(default_factory=Future)
 
 
-class GroupCommitWriter:
-    """The one thread that writes check-ins, a batch per transaction."""
-
-    def __init__(self, engine: Engine, window: timedelta, max_batch: int = 500) -> None:
-        self.engine = engine
-        self.window = window
-        self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[PendingCheckin | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="checkin-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, item: PendingCheckin, timeout_s: float = 30.0) -> tuple[bool, datetime]:
-        """Queue ``item`` and wait until it is committed (or its batch failed: raises)."""
-        self._queue.put(item)
-        return item.done.result(timeout=timeout_s)
-
-    def close(self) -> None:
-        """Write what is queued and stop the writer."""
-        self._queue.put(None)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            try:
-                results = self._write(batch)
-            except Exception as exc:  # every request of the batch hears why
-                for item in batch:
-                    item.done.set_exception(exc)
-            else:
-                for item, result in zip(batch, results, strict=True):
-                    item.done.set_result(result)
-            if stop:
-                return
-
-    def _write(self, batch: list[PendingCheckin]) -> list[tuple[bool, datetime]]:
-        first_of: dict[tuple[int, str], int] = {}
-        for i, item in enumerate(batch):
-            first_of.setdefault((item.station_id, item.device_hash), i)
-        claims = [batch[i] for i in sorted(first_of.values())]
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            stmt = pg_insert(_D).values(
+def write_checkins(
+    engine: Engine, window: timedelta, batch: list[PendingCheckin]
+) -> list[tuple[bool, datetime]]:
+    """Write ``batch`` in one transaction; per check-in (counted, last counted at)."""
+    first_of: dict[tuple[int, str], int] = {}
+    for i, item in enumerate(batch):
+        first_of.setdefault((item.station_id, item.device_hash), i)
+    claims = [batch[i] for i in sorted(first_of.values())]
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        stmt = pg_insert(_D).values(
+            [
+                {"station_id": c.station_id, "device_hash": c.device_hash, "last_at": c.at}
+                for c in claims
+            ]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_D.c.station_id, _D.c.device_hash],
+            set_={"last_at": stmt.excluded.last_at},
+            where=_D.c.last_at <= stmt.excluded.last_at - window,
+        ).returning(_D.c.station_id, _D.c.device_hash)
+        counted = {(s, h) for s, h in conn.execute(stmt)}
+        winners = [c for c in claims if (c.station_id, c.device_hash) in counted]
+        if winners:
+            conn.execute(
+                insert(_R),
                 [
-                    {"station_id": c.station_id, "device_hash": c.device_hash, "last_at": c.at}
-                    for c in claims
+                    {"station_id": c.station_id, "at": c.at, "worker_type": c.worker}
+                    for c in winners
+                ],
+            )
+            bumps = Counter((c.station_id, c.day, c.hour, c.worker) for c in winners)
+            up = pg_insert(_V).values(
+                [
+                    {"station_id": s, "day": d, "hour": h, "worker_type": w, "count": n}
+                    for (s, d, h, w), n in bumps.items()
                 ]
             )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[_D.c.station_id, _D.c.device_hash],
-                set_={"last_at": stmt.excluded.last_at},
-                where=_D.c.last_at <= stmt.excluded.last_at - self.window,
-            ).returning(_D.c.station_id, _D.c.device_hash)
-            counted = {(s, h) for s, h in conn.execute(stmt)}
-            winners = [c for c in claims if (c.station_id, c.device_hash) in counted]
-            if winners:
-                conn.execute(
-                    insert(_R),
-                    [
-                        {"station_id": c.station_id, "at": c.at, "worker_type": c.worker}
-                        for c in winners
-                    ],
+            conn.execute(
+                up.on_conflict_do_update(
+                    index_elements=[_V.c.station_id, _V.c.day, _V.c.hour, _V.c.worker_type],
+                    set_={"count": _V.c.count + up.excluded.count},
                 )
-                bumps = Counter((c.station_id, c.day, c.hour, c.worker) for c in winners)
-                up = pg_insert(_V).values(
-                    [
-                        {"station_id": s, "day": d, "hour": h, "worker_type": w, "count": n}
-                        for (s, d, h, w), n in bumps.items()
-                    ]
+            )
+        losers = {(c.station_id, c.device_hash) for c in batch} - counted
+        last: dict[tuple[int, str], datetime] = {}
+        if losers:
+            rows = conn.execute(
+                select(_D.c.station_id, _D.c.device_hash, _D.c.last_at).where(
+                    tuple_(_D.c.station_id, _D.c.device_hash).in_(sorted(losers))
                 )
-                conn.execute(
-                    up.on_conflict_do_update(
-                        index_elements=[_V.c.station_id, _V.c.day, _V.c.hour, _V.c.worker_type],
-                        set_={"count": _V.c.count + up.excluded.count},
-                    )
-                )
-            losers = {(c.station_id, c.device_hash) for c in batch} - counted
-            last: dict[tuple[int, str], datetime] = {}
-            if losers:
-                rows = conn.execute(
-                    select(_D.c.station_id, _D.c.device_hash, _D.c.last_at).where(
-                        tuple_(_D.c.station_id, _D.c.device_hash).in_(sorted(losers))
-                    )
-                )
-                last = {(s, h): _utc(t) for s, h, t in rows}
-        out: list[tuple[bool, datetime]] = []
-        for i, item in enumerate(batch):
-            key = (item.station_id, item.device_hash)
-            if key in counted and first_of[key] == i:
-                out.append((True, item.at))
-            else:
-                out.append((False, last.get(key, batch[first_of[key]].at)))
-        return out
+            )
+            last = {(s, h): _utc(t) for s, h, t in rows}
+    out: list[tuple[bool, datetime]] = []
+    for i, item in enumerate(batch):
+        key = (item.station_id, item.device_hash)
+        if key in counted and first_of[key] == i:
+            out.append((True, item.at))
+        else:
+            out.append((False, last.get(key, batch[first_of[key]].at)))
+    return out
 
 
 def _utc(value: datetime) -> datetime:

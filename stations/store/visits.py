@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
 from stations.store.engine import WRITE
+from stations.store.group_commit import GroupCommitWriter
 from stations.store.schema import stations_table, storable_id
 from stations.store.visit_tables import (
     checkins_table,
@@ -33,7 +34,7 @@ from stations.store.visit_tables import (
     visit_keys_table,
     visit_tallies_table,
 )
-from stations.store.visit_writer import GroupCommitWriter, PendingCheckin
+from stations.store.visit_writer import PendingCheckin, write_checkins
 from stations.visits.checkin import device_hash, validate_checkin
 from stations.visits.codes import new_code, normalise_code
 
@@ -113,7 +114,7 @@ class SqlVisitStore:
         #: code → (station id, until when): saves a query per check-in for a minute.
         self._code_cache: dict[str, tuple[int, float]] = {}
         self.code_cache_s = 60.0
-        self._writer: GroupCommitWriter | None = None
+        self._writer: GroupCommitWriter[PendingCheckin, tuple[bool, datetime]] | None = None
         self._writer_lock = threading.Lock()
 
     @classmethod
@@ -271,10 +272,13 @@ class SqlVisitStore:
                 )
         return CheckinResult(counted, station_id, at, last + self.policy.window)
 
-    def _group_writer(self) -> GroupCommitWriter:
+    def _group_writer(self) -> GroupCommitWriter[PendingCheckin, tuple[bool, datetime]]:
         with self._writer_lock:
             if self._writer is None:
-                self._writer = GroupCommitWriter(self.engine, self.policy.window)
+                engine, window = self.engine, self.policy.window
+                self._writer = GroupCommitWriter(
+                    lambda batch: write_checkins(engine, window, batch), name="checkin-writer"
+                )
             return self._writer
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ the existing review queue. The stored station is never changed here.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Mapping
@@ -22,8 +23,9 @@ from geodata.crs import crs_name, to_wgs84
 from geodata.distance import geodesic_m
 from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
+from stations.model import Station
 from stations.search import StationCatalog
-from stations.store.confirmations import SqlConfirmationStore
+from stations.store.confirmations import ConfirmationRow, SqlConfirmationStore
 from stations.store.reports import ReportStore
 from stations.trust.board import TrustBoard
 from stations.trust.device import check_device_id, device_hash
@@ -155,6 +157,29 @@ class TrustService:
         self, station_id: int, raw: Any, device_id: str | None, *, now: float | None = None
     ) -> Receipt:
         """Record one rider's tap (see the module docstring); raises the domain's errors."""
+        station, vote, distance = self._vote(station_id, raw, device_id, now)
+        row, recent = self.confirmations.record(station_id, vote, distance_m=distance)
+        receipt = self._weigh(station, vote, row.id, recent, distance)
+        if receipt.queued:
+            self._queue(station_id)
+        return receipt
+
+    async def confirm_async(
+        self, station_id: int, raw: Any, device_id: str | None, *, now: float | None = None
+    ) -> Receipt:
+        """:meth:`confirm` for a coroutine: the event loop serves other requests while the
+        vote's batch commits (group commit on PostgreSQL).
+        """
+        station, vote, distance = self._vote(station_id, raw, device_id, now)
+        row, recent = await self.confirmations.record_async(station_id, vote, distance_m=distance)
+        receipt = self._weigh(station, vote, row.id, recent, distance)
+        if receipt.queued:  # rare (rule 4): the report is its own small transaction
+            await asyncio.to_thread(self._queue, station_id)
+        return receipt
+
+    def _vote(
+        self, station_id: int, raw: Any, device_id: str | None, now: float | None
+    ) -> tuple[Station, Vote, float | None]:
         body = parse_confirmation(raw)
         device = device_hash(self.confirmations.salt(), check_device_id(device_id))
         station = self.catalog.get(station_id)
@@ -164,12 +189,28 @@ class TrustService:
         if body.lon is not None and body.lat is not None:
             distance = float(geodesic_m(body.lon, body.lat, station.data.lon, station.data.lat))
         onsite = distance is not None and distance <= self.radius_m
-        vote = Vote(now, body.state, device, onsite, scheduled, body.amenity)
-        row, recent = self.confirmations.record(station_id, vote, distance_m=distance)
+        return station, Vote(now, body.state, device, onsite, scheduled, body.amenity), distance
+
+    def _weigh(
+        self,
+        station: Station,
+        vote: Vote,
+        vote_id: int,
+        recent: list[ConfirmationRow],
+        distance: float | None,
+    ) -> Receipt:
+        """The stored vote applied to the board, and the station's confidence after it."""
+        now = vote.at
         self.board.add(recent, now=now)
-        confidence = self.board.confidence(station, scheduled, now)
-        queued = False
-        if confidence.queue and body.state in ("closed", "locked") and onsite and self.reports:
+        confidence = self.board.confidence(station, vote.scheduled, now)
+        queued = bool(
+            confidence.queue
+            and vote.state in ("closed", "locked")
+            and vote.onsite
+            and self.reports is not None
+        )
+        return Receipt(vote_id, station.id, vote.state, vote.onsite, distance, confidence, queued)
+
+    def _queue(self, station_id: int) -> None:
+        if self.reports is not None:
             self.reports.submit(station_id, "closed", AUTO_REPORT_TEXT)
-            queued = True
-        return Receipt(row.id, station_id, body.state, onsite, distance, confidence, queued)

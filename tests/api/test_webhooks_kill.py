@@ -7,11 +7,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from stations.feed import decode_cursor, encode_cursor
 from stations.feed.webhooks import SqlWebhookStore
 from stations.store.sql import SqlStationStore
+from tests.api.server_process import is_up, serve, wait_for
 from tests.api.staff_kit import add_staff
 from tests.maps.conftest import _free_port
 from tests.stations.webhook_receiver import Receiver
@@ -27,26 +26,7 @@ WRITES = 120
 
 
 def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        STATIONS_DATABASE_URL=url,
-        STATIONS_WEBHOOK_LEASE_S="2",
-        STATIONS_WEBHOOK_POLL_S="0.05",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _wait(condition: Any, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+    return serve(url, port, STATIONS_WEBHOOK_LEASE_S="2", STATIONS_WEBHOOK_POLL_S="0.05")
 
 
 @pytest.fixture
@@ -83,19 +63,19 @@ def test_every_change_once_in_order_across_kill_9(store_url: str, receiver: Rece
                 i += 1
 
     try:
-        _wait(lambda: _up(base))
+        wait_for(lambda: is_up(base))
         writer = threading.Thread(target=write)
         writer.start()
-        _wait(lambda: len(receiver.changes()) >= 40)
+        wait_for(lambda: len(receiver.changes()) >= 40)
         os.killpg(procs[0].pid, signal.SIGKILL)  # kill -9: no shutdown, no lease released
         procs[0].wait(10)
         delivered_at_kill = len(receiver.changes())
         time.sleep(0.5)
         procs.append(_serve(store_url, port))
-        _wait(lambda: _up(base))
+        wait_for(lambda: is_up(base))
         writer.join(180)
         head = store.feed_head()
-        _wait(lambda: len(receiver.changes()) >= head)
+        wait_for(lambda: len(receiver.changes()) >= head)
     finally:
         stop.set()
         for p in procs:
@@ -119,10 +99,3 @@ def test_every_change_once_in_order_across_kill_9(store_url: str, receiver: Rece
             held.add(e["cursor"])
     assert receiver.bad_signatures == 0
     store.close()
-
-
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(base + "/livez", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -390,6 +390,8 @@ class StationCatalog:
         self.store = store
         self.tz = tz
         self._lock = threading.Lock()
+        self._by_id: dict[tuple[object, ...], tuple[np.ndarray | None, np.ndarray]] = {}
+        self._by_id_of: _Snapshot | None = None
         self._counter = store.change_counter()
         # Changes already reflected in the first load, so a refresh does not redo them.
         self._seen = {c for c, _ in store.changes_since(max(0, self._counter - _LOOKBACK))}
@@ -463,6 +465,28 @@ class StationCatalog:
         if pos is None:
             raise NotFound(f"station {station_id} not found")
         return snap.stations[pos]
+
+    def states_by_id(
+        self, flt: StationFilter | None = None, at: datetime | None = None
+    ) -> tuple[datetime, np.ndarray | None, np.ndarray]:
+        """For maps drawn from arrays in :meth:`all`'s order (by id): the minute evaluated,
+        the mask of stations passing ``flt`` (None: nothing filtered) and every station's
+        open state (1 open, 0 closed, -1 unknown), from one snapshot, kept for the minute.
+        """
+        snap = self._snap
+        minute = _minute(at)
+        if self._by_id_of is not snap:
+            self._by_id, self._by_id_of = {}, snap
+        key = (flt, minute)
+        found = self._by_id.get(key)
+        if found is None:
+            order = snap.id_order
+            mask = snap.mask(flt or NO_FILTER, minute)
+            found = (None if mask is None else mask[order], snap.open_states(minute)[order])
+            if len(self._by_id) > 64:
+                self._by_id.clear()
+            self._by_id[key] = found
+        return minute, found[0], found[1]
 
     def open_now(self, station: Station, at: datetime) -> bool | None:
         """Whether ``station`` is open at ``at`` (None when its hours are unknown)."""

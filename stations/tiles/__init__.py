@@ -1,11 +1,11 @@
 """Stations as Mapbox Vector Tiles, clustered at low zooms, for maps of the whole network."""
 
+from stations.tiles.cache import Tile, TileCache
 from stations.tiles.mvt import (
     CLUSTER_BELOW_ZOOM,
     EXTENT,
     LAYER,
     MAX_ZOOM,
-    TileCache,
     TileIndex,
     tile_bounds,
 )
@@ -15,6 +15,7 @@ __all__ = [
     "EXTENT",
     "LAYER",
     "MAX_ZOOM",
+    "Tile",
     "TileCache",
     "TileIndex",
     "tile_bounds",

@@ -1,17 +1,28 @@
-"""Vector tiles of the stations from the in-memory catalog, encoded by mapbox-vector-tile.
+"""Vector tiles of the stations from the in-memory catalog.
 
 Why the catalog and not PostGIS ``ST_AsMVT``: the catalog is already in every worker's
-memory on both engines (SQLite has no ST_AsMVT), a tile is a numpy mask over two arrays
-plus a few hundred features to encode, and no tile request touches the database. The
-bench (``bench/tiles_bench.py``) times both on PostgreSQL.
+memory on both engines (SQLite has no ST_AsMVT), a tile is a slice of a few sorted arrays
+plus a few hundred features to write, and no tile request touches the database. The bench
+(``bench/tiles_bench.py``) times both on PostgreSQL.
 
 Below ``CLUSTER_BELOW_ZOOM`` stations are merged per grid cell of ``CELL`` tile units
 (32 px of a 256 px tile): a tile then holds at most (4096/512)² = 64 features whatever the
 station count, so the page's work stays flat from 1k to 200k stations. A cluster is drawn
-at the mean position of its members and carries their ``count``. The cells are the same
-world-wide grid for every tile of a zoom, computed once per zoom (one ``np.unique``) and
-kept sorted by cell, so a tile is eight binary searches; from ``CLUSTER_BELOW_ZOOM`` on a
-tile is a binary search over the points sorted west to east, then a mask.
+at the mean position of its members and carries their ``count``; a cell of one station
+carries that station. From ``CLUSTER_BELOW_ZOOM`` on a tile holds single stations (with
+``BUFFER`` units around it, so markers on an edge are drawn whole), unless it would hold
+more than ``MAX_POINTS``.
+
+Two paths, compared by ``tests/stations/tiles``:
+
+* :meth:`TileIndex.tile` — the service's. Per CRS the stations are kept in Morton (Z-order)
+  of their Web Mercator position quantised to ``2**LEVEL`` per side, so every tile and every
+  cell of every zoom is one contiguous run; each clustered zoom's cells are summed once per
+  index (``np.add.reduceat`` over the runs) with centroids pre-quantised to integer tile
+  units, so a clustered tile is two binary searches and an integer subtraction, and a
+  filtered one sums only its own run. Tiles are written by ``stations.tiles.pbf``.
+* :meth:`TileIndex.reference_tile` — the plain version: a scan of every station, grouping
+  with ``np.unique`` and mapbox-vector-tile's encoder.
 
 Coordinates are shifted to GCJ-02 for AMap basemaps (``crs="gcj02"``) BEFORE placing them
 in tiles, so markers sit on AMap's streets; the WGS-84 tiles serve OSM and Tianditu.
@@ -22,6 +33,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +41,7 @@ import numpy as np
 
 from geodata.crs import from_wgs84
 from stations.model import Station
+from stations.tiles.pbf import PointLayer
 
 __all__ = [
     "CELL",
@@ -36,13 +49,13 @@ __all__ = [
     "EXTENT",
     "LAYER",
     "MAX_ZOOM",
-    "TileCache",
     "TileIndex",
     "tile_bounds",
 ]
 
 EXTENT = 4096
 CELL = 512
+_CELL_BITS = 3  # log2(EXTENT // CELL): a clustered zoom z has cells of zoom z + 3
 BUFFER = 64  # tile units around a tile whose points are still drawn (markers on the edge)
 CLUSTER_BELOW_ZOOM = 13
 #: From ``CLUSTER_BELOW_ZOOM`` on, a tile with more stations than this (a city centre at
@@ -52,6 +65,9 @@ MAX_POINTS = 256
 TILE_CACHE = 4096
 MAX_ZOOM = 22
 LAYER = "stations"
+#: Bits per axis of the Morton keys: cells down to zoom ``LEVEL - 3`` (a dense tile at
+#: ``MAX_ZOOM`` is clustered in cells of zoom 25), 52 bits in all.
+LEVEL = 26
 _MAX_LAT = 85.0511287798066
 
 
@@ -71,65 +87,132 @@ def _unit(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (lon + 180.0) / 360.0, (1.0 - np.log(np.tan(phi) + 1.0 / np.cos(phi)) / np.pi) / 2.0
 
 
+def _spread(v: np.ndarray) -> np.ndarray:
+    """The bits of ``v`` (< 2**32) moved to the even positions of a uint64."""
+    v = v.astype(np.uint64) & np.uint64(0xFFFFFFFF)
+    for shift, mask in (
+        (16, 0x0000FFFF0000FFFF),
+        (8, 0x00FF00FF00FF00FF),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (2, 0x3333333333333333),
+        (1, 0x5555555555555555),
+    ):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
+
+
+def _morton(col: np.ndarray, row: np.ndarray) -> np.ndarray:
+    return (_spread(col) << np.uint64(1)) | _spread(row)
+
+
+def _tile_key(x: int, y: int) -> int:
+    """The Morton key of one tile (:func:`_morton` for two ints, without numpy's overhead)."""
+    key = 0
+    for bit in range(max(x.bit_length(), y.bit_length())):
+        key |= (((x >> bit) & 1) << (2 * bit + 1)) | (((y >> bit) & 1) << (2 * bit))
+    return key
+
+
 @dataclass
-class _Points:
-    """Unit-square positions, sorted west to east (``order`` maps back to stations)."""
-
-    ux: np.ndarray
-    uy: np.ndarray
-    order: np.ndarray
-    clusters: dict[int, _Clusters] = field(default_factory=dict)
-
-
-@dataclass
-class _Clusters:
-    """One zoom's cells: sorted keys (column * cells_per_side + row), centroids, counts,
-    and one member (the station itself when the cell holds only one).
+class _Cells:
+    """Cells of one zoom in Morton order: keys, centroids in integer tile units of the
+    whole world at that zoom (``EXTENT`` per tile), counts and one member (the station
+    itself when the cell holds only one).
     """
 
     keys: np.ndarray
-    cx: np.ndarray
-    cy: np.ndarray
+    qx: np.ndarray
+    qy: np.ndarray
     counts: np.ndarray
     member: np.ndarray
 
 
-def _cluster(points: _Points, z: int) -> _Clusters:
-    side = (2**z) * (EXTENT // CELL)
-    col = np.minimum((points.ux * side).astype(np.int64), side - 1)
-    row = np.minimum((points.uy * side).astype(np.int64), side - 1)
-    keys, inverse, counts = np.unique(col * side + row, return_inverse=True, return_counts=True)
-    cx = np.bincount(inverse, points.ux) / counts
-    cy = np.bincount(inverse, points.uy) / counts
-    member = np.empty(keys.size, np.int64)
-    member[inverse] = points.order
-    return _Clusters(keys, cx, cy, counts, member)
+def _group(keys: np.ndarray, ux: np.ndarray, uy: np.ndarray, members: np.ndarray, z: int) -> _Cells:
+    """Sum runs of equal (sorted) cell ``keys`` into cells of zoom ``z``."""
+    if keys.size == 0:
+        empty = np.empty(0, np.int64)
+        return _Cells(keys, empty, empty, empty, empty)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    counts = np.diff(np.append(starts, keys.size))
+    scale = float(2**z * EXTENT)
+    qx = np.rint(np.add.reduceat(ux, starts) / counts * scale).astype(np.int64)
+    qy = np.rint(np.add.reduceat(uy, starts) / counts * scale).astype(np.int64)
+    return _Cells(keys[starts], qx, qy, counts, members[starts])
+
+
+@dataclass
+class _Points:
+    """One CRS's positions: sorted west to east (``order`` maps back to stations) for the
+    single-station tiles, and in Morton order (``morder``) with each clustered zoom's cells.
+    """
+
+    ux: np.ndarray
+    uy: np.ndarray
+    order: np.ndarray
+    key: np.ndarray
+    mx: np.ndarray
+    my: np.ndarray
+    morder: np.ndarray
+    cells: list[_Cells]
+
+    @classmethod
+    def build(cls, ux: np.ndarray, uy: np.ndarray) -> _Points:
+        order = np.argsort(ux, kind="stable")
+        side = 2**LEVEL
+        col = np.clip(np.floor(ux * side), 0, side - 1).astype(np.int64)
+        row = np.clip(np.floor(uy * side), 0, side - 1).astype(np.int64)
+        key = _morton(col, row)
+        morder = np.argsort(key, kind="stable")
+        key, mx, my = key[morder], ux[morder], uy[morder]
+        cells = [
+            _group(key >> np.uint64(2 * (LEVEL - z - _CELL_BITS)), mx, my, morder, z)
+            for z in range(CLUSTER_BELOW_ZOOM)
+        ]
+        return cls(ux[order], uy[order], order, key, mx, my, morder, cells)
+
+    def run(self, z: int, x: int, y: int) -> tuple[int, int]:
+        """The Morton-ordered positions ``[lo, hi)`` inside tile z/x/y."""
+        shift = 2 * (LEVEL - z)
+        t = _tile_key(x, y)
+        lo, hi = np.searchsorted(self.key, [t << shift, (t + 1) << shift])
+        return int(lo), int(hi)
+
+
+def _tile_cells(cells: _Cells, z: int, x: int, y: int) -> slice:
+    t = _tile_key(x, y) << (2 * _CELL_BITS)
+    lo, hi = np.searchsorted(cells.keys, [t, t + (1 << (2 * _CELL_BITS))])
+    return slice(int(lo), int(hi))
 
 
 @dataclass
 class TileIndex:
-    """Stations ready to cut into tiles; build one per catalog state (``counter``)."""
+    """Stations ready to cut into tiles; build one per catalog state (``counter``).
+
+    ``keep`` (a boolean mask) and ``states`` (open now: 1, 0 or -1 per station), where given,
+    are in the order of the stations the index was built from; ``variant`` names them in
+    the cache of encoded tiles (e.g. the filter and the minute).
+    """
 
     counter: int
     ids: np.ndarray
     names: list[str]
-    open_status: list[str]
+    status: list[str]
     lon: np.ndarray
     lat: np.ndarray
     _points: dict[str, _Points] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     #: Encoded tiles of this (immutable) index, the most recent ``TILE_CACHE`` kept.
-    _encoded: OrderedDict[tuple[int, int, int, str], bytes] = field(default_factory=OrderedDict)
+    _encoded: OrderedDict[tuple[Hashable, ...], bytes] = field(default_factory=OrderedDict)
 
     @classmethod
-    def build(cls, stations: list[Station], counter: int) -> TileIndex:
+    def build(cls, stations: list[Station] | Any, counter: int) -> TileIndex:
         """Index ``stations`` for tiles at store state ``counter``."""
         n = len(stations)
         return cls(
             counter=counter,
             ids=np.fromiter((s.id for s in stations), np.int64, n),
             names=[s.data.name for s in stations],
-            open_status=[s.data.status for s in stations],
+            status=[s.data.status for s in stations],
             lon=np.fromiter((s.data.lon for s in stations), float, n),
             lat=np.fromiter((s.data.lat for s in stations), float, n),
         )
@@ -137,105 +220,200 @@ class TileIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def unit(self, crs: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every station's unit-square position in ``crs``, in station order."""
+        lon, lat = self.lon, self.lat
+        if crs != "wgs84" and len(lon):
+            lon, lat = (np.asarray(v, float) for v in from_wgs84(lon, lat, crs))
+        return _unit(lon, lat)
+
     def points(self, crs: str) -> _Points:
-        """Unit-square positions in ``crs`` (computed once per index and crs)."""
+        """Sorted positions and clustered cells in ``crs`` (built once per index and crs)."""
         found = self._points.get(crs)
         if found is None:
             with self._lock:
                 found = self._points.get(crs)
                 if found is None:
-                    lon, lat = self.lon, self.lat
-                    if crs != "wgs84" and len(lon):
-                        lon, lat = (np.asarray(v, float) for v in from_wgs84(lon, lat, crs))
-                    ux, uy = _unit(lon, lat)
-                    order = np.argsort(ux, kind="stable")
-                    found = _Points(ux[order], uy[order], order)
-                    self._points[crs] = found
+                    found = self._points[crs] = _Points.build(*self.unit(crs))
         return found
 
-    def _clusters(self, crs: str, z: int) -> _Clusters:
-        pts = self.points(crs)
-        found = pts.clusters.get(z)
-        if found is None:
-            with self._lock:
-                found = pts.clusters.get(z)
-                if found is None:
-                    found = pts.clusters[z] = _cluster(pts, z)
-        return found
+    def _single(self, i: int, states: np.ndarray | None) -> list[tuple[str, str | int]]:
+        props: list[tuple[str, str | int]] = [
+            ("id", int(self.ids[i])),
+            ("name", self.names[i]),
+            ("status", self.status[i]),
+            ("count", 1),
+        ]
+        if states is not None:
+            props.append(("open", int(states[i])))
+        return props
 
-    def _cluster_features(self, z: int, x: int, y: int, crs: str) -> list[dict[str, Any]]:
-        c = self._clusters(crs, z)
-        per_tile = EXTENT // CELL
-        side = (2**z) * per_tile
-        picked = []
-        for col in range(x * per_tile, (x + 1) * per_tile):
-            lo, hi = np.searchsorted(
-                c.keys, [col * side + y * per_tile, col * side + (y + 1) * per_tile]
-            )
-            if hi > lo:
-                picked.append(np.arange(lo, hi))
-        if not picked:
-            return []
-        sel = np.concatenate(picked)
-        n = 2**z
-        px = (c.cx[sel] * n - x) * EXTENT
-        py = (c.cy[sel] * n - y) * EXTENT
-        out = []
-        for k, j in enumerate(sel.tolist()):
-            count = int(c.counts[j])
-            props: dict[str, Any] = {"count": count}
-            if count == 1:
-                props.update(self._station_props(int(c.member[j])))
-            out.append({"geometry": f"POINT({px[k]:.1f} {py[k]:.1f})", "properties": props})
-        return out
-
-    def _station_props(self, i: int) -> dict[str, Any]:
-        return {"id": int(self.ids[i]), "name": self.names[i], "status": self.open_status[i]}
-
-    def features(self, z: int, x: int, y: int, crs: str = "wgs84") -> list[dict[str, Any]]:
-        """The tile's features in tile units (y down): clusters below
-        ``CLUSTER_BELOW_ZOOM``, single stations from there on.
-        """
-        if z < CLUSTER_BELOW_ZOOM:
-            return self._cluster_features(z, x, y, crs)
-        pts = self.points(crs)
-        n = 2**z
-        margin = BUFFER / EXTENT
-        lo, hi = np.searchsorted(pts.ux, [(x - margin) / n, (x + 1 + margin) / n])
-        ty = pts.uy[lo:hi] * n - y
-        inside = np.flatnonzero((ty >= -margin) & (ty < 1 + margin))
-        if inside.size > MAX_POINTS:
-            return self._cluster_features(z, x, y, crs)
-        px = (pts.ux[lo:hi][inside] * n - x) * EXTENT
-        py = ty[inside] * EXTENT
-        out = []
-        for k, i in enumerate(pts.order[lo:hi][inside].tolist()):
-            props = self._station_props(i)
-            props["count"] = 1
-            out.append({"geometry": f"POINT({px[k]:.1f} {py[k]:.1f})", "properties": props})
-        return out
-
-    def tile(self, z: int, x: int, y: int, crs: str = "wgs84") -> bytes:
+    # -- the service's path ------------------------------------------------------------
+    def tile(
+        self,
+        z: int,
+        x: int,
+        y: int,
+        crs: str = "wgs84",
+        *,
+        keep: np.ndarray | None = None,
+        states: np.ndarray | None = None,
+        variant: Hashable = None,
+    ) -> bytes:
         """The encoded MVT (``application/vnd.mapbox-vector-tile``); empty tiles are b"".
 
-        An index never changes (a catalog change builds a new one), so its tiles are kept:
-        a national map's low-zoom tiles are asked for by every visitor.
+        An index never changes (a catalog change builds a new one), so its tiles are kept
+        per ``variant``: a national map's low-zoom tiles are asked for by every visitor.
         """
-        key = (z, x, y, crs)
+        key = (z, x, y, crs, variant)
         found = self._encoded.get(key)
         if found is not None:
             return found
-        body = self._encode(z, x, y, crs)
+        body = self._encode(z, x, y, crs, keep, states)
         with self._lock:
             self._encoded[key] = body
             if len(self._encoded) > TILE_CACHE:
                 self._encoded.popitem(last=False)
         return body
 
-    def _encode(self, z: int, x: int, y: int, crs: str) -> bytes:
+    def _encode(
+        self,
+        z: int,
+        x: int,
+        y: int,
+        crs: str,
+        keep: np.ndarray | None = None,
+        states: np.ndarray | None = None,
+    ) -> bytes:
+        pts = self.points(crs)
+        layer = PointLayer(LAYER, EXTENT)
+        if z >= CLUSTER_BELOW_ZOOM and self._add_points(layer, pts, z, x, y, keep, states):
+            return bytes(layer) if len(layer) else b""
+        if keep is None and z < CLUSTER_BELOW_ZOOM:
+            cells = pts.cells[z]
+            part = _tile_cells(cells, z, x, y)
+            keys, qx, qy = cells.keys[part], cells.qx[part], cells.qy[part]
+            counts, member = cells.counts[part], cells.member[part]
+        else:
+            lo, hi = pts.run(z, x, y)
+            sel = np.arange(lo, hi)
+            if keep is not None:
+                sel = sel[keep[pts.morder[lo:hi]]]
+            shift = np.uint64(2 * (LEVEL - z - _CELL_BITS))
+            c = _group(pts.key[sel] >> shift, pts.mx[sel], pts.my[sel], pts.morder[sel], z)
+            keys, qx, qy, counts, member = c.keys, c.qx, c.qy, c.counts, c.member
+        if keys.size == 0:
+            return b""
+        lx = (qx - x * EXTENT).tolist()
+        ly = (qy - y * EXTENT).tolist()
+        for k, (count, i) in enumerate(zip(counts.tolist(), member.tolist(), strict=True)):
+            props = [("count", count)] if count > 1 else self._single(i, states)
+            layer.add(lx[k], ly[k], props)
+        return bytes(layer)
+
+    def _add_points(
+        self,
+        layer: PointLayer,
+        pts: _Points,
+        z: int,
+        x: int,
+        y: int,
+        keep: np.ndarray | None,
+        states: np.ndarray | None,
+    ) -> bool:
+        """Single stations of tile z/x/y (with the buffer) into ``layer``; False when there
+        are more than ``MAX_POINTS`` (the tile is clustered instead).
+        """
+        n = 2**z
+        margin = BUFFER / EXTENT
+        lo, hi = np.searchsorted(pts.ux, [(x - margin) / n, (x + 1 + margin) / n])
+        ty = pts.uy[lo:hi] * n - y
+        ok = (ty >= -margin) & (ty < 1 + margin)
+        if keep is not None:
+            ok &= keep[pts.order[lo:hi]]
+        inside = np.flatnonzero(ok)
+        if inside.size > MAX_POINTS:
+            return False
+        scale = float(n * EXTENT)
+        lx = (np.rint(pts.ux[lo:hi][inside] * scale).astype(np.int64) - x * EXTENT).tolist()
+        ly = (np.rint(pts.uy[lo:hi][inside] * scale).astype(np.int64) - y * EXTENT).tolist()
+        for k, i in enumerate(pts.order[lo:hi][inside].tolist()):
+            layer.add(lx[k], ly[k], self._single(i, states))
+        return True
+
+    # -- the plain reference -----------------------------------------------------------
+    def features(
+        self,
+        z: int,
+        x: int,
+        y: int,
+        crs: str = "wgs84",
+        *,
+        keep: np.ndarray | None = None,
+        states: np.ndarray | None = None,
+    ) -> list[dict[str, Any]]:
+        """The tile's features in tile units (y down), by a scan of every station."""
+        ux, uy = self.unit(crs)
+        n = 2**z
+        chosen = np.ones(len(self), bool) if keep is None else keep.copy()
+        if z >= CLUSTER_BELOW_ZOOM:
+            margin = BUFFER / EXTENT
+            tx, ty = ux * n - x, uy * n - y
+            near = chosen & (tx >= -margin) & (tx < 1 + margin)
+            near &= (ty >= -margin) & (ty < 1 + margin)
+            if np.count_nonzero(near) <= MAX_POINTS:
+                return [
+                    self._reference_feature(ux[i] * n, uy[i] * n, x, y, 1, int(i), states)
+                    for i in np.flatnonzero(near)
+                ]
+        chosen &= (np.floor(ux * n) == x) & (np.floor(uy * n) == y)
+        members = np.flatnonzero(chosen)
+        if members.size == 0:
+            return []
+        per = 2**_CELL_BITS
+        col = np.floor(ux[members] * n * per).astype(np.int64)
+        row = np.floor(uy[members] * n * per).astype(np.int64)
+        _, first, inverse, counts = np.unique(
+            col * (n * per) + row, return_index=True, return_inverse=True, return_counts=True
+        )
+        cx = np.bincount(inverse, ux[members]) / counts
+        cy = np.bincount(inverse, uy[members]) / counts
+        return [
+            self._reference_feature(
+                cx[c] * n, cy[c] * n, x, y, int(counts[c]), int(members[first[c]]), states
+            )
+            for c in range(counts.size)
+        ]
+
+    def _reference_feature(
+        self,
+        wx: float,
+        wy: float,
+        x: int,
+        y: int,
+        count: int,
+        i: int,
+        states: np.ndarray | None,
+    ) -> dict[str, Any]:
+        px = int(np.rint(wx * EXTENT)) - x * EXTENT
+        py = int(np.rint(wy * EXTENT)) - y * EXTENT
+        props = {"count": count} if count > 1 else dict(self._single(i, states))
+        return {"geometry": f"POINT({px} {py})", "properties": props}
+
+    def reference_tile(
+        self,
+        z: int,
+        x: int,
+        y: int,
+        crs: str = "wgs84",
+        *,
+        keep: np.ndarray | None = None,
+        states: np.ndarray | None = None,
+    ) -> bytes:
+        """:meth:`tile` the plain way: :meth:`features` encoded by mapbox-vector-tile."""
         import mapbox_vector_tile
 
-        features = self.features(z, x, y, crs)
+        features = self.features(z, x, y, crs, keep=keep, states=states)
         if not features:
             return b""
         return bytes(
@@ -244,23 +422,3 @@ class TileIndex:
                 default_options={"extents": EXTENT, "y_coord_down": True},
             )
         )
-
-
-class TileCache:
-    """The tile index of a catalog's current state, rebuilt when the catalog changes."""
-
-    def __init__(self, catalog: Any) -> None:
-        self.catalog = catalog
-        self._index: TileIndex | None = None
-        self._lock = threading.Lock()
-
-    def index(self) -> TileIndex:
-        """The tile index for the catalog's current snapshot."""
-        counter = self.catalog.counter
-        current = self._index
-        if current is not None and current.counter == counter:
-            return current
-        with self._lock:
-            if self._index is None or self._index.counter != counter:
-                self._index = TileIndex.build(self.catalog.all(), counter)
-            return self._index

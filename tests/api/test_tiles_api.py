@@ -45,6 +45,41 @@ def test_tile_etag_empty_and_out_of_range(env: Any) -> None:
     assert r.status_code == 200 and r.headers["etag"] != etag
 
 
+def test_tiles_take_the_station_filters_and_carry_open_now(env: Any) -> None:
+    client, store = env
+    store.create(
+        make_station(
+            name="无热水站", lon=116.51, lat=39.80, amenities=["toilet"], opening_hours="24/7"
+        ),
+        actor="t",
+    )
+    store.create(
+        make_station(name="暂停站", lon=116.52, lat=39.80, status="temporarily_closed"),
+        actor="t",
+    )
+    client.app.state.services.catalog.refresh()
+
+    def names(**params: Any) -> dict[str, int]:
+        r = client.get("/api/v1/tiles/stations/14/13494/6214.mvt", params=params)
+        if r.status_code == 204:
+            return {}
+        feats = mapbox_vector_tile.decode(r.content)["stations"]["features"]
+        return {f["properties"]["name"]: f["properties"]["open"] for f in feats}
+
+    everything = names()
+    assert set(everything) == {"荣华中路驿站", "无热水站", "暂停站"}
+    assert everything["无热水站"] == 1 and everything["暂停站"] == 0  # 24/7; paused is shut
+    assert set(names(amenity="hot_water")) == {"荣华中路驿站", "暂停站"}
+    assert set(names(amenity="卫生间", status="open")) == {"荣华中路驿站", "无热水站"}
+    assert set(names(open_now="true")) <= {"荣华中路驿站", "无热水站"}
+    assert "无热水站" in names(open_now="true")
+    a = client.get("/api/v1/tiles/stations/14/13494/6214.mvt", params={"amenity": "toilet"})
+    b = client.get("/api/v1/tiles/stations/14/13494/6214.mvt")
+    assert a.headers["etag"] != b.headers["etag"]  # a filtered tile is another tile
+    bad = client.get("/api/v1/tiles/stations/14/13494/6214.mvt", params={"amenity": "pool"})
+    assert bad.status_code == 422
+
+
 def test_ogc_tiles_documents_and_tile(env: Any) -> None:
     client, _ = env
     assert (

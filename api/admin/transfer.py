@@ -43,6 +43,7 @@ from stations.errors import Conflict, FieldError, ImportFailed, NotFound, Valida
 from stations.io.exporting import export_stations
 from stations.io.importing import ImportReport, plan_import, run_import
 from stations.io.limits import SheetLimits
+from stations.io.report import EXAMPLES
 from stations.io.template import write_template
 from stations.model import Region
 
@@ -104,6 +105,7 @@ def _page(request: Request, cs: ConsoleSession, *, status: int = 200, **context:
         "rejected": False,
         "suffixes": ", ".join(ALLOWED_SUFFIXES),
         "formats": list(EXPORT_FORMATS),
+        "examples": EXAMPLES,
     }
     values.update(context)
     return console_page(

@@ -30,7 +30,7 @@ from stations.io.rejects import reject_path_for
 __all__ = ["ALLOWED_SUFFIXES", "Upload", "UploadArea", "default_upload_root"]
 
 #: What the console imports: the clerks' spreadsheets (and GeoJSON exports from QGIS).
-ALLOWED_SUFFIXES = (".csv", ".xlsx", ".geojson")
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".gpkg")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
 _UNSAFE = re.compile(r"[^\w\-]+")
 _CHUNK = 1 << 20
@@ -88,7 +88,7 @@ class UploadArea:
         if suffix not in ALLOWED_SUFFIXES:
             raise _bad_file(
                 f"unsupported file type {suffix or '(none)'!r}; use " + ", ".join(ALLOWED_SUFFIXES),
-                "不支持的文件类型，请上传 .csv、.xlsx 或 .geojson 文件",
+                "不支持的文件类型，请上传 .csv、.xlsx、.geojson 或 .gpkg 文件",
                 base[:100],
             )
         self.sweep()

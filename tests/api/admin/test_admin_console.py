@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from api.admin.render import json_script
 from api.app import create_app
 from geodata.crs import wgs84_to_gcj02
+from stations.io.importing import plan_import
 from stations.io.read import read_sheet
 from stations.io.write import write_xlsx
 from stations.store.sql import SqlStationStore
@@ -423,3 +425,57 @@ def test_export_in_gcj02_and_refusals(env: Env) -> None:
         == 422
     )
     assert env.client.get("/admin/export", params={"format": "shp"}).status_code == 422
+
+
+def _count(page: str, name: str) -> int:
+    found = re.search(rf'id="count-{name}">(\d+)<', page)
+    assert found, name
+    return int(found.group(1))
+
+
+def test_the_clerk_sheet_and_the_staff_export_preview_as_the_command_line_reads_them(
+    env: Env, tmp_path: Path
+) -> None:
+    """A staff-layout workbook (title row, 编号/驿站名称/开放时间… headers, AMap coordinates)
+    previews with the same counts and the same column names as ``stations import``; the
+    console's own staff export uploaded again changes nothing."""
+    book = Path(__file__).resolve().parents[2] / "stations/io/data/clerk_sheet.xlsx"
+    cli = plan_import(env.store, book, crs="gcj02")
+    login(env.client, env.staff.editor_name)
+    preview = _upload(env, book.read_bytes(), name=book.name, crs="gcj02")
+    assert preview.status_code == 200
+    counts = {k: _count(preview.text, k) for k in ("added", "updated", "unchanged", "invalid")}
+    assert counts == {
+        "added": cli.added,
+        "updated": cli.updated,
+        "unchanged": cli.unchanged,
+        "invalid": cli.invalid,
+    }
+    assert (cli.added + cli.updated, cli.invalid) == (26, 4)
+    # Each problem names the sheet's own header, as the command line does.
+    for e in cli.errors:
+        header = cli.headers[e.field]
+        assert re.search(rf'<td class="num">{e.row}</td>\s*<td>{header} ', preview.text), e
+    assert "驿站名称" in cli.headers.values()
+    done = env.client.post(
+        _confirm_url(preview.text), data={"csrf_token": csrf_of(env.client), "skip_invalid": "1"}
+    )
+    assert done.status_code == 200 and 'id="import-done"' in done.text
+    total = len(env.store.all())
+    assert total == 2 + cli.added
+
+    export = env.client.get(
+        "/admin/export", params={"format": "xlsx", "layout": "staff", "crs": "gcj02"}
+    )
+    assert export.status_code == 200
+    headers = [c.value for c in load_workbook(io.BytesIO(export.content)).active[1]]
+    assert headers[:2] == ["编号", "驿站名称"] and "开放时间" in headers
+    again = _upload(env, export.content, name="staff.xlsx", crs="gcj02")
+    assert again.status_code == 200
+    assert {k: _count(again.text, k) for k in ("added", "updated", "unchanged", "invalid")} == {
+        "added": 0,
+        "updated": 0,
+        "unchanged": total,
+        "invalid": 0,
+    }
+    assert "没有需要写入的变更" in again.text

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.http.validation import field_errors
+from api.http.params import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
 from stations.i18n import negotiate, translate

@@ -1,9 +1,13 @@
-"""Query parameters of the OGC endpoint: format negotiation and OGC-style validation.
+"""What OGC API – Features means by its query parameters, on top of ``api.http.params``.
 
-OGC API – Features Core says an invalid parameter value is a **400** (the rest of this API
-answers 422), a ``limit`` above the maximum is lowered rather than refused, and the
-``datetime`` parameter must be understood even by a service whose features have no time.
-``OgcRoute`` gives a router those semantics without touching the app-wide error mapping.
+Parsing is the shared module's (``parse_bbox``, ``field_errors``, the filter and ``at``
+dependencies); this module holds only where the standard's semantics differ from the rest of
+the API. OGC API – Features Core says an invalid parameter value is a **400** (the rest of
+this API answers 422), a ``limit`` above the maximum is lowered rather than refused, ``crs``
+and ``bbox-crs`` are URIs of which only CRS84 is served, a 3-D bbox is refused by name, the
+``datetime`` parameter must be understood even by a service whose features have no time, and
+``f`` or ``Accept`` chooses HTML or JSON. ``OgcRoute`` gives a router those semantics without
+touching the app-wide error mapping.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from api.http.params import parse_bbox
+from api.http.params import field_errors, parse_bbox
 from api.ogc.documents import CRS84
 from stations.errors import FieldError, ValidationFailed
 
@@ -57,12 +61,7 @@ class OgcRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                errors = []
-                for err in exc.errors():
-                    loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path")]
-                    errors.append(
-                        FieldError(".".join(loc) or "query", err.get("msg", ""), err.get("input"))
-                    )
+                errors = field_errors(exc.errors(), where="query", inputs=True)
                 raise InvalidParameter(errors) from None
             except ValidationFailed as exc:
                 if isinstance(exc, InvalidParameter):

@@ -21,8 +21,8 @@ from api.auth import (
     set_session_cookie,
 )
 from api.deps import AccountsDep
+from api.http.params import inline_schema, parse_model, read_json
 from api.http.rate_limit import rate_limited
-from api.http.validation import inline_schema, parse_model, read_json
 from api.rest.schemas import LoginIn, SessionOut
 from stations.errors import Unauthorized
 from stations.store.accounts import Session, User

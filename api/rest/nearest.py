@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import services
-from api.http.params import CrsName, parse_at
-from api.http.query_model import RequestRoute, openapi_parameters, parse_query
+from api.http.params import CrsName, RequestRoute, openapi_parameters, parse_at, parse_query
 from api.rest.schemas import GEOJSON, GeoJSONResponse, StationCollectionOut
 from geodata.crs import to_wgs84
 from stations.errors import FieldError, ValidationFailed

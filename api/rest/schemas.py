@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.validation import inline_schema
+from api.http.params import inline_schema
 from stations.features import json_bytes
 from stations.model import TEXT_LIMITS
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.http.validation import parse_model
+from api.http.params import parse_model
 from api.rest.schemas import (
     StationCreate,
     StationFeatureCreate,

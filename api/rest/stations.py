@@ -11,8 +11,15 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from api.auth import CurrentUser, EditorDep
 from api.deps import CatalogDep, SettingsDep, StoreDep, TrustBoardDep, base_url
 from api.http.paging import page_links
-from api.http.params import AtDep, CrsName, FilterDep, parse_bbox
-from api.http.validation import inline_schema, json_body_doc, read_json
+from api.http.params import (
+    AtDep,
+    CrsName,
+    FilterDep,
+    inline_schema,
+    json_body_doc,
+    parse_bbox,
+    read_json,
+)
 from api.rest.schemas import (
     GEOJSON,
     GeoJSONResponse,

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminDep
 from api.deps import WebhooksDep
-from api.http.validation import read_json
+from api.http.params import read_json
 from stations.errors import FieldError, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])

@@ -105,6 +105,19 @@ def test_bad_input_is_a_problem_naming_the_field(
     assert body["status"] == 422 and any(e["field"] == field for e in body["errors"])
 
 
+def test_a_bad_nearest_query_says_it_in_chinese_too(client: TestClient) -> None:
+    r = client.get(
+        "/api/v1/nearest", params={"lat": 91, "lon": 116}, headers={"Accept-Language": "zh-CN"}
+    )
+    error = r.json()["errors"][0]
+    assert (error["field"], error["value"], error["message_zh"]) == (
+        "lat",
+        "91",
+        "必须小于或等于 90",
+    )
+    assert r.json()["detail"] == "lat：必须小于或等于 90"
+
+
 def test_list_paging_links_are_absolute(client: TestClient) -> None:
     r = client.get("/api/v1/stations", params={"limit": 2})
     body = r.json()

@@ -1,4 +1,4 @@
-"""The hot routes' plumbing: the query-string split and the request-only route class."""
+"""The request parser's hot-route plumbing: the query-string split and the request-only route class."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.responses import PlainTextResponse
 
-from api.http.query_model import RequestRoute, query_pairs
+from api.http.params import RequestRoute, query_pairs
 
 _QUERY_TEXT = st.text(alphabet=st.sampled_from(list("ab=&%+;2F0 é骑")), max_size=30)
 

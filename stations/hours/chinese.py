@@ -8,6 +8,13 @@ table of token patterns tried in order gives exactly that: the first character n
 matches is the fragment we report. The tokens then feed a small state machine that builds a
 :class:`~stations.hours.rules.Schedule`.
 
+Seasons and months (``夏季 6:00-20:00，冬季 7:00-19:00``, ``5月至10月 8:00-20:00；11月至次年4月
+9:00-17:00``, ``1月1日-3月31日 …``) become OSM month selectors. 夏季 is May–September and 冬季
+October–April (:data:`SUMMER`, :data:`WINTER`), as Beijing's public offices switch their
+夏季/冬季作息 on 1 May and 1 October; a sheet that means other months writes them
+(``6月至8月``). A period applies to the rules after it until the next period or a ``；``
+(``。``, new line); a bare ``节假日休息`` later in the same clause applies all year.
+
 Text is NFKC-normalised character by character first, which turns full-width digits, colons
 and tildes (``８：００～２０：００``) into ASCII without moving any character.
 """
@@ -18,9 +25,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from stations.hours.rules import ALL_DAYS, Rule, Schedule, Span
+from stations.hours.rules import ALL_DAYS, Period, Rule, Schedule, Span
 
-__all__ = ["ChineseHours", "HoursSyntaxError", "EXAMPLES", "parse_chinese"]
+__all__ = ["ChineseHours", "HoursSyntaxError", "EXAMPLES", "SUMMER", "WINTER", "parse_chinese"]
+
+#: What 夏季 and 冬季 mean here (the usual 夏季/冬季作息 of Chinese public offices).
+SUMMER = Period((5, 0), (9, 0))
+WINTER = Period((10, 0), (4, 0))
+_SEASONS = {"夏": SUMMER, "冬": WINTER}
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 #: Two forms that work, shown with every error.
 EXAMPLES = ("周一至周五 9:00-18:00，节假日休息", "每天 8:00-20:00")
@@ -63,6 +76,13 @@ _TOKENS: list[tuple[str, str]] = [
         "usual",
         r"(?:含|包括|包含)(?:法定)?节假日|(?:法定)?节假日(?:照常|正常)(?:开放|营业|服务)?|全年无休|无休",
     ),
+    ("season", r"(?:夏|冬)(?:季|天|令时间|令时|令)"),
+    ("vague_season", r"(?:春|秋)(?:季|天)|春秋季|旺季|淡季"),
+    (
+        "month",
+        r"(?P<mo>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月份?"
+        r"(?:\s*(?P<md>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*[日号])?",
+    ),
     (
         "always",
         r"(?:全天候|全天|二十四小时|24\s*(?:小时|h(?:ours?)?|H)|24/7|7\s*[x×*]\s*24(?:小时|h|H)?|24\s*[x×*]\s*7)(?:开放|营业|服务|值守|不间断)?",
@@ -81,7 +101,8 @@ _TOKENS: list[tuple[str, str]] = [
     ("range", r"[-~—–―─－～〜至到]+"),
     (
         "filler",
-        r"(?:开放|营业|服务|办公)(?:时间|时段)?|时间|对外|从|自|起|止|均|为|是|都|正常|照常|开|原|:|：",
+        r"(?:开放|营业|服务|办公)(?:时间|时段)?|作息(?:时间)?|时间|对外|从|自|起|止|均|为|是|都|"
+        r"正常|照常|开|原|次年|翌年|来年|:|：",
     ),
 ]
 _LEXER = re.compile(
@@ -132,7 +153,7 @@ def _tokens(text: str) -> list[_Token]:
     while pos < len(text):
         # A bare 一…日 after a day or a range/list of days: 周一、三、五 / 周一至五.
         ch = text[pos]
-        if in_days and ch in _DAY_CHAR and not ch.isdigit():
+        if in_days and ch in _DAY_CHAR and not ch.isdigit() and text[pos + 1 : pos + 2] != "月":
             out.append(_Token("day", ch, _DAY_CHAR[ch]))
             pos += 1
             continue
@@ -148,8 +169,18 @@ def _tokens(text: str) -> list[_Token]:
                 f"could not understand {fragment!r}",
             )
         kind = m.lastgroup if m.lastgroup in dict(_TOKENS) else "time"
+        if kind == "vague_season":
+            raise HoursSyntaxError(
+                m.group(0),
+                f"“{m.group(0)}”没有固定的月份，请直接写月份，如“3月至4月 8:00-18:00”"
+                "（夏季指5月至9月，冬季指10月至次年4月）",
+                f"{m.group(0)!r} has no fixed months; write them, e.g. 3月至4月 8:00-18:00 "
+                "(夏季 is May-Sep, 冬季 Oct-Apr)",
+            )
         if m.group("time") is not None:
             kind = "time"
+        elif m.group("month") is not None:
+            kind = "month"
         token = _Token(kind, m.group(0))
         if kind == "yi":
             kind = token.kind = "range"
@@ -162,6 +193,8 @@ def _tokens(text: str) -> list[_Token]:
                 )
         elif kind == "day":
             token.value = _DAY_CHAR[m.group(0)[-1]]
+        elif kind == "month":
+            token.value = _month_value(m)
         if kind in ("day", "group"):
             in_days = True
         elif kind not in ("sep", "space", "range"):
@@ -187,6 +220,24 @@ def _time_value(m: re.Match[str]) -> tuple[str | None, int, int, bool] | None:
     return q, _zh_number(h_text), minute, with_dian and not colon
 
 
+def _month_value(m: re.Match[str]) -> tuple[int, int]:
+    """(month, day or 0) of ``5月`` / ``十一月`` / ``1月1日``; an impossible date is an error."""
+    month = _zh_number(m.group("mo"))
+    day = _zh_number(m.group("md")) if m.group("md") else 0
+    if not 1 <= month <= 12 or day > _MONTH_DAYS[month - 1]:
+        text = m.group(0).strip()
+        raise HoursSyntaxError(text, f"“{text}”不是有效的日期", f"{text!r} is not a valid date")
+    return month, day
+
+
+def _period(start: tuple[int, int], end: tuple[int, int]) -> Period:
+    """``5月至9月30日`` mixes a month and a day: the month side means its first/last day."""
+    if bool(start[1]) != bool(end[1]):
+        start = (start[0], start[1] or 1)
+        end = (end[0], end[1] or _MONTH_DAYS[end[0] - 1])
+    return Period(start, end)
+
+
 @dataclass
 class _Builder:
     rules: list[Rule] = field(default_factory=list)
@@ -200,6 +251,11 @@ class _Builder:
     next_day: bool = False
     suspended: bool = False
     last_kind: str = ""
+    #: The part of the year the following rules apply to, and whether a rule took it yet.
+    period: Period | None = None
+    period_used: bool = False
+    period_text: str = ""
+    month_ranged: bool = False
 
     @property
     def has_days(self) -> bool:
@@ -213,6 +269,12 @@ class _Builder:
                 "a time span has no end (e.g. 9:00-18:00)",
             )
         if not self.spans:
+            if self.period is not None and not self.period_used and not self.has_days:
+                raise HoursSyntaxError(
+                    self.period_text,
+                    f"“{self.period_text}”后面缺少开放时间（如 8:00-20:00）或“休息”",
+                    f"{self.period_text!r} is not followed by times (e.g. 8:00-20:00) or 休息",
+                )
             if self.has_days:
                 what = Rule(frozenset(self.days), self.holidays).zh_days()
                 raise HoursSyntaxError(
@@ -222,7 +284,8 @@ class _Builder:
                 )
             return
         days = frozenset(self.days) if self.has_days else ALL_DAYS
-        self.rules.append(Rule(days, self.holidays, tuple(self.spans)))
+        self.rules.append(Rule(days, self.holidays, tuple(self.spans), period=self.period))
+        self.period_used = True
         self._reset()
 
     def _reset(self) -> None:
@@ -245,18 +308,60 @@ class _Builder:
         if self.spans:
             # 9:00-17:00 休息? only "days 休息" means a day off.
             self.flush()
+        fresh = self.period is not None and not self.period_used
+        if not self.has_days and fresh:
+            self.days = set(ALL_DAYS)  # 冬季休息: closed all winter
         if not self.has_days:
             raise HoursSyntaxError(
                 token.text,
                 f"“{token.text}”前面应写明哪几天，如“周日休息”“节假日休息”",
                 f"{token.text!r} must follow the days it applies to, e.g. 周日休息",
             )
-        rule = Rule(frozenset(self.days), self.holidays, (), off=True)
         if self.days:
-            self.rules.append(rule)
+            self.rules.append(Rule(frozenset(self.days), self.holidays, (), True, self.period))
         else:
-            self.holiday_off.append(rule)
+            # 节假日休息 takes the period only right after it (冬季节假日休息), else all year.
+            period = self.period if fresh else None
+            self.holiday_off.append(Rule(frozenset(), True, (), True, period))
+        self.period_used = self.period_used or self.period is not None
         self._reset()
+
+    def season(self, token: _Token, period: Period) -> None:
+        """A new part of the year starts (夏季, 5月至10月): the rule before it is complete."""
+        if self.spans:
+            self.flush()
+        if self.has_days or self.start is not None:
+            raise HoursSyntaxError(
+                token.text,
+                f"“{token.text}”应写在日期和时间前面，如“夏季 每天 6:00-20:00”",
+                f"{token.text!r} goes before the days and times, e.g. 夏季 每天 6:00-20:00",
+            )
+        if self.period is not None and not self.period_used:
+            raise HoursSyntaxError(
+                token.text,
+                "月份请写成连续的一段，如“5月至9月”，每段后写开放时间",
+                "write months as one range (5月至9月), each followed by its hours",
+            )
+        self.period = period
+        self.period_used = False
+        self.period_text = token.text.strip()
+
+    def month(self, token: _Token, ranged: bool) -> None:
+        value: tuple[int, int] = token.value  # type: ignore[assignment]
+        if ranged and self.period is not None and not self.period_used:
+            self.period = _period(self.period.start, value)
+            self.period_text += f"至{token.text.strip()}"
+            return
+        self.season(token, Period(value, value))
+
+    def end_period(self) -> None:
+        """``；`` (``。``, a new line) ends a period: what follows applies all year."""
+        if self.period is None:
+            return
+        if self.spans:
+            self.flush()
+        if self.period_used:
+            self.period = None
 
     def time(self, token: _Token) -> None:
         q, hour, minute, dian = token.value  # type: ignore[misc]
@@ -331,6 +436,12 @@ def parse_chinese(text: str) -> ChineseHours:
             if b.start is not None and b.last_kind == "time":
                 pass  # 8:00 ，20:00 is odd but harmless: still waiting for the end
             b.day_range_from = None if b.last_kind != "day" else b.day_range_from
+            if any(c in token.text for c in "；;。\n\r") and b.start is None:
+                b.end_period()
+        elif kind == "season":
+            b.season(token, _SEASONS[token.text[0]])
+        elif kind == "month":
+            b.month(token, ranged=b.month_ranged)
         elif kind == "suspended":
             b.suspended = True
         elif kind == "usual":
@@ -353,7 +464,9 @@ def parse_chinese(text: str) -> ChineseHours:
         elif kind == "nextday":
             b.next_day = True
         elif kind == "range":
-            if b.last_kind == "day" and b.days:
+            if b.last_kind == "month":
+                b.month_ranged = True
+            elif b.last_kind == "day" and b.days:
                 b.day_range_from = _last_day(tokens, token)
             elif b.start is not None:
                 b.ranged = True
@@ -365,6 +478,8 @@ def parse_chinese(text: str) -> ChineseHours:
                 )
         elif kind == "time":
             b.time(token)
+        if kind != "range":
+            b.month_ranged = False
         b.last_kind = kind if kind != "sep" or b.last_kind != "day" else "day"
     if b.start is not None:
         raise HoursSyntaxError(

@@ -1,7 +1,8 @@
 """Reading the common part of OpenStreetMap ``opening_hours`` into a :class:`Schedule`.
 
-Only what the Chinese forms can say is read here (weekdays, ``PH``, time spans, ``off``,
-``24/7``); anything richer (months, week numbers, ``sunrise``) is left to opening-hours-py
+Only what the Chinese forms can say is read here (a month range or a date range, weekdays,
+``PH``, time spans, ``off``, ``24/7``); anything richer (week numbers, ``sunrise``, month
+lists) is left to opening-hours-py
 and shown as written, since no Chinese rendering of it would read back the same.
 """
 
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 import re
 
-from stations.hours.rules import ALL_DAYS, DAY_OSM, Rule, Schedule, Span
+from stations.hours.rules import ALL_DAYS, DAY_OSM, MONTH_OSM, Period, Rule, Schedule, Span
 
 __all__ = ["parse_osm"]
 
 _DAY = "|".join(DAY_OSM)
 _DAYS = re.compile(rf"(?:(?:{_DAY})(?:-(?:{_DAY}))?|PH)(?:,(?:(?:{_DAY})(?:-(?:{_DAY}))?|PH))*")
 _SPAN = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_MONTH = "|".join(MONTH_OSM)
+#: ``May-Sep``, ``May``, ``Jan 01-Mar 31``, ``Dec 15`` at the start of a rule.
+_PERIOD = re.compile(rf"({_MONTH})(?: (\d{{2}}))?(?:-({_MONTH})(?: (\d{{2}}))?)?(?: |$)")
 
 
 def parse_osm(text: str) -> Schedule | None:
@@ -32,7 +36,26 @@ def parse_osm(text: str) -> Schedule | None:
     return Schedule(tuple(rules)) if rules else None
 
 
+def _period(text: str) -> tuple[Period | None, str] | None:
+    """The rule's month selector and the rest; None when it is one we do not render."""
+    m = _PERIOD.match(text)
+    if m is None:
+        return None, text
+    m1, d1, m2, d2 = m.groups()
+    if m2 is not None and bool(d1) != bool(d2):
+        return None  # "Jan 01-Mar", "Jan-Mar 31": rare, left to opening-hours-py
+    a = MONTH_OSM.index(m1) + 1
+    b = MONTH_OSM.index(m2) + 1 if m2 else a
+    start = (a, int(d1) if d1 else 0)
+    end = (b, int(d2) if d2 else start[1])
+    return Period(start, end), text[m.end() :].strip()
+
+
 def _rule(text: str) -> Rule | None:
+    found = _period(text)
+    if found is None:
+        return None
+    period, text = found
     days: set[int] = set()
     holidays = False
     head, _, rest = text.partition(" ")
@@ -45,13 +68,13 @@ def _rule(text: str) -> Rule | None:
             i, j = DAY_OSM.index(a), DAY_OSM.index(b or a)
             days |= {(i + k) % 7 for k in range((j - i) % 7 + 1)}
         text = rest.strip()
-    elif not text[:1].isdigit():
+    elif not text[:1].isdigit() and not (period is not None and text in ("off", "closed")):
         return None
     else:
         days = set(ALL_DAYS)
     chosen = frozenset(days)
     if text in ("off", "closed"):
-        return Rule(chosen, holidays, (), off=True)
+        return Rule(chosen, holidays, (), True, period)
     if not text:
         return None
     spans = []
@@ -66,4 +89,4 @@ def _rule(text: str) -> Rule | None:
         if end <= start:
             end += 1440
         spans.append(Span(start, end))
-    return Rule(chosen, holidays, tuple(spans))
+    return Rule(chosen, holidays, tuple(spans), period=period)

@@ -1,7 +1,8 @@
 """Opening hours as a small tree: the shape both the Chinese and the OSM forms are read into.
 
 A :class:`Schedule` is a list of :class:`Rule` s, each "these days (and/or public holidays),
-these time spans" or "these days off". It is written out two ways — OpenStreetMap
+these time spans" or "these days off", optionally only in part of the year (a
+:class:`Period`: ``5月至9月``, ``1月1日至3月31日``). It is written out two ways — OpenStreetMap
 ``opening_hours`` syntax (stored and evaluated) and Chinese as people read it — and both
 writings read back to the same tree, so an export can be re-imported without a change.
 """
@@ -10,13 +11,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ALL_DAYS", "DAY_OSM", "DAY_ZH", "Rule", "Schedule", "Span"]
+__all__ = ["ALL_DAYS", "DAY_OSM", "DAY_ZH", "MONTH_OSM", "Period", "Rule", "Schedule", "Span"]
 
 #: Weekdays are numbered 0 (Monday) … 6 (Sunday), as ``datetime.weekday()`` does.
 ALL_DAYS = frozenset(range(7))
 DAY_OSM = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 DAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _DAY_MINUTES = 24 * 60
+MONTH_OSM = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Part of the year, from ``start`` to ``end`` inclusive, each ``(month, day)``.
+
+    Day 0 means the whole month (``5月至9月`` = ``(5, 0)``–``(9, 0)``); a period that ends
+    before it starts runs over New Year (``10月至次年4月``).
+    """
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+    @property
+    def wraps(self) -> bool:
+        """True when the period runs over New Year."""
+        return self.end[0] < self.start[0] or (
+            self.end[0] == self.start[0] and 0 < self.end[1] < self.start[1]
+        )
+
+    def osm(self) -> str:
+        """``May-Sep``, ``May``, ``Jan 01-Mar 31``."""
+        a, b = (_osm_date(*self.start), _osm_date(*self.end))
+        return a if a == b else f"{a}-{b}"
+
+    def zh(self) -> str:
+        """``5月至9月``, ``10月至次年4月``, ``1月1日至3月31日``."""
+        a, b = (_zh_date(*self.start), _zh_date(*self.end))
+        if a == b:
+            return a
+        return f"{a}至{'次年' if self.wraps else ''}{b}"
+
+
+def _osm_date(month: int, day: int) -> str:
+    return MONTH_OSM[month - 1] + (f" {day:02d}" if day else "")
+
+
+def _zh_date(month: int, day: int) -> str:
+    return f"{month}月" + (f"{day}日" if day else "")
 
 
 @dataclass(frozen=True)
@@ -54,6 +95,7 @@ class Rule:
     holidays: bool = False
     spans: tuple[Span, ...] = ()
     off: bool = False
+    period: Period | None = None
 
     def _osm_days(self) -> str:
         if self.days == ALL_DAYS and not self.holidays:
@@ -75,7 +117,8 @@ class Rule:
             what = "00:00-24:00"
         else:
             what = ",".join(s.osm() for s in self.spans)
-        return f"{days} {what}" if days else what
+        selectors = " ".join(x for x in (self.period and self.period.osm(), days) if x)
+        return f"{selectors} {what}" if selectors else what
 
     def zh_days(self) -> str:
         """The days of the rule in Chinese (周一至周五)."""
@@ -100,6 +143,9 @@ class Rule:
     def zh(self) -> str:
         """The rule as people read it in Chinese."""
         days = self.zh_days()
+        if self.period is not None:
+            # 5月至9月 06:00–20:00 (每天 goes without saying within a period).
+            days = self.period.zh() + ("" if days == "每天" else f" {days}")
         if self.off:
             return f"{days}休息"
         if len(self.spans) == 1 and self.spans[0].whole_day:
@@ -129,6 +175,7 @@ class Schedule:
         """True when the station never closes (24/7)."""
         return (
             len(self.rules) == 1
+            and self.rules[0].period is None
             and self.rules[0].days == ALL_DAYS
             and not self.rules[0].holidays
             and not self.rules[0].off
@@ -143,7 +190,12 @@ class Schedule:
         return "; ".join(r.osm() for r in self.rules)
 
     def zh(self) -> str:
-        """Chinese as riders read it: ``周一至周五 08:00–20:00，节假日休息``."""
+        """Chinese as riders read it: ``周一至周五 08:00–20:00，节假日休息``.
+
+        Rules of a schedule with periods are joined by ``；``: a period carries over ``，``
+        to the next rule when read back, and ends at ``；``.
+        """
         if self.always:
             return "24小时开放"
-        return "，".join(r.zh() for r in self.rules)
+        joiner = "；" if any(r.period is not None for r in self.rules) else "，"
+        return joiner.join(r.zh() for r in self.rules)

@@ -3,7 +3,8 @@
 Each row: what a clerk typed, the OSM ``opening_hours`` it must be stored as, instants at
 which the station is open, and instants at which it is not (station-local time, Asia/Shanghai,
 given as aware datetimes so the UTC conversion is exercised too). The week is Monday
-2026-12-07 … Sunday 2026-12-13; ``NatDay`` is 2026-10-01 (a Thursday, 国庆节, a public holiday).
+2026-12-07 … Sunday 2026-12-13; ``NatDay`` is 2026-10-01 (a Thursday, 国庆节, a public holiday);
+seasonal rows name the date (``2026-07-15 06:30``). 夏季 is May–September, 冬季 October–April.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stations.hours import normalise_hours, same_hours
+from stations.hours import HoursSyntaxError, normalise_hours, same_hours
 from stations.hours.chinese import parse_chinese
 from stations.hours.evaluate import is_open
 
@@ -25,7 +26,9 @@ def at(spec: str) -> datetime:
     """``"Mo 08:59"`` → that minute in the test week, Beijing time."""
     day, clock = spec.split()
     hour, minute = (int(x) for x in clock.split(":"))
-    if day == "NatDay":
+    if "-" in day:
+        base = datetime.fromisoformat(day).replace(tzinfo=SHANGHAI)
+    elif day == "NatDay":
         base = datetime(2026, 10, 1, tzinfo=SHANGHAI)
     else:
         base = datetime(2026, 12, 7, tzinfo=SHANGHAI) + timedelta(days=_DAY[day])
@@ -216,6 +219,92 @@ FORMS: list[tuple[str, str, list[str], list[str]]] = [
     ),
     ("每天 8:00-20:00（含节假日）", "08:00-20:00", ["NatDay 10:00"], ["NatDay 21:00"]),
     ("8:00-20:00，节假日照常开放", "08:00-20:00", ["NatDay 10:00"], ["NatDay 21:00"]),
+    # seasons and months (夏季 = May-Sep, 冬季 = Oct-Apr)
+    (
+        "夏季 6:00-20:00，冬季 7:00-19:00",
+        "May-Sep 06:00-20:00; Oct-Apr 07:00-19:00",
+        ["2026-05-01 06:00", "2026-09-30 19:59", "2026-10-01 07:00", "2027-04-30 18:59"],
+        ["2026-05-01 05:59", "2026-09-30 20:00", "2026-10-01 06:30", "2027-04-30 19:00"],
+    ),
+    (
+        "夏季作息时间 6:00-20:00；冬季作息时间 7:00-19:00",
+        "May-Sep 06:00-20:00; Oct-Apr 07:00-19:00",
+        ["2026-07-15 06:30", "2027-01-15 07:30"],
+        ["2026-07-15 05:30", "2027-01-15 06:30"],
+    ),
+    (
+        "夏令时间 8:00-18:00，冬令时间 9:00-17:00",
+        "May-Sep 08:00-18:00; Oct-Apr 09:00-17:00",
+        ["2026-08-01 17:30", "2026-12-01 09:00"],
+        ["2026-08-01 07:30", "2026-12-01 17:30"],
+    ),
+    (
+        "5月-10月 8:00-20:00",
+        "May-Oct 08:00-20:00",
+        ["2026-05-01 08:00", "2026-10-31 19:59"],
+        ["2026-04-30 12:00", "2026-11-01 12:00", "2026-06-01 20:00"],
+    ),
+    (
+        "5月至10月 每天 8:00-20:00；11月至次年4月 9:00-17:00",
+        "May-Oct 08:00-20:00; Nov-Apr 09:00-17:00",
+        ["2026-10-31 19:00", "2026-11-01 09:00", "2027-04-30 16:59", "2027-05-01 08:00"],
+        ["2026-11-01 08:30", "2026-11-01 17:00", "2027-02-10 08:59", "2027-05-01 07:59"],
+    ),
+    (
+        "五月至十月 早8点-晚8点，十一月至次年四月 早9点-下午5点",
+        "May-Oct 08:00-20:00; Nov-Apr 09:00-17:00",
+        ["2026-06-10 19:30", "2026-12-24 16:30"],
+        ["2026-06-10 20:30", "2026-12-24 17:30"],
+    ),
+    (
+        "1月1日-3月31日 8:00-17:00",
+        "Jan 01-Mar 31 08:00-17:00",
+        ["2027-01-01 08:00", "2027-03-31 16:59"],
+        ["2027-04-01 09:00", "2026-12-31 09:00", "2027-02-01 17:00"],
+    ),
+    (
+        "12月15日至次年2月15日 每天 8:00-17:00",
+        "Dec 15-Feb 15 08:00-17:00",
+        ["2026-12-15 08:00", "2027-02-15 16:00"],
+        ["2026-12-14 12:00", "2027-02-16 12:00"],
+    ),
+    (
+        "夏季 周一至周五 8:00-18:00，周末休息；冬季 周一至周五 9:00-17:00，周末休息",
+        "May-Sep Mo-Fr 08:00-18:00; May-Sep Sa,Su off; "
+        "Oct-Apr Mo-Fr 09:00-17:00; Oct-Apr Sa,Su off",
+        ["2026-07-15 08:00", "Mo 09:00"],  # 2026-07-15 is a Wednesday
+        ["2026-07-18 10:00", "Mo 08:30", "Sa 10:00"],
+    ),
+    (
+        "夏季 6:00-20:00，冬季 7:00-19:00，节假日休息",
+        "May-Sep 06:00-20:00; Oct-Apr 07:00-19:00; PH off",
+        ["2026-07-15 06:00", "Tu 07:00"],
+        ["NatDay 12:00", "2026-05-01 12:00"],  # 劳动节 in summer too
+    ),
+    (
+        "夏季 6:00-20:00 冬季休息",
+        "May-Sep 06:00-20:00; Oct-Apr off",
+        ["2026-06-01 12:00"],
+        ["Mo 12:00", "2026-10-01 12:00"],
+    ),
+    (
+        "5月至9月 周一至周五 9:00-17:00",
+        "May-Sep Mo-Fr 09:00-17:00",
+        ["2026-05-04 09:00"],
+        ["2026-05-09 10:00", "Mo 10:00"],
+    ),
+    (
+        "5月至10月 8:00-20:00；周日休息",
+        "May-Oct 08:00-20:00; Su off",
+        ["2026-06-01 09:00"],
+        ["2026-06-07 09:00", "Mo 09:00"],
+    ),
+    (
+        "May-Sep 06:00-20:00; Oct-Apr 07:00-19:00",
+        "May-Sep 06:00-20:00; Oct-Apr 07:00-19:00",
+        ["2026-06-01 06:30"],
+        ["Mo 06:30"],
+    ),
     # OSM written directly (stored as given)
     (
         "Mo-Fr 08:00-20:00; PH off",
@@ -270,6 +359,22 @@ def test_text_is_kept_as_written_and_osm_input_is_rendered() -> None:
     # OSM's round-the-clock form has no letters, but is OSM all the same (the demo's hours).
     hours = normalise_hours("24/7")
     assert (hours.osm, hours.text) == ("24/7", "24小时开放")
+
+
+def test_month_rules_are_shown_in_chinese_and_seasons_need_fixed_months() -> None:
+    rendered = normalise_hours("May-Sep 06:00-20:00; Oct-Apr 07:00-19:00").text
+    assert rendered == "5月至9月 06:00–20:00；10月至次年4月 07:00–19:00"
+    assert normalise_hours("Jan 01-Mar 31 08:00-17:00").text == "1月1日至3月31日 08:00–17:00"
+    for written, says in [
+        ("春季 8:00-18:00", "夏季指5月至9月，冬季指10月至次年4月"),
+        ("5月-10月", "“5月至10月”后面缺少开放时间"),
+        ("13月 8:00-18:00", "“13月”不是有效的日期"),
+        ("2月30日 8:00-18:00", "不是有效的日期"),
+        ("5月、7月 8:00-18:00", "连续的一段"),
+    ]:
+        with pytest.raises(HoursSyntaxError) as info:
+            normalise_hours(written)
+        assert says in info.value.zh, written
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Path, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import EditorDep
 from api.deps import CatalogDep, ServicesDep
@@ -13,8 +14,9 @@ from api.rest.confirmations import _limit
 from stations.errors import ConfigurationError
 from stations.photos.process import MAX_BYTES, RENDITIONS
 from stations.photos.service import PhotoService, photo_urls
-from stations.store.photos import PhotoRecord
+from stations.store.photos import PhotoConfirmation, PhotoRecord
 from stations.trust.device import DEVICE_HEADER, check_device_id
+from stations.trust.rules import STATES
 
 __all__ = ["router"]
 
@@ -23,6 +25,16 @@ StationId = Annotated[int, Path(ge=1, le=2**62)]
 # Photo ids are the photos table's INTEGER key on PostgreSQL: a larger one can name no photo.
 PhotoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Upload = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo (≤ 15 MB)")]
+ConfirmationId = Annotated[
+    int | None,
+    Form(
+        ge=1,
+        le=2**62,
+        description="The `id` the rider's `POST …/confirmations` answered with: ties the photo "
+        "to that confirmation (same station and device, within an hour; one photo each), "
+        "and the review shows what the rider said beside it. Optional.",
+    ),
+]
 
 
 def _service(svc: Any) -> PhotoService:
@@ -36,6 +48,19 @@ async def _bytes(file: UploadFile) -> bytes:
     return await file.read(MAX_BYTES + 1)  # one byte over: process_photo says "too large"
 
 
+def _confirmation(c: PhotoConfirmation | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "id": c.id,
+        "state": c.state,
+        "state_zh": STATES.get(c.state, c.state),
+        "amenity": c.amenity,
+        "onsite": c.onsite,
+        "at": c.at.isoformat(),
+    }
+
+
 def _out(record: PhotoRecord, version: int | None = None) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -47,6 +72,8 @@ def _out(record: PhotoRecord, version: int | None = None) -> dict[str, Any]:
         "source": record.source,
         "urls": photo_urls(record.digest),
         "station_version": version,
+        "confirmation": _confirmation(record.confirmation),
+        "reviewed_by": record.reviewed_by,
     }
 
 
@@ -59,7 +86,10 @@ async def upload_photo(
     station_id: StationId, file: Upload, user: EditorDep, svc: ServicesDep, catalog: CatalogDep
 ) -> Any:
     data = await _bytes(file)
-    record, station = _service(svc).publish(station_id, data, actor=user.name)
+    # Off the event loop: re-encoding takes a CPU second and a bucket is a network call away.
+    record, station = await run_in_threadpool(
+        _service(svc).publish, station_id, data, actor=user.name
+    )
     catalog.refresh()
     return _out(record, station.version)
 
@@ -69,15 +99,21 @@ async def upload_photo(
     status_code=202,
     dependencies=[Depends(_limit)],
     summary="A rider's photo of the door (anonymous): held until staff accept it",
+    responses={409: {"description": "That confirmation already has its photo"}},
 )
 async def rider_photo(
     station_id: StationId,
     file: Upload,
     svc: ServicesDep,
     device_id: Annotated[str | None, Header(alias=DEVICE_HEADER)] = None,
+    confirmation_id: ConfirmationId = None,
 ) -> Any:
     device = check_device_id(device_id)
-    record = _service(svc).submit(station_id, await _bytes(file), device=device)
+    service = _service(svc)
+    data = await _bytes(file)
+    record = await run_in_threadpool(
+        service.submit, station_id, data, device=device, confirmation_id=confirmation_id
+    )
     body = _out(record)
     body["message_zh"] = "谢谢！照片将在工作人员审核后显示。"
     return body

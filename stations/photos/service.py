@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from stations.errors import FieldError, PreconditionFailed, ValidationFailed
 from stations.model import Station
 from stations.photos.blobs import BlobStore
 from stations.photos.process import RENDITIONS, process_photo
 from stations.photos.urls import photo_urls
 from stations.store.base import StationStore
-from stations.store.photos import PhotoRecord, SqlPhotoStore
+from stations.store.confirmations import SqlConfirmationStore
+from stations.store.photos import PhotoConfirmation, PhotoRecord, SqlPhotoStore, photo_already_sent
+from stations.trust.device import device_hash
 
-__all__ = ["MAX_PHOTOS", "PhotoService", "photo_urls"]  # photo_urls: from stations.photos.urls
+__all__ = ["MAX_PHOTOS", "PHOTO_WINDOW_S", "PhotoService", "photo_urls"]  # photo_urls: re-export
 
 #: Photos a station shows; the oldest published one drops off the end.
 MAX_PHOTOS = 8
+#: How long after a confirmation its photo may follow (the rider is still at the door).
+PHOTO_WINDOW_S = 3600
+#: Tries of the station update when staff edit the same station at the same moment.
+_SHOW_TRIES = 3
+
+
+def _not_yours(message: str, zh: str, value: int) -> ValidationFailed:
+    return ValidationFailed([FieldError("confirmation_id", message, value, None, zh)])
 
 
 class PhotoService:
@@ -22,6 +35,7 @@ class PhotoService:
         self.blobs = blobs
         self.records = records
         self.stations = stations
+        self._confirmations = SqlConfirmationStore(records.engine)  # the device-hash salt
 
     def _store(self, data: bytes) -> tuple[str, int, int]:
         processed = process_photo(data)
@@ -46,15 +60,58 @@ class PhotoService:
         return record, self._show(station_id, digest, actor)
 
     def _show(self, station_id: int, digest: str, actor: str) -> Station:
-        current = self.stations.get(station_id)
-        photos = [digest, *(d for d in current.data.photos if d != digest)][:MAX_PHOTOS]
-        return self.stations.update(
-            station_id, {"photos": photos}, actor=actor, expected_version=current.version
-        )
+        """Put ``digest`` first on the station, in one station-store transaction with its
+        history entry; read again and retried if staff changed the station meanwhile.
+        """
+        for attempt in range(_SHOW_TRIES):
+            current = self.stations.get(station_id)
+            photos = [digest, *(d for d in current.data.photos if d != digest)][:MAX_PHOTOS]
+            try:
+                return self.stations.update(
+                    station_id, {"photos": photos}, actor=actor, expected_version=current.version
+                )
+            except PreconditionFailed:
+                if attempt == _SHOW_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def submit(self, station_id: int, data: bytes, *, device: str) -> PhotoRecord:
-        """A rider's photo: stored, held for review, shown only once staff accept it."""
+    def _confirmation(
+        self, station_id: int, confirmation_id: int, hashed: str
+    ) -> PhotoConfirmation:
+        """The confirmation a rider's photo goes with: this station's, from this device,
+        recent, and without a photo yet; else a clear refusal before the photo is stored.
+        """
+        found = self.records.confirmation(confirmation_id)
+        if found.station_id != station_id or found.device_hash != hashed:
+            raise _not_yours(
+                "is not a confirmation this device sent for this station",
+                "不是本设备对这个驿站的确认，请先点“我在这里”",
+                confirmation_id,
+            )
+        age = (datetime.now(UTC) - found.at).total_seconds()
+        if age > PHOTO_WINDOW_S:
+            raise _not_yours(
+                f"is older than {PHOTO_WINDOW_S // 60} minutes; confirm again at the door",
+                f"这次确认已超过 {PHOTO_WINDOW_S // 60} 分钟，请在现场重新确认后再拍照",
+                confirmation_id,
+            )
+        if self.records.photo_of(confirmation_id) is not None:
+            raise photo_already_sent(confirmation_id)
+        return found
+
+    def submit(
+        self, station_id: int, data: bytes, *, device: str, confirmation_id: int | None = None
+    ) -> PhotoRecord:
+        """A rider's photo: stored, held for review, shown only once staff accept it.
+
+        With ``confirmation_id`` (returned by the rider's 我在这里 tap) the photo is tied to
+        that confirmation, one photo each, and the review shows what the rider said beside
+        it. The device is kept only as its salted hash, as for confirmations.
+        """
         self.stations.get(station_id)
+        hashed = device_hash(self._confirmations.salt(), device)
+        if confirmation_id is not None:
+            self._confirmation(station_id, confirmation_id, hashed)
         digest, width, height = self._store(data)
         return self.records.add(
             station_id,
@@ -64,13 +121,22 @@ class PhotoService:
             kind="door",
             status="pending",
             source="rider",
-            actor=f"rider:{device[:12]}",
+            actor=f"rider:{hashed[:12]}",
+            confirmation_id=confirmation_id,
         )
 
     def accept(self, photo_id: int, *, reviewer: str) -> tuple[PhotoRecord, Station]:
-        """Accept a pending photo: it is shown on its station from now on."""
+        """Accept a pending photo: it is shown on its station from now on, through the
+        station store (one transaction, a history entry under the reviewer's name). If that
+        update fails the photo goes back to pending, so the queue never says "shown" for a
+        photo the station does not show.
+        """
         record = self.records.review(photo_id, "published", reviewer)
-        return record, self._show(record.station_id, record.digest, reviewer)
+        try:
+            return record, self._show(record.station_id, record.digest, reviewer)
+        except BaseException:
+            self.records.reopen(photo_id, "published")
+            raise
 
     def reject(self, photo_id: int, *, reviewer: str) -> PhotoRecord:
         """Reject a pending photo: it is never shown."""

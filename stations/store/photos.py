@@ -12,14 +12,38 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from stations.errors import ConfigurationError, Conflict, NotFound
 from stations.store.engine import WRITE
-from stations.store.schema import photos_table, storable_id
+from stations.store.schema import confirmations_table, photos_table, storable_id
 
-__all__ = ["PhotoRecord", "SqlPhotoStore"]
+__all__ = ["PhotoConfirmation", "PhotoRecord", "SqlPhotoStore", "photo_already_sent"]
 
 _P = photos_table
+_C = confirmations_table
+_CONFIRMATION_COLUMNS = (
+    _C.c.id.label("c_id"),
+    _C.c.station_id.label("c_station_id"),
+    _C.c.at.label("c_at"),
+    _C.c.state.label("c_state"),
+    _C.c.amenity.label("c_amenity"),
+    _C.c.onsite.label("c_onsite"),
+    _C.c.device_hash.label("c_device_hash"),
+)
+
+
+@dataclass(frozen=True)
+class PhotoConfirmation:
+    """The rider's confirmation a photo came with: what they said they saw, where, when."""
+
+    id: int
+    station_id: int
+    at: datetime
+    state: str  # open | closed | locked | broken
+    amenity: str | None
+    onsite: bool
+    device_hash: str
 
 
 @dataclass(frozen=True)
@@ -36,10 +60,30 @@ class PhotoRecord:
     source: str  # staff | rider
     created_at: datetime
     created_by: str
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    confirmation: PhotoConfirmation | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _confirmation(r: Any) -> PhotoConfirmation | None:
+    if r.c_id is None:
+        return None
+    return PhotoConfirmation(
+        r.c_id,
+        r.c_station_id,
+        _utc(r.c_at),
+        r.c_state,
+        r.c_amenity,
+        bool(r.c_onsite),
+        r.c_device_hash,
+    )
 
 
 def _record(r: Any) -> PhotoRecord:
-    at = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
     return PhotoRecord(
         r.id,
         r.station_id,
@@ -49,9 +93,18 @@ def _record(r: Any) -> PhotoRecord:
         r.kind,
         r.status,
         r.source,
-        at,
+        _utc(r.created_at),
         r.created_by,
+        r.reviewed_by,
+        None if r.reviewed_at is None else _utc(r.reviewed_at),
+        _confirmation(r),
     )
+
+
+#: A photo row with its confirmation's columns (NULL when it came without one).
+_WITH_CONFIRMATION = select(_P, *_CONFIRMATION_COLUMNS).select_from(
+    _P.outerjoin(_C, _C.c.id == _P.c.confirmation_id)
+)
 
 
 class SqlPhotoStore:
@@ -79,41 +132,82 @@ class SqlPhotoStore:
         status: str,
         source: str,
         actor: str,
+        confirmation_id: int | None = None,
     ) -> PhotoRecord:
-        """Record a new photo, pending review."""
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            new_id = conn.execute(
-                insert(_P)
-                .values(
-                    station_id=station_id,
-                    digest=digest,
-                    width=width,
-                    height=height,
-                    kind=kind,
-                    status=status,
-                    source=source,
-                    created_at=datetime.now(UTC),
-                    created_by=actor,
-                )
-                .returning(_P.c.id)
-            ).scalar_one()
-            return _record(conn.execute(select(_P).where(_P.c.id == new_id)).one())
+        """Record a new photo; with ``confirmation_id``, ``Conflict`` if that confirmation
+        already has one (the unique index decides between two simultaneous uploads).
+        """
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                new_id = conn.execute(
+                    insert(_P)
+                    .values(
+                        station_id=station_id,
+                        digest=digest,
+                        width=width,
+                        height=height,
+                        kind=kind,
+                        status=status,
+                        source=source,
+                        created_at=datetime.now(UTC),
+                        created_by=actor,
+                        confirmation_id=confirmation_id,
+                    )
+                    .returning(_P.c.id)
+                ).scalar_one()
+                row = conn.execute(_WITH_CONFIRMATION.where(_P.c.id == new_id)).one()
+        except IntegrityError:
+            if confirmation_id is None or self.photo_of(confirmation_id) is None:
+                raise
+            raise photo_already_sent(confirmation_id) from None
+        return _record(row)
+
+    def confirmation(self, confirmation_id: int) -> PhotoConfirmation:
+        """A rider's confirmation, to tie a photo to it; ``NotFound`` if there is none."""
+        row = None
+        if storable_id(confirmation_id):
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(*_CONFIRMATION_COLUMNS).where(_C.c.id == confirmation_id)
+                ).first()
+        if row is None:
+            raise NotFound(
+                f"confirmation {confirmation_id} not found",
+                detail_zh=f"找不到确认记录 {confirmation_id}",
+            )
+        confirmation = _confirmation(row)
+        assert confirmation is not None
+        return confirmation
+
+    def photo_of(self, confirmation_id: int) -> int | None:
+        """The id of the photo sent with a confirmation, if one was."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(_P.c.id).where(_P.c.confirmation_id == confirmation_id)
+            ).scalar()
+        return None if found is None else int(found)
 
     def get(self, photo_id: int) -> PhotoRecord:
         """One photo by id; ``NotFound`` if there is none."""
         row = None
         if storable_id(photo_id):
             with self.engine.connect() as conn:
-                row = conn.execute(select(_P).where(_P.c.id == photo_id)).first()
+                row = conn.execute(_WITH_CONFIRMATION.where(_P.c.id == photo_id)).first()
         if row is None:
             raise NotFound(f"photo {photo_id} not found")
         return _record(row)
 
     def list(
-        self, *, status: str | None = None, station_id: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        station_id: int | None = None,
+        limit: int | None = None,
     ) -> list[PhotoRecord]:
-        """Photos, newest first, optionally of one station or review state."""
-        query = select(_P).order_by(_P.c.id)
+        """Photos, oldest first (the review queue's order), optionally of one station or
+        review state, with the confirmation each came with.
+        """
+        query = _WITH_CONFIRMATION.order_by(_P.c.id).limit(limit)
         if status is not None:
             query = query.where(_P.c.status == status)
         if station_id is not None:
@@ -130,5 +224,27 @@ class SqlPhotoStore:
                 .values(status=status, reviewed_by=reviewer, reviewed_at=datetime.now(UTC))
             )
             if done.rowcount != 1:
-                raise Conflict(f"photo {photo_id} is not pending review")
-            return _record(conn.execute(select(_P).where(_P.c.id == photo_id)).one())
+                raise Conflict(
+                    f"photo {photo_id} is not pending review",
+                    detail_zh=f"照片 {photo_id} 已被审核过或不存在，请刷新页面",
+                )
+            return _record(conn.execute(_WITH_CONFIRMATION.where(_P.c.id == photo_id)).one())
+
+    def reopen(self, photo_id: int, status: str) -> None:
+        """Put a photo back to pending from ``status``: an accept whose station update failed
+        must not leave the photo marked shown while the station does not show it.
+        """
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(
+                update(_P)
+                .where(_P.c.id == photo_id, _P.c.status == status)
+                .values(status="pending", reviewed_by=None, reviewed_at=None)
+            )
+
+
+def photo_already_sent(confirmation_id: int) -> Conflict:
+    """The refusal of a second photo for one confirmation."""
+    return Conflict(
+        f"confirmation {confirmation_id} already has its photo (one photo per confirmation)",
+        detail_zh="这次确认已经附过一张照片了",
+    )

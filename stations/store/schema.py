@@ -276,6 +276,8 @@ photos_table = Table(
     Column("created_by", String(100), nullable=False),
     Column("reviewed_by", String(100), nullable=True),
     Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    # The rider's confirmation this photo came with (migration 0010; unique where set).
+    Column("confirmation_id", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
 )
 
 # -- organisations (migration 0007) ------------------------------------------------------------

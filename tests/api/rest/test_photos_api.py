@@ -117,3 +117,64 @@ def test_two_hosts_with_one_bucket_serve_each_others_photos(
         store_a.close()
         store_b.close()
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # all in the bucket
+
+
+def confirm(client: TestClient, state: str, device: str) -> int:
+    """A rider's 我在这里 tap at the door; its id, for the photo that goes with it."""
+    r = client.post(
+        "/api/v1/stations/1/confirmations",
+        json={"state": state, "lat": 39.7955, "lon": 116.5068},
+        headers={"X-Device-Id": device},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def rider_upload(
+    client: TestClient, device: str, confirmation: int | None, station: int = 1
+) -> Any:
+    return client.post(
+        f"/api/v1/stations/{station}/photos/rider",
+        files={"file": ("door.jpg", jpeg_with_gps(), "image/jpeg")},
+        data={} if confirmation is None else {"confirmation_id": str(confirmation)},
+        headers={"X-Device-Id": device},
+    )
+
+
+def test_a_riders_photo_goes_with_their_confirmation(env: Any) -> None:
+    client, staff, store = env
+    said = confirm(client, "locked", "rider-phone-1")
+    r = rider_upload(client, "rider-phone-1", said)
+    assert r.status_code == 202, r.text
+    sent = r.json()["confirmation"]
+    assert sent["id"] == said and sent["state"] == "locked" and sent["state_zh"] == "进不去"
+    assert sent["onsite"] is True
+    queue = client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"]
+    assert [(p["id"], p["confirmation"]["state_zh"]) for p in queue] == [(r.json()["id"], "进不去")]
+    again = rider_upload(client, "rider-phone-1", said)  # one photo per confirmation
+    assert again.status_code == 409 and again.json()["detail_zh"] == "这次确认已经附过一张照片了"
+    assert len(client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"]) == 1
+    assert store.get(1).version == 1  # nothing a rider sent changed the station
+
+
+def test_a_photo_cannot_borrow_someone_elses_confirmation(env: Any) -> None:
+    client, _staff, store = env
+    store.create(make_station(name="经海路驿站", lon=116.52), actor="t")
+    said = confirm(client, "open", "rider-phone-1")
+    for device, station in (("rider-phone-2", 1), ("rider-phone-1", 2)):
+        r = rider_upload(client, device, said, station)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "confirmation_id"
+        assert "我在这里" in r.json()["errors"][0]["message_zh"]
+    missing = rider_upload(client, "rider-phone-1", 999_999)
+    assert missing.status_code == 404 and "999999" in missing.json()["detail_zh"]
+    assert rider_upload(client, "rider-phone-1", None).status_code == 202  # still optional
+
+
+def test_the_device_is_kept_only_as_its_salted_hash(env: Any) -> None:
+    client, staff, _store = env
+    rider_upload(client, "rider-phone-secret-1", None)
+    photo = client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"][0]
+    record = client.app.state.services.photos.records.get(photo["id"])  # type: ignore[attr-defined]
+    assert record.created_by.startswith("rider:") and "secret" not in record.created_by
+    assert "rider-ph" not in record.created_by

@@ -56,6 +56,17 @@ def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLik
         (GeographicLib's range, so converted points a hair past ±180 still measure;
         ``field`` names it), or the shapes do not broadcast.
     """
+    if (
+        type(lon1) is float
+        and type(lat1) is float
+        and type(lon2) is float
+        and type(lat2) is float
+        and abs(lon1) <= 540.0
+        and abs(lat1) <= 90.0
+        and abs(lon2) <= 540.0
+        and abs(lat2) <= 90.0
+    ):  # one pair of plain floats (a tap at a door): no arrays (NaN fails the comparisons)
+        return float(WGS84_GEOD.inv(lon1, lat1, lon2, lat2)[2])
     arrays = [
         _checked(lon1, "lon1", 540.0),
         _checked(lat1, "lat1", 90.0),

@@ -108,14 +108,16 @@ def _one(results: list[Recorded | Exception]) -> Recorded:
     return result
 
 
-def _live(conn: Connection, ids: set[int]) -> set[int]:
-    wanted = sorted(i for i in ids if storable_id(i))
-    if not wanted:
-        return set()
-    query = select(_S.c.id).where(_S.c.id.in_(wanted), _S.c.deleted_at.is_(None)).order_by(_S.c.id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
-    return set(conn.execute(query).scalars())
+class _Outcome(NamedTuple):
+    """What one batch's statements tell: the live stations among the batch's, the claims
+    won, until when the lost ones are held, the new votes' ids and the recent votes.
+    """
+
+    live: set[int]
+    won: set[tuple[int, str]]
+    held: dict[tuple[int, str], datetime]
+    ids: dict[tuple[int, str], int]
+    recent: dict[int, list[ConfirmationRow]]
 
 
 def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exception]:
@@ -123,83 +125,188 @@ def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exc
 
     A vote on a missing or deleted station gets ``NotFound``; a second vote of one device
     on one station within the hour (an earlier batch's, or an earlier one in this batch)
-    gets ``TooManyRequests`` with the seconds left to wait. Each statement covers the whole
-    batch: the live check, the claim, the insert and the read-back.
+    gets ``TooManyRequests`` with the seconds left to wait. On PostgreSQL the whole batch is
+    one statement (:data:`_PG_BATCH`), on SQLite a few (:func:`_steps`): the same steps.
     """
-    out: list[Recorded | Exception | None] = [None] * len(batch)
+    first: dict[tuple[int, str], int] = {}
+    for i, p in enumerate(batch):
+        first.setdefault((p.station_id, p.vote.device), i)
+    claims = [batch[i] for i in first.values() if storable_id(batch[i].station_id)]
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        live = _live(conn, {p.station_id for p in batch})
-        first: dict[tuple[int, str], int] = {}
-        for i, p in enumerate(batch):
-            if p.station_id not in live:
-                out[i] = NotFound(f"station {p.station_id} not found")
-                continue
-            j = first.setdefault((p.station_id, p.vote.device), i)
-            if j != i:
-                out[i] = _too_soon(p.station_id, batch[j].vote.at + VOTE_INTERVAL_S - p.vote.at)
-        claims = [batch[i] for i in first.values()]
-        won: set[tuple[int, str]] = set()
-        if claims:
-            up = upsert(conn, _K).values(
-                [
-                    {
-                        "station_id": p.station_id,
-                        "device_hash": p.vote.device,
-                        "last_at": _dt(p.vote.at),
-                        "until": _dt(p.vote.at + VOTE_INTERVAL_S),
-                    }
-                    for p in claims
-                ]
+        if not claims:
+            got = _Outcome(set(), set(), {}, {}, {})
+        elif conn.dialect.name == "postgresql":
+            got = _pg_batch(conn, claims)
+        else:
+            got = _steps(conn, claims)
+    out: list[Recorded | Exception] = []
+    for i, p in enumerate(batch):
+        key = (p.station_id, p.vote.device)
+        j = first[key]
+        if p.station_id not in got.live:
+            out.append(NotFound(f"station {p.station_id} not found"))
+        elif j != i:
+            out.append(_too_soon(p.station_id, batch[j].vote.at + VOTE_INTERVAL_S - p.vote.at))
+        elif key not in got.won:
+            until = got.held.get(key)
+            left = VOTE_INTERVAL_S if until is None else _utc(until).timestamp() - p.vote.at
+            out.append(_too_soon(p.station_id, left))
+        else:
+            since = p.vote.at - WINDOW_S
+            window = [r for r in got.recent.get(p.station_id, ()) if r.vote.at > since]
+            out.append((ConfirmationRow(got.ids[key], p.station_id, p.vote), window))
+    return out
+
+
+# The steps of write_votes as one statement over arrays (one round trip, and one text, so
+# it is parsed and planned once per connection). ``live`` locks the stations' rows against
+# removal (key share); ``claimed`` is the once-an-hour rule, each row against its own time;
+# the read-back joins the new votes (a statement does not see its own inserts) to the
+# older ones, and the claims still held, as they were before this statement, for the wait.
+_PG_BATCH = """
+WITH v AS (
+  SELECT * FROM unnest(
+    %(sid)s::integer[], %(dev)s::varchar[], %(at)s::timestamptz[], %(until)s::timestamptz[],
+    %(state)s::varchar[], %(amenity)s::varchar[], %(onsite)s::boolean[],
+    %(distance)s::float8[], %(scheduled)s::boolean[]
+  ) AS v(station_id, device_hash, at, until, state, amenity, onsite, distance_m, scheduled)
+),
+live AS (
+  SELECT id FROM stations
+  WHERE id IN (SELECT station_id FROM v) AND deleted_at IS NULL
+  ORDER BY id FOR KEY SHARE
+),
+claimed AS (
+  INSERT INTO confirmation_claims AS k (station_id, device_hash, last_at, until)
+  SELECT station_id, device_hash, at, until FROM v WHERE station_id IN (SELECT id FROM live)
+  ORDER BY station_id, device_hash
+  ON CONFLICT (station_id, device_hash) DO UPDATE
+    SET last_at = excluded.last_at, until = excluded.until
+    WHERE k.until <= excluded.last_at
+  RETURNING station_id, device_hash
+),
+added AS (
+  INSERT INTO confirmations
+    (station_id, at, state, amenity, device_hash, onsite, distance_m, scheduled)
+  SELECT v.station_id, v.at, v.state, v.amenity, v.device_hash, v.onsite, v.distance_m,
+         v.scheduled
+  FROM v JOIN claimed USING (station_id, device_hash)
+  RETURNING id, station_id, at, state, device_hash, onsite, scheduled, amenity
+)
+SELECT 'n' AS kind, id, station_id, at, state, device_hash, onsite, scheduled, amenity
+FROM added
+UNION ALL
+SELECT 'o', c.id, c.station_id, c.at, c.state, c.device_hash, c.onsite, c.scheduled, c.amenity
+FROM confirmations c
+WHERE c.station_id IN (SELECT station_id FROM claimed) AND c.at > %(since)s
+UNION ALL
+SELECT 'h', NULL, k.station_id, k.until, NULL, k.device_hash, NULL, NULL, NULL
+FROM confirmation_claims k JOIN v USING (station_id, device_hash)
+WHERE k.station_id IN (SELECT id FROM live)
+  AND (k.station_id, k.device_hash) NOT IN (SELECT station_id, device_hash FROM claimed)
+UNION ALL
+SELECT 'l', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL FROM live
+"""
+
+
+def _pg_batch(conn: Connection, claims: list[PendingVote]) -> _Outcome:
+    rows = conn.exec_driver_sql(
+        _PG_BATCH,
+        {
+            "sid": [p.station_id for p in claims],
+            "dev": [p.vote.device for p in claims],
+            "at": [_dt(p.vote.at) for p in claims],
+            "until": [_dt(p.vote.at + VOTE_INTERVAL_S) for p in claims],
+            "state": [p.vote.state for p in claims],
+            "amenity": [p.vote.amenity for p in claims],
+            "onsite": [p.vote.onsite for p in claims],
+            "distance": [_distance(p.distance_m) for p in claims],
+            "scheduled": [p.vote.scheduled for p in claims],
+            "since": _dt(min(p.vote.at for p in claims) - WINDOW_S),
+        },
+    )
+    got = _Outcome(set(), set(), {}, {}, {})
+    for r in rows:
+        if r.kind == "l":
+            got.live.add(r.station_id)
+        elif r.kind == "h":
+            got.held[(r.station_id, r.device_hash)] = r.at
+        else:
+            if r.kind == "n":
+                got.won.add((r.station_id, r.device_hash))
+                got.ids[(r.station_id, r.device_hash)] = r.id
+            got.recent.setdefault(r.station_id, []).append(_row(r))
+    for votes in got.recent.values():
+        votes.sort(key=lambda c: c.id)
+    return got
+
+
+def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
+    """:data:`_PG_BATCH`'s steps one statement each (SQLite: SQLAlchemy Core)."""
+    live = set(
+        conn.execute(
+            select(_S.c.id).where(
+                _S.c.id.in_(sorted({p.station_id for p in claims})), _S.c.deleted_at.is_(None)
             )
-            # Each row against its own time: the earlier vote's hour is over by this one's.
-            stmt = up.on_conflict_do_update(
-                index_elements=[_K.c.station_id, _K.c.device_hash],
-                set_={"last_at": up.excluded.last_at, "until": up.excluded.until},
-                where=_K.c.until <= up.excluded.last_at,
-            ).returning(_K.c.station_id, _K.c.device_hash)
-            won = {(s, d) for s, d in conn.execute(stmt)}
-        lost = [k for k in first if k not in won]
-        if lost:
-            held = {
-                (s, d): until
-                for s, d, until in conn.execute(
-                    select(_K.c.station_id, _K.c.device_hash, _K.c.until).where(
-                        tuple_(_K.c.station_id, _K.c.device_hash).in_(lost)
-                    )
-                )
+        ).scalars()
+    )
+    claims = [p for p in claims if p.station_id in live]
+    got = _Outcome(live, set(), {}, {}, {})
+    if not claims:
+        return got
+    up = upsert(conn, _K).values(
+        [
+            {
+                "station_id": p.station_id,
+                "device_hash": p.vote.device,
+                "last_at": _dt(p.vote.at),
+                "until": _dt(p.vote.at + VOTE_INTERVAL_S),
             }
-            for key in lost:
-                i = first[key]
-                until = held.get(key)
-                left = (
-                    VOTE_INTERVAL_S if until is None else _utc(until).timestamp() - batch[i].vote.at
+            for p in claims
+        ]
+    )
+    stmt = up.on_conflict_do_update(
+        index_elements=[_K.c.station_id, _K.c.device_hash],
+        set_={"last_at": up.excluded.last_at, "until": up.excluded.until},
+        where=_K.c.until <= up.excluded.last_at,
+    ).returning(_K.c.station_id, _K.c.device_hash)
+    got.won.update((s, d) for s, d in conn.execute(stmt))
+    lost = [(p.station_id, p.vote.device) for p in claims]
+    lost = [k for k in lost if k not in got.won]
+    if lost:
+        got.held.update(
+            ((s, d), until)
+            for s, d, until in conn.execute(
+                select(_K.c.station_id, _K.c.device_hash, _K.c.until).where(
+                    tuple_(_K.c.station_id, _K.c.device_hash).in_(lost)
                 )
-                out[i] = _too_soon(key[0], left)
-        winners = [i for i in first.values() if (batch[i].station_id, batch[i].vote.device) in won]
-        if winners:
-            ids = (
-                conn.execute(
-                    insert(_C).returning(_C.c.id, sort_by_parameter_order=True),
-                    [_vote_row(batch[i]) for i in winners],
-                )
-                .scalars()
-                .all()
             )
-            since = min(batch[i].vote.at for i in winners) - WINDOW_S
-            stations = sorted({batch[i].station_id for i in winners})
-            recent: dict[int, list[ConfirmationRow]] = {s: [] for s in stations}
-            for r in conn.execute(
-                select(*_VOTE_COLUMNS)
-                .where(_C.c.station_id.in_(stations), _C.c.at > _dt(since))
-                .order_by(_C.c.id)
-            ):
-                recent[r.station_id].append(_row(r))
-            for i, new_id in zip(winners, ids, strict=True):
-                p = batch[i]
-                window = [r for r in recent[p.station_id] if r.vote.at > p.vote.at - WINDOW_S]
-                out[i] = (ConfirmationRow(new_id, p.station_id, p.vote), window)
-    assert all(r is not None for r in out)
-    return out  # type: ignore[return-value]
+        )
+    winners = [p for p in claims if (p.station_id, p.vote.device) in got.won]
+    if winners:
+        ids = (
+            conn.execute(
+                insert(_C).returning(_C.c.id, sort_by_parameter_order=True),
+                [_vote_row(p) for p in winners],
+            )
+            .scalars()
+            .all()
+        )
+        got.ids.update(
+            ((p.station_id, p.vote.device), i) for p, i in zip(winners, ids, strict=True)
+        )
+        since = _dt(min(p.vote.at for p in winners) - WINDOW_S)
+        for r in conn.execute(
+            select(*_VOTE_COLUMNS)
+            .where(_C.c.station_id.in_(sorted({p.station_id for p in winners})), _C.c.at > since)
+            .order_by(_C.c.id)
+        ):
+            got.recent.setdefault(r.station_id, []).append(_row(r))
+    return got
+
+
+def _distance(d: float | None) -> float | None:
+    return None if d is None or not math.isfinite(d) else d
 
 
 def _dt(at: float) -> datetime:
@@ -215,7 +322,7 @@ def _vote_row(p: PendingVote) -> dict[str, Any]:
         "amenity": v.amenity,
         "device_hash": v.device,
         "onsite": v.onsite,
-        "distance_m": None if d is None or not math.isfinite(d) else d,
+        "distance_m": _distance(d),
         "scheduled": v.scheduled,
     }
 

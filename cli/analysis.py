@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -140,28 +144,77 @@ def _parse_at(at: str | None) -> datetime | None:
         ) from None
 
 
-def _analysis(
-    radius_m: float | None,
-    minutes: float | None,
-    speed: str,
-    area: Path | None,
-    area_crs: CrsName,
-    demand: str | None,
-    resolution: int,
-    *,
-    network: Path | None = None,
-    rule: str = "radius",
-    at: str | None = None,
-    close: list[str] | None = None,
-    close_host_type: list[str] | None = None,
-    max_gap_km2: float = 1.0,
-    min_gain: float = 1.0,
-) -> Analysis:
+@dataclass(frozen=True)
+class _Scope:
+    """The options every analysis command shares: what counts as reach, where, which demand
+    and which stations."""
+
+    radius_m: float | None
+    minutes: float | None
+    speed: str
+    area: Path | None
+    area_crs: CrsName
+    demand: str | None
+    resolution: int
+    network: Path | None
+    rule: str
+    at: str | None
+    close: list[str] | None
+    close_host_type: list[str] | None
+
+
+#: ``_Scope``'s fields as command options, in the order ``--help`` lists them.
+_SCOPE_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("radius_m", RadiusOpt, None),
+    ("minutes", MinutesOpt, None),
+    ("speed", SpeedOpt, "walk"),
+    ("area", AreaOpt, None),
+    ("area_crs", AreaCrsOpt, CrsName.wgs84),
+    ("demand", DemandOpt, None),
+    ("resolution", ResOpt, 9),
+    ("network", NetworkOpt, None),
+    ("rule", RuleOpt, "radius"),
+    ("at", AtOpt, None),
+    ("close", CloseOpt, None),
+    ("close_host_type", CloseTypeOpt, None),
+)
+
+
+def _analysis_command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``fn`` as command ``name``, its ``scope`` parameter spelled out as the shared
+    options (declared once, in :data:`_SCOPE_OPTIONS`) and handed to it as one ``_Scope``."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        own = list(inspect.signature(fn, eval_str=True).parameters.values())
+        at = [p.name for p in own].index("scope")
+        shared = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t)
+            for n, t, d in _SCOPE_OPTIONS
+        ]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        params[at : at + 1] = shared
+
+        @functools.wraps(fn)
+        def command(**options: Any) -> None:
+            scope = _Scope(**{n: options.pop(n) for n, _, _ in _SCOPE_OPTIONS})
+            fn(scope=scope, **options)
+
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        del command.__wrapped__  # typer reads the signature above, not fn's
+        app.command(name)(command)
+        return fn
+
+    return register
+
+
+def _analysis(scope: _Scope, *, max_gap_km2: float = 1.0, min_gain: float = 1.0) -> Analysis:
     from stations.analysis.service import Analysis, reach_metres
 
-    reach = reach_metres(radius_m, minutes, _speed(speed))
+    reach = reach_metres(scope.radius_m, scope.minutes, _speed(scope.speed))
     cfg = settings()
     store = open_configured_store()
+    demand = scope.demand
     source: Any = demand
     try:
         stations = store.all()
@@ -174,24 +227,25 @@ def _analysis(
                 store,
                 demand,
                 today=datetime.now(ZoneInfo(cfg.timezone)).date(),
-                resolution=resolution,
+                resolution=scope.resolution,
             )
     finally:
         store.close()
+    speed = str(scope.speed).strip().lower()
     return Analysis.for_stations(
         stations,
-        area=area,
-        area_crs=area_crs.value,
-        at=_parse_at(at),
-        close=close or (),
-        close_host_types=close_host_type or (),
+        area=scope.area,
+        area_crs=scope.area_crs.value,
+        at=_parse_at(scope.at),
+        close=scope.close or (),
+        close_host_types=scope.close_host_type or (),
         tz=cfg.timezone,
         radius_m=reach,
-        resolution=resolution,
+        resolution=scope.resolution,
         demand_source=source,
-        network=network if network is not None else cfg.network_file,
-        mode="ebike" if str(speed).strip().lower() in ("ebike", "e-bike") else "walk",
-        rule=rule,
+        network=scope.network if scope.network is not None else cfg.network_file,
+        mode="ebike" if speed in ("ebike", "e-bike") else "walk",
+        rule=scope.rule,
         max_gap_km2=max_gap_km2,
         min_gain_share=min_gain / 100.0,
         progress=lambda step: err_console.print(f"… {step}", highlight=False, markup=False),
@@ -235,20 +289,10 @@ def _scope_json(a: Analysis) -> dict[str, Any]:
     return out
 
 
-@app.command("coverage")
+@_analysis_command("coverage")
 def coverage_cmd(
-    radius_m: RadiusOpt = None,
-    minutes: MinutesOpt = None,
-    speed: SpeedOpt = "walk",
-    area: AreaOpt = None,
-    area_crs: AreaCrsOpt = CrsName.wgs84,
-    demand: DemandOpt = None,
-    resolution: ResOpt = 9,
-    network: NetworkOpt = None,
-    rule: RuleOpt = "radius",
-    at: AtOpt = None,
-    close: CloseOpt = None,
-    close_host_type: CloseTypeOpt = None,
+    *,
+    scope: _Scope,
     profile: Annotated[
         bool,
         typer.Option(
@@ -262,16 +306,13 @@ def coverage_cmd(
     """覆盖分析 / Coverage: demand within reach of ≥1 and ≥2 stations, distances, criticality."""
     from stations.analysis.report import coverage_rows, summary_rows, write_report
 
-    a = _analysis(
-        radius_m, minutes, speed, area, area_crs, demand, resolution, network=network,
-        rule=rule, at=at, close=close, close_host_type=close_host_type,
-    )  # fmt: skip
+    a = _analysis(scope)
     cov = a.coverage()
     hours = None
     if profile:
         from stations.analysis.profile import day_profile
 
-        hours = day_profile(a, _parse_at(at))
+        hours = day_profile(a, _parse_at(scope.at))
     if output is not None:
         write_report(output, a, kind="coverage")
         err_console.print(f"已写入 written {output}", highlight=False, markup=False)
@@ -288,20 +329,10 @@ def coverage_cmd(
         _rows_table("全天覆盖 coverage by hour", hours)
 
 
-@app.command("gaps")
+@_analysis_command("gaps")
 def gaps_cmd(
-    radius_m: RadiusOpt = None,
-    minutes: MinutesOpt = None,
-    speed: SpeedOpt = "walk",
-    area: AreaOpt = None,
-    area_crs: AreaCrsOpt = CrsName.wgs84,
-    demand: DemandOpt = None,
-    resolution: ResOpt = 9,
-    network: NetworkOpt = None,
-    rule: RuleOpt = "radius",
-    at: AtOpt = None,
-    close: CloseOpt = None,
-    close_host_type: CloseTypeOpt = None,
+    *,
+    scope: _Scope,
     max_gap_km2: MaxGapOpt = 1.0,
     crs: CrsOpt = CrsName.wgs84,
     as_json: JsonOpt = False,
@@ -312,10 +343,7 @@ def gaps_cmd(
     from geodata.crs import from_wgs84
     from stations.analysis.report import gap_rows, write_report
 
-    a = _analysis(
-        radius_m, minutes, speed, area, area_crs, demand, resolution, network=network,
-        rule=rule, at=at, close=close, close_host_type=close_host_type, max_gap_km2=max_gap_km2,
-    )  # fmt: skip
+    a = _analysis(scope, max_gap_km2=max_gap_km2)
     found = a.gaps()
     if output is not None:
         write_report(output, a, kind="gaps", crs=crs.value)
@@ -342,8 +370,9 @@ def _reach_line(a: Analysis) -> str:
     return reach_text(a)
 
 
-@app.command("plan")
+@_analysis_command("plan")
 def plan_cmd(
+    *,
     new_sites: Annotated[
         int | None, typer.Option(min=1, help="新选址数量 / how many new sites")
     ] = None,
@@ -373,18 +402,7 @@ def plan_cmd(
             help="改为最大化交叉覆盖（两座驿站同时覆盖）/ maximise double coverage instead",
         ),
     ] = False,
-    radius_m: RadiusOpt = None,
-    minutes: MinutesOpt = None,
-    speed: SpeedOpt = "walk",
-    area: AreaOpt = None,
-    area_crs: AreaCrsOpt = CrsName.wgs84,
-    demand: DemandOpt = None,
-    resolution: ResOpt = 9,
-    network: NetworkOpt = None,
-    rule: RuleOpt = "radius",
-    at: AtOpt = None,
-    close: CloseOpt = None,
-    close_host_type: CloseTypeOpt = None,
+    scope: _Scope,
     min_gain: MinGainOpt = 1.0,
     crs: CrsOpt = CrsName.wgs84,
     as_json: JsonOpt = False,
@@ -396,10 +414,7 @@ def plan_cmd(
     from stations.analysis.report import plan_explanation, site_rows, summary_rows, write_report
     from stations.analysis.service import load_candidates
 
-    a = _analysis(
-        radius_m, minutes, speed, area, area_crs, demand, resolution, network=network,
-        rule=rule, at=at, close=close, close_host_type=close_host_type, min_gain=min_gain,
-    )  # fmt: skip
+    a = _analysis(scope, min_gain=min_gain)
     given = load_candidates(candidates, candidates_crs.value) if candidates else None
     if new_sites is not None:
         plan, cands = a.plan(new_sites, given, method, backup=backup)

@@ -100,3 +100,22 @@ def test_nearest_bad_amenity_is_an_error_naming_it(
     assert found and all(
         {"hot_water", "charging"} <= set(f["properties"]["amenities"]) for f in found
     )
+
+
+def test_the_shared_options_reach_every_analysis_command(
+    demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The options declared once for coverage, gaps and plan arrive in each of them."""
+    at = "2026-12-07T03:00:00+08:00"
+    scope = ["--radius-m", "800", "--at", at, "--json"]
+    main(["coverage", *scope])
+    coverage = json.loads(capsys.readouterr().out)
+    main(["gaps", *scope, "--max-gap-km2", "0.5"])
+    gaps = json.loads(capsys.readouterr().out)
+    main(["plan", "--new-sites", "1", "--min-gain", "0", *scope])
+    plan = json.loads(capsys.readouterr().out)
+    for body in (coverage, gaps, plan):
+        assert body["reach"] == {"kind": "straight_line", "radius_m": 800.0}
+        assert body["at"] == at
+    assert gaps["gaps"] and all(g["area_km2"] <= 0.5 for g in gaps["gaps"])
+    assert len(plan["sites"]) == 1

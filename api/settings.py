@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     #: Basemap of the maps and the embed page: osm | amap | tianditu.
     basemap: Literal["osm", "amap", "tianditu"] = "osm"
     tianditu_key: str | None = None
+    #: /maps/stations inlines up to this many stations; a larger network comes as tiles.
+    map_inline_max: int = Field(5000, ge=0)
+    #: /embed inlines up to this many stations in service; more come as tiles.
+    embed_inline_max: int = Field(1000, ge=0)
     #: How often (seconds) a process checks the store for writes by other processes.
     refresh_interval_s: float = 0.5
     #: Geocoding for imports: baidu | nominatim.

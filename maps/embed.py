@@ -12,10 +12,13 @@ How the stations reach the page
   round trip, which costs most on a weak mobile link) and the amenity chips filter them in the
   browser. For the 98 demo stations that is 2.4 KB gzip, against 6.3 KB for the same stations as
   GeoJSON from ``/api/v1/stations`` (measured in the benchmark).
-* Above it (a city or a country), the page asks ``/embed/markers`` for the current view only;
-  when a view holds more than ``VIEW_MAX_POINTS`` stations the server answers with grid
-  clusters (counts at mean positions, one per ~64 px cell) instead, so a 100,000-station
-  network never ships more than a few hundred rows.
+* Above it (a city or a country), the page draws the stations in service from the vector
+  tiles (``/api/v1/tiles/stations/{z}/{x}/{y}.mvt?status=open``, in the basemap's CRS, with
+  the chips as the tiles' filter, read by ``static/common/tiles.js``): grid clusters below
+  the tiles' cluster zoom, single stations with their open-now state above it, so the page
+  weighs the same for 1,001 stations or 200,000, and a tile is the same for every rider in
+  a minute (cached by the server). ``/embed/markers`` still answers one view as compact rows
+  for other clients.
 * The bottom list always comes from ``/api/v1/nearest`` (geodesic distance, open-now and the
   navigation links), for the rider's position or, before that is known, the map centre.
 
@@ -292,6 +295,7 @@ def render_embed_page(
     at: datetime | None = None,
     inline_max: int = INLINE_MAX,
     trust: TrustBoard | None = None,
+    bounds: list[list[float]] | None = None,
 ) -> str:
     """The whole ``/embed`` HTML page for ``request``.
 
@@ -306,6 +310,9 @@ def render_embed_page(
     wechat : bool
         Whether the service can sign ``wx.config`` (an Official Account is configured): the
         page then loads the JS-SDK inside WeChat, and only there.
+    bounds : list, optional
+        Leaflet bounds of the stations in service in the basemap's CRS, when the caller has
+        them from arrays (a national network); computed from the catalog otherwise.
 
     Returns
     -------
@@ -343,7 +350,10 @@ def render_embed_page(
         center, zoom = [y, x], request.zoom if request.zoom is not None else 16
     elif request.zoom is not None:
         zoom = request.zoom
-    bounds = _bounds(catalog, service, crs) if center is None else None
+    if center is not None:
+        bounds = None
+    elif bounds is None:
+        bounds = _bounds(catalog, service, crs)
     if center is None and bounds is None:
         x, y = from_wgs84(*_DEFAULT_CENTER, crs)
         center, zoom = [round(float(y), 6), round(float(x), 6)], zoom or 11
@@ -376,7 +386,7 @@ def render_embed_page(
         "api": {
             "nearest": "/api/v1/nearest",
             "station": "/api/v1/stations/",
-            "markers": "/embed/markers",
+            "tiles": "/api/v1/tiles/stations/",
         },
         "wechat": (
             {
@@ -388,6 +398,11 @@ def render_embed_page(
         ),
     }
     css = html.escape(asset_url("app/embed/embed.css"))
+    tiles_script = (
+        ""
+        if markers is not None
+        else f'\n<script src="{html.escape(asset_url("app/common/tiles.js"))}" defer></script>'
+    )
     return f"""<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -413,7 +428,7 @@ def render_embed_page(
 <noscript><p class="noscript">本页需要启用 JavaScript 才能显示地图和附近驿站。</p></noscript>
 <script type="application/json" id="embed-config">{_json_for_html(config)}</script>
 <script src="{html.escape(asset_url("leaflet/leaflet.js"))}" defer></script>
-<script src="{html.escape(asset_url("app/common/crs.js"))}" defer></script>
+<script src="{html.escape(asset_url("app/common/crs.js"))}" defer></script>{tiles_script}
 <script src="{html.escape(asset_url("app/embed/embed.js"))}" defer></script>
 </body>
 </html>

@@ -22,6 +22,16 @@ What a page carries
   also inlines every station's popup details (``station_details``); it is heavier, and opens
   from ``file://`` with the network off.
 
+Networks larger than ``STATIONS_MAP_INLINE_MAX`` (a city or the country)
+-------------------------------------------------------------------------
+``station_tiles_map`` draws the same page without a single station in it: the markers of
+the view come from the vector tiles (``/api/v1/tiles/stations``, in the basemap's CRS, each
+station with its open-now state), clustered by the server below its cluster zoom, and the
+chips become the tiles' filter. Popups are fetched on click exactly as above. The page's
+weight is then the same for 6,000 stations as for 200,000. Smaller networks stay inlined:
+one request draws them all, the chips filter in the browser at once and the count is
+exact, which the 98-station district page keeps.
+
 The page offers amenity chips (a station must have every checked amenity, as in the API), an
 "open now" chip, locate-me, fullscreen, a legend and the layer control.
 """
@@ -30,6 +40,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +57,7 @@ from maps.folium_page import (
     basemap_links,
     finish_page,
 )
+from maps.tile_page import leaflet_bounds
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature
 from stations.search import Hit, ListQuery, StationCatalog, StationFilter
@@ -54,6 +66,7 @@ from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 __all__ = [
     "DETAILS_URL",
     "STATE_STYLES",
+    "TileSummary",
     "amenity_mask",
     "catalog_hits",
     "station_details",
@@ -61,6 +74,8 @@ __all__ = [
     "station_map_html",
     "station_rows",
     "station_state",
+    "station_tiles_map",
+    "tile_summary",
 ]
 
 #: Marker state → (colour, legend label). One table for markers and legend; a row's state is
@@ -77,6 +92,8 @@ _AMENITY_BIT = {code: 1 << i for i, code in enumerate(AMENITIES)}
 
 #: Where a served page fetches one station's popup details (``{id}`` appended).
 DETAILS_URL = "/api/v1/stations/"
+#: Where a tiled page fetches its tiles (``{z}/{x}/{y}.mvt`` appended).
+TILES_URL = "/api/v1/tiles/stations/"
 
 # What a popup shows; the other contract properties stay out of the offline file.
 _POPUP_KEYS = (
@@ -194,7 +211,13 @@ def _bounds(rows: Sequence[Sequence[Any]]) -> list[list[float]] | None:
 def _legend(
     rows: Sequence[Sequence[Any]], basemap: Basemap, at: datetime, tz: str
 ) -> dict[str, Any]:
-    counts = Counter(r[3] for r in rows)
+    return _legend_of(Counter(r[3] for r in rows), len(rows), basemap, at, tz)
+
+
+def _legend_of(
+    counts: Counter[int] | dict[int, int], total: int, basemap: Basemap, at: datetime, tz: str
+) -> dict[str, Any]:
+    """The legend for ``counts`` of stations by state index (``STATE_STYLES`` order)."""
     items = [
         {
             "color": color,
@@ -206,7 +229,7 @@ def _legend(
     crs = "GCJ-02" if basemap.crs == "gcj02" else "WGS-84"
     local = at.astimezone(ZoneInfo(tz))
     return {
-        "title": f"驿站 Stations（{len(rows)}）",
+        "title": f"驿站 Stations（{total}）",
         "items": items,
         "notes": [
             f"开放状态按 {local:%Y-%m-%d %H:%M} ({tz}) 计算",
@@ -252,14 +275,7 @@ def station_map(
     at = at or datetime.now().astimezone()
     if at.tzinfo is None:
         at = at.replace(tzinfo=ZoneInfo(tz))
-    unknown = [a for a in amenities if a not in AMENITIES]
-    if unknown:
-        raise ValidationFailed(
-            [
-                FieldError("amenity", f"unknown amenity code; valid: {', '.join(AMENITIES)}", a)
-                for a in unknown
-            ]
-        )
+    _check_amenities(amenities)
     rows = station_rows(hits, basemap.crs)
     figure, m = base_page(
         same_crs(basemap, tianditu_key), title=title, assets=["app/map/stations.js"], inline=inline
@@ -289,6 +305,114 @@ def station_map(
     m.add_child(ScriptLayer("WarmMap.stationLayer", options, name="暖心驿站 Stations"))
     finish_page(m)
     return figure
+
+
+@dataclass(frozen=True)
+class TileSummary:
+    """What a tiled page says about all its stations without carrying them."""
+
+    total: int
+    counts: dict[int, int]  # by state index (``STATE_STYLES`` order)
+    bounds: list[list[float]] | None  # Leaflet bounds in the page's CRS
+
+
+def tile_summary(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    status: np.ndarray,
+    open_state: np.ndarray,
+    keep: np.ndarray | None,
+    crs: str,
+) -> TileSummary:
+    """Counts by marker state and the bounds of the stations in ``keep``, vectorised.
+
+    ``status`` holds status codes, ``open_state`` 1 open, 0 closed, -1 unknown per station
+    (as in the tiles), ``keep`` a boolean mask (None: every station).
+    """
+    if keep is not None:
+        lon, lat, status, open_state = lon[keep], lat[keep], status[keep], open_state[keep]
+    index = _STATE_INDEX
+    state = np.where(
+        open_state == 1, index["open"], np.where(open_state == 0, index["shut"], index["unknown"])
+    )
+    state = np.where(status == "temporarily_closed", index["paused"], state)
+    state = np.where(status == "closed", index["retired"], state)
+    found = np.bincount(state.astype(np.int64), minlength=len(STATE_STYLES))
+    counts = {i: int(c) for i, c in enumerate(found.tolist())}
+    return TileSummary(int(lon.size), counts, leaflet_bounds(lon, lat, None, crs))
+
+
+def station_tiles_map(
+    summary: TileSummary,
+    basemap: Basemap,
+    *,
+    tile_query: Sequence[tuple[str, str]] = (),
+    tianditu_key: str | None = None,
+    amenities: Iterable[str] = (),
+    open_now: bool = False,
+    at: datetime | None = None,
+    tz: str = "Asia/Shanghai",
+    details_url: str = DETAILS_URL,
+    tiles_url: str = TILES_URL,
+    title: str = "暖心驿站地图 Warm Stations",
+) -> Figure:
+    """The station map for a network too large to inline: markers from the vector tiles.
+
+    Parameters
+    ----------
+    summary
+        Counts and bounds of the stations (``tile_summary``); nothing per station.
+    tile_query
+        Query parameters every tile request carries besides the chips (the CRS, and the
+        ``status``/``host_type`` filters that leave stations out of the page).
+    amenities, open_now, at, tz, details_url
+        As for :func:`station_map`.
+    """
+    at = at or datetime.now().astimezone()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(tz))
+    _check_amenities(amenities)
+    figure, m = base_page(
+        same_crs(basemap, tianditu_key),
+        title=title,
+        assets=["app/common/tiles.js", "app/map/stations.js"],
+    )
+    config = {
+        "crs": basemap.crs,
+        "amenities": dict(AMENITIES),
+        "host_types": dict(HOST_TYPES),
+        "statuses": dict(STATUSES),
+        "states": {k: {"color": c, "label": lab} for k, (c, lab) in STATE_STYLES.items()},
+        "amenity_bits": list(AMENITIES),
+        "preset": {"amenities": list(dict.fromkeys(amenities)), "open_now": open_now},
+        "legend": _legend_of(summary.counts, summary.total, basemap, at, tz),
+        "basemap_links": basemap_links(basemap, available_basemaps(tianditu_key)),
+        "bounds": summary.bounds,
+        "details": {"url": details_url, "crs": basemap.crs, "at": at.isoformat()},
+        "tiles": {
+            "url": tiles_url,
+            "query": [["crs", basemap.crs], *[[k, v] for k, v in tile_query]],
+            "total": summary.total,
+            "present": (1 << len(AMENITIES)) - 1,  # every chip: a network this size has all
+        },
+    }
+    m.add_child(JsonBlock("ws-config", config))
+    m.add_child(
+        ScriptLayer("WarmMap.stationTiles", {"config": "ws-config"}, name="暖心驿站 Stations")
+    )
+    finish_page(m)
+    return figure
+
+
+def _check_amenities(amenities: Iterable[str]) -> None:
+    unknown = [a for a in amenities if a not in AMENITIES]
+    if unknown:
+        raise ValidationFailed(
+            [
+                FieldError("amenity", f"unknown amenity code; valid: {', '.join(AMENITIES)}", a)
+                for a in unknown
+            ]
+        )
 
 
 def station_map_html(hits: Sequence[Hit], basemap: Basemap, **options: Any) -> str:

@@ -11,10 +11,28 @@ from __future__ import annotations
 import html
 import json
 
+import numpy as np
+
+from geodata.crs import from_wgs84
 from maps.assets import asset_url
 from maps.basemaps import Basemap
 
-__all__ = ["render_tile_page"]
+__all__ = ["leaflet_bounds", "render_tile_page"]
+
+
+def leaflet_bounds(
+    lon: np.ndarray, lat: np.ndarray, keep: np.ndarray | None, crs: str
+) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` in ``crs`` of the WGS-84 points in ``keep`` (None:
+    all), from arrays: a tiled page's view of 200,000 stations without a walk over them.
+    None when there are none."""
+    if keep is not None:
+        lon, lat = lon[keep], lat[keep]
+    if lon.size == 0:
+        return None
+    x, y = from_wgs84(np.array([lon.min(), lon.max()]), np.array([lat.min(), lat.max()]), crs)
+    xs, ys = np.asarray(x, float).tolist(), np.asarray(y, float).tolist()
+    return [[round(ys[0], 6), round(xs[0], 6)], [round(ys[1], 6), round(xs[1], 6)]]
 
 
 def render_tile_page(

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import CatalogDep, SettingsDep, TrustBoardDep
+from api.deps import CatalogDep, SettingsDep, TilesDep, TrustBoardDep
 from api.http.params import CrsName, FilterDep, parse_bbox
 from geodata.crs import to_wgs84
 from maps.basemaps import choose_basemap
@@ -27,6 +27,7 @@ from maps.embed import (
     markers_in_view,
     render_embed_page,
 )
+from maps.tile_page import leaflet_bounds
 from stations.errors import NotFound
 
 router = APIRouter(tags=["embed"])
@@ -61,6 +62,7 @@ def embed_page(
     catalog: CatalogDep,
     settings: SettingsDep,
     board: TrustBoardDep,
+    tiles: TilesDep,
     flt: FilterDep,
     lat_text: Annotated[
         str | None,
@@ -104,6 +106,14 @@ def embed_page(
     # the other maps (maps.basemaps.choose_basemap).
     basemap = choose_basemap(None, settings.basemap, settings.tianditu_key)
     wechat = bool(settings.wechat_app_id and settings.wechat_app_secret)
+    bounds = None
+    if len(catalog) > settings.embed_inline_max and center is None and station is None:
+        # A national network: its bounds from the tile index's arrays, not a walk over
+        # every station.
+        index = tiles.index()
+        _, keep, states = catalog.states_by_id(embed_filter(), None)
+        if len(states) == len(index):
+            bounds = leaflet_bounds(index.lon, index.lat, keep, basemap.crs)
     page = render_embed_page(
         catalog,
         EmbedRequest(
@@ -117,6 +127,8 @@ def embed_page(
         basemap=basemap,
         wechat=wechat,
         trust=board,
+        inline_max=settings.embed_inline_max,
+        bounds=bounds,
     )
     return HTMLResponse(
         page,

@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CatalogDep, Services, ServicesDep, SettingsDep
+from api.deps import CatalogDep, Services, ServicesDep, SettingsDep, TilesDep
 from api.http.params import AtDep, FilterDep
 from api.http.security_headers import content_security_policy
 from api.settings import Settings
 from maps.basemaps import Basemap, choose_basemap, same_crs
 from stations.search import StationCatalog, StationFilter
+from stations.tiles import TileCache
 
 __all__ = ["router"]
 
@@ -95,16 +96,21 @@ def stations_map(
     request: Request,
     catalog: CatalogDep,
     settings: SettingsDep,
+    tiles: TilesDep,
     flt: FilterDep,
     at: AtDep,
     basemap: BasemapQuery = None,
 ) -> HTMLResponse:
-    """``amenity`` and ``open_now`` preset the filter chips (every station is on the page, so
-    the user can widen the filter); ``status`` and ``host_type`` leave stations out."""
+    """``amenity`` and ``open_now`` preset the filter chips (the user can widen the filter);
+    ``status`` and ``host_type`` leave stations out. Up to ``map_inline_max``
+    stations (``STATIONS_MAP_INLINE_MAX``) are inlined; a larger network is drawn from the
+    vector tiles."""
     when = _when(at, settings)
     # folium (and pandas under it) cost ~80 MB per worker: load them on the first map.
     from maps.station_map import catalog_hits, station_map_html
 
+    if len(catalog) > settings.map_inline_max:
+        return _tiled_stations_map(request, catalog, tiles, settings, flt, when, basemap)
     hits = catalog_hits(
         catalog, at=when, flt=StationFilter(status=flt.status, host_types=flt.host_types)
     )
@@ -118,6 +124,41 @@ def stations_map(
         at=when,
         tz=settings.timezone,
     )
+    return _page(request, settings, html, chosen)
+
+
+def _tiled_stations_map(
+    request: Request,
+    catalog: StationCatalog,
+    tiles: TileCache,
+    settings: Settings,
+    flt: StationFilter,
+    when: datetime,
+    basemap: BasemapCode | None,
+) -> HTMLResponse:
+    """The station map of a large network: a summary in the page, the markers from tiles."""
+    from maps.station_map import station_tiles_map, tile_summary
+
+    left_out = StationFilter(status=flt.status, host_types=flt.host_types)
+    index = tiles.index()
+    _, keep, states = catalog.states_by_id(None if left_out.is_empty() else left_out, when)
+    if len(states) != len(index):  # the catalog moved on between the two reads
+        index = tiles.index()
+        _, keep, states = catalog.states_by_id(None if left_out.is_empty() else left_out, when)
+    chosen = _basemap(basemap, settings)
+    summary = tile_summary(index.lon, index.lat, index.status_codes, states, keep, chosen.crs)
+    query = [("status", s) for s in sorted(flt.status)]
+    query += [("host_type", h) for h in sorted(flt.host_types)]
+    html = station_tiles_map(
+        summary,
+        chosen,
+        tile_query=query,
+        tianditu_key=settings.tianditu_key,
+        amenities=sorted(flt.amenities),
+        open_now=flt.open_now,
+        at=when,
+        tz=settings.timezone,
+    ).render()
     return _page(request, settings, html, chosen)
 
 

@@ -35,6 +35,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -219,6 +220,11 @@ class TileIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def status_codes(self) -> np.ndarray:
+        """Every station's status code as an array (for counting states in one pass)."""
+        return np.asarray(self.status, dtype=object)
 
     def unit(self, crs: str) -> tuple[np.ndarray, np.ndarray]:
         """Every station's unit-square position in ``crs``, in station order."""

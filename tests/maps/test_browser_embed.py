@@ -494,15 +494,18 @@ def test_large_network_loads_by_view_with_clusters(
             lat=39.70 + rng.random() * 0.3,
         )
         for i in range(1600)
-    ]  # above INLINE_MAX: the page asks per view
+    ]  # above STATIONS_EMBED_INLINE_MAX: the page draws from the vector tiles
     live = server_for(stations)
     kit = open_page(live.url + "/embed")
     _wait_attr(kit, "list", "center")
     kit.page.wait_for_selector(".cl")
+    kit.page.wait_for_function("() => window.__warmTiles.idle")
     counts = kit.page.eval_on_selector_all(".cl span", "els => els.map(e => +e.textContent)")
     singles = kit.page.locator("path.st").count()
     assert sum(counts) + singles == 1600
-    assert any(p.startswith("/embed/markers?") for p in _loaded_paths(kit))
+    assert any(
+        p.startswith("/api/v1/tiles/stations/") and "status=open" in p for p in _loaded_paths(kit)
+    )
     _shot(kit, "embed-clusters-desktop")
     kit.page.evaluate("WarmEmbed.map.setView([39.85, 116.5], 17)")
     kit.page.wait_for_function(

@@ -260,7 +260,7 @@ def test_inline_or_by_view(store: SqlStationStore) -> None:
     inline = _config(render_embed_page(catalog, EmbedRequest(), basemap=osm))
     by_view = _config(render_embed_page(catalog, EmbedRequest(), basemap=osm, inline_max=1))
     assert inline["markers"]["complete"] and len(inline["markers"]["points"]) == 2
-    assert by_view["markers"] is None and by_view["api"]["markers"] == "/embed/markers"
+    assert by_view["markers"] is None and by_view["api"]["tiles"] == "/api/v1/tiles/stations/"
 
 
 def test_first_load_within_80_kb_gzip_for_the_demo() -> None:

@@ -133,46 +133,50 @@
     var need = needBits();
     return (p[4] & need) === need && (!S.openNow || p[3] === 1);
   }
-  function drawPoints(points, clusters, clientFilter) {
+  function pointMarker(p) { // p: [id, x, y, open (1/0/null), bits, name]
+    var m = L.circleMarker([p[2], p[1]], style(p));
+    m.on('click', function () { select(p[0]); });
+    m.point = p;
+    markers[p[0]] = m;
+    return m;
+  }
+  function clusterMarker(x, y, count) {
+    var size = count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 42 : 50;
+    var icon = L.divIcon({ className: 'cl', html: el('span', null, count), iconSize: [size, size] });
+    return L.marker([y, x], { icon: icon, keyboard: false, title: count + ' 个驿站' })
+      .on('click', function () { map.setView([y, x], Math.min(map.getZoom() + 2, 18)); });
+  }
+  function drawPoints(points, clientFilter) {
     layer.clearLayers();
     markers = {};
     var n = 0;
     points.forEach(function (p) {
       if (clientFilter && !passes(p)) return;
-      var m = L.circleMarker([p[2], p[1]], style(p));
-      m.on('click', function () { select(p[0]); });
-      m.point = p;
-      m.addTo(layer);
-      markers[p[0]] = m;
-      n++;
-    });
-    (clusters || []).forEach(function (c) {
-      var size = c[2] < 10 ? 30 : c[2] < 100 ? 36 : c[2] < 1000 ? 42 : 50;
-      var icon = L.divIcon({ className: 'cl', html: el('span', null, c[2]), iconSize: [size, size] });
-      L.marker([c[1], c[0]], { icon: icon, keyboard: false, title: c[2] + ' 个驿站' })
-        .on('click', function () { map.setView([c[1], c[0]], Math.min(map.getZoom() + 2, 18)); })
-        .addTo(layer);
+      pointMarker(p).addTo(layer);
       n++;
     });
     root.setAttribute('data-markers', String(n));
   }
 
-  var view = { ctrl: null, bounds: null, zoom: null, key: null, complete: false };
-  function refreshMarkers(force) {
-    if (C.markers) { drawPoints(C.markers.points, null, true); return; }
-    var b = map.getBounds(), z = map.getZoom(), key = filterParams(new URLSearchParams()).toString();
-    if (!force && view.complete && view.key === key && view.bounds && view.bounds.contains(b) && z >= view.zoom) return;
-    var pb = b.pad(0.25), clamp = function (v, lo, hi) { return Math.max(lo, Math.min(hi, v)); };
-    var bbox = [clamp(pb.getWest(), -180, 180), clamp(pb.getSouth(), -90, 90), clamp(pb.getEast(), -180, 180),
-      clamp(pb.getNorth(), -90, 90)].map(function (v) { return v.toFixed(5); }).join(',');
-    var q = filterParams(new URLSearchParams({ bbox: bbox, zoom: String(z), crs: C.crs }));
-    if (view.ctrl && window.AbortController) view.ctrl.abort();
-    var ctrl = window.AbortController ? new AbortController() : null;
-    view.ctrl = ctrl;
-    getJSON(C.api.markers + '?' + q.toString(), ctrl && ctrl.signal).then(function (d) {
-      view = { ctrl: null, bounds: pb, zoom: z, key: key, complete: d.complete };
-      drawPoints(d.points, d.clusters, false);
-    }).catch(function (e) { if (!e || e.name !== 'AbortError') setStatus('驿站加载失败，请稍后重试'); });
+  /* A network above the inline limit: the markers of the view come from the vector tiles
+   * (clustered by the server at low zooms), filtered by the chips on the server. */
+  var tiles = null, tileQuery = null;
+  function tileMarker(p, at) {
+    if ((p.count || 1) > 1) return clusterMarker(at.lng, at.lat, p.count);
+    return pointMarker([p.id, at.lng, at.lat, p.open === 1 ? 1 : p.open === 0 ? 0 : null, 0, p.name]);
+  }
+  function refreshMarkers() {
+    if (C.markers) { drawPoints(C.markers.points, true); return; }
+    var q = filterParams(new URLSearchParams({ crs: C.crs })).toString();
+    if (tiles && q === tileQuery) return; // the grid layer follows the view by itself
+    tileQuery = q;
+    if (tiles) { tiles.redraw(); return; }
+    tiles = WarmTiles.markers(map, {
+      url: function (c) { return C.api.tiles + c.z + '/' + c.x + '/' + c.y + '.mvt?' + tileQuery; },
+      make: tileMarker,
+      onChange: function (shown, drawn) { root.setAttribute('data-markers', String(drawn)); }
+    });
+    tiles.on('stationerror', function () { setStatus('驿站加载失败，请稍后重试'); });
   }
 
   function highlight(id) {
@@ -600,7 +604,7 @@
       var code = chip.getAttribute('data-code'), on = chip.getAttribute('aria-pressed') !== 'true';
       chip.setAttribute('aria-pressed', on ? 'true' : 'false');
       if (code === 'open_now') S.openNow = on; else S.sel[code] = on;
-      refreshMarkers(true);
+      refreshMarkers();
       loadList();
     });
   });
@@ -609,13 +613,12 @@
   map.on('moveend', function () {
     clearTimeout(moveTimer);
     moveTimer = setTimeout(function () {
-      if (!C.markers) refreshMarkers(false);
       if (!S.located && $('card').hidden) loadList();
     }, 300);
   });
   if (C.notice) { $('notice').textContent = C.notice; $('notice').hidden = false; }
 
-  refreshMarkers(true);
+  refreshMarkers();
   wxReady();
   if (C.station) select(C.station.properties.id, C.station);
   loadList();

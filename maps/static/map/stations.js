@@ -185,31 +185,18 @@
     window.history.replaceState(null, '', url.pathname + url.search + url.hash);
   }
 
-  /** The filter chips: amenities present in the data (must have all checked) + open now.
-   *  The markers are added when the layer joins the map: clustering them before that goes
-   *  through markercluster's pre-map queue, which checks every marker against every other. */
-  function addFilter(map, layer, cfg, entries) {
+  /** The filter chips: amenities present in the data (``present``: their bits; a station
+   *  must have all checked) + open now. apply(need, selected, openNow) shows what passes. */
+  function addFilter(map, cfg, present, apply) {
     var bit = {};
     cfg.amenity_bits.forEach(function (code, i) { bit[code] = 1 << i; });
-    var present = 0;
-    entries.forEach(function (e) { present |= e.bits; });
     var selected = (cfg.preset.amenities || []).slice();
     var openNow = !!cfg.preset.open_now;
-    var count;
 
-    function apply() {
+    function run() {
       var need = 0;
       selected.forEach(function (c) { need |= bit[c] || 0; });
-      var shown = [];
-      for (var i = 0; i < entries.length; i += 1) {
-        var e = entries[i];
-        if ((openNow && e.state !== 'open') || (e.bits & need) !== need) { continue; }
-        shown.push(e.marker);
-      }
-      layer.clearLayers();
-      layer.addLayers(shown);
-      count.textContent = '显示 ' + shown.length + ' / ' + entries.length + ' 个驿站';
-      WM.current.shown = shown.length;
+      apply(need, selected, openNow);
       syncQuery(selected, openNow);
     }
 
@@ -224,7 +211,7 @@
       box.addEventListener('change', function () {
         lab.classList.toggle('ws-on', box.checked);
         onChange(box.checked);
-        apply();
+        run();
       });
       return lab;
     }
@@ -234,7 +221,7 @@
     bar.setAttribute('aria-label', '按设施筛选 Filter by amenity');
     L.DomEvent.disableClickPropagation(bar);
     L.DomEvent.disableScrollPropagation(bar);
-    count = el('span', 'ws-count', '加载中…', bar);
+    var count = el('span', 'ws-count', '加载中…', bar);
     chip(bar, '开放中', openNow, function (on) { openNow = on; }, 'open_now');
     cfg.amenity_bits.forEach(function (code) {
       if (!(present & bit[code])) { return; }
@@ -243,7 +230,36 @@
         if (on) { selected.push(code); }
       }, code);
     });
-    layer.once('add', apply);
+    return { count: count, run: run };
+  }
+
+  /** Rows mode: every marker is in the page; the chips hide and show them. The markers are
+   *  added when the layer joins the map: clustering them before that goes through
+   *  markercluster's pre-map queue, which checks every marker against every other. */
+  function filterRows(map, layer, cfg, entries) {
+    var present = 0;
+    entries.forEach(function (e) { present |= e.bits; });
+    var bar = addFilter(map, cfg, present, function (need, selected, openNow) {
+      var shown = [];
+      for (var i = 0; i < entries.length; i += 1) {
+        var e = entries[i];
+        if ((openNow && e.state !== 'open') || (e.bits & need) !== need) { continue; }
+        shown.push(e.marker);
+      }
+      layer.clearLayers();
+      layer.addLayers(shown);
+      bar.count.textContent = '显示 ' + shown.length + ' / ' + entries.length + ' 个驿站';
+      WM.current.shown = shown.length;
+    });
+    layer.once('add', bar.run);
+  }
+
+  function controls(map, cfg) {
+    WM.addLocate(map, cfg.crs);
+    WM.addFullscreen(map);
+    WM.addLegend(map, cfg.legend);
+    WM.addBasemapLinks(map, cfg.basemap_links);
+    WM.fit(map, cfg.bounds);
   }
 
   WM.stationLayer = function (map, options) {
@@ -263,12 +279,73 @@
     });
     WM.map = map;
     WM.current = { layer: layer, entries: entries, shown: 0, crs: cfg.crs };
-    addFilter(map, layer, cfg, entries);
-    WM.addLocate(map, cfg.crs);
-    WM.addFullscreen(map);
-    WM.addLegend(map, cfg.legend);
-    WM.addBasemapLinks(map, cfg.basemap_links);
-    WM.fit(map, cfg.bounds);
+    filterRows(map, layer, cfg, entries);
+    controls(map, cfg);
+    return layer;
+  };
+
+  /** The state of a station from a tile (as station_state on the server). */
+  function tileState(p) {
+    if (p.status === 'temporarily_closed') { return 'paused'; }
+    if (p.status === 'closed') { return 'retired'; }
+    return p.open === 1 ? 'open' : (p.open === 0 ? 'shut' : 'unknown');
+  }
+
+  function clusterIcon(count) {
+    var size = count < 10 ? 'small' : (count < 100 ? 'medium' : 'large');
+    var html = document.createElement('div');
+    el('span', null, count, html);
+    return L.divIcon({ html: html.outerHTML, className: 'marker-cluster marker-cluster-' + size,
+      iconSize: [40, 40] });
+  }
+
+  /** Tiles mode (a network too large to inline): the markers of the view come from the
+   *  vector tiles, clustered by the server below its cluster zoom; the chips become the
+   *  tiles' filter. Popups are the same as in rows mode (details fetched on click). */
+  WM.stationTiles = function (map, options) {
+    var cfg = WM.readJSON(options.config);
+    var details = detailsSource(cfg, null);
+    var icons = makeIcons(cfg.states);
+    var bar = null;
+
+    function tileQuery(selected, openNow) {
+      var q = new URLSearchParams(cfg.tiles.query);
+      selected.forEach(function (c) { q.append('amenity', c); });
+      if (openNow) { q.set('open_now', 'true'); }
+      return q.toString();
+    }
+    var query = tileQuery(cfg.preset.amenities || [], !!cfg.preset.open_now);
+    controls(map, cfg);  // the view first, so the first tiles asked for are the ones shown
+    var layer = WarmTiles.markers(map, {
+      url: function (c) { return cfg.tiles.url + c.z + '/' + c.x + '/' + c.y + '.mvt?' + query; },
+      make: function (p, at) {
+        if ((p.count || 1) > 1) {
+          var cl = L.marker(at, { icon: clusterIcon(p.count), title: p.count + ' 个驿站' });
+          cl.on('click', function () { map.setView(at, Math.min(map.getZoom() + 2, 18)); });
+          return cl;
+        }
+        var state = tileState(p), name = String(p.name);
+        var marker = L.marker(at, { icon: icons[state], title: name, riseOnHover: true });
+        var entry = { id: p.id, name: name, state: state, marker: marker };
+        marker.wsEntry = entry;
+        marker.on('click', function () { showPopup(entry, cfg, details); });
+        return marker;
+      },
+      onChange: function (shown) {
+        WM.current.shown = shown;
+        if (bar) { bar.count.textContent = '视野内 ' + shown + ' / ' + cfg.tiles.total + ' 个驿站'; }
+      }
+    });
+    WM.map = map;
+    WM.current = { layer: layer, tiles: true, shown: 0, crs: cfg.crs };
+    bar = addFilter(map, cfg, cfg.tiles.present, function (need, selected, openNow) {
+      var next = tileQuery(selected, openNow);
+      if (next !== query) {
+        query = next;
+        layer.redraw();
+      }
+    });
+    bar.count.textContent = '加载中…';
     return layer;
   };
 }());

@@ -1,27 +1,39 @@
-"""The network map at national scale: vector tiles against today's inlined station map.
+"""The maps at national scale: vector tiles against the inlined station map of before.
 
 Run by hand (needs Debian's ``/usr/bin/chromium``, ``playwright`` and ``wrk``)::
 
-    python bench/tiles_bench.py                      # 200k tiles; inlined page at 10k/50k/200k
+    python bench/tiles_bench.py                      # 200k tiled; inlined page at 10k/50k/200k
     python bench/tiles_bench.py --sizes 10000 --inline-sizes 10000 --runs 1
 
 For each size, synthetic national stations (``bench/national.py``: allocated to China's
 cities by population) are imported into a temporary SQLite store and served by
 ``stations serve`` (one uvicorn worker) on 127.0.0.1. Every number is from this run:
 
-* page: ``/maps/network`` (vector tiles) and ``/maps/stations`` (every station inlined),
-  each loaded cold in headless Chromium at 1280x800 with every other host blocked (so no
-  basemap tiles): bytes received from the service and ``performance.now()`` at the first
-  marker drawn (VectorGrid's style call for the network map; the first marker element for
-  the inlined page, as in ``bench/map_bench.py``). Median of ``--runs``.
-* tiles over HTTP: ``wrk -t1 -c8 -d10s --latency`` on a rotation of the tiles a user
-  browsing the country and a city would fetch (zoom 4 to 14), one worker; p50/p99.
-* tile encoders, in process, on the same tiles: the catalog + mapbox-vector-tile path the
-  service uses, and PostGIS ``ST_AsMVT`` (with ``ST_SnapToGrid`` clusters below zoom 13)
-  on a PostgreSQL copy of the stations when ``STATIONS_TEST_POSTGRES_URL`` is set.
+* pages: ``/maps/network`` (VectorGrid), ``/maps/stations`` and ``/embed`` (markers from the
+  tiles, as served above ``STATIONS_MAP_INLINE_MAX`` / ``STATIONS_EMBED_INLINE_MAX``), and the
+  inlined ``/maps/stations`` (every station in the page, forced with
+  ``STATIONS_MAP_INLINE_MAX``), each loaded cold in headless Chromium at 1280x800 with every
+  other host blocked (so no basemap tiles): bytes received from the service and
+  ``performance.now()`` at the first marker drawn (the tile reader's or VectorGrid's first
+  marker for tiled pages; the first marker element for the inlined page, as in
+  ``bench/map_bench.py``). Median of ``--runs``; one untimed load first (the worker imports
+  folium and builds its tile index on first use).
+* tiles over HTTP: ``wrk -t1 -c8 -d{--wrk-seconds}s --latency``, one worker, counting only
+  2xx/204 answers:
+  - *uncached*: every request a tile not asked before (``--fresh`` distinct tiles around
+    random stations, zoom 3-16, in a random order; the run says if wrk went past the end and
+    repeated), so the service encodes each one;
+  - *cached*: a rotation of the tiles a user browsing the country and a city fetches
+    (zoom 4-14 around Beijing, Shanghai, Guangzhou), fetched twice before;
+  - ``/livez`` under the same load: the floor of this (shared) machine now; the ratios
+    against it are what compare across runs.
+* tile encoders, in process, on the same rotation: the service's (``TileIndex.tile`` past
+  its cache: Morton runs, pre-summed cells, own protobuf writer), the plain reference
+  (scan + mapbox-vector-tile), and PostGIS ``ST_AsMVT`` (with ``ST_SnapToGrid`` clusters below
+  zoom 13) on a PostgreSQL copy when ``STATIONS_TEST_POSTGRES_URL`` is set.
 
-Targets (issue 18): first marker ≤ 2 s, tile p99 ≤ 20 ms with one worker, network page
-weight independent of the station count.
+Targets (issue 18): first marker ≤ 2 s, tile p99 ≤ 20 ms with one worker, page weight
+independent of the station count.
 """
 
 from __future__ import annotations
@@ -41,6 +53,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -86,11 +99,12 @@ def _free_port() -> int:
 class Served:
     """``stations serve`` (one worker) on a store; stopped on exit."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **settings: str) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, STATIONS_DATABASE_URL=url, STATIONS_WEBHOOKS_ENABLED="false")
         env["STATIONS_RATE_LIMIT_PER_MINUTE"] = "100000000"
+        env.update({f"STATIONS_{k.upper()}": v for k, v in settings.items()})
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -127,7 +141,7 @@ class Served:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def load(browser: Any, url: str, network: bool) -> tuple[int, float | None]:
+def load(browser: Any, url: str, tiled: bool) -> tuple[int, float | None]:
     """Bytes from the service and the first marker's time (ms), one cold load."""
     own = urlsplit(url).netloc
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -148,13 +162,13 @@ def load(browser: Any, url: str, network: bool) -> tuple[int, float | None]:
     page.goto(url, wait_until="commit", timeout=600_000)
     probe = (
         "() => window.__warmTiles && window.__warmTiles.firstMarkerAt !== null"
-        if network
+        if tiled
         else "() => window.__firstMarker !== undefined"
     )
     try:
         page.wait_for_function(probe, timeout=600_000)
         first = float(
-            page.evaluate("window.__warmTiles.firstMarkerAt" if network else "window.__firstMarker")
+            page.evaluate("window.__warmTiles.firstMarkerAt" if tiled else "window.__firstMarker")
         )
     except Exception:
         first = None
@@ -179,13 +193,37 @@ def tile_list(index: TileIndex) -> list[tuple[int, int, int]]:
     return out
 
 
-def wrk_latency(base: str, paths_list: list[str], seconds: int) -> tuple[str, str]:
+def fresh_tiles(index: TileIndex, count: int, seed: int = 18) -> list[tuple[int, int, int]]:
+    """``count`` distinct tiles around random stations, zoom 3-16, in random order."""
+    rng = np.random.default_rng(seed)
+    seen: set[tuple[int, int, int]] = set()
+    out: list[tuple[int, int, int]] = []
+    while len(out) < count:
+        i = int(rng.integers(0, len(index)))
+        z = int(rng.integers(3, 17))
+        n = 2**z
+        r = math.radians(float(index.lat[i]))
+        x = int((float(index.lon[i]) + 180) / 360 * n)
+        y = int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+        if (z, x, y) not in seen:
+            seen.add((z, x, y))
+            out.append((z, x, y))
+    return out
+
+
+def wrk_latency(base: str, paths_list: list[str], seconds: int) -> dict[str, str]:
+    """p50/p99 and counts of ``wrk -t1 -c8`` over ``paths_list`` in order (wrapping)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         paths = ", ".join(f'"{p}"' for p in paths_list)
         lua.write(
-            f"local paths = {{{paths}}}\nlocal i = 0\n"
-            "request = function()\n  i = i % #paths + 1\n"
-            "  return wrk.format('GET', paths[i])\nend\n"
+            f"local paths = {{{paths}}}\nlocal i = 0\nlocal bad = 0\n"
+            "request = function()\n  i = i + 1\n"
+            "  return wrk.format('GET', paths[(i - 1) % #paths + 1])\nend\n"
+            "response = function(status, headers, body)\n"
+            "  if status >= 300 then bad = bad + 1 end\nend\n"
+            "done = function(summary, latency, requests)\n"
+            "  io.write(string.format('requests %d\\nnon2xx %d\\n', summary.requests, bad))\n"
+            "end\n"
         )
     out = subprocess.run(
         ["wrk", "-t1", "-c8", f"-d{seconds}s", "--latency", "-s", lua.name, base],
@@ -195,9 +233,12 @@ def wrk_latency(base: str, paths_list: list[str], seconds: int) -> tuple[str, st
     ).stdout
     os.unlink(lua.name)
     found = dict(
-        line.split()[:2] for line in out.splitlines() if line.strip().startswith(("50%", "99%"))
+        line.split()[:2]
+        for line in out.splitlines()
+        if line.strip().startswith(("50%", "99%", "requests ", "non2xx "))
     )
-    return found.get("50%", "?"), found.get("99%", "?")
+    found["distinct"] = str(len(set(paths_list)))
+    return found
 
 
 _PG_TILE = """
@@ -223,14 +264,18 @@ def encoder_times(
     index: TileIndex, tiles: list[tuple[int, int, int]], rows: list[ImportPlanRow]
 ) -> list[tuple[str, float, float]]:
     out = []
-    for z, x, y in tiles:  # warm: each zoom's cells, as the service after its first tiles
+    for z, x, y in tiles:  # warm: each crs's sorted positions, as the service after its first tile
         index.tile(z, x, y)
-    times = []
-    for z, x, y in tiles:
-        t = time.perf_counter()
-        index._encode(z, x, y, "wgs84")  # the encoder itself, past the service's tile cache
-        times.append((time.perf_counter() - t) * 1000)
-    out.append(("catalog + mapbox-vector-tile", *_p50_p99(times)))
+    for name, encode in (
+        ("service: Morton runs + own protobuf writer", index._encode),
+        ("reference: scan + mapbox-vector-tile", index.reference_tile),
+    ):
+        times = []
+        for z, x, y in tiles:
+            t = time.perf_counter()
+            encode(z, x, y, "wgs84")  # past the index's cache of encoded tiles
+            times.append((time.perf_counter() - t) * 1000)
+        out.append((name, *_p50_p99(times)))
     url = os.environ.get("STATIONS_TEST_POSTGRES_URL")
     if not url:
         return out
@@ -267,18 +312,25 @@ def _p50_p99(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), values[min(len(values) - 1, int(len(values) * 0.99))]
 
 
+def _page(browser: Any, base: str, path: str, tiled: bool, runs: int) -> tuple[int, float | None]:
+    load(browser, base + path, tiled)  # untimed: folium imported, tile index built
+    loads = [load(browser, base + path, tiled) for _ in range(runs)]
+    return loads[0][0], _median([t for _, t in loads])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000])
     parser.add_argument("--inline-sizes", type=int, nargs="*", default=[10_000, 50_000, 200_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--fresh", type=int, default=40_000, help="distinct uncached tiles")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     sizes = sorted(set(args.sizes) | set(args.inline_sizes))
     pages: list[tuple[str, int, int, float | None]] = []
-    http: list[tuple[str, int, str, str]] = []
+    http: list[tuple[str, int, dict[str, str]]] = []
     encoders: list[tuple[int, str, float, float]] = []
     with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="tiles-bench-") as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
@@ -288,61 +340,74 @@ def main(argv: list[str] | None = None) -> None:
             store = SqlStationStore(url)
             store.apply_import(rows, actor="bench")
             store.close()
-            with Served(url) as served:
-                if n in args.sizes:
-                    # One untimed load: the worker builds its tile index on first use.
-                    load(browser, served.base + "/maps/network", True)
-                    loads = [
-                        load(browser, served.base + "/maps/network", True) for _ in range(args.runs)
-                    ]
-                    pages.append(
-                        ("/maps/network (tiles)", n, loads[0][0], _median([t for _, t in loads]))
-                    )
+            if n in args.sizes:
+                with Served(url) as served:
+                    for path, name in (
+                        ("/maps/network", "/maps/network (VectorGrid)"),
+                        ("/maps/stations", "/maps/stations (tiles)"),
+                        ("/embed", "/embed (tiles)"),
+                    ):
+                        pages.append((name, n, *_page(browser, served.base, path, True, args.runs)))
                     index = TileIndex.build(SqlStationStore(url).all(), 0)
                     tiles = tile_list(index)
-                    for _ in range(2):  # warm the worker's per-zoom cells
+                    for _ in range(2):  # the rotation, cached by the worker
                         for z, x, y in tiles:
                             httpx.get(f"{served.base}/api/v1/tiles/stations/{z}/{x}/{y}.mvt")
-                    paths = [f"/api/v1/tiles/stations/{z}/{x}/{y}.mvt" for z, x, y in tiles]
-                    http.append(
-                        (
-                            "/api/v1/tiles/stations/z/x/y.mvt",
-                            n,
-                            *wrk_latency(served.base, paths, args.wrk_seconds),
-                        )
-                    )
-                    # The floor on this machine now: the cheapest route, same load.
-                    http.append(
-                        (
-                            "/livez (baseline)",
-                            n,
-                            *wrk_latency(served.base, ["/livez"], args.wrk_seconds),
-                        )
-                    )
+                    mvt = "/api/v1/tiles/stations/{}/{}/{}.mvt"
+                    fresh = [mvt.format(*t) for t in fresh_tiles(index, args.fresh)]
+                    cached = [mvt.format(*t) for t in tiles]
+                    for name, paths in (
+                        ("tiles, uncached (each tile asked once)", fresh),
+                        ("tiles, cached (rotation fetched before)", cached),
+                        ("/livez (baseline)", ["/livez"]),
+                    ):
+                        http.append((name, n, wrk_latency(served.base, paths, args.wrk_seconds)))
                     encoders += [(n, *e) for e in encoder_times(index, tiles, rows)]
-                if n in args.inline_sizes:
+            if n in args.inline_sizes:
+                with Served(url, map_inline_max=str(10**9)) as served:
                     runs = 1 if n > 10_000 else args.runs
-                    loads = [
-                        load(browser, served.base + "/maps/stations", False) for _ in range(runs)
-                    ]
                     pages.append(
-                        ("/maps/stations (inlined)", n, loads[0][0], _median([t for _, t in loads]))
+                        (
+                            "/maps/stations (inlined, as before)",
+                            n,
+                            *_page(browser, served.base, "/maps/stations", False, runs),
+                        )
                     )
-                print(f"done {n}", file=sys.stderr, flush=True)
+            print(f"done {n}", file=sys.stderr, flush=True)
         browser.close()
     print("\n| page | stations | bytes from the service | first marker (ms) |")
     print("| --- | ---: | ---: | ---: |")
     for name, n, size, first in pages:
         shown = f"{first:.0f}" if first is not None else "none in 10 min"
         print(f"| {name} | {n:,} | {size:,} | {shown} |")
-    print("\n| over HTTP, 1 worker, wrk -t1 -c8 | stations | p50 | p99 |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, n, p50, p99 in http:
-        print(f"| {name} | {n:,} | {p50} | {p99} |")
-    print("\n| tile encoder (in process, warm) | stations | p50 ms | p99 ms |")
+    print(
+        "\n| over HTTP, 1 worker, wrk -t1 -c8 | stations | requests | distinct paths | "
+        "non-2xx | p50 | p99 | p99 / livez p99 |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    floor = {n: _ms(r.get("99%", "")) for name, n, r in http if name.startswith("/livez")}
+    for name, n, r in http:
+        p99, base = _ms(r.get("99%", "")), floor.get(n)
+        ratio = f"{p99 / base:.1f}" if p99 and base else "?"
+        print(
+            f"| {name} | {n:,} | {r.get('requests', '?')} | {r['distinct']} | "
+            f"{r.get('non2xx', '?')} | {r.get('50%', '?')} | {r.get('99%', '?')} | {ratio} |"
+        )
+    print("\n| tile encoder (in process, past the tile cache) | stations | p50 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: |")
     for n, name, p50, p99 in encoders:
         print(f"| {name} | {n:,} | {p50:.2f} | {p99:.2f} |")
+
+
+def _ms(text: str) -> float | None:
+    """wrk's latency text ("812.00us", "1.20ms", "2.01s") in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            try:
+                return float(text[: -len(unit)]) * scale
+            except ValueError:
+                return None
+    return None
 
 
 def _median(values: list[float | None]) -> float | None:

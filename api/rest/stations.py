@@ -202,6 +202,42 @@ def create_station(
     return _written(station, catalog, crs, status=201, headers={"Location": location})
 
 
+class _StationWrite:
+    """What PATCH and PUT both take: the editor, the station, its body, the version they
+    edited (If-Match or the body's) and the CRS; :meth:`apply` is their one write sequence."""
+
+    def __init__(
+        self,
+        user: EditorDep,
+        station_id: StationId,
+        raw: JsonBody,
+        store: StoreDep,
+        catalog: CatalogDep,
+        if_match: IfMatch = None,
+        crs: CrsName = CrsName.wgs84,
+    ) -> None:
+        self.user, self.station_id, self.raw = user, station_id, raw
+        self.store, self.catalog, self.if_match, self.crs = store, catalog, if_match, crs
+
+    def apply(self, *, replace: bool) -> GeoJSONResponse:
+        """Write the body (all fields when ``replace``, else only those given), refresh this
+        process's catalog and answer with the station and its new version."""
+        changes, version = station_input(self.raw, crs=self.crs.value, partial=not replace)
+        if replace:  # fields left out return to their defaults
+            changes = validate_station(changes).as_dict()
+        station = self.store.update(
+            self.station_id,
+            changes,
+            actor=self.user.name,
+            expected_version=_expected(self.if_match, version),
+        )
+        _refresh(self.catalog)
+        return _written(station, self.catalog, self.crs)
+
+
+StationWrite = Annotated[_StationWrite, Depends()]
+
+
 @router.patch(
     "/{station_id}",
     response_model=StationFeatureOut,
@@ -210,21 +246,8 @@ def create_station(
     responses={200: {"headers": _ETAG_HEADER}},
     summary="Change some fields of a station (editor)",
 )
-def patch_station(
-    user: EditorDep,
-    station_id: StationId,
-    raw: JsonBody,
-    store: StoreDep,
-    catalog: CatalogDep,
-    if_match: IfMatch = None,
-    crs: CrsName = CrsName.wgs84,
-) -> Any:
-    changes, version = station_input(raw, crs=crs.value, partial=True)
-    station = store.update(
-        station_id, changes, actor=user.name, expected_version=_expected(if_match, version)
-    )
-    _refresh(catalog)
-    return _written(station, catalog, crs)
+def patch_station(write: StationWrite) -> Any:
+    return write.apply(replace=False)
 
 
 @router.put(
@@ -235,22 +258,8 @@ def patch_station(
     responses={200: {"headers": _ETAG_HEADER}},
     summary="Replace a station: fields left out return to their defaults (editor)",
 )
-def replace_station(
-    user: EditorDep,
-    station_id: StationId,
-    raw: JsonBody,
-    store: StoreDep,
-    catalog: CatalogDep,
-    if_match: IfMatch = None,
-    crs: CrsName = CrsName.wgs84,
-) -> Any:
-    changes, version = station_input(raw, crs=crs.value, partial=False)
-    data = validate_station(changes)
-    station = store.update(
-        station_id, data.as_dict(), actor=user.name, expected_version=_expected(if_match, version)
-    )
-    _refresh(catalog)
-    return _written(station, catalog, crs)
+def replace_station(write: StationWrite) -> Any:
+    return write.apply(replace=True)
 
 
 @router.delete(

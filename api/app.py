@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.admin import photos as admin_photos
 from api.admin import routes as admin
 from api.admin import visits as admin_visits
 from api.errors import install_error_handlers
@@ -175,6 +176,7 @@ def create_app(
         station_page,
         admin,
         admin_visits,
+        admin_photos,
         docs,
     ):
         app.include_router(module.router)

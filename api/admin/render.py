@@ -65,6 +65,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "geocoded": "地理编码",
     "entry": "进门方式",
     "no_smartphone_ok": "无智能手机可用",
+    "photos": "照片",
     "file": "文件",
     "crs": "坐标系",
 }
@@ -146,9 +147,12 @@ def console_page(
 ) -> HTMLResponse:
     """A signed-in console page: the navigation, the user, the CSRF token and the count of
     rider reports waiting for review (editors only) around ``context``."""
-    pending = 0
+    pending = photos_pending = 0
     if cs.can_edit:
-        pending = request.app.state.services.reports.list(status="pending", limit=1)[1]
+        services = request.app.state.services
+        pending = services.reports.list(status="pending", limit=1)[1]
+        if services.photos is not None:
+            photos_pending = services.photos.records.count("pending")
     settings = request.app.state.services.settings
     return render_page(
         template,
@@ -159,6 +163,7 @@ def console_page(
         can_admin=cs.user.can("admin"),
         active=active,
         pending=pending,
+        photos_pending=photos_pending,
         tz=settings.timezone,
         **context,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import ConfigurationError, Conflict, NotFound
@@ -214,6 +214,11 @@ class SqlPhotoStore:
             query = query.where(_P.c.station_id == station_id)
         with self.engine.connect() as conn:
             return [_record(r) for r in conn.execute(query)]
+
+    def count(self, status: str) -> int:
+        """How many photos are in one review state (the console's badge)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(_P.c.status == status)).scalar_one())
 
     def review(self, photo_id: int, status: str, reviewer: str) -> PhotoRecord:
         """Set a photo's review state, under the reviewer's name."""

@@ -95,6 +95,11 @@
     }
   }
 
+  /* What a data-post button does once its POST succeeded, by its data-done name (a page's
+   * own script may add one); without one the page reloads. */
+  A.done = A.done || {};
+  A.done.report = reportDone;
+
   /* The re-check round's "打印路线单" button (no inline script under the console's CSP). */
   doc.addEventListener('click', function (ev) {
     if (ev.target.closest && ev.target.closest('[data-print]')) { window.print(); }
@@ -115,11 +120,12 @@
       if (!res.ok) {
         button.disabled = false;
         A.flash('error', res.status === 412 ? '此驿站刚被其他人修改过，请刷新页面后再操作。'
-          : res.status === 409 ? '此反馈已被其他人处理，请刷新页面。' : A.problemText(res));
+          : res.status === 409 ? (res.data && res.data.detail_zh) || '此反馈已被其他人处理，请刷新页面。'
+          : A.problemText(res));
         return;
       }
-      if (button.getAttribute('data-done') === 'report') { reportDone(button, res.data); }
-      else { window.location.reload(); }
+      var done = A.done[button.getAttribute('data-done')];
+      if (done) { done(button, res.data); } else { window.location.reload(); }
     }, function () {
       button.disabled = false;
       A.flash('error', '网络错误，请稍后重试。');

@@ -1,0 +1,144 @@
+"""Door photos in Debian's Chromium at 360×640: staff review riders' photos on a phone, and
+the rider's card shows the door photo first, lazily, within the page's weight.
+
+On SQLite only: what these pages add is the page itself; the store's side of every step
+(accept in one transaction with its history, reject, the confirmation link) is tested on
+SQLite and PostgreSQL in ``tests/stations/photos`` and ``tests/api/rest/test_photos_api.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from stations.store.photos import SqlPhotoStore
+from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
+from tests.conftest import make_station
+from tests.maps.conftest import LiveServer, PageKit, start_server
+from tests.stations.photos.test_process import jpeg_with_gps
+
+pytestmark = pytest.mark.browser
+
+Open = Callable[..., PageKit]
+DOOR = {"longitude": 116.5068, "latitude": 39.7954}
+
+
+@dataclass
+class Site:
+    live: LiveServer
+    store: SqlStationStore
+    staff: Staff
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    store = SqlStationStore("sqlite:///" + str(tmp_path / "photos.db"))
+    store.create(make_station(name="荣华中路暖心驿站", opening_hours="24/7"), actor="t")
+    staff = add_staff(store)
+    app = create_app(test_settings(photo_dir=tmp_path / "photos"), store=store)
+    live, stop = start_server(app)
+    try:
+        yield Site(live, store, staff)
+    finally:
+        stop()
+        store.close()
+
+
+def _rider_photo(site: Site, device: str, size: tuple[int, int], state: str | None) -> int:
+    """A rider's photo over HTTP, after a 我在这里 tap with ``state`` (or none)."""
+    data: dict[str, str] = {}
+    headers = {"X-Device-Id": device}
+    if state is not None:
+        said = httpx.post(
+            f"{site.live.url}/api/v1/stations/1/confirmations",
+            json={"state": state, "lat": DOOR["latitude"], "lon": DOOR["longitude"]},
+            headers=headers,
+        )
+        assert said.status_code == 201, said.text
+        data["confirmation_id"] = str(said.json()["id"])
+    sent = httpx.post(
+        f"{site.live.url}/api/v1/stations/1/photos/rider",
+        files={"file": ("door.jpg", jpeg_with_gps(size), "image/jpeg")},
+        data=data,
+        headers=headers,
+    )
+    assert sent.status_code == 202, sent.text
+    return int(sent.json()["id"])
+
+
+def _login_on_phone(open_page: Open, site: Site, path: str) -> PageKit:
+    kit = open_page(site.live.url + path, mobile=True)
+    page = kit.page
+    assert "/admin/login" in page.url
+    page.fill("input[name=name]", site.staff.editor_name)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == site.live.url + path
+    return kit
+
+
+def _fits(page: Any, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    assert box["height"] >= 44, box  # a thumb's tap target
+
+
+def test_staff_accept_and_reject_riders_photos_on_a_phone(site: Site, open_page: Open) -> None:
+    kept = _rider_photo(site, "rider-phone-1", (640, 480), "locked")
+    refused = _rider_photo(site, "rider-phone-2", (480, 640), None)
+    kit = _login_on_phone(open_page, site, "/admin/photos")
+    page = kit.page
+    assert page.inner_text(".main-nav a[href='/admin/photos'] .badge") == "2"
+    kept_card = page.locator(f".photo-card[data-photo='{kept}']")
+    refused_card = page.locator(f".photo-card[data-photo='{refused}']")
+    assert "骑手反馈：进不去" in kept_card.inner_text()  # what the rider said, beside the photo
+    assert "在现场" in kept_card.inner_text()
+    assert "未附确认" in refused_card.inner_text()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.photo-thumb img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360  # no sideways scroll
+    _fits(page, f".photo-card[data-photo='{kept}'] button:has-text('采用')")
+    _fits(page, f".photo-card[data-photo='{refused}'] button:has-text('拒绝')")
+    kit.screenshot("admin-photos-360x640")
+
+    # The console's write needs its CSRF header: the same POST without it is refused.
+    no_csrf = page.evaluate(
+        f"fetch('/api/v1/photos/{kept}/accept', {{method: 'POST', credentials: 'same-origin'}})"
+        ".then(r => r.status)"
+    )
+    assert no_csrf == 403
+
+    kept_card.locator("button", has_text="采用").click()
+    page.wait_for_selector(f".photo-card[data-photo='{kept}'][data-status='published']")
+    assert "已采用" in page.inner_text("#flash") and "修改历史" in page.inner_text("#flash")
+    refused_card.locator("button", has_text="拒绝").click()
+    page.wait_for_selector(f".photo-card[data-photo='{refused}'][data-status='rejected']")
+    assert "已拒绝" in refused_card.inner_text()
+    assert page.locator(".photo-actions").count() == 0
+    kit.screenshot("admin-photos-reviewed-360x640")
+
+    records = SqlPhotoStore.beside(site.store)
+    accepted, rejected = records.get(kept), records.get(refused)
+    assert (accepted.status, accepted.reviewed_by) == ("published", site.staff.editor_name)
+    assert (rejected.status, rejected.reviewed_by) == ("rejected", site.staff.editor_name)
+    station = site.store.get(1)
+    assert list(station.data.photos) == [accepted.digest]  # the rejected one is nowhere
+    last = site.store.history(1)[-1]
+    assert (last.actor, last.after["photos"]) == (site.staff.editor_name, [accepted.digest])
+
+    page.goto(site.live.url + "/admin/photos?status=published")
+    assert page.locator(".photo-card").count() == 1
+    assert page.locator(f".photo-card[data-photo='{kept}']").count() == 1
+    assert page.locator(".main-nav a[href='/admin/photos'] .badge").count() == 0
+    assert kit.blocked.non_tile() == []
+    assert [e for e in kit.console_errors if "status of 403" not in e] == []

@@ -94,9 +94,10 @@ def _receipt(result: CheckinResult) -> dict[str, Any]:
     responses={200: {"description": "Already counted within the window (not counted again)"}},
     summary="Check in at a station (anonymous; one visit per device per station per window)",
 )
-def check_in(
+async def check_in(
     body: CheckinIn,
     visits: VisitsDep,
+    request: Request,
     x_device_id: Annotated[
         str | None,
         Header(
@@ -105,7 +106,10 @@ def check_in(
         ),
     ] = None,
 ) -> Any:
-    result = visits.check_in(body.code, x_device_id, body.worker_type)
+    # On the event loop: the station comes from the catalog in memory, and the check-in
+    # waits for its batch's commit without holding a thread.
+    catalog = request.app.state.services.catalog
+    result = await visits.check_in_async(body.code, x_device_id, body.worker_type, catalog)
     return JSONResponse(
         _receipt(result),
         status_code=201 if result.counted else 200,

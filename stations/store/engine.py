@@ -13,12 +13,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from stations.store.outage import Breaker, StoreLimits, install_limits
 
-__all__ = ["make_engine", "migrate", "WRITE"]
+__all__ = ["make_engine", "migrate", "upsert", "WRITE"]
 
 #: Execution option that marks a connection as about to write (SQLite: BEGIN IMMEDIATE).
 WRITE = {"stations_write": True}
@@ -90,3 +90,14 @@ def migrate(engine: Engine) -> None:
             with connection.begin():
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+
+
+def upsert(conn: Connection, table: Any) -> Any:
+    """The dialect's ``INSERT`` (with ``on_conflict_do_update``) for ``conn``."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

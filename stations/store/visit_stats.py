@@ -1,9 +1,17 @@
-"""Visit statistics read from the daily roll-ups and the hand tallies.
+"""Visit statistics, each read from the smallest roll-up that answers it.
 
 Every number here is ``scans + tallied``: check-ins counted by the service plus the visits
-staff entered by hand. Both tables are keyed by the station's local day, so a day, week
-(ISO, Monday first) or month is a ``GROUP BY`` on a date expression, done in SQL on either
-engine; raw check-ins are never read, which is why pruning them changes nothing here.
+staff entered by hand (worker type ``hand_tally`` in the roll-ups). All tables are keyed by
+the station's local day or month, so a day, week (ISO, Monday first) or month is a ``GROUP
+BY`` on a date expression, done in SQL on either engine; raw check-ins are never read, which
+is why pruning them changes nothing here.
+
+* per district, host type, worker type or hour of day: ``visit_area_daily``, a few hundred
+  rows a day however many stations there are (districts and host types as the stations had
+  them when each visit was counted);
+* the monthly table, and per station over whole months: ``visit_monthly``;
+* per station by day or week: ``visit_daily`` and ``visit_tallies``;
+* the dashboard's idle stations: ``visit_station_last``.
 """
 
 from __future__ import annotations
@@ -12,15 +20,23 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Engine, and_, cast, func, literal, select, union_all
+from sqlalchemy import Date, Engine, and_, case, cast, func, literal, select, union_all
 
 from stations.store.schema import stations_table
-from stations.store.visit_tables import visit_daily_table, visit_tallies_table
+from stations.store.visit_rollups import HAND_TALLY
+from stations.store.visit_tables import (
+    visit_area_daily_table,
+    visit_daily_table,
+    visit_monthly_table,
+    visit_station_last_table,
+    visit_tallies_table,
+)
 from stations.visits.vocabulary import WORKER_COLUMNS
 from stations.vocabulary import HOST_TYPES
 
 __all__ = [
     "GROUPS",
+    "HAND_TALLY",
     "PERIODS",
     "Dashboard",
     "MonthlyRow",
@@ -31,13 +47,17 @@ __all__ = [
 _S = stations_table
 _V = visit_daily_table
 _T = visit_tallies_table
+_M = visit_monthly_table
+_A = visit_area_daily_table
+_L = visit_station_last_table
 
 #: What ``group=`` may be. worker_type and hour read only scans (tallies have neither;
 #: under worker_type they are one more key, ``hand_tally``).
 GROUPS = ("station", "district", "host_type", "worker_type", "hour")
 PERIODS = ("day", "week", "month", "all")
-HAND_TALLY = "hand_tally"
 NO_DISTRICT = "未填写区域"
+#: Stations counted exactly per round when ranking the busiest.
+_BUSIEST_STEP = 500
 
 
 @dataclass(frozen=True)
@@ -115,112 +135,134 @@ class VisitStats:
 
         Callers validate ``group``/``period`` against ``GROUPS``/``PERIODS``.
         """
-        if group in ("worker_type", "hour"):
-            return self._scan_breakdown(group, period, start, end)
-        scans = select(
-            _V.c.station_id.label("sid"),
-            _V.c.day.label("day"),
-            _V.c.count.label("scans"),
-            literal(0).label("tallied"),
-        ).where(_V.c.day >= start, _V.c.day < end)
-        tallies = select(_T.c.station_id, _T.c.day, literal(0), _T.c.count).where(
-            _T.c.day >= start, _T.c.day < end
-        )
-        u = union_all(scans, tallies).subquery()
-        keys: list[Any]
         if group == "station":
-            keys = [u.c.sid, _S.c.name]
-        elif group == "district":
-            keys = [_S.c.district]
-        else:
-            keys = [_S.c.host_type]
-        columns = list(keys)
+            return self._by_station(period, start, end)
+        scope = "network" if group == "worker_type" else group
+        tallied = _A.c.worker_type == HAND_TALLY
+        columns: list[Any] = [_A.c.worker_type if group == "worker_type" else _A.c.area]
         if period != "all":
-            columns.append(self._period(u.c.day, period).label("period"))
+            columns.append(self._period(_A.c.day, period))
         query = (
-            select(*columns, func.sum(u.c.scans), func.sum(u.c.tallied))
-            .select_from(u.join(_S, _S.c.id == u.c.sid))
+            select(
+                *columns,
+                func.sum(case((tallied, 0), else_=_A.c.count)),
+                func.sum(case((tallied, _A.c.count), else_=0)),
+            )
+            .where(_A.c.scope == scope, _A.c.day >= start, _A.c.day < end)
             .group_by(*columns)
         )
         rows: list[StatsRow] = []
         with self.engine.connect() as conn:
             for r in conn.execute(query):
-                values = list(r)
-                tallied, scans = int(values.pop()), int(values.pop())
-                when = _as_date(values.pop()) if period != "all" else None
-                if group == "station":
-                    key, label = str(values[0]), values[1]
-                elif group == "district":
-                    key, label = values[0], values[0] or NO_DISTRICT
-                else:
-                    key, label = values[0], HOST_TYPES.get(values[0], values[0])
-                rows.append(StatsRow(key, label, when, scans, tallied))
-        rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
-        return rows
-
-    def _scan_breakdown(self, group: str, period: str, start: date, end: date) -> list[StatsRow]:
-        key = _V.c.worker_type if group == "worker_type" else _V.c.hour
-        columns = [key]
-        if period != "all":
-            columns.append(self._period(_V.c.day, period))
-        query = (
-            select(*columns, func.sum(_V.c.count))
-            .where(_V.c.day >= start, _V.c.day < end)
-            .group_by(*columns)
-        )
-        rows: list[StatsRow] = []
-        with self.engine.connect() as conn:
-            for r in conn.execute(query):
+                key = str(r[0])
                 when = _as_date(r[1]) if period != "all" else None
-                k = str(r[0])
-                label = WORKER_COLUMNS.get(k, k) if group == "worker_type" else f"{int(k)}时"
-                rows.append(StatsRow(k, label, when, int(r[-1]), 0))
-            if group == "worker_type":  # hand tallies: one more key, so totals still add up
-                tcols = [] if period == "all" else [self._period(_T.c.day, period)]
-                tq = select(*tcols, func.sum(_T.c.count)).where(_T.c.day >= start, _T.c.day < end)
-                if tcols:
-                    tq = tq.group_by(*tcols)
-                for r in conn.execute(tq):
-                    if r[-1] is None:
-                        continue
-                    when = _as_date(r[0]) if period != "all" else None
-                    rows.append(StatsRow(HAND_TALLY, "手工登记", when, 0, int(r[-1])))
+                scans, hand = int(r[-2]), int(r[-1])
+                if scans == 0 and hand == 0:
+                    continue
+                if group == "worker_type":
+                    label = "手工登记" if key == HAND_TALLY else WORKER_COLUMNS.get(key, key)
+                elif group == "hour":
+                    key = str(int(key))
+                    label = f"{key}时"
+                elif group == "district":
+                    label = key or NO_DISTRICT
+                else:
+                    label = HOST_TYPES.get(key, key)
+                rows.append(StatsRow(key, label, when, scans, hand))
         if group == "hour":
             rows.sort(key=lambda s: (s.period or date.min, int(s.key)))
         else:
             rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
         return rows
 
+    def _by_station(self, period: str, start: date, end: date) -> list[StatsRow]:
+        whole_months = start.day == 1 and end.day == 1 and period in ("month", "all")
+        if whole_months:  # one row per station and month instead of per day and hour
+            tallied = _M.c.worker_type == HAND_TALLY
+            u = select(
+                _M.c.station_id.label("sid"),
+                _M.c.month.label("day"),
+                case((tallied, 0), else_=_M.c.count).label("scans"),
+                case((tallied, _M.c.count), else_=0).label("tallied"),
+            ).where(_M.c.month >= start, _M.c.month < end)
+        else:
+            u = union_all(
+                select(
+                    _V.c.station_id.label("sid"),
+                    _V.c.day.label("day"),
+                    _V.c.count.label("scans"),
+                    literal(0).label("tallied"),
+                ).where(_V.c.day >= start, _V.c.day < end),
+                select(_T.c.station_id, _T.c.day, literal(0), _T.c.count).where(
+                    _T.c.day >= start, _T.c.day < end
+                ),
+            )
+        sub = u.subquery()
+        columns: list[Any] = [sub.c.sid, _S.c.name]
+        if period != "all":
+            columns.append(self._period(sub.c.day, period).label("period"))
+        query = (
+            select(*columns, func.sum(sub.c.scans), func.sum(sub.c.tallied))
+            .select_from(sub.join(_S, _S.c.id == sub.c.sid))
+            .group_by(*columns)
+        )
+        rows: list[StatsRow] = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                scans, hand = int(r[-2]), int(r[-1])
+                if scans == 0 and hand == 0:
+                    continue
+                when = _as_date(r[2]) if period != "all" else None
+                rows.append(StatsRow(str(r[0]), r[1], when, scans, hand))
+        rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
+        return rows
+
     def monthly(self, start: date, end: date) -> list[MonthlyRow]:
         """Every live station (and any deleted one with visits) for ``start`` ≤ day < ``end``,
         by id: the table unions report upward each month.
+
+        Whole months (as the report asks) are read from ``visit_monthly``, pivoted by worker
+        type in SQL, so the database returns one row per station.
         """
-        by_worker: dict[int, dict[str, int]] = {}
-        tallied: dict[int, int] = {}
+        workers = [*WORKER_COLUMNS, HAND_TALLY]
+        if start.day == 1 and end.day == 1:
+            source = select(_M.c.station_id.label("sid"), _M.c.worker_type, _M.c.count).where(
+                _M.c.month >= start, _M.c.month < end
+            )
+        else:
+            source = union_all(
+                select(_V.c.station_id, _V.c.worker_type, _V.c.count).where(
+                    _V.c.day >= start, _V.c.day < end
+                ),
+                select(_T.c.station_id, literal(HAND_TALLY), _T.c.count).where(
+                    _T.c.day >= start, _T.c.day < end
+                ),
+            )
+        src = source.subquery()
+        sid, worker, count = src.c
+        pivot = (
+            select(
+                sid.label("sid"),
+                *(
+                    func.sum(case((worker == w, count), else_=0)).label(f"w{i}")
+                    for i, w in enumerate(workers)
+                ),
+            )
+            .group_by(sid)
+            .subquery()
+        )
+        query = (
+            select(_S.c.id, _S.c.name, _S.c.district, _S.c.deleted_at, *pivot.c[1:])
+            .select_from(_S.outerjoin(pivot, pivot.c.sid == _S.c.id))
+            .where(_S.c.deleted_at.is_(None) | pivot.c.sid.is_not(None))
+            .order_by(_S.c.id)
+        )
+        out = []
         with self.engine.connect() as conn:
-            scans = (
-                select(_V.c.station_id, _V.c.worker_type, func.sum(_V.c.count))
-                .where(_V.c.day >= start, _V.c.day < end)
-                .group_by(_V.c.station_id, _V.c.worker_type)
-            )
-            for sid, worker, n in conn.execute(scans):
-                by_worker.setdefault(sid, {})[worker] = int(n)
-            tq = (
-                select(_T.c.station_id, func.sum(_T.c.count))
-                .where(_T.c.day >= start, _T.c.day < end)
-                .group_by(_T.c.station_id)
-            )
-            tallied = {sid: int(n) for sid, n in conn.execute(tq)}
-            counted = set(by_worker) | set(tallied)
-            stations = conn.execute(
-                select(_S.c.id, _S.c.name, _S.c.district, _S.c.deleted_at).order_by(_S.c.id)
-            )
-            out = []
-            for sid, name, district, deleted_at in stations:
-                if deleted_at is not None and sid not in counted:
-                    continue
-                workers = {k: by_worker.get(sid, {}).get(k, 0) for k in WORKER_COLUMNS}
-                out.append(MonthlyRow(sid, name, district, workers, tallied.get(sid, 0)))
+            for row in conn.execute(query):
+                counts = [int(n or 0) for n in row[4:]]
+                by_worker = dict(zip(WORKER_COLUMNS, counts[:-1], strict=True))
+                out.append(MonthlyRow(row[0], row[1], row[2], by_worker, counts[-1]))
         return out
 
     def dashboard(
@@ -229,66 +271,111 @@ class VisitStats:
         """The console's numbers for the ``days`` local days ending with ``today``."""
         start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
         out = Dashboard(start=start, end=end)
-        in_range_v = and_(_V.c.day >= start, _V.c.day < end)
-        in_range_t = and_(_T.c.day >= start, _T.c.day < end)
+        in_range = and_(_A.c.day >= start, _A.c.day < end)
         with self.engine.connect() as conn:
-            scans = dict(
-                (_as_date(d), int(n))
-                for d, n in conn.execute(
-                    select(_V.c.day, func.sum(_V.c.count)).where(in_range_v).group_by(_V.c.day)
-                )
-            )
-            tallies = dict(
-                (_as_date(d), int(n))
-                for d, n in conn.execute(
-                    select(_T.c.day, func.sum(_T.c.count)).where(in_range_t).group_by(_T.c.day)
-                )
-            )
+            scans: dict[date, int] = {}
+            tallies: dict[date, int] = {}
+            out.by_worker = {k: 0 for k in WORKER_COLUMNS}
+            out.by_worker[HAND_TALLY] = 0
+            for d, worker, n in conn.execute(
+                select(_A.c.day, _A.c.worker_type, func.sum(_A.c.count))
+                .where(_A.c.scope == "network", in_range)
+                .group_by(_A.c.day, _A.c.worker_type)
+            ):
+                day, n = _as_date(d), int(n)
+                into = tallies if worker == HAND_TALLY else scans
+                into[day] = into.get(day, 0) + n
+                out.by_worker[worker] = out.by_worker.get(worker, 0) + n
             day = start
             while day < end:
                 out.daily.append((day, scans.get(day, 0), tallies.get(day, 0)))
                 day += timedelta(days=1)
-            out.by_worker = {k: 0 for k in WORKER_COLUMNS}
-            for worker, n in conn.execute(
-                select(_V.c.worker_type, func.sum(_V.c.count))
-                .where(in_range_v)
-                .group_by(_V.c.worker_type)
-            ):
-                out.by_worker[worker] = int(n)
-            out.by_worker[HAND_TALLY] = sum(tallies.values())
             for hour, n in conn.execute(
-                select(_V.c.hour, func.sum(_V.c.count)).where(in_range_v).group_by(_V.c.hour)
+                select(_A.c.area, func.sum(_A.c.count))
+                .where(_A.c.scope == "hour", in_range)
+                .group_by(_A.c.area)
             ):
                 out.by_hour[int(hour)] = int(n)
-            per_station = union_all(
-                select(_V.c.station_id.label("sid"), _V.c.count.label("n")).where(in_range_v),
-                select(_T.c.station_id, _T.c.count).where(in_range_t),
-            ).subquery()
-            total = func.sum(per_station.c.n).label("total")
-            busiest = (
-                select(per_station.c.sid, _S.c.name, total)
-                .select_from(per_station.join(_S, _S.c.id == per_station.c.sid))
-                .where(_S.c.deleted_at.is_(None))
-                .group_by(per_station.c.sid, _S.c.name)
-                .order_by(total.desc(), per_station.c.sid)
-                .limit(top)
+            out.busiest = self._busiest(conn, start, end, top)
+            # Idle: no visit day in the window. A last visit day before it (or none) settles
+            # it from one small table; only a station whose last day lies after the window
+            # (visits dated in the future) needs its days looked at.
+            scanned = select(_V.c.station_id).where(
+                _V.c.station_id == _S.c.id, _V.c.day >= start, _V.c.day < end
             )
-            out.busiest = [(int(s), n, int(t)) for s, n, t in conn.execute(busiest)]
-            # NOT EXISTS probes each station's primary-key range (station_id, day, …): an index
-            # look-up per station instead of hashing every visit of the window.
-            scanned = select(_V.c.station_id).where(_V.c.station_id == _S.c.id, in_range_v)
-            tallied = select(_T.c.station_id).where(_T.c.station_id == _S.c.id, in_range_t)
-            idle = _S.c.deleted_at.is_(None) & ~scanned.exists() & ~tallied.exists()
+            tallied = select(_T.c.station_id).where(
+                _T.c.station_id == _S.c.id, _T.c.day >= start, _T.c.day < end, _T.c.count > 0
+            )
+            last = _L.c.last_day
+            idle = _S.c.deleted_at.is_(None) & (
+                last.is_(None)
+                | (last < start)
+                | ((last >= end) & ~scanned.exists() & ~tallied.exists())
+            )
+            stations = _S.outerjoin(_L, _L.c.station_id == _S.c.id)
             out.idle_count = int(
-                conn.execute(select(func.count()).select_from(_S).where(idle)).scalar_one()
+                conn.execute(select(func.count()).select_from(stations).where(idle)).scalar_one()
             )
             out.idle = [
                 (int(i), n, d)
                 for i, n, d in conn.execute(
                     select(_S.c.id, _S.c.name, _S.c.district)
+                    .select_from(stations)
                     .where(idle)
                     .order_by(_S.c.id)
                     .limit(idle_shown)
                 )
             ]
         return out
+
+    def _busiest(self, conn: Any, start: date, end: date, top: int) -> list[tuple[int, str, int]]:
+        """The ``top`` live stations by visits in ``start`` ≤ day < ``end``, exactly.
+
+        A station's visits in the window are at most its visits in the months the window
+        touches (``visit_monthly``, one row per station, month and worker type). Stations are
+        taken in order of that bound, a few hundred at a time, and counted exactly from the day
+        roll-up; once the ``top``-th exact count reaches the next bound, nobody further down
+        can overtake it.
+        """
+        first = start.replace(day=1)
+        bound = func.sum(_M.c.count).label("bound")
+        bounds = conn.execution_options(stream_results=True, yield_per=_BUSIEST_STEP).execute(
+            select(_M.c.station_id, bound)
+            .join(_S, _S.c.id == _M.c.station_id)
+            .where(_M.c.month >= first, _M.c.month < end, _S.c.deleted_at.is_(None))
+            .group_by(_M.c.station_id)
+            .having(bound > 0)
+            .order_by(bound.desc(), _M.c.station_id)
+        )
+        exact: dict[int, int] = {}
+        best: list[int] = []
+        for part in bounds.partitions(_BUSIEST_STEP):
+            # Strictly greater: a station further down with an equal count and a smaller id
+            # would rank above the last one kept.
+            if len(best) == top and best[-1] > int(part[0][1]):
+                break
+            chunk = [int(sid) for sid, _b in part]
+            per_station = union_all(
+                select(_V.c.station_id.label("sid"), _V.c.count.label("n")).where(
+                    _V.c.station_id.in_(chunk), _V.c.day >= start, _V.c.day < end
+                ),
+                select(_T.c.station_id, _T.c.count).where(
+                    _T.c.station_id.in_(chunk), _T.c.day >= start, _T.c.day < end
+                ),
+            ).subquery()
+            for sid, n in conn.execute(
+                select(per_station.c.sid, func.sum(per_station.c.n)).group_by(per_station.c.sid)
+            ):
+                exact[int(sid)] = int(n)
+            best = sorted((n for n in exact.values() if n > 0), reverse=True)[:top]
+        bounds.close()
+        ranked = sorted(
+            ((n, sid) for sid, n in exact.items() if n > 0), key=lambda x: (-x[0], x[1])
+        )
+        chosen = ranked[:top]
+        names = dict(
+            conn.execute(
+                select(_S.c.id, _S.c.name).where(_S.c.id.in_([sid for _n, sid in chosen]))
+            ).all()
+        )
+        return [(sid, names[sid], n) for n, sid in chosen]

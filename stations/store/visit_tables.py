@@ -10,8 +10,14 @@ keyed per station too, so two stations' rows cannot be joined to follow one phon
 
 On PostgreSQL the migration creates ``checkins`` partitioned by month (``PARTITION BY
 RANGE (at)``); the ``Table`` below is what SQLite gets and what queries are written against.
-Reports read ``visit_daily``, which every counted check-in updates in the same transaction,
-so raw rows can be pruned (a whole month's partition dropped) without changing any total.
+Every counted check-in updates the roll-ups in its own transaction, so raw rows can be pruned
+(a whole month's partition dropped) without changing any total. ``visit_daily`` keeps the
+finest grain (station, local day, hour, worker type); reports read the smallest roll-up that
+answers them (migration 0012): ``visit_monthly`` (station, month, worker type) for the monthly
+table, ``visit_area_daily`` (network, district, host type or hour of day, per local day and
+worker type) for the dashboard and the grouped statistics, and ``visit_station_last`` (the
+last local day each station had a visit) for the idle list. Hand tallies are in those three
+under the worker type ``hand_tally``, so totals add up wherever they are read.
 """
 
 from __future__ import annotations
@@ -35,7 +41,10 @@ __all__ = [
     "checkins_table",
     "search_cells_table",
     "station_codes_table",
+    "visit_area_daily_table",
     "visit_daily_table",
+    "visit_monthly_table",
+    "visit_station_last_table",
     "visit_devices_table",
     "visit_keys_table",
     "visit_tallies_table",
@@ -99,6 +108,42 @@ visit_daily_table = Table(
     Column("worker_type", String(16), primary_key=True),
     Column("count", Integer, nullable=False),
     Index("ix_visit_daily_day", "day"),
+)
+
+# Visits per station, local month (its first day) and worker type, hand tallies included
+# (worker type ``hand_tally``): the monthly table reads one month of this (migration 0012).
+visit_monthly_table = Table(
+    "visit_monthly",
+    metadata,
+    Column("station_id", Integer, primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("worker_type", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_visit_monthly_month", "month"),
+)
+
+# Visits per local day and worker type for the whole network (scope ``network``, area ''),
+# per district and per host type (as the station had them when the visit was counted), and
+# per hour of day (scope ``hour``, area '00'-'23'; scans only). A day is a few hundred rows
+# whatever the number of stations, so the dashboard's 30 days are read in milliseconds.
+visit_area_daily_table = Table(
+    "visit_area_daily",
+    metadata,
+    Column("scope", String(12), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("area", String(60), primary_key=True),
+    Column("worker_type", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# The last local day each station had a visit (scan or a hand tally above zero): the
+# dashboard's idle stations are those without one in the window.
+visit_station_last_table = Table(
+    "visit_station_last",
+    metadata,
+    Column("station_id", Integer, primary_key=True),
+    Column("last_day", Date, nullable=False),
+    Index("ix_visit_station_last_day", "last_day"),
 )
 
 # Visits counted by hand (a paper register) per station and local day; replaced, not added.

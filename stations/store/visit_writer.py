@@ -1,6 +1,7 @@
 """Check-ins written a batch per transaction (the :class:`~stations.store.group_commit.
-GroupCommitWriter`'s ``write`` for check-ins on PostgreSQL): three multi-row statements and
-one commit for the whole batch.
+GroupCommitWriter`'s ``write`` for check-ins on PostgreSQL): one multi-row statement per
+table (the device claims, the raw rows, and each roll-up, the batch added up in Python
+first by ``visit_rollups.add_visits``) and one commit for the whole batch.
 
 De-duplication stays exact: two taps of one device in the same batch count once (the
 first), and across batches the same ``INSERT … ON CONFLICT DO UPDATE … WHERE`` decides as in
@@ -9,7 +10,6 @@ the one-by-one path, row by row against each row's own time.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,13 +17,13 @@ from sqlalchemy import Engine, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from stations.store.engine import WRITE
-from stations.store.visit_tables import checkins_table, visit_daily_table, visit_devices_table
+from stations.store.visit_rollups import Visits, add_visits
+from stations.store.visit_tables import checkins_table, visit_devices_table
 
 __all__ = ["PendingCheckin", "write_checkins"]
 
 _D = visit_devices_table
 _R = checkins_table
-_V = visit_daily_table
 
 
 @dataclass
@@ -36,6 +36,8 @@ class PendingCheckin:
     at: datetime
     day: date
     hour: int
+    district: str = ""
+    host_type: str = "other"
 
 
 def write_checkins(
@@ -68,18 +70,12 @@ def write_checkins(
                     for c in winners
                 ],
             )
-            bumps = Counter((c.station_id, c.day, c.hour, c.worker) for c in winners)
-            up = pg_insert(_V).values(
-                [
-                    {"station_id": s, "day": d, "hour": h, "worker_type": w, "count": n}
-                    for (s, d, h, w), n in bumps.items()
-                ]
-            )
-            conn.execute(
-                up.on_conflict_do_update(
-                    index_elements=[_V.c.station_id, _V.c.day, _V.c.hour, _V.c.worker_type],
-                    set_={"count": _V.c.count + up.excluded.count},
-                )
+            add_visits(
+                conn,
+                (
+                    Visits(c.station_id, c.district, c.host_type, c.day, c.hour, c.worker)
+                    for c in winners
+                ),
             )
         losers = {(c.station_id, c.device_hash) for c in batch} - counted
         last: dict[tuple[int, str], datetime] = {}

@@ -11,25 +11,26 @@ PostgreSQL concurrent check-ins share transactions (``visit_writer``: group comm
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, insert, select, text, tuple_
 
 from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
-from stations.store.engine import WRITE
+from stations.store.engine import WRITE, upsert
 from stations.store.group_commit import GroupCommitWriter
 from stations.store.schema import stations_table, storable_id
+from stations.store.visit_rollups import HAND_TALLY, Visits, add_visits, recompute_last_days
 from stations.store.visit_tables import (
     checkins_table,
     station_codes_table,
-    visit_daily_table,
     visit_devices_table,
     visit_keys_table,
     visit_tallies_table,
@@ -38,13 +39,12 @@ from stations.store.visit_writer import PendingCheckin, write_checkins
 from stations.visits.checkin import device_hash, validate_checkin
 from stations.visits.codes import new_code, normalise_code
 
-__all__ = ["CheckinResult", "SqlVisitStore", "Tally", "VisitPolicy", "upsert"]
+__all__ = ["CheckinResult", "SqlVisitStore", "StationRef", "Tally", "VisitPolicy", "upsert"]
 
 _S = stations_table
 _C = station_codes_table
 _D = visit_devices_table
 _R = checkins_table
-_V = visit_daily_table
 _T = visit_tallies_table
 
 #: The most a hand tally may say for one station and day (a typo guard, not a real limit).
@@ -74,6 +74,23 @@ class CheckinResult:
 
 
 @dataclass(frozen=True)
+class StationRef:
+    """What counting a visit needs to know of its station: the roll-ups' keys."""
+
+    station_id: int
+    district: str
+    host_type: str
+
+
+class LiveStations(Protocol):
+    """The in-memory catalog, as far as check-ins need it: ``get`` raises ``NotFound`` for a
+    station that is not live.
+    """
+
+    def get(self, station_id: int) -> Any: ...
+
+
+@dataclass(frozen=True)
 class Tally:
     """Visits counted by hand for one station on one local day."""
 
@@ -82,17 +99,6 @@ class Tally:
     count: int
     entered_by: str
     updated_at: datetime
-
-
-def upsert(conn: Connection, table: Any) -> Any:
-    """The dialect's ``INSERT`` (with ``on_conflict_do_update``) for ``conn``."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
 
 
 def _utc(value: datetime) -> datetime:
@@ -111,9 +117,12 @@ class SqlVisitStore:
         self.policy = policy or VisitPolicy()
         self.zone = ZoneInfo(self.policy.tz)
         self._secret: bytes | None = None
-        #: code → (station id, until when): saves a query per check-in for a minute.
-        self._code_cache: dict[str, tuple[int, float]] = {}
+        #: code → (station, until when): saves a query per check-in for a minute.
+        self._code_cache: dict[str, tuple[StationRef, float]] = {}
         self.code_cache_s = 60.0
+        #: code → station id, every stored code (loaded once; a code never moves to another
+        #: station). The service's check-ins read liveness and keys from the catalog instead.
+        self._code_ids: dict[str, int] | None = None
         self._writer: GroupCommitWriter[PendingCheckin, tuple[bool, datetime]] | None = None
         self._writer_lock = threading.Lock()
 
@@ -194,15 +203,51 @@ class SqlVisitStore:
         clean = normalise_code(code)
         if clean is None:
             raise NotFound("no station has this code")
+        return self._lookup(clean).station_id
+
+    def _lookup(self, clean: str) -> StationRef:
         with self.engine.connect() as conn:
-            station_id = conn.execute(
-                select(_C.c.station_id)
+            row = conn.execute(
+                select(_C.c.station_id, _S.c.district, _S.c.host_type)
                 .join(_S, _S.c.id == _C.c.station_id)
                 .where(_C.c.code == clean, _S.c.deleted_at.is_(None))
-            ).scalar()
-        if station_id is None:
+            ).first()
+        if row is None:
             raise NotFound("no station has this code")
-        return int(station_id)
+        return StationRef(int(row[0]), row[1] or "", row[2] or "")
+
+    def _cached(self, clean: str) -> StationRef:
+        """The station of a code, looked up again after ``code_cache_s`` (a deleted station
+        stops counting within that).
+        """
+        cached = self._code_cache.get(clean)
+        now_s = time.monotonic()
+        if cached is not None and cached[1] > now_s:
+            return cached[0]
+        ref = self._lookup(clean)
+        if len(self._code_cache) >= 500_000:
+            self._code_cache.clear()
+        self._code_cache[clean] = (ref, now_s + self.code_cache_s)
+        return ref
+
+    def station_in(self, catalog: LiveStations, clean: str) -> StationRef:
+        """The station of a (normalised) code, live in ``catalog``: no database call once the
+        codes are loaded, and a deleted station stops counting as soon as the catalog knows.
+        """
+        ids = self._code_ids
+        if ids is None:
+            with self.engine.connect() as conn:
+                ids = {c: int(i) for i, c in conn.execute(select(_C.c.station_id, _C.c.code))}
+            self._code_ids = ids
+        station_id = ids.get(clean)
+        if station_id is None:  # a code drawn since (or none at all): ask the database
+            with self.engine.connect() as conn:
+                found = conn.execute(select(_C.c.station_id).where(_C.c.code == clean)).scalar()
+            if found is None:
+                raise NotFound("no station has this code")
+            station_id = ids[clean] = int(found)
+        station = catalog.get(station_id)
+        return StationRef(station_id, station.data.district or "", station.data.host_type or "")
 
     # -- check-ins -------------------------------------------------------------------------
 
@@ -232,26 +277,53 @@ class SqlVisitStore:
         ``NotFound`` for a code no live station has.
         """
         clean_code, worker, device = validate_checkin(code, worker_type, device_id)
-        at = _utc(at) if at is not None else datetime.now(UTC)
-        cached = self._code_cache.get(clean_code)
-        now_s = time.monotonic()
-        if cached is not None and cached[1] > now_s:
-            station_id = cached[0]
-        else:  # looked up again after a while: a deleted station stops counting
-            station_id = self.station_for_code(clean_code)
-            if len(self._code_cache) >= 500_000:
-                self._code_cache.clear()
-            self._code_cache[clean_code] = (station_id, now_s + self.code_cache_s)
-        hashed = device_hash(self._key(), station_id, device)
+        return self._count(self._cached(clean_code), device, worker, at)
+
+    async def check_in_async(
+        self, code: Any, device_id: Any, worker_type: Any, catalog: LiveStations
+    ) -> CheckinResult:
+        """:meth:`check_in` for the service's event loop, the station read from ``catalog``.
+
+        On PostgreSQL the loop serves other requests while the batch holding this check-in
+        commits; SQLite's single transaction runs in a worker thread.
+        """
+        clean_code, worker, device = validate_checkin(code, worker_type, device_id)
+        ref = self.station_in(catalog, clean_code)
+        if self.engine.dialect.name != "postgresql":
+            return await asyncio.to_thread(self._count, ref, device, worker, None)
+        at = datetime.now(UTC)
+        counted, last = await self._group_writer().submit_async(
+            self._pending(ref, device, worker, at)
+        )
+        return CheckinResult(counted, ref.station_id, at, last + self.policy.window)
+
+    def _pending(self, ref: StationRef, device: str, worker: str, at: datetime) -> PendingCheckin:
         local = at.astimezone(self.zone)
+        hashed = device_hash(self._key(), ref.station_id, device)
+        return PendingCheckin(
+            ref.station_id,
+            hashed,
+            worker,
+            at,
+            local.date(),
+            local.hour,
+            ref.district,
+            ref.host_type,
+        )
+
+    def _count(
+        self, ref: StationRef, device: str, worker: str, at: datetime | None
+    ) -> CheckinResult:
+        at = _utc(at) if at is not None else datetime.now(UTC)
+        item = self._pending(ref, device, worker, at)
         if self.engine.dialect.name == "postgresql":
-            counted, last = self._group_writer().submit(
-                PendingCheckin(station_id, hashed, worker, at, local.date(), local.hour)
-            )
-            return CheckinResult(counted, station_id, at, last + self.policy.window)
+            counted, last = self._group_writer().submit(item)
+            return CheckinResult(counted, ref.station_id, at, last + self.policy.window)
         # SQLite has one writer at a time anyway: each check-in is its own transaction.
         with self._write() as conn, conn.begin():
-            claim = upsert(conn, _D).values(station_id=station_id, device_hash=hashed, last_at=at)
+            claim = upsert(conn, _D).values(
+                station_id=item.station_id, device_hash=item.device_hash, last_at=at
+            )
             claim = claim.on_conflict_do_update(
                 index_elements=[_D.c.station_id, _D.c.device_hash],
                 set_={"last_at": claim.excluded.last_at},
@@ -259,18 +331,33 @@ class SqlVisitStore:
             ).returning(_D.c.last_at)
             counted = conn.execute(claim).first() is not None
             if counted:
-                conn.execute(insert(_R).values(station_id=station_id, at=at, worker_type=worker))
-                self._add_daily(conn, station_id, local.date(), local.hour, worker, 1)
+                conn.execute(
+                    insert(_R).values(station_id=item.station_id, at=at, worker_type=worker)
+                )
+                add_visits(
+                    conn,
+                    [
+                        Visits(
+                            item.station_id,
+                            item.district,
+                            item.host_type,
+                            item.day,
+                            item.hour,
+                            worker,
+                        )
+                    ],
+                )
                 last = at
             else:
                 last = _utc(
                     conn.execute(
                         select(_D.c.last_at).where(
-                            _D.c.station_id == station_id, _D.c.device_hash == hashed
+                            _D.c.station_id == item.station_id,
+                            _D.c.device_hash == item.device_hash,
                         )
                     ).scalar_one()
                 )
-        return CheckinResult(counted, station_id, at, last + self.policy.window)
+        return CheckinResult(counted, ref.station_id, at, last + self.policy.window)
 
     def _group_writer(self) -> GroupCommitWriter[PendingCheckin, tuple[bool, datetime]]:
         with self._writer_lock:
@@ -287,19 +374,6 @@ class SqlVisitStore:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
-
-    def _add_daily(
-        self, conn: Connection, station_id: int, day: date, hour: int, worker: str, n: int
-    ) -> None:
-        bump = upsert(conn, _V).values(
-            station_id=station_id, day=day, hour=hour, worker_type=worker, count=n
-        )
-        conn.execute(
-            bump.on_conflict_do_update(
-                index_elements=[_V.c.station_id, _V.c.day, _V.c.hour, _V.c.worker_type],
-                set_={"count": _V.c.count + bump.excluded.count},
-            )
-        )
 
     def raw_count(self) -> int:
         """How many raw check-in rows are kept (what pruning shrinks)."""
@@ -332,15 +406,21 @@ class SqlVisitStore:
             raise ValidationFailed(errors)
         ids = sorted({r[0] for r in rows})
         now = datetime.now(UTC)
+        final = {(sid, day): count for sid, day, count in rows}  # a later row replaces
         with self._write() as conn, conn.begin():
-            live: set[int] = set()
+            if conn.dialect.name == "postgresql":
+                # Roll-ups move by new − old: two staff saving the same day must not both read
+                # the same "old". Tallies are rare; one lock for all of them is enough.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727276)")
+            live: dict[int, StationRef] = {}
             for start in range(0, len(ids), 5000):
                 chunk = [i for i in ids[start : start + 5000] if storable_id(i)]
-                live.update(
-                    conn.execute(
-                        select(_S.c.id).where(_S.c.id.in_(chunk), _S.c.deleted_at.is_(None))
-                    ).scalars()
-                )
+                for sid, district, host_type in conn.execute(
+                    select(_S.c.id, _S.c.district, _S.c.host_type).where(
+                        _S.c.id.in_(chunk), _S.c.deleted_at.is_(None)
+                    )
+                ):
+                    live[sid] = StationRef(sid, district or "", host_type or "")
             unknown = [
                 FieldError("station", "no such station", sid, number, "没有这个驿站")
                 for number, (sid, _d, _n) in enumerate(rows, start=1)
@@ -348,9 +428,25 @@ class SqlVisitStore:
             ]
             if unknown:
                 raise ValidationFailed(unknown)
-            for station_id, day, count in rows:
+            keys = sorted(final)
+            old: dict[tuple[int, date], int] = {}
+            for start in range(0, len(keys), 500):
+                chunk_keys = keys[start : start + 500]
+                old.update(
+                    ((sid, _day(d)), n)
+                    for sid, d, n in conn.execute(
+                        select(_T.c.station_id, _T.c.day, _T.c.count).where(
+                            tuple_(_T.c.station_id, _T.c.day).in_(chunk_keys)
+                        )
+                    )
+                )
+            for station_id, day in keys:
                 stmt = upsert(conn, _T).values(
-                    station_id=station_id, day=day, count=count, entered_by=actor, updated_at=now
+                    station_id=station_id,
+                    day=day,
+                    count=final[station_id, day],
+                    entered_by=actor,
+                    updated_at=now,
                 )
                 conn.execute(
                     stmt.on_conflict_do_update(
@@ -362,6 +458,24 @@ class SqlVisitStore:
                         },
                     )
                 )
+            add_visits(
+                conn,
+                [
+                    Visits(
+                        sid,
+                        live[sid].district,
+                        live[sid].host_type,
+                        day,
+                        None,
+                        HAND_TALLY,
+                        final[sid, day] - old.get((sid, day), 0),
+                    )
+                    for sid, day in keys
+                ],
+            )
+            emptied = [s for s, d in keys if final[s, d] == 0 and old.get((s, d), 0) > 0]
+            if emptied:
+                recompute_last_days(conn, emptied)
         return len(rows)
 
     def tallies(

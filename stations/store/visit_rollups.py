@@ -1,0 +1,148 @@
+"""Keeping the visit roll-ups in step: every counted visit, in the transaction that counts it.
+
+A batch of visits (one check-in on SQLite, a group commit's worth on PostgreSQL, or the
+changes a corrected tally sheet makes) is first added up here in Python, so each roll-up
+table gets ONE multi-row ``INSERT … ON CONFLICT DO UPDATE SET count = count + excluded``
+however many visits the batch holds. Rows go in key order: two processes' batches that
+touch the same rows lock them in the same order and cannot deadlock.
+
+Hand tallies arrive as differences (a corrected register replaces the day's number, so the
+roll-ups move by new − old) under the worker type ``hand_tally``, and never carry an hour.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, select, union_all
+
+from stations.store.engine import upsert
+from stations.store.visit_tables import (
+    visit_area_daily_table,
+    visit_daily_table,
+    visit_monthly_table,
+    visit_station_last_table,
+    visit_tallies_table,
+)
+
+__all__ = ["HAND_TALLY", "SCOPES", "Visits", "add_visits", "recompute_last_days"]
+
+_V = visit_daily_table
+_M = visit_monthly_table
+_A = visit_area_daily_table
+_L = visit_station_last_table
+_T = visit_tallies_table
+
+#: The worker type hand tallies are rolled up under.
+HAND_TALLY = "hand_tally"
+#: What ``visit_area_daily.scope`` may be.
+SCOPES = ("network", "district", "host_type", "hour")
+
+
+@dataclass(frozen=True)
+class Visits:
+    """``n`` visits (negative: a tally lowered) at one station on one local day.
+
+    ``hour`` is the local hour of a scan and None for a hand tally; ``district`` and
+    ``host_type`` are the station's when the visits were counted.
+    """
+
+    station_id: int
+    district: str
+    host_type: str
+    day: date
+    hour: int | None
+    worker: str
+    n: int = 1
+
+
+def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    stmt = upsert(conn, table).values(rows)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}
+        )
+    )
+
+
+def add_visits(conn: Connection, visits: Iterable[Visits]) -> None:
+    """Add ``visits`` to every roll-up inside ``conn``'s transaction."""
+    daily: Counter[tuple[int, date, int, str]] = Counter()
+    monthly: Counter[tuple[int, date, str]] = Counter()
+    area: Counter[tuple[str, date, str, str]] = Counter()
+    last: dict[int, date] = {}
+    for v in visits:
+        if v.n == 0:
+            continue
+        if v.hour is not None:
+            daily[(v.station_id, v.day, v.hour, v.worker)] += v.n
+            area[("hour", v.day, f"{v.hour:02d}", v.worker)] += v.n
+        monthly[(v.station_id, v.day.replace(day=1), v.worker)] += v.n
+        area[("network", v.day, "", v.worker)] += v.n
+        area[("district", v.day, v.district or "", v.worker)] += v.n
+        area[("host_type", v.day, v.host_type or "", v.worker)] += v.n
+        if v.n > 0 and (v.station_id not in last or last[v.station_id] < v.day):
+            last[v.station_id] = v.day
+    if daily:
+        _upsert(
+            conn,
+            _V,
+            [
+                {"station_id": s, "day": d, "hour": h, "worker_type": w, "count": n}
+                for (s, d, h, w), n in sorted(daily.items())
+            ],
+            ["station_id", "day", "hour", "worker_type"],
+        )
+    if monthly:
+        _upsert(
+            conn,
+            _M,
+            [
+                {"station_id": s, "month": m, "worker_type": w, "count": n}
+                for (s, m, w), n in sorted(monthly.items())
+            ],
+            ["station_id", "month", "worker_type"],
+        )
+    if area:
+        _upsert(
+            conn,
+            _A,
+            [
+                {"scope": sc, "day": d, "area": a, "worker_type": w, "count": n}
+                for (sc, d, a, w), n in sorted(area.items())
+            ],
+            ["scope", "day", "area", "worker_type"],
+        )
+    if last:
+        stmt = upsert(conn, _L).values(
+            [{"station_id": s, "last_day": d} for s, d in sorted(last.items())]
+        )
+        later = func.greatest if conn.dialect.name == "postgresql" else func.max
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["station_id"],
+                set_={"last_day": later(_L.c.last_day, stmt.excluded.last_day)},
+            )
+        )
+
+
+def recompute_last_days(conn: Connection, station_ids: Iterable[int]) -> None:
+    """Set each station's last visit day again from the day roll-up and the tallies (after a
+    tally was lowered to zero, the stored day may be one with no visit left).
+    """
+    for sid in sorted(set(station_ids)):
+        days = union_all(
+            select(func.max(_V.c.day).label("d")).where(_V.c.station_id == sid),
+            select(func.max(_T.c.day)).where(_T.c.station_id == sid, _T.c.count > 0),
+        ).subquery()
+        newest = conn.execute(select(func.max(days.c.d))).scalar()
+        if newest is None:
+            conn.execute(_L.delete().where(_L.c.station_id == sid))
+            continue
+        if not isinstance(newest, date):  # SQLite hands back the text it stores
+            newest = date.fromisoformat(str(newest)[:10])
+        conn.execute(_L.update().where(_L.c.station_id == sid).values(last_day=newest))

@@ -2,7 +2,7 @@
 and each station's last visit day; filled from the day roll-up and the hand tallies.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0010 (the chain runs 0009 → 0011 → 0010 → 0012)
 Create Date: 2026-12-06
 
 The day roll-up (station, day, hour, worker type) barely shrinks a busy network's raw rows,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stations.features import features, json_bytes
@@ -84,8 +84,12 @@ def _variant(crs: str, navigation: bool) -> int:
     return variant
 
 
-def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
-    """The cached cut-up JSON of each hit's station; the missing ones rendered together.
+def _parts_of(
+    hits: Sequence[Hit], crs: str, navigation: bool, evidence: Container[int] = ()
+) -> tuple[list[_Parts], list[int]]:
+    """The cached cut-up JSON of each hit's station, the missing ones rendered together;
+    and the positions of the hits whose trust members differ from the cached defaults (a
+    station id in ``evidence``, or open-now unknown), told in the loop that runs anyway.
 
     Together: the navigation links of a page are one vectorised CRS conversion, where one
     per station cost ~40 numpy calls each (a quarter of a worker's time when the national
@@ -95,7 +99,10 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
     get = _FRAGMENTS.get
     found: list[_Parts | None] = []
     missing: list[tuple[int, int]] = []  # (position in the page, key)
-    for station, distance_m, _ in hits:
+    special: list[int] = []
+    for station, distance_m, open_now in hits:
+        if open_now is None or station.id in evidence:
+            special.append(len(found))
         key = id(station) << _VARIANT_BITS | variant | (distance_m is not None)
         entry = get(key)
         if entry is not None and entry[0] is station:
@@ -115,7 +122,7 @@ def _parts_of(hits: Sequence[Hit], crs: str, navigation: bool) -> list[_Parts]:
                 _FRAGMENTS[key] = (hits[i].station, parts)
             while len(_FRAGMENTS) > _FRAGMENTS_MAX:
                 _FRAGMENTS.popitem(last=False)
-    return found  # type: ignore[return-value]
+    return found, special  # type: ignore[return-value]
 
 
 def feature_collection_json(
@@ -134,9 +141,12 @@ def feature_collection_json(
         tail = _collection_tail(tuple(members.items()))
     except TypeError:  # an unhashable member (a list of links): not kept
         tail = _collection_tail.__wrapped__(tuple(members.items()))
-    parts = _parts_of(hits, crs, navigation)
-    if trust is not None:
-        parts = trust.overlay(parts, hits)
+    if trust is None:
+        parts, _ = _parts_of(hits, crs, navigation)
+    else:
+        parts, special = _parts_of(hits, crs, navigation, trust.evidence)
+        if special:
+            parts = trust.overlay(parts, hits, special)
     return splice(_COLLECTION_HEAD, parts, hits, tail)
 
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import UTC, datetime
-from operator import attrgetter, itemgetter
 from typing import Any
 
 from stations.model import Station
@@ -43,7 +42,6 @@ TRUST_FIELDS = (
     "confidence_reasons",
 )
 _LABELS = dict(AMENITIES)
-_STATION, _OPEN_NOW, _ID = itemgetter(0), itemgetter(2), attrgetter("id")
 # The options of ``stations.features.json_bytes`` (which imports this module): the members
 # must be the bytes the dict path writes.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -189,27 +187,35 @@ class TrustBoard:
             return dict(_DEFAULTS[open_now])
         return _properties(self._entry(station, open_now, now)[3])
 
+    @property
+    def evidence(self) -> Container[int]:
+        """The ids of the stations with votes (the nearest path tests each hit against it)."""
+        return self._votes
+
     def overlay(
-        self, parts: list[tuple[bytes, ...]], hits: Sequence[Any], now: float | None = None
+        self,
+        parts: list[tuple[bytes, ...]],
+        hits: Sequence[Any],
+        special: Iterable[int],
+        now: float | None = None,
     ) -> list[tuple[bytes, ...]]:
-        """Cached fragments with the trust members of hits with evidence swapped in.
+        """Cached fragments with the trust members of the ``special`` hits swapped in.
 
         ``parts[i]``'s last piece ends with :func:`default_json` of ``hits[i]``'s station and
-        the two braces closing properties and feature (see :mod:`stations.features`).
+        the two braces closing properties and feature (see :mod:`stations.features`);
+        ``special`` are the positions whose station has votes or whose open-now is unknown
+        (the caller finds them in its own loop over the hits, so a page without evidence
+        costs nothing here).
         """
         votes = self._votes
-        # The common page has no evidence and no unknown open-now: told in C-level loops
-        # (map/any), as a Python loop over five hits cost about as much as the splice.
-        if not (
-            votes and any(map(votes.__contains__, map(_ID, map(_STATION, hits))))
-        ) and None not in map(_OPEN_NOW, hits):
-            return parts
-        out = parts
+        now = time.time() if now is None else now
+        out = list(parts)
         memo = self._spliced
-        for i, (station, _, open_now) in enumerate(hits):
+        for i in special:
+            station, _, open_now = hits[i]
             if station.id in votes:
-                new = self._entry(station, open_now, time.time() if now is None else now)[4]
-            elif open_now is None and not _static_unknown(station):
+                new = self._entry(station, open_now, now)[4]
+            elif not _static_unknown(station):
                 new = _DEFAULT_JSON[None]
             else:
                 continue
@@ -223,8 +229,6 @@ class TrustBoard:
                 if len(memo) > 4096:
                     memo.clear()
                 memo[key] = done
-            if out is parts:
-                out = list(parts)
             out[i] = done[2]
         return out
 

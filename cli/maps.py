@@ -91,7 +91,7 @@ def map_command(
     """生成离线地图文件 / Write a self-contained HTML map that opens offline."""
     from maps.basemaps import choose_basemap
     from maps.station_map import catalog_hits, station_map
-    from stations.vocabulary import normalise_code
+    from stations.vocabulary import UnknownCode, normalise_code
 
     if output.suffix.lower() not in (".html", ".htm"):
         raise ValidationFailed([FieldError("-o", "the output file must end in .html", str(output))])
@@ -101,8 +101,8 @@ def map_command(
     for raw in amenity or []:
         try:
             codes.append(normalise_code("amenity", raw))
-        except ValueError as exc:
-            raise ValidationFailed([FieldError("--amenity", str(exc), raw)]) from None
+        except UnknownCode as exc:
+            raise ValidationFailed([exc.error("--amenity", raw)]) from None
     with open_services() as services:
         catalog = services.catalog
         if kind is MapKind.stations:

@@ -6,10 +6,11 @@ problem documents in one place, and the CLI prints ``str(error)`` as one line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from geodata.errors import GeodataError
+from stations.i18n import translate
 
 __all__ = [
     "StationsError",
@@ -28,13 +29,49 @@ __all__ = [
 
 @dataclass
 class FieldError:
-    """One problem with one field, located as precisely as the input allows."""
+    """One problem with one field, located as precisely as the input allows.
+
+    Made with :meth:`from_catalog`, it carries a catalog message id (English, with ``{placeholders}``)
+    and its ``params``; each interface renders it in its reader's language with
+    :meth:`text` (the command line Chinese then English, the API per ``Accept-Language``,
+    the console Chinese). ``message`` (English) and ``message_zh`` are those renderings, kept
+    for the callers that read them.
+    """
 
     field: str
     message: str
     value: Any = None
     row: int | None = None
     message_zh: str | None = None
+    msgid: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_catalog(
+        cls, name: str, msgid: str, value: Any = None, row: int | None = None, **params: Any
+    ) -> FieldError:
+        """The error ``msgid`` (a catalog id) about field ``name``, with ``params``.
+
+        A param with a ``text(lang)`` method (a nested message, e.g. the hours parser's
+        reason) is rendered in the same language as the message around it.
+        """
+        return cls(
+            name,
+            _render(msgid, "en", params),
+            value,
+            row,
+            _render(msgid, "zh-CN", params),
+            msgid,
+            params,
+        )
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``zh-CN`` or ``en``)."""
+        if self.msgid is not None:
+            return _render(self.msgid, lang, self.params)
+        if lang == "zh-CN" and self.message_zh:
+            return self.message_zh
+        return self.message
 
     @classmethod
     def of(cls, exc: GeodataError, value: Any = None, row: int | None = None) -> FieldError:
@@ -45,6 +82,11 @@ class FieldError:
         where = f"row {self.row}, " if self.row is not None else ""
         val = "" if self.value is None else f" (value {self.value!r})"
         return f"{where}{self.field}: {self.message}{val}"
+
+
+def _render(msgid: str, lang: str, params: dict[str, Any]) -> str:
+    values = {k: (v.text(lang) if hasattr(v, "text") else v) for k, v in params.items()}
+    return translate(msgid, lang, **values)
 
 
 class StationsError(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 
 from stations.errors import FieldError, ValidationFailed
 from stations.hours import EXAMPLES, HoursSyntaxError, resolve_hours
-from stations.vocabulary import AMENITIES, normalise_code
+from stations.vocabulary import AMENITIES, UnknownCode, normalise_code
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -155,8 +155,9 @@ class _Collector:
     row: int | None
     errors: list[FieldError] = field(default_factory=list)
 
-    def add(self, name: str, message: str, value: Any = None, zh: str | None = None) -> None:
-        self.errors.append(FieldError(name, message, value, self.row, zh))
+    def fail(self, name: str, msgid: str, value: Any = None, **params: Any) -> None:
+        """Record the catalog message ``msgid`` about field ``name``."""
+        self.errors.append(FieldError.from_catalog(name, msgid, value, self.row, **params))
 
 
 def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
@@ -172,27 +173,27 @@ def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
     text = str(value).strip()
     if _CONTROL.search(text):
         # PostgreSQL refuses NUL, XML (xlsx) refuses most control characters: say so here.
-        c.add(name, "contains control characters (e.g. NUL)", repr(text[:40]), "包含控制字符")
+        c.fail(name, "contains control characters (e.g. NUL)", repr(text[:40]))
         text = _CONTROL.sub("", text)
     found = _INVISIBLE.search(text)
     if found:
-        c.add(
+        c.fail(
             name,
-            f"contains an invisible bidi or zero-width character (U+{ord(found.group()):04X} "
-            f"at position {found.start() + 1}) that would change how the text is displayed; "
-            "remove it",
+            "contains an invisible bidi or zero-width character (U+{code} at position "
+            "{position}) that would change how the text is displayed; remove it",
             repr(text[:40]),
-            f"包含不可见的双向控制字符或零宽字符（U+{ord(found.group()):04X}，"
-            f"第{found.start() + 1}个字符），会改变文字的显示方式，请删除",
+            code=f"{ord(found.group()):04X}",
+            position=found.start() + 1,
         )
         text = _INVISIBLE.sub("", text)
     limit = TEXT_LIMITS.get(name)
     if limit is not None and len(text) > limit:
-        c.add(
+        c.fail(
             name,
-            f"longer than {limit} characters ({len(text)})",
+            "longer than {limit} characters ({length})",
             text[:40] + "…",
-            f"超过{limit}个字符",
+            limit=limit,
+            length=len(text),
         )
     return text
 
@@ -200,24 +201,25 @@ def _text(raw: Mapping[str, Any], name: str, c: _Collector) -> str:
 def _coordinate(raw: Mapping[str, Any], name: str, bound: float, c: _Collector) -> float:
     value = raw.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
-        c.add(name, "is required", None, "必填")
+        c.fail(name, "is required")
         return math.nan
     try:
         number = float(value)
     except (TypeError, ValueError):
-        c.add(name, "is not a number", value, "不是数字")
+        c.fail(name, "is not a number", value)
         return math.nan
     if not math.isfinite(number):
-        c.add(name, "must be a finite number", value, "必须是有限数值")
-    elif not -bound <= number <= bound:
-        hint = " (are longitude and latitude swapped?)" if name == "lat" else ""
-        hint_zh = "（经度和纬度是否填反了？）" if name == "lat" else ""
-        c.add(
+        c.fail(name, "must be a finite number", value)
+    elif not -bound <= number <= bound and name == "lat":
+        # A latitude beyond 90 is most often a longitude typed in the wrong column.
+        c.fail(
             name,
-            f"must be between -{bound:g} and {bound:g}{hint}",
+            "must be between -{bound} and {bound} (are longitude and latitude swapped?)",
             value,
-            f"必须在 -{bound:g} 到 {bound:g} 之间{hint_zh}",
+            bound=f"{bound:g}",
         )
+    elif not -bound <= number <= bound:
+        c.fail(name, "must be between -{bound} and {bound}", value, bound=f"{bound:g}")
     return number
 
 
@@ -227,8 +229,8 @@ def _code(raw: Mapping[str, Any], name: str, default: str, c: _Collector) -> str
         return default
     try:
         return normalise_code(name, text)
-    except ValueError as exc:
-        c.add(name, str(exc), text, "未知代码")
+    except UnknownCode as exc:
+        c.errors.append(exc.error(name, text, c.row))
         return default
 
 
@@ -258,8 +260,8 @@ def _parse_amenities(cell: Any, c: _Collector) -> tuple[str, ...]:
     for item in split_list(cell):
         try:
             found.add(normalise_code("amenity", item))
-        except ValueError as exc:
-            c.add("amenities", str(exc), item, "未知服务设施")
+        except UnknownCode as exc:
+            c.errors.append(exc.error("amenities", item, c.row))
     return tuple(code for code in AMENITIES if code in found)
 
 
@@ -272,7 +274,7 @@ def _flag(raw: Mapping[str, Any], name: str, c: _Collector) -> bool:
         return False
     if text in ("1", "true", "yes", "是"):
         return True
-    c.add(name, "must be true or false", value, "必须是 是/否")
+    c.fail(name, "must be true or false", value)
     return False
 
 
@@ -283,13 +285,13 @@ def _hours(raw: Mapping[str, Any], c: _Collector) -> tuple[str, str, bool]:
     try:
         hours = resolve_hours(osm, text)
     except HoursSyntaxError as exc:
-        written = osm or text
-        c.add(
+        c.fail(
             "opening_hours",
-            f"cannot read the opening hours: {exc.en}; write e.g. "
-            f"{EXAMPLES[0]!r} or {EXAMPLES[1]!r}",
-            written,
-            f"开放时间无法识别：{exc.zh}。可以这样写：“{EXAMPLES[0]}”或“{EXAMPLES[1]}”",
+            "cannot read the opening hours: {reason}; write e.g. '{example1}' or '{example2}'",
+            osm or text,
+            reason=exc,
+            example1=EXAMPLES[0],
+            example2=EXAMPLES[1],
         )
         return osm, text, False
     return hours.osm, hours.text, hours.suspended
@@ -331,12 +333,7 @@ def _photos(raw: Mapping[str, Any], c: _Collector) -> tuple[str, ...]:
     items = split_list(value)
     bad = [x for x in items if not _DIGEST.fullmatch(x)]
     if bad or len(items) > 20:
-        c.add(
-            "photos",
-            "must be up to 20 photo digests (64 hex digits)",
-            bad[:1] or None,
-            "照片编号无效",
-        )
+        c.fail("photos", "must be up to 20 photo digests (64 hex digits)", bad[:1] or None)
         return ()
     return tuple(dict.fromkeys(items))
 
@@ -366,10 +363,10 @@ def validate_station(
     c = _Collector(row)
     unknown = set(raw) - set(EDITABLE_FIELDS)
     for name in sorted(unknown):
-        c.add(name, f"unknown field; valid fields: {', '.join(EDITABLE_FIELDS)}", None, "未知字段")
+        c.fail(name, "unknown field; valid fields: {fields}", fields=", ".join(EDITABLE_FIELDS))
     name = _text(raw, "name", c)
     if not name:
-        c.add("name", "is required", None, "必填")
+        c.fail("name", "is required")
     lon = _coordinate(raw, "lon", 180.0, c)
     lat = _coordinate(raw, "lat", 90.0, c)
     hours, hours_text, suspended = _hours(raw, c)
@@ -378,12 +375,11 @@ def validate_station(
         status = "temporarily_closed"
         if warnings is not None:
             warnings.append(
-                FieldError(
+                FieldError.from_catalog(
                     "opening_hours",
                     "the hours say the station is suspended; imported as temporarily_closed",
                     hours_text,
                     row,
-                    "开放时间写明暂停开放，已按“暂停开放”状态导入",
                 )
             )
     data = StationData(
@@ -410,12 +406,8 @@ def validate_station(
         raise ValidationFailed(c.errors)
     if region is not None and warnings is not None and not region.contains(lon, lat):
         warnings.append(
-            FieldError(
-                "lon/lat",
-                "point lies outside the configured service region",
-                (lon, lat),
-                row,
-                "坐标位于服务区域之外",
+            FieldError.from_catalog(
+                "lon/lat", "point lies outside the configured service region", (lon, lat), row
             )
         )
     return data

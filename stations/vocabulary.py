@@ -8,14 +8,17 @@ are written in Chinese (``热水`` means ``hot_water``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from stations.errors import FieldError, ValidationFailed
+from stations.i18n import N_
 
 __all__ = [
     "AMENITIES",
     "ENTRY_METHODS",
     "HOST_TYPES",
     "STATUSES",
+    "UnknownCode",
     "codes",
     "normalise_code",
 ]
@@ -119,6 +122,38 @@ _VOCABS: dict[str, Mapping[str, str]] = {
 }
 
 
+#: The message for a value not in a vocabulary, per vocabulary (catalog ids).
+_UNKNOWN: dict[str, str] = {
+    "amenity": N_("unknown amenity {given}; valid: {valid}"),
+    "host_type": N_("unknown host_type {given}; valid: {valid}"),
+    "status": N_("unknown status {given}; valid: {valid}"),
+    "entry": N_("unknown entry {given}; valid: {valid}"),
+}
+
+
+class UnknownCode(ValueError):
+    """A value that is no code, label or alias of its vocabulary.
+
+    ``msgid`` and ``params`` give the message (with every valid code and its Chinese
+    label) in either language: ``FieldError.from_catalog(field, exc.msgid, value, **exc.params)``.
+    """
+
+    def __init__(self, kind: str, value: str) -> None:
+        vocab = _VOCABS[kind]
+        self.msgid = _UNKNOWN[kind]
+        self.params: dict[str, Any] = {
+            "given": repr(value),
+            "written": value,
+            "valid": ", ".join(f"{c} ({label})" for c, label in vocab.items()),
+            "labels": "、".join(vocab.values()),
+        }
+        super().__init__(self.msgid.format(**self.params))
+
+    def error(self, name: str, value: Any, row: int | None = None) -> FieldError:
+        """The problem as a field error about ``name``."""
+        return FieldError.from_catalog(name, self.msgid, value, row, **self.params)
+
+
 def _lookup_table(kind: str) -> dict[str, str]:
     vocab = _VOCABS[kind]
     table = {code: code for code in vocab}
@@ -141,15 +176,15 @@ def normalise_code(kind: str, value: str) -> str:
 
     Raises
     ------
-    ValueError
-        With the list of valid codes, so the message alone tells the user how to fix it.
+    UnknownCode
+        A ``ValueError`` listing the valid codes and labels, so the message alone tells
+        the user how to fix it.
     """
     key = value.strip()
     table = _TABLES[kind]
     code = table.get(key) or table.get(key.lower())
     if code is None:
-        valid = ", ".join(f"{c} ({label})" for c, label in _VOCABS[kind].items())
-        raise ValueError(f"unknown {kind} {value!r}; valid: {valid}")
+        raise UnknownCode(kind, value)
     return code
 
 
@@ -167,8 +202,8 @@ def codes(kind: str, values: list[str] | None) -> frozenset[str]:
                 continue
             try:
                 out.add(normalise_code(kind, item))
-            except ValueError as exc:
-                errors.append(FieldError(kind, str(exc), item))
+            except UnknownCode as exc:
+                errors.append(exc.error(kind, item))
     if errors:
         raise ValidationFailed(errors)
     return frozenset(out)

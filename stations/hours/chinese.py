@@ -48,6 +48,10 @@ class HoursSyntaxError(ValueError):
         self.zh = zh
         self.en = en
 
+    def text(self, lang: str) -> str:
+        """The reason in ``lang`` (``zh-CN`` or ``en``), for a message that embeds it."""
+        return self.zh if lang == "zh-CN" else self.en
+
 
 @dataclass(frozen=True)
 class ChineseHours:

@@ -9,6 +9,10 @@ the code asks for is in both catalogs. ``python -m stations.i18n`` recompiles th
 * :func:`both` — ``"中文 English"``: what the command line prints (Chinese first).
 * :func:`translate` — one language, for an answer that negotiated one.
 * :func:`negotiate` — the language an ``Accept-Language`` header prefers (zh-CN or en).
+* :func:`N_` — marks a message id kept for later (a table of ids); returns it unchanged.
+
+``stations.errors.FieldError.from_catalog(field, msgid, …)`` carries an id and its parameters, so a
+field error is rendered in each reader's language where it is shown.
 """
 
 from __future__ import annotations
@@ -18,13 +22,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "LOCALE_DIR", "both", "negotiate", "translate"]
+__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "both", "negotiate", "translate"]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "stations"
 #: Languages with a catalog, as ``Accept-Language`` tags (first = Chinese).
 LANGUAGES = ("zh-CN", "en")
 _CATALOG = {"zh-CN": "zh_CN", "en": "en"}
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translate later"
+    """``message`` unchanged: marks a catalog id that is translated where it is shown."""
+    return message
 
 
 @cache

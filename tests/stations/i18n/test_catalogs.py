@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from stations.errors import StationsError
+from stations.errors import FieldError, StationsError, ValidationFailed
 from stations.i18n import LOCALE_DIR, both, negotiate, translate
+from stations.model import validate_station
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 
@@ -45,7 +47,14 @@ def _used_messages() -> set[str]:
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder,
             method_map=[("**.py", "python")],
-            keywords={"both": None, "translate": None},
+            # FieldError.from_catalog(field, msgid, …) and the model's c.fail(field, msgid, …).
+            keywords={
+                "both": None,
+                "translate": None,
+                "N_": None,
+                "from_catalog": (2,),
+                "fail": (2,),
+            },
         ):
             if isinstance(message, str) and message:
                 found.add(message)
@@ -70,6 +79,67 @@ def test_every_message_the_code_asks_for_is_in_the_catalog(lang: str) -> None:
     if lang == "zh_CN":
         untranslated = [m.id for m in _catalog(lang) if m.id and m.string == m.id]
         assert untranslated == []
+
+
+def test_the_model_and_vocabulary_messages_are_extracted() -> None:
+    """The keywords above do find them: a message id the code uses is in the set."""
+    used = _used_messages()
+    assert "is required" in used
+    assert "unknown amenity {given}; valid: {valid}" in used
+    assert (
+        "cannot read the opening hours: {reason}; write e.g. '{example1}' or '{example2}'" in used
+    )
+
+
+#: Modules whose user-facing messages must all come from the catalogs.
+CATALOGUED = ["stations/model.py", "stations/vocabulary.py"]
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize("module", CATALOGUED)
+def test_no_message_pairs_are_left_in_code(module: str) -> None:
+    """Every field error is made from a catalog id: no ``FieldError(…, "中文")`` pairs, no
+    Chinese message literals beside English ones."""
+    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        assert name != "FieldError", f"{module}:{node.lineno}: use FieldError.from_catalog"
+        if name in ("from_catalog", "fail"):
+            msgid = node.args[1]
+            if isinstance(msgid, ast.Constant):
+                assert not _cjk(msgid.value), f"{module}:{node.lineno}: msgid is English"
+            else:  # passed through from a table of N_() ids
+                passed = getattr(msgid, "id", None) or getattr(msgid, "attr", None)
+                assert passed == "msgid", f"{module}:{node.lineno}"
+        assert not any(k.arg in ("zh", "message_zh") for k in node.keywords), node.lineno
+
+
+def test_the_console_renders_field_errors_from_their_message() -> None:
+    """The console's templates show ``e.text(lang)``, not an (English, Chinese) pair."""
+    for page in (ROOT / "api/admin/templates").glob("*.html"):
+        assert "message_zh" not in page.read_text(encoding="utf-8"), page.name
+
+
+def test_a_field_error_renders_in_each_language() -> None:
+    e = FieldError.from_catalog("lat", "must be between -{bound} and {bound}", 95, 3, bound="90")
+    assert (e.message, e.message_zh) == ("must be between -90 and 90", "必须在 -90 到 90 之间")
+    assert e.text("en") == e.message and e.text("zh-CN") == e.message_zh
+    assert str(e) == "row 3, lat: must be between -90 and 90 (value 95)"
+    with pytest.raises(ValidationFailed) as info:
+        validate_station({"name": "x", "lon": 116.5, "lat": 39.8, "amenities": "飞机"})
+    unknown = info.value.errors[0]
+    assert unknown.text("zh-CN").startswith("无法识别的服务设施“飞机”，可选：饮用水、热水")
+    assert unknown.text("en").startswith("unknown amenity '飞机'; valid: drinking_water (饮用水)")
+    with pytest.raises(ValidationFailed) as info:
+        validate_station({"name": "x", "lon": 116.5, "lat": 39.8, "opening_hours": "很晚"})
+    hours = info.value.errors[0]
+    assert hours.text("zh-CN").startswith("开放时间无法识别：无法识别“很晚”。可以这样写")
+    assert hours.text("en").startswith("cannot read the opening hours: could not understand")
 
 
 def test_chinese_first_then_english() -> None:

@@ -6,7 +6,8 @@ problem documents in one place, and the CLI prints ``str(error)`` as one line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from geodata.errors import GeodataError
@@ -44,7 +45,7 @@ class FieldError:
     row: int | None = None
     message_zh: str | None = None
     msgid: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_catalog(

@@ -49,6 +49,7 @@ from api.deps import (
     WebhooksDep,
 )
 from api.rest.auth import LOGIN_LIMIT
+from api.settings import Settings
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
 from stations.model import TEXT_LIMITS, Station
@@ -247,6 +248,44 @@ def station_list(
 # -- add and edit -----------------------------------------------------------------------------
 
 
+def _edit_form(
+    request: Request,
+    cs: ConsoleSession,
+    station: Station | None,
+    catalog: StationCatalog,
+    settings: Settings,
+    *,
+    title: str,
+    active: str,
+) -> Response:
+    """The add (``station=None``) or edit form, under the policy its map and checks need."""
+    response = console_page(
+        request,
+        cs,
+        "edit.html",
+        active=active,
+        title=title,
+        station=station,
+        values=station_form_values(station),
+        limits=TEXT_LIMITS,
+        config=editor_config(station, catalog, settings),
+    )
+    response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
+    return response
+
+
+def _no_station(request: Request, cs: ConsoleSession, station_id: int) -> Response:
+    return console_page(
+        request,
+        cs,
+        "message.html",
+        active="",
+        status=404,
+        title="未找到驿站",
+        message=f"没有编号为 {station_id} 的驿站。",
+    )
+
+
 @router.get("/stations/new")
 def new_station(
     request: Request, cs: ConsoleDep, catalog: CatalogDep, settings: SettingsDep
@@ -255,19 +294,7 @@ def new_station(
         return login_redirect(request)
     if not cs.can_edit:
         return _denied(request, cs)
-    response = console_page(
-        request,
-        cs,
-        "edit.html",
-        active="new",
-        title="新增驿站",
-        station=None,
-        values=station_form_values(None),
-        limits=TEXT_LIMITS,
-        config=editor_config(None, catalog, settings),
-    )
-    response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
-    return response
+    return _edit_form(request, cs, None, catalog, settings, title="新增驿站", active="new")
 
 
 @router.get("/stations/{station_id}")
@@ -285,28 +312,9 @@ def edit_station(
         # From the store, not the catalog: the version on the form must be the latest.
         station = store.get(station_id, include_deleted=True)
     except NotFound:
-        return console_page(
-            request,
-            cs,
-            "message.html",
-            active="",
-            status=404,
-            title="未找到驿站",
-            message=f"没有编号为 {station_id} 的驿站。",
-        )
-    response = console_page(
-        request,
-        cs,
-        "edit.html",
-        active="",
-        title=f"编辑驿站 · {station.data.name}",
-        station=station,
-        values=station_form_values(station),
-        limits=TEXT_LIMITS,
-        config=editor_config(station, catalog, settings),
-    )
-    response.headers["Content-Security-Policy"] = editor_policy(request.url.path, settings)
-    return response
+        return _no_station(request, cs, station_id)
+    title = f"编辑驿站 · {station.data.name}"
+    return _edit_form(request, cs, station, catalog, settings, title=title, active="")
 
 
 @router.get("/stations/{station_id}/history")
@@ -319,15 +327,7 @@ def station_history(
         station = store.get(station_id, include_deleted=True)
         entries = store.history(station_id)
     except NotFound:
-        return console_page(
-            request,
-            cs,
-            "message.html",
-            active="",
-            status=404,
-            title="未找到驿站",
-            message=f"没有编号为 {station_id} 的驿站。",
-        )
+        return _no_station(request, cs, station_id)
     return console_page(
         request,
         cs,

@@ -29,7 +29,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from api.admin.render import NO_STORE, console_page
 from api.admin.session import ConsoleDep, ConsoleSession, login_redirect
@@ -137,6 +137,19 @@ def _editor(request: Request, found: ConsoleSession | None) -> ConsoleSession | 
     return found
 
 
+async def _editor_form(
+    request: Request, found: ConsoleSession | None, *, max_files: int
+) -> tuple[ConsoleSession, FormData] | Response:
+    """The signed-in editor and the form they posted, its CSRF token checked; or the
+    response for everyone else (as :func:`_editor`)."""
+    cs = await run_in_threadpool(_editor, request, found)
+    if isinstance(cs, Response):
+        return cs
+    form = await request.form(max_files=max_files, max_fields=10)
+    await check_csrf(request, cs.session)
+    return cs, form
+
+
 @router.get("/import")
 def import_page(request: Request, found: ConsoleDep) -> Response:
     cs = _editor(request, found)
@@ -153,11 +166,10 @@ def _problems(errors: list[FieldError]) -> list[FieldError]:
 async def import_upload(
     request: Request, found: ConsoleDep, store: StoreDep, settings: SettingsDep, area: UploadsDep
 ) -> Response:
-    cs = await run_in_threadpool(_editor, request, found)
-    if isinstance(cs, Response):
-        return cs
-    form = await request.form(max_files=1, max_fields=10)
-    await check_csrf(request, cs.session)
+    posted = await _editor_form(request, found, max_files=1)
+    if isinstance(posted, Response):
+        return posted
+    cs, form = posted
     raw_crs = form.get("crs") or "wgs84"
     try:
         crs = crs_name(raw_crs)
@@ -215,11 +227,10 @@ async def import_confirm(
     settings: SettingsDep,
     area: UploadsDep,
 ) -> Response:
-    cs = await run_in_threadpool(_editor, request, found)
-    if isinstance(cs, Response):
-        return cs
-    form = await request.form(max_files=0, max_fields=10)
-    await check_csrf(request, cs.session)
+    posted = await _editor_form(request, found, max_files=0)
+    if isinstance(posted, Response):
+        return posted
+    cs, form = posted
     skip = form.get("skip_invalid") == "1"
     try:
         upload = area.claim(token, cs.owner)

@@ -23,12 +23,25 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from stations.errors import FieldError, ValidationFailed
 
-__all__ = ["MAX_BYTES", "MAX_PIXELS", "MAX_SIDE", "RENDITIONS", "Processed", "process_photo"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_PIXELS",
+    "MAX_SIDE",
+    "RENDITIONS",
+    "THUMB_MAX_BYTES",
+    "Processed",
+    "process_photo",
+]
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone camera, with room
 MAX_SIDE = 2048
 THUMB_SIDE = 480
+#: The most a card's door photo (one thumbnail) may weigh: under a third of the rider page's
+#: 80 KB first load, on a phone's weak signal. A typical door photo fits at the first try;
+#: a busy one is re-encoded at lower quality, then smaller, until it fits.
+THUMB_MAX_BYTES = 24 * 1024
+_THUMB_STEPS = [(side, q) for side in (THUMB_SIDE, 400, 320, 240, 160) for q in (80, 60, 40)]
 _FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what some phones' JPEGs are
 #: File name → media type of what is stored for each photo.
 RENDITIONS = {
@@ -53,13 +66,27 @@ def _refuse(message: str, zh: str, value: object = None) -> ValidationFailed:
     return ValidationFailed([FieldError("file", message, value, None, zh)])
 
 
-def _encode(im: Image.Image, fmt: str) -> bytes:
+def _encode(im: Image.Image, fmt: str, quality: int | None = None) -> bytes:
     out = io.BytesIO()
     if fmt == "JPEG":
-        im.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+        im.save(out, "JPEG", quality=quality or 85, optimize=True, progressive=True)
     else:
-        im.save(out, "WEBP", quality=80, method=4)
+        im.save(out, "WEBP", quality=quality or 80, method=4)
     return out.getvalue()
+
+
+def _thumbnail(im: Image.Image, fmt: str) -> bytes:
+    """The card's rendition in ``fmt``, within :data:`THUMB_MAX_BYTES` (the last step, 160 px
+    at quality 40, fits even for pure noise).
+    """
+    data = b""
+    for side, quality in _THUMB_STEPS:
+        thumb = im.copy()
+        thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
+        data = _encode(thumb, fmt, quality)
+        if len(data) <= THUMB_MAX_BYTES:
+            break
+    return data
 
 
 def process_photo(data: bytes) -> Processed:
@@ -110,13 +137,11 @@ def process_photo(data: bytes) -> Processed:
         im = im.convert("RGB")
     im.info.clear()  # no EXIF, XMP, ICC or comments reach the encoders
     im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    thumb = im.copy()
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     files = {
         "full.jpg": _encode(im, "JPEG"),
         "full.webp": _encode(im, "WEBP"),
-        "thumb.jpg": _encode(thumb, "JPEG"),
-        "thumb.webp": _encode(thumb, "WEBP"),
+        "thumb.jpg": _thumbnail(im, "JPEG"),
+        "thumb.webp": _thumbnail(im, "WEBP"),
     }
     digest = hashlib.sha256(files["full.jpg"]).hexdigest()
     return Processed(digest, im.width, im.height, files)

@@ -17,12 +17,13 @@ import httpx
 import pytest
 
 from api.app import create_app
+from stations.photos.process import THUMB_MAX_BYTES
 from stations.store.photos import SqlPhotoStore
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station
 from tests.maps.conftest import LiveServer, PageKit, start_server
-from tests.stations.photos.test_process import jpeg_with_gps
+from tests.stations.photos.test_process import busy_photo, jpeg_with_gps
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +69,7 @@ def _rider_photo(site: Site, device: str, size: tuple[int, int], state: str | No
         files={"file": ("door.jpg", jpeg_with_gps(size), "image/jpeg")},
         data=data,
         headers=headers,
+        timeout=120,
     )
     assert sent.status_code == 202, sent.text
     return int(sent.json()["id"])
@@ -142,3 +144,43 @@ def test_staff_accept_and_reject_riders_photos_on_a_phone(site: Site, open_page:
     assert page.locator(".main-nav a[href='/admin/photos'] .badge").count() == 0
     assert kit.blocked.non_tile() == []
     assert [e for e in kit.console_errors if "status of 403" not in e] == []
+
+
+def test_the_card_shows_the_door_photo_first_and_only_its_thumbnail(
+    site: Site, open_page: Open
+) -> None:
+    sent = httpx.post(
+        f"{site.live.url}/api/v1/stations/1/photos",
+        files={"file": ("door.jpg", busy_photo(), "image/jpeg")},
+        headers=site.staff.as_editor,
+        timeout=120,  # re-encoding a camera-sized photo on a busy CI machine
+    )
+    assert sent.status_code == 201, sent.text
+    urls = sent.json()["urls"]
+    kit = open_page(site.live.url + "/embed", mobile=True, geolocation=DOOR)
+    page = kit.page
+    photos: list[Any] = []
+    page.on("response", lambda r: photos.append(r) if "/photos/" in r.url else None)
+    page.wait_for_selector("html[data-list='located']", state="attached")
+    kit.settle()
+    assert photos == []  # the list and the map fetch no photo: only an opened card does
+
+    page.click("#list li[data-id='1'] .name")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#card picture.door img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    first = page.evaluate(
+        "() => [...document.querySelector('#card').children]"
+        ".filter(e => !e.classList.contains('bar'))[0].tagName"
+    )
+    assert first == "PICTURE"  # the door photo before the name, hours and buttons
+    img = page.locator("#card picture.door img")
+    assert img.get_attribute("loading") == "lazy" and img.get_attribute("alt") == "驿站门口照片"
+    box = img.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    kit.settle()
+    assert [r.url.split(site.live.url)[1] for r in photos] == [urls["thumb_webp"]]
+    assert len(photos[0].body()) <= THUMB_MAX_BYTES  # the only photo bytes a rider pays for
+    kit.screenshot("embed-door-photo-360x640")
+    assert kit.blocked.non_tile() == []

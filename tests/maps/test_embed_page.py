@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -263,32 +264,53 @@ def test_inline_or_by_view(store: SqlStationStore) -> None:
     assert by_view["markers"] is None and by_view["api"]["tiles"] == "/api/v1/tiles/stations/"
 
 
-def test_first_load_within_80_kb_gzip_for_the_demo() -> None:
-    """HTML + every asset it names + the nearest list, as the service sends them to a
-    browser that accepts gzip (bytes on the wire)."""
+def _first_load(client: TestClient) -> tuple[dict[str, Any], list[Any]]:
+    """The embed page's config and the responses of its first load: HTML, every asset it
+    names and the nearest list, as the service sends them to a browser that accepts gzip."""
     gz = {"Accept-Encoding": "gzip"}
+    page = client.get("/embed", headers=gz)
+    cfg = _config(page.text)
+    urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
+    lon, lat = (sum(b[i] for b in cfg["bounds"]) / 2 for i in (1, 0))
+    nearest = client.get(
+        "/api/v1/nearest",
+        params={"lat": lat, "lon": lon, "k": cfg["k"], "status": "open"},
+        headers=gz,
+    )
+    return cfg, [page, *(client.get(u, headers=gz) for u in urls), nearest]
+
+
+def test_first_load_within_80_kb_gzip_for_the_demo() -> None:
+    """HTML + every asset it names + the nearest list, in bytes on the wire."""
     with TestClient(create_app(Settings(), demo=True)) as client:
-        page = client.get("/embed", headers=gz)
-        cfg = _config(page.text)
-        urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
-        lon, lat = (sum(b[i] for b in cfg["bounds"]) / 2 for i in (1, 0))
-        responses = (
-            [page]
-            + [client.get(u, headers=gz) for u in urls]
-            + [
-                client.get(
-                    "/api/v1/nearest",
-                    params={"lat": lat, "lon": lon, "k": cfg["k"], "status": "open"},
-                    headers=gz,
-                )
-            ]
-        )
+        cfg, responses = _first_load(client)
     assert len(cfg["markers"]["points"]) == 93  # the demo's stations in service
     assert all(r.headers["content-encoding"] == "gzip" for r in responses)
     total = sum(r.num_bytes_downloaded for r in responses)
     assert total <= 80 * 1024, f"first load is {total / 1024:.1f} KB gzip"
     # Never more than a tenth above zlib's best level, body by body.
     assert total <= 1.1 * sum(len(gzip.compress(r.content)) for r in responses)
+
+
+def test_door_photos_add_nothing_to_the_first_load_but_their_links(tmp_path: Any) -> None:
+    """Every demo station with the most photos it can show: the first load carries only
+    their URLs (the card fetches one thumbnail when a rider opens it) and stays in budget."""
+    from stations.demo import load_demo
+    from stations.photos.service import MAX_PHOTOS
+
+    store = SqlStationStore("sqlite:///" + str(tmp_path / "demo.db"))
+    load_demo(store)
+    for station in store.all():
+        digests = [hashlib.sha256(f"{station.id}/{k}".encode()).hexdigest() for k in range(9)]
+        store.update(station.id, {"photos": digests[:MAX_PHOTOS]}, actor="t")
+    with TestClient(create_app(Settings(), store=store)) as client:
+        _cfg, responses = _first_load(client)
+    store.close()
+    listed = responses[-1].json()["features"]
+    assert listed and all(len(f["properties"]["photos"]) == MAX_PHOTOS for f in listed)
+    assert not any("/photos/" in r.request.url.path for r in responses)
+    total = sum(r.num_bytes_downloaded for r in responses)
+    assert total <= 80 * 1024, f"first load with photos is {total / 1024:.1f} KB gzip"
 
 
 def test_crs_round_trip_of_the_centre(store: SqlStationStore) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from stations.errors import ValidationFailed
-from stations.photos.process import MAX_SIDE, process_photo
+from stations.photos.process import MAX_SIDE, THUMB_MAX_BYTES, process_photo
 
 
 def jpeg_with_gps(size: tuple[int, int] = (640, 480), orientation: int = 1) -> bytes:
@@ -105,3 +105,34 @@ def test_gif_is_refused_by_format() -> None:
     with pytest.raises(ValidationFailed) as err:
         process_photo(out.getvalue())
     assert "GIF" in err.value.errors[0].message
+
+
+def busy_photo(size: tuple[int, int] = (1600, 1200), sigma: float = 60) -> bytes:
+    """A camera-like JPEG with detail everywhere (noise over gradients): the hard case for a
+    small thumbnail, unlike the flat test pictures above."""
+    w, h = size
+    coarse = Image.effect_noise((w // 4, h // 4), sigma).resize(size, Image.Resampling.BICUBIC)
+    ramp = Image.linear_gradient("L").resize(size)
+    fine = Image.effect_noise(size, 40)
+    channels = [Image.blend(c, fine, 0.2) for c in (coarse, ramp, Image.blend(coarse, ramp, 0.5))]
+    out = io.BytesIO()
+    Image.merge("RGB", channels).save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("sigma", [30, 90])
+def test_the_cards_thumbnail_stays_within_its_weight(sigma: float) -> None:
+    done = process_photo(busy_photo(sigma=sigma))
+    for name in ("thumb.jpg", "thumb.webp"):
+        assert len(done.files[name]) <= THUMB_MAX_BYTES, (name, len(done.files[name]))
+        assert max(Image.open(io.BytesIO(done.files[name])).size) >= 160
+    assert len(done.files["full.webp"]) > THUMB_MAX_BYTES  # the full photo is not the card's
+
+
+def test_pure_noise_still_gets_a_thumbnail_within_its_weight() -> None:
+    noise = Image.merge("RGB", [Image.effect_noise((800, 600), 120) for _ in range(3)])
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    done = process_photo(out.getvalue())
+    assert len(done.files["thumb.webp"]) <= THUMB_MAX_BYTES
+    assert len(done.files["thumb.jpg"]) <= THUMB_MAX_BYTES

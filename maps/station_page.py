@@ -3,7 +3,9 @@ there — for a phone inside WeChat, one-handed, on a weak signal.
 
 No map and no framework: the card is rendered here as HTML (so it shows with the first
 paint, even before the script runs), styled by the embed page's stylesheet plus a few
-lines of its own, and ``static/station/station.js`` (2 KB) does the check-in. Everything is
+lines of its own; ``static/station/station.js`` (2 KB) does the check-in and places the
+我在这里 control the /embed card has (``static/common/here.js``, the same script), which
+sends the phone's position with the tap so a rider at the door counts as on-site. Everything is
 served by this service. Station text is HTML-escaped; the page's data reaches the script
 only through a JSON block with ``<``, ``>`` and ``&`` escaped, read with ``textContent``.
 
@@ -27,12 +29,16 @@ from stations.visits.poster import hours_zh
 from stations.visits.vocabulary import WORKER_TYPES
 from stations.vocabulary import AMENITIES, HOST_TYPES
 
-__all__ = ["PRIVACY_LINE", "render_station_page", "station_page_csp"]
+__all__ = ["HERE_PRIVACY_LINE", "PRIVACY_LINE", "render_station_page", "station_page_csp"]
 
 PRIVACY_LINE = (
     "签到是匿名的：不收集姓名、手机号和位置，设备只以加密摘要保存，"
     "用于{hours}小时内同一手机不重复计数。"
 )
+
+
+#: 我在这里 sends the phone's position; the server keeps only the distance to the station.
+HERE_PRIVACY_LINE = "反馈时会用到手机位置，只保存与驿站的距离，用于判断是否在现场。"
 
 
 def _json_for_html(value: Any) -> str:
@@ -101,7 +107,15 @@ def render_station_page(
     if d.phone:
         rows.append(("电话", d.phone))
     details = "".join(f'<p><span class="label">{esc(k)}</span>{esc(v)}</p>' for k, v in rows)
-    config = _json_for_html({"code": code, "station": station.id, "window_h": window_h})
+    config = _json_for_html(
+        {
+            "code": code,
+            "station": station.id,
+            "window_h": window_h,
+            "amenities": list(d.amenities),
+            "labels": {a: AMENITIES.get(a, a) for a in d.amenities},
+        }
+    )
     host = HOST_TYPES.get(d.host_type, "")
     return f"""<!doctype html>
 <html lang="zh-CN">
@@ -130,12 +144,16 @@ def render_station_page(
   <p id="result" role="status" aria-live="polite"></p>
   <p class="s-privacy" id="privacy">{esc(PRIVACY_LINE.format(hours=hours_window))}</p>
 </section>
+<section class="s-here" id="here" aria-label="我在这里">
+  <p class="s-privacy">{esc(HERE_PRIVACY_LINE)}</p>
+</section>
 <section class="s-nav" aria-label="导航">
   <h2>到这里去</h2>
   <div class="s-links">{nav}</div>
   <p><a href="/embed?station={station.id}">查看附近其他驿站</a></p>
   <p class="s-code">驿站编号 {esc(code)}</p>
 </section>
+<script src="{asset_url("app/common/here.js")}"></script>
 <script src="{asset_url("app/station/station.js")}"></script>
 </body>
 </html>

@@ -57,3 +57,47 @@ def test_check_in_from_the_station_page(served: Any, open_page: Callable[..., An
     assert [(r.key, r.scans) for r in rows] == [("courier", 1)]
     assert kit.blocked.urls == [] and kit.console_errors == []
     kit.screenshot("station-page-checked-in")
+
+
+DOOR = {"longitude": 116.5068, "latitude": 39.7954}  # make_station's position, WGS-84
+
+
+def test_here_from_the_station_page(served: Any, open_page: Callable[..., Any]) -> None:
+    """The poster's page has the /embed card's 我在这里 control (the same script): a tap at
+    the door is stored as on-site, 设施坏了 asks which amenity, and the once-an-hour rule
+    answers a second tap from the same phone."""
+    import httpx
+
+    live, _store, code = served
+    kit = open_page(f"{live.url}/s/{code}", mobile=True, geolocation=DOOR)
+    page = kit.page
+    page.wait_for_selector("#here .here button[data-state='open']")
+    assert page.locator("#here .here button").all_inner_texts() == [
+        "开着",
+        "关着",
+        "进不去",
+        "设施坏了",
+    ]
+    box = page.locator("#here .here").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    page.click("#here button[data-state='open']")
+    page.wait_for_selector("html[data-here='onsite']", state="attached")
+    assert page.locator("#here .here-msg").inner_text().startswith("谢谢")
+    assert "只保存与驿站的距离" in page.locator("#here").inner_text()
+    station = httpx.get(f"{live.url}/api/v1/stations/1", timeout=10).json()["properties"]
+    assert station["last_confirmed_open_at"] is not None
+    assert "刚刚有骑手确认开放" in [r["message_zh"] for r in station["confidence_reasons"]]
+    kit.screenshot("station-page-here-360x640")
+
+    page.click("#here button[data-state='broken']")
+    page.wait_for_selector("#here .here-amen button")
+    assert page.locator("#here .here-amen button").all_inner_texts() == [
+        "热水",
+        "手机充电",
+        "卫生间",
+    ]
+    page.locator("#here .here-amen button").first.click()
+    page.wait_for_selector("html[data-here='refused']", state="attached")
+    assert "分钟后再试" in page.locator("#here .here-msg").inner_text()
+    assert kit.blocked.urls == []
+    assert [e for e in kit.console_errors if "429" not in e] == []

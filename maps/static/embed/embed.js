@@ -393,95 +393,29 @@
     }).catch(function () { setStatus('驿站详情加载失败'); });
   }
 
-  /* ---- "我在这里": a rider at the door says what they see; POST …/confirmations ---- */
-  function deviceId() { // random, kept on this phone only; the server stores a salted hash
-    var key = 'warm-device', id = null;
-    try { id = localStorage.getItem(key); } catch (e) { /* private mode: a new id per visit */ }
-    if (!id || !/^[A-Za-z0-9_-]{8,128}$/.test(id)) {
-      var a = new Uint8Array(16);
-      (window.crypto || window.msCrypto).getRandomValues(a);
-      id = Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join('');
-      try { localStorage.setItem(key, id); } catch (e) { /* ignore */ }
-    }
-    return id;
-  }
-  var HERE = [['open', '开着'], ['closed', '关着'], ['locked', '进不去'], ['broken', '设施坏了']];
+  /* ---- "我在这里": the shared control (common/here.js); after a tap the card shows what it
+   * changed ("刚刚有骑手确认开放") ---- */
   function hereBox(p) {
-    var box = el('div', 'here'), row = el('div', 'here-btns'), msg = el('p', 'here-msg');
-    box.appendChild(el('div', 'here-title', '我在这里，看到驿站：'));
-    msg.setAttribute('role', 'status');
-    HERE.forEach(function (h) {
-      var b = el('button', 'here-' + h[0], h[1]);
-      b.type = 'button';
-      b.setAttribute('data-state', h[0]);
-      b.addEventListener('click', function () {
-        if (h[0] === 'broken' && p.amenities && p.amenities.length) { pickAmenity(p, box, msg); return; }
-        sendHere(p, h[0], null, box, msg);
-      });
-      row.appendChild(b);
+    var id = p.id;
+    return window.WarmHere.box({
+      station: id, amenities: p.amenities, labels: C.labels, api: C.api.station, crs: C.crs,
+      where: where, convert: convert,
+      after: function (d, keep) {
+        return getJSON(C.api.station + encodeURIComponent(id) + '?crs=' + C.crs).then(function (full) {
+          S.list.forEach(function (f, i) {
+            if (f.properties.id === id) { full.properties.distance_m = f.properties.distance_m; S.list[i] = full; }
+          });
+          if (S.selected !== id) return;
+          showCard(full);
+          var m = $('card').querySelector('.here-msg');
+          if (m) { m.textContent = keep[0]; m.className = keep[1]; }
+        });
+      }
     });
-    box.appendChild(row);
-    box.appendChild(msg);
-    return box;
   }
-  function pickAmenity(p, box, msg) {
-    var old = box.querySelector('.here-amen');
-    if (old) { old.remove(); return; }
-    var row = el('div', 'here-amen');
-    p.amenities.forEach(function (code) {
-      var b = el('button', null, C.labels[code] || code);
-      b.type = 'button';
-      b.addEventListener('click', function () { row.remove(); sendHere(p, 'broken', code, box, msg); });
-      row.appendChild(b);
-    });
-    box.insertBefore(row, msg);
-  }
-  function where() { // the rider's position in the page's CRS (a fix now if none yet)
+  function where() { // the rider's position (a fix now if none yet)
     if (S.fix) return Promise.resolve(S.fix);
     return getFix().then(function (fix) { S.fix = fix; return fix; }, function () { return null; });
-  }
-  function sendHere(p, state, amenity, box, msg) {
-    var btns = box.querySelectorAll('button'), id = p.id;
-    function busy(on) { Array.prototype.forEach.call(btns, function (b) { b.disabled = on; }); }
-    function say(text, cls) { msg.textContent = text; msg.className = 'here-msg ' + (cls || ''); }
-    busy(true);
-    say('正在提交…');
-    root.removeAttribute('data-here');
-    where().then(function (fix) {
-      var body = { state: state, crs: C.crs };
-      if (fix) {
-        var c = convert(fix.lon, fix.lat, fix.crs, C.crs);
-        body.lon = Number(c[0].toFixed(7)); body.lat = Number(c[1].toFixed(7));
-      }
-      if (amenity) body.amenity = amenity;
-      return fetch(C.api.station + encodeURIComponent(id) + '/confirmations', { method: 'POST',
-        credentials: 'omit', headers: { 'Content-Type': 'application/json', 'X-Device-Id': deviceId() },
-        body: JSON.stringify(body) });
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (d) {
-        busy(false);
-        if (r.ok) {
-          say(d.message_zh || '谢谢！已记录', d.onsite ? 'ok' : 'far');
-          var keep = [msg.textContent, msg.className];
-          // the card again, with what this tap changed ("刚刚有骑手确认开放")
-          return getJSON(C.api.station + encodeURIComponent(id) + '?crs=' + C.crs).then(function (full) {
-            S.list.forEach(function (f, i) {
-              if (f.properties.id === id) { full.properties.distance_m = f.properties.distance_m; S.list[i] = full; }
-            });
-            if (S.selected !== id) return;
-            showCard(full);
-            var m = $('card').querySelector('.here-msg');
-            if (m) { m.textContent = keep[0]; m.className = keep[1]; }
-          }).catch(function () { /* the message stays; the card refreshes next time */ }).then(function () {
-            root.setAttribute('data-here', d.onsite ? 'onsite' : 'remote');
-          });
-        }
-        if (r.status === 429) say(d.detail_zh || '提交太频繁，请稍后再试', 'err');
-        else if (r.status === 404) say('该驿站不存在或已撤销', 'err');
-        else say('提交失败（错误 ' + r.status + '），请稍后再试', 'err');
-        root.setAttribute('data-here', 'refused');
-      });
-    }).catch(function () { busy(false); say('网络不通，提交失败，请稍后再试', 'err'); });
   }
 
   /* ---- "报告问题": anonymous, POST …/stations/{id}/reports; staff review it before anything changes ---- */
@@ -560,14 +494,7 @@
   }
 
   /* ---- locating the rider ---- */
-  function browserFix() {
-    return new Promise(function (resolve, reject) {
-      if (!navigator.geolocation) { reject(new Error('unsupported')); return; }
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        resolve({ lon: pos.coords.longitude, lat: pos.coords.latitude, crs: 'wgs84' });
-      }, reject, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-    });
-  }
+  var browserFix = window.WarmHere.browserFix; // common/here.js
   function getFix() {
     return wxReady().then(function (wx) {
       if (!wx) return browserFix();

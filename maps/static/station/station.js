@@ -1,4 +1,5 @@
-/* The /s/{code} page: choose a worker type (optional) and check in, anonymously.
+/* The /s/{code} page: choose a worker type (optional) and check in, anonymously; and the
+   "我在这里" control of common/here.js (loaded before this file), as on the /embed card.
    The device id is a random value kept in this phone's storage; the server keeps only a
    keyed hash of it, to count one visit per phone per station within the window. */
 (function () {
@@ -74,4 +75,14 @@
     };
     xhr.send(JSON.stringify({ code: cfg.code, worker_type: chosen }));
   });
+
+  var here = document.getElementById('here');
+  if (here && window.WarmHere) {
+    here.insertBefore(window.WarmHere.box({
+      station: cfg.station, amenities: cfg.amenities, labels: cfg.labels,
+      api: '/api/v1/stations/', crs: 'wgs84',
+      // at the door: the phone's own position, or none if the rider declines
+      where: function () { return window.WarmHere.browserFix().catch(function () { return null; }); }
+    }), here.firstChild);
+  }
 }());

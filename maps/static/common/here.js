@@ -1,0 +1,111 @@
+/* "我在这里": a rider at the door says what they see (开着 / 关着 / 进不去 / 设施坏了) and the page
+ * POSTs /api/v1/stations/{id}/confirmations. One control for every page that shows a station:
+ * the /embed card and the /s/{code} page a poster's QR code opens. Each page says where the
+ * rider is (where) and what to do once a tap is stored (after). Station values reach the DOM
+ * through textContent only. Sets html[data-here] to onsite | remote | refused when a tap ends. */
+(function () {
+  'use strict';
+  var doc = document, root = doc.documentElement;
+  function el(tag, cls, text) {
+    var e = doc.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+
+  function deviceId() { // random, kept on this phone only; the server stores a salted hash
+    var key = 'warm-device', id = null;
+    try { id = localStorage.getItem(key); } catch (e) { /* private mode: a new id per visit */ }
+    if (!id || !/^[A-Za-z0-9_-]{8,128}$/.test(id)) {
+      var a = new Uint8Array(16);
+      (window.crypto || window.msCrypto).getRandomValues(a);
+      id = Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+      try { localStorage.setItem(key, id); } catch (e) { /* ignore */ }
+    }
+    return id;
+  }
+
+  function browserFix() { // the browser's own position (WGS-84)
+    return new Promise(function (resolve, reject) {
+      if (!navigator.geolocation) { reject(new Error('unsupported')); return; }
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        resolve({ lon: pos.coords.longitude, lat: pos.coords.latitude, crs: 'wgs84' });
+      }, reject, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  var STATES = [['open', '开着'], ['closed', '关着'], ['locked', '进不去'], ['broken', '设施坏了']];
+
+  /* opts: station (id), amenities (codes, for 设施坏了), labels ({code: 中文}), api (the stations
+   * URL prefix, e.g. '/api/v1/stations/'), crs (of the position sent), where() → Promise of
+   * {lon, lat, crs} or null, convert(lon, lat, from, to) → [lon, lat] (when where's CRS may
+   * differ), after(answer, [message, class]) → optional Promise, run once a tap is stored. */
+  function box(opts) {
+    var wrap = el('div', 'here'), row = el('div', 'here-btns'), msg = el('p', 'here-msg');
+    wrap.appendChild(el('div', 'here-title', '我在这里，看到驿站：'));
+    msg.setAttribute('role', 'status');
+    STATES.forEach(function (h) {
+      var b = el('button', 'here-' + h[0], h[1]);
+      b.type = 'button';
+      b.setAttribute('data-state', h[0]);
+      b.addEventListener('click', function () {
+        if (h[0] === 'broken' && opts.amenities && opts.amenities.length) { pickAmenity(); return; }
+        send(h[0], null);
+      });
+      row.appendChild(b);
+    });
+    wrap.appendChild(row);
+    wrap.appendChild(msg);
+
+    function pickAmenity() {
+      var old = wrap.querySelector('.here-amen');
+      if (old) { old.remove(); return; }
+      var pick = el('div', 'here-amen');
+      opts.amenities.forEach(function (code) {
+        var b = el('button', null, (opts.labels && opts.labels[code]) || code);
+        b.type = 'button';
+        b.addEventListener('click', function () { pick.remove(); send('broken', code); });
+        pick.appendChild(b);
+      });
+      wrap.insertBefore(pick, msg);
+    }
+    function say(text, cls) { msg.textContent = text; msg.className = 'here-msg ' + (cls || ''); }
+    function busy(on) {
+      Array.prototype.forEach.call(wrap.querySelectorAll('button'), function (b) { b.disabled = on; });
+    }
+    function send(state, amenity) {
+      busy(true);
+      say('正在提交…');
+      root.removeAttribute('data-here');
+      opts.where().then(function (fix) {
+        var body = { state: state, crs: opts.crs };
+        if (fix) {
+          var c = fix.crs === opts.crs || !opts.convert ? [fix.lon, fix.lat]
+            : opts.convert(fix.lon, fix.lat, fix.crs, opts.crs);
+          body.lon = Number(c[0].toFixed(7)); body.lat = Number(c[1].toFixed(7));
+        }
+        if (amenity) body.amenity = amenity;
+        return fetch(opts.api + encodeURIComponent(opts.station) + '/confirmations', { method: 'POST',
+          credentials: 'omit', headers: { 'Content-Type': 'application/json', 'X-Device-Id': deviceId() },
+          body: JSON.stringify(body) });
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) {
+          busy(false);
+          if (r.ok) {
+            say(d.message_zh || '谢谢！已记录', d.onsite ? 'ok' : 'far');
+            return Promise.resolve(opts.after ? opts.after(d, [msg.textContent, msg.className]) : null)
+              .catch(function () { /* the message stays */ })
+              .then(function () { root.setAttribute('data-here', d.onsite ? 'onsite' : 'remote'); });
+          }
+          if (r.status === 429) say(d.detail_zh || '提交太频繁，请稍后再试', 'err');
+          else if (r.status === 404) say('该驿站不存在或已撤销', 'err');
+          else say('提交失败（错误 ' + r.status + '），请稍后再试', 'err');
+          root.setAttribute('data-here', 'refused');
+        });
+      }).catch(function () { busy(false); say('网络不通，提交失败，请稍后再试', 'err'); });
+    }
+    return wrap;
+  }
+
+  window.WarmHere = { box: box, deviceId: deviceId, browserFix: browserFix };
+}());

@@ -24,6 +24,7 @@ from stations.io.match import StoreLookup, match_rows
 from stations.io.read import read_sheet
 from stations.io.report import ImportReport, ProgressCallback, Ticker
 from stations.io.sheet import Sheet
+from stations.io.template import is_template_example
 from stations.model import EDITABLE_FIELDS, Region, Station, StationData, validate_station
 from stations.store.base import ImportPlanRow, StationStore
 
@@ -59,9 +60,11 @@ def make_plan(
     """Read, parse, match and validate ``path``; see :func:`stations.io.importing.run_import`."""
     crs_key = _crs(crs)
     sheet = read_sheet(path, limits)
+    examples = _skip_template_example(sheet)
     report = ImportReport(sheet.path, sheet.format, sheet.encoding, rows=len(sheet.rows))
     report.headers = {f: c for c, f in zip(sheet.columns, sheet.fields, strict=True) if f and c}
     report.warnings.extend(sheet.warnings)
+    report.warnings.extend(examples)
     cells = read_cells(sheet, crs_key)
     lookup = StoreLookup(store)
     matched = match_rows(cells, lookup, report.warnings)
@@ -79,6 +82,25 @@ def make_plan(
     sheet.rows = [sheet.rows[k] for k in keep]
     sheet.row_numbers = [sheet.row_numbers[k] for k in keep]
     return Plan(report, sheet, plan_rows, bad_rows, ticker)
+
+
+def _skip_template_example(sheet: Sheet) -> list[FieldError]:
+    """Drop the template's example row if the clerk left it in; a warning says so."""
+    skipped = [n for n, record in sheet.records() if is_template_example(record)]
+    if not skipped:
+        return []
+    keep = [k for k, n in enumerate(sheet.row_numbers) if n not in set(skipped)]
+    sheet.rows = [sheet.rows[k] for k in keep]
+    sheet.row_numbers = [sheet.row_numbers[k] for k in keep]
+    return [
+        FieldError.from_catalog(
+            "external_id",
+            "the template's example row; skipped (write a real station over it or delete it)",
+            None,
+            n,
+        )
+        for n in skipped
+    ]
 
 
 def _crs(crs: str) -> str:

@@ -4,7 +4,8 @@ The clerk gets the staff layout's headers (:data:`stations.io.staff.STAFF_COLUMN
 系统ID, which only exports carry), one filled example row, drop-down lists for 类型, 状态 and
 服务设施 (data validation; 服务设施 may hold several, so its list suggests rather than
 refuses), a frozen header row, widths that fit, and a second sheet 填写说明 explaining every
-column in Chinese. What they fill in imports as it is.
+column in Chinese. What they fill in imports as it is; the example row, if they leave it in,
+is skipped with a warning (:func:`is_template_example`), so no made-up station reaches riders.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from stations.io.staff import STAFF_COLUMNS
 from stations.io.write import atomic_path
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
-__all__ = ["TEMPLATE_COLUMNS", "write_template"]
+__all__ = ["TEMPLATE_COLUMNS", "is_template_example", "write_template"]
 
 TEMPLATE_COLUMNS: tuple[tuple[str, str], ...] = tuple(c for c in STAFF_COLUMNS if c[1] != "id")
 
@@ -34,8 +35,18 @@ _EXAMPLE: dict[str, Any] = {
     "opening_hours": EXAMPLES[0],
     "phone": "010-67856789",
     "status": STATUSES["open"],
-    "notes": "一层东侧入口",
+    "notes": "示例行：导入时跳过，请改写为真实驿站或删除",
 }
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def is_template_example(record: dict[str, Any]) -> bool:
+    """Whether a sheet row is the template's example, unchanged in 编号, 名称 and 备注."""
+    return all(_cell(record.get(f)) == _EXAMPLE[f] for f in ("external_id", "name", "notes"))
+
 
 _HELP: dict[str, str] = {
     "external_id": "工会自己的驿站编号，每行唯一，如 YZ-001。再次导入时按编号更新，不会重复新增。",
@@ -116,6 +127,9 @@ def write_template(path: str | os.PathLike[str]) -> None:
     for header, field in TEMPLATE_COLUMNS:
         guide.append([header, _HELP[field]])
     guide.append([])
+    guide.append(
+        ["示例行", "第 2 行是示例（备注写明“示例行”），导入时会跳过；可改写为真实驿站或删除。"]
+    )
     guide.append(
         [
             "导入",

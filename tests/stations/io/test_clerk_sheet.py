@@ -136,7 +136,7 @@ def _fixture_rows() -> list[tuple[str, ...]]:
     return [tuple(r) for r in module.rows() if r[2] and r[1] != "YZ-017" and r[1] != "YZ-009"]
 
 
-def test_the_template_has_its_lists_and_its_example_imports(
+def test_the_template_has_its_lists_and_its_example_is_valid_but_skipped(
     store: SqlStationStore, tmp_path: Path
 ) -> None:
     path = tmp_path / "模板.xlsx"
@@ -157,5 +157,13 @@ def test_the_template_has_its_lists_and_its_example_imports(
     assert ws.column_dimensions["B"].width >= 20
     guide = {r[0]: r[1] for r in wb["填写说明"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert all(h in guide for h in header) and "工作日" in guide["开放时间"]
+    # The example row left in is no station: skipped, with a warning naming its row.
     report = run_import(store, path, crs="gcj02")
-    assert report.added == 1 and not report.errors
+    assert report.added == 0 and not report.errors and store.all() == []
+    assert [(w.row, w.field) for w in report.warnings] == [(2, "external_id")]
+    assert report.line(report.warnings[0]).startswith("第 2 行「编号」：这是模板中的示例行，已跳过")
+    # Written over, the same row is valid and imports.
+    ws["B2"] = "泰河路工会驿站"
+    wb.save(path)
+    report = run_import(store, path, crs="gcj02")
+    assert report.added == 1 and not report.errors and not report.warnings

@@ -21,12 +21,16 @@ Write a class with the members of :class:`Reach`:
   metric ``crs``) reachable from any site: the union of the isochrone polygons, clipped;
   ``covered_area_m2(...)`` — its area (``reach_region(...).area`` will do).
 
-Everything else (nearest distances, catchments, gaps, the integer programme) works unchanged.
+Subclassing :class:`ReachModel` gives the empty-input guard of ``reachable`` and the
+default ``covered_area_m2``; the shipped models (:class:`StraightLine`, :class:`Planar`,
+``geodata.network.NetworkReach``) do so. Everything else (nearest distances, catchments,
+gaps, the integer programme) works unchanged.
 """
 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -52,8 +56,11 @@ if TYPE_CHECKING:  # scipy.spatial costs ~30 MB per API worker: imported where u
 
 __all__ = [
     "SPEEDS_KMH",
+    "Degrees",
+    "Mask",
     "Planar",
     "Reach",
+    "ReachModel",
     "StraightLine",
     "as_reach",
     "minutes_to_metres",
@@ -64,6 +71,11 @@ __all__ = [
 
 SPEEDS_KMH: dict[str, float] = {"walk": 4.5, "ebike": 15.0}
 """Travel-speed presets in km/h: walking and a delivery e-bike in city traffic."""
+
+Degrees = NDArray[np.float64]
+"""WGS-84 longitudes or latitudes, one per site or point."""
+Mask = NDArray[np.bool_]
+"""One yes/no per (site, point) pair."""
 
 # Circle polygons: 64 vertices, radius enlarged so the polygon's area equals the circle's.
 _QUAD_SEGS = 16
@@ -87,18 +99,18 @@ class Reach(Protocol):
 
     def reachable(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
-        point_lon: NDArray[np.float64],
-        point_lat: NDArray[np.float64],
-    ) -> NDArray[np.bool_]:
+        site_lon: Degrees,
+        site_lat: Degrees,
+        point_lon: Degrees,
+        point_lat: Degrees,
+    ) -> Mask:
         """Element-wise: can point ``i`` reach site ``i``? (pairs already within search_radius_m)."""
         ...
 
     def reach_region(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> BaseGeometry:
@@ -107,13 +119,49 @@ class Reach(Protocol):
 
     def covered_area_m2(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> float:
         """Area (m², in ``crs``) of the part of ``clip`` reachable from any site."""
         ...
+
+
+class ReachModel(ABC):
+    """What the shipped reach models share; a new model may subclass it or write every member
+    of :class:`Reach` itself.
+
+    A subclass gives ``radius_m``, ``search_radius_m``, :meth:`_reachable` and
+    :meth:`reach_region`; :meth:`covered_area_m2` defaults to the region's area, which a
+    model with an exact formula (circles) overrides.
+    """
+
+    def reachable(
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
+    ) -> Mask:
+        """Element-wise: can point ``i`` reach site ``i``? (pairs already within search_radius_m)."""
+        if len(site_lon) == 0:
+            return np.zeros(0, dtype=bool)
+        return self._reachable(site_lon, site_lat, point_lon, point_lat)
+
+    @abstractmethod
+    def _reachable(
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
+    ) -> Mask:
+        """:meth:`reachable` for at least one pair."""
+
+    @abstractmethod
+    def reach_region(
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
+    ) -> BaseGeometry:
+        """The part of ``clip`` (metric ``crs``) reachable from any site, in ``crs``."""
+
+    def covered_area_m2(
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
+    ) -> float:
+        """Area (m², in ``crs``) of :meth:`reach_region`."""
+        return float(self.reach_region(site_lon, site_lat, clip, crs).area)
 
 
 def _check_radius(radius_m: float) -> float:
@@ -274,7 +322,7 @@ def _disk_union_pieces(
 
 
 @dataclass(frozen=True)
-class StraightLine:
+class StraightLine(ReachModel):
     """Reach = geodesic distance on the WGS-84 ellipsoid ≤ ``radius_m`` (the default model)."""
 
     radius_m: float
@@ -287,22 +335,16 @@ class StraightLine:
         """Same as radius_m: the model is the geodesic straight line."""
         return self.radius_m
 
-    def reachable(
-        self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
-        point_lon: NDArray[np.float64],
-        point_lat: NDArray[np.float64],
-    ) -> NDArray[np.bool_]:
+    def _reachable(
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
+    ) -> Mask:
         """Geodesic distance of each pair ≤ radius_m."""
-        if len(site_lon) == 0:
-            return np.zeros(0, dtype=bool)
         return np.asarray(geodesic_m(site_lon, site_lat, point_lon, point_lat)) <= self.radius_m
 
     def reach_region(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> BaseGeometry:
@@ -319,8 +361,8 @@ class StraightLine:
 
     def covered_area_m2(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> float:
@@ -337,7 +379,7 @@ class StraightLine:
 
 
 @dataclass(frozen=True)
-class Planar:
+class Planar(ReachModel):
     """Reach = Euclidean distance in the projected ``crs`` ≤ ``radius_m``.
 
     Why it exists: desktop GIS buffers and PySAL spopt measure straight lines in the plane of
@@ -357,13 +399,9 @@ class Planar:
         """Geodesic upper bound: planar distance ≤ d implies geodesic ≤ d / (1 − 2 %)."""
         return self.radius_m / 0.98
 
-    def reachable(
-        self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
-        point_lon: NDArray[np.float64],
-        point_lat: NDArray[np.float64],
-    ) -> NDArray[np.bool_]:
+    def _reachable(
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
+    ) -> Mask:
         """Projected Euclidean distance of each pair ≤ radius_m."""
         sx, sy = lonlat_to_metric(site_lon, site_lat, self.crs)
         px, py = lonlat_to_metric(point_lon, point_lat, self.crs)
@@ -371,8 +409,8 @@ class Planar:
 
     def reach_region(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> BaseGeometry:
@@ -385,14 +423,14 @@ class Planar:
 
     def covered_area_m2(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> float:
         """Exact area of (planar circles ∪) ∩ clip, measured in ``self.crs``."""
         if CRS.from_user_input(crs) != self.crs:
-            return float(self.reach_region(site_lon, site_lat, clip, crs).area)
+            return super().covered_area_m2(site_lon, site_lat, clip, crs)
         x, y = lonlat_to_metric(site_lon, site_lat, self.crs)
         return _disk_union_area(x, y, self.radius_m, clip)
 

@@ -29,6 +29,7 @@ from geodata.network.graph import MODES, StreetNetwork
 from geodata.network.routing import nearest_source, node_distances, pair_distances
 from geodata.network.snap import Snapped, snap_points
 from geodata.projection import lonlat_to_metric, reproject
+from geodata.reach import SPEEDS_KMH, Degrees, Mask, ReachModel, minutes_to_metres
 
 __all__ = ["FRONTAGE_M", "NetworkReach", "network_reach"]
 
@@ -37,7 +38,7 @@ FRONTAGE_M = 50.0
 
 
 @dataclass(frozen=True, eq=False)
-class NetworkReach:
+class NetworkReach(ReachModel):
     """Reach = street distance (snap legs included) ≤ ``budget_m``, optionally ≤ ``cap_m`` as
     the crow flies.
     """
@@ -92,10 +93,10 @@ class NetworkReach:
 
     def pair_distances_m(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
-        point_lon: NDArray[np.float64],
-        point_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
+        point_lon: Degrees,
+        point_lat: Degrees,
     ) -> NDArray[np.float64]:
         """Street metres for each (site k, point k) pair; ``inf`` beyond the budget."""
         slon = np.asarray(site_lon, dtype=float)
@@ -109,16 +110,10 @@ class NetworkReach:
         dist = node_distances(self.network, src, self.budget_m)
         return pair_distances(self.network, dist, src, row.ravel().astype(np.intp), pts)
 
-    def reachable(
-        self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
-        point_lon: NDArray[np.float64],
-        point_lat: NDArray[np.float64],
-    ) -> NDArray[np.bool_]:
+    def _reachable(
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
+    ) -> Mask:
         """Element-wise: street distance ≤ budget (and geodesic ≤ cap when set)."""
-        if len(site_lon) == 0:
-            return np.zeros(0, dtype=bool)
         ok = self.pair_distances_m(site_lon, site_lat, point_lon, point_lat) <= self.budget_m
         if self.cap_m:
             ok &= np.asarray(geodesic_m(site_lon, site_lat, point_lon, point_lat)) <= self.cap_m
@@ -217,8 +212,8 @@ class NetworkReach:
 
     def reach_region(
         self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
+        site_lon: Degrees,
+        site_lat: Degrees,
         clip: BaseGeometry,
         crs: CRS,
     ) -> BaseGeometry:
@@ -234,16 +229,6 @@ class NetworkReach:
             region = reproject(region, self.network.crs, own)
         return shapely.intersection(region, clip)
 
-    def covered_area_m2(
-        self,
-        site_lon: NDArray[np.float64],
-        site_lat: NDArray[np.float64],
-        clip: BaseGeometry,
-        crs: CRS,
-    ) -> float:
-        """Area of :meth:`reach_region` in m²."""
-        return float(self.reach_region(site_lon, site_lat, clip, crs).area)
-
 
 def network_reach(
     network: StreetNetwork,
@@ -258,8 +243,6 @@ def network_reach(
     GeodataError
         Minutes or speed not positive.
     """
-    from geodata.reach import SPEEDS_KMH, minutes_to_metres
-
     kmh = SPEEDS_KMH[network.mode] if speed_kmh is None else float(speed_kmh)
     return NetworkReach(
         network,

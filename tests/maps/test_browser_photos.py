@@ -184,3 +184,32 @@ def test_the_card_shows_the_door_photo_first_and_only_its_thumbnail(
     assert len(photos[0].body()) <= THUMB_MAX_BYTES  # the only photo bytes a rider pays for
     kit.screenshot("embed-door-photo-360x640")
     assert kit.blocked.non_tile() == []
+
+
+def test_a_rider_at_the_door_sends_a_photo_with_their_confirmation(
+    site: Site, open_page: Open
+) -> None:
+    kit = open_page(site.live.url + "/embed", mobile=True, geolocation=DOOR)
+    page = kit.page
+    page.wait_for_selector("html[data-list='located']", state="attached")
+    page.click("#list li[data-id='1'] .name")
+    page.click("#card .here button[data-state='locked']")
+    page.wait_for_selector("html[data-here='onsite']", state="attached")
+    offer = page.locator("#card .here-photo-btn")
+    assert "拍一张门口照片" in offer.inner_text()
+    box = offer.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360 and box["height"] >= 44
+    page.set_input_files(
+        "#card .here-photo-file",
+        files=[{"name": "door.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}],
+    )
+    page.wait_for_selector("html[data-photo='sent']", state="attached")
+    assert "审核" in page.inner_text("#card .here-photo-msg")
+    assert page.locator("#card .here-photo-btn").count() == 0  # one photo per confirmation
+    kit.screenshot("embed-photo-sent-360x640")
+
+    (held,) = SqlPhotoStore.beside(site.store).list(status="pending")
+    assert held.confirmation is not None and held.confirmation.state == "locked"
+    assert held.confirmation.onsite and held.source == "rider"
+    assert not site.store.get(1).data.photos  # held for review, not shown
+    assert kit.blocked.non_tile() == []

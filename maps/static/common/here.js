@@ -2,7 +2,8 @@
  * POSTs /api/v1/stations/{id}/confirmations. One control for every page that shows a station:
  * the /embed card and the /s/{code} page a poster's QR code opens. Each page says where the
  * rider is (where) and what to do once a tap is stored (after). Station values reach the DOM
- * through textContent only. Sets html[data-here] to onsite | remote | refused when a tap ends. */
+ * through textContent only. Sets html[data-here] to onsite | remote | refused when a tap ends;
+ * after an on-site tap it offers one photo of the door to go with it (photoOffer). */
 (function () {
   'use strict';
   var doc = document, root = doc.documentElement;
@@ -42,6 +43,7 @@
    * differ), after(answer, [message, class]) → optional Promise, run once a tap is stored. */
   function box(opts) {
     var wrap = el('div', 'here'), row = el('div', 'here-btns'), msg = el('p', 'here-msg');
+    wrap.setAttribute('data-station', String(opts.station));
     wrap.appendChild(el('div', 'here-title', '我在这里，看到驿站：'));
     msg.setAttribute('role', 'status');
     STATES.forEach(function (h) {
@@ -95,7 +97,13 @@
             say(d.message_zh || '谢谢！已记录', d.onsite ? 'ok' : 'far');
             return Promise.resolve(opts.after ? opts.after(d, [msg.textContent, msg.className]) : null)
               .catch(function () { /* the message stays */ })
-              .then(function () { root.setAttribute('data-here', d.onsite ? 'onsite' : 'remote'); });
+              .then(function () {
+                // after() may have drawn the station again: offer the photo in the box now shown
+                var live = wrap.isConnected ? wrap
+                  : doc.querySelector('.here[data-station="' + String(opts.station) + '"]');
+                if (d.onsite && d.id && live) photoOffer(live, opts, d.id);
+                root.setAttribute('data-here', d.onsite ? 'onsite' : 'remote');
+              });
           }
           if (r.status === 429) say(d.detail_zh || '提交太频繁，请稍后再试', 'err');
           else if (r.status === 404) say('该驿站不存在或已撤销', 'err');
@@ -105,6 +113,54 @@
       }).catch(function () { busy(false); say('网络不通，提交失败，请稍后再试', 'err'); });
     }
     return wrap;
+  }
+
+  /* After an on-site tap, one photo of the door may go with that confirmation: POST
+   * …/photos/rider with its id (the server re-encodes it, drops EXIF and GPS, and holds it
+   * for staff review). Sets html[data-photo] to sent | refused. */
+  function photoOffer(wrap, opts, confirmationId) {
+    if (wrap.querySelector('.here-photo')) return;
+    var box = el('div', 'here-photo'), label = el('label', 'here-photo-btn', '拍一张门口照片（审核后显示）');
+    var input = doc.createElement('input'), msg = el('p', 'here-photo-msg');
+    input.type = 'file';
+    input.accept = 'image/jpeg,image/png,image/webp';
+    input.setAttribute('capture', 'environment');
+    input.className = 'here-photo-file';
+    label.appendChild(input);
+    msg.setAttribute('role', 'status');
+    box.appendChild(label);
+    box.appendChild(msg);
+    wrap.appendChild(box);
+    function say(text, cls) { msg.textContent = text; msg.className = 'here-photo-msg ' + (cls || ''); }
+    function refused(text) {
+      input.disabled = false;
+      input.value = '';
+      say(text, 'err');
+      root.setAttribute('data-photo', 'refused');
+    }
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      var form = new FormData();
+      form.append('file', file);
+      form.append('confirmation_id', String(confirmationId));
+      input.disabled = true;
+      root.removeAttribute('data-photo');
+      say('正在上传照片…');
+      fetch(opts.api + encodeURIComponent(opts.station) + '/photos/rider', { method: 'POST',
+        credentials: 'omit', headers: { 'X-Device-Id': deviceId() }, body: form }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) {
+          if (!r.ok) {
+            var e = d.errors && d.errors[0];
+            refused((e && e.message_zh) || d.detail_zh || '照片上传失败（错误 ' + r.status + '），请稍后再试');
+            return;
+          }
+          say(d.message_zh || '谢谢！照片将在工作人员审核后显示。', 'ok');
+          box.removeChild(label); // one photo per confirmation
+          root.setAttribute('data-photo', 'sent');
+        });
+      }).catch(function () { refused('网络不通，照片没有发出，请稍后再试'); });
+    });
   }
 
   window.WarmHere = { box: box, deviceId: deviceId, browserFix: browserFix };

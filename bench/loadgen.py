@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["LoadResult", "Server", "assert_local", "rss_mb", "run_load", "wrk_available"]
+__all__ = [
+    "LoadResult",
+    "Server",
+    "assert_local",
+    "cpu_seconds",
+    "rss_mb",
+    "run_load",
+    "wrk_available",
+]
 
 _WRK_MARK = "WRK_JSON "
 
@@ -139,6 +147,18 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc.
+
+    Why: on a machine shared with other work, a server's throughput moves with everyone
+    else's load, while the CPU it spends per answer moves much less; benches report both.
+    """
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    # After the command: state is field 3 of stat(5), utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):
@@ -241,6 +261,10 @@ class Server:
         if missing:
             raise RuntimeError(f"workers {sorted(missing)} are not children of {self.proc.pid}")
         return sorted(answered)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the workers have used so far (:func:`cpu_seconds`)."""
+        return sum(cpu_seconds(pid) for pid in self.worker_pids)
 
     def rss(self) -> dict[int, float]:
         """Each worker's RSS in MiB (the process that holds an index and answers)."""

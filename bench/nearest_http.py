@@ -14,6 +14,10 @@ What makes it honest (each one a way an earlier version flattered the service):
   orjson) that answers the same bytes — checked on fresh points before the load starts.
 * **Before and after in one run**: ``--compare DIR`` serves a second checkout (with its own
   ``.venv``) beside this one; their rows alternate in every round.
+* **CPU per answer** beside throughput: the server's CPU seconds (from /proc) over its 2xx
+  answers in each run. On a machine shared with other work, throughput moves with everyone
+  else's load; the CPU a server spends per answer moves much less, so the before/after
+  verdict is given on both.
 
 Rounds: every endpoint runs once per round, every other round in reverse order, because
 this machine's speed drifts and ratios of runs measured side by side move much less than
@@ -196,7 +200,14 @@ def bench_http(
                 rider_queries(rows, body_checks, seed - 1),
             )
 
-            def load(ep: Endpoint, round_no: int) -> LoadResult:
+            def load(ep: Endpoint, round_no: int) -> tuple[LoadResult, float]:
+                """One run, and the server's CPU microseconds per 2xx answer in it."""
+                server = servers[ep.server]
+                cpu0 = server.cpu_s()
+                result = run_one(ep, round_no)
+                return result, (server.cpu_s() - cpu0) * 1e6 / max(1, result.ok)
+
+            def run_one(ep: Endpoint, round_no: int) -> LoadResult:
                 if ep.kind == "livez":
                     paths = ["/livez"]
                 else:
@@ -211,22 +222,25 @@ def bench_http(
             for ep in endpoints:
                 load(ep, -1)
             runs: list[list[LoadResult]] = []
+            cpu: list[list[float]] = []
             for r in range(rounds):
                 order = list(range(len(endpoints)))
                 if r % 2:
                     order.reverse()
                 done = {i: load(endpoints[i], r) for i in order}
-                runs.append([done[i] for i in range(len(endpoints))])
+                runs.append([done[i][0] for i in range(len(endpoints))])
+                cpu.append([done[i][1] for i in range(len(endpoints))])
         finally:
             for server in servers.values():
                 server.stop()
-    _report(endpoints, runs, seconds, n, same, total, first, compare)
+    _report(endpoints, runs, cpu, seconds, n, same, total, first, compare)
     return 0 if same == total else 1
 
 
 def _report(
     endpoints: list[Endpoint],
     runs: list[list[LoadResult]],
+    cpu: list[list[float]],
     seconds: int,
     n: int,
     same: int,
@@ -246,7 +260,7 @@ def _report(
     minimal = next(i for i, ep in enumerate(endpoints) if ep.server == "minimal")
     print(
         f"{'server':8} {'endpoint':34} {'2xx/s median (range)':>24} {'× livez':>18} "
-        f"{'× minimal':>18} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}"
+        f"{'× minimal':>18} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8} {'CPU µs/2xx':>11}"
     )
     for i, ep in enumerate(endpoints):
         rps = [run[i].rps for run in runs]
@@ -261,8 +275,15 @@ def _report(
             f"{ep.server:8} {ep.label:34} "
             f"{statistics.median(rps):9.0f} ({min(rps):.0f}–{max(rps):.0f}){'':>3} "
             f"{'' if ep.kind == 'livez' else _spread(x_livez):>18} "
-            f"{_spread(x_min) if show_min else '':>18} {p50:7.2f} {p99:7.2f} {bad:8d}"
+            f"{_spread(x_min) if show_min else '':>18} {p50:7.2f} {p99:7.2f} {bad:8d} "
+            f"{statistics.median(c[i] for c in cpu):11.0f}"
         )
+    plain = [i for i, ep in enumerate(endpoints) if ep.kind == "plain"]
+    print("CPU µs per 2xx ÷ the minimal endpoint's, per round (lower is cheaper):")
+    for i in plain:
+        if endpoints[i].server != "minimal":
+            ratios = [c[i] / c[minimal] for c in cpu]
+            print(f"  {endpoints[i].server:8} {_spread(ratios)}")
     if compare:
         print("after ÷ before, per round (same round, same points):")
         for kind in ("plain", "filtered", "livez"):
@@ -273,6 +294,16 @@ def _report(
                 i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "before"
             )
             ratios = [run[a].rps / run[b].rps for run in runs]
+            print(f"  {kind:9} {_spread(ratios)}  [{', '.join(f'{x:.2f}' for x in ratios)}]")
+        print("after ÷ before, CPU µs per 2xx answer, per round (lower: after is cheaper):")
+        for kind in ("plain", "filtered", "livez"):
+            a = next(
+                i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "after"
+            )
+            b = next(
+                i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "before"
+            )
+            ratios = [c[a] / c[b] for c in cpu]
             print(f"  {kind:9} {_spread(ratios)}  [{', '.join(f'{x:.2f}' for x in ratios)}]")
     print("per round, 2xx/s:")
     for r, run in enumerate(runs, 1):

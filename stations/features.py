@@ -17,7 +17,7 @@ import numpy as np
 from geodata.crs import from_wgs84
 from stations.hours import hours_zh
 from stations.model import Station
-from stations.navigation import navigation_links_many
+from stations.navigation import AppCoords, links_at, navigation_links_many
 from stations.photos.urls import photo_urls
 from stations.trust.board import TrustBoard, default_properties, trust_properties
 
@@ -83,19 +83,21 @@ def features(
     navigation: bool = False,
     trust: TrustBoard | None = None,
     _marked: bool = False,
+    _coords: Sequence[AppCoords] | None = None,
 ) -> list[dict[str, Any]]:
     """Stations as GeoJSON Features; coordinates and links converted in one vectorised step.
 
     ``trust`` supplies the rider-evidence properties (:mod:`stations.trust`), written last;
     without it they say what the schedule alone says. (``_marked``: the hits carry
-    placeholders instead of values, see :mod:`stations.nearest.fragments`.)
+    placeholders instead of values, see :mod:`stations.nearest.fragments`; ``_coords``: the
+    hits' app points, already converted, see :func:`stations.navigation.navigation_coords`.)
     """
     if not hits:
         return []
     lon = np.fromiter((h.station.data.lon for h in hits), float, len(hits))
     lat = np.fromiter((h.station.data.lat for h in hits), float, len(hits))
     x, y = (lon, lat) if crs == "wgs84" else from_wgs84(lon, lat, crs)
-    links = _links(hits) if navigation else None
+    links = _links(hits, _coords) if navigation else None
     now = time.time()
     out = []
     for i, hit in enumerate(hits):
@@ -122,8 +124,10 @@ def features(
     return out
 
 
-def _links(hits: Sequence[Hit]) -> list[dict[str, str]]:
+def _links(hits: Sequence[Hit], coords: Sequence[AppCoords] | None) -> list[dict[str, str]]:
     d = [h.station.data for h in hits]
+    if coords is not None:
+        return links_at(coords, [x.name for x in d], [x.address for x in d])
     return navigation_links_many(
         [x.lon for x in d], [x.lat for x in d], [x.name for x in d], [x.address for x in d]
     )

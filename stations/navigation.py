@@ -16,7 +16,16 @@ import numpy as np
 
 from geodata.crs import gcj02_to_bd09, wgs84_to_gcj02
 
-__all__ = ["navigation_links", "navigation_links_many", "quote"]
+__all__ = [
+    "links_at",
+    "navigation_coords",
+    "navigation_links",
+    "navigation_links_many",
+    "quote",
+]
+
+#: One station's points for the apps: GCJ-02 lon, lat, then BD-09 lon, lat.
+AppCoords = tuple[float, float, float, float]
 
 _APP = "warm-stations"
 # urllib's always-safe characters; with ``safe=""`` nothing else passes unescaped.
@@ -46,6 +55,22 @@ def quote(text: str) -> str:
 _SAFE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-")
 
 
+def navigation_coords(
+    lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray
+) -> np.ndarray:
+    """The apps' points of WGS-84 points, one row each: GCJ-02 lon, lat, BD-09 lon, lat.
+
+    One vectorised conversion for any number of points. The station catalog keeps these
+    rows per snapshot (a rider's answer then converts nothing); they are element-wise, so a
+    row computed among 200,000 equals the same point converted alone.
+    """
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    g_lon, g_lat = wgs84_to_gcj02(lon_a, lat_a)
+    b_lon, b_lat = gcj02_to_bd09(g_lon, g_lat)  # BD-09 is defined on top of GCJ-02
+    return np.column_stack((g_lon, g_lat, b_lon, b_lat)).reshape(lon_a.size, 4)
+
+
 def navigation_links_many(
     lon: Sequence[float] | np.ndarray,
     lat: Sequence[float] | np.ndarray,
@@ -53,17 +78,20 @@ def navigation_links_many(
     addresses: Sequence[str],
 ) -> list[dict[str, str]]:
     """``[{"amap": url, "baidu": url, "tencent": url}, …]`` for WGS-84 points."""
-    lon_a = np.asarray(lon, dtype=float)
-    lat_a = np.asarray(lat, dtype=float)
-    if lon_a.size == 0:
+    if len(names) == 0:
         return []
-    g_lon, g_lat = wgs84_to_gcj02(lon_a, lat_a)
-    b_lon, b_lat = gcj02_to_bd09(g_lon, g_lat)  # BD-09 is defined on top of GCJ-02
+    rows = navigation_coords(lon, lat).tolist()
+    return links_at(rows, names, addresses)  # type: ignore[arg-type]
+
+
+def links_at(
+    coords: Sequence[AppCoords], names: Sequence[str], addresses: Sequence[str]
+) -> list[dict[str, str]]:
+    """The links of stations whose app points (:func:`navigation_coords` rows) are known."""
     out = []
-    for i, (name, address) in enumerate(zip(names, addresses, strict=True)):
+    for (gx, gy, bx, by), name, address in zip(coords, names, addresses, strict=True):
         n = quote(name)
         a = quote(address or name)
-        gx, gy, bx, by = float(g_lon[i]), float(g_lat[i]), float(b_lon[i]), float(b_lat[i])
         out.append(
             {
                 "amap": f"https://uri.amap.com/marker?position={gx:.6f}%2C{gy:.6f}&name={n}"

@@ -32,5 +32,10 @@ def nearest_json(
     """
     hits = catalog.nearest(query)
     return feature_collection_json(
-        hits, crs, navigation=navigation, trust=trust, numberReturned=len(hits)
+        hits,
+        crs,
+        navigation=navigation,
+        trust=trust,
+        app_coords=catalog.app_coords,
+        numberReturned=len(hits),
     )

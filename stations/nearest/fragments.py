@@ -13,11 +13,12 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stations.features import features, json_bytes
 from stations.model import Station
+from stations.navigation import AppCoords
 from stations.nearest._splice import splice
 
 if TYPE_CHECKING:
@@ -85,7 +86,11 @@ def _variant(crs: str, navigation: bool) -> int:
 
 
 def _parts_of(
-    hits: Sequence[Hit], crs: str, navigation: bool, evidence: Container[int] = ()
+    hits: Sequence[Hit],
+    crs: str,
+    navigation: bool,
+    evidence: Container[int] = (),
+    app_coords: Callable[[Sequence[Station]], Sequence[AppCoords]] | None = None,
 ) -> tuple[list[_Parts], list[int]]:
     """The cached cut-up JSON of each hit's station, the missing ones rendered together;
     and the positions of the hits whose trust members differ from the cached defaults (a
@@ -93,7 +98,8 @@ def _parts_of(
 
     Together: the navigation links of a page are one vectorised CRS conversion, where one
     per station cost ~40 numpy calls each (a quarter of a worker's time when the national
-    working set overflows the cache).
+    working set overflows the cache). With ``app_coords`` (the catalog's points converted
+    per snapshot) not even that one: it was about a third of rendering a missed station.
     """
     variant = _variant(crs, navigation)
     get = _FRAGMENTS.get
@@ -115,7 +121,8 @@ def _parts_of(
             _Marked(hits[i].station, None if hits[i].distance_m is None else _DIST_MARK, _OPEN_MARK)
             for i, _ in missing
         ]
-        rendered = features(marked, crs, navigation=navigation, _marked=True)
+        coords = app_coords([m.station for m in marked]) if navigation and app_coords else None
+        rendered = features(marked, crs, navigation=navigation, _marked=True, _coords=coords)
         with _FRAGMENTS_LOCK:
             for (i, key), feature_dict in zip(missing, rendered, strict=True):
                 parts = found[i] = _cut(json_bytes(feature_dict), key & 1 == 1)
@@ -131,20 +138,23 @@ def feature_collection_json(
     *,
     navigation: bool = False,
     trust: TrustBoard | None = None,
+    app_coords: Callable[[Sequence[Station]], Sequence[AppCoords]] | None = None,
     **members: Any,
 ) -> bytes:
     """``json_bytes(feature_collection(hits, crs, navigation=…, trust=…, **members))``,
     from cached fragments (:func:`stations.features.feature_collection`); ``trust``'s
     evidence is swapped into the fragments' default trust members (``TrustBoard.overlay``).
+    ``app_coords`` gives stations' navigation points already converted
+    (:meth:`stations.search.StationCatalog.app_coords`).
     """
     try:
         tail = _collection_tail(tuple(members.items()))
     except TypeError:  # an unhashable member (a list of links): not kept
         tail = _collection_tail.__wrapped__(tuple(members.items()))
     if trust is None:
-        parts, _ = _parts_of(hits, crs, navigation)
+        parts, _ = _parts_of(hits, crs, navigation, app_coords=app_coords)
     else:
-        parts, special = _parts_of(hits, crs, navigation, trust.evidence)
+        parts, special = _parts_of(hits, crs, navigation, trust.evidence, app_coords)
         if special:
             parts = trust.overlay(parts, hits, special)
     return splice(_COLLECTION_HEAD, parts, hits, tail)

@@ -138,3 +138,38 @@ def test_on_a_station_ties_break_by_id_in_both(catalog: StationCatalog) -> None:
     got = nearest_json(catalog, query)
     assert got == reference_json(catalog.all(), query, tz=catalog.tz)
     assert got.count(b'"distance_m":0.0') == 7
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queries())
+def test_every_station_rendered_anew_equals_the_reference(catalog: StationCatalog, case) -> None:
+    """With no fragment kept, every answer is rendered from the catalog's converted
+    navigation points: the bytes still equal the reference's."""
+    from stations.nearest import fragments
+
+    query, crs = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fragments, "_FRAGMENTS_MAX", 0)
+        want = reference_json(catalog.all(), query, crs, tz=catalog.tz)
+        assert nearest_json(catalog, query, crs) == want
+
+
+def test_a_station_moved_after_the_query_read_it_keeps_its_own_links(tmp_path: Path) -> None:
+    """A hit read from the snapshot before an edit moved its station is rendered with the
+    point it was found at, and the edited station with its new one."""
+    store = SqlStationStore(f"sqlite:///{tmp_path / 'moved.db'}")
+    try:
+        created = store.create(make_station(lon=116.5, lat=39.8), actor="test")
+        catalog = StationCatalog(store)
+        before = catalog.get(created.id)
+        store.update(created.id, {"lon": 116.7, "lat": 39.9}, actor="test")
+        assert catalog.refresh()
+        after = catalog.get(created.id)
+        assert after is not before
+        got_before, got_after = catalog.app_coords([before, after])
+        from stations.navigation import navigation_coords
+
+        assert got_before == tuple(navigation_coords([116.5], [39.8])[0].tolist())
+        assert got_after == tuple(navigation_coords([116.7], [39.9])[0].tolist())
+    finally:
+        store.close()

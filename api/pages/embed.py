@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import CatalogDep, SettingsDep, TilesDep, TrustBoardDep
 from api.http.params import CrsName, FilterDep, parse_bbox
-from geodata.crs import to_wgs84
+from geodata.crs import crs_name, to_wgs84
+from geodata.errors import GeodataError
 from maps.basemaps import choose_basemap
 from maps.embed import (
     EmbedRequest,
@@ -29,12 +30,45 @@ from maps.embed import (
 )
 from maps.tile_page import leaflet_bounds
 from stations.errors import NotFound
+from stations.vocabulary import UnknownCode, normalise_code
 
 router = APIRouter(tags=["embed"])
 
 _NO_CACHE = "no-cache"
 _CHECK_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _CHECK_FILE_MAX_BYTES = 64 * 1024
+
+
+def _amenities(values: list[str] | None, bad: list[str]) -> frozenset[str]:
+    """The amenity codes a link names; an unknown one is dropped (and noted in ``bad``)."""
+    found = set()
+    for raw in values or []:
+        for item in raw.split(","):
+            if not item.strip():
+                continue
+            try:
+                found.add(normalise_code("amenity", item))
+            except UnknownCode:
+                bad.append("amenity")
+    return frozenset(found)
+
+
+def _flag(text: str | None, name: str, bad: list[str]) -> bool:
+    """``true``/``false`` (and 1/0, yes/no); anything else is False (noted in ``bad``)."""
+    value = (text or "").strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value not in ("", "false", "0", "no", "off"):
+        bad.append(name)
+    return False
+
+
+def _crs(text: str | None, bad: list[str]) -> str:
+    try:
+        return crs_name(text or "wgs84")
+    except GeodataError:
+        bad.append("crs")
+        return "wgs84"
 
 
 def _number(text: str | None, name: str, low: float, high: float, bad: list[str]) -> float | None:
@@ -63,7 +97,14 @@ def embed_page(
     settings: SettingsDep,
     board: TrustBoardDep,
     tiles: TilesDep,
-    flt: FilterDep,
+    amenity: Annotated[
+        list[str] | None,
+        Query(max_length=200, description="Amenities the rider's filter starts with (codes)"),
+    ] = None,
+    open_now_text: Annotated[
+        str | None,
+        Query(alias="open_now", max_length=10, description="Start with only open stations"),
+    ] = None,
     lat_text: Annotated[
         str | None,
         Query(alias="lat", max_length=40, description="Centre latitude in `crs` (-90…90)"),
@@ -72,7 +113,10 @@ def embed_page(
         str | None,
         Query(alias="lon", max_length=40, description="Centre longitude in `crs` (-180…180)"),
     ] = None,
-    crs: CrsName = CrsName.wgs84,
+    crs_text: Annotated[
+        str | None,
+        Query(alias="crs", max_length=10, description="CRS of `lat`/`lon`: wgs84, gcj02, bd09"),
+    ] = None,
     zoom_text: Annotated[
         str | None, Query(alias="zoom", max_length=10, description="Initial zoom (3…19)")
     ] = None,
@@ -81,9 +125,12 @@ def embed_page(
         Query(alias="station", max_length=20, description="Station to highlight and open"),
     ] = None,
 ) -> Any:
-    # A link in an article may be mangled (lat=abc): the page still opens, with a notice in
-    # Chinese, instead of a JSON problem a rider cannot read.
+    # A link in an article may be mangled (lat=abc, amenity=热水器, crs=gcj): the page still
+    # opens, with a notice in Chinese, instead of a JSON problem a rider cannot read.
     bad: list[str] = []
+    amenities = _amenities(amenity, bad)
+    open_now = _flag(open_now_text, "open_now", bad)
+    crs = _crs(crs_text, bad)
     lat = _number(lat_text, "lat", -90, 90, bad)
     lon = _number(lon_text, "lon", -180, 180, bad)
     zoom_f = _number(zoom_text, "zoom", 3, 19, bad)
@@ -100,7 +147,7 @@ def embed_page(
     )
     center = None
     if lat is not None and lon is not None:
-        wlon, wlat = to_wgs84(lon, lat, crs.value)
+        wlon, wlat = to_wgs84(lon, lat, crs)
         center = (float(wlon), float(wlat))
     # The configured basemap; a configured Tianditu without its key falls back to OSM, as on
     # the other maps (maps.basemaps.choose_basemap).
@@ -119,8 +166,8 @@ def embed_page(
         EmbedRequest(
             center=center,
             zoom=zoom,
-            amenities=flt.amenities,
-            open_now=flt.open_now,
+            amenities=amenities,
+            open_now=open_now,
             station_id=station,
             notice=notice,
         ),

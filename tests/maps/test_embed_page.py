@@ -140,6 +140,9 @@ def test_presets_centre_zoom_chips_station(store: SqlStationStore, client: TestC
         ({"station": "abc"}, "station"),
         ({"lat": 95, "lon": 116.5}, "lat"),
         ({"lat": "abc", "lon": 116.5}, "lat"),
+        ({"amenity": "sauna"}, "amenity"),
+        ({"open_now": "maybe"}, "open_now"),
+        ({"crs": "gcj"}, "crs"),
     ],
 )
 def test_a_broken_link_still_shows_the_page_with_a_chinese_notice(
@@ -153,11 +156,20 @@ def test_a_broken_link_still_shows_the_page_with_a_chinese_notice(
     assert field in config["notice"]
 
 
-def test_an_unknown_amenity_is_still_a_clear_error(client: TestClient) -> None:
-    r = client.get("/embed", params={"amenity": "sauna"})
-    assert r.status_code == 422
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert "amenity" in {e["field"] for e in r.json()["errors"]}
+def test_a_link_with_one_unknown_amenity_keeps_the_known_ones(client: TestClient) -> None:
+    """The page forgives a mangled link; the JSON API beside it still refuses clearly."""
+    r = client.get(
+        "/embed",
+        params={"amenity": ["sauna,热水", "charging"], "open_now": "true", "crs": "GCJ02"},
+    )
+    assert r.status_code == 200
+    config = _config(r.text)
+    assert config["selected"] == ["charging", "hot_water"] and config["openNow"] is True
+    assert "amenity" in config["notice"] and "crs" not in config["notice"]
+    api = client.get("/embed/markers", params={"amenity": "sauna"})
+    assert api.status_code == 422
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert "amenity" in {e["field"] for e in api.json()["errors"]}
 
 
 def test_amap_basemap_puts_everything_in_gcj02(store: SqlStationStore) -> None:

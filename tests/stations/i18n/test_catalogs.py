@@ -187,7 +187,7 @@ def test_api_errors_follow_accept_language(client: TestClient) -> None:
     assert bad_zh.status_code == 422
     assert bad_zh.json()["title"] == translate(bad.json()["title"], "zh-CN") != bad.json()["title"]
     assert "limit" in bad_zh.json()["detail"]
-    # The riders' page defaults to Chinese.
-    embed = client.get("/embed", params={"amenity": "sauna"})
+    # The riders' page and its feeds default to Chinese.
+    embed = client.get("/embed/markers", params={"amenity": "sauna"})
     assert embed.status_code == 422 and embed.json()["title"] == "输入有误"
     assert "未知" in embed.json()["detail"] or "amenity" in embed.json()["detail"]

@@ -32,7 +32,7 @@ class SearchDemandMiddleware:
         self.zone = ZoneInfo(tz)
         self._counts: Counter[tuple[str, date]] = Counter()
         self._lock = threading.Lock()
-        self._engine: Any = None
+        self._cells: Any = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
 
@@ -74,8 +74,8 @@ class SearchDemandMiddleware:
         with self._lock:
             self._counts[(cell, day)] += 1
             if self._thread is None:
-                self._engine = _engine_of(scope)
-                if self._engine is not None:
+                self._cells = _cells_of(scope)
+                if self._cells is not None:
                     self._thread = threading.Thread(
                         target=self._run, name="search-demand", daemon=True
                     )
@@ -89,12 +89,10 @@ class SearchDemandMiddleware:
         """Add the counts gathered so far to the database (kept for the next try on error)."""
         with self._lock:
             counts, self._counts = self._counts, Counter()
-        if not counts or self._engine is None:
+        if not counts or self._cells is None:
             return
-        from stations.store.search_cells import SqlSearchCells
-
         try:
-            SqlSearchCells(self._engine).add(counts)
+            self._cells.add(counts)
         except Exception:
             log.exception("search demand: counts not saved, kept for the next flush")
             with self._lock:
@@ -107,7 +105,12 @@ class SearchDemandMiddleware:
         self.flush()
 
 
-def _engine_of(scope: Scope) -> Any:
+def _cells_of(scope: Scope) -> Any:
+    """The search counts beside the app's store (None for a store without SQL)."""
+    from stations.store.search_cells import SqlSearchCells
+
     services = getattr(scope["app"].state, "services", None)
     store = getattr(services, "store", None)
-    return getattr(store, "engine", None)
+    if getattr(store, "engine", None) is None:
+        return None
+    return SqlSearchCells.beside(store)

@@ -18,17 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import (
-    ConfigurationError,
     Conflict,
     FieldError,
     NotFound,
     ValidationFailed,
 )
-from stations.store.engine import WRITE, make_engine, migrate
+from stations.store.repository import Repository
 from stations.store.schema import api_tokens_table, sessions_table, storable_id, users_table
 
 __all__ = [
@@ -273,27 +272,8 @@ def _user(row: Any) -> User:
     )
 
 
-class SqlAccountStore(AccountStore):
+class SqlAccountStore(Repository, AccountStore):
     """Accounts in the same database as the stations (SQLite or PostgreSQL)."""
-
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        if engine is None:
-            if url is None:
-                raise ValueError("give a database URL or an engine")
-            engine = make_engine(url)
-            migrate(engine)
-        self.engine = engine
-
-    @classmethod
-    def beside(cls, store: object) -> SqlAccountStore:
-        """The account store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for accounts")
-        return cls(engine=engine)
-
-    def _write(self) -> Any:
-        return self.engine.connect().execution_options(**WRITE)
 
     # -- users -------------------------------------------------------------------------
     def _find(self, conn: Connection, name: str) -> Any:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, insert, select, tuple_, update
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.store.engine import WRITE
 from stations.store.group_commit import GroupCommitWriter
+from stations.store.repository import Repository
 from stations.store.schema import (
     confirmation_claims_table,
     confirmations_table,
@@ -327,22 +328,14 @@ def _vote_row(p: PendingVote) -> dict[str, Any]:
     }
 
 
-class SqlConfirmationStore:
+class SqlConfirmationStore(Repository):
     """Confirmations beside a :class:`~stations.store.sql.SqlStationStore`."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, *, write_engine: Engine | None = None) -> None:
+        super().__init__(engine, write_engine=write_engine)
         self._salt: bytes | None = None
         self._writer: GroupCommitWriter[PendingVote, Recorded] | None = None
         self._writer_lock = threading.Lock()
-
-    @classmethod
-    def beside(cls, store: object) -> SqlConfirmationStore:
-        """The confirmation store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for confirmations")
-        return cls(engine)
 
     def salt(self) -> bytes:
         """The database's device-hash salt (made by migration 0003)."""
@@ -367,7 +360,7 @@ class SqlConfirmationStore:
         writer = self._group_writer()
         if writer is not None:
             return writer.submit(item)
-        return _one(write_votes(self.engine, [item]))
+        return _one(write_votes(self.write_engine, [item]))
 
     async def record_async(
         self, station_id: int, vote: Vote, *, distance_m: float | None
@@ -377,14 +370,14 @@ class SqlConfirmationStore:
         writer = self._group_writer()
         if writer is not None:
             return await writer.submit_async(item)
-        return _one(await asyncio.to_thread(write_votes, self.engine, [item]))
+        return _one(await asyncio.to_thread(write_votes, self.write_engine, [item]))
 
     def _group_writer(self) -> GroupCommitWriter[PendingVote, Recorded] | None:
         if self.engine.dialect.name != "postgresql":
             return None
         with self._writer_lock:
             if self._writer is None:
-                engine = self.engine
+                engine = self.write_engine
                 self._writer = GroupCommitWriter(
                     lambda batch: write_votes(engine, batch), name="confirmation-writer"
                 )
@@ -449,7 +442,7 @@ class SqlConfirmationStore:
         at = at or datetime.now(UTC)
         if not storable_id(station_id):
             raise NotFound(f"station {station_id} not found")
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with self._write() as conn, conn.begin():
             done = conn.execute(
                 update(_S)
                 .where(_S.c.id == station_id, _S.c.deleted_at.is_(None))

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from stations.errors import ConfigurationError, Conflict, NotFound
-from stations.store.engine import WRITE
+from stations.errors import Conflict, NotFound
+from stations.store.repository import Repository
 from stations.store.schema import confirmations_table, photos_table, storable_id
 
 __all__ = ["PhotoConfirmation", "PhotoRecord", "SqlPhotoStore", "photo_already_sent"]
@@ -107,19 +107,8 @@ _WITH_CONFIRMATION = select(_P, *_CONFIRMATION_COLUMNS).select_from(
 )
 
 
-class SqlPhotoStore:
+class SqlPhotoStore(Repository):
     """Photo records beside a :class:`~stations.store.sql.SqlStationStore`."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @classmethod
-    def beside(cls, store: object) -> SqlPhotoStore:
-        """The photo store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for photos")
-        return cls(engine)
 
     def add(
         self,
@@ -138,7 +127,7 @@ class SqlPhotoStore:
         already has one (the unique index decides between two simultaneous uploads).
         """
         try:
-            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            with self._write() as conn, conn.begin():
                 new_id = conn.execute(
                     insert(_P)
                     .values(
@@ -222,7 +211,7 @@ class SqlPhotoStore:
 
     def review(self, photo_id: int, status: str, reviewer: str) -> PhotoRecord:
         """Set a photo's review state, under the reviewer's name."""
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with self._write() as conn, conn.begin():
             done = conn.execute(
                 update(_P)
                 .where(_P.c.id == photo_id, _P.c.status == "pending")
@@ -239,7 +228,7 @@ class SqlPhotoStore:
         """Put a photo back to pending from ``status``: an accept whose station update failed
         must not leave the photo marked shown while the station does not show it.
         """
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with self._write() as conn, conn.begin():
             conn.execute(
                 update(_P)
                 .where(_P.c.id == photo_id, _P.c.status == status)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
-from stations.errors import ConfigurationError, Conflict, FieldError, NotFound, ValidationFailed
+from stations.errors import Conflict, FieldError, NotFound, ValidationFailed
 from stations.orgs.scope import guard, scope_for
 from stations.store.base import StationStore
-from stations.store.engine import WRITE
+from stations.store.repository import Repository
 from stations.store.schema import reports_table, stations_table, storable_id
 
 __all__ = [
@@ -164,22 +164,8 @@ def _report(row: Any) -> Report:
     )
 
 
-class SqlReportStore(ReportStore):
+class SqlReportStore(Repository, ReportStore):
     """Reports in the stations' database (they reference the stations table)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @classmethod
-    def beside(cls, store: object) -> SqlReportStore:
-        """The report store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for reports")
-        return cls(engine)
-
-    def _write(self) -> Any:
-        return self.engine.connect().execution_options(**WRITE)
 
     def submit(self, station_id: int, kind: str, text: str = "") -> Report:
         kind, text = validate_report(kind, text)

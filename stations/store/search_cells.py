@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
-from stations.store.engine import WRITE
+from stations.store.repository import Repository
 from stations.store.visit_tables import search_cells_table
 from stations.store.visits import upsert
 
@@ -27,17 +27,14 @@ MIN_SHOWN = 5
 _S = search_cells_table
 
 
-class SqlSearchCells:
+class SqlSearchCells(Repository):
     """Search counts per (H3 cell, local day)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
 
     def add(self, counts: Mapping[tuple[str, date], int]) -> None:
         """Add ``counts`` (cell, day → searches) in one transaction."""
         if not counts:
             return
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with self._write() as conn, conn.begin():
             stmt = upsert(conn, _S).values(
                 [{"cell": c, "day": d, "count": n} for (c, d), n in sorted(counts.items())]
             )

@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, delete, insert, select, text, tuple_
 
 from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
-from stations.store.engine import WRITE, upsert
+from stations.store.engine import upsert
 from stations.store.group_commit import GroupCommitWriter
+from stations.store.repository import Repository
 from stations.store.schema import stations_table, storable_id
 from stations.store.visit_rollups import HAND_TALLY, Visits, add_visits, recompute_last_days
 from stations.store.visit_tables import (
@@ -109,11 +110,17 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-class SqlVisitStore:
+class SqlVisitStore(Repository):
     """Visits in the stations' database (codes and tallies reference the stations table)."""
 
-    def __init__(self, engine: Engine, policy: VisitPolicy | None = None) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        engine: Engine,
+        policy: VisitPolicy | None = None,
+        *,
+        write_engine: Engine | None = None,
+    ) -> None:
+        super().__init__(engine, write_engine=write_engine)
         self.policy = policy or VisitPolicy()
         self.zone = ZoneInfo(self.policy.tz)
         self._secret: bytes | None = None
@@ -125,17 +132,6 @@ class SqlVisitStore:
         self._code_ids: dict[str, int] | None = None
         self._writer: GroupCommitWriter[PendingCheckin, tuple[bool, datetime]] | None = None
         self._writer_lock = threading.Lock()
-
-    @classmethod
-    def beside(cls, store: object, policy: VisitPolicy | None = None) -> SqlVisitStore:
-        """The visit store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for visits")
-        return cls(engine, policy)
-
-    def _write(self) -> Any:
-        return self.engine.connect().execution_options(**WRITE)
 
     # -- public codes ----------------------------------------------------------------------
 
@@ -362,7 +358,7 @@ class SqlVisitStore:
     def _group_writer(self) -> GroupCommitWriter[PendingCheckin, tuple[bool, datetime]]:
         with self._writer_lock:
             if self._writer is None:
-                engine, window = self.engine, self.policy.window
+                engine, window = self.write_engine, self.policy.window
                 self._writer = GroupCommitWriter(
                     lambda batch: write_checkins(engine, window, batch), name="checkin-writer"
                 )

@@ -60,8 +60,7 @@ def search_demand(store: StationStore, *, today: date, days: int = 90) -> Demand
     """Nearest-station searches of the last ``days`` days, per cell with ≥ 5 of them."""
     from stations.store.search_cells import SEARCH_RESOLUTION
 
-    engine = store.engine
-    found = SqlSearchCells(engine).cells(today - timedelta(days=days - 1))
+    found = SqlSearchCells.beside(store).cells(today - timedelta(days=days - 1))
     if not found:
         raise _none(
             f"no area with 5 or more searches in the last {days} days",

@@ -16,18 +16,20 @@ from api.services import Services
 from api.settings import Settings
 from stations.errors import ConfigurationError
 from stations.feed.snapshots import SnapshotCache
-from stations.feed.webhooks import SqlWebhookStore
 from stations.search import StationCatalog
 from stations.store.accounts import AccountStore
 from stations.store.base import StationStore
+from stations.store.orgs import SqlOrgStore
 from stations.store.reports import ReportStore
 from stations.store.visits import SqlVisitStore
+from stations.store.webhooks import SqlWebhookStore
 from stations.tiles import TileCache
 from stations.trust.board import TrustBoard
 
 __all__ = [
     "AccountsDep",
     "CatalogDep",
+    "OrgsDep",
     "ReportsDep",
     "Services",
     "ServicesDep",
@@ -74,6 +76,10 @@ async def get_reports(request: Request) -> ReportStore:
     return request.app.state.services.reports
 
 
+async def get_orgs(request: Request) -> SqlOrgStore:
+    return request.app.state.services.orgs
+
+
 async def get_webhooks(request: Request) -> SqlWebhookStore:
     return request.app.state.services.webhooks
 
@@ -107,6 +113,7 @@ StoreDep = Annotated[StationStore, Depends(get_store)]
 CatalogDep = Annotated[StationCatalog, Depends(get_catalog)]
 AccountsDep = Annotated[AccountStore, Depends(get_accounts)]
 ReportsDep = Annotated[ReportStore, Depends(get_reports)]
+OrgsDep = Annotated[SqlOrgStore, Depends(get_orgs)]
 WebhooksDep = Annotated[SqlWebhookStore, Depends(get_webhooks)]
 UploadsDep = Annotated[UploadArea, Depends(get_uploads)]
 SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]

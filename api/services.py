@@ -27,7 +27,6 @@ from api.http.rate_limit import RateLimiter
 from api.pages.wechat_client import WeChatClient
 from api.settings import Settings
 from stations.feed.snapshots import SnapshotCache
-from stations.feed.webhooks import SqlWebhookStore
 from stations.model import Station
 from stations.photos.blobs import BlobStore, FolderBlobStore, S3BlobStore
 from stations.photos.service import PhotoService
@@ -36,11 +35,14 @@ from stations.store import open_store
 from stations.store.accounts import AccountStore, SqlAccountStore
 from stations.store.base import StationStore
 from stations.store.confirmations import SqlConfirmationStore
+from stations.store.geocode_cache import GeocodeCacheStore
 from stations.store.monitor import StoreMonitor
+from stations.store.orgs import SqlOrgStore
 from stations.store.outage import breaker_of
 from stations.store.photos import SqlPhotoStore
 from stations.store.reports import ReportStore, SqlReportStore
 from stations.store.visits import SqlVisitStore, VisitPolicy
+from stations.store.webhooks import SqlWebhookStore
 from stations.tiles import TileCache
 from stations.trust.board import TrustBoard
 from stations.trust.confirm import TrustService
@@ -59,7 +61,11 @@ class Services:
     store: StationStore
     accounts: AccountStore
     reports: ReportStore
+    #: The organisation tree (issue 18); who may write which stations.
+    orgs: SqlOrgStore
     webhooks: SqlWebhookStore
+    #: Geocoding answers kept between imports (``stations import --geocode``).
+    geocode_cache: GeocodeCacheStore
     #: Bulk station files for platforms, rebuilt when the store changes.
     snapshots: SnapshotCache
     #: Check-ins, hand tallies and public codes (None only for a store without SQL).
@@ -214,7 +220,9 @@ def build_services(
         store=opened,
         accounts=SqlAccountStore.beside(opened),
         reports=SqlReportStore.beside(opened),
+        orgs=SqlOrgStore.beside(opened),
         webhooks=SqlWebhookStore.beside(opened),
+        geocode_cache=GeocodeCacheStore.beside(opened),
         snapshots=SnapshotCache(opened),
         visits=(
             SqlVisitStore.beside(opened, visit_policy(settings))

@@ -68,13 +68,11 @@ def users_add(
     ] = None,
 ) -> None:
     """添加用户 / Add a staff user."""
-    from stations.orgs import SqlOrgStore
-
     _check_role(role)
     secret = _ask_password() if password else None
     with open_services() as services:
         accounts = services.accounts
-        orgs = SqlOrgStore.beside(services.store)
+        orgs = services.orgs
         where = orgs.get(org) if org is not None else None  # a bad --org adds nobody
         user = accounts.add_user(name, role, password=secret)
         if where is not None:

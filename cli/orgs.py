@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import JsonFlag, app, console, settings
-from stations.orgs import SqlOrgStore
+from cli.common import JsonFlag, app, console, open_services
 
 __all__ = ["orgs_app"]
 
@@ -18,10 +17,6 @@ orgs_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(orgs_app, name="orgs")
-
-
-def _orgs() -> SqlOrgStore:
-    return SqlOrgStore(settings().database_url)
 
 
 @orgs_app.command("add")
@@ -35,12 +30,9 @@ def orgs_add(
     ] = None,
 ) -> None:
     """添加机构 / Add an organisation."""
-    orgs = _orgs()
-    try:
-        org = orgs.add(name, parent=parent)
-        above = orgs.get(org.parent_id) if org.parent_id is not None else None
-    finally:
-        orgs.engine.dispose()
+    with open_services() as services:
+        org = services.orgs.add(name, parent=parent)
+        above = services.orgs.get(org.parent_id) if org.parent_id is not None else None
     under = f" ← {above.name}" if above is not None else ""
     console.print(f"已添加 added {org.name} (id {org.id}){under}", highlight=False, markup=False)
 
@@ -48,11 +40,8 @@ def orgs_add(
 @orgs_app.command("list")
 def orgs_list(as_json: JsonFlag = False) -> None:
     """列出机构树 / List the organisation tree."""
-    orgs = _orgs()
-    try:
-        tree = orgs.list()
-    finally:
-        orgs.engine.dispose()
+    with open_services() as services:
+        tree = services.orgs.list()
     if as_json:
         print(
             json.dumps(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -28,17 +28,18 @@ from stations.model import Region
 from stations.search import ListQuery, station_filter
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
+if TYPE_CHECKING:
+    from api.services import Services
+
 __all__ = ["import_file", "export_file", "template", "list_stations", "show", "history"]
 
 
-def _actor(store: object, as_user: str | None) -> str:
+def _actor(services: Services, as_user: str | None) -> str:
     """``--as USER`` (checked to exist: the store scopes the write to them), else the
     command line itself, which has the database and so the whole tree."""
     if as_user is None:
         return "cli-import"
-    from stations.orgs import SqlOrgStore
-
-    SqlOrgStore.beside(store).user_org(as_user)  # NotFound for an unknown user
+    services.orgs.user_org(as_user)  # NotFound for an unknown user
     return as_user.strip()
 
 
@@ -98,23 +99,24 @@ def import_file(
     from stations.io.importing import run_import
 
     cfg = settings()
-    geocoder = None
-    if geocode:
-        from stations.io.geocoding import make_geocoder
-
-        if cfg.geocoder is None:
-            raise typer.BadParameter(
-                "set STATIONS_GEOCODER to baidu or nominatim", param_hint="--geocode"
-            )
-        geocoder = make_geocoder(
-            cfg.geocoder,
-            api_key=cfg.geocoder_key,
-            domain=cfg.geocoder_domain,
-            scheme=cfg.geocoder_scheme,
+    if geocode and cfg.geocoder is None:
+        raise typer.BadParameter(
+            "set STATIONS_GEOCODER to baidu or nominatim", param_hint="--geocode"
         )
     try:
         with open_services() as services:
             store = services.store
+            geocoder = None
+            if geocode and cfg.geocoder is not None:
+                from stations.io.geocoding import make_geocoder
+
+                geocoder = make_geocoder(
+                    cfg.geocoder,
+                    api_key=cfg.geocoder_key,
+                    domain=cfg.geocoder_domain,
+                    scheme=cfg.geocoder_scheme,
+                    cache=services.geocode_cache,
+                )
             with progress_bar(both("importing")) as progress:
                 report = run_import(
                     store,
@@ -122,7 +124,7 @@ def import_file(
                     crs=crs.value,
                     dry_run=dry_run,
                     skip_invalid=skip_invalid,
-                    actor=_actor(store, as_user),
+                    actor=_actor(services, as_user),
                     region=Region(*cfg.region_bbox),
                     geocoder=geocoder,
                     progress=progress,

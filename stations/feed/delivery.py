@@ -35,8 +35,9 @@ from typing import Any
 import httpx
 
 from stations.feed.changes import entry
-from stations.feed.webhooks import Consumer, SqlWebhookStore
+from stations.feed.webhooks import Consumer
 from stations.store.base import StationStore
+from stations.store.webhooks import SqlWebhookStore
 
 __all__ = [
     "ID_HEADER",

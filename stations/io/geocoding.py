@@ -1,4 +1,4 @@
-"""Addresses to WGS-84 points through geopy, cached in the store, never guessed.
+"""Addresses to WGS-84 points through geopy, cached in the database, never guessed.
 
 Union sheets often give an address and no coordinates. A geocoder fills them, but a wrong
 point is worse than none — a rider would be sent to the wrong street — so a lookup that finds
@@ -42,7 +42,7 @@ from pyproj import Geod
 
 from geodata.crs import to_wgs84
 from stations.errors import ConfigurationError, FieldError
-from stations.store.base import StationStore
+from stations.store.geocode_cache import GeocodeCacheStore
 
 __all__ = [
     "PROVIDERS",
@@ -155,6 +155,8 @@ class Geocoder:
         Minimum seconds between two requests, as the provider's usage policy requires.
     ambiguity_m : float
         Candidates further apart than this make a lookup ambiguous.
+    cache : GeocodeCacheStore, optional
+        Where answers are kept between imports (none: every lookup asks the provider).
     """
 
     def __init__(
@@ -166,10 +168,12 @@ class Geocoder:
         min_delay_s: float,
         ambiguity_m: float = 500.0,
         error_wait_s: float = 5.0,
+        cache: GeocodeCacheStore | None = None,
     ) -> None:
         self.provider = provider
         self.backend = backend
         self.cache_name = cache_name
+        self.cache = cache
         self.ambiguity_m = ambiguity_m
         self.requests = 0
         self._call = _TransientRetry(
@@ -187,8 +191,8 @@ class Geocoder:
             return self.backend.geocode(query, exactly_one=True)
         return self.backend.geocode(query, exactly_one=False, limit=5)
 
-    def lookup(self, address: str, *, store: StationStore | None = None) -> GeocodeResult:
-        """Geocode one address, from the store's cache when it has been asked before.
+    def lookup(self, address: str) -> GeocodeResult:
+        """Geocode one address, from the cache when it has been asked before.
 
         Raises
         ------
@@ -198,8 +202,8 @@ class Geocoder:
             A service failure (timeout, quota, server error) after retries; not cached.
         """
         query = normalise_query(address)
-        if store is not None:
-            hit = store.geocode_cache_get(self.cache_name, query)
+        if self.cache is not None:
+            hit = self.cache.get(self.cache_name, query)
             if hit is not None:
                 return GeocodeResult(
                     query,
@@ -217,8 +221,8 @@ class Geocoder:
                 "key / account"
             ) from exc
         result = self._interpret(query, answer)
-        if store is not None:
-            store.geocode_cache_put(self.cache_name, query, result.as_cache())
+        if self.cache is not None:
+            self.cache.put(self.cache_name, query, result.as_cache())
         return result
 
     def _interpret(self, query: str, answer: Any) -> GeocodeResult:
@@ -280,6 +284,7 @@ def make_geocoder(
     timeout: float = 10,
     ambiguity_m: float = 500.0,
     error_wait_s: float = 5.0,
+    cache: GeocodeCacheStore | None = None,
 ) -> Geocoder:
     """Configure a geocoder for ``stations import --geocode``.
 
@@ -302,6 +307,9 @@ def make_geocoder(
         Candidates further apart than this make a lookup ambiguous (reported, not guessed).
     error_wait_s : float
         Pause before retrying a timeout or unavailable server.
+    cache : GeocodeCacheStore, optional
+        Keeps answers between imports (``Services.geocode_cache``), so an address is asked
+        once even across runs.
 
     Raises
     ------
@@ -335,6 +343,7 @@ def make_geocoder(
         min_delay_s=min_delay_s,
         ambiguity_m=ambiguity_m,
         error_wait_s=error_wait_s,
+        cache=cache,
     )
 
 
@@ -342,7 +351,6 @@ def geocode_addresses(
     items: Sequence[tuple[int, str]],
     geocoder: Geocoder,
     *,
-    store: StationStore | None = None,
     progress: Callable[[int], None] | None = None,
     give_up_after: int = 3,
 ) -> tuple[dict[int, GeocodeResult], list[FieldError]]:
@@ -364,7 +372,7 @@ def geocode_addresses(
                 answer = "skipped after repeated geocoding service errors"
             else:
                 try:
-                    answer = geocoder.lookup(address, store=store)
+                    answer = geocoder.lookup(address)
                     failures = 0
                 except GeocoderServiceError as exc:
                     # Baidu reports "no result" as status 1 ("internal error") too, so this

@@ -53,7 +53,7 @@ def plan_import(
 ) -> ImportReport:
     """Read and validate ``path`` and report what an import would do; writes nothing.
 
-    Geocoding results are cached in the store even here (asking twice costs quota).
+    Geocoding answers are cached even here (asking twice costs quota).
 
     Parameters
     ----------

@@ -70,7 +70,7 @@ def make_plan(
     matched = match_rows(cells, lookup, report.warnings)
     _keep_absent_columns(sheet, cells, matched)
     ticker = Ticker(progress)
-    geocode_failed = _geocode(store, cells, geocoder, report, ticker)
+    geocode_failed = _geocode(cells, geocoder, report, ticker)
     validated = _validate(cells, region, geocode_failed, report, ticker)
     plan_rows, bad_rows = _decide(cells, validated, matched, report)
     report.warnings.extend(
@@ -130,7 +130,6 @@ def _keep_absent_columns(sheet: Sheet, cells: Cells, matched: list[Station | Non
 
 
 def _geocode(
-    store: StationStore,
     cells: Cells,
     geocoder: Geocoder | None,
     report: ImportReport,
@@ -158,9 +157,7 @@ def _geocode(
         )
     elif needs_point and geocoder is not None:
         items = [(numbers[i], str(records[i]["address"])) for i in needs_point]
-        found, errs = geocode_addresses(
-            items, geocoder, store=store, progress=lambda _done: ticker.advance()
-        )
+        found, errs = geocode_addresses(items, geocoder, progress=lambda _done: ticker.advance())
         for i in needs_point:
             hit = found.get(numbers[i])
             if hit is not None:

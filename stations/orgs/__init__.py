@@ -7,6 +7,6 @@ cannot differ: each write names its actor, and the store resolves the actor's sc
 """
 
 from stations.orgs.scope import Scope, guard, scope_for
-from stations.orgs.tree import Org, SqlOrgStore
+from stations.orgs.tree import Org
 
-__all__ = ["Org", "Scope", "SqlOrgStore", "guard", "scope_for"]
+__all__ = ["Org", "Scope", "guard", "scope_for"]

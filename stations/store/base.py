@@ -151,13 +151,5 @@ class StationStore(ABC):
         """Those stations, deleted ones included (so a reader can drop them)."""
 
     @abstractmethod
-    def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None:
-        """A cached geocoder answer, or None."""
-
-    @abstractmethod
-    def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None:
-        """Keep a geocoder answer for later imports."""
-
-    @abstractmethod
     def close(self) -> None:
         """Release the store's connections."""

@@ -1,73 +1,39 @@
-"""The organisation tree: add, list, find, and which organisation a user belongs to."""
+"""The organisation tree's table: add, list, find, and which organisation a user belongs to.
+
+The tree's rules (what an organisation is, its name, "this or below") are
+:mod:`stations.orgs.tree`; the scope check every station write runs is
+:mod:`stations.orgs.scope`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from stations.errors import ConfigurationError, Conflict, FieldError, NotFound, ValidationFailed
-from stations.store.engine import WRITE, make_engine, migrate
+from stations.errors import Conflict, NotFound
+from stations.orgs.tree import Org, check_name
+from stations.store.repository import Repository
 from stations.store.schema import ROOT_ORG_ID, orgs_table, users_table
 
-__all__ = ["Org", "SqlOrgStore"]
+__all__ = ["SqlOrgStore"]
 
 _O = orgs_table
-
-
-@dataclass(frozen=True)
-class Org:
-    """One organisation in the tree; ``path`` lists its ancestors' ids (``/1/4/9/``)."""
-
-    id: int
-    name: str
-    parent_id: int | None
-    path: str
-
-    @property
-    def depth(self) -> int:
-        """How far below the root (the root is 0)."""
-        return self.path.count("/") - 2
-
-    def is_under(self, other: Org) -> bool:
-        """Whether this organisation is ``other`` or below it."""
-        return self.path.startswith(other.path)
 
 
 def _org(row: Any) -> Org:
     return Org(row.id, row.name, row.parent_id, row.path)
 
 
-class SqlOrgStore:
+class SqlOrgStore(Repository):
     """Organisations in the station store's database."""
-
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        if engine is None:
-            if url is None:
-                raise ValueError("give a database URL or an engine")
-            engine = make_engine(url)
-            migrate(engine)
-        self.engine = engine
-
-    @classmethod
-    def beside(cls, store: object) -> SqlOrgStore:
-        """The organisation store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for orgs")
-        return cls(engine=engine)
 
     def add(self, name: str, *, parent: str | int | None = None) -> Org:
         """A new organisation under ``parent`` (name or id; default the root)."""
-        clean = name.strip()
-        if not clean or len(clean) > 100:
-            raise ValidationFailed(
-                [FieldError("name", "1 to 100 characters", name, None, "名称须为 1 至 100 个字符")]
-            )
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        clean = check_name(name)
+        with self._write() as conn, conn.begin():
             above = self._find(conn, parent if parent is not None else ROOT_ORG_ID)
             try:
                 new_id = conn.execute(
@@ -103,7 +69,7 @@ class SqlOrgStore:
     def assign_user(self, user: str, org: str | int) -> Org:
         """Put a user in an organisation (their scope becomes it and everything below)."""
         users = users_table
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with self._write() as conn, conn.begin():
             target = self._find(conn, org)
             done = conn.execute(
                 update(users).where(users.c.name == user.strip()).values(org_id=target.id)

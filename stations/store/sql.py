@@ -21,7 +21,6 @@ from stations.store.outage import Breaker, StoreLimits, breaker_of
 from stations.store.schema import (
     ROOT_ORG_ID,
     change_clock_table,
-    geocode_cache_table,
     history_table,
     stations_table,
     storable_id,
@@ -667,38 +666,6 @@ class SqlStationStore(StationStore):
             .values(**_values(data), version=new.version, updated_at=now, deleted_at=None)
         )
         return new
-
-    # -- geocoding cache ---------------------------------------------------------------
-    def geocode_cache_get(self, provider: str, query: str) -> dict[str, Any] | None:
-        g = geocode_cache_table
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(g).where(g.c.provider == provider, g.c.query == query)
-            ).first()
-        if row is None:
-            return None
-        return {
-            "lon": row.lon,
-            "lat": row.lat,
-            "address": row.address,
-            "candidates": row.candidates,
-        }
-
-    def geocode_cache_put(self, provider: str, query: str, result: dict[str, Any]) -> None:
-        g = geocode_cache_table
-        with self._write() as conn, conn.begin():
-            conn.execute(g.delete().where(g.c.provider == provider, g.c.query == query))
-            conn.execute(
-                insert(g).values(
-                    provider=provider,
-                    query=query,
-                    lon=result.get("lon"),
-                    lat=result.get("lat"),
-                    address=result.get("address"),
-                    candidates=int(result.get("candidates", 0)),
-                    at=datetime.now(UTC),
-                )
-            )
 
     def close(self) -> None:
         if self._watch_conn is not None:

@@ -1,70 +1,28 @@
-"""Webhook consumers: who gets the change feed pushed, and how far each has been delivered.
+"""The webhook consumers' table: registry, delivery positions, failures and leases.
 
-The outbox is the change log itself: every change's history row is written in the same
-transaction as the change and numbered in commit order (``station_history.seq``), so nothing
-the store committed can be missing from it, whatever dies when. A consumer row keeps only its
-delivery position, its failure state and a lease, so one delivery worker at a time (across
-processes and hosts) sends to it, in order.
+What a consumer is and which URLs are accepted is :mod:`stations.feed.webhooks`; signing and
+sending are :mod:`stations.feed.delivery`. Every lease and position change is one
+conditional UPDATE, atomic on both engines, so two delivery workers never send to one
+consumer at once.
 """
 
 from __future__ import annotations
 
+import builtins
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
-from stations.store.engine import WRITE, make_engine, migrate
+from stations.errors import NotFound
+from stations.feed.webhooks import Consumer, check_url
+from stations.store.repository import Repository
 from stations.store.schema import change_clock_table, webhook_consumers_table
 
-__all__ = ["Consumer", "SqlWebhookStore", "check_url"]
+__all__ = ["SqlWebhookStore"]
 
 _W = webhook_consumers_table
-
-
-@dataclass(frozen=True)
-class Consumer:
-    """A registered receiver and its delivery state (``secret`` only where it is needed)."""
-
-    id: int
-    url: str
-    created_at: datetime
-    created_by: str
-    disabled: bool
-    delivered_seq: int
-    delivered_count: int
-    failures: int
-    next_attempt_at: datetime | None
-    last_attempt_at: datetime | None
-    last_success_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    secret: str = ""
-
-    def public(self) -> dict[str, Any]:
-        """What the admin API and console show (never the secret)."""
-
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "id": self.id,
-            "url": self.url,
-            "created_at": iso(self.created_at),
-            "created_by": self.created_by,
-            "disabled": self.disabled,
-            "delivered_count": self.delivered_count,
-            "failures": self.failures,
-            "next_attempt_at": iso(self.next_attempt_at),
-            "last_attempt_at": iso(self.last_attempt_at),
-            "last_success_at": iso(self.last_success_at),
-            "last_status": self.last_status,
-            "last_error": self.last_error,
-        }
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -92,44 +50,8 @@ def _consumer(row: Any) -> Consumer:
     )
 
 
-def check_url(url: str) -> str:
-    """An http(s) URL with a host; refused with a bilingual reason otherwise."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "url",
-                    "must be an http:// or https:// URL with a host (at most 2000 characters)",
-                    value=url[:80],
-                    message_zh="须为带主机名的 http:// 或 https:// 地址（不超过 2000 字符）",
-                )
-            ]
-        )
-    return url.strip()
-
-
-class SqlWebhookStore:
+class SqlWebhookStore(Repository):
     """Consumers in the station store's database."""
-
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        if engine is None:
-            if url is None:
-                raise ValueError("give a database URL or an engine")
-            engine = make_engine(url)
-            migrate(engine)
-        self.engine = engine
-
-    @classmethod
-    def beside(cls, store: object) -> SqlWebhookStore:
-        """The webhook store sharing a station store's database (and its engine)."""
-        engine = getattr(store, "engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigurationError(f"{type(store).__name__} has no SQL engine for webhooks")
-        return cls(engine=engine)
-
-    def _write(self) -> Any:
-        return self.engine.connect().execution_options(**WRITE)
 
     # -- registry ----------------------------------------------------------------------
     def add(self, url: str, *, actor: str, from_start: bool = False) -> tuple[Consumer, str]:
@@ -188,7 +110,7 @@ class SqlWebhookStore:
         return self.get(consumer_id)
 
     # -- delivery ----------------------------------------------------------------------
-    def due(self, now: datetime) -> list[Consumer]:
+    def due(self, now: datetime) -> builtins.list[Consumer]:
         """Enabled consumers whose back-off has passed and whose lease is free."""
         query = select(_W).where(
             _W.c.disabled_at.is_(None),

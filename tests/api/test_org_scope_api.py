@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from stations.orgs import SqlOrgStore
 from stations.store.accounts import SqlAccountStore
+from stations.store.orgs import SqlOrgStore
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import test_settings
 

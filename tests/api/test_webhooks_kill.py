@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from stations.feed import decode_cursor, encode_cursor
-from stations.feed.webhooks import SqlWebhookStore
 from stations.store.sql import SqlStationStore
+from stations.store.webhooks import SqlWebhookStore
 from tests.api.server_process import is_up, serve, wait_for
 from tests.api.staff_kit import add_staff
 from tests.maps.conftest import _free_port
-from tests.stations.webhook_receiver import Receiver
+from tests.stations.feed.webhook_receiver import Receiver
 
 WRITES = 120
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from stations.orgs import SqlOrgStore
+from stations.store.orgs import SqlOrgStore
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 

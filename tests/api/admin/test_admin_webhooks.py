@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from stations.feed.webhooks import SqlWebhookStore
 from stations.store.sql import SqlStationStore
+from stations.store.webhooks import SqlWebhookStore
 from tests.api.admin.test_admin_console import login
 from tests.api.staff_kit import add_staff, test_settings
 

@@ -11,10 +11,10 @@ import pytest
 
 from stations.errors import ValidationFailed
 from stations.feed.delivery import WebhookDeliverer, sign, verify
-from stations.feed.webhooks import SqlWebhookStore
 from stations.store.sql import SqlStationStore
+from stations.store.webhooks import SqlWebhookStore
 from tests.conftest import make_station
-from tests.stations.webhook_receiver import Receiver
+from tests.stations.feed.webhook_receiver import Receiver
 
 
 @pytest.fixture

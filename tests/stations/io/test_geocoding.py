@@ -23,6 +23,7 @@ from geodata.crs import from_wgs84
 from stations.errors import ConfigurationError, ImportFailed
 from stations.io.geocoding import make_geocoder, normalise_query
 from stations.io.importing import plan_import, run_import
+from stations.store.geocode_cache import GeocodeCacheStore
 from stations.store.sql import SqlStationStore
 
 # Two real E-Town places (WGS-84).
@@ -111,14 +112,29 @@ def nominatim_hit(wgs: tuple[float, float], name: str) -> dict:
     }
 
 
-def baidu(fake: FakeProvider, **kw: Any) -> Any:
+def baidu(fake: FakeProvider, store: SqlStationStore, **kw: Any) -> Any:
+    """A Baidu geocoder keeping its answers beside ``store`` (a new one per call: a new
+    process, as far as the cache goes)."""
     return make_geocoder(
-        "baidu", api_key="test-ak", domain=fake.domain, scheme="http", min_delay_s=0, **kw
+        "baidu",
+        api_key="test-ak",
+        domain=fake.domain,
+        scheme="http",
+        min_delay_s=0,
+        cache=GeocodeCacheStore.beside(store),
+        **kw,
     )
 
 
-def nominatim(fake: FakeProvider, **kw: Any) -> Any:
-    return make_geocoder("nominatim", domain=fake.domain, scheme="http", min_delay_s=0, **kw)
+def nominatim(fake: FakeProvider, store: SqlStationStore, **kw: Any) -> Any:
+    return make_geocoder(
+        "nominatim",
+        domain=fake.domain,
+        scheme="http",
+        min_delay_s=0,
+        cache=GeocodeCacheStore.beside(store),
+        **kw,
+    )
 
 
 def sheet(path: Path, rows: list[list[str]]) -> Path:
@@ -134,7 +150,7 @@ def test_baidu_bd09_results_are_stored_as_wgs84_and_marked(
 ) -> None:
     provider.baidu["北京市大兴区荣华中路10号"] = baidu_hit(RONGHUA)
     path = sheet(tmp_path / "s.csv", [["YZ-1", "荣华驿站", "北京市大兴区荣华中路10号", "", ""]])
-    report = run_import(store, path, geocoder=baidu(provider))
+    report = run_import(store, path, geocoder=baidu(provider, store))
     assert (report.added, report.geocoded) == (1, 1)
     [s] = store.all()
     assert s.geocoded is True
@@ -156,13 +172,13 @@ def test_cache_hit_makes_no_second_request(
             ["YZ-2", "荣华驿站二", "北京市大兴区 荣华中路１０号", "", ""],  # same after normalising
         ],
     )
-    first = run_import(store, path, geocoder=baidu(provider))
+    first = run_import(store, path, geocoder=baidu(provider, store))
     assert first.geocoded == 2 and len(provider.requests) == 1
     # A new geocoder (a new process) finds the answer in the store's cache.
-    again = run_import(store, path, geocoder=baidu(provider))
+    again = run_import(store, path, geocoder=baidu(provider, store))
     assert len(provider.requests) == 1
     assert (again.unchanged, again.geocoded) == (2, 2)
-    hit = store.geocode_cache_get(
+    hit = GeocodeCacheStore.beside(store).get(
         "baidu@" + provider.domain, normalise_query("北京市大兴区荣华中路10号")
     )
     assert hit is not None and hit["lon"] == pytest.approx(RONGHUA[0], abs=1e-7)
@@ -180,12 +196,12 @@ def test_failed_lookup_is_reported_per_row_never_guessed(
         ],
     )
     with pytest.raises(ImportFailed) as info:
-        run_import(store, path, geocoder=baidu(provider))
+        run_import(store, path, geocoder=baidu(provider, store))
     [err] = info.value.errors  # only the address error: no "lon is required" noise
     assert (err.row, err.field, err.value) == (3, "address", "不存在的路999号")
     assert "found no place" in err.message
     assert store.all() == []
-    report = run_import(store, path, geocoder=baidu(provider), skip_invalid=True)
+    report = run_import(store, path, geocoder=baidu(provider, store), skip_invalid=True)
     assert (report.added, report.invalid) == (1, 1) and report.reject_path is not None
     assert len(provider.requests) == 2  # the miss was cached as a miss, too
 
@@ -196,7 +212,7 @@ def test_vague_baidu_match_is_ambiguous(
     provider.baidu["大兴区"] = baidu_hit(RONGHUA, level="区县", confidence=20)
     provider.baidu["荣华中路"] = baidu_hit(RONGHUA, level="道路", confidence=50)
     path = sheet(tmp_path / "s.csv", [["A", "a", "大兴区", "", ""], ["B", "b", "荣华中路", "", ""]])
-    report = plan_import(store, path, geocoder=baidu(provider))
+    report = plan_import(store, path, geocoder=baidu(provider, store))
     assert [(e.row, e.field) for e in report.errors] == [(2, "address"), (3, "address")]
     assert all("ambiguous" in e.message for e in report.errors)
     assert "区县" in report.errors[0].message
@@ -217,7 +233,7 @@ def test_nominatim_far_apart_candidates_are_ambiguous_close_ones_are_not(
     path = sheet(
         tmp_path / "s.csv", [["A", "a", "荣华中路10号", "", ""], ["B", "b", "荣华中路12号", "", ""]]
     )
-    report = plan_import(store, path, geocoder=nominatim(provider))
+    report = plan_import(store, path, geocoder=nominatim(provider, store))
     [err] = report.errors
     assert err.row == 2 and "ambiguous" in err.message and "2 candidates" in err.message
     assert report.geocoded == 1 and report.added == 1
@@ -234,19 +250,26 @@ def test_gcj02_sheet_does_not_shift_geocoded_rows_again(
         tmp_path / "s.csv",
         [["A", "a", "荣华中路", repr(gcj[0]), repr(gcj[1])], ["B", "b", "科创十三街", "", ""]],
     )
-    run_import(store, path, crs="gcj02", geocoder=nominatim(provider))
+    run_import(store, path, crs="gcj02", geocoder=nominatim(provider, store))
     a, b = store.all()
     assert (a.lon, a.lat) == pytest.approx(RONGHUA, abs=1e-9) and not a.geocoded
     assert (b.lon, b.lat) == pytest.approx(KECHUANG, abs=1e-12) and b.geocoded
 
 
-def test_requests_are_rate_limited(provider: FakeProvider, store: SqlStationStore) -> None:
+def test_requests_are_rate_limited(provider: FakeProvider) -> None:
     geocoder = make_geocoder("nominatim", domain=provider.domain, scheme="http", min_delay_s=0.2)
+    sent: list[float] = []
+    ask = geocoder.backend.geocode
+
+    def timed(*args: Any, **kwargs: Any) -> Any:  # when each request leaves, on our side:
+        sent.append(time.monotonic())  # arrival times at the server jitter on a busy machine
+        return ask(*args, **kwargs)
+
+    geocoder.backend.geocode = timed
     for address in ("甲", "乙", "丙"):
-        geocoder.lookup(address, store=store)
-    times = [t for _, _, t in provider.requests]
-    assert len(times) == 3
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.18
+        geocoder.lookup(address)
+    assert len(provider.requests) == len(sent) == 3
+    assert min(b - a for a, b in zip(sent, sent[1:], strict=False)) >= 0.19
 
 
 def test_service_error_is_per_row_and_not_cached(
@@ -255,7 +278,7 @@ def test_service_error_is_per_row_and_not_cached(
     provider.nominatim["坏地址"] = 500
     path = sheet(tmp_path / "s.csv", [["A", "a", "坏地址", "", ""]])
     for attempt in (1, 2):
-        report = plan_import(store, path, geocoder=nominatim(provider))
+        report = plan_import(store, path, geocoder=nominatim(provider, store))
         [err] = report.errors
         assert err.field == "address" and "service error" in err.message
         assert len(provider.requests) == attempt  # asked again: a failure is not cached
@@ -268,7 +291,7 @@ def test_baidu_status_1_is_a_per_row_miss_that_is_asked_again(
     provider.baidu["火星路1号"] = {"status": 1, "msg": "Internal Service Error:无相关结果"}
     path = sheet(tmp_path / "s.csv", [["A", "a", "火星路1号", "", ""]])
     for attempt in (1, 2):
-        [err] = plan_import(store, path, geocoder=baidu(provider)).errors
+        [err] = plan_import(store, path, geocoder=baidu(provider, store)).errors
         assert (err.row, err.field) == (2, "address") and "status 1" in err.message
         assert len(provider.requests) == attempt
 
@@ -279,7 +302,7 @@ def test_rejected_key_stops_the_import_with_one_clear_error(
     provider.baidu["荣华中路"] = {"status": 200, "message": "APP不存在，AK有误请检查再重试"}
     path = sheet(tmp_path / "s.csv", [["A", "a", "荣华中路", "", ""]])
     with pytest.raises(ConfigurationError, match="API key"):
-        run_import(store, path, geocoder=baidu(provider))
+        run_import(store, path, geocoder=baidu(provider, store))
     assert len(provider.requests) == 1  # not retried
 
 

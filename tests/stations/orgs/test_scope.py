@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stations.errors import Forbidden, NotFound
-from stations.orgs import SqlOrgStore
 from stations.store.accounts import SqlAccountStore
 from stations.store.base import ImportPlanRow
+from stations.store.orgs import SqlOrgStore
 from stations.store.reports import SqlReportStore
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station

@@ -18,6 +18,7 @@ import asyncio
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -76,9 +77,14 @@ def _limits(settings: Settings, stop: threading.Event) -> SheetLimits:
     )
 
 
-async def _in_thread_until_gone(request: Request, stop: threading.Event, call: Any) -> Any:
-    """Run ``call`` in the thread pool; when the client disconnects, set ``stop`` so the
-    sheet reader (which polls it) gives up instead of parsing for nobody."""
+async def _import_until_gone(
+    request: Request, settings: Settings, step: Callable[..., ImportReport], *args: Any, **kw: Any
+) -> ImportReport:
+    """Run an import ``step`` (plan or run) in the thread pool within the console's region and
+    sheet limits; when the client disconnects, a stop flag makes the sheet reader (which
+    polls it) give up instead of parsing for nobody."""
+    stop = threading.Event()
+    call = partial(step, *args, region=_region(settings), limits=_limits(settings, stop), **kw)
 
     async def watch() -> None:
         while not stop.is_set():
@@ -188,18 +194,8 @@ async def import_upload(
             request, cs, status=400, crs=crs, problems=exc.errors, error="文件未能上传。"
         )
     try:
-        stop = threading.Event()
-        report = await _in_thread_until_gone(
-            request,
-            stop,
-            partial(
-                plan_import,
-                store,
-                upload.path,
-                crs=crs,
-                region=_region(settings),
-                limits=_limits(settings, stop),
-            ),
+        report = await _import_until_gone(
+            request, settings, plan_import, store, upload.path, crs=crs
         )
     except ImportFailed as exc:  # the file as a whole: type, encoding, header, limits
         area.discard(upload.token)
@@ -242,20 +238,15 @@ async def import_confirm(
             error="这次上传已失效（已导入、已过期或正在导入）。请重新上传文件。",
         )
     try:
-        stop = threading.Event()
-        report = await _in_thread_until_gone(
+        report = await _import_until_gone(
             request,
-            stop,
-            partial(
-                run_import,
-                store,
-                upload.path,
-                crs=upload.crs,
-                skip_invalid=skip,
-                actor=cs.user.name,
-                region=_region(settings),
-                limits=_limits(settings, stop),
-            ),
+            settings,
+            run_import,
+            store,
+            upload.path,
+            crs=upload.crs,
+            skip_invalid=skip,
+            actor=cs.user.name,
         )
     except ImportFailed as exc:
         area.release(upload)

@@ -98,31 +98,19 @@ class Reach(Protocol):
         ...
 
     def reachable(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        point_lon: Degrees,
-        point_lat: Degrees,
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
     ) -> Mask:
         """Element-wise: can point ``i`` reach site ``i``? (pairs already within search_radius_m)."""
         ...
 
     def reach_region(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> BaseGeometry:
         """The part of ``clip`` (metric ``crs``) reachable from any site, in ``crs``."""
         ...
 
     def covered_area_m2(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> float:
         """Area (m², in ``crs``) of the part of ``clip`` reachable from any site."""
         ...
@@ -140,7 +128,7 @@ class ReachModel(ABC):
     def reachable(
         self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
     ) -> Mask:
-        """Element-wise: can point ``i`` reach site ``i``? (pairs already within search_radius_m)."""
+        """As :meth:`Reach.reachable`; no pairs give an empty mask without asking the model."""
         if len(site_lon) == 0:
             return np.zeros(0, dtype=bool)
         return self._reachable(site_lon, site_lat, point_lon, point_lat)
@@ -342,11 +330,7 @@ class StraightLine(ReachModel):
         return np.asarray(geodesic_m(site_lon, site_lat, point_lon, point_lat)) <= self.radius_m
 
     def reach_region(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> BaseGeometry:
         """Disjoint pieces of ``clip`` within radius_m of a site (a GeometryCollection in ``crs``).
 
@@ -360,11 +344,7 @@ class StraightLine(ReachModel):
         return _disk_union_pieces(x, y, self._projected_radius(clip, crs), clip)
 
     def covered_area_m2(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> float:
         """Exact area of (geodesic circles ∪) ∩ clip in ``crs`` (true circles, not polygons)."""
         if clip.is_empty:
@@ -408,11 +388,7 @@ class Planar(ReachModel):
         return np.hypot(sx - px, sy - py) <= self.radius_m
 
     def reach_region(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> BaseGeometry:
         """Disjoint pieces of ``clip`` within radius_m (measured in ``self.crs``), in ``crs``."""
         same = CRS.from_user_input(crs) == self.crs
@@ -422,11 +398,7 @@ class Planar(ReachModel):
         return pieces if same else reproject(pieces, self.crs, crs)
 
     def covered_area_m2(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> float:
         """Exact area of (planar circles ∪) ∩ clip, measured in ``self.crs``."""
         if CRS.from_user_input(crs) != self.crs:

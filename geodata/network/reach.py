@@ -92,11 +92,7 @@ class NetworkReach(ReachModel):
         return hit
 
     def pair_distances_m(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        point_lon: Degrees,
-        point_lat: Degrees,
+        self, site_lon: Degrees, site_lat: Degrees, point_lon: Degrees, point_lat: Degrees
     ) -> NDArray[np.float64]:
         """Street metres for each (site k, point k) pair; ``inf`` beyond the budget."""
         slon = np.asarray(site_lon, dtype=float)
@@ -211,11 +207,7 @@ class NetworkReach(ReachModel):
         return polys
 
     def reach_region(
-        self,
-        site_lon: Degrees,
-        site_lat: Degrees,
-        clip: BaseGeometry,
-        crs: CRS,
+        self, site_lon: Degrees, site_lat: Degrees, clip: BaseGeometry, crs: CRS
     ) -> BaseGeometry:
         """The union of the sites' isochrones ∩ ``clip`` (both in the metric ``crs``)."""
         if clip.is_empty or len(site_lon) == 0:

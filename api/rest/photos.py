@@ -3,9 +3,10 @@ served renditions at ``/photos/<digest>/<name>`` (immutable: the name is the con
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Path, Response, UploadFile
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import EditorDep
@@ -48,6 +49,49 @@ async def _bytes(file: UploadFile) -> bytes:
     return await file.read(MAX_BYTES + 1)  # one byte over: process_photo says "too large"
 
 
+class PhotoUrls(BaseModel):
+    url: str = Field(description="The photo, JPEG, long side ≤ 2048 px")
+    webp: str = Field(description="The same in WebP")
+    thumb: str = Field(description="The card's thumbnail, JPEG (≤ 24 KB)")
+    thumb_webp: str = Field(description="The card's thumbnail, WebP (≤ 24 KB)")
+
+
+class PhotoConfirmationOut(BaseModel):
+    """What the rider said at the door when they sent the photo."""
+
+    id: int
+    state: Literal["open", "closed", "locked", "broken"]
+    state_zh: str = Field(description="开着 / 关着 / 进不去 / 设施坏了")
+    amenity: str | None = Field(description="With `broken`: which amenity")
+    onsite: bool = Field(description="Sent within the on-site distance of the station")
+    at: str = Field(description="When, ISO 8601")
+
+
+class PhotoOut(BaseModel):
+    """One photo and its review state."""
+
+    id: int
+    station_id: int
+    digest: str = Field(description="SHA-256 of the JPEG: the photo's name in every URL")
+    width: int
+    height: int
+    status: Literal["published", "pending", "rejected"]
+    source: Literal["staff", "rider"]
+    urls: PhotoUrls
+    station_version: int | None = Field(
+        description="The station's version after the photo was shown on it (else null)"
+    )
+    confirmation: PhotoConfirmationOut | None = Field(
+        description="The rider's confirmation the photo came with (null: sent without one)"
+    )
+    reviewed_by: str | None
+    message_zh: str | None = Field(None, description="Words for the rider (rider uploads)")
+
+
+class PhotoList(BaseModel):
+    photos: list[PhotoOut]
+
+
 def _confirmation(c: PhotoConfirmation | None) -> dict[str, Any] | None:
     if c is None:
         return None
@@ -80,6 +124,7 @@ def _out(record: PhotoRecord, version: int | None = None) -> dict[str, Any]:
 @router.post(
     "/api/v1/stations/{station_id}/photos",
     status_code=201,
+    response_model=PhotoOut,
     summary="Upload a station photo (editor): re-encoded, EXIF/GPS removed, shown first",
 )
 async def upload_photo(
@@ -97,6 +142,7 @@ async def upload_photo(
 @router.post(
     "/api/v1/stations/{station_id}/photos/rider",
     status_code=202,
+    response_model=PhotoOut,
     dependencies=[Depends(_limit)],
     summary="A rider's photo of the door (anonymous): held until staff accept it",
     responses={409: {"description": "That confirmation already has its photo"}},
@@ -119,19 +165,33 @@ async def rider_photo(
     return body
 
 
-@router.get("/api/v1/photos", summary="Photos by review status (editor)")
+@router.get(
+    "/api/v1/photos",
+    response_model=PhotoList,
+    summary="Photos by review status (editor), oldest first, each with its confirmation",
+)
 def list_photos(_user: EditorDep, svc: ServicesDep, status: str = "pending") -> Any:
     return {"photos": [_out(r) for r in _service(svc).records.list(status=status)]}
 
 
-@router.post("/api/v1/photos/{photo_id}/accept", summary="Show a rider's photo (editor)")
+@router.post(
+    "/api/v1/photos/{photo_id}/accept",
+    response_model=PhotoOut,
+    summary="Show a rider's photo (editor): first on its station, in the station's history",
+    responses={409: {"description": "The photo is not pending review"}},
+)
 def accept_photo(photo_id: PhotoId, user: EditorDep, svc: ServicesDep, catalog: CatalogDep) -> Any:
     record, station = _service(svc).accept(photo_id, reviewer=user.name)
     catalog.refresh()
     return _out(record, station.version)
 
 
-@router.post("/api/v1/photos/{photo_id}/reject", summary="Refuse a rider's photo (editor)")
+@router.post(
+    "/api/v1/photos/{photo_id}/reject",
+    response_model=PhotoOut,
+    summary="Refuse a rider's photo (editor): never shown; the station is unchanged",
+    responses={409: {"description": "The photo is not pending review"}},
+)
 def reject_photo(photo_id: PhotoId, user: EditorDep, svc: ServicesDep) -> Any:
     return _out(_service(svc).reject(photo_id, reviewer=user.name))
 

@@ -150,10 +150,12 @@ def create_app(
     if settings.search_demand:  # where riders search from, as H3 cell counts (issue 17)
         app.add_middleware(SearchDemandMiddleware, tz=settings.timezone)
     install_hardening(app, settings)
-    # Routers are tried in this order: the riders' nearest query, the busiest route, first.
+    # Routers are tried in this order: the riders' nearest query, the busiest route, first;
+    # check-ins (a poster at every door) right after the health probes.
     for module in (
         nearest,
         health,
+        visits_api,
         stations,
         coverage,
         tiles,
@@ -172,7 +174,6 @@ def create_app(
         changes,
         snapshots,
         webhooks,
-        visits_api,
         station_page,
         admin,
         admin_visits,

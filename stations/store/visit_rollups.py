@@ -4,7 +4,9 @@ A batch of visits (one check-in on SQLite, a group commit's worth on PostgreSQL,
 changes a corrected tally sheet makes) is first added up here in Python, so each roll-up
 table gets ONE multi-row ``INSERT … ON CONFLICT DO UPDATE SET count = count + excluded``
 however many visits the batch holds. Rows go in key order: two processes' batches that
-touch the same rows lock them in the same order and cannot deadlock.
+touch the same rows lock them in the same order and cannot deadlock. On PostgreSQL the rows
+travel as one array per column (``INSERT … SELECT * FROM unnest(…)``): the statement text is
+the same for every batch, so it is prepared once, and nothing is compiled per batch.
 
 Hand tallies arrive as differences (a corrected register replaces the day's number, so the
 roll-ups move by new − old) under the worker type ``hand_tally``, and never carry an hour.
@@ -29,7 +31,14 @@ from stations.store.visit_tables import (
     visit_tallies_table,
 )
 
-__all__ = ["HAND_TALLY", "SCOPES", "Visits", "add_visits", "recompute_last_days"]
+__all__ = [
+    "HAND_TALLY",
+    "SCOPES",
+    "Visits",
+    "add_visits",
+    "pg_unnest_insert",
+    "recompute_last_days",
+]
 
 _V = visit_daily_table
 _M = visit_monthly_table
@@ -60,7 +69,48 @@ class Visits:
     n: int = 1
 
 
+#: PostgreSQL array types of the visit tables' columns (for ``unnest``).
+_PG_TYPES = {
+    "station_id": "int",
+    "day": "date",
+    "month": "date",
+    "hour": "smallint",
+    "worker_type": "text",
+    "count": "int",
+    "scope": "text",
+    "area": "text",
+    "last_day": "date",
+    "device_hash": "text",
+    "last_at": "timestamptz",
+    "at": "timestamptz",
+}
+
+
+def pg_unnest_insert(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], tail: str = "", extra: tuple = ()
+) -> Any:
+    """PostgreSQL: ``INSERT INTO table (…) SELECT * FROM unnest(one array per column) tail``.
+
+    ``tail`` (an ``ON CONFLICT …`` / ``RETURNING …`` clause, its own parameters in ``extra``)
+    is fixed text, so the whole statement is too.
+    """
+    cols = list(rows[0])
+    arrays = ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in cols)
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) {tail}"
+    params = tuple([r[c] for r in rows] for c in cols) + extra
+    return conn.exec_driver_sql(sql, params)
+
+
 def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if conn.dialect.name == "postgresql":
+        pg_unnest_insert(
+            conn,
+            table,
+            rows,
+            f"ON CONFLICT ({', '.join(keys)})"
+            f" DO UPDATE SET count = {table.name}.count + excluded.count",
+        )
+        return
     stmt = upsert(conn, table).values(rows)
     conn.execute(
         stmt.on_conflict_do_update(
@@ -118,14 +168,21 @@ def add_visits(conn: Connection, visits: Iterable[Visits]) -> None:
             ["scope", "day", "area", "worker_type"],
         )
     if last:
-        stmt = upsert(conn, _L).values(
-            [{"station_id": s, "last_day": d} for s, d in sorted(last.items())]
-        )
-        later = func.greatest if conn.dialect.name == "postgresql" else func.max
+        rows = [{"station_id": s, "last_day": d} for s, d in sorted(last.items())]
+        if conn.dialect.name == "postgresql":
+            pg_unnest_insert(
+                conn,
+                _L,
+                rows,
+                "ON CONFLICT (station_id) DO UPDATE"
+                " SET last_day = greatest(visit_station_last.last_day, excluded.last_day)",
+            )
+            return
+        stmt = upsert(conn, _L).values(rows)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["station_id"],
-                set_={"last_day": later(_L.c.last_day, stmt.excluded.last_day)},
+                set_={"last_day": func.max(_L.c.last_day, stmt.excluded.last_day)},
             )
         )
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Engine, select, tuple_
 
 from stations.store.engine import WRITE
-from stations.store.visit_rollups import Visits, add_visits
+from stations.store.visit_rollups import Visits, add_visits, pg_unnest_insert
 from stations.store.visit_tables import checkins_table, visit_devices_table
 
 __all__ = ["PendingCheckin", "write_checkins"]
@@ -49,22 +48,24 @@ def write_checkins(
         first_of.setdefault((item.station_id, item.device_hash), i)
     claims = [batch[i] for i in sorted(first_of.values())]
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        stmt = pg_insert(_D).values(
+        claimed = pg_unnest_insert(
+            conn,
+            _D,
             [
                 {"station_id": c.station_id, "device_hash": c.device_hash, "last_at": c.at}
                 for c in claims
-            ]
+            ],
+            "ON CONFLICT (station_id, device_hash) DO UPDATE SET last_at = excluded.last_at"
+            " WHERE visit_devices.last_at <= excluded.last_at - %s::interval"
+            " RETURNING station_id, device_hash",
+            (window,),
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[_D.c.station_id, _D.c.device_hash],
-            set_={"last_at": stmt.excluded.last_at},
-            where=_D.c.last_at <= stmt.excluded.last_at - window,
-        ).returning(_D.c.station_id, _D.c.device_hash)
-        counted = {(s, h) for s, h in conn.execute(stmt)}
+        counted = {(s, h) for s, h in claimed}
         winners = [c for c in claims if (c.station_id, c.device_hash) in counted]
         if winners:
-            conn.execute(
-                insert(_R),
+            pg_unnest_insert(
+                conn,
+                _R,
                 [
                     {"station_id": c.station_id, "at": c.at, "worker_type": c.worker}
                     for c in winners

@@ -14,10 +14,11 @@ import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.http.params import query_pairs
 
 __all__ = ["SearchDemandMiddleware"]
 
@@ -55,7 +56,7 @@ class SearchDemandMiddleware:
 
     def _count(self, scope: Scope) -> None:
         try:
-            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+            query = dict(query_pairs(scope.get("query_string", b"").decode("latin-1")))
             lat, lon = float(query["lat"]), float(query["lon"])
             crs = query.get("crs", "wgs84")
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):

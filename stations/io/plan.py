@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from geodata.crs import crs_name
+import numpy as np
+
+from geodata.crs import CRS_NAMES, crs_name, from_wgs84, to_wgs84
+from geodata.distance import geodesic_m
 from geodata.errors import GeodataError
 from stations.errors import FieldError, ImportFailed, ValidationFailed
 from stations.hours import same_hours
@@ -72,6 +75,7 @@ def make_plan(
     ticker = Ticker(progress)
     geocode_failed = _geocode(cells, geocoder, report, ticker)
     validated = _validate(cells, region, geocode_failed, report, ticker)
+    _refuse_crs_mixups(cells, validated, matched, crs_key)
     plan_rows, bad_rows = _decide(cells, validated, matched, report)
     report.warnings.extend(
         probable_duplicates(cells.numbers, validated, matched, bad_rows, lookup.all())
@@ -101,6 +105,62 @@ def _skip_template_example(sheet: Sheet) -> list[FieldError]:
         )
         for n in skipped
     ]
+
+
+#: A matched row whose point moved more than this, but which read in another CRS lands
+#: within ``_MIXUP_SAME_M`` of the stored point, was read in the wrong CRS.
+_MIXUP_MOVED_M = 20.0
+_MIXUP_SAME_M = 2.0
+
+
+def _refuse_crs_mixups(
+    cells: Cells,
+    validated: list[StationData | None],
+    matched: list[Station | None],
+    crs: str,
+) -> None:
+    """Refuse rows that a wrong ``--crs`` would move by the GCJ-02/BD-09 offset.
+
+    Re-importing a staff export written with ``--crs gcj02`` but without the option moves
+    every station by the offset (a few hundred metres). When reading a moved row's numbers in
+    another coordinate system puts it back on the stored point (within 2 m, where the offset
+    is 100–700 m), that is no real move: the row is refused with the option that reads it.
+    """
+    rows = [
+        (k, d, s)
+        for k, (d, s) in enumerate(zip(validated, matched, strict=True))
+        if d is not None and s is not None and not s.deleted
+    ]
+    if not rows:
+        return
+    new_lon = np.array([d.lon for _, d, _ in rows])
+    new_lat = np.array([d.lat for _, d, _ in rows])
+    old_lon = np.array([s.data.lon for _, _, s in rows])
+    old_lat = np.array([s.data.lat for _, _, s in rows])
+    moved = np.asarray(geodesic_m(new_lon, new_lat, old_lon, old_lat))
+    suspect = np.flatnonzero(moved > _MIXUP_MOVED_M)
+    if not len(suspect):
+        return
+    raw_lon, raw_lat = from_wgs84(new_lon[suspect], new_lat[suspect], crs)
+    for other in CRS_NAMES:
+        if other == crs:
+            continue
+        lon, lat = to_wgs84(raw_lon, raw_lat, other)
+        gap = np.asarray(geodesic_m(lon, lat, old_lon[suspect], old_lat[suspect]))
+        for j in np.flatnonzero(gap <= _MIXUP_SAME_M):
+            k = rows[int(suspect[j])][0]
+            number = cells.numbers[k]
+            cells.problems[number].append(
+                FieldError.from_catalog(
+                    "lon/lat",
+                    "moves {moved} m from the stored station, but read as {crs} it is exactly "
+                    "where the station is: import with --crs {crs}",
+                    (round(float(raw_lon[j]), 7), round(float(raw_lat[j]), 7)),
+                    number,
+                    moved=f"{moved[suspect[j]]:.0f}",
+                    crs=other,
+                )
+            )
 
 
 def _crs(crs: str) -> str:

@@ -408,3 +408,29 @@ def test_progress_reaches_the_total(store: SqlStationStore, tmp_path: Path) -> N
     assert len(totals) == 1 and calls[-1][0] == calls[-1][1] == totals.pop()
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert 3 < len(calls) <= 110  # a bar's worth of updates, not one per row
+
+
+def test_a_sheet_read_in_the_wrong_crs_is_refused_not_moved(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    """A GCJ-02 staff sheet imported again without ``--crs gcj02`` would move every station
+    by the offset (~500 m here): each such row is refused, naming the option that reads it."""
+    wgs = [spread(k) for k in range(3)]
+    gcj = [tuple(float(v) for v in from_wgs84(lon, lat, "gcj02")) for lon, lat in wgs]
+    rows = [row(f"YZ-{k}", f"驿站{k}", *gcj[k]) for k in range(3)]
+    path = sheet(tmp_path / "amap.csv", rows)
+    assert run_import(store, path, crs="gcj02").added == 3
+    before = {s.external_id: (s.lon, s.lat, s.version) for s in store.all()}
+    with pytest.raises(ImportFailed) as info:
+        run_import(store, path)  # forgot --crs gcj02
+    errors = info.value.errors
+    assert [(e.row, e.field) for e in errors] == [(2, "lon/lat"), (3, "lon/lat"), (4, "lon/lat")]
+    assert "--crs gcj02" in errors[0].message and "gcj02" in errors[0].text("zh-CN")
+    assert errors[0].value == (round(gcj[0][0], 7), round(gcj[0][1], 7))
+    assert {s.external_id: (s.lon, s.lat, s.version) for s in store.all()} == before
+    # Read as written, nothing changes; a station that really moved is still an update.
+    assert run_import(store, path, crs="gcj02").unchanged == 3
+    moved = from_wgs84(wgs[1][0] + 0.006, wgs[1][1], "gcj02")
+    rows[1] = row("YZ-1", "驿站1", *(float(v) for v in moved))
+    report = run_import(store, sheet(tmp_path / "moved.csv", rows), crs="gcj02")
+    assert (report.updated, report.unchanged, report.errors) == (1, 2, [])

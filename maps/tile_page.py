@@ -25,7 +25,8 @@ def leaflet_bounds(
 ) -> list[list[float]] | None:
     """``[[south, west], [north, east]]`` in ``crs`` of the WGS-84 points in ``keep`` (None:
     all), from arrays: a tiled page's view of 200,000 stations without a walk over them.
-    None when there are none."""
+    The corners of the WGS-84 box are shifted, not every point (tens of metres off the
+    shifted points' box, as the shift varies along an edge: enough to fit a view). None when there are none."""
     if keep is not None:
         lon, lat = lon[keep], lat[keep]
     if lon.size == 0:

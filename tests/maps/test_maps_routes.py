@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from cli import main
+from geodata.crs import from_wgs84
 from maps.assets import find_asset
 from maps.folium_page import inline_script_hashes
 from tests.maps.map_builders import STATIONS, Stores, json_blocks, make_store
@@ -144,3 +145,39 @@ def test_cli_refuses_a_non_html_output(
     with pytest.raises(SystemExit) as exc:
         main(["map", "-o", str(tmp_path / "map.html"), "--amenity", "jacuzzi"])
     assert exc.value.code == 1 and "jacuzzi" in capsys.readouterr().err
+
+
+def test_a_network_above_the_inline_limit_gets_a_page_without_stations(
+    new_store_url: Callable[[], str],
+) -> None:
+    """The tiled page states counts and bounds (in the page's CRS) and the tiles' query; the
+    ``status``/``host_type`` filters leave stations out of both, chips preset the tiles."""
+    store = make_store(new_store_url())
+    app = create_app(Settings(basemap="amap", map_inline_max=2), store=store)
+    with TestClient(app) as c:
+        page = c.get("/maps/stations", params={"basemap": "amap", "amenity": "toilet"})
+        blocks = json_blocks(page.text)
+        left_out = json_blocks(
+            c.get("/maps/stations", params={"status": "open", "host_type": "bank"}).text
+        )
+        small = json_blocks(c.get("/maps/stations").text)
+    store.close()
+    assert page.status_code == 200 and "ws-stations" not in blocks
+    cfg = blocks["ws-config"]
+    assert cfg["tiles"]["query"] == [["crs", "gcj02"]] and cfg["tiles"]["total"] == len(STATIONS)
+    assert cfg["preset"]["amenities"] == ["toilet"]
+    assert cfg["legend"]["title"] == f"驿站 Stations（{len(STATIONS)}）"
+    paused = [i for i in cfg["legend"]["items"] if i["label"].startswith("暂停开放")]
+    assert paused[0]["label"].endswith("（1）")
+    (south, west), (north, east) = cfg["bounds"]
+    gx, gy = from_wgs84([s["lon"] for s in STATIONS], [s["lat"] for s in STATIONS], "gcj02")
+    # The corners of the WGS-84 box, shifted: tens of metres from the shifted points' box
+    # (the shift varies along a box's edge), which is all fitting a view needs.
+    assert west == pytest.approx(min(gx), abs=5e-4) and north == pytest.approx(max(gy), abs=5e-4)
+    assert abs(west - 116.4899) > 3e-3  # shifted: hundreds of metres off WGS-84
+    banks = left_out["ws-config"]["tiles"]
+    assert banks["query"] == [["crs", "gcj02"], ["status", "open"], ["host_type", "bank"]]
+    assert banks["total"] == sum(
+        1 for s in STATIONS if s.get("status", "open") == "open" and s["host_type"] == "bank"
+    )
+    assert "ws-stations" not in small  # the limit counts every station, filtered or not

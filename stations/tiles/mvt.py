@@ -19,8 +19,10 @@ Two paths, compared by ``tests/stations/tiles``:
   of their Web Mercator position quantised to ``2**LEVEL`` per side, so every tile and every
   cell of every zoom is one contiguous run; each clustered zoom's cells are summed once per
   index (``np.add.reduceat`` over the runs) with centroids pre-quantised to integer tile
-  units, so a clustered tile is two binary searches and an integer subtraction, and a
-  filtered one sums only its own run. Tiles are written by ``stations.tiles.pbf``.
+  units, so a clustered tile is two binary searches and an integer subtraction. A filter
+  (in a minute: ``variant``) has its low zooms' cells summed the same way on its first
+  tile; from ``FILTERED_GRID_MAX_ZOOM`` on a filtered tile sums only its own short run.
+  Tiles are written by ``stations.tiles.pbf``.
 * :meth:`TileIndex.reference_tile` — the plain version: a scan of every station, grouping
   with ``np.unique`` and mapbox-vector-tile's encoder.
 
@@ -64,6 +66,10 @@ CLUSTER_BELOW_ZOOM = 13
 MAX_POINTS = 256
 #: Encoded tiles kept per index (a few MB at most: clustered tiles are about 1 KB).
 TILE_CACHE = 4096
+#: Filtered cells kept per index, per (variant, zoom) up to ``FILTERED_GRID_MAX_ZOOM``: at
+#: most a few ten thousand cells each (~1 MB at 200k stations); above it a tile's run is short.
+FILTERED_GRIDS = 32
+FILTERED_GRID_MAX_ZOOM = 8
 MAX_ZOOM = 22
 LAYER = "stations"
 #: Bits per axis of the Morton keys: cells down to zoom ``LEVEL - 3`` (a dense tile at
@@ -204,6 +210,8 @@ class TileIndex:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     #: Encoded tiles of this (immutable) index, the most recent ``TILE_CACHE`` kept.
     _encoded: OrderedDict[tuple[Hashable, ...], bytes] = field(default_factory=OrderedDict)
+    #: Clustered cells of filtered variants, the most recent ``FILTERED_GRIDS`` kept.
+    _filtered: dict[tuple[Hashable, ...], _Cells] = field(default_factory=dict)
 
     @classmethod
     def build(cls, stations: list[Station] | Any, counter: int) -> TileIndex:
@@ -271,11 +279,13 @@ class TileIndex:
         An index never changes (a catalog change builds a new one), so its tiles are kept
         per ``variant``: a national map's low-zoom tiles are asked for by every visitor.
         """
+        if variant is None and (keep is not None or states is not None):
+            return self._encode(z, x, y, crs, keep, states)  # unnamed: nothing to cache under
         key = (z, x, y, crs, variant)
         found = self._encoded.get(key)
         if found is not None:
             return found
-        body = self._encode(z, x, y, crs, keep, states)
+        body = self._encode(z, x, y, crs, keep, states, variant)
         with self._lock:
             self._encoded[key] = body
             if len(self._encoded) > TILE_CACHE:
@@ -290,13 +300,16 @@ class TileIndex:
         crs: str,
         keep: np.ndarray | None = None,
         states: np.ndarray | None = None,
+        variant: Hashable = None,
     ) -> bytes:
         pts = self.points(crs)
         layer = PointLayer(LAYER, EXTENT)
         if z >= CLUSTER_BELOW_ZOOM and self._add_points(layer, pts, z, x, y, keep, states):
             return bytes(layer) if len(layer) else b""
-        if keep is None and z < CLUSTER_BELOW_ZOOM:
-            cells = pts.cells[z]
+        cells = None
+        if z < CLUSTER_BELOW_ZOOM:
+            cells = pts.cells[z] if keep is None else self._filtered_cells(crs, z, keep, variant)
+        if cells is not None:
             part = _tile_cells(cells, z, x, y)
             keys, qx, qy = cells.keys[part], cells.qx[part], cells.qy[part]
             counts, member = cells.counts[part], cells.member[part]
@@ -316,6 +329,29 @@ class TileIndex:
             props = [("count", count)] if count > 1 else self._single(i, states)
             layer.add(lx[k], ly[k], props)
         return bytes(layer)
+
+    def _filtered_cells(
+        self, crs: str, z: int, keep: np.ndarray, variant: Hashable
+    ) -> _Cells | None:
+        """Zoom ``z``'s cells of the stations in ``keep``, summed once per ``variant`` (a
+        filter in a minute) like the unfiltered ones: a national map's low zooms then cost
+        one pass for the first tile, not one per tile. None without a variant (the caller
+        sums the tile's own run).
+        """
+        if variant is None or z > FILTERED_GRID_MAX_ZOOM:
+            return None
+        key = (crs, variant, z)
+        found = self._filtered.get(key)
+        if found is None:
+            pts = self.points(crs)
+            sel = np.flatnonzero(keep[pts.morder])
+            shift = np.uint64(2 * (LEVEL - z - _CELL_BITS))
+            found = _group(pts.key[sel] >> shift, pts.mx[sel], pts.my[sel], pts.morder[sel], z)
+            with self._lock:
+                if len(self._filtered) >= FILTERED_GRIDS:
+                    self._filtered.pop(next(iter(self._filtered)))
+                self._filtered[key] = found
+        return found
 
     def _add_points(
         self,

@@ -268,6 +268,8 @@ def _row(r: StatsRow) -> dict[str, Any]:
     "/stats/visits",
     summary="Visits served (scans + hand tallies) per station, district, host type, "
     "worker type or hour of day; per day, ISO week or month (staff)",
+    description="Districts and host types are those the stations had when each visit was "
+    "counted (a station that moves to another district keeps its past visits in the old one).",
 )
 def visit_stats(
     visits: VisitsDep,

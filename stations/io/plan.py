@@ -206,13 +206,11 @@ def _geocode(
     failed: set[int] = set()
     if needs_point and geocoder is None:
         report.warnings.append(
-            FieldError(
+            FieldError.from_catalog(
                 "lon/lat",
-                f"{len(needs_point)} row(s) have an address but no coordinates; "
+                "{count} row(s) have an address but no coordinates; "
                 "import with --geocode to look them up",
-                None,
-                None,
-                "部分行只有地址没有经纬度，可使用 --geocode 进行地理编码",
+                count=len(needs_point),
             )
         )
     elif needs_point and geocoder is not None:
@@ -276,12 +274,8 @@ def _decide(
             plan_rows.append(ImportPlanRow(data, station.id, row=number))
             report.updated += 1
             report.warnings.append(
-                FieldError(
-                    "id",
-                    f"restores deleted station {station.id}",
-                    station.id,
-                    number,
-                    "恢复已删除的驿站",
+                FieldError.from_catalog(
+                    "id", "restores deleted station {id}", station.id, number, id=station.id
                 )
             )
         elif _same(data, station.data):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from stations.model import Station
 from stations.navigation import AppCoords, links_at, navigation_links_many
 from stations.photos.urls import photo_urls
 from stations.trust.board import TrustBoard, default_properties, trust_properties
+from stations.trust.recheck import freshness
 
 if TYPE_CHECKING:
     from stations.search import Hit
@@ -66,6 +68,11 @@ def station_properties(station: Station, open_now: bool | None) -> dict[str, Any
         "photos": [photo_urls(digest) for digest in d.photos],
         "updated_at": station.updated_at.isoformat(),
         "version": station.version,
+        "verified_at": None if station.verified_at is None else station.verified_at.isoformat(),
+        # Of the moment this is rendered; cached bytes live as long as their station object,
+        # and the catalog replaces the objects whose state turned (StationCatalog.refresh),
+        # so they follow within the hour.
+        "freshness": freshness(station.verified_at, datetime.now(UTC)),
     }
 
 

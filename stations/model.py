@@ -115,6 +115,8 @@ class Station:
     deleted: bool = False
     #: The organisation that runs it (``stations.orgs``); 1 is the root.
     org_id: int = 1
+    #: When a staff member last checked it on site (``已核查``); None: never.
+    verified_at: datetime | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Reading ``station.name`` instead of ``station.data.name`` keeps callers short.
@@ -128,6 +130,7 @@ class Station:
             version=self.version,
             created_at=self.created_at.isoformat(),
             updated_at=self.updated_at.isoformat(),
+            verified_at=None if self.verified_at is None else self.verified_at.isoformat(),
         )
         return out
 

@@ -14,8 +14,8 @@ import struct
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
@@ -28,6 +28,7 @@ from stations.model import Station
 from stations.navigation import AppCoords, navigation_coords
 from stations.nearest.rows import nearest_rows
 from stations.store.base import StationStore
+from stations.trust.recheck import freshness
 from stations.vocabulary import AMENITIES
 
 __all__ = ["Hit", "NearestQuery", "ListQuery", "NO_FILTER", "StationCatalog", "StationFilter"]
@@ -398,10 +399,7 @@ def _in_space_order(stations: list[Station], *, recreate: bool = False) -> list[
     )
     if not recreate:
         return [stations[p] for p in order.tolist()]
-    return [
-        Station(s.id, s.data, s.version, s.created_at, s.updated_at, s.deleted)
-        for s in (stations[p] for p in order.tolist())
-    ]
+    return [replace(s) for s in (stations[p] for p in order.tolist())]
 
 
 class StationCatalog:
@@ -419,6 +417,7 @@ class StationCatalog:
         self._snap = _Snapshot(_in_space_order(store.all(), recreate=True), tz).warm()
         self._freeze()
         self.refreshed_at = datetime.now().astimezone()
+        self._swept_at = self.refreshed_at
 
     @staticmethod
     def _freeze() -> None:
@@ -434,14 +433,32 @@ class StationCatalog:
             low = max(0, self._counter - _LOOKBACK)
             changes = [(c, s) for c, s in self.store.changes_since(low) if c not in self._seen]
             self.refreshed_at = datetime.now().astimezone()
+            turned = self._freshness_turned(self.refreshed_at)
             if not changes:
-                return False
+                if turned:
+                    self._apply(turned)
+                return bool(turned)
             self._counter = max(self._counter, max(c for c, _ in changes))
             self._seen = {c for c in self._seen if c > self._counter - _LOOKBACK}
             self._seen.update(c for c, _ in changes if c > self._counter - _LOOKBACK)
             changed = self.store.get_many({s for _, s in changes})
-            self._apply(changed)
+            ids = {s.id for s in changed}
+            self._apply([*changed, *(s for s in turned if s.id not in ids)])
             return True
+
+    def _freshness_turned(self, now: datetime) -> list[Station]:
+        """Copies of the stations whose ``freshness`` turned since the last sweep (at most
+        hourly): new objects, so answers cached per station object are rendered again.
+        """
+        if now < self._swept_at + timedelta(hours=1):
+            return []
+        before, self._swept_at = self._swept_at, now
+        return [
+            replace(s)
+            for s in self._snap.stations
+            if s.verified_at is not None
+            and freshness(s.verified_at, before) != freshness(s.verified_at, now)
+        ]
 
     def _apply(self, changed: Iterable[Station]) -> None:
         snap = self._snap

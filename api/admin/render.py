@@ -77,6 +77,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "delete": "删除",
     "restore": "恢复",
     "import": "导入",
+    "verify": "核查",
 }
 
 

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import EditorDep
 from api.deps import ServicesDep
-from stations.errors import ConfigurationError
+from geodata.crs import CrsName, to_wgs84
+from stations.errors import ConfigurationError, FieldError, ValidationFailed
 from stations.io.formula import neutralise
 from stations.trust.recheck import REASONS, Due, due_stations, visiting_order
 
@@ -27,8 +28,45 @@ def _trust(svc: Any) -> Any:
     return svc.trust
 
 
-def worklist(svc: Any, district: str | None) -> list[Due]:
-    """Due stations of the catalog, ordered as a round (OR-Tools)."""
+def round_start(
+    svc: Any,
+    station: int | None,
+    lon: float | None,
+    lat: float | None,
+    crs: str = "wgs84",
+) -> tuple[float, float] | None:
+    """Where the round sets out from (WGS-84): a chosen station (the union office, say) or a
+    position in ``crs``; None: from the first stop. Says which field is wrong."""
+    errors = []
+    if (lon is None) != (lat is None):
+        errors.append(
+            FieldError(
+                "start_lon/start_lat", "give both or neither", None, None, "经纬度需同时提供"
+            )
+        )
+    elif lon is not None and station is not None:
+        errors.append(
+            FieldError(
+                "start_station",
+                "give a start station or a start position, not both",
+                station,
+                None,
+                "起点只能是一个驿站或一个位置，不能同时给出",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    if station is not None:
+        s = svc.catalog.get(station)
+        return (s.data.lon, s.data.lat)
+    if lon is not None and lat is not None:
+        x, y = to_wgs84(lon, lat, crs)
+        return (float(x), float(y))
+    return None
+
+
+def worklist(svc: Any, district: str | None, start: tuple[float, float] | None = None) -> list[Due]:
+    """Due stations of the catalog, ordered as a round (OR-Tools) from ``start``."""
     trust = _trust(svc)
     catalog = svc.catalog
     now = datetime.now(UTC)
@@ -42,13 +80,13 @@ def worklist(svc: Any, district: str | None) -> list[Due]:
 
     due = due_stations(
         catalog.all(),
-        verified=trust.confirmations.verified(),
+        verified={s.id: s.verified_at for s in catalog.all()},
         doubtful=doubtful,
         reported={r.station_id for r in pending},
         now=now,
         district=district,
     )
-    order = visiting_order([(d.station.data.lon, d.station.data.lat) for d in due])
+    order = visiting_order([(d.station.data.lon, d.station.data.lat) for d in due], start=start)
     return [due[i] for i in order]
 
 
@@ -72,6 +110,8 @@ def _row(n: int, d: Due) -> dict[str, Any]:
 @router.get(
     "/recheck",
     summary="Stations due for a staff visit, ordered as a round (editor)",
+    description="The round leaves from `start_station` or (`start_lon`, `start_lat`) in "
+    "`crs` and comes back to it (the solver's depot); without a start it begins at a stop.",
     responses={
         200: {
             "description": "The round as JSON, or as a workbook with `format=xlsx`",
@@ -84,10 +124,27 @@ def recheck(
     svc: ServicesDep,
     district: Annotated[str | None, Query(max_length=60)] = None,
     format: Literal["json", "xlsx"] = "json",
+    start_station: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="Set out from this station (e.g. the union office)"),
+    ] = None,
+    start_lon: Annotated[
+        float | None, Query(ge=-180, le=180, description="Set out from here: longitude in `crs`")
+    ] = None,
+    start_lat: Annotated[
+        float | None, Query(ge=-90, le=90, description="Set out from here: latitude in `crs`")
+    ] = None,
+    crs: Annotated[CrsName, Query(description="CRS of start_lon/start_lat")] = CrsName.wgs84,
 ) -> Any:
-    rows = [_row(n, d) for n, d in enumerate(worklist(svc, district), start=1)]
+    start = round_start(svc, start_station, start_lon, start_lat, crs.value)
+    rows = [_row(n, d) for n, d in enumerate(worklist(svc, district, start), start=1)]
     if format == "json":
-        return {"stops": rows, "count": len(rows), "district": district}
+        return {
+            "stops": rows,
+            "count": len(rows),
+            "district": district,
+            "start": None if start is None else {"lon": start[0], "lat": start[1]},
+        }
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -124,7 +181,13 @@ def recheck(
     summary="A staff member on site confirms the record (sets verified_at) (editor)",
 )
 def checked(
-    station_id: Annotated[int, Path(ge=1, le=2**62)], _user: EditorDep, svc: ServicesDep
+    station_id: Annotated[int, Path(ge=1, le=2**62)], user: EditorDep, svc: ServicesDep
 ) -> Any:
-    at = _trust(svc).confirmations.mark_verified(station_id)
-    return {"station_id": station_id, "verified_at": at.isoformat(), "message_zh": "已记录核查"}
+    station = svc.store.verify(station_id, actor=user.name)
+    svc.catalog.refresh()  # this process's answers show it at once
+    return {
+        "station_id": station_id,
+        "verified_at": station.verified_at.isoformat() if station.verified_at else None,
+        "version": station.version,
+        "message_zh": "已记录核查",
+    }

@@ -98,6 +98,14 @@ class StationPropertiesOut(BaseModel):
     )
     updated_at: str
     version: int
+    verified_at: str | None = Field(
+        None, description="When a staff member last checked it on site (已核查); null: never"
+    )
+    freshness: Literal["verified", "stale", "never"] = Field(
+        "never",
+        description="From verified_at: verified (checked within 90 days) · stale (longer "
+        "ago) · never; rider evidence is in confidence",
+    )
     distance_m: float | None = None
     navigation: NavigationLinks | None = None
     # rider evidence (stations.trust): always present, written last
@@ -242,6 +250,8 @@ class _StationProperties(BaseModel):
     version: int | None = Field(default=None, ge=1, le=2**62)
     created_at: str | None = Field(default=None, max_length=40)
     updated_at: str | None = Field(default=None, max_length=40)
+    verified_at: str | None = Field(default=None, max_length=40)
+    freshness: str | None = Field(default=None, max_length=20)
     open_now: bool | None = None
     distance_m: _Finite | None = None
     navigation: dict[str, str] | None = None

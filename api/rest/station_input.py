@@ -30,6 +30,8 @@ READ_ONLY = (
     "version",
     "created_at",
     "updated_at",
+    "verified_at",
+    "freshness",
     "open_now",
     "distance_m",
     "navigation",

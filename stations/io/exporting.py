@@ -4,7 +4,7 @@
 duplicates), amenities, hours, coordinates (full ``repr`` precision in CSV/GeoJSON, the
 double itself in GPKG, 16 significant digits in XLSX), empty strings, and text that looks
 like a number (``001``, phone numbers) — which is why text is always written as text.
-``version`` and ``updated_at`` are written for people and ignored on import.
+``version``, ``updated_at`` and ``verified_at`` are written for people and ignored on import.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "no_smartphone_ok",
     "version",
     "updated_at",
+    "verified_at",
 )
 _PROPERTY_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c not in ("lon", "lat"))
 
@@ -67,6 +68,8 @@ def _value(station: Station, column: str) -> Any:
         return station.version
     if column == "updated_at":
         return station.updated_at.isoformat()
+    if column == "verified_at":
+        return None if station.verified_at is None else station.verified_at.isoformat()
     if column == "amenities":
         return list(station.data.amenities)
     return getattr(station.data, column)

@@ -82,6 +82,7 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
 IGNORED_HEADERS: tuple[str, ...] = (
     "version",
     "updated_at",
+    "verified_at",
     "created_at",
     "错误 error",
     "错误",

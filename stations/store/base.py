@@ -24,7 +24,7 @@ class HistoryEntry:
     id: int
     station_id: int
     version: int
-    action: str  # create | update | delete | restore | import
+    action: str  # create | update | delete | restore | import | verify
     actor: str
     at: datetime
     before: dict[str, Any] | None
@@ -103,6 +103,10 @@ class StationStore(ABC):
 
         ``expected_version`` guards like in ``update``: stale → ``PreconditionFailed``.
         """
+
+    @abstractmethod
+    def verify(self, station_id: int, *, actor: str, at: datetime | None = None) -> Station:
+        """Record a staff member's on-site check (sets ``verified_at``, a new version)."""
 
     @abstractmethod
     def authorise(self, station_id: int, *, actor: str) -> Station:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, insert, select, tuple_
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.store.engine import WRITE
@@ -427,30 +427,6 @@ class SqlConfirmationStore(Repository):
         )
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
-
-    def verified(self) -> dict[int, datetime | None]:
-        """When staff last checked each live station (None: never)."""
-        query = select(_S.c.id, _S.c.verified_at).where(_S.c.deleted_at.is_(None))
-        with self.engine.connect() as conn:
-            return {
-                r.id: None if r.verified_at is None else _utc(r.verified_at)
-                for r in conn.execute(query)
-            }
-
-    def mark_verified(self, station_id: int, at: datetime | None = None) -> datetime:
-        """Record a staff check of a live station now; the record itself is unchanged."""
-        at = at or datetime.now(UTC)
-        if not storable_id(station_id):
-            raise NotFound(f"station {station_id} not found")
-        with self._write() as conn, conn.begin():
-            done = conn.execute(
-                update(_S)
-                .where(_S.c.id == station_id, _S.c.deleted_at.is_(None))
-                .values(verified_at=at)
-            )
-        if done.rowcount != 1:
-            raise NotFound(f"station {station_id} not found")
-        return at
 
     def stations_with_votes(self, ids: Iterable[int]) -> set[int]:
         wanted = sorted({i for i in ids if storable_id(i)})

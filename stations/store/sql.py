@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,7 @@ _COLUMNS = [
         "updated_at",
         "deleted_at",
         "org_id",
+        "verified_at",
     )
 ]
 
@@ -81,6 +83,7 @@ def _row_to_station(row: Any) -> Station:
         updated_at=_utc(m["updated_at"]),
         deleted=m["deleted_at"] is not None,
         org_id=m["org_id"],
+        verified_at=None if m["verified_at"] is None else _utc(m["verified_at"]),
     )
 
 
@@ -396,7 +399,14 @@ class SqlStationStore(StationStore):
     ) -> Station:
         now = datetime.now(UTC)
         new = Station(
-            current.id, data, current.version + 1, current.created_at, now, deleted, current.org_id
+            current.id,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+            deleted,
+            current.org_id,
+            current.verified_at,
         )
         try:
             result = conn.execute(
@@ -462,6 +472,23 @@ class SqlStationStore(StationStore):
             return self._replace(
                 conn, current, current.data, deleted=True, action="delete", actor=actor
             )
+
+    def verify(self, station_id: int, *, actor: str, at: datetime | None = None) -> Station:
+        """A staff member checked the station on site (已核查): ``verified_at`` set, in one
+        transaction with a new version and a ``verify`` history entry (the record is
+        otherwise unchanged; the catalogs and the change feed pick it up like an edit).
+        """
+        at = _utc(at) if at is not None else datetime.now(UTC)
+        with self._write() as conn, conn.begin():
+            current = self._locked(conn, station_id, None, scope=scope_for(conn, actor))
+            new = replace(current, version=current.version + 1, updated_at=at, verified_at=at)
+            conn.execute(
+                update(_T)
+                .where(_T.c.id == current.id, _T.c.version == current.version)
+                .values(version=new.version, updated_at=at, verified_at=at)
+            )
+            self._log(conn, "verify", actor, current, new)
+        return new
 
     def authorise(self, station_id: int, *, actor: str) -> Station:
         """The station, if ``actor`` may write it (for writes kept beside the station, such
@@ -658,7 +685,13 @@ class SqlStationStore(StationStore):
         self, conn: Connection, current: Station, data: StationData, now: datetime
     ) -> Station:
         new = Station(
-            current.id, data, current.version + 1, current.created_at, now, org_id=current.org_id
+            current.id,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+            org_id=current.org_id,
+            verified_at=current.verified_at,
         )
         conn.execute(
             update(_T)

@@ -19,7 +19,7 @@ import numpy as np
 from geodata.distance import geodesic_m
 from stations.model import Station
 
-__all__ = ["STALE_DAYS", "Due", "due_stations", "visiting_order"]
+__all__ = ["FRESHNESS", "STALE_DAYS", "Due", "due_stations", "freshness", "visiting_order"]
 
 STALE_DAYS = 90
 
@@ -31,6 +31,21 @@ REASONS = {
     "reported": "有待处理的骑手报告",
     "no_photo": "缺少门口照片",
 }
+
+
+#: Freshness state → Chinese label: how recently staff checked the record on site.
+FRESHNESS = {
+    "verified": f"{STALE_DAYS} 天内工作人员核查过",
+    "stale": f"超过 {STALE_DAYS} 天未核查",
+    "never": "工作人员从未核查",
+}
+
+
+def freshness(verified_at: datetime | None, now: datetime) -> str:
+    """``verified`` within :data:`STALE_DAYS` days of ``now``, ``stale`` after, ``never``."""
+    if verified_at is None:
+        return "never"
+    return "verified" if now - verified_at <= timedelta(days=STALE_DAYS) else "stale"
 
 
 @dataclass(frozen=True)
@@ -76,18 +91,52 @@ def due_stations(
 
 
 def visiting_order(
-    lonlat: Sequence[tuple[float, float]], *, time_limit_s: float = 2.0
+    lonlat: Sequence[tuple[float, float]],
+    *,
+    start: tuple[float, float] | None = None,
+    time_limit_s: float = 2.0,
 ) -> list[int]:
-    """Positions of ``lonlat`` as a round starting at the first: OR-Tools' routing solver on
-    the geodesic distance matrix (metres), guided local search within ``time_limit_s``.
+    """Positions of ``lonlat`` as a round: OR-Tools' routing solver on the geodesic distance
+    matrix (metres), guided local search within ``time_limit_s``.
+
+    Parameters
+    ----------
+    lonlat : sequence of (lon, lat)
+        The stops, WGS-84.
+    start : (lon, lat), optional
+        Where staff set out and come back to (the union office, a chosen station): the
+        solver's depot, so the round leaves from it and returns to it. Without it the
+        round starts and ends at the first stop.
+    time_limit_s : float
+        The solver's time budget.
+
+    Returns
+    -------
+    list of int
+        Positions into ``lonlat``; of the two directions of the same loop, the one whose
+        first stop is nearer the start.
     """
-    n = len(lonlat)
+    points = list(lonlat) if start is None else [start, *lonlat]
+    skip = 0 if start is None else 1
+    n = len(points)
     if n <= 2:
-        return list(range(n))
+        return list(range(len(lonlat)))
+    order = [i - skip for i in _round(points, time_limit_s) if i >= skip]
+    if start is not None and len(order) > 1:
+        ends = np.asarray([lonlat[order[0]], lonlat[order[-1]]], float)
+        near = geodesic_m(start[0], start[1], ends[:, 0], ends[:, 1])
+        if near[1] < near[0]:
+            order.reverse()
+    return order
+
+
+def _round(points: Sequence[tuple[float, float]], time_limit_s: float) -> list[int]:
+    """A closed tour through ``points`` from point 0 (OR-Tools), as positions."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-    lon = np.array([p[0] for p in lonlat], float)
-    lat = np.array([p[1] for p in lonlat], float)
+    n = len(points)
+    lon = np.array([p[0] for p in points], float)
+    lat = np.array([p[1] for p in points], float)
     matrix = np.rint(geodesic_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])).astype(
         np.int64
     )

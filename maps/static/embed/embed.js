@@ -246,6 +246,14 @@
     line.appendChild(doc.createTextNode(all ? reasons.join('；') : reasons[0]));
     return line;
   }
+  function verifiedText(p) { // "12 天前工作人员核查" (whole days, as the card speaks)
+    if (!p.verified_at) return '';
+    var t = Date.parse(p.verified_at);
+    if (isNaN(t)) return '';
+    var days = Math.max(0, Math.floor((Date.now() - t) / 86400000));
+    return (days === 0 ? '今天' : days + ' 天前') + '工作人员核查' +
+      (p.freshness === 'stale' ? '（已超过 90 天）' : '');
+  }
   function entryText(p) {
     var out = [];
     if (p.entry && C.entries[p.entry]) out.push(C.entries[p.entry]);
@@ -352,7 +360,7 @@
     if (tc) card.appendChild(tc);
     [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['进门', entryText(p)],
       ['设施', amenityText(p.amenities)],
-      ['提供单位', p.host_org], ['备注', p.notes]].forEach(function (row) {
+      ['提供单位', p.host_org], ['备注', p.notes], ['核查', verifiedText(p)]].forEach(function (row) {
       if (!row[1]) return;
       var line = el('p');
       line.appendChild(el('span', 'label', row[0]));

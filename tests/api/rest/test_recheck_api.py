@@ -79,3 +79,49 @@ def test_console_page_lists_the_round_for_editors(env: Any) -> None:
     assert html.count('data-post="/api/v1/stations/') == 4
     assert "核查路线" in html and "@page" not in html  # the A4 rules live in admin.css
     assert "=站" in html and "<script>" not in html
+
+
+def test_checked_goes_through_the_store_and_every_answer_shows_it(env: Any) -> None:
+    client, staff, store = env
+    before = client.get("/api/v1/stations/3").json()["properties"]
+    assert before["verified_at"] is None and before["freshness"] == "never"
+    r = client.post("/api/v1/stations/3/checked", headers=staff.as_editor).json()
+    assert r["version"] == before["version"] + 1
+    entry = store.history(3)[-1]
+    assert entry.action == "verify" and entry.actor == staff.editor_name
+    assert entry.before and entry.after and entry.before["verified_at"] is None
+    assert entry.after["verified_at"] == r["verified_at"]
+    assert {
+        k: v for k, v in entry.after.items() if k not in ("version", "updated_at", "verified_at")
+    } == {
+        k: v for k, v in entry.before.items() if k not in ("version", "updated_at", "verified_at")
+    }  # the record itself is unchanged
+    for path in ("/api/v1/stations/3", "/ogc/collections/stations/items/3"):
+        props = client.get(path).json()["properties"]
+        assert props["verified_at"] == r["verified_at"] and props["freshness"] == "verified"
+    near = client.get("/api/v1/nearest", params={"lon": XS[2], "lat": 39.7954, "k": 1}).json()
+    assert near["features"][0]["properties"]["verified_at"] == r["verified_at"]
+
+
+def test_the_round_sets_out_from_a_chosen_start(env: Any) -> None:
+    client, staff, _store = env
+    east = {"start_lon": 116.60, "start_lat": 39.7954}  # east of every stop
+    body = client.get("/api/v1/recheck", params=east, headers=staff.as_editor).json()
+    assert [s["lon"] for s in body["stops"]] == sorted(XS, reverse=True)
+    assert body["start"] == {"lon": 116.60, "lat": 39.7954}
+    from_2 = client.get("/api/v1/recheck", params={"start_station": 3}, headers=staff.as_editor)
+    assert from_2.json()["stops"][0]["id"] == 3  # the chosen station, itself due, comes first
+    gcj = client.get(
+        "/api/v1/recheck",
+        params={"start_lon": 116.4, "start_lat": 39.8, "crs": "gcj02"},
+        headers=staff.as_editor,
+    ).json()
+    assert abs(gcj["start"]["lon"] - 116.4) > 1e-4  # converted to WGS-84
+    both = client.get(
+        "/api/v1/recheck", params={**east, "start_station": 1}, headers=staff.as_editor
+    )
+    assert both.status_code in (400, 422) and "start_station" in both.text
+    half = client.get("/api/v1/recheck", params={"start_lon": 116.5}, headers=staff.as_editor)
+    assert half.status_code in (400, 422) and "start_lon/start_lat" in half.text
+    missing = client.get("/api/v1/recheck", params={"start_station": 99}, headers=staff.as_editor)
+    assert missing.status_code == 404

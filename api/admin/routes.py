@@ -389,18 +389,25 @@ def recheck_page(
     cs: ConsoleDep,
     svc: ServicesDep,
     district: Annotated[str | None, Query(max_length=60)] = None,
+    start_station: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
-    """The round of stations due for a visit: printable on A4, one tap "已核查" at 360 px."""
+    """The round of stations due for a visit, from a chosen start (a union office): printable
+    on A4, one tap "已核查" at 360 px."""
     if cs is None:
         return login_redirect(request)
     if not cs.can_edit:
         return _denied(request, cs)
-    from api.rest.recheck import REASONS, worklist
+    from api.rest.recheck import REASONS, round_start, worklist
 
-    stops = worklist(svc, district or None)
-    districts = sorted({s.data.district for s in svc.catalog.all() if s.data.district})
+    stops = worklist(svc, district or None, round_start(svc, start_station, None, None))
+    stations = svc.catalog.all()
+    districts = sorted({s.data.district for s in stations if s.data.district})
+    offices = sorted(
+        (s for s in stations if s.data.host_type == "union_office"), key=lambda s: s.data.name
+    )[:500]
+    chosen = {"district": district, "start_station": start_station}
     xlsx = "/api/v1/recheck?" + urlencode(
-        {"format": "xlsx", **({"district": district} if district else {})}
+        {"format": "xlsx", **{k: v for k, v in chosen.items() if v}}
     )
     return console_page(
         request,
@@ -412,6 +419,8 @@ def recheck_page(
         reasons=REASONS,
         district=district or "",
         districts=districts,
+        offices=offices,
+        start=svc.catalog.get(start_station) if start_station else None,
         xlsx_url=xlsx,
     )
 

@@ -1,0 +1,111 @@
+"""The re-check round in Debian's Chromium: a staff member's phone at 360×640 taps 已核查 from
+the worklist, and the round, leaving from the union office, prints on A4 in round order
+without the console around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+
+from api.app import create_app
+from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
+from tests.conftest import make_station
+from tests.maps.conftest import LiveServer, PageKit, start_server
+
+pytestmark = pytest.mark.browser
+Open = Callable[..., PageKit]
+
+# Stops on a line west → east (created out of order), and the union office at the west end:
+# a round from the office goes out along the line and comes back.
+STOPS = {"A01": 116.51, "A04": 116.54, "A02": 116.52, "A03": 116.53}
+OFFICE = 116.495
+
+
+@pytest.fixture
+def live(tmp_path: Any) -> Iterator[tuple[LiveServer, SqlStationStore, Staff, int]]:
+    store = SqlStationStore("sqlite:///" + str(tmp_path / "recheck.db"))
+    for name, lon in STOPS.items():
+        store.create(make_station(name=f"驿站 {name}", lon=lon, lat=39.80), actor="t")
+    office = store.create(
+        make_station(name="亦庄工会服务站", lon=OFFICE, lat=39.80, host_type="union_office"),
+        actor="t",
+    )
+    staff = add_staff(store)
+    server, stop = start_server(create_app(test_settings(photo_dir=tmp_path), store=store))
+    try:
+        yield server, store, staff, office.id
+    finally:
+        stop()
+        store.close()
+
+
+def _login(open_page: Open, base: str, staff: Staff, path: str, **kw: Any) -> PageKit:
+    kit = open_page(base + path, **kw)
+    page = kit.page
+    page.fill("input[name=name]", staff.editor_name)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == base + path
+    return kit
+
+
+def _order(kit: PageKit) -> list[str]:
+    names = kit.page.locator("#recheck li a").all_inner_texts()
+    return [n.removeprefix("驿站 ") for n in names if n.startswith("驿站 ")]
+
+
+def test_a_phone_taps_checked_from_the_worklist(live: Any, open_page: Open) -> None:
+    server, store, staff, office = live
+    path = f"/admin/recheck?start_station={office}"
+    kit = _login(open_page, server.url, staff, path, mobile=True)
+    page = kit.page
+    assert _order(kit) == ["A01", "A02", "A03", "A04"]  # out from the office, along the line
+    assert "起点和终点：亦庄工会服务站" in page.inner_text("main")
+    item = page.locator("#recheck li[data-station='3']")  # A02
+    button = item.locator("button.checked-btn")
+    box = button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360 and box["height"] >= 44
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    assert "从未核查" in item.inner_text()
+    button.tap()
+    # The page reloads after the POST; the stop keeps only what is still missing (a photo).
+    page.wait_for_function(
+        "() => document.readyState === 'complete' && document.querySelector("
+        "\"#recheck li[data-station='3'] .reason-no_photo\") && !document.querySelector("
+        "\"#recheck li[data-station='3'] .reason-never_verified\")"
+    )
+    station = store.get(3)
+    assert station.verified_at is not None
+    assert store.history(3)[-1].action == "verify"
+    assert "上次核查：从未" not in page.locator("#recheck li[data-station='3']").inner_text()
+    assert kit.console_errors == [] and kit.blocked.non_tile() == []
+    kit.screenshot("recheck-checked-360x640")
+
+
+def test_the_round_prints_on_a4_in_round_order(live: Any, open_page: Open) -> None:
+    server, _store, staff, office = live
+    kit = _login(open_page, server.url, staff, f"/admin/recheck?start_station={office}")
+    page = kit.page
+    page.emulate_media(media="print")
+    # Print rules apply: no buttons, filters or navigation; a tick box per stop instead.
+    assert not page.locator("#recheck button.checked-btn").first.is_visible()
+    assert not page.locator("form.recheck-filter").is_visible()
+    assert not page.locator("header.top").is_visible()
+    assert page.locator("#recheck .print-only").first.is_visible()
+    pdf = pdfium.PdfDocument(page.pdf(prefer_css_page_size=True))
+    width, height = pdf[0].get_size()
+    assert (round(width), round(height)) == (595, 842)  # A4 portrait, in points
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    found = re.findall(r"A0[1-4]", text)
+    assert found == ["A01", "A02", "A03", "A04"]  # the stops, in round order
+    for chrome in ("管理后台", "驿站列表", "退出", "筛选", "导出 Excel", "打印路线单"):
+        assert chrome not in text
+    assert text.count("□ 已核查") == 5  # the four stops and the office itself
+    assert kit.console_errors == []

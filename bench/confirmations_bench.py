@@ -6,8 +6,11 @@ Three measurements, each against a baseline taken in the same run:
 
 1. **Write rate.** ``POST /api/v1/stations/{id}/confirmations`` on PostgreSQL, one worker,
    every request from a new device id at a random station near its rider (so each is a real
-   write: the once-an-hour rule never short-cuts it), 2xx only counted — alone, then while
-   wrk also asks ``/api/v1/nearest`` at full speed.
+   write: the once-an-hour rule never short-cuts it), 2xx only counted — alone (flat out,
+   ``--write-connections`` phones at once: each waits for its batch's commit, so a few
+   connections would cap the rate at connections ÷ latency), then paced at
+   ``--write-rate`` while wrk also asks ``/api/v1/nearest`` at full speed. ``/livez`` flat
+   out, in the same round, is the ceiling of the HTTP stack on this machine.
 2. **Nearest under writes.** ``/api/v1/nearest`` throughput alone (the baseline) and while the
    writes above run (paced at ``--write-rate``; the ratio is the verdict: ≥ 0.8).
 3. **Fade and confidence per hit.** In process, nearest answers built from the cached
@@ -91,13 +94,24 @@ end
 
 
 def post_load(
-    base: str, targets: Path, seconds: int, connections: int, rate: float | None
+    base: str,
+    targets: Path,
+    seconds: int,
+    connections: int,
+    rate: float | None,
+    latency_ms: float = 1.0,
 ) -> dict[str, float]:
-    """wrk POSTing confirmations; ``rate`` paces it (writes/s offered), None: flat out."""
+    """wrk POSTing confirmations; ``rate`` paces it (writes/s offered), None: flat out.
+
+    wrk paces a connection by a delay after each answer, so a connection sends once per
+    ``latency + delay``: the delay is ``connections / rate`` less ``latency_ms`` (the median
+    latency measured flat out), or the offered rate would fall with every millisecond the
+    server takes to commit.
+    """
     assert_local(base)
     delay_ms = 0.0
     if rate:
-        delay_ms = max(0.0, connections / rate * 1000.0 - 1.0)
+        delay_ms = max(0.0, connections / rate * 1000.0 - latency_ms)
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "post.lua"
         script.write_text(_POST_LUA.replace("__DELAY__", _DELAY if delay_ms else ""))
@@ -119,6 +133,7 @@ def post_load(
         "requests": raw["requests"],
         "ok": raw["ok"],
         "p50_ms": raw["p50_us"] / 1e3,
+        "non_2xx": raw["requests"] - raw["ok"],
         "p99_ms": raw["p99_us"] / 1e3,
     }
 
@@ -160,12 +175,16 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
             run_load(base, paths[:2000], 2, connections=8)  # warm the fragment cache a little
             rounds: list[dict[str, float]] = []
             for r in range(args.rounds):
+                health = run_load(base, ["/livez"], s, connections=16)
                 alone = run_load(base, paths[2 * r * 30000 :][:30000], s, connections=16)
-                writes_alone = post_load(base, targets, s, 16, None)
+                writes_alone = post_load(base, targets, s, args.write_connections, None)
                 mixed: dict[str, object] = {}
+                latency = writes_alone["p50_ms"]
 
-                def writer(out: dict[str, object] = mixed) -> None:
-                    out["w"] = post_load(base, targets, s, 16, args.write_rate)
+                def writer(out: dict[str, object] = mixed, lat: float = latency) -> None:
+                    out["w"] = post_load(
+                        base, targets, s, args.write_connections, args.write_rate, lat
+                    )
 
                 t = threading.Thread(target=writer)
                 t.start()
@@ -177,12 +196,15 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
                 assert isinstance(w, dict)
                 rounds.append(
                     {
+                        "livez_alone": health.rps,
                         "nearest_alone": alone.rps,
                         "writes_alone": writes_alone["ok_per_s"],
                         "writes_mixed": w["ok_per_s"],
                         "nearest_mixed": under.rps,
                         "ratio": under.rps / alone.rps if alone.rps else 0.0,
+                        "write_p50_ms": writes_alone["p50_ms"],
                         "write_p99_ms": writes_alone["p99_ms"],
+                        "write_non_2xx": writes_alone["non_2xx"] + w["non_2xx"],
                     }
                 )
                 print(f"round {r + 1}: " + ", ".join(f"{k}={v:.3g}" for k, v in rounds[-1].items()))
@@ -298,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--write-rate", type=float, default=1000.0)
+    ap.add_argument(
+        "--write-connections",
+        type=int,
+        default=64,
+        help="riders' phones posting at once (each waits for its commit)",
+    )
     ap.add_argument("--voted", type=float, default=0.05, help="share of stations with votes")
     ap.add_argument("--skip-http", action="store_true")
     args = ap.parse_args(argv)

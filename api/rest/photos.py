@@ -1,18 +1,20 @@
 """Station photos: staff upload (shown at once), riders' photos held for review, and the
-served renditions at ``/photos/<digest>/<name>`` (immutable: the name is the content's hash)."""
+served renditions at ``/photos/<digest>/<name>`` (immutable: the name is the content's hash;
+a photo not yet accepted is served to staff only)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, Path, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import EditorDep
+from api.auth import EditorDep, _principal
 from api.deps import CatalogDep, ServicesDep
 from api.rest.confirmations import _limit
-from stations.errors import ConfigurationError
+from stations.errors import ConfigurationError, NotFound, Unauthorized
+from stations.photos.blobs import check_key
 from stations.photos.process import MAX_BYTES, RENDITIONS
 from stations.photos.service import PhotoService, photo_urls
 from stations.store.photos import PhotoConfirmation, PhotoRecord
@@ -201,10 +203,25 @@ def reject_photo(photo_id: PhotoId, user: EditorDep, svc: ServicesDep) -> Any:
     response_class=Response,
     summary="A photo rendition (full.jpg, full.webp, thumb.jpg, thumb.webp)",
 )
-def photo_file(digest: str, name: str, svc: ServicesDep) -> Response:
-    data = _service(svc).read(digest, name)
+def photo_file(digest: str, name: str, request: Request, svc: ServicesDep) -> Response:
+    """Shown photos to everyone, cached for a year; photos held for review (or refused) only
+    to staff, never cached, and to anyone else as if they did not exist."""
+    service = _service(svc)
+    check_key(digest, name)
+    public = service.records.is_published(digest)
+    if not public and not _is_staff(request, svc):
+        raise NotFound(f"photo {digest[:16]}/{name} not found")
+    cache = "public, max-age=31536000, immutable" if public else "private, no-store"
     return Response(
-        data,
-        media_type=RENDITIONS[name],
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        service.read(digest, name), media_type=RENDITIONS[name], headers={"Cache-Control": cache}
     )
+
+
+def _is_staff(request: Request, svc: Any) -> bool:
+    """Whether the caller is an editor (console session or bearer token); a stale session or
+    a bad token is simply not staff here, as an image request cannot log in again."""
+    try:
+        found = _principal(request, svc.accounts, None, None)
+    except Unauthorized:
+        return False
+    return found is not None and found.user.can("editor")

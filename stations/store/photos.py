@@ -204,6 +204,16 @@ class SqlPhotoStore(Repository):
         with self.engine.connect() as conn:
             return [_record(r) for r in conn.execute(query)]
 
+    def is_published(self, digest: str) -> bool:
+        """Whether a photo with this digest has been shown on a station (staff's, or a
+        rider's once accepted): only those are served to everyone.
+        """
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(_P.c.id).where(_P.c.digest == digest, _P.c.status == "published").limit(1)
+            ).first()
+        return found is not None
+
     def count(self, status: str) -> int:
         """How many photos are in one review state (the console's badge)."""
         with self.engine.connect() as conn:

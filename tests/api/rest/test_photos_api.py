@@ -74,10 +74,30 @@ def test_a_riders_photo_waits_for_review(env: Any) -> None:
     assert client.get("/api/v1/stations/1").json()["properties"]["photos"] == []
     queue = client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"]
     assert [p["id"] for p in queue] == [r.json()["id"]]
+    thumb = r.json()["urls"]["thumb"]
+    assert client.get(thumb).status_code == 404  # held: not for riders' eyes yet
+    for who in (staff.as_viewer, {"Authorization": "Bearer not-a-token"}):
+        assert client.get(thumb, headers=who).status_code == 404
+    for_staff = client.get(thumb, headers=staff.as_editor)
+    assert (
+        for_staff.status_code == 200 and for_staff.headers["cache-control"] == "private, no-store"
+    )
     ok = client.post(f"/api/v1/photos/{r.json()['id']}/accept", headers=staff.as_editor)
     assert ok.status_code == 200
     props = client.get("/api/v1/stations/1").json()["properties"]
     assert props["photos"][0]["url"] == r.json()["urls"]["url"]
+    shown = client.get(thumb)
+    assert shown.status_code == 200 and "immutable" in shown.headers["cache-control"]
+
+
+def test_a_refused_photo_is_never_served_to_riders(env: Any) -> None:
+    client, staff, _store = env
+    r = upload(client, jpeg_with_gps(), {"X-Device-Id": "rider-phone-1"}, "/rider")
+    no = client.post(f"/api/v1/photos/{r.json()['id']}/reject", headers=staff.as_editor)
+    assert no.status_code == 200 and no.json()["status"] == "rejected"
+    for url in r.json()["urls"].values():
+        assert client.get(url).status_code == 404, url
+        assert client.get(url, headers=staff.as_editor).status_code == 200, url
 
 
 def test_two_hosts_with_one_bucket_serve_each_others_photos(

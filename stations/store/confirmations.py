@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -26,7 +25,7 @@ from sqlalchemy import Connection, Engine, insert, select, tuple_
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.store.engine import WRITE
-from stations.store.group_commit import GroupCommitWriter
+from stations.store.group_commit import GroupCommitWriter, LazyGroupWriter
 from stations.store.repository import Repository
 from stations.store.schema import (
     confirmation_claims_table,
@@ -334,8 +333,10 @@ class SqlConfirmationStore(Repository):
     def __init__(self, engine: Engine, *, write_engine: Engine | None = None) -> None:
         super().__init__(engine, write_engine=write_engine)
         self._salt: bytes | None = None
-        self._writer: GroupCommitWriter[PendingVote, Recorded] | None = None
-        self._writer_lock = threading.Lock()
+        pool = self.write_engine
+        self._writer: LazyGroupWriter[PendingVote, Recorded] = LazyGroupWriter(
+            lambda batch: write_votes(pool, batch), name="confirmation-writer"
+        )
 
     def salt(self) -> bytes:
         """The database's device-hash salt (made by migration 0003)."""
@@ -375,20 +376,11 @@ class SqlConfirmationStore(Repository):
     def _group_writer(self) -> GroupCommitWriter[PendingVote, Recorded] | None:
         if self.engine.dialect.name != "postgresql":
             return None
-        with self._writer_lock:
-            if self._writer is None:
-                engine = self.write_engine
-                self._writer = GroupCommitWriter(
-                    lambda batch: write_votes(engine, batch), name="confirmation-writer"
-                )
-            return self._writer
+        return self._writer.get()
 
     def close(self) -> None:
         """Stop the group-commit writer thread, if one was started (queued votes are written)."""
-        with self._writer_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        self._writer.close()
 
     def recent(self, now: float | None = None) -> list[ConfirmationRow]:
         """Every vote of the last window (what a process loads at start)."""

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommitWriter"]
+__all__ = ["GroupCommitWriter", "LazyGroupWriter"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,6 +88,35 @@ class GroupCommitWriter(Generic[T, R]):
                 _settle(done, result)
             if stop:
                 return
+
+
+class LazyGroupWriter(Generic[T, R]):
+    """A :class:`GroupCommitWriter` whose thread starts on first use, for a repository that
+    many processes build but few write through; :meth:`close` stops it (a later use starts a
+    new one).
+    """
+
+    def __init__(
+        self, write: Callable[[list[T]], Sequence[R | BaseException]], *, name: str
+    ) -> None:
+        self._write = write
+        self._name = name
+        self._writer: GroupCommitWriter[T, R] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> GroupCommitWriter[T, R]:
+        """The running writer, started now if there is none."""
+        with self._lock:
+            if self._writer is None:
+                self._writer = GroupCommitWriter(self._write, name=self._name)
+            return self._writer
+
+    def close(self) -> None:
+        """Write what is queued and stop the thread, if one was started."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
 
 def _settle(done: Future[R], result: R | BaseException) -> None:

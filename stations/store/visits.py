@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text, tuple_
 
 from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
 from stations.store.engine import upsert
-from stations.store.group_commit import GroupCommitWriter
+from stations.store.group_commit import GroupCommitWriter, LazyGroupWriter
 from stations.store.repository import Repository
 from stations.store.schema import stations_table, storable_id
 from stations.store.visit_rollups import HAND_TALLY, Visits, add_visits, recompute_last_days
@@ -130,8 +129,10 @@ class SqlVisitStore(Repository):
         #: code → station id, every stored code (loaded once; a code never moves to another
         #: station). The service's check-ins read liveness and keys from the catalog instead.
         self._code_ids: dict[str, int] | None = None
-        self._writer: GroupCommitWriter[PendingCheckin, tuple[bool, datetime]] | None = None
-        self._writer_lock = threading.Lock()
+        pool, window = self.write_engine, self.policy.window
+        self._writer: LazyGroupWriter[PendingCheckin, tuple[bool, datetime]] = LazyGroupWriter(
+            lambda batch: write_checkins(pool, window, batch), name="checkin-writer"
+        )
 
     # -- public codes ----------------------------------------------------------------------
 
@@ -356,20 +357,11 @@ class SqlVisitStore(Repository):
         return CheckinResult(counted, ref.station_id, at, last + self.policy.window)
 
     def _group_writer(self) -> GroupCommitWriter[PendingCheckin, tuple[bool, datetime]]:
-        with self._writer_lock:
-            if self._writer is None:
-                engine, window = self.write_engine, self.policy.window
-                self._writer = GroupCommitWriter(
-                    lambda batch: write_checkins(engine, window, batch), name="checkin-writer"
-                )
-            return self._writer
+        return self._writer.get()
 
     def close(self) -> None:
         """Stop the group-commit writer thread, if one was started."""
-        with self._writer_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        self._writer.close()
 
     def raw_count(self) -> int:
         """How many raw check-in rows are kept (what pruning shrinks)."""

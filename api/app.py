@@ -62,7 +62,7 @@ class _Refresher(threading.Thread):
 
     It sleeps in ``store.wait_for_change`` (PostgreSQL LISTEN/NOTIFY, SQLite data_version),
     so another process's write reaches this catalog within about 0.1 s, and compares the
-    change counter every ``interval_s`` in case a notification was missed.
+    change feed's head every ``interval_s`` in case a notification was missed.
     """
 
     def __init__(
@@ -79,7 +79,7 @@ class _Refresher(threading.Thread):
         while not self.stopped.is_set():
             try:
                 hinted = store.wait_for_change(self.interval_s)
-                if hinted or store.change_counter() != self.catalog.counter:
+                if hinted or store.feed_head() != self.catalog.counter:
                     self.catalog.refresh()
                 if self.trust is not None:  # riders' confirmations stored by other processes
                     self.trust.refresh()

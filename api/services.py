@@ -193,7 +193,7 @@ def _monitor(store: StationStore, settings: Settings) -> StoreMonitor | None:
         engine,
         breaker_of(engine),
         interval_s=settings.db_probe_interval_s,
-        counter=store.change_counter,
+        counter=store.feed_head,
     )
 
 

@@ -34,9 +34,6 @@ from stations.vocabulary import AMENITIES
 __all__ = ["Hit", "NearestQuery", "ListQuery", "NO_FILTER", "StationCatalog", "StationFilter"]
 
 _AMENITY_BIT = {code: np.uint16(1 << i) for i, code in enumerate(AMENITIES)}
-# Change-log ids are allocated before commit, so a slow transaction can land *below* one
-# already seen; re-reading a small window behind the high-water mark catches it.
-_LOOKBACK = 256
 
 
 @dataclass(frozen=True)
@@ -411,9 +408,10 @@ class StationCatalog:
         self._lock = threading.Lock()
         self._by_id: dict[tuple[object, ...], tuple[np.ndarray | None, np.ndarray]] = {}
         self._by_id_of: _Snapshot | None = None
-        self._counter = store.change_counter()
-        # Changes already reflected in the first load, so a refresh does not redo them.
-        self._seen = {c for c, _ in store.changes_since(max(0, self._counter - _LOOKBACK))}
+        # The change feed's numbers are gapless and in commit order (``change_clock``): read
+        # before the stations, every change committed later has a higher number, and one
+        # already in the load is only re-read, never missed.
+        self._counter = store.feed_head()
         self._snap = _Snapshot(_in_space_order(store.all(), recreate=True), tz).warm()
         self._freeze()
         self.refreshed_at = datetime.now().astimezone()
@@ -430,17 +428,14 @@ class StationCatalog:
     def refresh(self) -> bool:
         """Pull writes made since the last refresh (by any process). True if anything changed."""
         with self._lock:
-            low = max(0, self._counter - _LOOKBACK)
-            changes = [(c, s) for c, s in self.store.changes_since(low) if c not in self._seen]
+            changes = self.store.feed_changes(self._counter)
             self.refreshed_at = datetime.now().astimezone()
             turned = self._freshness_turned(self.refreshed_at)
             if not changes:
                 if turned:
                     self._apply(turned)
                 return bool(turned)
-            self._counter = max(self._counter, max(c for c, _ in changes))
-            self._seen = {c for c in self._seen if c > self._counter - _LOOKBACK}
-            self._seen.update(c for c, _ in changes if c > self._counter - _LOOKBACK)
+            self._counter = changes[-1][0]
             changed = self.store.get_many({s for _, s in changes})
             ids = {s.id for s in changed}
             self._apply([*changed, *(s for s in turned if s.id not in ids)])
@@ -486,7 +481,7 @@ class StationCatalog:
 
     @property
     def counter(self) -> int:
-        """The store change counter the catalog has caught up with."""
+        """The change feed's number the catalog has caught up with (``store.feed_head()``)."""
         return self._counter
 
     def __len__(self) -> int:

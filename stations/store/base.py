@@ -142,6 +142,12 @@ class StationStore(ABC):
         """The number of the last committed change (0 when none)."""
 
     @abstractmethod
+    def feed_changes(self, after: int) -> list[tuple[int, int]]:
+        """``(feed number, station id)`` of every change numbered after ``after``, in commit
+        order: :meth:`feed` without the records, for a reader that re-reads the stations.
+        """
+
+    @abstractmethod
     def wait_for_change(self, timeout_s: float) -> bool:
         """Block up to ``timeout_s`` for a write by any process; True if one may have happened.
 

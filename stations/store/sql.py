@@ -261,6 +261,11 @@ class SqlStationStore(StationStore):
         with self.engine.connect() as conn:
             return int(conn.execute(select(_CLOCK.c.value).where(_CLOCK.c.id == 1)).scalar_one())
 
+    def feed_changes(self, after: int) -> list[tuple[int, int]]:
+        query = select(_H.c.seq, _H.c.station_id).where(_H.c.seq > after).order_by(_H.c.seq)
+        with self.engine.connect() as conn:
+            return [(r.seq, r.station_id) for r in conn.execute(query)]
+
     def change_counter(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(_H.c.id), 0))).scalar_one())

@@ -74,7 +74,7 @@ def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]
     pids = _pids_answering(base)
     store = SqlStationStore(url)
     station = store.create(make_station(name="新开驿站", lon=116.6, lat=39.7), actor="other")
-    target = store.change_counter()
+    target = store.feed_head()
     written = time.monotonic()
     caught_up: dict[int, float] = {}
     while set(caught_up) != pids and time.monotonic() - written < 5:

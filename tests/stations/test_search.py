@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pyproj import Geod
 
+from stations.errors import NotFound
 from stations.search import ListQuery, NearestQuery, StationCatalog, StationFilter
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
@@ -157,3 +158,47 @@ def test_pages_go_by_id_whether_few_or_most_stations_match(store: SqlStationStor
         if box[0] <= t.data.lon <= box[2] and box[1] <= t.data.lat <= box[3]
     )
     assert 1 <= total < len(every) / 16 and [h.station.id for h in hits] == inside
+
+
+def test_refresh_follows_the_change_feed_while_writers_commit(store: SqlStationStore) -> None:
+    """Writers in several threads create, edit and delete while the catalog refreshes: after
+    the last refresh it holds exactly the store's stations, at the feed's head."""
+    import threading
+
+    _fill(store)
+    catalog = StationCatalog(store)
+    ids = [s.id for s in store.all()]
+    stop = threading.Event()
+
+    def write(w: int) -> None:
+        rng = np.random.default_rng(w)
+        for i in range(12):
+            station_id = ids[int(rng.integers(len(ids)))]
+            try:
+                if i % 4 == 0:
+                    store.create(make_station(name=f"并发{w}-{i}号驿站"), actor="test")
+                elif i % 4 == 1:
+                    store.update(station_id, {"name": f"改名{w}-{i}号驿站"}, actor="test")
+                elif i % 4 == 2:
+                    store.delete(station_id, actor="test")
+                else:
+                    store.update(station_id, {"lon": 116.4 + rng.random() / 5}, actor="test")
+            except NotFound:  # deleted by another writer already
+                pass
+
+    def refresh() -> None:
+        while not stop.is_set():
+            catalog.refresh()
+
+    reader = threading.Thread(target=refresh)
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    reader.start()
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    reader.join()
+    catalog.refresh()
+    assert catalog.counter == store.feed_head()
+    assert list(catalog.all()) == store.all()

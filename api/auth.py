@@ -7,7 +7,8 @@ JavaScript) or the ``csrf_token`` form field (from a plain HTML form). A bearer 
 CSRF token: browsers never attach it by themselves.
 
 Routes ask for ``CurrentUser`` (any role), ``EditorDep`` or ``AdminDep``. No credentials → 401
-(with ``WWW-Authenticate: Bearer``), a role too weak → 403.
+(with ``WWW-Authenticate: Bearer``), a role too weak → 403. Routes that read stations in bulk
+ask for ``ReaderScope``: the caller's organisation and below (everything when anonymous).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import AccountsDep
+from api.deps import AccountsDep, OrgsDep
 from stations.errors import Forbidden, Unauthorized
+from stations.orgs.scope import ReadScope
 from stations.store.accounts import Session, User
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "EditorDep",
     "Principal",
     "PrincipalDep",
+    "ReaderScope",
     "check_csrf",
     "clear_session_cookie",
     "is_https",
@@ -139,6 +142,24 @@ def _needs(role: str) -> Callable[[Principal], Awaitable[User]]:
     return dependency
 
 
+def reader_scope(request: Request, accounts: AccountsDep, orgs: OrgsDep) -> ReadScope:
+    """The one place a request's read scope is decided: a signed-in caller (token or console
+    session) sees their organisation and everything below it, an anonymous one the whole
+    network (see :class:`stations.orgs.scope.ReadScope`).
+
+    A bad or expired credential reads as anonymous here: the route's own authentication
+    answers it (401, or the console's login page), and nothing but public data is shown
+    without a user.
+    """
+    try:
+        found = _principal(request, accounts, None, None)
+    except Unauthorized:
+        found = None
+    return orgs.read_scope(found.user.name if found is not None else None)
+
+
+#: What analysis, exports, statistics and the console show by default.
+ReaderScope = Annotated[ReadScope, Depends(reader_scope)]
 CurrentUser = Annotated[User, Depends(current_user)]
 EditorDep = Annotated[User, Depends(_needs("editor"))]
 AdminDep = Annotated[User, Depends(_needs("admin"))]

@@ -116,6 +116,8 @@ class ListQuery:
     at: datetime | None = None
     limit: int = 100
     offset: int = 0
+    #: Only stations of these organisations (a reader's scope); None: every one.
+    orgs: frozenset[int] | None = None
 
 
 class Hit(NamedTuple):
@@ -579,6 +581,9 @@ class StationCatalog:
             else:  # bbox across the antimeridian
                 in_lon = (snap.lon >= west) | (snap.lon <= east)
             mask &= in_lat & in_lon
+        if query.orgs is not None:
+            orgs = query.orgs
+            mask &= np.fromiter((s.org_id in orgs for s in snap.stations), bool, n)
         if query.q:
             needle = query.q.strip().casefold()
             positions = np.flatnonzero(mask)

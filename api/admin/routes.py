@@ -35,6 +35,7 @@ from api.admin.views import editor_config, editor_policy, history_rows, station_
 from api.auth import (
     SESSION_COOKIE,
     SESSION_TTL,
+    ReaderScope,
     check_csrf,
     clear_session_cookie,
     set_session_cookie,
@@ -194,6 +195,7 @@ def station_list(
     cs: ConsoleDep,
     catalog: CatalogDep,
     store: StoreDep,
+    scope: ReaderScope,
     q: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
     host_type: Annotated[str | None, Query(max_length=40)] = None,
@@ -216,7 +218,11 @@ def station_list(
     )
     hits, total = catalog.search(
         ListQuery(
-            q=filters["q"] or None, filter=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            q=filters["q"] or None,
+            filter=flt,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            orgs=scope.org_ids,
         )
     )
     pages = max(1, -(-total // PAGE_SIZE))
@@ -237,7 +243,8 @@ def station_list(
         page=page,
         pages=pages,
         filters=filters,
-        all_count=len(catalog),
+        all_count=len(catalog) if scope.whole else len(scope.stations(catalog.all())),
+        scope_name=None if scope.whole else scope.org_name,
         prev_url=page_url(page - 1) if page > 1 else None,
         next_url=page_url(page + 1) if page < pages else None,
         deleted_id=deleted,

@@ -35,7 +35,7 @@ from starlette.datastructures import FormData, UploadFile
 from api.admin.render import NO_STORE, console_page
 from api.admin.session import ConsoleDep, ConsoleSession, login_redirect
 from api.admin.uploads import ALLOWED_SUFFIXES, Upload
-from api.auth import check_csrf
+from api.auth import ReaderScope, check_csrf
 from api.deps import CatalogDep, SettingsDep, StoreDep, UploadsDep
 from api.settings import Settings
 from geodata.crs import crs_name
@@ -334,6 +334,7 @@ def export_download(
     cs: ConsoleDep,
     store: StoreDep,
     settings: SettingsDep,
+    scope: ReaderScope,
     format: Annotated[str, Query(max_length=10)] = "csv",
     crs: Annotated[str, Query(max_length=10)] = "wgs84",
     layout: Annotated[str, Query(max_length=10)] = "standard",
@@ -353,7 +354,7 @@ def export_download(
             ]
         )
     # From the store (not the catalog, which may lag another process's write by a moment).
-    stations = store.all()
+    stations = scope.stations(store.all())
     stamp = datetime.now(ZoneInfo(settings.timezone)).strftime("%Y%m%d-%H%M")
     suffix = ("" if crs == "wgs84" else f"-{crs}") + ("-staff" if layout == "staff" else "")
     folder = tempfile.mkdtemp(prefix="stations-export-")

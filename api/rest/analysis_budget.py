@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.worker import ClientGone, run_in_worker
 from api.settings import Settings
 from stations.errors import FieldError, Forbidden, ValidationFailed
+from stations.orgs.scope import ReadScope
 
 __all__ = ["AnalysisRoute", "Budget", "Demand", "estimate"]
 
@@ -176,6 +177,8 @@ def _key(path: str, values: dict[str, Any]) -> str | None:
     for name, value in sorted(values.items()):
         if isinstance(value, BaseModel):
             parts[name] = value.model_dump(mode="json")
+        elif isinstance(value, ReadScope):  # one organisation's answer is not another's
+            parts[name] = value.key
         elif value is None or isinstance(value, str | int | float | bool | list | tuple):
             parts[name] = value
         elif hasattr(value, "isoformat"):

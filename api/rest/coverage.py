@@ -11,6 +11,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
+from api.auth import ReaderScope
 from api.deps import CatalogDep, SettingsDep
 from api.http.params import CrsName
 from api.rest.analysis_budget import AnalysisRoute
@@ -23,6 +24,7 @@ from geodata.demand import demand_from_geojson
 from stations.analysis.report import coverage_rows, plan_explanation
 from stations.analysis.service import SYNTHETIC_DEMAND, Analysis, Candidates, reach_metres
 from stations.errors import FieldError, ValidationFailed
+from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.search import StationCatalog
 
 # Budgeted: anonymous/staff size limits, a wall-clock limit, a worker process, a cache.
@@ -70,11 +72,12 @@ def _analysis(
     close_host_type: list[str] | None = None,
     max_gap_km2: float = 1.0,
     min_gain_pct: float = 1.0,
+    scope: ReadScope = EVERYWHERE,
 ) -> Analysis:
     reach = reach_metres(radius_m, minutes, speed)
     source: Any = SYNTHETIC_DEMAND if demand == "etown-synthetic" else None
     a = Analysis.for_stations(
-        list(catalog.all()),
+        scope.stations(catalog.all()),
         area=area,
         radius_m=reach,
         resolution=resolution,
@@ -110,6 +113,7 @@ def _scope(a: Analysis) -> dict[str, Any]:
 def get_coverage(
     catalog: CatalogDep,
     settings: SettingsDep,
+    scope: ReaderScope,
     radius_m: Radius = None,
     minutes: Minutes = None,
     speed: Speed = "walk",
@@ -125,7 +129,7 @@ def get_coverage(
 ) -> dict[str, Any]:
     a = _analysis(
         catalog, radius_m, minutes, speed, resolution, demand, settings=settings, rule=rule,
-        at=at, close=close, close_host_type=close_host_type,
+        at=at, close=close, close_host_type=close_host_type, scope=scope,
     )  # fmt: skip
     cov = a.coverage()
     body = {
@@ -146,6 +150,7 @@ def get_coverage(
 def get_gaps(
     catalog: CatalogDep,
     settings: SettingsDep,
+    scope: ReaderScope,
     radius_m: Radius = None,
     minutes: Minutes = None,
     speed: Speed = "walk",
@@ -162,6 +167,7 @@ def get_gaps(
     a = _analysis(
         catalog, radius_m, minutes, speed, resolution, demand, settings=settings, rule=rule,
         at=at, close=close, close_host_type=close_host_type, max_gap_km2=max_gap_km2,
+        scope=scope,
     )  # fmt: skip
     found = a.gaps()
     feats = []
@@ -243,7 +249,9 @@ def _candidates(obj: dict[str, Any], crs: str) -> Candidates:
 
 
 @router.post("/plan", summary="Where new stations would newly cover the most demand")
-def post_plan(body: PlanRequest, catalog: CatalogDep, settings: SettingsDep) -> dict[str, Any]:
+def post_plan(
+    body: PlanRequest, catalog: CatalogDep, settings: SettingsDep, scope: ReaderScope
+) -> dict[str, Any]:
     if (body.new_sites is None) == (body.target_share is None):
         raise ValidationFailed(
             [FieldError("new_sites", "give new_sites or target_share (exactly one)")]
@@ -254,7 +262,7 @@ def post_plan(body: PlanRequest, catalog: CatalogDep, settings: SettingsDep) -> 
     a = _analysis(
         catalog, body.radius_m, body.minutes, body.speed, body.resolution, demand, area,
         demand_obj, settings=settings, rule=body.rule, at=body.at, close=body.close,
-        close_host_type=body.close_host_type, min_gain_pct=body.min_gain_pct,
+        close_host_type=body.close_host_type, min_gain_pct=body.min_gain_pct, scope=scope,
     )  # fmt: skip
     cands = _candidates(body.candidates, body.crs.value) if body.candidates else None
     if body.new_sites is not None:
@@ -311,6 +319,7 @@ def get_reach(
 def get_report(
     catalog: CatalogDep,
     settings: SettingsDep,
+    scope: ReaderScope,
     format: Annotated[Literal["pdf", "xlsx"], Query(description="pdf (A4) or xlsx")] = "pdf",
     demand: DemandName = "uniform",
     new_sites: Annotated[int, Query(ge=0, le=20)] = 5,
@@ -322,7 +331,7 @@ def get_report(
     from stations.analysis.leadership import build_report, write_leadership_report
 
     data = build_report(
-        list(catalog.all()),
+        scope.stations(catalog.all()),
         load_area(None),
         network=settings.network_file,
         demand=SYNTHETIC_DEMAND if demand == "etown-synthetic" else None,

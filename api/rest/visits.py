@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.auth import CurrentUser, EditorDep
+from api.auth import CurrentUser, EditorDep, ReaderScope
 from api.deps import SettingsDep, StoreDep, VisitsDep, base_url
 from api.http.rate_limit import RateLimiter, client_key
 from stations.errors import FieldError, ValidationFailed
@@ -274,13 +274,14 @@ def _row(r: StatsRow) -> dict[str, Any]:
 def visit_stats(
     visits: VisitsDep,
     _user: CurrentUser,
+    scope: ReaderScope,
     group: Literal["station", "district", "host_type", "worker_type", "hour"] = "station",
     period: Literal["day", "week", "month", "all"] = "day",
     start: Annotated[date | None, Query(alias="from", description="First local day")] = None,
     end: Annotated[date | None, Query(alias="to", description="Last local day (inclusive)")] = None,
 ) -> Any:
     first, stop = _span(start, end, visits)
-    rows = VisitStats(visits.engine).visits(group, period, first, stop)
+    rows = VisitStats(visits.engine).visits(group, period, first, stop, scope)
     truncated = len(rows) > MAX_ROWS
     shown = rows[:MAX_ROWS]
     return {

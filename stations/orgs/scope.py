@@ -9,14 +9,17 @@ sees the station's organisation as the write will change it (no check-then-act g
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, true
 
 from stations.errors import Forbidden
+from stations.model import Station
 from stations.store.schema import ROOT_ORG_ID, orgs_table, users_table
 
-__all__ = ["Scope", "guard", "scope_for", "org_path"]
+__all__ = ["EVERYWHERE", "ReadScope", "Scope", "guard", "scope_for", "org_path"]
 
 _O = orgs_table
 _U = users_table
@@ -34,6 +37,55 @@ class Scope:
     def covers(self, path: str) -> bool:
         """True when the organisation at ``path`` is in this scope."""
         return path.startswith(self.path)
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What a reader sees by default: the stations of ``org_ids`` (None: the whole network).
+
+    Writes are checked by :func:`guard`; reads are not refused, they are narrowed: analysis,
+    exports, statistics and the console show a signed-in user their own organisation and
+    everything below it (a roll-up of their subtree), the root's users and anonymous readers
+    the whole network, so a single-district deployment (everyone in the root) sees what it
+    always saw. Built once per request (``api.auth.ReaderScope``) from
+    :meth:`stations.store.orgs.SqlOrgStore.read_scope` and handed to what reads stations.
+    """
+
+    org_ids: frozenset[int] | None = None
+    org_name: str = ""
+    #: The organisation's path (``/1/4/``): its subtree in SQL, however many it holds.
+    path: str | None = None
+
+    @property
+    def whole(self) -> bool:
+        """True when nothing is left out."""
+        return self.org_ids is None
+
+    @property
+    def key(self) -> str:
+        """Tells cached answers of different scopes apart."""
+        return "*" if self.org_ids is None else ",".join(map(str, sorted(self.org_ids)))
+
+    def includes(self, station: Station) -> bool:
+        """Whether ``station`` belongs to an organisation in this scope."""
+        return self.org_ids is None or station.org_id in self.org_ids
+
+    def stations(self, stations: Iterable[Station]) -> list[Station]:
+        """The stations in this scope, in their order."""
+        if self.org_ids is None:
+            return list(stations)
+        ids = self.org_ids
+        return [s for s in stations if s.org_id in ids]
+
+    def station_clause(self, org_column: Any) -> Any:
+        """A SQL condition on a stations ``org_id`` column: true in this scope."""
+        if self.path is None:
+            return true()
+        return org_column.in_(select(_O.c.id).where(_O.c.path.startswith(self.path)))
+
+
+#: Everything: anonymous readers, the root's users and the command line.
+EVERYWHERE = ReadScope()
 
 
 def scope_for(conn: Connection, actor: str) -> Scope | None:

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, NotFound
+from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.orgs.tree import Org, check_name
 from stations.store.repository import Repository
 from stations.store.schema import ROOT_ORG_ID, orgs_table, users_table
@@ -88,3 +89,22 @@ class SqlOrgStore(Repository):
             if org_id is None:
                 raise NotFound(f"没有这个用户 / no user {user!r}")
             return self._find(conn, org_id)
+
+    def read_scope(self, user: str | None) -> ReadScope:
+        """What ``user`` sees by default: their organisation and everything below it.
+
+        Anonymous readers (None), unknown names and the root's users see everything.
+        """
+        if user is None:
+            return EVERYWHERE
+        users = users_table
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(_O.c.id, _O.c.name, _O.c.path)
+                .select_from(users.join(_O, _O.c.id == users.c.org_id))
+                .where(users.c.name == user.strip())
+            ).first()
+            if row is None or row.id == ROOT_ORG_ID:
+                return EVERYWHERE
+            below = conn.execute(select(_O.c.id).where(_O.c.path.startswith(row.path)))
+            return ReadScope(frozenset(below.scalars()), row.name, row.path)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Date, Engine, and_, case, cast, func, literal, select, union_all
 
+from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.store.schema import stations_table
 from stations.store.visit_rollups import HAND_TALLY
 from stations.store.visit_tables import (
@@ -122,6 +123,18 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def _labelled(group: str, key: str) -> tuple[str, str]:
+    """A group's key and its Chinese label."""
+    if group == "worker_type":
+        return key, "手工登记" if key == HAND_TALLY else WORKER_COLUMNS.get(key, key)
+    if group == "hour":
+        key = str(int(key))
+        return key, f"{key}时"
+    if group == "district":
+        return key, key or NO_DISTRICT
+    return key, HOST_TYPES.get(key, key)
+
+
 class VisitStats:
     """Read-only statistics over a stations database."""
 
@@ -138,13 +151,20 @@ class VisitStats:
             return func.date(column, "weekday 0", "-6 days")
         return func.date(column, "start of month")
 
-    def visits(self, group: str, period: str, start: date, end: date) -> list[StatsRow]:
-        """Visits per ``group`` and ``period`` for local days ``start`` ≤ day < ``end``.
+    def visits(
+        self, group: str, period: str, start: date, end: date, scope: ReadScope = EVERYWHERE
+    ) -> list[StatsRow]:
+        """Visits per ``group`` and ``period`` for local days ``start`` ≤ day < ``end``, of the
+        stations in ``scope`` (default: all).
 
-        Callers validate ``group``/``period`` against ``GROUPS``/``PERIODS``.
+        Callers validate ``group``/``period`` against ``GROUPS``/``PERIODS``. Within a part of
+        the network, districts and host types are the stations' current ones (the area
+        roll-up, which keeps them as they were, covers the whole network only).
         """
         if group == "station":
-            return self._by_station(period, start, end)
+            return self._by_station(period, start, end, scope)
+        if not scope.whole:
+            return self._scoped(group, period, start, end, scope)
         scope = "network" if group == "worker_type" else group
         tallied = _A.c.worker_type == HAND_TALLY
         columns: list[Any] = [_A.c.worker_type if group == "worker_type" else _A.c.area]
@@ -167,23 +187,68 @@ class VisitStats:
                 scans, hand = int(r[-2]), int(r[-1])
                 if scans == 0 and hand == 0:
                     continue
-                if group == "worker_type":
-                    label = "手工登记" if key == HAND_TALLY else WORKER_COLUMNS.get(key, key)
-                elif group == "hour":
-                    key = str(int(key))
-                    label = f"{key}时"
-                elif group == "district":
-                    label = key or NO_DISTRICT
-                else:
-                    label = HOST_TYPES.get(key, key)
-                rows.append(StatsRow(key, label, when, scans, hand))
+                rows.append(StatsRow(*_labelled(group, key), when, scans, hand))
         if group == "hour":
             rows.sort(key=lambda s: (s.period or date.min, int(s.key)))
         else:
             rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
         return rows
 
-    def _by_station(self, period: str, start: date, end: date) -> list[StatsRow]:
+    def _scoped(
+        self, group: str, period: str, start: date, end: date, scope: ReadScope
+    ) -> list[StatsRow]:
+        """:meth:`visits` by district, host type, worker type or hour for some stations:
+        from the per-station day tables joined to the stations in ``scope``.
+        """
+        hand = literal(HAND_TALLY)
+        u = union_all(
+            select(
+                _V.c.station_id.label("sid"),
+                _V.c.day.label("day"),
+                _V.c.hour.label("hour"),
+                _V.c.worker_type.label("worker"),
+                _V.c.count.label("scans"),
+                literal(0).label("tallied"),
+            ).where(_V.c.day >= start, _V.c.day < end),
+            select(_T.c.station_id, _T.c.day, literal(-1), hand, literal(0), _T.c.count).where(
+                _T.c.day >= start, _T.c.day < end
+            ),
+        ).subquery()
+        key = {
+            "district": func.coalesce(_S.c.district, ""),
+            "host_type": _S.c.host_type,
+            "worker_type": u.c.worker,
+            "hour": u.c.hour,
+        }[group]
+        columns: list[Any] = [key]
+        if period != "all":
+            columns.append(self._period(u.c.day, period))
+        query = (
+            select(*columns, func.sum(u.c.scans), func.sum(u.c.tallied))
+            .select_from(u.join(_S, _S.c.id == u.c.sid))
+            .where(scope.station_clause(_S.c.org_id))
+            .group_by(*columns)
+        )
+        if group == "hour":  # tallies have no hour
+            query = query.where(u.c.hour >= 0)
+        rows: list[StatsRow] = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                key_text = str(r[0])
+                when = _as_date(r[1]) if period != "all" else None
+                scans, tallied = int(r[-2]), int(r[-1])
+                if scans == 0 and tallied == 0:
+                    continue
+                rows.append(StatsRow(*_labelled(group, key_text), when, scans, tallied))
+        if group == "hour":
+            rows.sort(key=lambda s: (s.period or date.min, int(s.key)))
+        else:
+            rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
+        return rows
+
+    def _by_station(
+        self, period: str, start: date, end: date, scope: ReadScope = EVERYWHERE
+    ) -> list[StatsRow]:
         whole_months = start.day == 1 and end.day == 1 and period in ("month", "all")
         if whole_months:  # one row per station and month instead of per day and hour
             tallied = _M.c.worker_type == HAND_TALLY
@@ -212,6 +277,7 @@ class VisitStats:
         query = (
             select(*columns, func.sum(sub.c.scans), func.sum(sub.c.tallied))
             .select_from(sub.join(_S, _S.c.id == sub.c.sid))
+            .where(scope.station_clause(_S.c.org_id))
             .group_by(*columns)
         )
         rows: list[StatsRow] = []

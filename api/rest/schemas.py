@@ -245,6 +245,15 @@ class _StationProperties(BaseModel):
     no_smartphone_ok: bool | None = Field(
         default=_UNSET, json_schema_extra=_absent(), description="Usable without a smartphone"
     )
+    org: (
+        Annotated[int, Field(ge=1, le=2**62)]
+        | Annotated[str, Field(min_length=1, max_length=100, pattern=_PRINTABLE)]
+    ) = Field(
+        default=_UNSET,
+        json_schema_extra=_absent(),
+        description="The organisation the station belongs to (id or name): the editor's own "
+        "(the default for a new station) or one below it; 403 outside the editor's scope",
+    )
     # read-only (ignored, except ``version``: checked like If-Match when that header is absent)
     id: int | None = None
     version: int | None = Field(default=None, ge=1, le=2**62)

@@ -22,7 +22,7 @@ from stations.errors import FieldError, StationsError, ValidationFailed
 from stations.model import EDITABLE_FIELDS
 from stations.store.base import HistoryEntry
 
-__all__ = ["READ_ONLY", "history_entry", "parse_if_match", "station_input"]
+__all__ = ["READ_ONLY", "history_entry", "parse_if_match", "station_input", "take_org"]
 
 #: Properties a fetched feature carries that a write ignores.
 READ_ONLY = (
@@ -85,6 +85,13 @@ def station_input(raw: Any, *, crs: str, partial: bool) -> tuple[dict[str, Any],
         lon, lat = to_wgs84(changes["lon"], changes["lat"], crs)
         changes["lon"], changes["lat"] = float(lon), float(lat)
     return changes, version
+
+
+def take_org(changes: dict[str, Any]) -> int | str | None:
+    """Remove and return the body's ``org`` (where the station is to belong): it is not a
+    field of the station record but an argument of the write."""
+    value: int | str | None = changes.pop("org", None)
+    return value
 
 
 def parse_if_match(header: str | None) -> int | None:

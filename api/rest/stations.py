@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from api.auth import CurrentUser, EditorDep
-from api.deps import CatalogDep, SettingsDep, StoreDep, TrustBoardDep, base_url
+from api.deps import CatalogDep, OrgsDep, SettingsDep, StoreDep, TrustBoardDep, base_url
 from api.http.paging import page_links
 from api.http.params import (
     AtDep,
@@ -31,10 +31,12 @@ from api.rest.schemas import (
     StationFeatureUpdate,
     StationUpdate,
 )
-from api.rest.station_input import history_entry, parse_if_match, station_input
+from api.rest.station_input import history_entry, parse_if_match, station_input, take_org
+from stations.errors import FieldError, NotFound, ValidationFailed
 from stations.features import feature, feature_collection
 from stations.model import Station, validate_station
 from stations.search import Hit, ListQuery, StationCatalog
+from stations.store.orgs import SqlOrgStore
 from stations.store.outage import UNAVAILABLE_ERRORS, StoreUnavailable
 
 log = logging.getLogger("stations.api")
@@ -166,6 +168,20 @@ def _written(
     )
 
 
+def org_of(orgs: SqlOrgStore, value: int | str | None) -> int | None:
+    """The id of the organisation a write body names (None: not named); an unknown one is a
+    422 on the ``org`` field. Whether the editor may place a station there is the store's
+    scope check."""
+    if value is None:
+        return None
+    try:
+        return orgs.get(value).id
+    except NotFound:
+        raise ValidationFailed(
+            [FieldError("org", "no such organisation", str(value), None, "没有这个机构")]
+        ) from None
+
+
 def _expected(if_match: str | None, body_version: int | None) -> int | None:
     return parse_if_match(if_match) if if_match is not None else body_version
 
@@ -193,10 +209,12 @@ def create_station(
     store: StoreDep,
     catalog: CatalogDep,
     settings: SettingsDep,
+    orgs: OrgsDep,
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
     changes, _version = station_input(raw, crs=crs.value, partial=False)
-    station = store.create(validate_station(changes), actor=user.name)
+    org_id = org_of(orgs, take_org(changes))
+    station = store.create(validate_station(changes), actor=user.name, org_id=org_id)
     _refresh(catalog)
     location = f"{base_url(request, settings)}{router.prefix}/{station.id}"
     return _written(station, catalog, crs, status=201, headers={"Location": location})
@@ -213,16 +231,19 @@ class _StationWrite:
         raw: JsonBody,
         store: StoreDep,
         catalog: CatalogDep,
+        orgs: OrgsDep,
         if_match: IfMatch = None,
         crs: CrsName = CrsName.wgs84,
     ) -> None:
         self.user, self.station_id, self.raw = user, station_id, raw
         self.store, self.catalog, self.if_match, self.crs = store, catalog, if_match, crs
+        self.orgs = orgs
 
     def apply(self, *, replace: bool) -> GeoJSONResponse:
         """Write the body (all fields when ``replace``, else only those given), refresh this
         process's catalog and answer with the station and its new version."""
         changes, version = station_input(self.raw, crs=self.crs.value, partial=not replace)
+        org_id = org_of(self.orgs, take_org(changes))
         if replace:  # fields left out return to their defaults
             changes = validate_station(changes).as_dict()
         station = self.store.update(
@@ -230,6 +251,7 @@ class _StationWrite:
             changes,
             actor=self.user.name,
             expected_version=_expected(self.if_match, version),
+            org_id=org_id,
         )
         _refresh(self.catalog)
         return _written(station, self.catalog, self.crs)

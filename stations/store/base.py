@@ -77,11 +77,14 @@ class StationStore(ABC):
         *,
         actor: str,
         expected_version: int | None = None,
+        org_id: int | None = None,
     ) -> Station:
         """Apply ``changes`` (field → raw value, validated against the merged record).
 
         With ``expected_version`` a stale version raises ``PreconditionFailed`` and writes
-        nothing; without it the read-modify-write is still atomic (no lost updates).
+        nothing; without it the read-modify-write is still atomic (no lost updates). With
+        ``org_id`` the station moves to that organisation: the actor's scope must reach both
+        the station's organisation and the new one (``Forbidden`` otherwise).
         """
 
     @abstractmethod

@@ -401,8 +401,10 @@ class SqlStationStore(StationStore):
         deleted: bool,
         action: str,
         actor: str,
+        org_id: int | None = None,
     ) -> Station:
         now = datetime.now(UTC)
+        org = current.org_id if org_id is None else org_id
         new = Station(
             current.id,
             data,
@@ -410,7 +412,7 @@ class SqlStationStore(StationStore):
             current.created_at,
             now,
             deleted,
-            current.org_id,
+            org,
             current.verified_at,
         )
         try:
@@ -422,6 +424,7 @@ class SqlStationStore(StationStore):
                     version=new.version,
                     updated_at=now,
                     deleted_at=now if deleted else None,
+                    org_id=org,
                 )
             )
         except IntegrityError as exc:
@@ -461,13 +464,21 @@ class SqlStationStore(StationStore):
         *,
         actor: str,
         expected_version: int | None = None,
+        org_id: int | None = None,
     ) -> Station:
         with self._write() as conn, conn.begin():
-            current = self._locked(conn, station_id, expected_version, scope=scope_for(conn, actor))
+            scope = scope_for(conn, actor)
+            current = self._locked(conn, station_id, expected_version, scope=scope)
             data = validate_station(merge_changes(current.data, changes))
-            if data == current.data:
+            moved = org_id is not None and org_id != current.org_id
+            if moved:
+                assert org_id is not None
+                guard(conn, scope, org_id, station=station_id)  # where it goes, too
+            if data == current.data and not moved:
                 return current
-            return self._replace(conn, current, data, deleted=False, action="update", actor=actor)
+            return self._replace(
+                conn, current, data, deleted=False, action="update", actor=actor, org_id=org_id
+            )
 
     def delete(
         self, station_id: int, *, actor: str, expected_version: int | None = None

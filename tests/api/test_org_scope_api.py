@@ -1,4 +1,6 @@
-"""Two organisations' editors side by side over the API: each writes only in their scope."""
+"""Two organisations' editors side by side over the API: each writes only in their scope,
+places stations only in it, and reads (analysis, exports, statistics, the console list) of
+their own organisation and below by default; the root and anonymous readers see everything."""
 
 from __future__ import annotations
 
@@ -26,9 +28,15 @@ def env(store_url: str) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]
     orgs.add("亦庄", parent=orgs.add("北京市", parent=nation.id).id)
     orgs.add("上海市", parent=nation.id)
     headers = {}
-    for name, org in (("yz-editor", "亦庄"), ("sh-editor", "上海市"), ("bj-editor", "北京市")):
+    for name, org in (
+        ("yz-editor", "亦庄"),
+        ("sh-editor", "上海市"),
+        ("bj-editor", "北京市"),
+        ("root-editor", None),
+    ):
         accounts.add_user(name, "editor")
-        orgs.assign_user(name, org)
+        if org is not None:
+            orgs.assign_user(name, org)
         token = accounts.create_token(name)[1]
         headers[name] = {"Authorization": f"Bearer {token}"}
     settings = test_settings(webhooks_enabled=False)
@@ -61,3 +69,77 @@ def test_each_editor_writes_only_in_their_scope(env: Any) -> None:
         == 403
     )
     assert client.get(f"/api/v1/stations/{sh}").json()["properties"]["name"] == "上海驿站"
+
+
+def _add(client: TestClient, headers: dict[str, str], name: str, **extra: Any) -> Any:
+    return client.post("/api/v1/stations", json=dict(BODY, name=name, **extra), headers=headers)
+
+
+def test_a_station_is_placed_below_the_editor_never_outside(env: Any) -> None:
+    client, h = env
+    placed = _add(client, h["bj-editor"], "亦庄新站", org="亦庄")
+    assert placed.status_code == 201
+    sid = placed.json()["id"]
+    # It is Yizhuang's now: their editor may edit it.
+    r = client.patch(f"/api/v1/stations/{sid}", json={"notes": "ok"}, headers=h["yz-editor"])
+    assert r.status_code == 200
+    refused = _add(client, h["bj-editor"], "上海新站", org="上海市")
+    assert refused.status_code == 403
+    detail = refused.json()["detail"]
+    zh, _, en = detail.partition(" / ")
+    assert "上海市" in zh and "北京市" in zh and "outside 北京市" in en
+    assert _add(client, h["yz-editor"], "上一级", org="北京市").status_code == 403
+    unknown = _add(client, h["bj-editor"], "无处", org="火星")
+    assert unknown.status_code == 422
+    assert [e["field"] for e in unknown.json()["errors"]] == ["org"]
+    # Moving a station: the editor's scope must reach both ends.
+    r = client.patch(f"/api/v1/stations/{sid}", json={"org": "北京市"}, headers=h["bj-editor"])
+    assert r.status_code == 200 and r.headers["etag"] == '"3"'
+    r = client.patch(f"/api/v1/stations/{sid}", json={"notes": "x"}, headers=h["yz-editor"])
+    assert r.status_code == 403  # no longer Yizhuang's
+    sh = _add(client, h["sh-editor"], "上海驿站").json()["id"]
+    r = client.patch(f"/api/v1/stations/{sh}", json={"org": "亦庄"}, headers=h["sh-editor"])
+    assert r.status_code == 403
+    assert client.get(f"/api/v1/stations/{sh}").headers["etag"] == '"1"'
+
+
+def _covered(client: TestClient, headers: dict[str, str] | None) -> set[int]:
+    r = client.get("/api/v1/coverage", params={"radius_m": 1000}, headers=headers or {})
+    assert r.status_code == 200, r.text
+    return {row["id"] for row in r.json()["stations"]}
+
+
+def test_reads_default_to_the_callers_organisation_and_below(env: Any) -> None:
+    client, h = env
+    yz = _add(client, h["yz-editor"], "亦庄驿站").json()["id"]
+    bj = _add(client, h["bj-editor"], "北京驿站", lon=116.40, lat=39.90).json()["id"]
+    sh = _add(client, h["sh-editor"], "上海驿站", lon=121.47, lat=31.23).json()["id"]
+    everything = {yz, bj, sh}
+    # Analysis: each sees their subtree; the root's users and anonymous callers everything.
+    assert _covered(client, h["yz-editor"]) == {yz}
+    assert _covered(client, h["bj-editor"]) == {yz, bj}
+    assert _covered(client, h["sh-editor"]) == {sh}
+    assert _covered(client, h["root-editor"]) == everything
+    assert _covered(client, None) == everything
+    # Statistics: visits served, per station and per district.
+    for sid, count in ((yz, 3), (bj, 5), (sh, 7)):
+        r = client.put(
+            f"/api/v1/stations/{sid}/tallies/2026-01-05",
+            json={"count": count},
+            headers=h["root-editor"],
+        )
+        assert r.status_code == 200, r.text
+    span = {"from": "2026-01-01", "to": "2026-01-31"}
+
+    def stats(who: str, group: str) -> dict[str, Any]:
+        r = client.get(
+            "/api/v1/stats/visits", params={**span, "group": group, "period": "all"}, headers=h[who]
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    assert {r["key"] for r in stats("bj-editor", "station")["rows"]} == {str(yz), str(bj)}
+    assert stats("bj-editor", "station")["total"]["visits"] == 8
+    assert stats("sh-editor", "district")["total"] == {"visits": 7, "scans": 0, "tallied": 7}
+    assert stats("yz-editor", "worker_type")["total"]["visits"] == 3
+    assert stats("root-editor", "district")["total"]["visits"] == 15

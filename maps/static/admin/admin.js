@@ -54,7 +54,10 @@
     var d = res.data || {};
     if (res.status === 401) { return '登录已过期，请重新登录后再试。'; }
     if (res.status === 403) {
-      return /CSRF/.test(d.detail || '') ? '页面已过期，请刷新页面后再试。' : '您的账号没有执行此操作的权限。';
+      if (/CSRF/.test(d.detail || '')) { return '页面已过期，请刷新页面后再试。'; }
+      /* Outside the editor's organisation: the reason names both (Chinese, then English). */
+      if (d.org && d.detail) { return String(d.detail); }
+      return '您的账号没有执行此操作的权限。';
     }
     if (res.status === 429) { return '操作太频繁，请稍后再试。'; }
     if (d.errors && d.errors.length) {

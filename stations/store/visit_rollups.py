@@ -15,7 +15,7 @@ roll-ups move by new − old) under the worker type ``hand_tally``, and never ca
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -101,7 +101,13 @@ def pg_unnest_insert(
     return conn.exec_driver_sql(sql, params)
 
 
-def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+def _add_counts(
+    conn: Connection, table: Any, keys: list[str], counts: Mapping[tuple[Any, ...], int]
+) -> None:
+    """Add ``counts`` (key tuple in ``keys`` order → visits) onto ``table``'s ``count``."""
+    if not counts:
+        return
+    rows = [{**dict(zip(keys, k, strict=True)), "count": n} for k, n in sorted(counts.items())]
     if conn.dialect.name == "postgresql":
         pg_unnest_insert(
             conn,
@@ -137,36 +143,9 @@ def add_visits(conn: Connection, visits: Iterable[Visits]) -> None:
         area[("host_type", v.day, v.host_type or "", v.worker)] += v.n
         if v.n > 0 and (v.station_id not in last or last[v.station_id] < v.day):
             last[v.station_id] = v.day
-    if daily:
-        _upsert(
-            conn,
-            _V,
-            [
-                {"station_id": s, "day": d, "hour": h, "worker_type": w, "count": n}
-                for (s, d, h, w), n in sorted(daily.items())
-            ],
-            ["station_id", "day", "hour", "worker_type"],
-        )
-    if monthly:
-        _upsert(
-            conn,
-            _M,
-            [
-                {"station_id": s, "month": m, "worker_type": w, "count": n}
-                for (s, m, w), n in sorted(monthly.items())
-            ],
-            ["station_id", "month", "worker_type"],
-        )
-    if area:
-        _upsert(
-            conn,
-            _A,
-            [
-                {"scope": sc, "day": d, "area": a, "worker_type": w, "count": n}
-                for (sc, d, a, w), n in sorted(area.items())
-            ],
-            ["scope", "day", "area", "worker_type"],
-        )
+    _add_counts(conn, _V, ["station_id", "day", "hour", "worker_type"], daily)
+    _add_counts(conn, _M, ["station_id", "month", "worker_type"], monthly)
+    _add_counts(conn, _A, ["scope", "day", "area", "worker_type"], area)
     if last:
         rows = [{"station_id": s, "last_day": d} for s, d in sorted(last.items())]
         if conn.dialect.name == "postgresql":

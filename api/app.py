@@ -152,10 +152,13 @@ def create_app(
     install_hardening(app, settings)
     # Routers are tried in this order: the riders' nearest query, the busiest route, first;
     # check-ins (a poster at every door) right after the health probes.
+    # Routes are matched in this order, each request trying them one by one: the hot paths
+    # (nearest, riders' check-ins and confirmations) come first.
     for module in (
         nearest,
         health,
         visits_api,
+        confirmations,
         stations,
         coverage,
         tiles,
@@ -168,7 +171,6 @@ def create_app(
         assets,
         auth,
         reports,
-        confirmations,
         photos,
         recheck,
         changes,

@@ -306,9 +306,10 @@ def visit_stats(
 def visit_dashboard(
     visits: VisitsDep,
     _user: CurrentUser,
+    scope: ReaderScope,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Any:
-    board = VisitStats(visits.engine).dashboard(_today(visits), days=days)
+    board = VisitStats(visits.engine).dashboard(_today(visits), days=days, scope=scope)
     return {
         "from": board.start.isoformat(),
         "to": (board.end - timedelta(days=1)).isoformat(),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Engine, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Date, Engine, and_, case, cast, func, literal, select, true, union_all
 
 from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.store.schema import stations_table
@@ -341,37 +341,53 @@ class VisitStats:
         return out
 
     def dashboard(
-        self, today: date, days: int = 30, top: int = 10, idle_shown: int = 50
+        self,
+        today: date,
+        days: int = 30,
+        top: int = 10,
+        idle_shown: int = 50,
+        scope: ReadScope = EVERYWHERE,
     ) -> Dashboard:
-        """The console's numbers for the ``days`` local days ending with ``today``."""
+        """The console's numbers for the ``days`` local days ending with ``today``, over the
+        stations in ``scope`` (default: all).
+        """
         start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
         out = Dashboard(start=start, end=end)
         in_range = and_(_A.c.day >= start, _A.c.day < end)
+        scans: dict[date, int] = {}
+        tallies: dict[date, int] = {}
+        out.by_worker = {k: 0 for k in WORKER_COLUMNS}
+        out.by_worker[HAND_TALLY] = 0
+        if not scope.whole:  # a part of the network: from its stations' day tables
+            for r in self._scoped("worker_type", "day", start, end, scope):
+                assert r.period is not None
+                scans[r.period] = scans.get(r.period, 0) + r.scans
+                tallies[r.period] = tallies.get(r.period, 0) + r.tallied
+                out.by_worker[r.key] = out.by_worker.get(r.key, 0) + r.visits
+            for r in self._scoped("hour", "all", start, end, scope):
+                out.by_hour[int(r.key)] = r.scans
         with self.engine.connect() as conn:
-            scans: dict[date, int] = {}
-            tallies: dict[date, int] = {}
-            out.by_worker = {k: 0 for k in WORKER_COLUMNS}
-            out.by_worker[HAND_TALLY] = 0
-            for d, worker, n in conn.execute(
-                select(_A.c.day, _A.c.worker_type, func.sum(_A.c.count))
-                .where(_A.c.scope == "network", in_range)
-                .group_by(_A.c.day, _A.c.worker_type)
-            ):
-                day, n = _as_date(d), int(n)
-                into = tallies if worker == HAND_TALLY else scans
-                into[day] = into.get(day, 0) + n
-                out.by_worker[worker] = out.by_worker.get(worker, 0) + n
+            if scope.whole:
+                for d, worker, n in conn.execute(
+                    select(_A.c.day, _A.c.worker_type, func.sum(_A.c.count))
+                    .where(_A.c.scope == "network", in_range)
+                    .group_by(_A.c.day, _A.c.worker_type)
+                ):
+                    day, n = _as_date(d), int(n)
+                    into = tallies if worker == HAND_TALLY else scans
+                    into[day] = into.get(day, 0) + n
+                    out.by_worker[worker] = out.by_worker.get(worker, 0) + n
+                for hour, n in conn.execute(
+                    select(_A.c.area, func.sum(_A.c.count))
+                    .where(_A.c.scope == "hour", in_range)
+                    .group_by(_A.c.area)
+                ):
+                    out.by_hour[int(hour)] = int(n)
             day = start
             while day < end:
                 out.daily.append((day, scans.get(day, 0), tallies.get(day, 0)))
                 day += timedelta(days=1)
-            for hour, n in conn.execute(
-                select(_A.c.area, func.sum(_A.c.count))
-                .where(_A.c.scope == "hour", in_range)
-                .group_by(_A.c.area)
-            ):
-                out.by_hour[int(hour)] = int(n)
-            out.busiest = self._busiest(conn, start, end, top)
+            out.busiest = self._busiest(conn, start, end, top, scope)
             # Idle: no visit day in the window. A last visit day before it (or none) settles
             # it from one small table; only a station whose last day lies after the window
             # (visits dated in the future) needs its days looked at.
@@ -382,10 +398,14 @@ class VisitStats:
                 _T.c.station_id == _S.c.id, _T.c.day >= start, _T.c.day < end, _T.c.count > 0
             )
             last = _L.c.last_day
-            idle = _S.c.deleted_at.is_(None) & (
-                last.is_(None)
-                | (last < start)
-                | ((last >= end) & ~scanned.exists() & ~tallied.exists())
+            idle = (
+                _S.c.deleted_at.is_(None)
+                & scope.station_clause(_S.c.org_id)
+                & (
+                    last.is_(None)
+                    | (last < start)
+                    | ((last >= end) & ~scanned.exists() & ~tallied.exists())
+                )
             )
             stations = _S.outerjoin(_L, _L.c.station_id == _S.c.id)
             out.idle_count = int(
@@ -403,7 +423,9 @@ class VisitStats:
             ]
         return out
 
-    def _busiest(self, conn: Any, start: date, end: date, top: int) -> list[tuple[int, str, int]]:
+    def _busiest(
+        self, conn: Any, start: date, end: date, top: int, scope: ReadScope = EVERYWHERE
+    ) -> list[tuple[int, str, int]]:
         """The ``top`` live stations by visits in ``start`` ≤ day < ``end``, exactly.
 
         A station's visits in the window are at most its visits in the months the window
@@ -419,6 +441,11 @@ class VisitStats:
         bounds = conn.execution_options(stream_results=True, yield_per=_BUSIEST_STEP).execute(
             select(_M.c.station_id, bound)
             .where(_M.c.month >= first, _M.c.month < end)
+            .where(
+                true()
+                if scope.whole
+                else _M.c.station_id.in_(select(_S.c.id).where(scope.station_clause(_S.c.org_id)))
+            )
             .group_by(_M.c.station_id)
             .having(bound > 0)
             .order_by(bound.desc(), _M.c.station_id)

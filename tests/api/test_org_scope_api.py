@@ -5,7 +5,9 @@ their own organisation and below by default; the root and anonymous readers see 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -143,3 +145,26 @@ def test_reads_default_to_the_callers_organisation_and_below(env: Any) -> None:
     assert stats("sh-editor", "district")["total"] == {"visits": 7, "scans": 0, "tallied": 7}
     assert stats("yz-editor", "worker_type")["total"]["visits"] == 3
     assert stats("root-editor", "district")["total"]["visits"] == 15
+
+    # The console's dashboard: the last 30 days of the caller's stations only.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    for sid, count in ((yz, 2), (sh, 4)):
+        r = client.put(
+            f"/api/v1/stations/{sid}/tallies/{today}",
+            json={"count": count},
+            headers=h["root-editor"],
+        )
+        assert r.status_code == 200, r.text
+
+    def board(who: str) -> dict[str, Any]:
+        r = client.get("/api/v1/stats/visits/dashboard", headers=h[who])
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    bj_board, sh_board, all_board = board("bj-editor"), board("sh-editor"), board("root-editor")
+    assert [b["id"] for b in bj_board["busiest"]] == [yz]
+    assert sum(d["tallied"] for d in bj_board["daily"]) == 2
+    assert {i["id"] for i in bj_board["idle"]} == {bj}
+    assert [b["id"] for b in sh_board["busiest"]] == [sh] and sh_board["idle"] == []
+    assert [b["id"] for b in all_board["busiest"]] == [sh, yz]
+    assert sum(d["tallied"] for d in all_board["daily"]) == 6 and all_board["idle_count"] == 1

@@ -272,23 +272,14 @@ def station_map(
     details_url
         Where a served page fetches a station's details (the station's id is appended).
     """
-    at = at or datetime.now().astimezone()
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo(tz))
-    _check_amenities(amenities)
+    at = _page_instant(at, tz, amenities)
     rows = station_rows(hits, basemap.crs)
     figure, m = base_page(
         same_crs(basemap, tianditu_key), title=title, assets=["app/map/stations.js"], inline=inline
     )
     config = {
-        "crs": basemap.crs,
-        "amenities": dict(AMENITIES),
-        "host_types": dict(HOST_TYPES),
-        "statuses": dict(STATUSES),
-        "states": {k: {"color": c, "label": lab} for k, (c, lab) in STATE_STYLES.items()},
+        **_page_vocabulary(basemap, amenities, open_now),
         "row_states": list(STATE_STYLES),
-        "amenity_bits": list(AMENITIES),
-        "preset": {"amenities": list(dict.fromkeys(amenities)), "open_now": open_now},
         "legend": _legend(rows, basemap, at, tz),
         "basemap_links": [] if inline else basemap_links(basemap, available_basemaps(tianditu_key)),
         "bounds": _bounds(rows),
@@ -368,23 +359,14 @@ def station_tiles_map(
     amenities, open_now, at, tz, details_url
         As for :func:`station_map`.
     """
-    at = at or datetime.now().astimezone()
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo(tz))
-    _check_amenities(amenities)
+    at = _page_instant(at, tz, amenities)
     figure, m = base_page(
         same_crs(basemap, tianditu_key),
         title=title,
         assets=["app/common/tiles.js", "app/map/stations.js"],
     )
     config = {
-        "crs": basemap.crs,
-        "amenities": dict(AMENITIES),
-        "host_types": dict(HOST_TYPES),
-        "statuses": dict(STATUSES),
-        "states": {k: {"color": c, "label": lab} for k, (c, lab) in STATE_STYLES.items()},
-        "amenity_bits": list(AMENITIES),
-        "preset": {"amenities": list(dict.fromkeys(amenities)), "open_now": open_now},
+        **_page_vocabulary(basemap, amenities, open_now),
         "legend": _legend_of(summary.counts, summary.total, basemap, at, tz),
         "basemap_links": basemap_links(basemap, available_basemaps(tianditu_key)),
         "bounds": summary.bounds,
@@ -402,6 +384,30 @@ def station_tiles_map(
     )
     finish_page(m)
     return figure
+
+
+def _page_instant(at: datetime | None, tz: str, amenities: Iterable[str]) -> datetime:
+    """The aware instant a page evaluates open-now at (a naive ``at`` is in ``tz``), after
+    checking the preset chips, as both station pages do before drawing anything."""
+    at = at or datetime.now().astimezone()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(tz))
+    _check_amenities(amenities)
+    return at
+
+
+def _page_vocabulary(basemap: Basemap, amenities: Iterable[str], open_now: bool) -> dict[str, Any]:
+    """The part of a station page's config the inline and the tiled page share: the CRS,
+    the vocabularies the chips and popups label with, the marker states and the preset."""
+    return {
+        "crs": basemap.crs,
+        "amenities": dict(AMENITIES),
+        "host_types": dict(HOST_TYPES),
+        "statuses": dict(STATUSES),
+        "states": {k: {"color": c, "label": lab} for k, (c, lab) in STATE_STYLES.items()},
+        "amenity_bits": list(AMENITIES),
+        "preset": {"amenities": list(dict.fromkeys(amenities)), "open_now": open_now},
+    }
 
 
 def _check_amenities(amenities: Iterable[str]) -> None:

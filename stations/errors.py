@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geodata.errors import GeodataError
-from stations.i18n import translate
+from stations.i18n import Message
 
 __all__ = [
     "StationsError",
@@ -86,8 +86,7 @@ class FieldError:
 
 
 def _render(msgid: str, lang: str, params: dict[str, Any]) -> str:
-    values = {k: (v.text(lang) if hasattr(v, "text") else v) for k, v in params.items()}
-    return translate(msgid, lang, **values)
+    return Message(msgid, **params).text(lang)
 
 
 class StationsError(Exception):

@@ -10,6 +10,8 @@ the code asks for is in both catalogs. ``python -m stations.i18n`` recompiles th
 * :func:`translate` — one language, for an answer that negotiated one.
 * :func:`negotiate` — the language an ``Accept-Language`` header prefers (zh-CN or en).
 * :func:`N_` — marks a message id kept for later (a table of ids); returns it unchanged.
+* :class:`Message` — an id and its parameters, rendered later in the reader's language (a
+  part of a larger message, e.g. "row 5" inside "probable duplicate of row 5").
 
 ``stations.errors.FieldError.from_catalog(field, msgid, …)`` carries an id and its parameters, so a
 field error is rendered in each reader's language where it is shown.
@@ -22,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "both", "negotiate", "translate"]
+__all__ = ["LANGUAGES", "LOCALE_DIR", "Message", "N_", "both", "negotiate", "translate"]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "stations"
@@ -34,6 +36,31 @@ _CATALOG = {"zh-CN": "zh_CN", "en": "en"}
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translate later"
     """``message`` unchanged: marks a catalog id that is translated where it is shown."""
     return message
+
+
+class Message:
+    """A catalog id with its parameters, rendered when the reader's language is known.
+
+    Used as a parameter of another message (``FieldError.from_catalog`` renders a param
+    with ``text(lang)`` in the same language as the message around it), and nests.
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``zh-CN`` or ``en``)."""
+        values = {k: (v.text(lang) if hasattr(v, "text") else v) for k, v in self.params.items()}
+        return translate(self.msgid, lang, **values)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Message({self.msgid!r}, **{self.params!r})"
 
 
 @cache

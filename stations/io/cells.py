@@ -85,13 +85,12 @@ def _parse_id(value: Any, row: int, problems: dict[int, list[FieldError]]) -> in
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()) and float(value) > 0:
         return int(float(value))
     problems[row].append(
-        FieldError(
+        FieldError.from_catalog(
             "id",
             "must be a positive whole number (the id from an export); leave it empty "
             "for new stations",
             value,
             row,
-            "必须是正整数（导出文件中的系统ID），新驿站请留空",
         )
     )
     return None

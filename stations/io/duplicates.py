@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from geodata.spatial_index import GeodesicIndex
 from stations.errors import FieldError
+from stations.i18n import Message, translate
 from stations.model import Station, StationData
 
 __all__ = ["CROWD", "DUPLICATE_RADIUS_M", "probable_duplicates"]
@@ -55,16 +56,28 @@ def _similar(a: str, b: str) -> bool:
 
 
 @dataclass(frozen=True)
+class _Listing:
+    """Rows and stations named in one message, in the reader's language (``、`` in Chinese)."""
+
+    names: list[Message]
+    more: int
+
+    def text(self, lang: str) -> str:
+        shown = translate(", ", lang).join(m.text(lang) for m in self.names)
+        return shown + (translate(" and {more} more", lang, more=self.more) if self.more else "")
+
+
+@dataclass(frozen=True)
 class _Item:
     from_file: bool
     ref: int  # sheet row number, or stored station id
     name: str
     key: str
 
-    def what(self) -> tuple[str, str]:
+    def what(self) -> Message:
         if self.from_file:
-            return f"row {self.ref}", f"第 {self.ref} 行"
-        return f"station {self.ref}", f"已有驿站（系统ID {self.ref}）"
+            return Message("row {ref}", ref=self.ref)
+        return Message("station {ref}", ref=self.ref)
 
 
 def probable_duplicates(
@@ -165,50 +178,51 @@ class _Finder:
                     continue
                 # Report on a file row; name the other as a row or a stored station.
                 here, other = (ib, ia) if ib.from_file else (ia, ib)
-                what, what_zh = other.what()
                 self.found.append(
-                    FieldError(
+                    FieldError.from_catalog(
                         "name",
-                        f"probable duplicate of {what} ({other.name!r}, {metres:.1f} m apart)",
+                        "probable duplicate of {what} ({other}, {metres} m apart)",
                         here.name,
                         here.ref,
-                        f"疑似与{what_zh}重复（相距 {metres:.1f} 米）",
+                        what=other.what(),
+                        other=repr(other.name),
+                        metres=f"{metres:.1f}",
                     )
                 )
 
-    def _listing(self, group: list[int]) -> tuple[_Item, str, str]:
+    def _listing(self, group: list[int]) -> tuple[_Item, _Listing]:
         members = [self.items[i] for i in group]
         first = next(m for m in members if m.from_file)
         shown = members[:_SHOWN]
-        more = len(members) - len(shown)
-        en = ", ".join(m.what()[0] for m in shown) + (f" and {more} more" if more else "")
-        zh = "、".join(m.what()[1] for m in shown) + (" 等" if more else "")
-        return first, en, zh
+        return first, _Listing([m.what() for m in shown], len(members) - len(shown))
 
     def _shared_point(self, u: int, group: list[int]) -> None:
-        first, en, zh = self._listing(group)
-        n = len(group)
+        first, listing = self._listing(group)
         lon, lat = float(self.ulon[u]), float(self.ulat[u])
         self.found.append(
-            FieldError(
+            FieldError.from_catalog(
                 "lon/lat",
-                f"{n} rows and stations share this point ({lon:.6f}, {lat:.6f}): {en}; "
+                "{n} rows and stations share this point ({lon}, {lat}): {listing}; "
                 "check they are not one station, or a geocoded district centre",
                 (lon, lat),
                 first.ref,
-                f"共 {n} 个驿站位于同一坐标（{zh}），请核对是否重复或坐标有误",
+                n=len(group),
+                lon=f"{lon:.6f}",
+                lat=f"{lat:.6f}",
+                listing=listing,
             )
         )
 
     def _crowd(self, u: int, n: int) -> None:
-        first, _, _ = self._listing(self.groups[u])
+        first, _ = self._listing(self.groups[u])
         self.found.append(
-            FieldError(
+            FieldError.from_catalog(
                 "lon/lat",
-                f"{n} distinct points lie within {DUPLICATE_RADIUS_M:g} m of this row; "
+                "{n} distinct points lie within {radius} m of this row; "
                 "duplicates there were not compared one by one, please check them on the map",
                 (float(self.ulon[u]), float(self.ulat[u])),
                 first.ref,
-                f"此处 {DUPLICATE_RADIUS_M:g} 米内有 {n} 个不同坐标的驿站，请在地图上核对是否重复",
+                n=n,
+                radius=f"{DUPLICATE_RADIUS_M:g}",
             )
         )

@@ -142,37 +142,27 @@ def export_stations(
     if fmt in ("geojson", "gpkg") and name != "wgs84":
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "crs",
-                    f"{fmt} files are WGS-84 by definition; export GCJ-02/BD-09 coordinates "
+                    "{fmt} files are WGS-84 by definition; export GCJ-02/BD-09 coordinates "
                     "to .csv or .xlsx",
                     crs,
                     None,
-                    "GeoJSON/GPKG 只能使用 WGS-84",
+                    fmt=fmt,
                 )
             ]
         )
     if layout not in ("standard", "staff"):
         raise ValidationFailed(
-            [
-                FieldError(
-                    "layout",
-                    "must be standard or staff",
-                    layout,
-                    None,
-                    "格式应为 standard 或 staff",
-                )
-            ]
+            [FieldError.from_catalog("layout", "must be standard or staff", layout)]
         )
     if layout == "staff" and fmt not in ("csv", "xlsx"):
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "layout",
                     "the staff layout is a spreadsheet: export it to .xlsx or .csv",
                     layout,
-                    None,
-                    "工作人员表格格式只能导出为 .xlsx 或 .csv",
                 )
             ]
         )

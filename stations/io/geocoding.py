@@ -42,6 +42,7 @@ from pyproj import Geod
 
 from geodata.crs import to_wgs84
 from stations.errors import ConfigurationError, FieldError
+from stations.i18n import Message
 from stations.store.geocode_cache import GeocodeCacheStore
 
 __all__ = [
@@ -95,17 +96,16 @@ class GeocodeResult:
         """True when the geocoder returned a position."""
         return self.lon is not None and self.lat is not None
 
-    def reason(self) -> tuple[str, str]:
-        """(English, Chinese) explanation of a failed lookup."""
+    def reason(self) -> Message:
+        """Why the lookup failed, as a catalog message."""
         if self.candidates == 0:
-            return (
+            return Message(
                 "geocoding found no place for this address; add lon/lat or make the "
-                "address more complete (city, district, road, number)",
-                "地理编码未找到该地址，请补充经纬度或完整地址",
+                "address more complete (city, district, road, number)"
             )
-        return (
-            f"geocoding is ambiguous ({self.label}); add lon/lat or a more precise address",
-            f"地理编码结果不唯一或不精确（{self.label}），请补充经纬度",
+        return Message(
+            "geocoding is ambiguous ({label}); add lon/lat or a more precise address",
+            label=self.label,
         )
 
     def as_cache(self) -> dict[str, Any]:
@@ -386,19 +386,17 @@ def geocode_addresses(
             answers[key] = answer
         if isinstance(answer, str):
             errors.append(
-                FieldError(
-                    "address",
-                    f"{answer}; add lon/lat or retry later",
-                    address,
-                    row,
-                    "地理编码服务出错，请补充经纬度或稍后重试",
+                FieldError.from_catalog(
+                    "address", "{answer}; add lon/lat or retry later", address, row, answer=answer
                 )
             )
         elif answer.found:
             found[row] = answer
         else:
-            en, zh = answer.reason()
-            errors.append(FieldError("address", en, address, row, zh))
+            reason = answer.reason()
+            errors.append(
+                FieldError.from_catalog("address", reason.msgid, address, row, **reason.params)
+            )
         if progress is not None:
             progress(done)
     return found, errors

@@ -119,13 +119,12 @@ def file_format(path: Path) -> str:
     if fmt is None:
         raise ImportFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "file",
-                    f"unsupported file type {path.suffix or '(none)'!r}; use "
-                    ".csv, .xlsx, .geojson or .gpkg",
+                    "unsupported file type {suffix}; use .csv, .xlsx, .geojson or .gpkg",
                     str(path),
                     None,
-                    "不支持的文件类型，请使用 .csv .xlsx .geojson .gpkg",
+                    suffix=repr(path.suffix or "(none)"),
                 )
             ]
         )

@@ -55,10 +55,9 @@ class ImportCancelled(ImportFailed):
     title = "Import cancelled"
 
 
-def _refuse(path: Path, message: str, zh: str, value: Any = None) -> ImportFailed:
-    return ImportFailed(
-        [FieldError("file", message, value, None, zh)], f"refused {path.name}: {message}"
-    )
+def _refuse_file(path: Path, msgid: str, value: Any = None, **params: Any) -> ImportFailed:
+    error = FieldError.from_catalog("file", msgid, value, None, **params)
+    return ImportFailed([error], f"refused {path.name}: {error.message}")
 
 
 def check_size(path: Path, limits: SheetLimits) -> None:
@@ -66,11 +65,12 @@ def check_size(path: Path, limits: SheetLimits) -> None:
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         mb = limits.max_file_bytes / 2**20
-        raise _refuse(
+        raise _refuse_file(
             path,
-            f"the file is {size / 2**20:.1f} MB; at most {mb:g} MB can be imported",
-            f"文件过大（{size / 2**20:.1f} MB），最多可导入 {mb:g} MB，请拆分后分批导入",
+            "the file is {size} MB; at most {limit} MB can be imported",
             size,
+            size=f"{size / 2**20:.1f}",
+            limit=f"{mb:g}",
         )
 
 
@@ -80,27 +80,28 @@ def check_archive(path: Path, limits: SheetLimits) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _refuse(
-            path, f"not a readable .xlsx workbook ({exc})", "无法读取 Excel 文件"
-        ) from exc
+        raise _refuse_file(path, "not a readable .xlsx workbook ({error})", error=exc) from exc
     total = sum(m.file_size for m in members)
     if total > limits.max_uncompressed_bytes:
         mb = limits.max_uncompressed_bytes / 2**20
-        raise _refuse(
+        raise _refuse_file(
             path,
-            f"the workbook inflates to {total / 2**20:.0f} MB; at most {mb:g} MB is read",
-            f"Excel 文件解压后有 {total / 2**20:.0f} MB，超过上限 {mb:g} MB，请删去无关的工作表或拆分文件",
+            "the workbook inflates to {size} MB; at most {limit} MB is read",
             total,
+            size=f"{total / 2**20:.0f}",
+            limit=f"{mb:g}",
         )
     for m in members:
         if m.file_size > _SMALL_MEMBER and m.file_size > limits.max_ratio * max(m.compress_size, 1):
             ratio = m.file_size / max(m.compress_size, 1)
-            raise _refuse(
+            raise _refuse_file(
                 path,
-                f"{m.filename} is compressed {ratio:.0f}:1 (more than {limits.max_ratio:g}:1): "
+                "{member} is compressed {ratio}:1 (more than {limit}:1): "
                 "refused as a possible zip bomb",
-                f"Excel 文件压缩比异常（{ratio:.0f}:1），疑似压缩炸弹，已拒绝",
                 m.filename,
+                member=m.filename,
+                ratio=f"{ratio:.0f}",
+                limit=f"{limits.max_ratio:g}",
             )
 
 
@@ -111,26 +112,24 @@ def bounded(
     stop = limits.should_stop
     for count, (number, values) in enumerate(rows, start=1):
         if count > limits.max_rows:
-            raise _refuse(
-                path,
-                f"more than {limits.max_rows} rows; split the file",
-                f"行数超过 {limits.max_rows} 行，请拆分后分批导入",
-                count,
+            raise _refuse_file(
+                path, "more than {limit} rows; split the file", count, limit=limits.max_rows
             )
         if len(values) > limits.max_columns:
             # Trailing empty cells (a formatted but empty column far right) are harmless.
             last = max((j for j, v in enumerate(values) if v not in (None, "")), default=-1)
             if last >= limits.max_columns:
-                raise _refuse(
+                raise _refuse_file(
                     path,
-                    f"row {number} has more than {limits.max_columns} columns",
-                    f"第 {number} 行超过 {limits.max_columns} 列",
+                    "row {number} has more than {limit} columns",
                     last + 1,
+                    number=number,
+                    limit=limits.max_columns,
                 )
             values = values[: limits.max_columns]
         if stop is not None and count % _CHECK_EVERY == 0 and stop():
             raise ImportCancelled(
-                [FieldError("file", "the import was cancelled", None, None, "导入已取消")],
+                [FieldError.from_catalog("file", "the import was cancelled")],
                 "cancelled",
             )
         yield number, values

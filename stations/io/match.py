@@ -74,12 +74,12 @@ def match_rows(
             for number in rows:
                 others = ", ".join(str(r) for r in rows if r != number)
                 problems[number].append(
-                    FieldError(
+                    FieldError.from_catalog(
                         "external_id",
-                        f"appears more than once in the file (also row {others})",
+                        "appears more than once in the file (also row {others})",
                         key,
                         number,
-                        f"编号在文件中重复（另见第 {others} 行）",
+                        others=others,
                     )
                 )
     by_key = lookup.by_external_ids(rows_by_key) if rows_by_key else {}
@@ -96,13 +96,15 @@ def match_rows(
         if station is not None:
             if sid is not None and sid != station.id:
                 warnings.append(
-                    FieldError(
+                    FieldError.from_catalog(
                         "id",
-                        f"external_id {key!r} belongs to station {station.id}, which this "
-                        f"row updates (the id column says {sid})",
+                        "external_id {key} belongs to station {station}, which this "
+                        "row updates (the id column says {sid})",
                         sid,
                         number,
-                        "编号对应的驿站与系统ID列不一致，按编号更新",
+                        key=repr(key),
+                        station=station.id,
+                        sid=sid,
                     )
                 )
         elif sid is not None:
@@ -110,12 +112,14 @@ def match_rows(
             old = station.data.external_id if station is not None else None
             if station is not None and key is not None and old is not None and old != key:
                 warnings.append(
-                    FieldError(
+                    FieldError.from_catalog(
                         "external_id",
-                        f"station {sid} changes its external_id from {old!r} to {key!r}",
+                        "station {sid} changes its external_id from {old} to {key}",
                         key,
                         number,
-                        "驿站编号将被修改",
+                        sid=sid,
+                        old=repr(old),
+                        key=repr(key),
                     )
                 )
         matched.append(station)
@@ -134,12 +138,12 @@ def _one_row_per_station(
         if len(rows) > 1:
             for number in rows:
                 problems[number].append(
-                    FieldError(
+                    FieldError.from_catalog(
                         "id",
-                        f"rows {', '.join(map(str, rows))} all match station {station_id}; "
-                        "keep one",
+                        "rows {rows} all match station {station}; keep one",
                         station_id,
                         number,
-                        "多行对应同一个驿站",
+                        rows=", ".join(map(str, rows)),
+                        station=station_id,
                     )
                 )

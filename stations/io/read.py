@@ -46,7 +46,7 @@ def read_sheet(path: str | os.PathLike[str], limits: SheetLimits = DEFAULT_LIMIT
     p = Path(path)
     fmt = file_format(p)
     if not p.is_file():
-        raise ImportFailed([FieldError("file", "file not found", str(p), None, "文件不存在")])
+        raise ImportFailed([FieldError.from_catalog("file", "file not found", str(p))])
     check_size(p, limits)
     readers: dict[str, Callable[[Path], Sheet]] = {
         "csv": lambda q: _read_csv(q, limits),
@@ -81,9 +81,9 @@ def _tabular_sheet(
         raise file_error(
             path,
             "no header row with known column names in the first rows "
-            f"(found: {found or 'nothing'}); expected e.g. name/名称, lon/经度, "
+            "(found: {found}); expected e.g. name/名称, lon/经度, "
             "lat/纬度 — see docs/import-format.md",
-            "未找到表头行",
+            found=found or "nothing",
         )
     columns = ["" if _blank(h) else str(h).strip() for h in header]
     rows: list[list[Any]] = []
@@ -111,9 +111,7 @@ def _decode(path: Path) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise file_error(
-                path, f"broken UTF-16 text (byte {exc.start})", "UTF-16 文本已损坏"
-            ) from exc
+            raise file_error(path, "broken UTF-16 text (byte {byte})", byte=exc.start) from exc
     try:
         text = data.decode("utf-8-sig")
         return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
@@ -124,9 +122,7 @@ def _decode(path: Path) -> tuple[str, str]:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
         raise file_error(
-            path,
-            f"neither UTF-8 nor GBK/GB18030 text (byte {exc.start})",
-            "文件编码无法识别（应为 UTF-8 或 GBK）",
+            path, "neither UTF-8 nor GBK/GB18030 text (byte {byte})", byte=exc.start
         ) from exc
 
 
@@ -151,7 +147,7 @@ def _read_csv(path: Path, limits: SheetLimits) -> Sheet:
         return _tabular_sheet(path, "csv", rows, encoding)
     except csv.Error as exc:
         raise file_error(
-            path, f"malformed CSV at record {reader.line_num}: {exc}", "CSV 格式错误"
+            path, "malformed CSV at record {record}: {error}", record=reader.line_num, error=exc
         ) from exc
 
 
@@ -169,9 +165,7 @@ def _read_xlsx(path: Path, limits: SheetLimits) -> Sheet:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken archive
-        raise file_error(
-            path, f"not a readable .xlsx workbook ({exc})", "无法读取 Excel 文件"
-        ) from exc
+        raise file_error(path, "not a readable .xlsx workbook ({error})", error=exc) from exc
     try:
         wanted = {header_key("驿站"), header_key("stations")}
         ws = next((s for s in wb.worksheets if header_key(s.title) in wanted), wb.worksheets[0])
@@ -194,30 +188,30 @@ def _check_columns(sheet: Sheet) -> None:
         if name is None:
             if column and not is_ignored(column):
                 sheet.warnings.append(
-                    FieldError(
-                        column, "unknown column, ignored", None, sheet.header_row, "未知列，已忽略"
+                    FieldError.from_catalog(
+                        column, "unknown column, ignored", None, sheet.header_row
                     )
                 )
             continue
         if name in seen:
             problems.append(
-                FieldError(
+                FieldError.from_catalog(
                     column,
-                    f"column {seen[name]!r} already gives {name}; keep one of them",
+                    "column {other} already gives {target}; keep one of them",
                     None,
                     sheet.header_row,
-                    "两列对应同一字段",
+                    other=repr(seen[name]),
+                    target=name,
                 )
             )
         seen[name] = column
     if not seen:
         problems.append(
-            FieldError(
+            FieldError.from_catalog(
                 "file",
                 "no known columns; see docs/import-format.md",
                 str(sheet.path),
                 sheet.header_row,
-                "没有可识别的列",
             )
         )
     if problems:

@@ -70,8 +70,8 @@ def _geo_sheet(
             rows[i][lon_j], rows[i][lat_j] = point
         elif isinstance(point, str):
             sheet.row_errors.setdefault(i + 1, []).append(
-                FieldError(
-                    "geometry", f"must be a Point, not {point}", point, i + 1, "几何类型必须是点"
+                FieldError.from_catalog(
+                    "geometry", "must be a Point, not {point}", point, i + 1, point=point
                 )
             )
     return sheet
@@ -82,15 +82,13 @@ def read_geojson(path: Path) -> Sheet:
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise file_error(path, f"not valid UTF-8 JSON ({exc})", "不是有效的 GeoJSON") from exc
+        raise file_error(path, "not valid UTF-8 JSON ({error})", error=exc) from exc
     if (
         not isinstance(doc, dict)
         or doc.get("type") != "FeatureCollection"
         or not isinstance(doc.get("features"), list)
     ):
-        raise file_error(
-            path, "expected a GeoJSON FeatureCollection", "应为 GeoJSON FeatureCollection"
-        )
+        raise file_error(path, "expected a GeoJSON FeatureCollection")
     transform = _legacy_crs_transform(path, doc.get("crs"))
     names: dict[str, None] = {}
     features = doc["features"]
@@ -128,7 +126,7 @@ def _legacy_crs_transform(path: Path, crs: Any) -> Callable[[float, float], tupl
     try:
         t = Transformer.from_crs(CRS.from_user_input(name), CRS.from_epsg(4326), always_xy=True)
     except CRSError as exc:
-        raise file_error(path, f"unknown crs {name!r}", "无法识别的坐标系") from exc
+        raise file_error(path, "unknown crs {crs}", crs=repr(name)) from exc
     return lambda x, y: tuple(float(v) for v in t.transform(x, y))  # type: ignore[return-value]
 
 
@@ -139,22 +137,18 @@ def read_gpkg(path: Path) -> Sheet:
     try:
         layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise file_error(
-            path, f"not a readable GeoPackage ({exc})", "无法读取 GeoPackage 文件"
-        ) from exc
+        raise file_error(path, "not a readable GeoPackage ({error})", error=exc) from exc
     if not layers:
-        raise file_error(path, "the GeoPackage has no layers", "GeoPackage 中没有图层")
+        raise file_error(path, "the GeoPackage has no layers")
     layer = "stations" if "stations" in layers else layers[0]
     frame = pyogrio.read_dataframe(path, layer=layer)
     warnings: list[FieldError] = []
     if frame.crs is None:
         warnings.append(
-            FieldError(
+            FieldError.from_catalog(
                 "geometry",
-                f"layer {layer!r} declares no CRS; read as WGS-84 (EPSG:4326)",
-                None,
-                None,
-                "图层未声明坐标系，按 WGS-84 读取",
+                "layer {layer} declares no CRS; read as WGS-84 (EPSG:4326)",
+                layer=repr(layer),
             )
         )
     elif frame.crs.to_epsg() != 4326:

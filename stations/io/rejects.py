@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stations.errors import FieldError
+from stations.i18n import both
 from stations.io.sheet import Sheet
 from stations.io.write import write_csv, write_geojson, write_gpkg, write_xlsx
 
@@ -54,9 +55,9 @@ def write_rejects(sheet: Sheet, bad_rows: set[int], errors: Sequence[FieldError]
     headers = {f: c for c, f in zip(sheet.columns, sheet.fields, strict=True) if f and c}
     for e in errors:
         header = headers.get(e.field, e.field)
-        zh = f"{e.message_zh} / " if e.message_zh else ""
+        zh, en = e.text("zh-CN"), e.text("en")
         val = "" if e.value is None else f" ({e.value!r})"
-        by_row[e.row or 0].append(f"{header}: {zh}{e.message}{val}")
+        by_row[e.row or 0].append(f"{header}: {en if zh == en else f'{zh} / {en}'}{val}")
     columns = [c or f"column {k + 1}" for k, c in enumerate(sheet.columns)]
     width = len(columns)
     rows = []
@@ -64,7 +65,7 @@ def write_rejects(sheet: Sheet, bad_rows: set[int], errors: Sequence[FieldError]
         if number not in bad_rows:
             continue
         cells = [_cell_text(v) for v in values[:width]] + [""] * (width - len(values))
-        cells.append(f"第 {number} 行 row {number}: " + "; ".join(by_row.get(number, [])))
+        cells.append(f"{both('row {ref}', ref=number)}: " + "; ".join(by_row.get(number, [])))
         rows.append(cells)
     target = reject_path_for(sheet.path)
     if target.suffix in (".geojson", ".gpkg"):

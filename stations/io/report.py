@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stations.errors import FieldError
-from stations.i18n import both
+from stations.i18n import both, translate
 
 __all__ = ["EXAMPLES", "ImportReport", "ProgressCallback", "Ticker", "problem_line"]
 
@@ -30,12 +30,22 @@ def problem_line(error: FieldError, headers: dict[str, str]) -> str:
     header = headers.get(error.field, error.field)
     if error.field == "lon/lat" and "lon" in headers:
         header = f"{headers['lon']}/{headers.get('lat', 'lat')}"
-    where = f"第 {error.row} 行" if error.row is not None else "文件"
-    zh = error.message_zh or error.message
-    value = "" if error.value in (None, "") else f"；填写的值：{error.value}"
+    zh = "zh-CN"
+    where = (
+        translate("row {ref}", zh, ref=error.row)
+        if error.row is not None
+        else translate("file", zh)
+    )
+    value = (
+        "" if error.value in (None, "") else translate("; value: {value}", zh, value=error.value)
+    )
     example = EXAMPLES.get(error.field)
-    hint = f"；示例：{example}" if example and error.field in headers else ""
-    return f"{where}「{header}」：{zh}{value}{hint} / {error}"
+    hint = (
+        translate("; e.g. {example}", zh, example=example)
+        if example and error.field in headers
+        else ""
+    )
+    return f"{where}「{header}」：{error.text(zh)}{value}{hint} / {error}"
 
 
 #: ``progress(done, total)``: called as the import advances (the CLI draws a bar with it).

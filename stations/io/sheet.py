@@ -46,8 +46,10 @@ class Sheet:
             yield number, {f: (values[j] if j < width else None) for j, f in mapped}
 
 
-def file_error(path: Path, message: str, zh: str) -> ImportFailed:
-    """A whole-file failure (unreadable, wrong type, no header), naming the file."""
-    return ImportFailed(
-        [FieldError("file", message, str(path), None, zh)], f"cannot read {path.name}: {message}"
-    )
+def file_error(path: Path, msgid: str, **params: Any) -> ImportFailed:
+    """A whole-file failure (unreadable, wrong type, no header), naming the file.
+
+    ``msgid`` is a catalog id, formatted with ``params`` in each reader's language.
+    """
+    error = FieldError.from_catalog("file", msgid, str(path), None, **params)
+    return ImportFailed([error], f"cannot read {path.name}: {error.message}")

@@ -89,13 +89,12 @@ def write_xlsx(
             if isinstance(value, str) and _XLSX_ILLEGAL.search(value):
                 raise ValidationFailed(
                     [
-                        FieldError(
+                        FieldError.from_catalog(
                             name,
                             "contains a control character that XLSX cannot store; "
                             "export to .csv or .geojson instead",
                             value[:40],
                             number,
-                            "含有 Excel 无法保存的控制字符",
                         )
                     ]
                 )

@@ -141,8 +141,20 @@ class Served:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def load(browser: Any, url: str, tiled: bool) -> tuple[int, float | None]:
-    """Bytes from the service and the first marker's time (ms), one cold load."""
+_BYTES = """() => {
+  const own = location.host;
+  const nav = performance.getEntriesByType('navigation')[0];
+  let wire = nav ? nav.transferSize : 0, body = nav ? nav.decodedBodySize : 0;
+  for (const e of performance.getEntriesByType('resource')) {
+    if (new URL(e.name).host === own) { wire += e.transferSize; body += e.decodedBodySize; }
+  }
+  return [wire, body];
+}"""
+
+
+def load(browser: Any, url: str, tiled: bool) -> tuple[tuple[int, int], float | None]:
+    """Bytes from the service (on the wire, decoded) and the first marker's time (ms), one
+    cold load; bytes from the browser's resource timing once the first view is drawn."""
     own = urlsplit(url).netloc
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.route(
@@ -150,15 +162,6 @@ def load(browser: Any, url: str, tiled: bool) -> tuple[int, float | None]:
     )
     context.add_init_script(FIRST_MARKER_PROBE)
     page = context.new_page()
-    received = [0]
-
-    def count(response: Any) -> None:
-        try:
-            received[0] += len(response.body())
-        except Exception:  # aborted requests have no body
-            pass
-
-    page.on("response", count)
     page.goto(url, wait_until="commit", timeout=600_000)
     probe = (
         "() => window.__warmTiles && window.__warmTiles.firstMarkerAt !== null"
@@ -172,12 +175,18 @@ def load(browser: Any, url: str, tiled: bool) -> tuple[int, float | None]:
         )
     except Exception:
         first = None
-    try:  # the bytes of everything the first view asked for
-        page.wait_for_load_state("networkidle", timeout=30_000)
+    try:  # the first view's tiles (or every inlined marker) in
+        page.wait_for_function(
+            "() => window.__warmTiles ? window.__warmTiles.idle : document.readyState === "
+            "'complete'",
+            timeout=60_000,
+        )
+        page.wait_for_load_state("networkidle", timeout=10_000)
     except Exception:  # a page that keeps asking (a poll) is counted up to here
         pass
+    wire, body = page.evaluate(_BYTES)
     context.close()
-    return received[0], first
+    return (int(wire), int(body)), first
 
 
 def tile_list(index: TileIndex) -> list[tuple[int, int, int]]:
@@ -320,7 +329,9 @@ def _p50_p99(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), values[min(len(values) - 1, int(len(values) * 0.99))]
 
 
-def _page(browser: Any, base: str, path: str, tiled: bool, runs: int) -> tuple[int, float | None]:
+def _page(
+    browser: Any, base: str, path: str, tiled: bool, runs: int
+) -> tuple[tuple[int, int], float | None]:
     print(f"loading {path}", file=sys.stderr, flush=True)
     load(browser, base + path, tiled)  # untimed: folium imported, tile index built
     loads = [load(browser, base + path, tiled) for _ in range(runs)]
@@ -338,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
 
     sizes = sorted(set(args.sizes) | set(args.inline_sizes))
-    pages: list[tuple[str, int, int, float | None]] = []
+    pages: list[tuple[str, int, tuple[int, int], float | None]] = []
     http: list[tuple[str, int, dict[str, str]]] = []
     encoders: list[tuple[int, str, float, float]] = []
     with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="tiles-bench-") as tmp:
@@ -388,11 +399,11 @@ def main(argv: list[str] | None = None) -> None:
                     )
             print(f"done {n}", file=sys.stderr, flush=True)
         browser.close()
-    print("\n| page | stations | bytes from the service | first marker (ms) |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, n, size, first in pages:
+    print("\n| page | stations | bytes on the wire | bytes decoded | first marker (ms) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, n, (wire, body), first in pages:
         shown = f"{first:.0f}" if first is not None else "none in 10 min"
-        print(f"| {name} | {n:,} | {size:,} | {shown} |")
+        print(f"| {name} | {n:,} | {wire:,} | {body:,} | {shown} |")
     print(
         "\n| over HTTP, 1 worker, wrk -t1 -c8 | stations | requests | distinct paths | "
         "non-2xx | p50 | p99 | p99 / livez p99 |"

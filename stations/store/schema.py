@@ -266,7 +266,8 @@ photos_table = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("station_id", Integer, ForeignKey("stations.id"), nullable=False),
-    Column("digest", String(64), nullable=False),
+    # Indexed (migration 0014): "was this digest published", "does anything still use it".
+    Column("digest", String(64), nullable=False, index=True),
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("kind", String(16), nullable=False),

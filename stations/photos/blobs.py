@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,13 @@ from stations.photos.process import RENDITIONS
 __all__ = ["BlobStore", "FolderBlobStore", "S3BlobStore", "check_key"]
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_digest(digest: str) -> str:
+    """The digest when it is 64 lowercase hex digits (no path tricks), else ``ValueError``."""
+    if not _DIGEST.fullmatch(digest):
+        raise ValueError(f"not a photo digest: {digest[:70]!r}")
+    return digest
 
 
 def check_key(digest: str, name: str) -> str:
@@ -41,6 +51,18 @@ class BlobStore(ABC):
     @abstractmethod
     def get(self, key: str) -> bytes:
         """The bytes, or ``NotFound``."""
+
+    @abstractmethod
+    def delete_photo(self, digest: str) -> int:
+        """Remove every file of one photo, renditions this version no longer makes included;
+        how many there were (0 when none: deleting twice is harmless).
+        """
+
+    @abstractmethod
+    def photos(self) -> Iterator[tuple[str, datetime]]:
+        """Each photo with files here, and when its newest file was written: the prune
+        leaves recent ones alone, as their upload may not be recorded yet.
+        """
 
 
 class FolderBlobStore(BlobStore):
@@ -76,6 +98,25 @@ class FolderBlobStore(BlobStore):
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"photo {key} not found") from None
+
+    def delete_photo(self, digest: str) -> int:
+        """Remove the photo's folder with its files."""
+        folder = self.root / digest[:2] / _check_digest(digest)
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for p in folder.iterdir() if not p.name.startswith(".up-"))
+        shutil.rmtree(folder)
+        return count
+
+    def photos(self) -> Iterator[tuple[str, datetime]]:
+        """The digest folders under the root, with their newest file's time."""
+        if not self.root.is_dir():
+            return
+        for folder in self.root.glob("??/*"):
+            if not _DIGEST.fullmatch(folder.name) or not folder.is_dir():
+                continue
+            times = [p.stat().st_mtime for p in folder.iterdir()] or [folder.stat().st_mtime]
+            yield folder.name, datetime.fromtimestamp(max(times), UTC)
 
 
 class S3BlobStore(BlobStore):
@@ -146,3 +187,33 @@ class S3BlobStore(BlobStore):
         except self.client.exceptions.ClientError as exc:
             raise self._no_bucket(exc) or exc from None
         return bytes(answer["Body"].read())
+
+    def _objects(self, prefix: str) -> Iterator[dict[str, Any]]:
+        pages = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                yield from page.get("Contents", ())
+        except self.client.exceptions.ClientError as exc:
+            raise self._no_bucket(exc) or exc from None
+
+    def delete_photo(self, digest: str) -> int:
+        """Remove every object under the photo's digest, a thousand per request."""
+        prefix = _check_digest(digest) + "/"
+        keys = [{"Key": o["Key"]} for o in self._objects(prefix)]
+        for start in range(0, len(keys), 1000):
+            answer = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True}
+            )
+            if answer.get("Errors"):
+                first = answer["Errors"][0]
+                raise OSError(f"could not delete {first.get('Key')}: {first.get('Message')}")
+        return len(keys)
+
+    def photos(self) -> Iterator[tuple[str, datetime]]:
+        """The digests under the prefix, with their newest object's time (one listing)."""
+        newest: dict[str, datetime] = {}
+        for o in self._objects(""):
+            digest = o["Key"][len(self.prefix) :].split("/")[0]
+            if _DIGEST.fullmatch(digest):
+                newest[digest] = max(o["LastModified"], newest.get(digest, o["LastModified"]))
+        yield from newest.items()

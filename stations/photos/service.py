@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from stations.errors import FieldError, PreconditionFailed, ValidationFailed
+from stations.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
 from stations.model import Station
 from stations.photos.blobs import BlobStore
 from stations.photos.process import RENDITIONS, process_photo
@@ -14,18 +16,40 @@ from stations.store.confirmations import SqlConfirmationStore
 from stations.store.photos import PhotoConfirmation, PhotoRecord, SqlPhotoStore, photo_already_sent
 from stations.trust.device import device_hash
 
-__all__ = ["MAX_PHOTOS", "PHOTO_WINDOW_S", "PhotoService", "photo_urls"]  # photo_urls: re-export
+__all__ = [
+    "MAX_PHOTOS",
+    "PHOTO_WINDOW_S",
+    "PRUNE_GRACE_S",
+    "PhotoService",
+    "PruneResult",
+    "photo_urls",  # a re-export
+]
+
+_log = logging.getLogger(__name__)
 
 #: Photos a station shows; the oldest published one drops off the end.
 MAX_PHOTOS = 8
 #: How long after a confirmation its photo may follow (the rider is still at the door).
 PHOTO_WINDOW_S = 3600
+#: Files younger than this are never pruned: an upload writes its files before its row.
+PRUNE_GRACE_S = 3600
 #: Tries of the station update when staff edit the same station at the same moment.
 _SHOW_TRIES = 3
 
 
 def _not_yours(message: str, zh: str, value: int) -> ValidationFailed:
     return ValidationFailed([FieldError("confirmation_id", message, value, None, zh)])
+
+
+@dataclass
+class PruneResult:
+    """What ``prune`` found: digests removed (or, dry run, to remove), kept and failed."""
+
+    removed: list[str] = field(default_factory=list)
+    files: int = 0
+    in_use: int = 0
+    recent: int = 0
+    failed: list[str] = field(default_factory=list)
 
 
 class PhotoService:
@@ -139,8 +163,79 @@ class PhotoService:
             raise
 
     def reject(self, photo_id: int, *, reviewer: str) -> PhotoRecord:
-        """Reject a pending photo: it is never shown."""
-        return self.records.review(photo_id, "rejected", reviewer)
+        """Reject a pending photo: it is never shown, and its files go once the rejection
+        is committed, unless another row or station uses the same digest. A store that
+        fails here does not undo the rejection: it is logged, and ``prune`` retries.
+        """
+        record = self.records.review(photo_id, "rejected", reviewer)
+        try:
+            self.discard(record.digest)
+        except Exception:
+            _log.warning(
+                "photo %s rejected but its files %s were not deleted; "
+                "`stations photos prune` will retry",
+                photo_id,
+                record.digest,
+                exc_info=True,
+            )
+        return record
+
+    def discard(self, digest: str) -> int | None:
+        """Delete one photo's files if nothing uses its digest: how many were deleted, or
+        ``None`` when something uses it and they stay.
+
+        An upload of the same photo may be recording its row meanwhile (its files are
+        written first, and a rewrite of an existing file is skipped): so the renditions are
+        read before deleting, and put back if a reference appeared while they went.
+        """
+        if self.records.referenced([digest]):
+            return None
+        kept = {}
+        for name in RENDITIONS:
+            try:
+                kept[name] = self.blobs.get(f"{digest}/{name}")
+            except NotFound:
+                pass
+        count = self.blobs.delete_photo(digest)
+        if self.records.referenced([digest]):
+            for name, data in kept.items():
+                self.blobs.put(f"{digest}/{name}", data, RENDITIONS[name])
+            return None
+        return count
+
+    def prune(self, *, dry_run: bool = False, grace_s: float = PRUNE_GRACE_S) -> PruneResult:
+        """Delete the files no photo row or station uses (rejected photos, uploads that
+        never got recorded, deletes that failed at rejection), except those written in the
+        last ``grace_s`` seconds, whose upload may still be recording them.
+        """
+        result = PruneResult()
+        cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
+        candidates = []
+        for digest, written in self.blobs.photos():
+            if written > cutoff:
+                result.recent += 1
+            else:
+                candidates.append(digest)
+        in_use = self.records.referenced(candidates)
+        result.in_use = len(in_use)
+        for digest in candidates:
+            if digest in in_use:
+                continue
+            if dry_run:
+                result.removed.append(digest)
+                continue
+            try:
+                count = self.discard(digest)
+            except Exception:
+                _log.warning("could not delete the files of photo %s", digest, exc_info=True)
+                result.failed.append(digest)
+                continue
+            if count is None:
+                result.in_use += 1
+            else:
+                result.removed.append(digest)
+                result.files += count
+        return result
 
     def read(self, digest: str, name: str) -> bytes:
         """The stored bytes of one photo variant."""

@@ -7,16 +7,22 @@ store so each change is in the station's history under the staff member's name.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Text, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, NotFound
 from stations.store.repository import Repository
-from stations.store.schema import confirmations_table, photos_table, storable_id
+from stations.store.schema import (
+    confirmations_table,
+    photos_table,
+    stations_table,
+    storable_id,
+)
 
 __all__ = ["PhotoConfirmation", "PhotoRecord", "SqlPhotoStore", "photo_already_sent"]
 
@@ -63,6 +69,10 @@ class PhotoRecord:
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     confirmation: PhotoConfirmation | None = None
+
+
+#: Digests per query of :meth:`SqlPhotoStore.referenced` (bound parameters stay few).
+_CHUNK = 200
 
 
 def _utc(value: datetime) -> datetime:
@@ -213,6 +223,35 @@ class SqlPhotoStore(Repository):
                 select(_P.c.id).where(_P.c.digest == digest, _P.c.status == "published").limit(1)
             ).first()
         return found is not None
+
+    def referenced(self, digests: Collection[str]) -> set[str]:
+        """Which of ``digests`` something still uses, so their files must stay: a photo row
+        that is not rejected (published, or pending review), or a station's ``photos``
+        (editors may set that field, and a deleted station can be restored with it).
+        """
+        wanted = sorted(set(digests))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                found.update(
+                    conn.execute(
+                        select(_P.c.digest)
+                        .where(_P.c.digest.in_(chunk), _P.c.status != "rejected")
+                        .distinct()
+                    ).scalars()
+                )
+                # The JSON list's text holds each digest verbatim; LIKE works on both engines.
+                text = cast(stations_table.c.photos, Text)
+                rest = [d for d in chunk if d not in found]
+                if rest:
+                    for photos in conn.execute(
+                        select(stations_table.c.photos).where(
+                            or_(*(text.like(f"%{d}%") for d in rest))
+                        )
+                    ).scalars():
+                        found.update(set(photos or ()) & set(rest))
+        return found
 
     def count(self, status: str) -> int:
         """How many photos are in one review state (the console's badge)."""

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import sys
 
-from cli import accounts, analysis, maps, orgs, registry, search, serve, visits, webhooks
+from cli import (
+    accounts,
+    analysis,
+    maps,
+    orgs,
+    photos,
+    registry,
+    search,
+    serve,
+    visits,
+    webhooks,
+)
 from cli.common import app, print_error
 from geodata.errors import GeodataError
 from stations.errors import StationsError
@@ -16,7 +27,7 @@ from stations.errors import StationsError
 __all__ = ["app", "main"]
 
 #: The command modules: importing each registers its commands on ``app``.
-COMMANDS = (accounts, analysis, maps, orgs, registry, search, serve, visits, webhooks)
+COMMANDS = (accounts, analysis, maps, orgs, photos, registry, search, serve, visits, webhooks)
 
 
 def main(argv: list[str] | None = None) -> None:

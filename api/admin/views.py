@@ -19,6 +19,7 @@ from maps.assets import asset_url
 from maps.basemaps import choose_basemap
 from stations.hours import hours_zh
 from stations.model import EDITABLE_FIELDS, Station
+from stations.photos.urls import photo_urls
 from stations.search import StationCatalog
 from stations.store.base import HistoryEntry
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
@@ -145,6 +146,8 @@ class HistoryRow:
     at: str
     changes: list[tuple[str, str, str]]
     can_restore: bool
+    #: Thumbnails of the photos this version added (the ``photos`` change, as pictures).
+    photos_added: tuple[str, ...] = ()
 
 
 def _text(field: str, value: Any) -> str:
@@ -165,14 +168,30 @@ def _text(field: str, value: Any) -> str:
     return str(value)
 
 
-def _changes(entry: HistoryEntry) -> list[tuple[str, str, str]]:
+def _photo_change(old: Any, new: Any) -> tuple[str, tuple[str, ...]]:
+    """A ``photos`` change as people read it — "+1 / −1", or 顺序调整 when only the order
+    moved — and the thumbnails of the photos added; never the 64-digit digests."""
+    before, after = list(old or ()), list(new or ())
+    added = [d for d in after if d not in before]
+    removed = [d for d in before if d not in after]
+    parts = ([f"+{len(added)}"] if added else []) + ([f"−{len(removed)}"] if removed else [])
+    text = " / ".join(parts) if parts else "顺序调整"
+    return text, tuple(photo_urls(d)["thumb"] for d in added)
+
+
+def _changes(entry: HistoryEntry) -> tuple[list[tuple[str, str, str]], tuple[str, ...]]:
     before, after = entry.before or {}, entry.after or {}
     out = []
+    thumbs: tuple[str, ...] = ()
     for name in EDITABLE_FIELDS:
         old, new = before.get(name), after.get(name)
         if entry.before is None and (new is None or new == "" or new == [] or new is False):
             continue  # a new station: list what it was created with
         if entry.before is not None and old == new:
+            continue
+        if name == "photos":
+            text, thumbs = _photo_change(old, new)
+            out.append((FIELD_LABELS["photos"], "", text))
             continue
         out.append(
             (
@@ -181,7 +200,7 @@ def _changes(entry: HistoryEntry) -> list[tuple[str, str, str]]:
                 _text(name, new),
             )
         )
-    return out
+    return out, thumbs
 
 
 def history_rows(entries: Sequence[HistoryEntry], station: Station, tz: str) -> list[HistoryRow]:
@@ -194,6 +213,7 @@ def history_rows(entries: Sequence[HistoryEntry], station: Station, tz: str) -> 
             and entry.after is not None
             and entry.action != "delete"
         )
+        changes, thumbs = _changes(entry)
         rows.append(
             HistoryRow(
                 entry.version,
@@ -201,8 +221,9 @@ def history_rows(entries: Sequence[HistoryEntry], station: Station, tz: str) -> 
                 ACTION_LABELS.get(entry.action, entry.action),
                 entry.actor,
                 local_time(entry.at, tz),
-                _changes(entry),
+                changes,
                 restorable,
+                thumbs,
             )
         )
     return rows

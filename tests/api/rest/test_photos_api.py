@@ -91,13 +91,17 @@ def test_a_riders_photo_waits_for_review(env: Any) -> None:
 
 
 def test_a_refused_photo_is_never_served_to_riders(env: Any) -> None:
+    """Held, staff see it and riders do not; refused, its files are deleted, so nobody does."""
     client, staff, _store = env
     r = upload(client, jpeg_with_gps(), {"X-Device-Id": "rider-phone-1"}, "/rider")
+    for url in r.json()["urls"].values():
+        assert client.get(url).status_code == 404, url
+        assert client.get(url, headers=staff.as_editor).status_code == 200, url
     no = client.post(f"/api/v1/photos/{r.json()['id']}/reject", headers=staff.as_editor)
     assert no.status_code == 200 and no.json()["status"] == "rejected"
     for url in r.json()["urls"].values():
         assert client.get(url).status_code == 404, url
-        assert client.get(url, headers=staff.as_editor).status_code == 200, url
+        assert client.get(url, headers=staff.as_editor).status_code == 404, url
 
 
 def test_two_hosts_with_one_bucket_serve_each_others_photos(

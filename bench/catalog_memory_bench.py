@@ -31,7 +31,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -40,7 +39,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loadgen import NO_RATE_LIMIT, LoadResult, Server, free_port, run_load  # noqa: E402
-from bench.national import national_stations, rider_queries, write_stations_csv  # noqa: E402
+from bench.national import (  # noqa: E402
+    import_with_cli,
+    national_stations,
+    rider_queries,
+    write_stations_csv,
+)
 
 _CONNECTIONS = 16
 
@@ -78,21 +82,6 @@ def smaps_rollup(pid: int) -> Memory:
                 kb[parts[0].rstrip(":")] = int(parts[1])
     uss = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
     return Memory(kb["Rss"] / 1024, kb["Pss"] / 1024, uss / 1024)
-
-
-def import_stations(csv_path: Path, url: str) -> None:
-    env = dict(os.environ, STATIONS_DATABASE_URL=url)
-    cli = str(Path(sys.executable).parent / "stations")
-    done = subprocess.run(
-        [cli, "import", str(csv_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"import failed:\n{done.stdout}\n{done.stderr}")
 
 
 def measure(
@@ -190,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         db = args.db or tmp / "national.db"
         if not db.exists():
-            import_stations(write_stations_csv(tmp / "national.csv", rows), f"sqlite:///{db}")
+            import_with_cli(
+                [str(Path(sys.executable).parent / "stations")],
+                write_stations_csv(tmp / "national.csv", rows),
+                f"sqlite:///{db}",
+                timeout_s=3600,
+            )
         url = f"sqlite:///{db}"
         results: list[Measured] = []
         plan = [(mode, env, url) for mode, env in modes.items()]

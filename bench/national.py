@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "CSV_HEADER",
     "City",
     "allocate",
+    "import_with_cli",
     "national_stations",
     "read_queries_csv",
     "rider_queries",
@@ -535,3 +537,28 @@ def read_queries_csv(path: str | os.PathLike[str]) -> np.ndarray:
             raise ValueError(f"{path}: expected the header lon,lat, found {header}")
         points = [(float(a), float(b)) for a, b in reader]
     return np.asarray(points, float).reshape(-1, 2)
+
+
+def import_with_cli(
+    cli: Sequence[str],
+    csv_path: Path,
+    url: str,
+    *,
+    cwd: Path | None = None,
+    timeout_s: float = 1200,
+) -> None:
+    """Import ``csv_path`` into the database at ``url`` with the command ``cli`` (``stations``,
+    or another checkout's), the way staff load a catalog; its output is raised if it fails."""
+    env = dict(os.environ, STATIONS_DATABASE_URL=url)
+    done = subprocess.run(
+        [*cli, "import", str(csv_path)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        where = "" if cwd is None else f" in {cwd}"
+        raise RuntimeError(f"import{where} failed:\n{done.stdout}\n{done.stderr}")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -38,7 +37,12 @@ from pathlib import Path
 import numpy as np
 
 from bench.loadgen import NO_RATE_LIMIT, LoadResult, Server, free_port, run_load
-from bench.national import national_stations, rider_queries, write_stations_csv
+from bench.national import (
+    import_with_cli,
+    national_stations,
+    rider_queries,
+    write_stations_csv,
+)
 
 __all__ = ["Endpoint", "bench_http"]
 
@@ -66,21 +70,6 @@ def _stations_cli(checkout: Path) -> list[str]:
     if not exe.exists():
         raise SystemExit(f"{checkout}: no .venv/bin/stations (install that checkout first)")
     return [str(exe)]
-
-
-def _import(checkout: Path, csv_path: Path, url: str) -> None:
-    env = dict(os.environ, STATIONS_DATABASE_URL=url)
-    done = subprocess.run(
-        [*_stations_cli(checkout), "import", str(csv_path)],
-        env=env,
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"import in {checkout} failed:\n{done.stdout}\n{done.stderr}")
 
 
 def _path(kind: str, server: str, lon: float, lat: float) -> str:
@@ -164,7 +153,7 @@ def bench_http(
         urls = {}
         for name, checkout in checkouts.items():
             urls[name] = "sqlite:///" + str(tmp / f"{name}.db")
-            _import(checkout, csv_path, urls[name])
+            import_with_cli(_stations_cli(checkout), csv_path, urls[name], cwd=checkout)
         servers: dict[str, Server] = {}
         try:
             for name, checkout in checkouts.items():

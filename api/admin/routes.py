@@ -395,6 +395,7 @@ def recheck_page(
     request: Request,
     cs: ConsoleDep,
     svc: ServicesDep,
+    scope: ReaderScope,
     district: Annotated[str | None, Query(max_length=60)] = None,
     start_station: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
@@ -406,8 +407,8 @@ def recheck_page(
         return _denied(request, cs)
     from api.rest.recheck import REASONS, round_start, worklist
 
-    stops = worklist(svc, district or None, round_start(svc, start_station, None, None))
-    stations = svc.catalog.all()
+    stops = worklist(svc, district or None, round_start(svc, start_station, None, None), scope)
+    stations = scope.stations(svc.catalog.all())
     districts = sorted({s.data.district for s in stations if s.data.district})
     offices = sorted(
         (s for s in stations if s.data.host_type == "union_office"), key=lambda s: s.data.name

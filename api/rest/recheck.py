@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.auth import EditorDep
+from api.auth import EditorDep, ReaderScope
 from api.deps import ServicesDep
 from geodata.crs import CrsName, to_wgs84
 from stations.errors import ConfigurationError, FieldError, ValidationFailed
 from stations.io.formula import neutralise
+from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.trust.recheck import REASONS, Due, due_stations, visiting_order
 
 __all__ = ["router"]
@@ -65,8 +66,13 @@ def round_start(
     return None
 
 
-def worklist(svc: Any, district: str | None, start: tuple[float, float] | None = None) -> list[Due]:
-    """Due stations of the catalog, ordered as a round (OR-Tools) from ``start``."""
+def worklist(
+    svc: Any,
+    district: str | None,
+    start: tuple[float, float] | None = None,
+    scope: ReadScope = EVERYWHERE,
+) -> list[Due]:
+    """Due stations of the catalog in ``scope``, ordered as a round (OR-Tools) from ``start``."""
     trust = _trust(svc)
     catalog = svc.catalog
     now = datetime.now(UTC)
@@ -78,9 +84,10 @@ def worklist(svc: Any, district: str | None, start: tuple[float, float] | None =
             return False
         return board.confidence(station, catalog.open_now(station, now)).level == "doubtful"
 
+    stations = scope.stations(catalog.all())
     due = due_stations(
-        catalog.all(),
-        verified={s.id: s.verified_at for s in catalog.all()},
+        stations,
+        verified={s.id: s.verified_at for s in stations},
         doubtful=doubtful,
         reported={r.station_id for r in pending},
         now=now,
@@ -122,6 +129,7 @@ def _row(n: int, d: Due) -> dict[str, Any]:
 def recheck(
     _user: EditorDep,
     svc: ServicesDep,
+    scope: ReaderScope,
     district: Annotated[str | None, Query(max_length=60)] = None,
     format: Literal["json", "xlsx"] = "json",
     start_station: Annotated[
@@ -137,7 +145,7 @@ def recheck(
     crs: Annotated[CrsName, Query(description="CRS of start_lon/start_lat")] = CrsName.wgs84,
 ) -> Any:
     start = round_start(svc, start_station, start_lon, start_lat, crs.value)
-    rows = [_row(n, d) for n, d in enumerate(worklist(svc, district, start), start=1)]
+    rows = [_row(n, d) for n, d in enumerate(worklist(svc, district, start, scope), start=1)]
     if format == "json":
         return {
             "stops": rows,

@@ -123,6 +123,10 @@ def test_reads_default_to_the_callers_organisation_and_below(env: Any) -> None:
     assert _covered(client, h["sh-editor"]) == {sh}
     assert _covered(client, h["root-editor"]) == everything
     assert _covered(client, None) == everything
+    # The re-check round: never checked, so all are due; each editor gets their own.
+    r = client.get("/api/v1/recheck", headers=h["bj-editor"])
+    assert r.status_code == 200, r.text
+    assert {stop["id"] for stop in r.json()["stops"]} == {yz, bj}
     # Statistics: visits served, per station and per district.
     for sid, count in ((yz, 3), (bj, 5), (sh, 7)):
         r = client.put(

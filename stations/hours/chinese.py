@@ -24,8 +24,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from stations.hours.rules import ALL_DAYS, Period, Rule, Schedule, Span
+from stations.i18n import Message
 
 __all__ = ["ChineseHours", "HoursSyntaxError", "EXAMPLES", "SUMMER", "WINTER", "parse_chinese"]
 
@@ -42,15 +44,24 @@ EXAMPLES = ("周一至周五 9:00-18:00，节假日休息", "每天 8:00-20:00")
 class HoursSyntaxError(ValueError):
     """Text that is not readable as hours; ``fragment`` is the part not understood."""
 
-    def __init__(self, fragment: str, zh: str, en: str) -> None:
-        super().__init__(en)
+    def __init__(self, fragment: str, msgid: str, **params: Any) -> None:
         self.fragment = fragment
-        self.zh = zh
-        self.en = en
+        self.reason = Message(msgid, **params)
+        super().__init__(self.en)
 
     def text(self, lang: str) -> str:
         """The reason in ``lang`` (``zh-CN`` or ``en``), for a message that embeds it."""
-        return self.zh if lang == "zh-CN" else self.en
+        return self.reason.text(lang)
+
+    @property
+    def zh(self) -> str:
+        """The reason in Chinese."""
+        return self.text("zh-CN")
+
+    @property
+    def en(self) -> str:
+        """The reason in English."""
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -167,19 +178,14 @@ def _tokens(text: str) -> list[_Token]:
             while end < len(text) and (_LEXER.match(text, end) is None) and not text[end].isspace():
                 end += 1
             fragment = text[pos:end]
-            raise HoursSyntaxError(
-                fragment,
-                f"无法识别“{fragment}”",
-                f"could not understand {fragment!r}",
-            )
+            raise HoursSyntaxError(fragment, "could not understand {text!r}", text=fragment)
         kind = m.lastgroup if m.lastgroup in dict(_TOKENS) else "time"
         if kind == "vague_season":
             raise HoursSyntaxError(
                 m.group(0),
-                f"“{m.group(0)}”没有固定的月份，请直接写月份，如“3月至4月 8:00-18:00”"
-                "（夏季指5月至9月，冬季指10月至次年4月）",
-                f"{m.group(0)!r} has no fixed months; write them, e.g. 3月至4月 8:00-18:00 "
+                "{text!r} has no fixed months; write them, e.g. 3月至4月 8:00-18:00 "
                 "(夏季 is May-Sep, 冬季 Oct-Apr)",
+                text=m.group(0),
             )
         if m.group("time") is not None:
             kind = "time"
@@ -192,9 +198,7 @@ def _tokens(text: str) -> list[_Token]:
             token.value = _time_value(m)
             if token.value is None:
                 # A bare Chinese numeral that is no time (e.g. 周一、三 when not in a day list).
-                raise HoursSyntaxError(
-                    m.group(0), f"无法识别“{m.group(0)}”", f"could not understand {m.group(0)!r}"
-                )
+                raise HoursSyntaxError(m.group(0), "could not understand {text!r}", text=m.group(0))
         elif kind == "day":
             token.value = _DAY_CHAR[m.group(0)[-1]]
         elif kind == "month":
@@ -230,7 +234,7 @@ def _month_value(m: re.Match[str]) -> tuple[int, int]:
     day = _zh_number(m.group("md")) if m.group("md") else 0
     if not 1 <= month <= 12 or day > _MONTH_DAYS[month - 1]:
         text = m.group(0).strip()
-        raise HoursSyntaxError(text, f"“{text}”不是有效的日期", f"{text!r} is not a valid date")
+        raise HoursSyntaxError(text, "{text!r} is not a valid date", text=text)
     return month, day
 
 
@@ -267,24 +271,18 @@ class _Builder:
 
     def flush(self) -> None:
         if self.start is not None:
-            raise HoursSyntaxError(
-                "",
-                "时间段缺少结束时间（如 9:00-18:00）",
-                "a time span has no end (e.g. 9:00-18:00)",
-            )
+            raise HoursSyntaxError("", "a time span has no end (e.g. 9:00-18:00)")
         if not self.spans:
             if self.period is not None and not self.period_used and not self.has_days:
                 raise HoursSyntaxError(
                     self.period_text,
-                    f"“{self.period_text}”后面缺少开放时间（如 8:00-20:00）或“休息”",
-                    f"{self.period_text!r} is not followed by times (e.g. 8:00-20:00) or 休息",
+                    "{text!r} is not followed by times (e.g. 8:00-20:00) or 休息",
+                    text=self.period_text,
                 )
             if self.has_days:
                 what = Rule(frozenset(self.days), self.holidays).zh_days()
                 raise HoursSyntaxError(
-                    what,
-                    f"“{what}”后面缺少开放时间（如 9:00-18:00）或“休息”",
-                    f"{what!r} is not followed by times (e.g. 9:00-18:00) or 休息",
+                    what, "{text!r} is not followed by times (e.g. 9:00-18:00) or 休息", text=what
                 )
             return
         days = frozenset(self.days) if self.has_days else ALL_DAYS
@@ -318,8 +316,8 @@ class _Builder:
         if not self.has_days:
             raise HoursSyntaxError(
                 token.text,
-                f"“{token.text}”前面应写明哪几天，如“周日休息”“节假日休息”",
-                f"{token.text!r} must follow the days it applies to, e.g. 周日休息",
+                "{text!r} must follow the days it applies to, e.g. 周日休息",
+                text=token.text,
             )
         if self.days:
             self.rules.append(Rule(frozenset(self.days), self.holidays, (), True, self.period))
@@ -337,14 +335,12 @@ class _Builder:
         if self.has_days or self.start is not None:
             raise HoursSyntaxError(
                 token.text,
-                f"“{token.text}”应写在日期和时间前面，如“夏季 每天 6:00-20:00”",
-                f"{token.text!r} goes before the days and times, e.g. 夏季 每天 6:00-20:00",
+                "{text!r} goes before the days and times, e.g. 夏季 每天 6:00-20:00",
+                text=token.text,
             )
         if self.period is not None and not self.period_used:
             raise HoursSyntaxError(
-                token.text,
-                "月份请写成连续的一段，如“5月至9月”，每段后写开放时间",
-                "write months as one range (5月至9月), each followed by its hours",
+                token.text, "write months as one range (5月至9月), each followed by its hours"
             )
         self.period = period
         self.period_used = False
@@ -371,7 +367,7 @@ class _Builder:
         q, hour, minute, dian = token.value  # type: ignore[misc]
         if self.start is None or not self.ranged and self.last_kind != "time":
             if self.start is not None:
-                raise HoursSyntaxError(token.text, "时间段缺少结束时间", "a time span has no end")
+                raise HoursSyntaxError(token.text, "a time span has no end")
             self.start = (self._clock(q, hour, minute, token), q, dian)
             self.ranged = False
             self.next_day = False
@@ -389,11 +385,7 @@ class _Builder:
         if end <= start and end + 24 * 60 > start and not self.next_day:
             end += 24 * 60  # 22:00-6:00 runs past midnight
         if end == start or end - start > 24 * 60:
-            raise HoursSyntaxError(
-                token.text,
-                "开始和结束时间相同或不合理",
-                "start and end time are equal or make no sense",
-            )
+            raise HoursSyntaxError(token.text, "start and end time are equal or make no sense")
         self.spans.append(Span(start, end))
         self.start = None
         self.ranged = False
@@ -407,9 +399,7 @@ class _Builder:
             hour += 12
         if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
             raise HoursSyntaxError(
-                token.text,
-                f"“{token.text.strip()}”不是有效的时间",
-                f"{token.text.strip()!r} is not a valid time",
+                token.text, "{text!r} is not a valid time", text=token.text.strip()
             )
         return hour * 60 + minute
 
@@ -476,9 +466,7 @@ def parse_chinese(text: str) -> ChineseHours:
                 b.ranged = True
             else:
                 raise HoursSyntaxError(
-                    token.text,
-                    f"“{token.text}”前面缺少开始时间",
-                    f"{token.text!r} has no start before it",
+                    token.text, "{text!r} has no start before it", text=token.text
                 )
         elif kind == "time":
             b.time(token)
@@ -486,15 +474,13 @@ def parse_chinese(text: str) -> ChineseHours:
             b.month_ranged = False
         b.last_kind = kind if kind != "sep" or b.last_kind != "day" else "day"
     if b.start is not None:
-        raise HoursSyntaxError(
-            "", "时间段缺少结束时间（如 9:00-18:00）", "a time span has no end (e.g. 9:00-18:00)"
-        )
+        raise HoursSyntaxError("", "a time span has no end (e.g. 9:00-18:00)")
     b.flush()
     rules = tuple(b.rules + b.holiday_off)
     if not rules:
         if b.suspended:
             return ChineseHours(None, suspended=True)
-        raise HoursSyntaxError(text, "没有找到开放时间", "no opening hours found")
+        raise HoursSyntaxError(text, "no opening hours found")
     return ChineseHours(Schedule(rules), suspended=b.suspended)
 
 

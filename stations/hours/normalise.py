@@ -18,6 +18,7 @@ from stations.hours.chinese import EXAMPLES, HoursSyntaxError, parse_chinese
 from stations.hours.evaluate import check_hours
 from stations.hours.osm import parse_osm
 from stations.hours.rules import Schedule
+from stations.i18n import Message
 
 __all__ = [
     "EXAMPLES",
@@ -59,9 +60,13 @@ def _osm_error(text: str) -> HoursSyntaxError:
     """Latin text that is not valid OSM: the OSM parser's position says more than ours."""
     reason = check_hours(text) or "not valid"
     m = re.search(r"character (\d+)", reason)
-    where = f"（第 {m.group(1)} 个字符处）" if m else ""
+    where = Message(" (at character {n})", n=m.group(1)) if m else ""
     return HoursSyntaxError(
-        text, f"“{text}”不是中文写法，按 OpenStreetMap 格式也读不懂{where}", reason
+        text,
+        "{text!r} is neither Chinese nor OSM hours: {reason}",
+        text=text,
+        reason=reason,
+        where=where,
     )
 
 
@@ -93,7 +98,7 @@ def normalise_hours(value: str) -> Hours:
         raise
     osm = parsed.schedule.osm() if parsed.schedule is not None else ""
     if osm and not _valid_osm(osm):  # pragma: no cover - the renderer only writes valid OSM
-        raise HoursSyntaxError(text, "无法转换为标准格式", f"cannot be written as OSM: {osm}")
+        raise HoursSyntaxError(text, "cannot be written as OSM: {osm}", osm=osm)
     return Hours(osm, text, parsed.suspended)
 
 

@@ -58,6 +58,7 @@ def _used_messages() -> set[str]:
                 "file_error": (2,),
                 "_refuse_file": (2,),
                 "Message": None,
+                "HoursSyntaxError": (2,),
             },
         ):
             if isinstance(message, str) and message:
@@ -100,6 +101,7 @@ CATALOGUED = [
     "stations/model.py",
     "stations/vocabulary.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stations/io").glob("*.py")),
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stations/hours").glob("*.py")),
 ]
 
 

@@ -226,6 +226,11 @@ def bench_http(
     return 0 if same == total else 1
 
 
+def _at(endpoints: Sequence[Endpoint], kind: str, server: str) -> int:
+    """The index of ``server``'s ``kind`` endpoint (the column of its results in a round)."""
+    return next(i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == server)
+
+
 def _report(
     endpoints: list[Endpoint],
     runs: list[list[LoadResult]],
@@ -276,22 +281,12 @@ def _report(
     if compare:
         print("after ÷ before, per round (same round, same points):")
         for kind in ("plain", "filtered", "livez"):
-            a = next(
-                i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "after"
-            )
-            b = next(
-                i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "before"
-            )
+            a, b = _at(endpoints, kind, "after"), _at(endpoints, kind, "before")
             ratios = [run[a].rps / run[b].rps for run in runs]
             print(f"  {kind:9} {_spread(ratios)}  [{', '.join(f'{x:.2f}' for x in ratios)}]")
         print("after ÷ before, CPU µs per 2xx answer, per round (lower: after is cheaper):")
         for kind in ("plain", "filtered", "livez"):
-            a = next(
-                i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "after"
-            )
-            b = next(
-                i for i, ep in enumerate(endpoints) if ep.kind == kind and ep.server == "before"
-            )
+            a, b = _at(endpoints, kind, "after"), _at(endpoints, kind, "before")
             ratios = [c[a] / c[b] for c in cpu]
             print(f"  {kind:9} {_spread(ratios)}  [{', '.join(f'{x:.2f}' for x in ratios)}]")
     print("per round, 2xx/s:")

@@ -3,7 +3,8 @@
 A batch of visits (one check-in on SQLite, a group commit's worth on PostgreSQL, or the
 changes a corrected tally sheet makes) is first added up here in Python, so each roll-up
 table gets ONE multi-row ``INSERT … ON CONFLICT DO UPDATE SET count = count + excluded``
-however many visits the batch holds. Rows go in key order: two processes' batches that
+(on ``visit_station_month`` each worker type's column, the tallies' and the total) however
+many visits the batch holds. Rows go in key order: two processes' batches that
 touch the same rows lock them in the same order and cannot deadlock. On PostgreSQL the rows
 travel as one array per column (``INSERT … SELECT * FROM unnest(…)``): the statement text is
 the same for every batch, so it is prepared once, and nothing is compiled per batch.
@@ -15,7 +16,7 @@ roll-ups move by new − old) under the worker type ``hand_tally``, and never ca
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,13 +27,15 @@ from stations.store.engine import upsert
 from stations.store.visit_tables import (
     visit_area_daily_table,
     visit_daily_table,
-    visit_monthly_table,
     visit_station_last_table,
+    visit_station_month_table,
     visit_tallies_table,
 )
+from stations.visits.vocabulary import WORKER_COLUMNS
 
 __all__ = [
     "HAND_TALLY",
+    "MONTH_COLUMNS",
     "SCOPES",
     "Visits",
     "add_visits",
@@ -41,7 +44,7 @@ __all__ = [
 ]
 
 _V = visit_daily_table
-_M = visit_monthly_table
+_W = visit_station_month_table
 _A = visit_area_daily_table
 _L = visit_station_last_table
 _T = visit_tallies_table
@@ -50,6 +53,10 @@ _T = visit_tallies_table
 HAND_TALLY = "hand_tally"
 #: What ``visit_area_daily.scope`` may be.
 SCOPES = ("network", "district", "host_type", "hour")
+#: The counted columns of ``visit_station_month``, in order: one per worker type, the hand
+#: tallies, and the total.
+MONTH_COLUMNS = (*WORKER_COLUMNS, HAND_TALLY, "total")
+_MONTH_INDEX = {c: i for i, c in enumerate(MONTH_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ _PG_TYPES = {
     "scope": "text",
     "area": "text",
     "last_day": "date",
+    **dict.fromkeys(MONTH_COLUMNS, "int"),
     "device_hash": "text",
     "last_at": "timestamptz",
     "at": "timestamptz",
@@ -102,25 +110,33 @@ def pg_unnest_insert(
 
 
 def _add_counts(
-    conn: Connection, table: Any, keys: list[str], counts: Mapping[tuple[Any, ...], int]
+    conn: Connection,
+    table: Any,
+    keys: list[str],
+    counts: Mapping[tuple[Any, ...], int | Sequence[int]],
+    columns: tuple[str, ...] = ("count",),
 ) -> None:
-    """Add ``counts`` (key tuple in ``keys`` order → visits) onto ``table``'s ``count``."""
-    if not counts:
+    """Add ``counts`` (key tuple in ``keys`` order → visits, or one number per column of
+    ``columns``) onto ``table``'s ``columns``; keys that change nothing are left out.
+    """
+    rows = []
+    for key, value in sorted(counts.items()):
+        values = value if isinstance(value, Sequence) else (value,)
+        if any(values):
+            rows.append(
+                {**dict(zip(keys, key, strict=True)), **dict(zip(columns, values, strict=True))}
+            )
+    if not rows:
         return
-    rows = [{**dict(zip(keys, k, strict=True)), "count": n} for k, n in sorted(counts.items())]
     if conn.dialect.name == "postgresql":
-        pg_unnest_insert(
-            conn,
-            table,
-            rows,
-            f"ON CONFLICT ({', '.join(keys)})"
-            f" DO UPDATE SET count = {table.name}.count + excluded.count",
-        )
+        sets = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in columns)
+        pg_unnest_insert(conn, table, rows, f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
         return
     stmt = upsert(conn, table).values(rows)
     conn.execute(
         stmt.on_conflict_do_update(
-            index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}
+            index_elements=keys,
+            set_={c: table.c[c] + stmt.excluded[c] for c in columns},
         )
     )
 
@@ -128,7 +144,7 @@ def _add_counts(
 def add_visits(conn: Connection, visits: Iterable[Visits]) -> None:
     """Add ``visits`` to every roll-up inside ``conn``'s transaction."""
     daily: Counter[tuple[int, date, int, str]] = Counter()
-    monthly: Counter[tuple[int, date, str]] = Counter()
+    monthly: dict[tuple[int, date], list[int]] = {}
     area: Counter[tuple[str, date, str, str]] = Counter()
     last: dict[int, date] = {}
     for v in visits:
@@ -137,14 +153,16 @@ def add_visits(conn: Connection, visits: Iterable[Visits]) -> None:
         if v.hour is not None:
             daily[(v.station_id, v.day, v.hour, v.worker)] += v.n
             area[("hour", v.day, f"{v.hour:02d}", v.worker)] += v.n
-        monthly[(v.station_id, v.day.replace(day=1), v.worker)] += v.n
+        row = monthly.setdefault((v.station_id, v.day.replace(day=1)), [0] * len(MONTH_COLUMNS))
+        row[_MONTH_INDEX[v.worker]] += v.n
+        row[-1] += v.n
         area[("network", v.day, "", v.worker)] += v.n
         area[("district", v.day, v.district or "", v.worker)] += v.n
         area[("host_type", v.day, v.host_type or "", v.worker)] += v.n
         if v.n > 0 and (v.station_id not in last or last[v.station_id] < v.day):
             last[v.station_id] = v.day
     _add_counts(conn, _V, ["station_id", "day", "hour", "worker_type"], daily)
-    _add_counts(conn, _M, ["station_id", "month", "worker_type"], monthly)
+    _add_counts(conn, _W, ["station_id", "month"], monthly, MONTH_COLUMNS)
     _add_counts(conn, _A, ["scope", "day", "area", "worker_type"], area)
     if last:
         rows = [{"station_id": s, "last_day": d} for s, d in sorted(last.items())]

@@ -9,7 +9,8 @@ is why pruning them changes nothing here.
 * per district, host type, worker type or hour of day: ``visit_area_daily``, a few hundred
   rows a day however many stations there are (districts and host types as the stations had
   them when each visit was counted);
-* the monthly table, and per station over whole months: ``visit_monthly``;
+* the monthly table, per station over whole months, and the busiest stations:
+  ``visit_station_month`` (one row per station and month, a column per worker type);
 * per station by day or week: ``visit_daily`` and ``visit_tallies``;
 * the dashboard's idle stations: ``visit_station_last``.
 """
@@ -28,8 +29,8 @@ from stations.store.visit_rollups import HAND_TALLY
 from stations.store.visit_tables import (
     visit_area_daily_table,
     visit_daily_table,
-    visit_monthly_table,
     visit_station_last_table,
+    visit_station_month_table,
     visit_tallies_table,
 )
 from stations.visits.vocabulary import WORKER_COLUMNS
@@ -48,7 +49,7 @@ __all__ = [
 _S = stations_table
 _V = visit_daily_table
 _T = visit_tallies_table
-_M = visit_monthly_table
+_W = visit_station_month_table
 _A = visit_area_daily_table
 _L = visit_station_last_table
 
@@ -57,8 +58,11 @@ _L = visit_station_last_table
 GROUPS = ("station", "district", "host_type", "worker_type", "hour")
 PERIODS = ("day", "week", "month", "all")
 NO_DISTRICT = "未填写区域"
-#: Stations counted exactly per round when ranking the busiest.
+#: Stations counted exactly per statement when ranking the busiest.
 _BUSIEST_STEP = 500
+#: Each month's stations first taken from the top of the index when ranking the busiest,
+#: per station asked for.
+_BUSIEST_FIRST = 20
 
 
 @dataclass(frozen=True)
@@ -251,13 +255,12 @@ class VisitStats:
     ) -> list[StatsRow]:
         whole_months = start.day == 1 and end.day == 1 and period in ("month", "all")
         if whole_months:  # one row per station and month instead of per day and hour
-            tallied = _M.c.worker_type == HAND_TALLY
             u = select(
-                _M.c.station_id.label("sid"),
-                _M.c.month.label("day"),
-                case((tallied, 0), else_=_M.c.count).label("scans"),
-                case((tallied, _M.c.count), else_=0).label("tallied"),
-            ).where(_M.c.month >= start, _M.c.month < end)
+                _W.c.station_id.label("sid"),
+                _W.c.month.label("day"),
+                (_W.c.total - _W.c.hand_tally).label("scans"),
+                _W.c.hand_tally.label("tallied"),
+            ).where(_W.c.month >= start, _W.c.month < end)
         else:
             u = union_all(
                 select(
@@ -295,36 +298,42 @@ class VisitStats:
         """Every live station (and any deleted one with visits) for ``start`` ≤ day < ``end``,
         by id: the table unions report upward each month.
 
-        Whole months (as the report asks) are read from ``visit_monthly``, pivoted by worker
-        type in SQL, so the database returns one row per station.
+        Whole months (as the report asks) are read from ``visit_station_month``, whose rows
+        are the report's lines already; other spans are pivoted by worker type in SQL. Either
+        way the database returns one row per station.
         """
         workers = [*WORKER_COLUMNS, HAND_TALLY]
         if start.day == 1 and end.day == 1:
-            source = select(_M.c.station_id.label("sid"), _M.c.worker_type, _M.c.count).where(
-                _M.c.month >= start, _M.c.month < end
+            pivot = (
+                select(
+                    _W.c.station_id.label("sid"),
+                    *(func.sum(_W.c[w]).label(f"w{i}") for i, w in enumerate(workers)),
+                )
+                .where(_W.c.month >= start, _W.c.month < end)
+                .group_by(_W.c.station_id)
+                .subquery()
             )
         else:
-            source = union_all(
+            src = union_all(
                 select(_V.c.station_id, _V.c.worker_type, _V.c.count).where(
                     _V.c.day >= start, _V.c.day < end
                 ),
                 select(_T.c.station_id, literal(HAND_TALLY), _T.c.count).where(
                     _T.c.day >= start, _T.c.day < end
                 ),
+            ).subquery()
+            sid, worker, count = src.c
+            pivot = (
+                select(
+                    sid.label("sid"),
+                    *(
+                        func.sum(case((worker == w, count), else_=0)).label(f"w{i}")
+                        for i, w in enumerate(workers)
+                    ),
+                )
+                .group_by(sid)
+                .subquery()
             )
-        src = source.subquery()
-        sid, worker, count = src.c
-        pivot = (
-            select(
-                sid.label("sid"),
-                *(
-                    func.sum(case((worker == w, count), else_=0)).label(f"w{i}")
-                    for i, w in enumerate(workers)
-                ),
-            )
-            .group_by(sid)
-            .subquery()
-        )
         query = (
             select(_S.c.id, _S.c.name, _S.c.district, _S.c.deleted_at, *pivot.c[1:])
             .select_from(_S.outerjoin(pivot, pivot.c.sid == _S.c.id))
@@ -428,53 +437,46 @@ class VisitStats:
     ) -> list[tuple[int, str, int]]:
         """The ``top`` live stations by visits in ``start`` ≤ day < ``end``, exactly.
 
-        A station's visits in the window are at most its visits in the months the window
-        touches (``visit_monthly``, one row per station, month and worker type). Stations are
-        taken in order of that bound, a few hundred at a time, and counted exactly from the day
-        roll-up; once the ``top``-th exact count reaches the next bound, nobody further down
-        can overtake it.
+        A station's visits in the window are at most its totals in the months the window
+        touches. Each month's stations are read from the top of the (month, total DESC) index,
+        ``limit`` of them, and those are counted exactly from the day roll-up and the tallies.
+        A station in none of the lists has at most the sum of each full list's last total;
+        once the ``top``-th exact count exceeds that sum, nobody unread can overtake it.
+        Otherwise the lists grow fourfold and the new stations are counted too.
         """
-        first = start.replace(day=1)
-        bound = func.sum(_M.c.count).label("bound")
-        _room_to_sort(conn)
-        # Deleted stations are left out when counted exactly (fewer rows to join here).
-        bounds = conn.execution_options(stream_results=True, yield_per=_BUSIEST_STEP).execute(
-            select(_M.c.station_id, bound)
-            .where(_M.c.month >= first, _M.c.month < end)
-            .where(
-                true()
-                if scope.whole
-                else _M.c.station_id.in_(select(_S.c.id).where(scope.station_clause(_S.c.org_id)))
-            )
-            .group_by(_M.c.station_id)
-            .having(bound > 0)
-            .order_by(bound.desc(), _M.c.station_id)
+        months: list[date] = []
+        m = start.replace(day=1)
+        while m < end:
+            months.append(m)
+            m = (m + timedelta(days=32)).replace(day=1)
+        in_scope = (
+            true()
+            if scope.whole
+            else _W.c.station_id.in_(select(_S.c.id).where(scope.station_clause(_S.c.org_id)))
         )
         exact: dict[int, int] = {}
-        best: list[int] = []
-        for part in bounds.partitions(_BUSIEST_STEP):
-            # Strictly greater: a station further down with an equal count and a smaller id
-            # would rank above the last one kept.
-            if len(best) == top and best[-1] > int(part[0][1]):
-                break
-            chunk = [int(sid) for sid, _b in part]
-            per_station = union_all(
-                select(_V.c.station_id.label("sid"), _V.c.count.label("n")).where(
-                    _V.c.station_id.in_(chunk), _V.c.day >= start, _V.c.day < end
-                ),
-                select(_T.c.station_id, _T.c.count).where(
-                    _T.c.station_id.in_(chunk), _T.c.day >= start, _T.c.day < end
-                ),
-            ).subquery()
-            for sid, n in conn.execute(
-                select(per_station.c.sid, func.sum(per_station.c.n))
-                .join(_S, _S.c.id == per_station.c.sid)
-                .where(_S.c.deleted_at.is_(None))
-                .group_by(per_station.c.sid)
-            ):
-                exact[int(sid)] = int(n)
+        limit = max(top, 1) * _BUSIEST_FIRST
+        while True:
+            unread_bound, seen = 0, set[int]()
+            for month in months:
+                listed = conn.execute(
+                    select(_W.c.station_id, _W.c.total)
+                    .where(_W.c.month == month, _W.c.total > 0, in_scope)
+                    .order_by(_W.c.total.desc())
+                    .limit(limit)
+                ).all()
+                seen.update(int(sid) for sid, _n in listed)
+                if len(listed) == limit:
+                    unread_bound += int(listed[-1][1])
+            new = sorted(seen - exact.keys())
+            for i in range(0, len(new), _BUSIEST_STEP):
+                exact.update(self._window_counts(conn, new[i : i + _BUSIEST_STEP], start, end))
             best = sorted((n for n in exact.values() if n > 0), reverse=True)[:top]
-        bounds.close()
+            # Strictly greater: an unread station with an equal count and a smaller id would
+            # rank above the last one kept.
+            if unread_bound == 0 or (len(best) == top and best[-1] > unread_bound):
+                break
+            limit *= 4
         ranked = sorted(
             ((n, sid) for sid, n in exact.items() if n > 0), key=lambda x: (-x[0], x[1])
         )
@@ -485,3 +487,25 @@ class VisitStats:
             ).all()
         )
         return [(sid, names[sid], n) for n, sid in chosen]
+
+    def _window_counts(self, conn: Any, ids: list[int], start: date, end: date) -> dict[int, int]:
+        """Visits of the live stations among ``ids`` in ``start`` ≤ day < ``end`` (0 for the
+        rest, so they are not counted again).
+        """
+        per_station = union_all(
+            select(_V.c.station_id.label("sid"), _V.c.count.label("n")).where(
+                _V.c.station_id.in_(ids), _V.c.day >= start, _V.c.day < end
+            ),
+            select(_T.c.station_id, _T.c.count).where(
+                _T.c.station_id.in_(ids), _T.c.day >= start, _T.c.day < end
+            ),
+        ).subquery()
+        out = dict.fromkeys(ids, 0)
+        for sid, n in conn.execute(
+            select(per_station.c.sid, func.sum(per_station.c.n))
+            .join(_S, _S.c.id == per_station.c.sid)
+            .where(_S.c.deleted_at.is_(None))
+            .group_by(per_station.c.sid)
+        ):
+            out[int(sid)] = int(n)
+        return out

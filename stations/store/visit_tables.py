@@ -13,9 +13,9 @@ RANGE (at)``); the ``Table`` below is what SQLite gets and what queries are writ
 Every counted check-in updates the roll-ups in its own transaction, so raw rows can be pruned
 (a whole month's partition dropped) without changing any total. ``visit_daily`` keeps the
 finest grain (station, local day, hour, worker type); reports read the smallest roll-up that
-answers them (migration 0012): ``visit_monthly`` (station, month, worker type) for the monthly
-table, ``visit_area_daily`` (network, district, host type or hour of day, per local day and
-worker type) for the dashboard and the grouped statistics, and ``visit_station_last`` (the
+answers them: ``visit_station_month`` (one row per station and month, a column per worker
+type, migration 0015) for the monthly table and the busiest stations, ``visit_area_daily``
+(network, district, host type or hour of day, per local day and worker type) for the dashboard and the grouped statistics, and ``visit_station_last`` (the
 last local day each station had a visit) for the idle list. Hand tallies are in those three
 under the worker type ``hand_tally``, so totals add up wherever they are read.
 """
@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 
 from stations.store.schema import metadata
+from stations.visits.vocabulary import WORKER_COLUMNS
 
 __all__ = [
     "checkins_table",
@@ -43,7 +44,7 @@ __all__ = [
     "station_codes_table",
     "visit_area_daily_table",
     "visit_daily_table",
-    "visit_monthly_table",
+    "visit_station_month_table",
     "visit_station_last_table",
     "visit_devices_table",
     "visit_keys_table",
@@ -110,16 +111,23 @@ visit_daily_table = Table(
     Index("ix_visit_daily_day", "day"),
 )
 
-# Visits per station, local month (its first day) and worker type, hand tallies included
-# (worker type ``hand_tally``): the monthly table reads one month of this (migration 0012).
-visit_monthly_table = Table(
-    "visit_monthly",
+# Visits per station and local month (its first day): one column per worker type, the hand
+# tallies and the total (migration 0015). One row per station and month is what the monthly
+# table reports, and (month, total DESC) hands out a month's busiest stations, and the
+# stations a month has not seen, straight from the index.
+visit_station_month_table = Table(
+    "visit_station_month",
     metadata,
     Column("station_id", Integer, primary_key=True),
     Column("month", Date, primary_key=True),
-    Column("worker_type", String(16), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Index("ix_visit_monthly_month", "month"),
+    *(Column(w, Integer, nullable=False, server_default="0") for w in WORKER_COLUMNS),
+    Column("hand_tally", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+)
+Index(
+    "ix_visit_station_month_total",
+    visit_station_month_table.c.month,
+    visit_station_month_table.c.total.desc(),
 )
 
 # Visits per local day and worker type for the whole network (scope ``network``, area ''),

@@ -1,5 +1,6 @@
 """The roll-ups the reports read are kept in step by every check-in and tally change, and the
-migration that introduced them (0012) fills them to exactly what the writes would have made."""
+migrations that introduced them (0012, and 0015's row per station and month) fill them to
+exactly what the writes would have made."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from stations.store.engine import _MIGRATIONS, WRITE
 from stations.store.visit_stats import VisitStats
 from stations.store.visit_tables import (
     visit_area_daily_table,
-    visit_monthly_table,
     visit_station_last_table,
+    visit_station_month_table,
 )
 from tests.stations.visits.visit_kit import stations_with_visits
 
-ROLLUPS = (visit_monthly_table, visit_area_daily_table, visit_station_last_table)
+KEYS_AND_TOTAL = ("station_id", "month", "total")
+ROLLUPS = (visit_station_month_table, visit_area_daily_table, visit_station_last_table)
 
 
 def _contents(engine) -> dict[str, set[tuple]]:
@@ -27,7 +29,7 @@ def _contents(engine) -> dict[str, set[tuple]]:
             t.name: {
                 tuple(str(v) for v in row)
                 for row in conn.execute(select(t))
-                if "count" not in row._mapping or row._mapping["count"] != 0
+                if row._mapping.get("count", row._mapping.get("total")) != 0
             }
             for t in ROLLUPS
         }
@@ -53,14 +55,22 @@ def test_rollups_follow_check_ins_and_tally_corrections(store) -> None:
     _visits, ids = _busy_month(store)
     with store.engine.connect() as conn:
         monthly = {
-            (r.station_id, str(r.month)[:10], r.worker_type): r.count
-            for r in conn.execute(select(visit_monthly_table))
+            (r.station_id, str(r.month)[:10]): r._mapping
+            for r in conn.execute(select(visit_station_month_table))
         }
         last = dict(conn.execute(select(visit_station_last_table)).all())
-    assert monthly[(ids[0], "2026-11-01", "hand_tally")] == 4
-    assert monthly[(ids[0], "2026-11-01", "delivery")] == 1  # the repeat within 2 h: once
-    assert monthly.get((ids[2], "2026-11-01", "hand_tally"), 0) == 0
-    assert sum(n for (s, m, _w), n in monthly.items() if m == "2026-11-01") == 4 + 4
+    first = monthly[(ids[0], "2026-11-01")]
+    assert first["hand_tally"] == 4  # 10, then corrected to 4
+    assert first["delivery"] == 1  # the repeat within 2 h: once
+    assert (first["courier"], first["total"]) == (1, 6)
+    assert monthly[(ids[1], "2026-11-01")]["unspecified"] == 1
+    assert monthly[(ids[1], "2026-12-01")]["other"] == 1
+    # 6 tallied, then lowered to 0: the column is back to nothing, the scan still counts
+    third = monthly[(ids[2], "2026-11-01")]
+    assert (third["hand_tally"], third["sanitation"], third["total"]) == (0, 1, 1)
+    assert sum(r["total"] for (_s, m), r in monthly.items() if m == "2026-11-01") == 4 + 4
+    for row in monthly.values():  # the total is its columns' sum
+        assert row["total"] == sum(v for k, v in row.items() if k not in KEYS_AND_TOTAL)
     # the zeroed tally no longer counts as a visit day; the scan of 9 Nov does
     assert str(last[ids[2]])[:10] == "2026-11-09"
     stats = VisitStats(store.engine)
@@ -88,3 +98,29 @@ def test_migration_0012_fills_the_rollups_as_the_writes_did(store) -> None:
         command.downgrade(config, "0010")  # drops the roll-ups
         command.upgrade(config, "head")  # makes them again from visit_daily and the tallies
     assert _contents(store.engine) == written
+
+
+def test_migration_0015_fills_the_station_months_as_the_writes_did(store) -> None:
+    _busy_month(store)
+    written = _contents(store.engine)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with store.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")  # back to visit_monthly, made from the wide rows
+        command.upgrade(config, "0015")  # and the wide rows again from visit_monthly
+    assert _contents(store.engine) == written
+
+
+def test_busiest_reads_down_the_month_lists_until_nobody_unread_can_overtake(store) -> None:
+    """October's biggest totals lie before the window, and the window's busiest station is
+    below them in October's list: only growing the lists finds it."""
+    visits, ids = stations_with_visits(store, 27)
+    visits.set_tallies([(sid, date(2026, 10, 2), 3) for sid in ids[:25]], actor="c")
+    visits.set_tallies([(ids[25], date(2026, 10, 20), 2)], actor="c")  # in the window
+    visits.set_tallies([(ids[26], date(2026, 11, 5), 1)], actor="c")
+    stats = VisitStats(store.engine)
+    board = stats.dashboard(date(2026, 11, 13), days=30, top=1)
+    assert [(sid, n) for sid, _name, n in board.busiest] == [(ids[25], 2)]
+    board = stats.dashboard(date(2026, 11, 13), days=30, top=3)
+    assert [(sid, n) for sid, _name, n in board.busiest] == [(ids[25], 2), (ids[26], 1)]

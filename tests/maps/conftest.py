@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,18 @@ def start_server(app: Any) -> tuple[LiveServer, Callable[[], None]]:
         thread.join(timeout=10)
 
     return LiveServer(f"http://127.0.0.1:{port}", app, server), stop
+
+
+@contextmanager
+def serving(app: Any, store: Any) -> Iterator[LiveServer]:
+    """``app`` served for the block (a fixture's ``yield``); then the server stops and
+    ``store`` is closed, whatever the test did."""
+    live, stop = start_server(app)
+    try:
+        yield live
+    finally:
+        stop()
+        store.close()
 
 
 @pytest.fixture

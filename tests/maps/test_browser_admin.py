@@ -21,7 +21,7 @@ from geodata.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station
-from tests.maps.conftest import LiveServer, PageKit, start_server
+from tests.maps.conftest import LiveServer, PageKit, serving, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -69,12 +69,8 @@ def console(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     for k, spec in enumerate(seeds):
         store.create(make_station(**spec), actor=f"seed-{k}")
     app = create_app(test_settings(upload_dir=root / "uploads"), store=store)
-    live, stop = start_server(app)
-    try:
+    with serving(app, store) as live:
         yield Console(live, store, staff)
-    finally:
-        stop()
-        store.close()
 
 
 def _shot(kit: PageKit, name: str) -> Path:

@@ -22,7 +22,7 @@ from stations.store.photos import SqlPhotoStore
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station
-from tests.maps.conftest import LiveServer, PageKit, start_server
+from tests.maps.conftest import LiveServer, PageKit, serving
 from tests.stations.photos.test_process import busy_photo, jpeg_with_gps
 
 pytestmark = pytest.mark.browser
@@ -44,12 +44,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     store.create(make_station(name="荣华中路暖心驿站", opening_hours="24/7"), actor="t")
     staff = add_staff(store)
     app = create_app(test_settings(photo_dir=tmp_path / "photos"), store=store)
-    live, stop = start_server(app)
-    try:
+    with serving(app, store) as live:
         yield Site(live, store, staff)
-    finally:
-        stop()
-        store.close()
 
 
 def _rider_photo(site: Site, device: str, size: tuple[int, int], state: str | None) -> int:

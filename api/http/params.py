@@ -391,13 +391,9 @@ async def read_json(request: Request) -> Any:
     try:
         return json.loads(body)
     except RecursionError:  # api.http.json_limits refuses such bodies first; never a 500
-        raise ValidationFailed(
-            [FieldError("body", "is nested too deeply", None, None, "JSON 嵌套层数过多")]
-        ) from None
+        raise ValidationFailed([FieldError.from_catalog("body", "is nested too deeply")]) from None
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed(
-            [FieldError("body", "is not valid JSON", None, None, "不是有效的 JSON")]
-        ) from None
+        raise ValidationFailed([FieldError.from_catalog("body", "is not valid JSON")]) from None
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -86,33 +86,29 @@ class Demand:
         errors = []
         if self.area_km2 > budget.area_km2:
             errors.append(
-                FieldError(
+                FieldError.from_catalog(
                     "area",
-                    f"covers {self.area_km2:,.0f} km², more than {budget.area_km2:,.0f} km²",
-                    None,
-                    None,
-                    f"面积 {self.area_km2:,.0f} 平方公里，超过 {budget.area_km2:,.0f} 平方公里",
+                    "covers {area} km², more than {limit} km²",
+                    area=f"{self.area_km2:,.0f}",
+                    limit=f"{budget.area_km2:,.0f}",
                 )
             )
         if self.cells > budget.cells:
             errors.append(
-                FieldError(
+                FieldError.from_catalog(
                     "resolution",
-                    f"the area at this resolution is {self.cells:,} cells, more than "
-                    f"{budget.cells:,}",
-                    None,
-                    None,
-                    f"该分辨率下有 {self.cells:,} 个网格，超过 {budget.cells:,} 个",
+                    "the area at this resolution is {cells} cells, more than {limit}",
+                    cells=f"{self.cells:,}",
+                    limit=f"{budget.cells:,}",
                 )
             )
         if self.candidates > budget.candidates:
             errors.append(
-                FieldError(
+                FieldError.from_catalog(
                     "candidates",
-                    f"{self.candidates:,} candidates, more than {budget.candidates:,}",
-                    None,
-                    None,
-                    f"候选点 {self.candidates:,} 个，超过 {budget.candidates:,} 个",
+                    "{candidates} candidates, more than {limit}",
+                    candidates=f"{self.candidates:,}",
+                    limit=f"{budget.candidates:,}",
                 )
             )
         return errors

@@ -40,19 +40,11 @@ def round_start(
     position in ``crs``; None: from the first stop. Says which field is wrong."""
     errors = []
     if (lon is None) != (lat is None):
-        errors.append(
-            FieldError(
-                "start_lon/start_lat", "give both or neither", None, None, "经纬度需同时提供"
-            )
-        )
+        errors.append(FieldError.from_catalog("start_lon/start_lat", "give both or neither"))
     elif lon is not None and station is not None:
         errors.append(
-            FieldError(
-                "start_station",
-                "give a start station or a start position, not both",
-                station,
-                None,
-                "起点只能是一个驿站或一个位置，不能同时给出",
+            FieldError.from_catalog(
+                "start_station", "give a start station or a start position, not both", station
             )
         )
     if errors:

@@ -78,9 +78,7 @@ def station_input(raw: Any, *, crs: str, partial: bool) -> tuple[dict[str, Any],
     for key in READ_ONLY:
         changes.pop(key, None)
     if ("lon" in changes) != ("lat" in changes):
-        raise ValidationFailed(
-            [FieldError("lon/lat", "give lon and lat together", None, None, "经度和纬度须同时提供")]
-        )
+        raise ValidationFailed([FieldError.from_catalog("lon/lat", "give lon and lat together")])
     if "lon" in changes and crs != "wgs84":
         lon, lat = to_wgs84(changes["lon"], changes["lat"], crs)
         changes["lon"], changes["lat"] = float(lon), float(lat)

@@ -178,7 +178,7 @@ def org_of(orgs: SqlOrgStore, value: int | str | None) -> int | None:
         return orgs.get(value).id
     except NotFound:
         raise ValidationFailed(
-            [FieldError("org", "no such organisation", str(value), None, "没有这个机构")]
+            [FieldError.from_catalog("org", "no such organisation", str(value))]
         ) from None
 
 

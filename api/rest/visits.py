@@ -167,7 +167,7 @@ def _today(visits: SqlVisitStore) -> date:
 def _not_future(day: date, visits: SqlVisitStore) -> None:
     if day > _today(visits):
         raise ValidationFailed(
-            [FieldError("day", "is in the future", day.isoformat(), None, "日期晚于今天")]
+            [FieldError.from_catalog("day", "is in the future", day.isoformat())]
         )
 
 
@@ -236,17 +236,13 @@ def _span(start: date | None, end: date | None, visits: SqlVisitStore) -> tuple[
     start = start or end - timedelta(days=29)
     if start > end:
         raise ValidationFailed(
-            [FieldError("from", "is after 'to'", start.isoformat(), None, "起始日期晚于结束日期")]
+            [FieldError.from_catalog("from", "is after 'to'", start.isoformat())]
         )
     if (end - start).days > MAX_SPAN_DAYS or end >= date.max:
         raise ValidationFailed(
             [
-                FieldError(
-                    "to",
-                    f"spans more than {MAX_SPAN_DAYS} days",
-                    end.isoformat(),
-                    None,
-                    f"时间跨度超过{MAX_SPAN_DAYS}天",
+                FieldError.from_catalog(
+                    "to", "spans more than {days} days", end.isoformat(), days=MAX_SPAN_DAYS
                 )
             ]
         )

@@ -30,10 +30,10 @@ async def add_webhook(request: Request, user: AdminDep, hooks: WebhooksDep) -> A
     if not isinstance(url, str) or not isinstance(from_start, bool):
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "url",
-                    'send a JSON object {"url": "https://…", "from_start": false}',
-                    message_zh='请发送 JSON 对象 {"url": "https://…", "from_start": false}',
+                    "send a JSON object {example}",
+                    example='{"url": "https://…", "from_start": false}',
                 )
             ]
         )

@@ -57,6 +57,14 @@ typer.core.TyperOption.display_type_rich = _flag_shows_no_type  # type: ignore[m
 
 #: The ``--json`` switch of the listing commands, one wording everywhere.
 JsonFlag = Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")]
+
+
+def dry_run_flag(help: str) -> Any:
+    """The ``--dry-run`` switch of a command that writes; ``help`` says what it leaves undone
+    (``dry_run: Annotated[bool, dry_run_flag("…")] = False``)."""
+    return typer.Option("--dry-run", is_flag=True, metavar="", help=help)
+
+
 #: A station named by its id on the command line.
 StationIdArg = Annotated[int, typer.Argument(help="驿站 id / station id")]
 #: A staff user named by login name.

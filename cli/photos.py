@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import JsonFlag, app, err_console, open_services
+from cli.common import JsonFlag, app, dry_run_flag, err_console, open_services
 from stations.errors import ConfigurationError
 from stations.photos.service import PRUNE_GRACE_S
 
@@ -28,12 +28,7 @@ app.add_typer(photos_app, name="photos")
 def photos_prune(
     dry_run: Annotated[
         bool,
-        typer.Option(
-            "--dry-run",
-            is_flag=True,
-            metavar="",
-            help="只列出将删除的照片，不删除 / list what would be deleted, delete nothing",
-        ),
+        dry_run_flag("只列出将删除的照片，不删除 / list what would be deleted, delete nothing"),
     ] = False,
     grace: Annotated[
         int,

@@ -15,6 +15,7 @@ from cli.common import (
     StationIdArg,
     app,
     console,
+    dry_run_flag,
     err_console,
     open_services,
     progress_bar,
@@ -60,12 +61,7 @@ def import_file(
     ] = CrsName.wgs84,
     dry_run: Annotated[
         bool,
-        typer.Option(
-            "--dry-run",
-            is_flag=True,
-            metavar="",
-            help="只检查并报告，不写入；退出码与正式导入相同 / report only, same exit code",
-        ),
+        dry_run_flag("只检查并报告，不写入；退出码与正式导入相同 / report only, same exit code"),
     ] = False,
     skip_invalid: Annotated[
         bool,

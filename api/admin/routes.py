@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.admin.render import FIELD_LABELS, NO_STORE, console_page, render_page
+from api.admin.render import NO_STORE, console_page, render_page
 from api.admin.session import (
     LOGIN_PATH,
     ConsoleDep,
@@ -53,6 +53,7 @@ from api.rest.auth import LOGIN_LIMIT
 from api.settings import Settings
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
+from stations.i18n import Message, translate
 from stations.model import TEXT_LIMITS, Station
 from stations.search import ListQuery, StationCatalog, StationFilter
 from stations.store.base import StationStore
@@ -455,18 +456,27 @@ def check_opening_hours(
 ) -> Response:
     if cs is None:
         return JSONResponse(
-            {"ok": False, "message": "not signed in", "message_zh": "登录已过期，请重新登录"},
+            {
+                "ok": False,
+                "message": translate("not signed in", "en"),
+                "message_zh": translate("not signed in", "zh-CN"),
+            },
             status_code=401,
             headers=NO_STORE,
         )
     try:
         hours = normalise_hours(value)
     except HoursSyntaxError as exc:
-        example = "”或“".join(EXAMPLES)
+        why = Message(
+            "cannot read the opening hours: {reason}; write e.g. '{example1}' or '{example2}'",
+            reason=exc,
+            example1=EXAMPLES[0],
+            example2=EXAMPLES[1],
+        )
         body: dict[str, Any] = {
             "ok": False,
-            "message": f"cannot read the opening hours: {exc.en}",
-            "message_zh": f"{FIELD_LABELS['opening_hours']}无法识别：{exc.zh}。可以这样写：“{example}”",
+            "message": why.text("en"),
+            "message_zh": why.text("zh-CN"),
         }
     else:
         body = {"ok": True, "message": None, "message_zh": None, "osm": hours.osm}

@@ -102,6 +102,7 @@ CATALOGUED = [
     "stations/vocabulary.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stations/io").glob("*.py")),
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stations/hours").glob("*.py")),
+    "api/admin/routes.py",
     "api/rest/analysis_budget.py",
     "api/rest/recheck.py",
     "api/rest/station_input.py",

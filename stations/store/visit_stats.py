@@ -183,20 +183,7 @@ class VisitStats:
             .where(_A.c.scope == scope, _A.c.day >= start, _A.c.day < end)
             .group_by(*columns)
         )
-        rows: list[StatsRow] = []
-        with self.engine.connect() as conn:
-            for r in conn.execute(query):
-                key = str(r[0])
-                when = _as_date(r[1]) if period != "all" else None
-                scans, hand = int(r[-2]), int(r[-1])
-                if scans == 0 and hand == 0:
-                    continue
-                rows.append(StatsRow(*_labelled(group, key), when, scans, hand))
-        if group == "hour":
-            rows.sort(key=lambda s: (s.period or date.min, int(s.key)))
-        else:
-            rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
-        return rows
+        return self._grouped_rows(query, group, period)
 
     def _scoped(
         self, group: str, period: str, start: date, end: date, scope: ReadScope
@@ -235,15 +222,20 @@ class VisitStats:
         )
         if group == "hour":  # tallies have no hour
             query = query.where(u.c.hour >= 0)
+        return self._grouped_rows(query, group, period)
+
+    def _grouped_rows(self, query: Any, group: str, period: str) -> list[StatsRow]:
+        """Run a grouped ``query`` (key, [period,] scans, tallied) into labelled rows, the
+        empty groups dropped, by hour of day or by most visits first within each period.
+        """
         rows: list[StatsRow] = []
         with self.engine.connect() as conn:
             for r in conn.execute(query):
-                key_text = str(r[0])
                 when = _as_date(r[1]) if period != "all" else None
                 scans, tallied = int(r[-2]), int(r[-1])
                 if scans == 0 and tallied == 0:
                     continue
-                rows.append(StatsRow(*_labelled(group, key_text), when, scans, tallied))
+                rows.append(StatsRow(*_labelled(group, str(r[0])), when, scans, tallied))
         if group == "hour":
             rows.sort(key=lambda s: (s.period or date.min, int(s.key)))
         else:

@@ -62,8 +62,8 @@ class Processed:
     files: dict[str, bytes]
 
 
-def _refuse(message: str, zh: str, value: object = None) -> ValidationFailed:
-    return ValidationFailed([FieldError("file", message, value, None, zh)])
+def _refuse(msgid: str, value: object = None, **params: object) -> ValidationFailed:
+    return ValidationFailed([FieldError.from_catalog("file", msgid, value, None, **params)])
 
 
 def _encode(im: Image.Image, fmt: str, quality: int | None = None) -> bytes:
@@ -92,11 +92,12 @@ def _thumbnail(im: Image.Image, fmt: str) -> bytes:
 def process_photo(data: bytes) -> Processed:
     """Check and re-encode an upload; raises ``ValidationFailed`` (field ``file``)."""
     if not data:
-        raise _refuse("is empty", "文件是空的")
+        raise _refuse("is empty")
     if len(data) > MAX_BYTES:
         raise _refuse(
-            f"is larger than {MAX_BYTES // (1024 * 1024)} MB ({len(data)} bytes)",
-            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB",
+            "is larger than {limit} MB ({size} bytes)",
+            limit=MAX_BYTES // (1024 * 1024),
+            size=len(data),
         )
     try:
         with warnings.catch_warnings():
@@ -104,28 +105,25 @@ def process_photo(data: bytes) -> Processed:
             im = Image.open(io.BytesIO(data))  # reads the header only
             if im.format not in _FORMATS:
                 raise _refuse(
-                    f"must be a JPEG, PNG or WebP photo, not {im.format}",
-                    "只接受 JPEG、PNG 或 WebP 格式的照片",
-                    im.format,
+                    "must be a JPEG, PNG or WebP photo, not {format}", im.format, format=im.format
                 )
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise _refuse(
-                    f"has {width}×{height} pixels, more than {MAX_PIXELS:,}",
-                    f"图片像素过多（{width}×{height}），请缩小后再上传",
+                    "has {width}×{height} pixels, more than {limit}",
                     f"{width}x{height}",
+                    width=width,
+                    height=height,
+                    limit=f"{MAX_PIXELS:,}",
                 )
             im.load()
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _refuse(
-            f"has too many pixels to decode safely ({exc})", "图片像素过多，请缩小后再上传"
-        ) from None
+        raise _refuse("has too many pixels to decode safely ({error})", error=exc) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse(
-            f"is not an image this service can read ({type(exc).__name__})",
-            "不是可识别的图片文件",
+            "is not an image this service can read ({error})", error=type(exc).__name__
         ) from None
     im = ImageOps.exif_transpose(im)  # the pixels upright; the tag itself is not carried over
     if im.mode in ("RGBA", "LA", "P"):

@@ -57,6 +57,7 @@ def _used_messages() -> set[str]:
                 # stations.io's whole-file errors: file_error(path, msgid, …), _refuse_file(path, msgid, …)
                 "file_error": (2,),
                 "_refuse_file": (2,),
+                "_refuse": None,  # stations.photos.process: _refuse(msgid, …)
                 "Message": None,
                 "HoursSyntaxError": (2,),
             },
@@ -103,6 +104,7 @@ CATALOGUED = [
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stations/io").glob("*.py")),
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stations/hours").glob("*.py")),
     "api/admin/routes.py",
+    "stations/photos/process.py",
     "api/rest/analysis_budget.py",
     "api/rest/recheck.py",
     "api/rest/station_input.py",

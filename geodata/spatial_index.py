@@ -63,7 +63,7 @@ from geodata._chordtree import ChordTree
 from geodata.distance import WGS84_GEOD
 from geodata.errors import GeodataError
 
-__all__ = ["GeodesicIndex", "z_order"]
+__all__ = ["GeodesicIndex", "spread_bits", "z_order"]
 
 _A = float(WGS84_GEOD.a)
 _E2 = float(WGS84_GEOD.es)
@@ -100,8 +100,10 @@ def _proj_geodesic() -> tuple[int, int]:
     return inverse, init
 
 
-def _spread_bits(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """Put bit i of each (up to 32-bit) value at bit 2i: the Morton interleave."""
+def spread_bits(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Put bit i of each (up to 32-bit) value at bit 2i: the Morton interleave (the one
+    used by the nearest index's order and by the vector tiles' runs).
+    """
     for shift, keep in (
         (16, 0x0000FFFF0000FFFF),
         (8, 0x00FF00FF00FF00FF),
@@ -125,7 +127,7 @@ def z_order(lon: ArrayLike, lat: ArrayLike) -> PosArray:
     scale = float((1 << 21) - 1)
     x = np.clip((lon_a + 180.0) / 360.0, 0.0, 1.0) * scale
     y = np.clip((lat_a + 90.0) / 180.0, 0.0, 1.0) * scale
-    code = _spread_bits(x.astype(np.uint64)) | (_spread_bits(y.astype(np.uint64)) << np.uint64(1))
+    code = spread_bits(x.astype(np.uint64)) | (spread_bits(y.astype(np.uint64)) << np.uint64(1))
     return np.argsort(code, kind="stable").astype(np.intp, copy=False)
 
 

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from geodata.crs import from_wgs84
+from geodata.spatial_index import spread_bits
 from stations.model import Station
 from stations.tiles.pbf import PointLayer
 
@@ -96,16 +97,7 @@ def _unit(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _spread(v: np.ndarray) -> np.ndarray:
     """The bits of ``v`` (< 2**32) moved to the even positions of a uint64."""
-    v = v.astype(np.uint64) & np.uint64(0xFFFFFFFF)
-    for shift, mask in (
-        (16, 0x0000FFFF0000FFFF),
-        (8, 0x00FF00FF00FF00FF),
-        (4, 0x0F0F0F0F0F0F0F0F),
-        (2, 0x3333333333333333),
-        (1, 0x5555555555555555),
-    ):
-        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
-    return v
+    return spread_bits(v.astype(np.uint64) & np.uint64(0xFFFFFFFF))
 
 
 def _morton(col: np.ndarray, row: np.ndarray) -> np.ndarray:

@@ -389,6 +389,7 @@ class VisitStats:
                 out.daily.append((day, scans.get(day, 0), tallies.get(day, 0)))
                 day += timedelta(days=1)
             out.busiest = self._busiest(conn, start, end, top, scope)
+            _room_to_sort(conn)  # the idle stations are an anti-join of ~100k stations
             # Idle: no visit day in the window. A last visit day before it (or none) settles
             # it from one small table; only a station whose last day lies after the window
             # (visits dated in the future) needs its days looked at.

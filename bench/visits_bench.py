@@ -23,7 +23,8 @@ What it measures, each against a baseline in the same run:
 The data: ``--stations`` stations and ``--checkins`` check-ins spread over ``--months``
 months (random station, time and worker type), written by SQL into the raw table and
 rolled up exactly as the write path rolls up (one row per station, local day, hour and
-worker type; then the monthly, area and last-day roll-ups by migration 0012's own backfill),
+worker type; then the area and last-day roll-ups by migration 0012's own backfill and the
+per-station month rows by 0015's),
 so the reports read what the service would have written.
 """
 
@@ -154,11 +155,15 @@ def generate(url: str, stations: int, checkins: int, months: int) -> tuple[date,
                 " FROM checkins GROUP BY 1, 2, 3, 4"
             )
         )
+        # 0012's area and last-day roll-ups; its per-worker monthly rows now go straight
+        # into 0015's wide table (one row per station and month).
         for statement in _migration("0012").backfill_statements(pg=True):
-            conn.execute(text(statement))
+            if not statement.startswith("INSERT INTO visit_monthly "):
+                conn.execute(text(statement))
+        conn.execute(text(_migration("0015").fill_statement(_MONTHLY_SOURCE)))
         conn.execute(text("ANALYZE"))
         rollup = conn.execute(text("SELECT count(*) FROM visit_daily")).scalar_one()
-        monthly = conn.execute(text("SELECT count(*) FROM visit_monthly")).scalar_one()
+        monthly = conn.execute(text("SELECT count(*) FROM visit_station_month")).scalar_one()
     print(
         f"  roll-ups (day: {rollup:,} rows, month: {monthly:,}) in"
         f" {time.perf_counter() - t0:.1f} s",
@@ -167,6 +172,14 @@ def generate(url: str, stations: int, checkins: int, months: int) -> tuple[date,
     visits.codes()  # every station gets its public code, as posters would
     store.close()
     return first, end
+
+
+#: Scans and tallies per station, month and worker type, as 0012 filled ``visit_monthly``.
+_MONTHLY_SOURCE = (
+    "(SELECT station_id, date_trunc('month', day)::date AS month, worker_type, count"
+    " FROM visit_daily UNION ALL SELECT station_id, date_trunc('month', day)::date,"
+    " 'hand_tally', count FROM visit_tallies) AS v"
+)
 
 
 def _migration(revision: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,10 +13,20 @@ from sqlalchemy import func, select
 
 from stations.errors import NotFound, TooManyRequests
 from stations.store.confirmations import PendingVote, SqlConfirmationStore, write_votes
+from stations.store.outage import StoreLimits
 from stations.store.schema import confirmations_table
 from stations.store.sql import SqlStationStore
 from stations.trust.rules import Vote
 from tests.conftest import make_station
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlStationStore]:
+    """A store with patient waits: these tests are about lost and doubled votes, not about the
+    fail-fast limits (which have their own tests), and a busy machine stretches each queue."""
+    s = SqlStationStore(store_url, limits=StoreLimits(pool_wait_s=30.0, lock_s=30.0))
+    yield s
+    s.close()
 
 
 @pytest.fixture

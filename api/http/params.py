@@ -240,7 +240,11 @@ def parse_at(at: str | None) -> datetime | None:
         return datetime.fromisoformat(at.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationFailed(
-            [FieldError("at", "not an ISO 8601 date-time, e.g. 2026-11-24T12:00:00+08:00", at)]
+            [
+                FieldError.from_catalog(
+                    "at", "not an ISO 8601 date-time, e.g. 2026-11-24T12:00:00+08:00", at
+                )
+            ]
         ) from None
 
 
@@ -259,13 +263,13 @@ def parse_bbox(bbox: str | None, crs: str = "wgs84") -> tuple[float, float, floa
         parts = []
     if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
         raise ValidationFailed(
-            [FieldError("bbox", "must be four numbers west,south,east,north", bbox)]
+            [FieldError.from_catalog("bbox", "must be four numbers west,south,east,north", bbox)]
         )
     west, south, east, north = parts
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "bbox",
                     "out of range: longitudes in [-180, 180], "
                     "latitudes in [-90, 90] with south <= north",

@@ -219,7 +219,11 @@ def _candidates(obj: dict[str, Any], crs: str) -> Candidates:
     feats = obj.get("features") if obj.get("type") == "FeatureCollection" else None
     if not isinstance(feats, list) or not feats:
         raise ValidationFailed(
-            [FieldError("candidates", "must be a non-empty GeoJSON FeatureCollection of points")]
+            [
+                FieldError.from_catalog(
+                    "candidates", "must be a non-empty GeoJSON FeatureCollection of points"
+                )
+            ]
         )
     lons, lats, labels, errors = [], [], [], []
     for i, f in enumerate(feats, start=1):
@@ -235,7 +239,9 @@ def _candidates(obj: dict[str, Any], crs: str) -> Candidates:
         )
         if not ok:
             errors.append(
-                FieldError(f"candidates.features[{i}]", "must be a Point with valid lon/lat")
+                FieldError.from_catalog(
+                    f"candidates.features[{i}]", "must be a Point with valid lon/lat"
+                )
             )
             continue
         lons.append(float(coords[0]))
@@ -254,7 +260,7 @@ def post_plan(
 ) -> dict[str, Any]:
     if (body.new_sites is None) == (body.target_share is None):
         raise ValidationFailed(
-            [FieldError("new_sites", "give new_sites or target_share (exactly one)")]
+            [FieldError.from_catalog("new_sites", "give new_sites or target_share (exactly one)")]
         )
     area = area_from_geojson(body.area, crs=body.crs.value) if body.area else None
     demand = body.demand if isinstance(body.demand, str) else "uniform"

@@ -68,7 +68,9 @@ async def nearest(request: Request) -> Any:
     svc = services(request)
     catalog, settings = svc.catalog, svc.settings
     if q.k > settings.max_k:
-        raise ValidationFailed([FieldError("k", f"must be at most {settings.max_k}", q.k)])
+        raise ValidationFailed(
+            [FieldError.from_catalog("k", "must be at most {limit}", q.k, limit=settings.max_k)]
+        )
     flt = station_filter(
         amenity=q.amenity,
         status=q.status,

@@ -106,6 +106,8 @@ CATALOGUED = [
     "api/admin/routes.py",
     "stations/photos/process.py",
     "api/rest/analysis_budget.py",
+    "api/rest/coverage.py",
+    "api/rest/nearest.py",
     "api/rest/recheck.py",
     "api/rest/station_input.py",
     "api/rest/stations.py",

@@ -91,6 +91,9 @@ def _number(text: str | None, name: str, low: float, high: float, bad: list[str]
     response_class=HTMLResponse,
     summary="The mobile map of the nearest stations, for WeChat menus, articles and "
     "Mini Program web-views",
+    description="A value the page cannot read (a link mangled in an article) is answered with "
+    "the page and a Chinese notice, 链接中的参数有误, naming the parameters, not with a 422: "
+    "riders cannot read a JSON problem.",
 )
 def embed_page(
     catalog: CatalogDep,

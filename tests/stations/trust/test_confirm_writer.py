@@ -79,7 +79,10 @@ def test_concurrent_votes_from_coroutines_are_each_stored(
 
         return await asyncio.gather(*(one(n) for n in range(300)), return_exceptions=True)
 
-    acked = asyncio.run(burst())
+    # Its own thread: a browser test's playwright (sync API) may keep an event loop running
+    # in this one for the rest of the session, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as thread:
+        acked = thread.submit(asyncio.run, burst()).result()
     assert all(isinstance(a, int) for a in acked)
     assert _stored_ids(store) == set(acked)
 

@@ -12,8 +12,12 @@ Seasons and months (``夏季 6:00-20:00，冬季 7:00-19:00``, ``5月至10月 8:
 9:00-17:00``, ``1月1日-3月31日 …``) become OSM month selectors. 夏季 is May–September and 冬季
 October–April (:data:`SUMMER`, :data:`WINTER`), as Beijing's public offices switch their
 夏季/冬季作息 on 1 May and 1 October; a sheet that means other months writes them
-(``6月至8月``). A period applies to the rules after it until the next period or a ``；``
-(``。``, new line); a bare ``节假日休息`` later in the same clause applies all year.
+(``6月至8月``), or says it in brackets (``夏季(5.1-9.30)``). Months are also written as lists
+and bare ranges (``5月、7月``, ``5-9月``, ``五至九月``) and days as dotted dates (``5.1-9.30``,
+``10.1-4.30``); a dotted pair is a date range, not a time span (``8.30-11.30``), when a day has
+one digit, when hours follow it, or when it explains a season. A period applies to the rules
+after it until the next period or a ``；`` (``。``, new line); a bare ``节假日休息`` later in
+the same clause applies all year.
 
 Text is NFKC-normalised character by character first, which turns full-width digits, colons
 and tildes (``８：００～２０：００``) into ASCII without moving any character.
@@ -32,8 +36,8 @@ from stations.i18n import Message
 __all__ = ["ChineseHours", "HoursSyntaxError", "EXAMPLES", "SUMMER", "WINTER", "parse_chinese"]
 
 #: What 夏季 and 冬季 mean here (the usual 夏季/冬季作息 of Chinese public offices).
-SUMMER = Period((5, 0), (9, 0))
-WINTER = Period((10, 0), (4, 0))
+SUMMER = Period.between((5, 0), (9, 0))
+WINTER = Period.between((10, 0), (4, 0))
 _SEASONS = {"夏": SUMMER, "冬": WINTER}
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -132,6 +136,68 @@ class _Token:
     value: object = None
 
 
+_DASH = r"\-~—–―─－～〜至到"
+_MONTH_NUMBER = r"\d{1,2}|十[一二]?|[一二三四五六七八九]"
+#: Months with one 月 at the end: ``5-9月``, ``5、7月``, ``五至九月``, ``十一至次年三月``.
+_BARE_MONTHS = re.compile(
+    rf"(?:{_MONTH_NUMBER})(?:\s*(?:[{_DASH}]+|[、,，和及])\s*(?:次年)?\s*(?:{_MONTH_NUMBER}))+\s*月份?"
+)
+_BARE_PART = re.compile(rf"(?P<n>{_MONTH_NUMBER})|(?P<range>[{_DASH}]+)|(?P<sep>[、,，和及])")
+#: ``5.1-9.30``, ``10.1-次年4.30``: a date range, or a span of dotted times (``8.30-11.30``).
+_DOTTED = re.compile(
+    rf"(?P<m1>\d{{1,2}})\.(?P<d1>\d{{1,2}})\s*(?P<dash>[{_DASH}]+)\s*(?P<next>次年)?\s*"
+    r"(?P<m2>\d{1,2})\.(?P<d2>\d{1,2})(?!\d)"
+)
+_DAY_WORDS = r"每天|每日|天天|工作日|周末|双休日?|(?:周|星期|礼拜)[一二三四五六日天]"
+#: What follows a dotted date range (and never a time span): hours, or a day off.
+_HOURS_FOLLOW = re.compile(
+    r"[\s)）\]】:：]*(?:休息|不开放|闭馆|"
+    rf"(?:(?:{_DAY_WORDS})[\s、,，{_DASH}周星期礼拜一二三四五六日天]*)?"
+    rf"(?:全天|24\s*小时|(?:{_QUALIFIER})?\s*\d{{1,2}}\s*[:：点时]))"
+)
+
+
+def _valid_day(month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 0 <= day <= _MONTH_DAYS[month - 1]
+
+
+def _bare_months(text: str, pos: int) -> tuple[list[_Token], int] | None:
+    """``5-9月`` / ``5、7月`` as month tokens, or None when it is not that (or a number > 12)."""
+    m = _BARE_MONTHS.match(text, pos)
+    if m is None:
+        return None
+    out = []
+    for part in _BARE_PART.finditer(m.group(0)):
+        if part.lastgroup == "n":
+            month = _zh_number(part.group(0))
+            if not _valid_day(month, 0):
+                return None
+            out.append(_Token("month", f"{part.group(0)}月", (month, 0)))
+        else:
+            out.append(_Token(part.lastgroup or "sep", part.group(0)))
+    return out, m.end()
+
+
+def _dotted_dates(text: str, pos: int, before: list[_Token]) -> tuple[list[_Token], int] | None:
+    """``5.1-9.30`` as two date tokens, when it is a date range (see the module docstring)."""
+    m = _DOTTED.match(text, pos)
+    if m is None:
+        return None
+    (m1, d1), (m2, d2) = ((int(m[k]), int(m[j])) for k, j in (("m1", "d1"), ("m2", "d2")))
+    if not (_valid_day(m1, d1) and _valid_day(m2, d2) and d1 and d2):
+        return None
+    one_digit = len(m["d1"]) == 1 or len(m["d2"]) == 1 or m["next"] is not None
+    explains_season = len(before) >= 2 and before[-1].kind == "sep" and before[-2].kind == "season"
+    if not (one_digit or explains_season or _HOURS_FOLLOW.match(text, m.end())):
+        return None
+    dates = [
+        _Token("month", f"{m['m1']}.{m['d1']}", (m1, d1)),
+        _Token("range", m["dash"]),
+        _Token("month", f"{m['m2']}.{m['d2']}", (m2, d2)),
+    ]
+    return dates, m.end()
+
+
 def _normalise(text: str) -> str:
     return "".join(
         unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize("NFKC", ch)) == 1 else ch
@@ -171,6 +237,12 @@ def _tokens(text: str) -> list[_Token]:
         if in_days and ch in _DAY_CHAR and not ch.isdigit() and text[pos + 1 : pos + 2] != "月":
             out.append(_Token("day", ch, _DAY_CHAR[ch]))
             pos += 1
+            continue
+        dated = _bare_months(text, pos) or _dotted_dates(text, pos, out)
+        if dated is not None:
+            out.extend(dated[0])
+            pos = dated[1]
+            in_days = False
             continue
         m = _LEXER.match(text, pos)
         if m is None or m.end() == pos:
@@ -243,7 +315,7 @@ def _period(start: tuple[int, int], end: tuple[int, int]) -> Period:
     if bool(start[1]) != bool(end[1]):
         start = (start[0], start[1] or 1)
         end = (end[0], end[1] or _MONTH_DAYS[end[0] - 1])
-    return Period(start, end)
+    return Period.between(start, end)
 
 
 @dataclass
@@ -264,6 +336,10 @@ class _Builder:
     period_used: bool = False
     period_text: str = ""
     month_ranged: bool = False
+    #: The dash written between two months (``-``, ``至``), to quote the period as written.
+    month_dash: str = "至"
+    #: The period was written as months or dates (not only 夏季/冬季).
+    months_written: bool = False
 
     @property
     def has_days(self) -> bool:
@@ -340,19 +416,42 @@ class _Builder:
             )
         if self.period is not None and not self.period_used:
             raise HoursSyntaxError(
-                token.text, "write months as one range (5月至9月), each followed by its hours"
+                token.text,
+                "{text!r} follows {before!r}, which has no hours; write each part of the year "
+                "with its own hours, e.g. 夏季 6:00-20:00，冬季 7:00-19:00",
+                text=token.text.strip(),
+                before=self.period_text,
             )
         self.period = period
         self.period_used = False
         self.period_text = token.text.strip()
+        self.months_written = False
 
     def month(self, token: _Token, ranged: bool) -> None:
+        """A month or date: a new period, the end of a range, or one more in a list."""
         value: tuple[int, int] = token.value  # type: ignore[assignment]
-        if ranged and self.period is not None and not self.period_used:
-            self.period = _period(self.period.start, value)
-            self.period_text += f"至{token.text.strip()}"
+        text = token.text.strip()
+        fresh = (
+            self.period is not None
+            and not self.period_used
+            and not (self.has_days or self.spans or self.start is not None)
+        )
+        if fresh and self.months_written and self.period is not None:
+            if ranged:  # 5月至9月: the last range of the list ends here
+                *before, (start, _) = self.period.ranges
+                self.period = Period(tuple(before)).and_(_period(start, value))
+                self.period_text += f"{self.month_dash.strip()}{text}"
+            else:  # 5月、7月
+                self.period = self.period.and_(Period.between(value, value))
+                self.period_text += f"、{text}"
             return
-        self.season(token, Period(value, value))
+        if fresh:
+            # 夏季(5.1-9.30): the dates say what this season means here.
+            self.period = Period.between(value, value)
+            self.period_text = text
+        else:
+            self.season(token, Period.between(value, value))
+        self.months_written = True
 
     def end_period(self) -> None:
         """``；`` (``。``, a new line) ends a period: what follows applies all year."""
@@ -460,6 +559,7 @@ def parse_chinese(text: str) -> ChineseHours:
         elif kind == "range":
             if b.last_kind == "month":
                 b.month_ranged = True
+                b.month_dash = token.text
             elif b.last_kind == "day" and b.days:
                 b.day_range_from = _last_day(tokens, token)
             elif b.start is not None:

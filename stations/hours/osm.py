@@ -1,8 +1,8 @@
 """Reading the common part of OpenStreetMap ``opening_hours`` into a :class:`Schedule`.
 
-Only what the Chinese forms can say is read here (a month range or a date range, weekdays,
-``PH``, time spans, ``off``, ``24/7``); anything richer (week numbers, ``sunrise``, month
-lists) is left to opening-hours-py
+Only what the Chinese forms can say is read here (month and date ranges and lists of them,
+weekdays, ``PH``, time spans, ``off``, ``24/7``); anything richer (week numbers,
+``sunrise``) is left to opening-hours-py
 and shown as written, since no Chinese rendering of it would read back the same.
 """
 
@@ -18,8 +18,10 @@ _DAY = "|".join(DAY_OSM)
 _DAYS = re.compile(rf"(?:(?:{_DAY})(?:-(?:{_DAY}))?|PH)(?:,(?:(?:{_DAY})(?:-(?:{_DAY}))?|PH))*")
 _SPAN = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 _MONTH = "|".join(MONTH_OSM)
-#: ``May-Sep``, ``May``, ``Jan 01-Mar 31``, ``Dec 15`` at the start of a rule.
-_PERIOD = re.compile(rf"({_MONTH})(?: (\d{{2}}))?(?:-({_MONTH})(?: (\d{{2}}))?)?(?: |$)")
+_RANGE = rf"({_MONTH})(?: (\d{{2}}))?(?:-({_MONTH})(?: (\d{{2}}))?)?"
+_ONE_RANGE = re.compile(_RANGE)
+#: ``May-Sep``, ``May``, ``Jan 01-Mar 31``, ``Dec 15``, ``May,Jul`` at the start of a rule.
+_PERIOD = re.compile(rf"{_RANGE}(?:,{_RANGE})*(?: |$)")
 
 
 def parse_osm(text: str) -> Schedule | None:
@@ -41,14 +43,16 @@ def _period(text: str) -> tuple[Period | None, str] | None:
     m = _PERIOD.match(text)
     if m is None:
         return None, text
-    m1, d1, m2, d2 = m.groups()
-    if m2 is not None and bool(d1) != bool(d2):
-        return None  # "Jan 01-Mar", "Jan-Mar 31": rare, left to opening-hours-py
-    a = MONTH_OSM.index(m1) + 1
-    b = MONTH_OSM.index(m2) + 1 if m2 else a
-    start = (a, int(d1) if d1 else 0)
-    end = (b, int(d2) if d2 else start[1])
-    return Period(start, end), text[m.end() :].strip()
+    ranges = []
+    for item in m.group(0).strip().split(","):
+        m1, d1, m2, d2 = _ONE_RANGE.fullmatch(item).groups()  # type: ignore[union-attr]
+        if m2 is not None and bool(d1) != bool(d2):
+            return None  # "Jan 01-Mar", "Jan-Mar 31": rare, left to opening-hours-py
+        a = MONTH_OSM.index(m1) + 1
+        b = MONTH_OSM.index(m2) + 1 if m2 else a
+        start = (a, int(d1) if d1 else 0)
+        ranges.append((start, (b, int(d2) if d2 else start[1])))
+    return Period(tuple(ranges)), text[m.end() :].strip()
 
 
 def _rule(text: str) -> Rule | None:

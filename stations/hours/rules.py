@@ -2,7 +2,7 @@
 
 A :class:`Schedule` is a list of :class:`Rule` s, each "these days (and/or public holidays),
 these time spans" or "these days off", optionally only in part of the year (a
-:class:`Period`: ``5月至9月``, ``1月1日至3月31日``). It is written out two ways — OpenStreetMap
+:class:`Period`: ``5月至9月``, ``1月1日至3月31日``, ``5月、7月``). It is written out two ways — OpenStreetMap
 ``opening_hours`` syntax (stored and evaluated) and Chinese as people read it — and both
 writings read back to the same tree, so an export can be re-imported without a change.
 """
@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ALL_DAYS", "DAY_OSM", "DAY_ZH", "MONTH_OSM", "Period", "Rule", "Schedule", "Span"]
+__all__ = [
+    "ALL_DAYS",
+    "DAY_OSM",
+    "DAY_ZH",
+    "MONTH_OSM",
+    "MonthDay",
+    "Period",
+    "Rule",
+    "Schedule",
+    "Span",
+]
 
 #: Weekdays are numbered 0 (Monday) … 6 (Sunday), as ``datetime.weekday()`` does.
 ALL_DAYS = frozenset(range(7))
@@ -21,35 +31,50 @@ _DAY_MINUTES = 24 * 60
 MONTH_OSM = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+#: A day of the year, ``(month, day)``; day 0 stands for the whole month.
+MonthDay = tuple[int, int]
+
+
 @dataclass(frozen=True)
 class Period:
-    """Part of the year, from ``start`` to ``end`` inclusive, each ``(month, day)``.
+    """Parts of the year: ``ranges`` of ``(start, end)`` inclusive, in the order written.
 
-    Day 0 means the whole month (``5月至9月`` = ``(5, 0)``–``(9, 0)``); a period that ends
-    before it starts runs over New Year (``10月至次年4月``).
+    Day 0 means the whole month (``5月至9月`` = ``((5, 0), (9, 0))``); a range that ends
+    before it starts runs over New Year (``10月至次年4月``). Several ranges are a list
+    (``5月、7月`` = OSM ``May,Jul``).
     """
 
-    start: tuple[int, int]
-    end: tuple[int, int]
+    ranges: tuple[tuple[MonthDay, MonthDay], ...]
 
-    @property
-    def wraps(self) -> bool:
-        """True when the period runs over New Year."""
-        return self.end[0] < self.start[0] or (
-            self.end[0] == self.start[0] and 0 < self.end[1] < self.start[1]
-        )
+    @classmethod
+    def between(cls, start: MonthDay, end: MonthDay) -> Period:
+        """One range, ``start`` to ``end``."""
+        return cls(((start, end),))
+
+    def and_(self, other: Period) -> Period:
+        """Both periods, this one first: ``5月`` and ``7月`` make ``5月、7月``."""
+        return Period(self.ranges + other.ranges)
 
     def osm(self) -> str:
-        """``May-Sep``, ``May``, ``Jan 01-Mar 31``."""
-        a, b = (_osm_date(*self.start), _osm_date(*self.end))
-        return a if a == b else f"{a}-{b}"
+        """``May-Sep``, ``May``, ``Jan 01-Mar 31``, ``May,Jul``."""
+        parts = []
+        for start, end in self.ranges:
+            a, b = _osm_date(*start), _osm_date(*end)
+            parts.append(a if a == b else f"{a}-{b}")
+        return ",".join(parts)
 
     def zh(self) -> str:
-        """``5月至9月``, ``10月至次年4月``, ``1月1日至3月31日``."""
-        a, b = (_zh_date(*self.start), _zh_date(*self.end))
-        if a == b:
-            return a
-        return f"{a}至{'次年' if self.wraps else ''}{b}"
+        """``5月至9月``, ``10月至次年4月``, ``1月1日至3月31日``, ``5月、7月``."""
+        parts = []
+        for start, end in self.ranges:
+            a, b = _zh_date(*start), _zh_date(*end)
+            parts.append(a if a == b else f"{a}至{'次年' if _wraps(start, end) else ''}{b}")
+        return "、".join(parts)
+
+
+def _wraps(start: MonthDay, end: MonthDay) -> bool:
+    """True when the range runs over New Year."""
+    return end[0] < start[0] or (end[0] == start[0] and 0 < end[1] < start[1])
 
 
 def _osm_date(month: int, day: int) -> str:

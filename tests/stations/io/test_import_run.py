@@ -434,3 +434,44 @@ def test_a_sheet_read_in_the_wrong_crs_is_refused_not_moved(
     rows[1] = row("YZ-1", "驿站1", *(float(v) for v in moved))
     report = run_import(store, sheet(tmp_path / "moved.csv", rows), crs="gcj02")
     assert (report.updated, report.unchanged, report.errors) == (1, 2, [])
+
+
+def test_month_and_date_hours_import_and_unreadable_ones_are_explained(
+    store: SqlStationStore, tmp_path: Path
+) -> None:
+    """Month lists and dotted dates are stored as OSM month selectors, kept as written; a
+    cell that is still unreadable names the header, the row, the value, what was not
+    understood and two forms that work, Chinese first."""
+    path = sheet(
+        tmp_path / "s.csv",
+        [
+            row(
+                "YZ-001",
+                "甲",
+                *spread(1),
+                开放时间="5.1-9.30 每天 8:00-20:00；10.1-4.30 周一至周五 9:00-17:00",
+            ),
+            row("YZ-002", "乙", *spread(2), 开放时间="1月、2月 9:00-16:00"),
+            row("YZ-003", "丙", *spread(3), 开放时间="5月、7月 看情况"),
+            row("YZ-004", "丁", *spread(4), 开放时间="5.1-9.30"),
+        ],
+    )
+    report = plan_import(store, path)
+    lines = {e.row: report.line(e) for e in report.errors}
+    assert sorted(lines) == [4, 5] and report.invalid == 2
+    assert lines[4].startswith("第 4 行「开放时间」：开放时间无法识别：无法识别“看情况”")
+    assert lines[5].startswith("第 5 行「开放时间」：开放时间无法识别：“5.1-9.30”后面缺少开放时间")
+    for line in lines.values():
+        assert "“周一至周五 9:00-18:00，节假日休息”或“每天 8:00-20:00”" in line
+    assert "填写的值：5月、7月 看情况" in lines[4] and "填写的值：5.1-9.30" in lines[5]
+    report = run_import(store, path, skip_invalid=True)
+    stored = {s.external_id: s for s in store.all()}
+    assert set(stored) == {"YZ-001", "YZ-002"}
+    assert stored["YZ-001"].opening_hours == (
+        "May 01-Sep 30 08:00-20:00; Oct 01-Apr 30 Mo-Fr 09:00-17:00"
+    )
+    assert stored["YZ-001"].opening_hours_text.startswith("5.1-9.30 每天")
+    assert (stored["YZ-002"].opening_hours, stored["YZ-002"].opening_hours_text) == (
+        "Jan,Feb 09:00-16:00",
+        "1月、2月 9:00-16:00",
+    )

@@ -27,6 +27,7 @@ from api.http.rate_limit import RateLimiter
 from api.pages.wechat_client import WeChatClient
 from api.settings import Settings
 from stations.feed.snapshots import SnapshotCache
+from stations.io.geocoding import Geocoder, make_geocoder
 from stations.model import Station
 from stations.photos.blobs import BlobStore, FolderBlobStore, S3BlobStore
 from stations.photos.service import PhotoService
@@ -110,6 +111,21 @@ class Services:
         )
         service.load()
         return service
+
+    @cached_property
+    def geocoder(self) -> Geocoder | None:
+        """Addresses → WGS-84 for imports (``stations import --geocode``), answers kept in
+        :attr:`geocode_cache`; None when ``STATIONS_GEOCODER`` is not set."""
+        s = self.settings
+        if s.geocoder is None:
+            return None
+        return make_geocoder(
+            s.geocoder,
+            api_key=s.geocoder_key,
+            domain=s.geocoder_domain,
+            scheme=s.geocoder_scheme,
+            cache=self.geocode_cache,
+        )
 
     @cached_property
     def tiles(self) -> TileCache:

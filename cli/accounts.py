@@ -12,20 +12,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import JsonFlag, UserArg, app, console, err_console, open_services
+from cli.common import JsonFlag, UserArg, command_group, console, err_console, open_services
 from stations.store.accounts import ROLES
 
 __all__ = ["users_app", "token_app"]
 
-users_app = typer.Typer(
-    help="工作人员账号 / Staff accounts (roles: viewer, editor, admin).", no_args_is_help=True
+users_app = command_group("users", "工作人员账号 / Staff accounts (roles: viewer, editor, admin).")
+token_app = command_group(
+    "token", "程序用的 API 令牌 / API tokens for programs (Authorization: Bearer …)."
 )
-token_app = typer.Typer(
-    help="程序用的 API 令牌 / API tokens for programs (Authorization: Bearer …).",
-    no_args_is_help=True,
-)
-app.add_typer(users_app, name="users")
-app.add_typer(token_app, name="token")
 
 _ROLE_HELP = "角色：viewer 只读 | editor 编辑 | admin 管理 / role"
 

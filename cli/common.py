@@ -27,6 +27,7 @@ __all__ = [
     "console",
     "err_console",
     "open_configured_store",
+    "command_group",
     "open_services",
     "print_error",
     "progress_bar",
@@ -40,6 +41,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def command_group(name: str, help: str, **options: Any) -> typer.Typer:
+    """A sub-command group (``stations NAME …``) added to the app: one place that says how
+    groups behave (bare ``stations NAME`` prints the group's help unless told otherwise)."""
+    group = typer.Typer(help=help, **{"no_args_is_help": True, **options})
+    app.add_typer(group, name=name)
+    return group
 
 
 def _flag_shows_no_type(option: typer.core.TyperOption, ctx: Any) -> str | None:

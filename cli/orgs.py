@@ -8,15 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import JsonFlag, app, console, open_services
+from cli.common import JsonFlag, command_group, console, open_services
 
 __all__ = ["orgs_app"]
 
-orgs_app = typer.Typer(
-    help="机构 / Organisations: a tree; roles hold on an organisation and below.",
-    no_args_is_help=True,
+orgs_app = command_group(
+    "orgs", "机构 / Organisations: a tree; roles hold on an organisation and below."
 )
-app.add_typer(orgs_app, name="orgs")
 
 
 @orgs_app.command("add")

@@ -12,16 +12,13 @@ from typing import Annotated
 
 import typer
 
-from cli.common import JsonFlag, app, dry_run_flag, err_console, open_services
+from cli.common import JsonFlag, command_group, dry_run_flag, err_console, open_services
 from stations.errors import ConfigurationError
 from stations.photos.service import PRUNE_GRACE_S
 
 __all__ = ["photos_app"]
 
-photos_app = typer.Typer(
-    help="驿站照片文件 / Station photo files in the folder or bucket.", no_args_is_help=True
-)
-app.add_typer(photos_app, name="photos")
+photos_app = command_group("photos", "驿站照片文件 / Station photo files in the folder or bucket.")
 
 
 @photos_app.command("prune")

@@ -102,17 +102,7 @@ def import_file(
     try:
         with open_services() as services:
             store = services.store
-            geocoder = None
-            if geocode and cfg.geocoder is not None:
-                from stations.io.geocoding import make_geocoder
-
-                geocoder = make_geocoder(
-                    cfg.geocoder,
-                    api_key=cfg.geocoder_key,
-                    domain=cfg.geocoder_domain,
-                    scheme=cfg.geocoder_scheme,
-                    cache=services.geocode_cache,
-                )
+            geocoder = services.geocoder if geocode else None
             with progress_bar(both("importing")) as progress:
                 report = run_import(
                     store,

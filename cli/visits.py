@@ -9,18 +9,18 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from cli.common import app, console, err_console, open_configured_store, settings
+from cli.common import app, command_group, console, err_console, open_configured_store, settings
 from stations.errors import FieldError, ValidationFailed
 from stations.store.visits import SqlVisitStore
 
 __all__ = ["poster", "visits_app"]
 
-visits_app = typer.Typer(
-    help="服务人次 / Visits served: the monthly report, hand tallies, upkeep.",
+visits_app = command_group(
+    "visits",
+    "服务人次 / Visits served: the monthly report, hand tallies, upkeep.",
     invoke_without_command=True,
     no_args_is_help=False,
 )
-app.add_typer(visits_app, name="visits")
 
 
 def _visit_store(store: object) -> SqlVisitStore:

@@ -12,14 +12,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import JsonFlag, app, console, err_console, open_services
+from cli.common import JsonFlag, command_group, console, err_console, open_services
 
 __all__ = ["webhooks_app"]
 
-webhooks_app = typer.Typer(
-    help="变更推送 / Webhooks: push the change feed to other systems.", no_args_is_help=True
+webhooks_app = command_group(
+    "webhooks", "变更推送 / Webhooks: push the change feed to other systems."
 )
-app.add_typer(webhooks_app, name="webhooks")
 
 
 @webhooks_app.command("add")

@@ -80,19 +80,19 @@ def monthly(
     if month is None or output is None:
         raise typer.BadParameter("give --month YYYY-MM and -o FILE.xlsx")
     from stations.store.visit_stats import VisitStats
-    from stations.visits.monthly import month_range, write_monthly_xlsx
+    from stations.visits.monthly import month_range, write_monthly_lines
 
     start, end = month_range(month)
     store = open_configured_store()
     try:
         visits = _visit_store(store)
-        rows = VisitStats(visits.engine).monthly(start, end)
-        codes = visits.codes([r.station_id for r in rows])
-        totals = write_monthly_xlsx(output, start, rows, codes)
+        visits.ensure_codes()
+        lines = VisitStats(visits.engine).monthly_lines(start, end)
+        count, totals = write_monthly_lines(output, start, lines)
     finally:
         store.close()
     console.print(
-        f"{start.year}年{start.month}月：{len(rows)} 个驿站，服务人次合计 {totals['服务人次合计']}"
+        f"{start.year}年{start.month}月：{count} 个驿站，服务人次合计 {totals['服务人次合计']}"
         f"（扫码 {totals['扫码签到小计']}，手工登记 {totals['手工登记']}） → {output}",
         highlight=False,
         markup=False,

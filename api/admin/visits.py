@@ -52,14 +52,13 @@ def monthly_xlsx(
     if cs is None:
         return login_redirect(request)
     from stations.store.visit_stats import VisitStats
-    from stations.visits.monthly import month_range, write_monthly_xlsx
+    from stations.visits.monthly import month_range, write_monthly_lines
 
     start, end = month_range(month)
-    rows = VisitStats(visits.engine).monthly(start, end)
-    codes = visits.codes([r.station_id for r in rows])
+    visits.ensure_codes()
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "monthly.xlsx"
-        write_monthly_xlsx(out, start, rows, codes)
+        write_monthly_lines(out, start, VisitStats(visits.engine).monthly_lines(start, end))
         data = out.read_bytes()
     name = f"{start:%Y-%m}-visits.xlsx"
     return Response(

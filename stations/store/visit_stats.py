@@ -17,6 +17,7 @@ is why pruning them changes nothing here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.store.schema import stations_table
 from stations.store.visit_rollups import HAND_TALLY
 from stations.store.visit_tables import (
+    station_codes_table,
     visit_area_daily_table,
     visit_daily_table,
     visit_station_last_table,
@@ -41,6 +43,7 @@ __all__ = [
     "HAND_TALLY",
     "PERIODS",
     "Dashboard",
+    "MonthlyLine",
     "MonthlyRow",
     "StatsRow",
     "VisitStats",
@@ -52,6 +55,7 @@ _T = visit_tallies_table
 _W = visit_station_month_table
 _A = visit_area_daily_table
 _L = visit_station_last_table
+_C = station_codes_table
 
 #: What ``group=`` may be. worker_type and hour read only scans (tallies have neither;
 #: under worker_type they are one more key, ``hand_tally``).
@@ -63,6 +67,11 @@ _BUSIEST_STEP = 500
 #: Each month's stations first taken from the top of the index when ranking the busiest,
 #: per station asked for.
 _BUSIEST_FIRST = 20
+#: Lines of the monthly report fetched per round trip while they are written out.
+_LINES_PER_FETCH = 10_000
+#: One line of the monthly report: name, code, district, then its numbers (one per worker
+#: type, scans, hand tallies, total).
+MonthlyLine = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -286,17 +295,16 @@ class VisitStats:
         rows.sort(key=lambda s: (s.period or date.min, -s.visits, s.key))
         return rows
 
-    def monthly(self, start: date, end: date) -> list[MonthlyRow]:
-        """Every live station (and any deleted one with visits) for ``start`` ≤ day < ``end``,
-        by id: the table unions report upward each month.
+    def _monthly_pivot(self, start: date, end: date) -> Any:
+        """One row per station with visits in ``start`` ≤ day < ``end``: ``sid`` and a sum
+        per worker type, then the hand tallies (``w0``…), as the monthly table's columns.
 
         Whole months (as the report asks) are read from ``visit_station_month``, whose rows
-        are the report's lines already; other spans are pivoted by worker type in SQL. Either
-        way the database returns one row per station.
+        are the report's lines already; other spans are pivoted by worker type in SQL.
         """
         workers = [*WORKER_COLUMNS, HAND_TALLY]
         if start.day == 1 and end.day == 1:
-            pivot = (
+            return (
                 select(
                     _W.c.station_id.label("sid"),
                     *(func.sum(_W.c[w]).label(f"w{i}") for i, w in enumerate(workers)),
@@ -305,27 +313,36 @@ class VisitStats:
                 .group_by(_W.c.station_id)
                 .subquery()
             )
-        else:
-            src = union_all(
-                select(_V.c.station_id, _V.c.worker_type, _V.c.count).where(
-                    _V.c.day >= start, _V.c.day < end
+        src = union_all(
+            select(_V.c.station_id, _V.c.worker_type, _V.c.count).where(
+                _V.c.day >= start, _V.c.day < end
+            ),
+            select(_T.c.station_id, literal(HAND_TALLY), _T.c.count).where(
+                _T.c.day >= start, _T.c.day < end
+            ),
+        ).subquery()
+        sid, worker, count = src.c
+        return (
+            select(
+                sid.label("sid"),
+                *(
+                    func.sum(case((worker == w, count), else_=0)).label(f"w{i}")
+                    for i, w in enumerate(workers)
                 ),
-                select(_T.c.station_id, literal(HAND_TALLY), _T.c.count).where(
-                    _T.c.day >= start, _T.c.day < end
-                ),
-            ).subquery()
-            sid, worker, count = src.c
-            pivot = (
-                select(
-                    sid.label("sid"),
-                    *(
-                        func.sum(case((worker == w, count), else_=0)).label(f"w{i}")
-                        for i, w in enumerate(workers)
-                    ),
-                )
-                .group_by(sid)
-                .subquery()
             )
+            .group_by(sid)
+            .subquery()
+        )
+
+    def monthly(self, start: date, end: date) -> list[MonthlyRow]:
+        """Every live station (and any deleted one with visits) for ``start`` ≤ day < ``end``,
+        by id: the table unions report upward each month.
+
+        The plain version, one :class:`MonthlyRow` per station; :meth:`monthly_lines` is the
+        report's fast path and a test holds the two to the same lines. Either way the
+        database returns one row per station.
+        """
+        pivot = self._monthly_pivot(start, end)
         query = (
             select(_S.c.id, _S.c.name, _S.c.district, _S.c.deleted_at, *pivot.c[1:])
             .select_from(_S.outerjoin(pivot, pivot.c.sid == _S.c.id))
@@ -340,6 +357,46 @@ class VisitStats:
                 by_worker = dict(zip(WORKER_COLUMNS, counts[:-1], strict=True))
                 out.append(MonthlyRow(row[0], row[1], row[2], by_worker, counts[-1]))
         return out
+
+    def monthly_lines(self, start: date, end: date) -> Iterator[MonthlyLine]:
+        """:meth:`monthly` as the report's lines, ready to write: (name, code, district, one
+        number per worker type, scans, hand tallies, total), by station id.
+
+        The speed path of the monthly report. At 100k stations, building a
+        :class:`MonthlyRow` (a dict per station) and then its line cost more than the query;
+        here the database returns each line finished (zeros, sums and the station's public
+        code included; a deleted station's code is blank, as :meth:`SqlVisitStore.codes
+        <stations.store.visits.SqlVisitStore.codes>` gives none) and the lines are handed
+        on as the driver's tuples, a batch at a time. Codes are joined, not drawn: call
+        ``SqlVisitStore.ensure_codes()`` first so every live station has one.
+        """
+        pivot = self._monthly_pivot(start, end)
+        counts = [func.coalesce(c, 0) for c in pivot.c[1:]]
+        scans = sum(counts[:-1], literal(0))
+        live = _S.c.deleted_at.is_(None)
+        query = (
+            select(
+                _S.c.name,
+                case((live, func.coalesce(_C.c.code, "")), else_=""),
+                _S.c.district,
+                *counts[:-1],
+                scans,
+                counts[-1],
+                scans + counts[-1],
+            )
+            .select_from(
+                _S.outerjoin(pivot, pivot.c.sid == _S.c.id).outerjoin(
+                    _C, _C.c.station_id == _S.c.id
+                )
+            )
+            .where(live | pivot.c.sid.is_not(None))
+            .order_by(_S.c.id)
+        )
+        with self.engine.connect() as conn:
+            _room_to_sort(conn)
+            result = conn.execution_options(yield_per=_LINES_PER_FETCH).execute(query)
+            for batch in result.partitions():
+                yield from batch
 
     def dashboard(
         self,

@@ -163,6 +163,24 @@ class SqlVisitStore(Repository):
             raise NotFound(f"station {station_id} not found")
         return found[station_id]
 
+    def ensure_codes(self) -> int:
+        """Draw a code for every live station that has none yet; returns how many.
+
+        For readers that join ``station_codes`` (the monthly report's lines) instead of
+        asking :meth:`codes` for every station: one anti-join, and nothing written once all
+        stations have their code.
+        """
+        has_code = select(_C.c.station_id).where(_C.c.station_id == _S.c.id).exists()
+        with self.engine.connect() as conn:
+            missing = list(
+                conn.execute(
+                    select(_S.c.id).where(_S.c.deleted_at.is_(None), ~has_code).order_by(_S.c.id)
+                ).scalars()
+            )
+        if missing:
+            self._assign(missing)
+        return len(missing)
+
     def _stored_codes(self, conn: Connection, ids: list[int] | None) -> dict[int, str]:
         query = select(_C.c.station_id, _C.c.code)
         if ids is not None:

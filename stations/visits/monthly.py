@@ -9,20 +9,31 @@ neutralised against formula injection: a value starting with ``=``, ``+``, ``-``
 a tab / carriage return) gets a leading apostrophe, and it is written with
 ``write_string``, which stores text as text and never as a formula; characters XLSX cannot
 hold are dropped.
+
+Both paths to the file write the same lines with one writer: :func:`write_monthly_xlsx` from
+the plain ``VisitStats.monthly`` rows, :func:`write_monthly_lines` from the lines
+``VisitStats.monthly_lines`` streams out of the database (what the CLI and the console use).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 from stations.errors import FieldError, ValidationFailed
-from stations.store.visit_stats import MonthlyRow
+from stations.store.visit_stats import MonthlyLine, MonthlyRow
 from stations.visits.vocabulary import WORKER_COLUMNS
 
-__all__ = ["month_range", "neutralise", "write_monthly_xlsx", "MONTHLY_HEADER"]
+__all__ = [
+    "MONTHLY_HEADER",
+    "month_range",
+    "monthly_line",
+    "neutralise",
+    "write_monthly_lines",
+    "write_monthly_xlsx",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -60,10 +71,36 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def monthly_line(row: MonthlyRow, codes: Mapping[int, str]) -> MonthlyLine:
+    """The report's line for one :class:`MonthlyRow` (the plain path; ``VisitStats.
+    monthly_lines`` returns the same lines straight from the database)."""
+    numbers = [row.by_worker.get(k, 0) for k in WORKER_COLUMNS]
+    return (
+        row.name,
+        codes.get(row.station_id, ""),
+        row.district,
+        *numbers,
+        row.scans,
+        row.tallied,
+        row.total,
+    )
+
+
 def write_monthly_xlsx(
     path: str | Path, month: date, rows: Sequence[MonthlyRow], codes: dict[int, str]
 ) -> dict[str, int]:
-    """Write the month's table to ``path``; returns the totals line (column → number)."""
+    """Write the month's table to ``path`` from :class:`MonthlyRow` objects (the plain
+    path); returns the totals line (column → number)."""
+    _count, totals = write_monthly_lines(path, month, (monthly_line(r, codes) for r in rows))
+    return totals
+
+
+def write_monthly_lines(
+    path: str | Path, month: date, lines: Iterable[MonthlyLine]
+) -> tuple[int, dict[str, int]]:
+    """Write the month's table to ``path``, each line as it arrives (``VisitStats.
+    monthly_lines``: nothing per station is kept); returns how many stations and the totals
+    line (column → number)."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -76,6 +113,7 @@ def write_monthly_xlsx(
             "strings_to_numbers": False,
         },
     )
+    count = 0
     try:
         sheet = book.add_worksheet(f"{month.year}年{month.month}月")
         sheet.freeze_panes(2, 0)
@@ -84,22 +122,22 @@ def write_monthly_xlsx(
         sheet.write_string(0, 0, f"{month.year}年{month.month}月 暖心驿站服务人次统计", title)
         for col, name in enumerate(MONTHLY_HEADER):
             sheet.write_string(1, col, name, bold)
-        totals = dict.fromkeys(MONTHLY_HEADER[3:], 0)
-        names = MONTHLY_HEADER[3:]
+        totals = [0] * (len(MONTHLY_HEADER) - 3)
+        columns = range(3, len(MONTHLY_HEADER))
         write_string, write_number = sheet.write_string, sheet.write_number
-        for r, row in enumerate(rows, start=2):
-            numbers = [row.by_worker.get(k, 0) for k in WORKER_COLUMNS]
-            numbers += [row.scans, row.tallied, row.total]
-            write_string(r, 0, neutralise(row.name))
-            write_string(r, 1, neutralise(codes.get(row.station_id, "")))
-            write_string(r, 2, neutralise(row.district))
-            for col, (name, n) in enumerate(zip(names, numbers, strict=True), start=3):
-                totals[name] += n
+        for r, line in enumerate(lines, start=2):
+            write_string(r, 0, neutralise(line[0]))
+            write_string(r, 1, neutralise(line[1]))
+            write_string(r, 2, neutralise(line[2]))
+            for col in columns:
+                n = int(line[col])
+                totals[col - 3] += n
                 write_number(r, col, n)
-        last = 2 + len(rows)
+            count += 1
+        last = 2 + count
         sheet.write_string(last, 0, "合计", bold)
-        for col, n in enumerate(totals.values(), start=3):
+        for col, n in enumerate(totals, start=3):
             sheet.write_number(last, col, n, bold)
     finally:
         book.close()
-    return totals
+    return count, dict(zip(MONTHLY_HEADER[3:], totals, strict=True))

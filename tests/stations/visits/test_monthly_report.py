@@ -10,7 +10,13 @@ import pytest
 
 from stations.errors import ValidationFailed
 from stations.store.visit_stats import VisitStats
-from stations.visits.monthly import MONTHLY_HEADER, month_range, write_monthly_xlsx
+from stations.visits.monthly import (
+    MONTHLY_HEADER,
+    month_range,
+    monthly_line,
+    write_monthly_lines,
+    write_monthly_xlsx,
+)
 from tests.stations.visits.visit_kit import stations_with_visits
 
 
@@ -62,3 +68,42 @@ def test_scans_and_tallies_add_up_and_formulas_stay_text(store, tmp_path: Path) 
     assert last[0] == "合计" and last[col["服务人次合计"]] == 22 == totals["服务人次合计"]
     for name in MONTHLY_HEADER[3:]:
         assert last[col[name]] == sum(r[col[name]] for r in table[1:-1])
+
+
+def test_streamed_lines_match_the_plain_rows(store, tmp_path: Path) -> None:
+    """The report's fast path (lines from the database, codes joined) against the plain one
+    (MonthlyRow objects, codes looked up): the same lines, the same file."""
+    from openpyxl import load_workbook
+
+    from tests.conftest import make_station
+
+    visits, ids = stations_with_visits(store, 4)
+    codes = visits.codes()
+    t = datetime(2026, 11, 10, 2, tzinfo=UTC)
+    for n, worker in enumerate(["delivery", "courier", None, "other", "ride_hailing"]):
+        sid = ids[n % 3]
+        visits.check_in(codes[sid], f"device-{n}", worker, at=t + timedelta(days=n))
+    visits.set_tallies([(ids[1], date(2026, 11, 3), 5), (ids[3], date(2026, 11, 4), 2)], actor="c")
+    visits.check_in(codes[ids[0]], "device-dec", "sanitation", at=datetime(2026, 12, 2, tzinfo=UTC))
+    store.delete(ids[2], actor="test")  # deleted, with visits: listed, without a code
+    late = store.create(make_station(name="新驿站", lon=116.6), actor="test").id  # no code yet
+    assert visits.ensure_codes() == 1 and visits.ensure_codes() == 0
+    stats = VisitStats(store.engine)
+    for start, end in [month_range("2026-11"), (date(2026, 11, 5), date(2026, 12, 3))]:
+        rows = stats.monthly(start, end)
+        plain = [monthly_line(r, visits.codes([r.station_id for r in rows])) for r in rows]
+        fast = [tuple(line) for line in stats.monthly_lines(start, end)]
+        assert fast == plain
+        by_name = {line[0]: line for line in fast}
+        assert by_name["驿站3"][1] == "" and by_name["新驿站"][1] == visits.code_for(late)
+    start, end = month_range("2026-11")
+    plain_file, fast_file = tmp_path / "plain.xlsx", tmp_path / "fast.xlsx"
+    rows = stats.monthly(start, end)
+    totals = write_monthly_xlsx(plain_file, start, rows, visits.codes())
+    count, fast_totals = write_monthly_lines(fast_file, start, stats.monthly_lines(start, end))
+    assert (count, fast_totals) == (len(rows), totals) and totals["服务人次合计"] == 12
+
+    def cells(path: Path) -> list[tuple]:
+        return list(load_workbook(path).active.iter_rows(values_only=True))
+
+    assert cells(fast_file) == cells(plain_file)

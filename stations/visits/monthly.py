@@ -73,7 +73,8 @@ def neutralise(value: str) -> str:
 
 def monthly_line(row: MonthlyRow, codes: Mapping[int, str]) -> MonthlyLine:
     """The report's line for one :class:`MonthlyRow` (the plain path; ``VisitStats.
-    monthly_lines`` returns the same lines straight from the database)."""
+    monthly_lines`` returns the same lines straight from the database).
+    """
     numbers = [row.by_worker.get(k, 0) for k in WORKER_COLUMNS]
     return (
         row.name,
@@ -90,7 +91,8 @@ def write_monthly_xlsx(
     path: str | Path, month: date, rows: Sequence[MonthlyRow], codes: dict[int, str]
 ) -> dict[str, int]:
     """Write the month's table to ``path`` from :class:`MonthlyRow` objects (the plain
-    path); returns the totals line (column → number)."""
+    path); returns the totals line (column → number).
+    """
     _count, totals = write_monthly_lines(path, month, (monthly_line(r, codes) for r in rows))
     return totals
 
@@ -100,7 +102,8 @@ def write_monthly_lines(
 ) -> tuple[int, dict[str, int]]:
     """Write the month's table to ``path``, each line as it arrives (``VisitStats.
     monthly_lines``: nothing per station is kept); returns how many stations and the totals
-    line (column → number)."""
+    line (column → number).
+    """
     import xlsxwriter
 
     book = xlsxwriter.Workbook(

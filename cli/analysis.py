@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.common import app, console, err_console, open_configured_store, settings
+from cli.common import (
+    ReadAsOpt,
+    app,
+    console,
+    err_console,
+    open_configured_store,
+    read_scope_as,
+    settings,
+)
 from geodata.crs import CrsName
 
 if TYPE_CHECKING:
@@ -161,6 +169,7 @@ class _Scope:
     at: str | None
     close: list[str] | None
     close_host_type: list[str] | None
+    as_user: str | None
 
 
 #: ``_Scope``'s fields as command options, in the order ``--help`` lists them.
@@ -177,6 +186,7 @@ _SCOPE_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("at", AtOpt, None),
     ("close", CloseOpt, None),
     ("close_host_type", CloseTypeOpt, None),
+    ("as_user", ReadAsOpt, None),
 )
 
 
@@ -218,6 +228,7 @@ def _analysis(scope: _Scope, *, max_gap_km2: float = 1.0, min_gain: float = 1.0)
     source: Any = demand
     try:
         stations = store.all()
+        readable = read_scope_as(store, scope.as_user)
         if demand in ("visits", "searches"):  # check-ins or searches from the database
             from zoneinfo import ZoneInfo
 
@@ -248,6 +259,7 @@ def _analysis(scope: _Scope, *, max_gap_km2: float = 1.0, min_gain: float = 1.0)
         rule=scope.rule,
         max_gap_km2=max_gap_km2,
         min_gain_share=min_gain / 100.0,
+        scope=readable,
         progress=lambda step: err_console.print(f"… {step}", highlight=False, markup=False),
     )
 
@@ -278,6 +290,8 @@ def _scope_json(a: Analysis) -> dict[str, Any]:
     sel = a.selection
     out: dict[str, Any] = {"reach": describe_reach(a.reach), "rule": a.rule}
     if sel is not None:
+        # the organisation counted; None: the whole network
+        out["organisation"] = (sel.scope.org_name if sel.scope else "") or None
         out["at"] = sel.at.isoformat() if sel.at else None
         out["stations_counted"] = len(sel.counted)
         out["closed_what_if"] = [s.id for s in sel.closed_by_user]
@@ -457,6 +471,7 @@ def report_cmd(
     district: Annotated[
         str, typer.Option(help="标题中的区县名称 / district named in the title")
     ] = "北京经济技术开发区",
+    as_user: ReadAsOpt = None,
 ) -> None:
     """覆盖报告 / Report for the leadership meeting: map, 双15 KPIs, gaps, sites (A4 PDF or XLSX)."""
     from geodata.areas import load_area
@@ -466,6 +481,7 @@ def report_cmd(
     store = open_configured_store()
     try:
         stations = store.all()
+        readable = read_scope_as(store, as_user)
     finally:
         store.close()
     err_console.print("… 计算覆盖 computing", highlight=False, markup=False)
@@ -477,6 +493,7 @@ def report_cmd(
         new_sites=new_sites,
         district=district,
         tz=cfg.timezone,
+        scope=readable,
     )
     write_leadership_report(output, data)
     console.print(f"已生成 wrote {output}", highlight=False, markup=False)

@@ -18,9 +18,11 @@ from stations.store.base import StationStore
 
 if TYPE_CHECKING:  # building them imports the web stack: only when a command needs it
     from api.services import Services
+    from stations.orgs.scope import ReadScope
 
 __all__ = [
     "JsonFlag",
+    "ReadAsOpt",
     "StationIdArg",
     "UserArg",
     "app",
@@ -31,6 +33,7 @@ __all__ = [
     "open_services",
     "print_error",
     "progress_bar",
+    "read_scope_as",
     "settings",
 ]
 
@@ -79,6 +82,16 @@ StationIdArg = Annotated[int, typer.Argument(help="驿站 id / station id")]
 #: A staff user named by login name.
 UserArg = Annotated[str, typer.Argument(help="用户登录名 / login name")]
 
+#: ``--as USER`` on a command that reads (analysis, reports): that user's view.
+ReadAsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="按该工作人员的视角：其所属机构及下级的驿站（默认全网）/ "
+        "as this staff user: their organisation and everything below (default: the network)",
+    ),
+]
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -121,6 +134,23 @@ def open_configured_store() -> StationStore:
 
     cfg = _command_settings()
     return open_store(cfg.database_url, cfg.store_limits())
+
+
+def read_scope_as(store: StationStore, as_user: str | None) -> ReadScope:
+    """The stations a command reads for ``--as USER``: that user's organisation and below,
+    as the service shows them (``SqlOrgStore.read_scope``, the same rule as the API's).
+
+    Without ``--as`` the command line reads the whole network: it has the database, so no
+    scope could hold it back. An unknown user is an error, not silently the whole network.
+    """
+    from stations.orgs.scope import EVERYWHERE
+    from stations.store.orgs import SqlOrgStore
+
+    if as_user is None:
+        return EVERYWHERE
+    orgs = SqlOrgStore.beside(store)
+    orgs.user_org(as_user)  # NotFound for an unknown user
+    return orgs.read_scope(as_user)
 
 
 def print_error(exc: BaseException) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, console, open_services, settings
+from cli.common import ReadAsOpt, app, console, open_services, read_scope_as, settings
 from stations.errors import FieldError, ValidationFailed
 
 __all__ = ["map_command"]
@@ -87,8 +87,13 @@ def map_command(
             help="覆盖/空白区地图：只算该时刻开放的驿站，如 2026-12-07T22:00 / only stations open then"
         ),
     ] = None,
+    as_user: ReadAsOpt = None,
 ) -> None:
-    """生成离线地图文件 / Write a self-contained HTML map that opens offline."""
+    """生成离线地图文件 / Write a self-contained HTML map that opens offline.
+
+    ``--as USER`` narrows the coverage and gap maps to that user's organisation and below; the
+    station map is the riders' public one and always shows every station.
+    """
     from maps.basemaps import choose_basemap
     from maps.station_map import catalog_hits, station_map
     from stations.vocabulary import UnknownCode, normalise_code
@@ -132,6 +137,7 @@ def map_command(
                 tz=cfg.timezone,
                 tianditu_key=cfg.tianditu_key,
                 inline=True,
+                scope=read_scope_as(services.store, as_user),
             )
             what = f"{len(counted)} 个开放驿站 open stations"
     output.write_text(page.render(), encoding="utf-8")

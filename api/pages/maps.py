@@ -21,11 +21,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from api.auth import ReaderScope
 from api.deps import CatalogDep, Services, ServicesDep, SettingsDep, TilesDep
 from api.http.params import AtDep, FilterDep
 from api.http.security_headers import content_security_policy
 from api.settings import Settings
 from maps.basemaps import Basemap, choose_basemap, same_crs
+from stations.orgs.scope import ReadScope
 from stations.search import StationCatalog, StationFilter
 from stations.tiles import TileCache
 
@@ -185,6 +187,7 @@ def _analysis_html(
     radius_m: float,
     resolution: int,
     new_sites: int,
+    scope: ReadScope,
 ) -> str:
     from maps.analysis_page import draw_analysis_page
 
@@ -198,6 +201,7 @@ def _analysis_html(
         network=settings.network_file,
         tz=settings.timezone,
         tianditu_key=settings.tianditu_key,
+        scope=scope,
     )
     return page.render()
 
@@ -210,16 +214,37 @@ def _analysis_page(
     radius_m: float | None,
     resolution: int,
     new_sites: int,
+    scope: ReadScope,
 ) -> HTMLResponse:
+    """A coverage or gap page of the reader's stations.
+
+    These are the union staff's analysis pages, so they follow the reader's scope like the
+    coverage API: a signed-in reader (console session or token) sees their organisation and
+    everything below it, the root's users and anonymous visitors the whole network (what a
+    public link always showed). The station map (``/maps/stations``) and ``/embed`` are the
+    riders' public pages and always show every public station, whoever looks.
+    """
     catalog, settings = services.catalog, services.settings
     chosen = _basemap(basemap, settings)
     radius = radius_m or settings.default_radius_m
     # The page depends only on the stations (the catalog's change counter) and the request's
     # settings, and takes a second to compute: the last few are kept.
-    key = (kind, catalog.counter, len(catalog), chosen.code, radius, resolution, new_sites)
+    # One organisation's page is not another's: the scope is part of the key.
+    key = (
+        kind,
+        catalog.counter,
+        len(catalog),
+        chosen.code,
+        radius,
+        resolution,
+        new_sites,
+        scope.key,
+    )
     html = services.analysis_pages.get(
         key,
-        lambda: _analysis_html(kind, catalog, settings, chosen, radius, resolution, new_sites),
+        lambda: _analysis_html(
+            kind, catalog, settings, chosen, radius, resolution, new_sites, scope
+        ),
     )
     return _page(request, settings, html, chosen)
 
@@ -232,12 +257,15 @@ def _analysis_page(
 def coverage_map(
     request: Request,
     services: ServicesDep,
+    scope: ReaderScope,
     basemap: BasemapQuery = None,
     radius_m: RadiusQuery = None,
     resolution: ResolutionQuery = 9,
     new_sites: NewSitesQuery = 5,
 ) -> HTMLResponse:
-    return _analysis_page("coverage", request, services, basemap, radius_m, resolution, new_sites)
+    return _analysis_page(
+        "coverage", request, services, basemap, radius_m, resolution, new_sites, scope
+    )
 
 
 @router.get(
@@ -248,9 +276,12 @@ def coverage_map(
 def gaps_map(
     request: Request,
     services: ServicesDep,
+    scope: ReaderScope,
     basemap: BasemapQuery = None,
     radius_m: RadiusQuery = None,
     resolution: ResolutionQuery = 9,
     new_sites: NewSitesQuery = 5,
 ) -> HTMLResponse:
-    return _analysis_page("gaps", request, services, basemap, radius_m, resolution, new_sites)
+    return _analysis_page(
+        "gaps", request, services, basemap, radius_m, resolution, new_sites, scope
+    )

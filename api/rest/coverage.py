@@ -77,7 +77,7 @@ def _analysis(
     reach = reach_metres(radius_m, minutes, speed)
     source: Any = SYNTHETIC_DEMAND if demand == "etown-synthetic" else None
     a = Analysis.for_stations(
-        scope.stations(catalog.all()),
+        catalog.all(),
         area=area,
         radius_m=reach,
         resolution=resolution,
@@ -91,6 +91,7 @@ def _analysis(
         rule=rule,
         max_gap_km2=max_gap_km2,
         min_gain_share=min_gain_pct / 100.0,
+        scope=scope,
     )
     if demand_obj is not None:
         a.demand_source = demand_from_geojson(demand_obj, area=a.area, resolution=resolution)
@@ -102,6 +103,8 @@ def _scope(a: Analysis) -> dict[str, Any]:
     sel = a.selection
     out: dict[str, Any] = {"reach": describe_reach(a.reach), "rule": a.rule}
     if sel is not None:
+        # the organisation counted; None: the whole network
+        out["organisation"] = (sel.scope.org_name if sel.scope else "") or None
         out["at"] = sel.at.isoformat() if sel.at else None
         out["closed_what_if"] = [s.id for s in sel.closed_by_user]
         out["closed_at_time"] = [s.id for s in sel.closed_at_time]
@@ -337,12 +340,13 @@ def get_report(
     from stations.analysis.leadership import build_report, write_leadership_report
 
     data = build_report(
-        scope.stations(catalog.all()),
+        catalog.all(),
         load_area(None),
         network=settings.network_file,
         demand=SYNTHETIC_DEMAND if demand == "etown-synthetic" else None,
         new_sites=new_sites,
         tz=settings.timezone,
+        scope=scope,
     )
     with tempfile.TemporaryDirectory() as tmp:
         out = write_leadership_report(FilePath(tmp) / f"report.{format}", data)

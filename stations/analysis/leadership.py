@@ -19,13 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
 
 from stations.analysis.service import Analysis
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
+
+if TYPE_CHECKING:
+    from stations.orgs.scope import ReadScope
 
 __all__ = ["CJK_FONTS", "ReportData", "build_report", "write_leadership_report"]
 
@@ -76,24 +79,40 @@ def build_report(
     day: date | None = None,
     tz: str = "Asia/Shanghai",
     top: int = 10,
+    scope: ReadScope | None = None,
 ) -> ReportData:
-    """Compute the report's content: four coverage runs, gaps and a plan."""
+    """Compute the report's content: four coverage runs, gaps and a plan, of the stations
+    in ``scope`` (a reader's organisation and below; see
+    :func:`stations.analysis.service.select_stations`).
+    """
     from geodata.crs import from_wgs84
 
     day = day or date.today()
     runs = {
-        "km": Analysis.for_stations(stations, area=area, radius_m=1000.0, demand_source=demand),
+        "km": Analysis.for_stations(
+            stations, area=area, radius_m=1000.0, demand_source=demand, scope=scope
+        ),
         "walk": Analysis.for_stations(
-            stations, area=area, radius_m=1125.0, network=network, demand_source=demand
+            stations,
+            area=area,
+            radius_m=1125.0,
+            network=network,
+            demand_source=demand,
+            scope=scope,
         ),
         "rule": Analysis.for_stations(
-            stations, area=area, rule="double15", network=network, demand_source=demand
+            stations,
+            area=area,
+            rule="double15",
+            network=network,
+            demand_source=demand,
+            scope=scope,
         ),
     }
     night_at = _night(day)
     night = Analysis.for_stations(
         stations, area=area, rule="double15", network=network, demand_source=demand,
-        at=night_at, tz=tz,
+        at=night_at, tz=tz, scope=scope,
     )  # fmt: skip
     walk_kind = "路网" if network else "直线 1125 m"
     cov = {k: a.coverage() for k, a in runs.items()}

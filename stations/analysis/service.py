@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h3
 import numpy as np
@@ -36,6 +36,9 @@ from geodata.planning import (
 from geodata.reach import SPEEDS_KMH, Reach, minutes_to_metres, straight_line
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
+
+if TYPE_CHECKING:  # stations.orgs loads the store, which loads this package's callers
+    from stations.orgs.scope import ReadScope
 
 __all__ = [
     "RULES",
@@ -159,6 +162,8 @@ class Selection:
     unknown_hours: list[Station] = field(default_factory=list)
     not_open_status: int = 0
     at: datetime | None = None
+    #: Whose stations were looked at: a reader's organisation and below (None: everything).
+    scope: ReadScope | None = None
 
 
 def select_stations(
@@ -168,9 +173,16 @@ def select_stations(
     close: Sequence[str] = (),
     close_host_types: Sequence[str] = (),
     tz: str = "Asia/Shanghai",
+    scope: ReadScope | None = None,
 ) -> Selection:
-    """The stations that count: status ``open``, not closed by a what-if, open at ``at``.
+    """The stations that count: in ``scope``, status ``open``, not closed by a what-if, open
+    at ``at``.
 
+    ``scope`` is the one place analysis is narrowed to a reader's organisation and
+    everything below it (the roll-up of their subtree): the API, the analysis map pages and
+    the command line's ``--as USER`` hand their reader's scope here, so coverage, gaps and
+    plans of a district never count, close or report another district's stations. Stations
+    outside it are not looked at at all: a what-if ``close`` naming one is "no such station".
     ``close`` takes store ids or 编号 (external ids); ``close_host_types`` host-type codes.
     At a given time a station counts only when its hours say it is open; stations whose hours
     are unknown then are listed apart and never counted open.
@@ -183,6 +195,8 @@ def select_stations(
     from stations.hours import is_open
     from stations.vocabulary import HOST_TYPES
 
+    if scope is not None:
+        stations = scope.stations(stations)
     errors = []
     wanted = {str(c).strip() for c in close if str(c).strip()}
     found: set[str] = set()
@@ -242,7 +256,7 @@ def select_stations(
                 shut.append(s_)
                 continue
         counted.append(s_)
-    return Selection(counted, by_user, shut, unknown, not_open, at)
+    return Selection(counted, by_user, shut, unknown, not_open, at, scope)
 
 
 @dataclass
@@ -279,12 +293,15 @@ class Analysis:
         close: Sequence[str] = (),
         close_host_types: Sequence[str] = (),
         tz: str = "Asia/Shanghai",
+        scope: ReadScope | None = None,
         **kwargs: Any,
     ) -> Analysis:
-        """Only stations that count (see :func:`select_stations`); area defaults to E-Town's."""
+        """Only stations that count, in ``scope`` (see :func:`select_stations`); area
+        defaults to E-Town's.
+        """
         shape = area if isinstance(area, BaseGeometry) else load_area(area, crs=area_crs)
         chosen = select_stations(
-            stations, at=at, close=close, close_host_types=close_host_types, tz=tz
+            stations, at=at, close=close, close_host_types=close_host_types, tz=tz, scope=scope
         )
         return cls(chosen.counted, shape, selection=chosen, **kwargs)
 

@@ -172,3 +172,30 @@ def test_reads_default_to_the_callers_organisation_and_below(env: Any) -> None:
     assert [b["id"] for b in sh_board["busiest"]] == [sh] and sh_board["idle"] == []
     assert [b["id"] for b in all_board["busiest"]] == [sh, yz]
     assert sum(d["tallied"] for d in all_board["daily"]) == 6 and all_board["idle_count"] == 1
+
+
+def test_analysis_pages_follow_the_reader_and_the_public_map_does_not(env: Any) -> None:
+    """The coverage and gap pages are staff analysis: a signed-in reader's organisation and
+    below (the cache keeps each organisation's page apart); the riders' station map shows
+    every public station to everyone."""
+    client, h = env
+    _add(client, h["yz-editor"], "亦庄驿站")
+    _add(client, h["bj-editor"], "北京驿站", lon=116.40, lat=39.90)
+    _add(client, h["sh-editor"], "上海驿站", lon=121.47, lat=31.23)
+    names = ("亦庄驿站", "北京驿站", "上海驿站")
+
+    def shown(path: str, who: str | None) -> set[str]:
+        r = client.get(path, params={"new_sites": 0}, headers=h[who] if who else {})
+        assert r.status_code == 200, r.text
+        return {n for n in names if n in r.text}
+
+    for path in ("/maps/coverage", "/maps/gaps"):
+        assert shown(path, "yz-editor") == {"亦庄驿站"}
+        assert shown(path, "bj-editor") == {"亦庄驿站", "北京驿站"}
+        assert shown(path, "sh-editor") == {"上海驿站"}
+        assert shown(path, "root-editor") == set(names)
+        assert shown(path, None) == set(names)
+    assert client.get("/maps/stations", headers=h["sh-editor"]).status_code == 200
+    assert {
+        n for n in names if n in client.get("/maps/stations", headers=h["sh-editor"]).text
+    } == set(names)

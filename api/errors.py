@@ -75,6 +75,11 @@ def _localised(
     return title, detail, {"Content-Language": lang}
 
 
+def _geodata_zh(exc: GeodataError) -> str | None:
+    """A ``geodata`` error's Chinese, when it gave its catalog id."""
+    return None if exc.msgid is None else translate(exc.msgid, "zh-CN", **exc.params)
+
+
 async def _stations_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StationsError)
     lang = _language(request)
@@ -87,7 +92,10 @@ async def _stations_error(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {k: v for k, v in exc.extra.items() if isinstance(v, int | str)}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = _field_errors(exc)
-    title, detail, headers = _localised(lang, exc.title, exc.detail, extra.get("errors"))
+    if exc.message is not None:  # from the catalogs: the riders' pages read its Chinese too
+        extra["detail_zh"] = exc.text("zh-CN")
+    title, _, headers = _localised(lang, exc.title, "", None)
+    detail = exc.text(lang)
     # RFC 9110: a 401 says which scheme would work; a 503 says when to come back.
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="stations"'
@@ -99,15 +107,13 @@ async def _stations_error(request: Request, exc: Exception) -> JSONResponse:
 async def _geodata_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GeodataError)
     errors: list[dict[str, Any]] | None = None
+    zh = _geodata_zh(exc)
     if exc.field:
         errors = [{"field": exc.field, "message": str(exc)}]
-        if exc.message_zh:
-            errors[0]["message_zh"] = exc.message_zh
+        if zh:
+            errors[0]["message_zh"] = zh
     title, detail, headers = _localised(
-        _language(request),
-        "Invalid geographic input",
-        str(exc),
-        errors if exc.message_zh else None,
+        _language(request), "Invalid geographic input", str(exc), errors if zh else None
     )
     return problem(422, title, detail, errors=errors, headers=headers)
 

@@ -13,7 +13,8 @@ from rich.console import Console
 
 from api.settings import Settings
 from geodata.errors import GeodataError
-from stations.errors import ValidationFailed
+from stations.errors import FieldError, StationsError, ValidationFailed
+from stations.i18n import both, translate
 from stations.store.base import StationStore
 
 if TYPE_CHECKING:  # building them imports the web stack: only when a command needs it
@@ -28,6 +29,7 @@ __all__ = [
     "app",
     "console",
     "err_console",
+    "field_line",
     "open_configured_store",
     "command_group",
     "open_services",
@@ -153,20 +155,36 @@ def read_scope_as(store: StationStore, as_user: str | None) -> ReadScope:
     return orgs.read_scope(as_user)
 
 
+def field_line(item: FieldError) -> str:
+    """One field error as staff read it: Chinese (row, field, reason), then the English."""
+    zh = item.text("zh-CN")
+    if zh == item.message:
+        return str(item)
+    where = f"第 {item.row} 行 " if item.row is not None else ""
+    return f"{where}{item.field}：{zh}  ({item})"
+
+
 def print_error(exc: BaseException) -> None:
-    """One line per problem on stderr: "错误 error: …"."""
+    """One line per problem on stderr: "错误 error: …", Chinese first."""
     if isinstance(exc, ValidationFailed):
         err_console.print(
-            f"[bold red]错误 error[/]: {exc.title}: {len(exc.errors)} problem(s)",
+            f"[bold red]错误 error[/]: {both(exc.title)}: {len(exc.errors)} 处问题 problem(s)",
             highlight=False,
             markup=True,
         )
         for item in exc.errors:
-            err_console.print(f"  {item}", highlight=False, markup=False)
+            err_console.print(
+                f"  {field_line(item)}", highlight=False, markup=False, soft_wrap=True
+            )
         return
     message = str(exc) or exc.__class__.__name__
-    if isinstance(exc, GeodataError) and exc.message_zh:
-        message = f"{exc.message_zh} / {message}"
+    zh = None
+    if isinstance(exc, StationsError):
+        zh = exc.text("zh-CN")
+    elif isinstance(exc, GeodataError) and exc.msgid is not None:
+        zh = translate(exc.msgid, "zh-CN", **exc.params)
+    if zh and zh != message:
+        message = f"{zh} / {message}"
     print(f"错误 error: {message}", file=sys.stderr)
 
 

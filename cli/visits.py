@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from cli.common import app, command_group, console, err_console, open_configured_store, settings
+from cli.common import (
+    app,
+    command_group,
+    console,
+    err_console,
+    field_line,
+    open_configured_store,
+    settings,
+)
 from stations.errors import FieldError, ValidationFailed
 from stations.store.visits import SqlVisitStore
 
@@ -134,7 +142,9 @@ def import_tallies(
             markup=False,
         )
         for item in exc.errors:
-            err_console.print(f"  {item.message_zh or ''}  ({item})", highlight=False, markup=False)
+            err_console.print(
+                f"  {field_line(item)}", highlight=False, markup=False, soft_wrap=True
+            )
         raise typer.Exit(1) from None
     total = sum(n for _s, _d, n in resolved)
     console.print(

@@ -389,17 +389,18 @@ def crs_name(value: object, field: str = "crs") -> str:
     Raises
     ------
     GeodataError
-        ``field=field`` for anything else; the message lists the accepted names, in English
-        and (``message_zh``) in Chinese.
+        ``field=field`` for anything else; the message (a catalog id, see
+        :meth:`GeodataError.from_catalog`) lists the accepted names.
     """
     name = value.strip().lower() if isinstance(value, str) else None
     if name in CRS_NAMES:
         return name
     shown = repr(value[:40] if isinstance(value, str) else value)
-    raise GeodataError(
-        f"unknown crs {shown}: expected one of {', '.join(CRS_NAMES)}",
-        field=field,
-        message_zh=f"未知坐标系 {shown}，可选：{'、'.join(CRS_NAMES)}",
+    raise GeodataError.from_catalog(
+        field,
+        "unknown crs {shown}: expected one of {names}",
+        shown=shown,
+        names=", ".join(CRS_NAMES),
     )
 
 

@@ -6,20 +6,33 @@ problem document (``api/errors.py``), the CLI prints it as one line.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["GeodataError"]
 
 
 class GeodataError(ValueError):
     """Bad geographic input: an empty or self-intersecting area, a radius ≤ 0, a bad CRS.
 
-    ``field`` names the parameter at fault so callers can point the user at it;
-    ``message_zh``, when given, says the same in Chinese for the staff and riders who read
-    the error (``stations`` carries it into its ``FieldError``).
+    ``field`` names the parameter at fault so callers can point the user at it.
+    ``msgid`` and ``params``, when the error is made with :meth:`from_catalog`, are a message
+    id of the ``stations`` gettext catalogs and its parameters: ``geodata`` has no catalogs
+    of its own (it sits below ``stations``), so the layers that show the error render it in
+    their reader's language (``stations.errors.FieldError.of``, the API, the CLI).
     """
 
-    def __init__(
-        self, message: str, field: str | None = None, *, message_zh: str | None = None
-    ) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-        self.message_zh = message_zh
+        self.msgid: str | None = None
+        self.params: dict[str, Any] = {}
+
+    @classmethod
+    def from_catalog(cls, field: str, msgid: str, **params: Any) -> GeodataError:
+        """The error ``msgid`` (English, with ``{placeholders}``) about ``field``; its
+        English text is ``msgid`` formatted with ``params``.
+        """
+        error = cls(msgid.format(**params), field)
+        error.msgid = msgid
+        error.params = params
+        return error

@@ -75,9 +75,16 @@ class FieldError:
         return self.message
 
     @classmethod
-    def of(cls, exc: GeodataError, value: Any = None, row: int | None = None) -> FieldError:
-        """The same problem as ``geodata`` reported it, located in the domain's terms."""
-        return cls(exc.field or "value", str(exc), value, row, exc.message_zh)
+    def of(
+        cls, exc: GeodataError, value: Any = None, row: int | None = None, field: str = "value"
+    ) -> FieldError:
+        """The same problem as ``geodata`` reported it, located in the domain's terms
+        (``field`` when ``geodata`` named none; from the catalogs when it gave its message id).
+        """
+        name = exc.field or field
+        if exc.msgid is not None:
+            return cls.from_catalog(name, exc.msgid, value, row, **exc.params)
+        return cls(name, str(exc), value, row)
 
     def __str__(self) -> str:
         where = f"row {self.row}, " if self.row is not None else ""
@@ -90,15 +97,27 @@ def _render(msgid: str, lang: str, params: dict[str, Any]) -> str:
 
 
 class StationsError(Exception):
-    """Base class; ``status`` is the HTTP status the API answers with."""
+    """Base class; ``status`` is the HTTP status the API answers with.
+
+    ``detail`` is a :class:`~stations.i18n.Message` (a catalog id and its parameters) when
+    people read it: each interface renders it with :meth:`text` in its reader's language
+    (the API per ``Accept-Language``, the command line Chinese then English), and
+    ``self.detail`` is its English. A plain string is kept as it is, in every language.
+    """
 
     status: int = 400
     title: str = "Bad request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str | Message, **extra: Any) -> None:
+        self.message = detail if isinstance(detail, Message) else None
+        text = detail.text("en") if isinstance(detail, Message) else detail
+        super().__init__(text)
+        self.detail = text
         self.extra = extra
+
+    def text(self, lang: str) -> str:
+        """The detail in ``lang`` (``zh-CN`` or ``en``)."""
+        return self.message.text(lang) if self.message is not None else self.detail
 
 
 class ValidationFailed(StationsError):
@@ -107,9 +126,15 @@ class ValidationFailed(StationsError):
     status = 422
     title = "Validation failed"
 
-    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+    def __init__(self, errors: list[FieldError], detail: str | Message | None = None) -> None:
         self.errors = errors
         super().__init__(detail or "; ".join(str(e) for e in errors))
+
+    def text(self, lang: str) -> str:
+        """The detail in ``lang``; without one of its own, the field errors in ``lang``."""
+        if self.message is not None or lang == "en" or not self.errors:
+            return super().text(lang)
+        return "；".join(f"{e.field}：{e.text(lang)}" for e in self.errors)
 
 
 class NotFound(StationsError):
@@ -167,7 +192,7 @@ class ImportFailed(ValidationFailed):
     def __init__(
         self,
         errors: list[FieldError],
-        detail: str | None = None,
+        detail: str | Message | None = None,
         *,
         report: Any = None,
     ) -> None:

@@ -17,6 +17,7 @@ from api.deps import ServicesDep
 from api.http.rate_limit import client_key
 from geodata.crs import CrsName
 from stations.errors import ConfigurationError, TooManyRequests
+from stations.i18n import Message
 from stations.trust.device import DEVICE_HEADER
 from stations.trust.rules import LEVELS, STATES
 
@@ -80,9 +81,11 @@ async def _limit(request: Request) -> None:
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
-            f"too many confirmations from this address; retry in {seconds} s",
+            Message(
+                "too many confirmations from this address; retry in {seconds} s",
+                seconds=seconds,
+            ),
             retry_after_s=seconds,
-            detail_zh=f"提交太频繁，请 {seconds} 秒后再试",
         )
 
 

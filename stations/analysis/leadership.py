@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from stations.analysis.service import Analysis
 from stations.errors import FieldError, ValidationFailed
+from stations.i18n import Message
 from stations.model import Station
 
 if TYPE_CHECKING:
@@ -261,10 +262,8 @@ def _font() -> str:
             return "CJK"
     raise ValidationFailed(
         [
-            FieldError(
-                "font",
-                "no Chinese font found: install Debian's fonts-wqy-microhei",
-                message_zh="缺少中文字体：请安装 fonts-wqy-microhei",
+            FieldError.from_catalog(
+                "font", "no Chinese font found: install Debian's fonts-wqy-microhei"
             )
         ]
     )
@@ -378,11 +377,11 @@ def write_leadership_report(path: str | Path, data: ReportData) -> Path:
     else:
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "output",
-                    f"the report must end in .pdf or .xlsx, not {suffix or 'nothing'}",
+                    "the report must end in .pdf or .xlsx, not {suffix}",
                     str(out),
-                    message_zh="报告文件名须以 .pdf 或 .xlsx 结尾",
+                    suffix=suffix or Message("nothing"),
                 )
             ]
         )

@@ -76,14 +76,14 @@ def reach_metres(
 ) -> float:
     """The reach in metres from a radius, or from minutes at a speed preset (walk, ebike)."""
     if radius_m is not None and minutes is not None:
-        raise ValidationFailed([FieldError("radius_m", "give a radius or minutes, not both")])
+        raise ValidationFailed(
+            [FieldError.from_catalog("radius_m", "give a radius or minutes, not both")]
+        )
     if minutes is not None:
         return minutes_to_metres(minutes, speed)
     value = default_m if radius_m is None else radius_m
     if not np.isfinite(value) or value <= 0:
-        raise ValidationFailed(
-            [FieldError("radius_m", "must be a number > 0", value, message_zh="必须大于 0")]
-        )
+        raise ValidationFailed([FieldError.from_catalog("radius_m", "must be a number > 0", value)])
     return float(value)
 
 
@@ -133,7 +133,7 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> Candidates:
                 raise ValueError
         except (TypeError, ValueError):
             errors.append(
-                FieldError(
+                FieldError.from_catalog(
                     "lon/lat",
                     "needs valid longitude and latitude",
                     (record.get("lon"), record.get("lat")),
@@ -147,7 +147,9 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> Candidates:
     if errors:
         raise ValidationFailed(errors)
     if not lons:
-        raise ValidationFailed([FieldError("candidates", f"{path}: no candidate sites")])
+        raise ValidationFailed(
+            [FieldError.from_catalog("candidates", "{path}: no candidate sites", path=str(path))]
+        )
     lon_a, lat_a = to_wgs84(np.array(lons), np.array(lats), crs)
     return Candidates(np.asarray(lon_a, float), np.asarray(lat_a, float), labels)
 
@@ -206,30 +208,31 @@ def select_stations(
                 found.add(key)
     for missing in sorted(wanted - found):
         errors.append(
-            FieldError(
+            FieldError.from_catalog(
                 "close",
-                f"no station has the id or 编号 {missing!r}",
+                "no station has the id or external_id {missing!r}",
                 missing,
-                message_zh=f"没有编号或 ID 为 {missing} 的驿站",
+                missing=missing,
             )
         )
     types = {t.strip() for t in close_host_types if t.strip()}
     for bad in sorted(types - set(HOST_TYPES)):
         errors.append(
-            FieldError(
+            FieldError.from_catalog(
                 "close_host_type",
-                f"unknown host type {bad!r}; use one of {', '.join(HOST_TYPES)}",
+                "unknown host type {bad!r}; use one of {valid}",
                 bad,
-                message_zh="未知的承办单位类型",
+                bad=bad,
+                valid=", ".join(HOST_TYPES),
             )
         )
     if at is not None and not (1970 <= at.year <= 2200):
         errors.append(
-            FieldError(
+            FieldError.from_catalog(
                 "at",
-                f"{at.isoformat()} is not a time the opening hours can answer for (1970–2200)",
+                "{at} is not a time the opening hours can answer for (1970–2200)",
                 at.isoformat(),
-                message_zh="时间超出范围（1970–2200 年）",
+                at=at.isoformat(),
             )
         )
     if errors:
@@ -315,7 +318,15 @@ class Analysis:
     def _build_reach(self) -> float | Reach:
         if self.rule not in RULES:
             raise ValidationFailed(
-                [FieldError("rule", f"unknown rule {self.rule!r}; use {' or '.join(RULES)}")]
+                [
+                    FieldError.from_catalog(
+                        "rule",
+                        "unknown rule {rule!r}; use {valid}",
+                        self.rule,
+                        rule=self.rule,
+                        valid=" or ".join(RULES),
+                    )
+                ]
             )
         if self.rule == "double15":
             if self.network is None:
@@ -377,13 +388,14 @@ class Analysis:
             if estimate > MAX_GRID_CELLS:
                 raise ValidationFailed(
                     [
-                        FieldError(
+                        FieldError.from_catalog(
                             "resolution",
-                            f"about {estimate:,.0f} H3 cells at resolution "
-                            f"{self.resolution}; the limit is {MAX_GRID_CELLS:,}: use a coarser "
-                            "resolution or a smaller area",
+                            "about {cells} H3 cells at resolution {resolution}; the limit is "
+                            "{limit}: use a coarser resolution or a smaller area",
                             self.resolution,
-                            message_zh="网格过多，请降低分辨率或缩小区域",
+                            cells=f"{estimate:,.0f}",
+                            resolution=self.resolution,
+                            limit=f"{MAX_GRID_CELLS:,}",
                         )
                     ]
                 )
@@ -447,10 +459,9 @@ class Analysis:
         if lon.size == 0:
             raise ValidationFailed(
                 [
-                    FieldError(
+                    FieldError.from_catalog(
                         "candidates",
                         "every part of the area is already covered: no candidate sites",
-                        message_zh="服务区已全部覆盖，没有候选点",
                     )
                 ]
             )
@@ -470,15 +481,18 @@ class Analysis:
         """
         cands = self.candidates(candidates)
         if new_sites < 1:
-            raise ValidationFailed([FieldError("new_sites", "must be at least 1", new_sites)])
+            raise ValidationFailed(
+                [FieldError.from_catalog("new_sites", "must be at least {n}", new_sites, n=1)]
+            )
         if new_sites > len(cands):
             raise ValidationFailed(
                 [
-                    FieldError(
+                    FieldError.from_catalog(
                         "new_sites",
-                        f"asks for {new_sites} sites but there are only {len(cands)} candidates",
+                        "asks for {n} sites but there are only {candidates} candidates",
                         new_sites,
-                        message_zh="新增站点数超过候选点数",
+                        n=new_sites,
+                        candidates=len(cands),
                     )
                 ]
             )
@@ -505,7 +519,9 @@ class Analysis:
     ) -> tuple[PlanResult, Candidates]:
         """The fewest candidates that bring demand coverage to ``target_share`` (0–1)."""
         if not 0 < target_share <= 1:
-            raise ValidationFailed([FieldError("target_share", "must be in (0, 1]", target_share)])
+            raise ValidationFailed(
+                [FieldError.from_catalog("target_share", "must be in (0, 1]", target_share)]
+            )
         cands = self.candidates(candidates)
         self._step(f"最少站点 fewest sites for {target_share:.0%}")
         try:
@@ -521,7 +537,7 @@ class Analysis:
             )
         except GeodataError as exc:
             raise ValidationFailed(
-                [FieldError(exc.field or "target_share", str(exc), target_share)]
+                [FieldError.of(exc, target_share, field="target_share")]
             ) from exc
         return result, cands
 

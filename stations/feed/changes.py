@@ -42,12 +42,11 @@ def decode_cursor(cursor: str | None) -> int:
             return int(text)
     raise ValidationFailed(
         [
-            FieldError(
+            FieldError.from_catalog(
                 "since",
                 "is not a cursor this feed gave out; start from 0 or send back a cursor "
                 "or next_cursor you received",
-                value=cursor[:40],
-                message_zh="不是本接口给出的游标：从 0 开始，或原样发回收到的 cursor / next_cursor",
+                cursor[:40],
             )
         ]
     )

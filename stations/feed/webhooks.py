@@ -68,11 +68,10 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "url",
                     "must be an http:// or https:// URL with a host (at most 2000 characters)",
-                    value=url[:80],
-                    message_zh="须为带主机名的 http:// 或 https:// 地址（不超过 2000 字符）",
+                    url[:80],
                 )
             ]
         )

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, insert, select, tuple_
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
+from stations.i18n import Message
 from stations.store.engine import WRITE
 from stations.store.group_commit import GroupCommitWriter, LazyGroupWriter
 from stations.store.repository import Repository
@@ -94,10 +95,14 @@ Recorded = tuple[ConfirmationRow, list[ConfirmationRow]]
 def _too_soon(station_id: int, wait_s: float) -> TooManyRequests:
     wait = max(1, math.ceil(wait_s))
     return TooManyRequests(
-        f"this device confirmed station {station_id} less than an hour ago; "
-        f"one vote per station per hour (retry in {wait} s)",
+        Message(
+            "this device confirmed station {station_id} less than an hour ago; "
+            "one vote per station per hour (retry in {wait} s)",
+            station_id=station_id,
+            wait=wait,
+            minutes=math.ceil(wait / 60),
+        ),
         retry_after_s=wait,
-        detail_zh=f"每个驿站一小时内只能确认一次，请 {math.ceil(wait / 60)} 分钟后再试",
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Text, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, NotFound
+from stations.i18n import Message
 from stations.store.repository import Repository
 from stations.store.schema import (
     confirmations_table,
@@ -170,10 +171,7 @@ class SqlPhotoStore(Repository):
                     select(*_CONFIRMATION_COLUMNS).where(_C.c.id == confirmation_id)
                 ).first()
         if row is None:
-            raise NotFound(
-                f"confirmation {confirmation_id} not found",
-                detail_zh=f"找不到确认记录 {confirmation_id}",
-            )
+            raise NotFound(Message("confirmation {id} not found", id=confirmation_id))
         confirmation = _confirmation(row)
         assert confirmation is not None
         return confirmation
@@ -267,10 +265,7 @@ class SqlPhotoStore(Repository):
                 .values(status=status, reviewed_by=reviewer, reviewed_at=datetime.now(UTC))
             )
             if done.rowcount != 1:
-                raise Conflict(
-                    f"photo {photo_id} is not pending review",
-                    detail_zh=f"照片 {photo_id} 已被审核过或不存在，请刷新页面",
-                )
+                raise Conflict(Message("photo {id} is not pending review", id=photo_id))
             return _record(conn.execute(_WITH_CONFIRMATION.where(_P.c.id == photo_id)).one())
 
     def reopen(self, photo_id: int, status: str) -> None:
@@ -288,6 +283,8 @@ class SqlPhotoStore(Repository):
 def photo_already_sent(confirmation_id: int) -> Conflict:
     """The refusal of a second photo for one confirmation."""
     return Conflict(
-        f"confirmation {confirmation_id} already has its photo (one photo per confirmation)",
-        detail_zh="这次确认已经附过一张照片了",
+        Message(
+            "confirmation {id} already has its photo (one photo per confirmation)",
+            id=confirmation_id,
+        )
     )

@@ -79,7 +79,12 @@ def test_double15_at_a_time_and_what_if(
     assert night["n_stations"] < base["n_stations"]
     with pytest.raises(SystemExit):
         main(["coverage", "--close", "no-such-station"])
-    assert "no-such-station" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Chinese first (the reason, then the header's title), the English after it.
+    assert "错误 error: 输入有误 Validation failed" in err
+    line = next(x for x in err.splitlines() if "no-such-station" in x)
+    assert line.strip().startswith("close：没有编号或系统ID为“no-such-station”的驿站")
+    assert "(close: no station has the id or external_id 'no-such-station'" in line
     main(["coverage", "--profile", "--json"])
     prof = json.loads(capsys.readouterr().out)["profile"]
     assert len(prof) == 24 and prof[3]["工作日 weekday 开放站数 open"] <= base["n_stations"]

@@ -88,6 +88,18 @@ def test_a_second_tap_within_the_hour_is_429_with_retry_after(env: Any) -> None:
     assert r.headers["content-type"].startswith("application/problem+json")
     assert 3500 < int(r.headers["Retry-After"]) <= 3600
     assert "分钟后再试" in r.json()["detail_zh"]
+    # The JSON API answers in English unless asked; the rider's page reads detail_zh.
+    assert r.json()["detail"].startswith("this device confirmed station 1 less than an hour ago")
+    assert r.headers["content-language"] == "en"
+    zh = client.post(
+        "/api/v1/stations/1/confirmations",
+        json={"state": "open"},
+        headers={"X-Device-Id": "rider-phone-1", "Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    assert zh.status_code == 429 and zh.headers["content-language"] == "zh-CN"
+    assert zh.json()["detail"] == zh.json()["detail_zh"]
+    assert zh.json()["detail"].startswith("每个驿站一小时内只能确认一次，请 6")  # 60 minutes
+    assert zh.json()["title"] == "请求过于频繁，请稍后再试"
     assert tap(client, "open", "rider-phone-1", station=2).status_code == 201  # another station
 
 

@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from stations.errors import FieldError, StationsError, ValidationFailed
-from stations.i18n import LOCALE_DIR, both, negotiate, translate
+from stations.errors import FieldError, NotFound, StationsError, ValidationFailed
+from stations.i18n import LOCALE_DIR, Message, both, negotiate, translate
 from stations.model import validate_station
 from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import add_staff, test_settings
 from tests.conftest import make_station
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -43,7 +44,7 @@ def test_the_shipped_mo_is_the_compiled_po(lang: str) -> None:
 
 def _used_messages() -> set[str]:
     found = set()
-    for folder in ("stations", "cli", "api"):
+    for folder in ("stations", "cli", "api", "geodata"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder,
             method_map=[("**.py", "python")],
@@ -113,6 +114,13 @@ CATALOGUED = [
     "api/rest/stations.py",
     "api/rest/visits.py",
     "api/rest/webhooks.py",
+    "api/rest/confirmations.py",
+    "stations/analysis/service.py",
+    "stations/analysis/leadership.py",
+    "stations/feed/changes.py",
+    "stations/feed/webhooks.py",
+    "stations/store/confirmations.py",
+    "stations/store/photos.py",
 ]
 
 
@@ -137,7 +145,9 @@ def test_no_message_pairs_are_left_in_code(module: str) -> None:
             else:  # passed through from a table of N_() ids
                 passed = getattr(msgid, "id", None) or getattr(msgid, "attr", None)
                 assert passed == "msgid", f"{module}:{node.lineno}"
-        assert not any(k.arg in ("zh", "message_zh") for k in node.keywords), node.lineno
+        assert not any(k.arg in ("zh", "message_zh", "detail_zh") for k in node.keywords), (
+            f"{module}:{node.lineno}"
+        )
 
 
 def test_the_console_renders_field_errors_from_their_message() -> None:
@@ -212,3 +222,45 @@ def test_api_errors_follow_accept_language(client: TestClient) -> None:
     embed = client.get("/embed/markers", params={"amenity": "sauna"})
     assert embed.status_code == 422 and embed.json()["title"] == "输入有误"
     assert "未知" in embed.json()["detail"] or "amenity" in embed.json()["detail"]
+
+
+def test_moved_errors_render_in_both_languages_through_the_api(store_url: str) -> None:
+    """A field error and a store's refusal that were (English, Chinese) pairs, each asked for
+    in English (the JSON API's default) and in Chinese."""
+    store = SqlStationStore(store_url)
+    store.create(make_station(external_id="YZ-001"), actor="t")
+    staff = add_staff(store)
+    zh = {"Accept-Language": "zh-CN"}
+    with TestClient(create_app(test_settings(), store=store)) as client:
+        en = client.get("/api/v1/changes", params={"since": "42x"}, headers=staff.as_viewer)
+        assert en.status_code == 422 and en.headers["content-language"] == "en"
+        assert en.json()["detail"].startswith("since: is not a cursor this feed gave out")
+        cn = client.get(
+            "/api/v1/changes", params={"since": "42x"}, headers={**staff.as_viewer, **zh}
+        )
+        assert cn.json()["detail"].startswith("since：不是本接口给出的游标")
+        assert cn.json()["errors"] == en.json()["errors"]  # both texts, in either answer
+        assert cn.json()["errors"][0]["message_zh"].startswith("不是本接口给出的游标")
+        url = "/api/v1/stations/1/confirmations"
+        tap = {"state": "open", "lat": 39.7956, "lon": 116.5068}
+        assert (
+            client.post(url, json=tap, headers={"X-Device-Id": "rider-phone-1"}).status_code == 201
+        )
+        again = client.post(url, json=tap, headers={"X-Device-Id": "rider-phone-1"})
+        assert again.status_code == 429 and "less than an hour ago" in again.json()["detail"]
+        assert again.json()["detail_zh"].startswith("每个驿站一小时内只能确认一次")
+        again_zh = client.post(url, json=tap, headers={"X-Device-Id": "rider-phone-1", **zh})
+        assert again_zh.json()["detail"] == again.json()["detail_zh"]
+    store.close()
+
+
+def test_a_store_refusal_carries_its_detail_in_both_languages() -> None:
+    """``NotFound(Message(…))``: English detail, Chinese on request, no pair in the code."""
+    err = NotFound(Message("confirmation {id} not found", id=7))
+    assert (err.detail, str(err)) == ("confirmation 7 not found", "confirmation 7 not found")
+    assert err.text("zh-CN") == "找不到确认记录 7" and err.text("en") == err.detail
+    plain = NotFound("no such thing")
+    assert plain.text("zh-CN") == plain.text("en") == "no such thing"
+    failed = ValidationFailed([FieldError.from_catalog("radius_m", "must be a number > 0", -1.0)])
+    assert failed.text("en") == "radius_m: must be a number > 0 (value -1.0)"
+    assert failed.text("zh-CN") == "radius_m：必须是大于 0 的数"

@@ -12,14 +12,16 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser, EditorDep, ReaderScope
-from api.deps import SettingsDep, StoreDep, VisitsDep, base_url
-from api.http.rate_limit import RateLimiter, client_key
-from stations.errors import FieldError, ValidationFailed
+from api.deps import SettingsDep, StoreDep, VisitsDep, base_url, services
+from api.http.params import RequestRoute, inline_schema, json_body_doc, parse_model, read_json
+from api.http.rate_limit import client_key
+from api.services import Services
+from stations.errors import ConfigurationError, FieldError, TooManyRequests, ValidationFailed
 from stations.store.visit_stats import StatsRow, VisitStats
 from stations.store.visits import CheckinResult, SqlVisitStore, Tally
 from stations.visits.vocabulary import WORKER_COLUMNS
@@ -34,24 +36,23 @@ MAX_SPAN_DAYS = 3660
 MAX_ROWS = 100_000
 
 
-async def checkin_limit(request: Request) -> None:
+async def _checkin_limit(request: Request, svc: Services) -> None:
     """Per client address: ``checkin_rate_per_hour`` with bursts of ``checkin_burst``."""
-    settings = request.app.state.services.settings
+    settings = svc.settings
     if settings.checkin_rate_per_hour <= 0:
         return
-    limiter: RateLimiter = request.app.state.services.limiter
-    wait = await limiter.take(
-        "checkins",
-        client_key(request.scope),
-        rate=settings.checkin_rate_per_hour / 3600.0,
-        burst=settings.checkin_burst,
-    )
+    limiter = svc.limiter
+    client, rate = client_key(request.scope), settings.checkin_rate_per_hour / 3600.0
+    if limiter.redis_url is None:  # counted here, without a coroutine
+        wait = limiter.take_local("checkins", client, rate, settings.checkin_burst)
+    else:
+        wait = await limiter.take("checkins", client, rate=rate, burst=settings.checkin_burst)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        raise HTTPException(
-            429,
+        raise TooManyRequests(
             f"too many check-ins from this address; retry in {seconds} s",
-            headers={"Retry-After": str(seconds)},
+            retry_after_s=seconds,
+            detail_zh=f"签到太频繁，请 {seconds} 秒后再试",
         )
 
 
@@ -86,35 +87,51 @@ def _receipt(result: CheckinResult) -> dict[str, Any]:
     }
 
 
-@router.post(
+_DEVICE_HEADER = {
+    "name": "x-device-id",
+    "in": "header",
+    "required": False,
+    "description": "A random id the page keeps on the phone; stored only as a keyed hash",
+    "schema": {"type": "string", "maxLength": 200},
+}
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def check_in(request: Request) -> Response:
+    # The riders' hot path, called straight by RequestRoute (no dependency resolution, no
+    # response-model pass): the rate limit, one parse of the body, the device header read
+    # once, then the visit store, on the event loop: the station comes from the catalog in
+    # memory, and the check-in waits for its batch's commit without holding a thread.
+    svc = services(request)
+    await _checkin_limit(request, svc)
+    body = parse_model(CheckinIn, await read_json(request))
+    visits = svc.visits
+    if visits is None:
+        raise ConfigurationError("this store keeps no visits")
+    device = request.headers.get("x-device-id")
+    result = await visits.check_in_async(body.code, device, body.worker_type, svc.catalog)
+    return JSONResponse(
+        _receipt(result), status_code=201 if result.counted else 200, headers=_NO_STORE
+    )
+
+
+router.add_api_route(
     "/checkins",
+    check_in,
+    methods=["POST"],
     status_code=201,
     response_model=CheckinOut,
-    dependencies=[Depends(checkin_limit)],
-    responses={200: {"description": "Already counted within the window (not counted again)"}},
+    route_class_override=RequestRoute,
+    responses={
+        200: {"description": "Already counted within the window (not counted again)"},
+        429: {"description": "Too many check-ins from this address (Retry-After says when)"},
+    },
+    openapi_extra={
+        "parameters": [_DEVICE_HEADER],
+        **json_body_doc(inline_schema(CheckinIn), description="The poster's code"),
+    },
     summary="Check in at a station (anonymous; one visit per device per station per window)",
 )
-async def check_in(
-    body: CheckinIn,
-    visits: VisitsDep,
-    request: Request,
-    x_device_id: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="A random id the page keeps on the phone; stored only as a keyed hash",
-        ),
-    ] = None,
-) -> Any:
-    # On the event loop: the station comes from the catalog in memory, and the check-in
-    # waits for its batch's commit without holding a thread.
-    catalog = request.app.state.services.catalog
-    result = await visits.check_in_async(body.code, x_device_id, body.worker_type, catalog)
-    return JSONResponse(
-        _receipt(result),
-        status_code=201 if result.counted else 200,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 # -- hand tallies ----------------------------------------------------------------------------

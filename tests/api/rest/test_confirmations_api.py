@@ -126,3 +126,50 @@ def test_bad_taps_are_clear(env: Any) -> None:
     assert "近 3 天 1 人反映设施坏了（热水）" in [
         x["message_zh"] for x in r.json()["confidence_reasons"]
     ]
+
+
+def test_path_and_body_problems_are_told_together_in_chinese(env: Any) -> None:
+    """The route reads its path and body itself: one 422 lists both, each with Chinese."""
+    client, _staff, _store = env
+    r = client.post(
+        "/api/v1/stations/abc/confirmations",
+        json={"state": "maybe", "lat": 91},
+        headers={"X-Device-Id": "rider-phone-1"},
+    )
+    assert r.status_code == 422
+    errors = {e["field"]: e["message_zh"] for e in r.json()["errors"]}
+    assert errors == {
+        "station_id": "必须是整数",
+        "state": "不是允许的值",
+        "lat": "必须小于或等于 90",
+    }
+    r = client.post(
+        "/api/v1/stations/1/confirmations",
+        content=b'{"state": "open"',
+        headers={"X-Device-Id": "rider-phone-1", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["message_zh"] == "不是有效的 JSON"
+    r = client.post(
+        "/api/v1/stations/1/confirmations",
+        content=b"state=open",
+        headers={
+            "X-Device-Id": "rider-phone-1",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert r.status_code == 415  # as every JSON body of the API
+
+
+def test_the_document_describes_what_the_route_reads(env: Any) -> None:
+    client, _staff, _store = env
+    op = client.get("/openapi.json").json()["paths"]["/api/v1/stations/{station_id}/confirmations"]
+    params = {(p["in"], p["name"]): p for p in op["post"]["parameters"]}
+    assert params[("path", "station_id")]["schema"]["minimum"] == 1
+    assert params[("path", "station_id")]["required"] is True
+    assert params[("header", "X-Device-Id")]["required"] is False
+    body = op["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["state"] and body["additionalProperties"] is False
+    assert body["properties"]["state"]["enum"] == ["open", "closed", "locked", "broken"]
+    assert body["properties"]["crs"]["enum"] == ["wgs84", "gcj02", "bd09"]
+    created = op["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["$ref"].endswith("/ConfirmationReceipt")

@@ -124,3 +124,42 @@ def test_busiest_reads_down_the_month_lists_until_nobody_unread_can_overtake(sto
     assert [(sid, n) for sid, _name, n in board.busiest] == [(ids[25], 2)]
     board = stats.dashboard(date(2026, 11, 13), days=30, top=3)
     assert [(sid, n) for sid, _name, n in board.busiest] == [(ids[25], 2), (ids[26], 1)]
+
+
+def test_idle_stations_from_the_last_day_index_match_the_anti_join(store) -> None:
+    """The network's idle count and list (never visited, lapsed, or visited only after the
+    window) against the plain anti-join of every station with its last visit day."""
+    visits, ids = stations_with_visits(store, 10)
+    codes = visits.codes()
+
+    def scan(i: int, day: date, device: str = "d") -> None:
+        at = datetime(day.year, day.month, day.day, 4, tzinfo=UTC)
+        visits.check_in(codes[ids[i]], f"device-{i}-{device}", at=at)
+
+    scan(0, date(2026, 11, 10))  # active
+    scan(2, date(2026, 10, 5))  # lapsed: idle
+    scan(3, date(2026, 12, 5))  # only after the window: idle
+    scan(4, date(2026, 11, 12))  # inside and after: active
+    scan(4, date(2026, 12, 5), "later")
+    visits.set_tallies([(ids[5], date(2026, 11, 3), 4)], actor="t")  # a tally alone: active
+    scan(6, date(2026, 10, 1))  # deleted below: never idle
+    scan(8, date(2026, 12, 6))  # after the window, its tally inside lowered to 0: idle
+    visits.set_tallies([(ids[8], date(2026, 11, 4), 3)], actor="t")
+    visits.set_tallies([(ids[8], date(2026, 11, 4), 0)], actor="t")
+    store.delete(ids[6], actor="t")
+    store.delete(ids[7], actor="t")  # deleted, never visited
+    expected = [ids[1], ids[2], ids[3], ids[8], ids[9]]
+    stats = VisitStats(store.engine)
+    start, end = date(2026, 11, 1), date(2026, 12, 1)
+    with store.engine.connect() as conn:
+        for shown in (50, 3):
+            fast = stats._idle(conn, start, end, shown)
+            plain = stats._idle_plain(conn, start, end, shown)
+            assert fast == plain
+            assert fast[0] == len(expected) and [i for i, _n, _d in fast[1]] == expected[:shown]
+        # a wider window: only the never-visited are idle, by either way
+        assert stats._idle(conn, date(2026, 9, 1), date(2027, 1, 1), 50) == (
+            stats._idle_plain(conn, date(2026, 9, 1), date(2027, 1, 1), 50)
+        )
+    board = stats.dashboard(date(2026, 11, 30), days=30)
+    assert board.idle_count == len(expected)

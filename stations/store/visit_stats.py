@@ -615,7 +615,9 @@ class VisitStats:
         for sid, n in conn.execute(
             select(per_station.c.sid, func.sum(per_station.c.n))
             .join(_S, _S.c.id == per_station.c.sid)
-            .where(_S.c.deleted_at.is_(None))
+            # The ids again on the stations' side: else the planner hashes every station
+            # (~100k) to find these few live ones.
+            .where(_S.c.deleted_at.is_(None), _S.c.id.in_(ids))
             .group_by(per_station.c.sid)
         ):
             out[int(sid)] = int(n)

@@ -8,24 +8,33 @@ Needs ``STATIONS_TEST_POSTGRES_URL`` (or ``--pg``); works in its own schema
 
 What it measures, each against a baseline in the same run:
 
-* **Monthly report** (``VisitStats.monthly`` for the busiest month, then the XLSX): read from
-  the roll-ups, against the same table computed from the raw check-ins (the design without
-  roll-ups). Target ≤ 1 s.
+* **Monthly report** (the last whole month, 100k lines): ``VisitStats.monthly_lines``, the
+  path the CLI and the console use (codes ensured, lines streamed from
+  ``visit_station_month``), target ≤ 1 s; baselines: the plain path (``VisitStats.monthly``
+  building a row object per station, then the codes) and the same table computed from the
+  raw check-ins (the design without roll-ups). The XLSX file is timed too, both paths.
 * **Dashboard queries** (each statement of ``VisitStats.dashboard``, timed one by one):
-  target ≤ 200 ms each; baseline: the same questions asked of the raw table.
+  target ≤ 200 ms each; ``--explain DIR`` writes each one's EXPLAIN (ANALYZE, BUFFERS).
 * **Sustained writes**: ``POST /api/v1/checkins`` through ``stations serve --workers 1``
   driven by wrk (each request a new device, a random station) for ``--write-seconds``;
-  target ≥ 2,000/s. Baseline: ``GET /healthz`` on the same server in the same run (what one
-  worker does with no database work at all).
+  2xx answers only, target ≥ 2,000/s. Baseline: ``GET /livez`` on the same server in the
+  same run (what one worker does with no database work at all: the ceiling).
 * **kill -9 during a burst**: acknowledged check-ins (201) counted by the client, the server
-  killed mid-burst, then the rows in the database: none acknowledged may be missing.
+  killed mid-burst, then the rows in the database: none acknowledged may be missing
+  (``tests/api/test_checkins_kill.py`` proves the same on a small table).
 
-The data: ``--stations`` stations and ``--checkins`` check-ins spread over ``--months``
-months (random station, time and worker type), written by SQL into the raw table and
-rolled up exactly as the write path rolls up (one row per station, local day, hour and
-worker type; then the area and last-day roll-ups by migration 0012's own backfill and the
-per-station month rows by 0015's),
-so the reports read what the service would have written.
+The data, generated in PostgreSQL (``generate_series``, no rows through Python):
+``--stations`` stations and ``--checkins`` check-ins from local midnight of the first of
+``--months`` months up to now, in time order (random station and worker type), written by
+SQL into the partitioned raw table; then rolled up as the product rolls up: the day rows by
+the write path's grouping (station, local day, hour, worker type), the area and last-day
+roll-ups by migration 0012's own backfill statements and the per-station month rows by
+0015's, so the reports read what the service would have written. Then ``VACUUM ANALYZE``
+of those tables, as autovacuum would have done on a live database.
+
+Quiet-machine run of everything at full size (about 10-20 minutes, most of it generating)::
+
+    python bench/visits_bench.py --json visits-bench.json --explain visits-explain
 """
 
 from __future__ import annotations
@@ -40,8 +49,9 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,6 +59,8 @@ sys.path.insert(0, str(ROOT))
 from bench.loadgen import Server, free_port, run_load  # noqa: E402
 
 SCHEMA = "visits_bench"
+#: The stations' time zone (the service's default): generated days and hours are local.
+_TZ = "Asia/Shanghai"
 
 
 def _timed(fn, repeat: int = 5) -> tuple[float, object]:
@@ -126,7 +138,13 @@ def generate(url: str, stations: int, checkins: int, months: int) -> tuple[date,
             {"n": stations},
         )
     print(f"  {stations:,} stations in {time.perf_counter() - t0:.1f} s", flush=True)
-    span_s = (end - first).days * 86400
+    # Check-ins from local midnight of the first month up to now (none in the future, as
+    # the service never writes one), in time order: the n-th of them at n/total of the
+    # span plus a random part of one step, so each statement appends to one or two
+    # partitions and their `at` index instead of inserting all over them.
+    now = datetime.now(UTC)
+    first_at = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo(_TZ))
+    span_s = (now - first_at).total_seconds()
     t0 = time.perf_counter()
     chunk = 1_000_000
     for start in range(0, checkins, chunk):
@@ -136,23 +154,34 @@ def generate(url: str, stations: int, checkins: int, months: int) -> tuple[date,
                 text(
                     "INSERT INTO checkins (station_id, at, worker_type)"
                     " SELECT 1 + floor(random() * :stations)::int,"
-                    " :first + random() * make_interval(secs => :span),"
+                    " :first_at + ((g + random()) / :total) * make_interval(secs => :span),"
                     " (ARRAY['delivery','courier','sanitation','ride_hailing','other',"
                     "'unspecified'])[1 + floor(random() * 6)::int]"
-                    " FROM generate_series(1, :n)"
+                    " FROM generate_series(:start, :stop) g"
                 ),
-                {"stations": stations, "first": first, "span": span_s, "n": n},
+                {
+                    "stations": stations,
+                    "first_at": first_at,
+                    "span": span_s,
+                    "total": checkins,
+                    "start": start,
+                    "stop": start + n - 1,
+                },
             )
         print(f"  {start + n:,} check-ins …", flush=True)
     print(f"  raw check-ins in {time.perf_counter() - t0:.1f} s", flush=True)
     t0 = time.perf_counter()
     with engine.begin() as conn:
+        # Room for the aggregations over millions of rows (the default 4 MB spills to disk),
+        # and the day rows written in key order, so the primary key is appended to.
+        conn.execute(text("SET LOCAL work_mem = '1GB'"))
+        conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
         conn.execute(
             text(
                 "INSERT INTO visit_daily (station_id, day, hour, worker_type, count)"
                 " SELECT station_id, (at AT TIME ZONE 'Asia/Shanghai')::date,"
                 " extract(hour FROM at AT TIME ZONE 'Asia/Shanghai')::int, worker_type, count(*)"
-                " FROM checkins GROUP BY 1, 2, 3, 4"
+                " FROM checkins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
             )
         )
         # 0012's area and last-day roll-ups; its per-worker monthly rows now go straight
@@ -161,9 +190,17 @@ def generate(url: str, stations: int, checkins: int, months: int) -> tuple[date,
             if not statement.startswith("INSERT INTO visit_monthly "):
                 conn.execute(text(statement))
         conn.execute(text(_migration("0015").fill_statement(_MONTHLY_SOURCE)))
-        conn.execute(text("ANALYZE"))
         rollup = conn.execute(text("SELECT count(*) FROM visit_daily")).scalar_one()
         monthly = conn.execute(text("SELECT count(*) FROM visit_station_month")).scalar_one()
+    # What autovacuum does to a live database: statistics, and visibility maps, so that the
+    # roll-ups' index-only scans need not visit the heap.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(
+            text(
+                "VACUUM ANALYZE stations, station_codes, checkins, visit_daily,"
+                " visit_station_month, visit_area_daily, visit_station_last"
+            )
+        )
     print(
         f"  roll-ups (day: {rollup:,} rows, month: {monthly:,}) in"
         f" {time.perf_counter() - t0:.1f} s",
@@ -210,13 +247,32 @@ def _raw_monthly(engine, start: date, end: date) -> list:
         ).all()
 
 
-def reports(url: str, first: date, end: date, out: dict) -> None:
+def _explain(engine, sent: dict, folder: Path) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each dashboard statement as it was sent, one file each,
+    and each plan's execution time printed (a plan says where the time went)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, (key, (statement, params)) in enumerate(sent.items()):
+        if statement.lstrip().upper().startswith("SET"):
+            continue
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # as the dashboard runs them
+            plan = (
+                conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                .scalars()
+                .all()
+            )
+        (folder / f"dashboard-{n:02d}.txt").write_text(key + "\n\n" + "\n".join(plan) + "\n")
+        total = next((line for line in plan if line.startswith("Execution Time")), "")
+        print(f"  EXPLAIN {n:02d} {total:>28}  {key}")
+
+
+def reports(url: str, first: date, end: date, out: dict, explain: Path | None = None) -> None:
     from sqlalchemy import event
 
     from stations.store.sql import SqlStationStore
     from stations.store.visit_stats import VisitStats
     from stations.store.visits import SqlVisitStore
-    from stations.visits.monthly import write_monthly_xlsx
+    from stations.visits.monthly import write_monthly_lines, write_monthly_xlsx
 
     store = SqlStationStore(url)
     stats = VisitStats(store.engine)
@@ -224,21 +280,49 @@ def reports(url: str, first: date, end: date, out: dict) -> None:
     month = (end - timedelta(days=1)).replace(day=1)
     month = (month - timedelta(days=1)).replace(day=1)  # the last whole month
     month_end = (month + timedelta(days=32)).replace(day=1)
-    ms, rows = _timed(lambda: stats.monthly(month, month_end), 3)
+
+    def lines_only() -> int:
+        """The report's lines as the XLSX writer receives them (codes joined, nothing kept)."""
+        visits.ensure_codes()
+        return sum(1 for _line in stats.monthly_lines(month, month_end))
+
+    def plain() -> list:
+        """The plain path: a MonthlyRow per station, then the codes looked up."""
+        rows = stats.monthly(month, month_end)
+        visits.codes([r.station_id for r in rows])
+        return rows
+
+    ms, count = _timed(lines_only, 3)
+    plain_ms, rows = _timed(plain, 3)
     codes = visits.codes([r.station_id for r in rows])
     with tempfile.TemporaryDirectory() as folder:
-        xlsx_ms, _ = _timed(
-            lambda: write_monthly_xlsx(Path(folder) / "m.xlsx", month, rows, codes), 1
+        xlsx_ms, (_n, totals) = _timed(
+            lambda: write_monthly_lines(
+                Path(folder) / "m.xlsx", month, stats.monthly_lines(month, month_end)
+            ),
+            1,
+        )
+        plain_xlsx_ms, _ = _timed(
+            lambda: write_monthly_xlsx(Path(folder) / "p.xlsx", month, rows, codes), 1
         )
     raw_ms, _ = _timed(lambda: _raw_monthly(store.engine, month, month_end), 1)
+    assert count == len(rows) and totals["服务人次合计"] == sum(r.total for r in rows)
     out["monthly_report_ms"] = round(ms)
-    out["monthly_xlsx_write_ms"] = round(xlsx_ms)
+    out["monthly_plain_rows_baseline_ms"] = round(plain_ms)
+    out["monthly_xlsx_file_ms"] = round(xlsx_ms)
+    out["monthly_xlsx_file_plain_baseline_ms"] = round(plain_xlsx_ms)
     out["monthly_from_raw_baseline_ms"] = round(raw_ms)
-    out["monthly_total"] = sum(r.total for r in rows)
-    print(f"  monthly report {ms:.0f} ms (+ XLSX {xlsx_ms:.0f} ms); from raw {raw_ms:.0f} ms")
+    out["monthly_stations"] = count
+    out["monthly_total"] = totals["服务人次合计"]
+    print(
+        f"  monthly report lines {ms:.0f} ms for {count:,} stations (plain rows {plain_ms:.0f} ms;"
+        f" from raw {raw_ms:.0f} ms); the XLSX file, query included, {xlsx_ms:.0f} ms"
+        f" (plain path {plain_xlsx_ms:.0f} ms)"
+    )
 
     # Each statement of the dashboard, timed where SQLAlchemy sends it.
     timings: dict[str, list[float]] = {}
+    sent: dict[str, tuple[str, object]] = {}  # the statements as sent, for EXPLAIN ANALYZE
 
     @event.listens_for(store.engine, "before_cursor_execute")
     def _before(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
@@ -246,10 +330,11 @@ def reports(url: str, first: date, end: date, out: dict) -> None:
 
     @event.listens_for(store.engine, "after_cursor_execute")
     def _after(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
-        key = " ".join(statement.split())[:70]
+        key = " ".join(statement.split())[:150]
         timings.setdefault(key, []).append((time.perf_counter() - conn.info["t0"]) * 1000)
+        sent.setdefault(key, (statement, params))
 
-    today = end - timedelta(days=1)
+    today = datetime.now(ZoneInfo(_TZ)).date()  # the service's today: nothing after it
     for _ in range(4):
         stats.dashboard(today)
     out["dashboard_ms"] = {k: round(statistics.median(v[1:]), 1) for k, v in timings.items()}
@@ -257,6 +342,8 @@ def reports(url: str, first: date, end: date, out: dict) -> None:
         print(f"  dashboard {v:7.1f} ms  {k}")
     event.remove(store.engine, "before_cursor_execute", _before)
     event.remove(store.engine, "after_cursor_execute", _after)
+    if explain is not None:
+        _explain(store.engine, sent, explain)
     # The whole dashboard too: a streamed statement's rows arrive after its execute() returns.
     whole_ms, _ = _timed(lambda: stats.dashboard(today), 3)
     out["dashboard_whole_ms"] = round(whole_ms)
@@ -351,16 +438,16 @@ def writes(url: str, seconds: int, connections: int, out: dict) -> None:
     with Server(url, 1, port, folder / "server.log", env) as server:
         server.wait_ready()
         base = server.base
-        health = run_load(base, ["/healthz"], seconds, connections=connections)
+        ceiling = run_load(base, ["/livez"], seconds, connections=connections)
         result = _wrk_post(base, codes_file, seconds, connections, folder)
     with engine.connect() as conn:
         after = conn.execute(text("SELECT count(*) FROM checkins")).scalar_one()
     result["rows_written"] = after - before
     out["writes"] = result
-    out["healthz_baseline_per_s"] = round(health.rps)
+    out["livez_ceiling_per_s"] = round(ceiling.rps)
     print(
         f"  check-ins {result['per_s']}/s (p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms;"
-        f" {result['non_2xx']} non-2xx); GET /healthz baseline {health.rps:.0f}/s"
+        f" {result['non_2xx']} non-2xx); GET /livez ceiling {ceiling.rps:.0f}/s"
     )
     engine.dispose()
 
@@ -444,6 +531,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept schema")
     parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument(
+        "--explain", type=Path, help="write EXPLAIN ANALYZE of each dashboard query here"
+    )
     parser.add_argument("--schema", default="visits_bench", help="the schema to work in")
     args = parser.parse_args()
     SCHEMA = args.schema
@@ -463,7 +553,7 @@ def main() -> None:
             first, end = generate(url, args.stations, args.checkins, args.months)
         if not args.skip_reports:
             print("reports …", flush=True)
-            reports(url, first, end, out)
+            reports(url, first, end, out, args.explain)
         if not args.skip_writes:
             print("writes …", flush=True)
             writes(url, args.write_seconds, args.connections, out)

@@ -112,7 +112,9 @@ def stations_map(
     from maps.station_map import catalog_hits, station_map_html
 
     if len(catalog) > settings.map_inline_max:
-        return _tiled_stations_map(request, catalog, tiles, settings, flt, when, basemap)
+        return _tiled_stations_map(
+            request, catalog, tiles, settings, flt, when, basemap, fixed=at is not None
+        )
     hits = catalog_hits(
         catalog, at=when, flt=StationFilter(status=flt.status, host_types=flt.host_types)
     )
@@ -137,8 +139,14 @@ def _tiled_stations_map(
     flt: StationFilter,
     when: datetime,
     basemap: BasemapCode | None,
+    *,
+    fixed: bool = False,
 ) -> HTMLResponse:
-    """The station map of a large network: a summary in the page, the markers from tiles."""
+    """The station map of a large network: a summary in the page, the markers from tiles.
+
+    With ``?at=`` (``fixed``) the tiles are asked for at that instant too, so markers are
+    coloured as open or closed then, like the legend; without it they follow the minute.
+    """
     from maps.station_map import station_tiles_map, tile_summary
 
     left_out = StationFilter(status=flt.status, host_types=flt.host_types)
@@ -151,6 +159,8 @@ def _tiled_stations_map(
     summary = tile_summary(index.lon, index.lat, index.status_codes, states, keep, chosen.crs)
     query = [("status", s) for s in sorted(flt.status)]
     query += [("host_type", h) for h in sorted(flt.host_types)]
+    if fixed:
+        query.append(("at", when.isoformat()))
     html = station_tiles_map(
         summary,
         chosen,

@@ -51,18 +51,25 @@ class TileCache:
             return self._index
 
     def tile(
-        self, z: int, x: int, y: int, crs: str = "wgs84", flt: StationFilter | None = None
+        self,
+        z: int,
+        x: int,
+        y: int,
+        crs: str = "wgs84",
+        flt: StationFilter | None = None,
+        at: datetime | None = None,
     ) -> Tile:
-        """Tile z/x/y of the stations passing ``flt``, each station with its open state now.
+        """Tile z/x/y of the stations passing ``flt``, each station with its open state at
+        ``at`` (default now; naive means the stations' local time), as is ``open_now``.
 
         Why the minute is part of the tile: a station's ``open`` changes with its hours, so
         a tile is the same for every visitor within a minute and is cached for that long.
         """
         index = self.index()
-        minute, keep, states = self.catalog.states_by_id(flt, None)
+        minute, keep, states = self.catalog.states_by_id(flt, at)
         if len(states) != len(index):  # the catalog moved on between the two reads
             index = self.index()
-            minute, keep, states = self.catalog.states_by_id(flt, None)
+            minute, keep, states = self.catalog.states_by_id(flt, at)
         variant = (flt, minute)
         body = index.tile(z, x, y, crs, keep=keep, states=states, variant=variant)
         stamp = hashlib.blake2s(_describe(flt, minute).encode(), digest_size=6).hexdigest()

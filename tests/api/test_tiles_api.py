@@ -99,6 +99,40 @@ def test_ogc_tiles_documents_and_tile(env: Any) -> None:
     assert client.get("/ogc/collections/stations/tiles/Other/0/0/0").status_code == 404
 
 
+def test_a_tile_follows_at_and_refuses_a_bad_address(env: Any) -> None:
+    """``open`` is the state at ``at`` (default now), and so is ``open_now``; the ETag tells
+    the instants apart. A path that is not a tile address is a 422 naming the part."""
+    client, store = env
+    store.create(
+        make_station(name="夜间站", lon=116.51, lat=39.80, opening_hours="Mo-Su 20:00-23:00"),
+        actor="t",
+    )
+    client.app.state.services.catalog.refresh()
+    path = "/api/v1/tiles/stations/14/13494/6214.mvt"
+
+    def opened(**params: Any) -> dict[str, int]:
+        r = client.get(path, params=params)
+        if r.status_code == 204:
+            return {}
+        feats = mapbox_vector_tile.decode(r.content)["stations"]["features"]
+        return {f["properties"]["name"]: f["properties"]["open"] for f in feats}
+
+    noon, night = "2026-12-07T12:00:00+08:00", "2026-12-07T21:30:00+08:00"
+    assert opened(at=noon) == {"荣华中路驿站": 1, "夜间站": 0}  # 08:00-22:00 and 20:00-23:00
+    assert opened(at=night) == {"荣华中路驿站": 1, "夜间站": 1}
+    assert opened(at="2026-12-07T22:30") == {"荣华中路驿站": 0, "夜间站": 1}  # local time
+    assert opened(at=noon, open_now="true") == {"荣华中路驿站": 1}
+    assert set(opened(at=night, open_now="true")) == {"荣华中路驿站", "夜间站"}
+    etags = {client.get(path, params={"at": t}).headers["etag"] for t in (noon, night)}
+    assert len(etags) == 2
+    for bad, field in (("23/0/0", "z"), ("3/-1/0", "x"), ("3/0/a", "y")):
+        r = client.get(f"/api/v1/tiles/stations/{bad}.mvt")
+        assert r.status_code == 422, bad
+        assert [e["field"] for e in r.json()["errors"]] == [field]
+    assert client.get(path, params={"at": "noon"}).status_code == 422
+    assert client.get(path, params={"crs": "mercator"}).status_code == 422
+
+
 def test_network_page_carries_no_station_data(env: Any) -> None:
     client, store = env
     small = client.get("/maps/network")

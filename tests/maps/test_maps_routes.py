@@ -161,7 +161,13 @@ def test_a_network_above_the_inline_limit_gets_a_page_without_stations(
             c.get("/maps/stations", params={"status": "open", "host_type": "bank"}).text
         )
         small = json_blocks(c.get("/maps/stations").text)
+        later = json_blocks(c.get("/maps/stations", params={"at": "2026-12-07T22:30"}).text)
     store.close()
+    # Asked for an instant, the tiles are coloured at that instant too (local time: +08:00).
+    assert later["ws-config"]["tiles"]["query"] == [
+        ["crs", "gcj02"],
+        ["at", "2026-12-07T22:30:00+08:00"],
+    ]
     assert page.status_code == 200 and "ws-stations" not in blocks
     cfg = blocks["ws-config"]
     assert cfg["tiles"]["query"] == [["crs", "gcj02"]] and cfg["tiles"]["total"] == len(STATIONS)

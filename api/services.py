@@ -10,6 +10,7 @@ through the typed aliases in ``api.deps``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -94,7 +95,18 @@ class Services:
     def catalog(self) -> StationCatalog:
         """All live stations in memory: loaded on first use (the app does so at startup; most
         commands never need it)."""
-        return StationCatalog(self.store, tz=self.settings.timezone)
+        s = self.settings
+        if s.catalog_snapshot == "memory":
+            return StationCatalog(self.store, tz=s.timezone)
+        from stations.mapped import SnapshotFiles, default_snapshot_dir, store_key
+
+        root = s.catalog_snapshot_dir or default_snapshot_dir()
+        return StationCatalog(
+            self.store,
+            tz=s.timezone,
+            shared=SnapshotFiles(root / store_key(_store_identity(self.store))),
+            keep_decoded=s.catalog_keep_decoded,
+        )
 
     @cached_property
     def trust(self) -> TrustService | None:
@@ -255,3 +267,15 @@ def build_services(
         monitor=_monitor(opened, settings),
         _release=release,
     )
+
+
+def _store_identity(store: StationStore) -> str:
+    """What names a store on this host: its database URL, password hidden, a SQLite file by
+    its absolute path (two folders' ``sqlite:///stations.db`` are two stores)."""
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return repr(store)
+    url = engine.url
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        return "sqlite:" + os.path.abspath(url.database)
+    return str(url.render_as_string(hide_password=True))

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     embed_inline_max: int = Field(1000, ge=0)
     #: How often (seconds) a process checks the store for writes by other processes.
     refresh_interval_s: float = 0.5
+    #: Where a worker keeps its station catalog: ``memory`` (its own objects, the reference)
+    #: or ``mapped`` (one memory-mapped snapshot per host that every worker shares; stations
+    #: decoded on demand — see stations.mapped and docs/deploy.md).
+    catalog_snapshot: Literal["memory", "mapped"] = "memory"
+    #: Folder of the mapped snapshots (default: the user's cache directory,
+    #: warm-stations/catalog, e.g. ~/.cache/warm-stations/catalog); one sub-folder per store.
+    catalog_snapshot_dir: Path | None = None
+    #: With ``mapped``: how many decoded stations a worker keeps (riders' nearby ones).
+    catalog_keep_decoded: int = Field(16_384, ge=1)
     #: Geocoding for imports: baidu | nominatim.
     geocoder: Literal["baidu", "nominatim"] | None = None
     geocoder_key: str | None = None

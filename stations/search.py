@@ -13,17 +13,19 @@ import gc
 import struct
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from geodata.spatial_index import GeodesicIndex, z_order
 from stations.errors import NotFound
 from stations.hours import DEFAULT_TZ, is_open
+from stations.mapped.files import SnapshotFiles, Version
+from stations.mapped.records import Columns
 from stations.model import Station
 from stations.navigation import AppCoords, navigation_coords
 from stations.nearest.rows import nearest_rows
@@ -218,6 +220,35 @@ class _Snapshot:
         )
 
     @cached_property
+    def org_ids(self) -> np.ndarray:
+        """Each station's organisation (scoped lists)."""
+        return np.fromiter((s.org_id for s in self.stations), np.int64, len(self.stations))
+
+    @property
+    def held(self) -> list[Any]:
+        """The stations by position as the compiled search reads them (None: not decoded
+        yet, see :attr:`fill`).
+        """
+        return self.stations
+
+    @property
+    def fill(self) -> Callable[[int], Station] | None:
+        """Decodes the station at a position into :attr:`held` (a mapped snapshot); None."""
+        return None
+
+    def isin(self, name: str, values: Iterable[object]) -> np.ndarray:
+        """Mask of stations whose ``name`` column (status, host_type, entry) is in ``values``."""
+        return np.isin(getattr(self, name), list[Any](values))
+
+    def hours_states(self, minute: datetime) -> np.ndarray:
+        """Per station: 1 open, 0 closed, -1 unknown in ``minute``, one evaluation a group."""
+        states = np.full(len(self.stations), -1, np.int8)
+        for (hours, status), positions in self.hours_groups.items():
+            state = is_open(hours, status, minute, self.tz)
+            states[positions] = -1 if state is None else int(state)
+        return states
+
+    @cached_property
     def hours_groups(self) -> dict[tuple[str, str], np.ndarray]:
         """Positions grouped by (hours, status): "open now" is evaluated once per group."""
         groups: dict[tuple[str, str], list[int]] = {}
@@ -234,7 +265,7 @@ class _Snapshot:
         """
         return [f"{s.data.name}\n{s.data.address}".casefold() for s in self.stations]
 
-    _WARM = (
+    _WARM: ClassVar[tuple[str, ...]] = (
         "by_id",
         "ids",
         "id_order",
@@ -312,10 +343,7 @@ class _Snapshot:
         key: tuple[object, ...] = ("open", minute)
         cached = self.masks.get(key)
         if cached is None:
-            cached = np.full(len(self.stations), -1, np.int8)
-            for (hours, status), positions in self.hours_groups.items():
-                state = is_open(hours, status, minute, self.tz)
-                cached[positions] = -1 if state is None else int(state)
+            cached = self.hours_states(minute)
             if len(self.masks) > 256:
                 self.masks.clear()
             self.masks[key] = cached
@@ -344,11 +372,11 @@ class _Snapshot:
                 need |= _AMENITY_BIT[code]
             mask &= (self.amenity_bits & need) == need
         if flt.status:
-            mask &= np.isin(self.status, list(flt.status))
+            mask &= self.isin("status", flt.status)
         if flt.host_types:
-            mask &= np.isin(self.host_type, list(flt.host_types))
+            mask &= self.isin("host_type", flt.host_types)
         if flt.entries:
-            mask &= np.isin(self.entry, list(flt.entries))
+            mask &= self.isin("entry", flt.entries)
         if flt.no_smartphone_ok:
             mask &= self.no_smartphone_ok
         if flt.open_now:
@@ -402,22 +430,116 @@ def _in_space_order(stations: list[Station], *, recreate: bool = False) -> list[
 
 
 class StationCatalog:
-    """All live stations in memory, kept in step with a ``StationStore``."""
+    """All live stations, kept in step with a ``StationStore``.
 
-    def __init__(self, store: StationStore, *, tz: str = DEFAULT_TZ) -> None:
+    Two ways to hold them, with the same answers (a property test compares them):
+
+    * in memory (the default, and the reference): every station a Python object in this
+      process, arrays derived from them;
+    * ``shared``: one memory-mapped snapshot per host (:mod:`stations.mapped`), written by
+      whichever process notices a change and mapped by every worker; stations are decoded
+      from it on demand, up to ``keep_decoded`` of them kept.
+    """
+
+    def __init__(
+        self,
+        store: StationStore,
+        *,
+        tz: str = DEFAULT_TZ,
+        shared: SnapshotFiles | None = None,
+        keep_decoded: int = 16_384,
+    ) -> None:
         self.store = store
         self.tz = tz
+        self.shared = shared
+        self._keep_decoded = keep_decoded
         self._lock = threading.Lock()
         self._by_id: dict[tuple[object, ...], tuple[np.ndarray | None, np.ndarray]] = {}
         self._by_id_of: _Snapshot | None = None
+        self.refreshed_at = datetime.now().astimezone()
+        self._swept_at = self.refreshed_at
+        if shared is not None:
+            self._snap = self._open_shared(shared)
+            self._counter = self._snap.counter  # type: ignore[attr-defined]
+            self._freeze()
+            self.refresh()  # changes committed after the version found
+            return
         # The change feed's numbers are gapless and in commit order (``change_clock``): read
         # before the stations, every change committed later has a higher number, and one
         # already in the load is only re-read, never missed.
         self._counter = store.feed_head()
         self._snap = _Snapshot(_in_space_order(store.all(), recreate=True), tz).warm()
         self._freeze()
-        self.refreshed_at = datetime.now().astimezone()
-        self._swept_at = self.refreshed_at
+
+    # -- a shared snapshot ---------------------------------------------------------------
+    def _mapped(self, version: Version) -> _Snapshot:
+        from stations.mapped.snapshot import mapped_snapshot
+
+        columns, _ = SnapshotFiles.open(version)
+        return mapped_snapshot(columns, version.counter, self.tz, self._keep_decoded).warm()
+
+    def _valid(self, version: Version) -> bool:
+        """Whether ``version`` was written from this store's history: the feed entry at its
+        position names the same station (a database recreated or restored from an older
+        backup under the same URL does not).
+        """
+        if version.counter == 0:  # empty then: everything since is re-read from the feed
+            return True
+        if self.store.feed_head() < version.counter:
+            return False
+        try:
+            _, meta = SnapshotFiles.open(version)
+        except FileNotFoundError:
+            return False
+        entry = self.store.feed_changes(version.counter - 1)[:1]
+        return [list(e) for e in entry] == [[version.counter, meta.get("station_id")]]
+
+    def _publish(self, shared: SnapshotFiles, columns: Columns, counter: int) -> Version:
+        entry = self.store.feed_changes(counter - 1)[:1] if counter else []
+        station_id = entry[0][1] if entry and entry[0][0] == counter else None
+        return shared.publish(columns, counter, {"station_id": station_id})
+
+    def _open_shared(self, shared: SnapshotFiles) -> _Snapshot:
+        """The newest valid version, written first from the store if there is none."""
+        from stations.mapped.records import build_columns
+
+        with shared.locked():
+            newest = shared.newest()
+            if newest is not None and self._valid(newest):
+                try:
+                    return self._mapped(newest)
+                except FileNotFoundError:  # pragma: no cover - removed under the lock
+                    pass
+            counter = self.store.feed_head()
+            columns = build_columns(self.store.all())
+            version = self._publish(shared, columns, counter)
+            del columns
+            gc.collect()  # the load's station objects, before the arrays are mapped
+            return self._mapped(version)
+
+    def _refresh_shared(self, shared: SnapshotFiles, changes: list[tuple[int, int]]) -> None:
+        """Swap to the version after ``changes``: one another process wrote already, or
+        one written here from the current version and the changed stations.
+        """
+        from stations.mapped.records import patched_columns
+
+        with shared.locked():
+            snap, counter = self._snap, self._counter
+            newest = shared.newest()
+            if newest is not None and newest.counter > counter and self._valid(newest):
+                try:
+                    snap, counter = self._mapped(newest), newest.counter
+                    changes = self.store.feed_changes(counter)
+                except FileNotFoundError:
+                    pass
+            if changes:
+                changed = self.store.get_many({s for _, s in changes})
+                columns = patched_columns(snap.columns, changed)  # type: ignore[attr-defined]
+                version = self._publish(shared, columns, changes[-1][0])
+                snap, counter = self._mapped(version), version.counter
+        if snap is not self._snap:
+            snap.stations.carried_over(self._snap.stations, snap.by_id)  # type: ignore[attr-defined]
+            self._snap, self._counter = snap, counter
 
     @staticmethod
     def _freeze() -> None:
@@ -432,6 +554,11 @@ class StationCatalog:
         with self._lock:
             changes = self.store.feed_changes(self._counter)
             self.refreshed_at = datetime.now().astimezone()
+            if self.shared is not None:
+                turned_positions = self._freshness_turned_mapped(self.refreshed_at)
+                if changes:
+                    self._refresh_shared(self.shared, changes)
+                return bool(changes or turned_positions)
             turned = self._freshness_turned(self.refreshed_at)
             if not changes:
                 if turned:
@@ -456,6 +583,28 @@ class StationCatalog:
             if s.verified_at is not None
             and freshness(s.verified_at, before) != freshness(s.verified_at, now)
         ]
+
+    def _freshness_turned_mapped(self, now: datetime) -> list[int]:
+        """:meth:`_freshness_turned` for a shared snapshot: the turned stations' decoded
+        objects are dropped (new ones are decoded on the next read), nothing is written.
+        """
+        from stations.mapped.snapshot import turned_positions
+        from stations.trust.recheck import STALE_DAYS
+
+        if now < self._swept_at + timedelta(hours=1):
+            return []
+        before, self._swept_at = self._swept_at, now
+        snap = self._snap
+        stations = snap.stations
+        turned = turned_positions(
+            snap.columns,  # type: ignore[attr-defined]
+            stations,  # type: ignore[arg-type]
+            before,
+            now,
+            timedelta(days=STALE_DAYS),
+        )
+        stations.evict(turned)  # type: ignore[attr-defined]
+        return turned
 
     def _apply(self, changed: Iterable[Station]) -> None:
         snap = self._snap
@@ -529,7 +678,7 @@ class StationCatalog:
         """
         snap = self._snap
         buf = snap.app_coords
-        held = snap.stations
+        held = snap.held
         by_id = snap.by_id
         out = []
         for station in stations:
@@ -558,12 +707,13 @@ class StationCatalog:
             query.lon,
             query.lat,
             query.k,
-            snap.stations,
+            snap.held,
             snap.open_codes(minute),
             _OPEN_STATE,
             Hit,
             max_distance_m=query.max_distance_m,
             allowed=allowed,
+            fill=snap.fill,
         )
 
     def search(self, query: ListQuery) -> tuple[list[Hit], int]:
@@ -583,7 +733,7 @@ class StationCatalog:
             mask &= in_lat & in_lon
         if query.orgs is not None:
             orgs = query.orgs
-            mask &= np.fromiter((s.org_id in orgs for s in snap.stations), bool, n)
+            mask &= np.isin(snap.org_ids, list(orgs))
         if query.q:
             needle = query.q.strip().casefold()
             positions = np.flatnonzero(mask)

@@ -27,11 +27,12 @@ cdef extern from *:
 
 def certified_rows(ChordTree tree not None, double lon, double lat, Py_ssize_t k, allowed,
                    list rows not None, bytes codes not None, tuple labels not None,
-                   type row_type not None):
+                   type row_type not None, fill=None):
     """The certified k-NN as rows, or None when the tree's general path must decide.
 
     Each row is ``row_type((rows[p], metres, labels[codes[p]]))`` for position ``p``, in
-    (distance, id) order; ``row_type`` is ``tuple`` or a field-less subclass (a NamedTuple).
+    (distance, id) order (``fill(p)`` when ``rows[p]`` is None and ``fill`` is given: a
+    record decoded on demand); ``row_type`` is ``tuple`` or a field-less subclass (a NamedTuple).
     None also when the point is out of range (the caller's validated path then says why),
     k is over 64 or the tree has no more than k points.
     """
@@ -61,6 +62,8 @@ def certified_rows(ChordTree tree not None, double lon, double lat, Py_ssize_t k
             raise ValueError(f"code {code_p[p]} has no label")
         row = ws_new_row(row_type, 3)
         item = rows[p]
+        if item is None and fill is not None:
+            item = fill(p)
         Py_INCREF(item)
         PyTuple_SET_ITEM(row, 0, item)
         item = dist[i]

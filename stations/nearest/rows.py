@@ -7,6 +7,7 @@ what a hit looks like.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from numpy.typing import ArrayLike
@@ -29,6 +30,7 @@ def nearest_rows(
     *,
     max_distance_m: float | None = None,
     allowed: ArrayLike | None = None,
+    fill: Callable[[int], Any] | None = None,
 ) -> list[Any]:
     """The ``k`` nearest as rows ``row_type((rows[p], metres, labels[codes[p]]))``.
 
@@ -37,6 +39,9 @@ def nearest_rows(
     stations and their open-now state). In the common case (no distance cap, a filter
     passing a fair share) the rows are built in the index's compiled search call
     (:func:`stations.nearest._rows.certified_rows`); otherwise from its positions.
+
+    ``rows[p]`` may be None when ``fill`` is given: ``fill(p)`` then supplies (and keeps) the
+    record — a catalog whose stations are decoded on demand from a shared snapshot.
     """
     if (
         max_distance_m is None
@@ -46,7 +51,7 @@ def nearest_rows(
         and (allowed is None or not index.prefers_scan(allowed, k))
     ):
         found = certified_rows(
-            index.chord_tree, lon, lat, k, allowed, rows, codes, labels, row_type
+            index.chord_tree, lon, lat, k, allowed, rows, codes, labels, row_type, fill
         )
         if found is not None:
             return found
@@ -54,6 +59,13 @@ def nearest_rows(
         lon, lat, k, max_distance_m=max_distance_m, allowed=allowed
     )
     return [
-        tuple.__new__(row_type, (rows[p], d, labels[codes[p]]))
+        tuple.__new__(row_type, (_row(rows, p, fill), d, labels[codes[p]]))
         for p, d in zip(positions.tolist(), metres.tolist(), strict=True)
     ]
+
+
+def _row(rows: list[Any], p: int, fill: Callable[[int], Any] | None) -> Any:
+    row = rows[p]
+    if row is None and fill is not None:
+        return fill(p)
+    return row

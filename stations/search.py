@@ -25,7 +25,6 @@ from geodata.spatial_index import GeodesicIndex, z_order
 from stations.errors import NotFound
 from stations.hours import DEFAULT_TZ, is_open
 from stations.mapped.files import SnapshotFiles, Version
-from stations.mapped.records import Columns
 from stations.model import Station
 from stations.navigation import AppCoords, navigation_coords
 from stations.nearest.rows import nearest_rows
@@ -494,14 +493,9 @@ class StationCatalog:
         entry = self.store.feed_changes(version.counter - 1)[:1]
         return [list(e) for e in entry] == [[version.counter, meta.get("station_id")]]
 
-    def _publish(self, shared: SnapshotFiles, columns: Columns, counter: int) -> Version:
-        entry = self.store.feed_changes(counter - 1)[:1] if counter else []
-        station_id = entry[0][1] if entry and entry[0][0] == counter else None
-        return shared.publish(columns, counter, {"station_id": station_id})
-
     def _open_shared(self, shared: SnapshotFiles) -> _Snapshot:
         """The newest valid version, written first from the store if there is none."""
-        from stations.mapped.records import build_columns
+        from stations.mapped.build import write_first_version
 
         with shared.locked():
             newest = shared.newest()
@@ -510,17 +504,14 @@ class StationCatalog:
                     return self._mapped(newest)
                 except FileNotFoundError:  # pragma: no cover - removed under the lock
                     pass
-            counter = self.store.feed_head()
-            columns = build_columns(self.store.all())
-            version = self._publish(shared, columns, counter)
-            del columns
-            gc.collect()  # the load's station objects, before the arrays are mapped
-            return self._mapped(version)
+            shared.discard_all()
+            return self._mapped(write_first_version(self.store, shared))
 
     def _refresh_shared(self, shared: SnapshotFiles, changes: list[tuple[int, int]]) -> None:
         """Swap to the version after ``changes``: one another process wrote already, or
         one written here from the current version and the changed stations.
         """
+        from stations.mapped.build import publish
         from stations.mapped.records import patched_columns
 
         with shared.locked():
@@ -535,7 +526,7 @@ class StationCatalog:
             if changes:
                 changed = self.store.get_many({s for _, s in changes})
                 columns = patched_columns(snap.columns, changed)  # type: ignore[attr-defined]
-                version = self._publish(shared, columns, changes[-1][0])
+                version = publish(self.store, shared, columns, changes[-1][0])
                 snap, counter = self._mapped(version), version.counter
         if snap is not self._snap:
             snap.stations.carried_over(self._snap.stations, snap.by_id)  # type: ignore[attr-defined]

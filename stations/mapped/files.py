@@ -104,6 +104,15 @@ class SnapshotFiles:
                 found.append(Version(int(name[len(_PREFIX) :]), self.root / name))
         return sorted(found, key=lambda v: v.counter)
 
+    def path_of(self, counter: int) -> Path:
+        """The folder of the version at feed position ``counter``."""
+        return self.root / f"{_PREFIX}{counter:012d}"
+
+    def discard_all(self) -> None:
+        """Remove every version (they belong to another database of the same name)."""
+        for version in self.versions():
+            shutil.rmtree(version.path, ignore_errors=True)
+
     def newest(self) -> Version | None:
         """The newest published version, if any."""
         versions = self.versions()
@@ -126,7 +135,7 @@ class SnapshotFiles:
         :meth:`locked`) and remove older versions; the version (an existing one of that
         position is kept: versions are immutable).
         """
-        final = self.root / f"{_PREFIX}{counter:012d}"
+        final = self.path_of(counter)
         if final.exists():
             return Version(counter, final)
         self.root.mkdir(parents=True, exist_ok=True)

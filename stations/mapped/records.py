@@ -183,7 +183,25 @@ def _epoch(value: datetime | None) -> float:
 
 #: Per-station values copied as they are from one snapshot to the next.
 _PLAIN = ("ids", "lon", "lat", "amenity_bits", "no_smartphone_ok", "org_id", "verified_at")
-_Rows = dict[str, Any]  # the _PLAIN arrays, the coded values (lists) and "records"
+# The _PLAIN arrays, the coded values (lists), and the records as byte ranges: row r is
+# ``buffers[source[r]][start[r]:start[r] + length[r]]`` ("buffers", "source", "start",
+# "length"). Ranges, not one bytes object per record: a patch copies 200,000 records from
+# the mapped blob without making 200,000 small objects the heap would keep afterwards.
+_Rows = dict[str, Any]
+
+
+def _fresh_records(stations: Sequence[Station]) -> dict[str, Any]:
+    encoded = [encode_record(s) for s in stations]
+    length = np.fromiter((len(b) for b in encoded), np.int64, len(encoded))
+    start = np.zeros(len(encoded), np.int64)
+    if len(encoded):
+        np.cumsum(length[:-1], out=start[1:])
+    return {
+        "buffers": [memoryview(b"".join(encoded))],
+        "source": np.zeros(len(encoded), np.int32),
+        "start": start,
+        "length": length,
+    }
 
 
 def _rows_of(stations: Sequence[Station]) -> _Rows:
@@ -202,7 +220,7 @@ def _rows_of(stations: Sequence[Station]) -> _Rows:
         "verified_at": np.fromiter((_epoch(s.verified_at) for s in stations), float, n),
         **{name: [getattr(s.data, name) for s in stations] for name in CODED},
         "hours": [(s.data.opening_hours, s.data.status) for s in stations],
-        "records": [encode_record(s) for s in stations],
+        **_fresh_records(stations),
     }
 
 
@@ -216,9 +234,10 @@ def _rows_kept(old: Columns, keep: np.ndarray) -> _Rows:
     hours = [tuple(h) for h in old.tables["hours"]]
     rows["hours"] = [hours[c] for c in a["hours_of"][keep].tolist()]
     off = a["offsets"]
-    starts, ends = off[keep].tolist(), off[keep + 1].tolist()
-    blob = old.blob.tobytes() if len(keep) else b""
-    rows["records"] = [blob[s:e] for s, e in zip(starts, ends, strict=True)]
+    rows["buffers"] = [old.blob.data]
+    rows["source"] = np.zeros(len(keep), np.int32)
+    rows["start"] = off[keep]
+    rows["length"] = off[keep + 1] - off[keep]
     return rows
 
 
@@ -243,12 +262,21 @@ def _columns(rows: _Rows) -> Columns:
     hours_of, hours_table = _coded([hours[p] for p in positions])
     arrays["hours_of"] = hours_of.astype(np.int32)
     tables["hours"] = [list(h) for h in hours_table]
-    records = rows["records"]
-    blobs = [records[p] for p in positions]
+    length = rows["length"][order]
     offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter((len(b) for b in blobs), np.int64, n), out=offsets[1:])
+    np.cumsum(length, out=offsets[1:])
     arrays["offsets"] = offsets
-    blob = np.frombuffer(b"".join(blobs), np.uint8).copy()
+    blob = np.empty(int(offsets[-1]), np.uint8)
+    out = blob.data
+    buffers = rows["buffers"]
+    for o, src, s, ln in zip(
+        offsets[:-1].tolist(),
+        rows["source"][order].tolist(),
+        rows["start"][order].tolist(),
+        length.tolist(),
+        strict=True,
+    ):
+        out[o : o + ln] = buffers[src][s : s + ln]
     return Columns(arrays, blob, tables)
 
 
@@ -269,5 +297,12 @@ def patched_columns(old: Columns, changed: Sequence[Station]) -> Columns:
     rows: _Rows = {}
     for name, value in kept.items():
         other = fresh[name]
-        rows[name] = np.concatenate([value, other]) if name in _PLAIN else [*value, *other]
+        if name == "buffers":
+            rows[name] = [*value, *other]
+        elif name == "source":
+            rows[name] = np.concatenate([value, other + len(kept["buffers"])])
+        elif isinstance(value, np.ndarray):
+            rows[name] = np.concatenate([value, other])
+        else:
+            rows[name] = [*value, *other]
     return _columns(rows)

@@ -1,0 +1,7 @@
+"""``python -m stations.mapped build DIR``: see :mod:`stations.mapped.build`."""
+
+import sys
+
+from stations.mapped.build import main
+
+raise SystemExit(main(sys.argv[1:]))

@@ -633,6 +633,15 @@ class StationCatalog:
         """Every live station, by id (the same list object until the next change)."""
         return self._snap.in_id_order
 
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live station's longitude and latitude in :meth:`all`'s order (by id), from
+        the snapshot's arrays: for callers that need the points only, no station is read
+        (with a shared snapshot, a walk over :meth:`all` decodes every station).
+        """
+        snap = self._snap
+        order = snap.id_order
+        return snap.lon[order], snap.lat[order]
+
     def get(self, station_id: int) -> Station:
         """One live station by id; ``NotFound`` if there is none."""
         snap = self._snap

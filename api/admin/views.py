@@ -68,11 +68,9 @@ def station_form_values(station: Station | None) -> dict[str, Any]:
 
 
 def _center(catalog: StationCatalog) -> tuple[float, float]:
-    stations = catalog.all()
-    if not stations:
+    lon, lat = catalog.points()
+    if not lon.size:
         return DEFAULT_CENTER
-    lon = np.fromiter((s.data.lon for s in stations), float, len(stations))
-    lat = np.fromiter((s.data.lat for s in stations), float, len(stations))
     return float(np.median(lon)), float(np.median(lat))
 
 

@@ -167,6 +167,9 @@ def test_all_get_and_states_equal_the_reference(
     store, reference, shared = pair
     assert list(shared.all()) == list(reference.all()) == store.all()
     assert len(shared) == len(reference) == N
+    for a, b in zip(shared.points(), reference.points(), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(shared.points()[0], [s.data.lon for s in store.all()])
     for station in store.all()[::17]:
         assert shared.get(station.id) == station
     with pytest.raises(NotFound):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,13 @@ from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 
 
-@pytest.fixture
-def client(store_url: str) -> Iterator[TestClient]:
+@pytest.fixture(params=["memory", "mapped"])
+def client(
+    store_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
+    """The app over three stations, with each way of holding the catalog (the shared,
+    memory-mapped one answers every read the same)."""
+    settings = Settings(catalog_snapshot=request.param, catalog_snapshot_dir=tmp_path / "snap")
     store = SqlStationStore(store_url)
     store.create(make_station(external_id="YZ-001", name="荣华中路驿站"), actor="t")
     store.create(
@@ -39,7 +45,7 @@ def client(store_url: str) -> Iterator[TestClient]:
         ),
         actor="t",
     )
-    with TestClient(create_app(Settings(), store=store)) as c:
+    with TestClient(create_app(settings, store=store)) as c:
         yield c
     store.close()
 

@@ -25,6 +25,13 @@ def serve(
     host: Annotated[str, typer.Option(help="监听的网络接口 / interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="监听端口 / port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="工作进程数 / worker processes")] = 1,
+    preload: Annotated[
+        bool,
+        typer.Option(
+            help="多进程时先载入应用再分叉，共享代码内存 / fork workers from a parent that "
+            "already imported the app, so they share its code pages",
+        ),
+    ] = True,
 ) -> None:
     """启动网页服务 / Run the web service."""
     import uvicorn
@@ -50,6 +57,7 @@ def serve(
                     workers,
                     host,
                     port,
+                    preload=preload,
                     log_level="info",
                     proxy_headers=True,
                     timeout_graceful_shutdown=grace,

@@ -50,9 +50,13 @@ def nearest_rows(
         and type(k) is int
         and (allowed is None or not index.prefers_scan(allowed, k))
     ):
-        found = certified_rows(
-            index.chord_tree, lon, lat, k, allowed, rows, codes, labels, row_type, fill
-        )
+        tree = index.chord_tree
+        # ``fill`` only when there is one: a checkout's extension built before it existed
+        # still answers the in-memory catalog until it is rebuilt (pip install -e .).
+        if fill is None:
+            found = certified_rows(tree, lon, lat, k, allowed, rows, codes, labels, row_type)
+        else:
+            found = certified_rows(tree, lon, lat, k, allowed, rows, codes, labels, row_type, fill)
         if found is not None:
             return found
     positions, metres = index.nearest_positions(

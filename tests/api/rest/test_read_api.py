@@ -16,9 +16,7 @@ from tests.conftest import make_station
 
 
 @pytest.fixture(params=["memory", "mapped"])
-def client(
-    store_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[TestClient]:
+def client(store_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[TestClient]:
     """The app over three stations, with each way of holding the catalog (the shared,
     memory-mapped one answers every read the same)."""
     settings = Settings(catalog_snapshot=request.param, catalog_snapshot_dir=tmp_path / "snap")

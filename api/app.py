@@ -113,6 +113,8 @@ def create_app(
                 services.store,
                 services.webhooks,
                 poll_s=settings.webhook_poll_s,
+                idle_s=settings.webhook_idle_poll_s,
+                feed_hint=lambda: services.catalog.counter,
                 lease_s=settings.webhook_lease_s,
                 timeout_s=settings.webhook_timeout_s,
                 backoff_cap_s=settings.webhook_backoff_cap_s,

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     #: lease per consumer lets one sender at a time deliver, in order.
     webhooks_enabled: bool = True
     webhook_poll_s: float = 0.5
+    #: Once every consumer has the whole feed, the deliverer waits for the feed to move
+    #: (in memory) and asks the database only this often (a consumer added elsewhere).
+    webhook_idle_poll_s: float = 10.0
     webhook_lease_s: float = 30.0
     webhook_timeout_s: float = 10.0
     webhook_backoff_cap_s: float = 600.0

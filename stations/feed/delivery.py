@@ -15,6 +15,10 @@ Each POST carries a batch of feed entries (the same JSON as ``GET /api/v1/change
 A consumer gets its next batch only after a 2xx for the previous one, so order is kept per
 consumer; a failure waits ``min(cap, 2**failures)`` seconds (with jitter) and tries the same
 batch again.
+
+The loop asks the database only while there is something to send: once every consumer has
+the whole feed it sleeps until the feed moves (the catalog's change counter, read in
+memory) or a long idle interval passes; see :meth:`WebhookDeliverer.run`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,6 +88,8 @@ class WebhookDeliverer(threading.Thread):
         hooks: SqlWebhookStore,
         *,
         poll_s: float = 0.5,
+        idle_s: float = 10.0,
+        feed_hint: Callable[[], int] | None = None,
         lease_s: float = 30.0,
         timeout_s: float = 10.0,
         backoff_cap_s: float = 600.0,
@@ -92,6 +99,8 @@ class WebhookDeliverer(threading.Thread):
         self.store = store
         self.hooks = hooks
         self.poll_s = poll_s
+        self.idle_s = max(idle_s, poll_s)
+        self.feed_hint = feed_hint
         self.lease = timedelta(seconds=lease_s)
         self.timeout_s = min(timeout_s, lease_s / 3)
         self.backoff_cap_s = backoff_cap_s
@@ -101,18 +110,49 @@ class WebhookDeliverer(threading.Thread):
         self._client = httpx.Client(timeout=self.timeout_s, follow_redirects=False)
 
     def run(self) -> None:
-        """Deliver until stopped: one pass per poll interval."""
+        """Deliver until stopped.
+
+        While a consumer is behind the feed (sending, or backing off after a failure) a pass
+        runs every ``poll_s``. Once every enabled consumer has the whole feed, a pass every
+        ``poll_s`` would cost two queries for nothing (a few per cent of a worker's
+        throughput, beside the other pollers): the loop then sleeps until ``feed_hint`` — the
+        feed's head as this process knows it, read in memory; the app hands it the catalog's
+        change counter, which moves on this process's writes at once and on other processes'
+        through the catalog refresher — differs from the head it settled at, or ``idle_s``
+        passes (a consumer added, re-enabled or rewound elsewhere does not move the feed).
+        Without a hint every pass goes to the database, as before.
+        """
+        settled: int | None = None  # the feed head every consumer had at the last pass
+        next_pass = 0.0
         while not self.stopped.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the database may be away for a moment; try again later
-                log.exception("webhook delivery round failed")
+            hint = self.feed_hint() if self.feed_hint is not None else None
+            if settled is None or hint != settled or time.monotonic() >= next_pass:
+                try:
+                    settled = self._round()
+                except Exception:  # the database may be away for a moment; try again later
+                    log.exception("webhook delivery round failed")
+                    settled = None
+                next_pass = time.monotonic() + self.idle_s
             self.stopped.wait(self.poll_s)
         self._client.close()
 
-    def run_once(self) -> int:
-        """Deliver what is due to every consumer; returns the number of batches sent."""
+    def _round(self) -> int | None:
+        """One pass; the feed head when every enabled consumer then has all of it (None:
+        something is still to send, or there is no hint to sleep on).
+        """
         head = self.store.feed_head()
+        self.run_once(head)
+        if self.feed_hint is None:
+            return None
+        behind = [c for c in self.hooks.list() if not c.disabled and c.delivered_seq < head]
+        return None if behind else head
+
+    def run_once(self, head: int | None = None) -> int:
+        """Deliver what is due to every consumer (up to the feed's ``head``, read here when
+        not given); returns the number of batches sent.
+        """
+        if head is None:
+            head = self.store.feed_head()
         sent = 0
         for consumer in self.hooks.due(datetime.now(UTC)):
             if consumer.delivered_seq >= head or self.stopped.is_set():

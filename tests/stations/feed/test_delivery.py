@@ -137,3 +137,50 @@ def test_two_deliverers_never_send_to_one_consumer_at_once(
     assert seqs == [e["cursor"] for b in receiver.batches for e in b["changes"]]
     feed = store.feed(0, 1000)
     assert [e["station_id"] for e in receiver.changes()] == [h.station_id for h in feed]
+
+
+def test_an_idle_sender_waits_for_the_feed_to_move_not_the_database(
+    store: SqlStationStore, receiver: Receiver
+) -> None:
+    """Once every consumer has the whole feed the sender asks the database nothing until the
+    catalog's change counter moves; a write then reaches the receiver within a poll or two."""
+    from sqlalchemy import event
+
+    from stations.search import StationCatalog
+
+    hooks = SqlWebhookStore.beside(store)
+    _consumer, receiver.secret = hooks.add(receiver.url, actor="t")
+    catalog = StationCatalog(store)
+    deliverer = WebhookDeliverer(
+        store, hooks, poll_s=0.02, idle_s=600, feed_hint=lambda: catalog.counter, lease_s=5
+    )
+    asked: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.current_thread() is deliverer:
+            asked.append(statement)
+
+    engines = {id(e): e for e in (store.engine, hooks.engine, hooks.write_engine)}
+    for e in engines.values():
+        event.listen(e, "before_cursor_execute", count)
+    deliverer.start()
+    try:
+        store.create(make_station(name="第一站"), actor="t")
+        catalog.refresh()
+        _wait(lambda: len(receiver.changes()) == 1)
+        time.sleep(0.3)  # the pass that found everyone up to date has ended
+        asked.clear()
+        time.sleep(0.5)  # 25 polls
+        assert asked == []
+        started = time.monotonic()
+        store.create(make_station(name="第二站"), actor="t")
+        catalog.refresh()  # what a local write (or the catalog refresher) does
+        _wait(lambda: len(receiver.changes()) == 2)
+        assert time.monotonic() - started < 5
+        assert asked  # woken by the feed moving
+    finally:
+        deliverer.stopped.set()
+        deliverer.join(10)
+        for e in engines.values():
+            event.remove(e, "before_cursor_execute", count)
+    assert [e["op"] for e in receiver.changes()] == ["create", "create"]

@@ -7,6 +7,13 @@ has committed, so the answer still comes only after the data is durable (a kill 
 nothing acknowledged). While one batch commits, the next requests queue up; the writer takes
 all of them (up to ``max_batch``) into the next transaction.
 
+Two knobs, both off by default. ``linger_s``: once items come several at a time (the last
+batch held more than one), the writer waits up to that long for more before writing, so a
+busy writer's fixed cost per transaction (a round trip, a commit, the driver's work in the
+process the requests share) is spread over more items. An item arriving alone is never
+held back. ``idle``: called when no item came for ``idle_s`` (and when the writer stops), so
+a writer that keeps a connection between batches gives it back when quiet.
+
 The writer is generic: ``write(batch)`` is one transaction for a list of items and returns one
 result per item, in order; a result that is an exception is raised to that item's caller
 alone (a duplicate tap, a station deleted meanwhile), an exception raised by ``write`` itself
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Generic, TypeVar
@@ -39,9 +47,15 @@ class GroupCommitWriter(Generic[T, R]):
         *,
         name: str,
         max_batch: int = 500,
+        linger_s: float = 0.0,
+        idle: Callable[[], None] | None = None,
+        idle_s: float = 1.0,
     ) -> None:
         self._write = write
         self.max_batch = max_batch
+        self.linger_s = linger_s
+        self._idle = idle
+        self.idle_s = idle_s
         self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -65,21 +79,21 @@ class GroupCommitWriter(Generic[T, R]):
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        busy = False  # an item came, and the idle hook (if any) has not run since
+        last = 0  # the previous batch's size
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=self.idle_s if busy and self._idle else None)
+            except queue.Empty:
+                busy = False
+                self._quiet()
+                continue
+            busy = True
             if first is None:
+                self._quiet()
                 return
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+            batch, stop = self._gather(first, linger=last > 1)
+            last = len(batch)
             try:
                 results: Sequence[R | BaseException] = self._write([item for item, _ in batch])
             except Exception as exc:  # every request of the batch hears why
@@ -87,7 +101,34 @@ class GroupCommitWriter(Generic[T, R]):
             for (_, done), result in zip(batch, results, strict=True):
                 _settle(done, result)
             if stop:
+                self._quiet()
                 return
+
+    def _gather(
+        self, first: tuple[T, Future[R]], *, linger: bool
+    ) -> tuple[list[tuple[T, Future[R]]], bool]:
+        """``first`` and what else is queued (up to ``max_batch``); with ``linger``, what
+        arrives within ``linger_s`` too. True as well when the writer is asked to stop.
+        """
+        batch = [first]
+        until = time.monotonic() + self.linger_s if linger and self.linger_s > 0 else 0.0
+        while len(batch) < self.max_batch:
+            try:
+                left = until - time.monotonic()
+                nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+        return batch, False
+
+    def _quiet(self) -> None:
+        if self._idle is not None:
+            try:
+                self._idle()
+            except Exception:  # giving a connection back must not stop the writer
+                pass
 
 
 class LazyGroupWriter(Generic[T, R]):
@@ -97,10 +138,17 @@ class LazyGroupWriter(Generic[T, R]):
     """
 
     def __init__(
-        self, write: Callable[[list[T]], Sequence[R | BaseException]], *, name: str
+        self,
+        write: Callable[[list[T]], Sequence[R | BaseException]],
+        *,
+        name: str,
+        linger_s: float = 0.0,
+        idle: Callable[[], None] | None = None,
     ) -> None:
         self._write = write
         self._name = name
+        self._linger_s = linger_s
+        self._idle = idle
         self._writer: GroupCommitWriter[T, R] | None = None
         self._lock = threading.Lock()
 
@@ -108,7 +156,9 @@ class LazyGroupWriter(Generic[T, R]):
         """The running writer, started now if there is none."""
         with self._lock:
             if self._writer is None:
-                self._writer = GroupCommitWriter(self._write, name=self._name)
+                self._writer = GroupCommitWriter(
+                    self._write, name=self._name, linger_s=self._linger_s, idle=self._idle
+                )
             return self._writer
 
     def close(self) -> None:

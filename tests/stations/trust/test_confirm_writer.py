@@ -130,3 +130,156 @@ def test_one_batch_refuses_only_its_own_bad_votes(
     assert _stored_ids(store) == {row.id for row, _ in stored}
     again = write_votes(store.engine, [PendingVote(1, Vote(now + 3600, "open", "a" * 32, True), 1)])
     assert isinstance(again[0], tuple)  # an hour later the device may vote again
+
+
+# -- the PostgreSQL fast path against the plain steps, and its kept connection ----------------
+
+
+def _mixed_batches(now: float) -> list[list[PendingVote]]:
+    """Good votes, a deleted station (4), a missing one (99), a device twice in one batch and
+    again in a later batch, a vote on a station with earlier votes, an hour later again."""
+    dev = [f"{c}" * 32 for c in "abcdefgh"]
+    return [
+        [PendingVote(1, Vote(now, "open", dev[0], True, True), 10.0)],
+        [
+            PendingVote(1, Vote(now + 1, "closed", dev[1], True, True), 20.0),
+            PendingVote(2, Vote(now + 1, "locked", dev[0], False, None), None),
+            PendingVote(4, Vote(now + 1, "open", dev[2], True, True), 5.0),
+            PendingVote(99, Vote(now + 1, "open", dev[3], True, True), 5.0),
+            PendingVote(1, Vote(now + 2, "open", dev[1], True, True), 20.0),
+            PendingVote(3, Vote(now + 2, "broken", dev[4], True, True, "toilet"), float("nan")),
+        ],
+        [
+            PendingVote(1, Vote(now + 60, "open", dev[0], True, True), 10.0),
+            PendingVote(1, Vote(now + 61, "closed", dev[5], True, False), 30.0),
+        ],
+        [PendingVote(1, Vote(now + 3601, "closed", dev[0], True, True), 10.0)],
+    ]
+
+
+def _comparable(result: object) -> object:
+    """A result without its row ids (the two paths may number one batch's votes apart)."""
+    if isinstance(result, Exception):
+        return (type(result).__name__, result.extra.get("retry_after_s"))
+    row, window = result  # type: ignore[misc]
+    votes = sorted((r.vote for r in window), key=lambda v: (v.at, v.device))
+    return (row.station_id, row.vote, votes)
+
+
+@pytest.mark.postgres
+def test_fast_path_answers_as_the_plain_steps(tmp_path: object) -> None:
+    """The one-statement batch on a kept connection and ``_steps`` (SQLAlchemy Core, one
+    statement per step), each on a fresh PostgreSQL schema, give every vote the same answer
+    and leave the same rows."""
+    from stations.store.confirmations import PgVoteWriter, _answers, _claims, _steps
+    from tests.conftest import pg_schema, postgres_url
+
+    now = time.time()
+    answers: list[list[object]] = []
+    stored: list[list[tuple[object, ...]]] = []
+    for fast in (True, False):
+        with pg_schema(postgres_url()) as url:
+            store = SqlStationStore(url)
+            for i in range(5):
+                store.create(make_station(name=f"驿站{i}", lon=116.5 + i * 0.001), actor="t")
+            store.delete(4, actor="t")
+            writer = PgVoteWriter(store.write_engine)
+            got: list[object] = []
+            for batch in _mixed_batches(now):
+                if fast:
+                    got += writer(batch)
+                else:
+                    first, claims = _claims(batch)
+                    with store.write_engine.begin() as conn:
+                        got += _answers(batch, first, _steps(conn, claims))
+            writer.release()
+            c = confirmations_table.c
+            with store.engine.connect() as conn:
+                rows = conn.execute(
+                    select(c.station_id, c.at, c.state, c.amenity, c.device_hash, c.onsite,
+                           c.distance_m, c.scheduled).order_by(c.station_id, c.at)
+                ).all()  # fmt: skip
+            answers.append([_comparable(r) for r in got])
+            stored.append([tuple(r) for r in rows])
+            store.close()
+    assert answers[0] == answers[1]
+    assert stored[0] == stored[1]
+    kinds = [a if isinstance(a[0], str) else "stored" for a in answers[0]]  # type: ignore[index]
+    assert kinds.count("stored") == 6  # the rest refused, each for its own reason
+
+
+@pytest.mark.postgres
+def test_kept_connection_goes_back_when_idle_and_a_lost_one_is_replaced(
+    pg_schema_url: str,
+) -> None:
+    """The writer keeps one pooled connection while votes come and returns it when idle; a
+    connection the server dropped fails its batch with SQLAlchemy's error (a 503 in the API),
+    trips the breaker, and the next batch (once the database answers) gets a fresh one."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
+    from stations.store.confirmations import PgVoteWriter
+    from stations.store.group_commit import GroupCommitWriter
+    from stations.store.outage import breaker_of
+
+    store = SqlStationStore(pg_schema_url, limits=StoreLimits(pool_wait_s=30.0, lock_s=30.0))
+    store.create(make_station(), actor="t")
+    pool = store.write_engine.pool
+    pg = PgVoteWriter(store.write_engine)
+    writer = GroupCommitWriter(pg, name="test-writer", idle=pg.release, idle_s=0.2)
+    now = time.time()
+    try:
+        before = pool.checkedout()
+        writer.submit(PendingVote(1, Vote(now, "open", "a" * 32, True), 5.0))
+        assert pool.checkedout() == before + 1  # kept between batches …
+        deadline = time.monotonic() + 10
+        while pool.checkedout() != before:  # … and given back once idle
+            assert time.monotonic() < deadline, "the idle writer kept its connection"
+            time.sleep(0.05)
+
+        writer.submit(PendingVote(1, Vote(now, "open", "b" * 32, True), 5.0))
+        pid = pg._pooled.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        with store.engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        with pytest.raises(sa_exc.OperationalError):
+            writer.submit(PendingVote(1, Vote(now, "open", "c" * 32, True), 5.0))
+        breaker = breaker_of(store.write_engine)
+        assert breaker is not None and breaker.is_open
+        breaker.reset()  # what the service's monitor does once the database answers
+        row, _ = writer.submit(PendingVote(1, Vote(now, "open", "c" * 32, True), 5.0))
+        assert row.id in _stored_ids(store)
+    finally:
+        writer.close()
+        store.close()
+
+
+def test_a_busy_writer_lingers_for_more_and_a_lone_item_does_not_wait() -> None:
+    """With ``linger_s``: an item alone is written at once; once batches hold several, the
+    writer waits that long for more, so items arriving a little apart share a batch."""
+    from stations.store.group_commit import GroupCommitWriter
+
+    sizes: list[int] = []
+
+    def write(batch: list[int]) -> list[int]:
+        sizes.append(len(batch))
+        time.sleep(0.05)  # a commit: what comes meanwhile queues up
+        return batch
+
+    writer: GroupCommitWriter[int, int] = GroupCommitWriter(write, name="t", linger_s=0.5)
+    try:
+        started = time.monotonic()
+        assert writer.submit(1) == 1
+        assert time.monotonic() - started < 0.4  # alone: no lingering
+        with ThreadPoolExecutor(8) as pool:
+            first = pool.submit(writer.submit, 2)
+            time.sleep(0.01)
+            rest = [pool.submit(writer.submit, n) for n in range(3, 6)]  # queue behind it
+            assert first.result() == 2 and [f.result() for f in rest] == [3, 4, 5]
+            # The last batch held several: the next item waits for company.
+            a = pool.submit(writer.submit, 6)
+            time.sleep(0.1)
+            b = pool.submit(writer.submit, 7)
+            assert (a.result(), b.result()) == (6, 7)
+        assert sizes[0] == 1 and sizes[-1] == 2
+    finally:
+        writer.close()

@@ -99,7 +99,9 @@ def map_command(
     from stations.vocabulary import UnknownCode, normalise_code
 
     if output.suffix.lower() not in (".html", ".htm"):
-        raise ValidationFailed([FieldError("-o", "the output file must end in .html", str(output))])
+        raise ValidationFailed(
+            [FieldError.from_catalog("-o", "the output file must end in .html", str(output))]
+        )
     cfg = settings()
     chosen = choose_basemap(basemap.value if basemap else None, cfg.basemap, cfg.tianditu_key)
     codes = []

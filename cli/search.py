@@ -48,9 +48,13 @@ def nearest(
     """最近的驿站 / The nearest stations (geodesic distance), optionally open now."""
     errors = []
     if not -90 <= lat <= 90:
-        errors.append(FieldError("LAT", "must be between -90 and 90", lat))
+        errors.append(
+            FieldError.from_catalog("LAT", "must be between -{bound} and {bound}", lat, bound=90)
+        )
     if not -180 <= lon <= 180:
-        errors.append(FieldError("LON", "must be between -180 and 180", lon))
+        errors.append(
+            FieldError.from_catalog("LON", "must be between -{bound} and {bound}", lon, bound=180)
+        )
     if errors:
         raise ValidationFailed(errors)
     flt = station_filter(amenity=amenity, open_now=open_now)

@@ -61,7 +61,7 @@ def poster(
         codes = visits.codes(None if all_stations else [station_id])
         if not all_stations and station_id not in codes:
             raise ValidationFailed(
-                [FieldError("ID", "no live station has this id", station_id, None, "没有这个驿站")]
+                [FieldError.from_catalog("ID", "no live station has this id", station_id)]
             )
         stations = {s.id: s for s in store.get_many(codes)}
         items = [

@@ -344,12 +344,11 @@ def export_download(
     if format not in EXPORT_FORMATS:
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "format",
-                    "must be one of " + ", ".join(EXPORT_FORMATS),
+                    "must be an export format: {valid}",
                     format,
-                    None,
-                    "导出格式无效",
+                    valid=", ".join(EXPORT_FORMATS),
                 )
             ]
         )

@@ -22,9 +22,10 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from stations.errors import FieldError, NotFound, ValidationFailed
+from stations.i18n import N_
 from stations.io.rejects import reject_path_for
 
 __all__ = ["ALLOWED_SUFFIXES", "Upload", "UploadArea", "default_upload_root"]
@@ -62,8 +63,8 @@ class Upload:
         return reject_path_for(self.path)
 
 
-def _bad_file(message: str, zh: str, value: str | None = None) -> ValidationFailed:
-    return ValidationFailed([FieldError("file", message, value, None, zh)])
+def _bad_file(msgid: str, value: str | None = None, **params: Any) -> ValidationFailed:
+    return ValidationFailed([FieldError.from_catalog("file", msgid, value, **params)])
 
 
 class UploadArea:
@@ -87,9 +88,10 @@ class UploadArea:
         suffix = Path(base).suffix.lower()
         if suffix not in ALLOWED_SUFFIXES:
             raise _bad_file(
-                f"unsupported file type {suffix or '(none)'!r}; use " + ", ".join(ALLOWED_SUFFIXES),
-                "不支持的文件类型，请上传 .csv、.xlsx、.geojson 或 .gpkg 文件",
+                N_("unsupported file type {suffix!r}; use {valid}"),
                 base[:100],
+                suffix=suffix or "(none)",
+                valid=", ".join(ALLOWED_SUFFIXES),
             )
         self.sweep()
         self._ensure_root()
@@ -105,12 +107,13 @@ class UploadArea:
                     size += len(chunk)
                     if size > limit:
                         raise _bad_file(
-                            f"the file is larger than {limit} bytes",
-                            f"文件超过 {limit / 1048576:.0f} MB 的上限",
+                            N_("the file is larger than {limit} bytes"),
+                            limit=limit,
+                            mb=f"{limit / 1048576:.0f}",
                         )
                     out.write(chunk)
             if size == 0:
-                raise _bad_file("the file is empty", "文件是空的")
+                raise _bad_file(N_("the file is empty"))
             created = time.time()
             meta = {
                 "owner": owner,

@@ -45,6 +45,7 @@ from starlette.responses import Response
 
 from geodata.crs import CrsName, bbox_to_wgs84
 from stations.errors import FieldError, StationsError, ValidationFailed
+from stations.i18n import N_
 from stations.search import StationFilter, station_filter
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
@@ -67,7 +68,7 @@ __all__ = [
     "parse_query",
     "query_pairs",
     "read_json",
-    "zh_message",
+    "pydantic_message",
 ]
 
 # -- query strings ----------------------------------------------------------------------------
@@ -344,59 +345,71 @@ def parse_bbox(bbox: str | None, crs: str = "wgs84") -> tuple[float, float, floa
 #: Places FastAPI puts first in an error's location; the client knows them from context.
 _WHERE = frozenset({"body", "query", "path", "header", "cookie"})
 
-_ZH: dict[str, str] = {
-    "missing": "必填",
-    "extra_forbidden": "未知字段",
-    "string_type": "必须是文本",
-    "string_unicode": "不是有效的 Unicode 文本",
-    "string_too_short": "太短",
-    "string_too_long": "太长",
-    "string_pattern_mismatch": "格式不正确或包含不允许的控制字符",
-    "int_type": "必须是整数",
-    "int_parsing": "必须是整数",
-    "int_from_float": "必须是整数",
-    "float_type": "必须是数字",
-    "float_parsing": "必须是数字",
-    "finite_number": "必须是有限数值",
-    "bool_type": "必须是 true 或 false",
-    "bool_parsing": "必须是 true 或 false",
-    "list_type": "必须是列表",
-    "dict_type": "必须是 JSON 对象",
-    "model_type": "必须是 JSON 对象",
-    "model_attributes_type": "必须是 JSON 对象",
-    "literal_error": "不是允许的值",
-    "enum": "不是允许的值",
-    "json_invalid": "不是有效的 JSON",
-    "json_type": "不是有效的 JSON",
-    "none_required": "必须为空",
+#: Pydantic's error types with a catalog message. Each id is pydantic's own English template
+#: (its ``ctx`` fills the placeholders), so the English answer is pydantic's message and the
+#: Chinese comes from the catalog; an error whose English differs (a rare type, a singular
+#: "1 item") keeps pydantic's English under the generic :data:`_UNREAD` id.
+_KINDS: dict[str, str] = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "string_type": N_("Input should be a valid string"),
+    "string_unicode": N_(
+        "Input should be a valid string, unable to parse raw data as a unicode string"
+    ),
+    "string_too_short": N_("String should have at least {min_length} characters"),
+    "string_too_long": N_("String should have at most {max_length} characters"),
+    "string_pattern_mismatch": N_("String should match pattern '{pattern}'"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "finite_number": N_("Input should be a finite number"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "list_type": N_("Input should be a valid list"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "model_type": N_("Input should be a valid dictionary or instance of {class_name}"),
+    "model_attributes_type": N_(
+        "Input should be a valid dictionary or object to extract fields from"
+    ),
+    "literal_error": N_("Input should be {expected}"),
+    "enum": N_("Input should be {expected}"),
+    "json_invalid": N_("Invalid JSON: {error}"),
+    "json_type": N_("JSON input should be string, bytes or bytearray"),
+    "none_required": N_("Input should be None"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "too_short": N_(
+        "{field_type} should have at least {min_length} items after validation, not {actual_length}"
+    ),
+    "too_long": N_(
+        "{field_type} should have at most {max_length} items after validation, not {actual_length}"
+    ),
 }
-
-_BOUNDS_ZH = {
-    "greater_than": "必须大于 {gt}",
-    "greater_than_equal": "必须大于或等于 {ge}",
-    "less_than": "必须小于 {lt}",
-    "less_than_equal": "必须小于或等于 {le}",
-    "too_short": "至少需要 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-}
+#: Any other pydantic error: its English as pydantic wrote it, a generic Chinese.
+_UNREAD = N_("{reason}")
 
 
-def zh_message(error: Mapping[str, Any]) -> str:
-    """The Chinese message for one pydantic error dict (a generic one for rare types)."""
-    kind = str(error.get("type", ""))
-    template = _BOUNDS_ZH.get(kind)
-    if template is not None:
-        ctx = {
-            k: f"{v:g}" if isinstance(v, float) else v for k, v in (error.get("ctx") or {}).items()
-        }
+def pydantic_message(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The catalog id and parameters for one pydantic error dict: its English is the
+    error's own ``msg``, its Chinese the catalog's."""
+    reason = str(error.get("msg", "invalid"))
+    msgid = _KINDS.get(str(error.get("type", "")))
+    # pydantic writes a whole float bound without its ".0" (le=90.0 reads "90")
+    params = {
+        k: int(v) if isinstance(v, float) and v.is_integer() else v
+        for k, v in (error.get("ctx") or {}).items()
+    }
+    if msgid is not None:
         try:
-            return template.format(**ctx)
-        except (KeyError, IndexError):
+            if msgid.format(**params) == reason:
+                return msgid, params
+        except (KeyError, IndexError, ValueError):
             pass
-    if kind == "string_too_long":
-        limit = (error.get("ctx") or {}).get("max_length")
-        return f"超过{limit}个字符" if limit is not None else _ZH[kind]
-    return _ZH.get(kind, "格式不正确")
+    return _UNREAD, {"reason": reason}
 
 
 def field_errors(
@@ -412,13 +425,13 @@ def field_errors(
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in _WHERE]
         value = err.get("input") if inputs else None
+        msgid, params = pydantic_message(err)
         out.append(
-            FieldError(
+            FieldError.from_catalog(
                 ".".join(loc) or where,
-                str(err.get("msg", "invalid")),
+                msgid,
                 value if isinstance(value, str | int | float) else None,
-                None,
-                zh_message(err),
+                **params,
             )
         )
     return out

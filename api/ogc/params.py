@@ -118,7 +118,9 @@ def check_crs(name: str, value: str | None) -> None:
     """Only CRS84 is served (no Part 2): another ``crs``/``bbox-crs`` is refused, not ignored,
     since ignoring it would silently answer in the wrong coordinates."""
     if value is not None and value != CRS84:
-        raise InvalidParameter([FieldError(name, f"only CRS84 ({CRS84}) is supported", value)])
+        raise InvalidParameter(
+            [FieldError.from_catalog(name, "only CRS84 ({crs}) is supported", value, crs=CRS84)]
+        )
 
 
 def check_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
@@ -126,7 +128,7 @@ def check_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     if bbox is not None and len(bbox.split(",")) == 6:
         raise InvalidParameter(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "bbox",
                     "a 3-D bbox (6 numbers) is not supported: stations have no height; give "
                     "minx,miny,maxx,maxy in CRS84 longitude/latitude",
@@ -153,7 +155,7 @@ def check_datetime(value: str | None) -> None:
     if not ok:
         raise InvalidParameter(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "datetime",
                     "must be an RFC 3339 date-time or interval, e.g. "
                     "2026-01-01T00:00:00Z or 2026-01-01T00:00:00Z/..",

@@ -77,7 +77,7 @@ def signing_url(url: str) -> str:
     if len(bare) > _MAX_URL or parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "url",
                     "must be the page's absolute http(s) URL (at most 2048 characters), "
                     "e.g. https://example.org/embed?lat=39.79&lon=116.5",

@@ -232,10 +232,12 @@ def write_report(
     if suffix not in FORMATS:
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "output",
-                    f"unsupported report format {suffix!r}; use one of {', '.join(FORMATS)}",
+                    "unsupported report format {suffix!r}; use one of {valid}",
                     str(out),
+                    suffix=suffix,
+                    valid=", ".join(FORMATS),
                 )
             ]
         )

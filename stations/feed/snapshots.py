@@ -195,15 +195,7 @@ def _check(fmt: str, crs: str) -> str:
     """``crs``'s canonical name, once ``fmt`` and ``crs`` are known to go together."""
     if fmt not in FORMATS:
         raise ValidationFailed(
-            [
-                FieldError(
-                    "format",
-                    "must be geojson, csv or parquet",
-                    fmt,
-                    None,
-                    "格式须为 geojson、csv 或 parquet",
-                )
-            ]
+            [FieldError.from_catalog("format", "must be geojson, csv or parquet", fmt)]
         )
     try:
         name = crs_name(crs)
@@ -212,12 +204,11 @@ def _check(fmt: str, crs: str) -> str:
     if fmt != "csv" and name != "wgs84":
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "crs",
-                    f"{fmt} is WGS-84 by definition; ask for stations.csv for GCJ-02/BD-09",
+                    "{fmt} is WGS-84 by definition; ask for stations.csv for GCJ-02/BD-09",
                     crs,
-                    None,
-                    f"{fmt} 按定义为 WGS-84；需要 GCJ-02/BD-09 坐标请下载 stations.csv",
+                    fmt=fmt,
                 )
             ]
         )

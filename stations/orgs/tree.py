@@ -42,10 +42,6 @@ def check_name(name: str) -> str:
     clean = name.strip()
     if not clean or len(clean) > NAME_LIMIT:
         raise ValidationFailed(
-            [
-                FieldError(
-                    "name", f"1 to {NAME_LIMIT} characters", name, None, "名称须为 1 至 100 个字符"
-                )
-            ]
+            [FieldError.from_catalog("name", "1 to {limit} characters", name, limit=NAME_LIMIT)]
         )
     return clean

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from stations.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
+from stations.i18n import N_
 from stations.model import Station
 from stations.photos.blobs import BlobStore
 from stations.photos.process import RENDITIONS, process_photo
@@ -37,8 +39,8 @@ PRUNE_GRACE_S = 3600
 _SHOW_TRIES = 3
 
 
-def _not_yours(message: str, zh: str, value: int) -> ValidationFailed:
-    return ValidationFailed([FieldError("confirmation_id", message, value, None, zh)])
+def _not_yours(msgid: str, value: int, **params: Any) -> ValidationFailed:
+    return ValidationFailed([FieldError.from_catalog("confirmation_id", msgid, value, **params)])
 
 
 @dataclass
@@ -108,16 +110,14 @@ class PhotoService:
         found = self.records.confirmation(confirmation_id)
         if found.station_id != station_id or found.device_hash != hashed:
             raise _not_yours(
-                "is not a confirmation this device sent for this station",
-                "不是本设备对这个驿站的确认，请先点“我在这里”",
-                confirmation_id,
+                N_("is not a confirmation this device sent for this station"), confirmation_id
             )
         age = (datetime.now(UTC) - found.at).total_seconds()
         if age > PHOTO_WINDOW_S:
             raise _not_yours(
-                f"is older than {PHOTO_WINDOW_S // 60} minutes; confirm again at the door",
-                f"这次确认已超过 {PHOTO_WINDOW_S // 60} 分钟，请在现场重新确认后再拍照",
+                N_("is older than {minutes} minutes; confirm again at the door"),
                 confirmation_id,
+                minutes=PHOTO_WINDOW_S // 60,
             )
         if self.records.photo_of(confirmation_id) is not None:
             raise photo_already_sent(confirmation_id)

@@ -108,12 +108,11 @@ def _check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     "password",
-                    f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long",
-                    None,
-                    None,
-                    f"密码长度必须为 {MIN_PASSWORD} 到 {MAX_PASSWORD} 个字符",
+                    "must be {low} to {high} characters long",
+                    low=MIN_PASSWORD,
+                    high=MAX_PASSWORD,
                 )
             ]
         )
@@ -124,12 +123,8 @@ def _check_name(name: str) -> str:
     if not clean or len(clean) > NAME_LIMIT or any(ord(ch) < 32 or ch == "\x7f" for ch in clean):
         raise ValidationFailed(
             [
-                FieldError(
-                    "name",
-                    f"must be 1 to {NAME_LIMIT} printable characters",
-                    name[:40],
-                    None,
-                    f"用户名必须为 1 到 {NAME_LIMIT} 个可打印字符",
+                FieldError.from_catalog(
+                    "name", "must be 1 to {limit} printable characters", name[:40], limit=NAME_LIMIT
                 )
             ]
         )
@@ -140,12 +135,8 @@ def _check_role(role: str) -> str:
     if role not in ROLES:
         raise ValidationFailed(
             [
-                FieldError(
-                    "role",
-                    f"must be one of {', '.join(ROLES)}",
-                    role,
-                    None,
-                    "角色必须是 viewer、editor 或 admin",
+                FieldError.from_catalog(
+                    "role", "must be a role: {valid}", role, valid=", ".join(ROLES)
                 )
             ]
         )

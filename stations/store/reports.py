@@ -59,32 +59,30 @@ def validate_report(kind: Any, text: Any) -> tuple[str, str]:
     errors: list[FieldError] = []
     if kind not in REPORT_KINDS:
         errors.append(
-            FieldError(
+            FieldError.from_catalog(
                 "kind",
-                f"must be one of {', '.join(REPORT_KINDS)}",
+                "must be a report kind: {valid}",
                 str(kind)[:40],
-                None,
-                "问题类型无效",
+                valid=", ".join(REPORT_KINDS),
             )
         )
     if text is None:
         text = ""
     if not isinstance(text, str):
-        errors.append(FieldError("text", "must be text", None, None, "必须是文本"))
+        errors.append(FieldError.from_catalog("text", "must be text"))
         text = ""
     clean = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(clean) > REPORT_TEXT_LIMIT:
         errors.append(
-            FieldError(
+            FieldError.from_catalog(
                 "text",
-                f"longer than {REPORT_TEXT_LIMIT} characters ({len(clean)})",
-                None,
-                None,
-                f"超过{REPORT_TEXT_LIMIT}个字符",
+                "longer than {limit} characters ({length})",
+                limit=REPORT_TEXT_LIMIT,
+                length=len(clean),
             )
         )
     if any(ord(ch) < 32 and ch not in "\n\t" or ch == "\x7f" for ch in clean):
-        errors.append(FieldError("text", "contains control characters", None, None, "包含控制字符"))
+        errors.append(FieldError.from_catalog("text", "contains control characters (e.g. NUL)"))
     if errors:
         raise ValidationFailed(errors)
     return str(kind), clean
@@ -233,12 +231,11 @@ class SqlReportStore(Repository, ReportStore):
         if status is not None and status not in REPORT_STATUSES:
             raise ValidationFailed(
                 [
-                    FieldError(
+                    FieldError.from_catalog(
                         "status",
-                        "must be one of " + ", ".join(REPORT_STATUSES),
+                        "must be a report status: {valid}",
                         status,
-                        None,
-                        "状态无效",
+                        valid=", ".join(REPORT_STATUSES),
                     )
                 ]
             )

@@ -398,16 +398,12 @@ class SqlVisitStore(Repository):
         for number, (_sid, day, count) in enumerate(rows, start=1):
             if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_TALLY:
                 errors.append(
-                    FieldError(
-                        "count",
-                        f"must be a whole number 0-{MAX_TALLY}",
-                        count,
-                        number,
-                        f"人次须为0到{MAX_TALLY}之间的整数",
+                    FieldError.from_catalog(
+                        "count", "must be a whole number 0-{limit}", count, number, limit=MAX_TALLY
                     )
                 )
             if not isinstance(day, date):
-                errors.append(FieldError("day", "must be a date", day, number, "日期无效"))
+                errors.append(FieldError.from_catalog("day", "must be a date", day, number))
         if errors:
             raise ValidationFailed(errors)
         ids = sorted({r[0] for r in rows})
@@ -428,7 +424,7 @@ class SqlVisitStore(Repository):
                 ):
                     live[sid] = StationRef(sid, district or "", host_type or "")
             unknown = [
-                FieldError("station", "no such station", sid, number, "没有这个驿站")
+                FieldError.from_catalog("station", "no such station", sid, number)
                 for number, (sid, _d, _n) in enumerate(rows, start=1)
                 if sid not in live
             ]

@@ -30,7 +30,7 @@ from stations.store.reports import ReportStore
 from stations.trust.board import TrustBoard
 from stations.trust.device import check_device_id, device_hash
 from stations.trust.rules import ONSITE_RADIUS_M, STATES, Confidence, Vote
-from stations.vocabulary import normalise_code
+from stations.vocabulary import UnknownCode, normalise_code
 
 __all__ = ["AUTO_REPORT_TEXT", "ConfirmationIn", "Receipt", "TrustService", "parse_confirmation"]
 
@@ -68,12 +68,14 @@ def _number(
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        errors.append(FieldError(name, "must be a number", str(value)[:40], None, "必须是数字"))
+        errors.append(FieldError.from_catalog(name, "is not a number", str(value)[:40]))
         return None
     number = float(value)
     if not math.isfinite(number) or not -bound <= number <= bound:
         errors.append(
-            FieldError(name, f"must be between -{bound:g} and {bound:g}", value, None, "超出范围")
+            FieldError.from_catalog(
+                name, "must be between -{bound} and {bound}", value, bound=f"{bound:g}"
+            )
         )
         return None
     return number
@@ -82,24 +84,26 @@ def _number(
 def parse_confirmation(raw: Any) -> ConfirmationIn:
     """Check a JSON body ``{"state", "lat", "lon", "crs", "amenity"}``; all errors at once."""
     if not isinstance(raw, Mapping):
-        raise ValidationFailed(
-            [FieldError("body", "must be a JSON object", None, None, "请求体必须是 JSON 对象")]
-        )
+        raise ValidationFailed([FieldError.from_catalog("body", "must be a JSON object")])
     errors: list[FieldError] = []
     for name in sorted(set(raw) - set(_FIELDS)):
         errors.append(
-            FieldError(name, f"unknown field; valid: {', '.join(_FIELDS)}", None, None, "未知字段")
+            FieldError.from_catalog(
+                name, "unknown field; valid fields: {fields}", fields=", ".join(_FIELDS)
+            )
         )
     state = raw.get("state")
     if state not in STATES:
         valid = ", ".join(f"{k} ({v})" for k, v in STATES.items())
         errors.append(
-            FieldError("state", f"must be one of {valid}", str(state)[:40], None, "状态无效")
+            FieldError.from_catalog(
+                "state", "must be a state: {valid}", str(state)[:40], valid=valid
+            )
         )
     lat = _number(raw, "lat", 90.0, errors)
     lon = _number(raw, "lon", 180.0, errors)
     if (lat is None) != (lon is None) and not errors:
-        errors.append(FieldError("lat/lon", "give both or neither", None, None, "经纬度需同时提供"))
+        errors.append(FieldError.from_catalog("lat/lon", "give both or neither"))
     raw_crs = raw.get("crs") or "wgs84"
     try:
         crs = crs_name(raw_crs)
@@ -110,15 +114,13 @@ def parse_confirmation(raw: Any) -> ConfirmationIn:
     if amenity is not None:
         if state != "broken":
             errors.append(
-                FieldError(
-                    "amenity", "only goes with state broken", amenity, None, "仅在“设施坏了”时填写"
-                )
+                FieldError.from_catalog("amenity", "only goes with state broken", amenity)
             )
         else:
             try:
                 amenity = normalise_code("amenity", str(amenity))
-            except ValueError as exc:
-                errors.append(FieldError("amenity", str(exc), str(amenity)[:40], None, "未知设施"))
+            except UnknownCode as exc:
+                errors.append(exc.error("amenity", str(amenity)[:40]))
     if errors:
         raise ValidationFailed(errors)
     if lon is not None and lat is not None:

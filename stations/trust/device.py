@@ -27,12 +27,9 @@ def check_device_id(value: str | None) -> str:
     if value is None or not value.strip():
         raise ValidationFailed(
             [
-                FieldError(
+                FieldError.from_catalog(
                     DEVICE_HEADER,
                     "is required: a random id the page keeps (8–128 of A-Z a-z 0-9 _ -)",
-                    None,
-                    None,
-                    "缺少设备标识（页面自动生成的随机编号）",
                 )
             ]
         )
@@ -40,12 +37,8 @@ def check_device_id(value: str | None) -> str:
     if not _DEVICE_ID.fullmatch(text):
         raise ValidationFailed(
             [
-                FieldError(
-                    DEVICE_HEADER,
-                    "must be 8–128 characters of A-Z a-z 0-9 _ -",
-                    text[:20],
-                    None,
-                    "设备标识格式不对",
+                FieldError.from_catalog(
+                    DEVICE_HEADER, "must be 8–128 characters of A-Z a-z 0-9 _ -", text[:20]
                 )
             ]
         )

@@ -32,30 +32,23 @@ def validate_checkin(code: Any, worker_type: Any, device_id: Any) -> tuple[str, 
     if clean_code is None:
         shown = str(code)[:40] if code is not None else None
         errors.append(
-            FieldError(
-                "code", "is not a station code (8 letters and digits)", shown, None, "驿站编号无效"
-            )
+            FieldError.from_catalog("code", "is not a station code (8 letters and digits)", shown)
         )
     if worker_type in (None, ""):
         worker_type = UNSPECIFIED
     elif worker_type not in WORKER_TYPES:
         errors.append(
-            FieldError(
+            FieldError.from_catalog(
                 "worker_type",
-                "must be one of " + ", ".join(WORKER_TYPES),
+                "must be a worker type: {valid}",
                 str(worker_type)[:40],
-                None,
-                "职业类型无效",
+                valid=", ".join(WORKER_TYPES),
             )
         )
     if not isinstance(device_id, str) or not _DEVICE.fullmatch(device_id):
         errors.append(
-            FieldError(
-                "X-Device-Id",
-                "header missing or not 8-128 letters, digits or . _ : -",
-                None,
-                None,
-                "缺少设备标识",
+            FieldError.from_catalog(
+                "X-Device-Id", "header missing or not 8-128 letters, digits or . _ : -"
             )
         )
     if errors:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
 from geodata.demand import Demand
 from stations.errors import FieldError, ValidationFailed
+from stations.i18n import N_
 from stations.store.base import StationStore
 from stations.store.search_cells import SqlSearchCells
 from stations.store.visit_stats import VisitStats
@@ -28,8 +30,8 @@ DEMAND_SOURCES = ("visits", "searches")
 SPREAD_M = 500.0
 
 
-def _none(what: str, zh: str) -> ValidationFailed:
-    return ValidationFailed([FieldError("demand", what, None, None, zh)])
+def _none(msgid: str, **params: Any) -> ValidationFailed:
+    return ValidationFailed([FieldError.from_catalog("demand", msgid, **params)])
 
 
 def visit_demand(
@@ -43,7 +45,7 @@ def visit_demand(
     rows = VisitStats(engine).visits("station", "all", start, today + timedelta(days=1))
     counts = {int(r.key): r.visits for r in rows if r.visits > 0}
     if not counts:
-        raise _none(f"no visits in the last {days} days", f"近{days}天没有签到或登记人次")
+        raise _none(N_("no visits in the last {days} days"), days=days)
     ring = max(1, round(SPREAD_M / h3.average_hexagon_edge_length(resolution, unit="m") / 1.5))
     weights: dict[str, float] = defaultdict(float)
     for station in store.get_many(counts):
@@ -62,10 +64,7 @@ def search_demand(store: StationStore, *, today: date, days: int = 90) -> Demand
 
     found = SqlSearchCells.beside(store).cells(today - timedelta(days=days - 1))
     if not found:
-        raise _none(
-            f"no area with 5 or more searches in the last {days} days",
-            f"近{days}天没有搜索满5次的区域",
-        )
+        raise _none(N_("no area with 5 or more searches in the last {days} days"), days=days)
     return _cells_demand(
         {c: float(n) for c, n in found}, SEARCH_RESOLUTION, f"searches, last {days} days"
     )
@@ -92,4 +91,4 @@ def demand_from_store(
         return visit_demand(store, today=today, days=days, resolution=resolution)
     if source == "searches":
         return search_demand(store, today=today, days=days)
-    raise _none(f"unknown demand source {source!r}", "未知的需求来源")
+    raise _none(N_("unknown demand source {source!r}"), source=source)

@@ -54,11 +54,7 @@ def month_range(text: str) -> tuple[date, date]:
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip()) if isinstance(text, str) else None
     if not match or not 1 <= int(match[2]) <= 12:
         raise ValidationFailed(
-            [
-                FieldError(
-                    "month", "must be YYYY-MM, e.g. 2026-11", text, None, "月份格式应为 2026-11"
-                )
-            ]
+            [FieldError.from_catalog("month", "must be YYYY-MM, e.g. 2026-11", text)]
         )
     start = date(int(match[1]), int(match[2]), 1)
     end = date(start.year + start.month // 12, start.month % 12 + 1, 1)

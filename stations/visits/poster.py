@@ -238,19 +238,13 @@ def render_posters(path: str | Path, items: Sequence[PosterStation], size: str =
     if size not in POSTER_SIZES:
         raise ValidationFailed(
             [
-                FieldError(
-                    "size",
-                    "must be one of " + ", ".join(POSTER_SIZES),
-                    size,
-                    None,
-                    "尺寸须为 a4、a5 或 sticker",
+                FieldError.from_catalog(
+                    "size", "must be a poster size: {valid}", size, valid=", ".join(POSTER_SIZES)
                 )
             ]
         )
     if not items:
-        raise ValidationFailed(
-            [FieldError("station", "no station to print", None, None, "没有可打印的驿站")]
-        )
+        raise ValidationFailed([FieldError.from_catalog("station", "no station to print")])
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 

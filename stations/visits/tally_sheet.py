@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stations.errors import FieldError, ImportFailed
+from stations.i18n import N_
 from stations.visits.codes import normalise_code
 
 __all__ = ["TallyRow", "read_tally_sheet", "resolve_tallies"]
@@ -44,9 +45,9 @@ class TallyRow:
     count: int
 
 
-def _error(field: str, message: str, zh: str, value: Any, row: int | None) -> FieldError:
+def _error(field: str, msgid: str, value: Any, row: int | None, **params: Any) -> FieldError:
     shown = None if value is None else str(value)[:40]
-    return FieldError(field, message, shown, row, zh)
+    return FieldError.from_catalog(field, msgid, shown, row, **params)
 
 
 def _cells(path: Path) -> list[list[Any]]:
@@ -72,9 +73,7 @@ def _cells(path: Path) -> list[list[Any]]:
         except UnicodeDecodeError:
             content = raw.decode("gb18030")
         return [list(r) for r in csv.reader(io.StringIO(content))]
-    raise ImportFailed(
-        [_error("file", "must be .xlsx or .csv", "文件须为 .xlsx 或 .csv 格式", path.name, None)]
-    )
+    raise ImportFailed([_error("file", N_("must be .xlsx or .csv"), path.name, None)])
 
 
 def _parse_day(value: Any) -> date | None:
@@ -115,7 +114,7 @@ def read_tally_sheet(path: str | Path) -> list[TallyRow]:
     while rows and all(v in (None, "") for v in rows[0]):
         rows.pop(0)
     if not rows:
-        raise ImportFailed([_error("file", "is empty", "文件是空的", path.name, None)])
+        raise ImportFailed([_error("file", N_("is empty"), path.name, None)])
     header = [str(v).strip() if v is not None else "" for v in rows[0]]
     where: dict[str, int] = {}
     errors: list[FieldError] = []
@@ -125,10 +124,11 @@ def read_tally_sheet(path: str | Path) -> list[TallyRow]:
             errors.append(
                 _error(
                     field,
-                    f"column missing (header {names[0]} or {names[-1]})",
-                    f"缺少“{names[0]}”列",
+                    N_("column missing (header {first} or {last})"),
                     None,
                     1,
+                    first=names[0],
+                    last=names[-1],
                 )
             )
         else:
@@ -137,7 +137,7 @@ def read_tally_sheet(path: str | Path) -> list[TallyRow]:
         raise ImportFailed(errors)
     if len(rows) > MAX_ROWS + 1:
         raise ImportFailed(
-            [_error("file", f"more than {MAX_ROWS} rows", f"超过{MAX_ROWS}行", None, None)]
+            [_error("file", N_("more than {limit} rows"), None, None, limit=MAX_ROWS)]
         )
     good: list[TallyRow] = []
     for number, values in enumerate(rows[1:], start=2):
@@ -150,26 +150,12 @@ def read_tally_sheet(path: str | Path) -> list[TallyRow]:
         day = _parse_day(cell["day"])
         count = _parse_count(cell["count"])
         if not code_raw:
-            errors.append(_error("编号", "is empty", f"第{number}行：编号为空", None, number))
+            errors.append(_error("编号", N_("no station number"), None, number))
         if day is None:
-            errors.append(
-                _error(
-                    "日期",
-                    "is not a date like 2026-11-03",
-                    f"第{number}行：日期无法识别，请写成 2026-11-03",
-                    cell["day"],
-                    number,
-                )
-            )
+            errors.append(_error("日期", N_("is not a date like 2026-11-03"), cell["day"], number))
         if count is None or count < 0:
             errors.append(
-                _error(
-                    "人次",
-                    "is not a whole number of visits",
-                    f"第{number}行：人次须为非负整数",
-                    cell["count"],
-                    number,
-                )
+                _error("人次", N_("is not a whole number of visits"), cell["count"], number)
             )
         if code_raw and day is not None and count is not None and count >= 0:
             good.append(TallyRow(number, code_raw, day, count))
@@ -201,28 +187,20 @@ def resolve_tallies(
             errors.append(
                 _error(
                     "编号",
-                    "matches no station's code or number",
-                    f"第{r.row}行：编号“{r.code[:40]}”没有对应的驿站",
+                    N_("matches no station's code or number"),
                     r.code,
                     r.row,
+                    code=r.code[:40],
                 )
             )
             continue
         if today is not None and r.day > today:
-            errors.append(
-                _error("日期", "is in the future", f"第{r.row}行：日期晚于今天", r.day, r.row)
-            )
+            errors.append(_error("日期", N_("is in the future"), r.day, r.row))
             continue
         first = seen.setdefault((station_id, r.day), r.row)
         if first != r.row:
             errors.append(
-                _error(
-                    "日期",
-                    f"same station and day as row {first}",
-                    f"第{r.row}行：与第{first}行是同一驿站同一天",
-                    r.day,
-                    r.row,
-                )
+                _error("日期", N_("same station and day as row {first}"), r.day, r.row, first=first)
             )
             continue
         out.append((station_id, r.day, r.count))

@@ -61,14 +61,14 @@ def test_tally_import_all_or_nothing(configured: SqlStationStore, tmp_path: Path
     )
     with pytest.raises(SystemExit):
         main(["visits", "import", str(bad)])
-    assert "第4行：日期无法识别" in capsys.readouterr().err
+    assert "第 4 行 日期：日期无法识别，请写成 2026-11-03" in capsys.readouterr().err
     fixed = write_xlsx(
         tmp_path / "fixed.xlsx",
         [["编号", "日期", "人次"], [code, "2026-11-02", 4], ["YZ-002", "2026-11-02", 3]],
     )
     with pytest.raises(SystemExit):
         main(["visits", "import", str(fixed)])
-    assert "第3行：编号“YZ-002”没有对应的驿站" in capsys.readouterr().err  # deleted station
+    assert "第 3 行 编号：编号“YZ-002”没有对应的驿站" in capsys.readouterr().err  # deleted station
     assert SqlVisitStore.beside(configured).tallies() == []
     good = write_xlsx(
         tmp_path / "good.xlsx",

@@ -53,11 +53,12 @@ def test_every_bad_row_is_reported_in_chinese(tmp_path: Path) -> None:
     )
     with pytest.raises(ImportFailed) as caught:
         read_tally_sheet(sheet)
-    messages = [e.message_zh for e in caught.value.errors]
+    # The row is the error's own (shown before the message), not repeated inside it.
+    messages = [(e.row, e.message_zh) for e in caught.value.errors]
     assert messages == [
-        "第2行：编号为空",
-        "第3行：日期无法识别，请写成 2026-11-03",
-        "第4行：人次须为非负整数",
+        (2, "编号为空"),
+        (3, "日期无法识别，请写成 2026-11-03"),
+        (4, "人次须为非负整数"),
     ]
 
 
@@ -87,9 +88,9 @@ def test_codes_and_union_numbers_resolve_and_nothing_is_written_on_error(
     external = {s.external_id: s.id for s in store.all()}
     with pytest.raises(ImportFailed) as caught:
         resolve_tallies(read_tally_sheet(sheet), by_code, external)
-    assert [e.message_zh for e in caught.value.errors] == [
-        "第4行：编号“YZ-999”没有对应的驿站",
-        "第5行：与第2行是同一驿站同一天",
+    assert [(e.row, e.message_zh) for e in caught.value.errors] == [
+        (4, "编号“YZ-999”没有对应的驿站"),
+        (5, "与第 2 行是同一驿站同一天"),
     ]
     assert visits.tallies() == []
     good = resolve_tallies(read_tally_sheet(sheet)[:2], by_code, external)

@@ -19,6 +19,7 @@ from api.admin.routes import _denied
 from api.admin.session import ConsoleDep, login_redirect
 from api.deps import ServicesDep, StoreDep
 from stations.errors import ConfigurationError
+from stations.i18n import Message
 from stations.photos.urls import photo_urls
 from stations.trust.rules import STATES
 
@@ -54,7 +55,7 @@ def photo_review(
         cs,
         "photos.html",
         active="photos",
-        title="照片审核",
+        title=Message("Photo review"),
         photos=records,
         stations=stations,
         urls={r.id: photo_urls(r.digest) for r in records},

@@ -6,6 +6,12 @@ autoescape. Data the scripts need travels in a ``<script type="application/json"
 (``json_script``: ``<``, ``>`` and ``&`` escaped, so no value can end the block) and the
 scripts put values into the DOM with ``textContent`` only. No page has an inline script, so
 the service's ``script-src 'self'`` policy holds without exceptions.
+
+The pages' own words come from the gettext catalogs of :mod:`stations.i18n` through Jinja2's
+i18n extension (``{{ _("…") }}``, ``{% trans %}``), one environment per language with that
+language's catalog installed, so ``pybabel extract -F babel.cfg`` finds every string and a
+test holds both catalogs complete. The console is Chinese; a staff member may switch it to
+English (:data:`LANG_COOKIE`), which the browser's ``Accept-Language`` never does on its own.
 """
 
 from __future__ import annotations
@@ -26,13 +32,16 @@ from markupsafe import Markup
 from api.admin.session import ConsoleSession
 from maps.assets import asset_url
 from stations.hours import hours_zh
+from stations.i18n import LANGUAGES, translations
 from stations.store.reports import REPORT_KINDS, REPORT_STATUSES
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = [
     "ACTION_LABELS",
     "FIELD_LABELS",
+    "LANG_COOKIE",
     "NO_STORE",
+    "console_language",
     "console_page",
     "json_script",
     "local_time",
@@ -43,6 +52,9 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: Console pages carry a CSRF token and staff-only data: never cached, never indexed.
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+#: The cookie that holds a staff member's choice of console language (``zh-CN`` or ``en``).
+LANG_COOKIE = "console_lang"
 
 #: Station field → Chinese label (form labels, history, import errors).
 FIELD_LABELS: Mapping[str, str] = {
@@ -105,16 +117,27 @@ def _label(value: Any, table: Mapping[str, str]) -> str:
     return table.get(str(value), str(value))
 
 
+def console_language(request: Request) -> str:
+    """The console's language for this request: the staff member's choice, else Chinese."""
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    return chosen if chosen in LANGUAGES else LANGUAGES[0]
+
+
 @cache
-def _env() -> Environment:
+def _env(lang: str) -> Environment:
+    """The environment for one language (``babel.cfg`` extracts with the same options)."""
     env = Environment(
         loader=FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
+        lang=lang,
         asset=asset_url,
         AMENITIES=AMENITIES,
         HOST_TYPES=HOST_TYPES,
@@ -131,9 +154,11 @@ def _env() -> Environment:
     return env
 
 
-def render_page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render ``api/admin/templates/<template>`` as an uncacheable HTML response."""
-    html = _env().get_template(template).render(**context)
+def render_page(
+    template: str, *, lang: str = LANGUAGES[0], status: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render ``api/admin/templates/<template>`` in ``lang`` as an uncacheable HTML response."""
+    html = _env(lang).get_template(template).render(**context)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
@@ -157,7 +182,9 @@ def console_page(
     settings = request.app.state.services.settings
     return render_page(
         template,
+        lang=console_language(request),
         status=status,
+        here=request.url.path,
         user=cs.user,
         csrf=cs.csrf_token,
         can_edit=cs.can_edit,

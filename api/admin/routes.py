@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.admin.render import NO_STORE, console_page, render_page
+from api.admin.render import LANG_COOKIE, NO_STORE, console_language, console_page, render_page
 from api.admin.session import (
     LOGIN_PATH,
     ConsoleDep,
@@ -38,6 +38,7 @@ from api.auth import (
     ReaderScope,
     check_csrf,
     clear_session_cookie,
+    is_https,
     set_session_cookie,
 )
 from api.deps import (
@@ -53,7 +54,7 @@ from api.rest.auth import LOGIN_LIMIT
 from api.settings import Settings
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
-from stations.i18n import Message, translate
+from stations.i18n import LANGUAGES, Message, translate
 from stations.model import TEXT_LIMITS, Station
 from stations.search import ListQuery, StationCatalog, StationFilter
 from stations.store.base import StationStore
@@ -77,8 +78,12 @@ def _denied(request: Request, cs: ConsoleSession) -> Response:
         "message.html",
         active="",
         status=403,
-        title="需要编辑权限",
-        message=f"账号“{cs.user.name}”是只读账号（{cs.user.role}），不能使用此功能。请联系管理员。",
+        title=Message("Editor rights needed"),
+        message=Message(
+            "The account {name!r} is read-only ({role}) and cannot use this; ask an administrator.",
+            name=cs.user.name,
+            role=cs.user.role,
+        ),
     )
 
 
@@ -89,16 +94,17 @@ def _login_form(
     request: Request,
     target: str,
     *,
-    error: str | None = None,
+    error: Message | None = None,
     name: str = "",
     status: int = 200,
-    notice: str | None = None,
+    notice: Message | None = None,
 ) -> Response:
     token = new_login_token()
     response = render_page(
         "login.html",
+        lang=console_language(request),
         status=status,
-        title="登录",
+        title=Message("Sign in"),
         next=target,
         error=error,
         name=name,
@@ -116,7 +122,7 @@ def login_page(
     target = safe_next(next)
     if cs is not None:
         return RedirectResponse(target, status_code=303)
-    return _login_form(request, target, notice="您已退出登录。" if bye else None)
+    return _login_form(request, target, notice=Message("You have signed out.") if bye else None)
 
 
 @router.post("/login", dependencies=[Depends(LOGIN_LIMIT)])
@@ -131,7 +137,9 @@ async def login_submit(request: Request, accounts: AccountsDep) -> Response:
             target,
             name=shown,
             status=400,
-            error="登录页面已过期，请重新输入用户名和密码。",
+            error=Message(
+                "The sign-in page has expired; please enter your user name and password again."
+            ),
         )
     if not (
         isinstance(name, str)
@@ -141,16 +149,43 @@ async def login_submit(request: Request, accounts: AccountsDep) -> Response:
         and len(name) <= 100
         and len(password) <= 1024
     ):
-        return _login_form(request, target, name=shown, status=400, error="请输入用户名和密码。")
+        return _login_form(
+            request,
+            target,
+            name=shown,
+            status=400,
+            error=Message("Please enter your user name and password."),
+        )
     user = await run_in_threadpool(accounts.authenticate, name, password)
     if user is None:
         return _login_form(
-            request, target, name=shown, status=400, error="用户名或密码错误，或账号已停用。"
+            request,
+            target,
+            name=shown,
+            status=400,
+            error=Message("Wrong user name or password, or the account is disabled."),
         )
     secret, _session = await run_in_threadpool(accounts.start_session, user, ttl=SESSION_TTL)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, secret)
     clear_login_cookie(response, request)
+    return response
+
+
+@router.get("/language")
+def choose_language(request: Request, to: str = "", next: str | None = None) -> Response:
+    """Show the console in ``to`` (``zh-CN`` or ``en``) from now on; back to the page."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if to in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            to,
+            max_age=365 * 24 * 3600,
+            path="/admin",
+            httponly=True,
+            samesite="lax",
+            secure=is_https(request),
+        )
     return response
 
 
@@ -238,7 +273,7 @@ def station_list(
         cs,
         "list.html",
         active="list",
-        title="驿站列表",
+        title=Message("Stations"),
         hits=hits,
         total=total,
         page=page,
@@ -263,7 +298,7 @@ def _edit_form(
     catalog: StationCatalog,
     settings: Settings,
     *,
-    title: str,
+    title: Message,
     active: str,
 ) -> Response:
     """The add (``station=None``) or edit form, under the policy its map and checks need."""
@@ -289,8 +324,8 @@ def _no_station(request: Request, cs: ConsoleSession, station_id: int) -> Respon
         "message.html",
         active="",
         status=404,
-        title="未找到驿站",
-        message=f"没有编号为 {station_id} 的驿站。",
+        title=Message("Station not found"),
+        message=Message("There is no station with system ID {id}.", id=station_id),
     )
 
 
@@ -302,7 +337,9 @@ def new_station(
         return login_redirect(request)
     if not cs.can_edit:
         return _denied(request, cs)
-    return _edit_form(request, cs, None, catalog, settings, title="新增驿站", active="new")
+    return _edit_form(
+        request, cs, None, catalog, settings, title=Message("New station"), active="new"
+    )
 
 
 @router.get("/stations/{station_id}")
@@ -321,7 +358,7 @@ def edit_station(
         station = store.get(station_id, include_deleted=True)
     except NotFound:
         return _no_station(request, cs, station_id)
-    title = f"编辑驿站 · {station.data.name}"
+    title = Message("Edit station · {name}", name=station.data.name)
     return _edit_form(request, cs, station, catalog, settings, title=title, active="")
 
 
@@ -341,7 +378,7 @@ def station_history(
         cs,
         "history.html",
         active="",
-        title=f"修改历史 · {station.data.name}",
+        title=Message("Change history · {name}", name=station.data.name),
         station=station,
         rows=history_rows(entries, station, settings.timezone),
     )
@@ -376,7 +413,7 @@ def report_queue(
         cs,
         "reports.html",
         active="reports",
-        title="群众反馈",
+        title=Message("Rider reports"),
         reports=rows,
         stations=stations,
         shown=chosen or "all",
@@ -423,7 +460,7 @@ def recheck_page(
         cs,
         "recheck.html",
         active="recheck",
-        title="核查路线",
+        title=Message("Recheck route"),
         stops=stops,
         reasons=REASONS,
         district=district or "",
@@ -442,7 +479,12 @@ def webhook_list(request: Request, cs: ConsoleDep, hooks: WebhooksDep) -> Respon
     if not cs.user.can("admin"):
         return _denied(request, cs)
     return console_page(
-        request, cs, "webhooks.html", active="webhooks", title="变更推送", hooks=hooks.list()
+        request,
+        cs,
+        "webhooks.html",
+        active="webhooks",
+        title=Message("Change webhooks"),
+        hooks=hooks.list(),
     )
 
 

@@ -41,6 +41,7 @@ from api.settings import Settings
 from geodata.crs import crs_name
 from geodata.errors import GeodataError
 from stations.errors import Conflict, FieldError, ImportFailed, NotFound, ValidationFailed
+from stations.i18n import Message
 from stations.io.exporting import export_stations
 from stations.io.importing import ImportReport, plan_import, run_import
 from stations.io.limits import SheetLimits
@@ -115,7 +116,13 @@ def _page(request: Request, cs: ConsoleSession, *, status: int = 200, **context:
     }
     values.update(context)
     return console_page(
-        request, cs, "import.html", active="import", title="导入导出", status=status, **values
+        request,
+        cs,
+        "import.html",
+        active="import",
+        title=Message("Import and export"),
+        status=status,
+        **values,
     )
 
 
@@ -137,8 +144,8 @@ def _editor(request: Request, found: ConsoleSession | None) -> ConsoleSession | 
             "message.html",
             active="",
             status=403,
-            title="需要编辑权限",
-            message="只读账号不能导入数据。",
+            title=Message("Editor rights needed"),
+            message=Message("A read-only account cannot import."),
         )
     return found
 
@@ -181,17 +188,26 @@ async def import_upload(
         crs = crs_name(raw_crs)
     except GeodataError as exc:
         problems = [FieldError.of(exc, str(raw_crs)[:40])]
-        return await _apage(request, cs, status=400, problems=problems, error="坐标系无效。")
+        return await _apage(
+            request, cs, status=400, problems=problems, error=Message("Unknown coordinate system.")
+        )
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return await _apage(request, cs, status=400, crs=crs, error="请选择要导入的文件。")
+        return await _apage(
+            request, cs, status=400, crs=crs, error=Message("Choose a file to import.")
+        )
     try:
         upload = await run_in_threadpool(
             area.save, cs.owner, file.filename, file.file, crs=crs, limit=settings.max_body_bytes
         )
     except ValidationFailed as exc:
         return await _apage(
-            request, cs, status=400, crs=crs, problems=exc.errors, error="文件未能上传。"
+            request,
+            cs,
+            status=400,
+            crs=crs,
+            problems=exc.errors,
+            error=Message("The file was not uploaded."),
         )
     try:
         report = await _import_until_gone(
@@ -200,7 +216,12 @@ async def import_upload(
     except ImportFailed as exc:  # the file as a whole: type, encoding, header, limits
         area.discard(upload.token)
         return await _apage(
-            request, cs, status=400, crs=crs, problems=_problems(exc.errors), error="文件无法读取。"
+            request,
+            cs,
+            status=400,
+            crs=crs,
+            problems=_problems(exc.errors),
+            error=Message("The file cannot be read."),
         )
     return await _apage(
         request,
@@ -235,7 +256,10 @@ async def import_confirm(
             request,
             cs,
             status=409,
-            error="这次上传已失效（已导入、已过期或正在导入）。请重新上传文件。",
+            error=Message(
+                "This upload is no longer there (imported, expired or being imported); "
+                "please upload the file again."
+            ),
         )
     try:
         report = await _import_until_gone(
@@ -260,7 +284,10 @@ async def import_confirm(
             upload=upload if planned else None,
             report=planned,
             problems=_problems(exc.errors),
-            error="文件中有无效行，未写入任何数据。请修改文件后重新上传，或选择跳过无效行。",
+            error=Message(
+                "The file has invalid rows and nothing was written; correct the file and "
+                "upload it again, or choose to skip the invalid rows."
+            ),
         )
     except (Conflict, ValidationFailed) as exc:
         area.release(upload)
@@ -270,7 +297,9 @@ async def import_confirm(
             status=409,
             crs=upload.crs,
             problems=getattr(exc, "errors", []),
-            error=f"导入未完成，未写入任何数据：{exc.detail}",
+            error=Message(
+                "The import did not finish and nothing was written: {detail}", detail=exc.detail
+            ),
         )
     await run_in_threadpool(catalog.refresh)
     return await _apage(
@@ -295,9 +324,11 @@ def import_rejected(
     try:
         upload: Upload = area.claimed(token, cs.owner)
     except NotFound:
-        return _page(request, cs, status=404, error="无效行文件已过期。")
+        return _page(
+            request, cs, status=404, error=Message("The file of invalid rows has expired.")
+        )
     if not upload.reject_path.is_file():
-        return _page(request, cs, status=404, error="这次导入没有跳过任何行。")
+        return _page(request, cs, status=404, error=Message("This import skipped no rows."))
     suffix = upload.reject_path.suffix
     return FileResponse(
         upload.reject_path,

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from api.admin.render import NO_STORE, console_page
 from api.admin.session import ConsoleDep, login_redirect
 from api.deps import SettingsDep, StoreDep, VisitsDep, base_url
+from stations.i18n import Message
 from stations.visits.vocabulary import WORKER_COLUMNS
 
 __all__ = ["router"]
@@ -35,7 +36,7 @@ def visits_page(request: Request, cs: ConsoleDep, visits: VisitsDep) -> Response
         cs,
         "visits.html",
         active="visits",
-        title="服务人次",
+        title=Message("Visits"),
         today=today.isoformat(),
         default_month=month,
         worker_columns=WORKER_COLUMNS,

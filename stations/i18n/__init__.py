@@ -8,6 +8,8 @@ the code asks for is in both catalogs. ``python -m stations.i18n`` recompiles th
 
 * :func:`both` — ``"中文 English"``: what the command line prints (Chinese first).
 * :func:`translate` — one language, for an answer that negotiated one.
+* :func:`translations` — a language's catalog as ``gettext`` translations (the console's
+  Jinja2 templates install it).
 * :func:`negotiate` — the language an ``Accept-Language`` header prefers (zh-CN or en).
 * :func:`N_` — marks a message id kept for later (a table of ids); returns it unchanged.
 * :class:`Message` — an id and its parameters, rendered later in the reader's language (a
@@ -24,7 +26,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "LOCALE_DIR", "Message", "N_", "both", "negotiate", "translate"]
+__all__ = [
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "Message",
+    "N_",
+    "both",
+    "negotiate",
+    "translate",
+    "translations",
+]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "stations"
@@ -64,13 +75,17 @@ class Message:
 
 
 @cache
-def _translations(lang: str) -> gettext.NullTranslations:
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[_CATALOG[lang]], fallback=True)
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalog of ``lang`` (``zh-CN`` or ``en``; anything else English), as gettext
+    translations: what Jinja2's i18n extension installs to render a page in ``lang``.
+    """
+    catalog = _CATALOG.get(lang, "en")
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[catalog], fallback=True)
 
 
 def translate(message: str, lang: str, **values: Any) -> str:
     """``message`` (an English msgid) in ``lang`` (``zh-CN`` or ``en``), formatted."""
-    text = _translations(lang if lang in _CATALOG else "en").gettext(message)
+    text = translations(lang).gettext(message)
     return text.format(**values) if values else text
 
 

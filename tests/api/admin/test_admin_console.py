@@ -165,6 +165,47 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(env: Env) -> None:
 # -- roles ---------------------------------------------------------------------------------------
 
 
+def test_the_console_is_chinese_whatever_the_browser_and_may_be_switched(env: Env) -> None:
+    """Chinese first, even for a browser that asks for English; the switch in the header
+    sets the staff member's choice and comes back to the same page; the page words come
+    from the catalogs in either language, the union's 编号 and the store's 系统ID apart."""
+    login(env.client, env.staff.admin_name)
+    sid = env.store.by_external_ids(["YZ-001"])["YZ-001"].id
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    page = env.client.get("/admin", headers=english_browser).text
+    assert '<html lang="zh-CN">' in page and "<th>系统ID</th><th>编号</th>" in page
+    assert 'href="/admin/language?to=en&amp;next=/admin"' in page
+    switched = env.client.get("/admin/language", params={"to": "en", "next": "/admin/import"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/admin/import"
+    assert "console_lang=en" in switched.headers["set-cookie"]
+    assert "HttpOnly" in switched.headers["set-cookie"]
+    english = {
+        "/admin": ["<th>System ID</th><th>Number</th>", "2 stations in all"],
+        "/admin/import": ["Import a sheet", "Download the blank template (with instructions)"],
+        f"/admin/stations/{sid}": [f"System ID {sid}", "Usable without a smartphone"],
+        f"/admin/stations/{sid}/history": ["Change history", "current version 1"],
+        "/admin/reports": ["<th>Report ID</th>", "No reports: "],
+        "/admin/recheck": ["Recheck route", "stations to check"],
+        "/admin/visits": ["Station system ID", "QR posters"],
+        "/admin/webhooks": ["<th>Receiver ID</th>", "No receiver yet."],
+    }
+    for path, words in english.items():
+        page = env.client.get(path).text
+        assert '<html lang="en">' in page and ">中文</a>" in page, path
+        for word in words:
+            assert word in page, (path, word)
+        assert "驿站列表" not in page and "<th>系统ID" not in page, path
+    # A choice that is not a catalog language changes nothing; a foreign target goes home.
+    env.client.get("/admin/language", params={"to": "fr"})
+    assert '<html lang="en">' in env.client.get("/admin").text
+    back = env.client.get(
+        "/admin/language", params={"to": "zh-CN", "next": "https://evil.example/"}
+    )
+    assert back.headers["location"] == "/admin"
+    page = env.client.get("/admin/webhooks").text
+    assert "<th>接收方ID</th>" in page and "docs/" not in page
+
+
 def test_the_list_finds_a_station_by_its_id_or_external_id(env: Env) -> None:
     login(env.client, env.staff.viewer_name)
     sid = env.store.by_external_ids(["YZ-001"])["YZ-001"].id

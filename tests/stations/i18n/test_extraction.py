@@ -1,10 +1,9 @@
 """``pybabel`` over the code and the console's templates, as a developer runs it.
 
-``babel.cfg`` says where messages are (the Python packages and ``api/admin/templates``);
-:data:`KEYWORDS` which Python calls carry a message id. The extraction runs in process
-through Babel's own command line, so what this test reads is what ``pybabel extract -F
-babel.cfg`` gives; every id it finds must have a translation in both catalogs, and
-``pybabel compile`` must give the shipped ``.mo`` files.
+The extraction (:mod:`tests.stations.i18n.extraction`) runs in process through Babel's own
+command line, so what this test reads is what ``pybabel extract -F babel.cfg`` gives; every
+id it finds must have a translation in both catalogs, ``pybabel compile`` must give the
+shipped ``.mo`` files, and no template may write Chinese outside ``_()``.
 """
 
 from __future__ import annotations
@@ -13,50 +12,18 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po
 from jinja2 import Environment, nodes
 
 from stations.i18n import LOCALE_DIR
+from tests.stations.i18n.extraction import ROOT, catalog, extract, pybabel
 
-ROOT = Path(__file__).resolve().parents[3]
 LANGS = ["zh_CN", "en"]
 TEMPLATES = ROOT / "api/admin/templates"
 
-#: Python calls whose argument is a catalog id, as ``pybabel extract -k`` takes them
-#: (``name`` = the first argument, ``name:2`` = the second); Babel's defaults (``_``,
-#: ``gettext``, ``N_`` …) are kept, and are what the templates use.
-KEYWORDS = [
-    "both",
-    "translate",
-    "from_catalog:2",
-    "fail:2",
-    "file_error:2",
-    "_refuse_file:2",
-    "_refuse",
-    "Message",
-    "HoursSyntaxError:2",
-]
-
-
-def _pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "--quiet", *args])
-
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    pot = tmp_path_factory.mktemp("pot") / "stations.pot"
-    keywords = [f"--keyword={k}" for k in KEYWORDS]
-    _pybabel(
-        "extract", "--mapping-file", str(ROOT / "babel.cfg"), *keywords, "-o", str(pot), str(ROOT)
-    )
-    with open(pot, "rb") as fh:
-        return read_po(fh)
-
-
-def _catalog(lang: str) -> Catalog:
-    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "stations.po", "rb") as fh:
-        return read_po(fh, locale=lang)
+def extracted() -> Catalog:
+    return extract()
 
 
 def _sources(extracted: Catalog) -> set[str]:
@@ -80,12 +47,12 @@ def test_the_extraction_reads_code_and_templates(extracted: Catalog) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_extracted_message_is_translated(extracted: Catalog, lang: str) -> None:
-    catalog = _catalog(lang)
+    po = catalog(lang)
     missing = []
     for message in extracted:
         if not message.id:
             continue
-        entry = catalog.get(message.id)
+        entry = po.get(message.id)
         if entry is None or not entry.string:
             missing.append((message.id, message.locations[:1]))
     assert missing == [], f"add to {lang}/LC_MESSAGES/stations.po, then python -m stations.i18n"
@@ -98,7 +65,7 @@ def test_the_shipped_mo_files_are_what_pybabel_compiles(tmp_path: Path) -> None:
         (folder / "stations.po").write_bytes(
             (LOCALE_DIR / lang / "LC_MESSAGES/stations.po").read_bytes()
         )
-    _pybabel("compile", "--directory", str(tmp_path), "--domain", "stations")
+    pybabel("compile", "--directory", str(tmp_path), "--domain", "stations")
     for lang in LANGS:
         compiled = (tmp_path / lang / "LC_MESSAGES/stations.mo").read_bytes()
         shipped = (LOCALE_DIR / lang / "LC_MESSAGES/stations.mo").read_bytes()

@@ -46,7 +46,7 @@ from stations.mapped.records import Columns
 
 __all__ = ["SnapshotFiles", "Version", "default_snapshot_dir", "store_key"]
 
-_FORMAT = 1
+_FORMAT = 2
 _PREFIX = "v"
 _TMP = ".tmp-"
 #: A temporary folder older than this was left by a writer that died: removed.
@@ -228,6 +228,7 @@ _ARRAYS = (
     "host_type",
     "entry",
     "hours_of",
+    "opening_hours_text",
     "offsets",
 )
 

@@ -78,8 +78,7 @@ class MappedStations(Sequence[Station]):
 
     def decode(self, pos: int) -> Station:
         """The station at ``pos`` decoded afresh (not kept)."""
-        off = self._offsets
-        return decode_record(self._blob[int(off[pos]) : int(off[pos + 1])])
+        return decode_record(self.columns, pos)
 
     def record(self, pos: int) -> memoryview:
         """The record bytes of the station at ``pos`` (compared when carrying over)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -240,7 +240,11 @@ def test_a_snapshot_of_another_database_is_not_opened(engine: str, tmp_path: Pat
 
 
 def test_records_round_trip_every_field() -> None:
-    """A decoded station equals the encoded one, floats to the bit, times with their zone."""
+    """A decoded station equals the encoded one — floats to the bit, times with their zone
+    (UTC ones stored as microseconds), amenities in any order — read back from its record
+    and its row of the arrays."""
+    from dataclasses import replace
+
     from stations.model import Station
 
     data = make_station(
@@ -251,13 +255,27 @@ def test_records_round_trip_every_field() -> None:
         no_smartphone_ok=False,
         photos=["a" * 64],
         external_id="X-1",
+        entry="scan",
+        opening_hours="Mo-Fr 08:00-20:00",
     )
-    at = datetime(2026, 3, 1, 8, 30, 1, 123456, tzinfo=SHANGHAI)
-    for verified in (None, at - timedelta(days=3)):
-        station = Station(7, data, 3, at, at + timedelta(hours=1), False, 4, verified)
-        back = decode_record(encode_record(station))
-        assert back == station
-        assert back.created_at.isoformat() == station.created_at.isoformat()
+    odd = replace(data, amenities=("wifi", "hot_water"), no_smartphone_ok=None, lon=-0.0)
+    stations = []
+    for i, zone in enumerate((UTC, SHANGHAI, UTC)):
+        at = datetime(2026, 3, 1, 8, 30, 1, 123456 + i, tzinfo=zone)
+        for j, verified in enumerate((None, at - timedelta(days=3))):
+            sid = 10 * i + j + 1
+            stations.append(
+                Station(sid, odd if j else data, 3, at, at + timedelta(hours=1), False, 4, verified)
+            )
+    columns = build_columns(stations)
+    back = [decode_record(columns, p) for p in range(len(columns))]
+    assert sorted(back, key=lambda s: s.id) == stations
+    for b in back:
+        original = next(s for s in stations if s.id == b.id)
+        assert b.created_at.isoformat() == original.created_at.isoformat()
+        assert b.created_at.utcoffset() == original.created_at.utcoffset()  # a zone: its offset
+    record = encode_record(stations[0])  # what the arrays hold is not repeated
+    assert b"116.12" not in record and b"hot_water" not in record and b"scan" not in record
 
 
 def test_a_reader_never_sees_a_torn_swap(engine: str, tmp_path: Path) -> None:
@@ -303,7 +321,7 @@ def test_a_reader_never_sees_a_torn_swap(engine: str, tmp_path: Path) -> None:
                         problems.append("files: meta of another version")
                     lon = columns.arrays["lon"]
                     for pos in range(len(columns)):
-                        s = decode_record(columns.record(pos))
+                        s = decode_record(columns, pos)
                         if s.data.lon != lon[pos] or s.id != columns.arrays["ids"][pos]:
                             problems.append(f"files: position {pos} torn")
 

@@ -28,6 +28,7 @@ def serve(
     preload: Annotated[
         bool,
         typer.Option(
+            envvar="STATIONS_SERVE_PRELOAD",
             help="多进程时先载入应用再分叉，共享代码内存 / fork workers from a parent that "
             "already imported the app, so they share its code pages",
         ),

@@ -20,8 +20,9 @@ i.e. ``(ΣPSS at N workers − ΣPSS at 1 worker) / (N − 1)`` — with nearest
 
 ``--mode NAME=ENV`` runs the same steps with extra environment settings, each in the same
 run (e.g. ``--mode spawn=STATIONS_SERVE_PRELOAD=0`` for workers spawned as before forking,
-``--mode mapped=STATIONS_CATALOG_SNAPSHOT=mapped`` for the shared, memory-mapped catalog), so modes are compared on the same machine minutes apart;
-``today`` (no extra setting) always runs. ``--empty`` adds a server with no stations at
+``--mode mapped=STATIONS_CATALOG_SNAPSHOT=mapped`` for the shared, memory-mapped catalog),
+so modes are compared on the same machine minutes apart; ``today`` (no extra setting)
+always runs. ``--empty`` adds a server with no stations at
 all: the floor a worker costs before any catalog. The machine is shared: ratios between
 modes of one run are what count.
 """

@@ -177,3 +177,21 @@ def test_a_filter_drops_stations_and_states_ride_along() -> None:
     assert [f["properties"]["count"] for f in _decode(index.tile(5, x, y))] == [2]
     filtered = _decode(index.tile(5, x, y, keep=np.array([True, False]), variant="first"))
     assert [(f["properties"]["count"], f["properties"]["id"]) for f in filtered] == [(1, 1)]
+
+
+def test_the_varint_table_writes_what_plain_leb128_writes() -> None:
+    """The precomputed small varints (and the arithmetic past them) against the plain loop,
+    across the one- and two-byte boundaries, large ids and negative int64s."""
+    from stations.tiles.pbf import _varint
+
+    def plain(value: int) -> bytes:
+        value &= (1 << 64) - 1
+        out = bytearray()
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                return bytes(out)
+
+    for v in [*range(0, 20_000), 2**21 - 1, 2**21, 2**35 + 7, 2**62, -1, -2, -(2**40)]:
+        assert _varint(v) == plain(v), v

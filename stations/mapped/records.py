@@ -10,7 +10,7 @@ once per worker as 200,000 Python objects.
 A record is a JSON array of what the arrays do not hold (no keys; coordinates, codes, hours,
 organisation and amenities come from the station's row of the arrays), UTF-8 with Chinese
 kept as is (3 bytes a character, not a 6-byte escape), UTC times as integer microseconds:
-about 200 bytes a national station, where the full record took 460. Floats are read back
+about 235 bytes a national station, where the full record took 460. Floats are read back
 bit for bit from the arrays, so a decoded station equals the stored one.
 """
 

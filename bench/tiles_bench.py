@@ -4,6 +4,7 @@ Run by hand (needs Debian's ``/usr/bin/chromium``, ``playwright`` and ``wrk``)::
 
     python bench/tiles_bench.py                      # 200k tiled; inlined page at 10k/50k/200k
     python bench/tiles_bench.py --sizes 10000 --inline-sizes 10000 --runs 1
+    python bench/tiles_bench.py --tiles-only          # 200k: tiles over HTTP and the encoders
 
 For each size, synthetic national stations (``bench/national.py``: allocated to China's
 cities by population) are imported into a temporary SQLite store and served by
@@ -345,15 +346,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--fresh", type=int, default=40_000, help="distinct uncached tiles")
+    parser.add_argument(
+        "--tiles-only",
+        action="store_true",
+        help="no browser: only the tiles over HTTP and the encoders (ST_AsMVT included)",
+    )
     args = parser.parse_args(argv)
+    if args.tiles_only:
+        args.inline_sizes = []
+    print(f"load before: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs", flush=True)
+    from contextlib import nullcontext
+
     from playwright.sync_api import sync_playwright
 
     sizes = sorted(set(args.sizes) | set(args.inline_sizes))
     pages: list[tuple[str, int, tuple[int, int], float | None]] = []
     http: list[tuple[str, int, dict[str, str]]] = []
     encoders: list[tuple[int, str, float, float]] = []
-    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="tiles-bench-") as tmp:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    with (
+        nullcontext(None) if args.tiles_only else sync_playwright() as p,
+        tempfile.TemporaryDirectory(prefix="tiles-bench-") as tmp,
+    ):
+        browser = (
+            None
+            if p is None
+            else p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        )
         for n in sizes:
             rows = _rows(n)
             url = "sqlite:///" + str(Path(tmp) / f"s{n}.db")
@@ -367,7 +385,11 @@ def main(argv: list[str] | None = None) -> None:
                         ("/maps/stations", "/maps/stations (tiles)"),
                         ("/embed", "/embed (tiles)"),
                     ):
+                        if browser is None:
+                            break
                         pages.append((name, n, *_page(browser, served.base, path, True, args.runs)))
+                    # the worker's tile index, built before the timed requests
+                    httpx.get(f"{served.base}/api/v1/tiles/stations/3/6/3.mvt", timeout=300)
                     index = TileIndex.build(SqlStationStore(url).all(), 0)
                     tiles = tile_list(index)
                     for _ in range(2):  # the rotation, cached by the worker
@@ -398,7 +420,8 @@ def main(argv: list[str] | None = None) -> None:
                         )
                     )
             print(f"done {n}", file=sys.stderr, flush=True)
-        browser.close()
+        if browser is not None:
+            browser.close()
     print("\n| page | stations | bytes on the wire | bytes decoded | first marker (ms) |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, n, (wire, body), first in pages:
@@ -421,6 +444,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| --- | ---: | ---: | ---: |")
     for n, name, p50, p99 in encoders:
         print(f"| {name} | {n:,} | {p50:.2f} | {p99:.2f} |")
+    print(f"\nload after: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
 
 
 def _ms(text: str) -> float | None:

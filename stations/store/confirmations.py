@@ -33,13 +33,12 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, insert, select, tuple_
-from sqlalchemy import exc as sa_exc
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.i18n import Message
 from stations.store.engine import WRITE
 from stations.store.group_commit import GroupCommitWriter, LazyGroupWriter
-from stations.store.outage import breaker_of
+from stations.store.kept_connection import KeptConnection
 from stations.store.repository import Repository
 from stations.store.schema import (
     confirmation_claims_table,
@@ -295,20 +294,11 @@ def _pg_outcome(rows: Iterable[Sequence[Any]]) -> _Outcome:
     return got
 
 
-class PgVoteWriter:
-    """The group writer's ``write`` on PostgreSQL: a batch per statement on a kept connection.
-
-    The connection comes from the write pool at the first batch and goes back when the
-    writer has been idle a while (:meth:`release`, the writer's idle hook), so a quiet
-    process holds none. As SQLAlchemy would: the store's breaker is checked before each
-    batch (a database known to be down fails at once), a driver error reaches the callers as
-    SQLAlchemy's exception (the API's 503 for an operational one), and a broken connection is
-    dropped from the pool and trips the breaker.
+class PgVoteWriter(KeptConnection):
+    """The group writer's ``write`` on PostgreSQL: a batch per statement on a kept connection
+    (:class:`~stations.store.kept_connection.KeptConnection`: returned when idle, breaker
+    checked, driver errors raised as SQLAlchemy's).
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._pooled: Any = None  # SQLAlchemy's pooled DBAPI connection, while kept
 
     def __call__(self, batch: list[PendingVote]) -> list[Recorded | Exception]:
         first, claims = _claims(batch)
@@ -317,40 +307,6 @@ class PgVoteWriter:
             sql, params = _pg_statement(claims)
             got = _pg_outcome(self._execute(sql, params))
         return _answers(batch, first, got)
-
-    def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        import psycopg
-
-        breaker = breaker_of(self.engine)
-        if breaker is not None:
-            breaker.check()
-        if self._pooled is None:
-            self._pooled = self.engine.raw_connection()
-            self._pooled.driver_connection.autocommit = True
-        conn = self._pooled.driver_connection
-        try:
-            return conn.execute(sql, params, prepare=True).fetchall()
-        except psycopg.Error as exc:
-            broken = bool(conn.broken or conn.closed)
-            if broken:
-                self._pooled.invalidate(exc)
-                self._pooled = None
-                if breaker is not None:
-                    breaker.trip(type(exc).__name__)
-            raise sa_exc.DBAPIError.instance(
-                sql, params, exc, psycopg.Error, hide_parameters=True, connection_invalidated=broken
-            ) from exc
-
-    def release(self) -> None:
-        """Give the kept connection back to the pool (autocommit off again, as it lent it)."""
-        pooled, self._pooled = self._pooled, None
-        if pooled is None:
-            return
-        try:
-            pooled.driver_connection.autocommit = False
-        except Exception:  # a connection that cannot be reset is not lent again
-            pooled.invalidate()
-        pooled.close()
 
 
 def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:

@@ -35,7 +35,7 @@ from stations.store.visit_tables import (
     visit_keys_table,
     visit_tallies_table,
 )
-from stations.store.visit_writer import PendingCheckin, write_checkins
+from stations.store.visit_writer import PendingCheckin, PgCheckinWriter
 from stations.visits.checkin import device_hash, validate_checkin
 from stations.visits.codes import new_code, normalise_code
 
@@ -129,9 +129,9 @@ class SqlVisitStore(Repository):
         #: code → station id, every stored code (loaded once; a code never moves to another
         #: station). The service's check-ins read liveness and keys from the catalog instead.
         self._code_ids: dict[str, int] | None = None
-        pool, window = self.write_engine, self.policy.window
+        pg = PgCheckinWriter(self.write_engine, self.policy.window)
         self._writer: LazyGroupWriter[PendingCheckin, tuple[bool, datetime]] = LazyGroupWriter(
-            lambda batch: write_checkins(pool, window, batch), name="checkin-writer"
+            pg, name="checkin-writer", idle=pg.release
         )
 
     # -- public codes ----------------------------------------------------------------------

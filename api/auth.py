@@ -24,6 +24,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from api.deps import AccountsDep, OrgsDep
 from stations.errors import Forbidden, Unauthorized
+from stations.i18n import Message
 from stations.orgs.scope import ReadScope
 from stations.store.accounts import Session, User
 
@@ -82,16 +83,16 @@ def _principal(
     if header is not None:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+            raise Unauthorized(Message("the Authorization header must be 'Bearer <token>'"))
         user = accounts.user_for_token(token.strip())
         if user is None:
-            raise Unauthorized("the API token is unknown, revoked or its user disabled")
+            raise Unauthorized(Message("the API token is unknown, revoked or its user disabled"))
         return Principal(user)
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         session = accounts.session(secret)
         if session is None:
-            raise Unauthorized("the console session has expired; log in again")
+            raise Unauthorized(Message("the console session has expired; log in again"))
         return Principal(session.user, session)
     return None
 
@@ -117,7 +118,7 @@ async def principal(
 ) -> Principal:
     """The caller, CSRF-checked when a cookie session makes a state-changing request."""
     if found is None:
-        raise Unauthorized("log in, or send 'Authorization: Bearer <token>'")
+        raise Unauthorized(Message("log in, or send 'Authorization: Bearer <token>'"))
     if found.session is not None and request.method not in _SAFE_METHODS:
         await check_csrf(request, found.session)
     return found
@@ -134,7 +135,12 @@ def _needs(role: str) -> Callable[[Principal], Awaitable[User]]:
     async def dependency(found: PrincipalDep) -> User:
         if not found.user.can(role):
             raise Forbidden(
-                f"this needs the {role} role; {found.user.name!r} is a {found.user.role}"
+                Message(
+                    "this needs the {role} role; {user!r} is a {has}",
+                    role=role,
+                    user=found.user.name,
+                    has=found.user.role,
+                )
             )
         return found.user
 

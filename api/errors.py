@@ -20,7 +20,7 @@ from starlette.routing import Match
 from api.http.params import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed
-from stations.i18n import negotiate, translate
+from stations.i18n import N_, negotiate, translate
 from stations.store.outage import UNAVAILABLE_ERRORS
 
 __all__ = ["allowed_methods", "install_error_handlers", "problem"]
@@ -179,12 +179,15 @@ async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
     settings = getattr(getattr(request.app.state, "services", None), "settings", None)
     retry = max(1, math.ceil(settings.db_retry_after_s if settings is not None else 5))
+    lang = _language(request)
+    why = N_("the database did not answer in time; retry shortly")
+    extra: dict[str, Any] = {"retry_after_s": retry, "detail_zh": translate(why, "zh-CN")}
     return problem(
         503,
-        "Service unavailable",
-        "the database did not answer in time; retry shortly (数据库暂时无法访问，请稍后重试)",
-        headers={"Retry-After": str(retry)},
-        retry_after_s=retry,
+        translate("Service unavailable", lang),
+        translate(why, lang),
+        headers={"Retry-After": str(retry), "Content-Language": lang},
+        **extra,
     )
 
 

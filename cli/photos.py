@@ -14,6 +14,7 @@ import typer
 
 from cli.common import JsonFlag, command_group, dry_run_flag, err_console, open_services
 from stations.errors import ConfigurationError
+from stations.i18n import Message
 from stations.photos.service import PRUNE_GRACE_S
 
 __all__ = ["photos_app"]
@@ -43,7 +44,7 @@ def photos_prune(
     with open_services() as services:
         photos = services.photos
         if photos is None:
-            raise ConfigurationError("照片功能未启用 / photos are not configured")
+            raise ConfigurationError(Message("photos are not configured"))
         result = photos.prune(dry_run=dry_run, grace_s=grace)
     if as_json:
         print(json.dumps({"dry_run": dry_run, **vars(result)}, ensure_ascii=False, indent=1))

@@ -24,6 +24,7 @@ import numpy as np
 from geodata.spatial_index import GeodesicIndex, z_order
 from stations.errors import NotFound
 from stations.hours import DEFAULT_TZ, is_open
+from stations.i18n import Message
 from stations.mapped.files import SnapshotFiles, Version
 from stations.model import Station
 from stations.navigation import AppCoords, navigation_coords
@@ -647,7 +648,7 @@ class StationCatalog:
         snap = self._snap
         pos = snap.by_id.get(station_id)
         if pos is None:
-            raise NotFound(f"station {station_id} not found")
+            raise NotFound(Message("station {id} not found", id=station_id))
         return snap.stations[pos]
 
     def states_by_id(

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from stations.errors import FieldError, NotFound, ValidationFailed
-from stations.i18n import N_
+from stations.i18n import N_, Message
 from stations.io.rejects import reject_path_for
 
 __all__ = ["ALLOWED_SUFFIXES", "Upload", "UploadArea", "default_upload_root"]
@@ -163,7 +163,7 @@ class UploadArea:
         try:
             os.rename(folder / _META, folder / _CLAIMED)
         except OSError:
-            raise NotFound("this upload is already being imported") from None
+            raise NotFound(Message("this upload is already being imported")) from None
         return upload
 
     def release(self, upload: Upload) -> None:

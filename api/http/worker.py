@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from stations.errors import StationsError
+from stations.i18n import Message
 
 __all__ = ["ClientGone", "WorkerTimedOut", "run_in_worker"]
 
@@ -120,9 +121,11 @@ async def run_in_worker(
                 raise RuntimeError(f"the analysis worker died (exit code {process.exitcode})")
             if time.monotonic() - started > deadline_s:
                 raise WorkerTimedOut(
-                    f"the analysis did not finish within {deadline_s:g} s and was stopped; "
-                    "ask for a smaller area, a coarser resolution or fewer candidates "
-                    f"(分析超过 {deadline_s:g} 秒已停止，请缩小范围、降低分辨率或减少候选点)",
+                    Message(
+                        "the analysis did not finish within {seconds} s and was stopped; "
+                        "ask for a smaller area, a coarser resolution or fewer candidates",
+                        seconds=f"{deadline_s:g}",
+                    ),
                     retry_after_s=30,
                 )
             if disconnected is not None and await disconnected():

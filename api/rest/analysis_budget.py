@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.worker import ClientGone, run_in_worker
 from api.settings import Settings
 from stations.errors import FieldError, Forbidden, ValidationFailed
+from stations.i18n import Joined, Message
 from stations.orgs.scope import ReadScope
 
 __all__ = ["AnalysisRoute", "Budget", "Demand", "estimate"]
@@ -213,10 +214,11 @@ def _budgeted(endpoint: Callable[..., Any], path: str, cache: _Cache) -> Callabl
         if over:
             if not staff and not demand.over(Budget.for_caller(settings, True)):
                 raise Forbidden(
-                    "this analysis is larger than anonymous callers may ask for: send a staff "
-                    "token (Authorization: Bearer …) or ask for less — "
-                    + "; ".join(str(e) for e in over)
-                    + "（超出匿名用户的分析规模，请使用工作人员令牌或缩小范围）"
+                    Message(
+                        "this analysis is larger than anonymous callers may ask for: send a "
+                        "staff token (Authorization: Bearer …) or ask for less — {over}",
+                        over=Joined(over),
+                    )
                 )
             raise _TooLarge(over)
         key = _key(path, values)

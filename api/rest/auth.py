@@ -25,6 +25,7 @@ from api.http.params import inline_schema, parse_model, read_json
 from api.http.rate_limit import rate_limited
 from api.rest.schemas import LoginIn, SessionOut
 from stations.errors import Unauthorized
+from stations.i18n import Message
 from stations.store.accounts import Session, User
 
 __all__ = ["router"]
@@ -96,7 +97,7 @@ async def login(request: Request, accounts: AccountsDep) -> Any:
     credentials = parse_model(LoginIn, raw)
     user = await run_in_threadpool(accounts.authenticate, credentials.name, credentials.password)
     if user is None:
-        raise Unauthorized("wrong name or password, or the account is disabled")
+        raise Unauthorized(Message("wrong name or password, or the account is disabled"))
     secret, session = await run_in_threadpool(accounts.start_session, user, ttl=SESSION_TTL)
     response: Response
     if target is not None:

@@ -22,6 +22,7 @@ from api.http.params import RequestRoute, inline_schema, json_body_doc, parse_mo
 from api.http.rate_limit import client_key
 from api.services import Services
 from stations.errors import ConfigurationError, FieldError, TooManyRequests, ValidationFailed
+from stations.i18n import Message
 from stations.store.visit_stats import StatsRow, VisitStats
 from stations.store.visits import CheckinResult, SqlVisitStore, Tally
 from stations.visits.vocabulary import WORKER_COLUMNS
@@ -50,9 +51,8 @@ async def _checkin_limit(request: Request, svc: Services) -> None:
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
-            f"too many check-ins from this address; retry in {seconds} s",
+            Message("too many check-ins from this address; retry in {seconds} s", seconds=seconds),
             retry_after_s=seconds,
-            detail_zh=f"签到太频繁，请 {seconds} 秒后再试",
         )
 
 

@@ -14,6 +14,7 @@ the code asks for is in both catalogs. ``python -m stations.i18n`` recompiles th
 * :func:`N_` — marks a message id kept for later (a table of ids); returns it unchanged.
 * :class:`Message` — an id and its parameters, rendered later in the reader's language (a
   part of a larger message, e.g. "row 5" inside "probable duplicate of row 5").
+* :class:`Joined` — several such parts as one parameter (a list of refused rows).
 
 ``stations.errors.FieldError.from_catalog(field, msgid, …)`` carries an id and its parameters, so a
 field error is rendered in each reader's language where it is shown.
@@ -29,6 +30,7 @@ from typing import Any
 __all__ = [
     "LANGUAGES",
     "LOCALE_DIR",
+    "Joined",
     "Message",
     "N_",
     "both",
@@ -72,6 +74,22 @@ class Message:
 
     def __repr__(self) -> str:
         return f"Message({self.msgid!r}, **{self.params!r})"
+
+
+class Joined:
+    """Several messages (or plain texts) as one parameter, each rendered in the reader's
+    language and joined with ``sep`` (e.g. every refused row of an import).
+    """
+
+    __slots__ = ("parts", "sep")
+
+    def __init__(self, parts: list[Any], sep: str = "; ") -> None:
+        self.parts = parts
+        self.sep = sep
+
+    def text(self, lang: str) -> str:
+        """The parts in ``lang``, joined."""
+        return self.sep.join(p.text(lang) if hasattr(p, "text") else str(p) for p in self.parts)
 
 
 @cache

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select, true
 
 from stations.errors import Forbidden
+from stations.i18n import Message
 from stations.model import Station
 from stations.store.schema import ROOT_ORG_ID, orgs_table, users_table
 
@@ -118,19 +119,27 @@ def guard(
 ) -> None:
     """Forbidden unless ``scope`` reaches organisation ``org_id``.
 
-    The reason names the station (or the import row), its organisation and the user's, in
-    Chinese first, then English.
+    The reason (a catalog message) names the station (or the import row), its organisation
+    and the user's.
     """
     if scope is None or org_id == scope.org_id:
         return
     path, name = org_path(conn, org_id)
     if scope.covers(path):
         return
-    what_zh = f"第 {row} 行的驿站" if row is not None else f"驿站 {station}"
-    what_en = f"row {row}: station" if row is not None else f"station {station}"
+    what = (
+        Message("row {row}: station", row=row)
+        if row is not None
+        else Message("station {station}", station=station)
+    )
     raise Forbidden(
-        f"{what_zh}属于「{name}」，不在「{scope.user}」所属机构「{scope.org_name}」的管辖范围内 / "
-        f"{what_en} belongs to {name}, outside {scope.org_name} where {scope.user} may write",
+        Message(
+            "{what} belongs to {org}, outside {user_org} where {user} may write",
+            what=what,
+            org=name,
+            user_org=scope.org_name,
+            user=scope.user,
+        ),
         org=name,
         user_org=scope.org_name,
     )

@@ -27,6 +27,7 @@ from stations.errors import (
     NotFound,
     ValidationFailed,
 )
+from stations.i18n import Message
 from stations.store.repository import Repository
 from stations.store.schema import api_tokens_table, sessions_table, storable_id, users_table
 
@@ -270,7 +271,7 @@ class SqlAccountStore(Repository, AccountStore):
     def _find(self, conn: Connection, name: str) -> Any:
         row = conn.execute(select(_U).where(_U.c.name == name.strip())).first()
         if row is None:
-            raise NotFound(f"no user named {name!r}")
+            raise NotFound(Message("no user named {name!r}", name=name))
         return row
 
     def add_user(self, name: str, role: str, *, password: str | None = None) -> User:
@@ -291,7 +292,7 @@ class SqlAccountStore(Repository, AccountStore):
                     .returning(_U.c.id)
                 ).scalar_one()
             except IntegrityError as exc:
-                raise Conflict(f"a user named {clean!r} already exists") from exc
+                raise Conflict(Message("a user named {name!r} already exists", name=clean)) from exc
         return User(new_id, clean, role, now, False, hashed is not None)
 
     def get_user(self, name: str) -> User:
@@ -383,7 +384,7 @@ class SqlAccountStore(Repository, AccountStore):
             if not isinstance(token, int) or storable_id(token):
                 row = conn.execute(self._token_query().where(where)).first()
             if row is None:
-                raise NotFound("no such API token")
+                raise NotFound(Message("no such API token"))
             conn.execute(
                 update(_K)
                 .where(_K.c.id == row.id, _K.c.revoked_at.is_(None))

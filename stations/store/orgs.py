@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, NotFound
+from stations.i18n import Message
 from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.orgs.tree import Org, check_name
 from stations.store.repository import Repository
@@ -43,7 +44,9 @@ class SqlOrgStore(Repository):
                     .returning(_O.c.id)
                 ).scalar_one()
             except IntegrityError as exc:
-                raise Conflict(f"机构名已存在 / an organisation named {clean!r} exists") from exc
+                raise Conflict(
+                    Message("an organisation named {name!r} exists", name=clean)
+                ) from exc
             conn.execute(update(_O).where(_O.c.id == new_id).values(path=f"{above.path}{new_id}/"))
             return self._find(conn, new_id)
 
@@ -53,7 +56,7 @@ class SqlOrgStore(Repository):
         else:
             row = conn.execute(select(_O).where(_O.c.name == key.strip())).first()
         if row is None:
-            raise NotFound(f"没有这个机构 / no organisation {key!r}")
+            raise NotFound(Message("no organisation {key!r}", key=key))
         return _org(row)
 
     def get(self, key: str | int) -> Org:
@@ -76,7 +79,7 @@ class SqlOrgStore(Repository):
                 update(users).where(users.c.name == user.strip()).values(org_id=target.id)
             )
             if done.rowcount != 1:
-                raise NotFound(f"没有这个用户 / no user {user!r}")
+                raise NotFound(Message("no user {user!r}", user=user))
         return target
 
     def user_org(self, user: str) -> Org:
@@ -87,7 +90,7 @@ class SqlOrgStore(Repository):
                 select(users.c.org_id).where(users.c.name == user.strip())
             ).scalar_one_or_none()
             if org_id is None:
-                raise NotFound(f"没有这个用户 / no user {user!r}")
+                raise NotFound(Message("no user {user!r}", user=user))
             return self._find(conn, org_id)
 
     def read_scope(self, user: str | None) -> ReadScope:

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy import exc as sa_exc
 
 from stations.errors import StationsError
+from stations.i18n import Message
 
 __all__ = [
     "UNAVAILABLE_ERRORS",
@@ -49,7 +50,7 @@ class StoreUnavailable(StationsError):
     status = 503
     title = "Service unavailable"
 
-    def __init__(self, detail: str, *, retry_after_s: float = 5.0) -> None:
+    def __init__(self, detail: str | Message, *, retry_after_s: float = 5.0) -> None:
         super().__init__(detail, retry_after_s=max(1, math.ceil(retry_after_s)))
         self.retry_after_s = retry_after_s
 
@@ -114,8 +115,9 @@ class Breaker:
         """Raise ``StoreUnavailable`` at once while the breaker is open."""
         if self.is_open:
             raise StoreUnavailable(
-                f"the database is unreachable ({self.last_error}); retry shortly "
-                "(数据库暂时无法访问，请稍后重试)",
+                Message(
+                    "the database is unreachable ({reason}); retry shortly", reason=self.last_error
+                ),
                 retry_after_s=self.retry_after_s,
             )
 

@@ -191,7 +191,7 @@ class SqlPhotoStore(Repository):
             with self.engine.connect() as conn:
                 row = conn.execute(_WITH_CONFIRMATION.where(_P.c.id == photo_id)).first()
         if row is None:
-            raise NotFound(f"photo {photo_id} not found")
+            raise NotFound(Message("photo {id} not found", id=photo_id))
         return _record(row)
 
     def list(

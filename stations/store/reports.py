@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from stations.errors import Conflict, FieldError, NotFound, ValidationFailed
+from stations.i18n import Message
 from stations.orgs.scope import guard, scope_for
 from stations.store.base import StationStore
 from stations.store.repository import Repository
@@ -176,7 +177,7 @@ class SqlReportStore(Repository, ReportStore):
                     select(t.c.id).where(t.c.id == station_id, t.c.deleted_at.is_(None))
                 ).first()
             if live is None:
-                raise NotFound(f"station {station_id} not found")
+                raise NotFound(Message("station {id} not found", id=station_id))
             same = conn.execute(
                 select(_R.c.id)
                 .where(
@@ -217,7 +218,7 @@ class SqlReportStore(Repository, ReportStore):
             with self.engine.connect() as conn:
                 row = conn.execute(select(_R).where(_R.c.id == report_id)).first()
         if row is None:
-            raise NotFound(f"report {report_id} not found")
+            raise NotFound(Message("report {id} not found", id=report_id))
         return _report(row)
 
     def list(
@@ -268,14 +269,21 @@ class SqlReportStore(Repository, ReportStore):
                 )
             )
             if result.rowcount != 1:
-                raise Conflict(f"report {report.id} was reviewed by someone else meanwhile")
+                raise Conflict(
+                    Message("report {id} was reviewed by someone else meanwhile", id=report.id)
+                )
             return _report(conn.execute(select(_R).where(_R.c.id == report.id)).one())
 
     def _pending(self, report_id: int) -> Report:
         report = self.get(report_id)
         if report.status != "pending":
             raise Conflict(
-                f"report {report_id} is already {report.status} (by {report.reviewed_by})",
+                Message(
+                    "report {id} is already {status} (by {who})",
+                    id=report_id,
+                    status=report.status,
+                    who=report.reviewed_by,
+                ),
                 status_now=report.status,
             )
         return report

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stations.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from stations.i18n import Joined, Message
 from stations.model import EDITABLE_FIELDS, Station, StationData, merge_changes, validate_station
 from stations.orgs.scope import Scope, guard, scope_for
 from stations.store.base import HistoryEntry, ImportPlanRow, StationStore
@@ -192,7 +193,7 @@ class SqlStationStore(StationStore):
         with self.engine.connect() as conn:
             station = self._get(conn, station_id)
         if station is None or (station.deleted and not include_deleted):
-            raise NotFound(f"station {station_id} not found")
+            raise NotFound(Message("station {id} not found", id=station_id))
         return station
 
     def _get(self, conn: Connection, station_id: int, *, lock: bool = False) -> Station | None:
@@ -230,7 +231,7 @@ class SqlStationStore(StationStore):
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
         if not rows:
-            raise NotFound(f"station {station_id} not found")
+            raise NotFound(Message("station {id} not found", id=station_id))
         return [
             HistoryEntry(
                 r.id, r.station_id, r.version, r.action, r.actor, _utc(r.at), r.before, r.after
@@ -378,7 +379,9 @@ class SqlStationStore(StationStore):
                 .returning(_T.c.id)
             ).scalar_one()
         except IntegrityError as exc:
-            raise Conflict(f"external_id {data.external_id!r} is already used") from exc
+            raise Conflict(
+                Message("external_id {key!r} is already used", key=data.external_id)
+            ) from exc
         return Station(new_id, data, 1, now, now, org_id=org_id)
 
     def create(self, data: StationData, *, actor: str, org_id: int | None = None) -> Station:
@@ -428,9 +431,13 @@ class SqlStationStore(StationStore):
                 )
             )
         except IntegrityError as exc:
-            raise Conflict(f"external_id {data.external_id!r} is already used") from exc
+            raise Conflict(
+                Message("external_id {key!r} is already used", key=data.external_id)
+            ) from exc
         if result.rowcount != 1:  # cannot happen under the row lock; refuse rather than lose
-            raise PreconditionFailed(f"station {current.id} changed during the write")
+            raise PreconditionFailed(
+                Message("station {id} changed during the write", id=current.id)
+            )
         self._log(conn, action, actor, current, new)
         return new
 
@@ -447,12 +454,17 @@ class SqlStationStore(StationStore):
         """The station, row-locked for the write, after the scope check (the only one)."""
         current = self._get(conn, station_id, lock=True)
         if current is None or (current.deleted and not include_deleted):
-            raise NotFound(f"station {station_id} not found")
+            raise NotFound(Message("station {id} not found", id=station_id))
         guard(conn, scope, current.org_id, station=station_id, row=row)
         if expected_version is not None and expected_version != current.version:
             raise PreconditionFailed(
-                f"station {station_id} is at version {current.version}, "
-                f"not {expected_version}: someone else changed it; reload and retry",
+                Message(
+                    "station {id} is at version {version}, not {expected}: someone else "
+                    "changed it; reload and retry",
+                    id=station_id,
+                    version=current.version,
+                    expected=expected_version,
+                ),
                 current_version=current.version,
             )
         return current
@@ -513,7 +525,7 @@ class SqlStationStore(StationStore):
         with self.engine.connect() as conn:
             station = self._get(conn, station_id)
             if station is None:
-                raise NotFound(f"station {station_id} not found")
+                raise NotFound(Message("station {id} not found", id=station_id))
             guard(conn, scope_for(conn, actor), station.org_id, station=station_id)
         return station
 
@@ -543,7 +555,11 @@ class SqlStationStore(StationStore):
                         )
                     ).first()
                 if row is None or row.after is None:
-                    raise NotFound(f"station {station_id} has no version {version}")
+                    raise NotFound(
+                        Message(
+                            "station {id} has no version {version}", id=station_id, version=version
+                        )
+                    )
                 snapshot = {k: v for k, v in row.after.items() if k in EDITABLE_FIELDS}
                 data = validate_station(snapshot)
             elif not current.deleted:
@@ -588,7 +604,7 @@ class SqlStationStore(StationStore):
                     else:
                         _bulk_insert(conn, _T, station_rows)
                 except IntegrityError as exc:
-                    raise Conflict("an external_id in the file is already used") from exc
+                    raise Conflict(Message("an external_id in the file is already used")) from exc
                 if postgres:
                     conn.exec_driver_sql(
                         "SELECT setval(pg_get_serial_sequence('stations', 'id'), "
@@ -649,14 +665,16 @@ class SqlStationStore(StationStore):
                     )
                 )
             except Forbidden as exc:
-                refused.append(exc.detail)
+                refused.append(exc.message or exc.detail)
         if refused:
-            shown = "; ".join(refused[:20]) + (
-                f" (+{len(refused) - 20})" if len(refused) > 20 else ""
-            )
             raise Forbidden(
-                f"{len(refused)} 行超出管辖范围，未导入任何行 / {len(refused)} row(s) outside "
-                f"your organisation, nothing imported: {shown}",
+                Message(
+                    "{n} row(s) outside your organisation, nothing imported: {shown}",
+                    n=len(refused),
+                    shown=Joined(
+                        [*refused[:20], f"(+{len(refused) - 20})"] if len(refused) > 20 else refused
+                    ),
+                ),
                 rows=len(refused),
             )
         return currents

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, delete, insert, select, text, tuple_
 
 from stations.errors import ConfigurationError, FieldError, NotFound, ValidationFailed
+from stations.i18n import Message
 from stations.store.engine import upsert
 from stations.store.group_commit import GroupCommitWriter, LazyGroupWriter
 from stations.store.repository import Repository
@@ -160,7 +161,7 @@ class SqlVisitStore(Repository):
         """The station's public code (``NotFound`` for a deleted or unknown station)."""
         found = self.codes([station_id])
         if station_id not in found:
-            raise NotFound(f"station {station_id} not found")
+            raise NotFound(Message("station {id} not found", id=station_id))
         return found[station_id]
 
     def ensure_codes(self) -> int:
@@ -217,7 +218,7 @@ class SqlVisitStore(Repository):
         """The live station a public code belongs to, or ``NotFound``."""
         clean = normalise_code(code)
         if clean is None:
-            raise NotFound("no station has this code")
+            raise NotFound(Message("no station has this code"))
         return self._lookup(clean).station_id
 
     def _lookup(self, clean: str) -> StationRef:
@@ -228,7 +229,7 @@ class SqlVisitStore(Repository):
                 .where(_C.c.code == clean, _S.c.deleted_at.is_(None))
             ).first()
         if row is None:
-            raise NotFound("no station has this code")
+            raise NotFound(Message("no station has this code"))
         return StationRef(int(row[0]), row[1] or "", row[2] or "")
 
     def _cached(self, clean: str) -> StationRef:
@@ -259,7 +260,7 @@ class SqlVisitStore(Repository):
             with self.engine.connect() as conn:
                 found = conn.execute(select(_C.c.station_id).where(_C.c.code == clean)).scalar()
             if found is None:
-                raise NotFound("no station has this code")
+                raise NotFound(Message("no station has this code"))
             station_id = ids[clean] = int(found)
         station = catalog.get(station_id)
         return StationRef(station_id, station.data.district or "", station.data.host_type or "")

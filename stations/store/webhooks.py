@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from stations.errors import NotFound
 from stations.feed.webhooks import Consumer, check_url
+from stations.i18n import Message
 from stations.store.repository import Repository
 from stations.store.schema import change_clock_table, webhook_consumers_table
 
@@ -89,7 +90,7 @@ class SqlWebhookStore(Repository):
         with self.engine.connect() as conn:
             row = conn.execute(select(_W).where(_W.c.id == consumer_id)).first()
         if row is None:
-            raise NotFound(f"webhook {consumer_id} not found")
+            raise NotFound(Message("webhook {id} not found", id=consumer_id))
         return _consumer(row)
 
     def list(self) -> list[Consumer]:

@@ -20,6 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from stations.errors import ConfigurationError, FieldError, ValidationFailed
+from stations.i18n import Message
 from stations.model import Station
 from stations.vocabulary import AMENITIES
 
@@ -71,8 +72,10 @@ def station_url(public_url: str | None, code: str) -> str:
     """The address the QR code holds: ``{STATIONS_PUBLIC_URL}/s/{code}``."""
     if not public_url:
         raise ConfigurationError(
-            "STATIONS_PUBLIC_URL is not set: a poster's QR code needs the public address "
-            "of the service (请设置 STATIONS_PUBLIC_URL，二维码需要服务的公网地址)"
+            Message(
+                "STATIONS_PUBLIC_URL is not set: a poster's QR code needs the public address "
+                "of the service"
+            )
         )
     return f"{public_url.rstrip('/')}/s/{code}"
 
@@ -99,8 +102,7 @@ def _font_path() -> str:
         if Path(candidate).is_file():
             return candidate
     raise ConfigurationError(
-        "no Chinese font for posters: install the Debian package fonts-wqy-microhei "
-        "(缺少中文字体，请安装 fonts-wqy-microhei)"
+        Message("no Chinese font for posters: install the Debian package fonts-wqy-microhei")
     )
 
 

@@ -55,8 +55,8 @@
     if (res.status === 401) { return '登录已过期，请重新登录后再试。'; }
     if (res.status === 403) {
       if (/CSRF/.test(d.detail || '')) { return '页面已过期，请刷新页面后再试。'; }
-      /* Outside the editor's organisation: the reason names both (Chinese, then English). */
-      if (d.org && d.detail) { return String(d.detail); }
+      /* Outside the editor's organisation: the reason names both organisations. */
+      if (d.org && (d.detail_zh || d.detail)) { return String(d.detail_zh || d.detail); }
       return '您的账号没有执行此操作的权限。';
     }
     if (res.status === 429) { return '操作太频繁，请稍后再试。'; }
@@ -65,7 +65,8 @@
         return (e.row ? '第 ' + e.row + ' 行 ' : '') + A.fieldLabel(e.field) + '：' + (e.message_zh || e.message);
       }).join('；');
     }
-    return d.detail ? String(d.detail) : '请求失败（HTTP ' + res.status + '）。';
+    if (d.detail_zh || d.detail) { return String(d.detail_zh || d.detail); }
+    return '请求失败（HTTP ' + res.status + '）。';
   };
 
   /** Replace the message area's content with one message; returns the message element. */

@@ -123,6 +123,31 @@ def test_no_message_pairs_are_left_in_code(module: str) -> None:
         )
 
 
+_ERRORS = {c.__name__ for c in [StationsError, *_subclasses(StationsError)]}
+
+
+def _literal_text(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_literal_text(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _literal_text(node.left) + _literal_text(node.right)
+    return ""
+
+
+@pytest.mark.parametrize("module", CATALOGUED)
+def test_no_error_detail_is_a_chinese_english_pair(module: str) -> None:
+    """A whole-request error (``NotFound``, ``Forbidden`` …) worded for people takes a
+    ``Message``, not one string with the Chinese and the English side by side."""
+    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in _ERRORS:
+            if node.args:
+                text = _literal_text(node.args[0])
+                assert not _cjk(text), f"{module}:{node.lineno}: use Message(…) for {text!r}"
+
+
 def test_the_console_renders_field_errors_from_their_message() -> None:
     """The console's templates show ``e.text(lang)``, not an (English, Chinese) pair."""
     for page in (ROOT / "api/admin/templates").glob("*.html"):

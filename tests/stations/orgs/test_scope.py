@@ -114,7 +114,7 @@ def test_no_write_path_reaches_outside_the_scope(
                 assert reports.get(report.id).status == "dismissed"
     except Forbidden as exc:
         assert not allowed, f"{user_key} refused on {station_org.name}: {exc}"
-        assert "管辖范围" in exc.detail and "outside" in exc.detail
+        assert "管辖范围" in exc.text("zh-CN") and "outside" in exc.detail
         after = store.get(station.id, include_deleted=True)
         assert (after.version, after.deleted, after.data) == (
             before.version,
@@ -145,8 +145,9 @@ def test_an_import_names_every_row_outside_the_scope(
     head = store.feed_head()
     with pytest.raises(Forbidden) as caught:
         store.apply_import(rows, actor=tree["users"]["etown"])
-    assert "第 3 行" in caught.value.detail and "第 4 行" in caught.value.detail
-    assert "第 2 行" not in caught.value.detail
+    zh = caught.value.text("zh-CN")
+    assert "第 3 行" in zh and "第 4 行" in zh and "第 2 行" not in zh
+    assert "row 3: station" in caught.value.detail and "row 2" not in caught.value.detail
     assert store.feed_head() == head and store.get(mine.id).data.name == "亦庄站"
 
 

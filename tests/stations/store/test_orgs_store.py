@@ -28,13 +28,15 @@ def test_a_tree_of_paths_listed_parents_first(store: SqlStationStore) -> None:
 def test_names_are_checked_and_unique(store: SqlStationStore) -> None:
     orgs = SqlOrgStore.beside(store)
     orgs.add("全国")
-    with pytest.raises(Conflict, match="机构名已存在"):
+    with pytest.raises(Conflict, match="an organisation named '全国' exists") as info:
         orgs.add("全国")
+    assert info.value.text("zh-CN") == "机构名已存在：全国"
     for bad in ("", "  ", "x" * 101):
         with pytest.raises(ValidationFailed):
             orgs.add(bad)
-    with pytest.raises(NotFound, match="没有这个机构"):
+    with pytest.raises(NotFound, match="no organisation '火星'") as missing:
         orgs.add("亦庄", parent="火星")
+    assert missing.value.text("zh-CN") == "没有这个机构：火星"
 
 
 def test_users_belong_to_the_root_until_assigned(store: SqlStationStore) -> None:
@@ -43,7 +45,8 @@ def test_users_belong_to_the_root_until_assigned(store: SqlStationStore) -> None
     assert orgs.user_org("yz").id == ROOT_ORG_ID
     etown = orgs.add("亦庄")
     assert orgs.assign_user("yz", "亦庄") == etown == orgs.user_org("yz")
-    with pytest.raises(NotFound, match="没有这个用户"):
+    with pytest.raises(NotFound, match="no user 'nobody'") as info:
         orgs.assign_user("nobody", etown.id)
-    with pytest.raises(NotFound, match="没有这个用户"):
+    assert info.value.text("zh-CN") == "没有这个用户：nobody"
+    with pytest.raises(NotFound, match="no user 'nobody'"):
         orgs.user_org("nobody")

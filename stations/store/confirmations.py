@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.i18n import Message
@@ -449,6 +449,18 @@ class SqlConfirmationStore(Repository):
     def close(self) -> None:
         """Stop the group-commit writer thread, if one was started (queued votes are written)."""
         self._writer.close()
+
+    def prune_claims(self, now: float | None = None) -> int:
+        """Delete the once-an-hour claims whose hour has passed; how many went.
+
+        A claim only says "this device may not vote on this station before ``until``": once
+        that is past, the row decides nothing (the next vote's upsert would overwrite it) and
+        only makes the table grow with every device that ever voted. The votes themselves
+        stay (the history staff read, and the window the board loads).
+        """
+        now = datetime.now(UTC).timestamp() if now is None else now
+        with self.write_engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            return conn.execute(delete(_K).where(_K.c.until <= _dt(now))).rowcount or 0
 
     def recent(self, now: float | None = None) -> list[ConfirmationRow]:
         """Every vote of the last window (what a process loads at start)."""

@@ -32,11 +32,20 @@ from stations.trust.device import check_device_id, device_hash
 from stations.trust.rules import ONSITE_RADIUS_M, STATES, Confidence, Vote
 from stations.vocabulary import UnknownCode, normalise_code
 
-__all__ = ["AUTO_REPORT_TEXT", "ConfirmationIn", "Receipt", "TrustService", "parse_confirmation"]
+__all__ = [
+    "AUTO_REPORT_TEXT",
+    "PRUNE_EVERY_S",
+    "ConfirmationIn",
+    "Receipt",
+    "TrustService",
+    "parse_confirmation",
+]
 
 #: The text of the report rule 4 files (always the same, so repeats count on one row).
 AUTO_REPORT_TEXT = "多位骑手在现场反映关门或进不去（24 小时内 3 人以上，系统自动提交）"
 _FIELDS = ("state", "lat", "lon", "crs", "amenity")
+#: How often :meth:`TrustService.refresh` prunes the board and the expired claims.
+PRUNE_EVERY_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -146,14 +155,25 @@ class TrustService:
         self.board = board
         self.reports = reports
         self.radius_m = radius_m
+        self._prune_at = 0.0  # when refresh() next tidies the board and the claims
 
     def load(self) -> int:
         """Fill the board with the last window's votes (at start)."""
         return self.board.add(self.confirmations.recent())
 
-    def refresh(self) -> int:
-        """Pull votes stored by other processes since the last pull; how many were new."""
-        return self.board.add(self.confirmations.since(self.board.last_id))
+    def refresh(self, now: float | None = None) -> int:
+        """Pull votes stored by other processes since the last pull; how many were new.
+
+        Every :data:`PRUNE_EVERY_S` it also tidies: the board forgets votes past the window
+        and the store deletes once-an-hour claims whose hour has passed (each process does
+        it on its own clock; a second delete finds nothing).
+        """
+        now = time.time() if now is None else now
+        if now >= self._prune_at:
+            self._prune_at = now + PRUNE_EVERY_S
+            self.board.prune(now)
+            self.confirmations.prune_claims(now)
+        return self.board.add(self.confirmations.since(self.board.last_id, now), now=now)
 
     def confirm(
         self, station_id: int, raw: Any, device_id: str | None, *, now: float | None = None

@@ -140,3 +140,33 @@ def test_a_device_id_is_required_and_checked(trust: TrustService, device: str | 
     with pytest.raises(ValidationFailed) as err:
         trust.confirm(1, at_door("open"), device)
     assert err.value.errors[0].field == "X-Device-Id"
+
+
+def test_expired_claims_are_pruned_by_the_refresh(
+    trust: TrustService, store: SqlStationStore
+) -> None:
+    """A device's once-an-hour claim is deleted once its hour has passed (by the periodic
+    tidy in refresh); the votes stay, and a claim still running is kept and still holds."""
+    from stations.store.schema import confirmation_claims_table as claims
+    from stations.trust.confirm import PRUNE_EVERY_S
+
+    now = time.time()
+    trust.confirm(1, at_door("open"), "device-0001", now=now - 2 * 3600)  # hour long past
+    trust.confirm(1, at_door("closed"), "device-0002", now=now - 600)  # 50 minutes left
+
+    def held() -> int:
+        with store.engine.connect() as conn:
+            return len(conn.execute(select(claims.c.device_hash)).all())
+
+    assert held() == 2
+    trust.refresh(now=now)
+    assert held() == 1
+    with pytest.raises(TooManyRequests):  # the running claim still decides
+        trust.confirm(1, at_door("open"), "device-0002", now=now)
+    with store.engine.connect() as conn:
+        assert len(conn.execute(select(confirmations_table.c.id)).all()) == 2
+    trust.confirm(1, at_door("open"), "device-0003", now=now)
+    trust.refresh(now=now + 60)  # within PRUNE_EVERY_S: no second tidy yet
+    assert held() == 2
+    trust.refresh(now=now + PRUNE_EVERY_S + 3601)
+    assert held() == 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 
 from stations.errors import ImportFailed
+from stations.i18n import Message
 from stations.io.duplicates import DUPLICATE_RADIUS_M
 from stations.io.geocoding import Geocoder
 from stations.io.limits import DEFAULT_LIMITS, SheetLimits
@@ -127,8 +128,12 @@ def run_import(
     if report.errors and not skip_invalid:
         raise ImportFailed(
             report.errors,
-            f"{report.path.name}: {report.invalid} invalid row(s), nothing was written "
-            "(fix them, or use --skip-invalid to import the valid rows)",
+            Message(
+                "{name}: {n} invalid row(s), nothing was written "
+                "(fix them, or use --skip-invalid to import the valid rows)",
+                name=report.path.name,
+                n=report.invalid,
+            ),
             report=report,
         )
     if plan.bad_rows:

@@ -90,6 +90,7 @@ def test_any_invalid_row_refuses_the_whole_file(store: SqlStationStore, tmp_path
     report = info.value.report
     assert (report.added, report.invalid, report.written) == (3, 2, False)
     assert "nothing was written" in str(info.value)
+    assert "未写入任何数据" in info.value.text("zh-CN")
 
 
 def test_skip_invalid_writes_good_rows_and_saves_the_bad_ones(

@@ -15,7 +15,7 @@ from geodata.crs import CrsName, to_wgs84
 from stations.errors import ConfigurationError, FieldError, ValidationFailed
 from stations.io.formula import neutralise
 from stations.orgs.scope import EVERYWHERE, ReadScope
-from stations.trust.recheck import REASONS, Due, due_stations, visiting_order
+from stations.trust.recheck import REASONS, Due, due_stations, unsettled_doubt, visiting_order
 
 __all__ = ["router"]
 
@@ -74,7 +74,8 @@ def worklist(
     def doubtful(station: Any) -> bool:
         if not board.votes(station.id):
             return False
-        return board.confidence(station, catalog.open_now(station, now)).level == "doubtful"
+        confidence = board.confidence(station, catalog.open_now(station, now))
+        return unsettled_doubt(confidence, station.verified_at)
 
     stations = scope.stations(catalog.all())
     due = due_stations(

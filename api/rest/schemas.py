@@ -104,7 +104,8 @@ class StationPropertiesOut(BaseModel):
     freshness: Literal["verified", "stale", "never"] = Field(
         "never",
         description="From verified_at: verified (checked within 90 days) · stale (longer "
-        "ago) · never; rider evidence is in confidence",
+        "ago) · never; rider evidence is in confidence, and a station riders make doubtful "
+        "after its last check is due on the re-check worklist however fresh",
     )
     distance_m: float | None = None
     navigation: NavigationLinks | None = None

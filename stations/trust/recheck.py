@@ -2,7 +2,17 @@
 
 A station is due for a visit when any of these holds (each is a reason on the worklist):
 not verified by staff for :data:`STALE_DAYS` days (or never), riders make it ``doubtful``
-(:mod:`stations.trust.rules`), a rider report waits in the review queue, or it has no photo.
+(:mod:`stations.trust.rules`) since staff last checked it, a rider report waits in the
+review queue, or it has no photo.
+
+**Freshness from staff and riders.** ``freshness`` (``verified`` / ``stale`` / ``never``)
+says only when staff last checked the record on site; rider evidence is the station's
+``confidence``. The two meet here, in one written rule (:func:`unsettled_doubt`): a
+station verified within 90 days is still due for a visit when riders made it ``doubtful``
+*after* that check (its latest contradicting on-site vote is newer than ``verified_at``);
+a staff check after the last such vote settles the doubt until riders contradict the
+record again. The API keeps the three freshness states; the worklist says why a fresh
+station is due with the ``doubtful`` reason.
 The order is a round through the stops — a travelling-salesman tour on geodesic distances,
 solved by OR-Tools' routing solver (a well-kept solver, not a home-made heuristic), from
 the first stop or a given start, within a time limit.
@@ -18,8 +28,17 @@ import numpy as np
 
 from geodata.distance import geodesic_m
 from stations.model import Station
+from stations.trust.rules import Confidence
 
-__all__ = ["FRESHNESS", "STALE_DAYS", "Due", "due_stations", "freshness", "visiting_order"]
+__all__ = [
+    "FRESHNESS",
+    "STALE_DAYS",
+    "Due",
+    "due_stations",
+    "freshness",
+    "unsettled_doubt",
+    "visiting_order",
+]
 
 STALE_DAYS = 90
 
@@ -46,6 +65,19 @@ def freshness(verified_at: datetime | None, now: datetime) -> str:
     if verified_at is None:
         return "never"
     return "verified" if now - verified_at <= timedelta(days=STALE_DAYS) else "stale"
+
+
+def unsettled_doubt(confidence: Confidence, verified_at: datetime | None) -> bool:
+    """Whether riders' doubt is newer than the last staff check (see the module docstring).
+
+    ``doubtful`` with its latest contradicting on-site vote after ``verified_at`` (or never
+    verified): due for a visit. A check on site after that vote settles it.
+    """
+    if confidence.level != "doubtful":
+        return False
+    if verified_at is None or confidence.last_closed_at is None:
+        return True
+    return confidence.last_closed_at > verified_at.timestamp()
 
 
 @dataclass(frozen=True)

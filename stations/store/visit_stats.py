@@ -156,6 +156,13 @@ def _among(conn: Any, ids: list[int]) -> Any:
     return lambda column: column.in_(ids)
 
 
+def _next_month(day: date) -> date | None:
+    """The first of the month after ``day``'s, if ``day`` is a first of the month."""
+    if day.day != 1:
+        return None
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def _as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
@@ -360,6 +367,22 @@ class VisitStats:
             .subquery()
         )
 
+    def _one_month(self, month: date) -> Any:
+        """:meth:`_monthly_pivot` for exactly the calendar month starting ``month``, without
+        a GROUP BY: ``visit_station_month`` holds one row per station and month, so the
+        month's rows are the pivot already (a hash aggregate of 100k rows was half the
+        report's query).
+        """
+        workers = [*WORKER_COLUMNS, HAND_TALLY]
+        return (
+            select(
+                _W.c.station_id.label("sid"),
+                *(_W.c[w].label(f"w{i}") for i, w in enumerate(workers)),
+            )
+            .where(_W.c.month == month)
+            .subquery()
+        )
+
     def monthly(self, start: date, end: date) -> list[MonthlyRow]:
         """Every live station (and any deleted one with visits) for ``start`` ≤ day < ``end``,
         by id: the table unions report upward each month.
@@ -396,7 +419,9 @@ class VisitStats:
         on as the driver's tuples, a batch at a time. Codes are joined, not drawn: call
         ``SqlVisitStore.ensure_codes()`` first so every live station has one.
         """
-        pivot = self._monthly_pivot(start, end)
+        pivot = self._one_month(start) if _next_month(start) == end else None
+        if pivot is None:
+            pivot = self._monthly_pivot(start, end)
         counts = [func.coalesce(c, 0) for c in pivot.c[1:]]
         scans = sum(counts[:-1], literal(0))
         live = _S.c.deleted_at.is_(None)

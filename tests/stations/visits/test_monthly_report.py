@@ -89,13 +89,22 @@ def test_streamed_lines_match_the_plain_rows(store, tmp_path: Path) -> None:
     late = store.create(make_station(name="新驿站", lon=116.6), actor="test").id  # no code yet
     assert visits.ensure_codes() == 1 and visits.ensure_codes() == 0
     stats = VisitStats(store.engine)
-    for start, end in [month_range("2026-11"), (date(2026, 11, 5), date(2026, 12, 3))]:
+    spans = [
+        month_range("2026-11"),  # one month: its rows read as they are, no GROUP BY
+        month_range("2026-12"),
+        (date(2026, 11, 1), date(2027, 1, 1)),  # whole months, summed
+        (date(2026, 11, 5), date(2026, 12, 3)),  # days, from the day roll-up
+    ]
+    for start, end in spans:
         rows = stats.monthly(start, end)
         plain = [monthly_line(r, visits.codes([r.station_id for r in rows])) for r in rows]
         fast = [tuple(line) for line in stats.monthly_lines(start, end)]
         assert fast == plain
         by_name = {line[0]: line for line in fast}
-        assert by_name["驿站3"][1] == "" and by_name["新驿站"][1] == visits.code_for(late)
+        assert by_name["新驿站"][1] == visits.code_for(late)
+        # deleted: listed without a code while the span holds its visits (November's)
+        assert by_name.get("驿站3", ("", ""))[1] == ""
+        assert ("驿站3" in by_name) == (start < date(2026, 12, 1))
     start, end = month_range("2026-11")
     plain_file, fast_file = tmp_path / "plain.xlsx", tmp_path / "fast.xlsx"
     rows = stats.monthly(start, end)

@@ -19,7 +19,7 @@ from starlette.routing import Match
 
 from api.http.params import field_errors
 from geodata.errors import GeodataError
-from stations.errors import StationsError, Unauthorized, ValidationFailed
+from stations.errors import StationsError, Unauthorized, ValidationFailed, geodata_message
 from stations.i18n import N_, negotiate, translate
 from stations.store.outage import UNAVAILABLE_ERRORS
 
@@ -77,7 +77,8 @@ def _localised(
 
 def _geodata_zh(exc: GeodataError) -> str | None:
     """A ``geodata`` error's Chinese, when it gave its catalog id."""
-    return None if exc.msgid is None else translate(exc.msgid, "zh-CN", **exc.params)
+    message = geodata_message(exc)
+    return None if message is None else message.text("zh-CN")
 
 
 async def _stations_error(request: Request, exc: Exception) -> JSONResponse:

@@ -13,8 +13,8 @@ from rich.console import Console
 
 from api.settings import Settings
 from geodata.errors import GeodataError
-from stations.errors import FieldError, StationsError, ValidationFailed
-from stations.i18n import both, translate
+from stations.errors import FieldError, StationsError, ValidationFailed, geodata_message
+from stations.i18n import both
 from stations.store.base import StationStore
 
 if TYPE_CHECKING:  # building them imports the web stack: only when a command needs it
@@ -181,8 +181,8 @@ def print_error(exc: BaseException) -> None:
     zh = None
     if isinstance(exc, StationsError):
         zh = exc.text("zh-CN")
-    elif isinstance(exc, GeodataError) and exc.msgid is not None:
-        zh = translate(exc.msgid, "zh-CN", **exc.params)
+    elif isinstance(exc, GeodataError) and (geodata := geodata_message(exc)) is not None:
+        zh = geodata.text("zh-CN")
     if zh and zh != message:
         message = f"{zh} / {message}"
     print(f"错误 error: {message}", file=sys.stderr)

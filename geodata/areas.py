@@ -39,12 +39,12 @@ def _polygon_parts(geom: BaseGeometry) -> list[Polygon]:
     return [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
 
 
-def check_area(geom: BaseGeometry | None, where: str = "area") -> Polygon | MultiPolygon:
+def check_area(geom: BaseGeometry | None) -> Polygon | MultiPolygon:
     """Validate a WGS-84 area and return it as a Polygon or MultiPolygon.
 
     Why here: an empty, self-intersecting or zero-area polygon makes every later number
     meaningless (or crashes GEOS deep inside an analysis); the user must hear where the
-    problem is, in terms of their own file.
+    problem is, in terms of their own file (:func:`load_area` puts the file's name first).
 
     Raises
     ------
@@ -53,25 +53,35 @@ def check_area(geom: BaseGeometry | None, where: str = "area") -> Polygon | Mult
         ``Self-intersection[116.5 39.8]``), zero area, or coordinates outside lon/lat range.
     """
     if geom is None or geom.is_empty:
-        raise GeodataError(f"{where} is empty", field="area")
+        raise GeodataError.from_catalog("area", "the area is empty")
     parts = _polygon_parts(geom)
     if not parts:
-        raise GeodataError(f"{where} contains no polygon (found {geom.geom_type})", field="area")
+        raise GeodataError.from_catalog(
+            "area", "the area contains no polygon (found {kind})", kind=geom.geom_type
+        )
     for n, p in enumerate(parts, start=1):
         if not p.is_valid:
-            label = where if len(parts) == 1 else f"{where} polygon {n}"
-            raise GeodataError(
-                f"{label} is not a valid polygon: {explain_validity(p)}", field="area"
+            if len(parts) == 1:
+                raise GeodataError.from_catalog(
+                    "area", "the area is not a valid polygon: {reason}", reason=explain_validity(p)
+                )
+            raise GeodataError.from_catalog(
+                "area",
+                "polygon {n} of the area is not a valid polygon: {reason}",
+                n=n,
+                reason=explain_validity(p),
             )
     out = parts[0] if len(parts) == 1 else shapely.union_all(parts)
     if isinstance(out, shapely.GeometryCollection) and not isinstance(out, MultiPolygon):
         out = MultiPolygon(_polygon_parts(out))
     if out.area == 0:
-        raise GeodataError(f"{where} has zero area", field="area")
+        raise GeodataError.from_catalog("area", "the area has zero area")
     minx, miny, maxx, maxy = out.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise GeodataError(
-            f"{where} is not in lon/lat degrees (bounds {out.bounds}); give its CRS", field="area"
+        raise GeodataError.from_catalog(
+            "area",
+            "the area is not in lon/lat degrees (bounds {bounds}); give its CRS",
+            bounds=out.bounds,
         )
     return out
 
@@ -95,12 +105,12 @@ def area_from_geojson(obj: Mapping[str, Any], crs: str = "wgs84") -> Polygon | M
     """
     c = crs_name(crs)
     if not isinstance(obj, Mapping) or "type" not in obj:
-        raise GeodataError("area must be a GeoJSON object with a 'type'", field="area")
+        raise GeodataError.from_catalog("area", "area must be a GeoJSON object with a 'type'")
     kind = obj["type"]
     if kind == "FeatureCollection":
         feats = obj.get("features")
         if not isinstance(feats, list):
-            raise GeodataError("area FeatureCollection has no 'features' list", field="area")
+            raise GeodataError.from_catalog("area", "area FeatureCollection has no 'features' list")
         geoms = [f.get("geometry") if isinstance(f, Mapping) else None for f in feats]
     elif kind == "Feature":
         geoms = [obj.get("geometry")]
@@ -113,17 +123,31 @@ def area_from_geojson(obj: Mapping[str, Any], crs: str = "wgs84") -> Polygon | M
         try:
             gg = shape(g)
         except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise GeodataError(f"area feature {n}: bad geometry ({exc})", field="area") from None
+            raise GeodataError.from_catalog(
+                "area", "area feature {n}: bad geometry ({reason})", n=n, reason=str(exc)
+            ) from None
         for p in _polygon_parts(gg):
             if not p.is_valid:
-                raise GeodataError(
-                    f"area feature {n} is not a valid polygon: {explain_validity(p)}", field="area"
+                raise GeodataError.from_catalog(
+                    "area",
+                    "area feature {n} is not a valid polygon: {reason}",
+                    n=n,
+                    reason=explain_validity(p),
                 )
             polys.append(p)
     if not polys:
-        raise GeodataError("area contains no polygon", field="area")
+        raise GeodataError.from_catalog("area", "area contains no polygon")
     merged = polys[0] if len(polys) == 1 else shapely.union_all(polys)
     return check_area(_convert(merged, c))
+
+
+def _in_file(name: str, exc: GeodataError) -> GeodataError:
+    """``exc`` about the area file ``name``: "name: problem", the problem a nested catalog
+    message (rendered in the reader's language with the rest).
+    """
+    return GeodataError.from_catalog(
+        exc.field or "area", "{file}: {problem}", file=name, problem=exc
+    )
 
 
 def load_area(path: str | Path | None = None, crs: str = "wgs84") -> Polygon | MultiPolygon:
@@ -148,22 +172,26 @@ def load_area(path: str | Path | None = None, crs: str = "wgs84") -> Polygon | M
     GeodataError
         ``field="area"``: missing/unreadable file, no polygon, a self-intersecting or
         otherwise invalid polygon (reason and location), zero area.  ``field="crs"``: an
-        unknown ``crs``.
+        unknown ``crs``.  Every one is a catalog message, the file's name first.
     """
     c = crs_name(crs)
     p = ETOWN_AREA_PATH if path is None else Path(path)
     if not p.exists():
-        raise GeodataError(f"area file {str(p)!r} does not exist", field="area")
+        raise GeodataError.from_catalog(
+            "area", "area file {path} does not exist", path=repr(str(p))
+        )
     if p.suffix.lower() in (".geojson", ".json"):
         try:
             obj = json.loads(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise GeodataError(f"{p.name}: not valid GeoJSON ({exc})", field="area") from None
+            raise GeodataError.from_catalog(
+                "area", "{file}: not valid GeoJSON ({reason})", file=p.name, reason=str(exc)
+            ) from None
         if isinstance(obj, Mapping) and obj.get("crs") is None:
             try:
                 return area_from_geojson(obj, c)
             except GeodataError as exc:
-                raise GeodataError(f"{p.name}: {exc}", field=exc.field) from None
+                raise _in_file(p.name, exc) from None
     return _read_vector(p, c)
 
 
@@ -173,16 +201,19 @@ def _read_vector(p: Path, crs: str) -> Polygon | MultiPolygon:
     try:
         gdf = gpd.read_file(p)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise GeodataError(f"cannot read area file {p.name}: {exc}", field="area") from None
+        raise GeodataError.from_catalog(
+            "area", "cannot read area file {file}: {reason}", file=p.name, reason=str(exc)
+        ) from None
     if len(gdf) == 0:
-        raise GeodataError(f"{p.name} has no features", field="area")
+        raise GeodataError.from_catalog("area", "{file} has no features", file=p.name)
     if gdf.crs is None:
         minx, miny, maxx, maxy = gdf.total_bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise GeodataError(
-                f"{p.name} declares no CRS and its coordinates are not lon/lat; "
+            raise GeodataError.from_catalog(
+                "area",
+                "{file} declares no CRS and its coordinates are not lon/lat; "
                 "add a .prj or save it with a CRS",
-                field="area",
+                file=p.name,
             )
     elif not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
@@ -192,15 +223,21 @@ def _read_vector(p: Path, crs: str) -> Polygon | MultiPolygon:
             continue
         for part in _polygon_parts(g):
             if not part.is_valid:
-                raise GeodataError(
-                    f"{p.name} feature {n} is not a valid polygon: {explain_validity(part)}",
-                    field="area",
+                raise GeodataError.from_catalog(
+                    "area",
+                    "{file} feature {n} is not a valid polygon: {reason}",
+                    file=p.name,
+                    n=n,
+                    reason=explain_validity(part),
                 )
             polys.append(part)
     if not polys:
-        raise GeodataError(f"{p.name} contains no polygon", field="area")
+        raise GeodataError.from_catalog("area", "{file} contains no polygon", file=p.name)
     merged = polys[0] if len(polys) == 1 else shapely.union_all(polys)
-    return check_area(_convert(merged, crs), where=p.name)
+    try:
+        return check_area(_convert(merged, crs))
+    except GeodataError as exc:
+        raise _in_file(p.name, exc) from None
 
 
 def area_km2(area: BaseGeometry) -> float:

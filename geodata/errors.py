@@ -30,7 +30,9 @@ class GeodataError(ValueError):
     @classmethod
     def from_catalog(cls, field: str, msgid: str, **params: Any) -> GeodataError:
         """The error ``msgid`` (English, with ``{placeholders}``) about ``field``; its
-        English text is ``msgid`` formatted with ``params``.
+        English text is ``msgid`` formatted with ``params``. A param may itself be a
+        ``GeodataError`` made this way (a file's name before what is wrong in it): the layers
+        above render it in the same language as the message around it.
         """
         error = cls(msgid.format(**params), field)
         error.msgid = msgid

@@ -14,6 +14,7 @@ from geodata.errors import GeodataError
 from stations.i18n import Message
 
 __all__ = [
+    "geodata_message",
     "StationsError",
     "ValidationFailed",
     "FieldError",
@@ -26,6 +27,22 @@ __all__ = [
     "ImportFailed",
     "ConfigurationError",
 ]
+
+
+def geodata_message(exc: GeodataError) -> Message | None:
+    """A ``geodata`` error as a catalog message, ``None`` when it gave no catalog id.
+
+    Why here: ``geodata`` has no catalogs; its ids are the ``stations`` catalogs', and a
+    param that is itself such an error (an area file's name before what is wrong in it)
+    nests, so the whole line reads in one language wherever it is shown.
+    """
+    if exc.msgid is None:
+        return None
+    params = {
+        k: (geodata_message(v) or str(v)) if isinstance(v, GeodataError) else v
+        for k, v in exc.params.items()
+    }
+    return Message(exc.msgid, **params)
 
 
 @dataclass
@@ -82,8 +99,9 @@ class FieldError:
         (``field`` when ``geodata`` named none; from the catalogs when it gave its message id).
         """
         name = exc.field or field
-        if exc.msgid is not None:
-            return cls.from_catalog(name, exc.msgid, value, row, **exc.params)
+        message = geodata_message(exc)
+        if message is not None:
+            return cls.from_catalog(name, message.msgid, value, row, **message.params)
         return cls(name, str(exc), value, row)
 
     def __str__(self) -> str:

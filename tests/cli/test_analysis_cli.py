@@ -124,3 +124,28 @@ def test_the_shared_options_reach_every_analysis_command(
         assert body["at"] == at
     assert gaps["gaps"] and all(g["area_km2"] <= 0.5 for g in gaps["gaps"])
     assert len(plan["sites"]) == 1
+
+
+def test_a_bad_area_file_is_told_in_chinese_then_english(
+    demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Staff pass their district's outline with --area: what is wrong with it, and in which
+    file, reads Chinese first, then the same in English; no traceback."""
+    broken = tmp_path / "district.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["coverage", "--area", str(broken)])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    zh, _, en = err.partition(" / ")
+    assert "district.geojson：不是有效的 GeoJSON" in zh
+    assert "district.geojson: not valid GeoJSON" in en
+    metres = tmp_path / "metres.geojson"
+    ring = [[500000, 4400000], [501000, 4400000], [501000, 4401000], [500000, 4400000]]
+    metres.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}), encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["coverage", "--area", str(metres)])
+    zh, _, en = capsys.readouterr().err.partition(" / ")
+    assert "metres.geojson：区域坐标不是经纬度" in zh and "请注明它的坐标系" in zh
+    assert en.startswith("metres.geojson: the area is not in lon/lat degrees")

@@ -141,3 +141,23 @@ def test_report_downloads_as_pdf_and_xlsx(client: TestClient) -> None:
     xlsx = client.get("/api/v1/coverage/report", params={"format": "xlsx", "new_sites": 0})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client.get("/api/v1/coverage/report", params={"format": "doc"}).status_code == 422
+
+
+def test_a_bad_area_is_told_in_the_readers_language(client: TestClient) -> None:
+    """A self-intersecting area drawn by staff: Chinese for zh-CN, English otherwise, with
+    GEOS's location of the fault in both."""
+    bowtie = [[[116.5, 39.7], [116.6, 39.8], [116.6, 39.7], [116.5, 39.8], [116.5, 39.7]]]
+    body = {"new_sites": 1, "area": {"type": "Polygon", "coordinates": bowtie}}
+    zh = client.post("/api/v1/plan", json=body, headers={"Accept-Language": "zh-CN"})
+    en = client.post("/api/v1/plan", json=body, headers={"Accept-Language": "en"})
+    assert zh.status_code == en.status_code == 422
+    assert zh.headers["content-language"] == "zh-CN" and en.headers["content-language"] == "en"
+    assert (zh.json()["title"], en.json()["title"]) == ("地理参数有误", "Invalid geographic input")
+    assert zh.json()["detail"].startswith(
+        "area：区域第 1 个要素不是有效的多边形：Self-intersection"
+    )
+    assert en.json()["detail"].startswith(
+        "area feature 1 is not a valid polygon: Self-intersection"
+    )
+    (error,) = en.json()["errors"]
+    assert error["field"] == "area" and error["message_zh"].startswith("区域第 1 个要素")

@@ -56,7 +56,7 @@ class GroupCommitWriter(Generic[T, R]):
         self.linger_s = linger_s
         self._idle = idle
         self.idle_s = idle_s
-        self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[T, _Done[R]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -70,8 +70,16 @@ class GroupCommitWriter(Generic[T, R]):
         return self._put(item).result(timeout=timeout_s)
 
     async def submit_async(self, item: T, timeout_s: float = 30.0) -> R:
-        """:meth:`submit` for a coroutine: the event loop serves others while it waits."""
-        return await asyncio.wait_for(asyncio.wrap_future(self._put(item)), timeout_s)
+        """:meth:`submit` for a coroutine: the event loop serves others while it waits.
+
+        The writer answers a batch's coroutines with one call into their loop, not one
+        thread-safe wake-up (and a second future) per item: about 25 µs of the loop's CPU
+        per item, which a worker's every other request shares.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[R] = loop.create_future()
+        self._queue.put((item, (loop, done)))
+        return await asyncio.wait_for(done, timeout_s)
 
     def close(self) -> None:
         """Write what is queued and stop the writer."""
@@ -98,15 +106,14 @@ class GroupCommitWriter(Generic[T, R]):
                 results: Sequence[R | BaseException] = self._write([item for item, _ in batch])
             except Exception as exc:  # every request of the batch hears why
                 results = [exc] * len(batch)
-            for (_, done), result in zip(batch, results, strict=True):
-                _settle(done, result)
+            _answer(batch, results)
             if stop:
                 self._quiet()
                 return
 
     def _gather(
-        self, first: tuple[T, Future[R]], *, linger: bool
-    ) -> tuple[list[tuple[T, Future[R]]], bool]:
+        self, first: tuple[T, _Done[R]], *, linger: bool
+    ) -> tuple[list[tuple[T, _Done[R]]], bool]:
         """``first`` and what else is queued (up to ``max_batch``); with ``linger``, what
         arrives within ``linger_s`` too. True as well when the writer is asked to stop.
         """
@@ -167,6 +174,38 @@ class LazyGroupWriter(Generic[T, R]):
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+
+
+#: How a queued item's caller hears back: a thread's future, or a coroutine's loop and future.
+_Done = Future[R] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[R]"]
+
+
+def _answer(batch: list[tuple[T, _Done[R]]], results: Sequence[R | BaseException]) -> None:
+    """Each caller its result: threads directly, coroutines with one call per loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[R], R | BaseException]]]
+    loops = {}
+    for (_, done), result in zip(batch, results, strict=True):
+        if isinstance(done, Future):
+            _settle(done, result)
+        else:
+            loops.setdefault(done[0], []).append((done[1], result))
+    for loop, pairs in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, pairs)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+
+def _settle_all(pairs: list[tuple[asyncio.Future[R], R | BaseException]]) -> None:
+    # In the loop's thread. A caller that gave up (timeout, client gone) cancelled its future:
+    # its write stands, unacknowledged.
+    for done, result in pairs:
+        if done.done():
+            continue
+        if isinstance(result, BaseException):
+            done.set_exception(result)
+        else:
+            done.set_result(result)
 
 
 def _settle(done: Future[R], result: R | BaseException) -> None:

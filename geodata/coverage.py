@@ -75,12 +75,23 @@ def check_points(
     lo = np.atleast_1d(np.asarray(lon, dtype=float)).ravel()
     la = np.atleast_1d(np.asarray(lat, dtype=float)).ravel()
     if lo.size != la.size:
-        raise GeodataError(f"{field}: {lo.size} longitudes but {la.size} latitudes", field=field)
+        raise GeodataError.from_catalog(
+            field,
+            "{what}: {n_lon} longitudes but {n_lat} latitudes",
+            what=field,
+            n_lon=lo.size,
+            n_lat=la.size,
+        )
     bad = ~np.isfinite(lo) | ~np.isfinite(la) | (np.abs(lo) > 180) | (np.abs(la) > 90)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise GeodataError(
-            f"{field} {i}: lon/lat {lo[i]!r}, {la[i]!r} is not a WGS-84 position", field=field
+        raise GeodataError.from_catalog(
+            field,
+            "{what} {i}: lon/lat {lon}, {lat} is not a WGS-84 position",
+            what=field,
+            i=i,
+            lon=repr(lo[i]),
+            lat=repr(la[i]),
         )
     return lo, la
 
@@ -543,11 +554,13 @@ def _check_max_area(value: float) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise GeodataError(
-            f"max_area_km2 must be a number, got {value!r}", field="max_gap_km2"
+        raise GeodataError.from_catalog(
+            "max_gap_km2", "max_area_km2 must be a number, got {value}", value=repr(value)
         ) from None
     if not np.isfinite(v) or v <= 0:
-        raise GeodataError(f"max_area_km2 must be > 0, got {value!r}", field="max_gap_km2")
+        raise GeodataError.from_catalog(
+            "max_gap_km2", "max_area_km2 must be > 0, got {value}", value=repr(value)
+        )
     return v
 
 
@@ -680,7 +693,7 @@ def coverage_to_geojson(result: CoverageResult, demand: Demand | None = None) ->
     ]
     if demand is not None:
         if len(demand) != result.n_demand:
-            raise GeodataError("demand does not match the coverage result", field="demand")
+            raise GeodataError.from_catalog("demand", "demand does not match the coverage result")
         for i in range(len(demand)):
             feats.append(
                 {

@@ -27,9 +27,12 @@ def _checked(values: ArrayLike, field: str, limit: float) -> np.ndarray:
     bad = ~np.isfinite(arr) | (np.abs(arr) > limit)
     if bad.any():
         first = arr.flat[int(np.flatnonzero(bad.ravel())[0])]
-        raise GeodataError(
-            f"{field} must be a finite number within ±{limit:g} degrees, got {float(first)!r}",
-            field=field,
+        raise GeodataError.from_catalog(
+            field,
+            "{what} must be a finite number within ±{limit} degrees, got {value}",
+            what=field,
+            limit=f"{limit:g}",
+            value=repr(float(first)),
         )
     return arr
 

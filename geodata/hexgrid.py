@@ -45,12 +45,14 @@ __all__ = [
 def check_resolution(resolution: int) -> int:
     """Validate an H3 resolution (0–15) and return it as an int (GeodataError field ``resolution``)."""
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
-        raise GeodataError(
-            f"H3 resolution must be an integer 0–15, got {resolution!r}", field="resolution"
+        raise GeodataError.from_catalog(
+            "resolution",
+            "H3 resolution must be an integer 0–15, got {value}",
+            value=repr(resolution),
         )
     if not 0 <= int(resolution) <= 15:
-        raise GeodataError(
-            f"H3 resolution must be between 0 and 15, got {resolution}", field="resolution"
+        raise GeodataError.from_catalog(
+            "resolution", "H3 resolution must be between 0 and 15, got {value}", value=resolution
         )
     return int(resolution)
 
@@ -81,7 +83,9 @@ def cells_for_area(area: BaseGeometry, resolution: int = 9) -> NDArray[np.uint64
     """
     res = check_resolution(resolution)
     if not isinstance(area, Polygon | MultiPolygon) or area.is_empty:
-        raise GeodataError("the area must be a non-empty Polygon or MultiPolygon", field="area")
+        raise GeodataError.from_catalog(
+            "area", "the area must be a non-empty Polygon or MultiPolygon"
+        )
     parts = [h3n.polygon_to_cells(p, res) for p in _h3_polys(area)]
     cells = np.concatenate(parts).astype(np.uint64) if parts else np.zeros(0, np.uint64)
     if cells.size == 0:

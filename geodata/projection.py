@@ -67,7 +67,9 @@ def utm_crs_for(geom_or_lon: BaseGeometry | float, lat: float | None = None) -> 
     """
     if isinstance(geom_or_lon, BaseGeometry):
         if geom_or_lon.is_empty:
-            raise GeodataError("cannot choose a projection for an empty geometry", field="area")
+            raise GeodataError.from_catalog(
+                "area", "cannot choose a projection for an empty geometry"
+            )
         minx, miny, maxx, maxy = geom_or_lon.bounds
         lon, lat_c = (minx + maxx) / 2.0, (miny + maxy) / 2.0
     else:
@@ -75,9 +77,11 @@ def utm_crs_for(geom_or_lon: BaseGeometry | float, lat: float | None = None) -> 
             raise GeodataError("utm_crs_for(lon, lat) needs a latitude", field="lat")
         lon, lat_c = float(geom_or_lon), float(lat)
     if not (math.isfinite(lon) and math.isfinite(lat_c)) or abs(lat_c) > 84.0:
-        raise GeodataError(
-            f"no UTM zone for a centre at lon {lon}, lat {lat_c} (UTM covers 80°S–84°N)",
-            field="area",
+        raise GeodataError.from_catalog(
+            "area",
+            "no UTM zone for a centre at lon {lon}, lat {lat} (UTM covers 80°S–84°N)",
+            lon=lon,
+            lat=lat_c,
         )
     zone = int((((lon + 180.0) % 360.0) // 6.0) + 1)
     zone = min(max(zone, 1), 60)

@@ -86,7 +86,9 @@ def check_mode(mode: str) -> str:
     """Validate a mode name (``walk`` | ``ebike``)."""
     key = str(mode).strip().lower().replace("-", "")
     if key not in MODES:
-        raise GeodataError(f"unknown travel mode {mode!r}: use walk or ebike", field="mode")
+        raise GeodataError.from_catalog(
+            "mode", "unknown travel mode {mode}: use walk or ebike", mode=repr(mode)
+        )
     return key
 
 
@@ -206,8 +208,12 @@ def build_network(
     keep = a != b
     a, b, nm = a[keep], b[keep], nm[keep]
     if a.size == 0:
-        raise GeodataError(
-            f"{source or 'the network'}: no street the {mode} mode may use", field="network"
+        if not source:
+            raise GeodataError.from_catalog(
+                "network", "the network has no street the {mode} mode may use", mode=mode
+            )
+        raise GeodataError.from_catalog(
+            "network", "{file}: no street the {mode} mode may use", file=source, mode=mode
         )
     length = np.asarray(geodesic_m(lon[a], lat[a], lon[b], lat[b]), dtype=float)
     ok = length > 0

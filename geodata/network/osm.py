@@ -64,12 +64,14 @@ class OsmStreets:
 def _check_path(path: str | Path) -> Path:
     p = Path(path)
     if not p.name.lower().endswith(SUFFIXES):
-        raise GeodataError(
-            f"{p.name}: a street network must be an OpenStreetMap file ({', '.join(SUFFIXES)})",
-            field="network",
+        raise GeodataError.from_catalog(
+            "network",
+            "{file}: a street network must be an OpenStreetMap file ({suffixes})",
+            file=p.name,
+            suffixes=", ".join(SUFFIXES),
         )
     if not p.is_file():
-        raise GeodataError(f"{p}: no such network file", field="network")
+        raise GeodataError.from_catalog("network", "{file}: no such network file", file=str(p))
     return p
 
 
@@ -123,9 +125,13 @@ def read_osm(path: str | Path) -> OsmStreets:
                     seg_mode_rows.append(allowed)
                 prev = k
     except RuntimeError as exc:  # libosmium's parse errors
-        raise GeodataError(f"{p.name}: not a readable OSM file ({exc})", field="network") from None
+        raise GeodataError.from_catalog(
+            "network", "{file}: not a readable OSM file ({reason})", file=p.name, reason=str(exc)
+        ) from None
     if not seg_a:
-        raise GeodataError(f"{p.name}: the file has no streets (highway ways)", field="network")
+        raise GeodataError.from_catalog(
+            "network", "{file}: the file has no streets (highway ways)", file=p.name
+        )
     ref_arr = np.asarray(refs, dtype=np.int64)
     uniq, first, inverse = np.unique(ref_arr, return_index=True, return_inverse=True)
     a = np.asarray(seg_a, dtype=np.intp)

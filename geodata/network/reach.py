@@ -53,7 +53,9 @@ class NetworkReach(ReachModel):
     def __post_init__(self) -> None:
         b = float(self.budget_m)
         if not np.isfinite(b) or b <= 0:
-            raise GeodataError(f"the reach must be > 0 m, got {self.budget_m!r}", field="minutes")
+            raise GeodataError.from_catalog(
+                "minutes", "the reach must be > 0 m, got {value}", value=repr(self.budget_m)
+            )
         object.__setattr__(self, "budget_m", b)
 
     @property

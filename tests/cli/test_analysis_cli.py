@@ -149,3 +149,17 @@ def test_a_bad_area_file_is_told_in_chinese_then_english(
     zh, _, en = capsys.readouterr().err.partition(" / ")
     assert "metres.geojson：区域坐标不是经纬度" in zh and "请注明它的坐标系" in zh
     assert en.startswith("metres.geojson: the area is not in lon/lat degrees")
+
+
+def test_a_bad_network_file_is_told_in_chinese_then_english(
+    demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A street network that is not an OpenStreetMap file: said in both languages."""
+    wrong = tmp_path / "streets.csv"
+    wrong.write_text("a,b\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["coverage", "--minutes", "10", "--network", str(wrong)])
+    assert done.value.code == 1
+    zh, _, en = capsys.readouterr().err.partition(" / ")
+    assert "streets.csv：街道网络必须是 OpenStreetMap 文件" in zh
+    assert en.startswith("streets.csv: a street network must be an OpenStreetMap file")

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from geodata.areas import area_from_geojson, check_area, load_area
+from geodata.coverage import check_points, gaps
+from geodata.distance import geodesic_m
 from geodata.errors import GeodataError
+from geodata.hexgrid import check_resolution, hex_grid
+from geodata.network.graph import check_mode
+from geodata.network.osm import read_osm
+from geodata.projection import utm_crs_for
 from stations.errors import FieldError, geodata_message
 from tests.stations.i18n.extraction import ROOT, catalog, extract
 
@@ -76,3 +82,29 @@ def test_an_area_file_problem_nests_in_one_language(tmp_path: Path) -> None:
     field = FieldError.of(exc)
     assert (field.field, field.text("zh-CN")) == ("area", message.text("zh-CN"))
     assert field.message == str(exc)
+
+
+def test_network_and_parameter_errors_have_a_chinese_text(tmp_path: Path) -> None:
+    """The street network file, travel mode, gap size, positions and grid resolution staff
+    give: each error names its field and reads in Chinese from the catalogs."""
+    square = area_from_geojson(
+        {
+            "type": "Polygon",
+            "coordinates": [[[116.5, 39.8], [116.51, 39.8], [116.51, 39.81], [116.5, 39.8]]],
+        }
+    )
+    cases = {
+        "network": _raised(read_osm, tmp_path / "missing.osm.pbf"),
+        "mode": _raised(check_mode, "car"),
+        "max_gap_km2": _raised(lambda: gaps(square, [116.7], [39.9], max_area_km2=0)),
+        "stations": _raised(check_points, [200.0], [39.8], "stations"),
+        "lat1": _raised(geodesic_m, 116.5, 95.0, 116.6, 39.8),
+        "resolution": _raised(check_resolution, 16),
+        "area": _raised(hex_grid, square.buffer(-1), 9),
+    }
+    for field, exc in cases.items():
+        message = geodata_message(exc)
+        assert exc.field == field and message is not None, (field, str(exc))
+        assert message.text("en") == str(exc)
+        assert _cjk(message.text("zh-CN")), message.text("zh-CN")
+    assert _raised(utm_crs_for, 116.5, 88.0).msgid is not None

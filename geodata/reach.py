@@ -156,12 +156,14 @@ def _check_radius(radius_m: float) -> float:
     try:
         r = float(radius_m)
     except (TypeError, ValueError):
-        raise GeodataError(
-            f"radius_m must be a number, got {radius_m!r}", field="radius_m"
+        raise GeodataError.from_catalog(
+            "radius_m", "radius_m must be a number, got {value}", value=repr(radius_m)
         ) from None
     if not math.isfinite(r) or r <= 0:
-        raise GeodataError(
-            f"radius_m must be a positive number of metres, got {radius_m!r}", field="radius_m"
+        raise GeodataError.from_catalog(
+            "radius_m",
+            "radius_m must be a positive number of metres, got {value}",
+            value=repr(radius_m),
         )
     return r
 
@@ -188,9 +190,13 @@ def minutes_to_metres(minutes: float, speed: str | float = "walk") -> float:
     try:
         m = float(minutes)
     except (TypeError, ValueError):
-        raise GeodataError(f"minutes must be a number, got {minutes!r}", field="minutes") from None
+        raise GeodataError.from_catalog(
+            "minutes", "minutes must be a number, got {value}", value=repr(minutes)
+        ) from None
     if not math.isfinite(m) or m <= 0:
-        raise GeodataError(f"minutes must be positive, got {minutes!r}", field="minutes")
+        raise GeodataError.from_catalog(
+            "minutes", "minutes must be positive, got {value}", value=repr(minutes)
+        )
     if isinstance(speed, str):
         key = speed.strip().lower().replace("-", "")
         if key in SPEEDS_KMH:
@@ -199,14 +205,18 @@ def minutes_to_metres(minutes: float, speed: str | float = "walk") -> float:
             try:
                 kmh = float(key)
             except ValueError:
-                raise GeodataError(
-                    f"unknown speed {speed!r}: use one of {sorted(SPEEDS_KMH)} or a number of km/h",
-                    field="speed",
+                raise GeodataError.from_catalog(
+                    "speed",
+                    "unknown speed {speed}: use one of {presets} or a number of km/h",
+                    speed=repr(speed),
+                    presets=sorted(SPEEDS_KMH),
                 ) from None
     else:
         kmh = float(speed)
     if not math.isfinite(kmh) or kmh <= 0:
-        raise GeodataError(f"speed must be a positive number of km/h, got {speed!r}", field="speed")
+        raise GeodataError.from_catalog(
+            "speed", "speed must be a positive number of km/h, got {value}", value=repr(speed)
+        )
     return m / 60.0 * kmh * 1000.0
 
 
@@ -426,7 +436,7 @@ def planar(radius_m: float, crs: CRS | str | int) -> Planar:
 def as_reach(radius_or_reach: float | Reach) -> Reach:
     """Accept a radius in metres (→ :func:`straight_line`) or any :class:`Reach` object."""
     if isinstance(radius_or_reach, bool):
-        raise GeodataError("radius_m must be a number of metres", field="radius_m")
+        raise GeodataError.from_catalog("radius_m", "radius_m must be a number of metres")
     if isinstance(radius_or_reach, int | float | np.integer | np.floating | str):
         return straight_line(_check_radius(radius_or_reach))
     if isinstance(radius_or_reach, Reach):

@@ -15,6 +15,7 @@ from geodata.hexgrid import check_resolution, hex_grid
 from geodata.network.graph import check_mode
 from geodata.network.osm import read_osm
 from geodata.projection import utm_crs_for
+from geodata.reach import as_reach, minutes_to_metres
 from stations.errors import FieldError, geodata_message
 from tests.stations.i18n.extraction import ROOT, catalog, extract
 
@@ -101,6 +102,9 @@ def test_network_and_parameter_errors_have_a_chinese_text(tmp_path: Path) -> Non
         "lat1": _raised(geodesic_m, 116.5, 95.0, 116.6, 39.8),
         "resolution": _raised(check_resolution, 16),
         "area": _raised(hex_grid, square.buffer(-1), 9),
+        "minutes": _raised(minutes_to_metres, -5),
+        "speed": _raised(minutes_to_metres, 15, "car"),
+        "radius_m": _raised(as_reach, "wide"),
     }
     for field, exc in cases.items():
         message = geodata_message(exc)

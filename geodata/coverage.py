@@ -555,11 +555,11 @@ def _check_max_area(value: float) -> float:
         v = float(value)
     except (TypeError, ValueError):
         raise GeodataError.from_catalog(
-            "max_gap_km2", "max_area_km2 must be a number, got {value}", value=repr(value)
+            "max_gap_km2", "max_area_km2 must be a number, got {given}", given=repr(value)
         ) from None
     if not np.isfinite(v) or v <= 0:
         raise GeodataError.from_catalog(
-            "max_gap_km2", "max_area_km2 must be > 0, got {value}", value=repr(value)
+            "max_gap_km2", "max_area_km2 must be > 0, got {given}", given=repr(value)
         )
     return v
 

@@ -22,7 +22,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geodata.crs import crs_name, to_wgs84
-from geodata.errors import GeodataError
+from geodata.errors import CatalogText, GeodataError
 from geodata.hexgrid import HexGrid, cell_centres, cells_for_area, check_resolution, hex_grid
 
 __all__ = [
@@ -70,14 +70,21 @@ class Demand:
             bad = ~np.isfinite(arr) | (np.abs(arr) > lim)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise GeodataError(
-                    f"demand point {i}: {name} {arr[i]!r} is out of range", field="demand"
+                raise GeodataError.from_catalog(
+                    "demand",
+                    "demand point {i}: {column} {given} is out of range",
+                    i=i,
+                    column=name,
+                    given=repr(arr[i]),
                 )
         bad = ~np.isfinite(w) | (w < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise GeodataError(
-                f"demand point {i}: weight {w[i]!r} must be a number ≥ 0", field="demand"
+            raise GeodataError.from_catalog(
+                "demand",
+                "demand point {i}: weight {given} must be a number ≥ 0",
+                i=i,
+                given=repr(w[i]),
             )
         object.__setattr__(self, "lon", lon)
         object.__setattr__(self, "lat", lat)
@@ -107,8 +114,8 @@ class Demand:
     def require_nonempty(self) -> None:
         """Raise GeodataError(field="demand") when there is no demand or all weights are 0."""
         if len(self) == 0 or self.total_weight <= 0:
-            raise GeodataError(
-                "the demand layer is empty (no points or all weights are 0)", field="demand"
+            raise GeodataError.from_catalog(
+                "demand", "the demand layer is empty (no points or all weights are 0)"
             )
 
     def subset(self, mask: NDArray[np.bool_]) -> Demand:
@@ -183,19 +190,33 @@ def _present(value: Any) -> bool:
     return not (isinstance(value, float) and math.isnan(value))
 
 
-def _number(value: Any, where: str, name: str, default: float | None) -> float:
+def _number(value: Any, where: CatalogText, name: str, default: float | None) -> float:
     if not _present(value):
         if default is None:
-            raise GeodataError(f"{where}: {name} is missing", field="demand")
+            raise GeodataError.from_catalog(
+                "demand", "{where}: {column} is missing", where=where, column=name
+            )
         return default
-    if isinstance(value, bool):
-        raise GeodataError(f"{where}: {name} {value!r} is not a number", field="demand")
     try:
+        if isinstance(value, bool):
+            raise TypeError(value)
         x = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise GeodataError(f"{where}: {name} {value!r} is not a number", field="demand") from None
+        raise GeodataError.from_catalog(
+            "demand",
+            "{where}: {column} {given} is not a number",
+            where=where,
+            column=name,
+            given=repr(value),
+        ) from None
     if not math.isfinite(x):
-        raise GeodataError(f"{where}: {name} {value!r} is not a finite number", field="demand")
+        raise GeodataError.from_catalog(
+            "demand",
+            "{where}: {column} {given} is not a finite number",
+            where=where,
+            column=name,
+            given=repr(value),
+        )
     return x
 
 
@@ -213,24 +234,36 @@ def _read_csv(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float64], NDA
         headers = reader.fieldnames or []
         lon_h, lat_h = _pick(headers, _LON_HEADERS), _pick(headers, _LAT_HEADERS)
         if lon_h is None or lat_h is None:
-            raise GeodataError(
-                f"{path.name}: needs lon and lat columns (lon/lng/longitude/经度, "
-                f"lat/latitude/纬度); found {headers}",
-                field="demand",
+            raise GeodataError.from_catalog(
+                "demand",
+                "{file}: needs lon and lat columns (lon/lng/longitude/经度, "
+                "lat/latitude/纬度); found {headers}",
+                file=path.name,
+                headers=headers,
             )
         w_h = _pick(headers, _WEIGHT_HEADERS)
         lon, lat, w = [], [], []
         for n, row in enumerate(reader, start=2):
-            where = f"{path.name} row {n}"
+            where = CatalogText("{file} row {n}", file=path.name, n=n)
             x = _number(row.get(lon_h), where, lon_h, None)
             y = _number(row.get(lat_h), where, lat_h, None)
             if not (-180 <= x <= 180 and -90 <= y <= 90):
-                raise GeodataError(
-                    f"{where}: lon/lat {x}, {y} is not a WGS-84 position", field="demand"
+                raise GeodataError.from_catalog(
+                    "demand",
+                    "{where}: lon/lat {x}, {y} is not a WGS-84 position",
+                    where=where,
+                    x=x,
+                    y=y,
                 )
             wt = _number(row.get(w_h) if w_h else None, where, w_h or "weight", 1.0)
             if wt < 0:
-                raise GeodataError(f"{where}: {w_h} {wt} must be ≥ 0", field="demand")
+                raise GeodataError.from_catalog(
+                    "demand",
+                    "{where}: {column} {given} must be ≥ 0",
+                    where=where,
+                    column=w_h,
+                    given=wt,
+                )
             lon.append(x)
             lat.append(y)
             w.append(wt)
@@ -263,14 +296,20 @@ def _features_to_demand(
     ws: list[NDArray[np.float64]] = []
     kinds: list[NDArray[np.str_]] = []
     for n, (geom, props) in enumerate(features, start=1):
-        where = f"{source} feature {n}"
+        where = CatalogText("{file} feature {n}", file=source, n=n)
         if geom is None or geom.is_empty:
-            raise GeodataError(f"{where}: has no geometry", field="demand")
+            raise GeodataError.from_catalog("demand", "{where}: has no geometry", where=where)
         kind = str(props.get("kind", "") or "")
         if geom.geom_type in ("Point", "MultiPoint"):
             w = _number(props.get("weight"), where, "weight", 1.0)
             if w < 0:
-                raise GeodataError(f"{where}: weight {w} must be ≥ 0", field="demand")
+                raise GeodataError.from_catalog(
+                    "demand",
+                    "{where}: {column} {given} must be ≥ 0",
+                    where=where,
+                    column="weight",
+                    given=w,
+                )
             xy = shapely.get_coordinates(geom)
             x, y = _to_wgs84(xy[:, 0], xy[:, 1], crs)
             lons.append(x)
@@ -281,12 +320,21 @@ def _features_to_demand(
             key = "weight" if _present(props.get("weight")) else "population"
             w = _number(props.get(key), where, "population or weight", None)
             if w < 0:
-                raise GeodataError(f"{where}: {key} {w} must be ≥ 0", field="demand")
+                raise GeodataError.from_catalog(
+                    "demand",
+                    "{where}: {column} {given} must be ≥ 0",
+                    where=where,
+                    column=key,
+                    given=w,
+                )
             if not geom.is_valid:
                 from shapely.validation import explain_validity
 
-                raise GeodataError(
-                    f"{where}: invalid polygon ({explain_validity(geom)})", field="demand"
+                raise GeodataError.from_catalog(
+                    "demand",
+                    "{where}: invalid polygon ({reason})",
+                    where=where,
+                    reason=explain_validity(geom),
                 )
             if crs != "wgs84":
                 geom = shapely.transform(
@@ -305,8 +353,11 @@ def _features_to_demand(
             ws.append(pw)
             kinds.append(np.full(x.size, kind))
         else:
-            raise GeodataError(
-                f"{where}: {geom.geom_type} is not a point or polygon", field="demand"
+            raise GeodataError.from_catalog(
+                "demand",
+                "{where}: {kind} is not a point or polygon",
+                where=where,
+                kind=geom.geom_type,
             )
     if not lons:
         return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=str)
@@ -323,11 +374,13 @@ def demand_from_geojson(
     crs = crs_name(crs)
     res = check_resolution(resolution)
     if not isinstance(obj, Mapping) or "type" not in obj:
-        raise GeodataError("demand must be a GeoJSON object with a 'type'", field="demand")
+        raise GeodataError.from_catalog("demand", "demand must be a GeoJSON object with a 'type'")
     if obj["type"] == "FeatureCollection":
         feats = obj.get("features")
         if not isinstance(feats, list):
-            raise GeodataError("demand FeatureCollection has no 'features' list", field="demand")
+            raise GeodataError.from_catalog(
+                "demand", "demand FeatureCollection has no 'features' list"
+            )
     elif obj["type"] == "Feature":
         feats = [obj]
     else:
@@ -335,12 +388,12 @@ def demand_from_geojson(
     pairs = []
     for n, f in enumerate(feats, start=1):
         if not isinstance(f, Mapping):
-            raise GeodataError(f"demand feature {n} is not an object", field="demand")
+            raise GeodataError.from_catalog("demand", "demand feature {n} is not an object", n=n)
         try:
             g = shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None
         except Exception as exc:  # shapely raises several types for bad GeoJSON
-            raise GeodataError(
-                f"demand feature {n}: bad geometry ({exc})", field="demand"
+            raise GeodataError.from_catalog(
+                "demand", "demand feature {n}: bad geometry ({reason})", n=n, reason=str(exc)
             ) from None
         pairs.append((g, f.get("properties") or {}))
     return _finish(_features_to_demand(pairs, "demand", crs, res), "demand", area)
@@ -394,7 +447,9 @@ def load_demand(
     res = check_resolution(resolution)
     p = Path(path)
     if not p.exists():
-        raise GeodataError(f"demand file {str(p)!r} does not exist", field="demand")
+        raise GeodataError.from_catalog(
+            "demand", "demand file {path} does not exist", path=repr(str(p))
+        )
     if p.suffix.lower() in (".csv", ".txt"):
         lon, lat, w = _read_csv(p)
         lon, lat = _to_wgs84(lon, lat, crs)
@@ -403,7 +458,9 @@ def load_demand(
         try:
             obj = json.loads(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise GeodataError(f"{p.name}: not valid GeoJSON ({exc})", field="demand") from None
+            raise GeodataError.from_catalog(
+                "demand", "{file}: not valid GeoJSON ({reason})", file=p.name, reason=str(exc)
+            ) from None
         if isinstance(obj, Mapping) and obj.get("crs") is None:
             d = demand_from_geojson(obj, crs, None, res)
             meta = obj.get("metadata") or {}
@@ -428,7 +485,9 @@ def _read_vector(p: Path, crs: str, area: BaseGeometry | None, res: int) -> Dema
     try:
         gdf = gpd.read_file(p)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise GeodataError(f"cannot read demand file {p.name}: {exc}", field="demand") from None
+        raise GeodataError.from_catalog(
+            "demand", "cannot read demand file {file}: {reason}", file=p.name, reason=str(exc)
+        ) from None
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
     props = gdf.drop(columns=gdf.geometry.name).to_dict("records")

@@ -29,10 +29,10 @@ def _checked(values: ArrayLike, field: str, limit: float) -> np.ndarray:
         first = arr.flat[int(np.flatnonzero(bad.ravel())[0])]
         raise GeodataError.from_catalog(
             field,
-            "{what} must be a finite number within ±{limit} degrees, got {value}",
+            "{what} must be a finite number within ±{limit} degrees, got {given}",
             what=field,
             limit=f"{limit:g}",
-            value=repr(float(first)),
+            given=repr(float(first)),
         )
     return arr
 

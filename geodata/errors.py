@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GeodataError"]
+__all__ = ["CatalogText", "GeodataError"]
+
+
+class CatalogText:
+    """A catalog id and its parameters used as a part of a :class:`GeodataError` (where in
+    a file: "demand.csv row 5"), so the part reads in the same language as the error.
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.msgid.format(**self.params)
 
 
 class GeodataError(ValueError):
@@ -31,7 +46,7 @@ class GeodataError(ValueError):
     def from_catalog(cls, field: str, msgid: str, **params: Any) -> GeodataError:
         """The error ``msgid`` (English, with ``{placeholders}``) about ``field``; its
         English text is ``msgid`` formatted with ``params``. A param may itself be a
-        ``GeodataError`` made this way (a file's name before what is wrong in it): the layers
+        :class:`CatalogText` or a ``GeodataError`` made this way (a file's name before what is wrong in it): the layers
         above render it in the same language as the message around it.
         """
         error = cls(msgid.format(**params), field)

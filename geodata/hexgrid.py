@@ -47,12 +47,12 @@ def check_resolution(resolution: int) -> int:
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
         raise GeodataError.from_catalog(
             "resolution",
-            "H3 resolution must be an integer 0–15, got {value}",
-            value=repr(resolution),
+            "H3 resolution must be an integer 0–15, got {given}",
+            given=repr(resolution),
         )
     if not 0 <= int(resolution) <= 15:
         raise GeodataError.from_catalog(
-            "resolution", "H3 resolution must be between 0 and 15, got {value}", value=resolution
+            "resolution", "H3 resolution must be between 0 and 15, got {given}", given=resolution
         )
     return int(resolution)
 

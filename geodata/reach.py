@@ -157,13 +157,13 @@ def _check_radius(radius_m: float) -> float:
         r = float(radius_m)
     except (TypeError, ValueError):
         raise GeodataError.from_catalog(
-            "radius_m", "radius_m must be a number, got {value}", value=repr(radius_m)
+            "radius_m", "radius_m must be a number, got {given}", given=repr(radius_m)
         ) from None
     if not math.isfinite(r) or r <= 0:
         raise GeodataError.from_catalog(
             "radius_m",
-            "radius_m must be a positive number of metres, got {value}",
-            value=repr(radius_m),
+            "radius_m must be a positive number of metres, got {given}",
+            given=repr(radius_m),
         )
     return r
 
@@ -191,11 +191,11 @@ def minutes_to_metres(minutes: float, speed: str | float = "walk") -> float:
         m = float(minutes)
     except (TypeError, ValueError):
         raise GeodataError.from_catalog(
-            "minutes", "minutes must be a number, got {value}", value=repr(minutes)
+            "minutes", "minutes must be a number, got {given}", given=repr(minutes)
         ) from None
     if not math.isfinite(m) or m <= 0:
         raise GeodataError.from_catalog(
-            "minutes", "minutes must be positive, got {value}", value=repr(minutes)
+            "minutes", "minutes must be positive, got {given}", given=repr(minutes)
         )
     if isinstance(speed, str):
         key = speed.strip().lower().replace("-", "")
@@ -215,7 +215,7 @@ def minutes_to_metres(minutes: float, speed: str | float = "walk") -> float:
         kmh = float(speed)
     if not math.isfinite(kmh) or kmh <= 0:
         raise GeodataError.from_catalog(
-            "speed", "speed must be a positive number of km/h, got {value}", value=repr(speed)
+            "speed", "speed must be a positive number of km/h, got {given}", given=repr(speed)
         )
     return m / 60.0 * kmh * 1000.0
 

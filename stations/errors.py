@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from geodata.errors import GeodataError
+from geodata.errors import CatalogText, GeodataError
 from stations.i18n import Message
 
 __all__ = [
@@ -38,11 +38,16 @@ def geodata_message(exc: GeodataError) -> Message | None:
     """
     if exc.msgid is None:
         return None
-    params = {
-        k: (geodata_message(v) or str(v)) if isinstance(v, GeodataError) else v
-        for k, v in exc.params.items()
-    }
-    return Message(exc.msgid, **params)
+    return _geodata_part(exc)  # type: ignore[return-value]
+
+
+def _geodata_part(part: Any) -> Any:
+    """A ``geodata`` error or :class:`CatalogText` (and their nested parts) as a Message."""
+    if isinstance(part, GeodataError | CatalogText):
+        if part.msgid is None:
+            return str(part)
+        return Message(part.msgid, **{k: _geodata_part(v) for k, v in part.params.items()})
+    return part
 
 
 @dataclass

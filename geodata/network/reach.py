@@ -54,7 +54,7 @@ class NetworkReach(ReachModel):
         b = float(self.budget_m)
         if not np.isfinite(b) or b <= 0:
             raise GeodataError.from_catalog(
-                "minutes", "the reach must be > 0 m, got {value}", value=repr(self.budget_m)
+                "minutes", "the reach must be > 0 m, got {given}", given=repr(self.budget_m)
             )
         object.__setattr__(self, "budget_m", b)
 

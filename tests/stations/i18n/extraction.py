@@ -33,6 +33,7 @@ KEYWORDS = [
     "_refuse_file:2",
     "_refuse",  # stations.photos.process: _refuse(msgid, …)
     "Message",
+    "CatalogText",  # geodata.errors.CatalogText(msgid, …): a part of a geodata error
     "HoursSyntaxError:2",
 ]
 

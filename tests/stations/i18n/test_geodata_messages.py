@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from geodata.areas import area_from_geojson, check_area, load_area
 from geodata.coverage import check_points, gaps
+from geodata.demand import demand_from_geojson, load_demand
 from geodata.distance import geodesic_m
 from geodata.errors import GeodataError
 from geodata.hexgrid import check_resolution, hex_grid
@@ -111,4 +114,32 @@ def test_network_and_parameter_errors_have_a_chinese_text(tmp_path: Path) -> Non
         assert exc.field == field and message is not None, (field, str(exc))
         assert message.text("en") == str(exc)
         assert _cjk(message.text("zh-CN")), message.text("zh-CN")
+        assert FieldError.of(exc).text("zh-CN") == message.text("zh-CN")
     assert _raised(utm_crs_for, 116.5, 88.0).msgid is not None
+
+
+def test_a_demand_file_row_problem_reads_in_one_language(tmp_path: Path) -> None:
+    """Where in the file ("row 3") is rendered in the same language as the problem."""
+    path = tmp_path / "riders.csv"
+    path.write_text("lon,lat,weight\n116.5,39.8,1\n116.5,39.8,lots\n", encoding="utf-8")
+    exc = _raised(load_demand, path)
+    message = geodata_message(exc)
+    assert message is not None and exc.field == "demand"
+    assert str(exc) == "riders.csv row 3: weight 'lots' is not a number"
+    assert message.text("zh-CN") == "riders.csv 第 3 行：weight 'lots' 不是数字"
+    body = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None}]}
+    bad = FieldError.of(_raised(demand_from_geojson, body))
+    assert bad.field == "demand" and _cjk(bad.text("zh-CN"))
+
+
+#: FieldError.from_catalog's own arguments: a geodata param of the same name would clash
+#: when FieldError.of re-raises the error in the domain's terms.
+RESERVED = set(inspect.signature(FieldError.from_catalog).parameters)
+
+
+def test_geodata_params_do_not_clash_with_field_errors() -> None:
+    for path in (ROOT / "geodata").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "from_catalog":
+                clash = {k.arg for k in node.keywords} & RESERVED
+                assert not clash, f"{path.name}:{node.lineno}: {clash}"

@@ -179,8 +179,11 @@ class _Instance:
 
 def _check_method(method: str) -> str:
     if method not in _METHODS:
-        raise GeodataError(
-            f"method must be one of {', '.join(_METHODS)}, got {method!r}", field="method"
+        raise GeodataError.from_catalog(
+            "method",
+            "method must be one of {methods}, got {given}",
+            methods=", ".join(_METHODS),
+            given=repr(method),
         )
     return method
 
@@ -513,7 +516,7 @@ def _prepare(
     ex_lon, ex_lat = check_points(existing_lon, existing_lat, "stations")
     c_lon, c_lat = check_points(candidates_lon, candidates_lat, "candidates")
     if c_lon.size == 0:
-        raise GeodataError("there are no candidate sites", field="candidates")
+        raise GeodataError.from_catalog("candidates", "there are no candidate sites")
     return _build(demand, ex_lon, ex_lat, c_lon, c_lat, reach), c_lon, c_lat, int(c_lon.size)
 
 
@@ -573,15 +576,22 @@ def plan_sites(
     """
     _check_method(method)
     if isinstance(n_new, bool) or not isinstance(n_new, int | np.integer):
-        raise GeodataError(f"n_new must be a whole number, got {n_new!r}", field="n_new")
+        raise GeodataError.from_catalog(
+            "n_new", "n_new must be a whole number, got {given}", given=repr(n_new)
+        )
     inst, c_lon, c_lat, n_cand = _prepare(
         demand, existing_lon, existing_lat, candidates_lon, candidates_lat, radius_m
     )
     if n_new < 1:
-        raise GeodataError(f"n_new must be at least 1, got {n_new}", field="n_new")
+        raise GeodataError.from_catalog(
+            "n_new", "n_new must be at least 1, got {given}", given=n_new
+        )
     if n_new > n_cand:
-        raise GeodataError(
-            f"n_new is {n_new} but there are only {n_cand} candidate sites", field="n_new"
+        raise GeodataError.from_catalog(
+            "n_new",
+            "n_new is {given} but there are only {n_cand} candidate sites",
+            given=n_new,
+            n_cand=n_cand,
         )
     n_new = int(n_new)
     how = _choose_method(method, inst)
@@ -662,8 +672,8 @@ def drop_negligible(res: PlanResult, min_gain_share: float = DEFAULT_MIN_GAIN_SH
     """
     share = float(min_gain_share)
     if not (np.isfinite(share) and 0 <= share < 1):
-        raise GeodataError(
-            f"min_gain_share must be in [0, 1), got {min_gain_share!r}", field="min_gain"
+        raise GeodataError.from_catalog(
+            "min_gain", "min_gain_share must be in [0, 1), got {given}", given=repr(min_gain_share)
         )
     limit = share * res.total_weight
     kept = []
@@ -712,7 +722,9 @@ def plan_backup_sites(
         As :func:`plan_sites`.
     """
     if isinstance(n_new, bool) or not isinstance(n_new, int | np.integer) or n_new < 1:
-        raise GeodataError(f"n_new must be a whole number ≥ 1, got {n_new!r}", field="n_new")
+        raise GeodataError.from_catalog(
+            "n_new", "n_new must be a whole number ≥ 1, got {given}", given=repr(n_new)
+        )
     if not isinstance(demand, Demand):
         raise GeodataError("demand must be a Demand layer", field="demand")
     demand.require_nonempty()
@@ -720,7 +732,7 @@ def plan_backup_sites(
     ex_lon, ex_lat = check_points(existing_lon, existing_lat, "stations")
     c_lon, c_lat = check_points(candidates_lon, candidates_lat, "candidates")
     if c_lon.size == 0:
-        raise GeodataError("there are no candidate sites", field="candidates")
+        raise GeodataError.from_catalog("candidates", "there are no candidate sites")
     w = demand.weight
     total = float(w.sum())
     _, ej = reachable_pairs(reach, ex_lon, ex_lat, demand.lon, demand.lat)
@@ -803,12 +815,12 @@ def min_sites_for_coverage(
     try:
         target = float(target_share)
     except (TypeError, ValueError):
-        raise GeodataError(
-            f"target_share must be a number, got {target_share!r}", field="target_share"
+        raise GeodataError.from_catalog(
+            "target_share", "target_share must be a number, got {given}", given=repr(target_share)
         ) from None
     if not (math.isfinite(target) and 0 < target <= 1):
-        raise GeodataError(
-            f"target_share must be in (0, 1], got {target_share!r}", field="target_share"
+        raise GeodataError.from_catalog(
+            "target_share", "target_share must be in (0, 1], got {given}", given=repr(target_share)
         )
     inst, c_lon, c_lat, n_cand = _prepare(
         demand, existing_lon, existing_lat, candidates_lon, candidates_lat, radius_m
@@ -831,10 +843,13 @@ def min_sites_for_coverage(
         )
     best = inst.existing_weight + float(inst.group_weight.sum())
     if best < target * inst.total_weight - tol:
-        raise GeodataError(
-            f"a coverage of {target:.1%} cannot be reached: even all {n_cand} candidates "
-            f"together reach {best / inst.total_weight:.1%} of the demand",
-            field="target_share",
+        raise GeodataError.from_catalog(
+            "target_share",
+            "a coverage of {target} cannot be reached: even all {n_cand} candidates "
+            "together reach {best} of the demand",
+            target=f"{target:.1%}",
+            n_cand=n_cand,
+            best=f"{best / inst.total_weight:.1%}",
         )
     how = _choose_method(method, inst)
     bound_kind: str | None = None

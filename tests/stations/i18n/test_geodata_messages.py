@@ -11,12 +11,13 @@ import pytest
 
 from geodata.areas import area_from_geojson, check_area, load_area
 from geodata.coverage import check_points, gaps
-from geodata.demand import demand_from_geojson, load_demand
+from geodata.demand import demand_from_geojson, load_demand, uniform_demand
 from geodata.distance import geodesic_m
 from geodata.errors import GeodataError
 from geodata.hexgrid import check_resolution, hex_grid
 from geodata.network.graph import check_mode
 from geodata.network.osm import read_osm
+from geodata.planning import plan_sites
 from geodata.projection import utm_crs_for
 from geodata.reach import as_reach, minutes_to_metres
 from stations.errors import FieldError, geodata_message
@@ -108,6 +109,12 @@ def test_network_and_parameter_errors_have_a_chinese_text(tmp_path: Path) -> Non
         "minutes": _raised(minutes_to_metres, -5),
         "speed": _raised(minutes_to_metres, 15, "car"),
         "radius_m": _raised(as_reach, "wide"),
+        "n_new": _raised(
+            lambda: plan_sites(uniform_demand(square, 9), [], [], [116.505], [39.805], 500.0, 0)
+        ),
+        "candidates": _raised(
+            lambda: plan_sites(uniform_demand(square, 9), [], [], [], [], 500.0, 1)
+        ),
     }
     for field, exc in cases.items():
         message = geodata_message(exc)

@@ -166,15 +166,31 @@ def _check_point(lon: Any, lat: Any) -> tuple[float, float]:
     try:
         x = float(lon)
     except (TypeError, ValueError):
-        raise GeodataError(f"lon must be a number, got {lon!r}", field="lon") from None
+        raise GeodataError.from_catalog(
+            "lon", "{what} must be a number, got {given}", what="lon", given=repr(lon)
+        ) from None
     try:
         y = float(lat)
     except (TypeError, ValueError):
-        raise GeodataError(f"lat must be a number, got {lat!r}", field="lat") from None
+        raise GeodataError.from_catalog(
+            "lat", "{what} must be a number, got {given}", what="lat", given=repr(lat)
+        ) from None
     if not -180.0 <= x <= 180.0:  # also rejects NaN
-        raise GeodataError(f"lon must be finite and within ±180 degrees, got {x!r}", field="lon")
+        raise GeodataError.from_catalog(
+            "lon",
+            "{what} must be finite and within ±{limit} degrees, got {given}",
+            what="lon",
+            limit=180,
+            given=repr(x),
+        )
     if not -90.0 <= y <= 90.0:
-        raise GeodataError(f"lat must be finite and within ±90 degrees, got {y!r}", field="lat")
+        raise GeodataError.from_catalog(
+            "lat",
+            "{what} must be finite and within ±{limit} degrees, got {given}",
+            what="lat",
+            limit=90,
+            given=repr(y),
+        )
     return x, y
 
 
@@ -182,7 +198,9 @@ def _check_k(k: Any) -> int:
     if type(k) is int and k >= 1:
         return k
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise GeodataError(f"k must be an integer of at least 1, got {k!r}", field="k")
+        raise GeodataError.from_catalog(
+            "k", "k must be an integer of at least 1, got {given}", given=repr(k)
+        )
     return int(k)
 
 
@@ -190,11 +208,13 @@ def _check_distance(value: Any, field: str) -> float:
     try:
         metres = float(value)
     except (TypeError, ValueError):
-        raise GeodataError(
-            f"{field} must be a number of metres, got {value!r}", field=field
+        raise GeodataError.from_catalog(
+            field, "{what} must be a number of metres, got {given}", what=field, given=repr(value)
         ) from None
     if not metres >= 0.0:  # also rejects NaN
-        raise GeodataError(f"{field} must be ≥ 0 metres, got {metres!r}", field=field)
+        raise GeodataError.from_catalog(
+            field, "{what} must be ≥ 0 metres, got {given}", what=field, given=repr(metres)
+        )
     return metres
 
 
@@ -422,7 +442,7 @@ class GeodesicIndex:
         qlon, qlat = _check_point(lon, lat)
         radius = _check_distance(radius_m, "radius_m")
         if radius == math.inf:
-            raise GeodataError("radius_m must be finite", field="radius_m")
+            raise GeodataError.from_catalog("radius_m", "radius_m must be finite")
         mask = None if allowed is None else self._check_allowed(allowed)
         if self._n == 0:
             return _empty()

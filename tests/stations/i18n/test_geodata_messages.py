@@ -20,6 +20,7 @@ from geodata.network.osm import read_osm
 from geodata.planning import plan_sites
 from geodata.projection import utm_crs_for
 from geodata.reach import as_reach, minutes_to_metres
+from geodata.spatial_index import GeodesicIndex
 from stations.errors import FieldError, geodata_message
 from tests.stations.i18n.extraction import ROOT, catalog, extract
 
@@ -112,6 +113,9 @@ def test_network_and_parameter_errors_have_a_chinese_text(tmp_path: Path) -> Non
         "n_new": _raised(
             lambda: plan_sites(uniform_demand(square, 9), [], [], [116.505], [39.805], 500.0, 0)
         ),
+        "lon": _raised(GeodesicIndex([1], [116.5], [39.8]).nearest, "east", 39.8, 1),
+        "lat": _raised(GeodesicIndex([1], [116.5], [39.8]).nearest, 116.5, 91, 1),
+        "k": _raised(GeodesicIndex([1], [116.5], [39.8]).nearest, 116.5, 39.8, 0),
         "candidates": _raised(
             lambda: plan_sites(uniform_demand(square, 9), [], [], [], [], 500.0, 1)
         ),

@@ -296,7 +296,11 @@ def _features_to_demand(
     ws: list[NDArray[np.float64]] = []
     kinds: list[NDArray[np.str_]] = []
     for n, (geom, props) in enumerate(features, start=1):
-        where = CatalogText("{file} feature {n}", file=source, n=n)
+        where = (
+            CatalogText("demand feature {n}", n=n)
+            if source == "demand"  # an API body: no file name to show
+            else CatalogText("{file} feature {n}", file=source, n=n)
+        )
         if geom is None or geom.is_empty:
             raise GeodataError.from_catalog("demand", "{where}: has no geometry", where=where)
         kind = str(props.get("kind", "") or "")

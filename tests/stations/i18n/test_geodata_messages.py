@@ -140,7 +140,8 @@ def test_a_demand_file_row_problem_reads_in_one_language(tmp_path: Path) -> None
     assert message.text("zh-CN") == "riders.csv 第 3 行：weight 'lots' 不是数字"
     body = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None}]}
     bad = FieldError.of(_raised(demand_from_geojson, body))
-    assert bad.field == "demand" and _cjk(bad.text("zh-CN"))
+    assert bad.field == "demand" and bad.message == "demand feature 1: has no geometry"
+    assert bad.text("zh-CN") == "需求数据第 1 个要素：没有几何图形"
 
 
 #: FieldError.from_catalog's own arguments: a geodata param of the same name would clash

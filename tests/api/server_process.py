@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -38,3 +40,31 @@ def is_up(base: str) -> bool:
         return httpx.get(base + "/livez", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def kill_mid_burst(
+    proc: subprocess.Popen[bytes],
+    base: str,
+    fire: Callable[[int, threading.Event], None],
+    until: Callable[[], bool],
+    writers: int = 8,
+) -> None:
+    """Run ``fire(writer, stop)`` on ``writers`` threads once the service answers, kill -9 its
+    process group as soon as ``until()`` holds (no shutdown, nothing flushed), then stop and
+    join the writers."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=fire, args=(w, stop)) for w in range(writers)]
+    try:
+        wait_for(lambda: is_up(base))
+        for t in threads:
+            t.start()
+        wait_for(until)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        for t in threads:
+            t.join(10)

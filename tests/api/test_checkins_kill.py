@@ -3,8 +3,6 @@ answered 201 is a raw row afterwards, whatever was in flight."""
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 from datetime import datetime
 
@@ -15,7 +13,7 @@ from sqlalchemy import select
 from stations.store.sql import SqlStationStore
 from stations.store.visit_tables import checkins_table
 from stations.store.visits import SqlVisitStore
-from tests.api.server_process import is_up, serve, wait_for
+from tests.api.server_process import kill_mid_burst, serve
 from tests.conftest import make_station
 from tests.maps.conftest import _free_port
 
@@ -36,9 +34,8 @@ def test_every_acknowledged_check_in_survives_kill_9(pg_schema_url: str) -> None
     )
     acked: list[tuple[int, datetime]] = []
     lock = threading.Lock()
-    stop = threading.Event()
 
-    def fire(worker: int) -> None:
+    def fire(worker: int, stop: threading.Event) -> None:
         with httpx.Client(base_url=base, timeout=5) as client:
             n = 0
             while not stop.is_set():
@@ -56,21 +53,7 @@ def test_every_acknowledged_check_in_survives_kill_9(pg_schema_url: str) -> None
                     with lock:
                         acked.append((body["station_id"], datetime.fromisoformat(body["at"])))
 
-    threads = [threading.Thread(target=fire, args=(w,)) for w in range(8)]
-    try:
-        wait_for(lambda: is_up(base))
-        for t in threads:
-            t.start()
-        wait_for(lambda: len(acked) >= 150)
-        os.killpg(proc.pid, signal.SIGKILL)  # mid-burst: no shutdown, nothing flushed
-        proc.wait(10)
-    finally:
-        stop.set()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        for t in threads:
-            t.join(10)
+    kill_mid_burst(proc, base, fire, until=lambda: len(acked) >= 150)
     with store.engine.connect() as conn:
         _R = checkins_table
         stored = set(conn.execute(select(_R.c.station_id, _R.c.at)).tuples())

@@ -3,8 +3,6 @@ confirmation answered 201 is in the table afterwards, whatever was in flight."""
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 
 import httpx
@@ -13,7 +11,7 @@ from sqlalchemy import select
 
 from stations.store.schema import confirmations_table
 from stations.store.sql import SqlStationStore
-from tests.api.server_process import is_up, serve, wait_for
+from tests.api.server_process import kill_mid_burst, serve
 from tests.conftest import make_station
 from tests.maps.conftest import _free_port
 
@@ -36,9 +34,8 @@ def test_every_acknowledged_confirmation_survives_kill_9(pg_schema_url: str) -> 
     acked: list[int] = []
     sent = [0]
     lock = threading.Lock()
-    stop = threading.Event()
 
-    def fire(worker: int) -> None:
+    def fire(worker: int, stop: threading.Event) -> None:
         with httpx.Client(base_url=base, timeout=5) as client:
             n = 0
             while not stop.is_set():
@@ -57,21 +54,7 @@ def test_every_acknowledged_confirmation_survives_kill_9(pg_schema_url: str) -> 
                     if r.status_code == 201:
                         acked.append(r.json()["id"])
 
-    threads = [threading.Thread(target=fire, args=(w,)) for w in range(8)]
-    try:
-        wait_for(lambda: is_up(base))
-        for t in threads:
-            t.start()
-        wait_for(lambda: len(acked) >= 150)
-        os.killpg(proc.pid, signal.SIGKILL)  # mid-burst: no shutdown, nothing flushed
-        proc.wait(10)
-    finally:
-        stop.set()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        for t in threads:
-            t.join(10)
+    kill_mid_burst(proc, base, fire, until=lambda: len(acked) >= 150)
     with store.engine.connect() as conn:
         stored = set(conn.execute(select(confirmations_table.c.id)).scalars())
     store.close()

@@ -70,20 +70,36 @@ def _pids_answering(base: str, deadline_s: float = 60) -> set[int]:
 
 
 def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]) -> None:
+    """Each worker is asked over its own keep-alive connection, so the time measured is
+    when that worker had the write, not when a new connection happened to reach it. The
+    second is the refresher's promise (a notification, or its 0.5 s check of the feed);
+    on a busy machine a worker also takes longer to answer, so the answers' own round trip,
+    measured just before the write, is added to it."""
     base, url = two_workers
     pids = _pids_answering(base)
-    store = SqlStationStore(url)
-    station = store.create(make_station(name="新开驿站", lon=116.6, lat=39.7), actor="other")
-    target = store.feed_head()
-    written = time.monotonic()
-    caught_up: dict[int, float] = {}
-    while set(caught_up) != pids and time.monotonic() - written < 5:
-        body = _ready(base)
-        if body["index_counter"] >= target and body["pid"] not in caught_up:
-            caught_up[body["pid"]] = time.monotonic() - written
-    store.close()
+    conns = _connection_to_each(base, pids)
+    try:
+        round_trip = 0.0
+        for conn in conns.values():
+            for _ in range(5):
+                sent = time.monotonic()
+                _readyz_over(conn)
+                round_trip = max(round_trip, time.monotonic() - sent)
+        store = SqlStationStore(url)
+        station = store.create(make_station(name="新开驿站", lon=116.6, lat=39.7), actor="other")
+        target = store.feed_head()
+        written = time.monotonic()
+        store.close()
+        caught_up: dict[int, float] = {}
+        while set(caught_up) != pids and time.monotonic() - written < 10:
+            for pid, conn in conns.items():
+                if pid not in caught_up and _readyz_over(conn)["index_counter"] >= target:
+                    caught_up[pid] = time.monotonic() - written
+    finally:
+        for conn in conns.values():
+            conn.close()
     assert set(caught_up) == pids, f"workers that never saw the write: {pids - set(caught_up)}"
-    assert max(caught_up.values()) < 1.0, caught_up
+    assert max(caught_up.values()) < 1.0 + 2 * round_trip, (caught_up, round_trip)
     with httpx.Client(timeout=5) as c:
         for _ in range(6):
             r = c.get(
@@ -92,6 +108,24 @@ def test_write_reaches_both_workers_within_a_second(two_workers: tuple[str, str]
                 headers={"Connection": "close"},
             )
             assert r.json()["features"][0]["id"] == station.id
+
+
+def _connection_to_each(
+    base: str, pids: set[int], deadline_s: float = 60
+) -> dict[int, socket.socket]:
+    """A keep-alive connection to every worker (a connection stays with its worker)."""
+    port = int(base.rsplit(":", 1)[1])
+    deadline = time.monotonic() + deadline_s
+    conns: dict[int, socket.socket] = {}
+    while set(conns) != pids:
+        assert time.monotonic() < deadline, "no connection reached every worker"
+        conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+        pid = _pid_over(conn)
+        if pid in conns:
+            conn.close()
+        else:
+            conns[pid] = conn
+    return conns
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balancing")
@@ -125,6 +159,11 @@ def test_connections_opened_at_once_are_spread_over_both_workers(
 
 def _pid_over(conn: socket.socket) -> int:
     """GET /readyz on an open connection; the answering worker's pid."""
+    return int(_readyz_over(conn)["pid"])
+
+
+def _readyz_over(conn: socket.socket) -> dict:
+    """GET /readyz on an open keep-alive connection; the answer."""
     conn.settimeout(10)
     conn.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     data = b""
@@ -140,7 +179,7 @@ def _pid_over(conn: socket.socket) -> int:
     )
     while len(body) < length:
         body += conn.recv(65536)
-    return int(json.loads(body)["pid"])
+    return json.loads(body)
 
 
 def _serve(port: int, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -158,7 +197,7 @@ def _serve(port: int, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a hang, not a slow start: a busy machine imports the app slowly
     )
 
 
@@ -178,8 +217,9 @@ def test_workers_that_cannot_start_stop_the_server(tmp_path) -> None:
     same way on every restart: the server stops with an error instead of looping."""
     (tmp_path / "not-a-folder").write_text("")
     env = dict(os.environ, STATIONS_DATABASE_URL=f"sqlite:///{tmp_path}/not-a-folder/s.db")
-    started = time.monotonic()
     done = _serve(_free_port(), env)
     assert done.returncode == 1, done.stderr[-2000:]
     assert "during start-up; stopping" in done.stderr
-    assert time.monotonic() - started < 60
+    # Stopped at the first failure: no broken worker was started again. (Not a time bound:
+    # on a busy machine importing the app alone took over a minute.)
+    assert "starting another" not in done.stderr

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, insert, or_, select, tuple_
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.i18n import Message
@@ -75,8 +75,8 @@ _VOTE_COLUMNS = (
 #: batch: a rider hears back a few milliseconds later, and each batch's fixed cost (a round
 #: trip, the statement's planning) is shared by more votes (see GroupCommitWriter).
 LINGER_S = 0.004
-#: Rows pulled again behind the highest id seen: ids are allocated before commit, so a slow
-#: transaction can land below one already read (the board counts each id once).
+#: Ids awaited below the highest one a process loads at start: ids are allocated before
+#: commit, so a slow transaction can land below one already read (see stations.trust.cursor).
 LOOKBACK = 512
 
 
@@ -473,15 +473,19 @@ class SqlConfirmationStore(Repository):
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 
-    def since(self, last_id: int, now: float | None = None) -> list[ConfirmationRow]:
-        """Votes with ids above ``last_id - LOOKBACK`` still in the window (the refresh)."""
+    def since(
+        self, after: int, now: float | None = None, *, holes: Sequence[int] = ()
+    ) -> list[ConfirmationRow]:
+        """Votes still in the window with ids above ``after`` or among ``holes`` (the
+        refresh: only what the process has not applied, see stations.trust.cursor).
+        """
         now = datetime.now(UTC).timestamp() if now is None else now
+        wanted = _C.c.id > after
+        if holes:
+            wanted = or_(wanted, _C.c.id.in_(sorted(holes)))
         query = (
             select(*_VOTE_COLUMNS)
-            .where(
-                _C.c.id > max(0, last_id - LOOKBACK),
-                _C.c.at > datetime.fromtimestamp(now - WINDOW_S, UTC),
-            )
+            .where(wanted, _C.c.at > datetime.fromtimestamp(now - WINDOW_S, UTC))
             .order_by(_C.c.id)
         )
         with self.engine.connect() as conn:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stations.model import Station
+from stations.trust.cursor import VoteCursor
 from stations.trust.rules import WINDOW_S, Confidence, Vote, assess, schedule_only
 from stations.vocabulary import AMENITIES
 
@@ -106,8 +107,8 @@ class TrustBoard:
         self._ids: dict[int, set[int]] = {}
         self._lock = threading.Lock()
         self._spliced: dict[tuple[int, int], tuple[Any, bytes, tuple[bytes, ...]]] = {}
-        #: The highest confirmation id applied (the store's incremental pull starts after it).
-        self.last_id = 0
+        #: The ids applied (the store's incremental pull reads only the others).
+        self.cursor = VoteCursor()
 
     def __len__(self) -> int:
         return len(self._votes)
@@ -116,19 +117,46 @@ class TrustBoard:
         """The recent votes on one station, oldest first."""
         return self._votes.get(station_id, ())
 
+    @property
+    def last_id(self) -> int:
+        """The highest confirmation id applied."""
+        return self.cursor.top
+
+    def load(
+        self, rows: Iterable[tuple[int, int, Vote]], *, lookback: int, now: float | None = None
+    ) -> int:
+        """:meth:`add` for the votes a process loads at start: of the ids below the highest
+        not among them, only the last ``lookback`` are awaited by the pulls that follow.
+        """
+        now = time.time() if now is None else now
+        rows = list(rows)
+        with self._lock:
+            self.cursor.loaded([r[0] for r in rows], now, lookback)
+        return self.add(rows, now=now)
+
+    def wanted(self, now: float) -> tuple[int, list[int]]:
+        """What the next pull reads: ids above the first number, and the listed ones (the
+        holes awaited; those given up are forgotten first). See :mod:`stations.trust.cursor`.
+        """
+        with self._lock:
+            self.cursor.expire(now)
+            return self.cursor.wanted()
+
     def add(self, rows: Iterable[tuple[int, int, Vote]], *, now: float | None = None) -> int:
         """Apply ``(confirmation id, station id, vote)`` rows; returns how many were new."""
         now = time.time() if now is None else now
         added = 0
         with self._lock:
             grouped: dict[int, list[Vote]] = {}
+            ids = []
             for cid, sid, vote in rows:
+                ids.append(cid)
                 if cid in self._ids.get(sid, ()):
                     continue
                 grouped.setdefault(sid, []).append(vote)
                 self._ids.setdefault(sid, set()).add(cid)
-                self.last_id = max(self.last_id, cid)
                 added += 1
+            self.cursor.saw(ids, now)
             for sid, new in grouped.items():
                 keep = [v for v in (*self._votes.get(sid, ()), *new) if now - v.at <= WINDOW_S]
                 self._votes[sid] = tuple(sorted(keep, key=lambda v: v.at))

@@ -25,7 +25,7 @@ from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
 from stations.search import StationCatalog
-from stations.store.confirmations import ConfirmationRow, SqlConfirmationStore
+from stations.store.confirmations import LOOKBACK, ConfirmationRow, SqlConfirmationStore
 from stations.store.reports import ReportStore
 from stations.trust.board import TrustBoard
 from stations.trust.device import check_device_id, device_hash
@@ -159,10 +159,14 @@ class TrustService:
 
     def load(self) -> int:
         """Fill the board with the last window's votes (at start)."""
-        return self.board.add(self.confirmations.recent())
+        return self.board.load(self.confirmations.recent(), lookback=LOOKBACK)
 
     def refresh(self, now: float | None = None) -> int:
         """Pull votes stored by other processes since the last pull; how many were new.
+
+        Only votes this process has not applied are read (its own are applied as they are
+        written): those above the highest id applied, and the ids below it still awaited
+        (see :mod:`stations.trust.cursor`).
 
         Every :data:`PRUNE_EVERY_S` it also tidies: the board forgets votes past the window
         and the store deletes once-an-hour claims whose hour has passed (each process does
@@ -173,7 +177,8 @@ class TrustService:
             self._prune_at = now + PRUNE_EVERY_S
             self.board.prune(now)
             self.confirmations.prune_claims(now)
-        return self.board.add(self.confirmations.since(self.board.last_id, now), now=now)
+        after, holes = self.board.wanted(now)
+        return self.board.add(self.confirmations.since(after, now, holes=holes), now=now)
 
     def confirm(
         self, station_id: int, raw: Any, device_id: str | None, *, now: float | None = None

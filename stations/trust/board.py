@@ -100,8 +100,11 @@ class TrustBoard:
 
     def __init__(self) -> None:
         self._votes: dict[int, tuple[Vote, ...]] = {}
-        # station id → (minute, open_now, station, Confidence, member JSON)
-        self._assessed: dict[int, tuple[int, bool | None, Station, Confidence, bytes]] = {}
+        # station id → (minute, open_now, station, Confidence)
+        self._assessed: dict[int, tuple[int, bool | None, Station, Confidence]] = {}
+        # station id → (Confidence, its member JSON): written when a nearest answer first
+        # needs it, not when a vote is weighed (a rider's receipt does not use it)
+        self._members: dict[int, tuple[Confidence, bytes]] = {}
         # Confirmation ids applied per station: a row seen twice (this process's own write,
         # then the store pull) counts once.
         self._ids: dict[int, set[int]] = {}
@@ -176,10 +179,11 @@ class TrustBoard:
                 else:
                     del self._votes[sid]
                     self._ids.pop(sid, None)
+                    self._members.pop(sid, None)
 
     def _entry(
         self, station: Station, open_now: bool | None, now: float
-    ) -> tuple[int, bool | None, Station, Confidence, bytes]:
+    ) -> tuple[int, bool | None, Station, Confidence]:
         minute = int(now // 60)
         entry = self._assessed.get(station.id)
         if (
@@ -196,9 +200,18 @@ class TrustBoard:
             status_open=station.data.status == "open",
             labels=_LABELS,
         )
-        entry = (minute, open_now, station, c, _member_json(_properties(c)))
+        entry = (minute, open_now, station, c)
         self._assessed[station.id] = entry
         return entry
+
+    def _member(self, station: Station, open_now: bool | None, now: float) -> bytes:
+        """The member JSON of the station's current assessment (kept while it holds)."""
+        c = self._entry(station, open_now, now)[3]
+        done = self._members.get(station.id)
+        if done is None or done[0] is not c:
+            done = (c, _member_json(_properties(c)))
+            self._members[station.id] = done
+        return done[1]
 
     def confidence(
         self, station: Station, open_now: bool | None, now: float | None = None
@@ -242,7 +255,7 @@ class TrustBoard:
         for i in special:
             station, _, open_now = hits[i]
             if station.id in votes:
-                new = self._entry(station, open_now, now)[4]
+                new = self._member(station, open_now, now)
             elif not _static_unknown(station):
                 new = _DEFAULT_JSON[None]
             else:

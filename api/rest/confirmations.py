@@ -37,7 +37,7 @@ from stations.i18n import Message
 from stations.trust.device import DEVICE_HEADER
 from stations.trust.rules import LEVELS, STATES
 
-__all__ = ["router"]
+__all__ = ["plain_body", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["trust"], route_class=RequestRoute)
 
@@ -150,7 +150,50 @@ _OPENAPI: dict[str, Any] = {
 }
 
 
+#: The states, and the CRS names, a plain body may carry (the model's literals).
+_PLAIN_STATES = frozenset(("open", "closed", "locked", "broken"))
+_PLAIN_CRS = frozenset(c.value for c in CrsName)
+_PLAIN_KEYS = frozenset(("state", "lat", "lon", "crs"))
+_MAX_ID = 2**62
+
+
+def _plain_number(value: Any, bound: float) -> float | None:
+    if (type(value) is float or type(value) is int) and -bound <= value <= bound:
+        return float(value)  # NaN fails the comparison; bool is neither type
+    return None
+
+
+def plain_body(raw: Any) -> dict[str, Any] | None:
+    """What ``ConfirmationBody`` would make of a tap's usual body, without the model.
+
+    A JSON object of ``state`` and, together, ``lat``/``lon`` numbers within bounds (and a
+    ``crs`` name, if any) gives the model's ``model_dump(mode="json", exclude_none=True)``;
+    anything else gives None, and the model checks it (and words every error). The model
+    costs a rider's write more than its checks: this is the common case without it.
+    """
+    if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
+        return None
+    state = raw.get("state")
+    if type(state) is not str or state not in _PLAIN_STATES:
+        return None
+    crs = raw.get("crs", "wgs84")
+    if type(crs) is not str or crs not in _PLAIN_CRS:
+        return None
+    out: dict[str, Any] = {"state": state, "crs": crs}
+    if "lat" in raw or "lon" in raw:
+        lat = _plain_number(raw.get("lat"), 90.0)
+        lon = _plain_number(raw.get("lon"), 180.0)
+        if lat is None or lon is None:
+            return None
+        out["lat"], out["lon"] = lat, lon
+    return out
+
+
 def _station_id(raw: str) -> tuple[int, list[FieldError]]:
+    if raw.isascii() and raw.isdigit() and raw[0] != "0":  # the usual path: no adapter
+        value = int(raw)
+        if value <= _MAX_ID:
+            return value, []
     try:
         return _STATION_ID.validate_python(raw), []
     except ValidationError as exc:
@@ -158,9 +201,15 @@ def _station_id(raw: str) -> tuple[int, list[FieldError]]:
         return 0, field_errors(located)
 
 
-async def _body(request: Request) -> tuple[ConfirmationBody | None, list[FieldError]]:
+async def _body(request: Request) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """The body as the model dumps it (:func:`plain_body`, or the model), or its errors."""
     try:
-        return parse_model(ConfirmationBody, await read_json(request)), []
+        raw = await read_json(request)
+        plain = plain_body(raw)
+        if plain is not None:
+            return plain, []
+        body = parse_model(ConfirmationBody, raw)
+        return body.model_dump(mode="json", exclude_none=True), []
     except ValidationFailed as exc:
         return None, list(exc.errors)
 
@@ -185,11 +234,7 @@ async def confirm(request: Request) -> Response:
     if errors or body is None:
         raise ValidationFailed(errors)
     # On the event loop: the vote waits for its batch's commit without holding a thread.
-    r = await trust.confirm_async(
-        station_id,
-        body.model_dump(mode="json", exclude_none=True),
-        request.headers.get(DEVICE_HEADER),
-    )
+    r = await trust.confirm_async(station_id, body, request.headers.get(DEVICE_HEADER))
     message, message_zh = _words(r.state, r.onsite, r.distance_m)
     receipt = {
         "id": r.id,

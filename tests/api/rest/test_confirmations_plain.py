@@ -1,0 +1,100 @@
+"""The confirmation route's plain path gives what the model gives, or leaves it to the model."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from api.rest.confirmations import _STATION_ID, ConfirmationBody, _station_id, plain_body
+
+BODIES: list[Any] = [
+    {"state": "open", "lat": 39.7957, "lon": 116.5068},
+    {"state": "closed", "lat": 39, "lon": 116},
+    {"state": "locked", "lat": -90, "lon": 180.0, "crs": "gcj02"},
+    {"state": "broken", "crs": "bd09"},
+    {"state": "open"},
+    {"state": "open", "crs": "wgs84", "lat": 0.0, "lon": -0.0},
+    {"state": "broken", "amenity": "toilet", "lat": 39.8, "lon": 116.5},
+    {"state": "open", "lat": 39.8},
+    {"state": "open", "lat": None, "lon": None},
+    {"state": "open", "lat": 91, "lon": 116.5},
+    {"state": "open", "lat": 39.8, "lon": -180.5},
+    {"state": "open", "lat": math.nan, "lon": 116.5},
+    {"state": "open", "lat": math.inf, "lon": 116.5},
+    {"state": "open", "lat": True, "lon": 116.5},
+    {"state": "open", "lat": "39.8", "lon": "116.5"},
+    {"state": "open", "lat": 39.8, "lon": 116.5, "crs": "WGS84"},
+    {"state": "open", "lat": 39.8, "lon": 116.5, "crs": None},
+    {"state": "open", "lat": 39.8, "lon": 116.5, "extra": 1},
+    {"state": "OPEN", "lat": 39.8, "lon": 116.5},
+    {"state": None},
+    {"lat": 39.8, "lon": 116.5},
+    {},
+    [],
+    "open",
+    None,
+]
+
+
+def _model(raw: Any) -> dict[str, Any] | None:
+    try:
+        return ConfirmationBody.model_validate(raw).model_dump(mode="json", exclude_none=True)
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize("raw", BODIES, ids=[str(i) for i in range(len(BODIES))])
+def test_plain_body_is_the_model_dump_or_none(raw: Any) -> None:
+    plain = plain_body(raw)
+    if plain is not None:
+        assert plain == _model(raw)
+        assert {k: type(v) for k, v in plain.items()} == {
+            k: type(v)
+            for k, v in _model(raw).items()  # type: ignore[union-attr]
+        }
+
+
+def test_the_usual_bodies_take_the_plain_path() -> None:
+    assert plain_body(BODIES[0]) is not None
+    assert plain_body(BODIES[2]) is not None
+    assert plain_body(BODIES[4]) is not None
+    assert plain_body(BODIES[6]) is None  # amenity: the model checks it
+
+
+@pytest.mark.parametrize(
+    "raw", ["1", "42", "0", "-1", "007", "1.0", "１２", "²", str(2**62), str(2**62 + 1), "x", ""]
+)
+def test_station_id_is_what_the_adapter_says(raw: str) -> None:
+    value, errors = _station_id(raw)
+    try:
+        expected = _STATION_ID.validate_python(raw)
+    except ValidationError:
+        assert errors and value == 0
+    else:
+        assert not errors and value == expected
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-400, max_value=400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["open", "closed", "locked", "broken", "wgs84", "gcj02", "bd09", "x", ""]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["state", "lat", "lon", "crs", "amenity", "other"]), _VALUES, max_size=5
+    )
+)
+def test_any_body_plain_or_model_agree(raw: dict[str, Any]) -> None:
+    plain = plain_body(raw)
+    if plain is not None:
+        assert plain == _model(raw)

@@ -6,6 +6,12 @@ one-vote-per-hour and three-different-riders rules, and nothing that leads back 
 The salt is a random secret made by migration 0003 and kept in the database, so every
 replica hashes alike without configuration, and a copy of the confirmations table alone
 cannot be matched against guessed ids.
+
+Why a keyed hash and not a slow KDF: the id is a random string the page made (not a phone
+number or anything a rider chose), so there is nothing to guess from a hash without the
+salt, and with it a slow function would not help de-duplication, only cost every tap. The
+salt's HMAC state is computed once per salt and copied per tap (the same digest as
+``hmac.new(salt, id, sha256)``: stored hashes stay valid).
 """
 
 from __future__ import annotations
@@ -45,6 +51,17 @@ def check_device_id(value: str | None) -> str:
     return text
 
 
+#: salt → HMAC keyed with it, nothing fed yet (one salt per database: a handful at most).
+_KEYED: dict[bytes, hmac.HMAC] = {}
+
+
 def device_hash(salt: bytes, device_id: str) -> str:
-    """32 hex digits: the HMAC of ``device_id`` under ``salt``."""
-    return hmac.new(salt, device_id.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    """32 hex digits: the HMAC-SHA256 of ``device_id`` under ``salt``."""
+    keyed = _KEYED.get(salt)
+    if keyed is None:
+        if len(_KEYED) >= 16:
+            _KEYED.clear()
+        keyed = _KEYED[salt] = hmac.new(salt, digestmod=hashlib.sha256)
+    mac = keyed.copy()
+    mac.update(device_id.encode("ascii"))
+    return mac.hexdigest()[:32]

@@ -14,11 +14,12 @@ what FastAPI would publish for the same declarations.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from api.deps import services
@@ -37,7 +38,7 @@ from stations.i18n import Message
 from stations.trust.device import DEVICE_HEADER
 from stations.trust.rules import LEVELS, STATES
 
-__all__ = ["plain_body", "router"]
+__all__ = ["plain_body", "receipt_response", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["trust"], route_class=RequestRoute)
 
@@ -150,6 +151,17 @@ _OPENAPI: dict[str, Any] = {
 }
 
 
+#: What ``JSONResponse`` renders with, kept: ``json.dumps`` with options builds an encoder
+#: per call (a third of the receipt's cost); the bytes are the same.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
+def receipt_response(receipt: dict[str, Any]) -> Response:
+    """The 201 answer: ``JSONResponse(receipt, status_code=201)``, byte for byte."""
+    body = _ENCODER.encode(receipt).encode("utf-8")
+    return Response(body, status_code=201, media_type="application/json")
+
+
 #: The states, and the CRS names, a plain body may carry (the model's literals).
 _PLAIN_STATES = frozenset(("open", "closed", "locked", "broken"))
 _PLAIN_CRS = frozenset(c.value for c in CrsName)
@@ -250,4 +262,4 @@ async def confirm(request: Request) -> Response:
         "message": message,
         "message_zh": message_zh,
     }
-    return JSONResponse(receipt, status_code=201)
+    return receipt_response(receipt)

@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from starlette.responses import JSONResponse
 
-from api.rest.confirmations import _STATION_ID, ConfirmationBody, _station_id, plain_body
+from api.rest.confirmations import (
+    _STATION_ID,
+    ConfirmationBody,
+    _station_id,
+    plain_body,
+    receipt_response,
+)
 
 BODIES: list[Any] = [
     {"state": "open", "lat": 39.7957, "lon": 116.5068},
@@ -98,3 +105,26 @@ def test_any_body_plain_or_model_agree(raw: dict[str, Any]) -> None:
     plain = plain_body(raw)
     if plain is not None:
         assert plain == _model(raw)
+
+
+def test_the_receipt_is_what_json_response_sends() -> None:
+    receipt = {
+        "id": 7,
+        "station_id": 2,
+        "state": "open",
+        "onsite": True,
+        "distance_m": 33.4,
+        "confidence": "confirmed",
+        "confidence_reasons": [{"code": "confirmed_open", "message": "x", "message_zh": "刚刚"}],
+        "queued_for_review": False,
+        "state_zh": "开着",
+        "confidence_zh": "已确认",
+        "message": "Thank you",
+        "message_zh": "谢谢！",
+        "none": None,
+    }
+    ours, theirs = receipt_response(receipt), JSONResponse(receipt, status_code=201)
+    assert ours.body == theirs.body and ours.status_code == theirs.status_code == 201
+    assert ours.raw_headers == theirs.raw_headers
+    with pytest.raises(ValueError):
+        receipt_response({"distance_m": math.nan})  # refused as JSONResponse refuses it

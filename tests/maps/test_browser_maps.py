@@ -207,6 +207,36 @@ def test_a_station_deleted_after_the_page_was_drawn_says_so(
         store.close()
 
 
+def test_a_popup_whose_details_never_come_says_so_and_the_next_tap_asks_again(
+    own_server: LiveServer, open_page: OpenPage
+) -> None:
+    """A details request that stalls (weak mobile signal) ends in 详情加载失败 after the
+    page's wait, not 加载中… for ever; the next tap asks again and fills the popup."""
+    kit = open_page(own_server.url + "/maps/stations")
+    _ready(kit)
+    held: list[Any] = []
+    kit.page.route("**/api/v1/stations/**", lambda route: held.append(route))
+    kit.page.clock.install()
+    name = STATIONS[0]["name"]
+    _click_marker(kit, name, "ws-loading")
+    for _ in range(600):  # the request has left the page and is held
+        if held:
+            break
+        kit.page.wait_for_timeout(50)
+    kit.page.clock.fast_forward(14_000)
+    kit.settle()
+    assert kit.page.locator(".leaflet-popup .ws-popup.ws-loading").count() == 1
+    kit.page.clock.fast_forward(2_000)
+    error = kit.page.locator(".leaflet-popup .ws-popup.ws-error")
+    error.wait_for()
+    assert "详情加载失败" in error.text_content()
+    assert len(held) == 1
+    kit.page.unroute("**/api/v1/stations/**")  # the held request goes on to the server
+    _close_popup(kit)
+    popup = _open_popup_of(kit, name)
+    assert popup.locator(".ws-title").text_content() == name
+
+
 def test_amenity_chips_reduce_the_markers_and_the_url_presets_them(
     demo_server: LiveServer, open_page: OpenPage
 ) -> None:

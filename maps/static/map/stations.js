@@ -89,6 +89,9 @@
     return root;
   }
 
+  /** How long a popup waits for a station's details before it says they could not load. */
+  var DETAILS_TIMEOUT_MS = 15000;
+
   /** details(id, callback(error, properties)): inline, or fetched once per station. */
   function detailsSource(cfg, inline) {
     if (inline) {
@@ -102,6 +105,16 @@
       '&at=' + encodeURIComponent(cfg.details.at);
     return function (id, done) {
       if (cache[id]) { done(null, cache[id]); return; }
+      // On a weak mobile signal a request can stall for minutes: give up after a while so the
+      // popup says so and the next tap asks again, instead of 加载中… for ever.
+      var settled = false;
+      var timer = setTimeout(function () { finish({ status: 0 }); }, DETAILS_TIMEOUT_MS);
+      function finish(err, p) {
+        if (settled) { return; }
+        settled = true;
+        clearTimeout(timer);
+        done(err, p);
+      }
       fetch(cfg.details.url + encodeURIComponent(id) + query, {
         credentials: 'same-origin', headers: { Accept: 'application/geo+json, application/json' }
       }).then(function (r) {
@@ -112,10 +125,10 @@
         }
         return r.json();
       }).then(function (f) {
-        cache[id] = f.properties;
-        done(null, f.properties);
+        cache[id] = f.properties;  // kept even when late: the next tap shows it at once
+        finish(null, f.properties);
       }, function (err) {
-        done(err && err.status ? err : { status: 0 });
+        finish(err && err.status ? err : { status: 0 });
       });
     };
   }

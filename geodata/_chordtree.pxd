@@ -23,9 +23,10 @@ cdef struct Heap:
 
 
 cdef class ChordTree:
-    cdef double[:, ::1] xyz          # points in tree order
-    cdef Py_ssize_t[::1] perm         # tree order -> input position
-    cdef signed char[::1] axis
+    # Read-only views: built here, or another process's build mapped from a file.
+    cdef const double[:, ::1] xyz    # points in tree order
+    cdef const Py_ssize_t[::1] perm   # tree order -> input position
+    cdef const signed char[::1] axis
     cdef const int64_t[::1] ids
     cdef const double[::1] lon
     cdef const double[::1] lat
@@ -36,8 +37,6 @@ cdef class ChordTree:
     cdef double a
     cdef double e2
 
-    cdef void _build(self, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil
-    cdef void _select(self, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t k, int ax) noexcept nogil
     cdef void _search(self, double qx, double qy, double qz, Heap* h, double bound2,
                       const unsigned char* allowed) noexcept nogil
     cdef Py_ssize_t _ball(self, double qx, double qy, double qz, double r2,

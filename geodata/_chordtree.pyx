@@ -114,6 +114,93 @@ cdef void _heap_sort(Heap* h) noexcept nogil:
         end -= 1
 
 
+cdef void _build(const double[:, ::1] xyz, Py_ssize_t[::1] perm, signed char[::1] axis,
+                 Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Order ``perm[lo:hi]`` into the implicit tree (see :class:`ChordTree`), noting each
+    node's split axis in ``axis``."""
+    cdef Py_ssize_t stack_lo[STACK]
+    cdef Py_ssize_t stack_hi[STACK]
+    cdef Py_ssize_t top = 0, mid, i, p
+    cdef int ax, d
+    cdef double mn[3]
+    cdef double mx[3]
+    cdef double v, best
+    stack_lo[0] = lo
+    stack_hi[0] = hi
+    top = 1
+    while top > 0:
+        top -= 1
+        lo = stack_lo[top]
+        hi = stack_hi[top]
+        if hi - lo <= LEAF:
+            continue
+        for d in range(3):
+            mn[d] = 1e300
+            mx[d] = -1e300
+        for i in range(lo, hi):
+            p = perm[i]
+            for d in range(3):
+                v = xyz[p, d]
+                if v < mn[d]:
+                    mn[d] = v
+                if v > mx[d]:
+                    mx[d] = v
+        ax = 0
+        best = mx[0] - mn[0]
+        for d in range(1, 3):
+            if mx[d] - mn[d] > best:
+                best = mx[d] - mn[d]
+                ax = d
+        mid = (lo + hi) >> 1
+        _select(xyz, perm, lo, hi, mid, ax)
+        axis[mid] = <signed char> ax
+        stack_lo[top] = lo
+        stack_hi[top] = mid
+        top += 1
+        stack_lo[top] = mid + 1
+        stack_hi[top] = hi
+        top += 1
+
+
+cdef void _select(const double[:, ::1] xyz, Py_ssize_t[::1] perm, Py_ssize_t lo, Py_ssize_t hi,
+                  Py_ssize_t k, int ax) noexcept nogil:
+    """Quickselect on ``perm[lo:hi]`` by coordinate ``ax`` so ``perm[k]`` is the median."""
+    cdef Py_ssize_t left = lo, right = hi - 1, i, j, tmp
+    cdef double pivot
+    while right > left:
+        # Median of three as the pivot keeps sorted or clustered inputs O(n).
+        i = (left + right) >> 1
+        if xyz[perm[i], ax] < xyz[perm[left], ax]:
+            tmp = perm[i]; perm[i] = perm[left]; perm[left] = tmp
+        if xyz[perm[right], ax] < xyz[perm[left], ax]:
+            tmp = perm[right]; perm[right] = perm[left]; perm[left] = tmp
+        if xyz[perm[right], ax] < xyz[perm[i], ax]:
+            tmp = perm[right]; perm[right] = perm[i]; perm[i] = tmp
+        pivot = xyz[perm[i], ax]
+        i = left
+        j = right
+        while i <= j:
+            while xyz[perm[i], ax] < pivot:
+                i += 1
+            while xyz[perm[j], ax] > pivot:
+                j -= 1
+            if i <= j:
+                tmp = perm[i]; perm[i] = perm[j]; perm[j] = tmp
+                i += 1
+                j -= 1
+        if k <= j:
+            right = j
+        elif k >= i:
+            left = i
+        else:
+            return
+
+
+def _readonly(array):
+    array.setflags(write=False)
+    return array
+
+
 cdef class ChordTree:
     """Static k-d tree over (n, 3) ECEF metres; positions refer to the input order.
 
@@ -130,108 +217,53 @@ cdef class ChordTree:
                  const double[::1] lon, const double[::1] lat, double a, double f,
                  size_t inverse_address, size_t init_address, double slack):
         cdef Py_ssize_t n = xyz.shape[0]
-        self.n = n
-        self.ids = ids
-        self.lon = lon
-        self.lat = lat
-        self.slack = slack
-        self.a = a
-        self.e2 = f * (2.0 - f)
-        self.perm = np.arange(n, dtype=np.intp)
-        self.axis = np.zeros(max(n, 1), dtype=np.int8)
-        self.xyz = np.array(xyz, dtype=np.float64, order="C", copy=True)
-        self.geod = <double*> malloc(GEOD_STRUCT_DOUBLES * sizeof(double))
-        if self.geod == NULL:
-            raise MemoryError()
-        (<geod_init_t> <void*> init_address)(self.geod, a, f)
-        self.inverse = <geod_inverse_t> <void*> inverse_address
+        perm = np.arange(n, dtype=np.intp)
+        axis = np.zeros(max(n, 1), dtype=np.int8)
+        cdef Py_ssize_t[::1] perm_v = perm
+        cdef signed char[::1] axis_v = axis
         with nogil:
-            self._build(0, n)
+            _build(xyz, perm_v, axis_v, 0, n)
         # Reorder the coordinates into tree order for cache-friendly leaf scans.
-        order = np.asarray(self.perm)
-        self.xyz = np.ascontiguousarray(np.asarray(xyz)[order])
+        tree_xyz = np.ascontiguousarray(np.asarray(xyz)[perm])
+        for built in (perm, axis, tree_xyz):
+            built.setflags(write=False)
+        _adopt(self, tree_xyz, perm, axis, ids, lon, lat, a, f, inverse_address, init_address,
+               slack)
+
+    @staticmethod
+    def from_built(const double[:, ::1] tree_xyz, const Py_ssize_t[::1] perm,
+                   const signed char[::1] axis, const int64_t[::1] ids,
+                   const double[::1] lon, const double[::1] lat, double a, double f,
+                   size_t inverse_address, size_t init_address, double slack):
+        """A tree built before (:meth:`built` of an equal tree), read where it lies.
+
+        Nothing is copied: the views may be read-only and memory-mapped (one tree per host
+        that every worker searches). ``perm`` and ``axis`` are checked for shape only; they
+        must come from a tree built over the same points in the same order.
+        """
+        cdef Py_ssize_t n = tree_xyz.shape[0]
+        if (tree_xyz.shape[1] != 3 or perm.shape[0] != n or axis.shape[0] != max(n, 1)
+                or ids.shape[0] != n or lon.shape[0] != n or lat.shape[0] != n):
+            raise ValueError("a built tree's arrays disagree in length")
+        cdef ChordTree tree = ChordTree.__new__(ChordTree)
+        _adopt(tree, tree_xyz, perm, axis, ids, lon, lat, a, f, inverse_address, init_address,
+               slack)
+        return tree
+
+    def built(self):
+        """``(tree_xyz, perm, axis)``: what :meth:`from_built` needs to search this tree
+        again without building it (read-only arrays over the tree's own memory).
+        """
+        # The arrays the views were made of (a mapped file's stay that file's pages).
+        return (
+            _readonly(np.asarray(self.xyz.base)),
+            _readonly(np.asarray(self.perm.base)),
+            _readonly(np.asarray(self.axis.base)),
+        )
 
     def __dealloc__(self):
         if self.geod != NULL:
             free(self.geod)
-
-    # -- build ------------------------------------------------------------------------------
-
-    cdef void _build(self, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
-        cdef Py_ssize_t stack_lo[STACK]
-        cdef Py_ssize_t stack_hi[STACK]
-        cdef Py_ssize_t top = 0, mid, i, p
-        cdef int ax, d
-        cdef double mn[3]
-        cdef double mx[3]
-        cdef double v, best
-        stack_lo[0] = lo
-        stack_hi[0] = hi
-        top = 1
-        while top > 0:
-            top -= 1
-            lo = stack_lo[top]
-            hi = stack_hi[top]
-            if hi - lo <= LEAF:
-                continue
-            for d in range(3):
-                mn[d] = 1e300
-                mx[d] = -1e300
-            for i in range(lo, hi):
-                p = self.perm[i]
-                for d in range(3):
-                    v = self.xyz[p, d]
-                    if v < mn[d]:
-                        mn[d] = v
-                    if v > mx[d]:
-                        mx[d] = v
-            ax = 0
-            best = mx[0] - mn[0]
-            for d in range(1, 3):
-                if mx[d] - mn[d] > best:
-                    best = mx[d] - mn[d]
-                    ax = d
-            mid = (lo + hi) >> 1
-            self._select(lo, hi, mid, ax)
-            self.axis[mid] = <signed char> ax
-            stack_lo[top] = lo
-            stack_hi[top] = mid
-            top += 1
-            stack_lo[top] = mid + 1
-            stack_hi[top] = hi
-            top += 1
-
-    cdef void _select(self, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t k, int ax) noexcept nogil:
-        """Quickselect on ``perm[lo:hi]`` by coordinate ``ax`` so ``perm[k]`` is the median."""
-        cdef Py_ssize_t left = lo, right = hi - 1, i, j, tmp
-        cdef double pivot
-        while right > left:
-            # Median of three as the pivot keeps sorted or clustered inputs O(n).
-            i = (left + right) >> 1
-            if self.xyz[self.perm[i], ax] < self.xyz[self.perm[left], ax]:
-                tmp = self.perm[i]; self.perm[i] = self.perm[left]; self.perm[left] = tmp
-            if self.xyz[self.perm[right], ax] < self.xyz[self.perm[left], ax]:
-                tmp = self.perm[right]; self.perm[right] = self.perm[left]; self.perm[left] = tmp
-            if self.xyz[self.perm[right], ax] < self.xyz[self.perm[i], ax]:
-                tmp = self.perm[right]; self.perm[right] = self.perm[i]; self.perm[i] = tmp
-            pivot = self.xyz[self.perm[i], ax]
-            i = left
-            j = right
-            while i <= j:
-                while self.xyz[self.perm[i], ax] < pivot:
-                    i += 1
-                while self.xyz[self.perm[j], ax] > pivot:
-                    j -= 1
-                if i <= j:
-                    tmp = self.perm[i]; self.perm[i] = self.perm[j]; self.perm[j] = tmp
-                    i += 1
-                    j -= 1
-            if k <= j:
-                right = j
-            elif k >= i:
-                left = i
-            else:
-                return
 
     # -- search -----------------------------------------------------------------------------
 
@@ -533,3 +565,25 @@ cdef class ChordTree:
             positions_p[i] = posv[i]
             metres_p[i] = dist[i]
         return positions, metres
+
+
+cdef _adopt(ChordTree self, const double[:, ::1] tree_xyz, const Py_ssize_t[::1] perm,
+            const signed char[::1] axis, const int64_t[::1] ids, const double[::1] lon,
+            const double[::1] lat, double a, double f, size_t inverse_address,
+            size_t init_address, double slack):
+    """Set up ``self`` to search the tree these arrays describe (kept, not copied)."""
+    self.n = tree_xyz.shape[0]
+    self.xyz = tree_xyz
+    self.perm = perm
+    self.axis = axis
+    self.ids = ids
+    self.lon = lon
+    self.lat = lat
+    self.slack = slack
+    self.a = a
+    self.e2 = f * (2.0 - f)
+    self.geod = <double*> malloc(GEOD_STRUCT_DOUBLES * sizeof(double))
+    if self.geod == NULL:
+        raise MemoryError()
+    (<geod_init_t> <void*> init_address)(self.geod, a, f)
+    self.inverse = <geod_inverse_t> <void*> inverse_address

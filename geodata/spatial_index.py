@@ -218,6 +218,17 @@ def _check_distance(value: Any, field: str) -> float:
     return metres
 
 
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself if it is read-only, else a read-only view of it (the caller's array
+    stays writable: the index must not change under a query, nor change its caller's flags).
+    """
+    if not arr.flags.writeable:
+        return arr
+    view = arr.view()
+    view.setflags(write=False)
+    return view
+
+
 def _empty() -> tuple[IdArray, FloatArray]:
     return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
 
@@ -281,6 +292,86 @@ class GeodesicIndex:
         )
         for arr in (self._lon, self._lat, self._xyz):
             arr.setflags(write=False)
+
+    #: What :meth:`built` gives and :meth:`from_built` takes, by name.
+    BUILT = ("ecef", "tree_xyz", "tree_perm", "tree_axis")
+
+    def built(self) -> dict[str, np.ndarray]:
+        """The index's derived arrays by name (:data:`BUILT`): the points in ECEF metres,
+        and the tree's points, order and split axes. Written beside ``ids``, ``lon`` and
+        ``lat`` (a file many processes map), they give the same index back through
+        :meth:`from_built` without building or copying anything.
+        """
+        tree_xyz, perm, axis = self._tree.built()
+        return {
+            "ecef": self._xyz,
+            "tree_xyz": tree_xyz,
+            "tree_perm": perm.astype(np.int64, copy=False),
+            "tree_axis": axis,
+        }
+
+    @classmethod
+    def from_built(
+        cls, ids: NDArray[np.int64], lon: FloatArray, lat: FloatArray, built: dict[str, Any]
+    ) -> GeodesicIndex:
+        """The index over ``ids``, ``lon`` and ``lat`` whose derived arrays are ``built``
+        (:meth:`built` of an index over the same points in the same order), reading every
+        array where it lies: read-only memory-mapped arrays stay shared by every process
+        that maps them, where :class:`GeodesicIndex` would copy them (~19 MB at 200,000
+        points). Checked for shapes and types, not contents: the arrays must come from
+        :meth:`built`.
+
+        Raises
+        ------
+        GeodataError
+            An array of the wrong type or length.
+        """
+        n = int(ids.shape[0]) if ids.ndim == 1 else -1
+        want = {
+            "ids": (ids, np.int64, (n,)),
+            "lon": (lon, np.float64, (n,)),
+            "lat": (lat, np.float64, (n,)),
+            "ecef": (built["ecef"], np.float64, (n, 3)),
+            "tree_xyz": (built["tree_xyz"], np.float64, (n, 3)),
+            "tree_perm": (built["tree_perm"], np.intp, (n,)),
+            "tree_axis": (built["tree_axis"], np.int8, (max(n, 1),)),
+        }
+        for name, (arr, dtype, shape) in want.items():
+            if (
+                not isinstance(arr, np.ndarray)
+                or arr.dtype != dtype
+                or arr.shape != shape
+                or not arr.flags.c_contiguous
+            ):
+                raise GeodataError(
+                    f"{name} must be a C-contiguous {np.dtype(dtype)} array of shape {shape}",
+                    field=name,
+                )
+        self = cls.__new__(cls)
+        self._n = n
+        self._counted = {}
+        self._ids = _readonly(ids)
+        self._lon = _readonly(lon)
+        self._lat = _readonly(lat)
+        # Memoryviews index as fast as the C arrays built otherwise, without a copy.
+        self._lon_c = lon.data
+        self._lat_c = lat.data
+        self._xyz = _readonly(built["ecef"])
+        inverse, init = _proj_geodesic()
+        self._tree = ChordTree.from_built(
+            built["tree_xyz"],
+            built["tree_perm"],
+            built["tree_axis"],
+            ids,
+            lon,
+            lat,
+            _A,
+            float(WGS84_GEOD.f),
+            inverse,
+            init,
+            _SLACK_M,
+        )
+        return self
 
     @staticmethod
     def _checked_ids(ids: np.ndarray) -> IdArray:

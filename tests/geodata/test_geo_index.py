@@ -380,3 +380,50 @@ def test_z_order_is_a_permutation_that_keeps_neighbours_together(city) -> None:
     assert z_order([5.0, 5.0, 5.0], [1.0, 1.0, 1.0]).tolist() == [0, 1, 2]
     assert sorted(z_order([-180, 180, 0], [-90, 90, 0]).tolist()) == [0, 1, 2]
     assert z_order([], []).tolist() == []
+
+
+def _mapped(array: np.ndarray, folder, name: str) -> np.ndarray:
+    """``array`` written to a file and mapped back read-only (as a shared snapshot is)."""
+    path = folder / f"{name}.npy"
+    np.save(path, array)
+    return np.load(path, mmap_mode="r")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(point_sets(), st.integers(1, 12), st.sampled_from([None, 2_000.0]))
+def test_an_index_from_its_built_arrays_answers_as_the_built_one(
+    tmp_path_factory, case, k, max_d
+) -> None:
+    """``from_built`` over read-only memory-mapped copies of ``built()`` and of the points:
+    the same answers as brute force, searched in the mapped arrays themselves (no copy)."""
+    ids, lon, lat, qlon, qlat, allowed = case
+    folder = tmp_path_factory.mktemp("built")
+    built = {
+        name: _mapped(array, folder, name)
+        for name, array in GeodesicIndex(ids, lon, lat).built().items()
+    }
+    built["tree_perm"] = np.asarray(built["tree_perm"], np.intp)  # int64 is intp here
+    points = [
+        _mapped(np.asarray(a, dtype), folder, f"p{i}")
+        for i, (a, dtype) in enumerate(((ids, np.int64), (lon, float), (lat, float)))
+    ]
+    index = GeodesicIndex.from_built(*points, built)
+    assert not ids.size or np.shares_memory(index.ids, points[0])
+    for name, array in index.built().items():
+        assert not array.flags.writeable
+        assert not ids.size or np.shares_memory(array, built[name]), name
+    got = index.nearest(qlon, qlat, k, max_distance_m=max_d, allowed=allowed)
+    assert_same(got, brute_nearest(ids, lon, lat, qlon, qlat, k, max_d, allowed))
+    got = index.within(qlon, qlat, 20_000.0, allowed=allowed)
+    assert_same(got, brute_within(ids, lon, lat, qlon, qlat, 20_000.0, allowed))
+
+
+def test_from_built_refuses_arrays_that_do_not_fit(city) -> None:
+    index, ids, lon, lat = city
+    built = index.built()
+    with pytest.raises(GeodataError) as short:
+        GeodesicIndex.from_built(ids, lon, lat, {**built, "tree_xyz": built["tree_xyz"][1:]})
+    assert short.value.field == "tree_xyz"
+    with pytest.raises(GeodataError) as typed:
+        GeodesicIndex.from_built(ids, lon.astype(np.float32), lat, built)
+    assert typed.value.field == "lon"

@@ -1,7 +1,8 @@
 """The compiled modules of the nearest-station hot path: the certified k-NN
 (geodata/_chordtree.pyx), and on the stations side its answer rows
 (stations/nearest/_rows.pyx, which cimports the tree's C-level search) and the splice of
-the answer's JSON (stations/nearest/_splice.pyx).
+the answer's JSON (stations/nearest/_splice.pyx); and the text search over a mapped
+catalog snapshot (stations/mapped/_text.pyx).
 
 Everything else about the package is declared in pyproject.toml; this file exists only
 because the tree needs numpy's C headers, whose location is known at build time, and the
@@ -30,6 +31,11 @@ setup(
             Extension(
                 "stations.nearest._splice",
                 ["stations/nearest/_splice.pyx"],
+                extra_compile_args=["-O3"],
+            ),
+            Extension(
+                "stations.mapped._text",
+                ["stations/mapped/_text.pyx"],
                 extra_compile_args=["-O3"],
             ),
         ],

@@ -256,6 +256,13 @@ class _Snapshot:
             groups.setdefault((s.data.opening_hours, s.data.status), []).append(i)
         return {key: np.asarray(pos, np.intp) for key, pos in groups.items()}
 
+    def text_matches(self, word: str, positions: np.ndarray) -> Sequence[int]:
+        """The positions (of ``positions``, in order) whose case-folded name or address
+        contains ``word`` (case-folded too): a ``q`` search.
+        """
+        text = self.text
+        return [p for p in positions.tolist() if word in text[p]]
+
     @cached_property
     def text(self) -> list[str]:
         """Name and address, case-folded, for ``q`` searches: built on the first one.
@@ -736,9 +743,7 @@ class StationCatalog:
             orgs = query.orgs
             mask &= np.isin(snap.org_ids, list(orgs))
         if query.q:
-            needle = query.q.strip().casefold()
-            positions = np.flatnonzero(mask)
-            keep = [p for p in positions.tolist() if needle in snap.text[p]]
+            keep = snap.text_matches(query.q.strip().casefold(), np.flatnonzero(mask))
             mask[:] = False
             mask[keep] = True
         positions = np.flatnonzero(mask)

@@ -7,6 +7,8 @@ user cache directory, e.g. ``~/.cache/warm-stations/catalog``), one folder per s
     <dir>/<store key>/v000000012345/    the snapshot at change-feed position 12345
         meta.json                       tables, length, feed position, format
         ids.npy lon.npy lat.npy ...     the columns (stations.mapped.records)
+        tree_xyz.npy tree_perm.npy ...  the nearest index, built once by the writer
+        text.npy                        names and addresses as text search reads them
         blob.npy                        the records, one JSON array per station
 
 Why each step:
@@ -46,7 +48,7 @@ from stations.mapped.records import Columns
 
 __all__ = ["SnapshotFiles", "Version", "default_snapshot_dir", "store_key"]
 
-_FORMAT = 2
+_FORMAT = 3
 _PREFIX = "v"
 _TMP = ".tmp-"
 #: A temporary folder older than this was left by a writer that died: removed.
@@ -223,6 +225,7 @@ _ARRAYS = (
     "org_id",
     "verified_at",
     "id_order",
+    "sorted_ids",
     "app_coords",
     "status",
     "host_type",
@@ -230,6 +233,12 @@ _ARRAYS = (
     "hours_of",
     "opening_hours_text",
     "offsets",
+    "text",
+    "text_offsets",
+    "ecef",
+    "tree_xyz",
+    "tree_perm",
+    "tree_axis",
 )
 
 

@@ -2,10 +2,12 @@
 
 A snapshot is a handful of NumPy arrays in the catalog's space order (what the nearest
 search and the filters read: ids, coordinates, amenity bits, codes for status, host type
-and entry, an hours-table index, organisations, navigation points) and one blob of compact
-JSON records from which a :class:`~stations.model.Station` is decoded when it is asked for.
-Every worker of a host maps the same files, so these bytes exist once per host instead of
-once per worker as 200,000 Python objects.
+and entry, an hours-table index, organisations, navigation points), the nearest index
+built over them (``GeodesicIndex.built``: the k-d tree's points, order and axes), one blob
+of compact JSON records from which a :class:`~stations.model.Station` is decoded when it is
+asked for, and one of the case-folded names and addresses text search reads
+(:func:`search_text`). Every worker of a host maps the same files, so these bytes exist
+once per host instead of once per worker as 200,000 Python objects and their copies.
 
 A record is a JSON array of what the arrays do not hold (no keys; coordinates, codes, hours,
 organisation and amenities come from the station's row of the arrays), UTF-8 with Chinese
@@ -23,12 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from geodata.spatial_index import z_order
+from geodata.spatial_index import GeodesicIndex, z_order
 from stations.model import Station, StationData
 from stations.navigation import navigation_coords
 from stations.vocabulary import AMENITIES
 
-__all__ = ["Columns", "build_columns", "decode_record", "encode_record", "patched_columns"]
+__all__ = [
+    "Columns",
+    "build_columns",
+    "decode_record",
+    "encode_record",
+    "patched_columns",
+    "search_text",
+]
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _AMENITY_BIT = {code: 1 << i for i, code in enumerate(AMENITIES)}
@@ -235,25 +244,84 @@ def _epoch(value: datetime | None) -> float:
 
 #: Per-station values copied as they are from one snapshot to the next.
 _PLAIN = ("ids", "lon", "lat", "amenity_bits", "no_smartphone_ok", "org_id", "verified_at")
-# The _PLAIN arrays, the coded values (lists), and the records as byte ranges: row r is
-# ``buffers[source[r]][start[r]:start[r] + length[r]]`` ("buffers", "source", "start",
-# "length"). Ranges, not one bytes object per record: a patch copies 200,000 records from
-# the mapped blob without making 200,000 small objects the heap would keep afterwards.
+# The _PLAIN arrays, the coded values (lists), and two byte strings per station as ranges
+# (:class:`_Ranges`): "records" (what a station is decoded from) and "text" (its name and
+# address as text search reads them, :func:`search_text`).
 _Rows = dict[str, Any]
 
 
-def _fresh_records(stations: Sequence[Station]) -> dict[str, Any]:
-    encoded = [encode_record(s) for s in stations]
-    length = np.fromiter((len(b) for b in encoded), np.int64, len(encoded))
-    start = np.zeros(len(encoded), np.int64)
-    if len(encoded):
-        np.cumsum(length[:-1], out=start[1:])
-    return {
-        "buffers": [memoryview(b"".join(encoded))],
-        "source": np.zeros(len(encoded), np.int32),
-        "start": start,
-        "length": length,
-    }
+class _Ranges:
+    """One byte string per row, as ranges: row r is
+    ``buffers[source[r]][start[r]:start[r] + length[r]]``.
+
+    Ranges, not one bytes object per row: a patch copies 200,000 records from the mapped
+    blob without making 200,000 small objects the heap would keep afterwards.
+    """
+
+    __slots__ = ("buffers", "length", "source", "start")
+
+    def __init__(
+        self, buffers: list[Any], source: np.ndarray, start: np.ndarray, length: np.ndarray
+    ) -> None:
+        self.buffers, self.source, self.start, self.length = buffers, source, start, length
+
+    @classmethod
+    def of(cls, values: Sequence[bytes]) -> _Ranges:
+        """Fresh byte strings, joined into one buffer."""
+        length = np.fromiter((len(b) for b in values), np.int64, len(values))
+        start = np.zeros(len(values), np.int64)
+        if len(values):
+            np.cumsum(length[:-1], out=start[1:])
+        return cls([memoryview(b"".join(values))], np.zeros(len(values), np.int32), start, length)
+
+    @classmethod
+    def kept(cls, blob: np.ndarray, offsets: np.ndarray, keep: np.ndarray) -> _Ranges:
+        """Rows ``keep`` of a laid-out blob (:meth:`laid_out`), not copied yet."""
+        return cls(
+            [blob.data],
+            np.zeros(len(keep), np.int32),
+            offsets[keep],
+            offsets[keep + 1] - offsets[keep],
+        )
+
+    def __add__(self, other: _Ranges) -> _Ranges:
+        return _Ranges(
+            [*self.buffers, *other.buffers],
+            np.concatenate([self.source, other.source + len(self.buffers)]),
+            np.concatenate([self.start, other.start]),
+            np.concatenate([self.length, other.length]),
+        )
+
+    def laid_out(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(offsets, blob)``: the rows in ``order`` copied into one array, row p at
+        ``blob[offsets[p]:offsets[p + 1]]``.
+        """
+        n = len(order)
+        length = self.length[order]
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(length, out=offsets[1:])
+        blob = np.empty(int(offsets[-1]), np.uint8)
+        out = blob.data
+        buffers = self.buffers
+        for o, src, s, ln in zip(
+            offsets[:-1].tolist(),
+            self.source[order].tolist(),
+            self.start[order].tolist(),
+            length.tolist(),
+            strict=True,
+        ):
+            out[o : o + ln] = buffers[src][s : s + ln]
+        return offsets, blob
+
+
+def search_text(station: Station) -> bytes:
+    """What a text search (``q``) looks for a word in: name and address, case-folded, as
+    UTF-8 — the in-memory catalog's text (``stations.search._Snapshot.text``) encoded, so
+    a word is in one exactly when its encoding is in the other (UTF-8 never matches part
+    of a character).
+    """
+    text = f"{station.data.name}\n{station.data.address}".casefold()
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _rows_of(stations: Sequence[Station]) -> _Rows:
@@ -272,7 +340,8 @@ def _rows_of(stations: Sequence[Station]) -> _Rows:
         "verified_at": np.fromiter((_epoch(s.verified_at) for s in stations), float, n),
         **{name: [getattr(s.data, name) for s in stations] for name in CODED},
         "hours": [(s.data.opening_hours, s.data.status) for s in stations],
-        **_fresh_records(stations),
+        "records": _Ranges.of([encode_record(s) for s in stations]),
+        "text": _Ranges.of([search_text(s) for s in stations]),
     }
 
 
@@ -285,17 +354,15 @@ def _rows_kept(old: Columns, keep: np.ndarray) -> _Rows:
         rows[name] = [table[c] for c in a[name][keep].tolist()]
     hours = [tuple(h) for h in old.tables["hours"]]
     rows["hours"] = [hours[c] for c in a["hours_of"][keep].tolist()]
-    off = a["offsets"]
-    rows["buffers"] = [old.blob.data]
-    rows["source"] = np.zeros(len(keep), np.int32)
-    rows["start"] = off[keep]
-    rows["length"] = off[keep + 1] - off[keep]
+    rows["records"] = _Ranges.kept(old.blob, a["offsets"], keep)
+    rows["text"] = _Ranges.kept(a["text"], a["text_offsets"], keep)
     return rows
 
 
 def _columns(rows: _Rows) -> Columns:
     """The rows laid out in space order: a Z-order curve over the map, ties by id (the
-    catalog's order, see ``stations.search._in_space_order``).
+    catalog's order, see ``stations.search._in_space_order``); the nearest index built
+    over them once here (``GeodesicIndex.built``), so no reader builds or copies it.
     """
     ids0 = rows["ids"]
     n = int(ids0.shape[0])
@@ -303,6 +370,7 @@ def _columns(rows: _Rows) -> Columns:
     order = by_id[z_order(rows["lon"][by_id], rows["lat"][by_id])] if n else by_id
     arrays = {name: np.ascontiguousarray(rows[name][order]) for name in _PLAIN}
     arrays["id_order"] = np.argsort(arrays["ids"], kind="stable").astype(np.int64)
+    arrays["sorted_ids"] = arrays["ids"][arrays["id_order"]]
     coords = navigation_coords(arrays["lon"], arrays["lat"])
     arrays["app_coords"] = np.ascontiguousarray(coords, np.float64).reshape(n, 4)
     positions = order.tolist()
@@ -314,21 +382,10 @@ def _columns(rows: _Rows) -> Columns:
     hours_of, hours_table = _coded([hours[p] for p in positions])
     arrays["hours_of"] = hours_of.astype(np.int32)
     tables["hours"] = [list(h) for h in hours_table]
-    length = rows["length"][order]
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(length, out=offsets[1:])
-    arrays["offsets"] = offsets
-    blob = np.empty(int(offsets[-1]), np.uint8)
-    out = blob.data
-    buffers = rows["buffers"]
-    for o, src, s, ln in zip(
-        offsets[:-1].tolist(),
-        rows["source"][order].tolist(),
-        rows["start"][order].tolist(),
-        length.tolist(),
-        strict=True,
-    ):
-        out[o : o + ln] = buffers[src][s : s + ln]
+    arrays["offsets"], blob = rows["records"].laid_out(order)
+    arrays["text_offsets"], arrays["text"] = rows["text"].laid_out(order)
+    index = GeodesicIndex(arrays["ids"], arrays["lon"], arrays["lat"])
+    arrays.update(index.built())
     return Columns(arrays, blob, tables)
 
 
@@ -349,12 +406,8 @@ def patched_columns(old: Columns, changed: Sequence[Station]) -> Columns:
     rows: _Rows = {}
     for name, value in kept.items():
         other = fresh[name]
-        if name == "buffers":
-            rows[name] = [*value, *other]
-        elif name == "source":
-            rows[name] = np.concatenate([value, other + len(kept["buffers"])])
-        elif isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray):
             rows[name] = np.concatenate([value, other])
-        else:
-            rows[name] = [*value, *other]
+        else:  # lists and ranges
+            rows[name] = value + other
     return _columns(rows)

@@ -24,8 +24,10 @@ from typing import Any, ClassVar, overload
 
 import numpy as np
 
+from geodata.spatial_index import GeodesicIndex
 from stations.hours import is_open
 from stations.mapped.records import CODED, Columns, decode_record
+from stations.mapped.text import containing
 from stations.model import Station
 from stations.search import _Snapshot
 
@@ -121,12 +123,12 @@ class MappedStations(Sequence[Station]):
 
 class IdPositions:
     """Station id → position, by binary search over the ids in id order (no 200,000-entry
-    dict of Python ints per worker: that alone was ~20 MB).
+    dict of Python ints per worker: that alone was ~20 MB); both arrays mapped.
     """
 
-    def __init__(self, ids: np.ndarray, id_order: np.ndarray) -> None:
+    def __init__(self, sorted_ids: np.ndarray, id_order: np.ndarray) -> None:
         self._order = id_order
-        self._sorted = ids[id_order]
+        self._sorted = sorted_ids
         self._sorted_list_len = int(self._sorted.shape[0])
 
     def get(self, station_id: int, default: int | None = None) -> int | None:
@@ -253,12 +255,29 @@ class MappedSnapshot(_Snapshot):
     @cached_property
     def by_id(self) -> IdPositions:  # type: ignore[override]
         """Station id → position, by binary search."""
-        return IdPositions(self.ids, self.id_order)
+        return IdPositions(self._cols.arrays["sorted_ids"], self.id_order)
 
     @cached_property
     def in_id_order(self) -> ById:  # type: ignore[override]
         """The stations by id, a view decoding on demand."""
         return ById(self._mapped, self.id_order)
+
+    @cached_property
+    def index(self) -> GeodesicIndex:
+        """The nearest index as the writer built it, searched in the mapped arrays: no
+        per-worker build, no copy of the tree (``GeodesicIndex.from_built``).
+        """
+        a = self._cols.arrays
+        built = {name: a[name] for name in GeodesicIndex.BUILT}
+        built["tree_perm"] = built["tree_perm"].astype(np.intp, copy=False)
+        return GeodesicIndex.from_built(self.ids, self.lon, self.lat, built)
+
+    def text_matches(self, word: str, positions: np.ndarray) -> np.ndarray:
+        """The positions (of ``positions``) whose name or address contains ``word``, read
+        from the shared text (:func:`stations.mapped.text.containing`): no per-worker list.
+        """
+        a = self._cols.arrays
+        return containing(a["text"], a["text_offsets"], positions, word)
 
     @cached_property
     def app_coords(self) -> memoryview:  # type: ignore[override]

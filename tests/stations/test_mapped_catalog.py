@@ -11,6 +11,7 @@ processes (a version opened while another is published and the old one removed).
 
 from __future__ import annotations
 
+import mmap
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,12 +26,14 @@ from hypothesis import strategies as st
 from stations.errors import NotFound
 from stations.mapped import SnapshotFiles
 from stations.mapped.records import build_columns, decode_record, encode_record
+from stations.model import Station
 from stations.nearest import nearest_json
 from stations.search import ListQuery, NearestQuery, StationCatalog, StationFilter
 from stations.store.sql import SqlStationStore
 from tests.conftest import fresh_database, make_station
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 BOX = (116.45, 39.75, 116.60, 39.85)
 AMENITIES = ["hot_water", "charging", "toilet", "microwave", "wifi"]
 STATUSES = ["open", "open", "temporarily_closed", "closed"]
@@ -245,8 +248,6 @@ def test_records_round_trip_every_field() -> None:
     and its row of the arrays."""
     from dataclasses import replace
 
-    from stations.model import Station
-
     data = make_station(
         name='引号"与\\反斜杠🚴',
         lon=116.123456789012345,
@@ -356,3 +357,86 @@ def test_columns_follow_the_catalogs_space_order(engine: str, tmp_path: Path) ->
             assert columns.arrays["ids"].tolist() == [s.id for s in reference._snap.stations]
         finally:
             store.close()
+
+
+def _from_a_mapped_file(array: np.ndarray) -> bool:
+    """Whether ``array``'s memory is a file mapped read-only (``mmap``), not the heap."""
+    base: object = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return isinstance(base, mmap.mmap)
+
+
+def test_the_nearest_index_is_searched_in_the_shared_file(
+    pair: tuple[SqlStationStore, StationCatalog, StationCatalog],
+) -> None:
+    """A worker builds no index of its own: the tree the writer built (the very tree the
+    in-memory catalog builds over the same positions) is searched where it is mapped,
+    read-only, with no copy."""
+    _, reference, shared = pair
+    index = shared._snap.index  # noqa: SLF001
+    built = index.built()
+    columns = shared._snap.columns  # type: ignore[attr-defined]  # noqa: SLF001
+    for name, array in {**built, "ids": index.ids}.items():
+        assert not array.flags.writeable, name
+        assert _from_a_mapped_file(array), name
+        assert np.shares_memory(array, columns.arrays[name]), name
+        with pytest.raises(ValueError):
+            array.flat[0] = 0
+    for name, array in reference._snap.index.built().items():  # noqa: SLF001
+        assert np.array_equal(array, built[name]), name
+        assert not _from_a_mapped_file(array)
+
+
+def test_text_search_reads_the_shared_text(
+    pair: tuple[SqlStationStore, StationCatalog, StationCatalog],
+) -> None:
+    """A ``q`` search answers from the mapped text, building no per-worker list of it."""
+    _, reference, shared = pair
+    for q in ("荣华1", ' 驿站"1 ', "大兴区荣华中路12号", "暖心驿站\n北京", "nothing"):
+        query = ListQuery(q=q, limit=500)
+        hits, total = shared.search(query)
+        assert (_rows(hits), total) == (
+            _rows(reference.search(query)[0]),
+            reference.search(query)[1],
+        )
+    assert "text" not in shared._snap.__dict__  # noqa: SLF001
+    assert _from_a_mapped_file(shared._snap.columns.arrays["text"])  # type: ignore[attr-defined]  # noqa: SLF001
+
+
+words = st.text(st.sampled_from("aAßsSİi̇ﬁ荣华驿站\n🚴 "), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.tuples(words, words), max_size=12),
+    word=words,
+    picked=st.lists(st.integers(0, 11), max_size=12, unique=True),
+)
+def test_compiled_text_search_equals_the_plain_one(
+    names: list[tuple[str, str]], word: str, picked: list[int]
+) -> None:
+    """Station texts' UTF-8 ranges searched for a word's UTF-8 bytes give the stations
+    whose text contains the word — case-folding that changes lengths (ß → ss), a word
+    across the name/address line, or one that would span two stations' bytes included."""
+    from dataclasses import replace
+
+    from stations.mapped.records import search_text
+    from stations.mapped.text import containing, containing_reference
+
+    base = make_station(name="x", address="y")
+    texts = [
+        search_text(Station(i + 1, replace(base, name=n, address=a), 1, NOW, NOW, False, 1))
+        for i, (n, a) in enumerate(names)
+    ]
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum([len(t) for t in texts], out=offsets[1:])
+    blob = np.frombuffer(b"".join(texts) or b"\0", np.uint8)[: offsets[-1]]
+    positions = np.array([p for p in picked if p < len(texts)], np.intp)
+    needle = word.strip().casefold()
+    plain = [f"{n}\n{a}".casefold() for n, a in names]
+    assert containing(blob, offsets, positions, needle).tolist() == containing_reference(
+        plain, positions.tolist(), needle
+    )

@@ -95,17 +95,25 @@ class Services:
     def catalog(self) -> StationCatalog:
         """All live stations in memory: loaded on first use (the app does so at startup; most
         commands never need it)."""
+        from stations.nearest.fragments import DEFAULT_KEPT, keep_features
+
         s = self.settings
         if s.catalog_snapshot == "memory":
+            keep_features(
+                DEFAULT_KEPT if s.nearest_cached_features is None else s.nearest_cached_features
+            )
             return StationCatalog(self.store, tz=s.timezone)
-        from stations.mapped import SnapshotFiles, default_snapshot_dir, store_key
+        from stations.mapped import MAPPED_KEPT, SnapshotFiles, default_snapshot_dir, store_key
 
+        features = MAPPED_KEPT if s.nearest_cached_features is None else s.nearest_cached_features
+        keep_features(features)
         root = s.catalog_snapshot_dir or default_snapshot_dir()
         return StationCatalog(
             self.store,
             tz=s.timezone,
             shared=SnapshotFiles(root / store_key(_store_identity(self.store))),
-            keep_decoded=s.catalog_keep_decoded,
+            # A cached feature is keyed by its station object: keep at least as many decoded.
+            keep_decoded=s.catalog_keep_decoded or max(features, 1),
         )
 
     @cached_property

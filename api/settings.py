@@ -55,8 +55,12 @@ class Settings(BaseSettings):
     #: Folder of the mapped snapshots (default: the user's cache directory,
     #: warm-stations/catalog, e.g. ~/.cache/warm-stations/catalog); one sub-folder per store.
     catalog_snapshot_dir: Path | None = None
-    #: With ``mapped``: how many decoded stations a worker keeps (riders' nearby ones).
-    catalog_keep_decoded: int = Field(16_384, ge=1)
+    #: With ``mapped``: how many decoded stations a worker keeps (riders' nearby ones);
+    #: default: as many as its cached nearest features.
+    catalog_keep_decoded: int | None = Field(None, ge=1)
+    #: How many stations' rendered nearest-answer features a worker keeps (~2 KB each);
+    #: default 16,384 with ``memory``, 4,096 with ``mapped`` (many workers per host).
+    nearest_cached_features: int | None = Field(None, ge=0)
     #: Geocoding for imports: baidu | nominatim.
     geocoder: Literal["baidu", "nominatim"] | None = None
     geocoder_key: str | None = None

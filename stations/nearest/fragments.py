@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from stations.search import Hit
     from stations.trust.board import TrustBoard
 
-__all__ = ["feature_collection_json"]
+__all__ = ["DEFAULT_KEPT", "feature_collection_json", "keep_features"]
 
 
 class _Marked(NamedTuple):
@@ -52,13 +52,34 @@ _DIST_TOKEN = json_bytes(_DIST_MARK)
 # per worker and cover a city's busy stations. Oldest entries go first (an OrderedDict:
 # eviction is O(1); deleting from the front of a plain dict leaves dummy slots that
 # ``next(iter(d))`` walks, 7 % of a worker's time under a national load): a read is one
-# lock-free ``get``, and a busy station evicted by age is simply rendered again.
+# lock-free ``get``, and a busy station evicted by age is simply rendered again. The bound
+# is a setting (:func:`keep_features`): a worker of a mapped catalog, where many workers
+# share a host, keeps fewer.
 _Parts = tuple[bytes, ...]
 _FRAGMENTS: OrderedDict[int, tuple[Station, _Parts]] = OrderedDict()
 _VARIANTS: dict[tuple[str, bool], int] = {}
 _VARIANT_BITS = 6  # room for 32 (crs, navigation) pairs, each with and without distance
 _FRAGMENTS_MAX = 16_384
 _FRAGMENTS_LOCK = threading.Lock()
+
+
+#: How many cached features a worker keeps unless told (:func:`keep_features`).
+DEFAULT_KEPT = _FRAGMENTS_MAX
+
+
+def keep_features(bound: int) -> None:
+    """Keep at most ``bound`` (≥ 0) cached features from now on, the oldest dropped first.
+
+    ~2 KB each: the default 16,384 hold a city's busy stations in ~30 MB per worker; a
+    smaller bound costs a rendering (~0.1 ms) for each answer's station that fell out.
+    """
+    global _FRAGMENTS_MAX
+    if bound < 0:
+        raise ValueError(f"cannot keep {bound} features")
+    with _FRAGMENTS_LOCK:
+        _FRAGMENTS_MAX = bound
+        while len(_FRAGMENTS) > bound:
+            _FRAGMENTS.popitem(last=False)
 
 
 def _cut(feature_json: bytes, with_distance: bool) -> _Parts:

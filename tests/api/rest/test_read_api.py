@@ -161,3 +161,20 @@ def test_readiness_and_metrics(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'stations_http_requests_total{method="GET",route="/api/v1/nearest",status="200"}' in text
     assert "stations_index_size 3.0" in text
+
+
+def test_each_way_of_holding_the_catalog_keeps_its_share_of_rendered_features(
+    client: TestClient,
+) -> None:
+    """A worker of a mapped catalog (many per host) keeps 4,096 rendered nearest features
+    and as many decoded stations; one holding its own catalog keeps 16,384, as before."""
+    from stations.mapped import MAPPED_KEPT
+    from stations.nearest import fragments
+
+    catalog = client.app.state.services.catalog  # type: ignore[attr-defined]
+    assert client.get("/api/v1/nearest", params={"lon": 116.5, "lat": 39.8}).status_code == 200
+    if catalog.shared is None:
+        assert fragments._FRAGMENTS_MAX == fragments.DEFAULT_KEPT == 16_384  # noqa: SLF001
+    else:
+        assert fragments._FRAGMENTS_MAX == MAPPED_KEPT == 4096  # noqa: SLF001
+        assert catalog._keep_decoded == MAPPED_KEPT  # noqa: SLF001

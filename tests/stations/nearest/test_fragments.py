@@ -87,6 +87,27 @@ def test_the_cache_is_bounded(catalog: StationCatalog, monkeypatch: pytest.Monke
     assert len(fragments_mod._FRAGMENTS) <= 3  # noqa: SLF001
 
 
+def test_the_bound_is_a_setting_that_trims_at_once(catalog: StationCatalog) -> None:
+    """``keep_features`` (``STATIONS_NEAREST_CACHED_FEATURES``; smaller by default with a
+    mapped catalog) drops the oldest features beyond the new bound, and answers stay the
+    same bytes when the cache keeps nothing."""
+    query = NearestQuery(116.51, 39.79, k=5, at=NOON)
+    try:
+        fragments_mod.keep_features(100)
+        cached = feature_collection_json(catalog.nearest(query), navigation=True)
+        assert len(fragments_mod._FRAGMENTS) >= 5  # noqa: SLF001
+        fragments_mod.keep_features(2)
+        assert len(fragments_mod._FRAGMENTS) == 2  # noqa: SLF001
+        fragments_mod.keep_features(0)
+        assert not fragments_mod._FRAGMENTS  # noqa: SLF001
+        assert feature_collection_json(catalog.nearest(query), navigation=True) == cached
+        assert not fragments_mod._FRAGMENTS  # noqa: SLF001
+        with pytest.raises(ValueError):
+            fragments_mod.keep_features(-1)
+    finally:
+        fragments_mod.keep_features(fragments_mod.DEFAULT_KEPT)
+
+
 def test_a_placeholder_in_station_text_cannot_be_spliced() -> None:
     """Control characters never reach a station (validation refuses them); if one did, the
     split refuses to guess instead of writing a broken document."""

@@ -54,6 +54,7 @@ import array
 import ctypes
 import functools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -283,8 +284,8 @@ class GeodesicIndex:
         self._lat = lat_a
         # Plain C arrays: reading a handful of candidates from them by Python index costs a
         # third of a numpy gather plus ``tolist()``, which matters at ~10 µs a query.
-        self._lon_c = array.array("d", lon_a.tobytes())
-        self._lat_c = array.array("d", lat_a.tobytes())
+        self._lon_c: Sequence[float] = array.array("d", lon_a.tobytes())
+        self._lat_c: Sequence[float] = array.array("d", lat_a.tobytes())
         self._xyz = _ecef(lon_a, lat_a)
         inverse, init = _proj_geodesic()
         self._tree = ChordTree(
@@ -354,8 +355,8 @@ class GeodesicIndex:
         self._lon = _readonly(lon)
         self._lat = _readonly(lat)
         # Memoryviews index as fast as the C arrays built otherwise, without a copy.
-        self._lon_c = lon.data
-        self._lat_c = lat.data
+        self._lon_c = lon.data  # type: ignore[assignment]
+        self._lat_c = lat.data  # type: ignore[assignment]
         self._xyz = _readonly(built["ecef"])
         inverse, init = _proj_geodesic()
         self._tree = ChordTree.from_built(

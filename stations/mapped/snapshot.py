@@ -272,7 +272,7 @@ class MappedSnapshot(_Snapshot):
         built["tree_perm"] = built["tree_perm"].astype(np.intp, copy=False)
         return GeodesicIndex.from_built(self.ids, self.lon, self.lat, built)
 
-    def text_matches(self, word: str, positions: np.ndarray) -> np.ndarray:
+    def text_matches(self, word: str, positions: np.ndarray) -> np.ndarray:  # type: ignore[override]
         """The positions (of ``positions``) whose name or address contains ``word``, read
         from the shared text (:func:`stations.mapped.text.containing`): no per-worker list.
         """

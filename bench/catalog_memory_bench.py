@@ -16,7 +16,9 @@ reads each process's ``/proc/PID/smaps_rollup``:
 What the figures are held to (issue "Memory for many workers"): at 200,000 stations the
 first worker ≤ 300 MiB after warm-up under load, and each further worker ≤ 60 MiB more,
 i.e. ``(ΣPSS at N workers − ΣPSS at 1 worker) / (N − 1)`` — with nearest latency unchanged
-(a short load run after the warm-up gives p50/p99 and 2xx/s).
+(a short load run after the warm-up gives p50/p99 and 2xx/s). From one worker to several
+that growth includes the supervising parent once (one worker runs without it); with two
+counts above one (``--workers 1,3,5``) the growth between them is the workers' own.
 
 ``--mode NAME=ENV`` runs the same steps with extra environment settings, each in the same
 run (e.g. ``--mode spawn=STATIONS_SERVE_PRELOAD=0`` for workers spawned as before forking,
@@ -143,6 +145,12 @@ def report(results: list[Measured], n: int) -> None:
             extra = (more.total_pss - one.total_pss) / (more.workers - 1)
             line += f"; at {more.workers}: +{extra:.0f} per further worker (goal ≤ 60)"
             line += f", USS median {statistics.median(w.uss for w in more.per_worker):.0f}"
+        # Between two counts above one, the supervising parent is in both sums: the growth
+        # is the workers' own (from 1 worker it includes the parent's PSS once).
+        many = [m for m in runs if m.workers > 1]
+        for a, b in zip(many, many[1:], strict=False):
+            slope = (b.total_pss - a.total_pss) / (b.workers - a.workers)
+            line += f"; from {a.workers} to {b.workers}: +{slope:.0f} per worker"
         print(line)
 
 

@@ -21,8 +21,6 @@ from api.errors import install_error_handlers
 from api.http.compression import GzipMiddleware
 from api.http.hardening import install_hardening
 from api.http.memory import keep_large_blocks_off_the_heap
-from api.http.metrics import MetricsMiddleware
-from api.http.search_demand import SearchDemandMiddleware
 from api.ogc import routes as ogc
 from api.ogc import tiles as ogc_tiles
 from api.pages import assets, docs, embed, maps, network_map, wechat
@@ -148,9 +146,7 @@ def create_app(
     install_error_handlers(app)
     # Riders are on weak mobile signal: compress pages, scripts and GeoJSON (≈4× smaller).
     app.add_middleware(GzipMiddleware)
-    app.add_middleware(MetricsMiddleware)
-    if settings.search_demand:  # where riders search from, as H3 cell counts (issue 17)
-        app.add_middleware(SearchDemandMiddleware, tz=settings.timezone)
+    # Security headers, CORS, limits, metrics, search demand, access log: api.http.edge.
     install_hardening(app, settings)
     # Routers are tried in this order: the riders' nearest query, the busiest route, first;
     # check-ins (a poster at every door) right after the health probes.

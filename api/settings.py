@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     checkin_burst: int = Field(default=60, ge=1)
     #: Count nearest-station searches per H3 cell (no position kept) for ``--demand searches``.
     search_demand: bool = True
+    #: One access line per request on stdout, written by the app in uvicorn's format with
+    #: coordinates rounded (``stations serve`` turns uvicorn's own access log off).
+    access_log: bool = True
     #: Webhook delivery (change feed pushed to registered consumers): on in every worker; a
     #: lease per consumer lets one sender at a time deliver, in order.
     webhooks_enabled: bool = True

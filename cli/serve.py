@@ -60,6 +60,7 @@ def serve(
                     port,
                     preload=preload,
                     log_level="info",
+                    access_log=False,  # the app writes its own: api.http.access_log
                     proxy_headers=True,
                     timeout_graceful_shutdown=grace,
                 )
@@ -75,6 +76,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            access_log=False,
             proxy_headers=True,
             timeout_graceful_shutdown=grace,
         )
@@ -84,6 +86,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=grace,
     )

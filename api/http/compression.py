@@ -74,8 +74,12 @@ MINIMUM_SIZE = 500
 
 
 def accepts_gzip(scope: Scope) -> bool:
-    """Whether the request's ``Accept-Encoding`` names gzip."""
-    return "gzip" in Headers(scope=scope).get("accept-encoding", "")
+    """Whether the request's ``Accept-Encoding`` names gzip (its first one, as Starlette's
+    ``Headers.get`` reads it; the raw headers are scanned, no ``Headers`` built)."""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            return b"gzip" in value
+    return False
 
 
 def worth_compressing(media_type: str, size: int, minimum_size: int = MINIMUM_SIZE) -> bool:

@@ -5,7 +5,8 @@ Python's ``json`` parser recurses once per nesting level: ``"[" * 2000 + "]" * 2
 station, plan or login body nests more than a dozen levels (a GeoJSON multipolygon inside a
 feature collection is eight), so deeper bodies are refused here with a 400 problem, and JSON
 bodies larger than ``max_bytes`` (smaller than the upload limit: a parsed JSON body takes
-several times its size in memory) with a 413, before any route sees them.
+several times its size in memory) with a 413, before any route sees them (:mod:`api.http.edge`
+gathers the body and applies these checks).
 
 The depth is measured on the raw bytes: strings are cut out (a bracket inside a string does
 not nest), the brackets left are counted in numpy. A body without a media type is checked
@@ -17,11 +18,11 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
 
 from api.errors import problem
 
-__all__ = ["JsonLimitMiddleware", "json_depth"]
+__all__ = ["is_json", "json_depth", "json_too_large", "too_deep"]
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
@@ -60,76 +61,38 @@ def _depth_loop(brackets: bytes) -> int:
     return deepest
 
 
-def _is_json(scope: Scope) -> bool:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            media = value.split(b";", 1)[0].strip().lower()
-            return media in (b"", b"application/json") or media.endswith(b"+json")
-    return True  # no media type: the routes read it as JSON
+def is_json(content_type: bytes | None) -> bool:
+    """Whether a body of this Content-Type is read as JSON (no media type: the routes do)."""
+    if content_type is None:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media in (b"", b"application/json") or media.endswith(b"+json")
 
 
-class JsonLimitMiddleware:
-    """413 for a JSON body over ``max_bytes``, 400 for one nested deeper than ``max_depth``.
+def json_too_large(max_bytes: int) -> Response:
+    """The 413 for a JSON body over ``max_bytes``."""
+    return problem(
+        413,
+        "Payload too large",
+        f"a JSON body may be at most {max_bytes} bytes (JSON 请求体不能超过 {max_bytes} 字节)",
+    )
 
-    The body is gathered (the route would gather it anyway), checked, then handed on in one
-    message; later ``receive`` calls (a disconnect) go to the server as before.
-    """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_depth: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.max_depth = max_depth
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        if not _is_json(scope):
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left before sending it all
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await problem(
-                    413,
-                    "Payload too large",
-                    f"a JSON body may be at most {self.max_bytes} bytes "
-                    f"(JSON 请求体不能超过 {self.max_bytes} 字节)",
-                )(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        depth = json_depth(body)
-        if depth > self.max_depth:
-            await problem(
-                400,
-                "Bad request",
-                f"the JSON body nests {depth} levels deep; at most {self.max_depth} are "
-                f"accepted (JSON 嵌套层数为 {depth}，最多允许 {self.max_depth} 层)",
-                errors=[
-                    {
-                        "field": "body",
-                        "message": f"nested deeper than {self.max_depth} levels",
-                        "message_zh": f"嵌套超过 {self.max_depth} 层",
-                    }
-                ],
-            )(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+def too_deep(body: bytes, max_depth: int) -> Response | None:
+    """The 400 for a JSON ``body`` nested deeper than ``max_depth``; None when it is not."""
+    depth = json_depth(body)
+    if depth <= max_depth:
+        return None
+    return problem(
+        400,
+        "Bad request",
+        f"the JSON body nests {depth} levels deep; at most {max_depth} are "
+        f"accepted (JSON 嵌套层数为 {depth}，最多允许 {max_depth} 层)",
+        errors=[
+            {
+                "field": "body",
+                "message": f"nested deeper than {max_depth} levels",
+                "message_zh": f"嵌套超过 {max_depth} 层",
+            }
+        ],
+    )

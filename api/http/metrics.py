@@ -7,13 +7,12 @@ aggregate in Prometheus — the usual setup for stateless replicas.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["Metrics", "MetricsMiddleware", "CONTENT_TYPE_LATEST"]
+__all__ = ["Metrics", "CONTENT_TYPE_LATEST"]
 
 
 class Metrics:
@@ -45,39 +44,25 @@ class Metrics:
             "Store change counter the index has caught up with",
             registry=self.registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: Any, status: int, seconds: float) -> None:
+        """Count a request the routes saw (``route``: the one that matched, or None) and its
+        latency. Called by :mod:`api.http.edge`; the label children are kept, so a request
+        costs two dict lookups rather than two ``labels()`` calls."""
+        path = getattr(route, "path", None) or "unmatched"
+        key = (method, path, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(method, path, str(status)),
+                self.latency.labels(method, path),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self, catalog: Any) -> bytes:
         self.index_size.set(len(catalog))
         self.last_refresh.set(catalog.refreshed_at.timestamp())
         self.change_counter.set(catalog.counter)
         return generate_latest(self.registry)
-
-
-class MetricsMiddleware:
-    """A plain ASGI middleware (no BaseHTTPMiddleware overhead on the hot path)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
-            metrics: Metrics = scope["app"].state.services.metrics
-            metrics.requests.labels(method, path, str(status)).inc()
-            metrics.latency.labels(method, path).observe(time.perf_counter() - started)

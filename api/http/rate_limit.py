@@ -18,16 +18,17 @@ from typing import Any
 
 from fastapi import Request
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.errors import problem
 
 __all__ = [
     "UNLIMITED",
-    "RateLimitMiddleware",
+    "PublicLimit",
     "RateLimiter",
     "client_key",
     "rate_limited",
+    "too_many",
 ]
 
 log = logging.getLogger("stations.api")
@@ -140,7 +141,8 @@ def client_key(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def _too_many(wait: float) -> Any:
+def too_many(wait: float) -> Any:
+    """The 429 for a client that may try again in ``wait`` seconds."""
     seconds = max(1, math.ceil(wait))
     return problem(
         429,
@@ -150,33 +152,31 @@ def _too_many(wait: float) -> Any:
     )
 
 
-class RateLimitMiddleware:
+class PublicLimit:
     """The public rate limit: ``per_minute`` requests per client, bursts up to a minute's
-    (0 or less turns it off, e.g. behind a gateway that limits already)."""
+    (0 or less turns it off, e.g. behind a gateway that limits already). Applied by
+    :mod:`api.http.edge`; preflights, probes, metrics and assets are not counted."""
 
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
-        self.app = app
+    def __init__(self, per_minute: int) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(per_minute)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or self.rate <= 0
-            or scope.get("method") == "OPTIONS"
-            or scope.get("path", "").startswith(UNLIMITED)
-        ):
-            await self.app(scope, receive, send)
-            return
+    def applies(self, method: str, path: str) -> bool:
+        return self.rate > 0 and method != "OPTIONS" and not path.startswith(UNLIMITED)
+
+    async def wait(self, scope: Scope) -> float:
+        """Take a token for this client: 0 when the request may go ahead, else the seconds
+        until it may."""
         limiter: RateLimiter = scope["app"].state.services.limiter
-        if limiter.redis_url is None:  # counted here: no coroutine per request
-            wait = limiter.take_local("public", client_key(scope), self.rate, self.burst)
-        else:
-            wait = await limiter.take("public", client_key(scope), rate=self.rate, burst=self.burst)
-        if wait > 0:
-            await _too_many(wait)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        return await limiter.take("public", client_key(scope), rate=self.rate, burst=self.burst)
+
+    def wait_local(self, scope: Scope) -> float | None:
+        """:meth:`wait` without a coroutine when the limiter counts in-process; None when
+        it counts in Redis (then await :meth:`wait`)."""
+        limiter: RateLimiter = scope["app"].state.services.limiter
+        if limiter.redis_url is not None:
+            return None
+        return limiter.take_local("public", client_key(scope), self.rate, self.burst)
 
 
 def rate_limited(

@@ -1,10 +1,10 @@
 """Counting where riders search from (``/api/v1/nearest``), as H3 cells, never positions.
 
-An ASGI middleware so the nearest route's own code is untouched: for that one path it reads
-``lat``/``lon``/``crs`` from the query string, turns the point into its resolution-8 H3 cell
-and adds one to an in-memory count; a thread adds the counts to the database every
-``flush_s`` seconds (and at shutdown). The point itself is dropped at once. Every other
-request costs one string comparison.
+Applied by :mod:`api.http.edge` so the nearest route's own code is untouched: for that one
+path it reads ``lat``/``lon``/``crs`` from the query string, turns the point into its
+resolution-8 H3 cell and adds one to an in-memory count; a thread adds the counts to the
+database every ``flush_s`` seconds (and at shutdown). The point itself is dropped at once.
+Every other request costs one string comparison.
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from api.http.params import query_pairs
 
-__all__ = ["SearchDemandMiddleware"]
+__all__ = ["PATH", "SearchDemand"]
 
 log = logging.getLogger("stations.api")
-_PATH = "/api/v1/nearest"
+#: The one path counted.
+PATH = "/api/v1/nearest"
 
 
-class SearchDemandMiddleware:
-    def __init__(self, app: ASGIApp, flush_s: float = 30.0, tz: str = "Asia/Shanghai") -> None:
-        self.app = app
+class SearchDemand:
+    def __init__(self, flush_s: float = 30.0, tz: str = "Asia/Shanghai") -> None:
         self.flush_s = flush_s
         self.zone = ZoneInfo(tz)
         self._counts: Counter[tuple[str, date]] = Counter()
@@ -37,24 +37,20 @@ class SearchDemandMiddleware:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == _PATH:
-            self._count(scope)
-        elif scope["type"] == "lifespan":
-            await self.app(scope, self._on_lifespan(receive), send)
-            return
-        await self.app(scope, receive, send)
+    def on_lifespan(self, receive: Receive) -> Receive:
+        """The lifespan's ``receive``, stopping (and flushing) at shutdown — before the app
+        closes its store."""
 
-    def _on_lifespan(self, receive: Receive) -> Receive:
         async def wrapped() -> Any:
             message = await receive()
-            if message["type"] == "lifespan.shutdown":  # before the app closes its store
+            if message["type"] == "lifespan.shutdown":
                 self.stop()
             return message
 
         return wrapped
 
-    def _count(self, scope: Scope) -> None:
+    def count(self, scope: Scope) -> None:
+        """Add one to the cell of a nearest query's point (a bad query is not counted)."""
         try:
             query = dict(query_pairs(scope.get("query_string", b"").decode("latin-1")))
             lat, lon = float(query["lat"]), float(query["lon"])

@@ -1,23 +1,20 @@
 """Security headers on every response: a Content-Security-Policy per kind of page, nosniff,
-Referrer-Policy and (off ``/embed``) X-Frame-Options — the 500 of an unhandled error included.
-
-Plain ASGI (no ``BaseHTTPMiddleware``: no extra task per request).
+Referrer-Policy and (off ``/embed``) X-Frame-Options — the 500 of an unhandled error included
+(:mod:`api.http.edge` sends them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.errors import problem
 from api.settings import Settings
 
 __all__ = [
     "TILE_HOSTS",
-    "SecurityHeadersMiddleware",
+    "SecurityHeaders",
     "content_security_policy",
     "docs_content_security_policy",
+    "with_security_headers",
 ]
 
 #: Map tile servers of the three basemaps (OpenStreetMap, AMap/Gaode, Tianditu).
@@ -72,20 +69,16 @@ def content_security_policy(path: str, settings: Settings) -> str:
     )
 
 
-def _header_names(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
-    return {name.lower() for name, _ in headers}
+class SecurityHeaders:
+    """The headers every response gets: CSP, nosniff, Referrer-Policy and (off ``/embed``)
+    X-Frame-Options — built once per kind of page. :mod:`api.http.edge` adds those a response
+    does not set itself, 413, 429 and 500 answers included."""
 
-
-class SecurityHeadersMiddleware:
-    """Adds CSP, nosniff, Referrer-Policy (and X-Frame-Options off ``/embed``) to every
-    response — including the 500 sent for an unhandled error, which it answers itself."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._cache: dict[bool | str, list[tuple[bytes, bytes]]] = {}
 
-    def _headers(self, path: str) -> list[tuple[bytes, bytes]]:
+    def for_path(self, path: str) -> list[tuple[bytes, bytes]]:
         key: bool | str = "docs" if path.startswith(("/docs", "/redoc")) else _is_embed(path)
         cached = self._cache.get(key)
         if cached is None:
@@ -102,31 +95,12 @@ class SecurityHeadersMiddleware:
             self._cache[key] = cached
         return cached
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = self._headers(scope.get("path", ""))
-        started = False
 
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers", []))
-                present = _header_names(headers)
-                headers.extend(h for h in extra if h[0] not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_headers)
-        except Exception:
-            # Starlette's outermost error middleware would answer without our headers; answer
-            # here (same bare problem as api.errors) and re-raise so it still logs the error.
-            if not started:
-                response = problem(
-                    500, "Internal server error", "an unexpected error occurred; it was logged"
-                )
-                await response(scope, receive, send_with_headers)
-            raise
+def with_security_headers(
+    headers: Iterable[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """A copy of a response's ``headers`` plus those of ``extra`` it does not set itself."""
+    out = list(headers)
+    present = {name.lower() for name, _ in out}
+    out.extend(h for h in extra if h[0] not in present)
+    return out

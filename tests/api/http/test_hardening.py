@@ -118,6 +118,24 @@ def test_cors_allow_list(store: SqlStationStore) -> None:
         assert "access-control-allow-origin" not in r.headers
 
 
+def test_a_refusal_carries_cors_and_security_headers(store: SqlStationStore) -> None:
+    app = _app(store, cors_origins=["https://partner.example"], rate_limit_per_minute=2)
+    origin = {"Origin": "https://partner.example"}
+    with TestClient(app) as client:
+        codes = [client.get("/api/v1/stations", headers=origin) for _ in range(3)]
+        preflight = client.options(  # answered before the rate limit counts it
+            "/api/v1/stations/1",
+            headers={**origin, "Access-Control-Request-Method": "PATCH"},
+        )
+    assert [r.status_code for r in codes] == [200, 200, 429]
+    refused = codes[2]
+    assert refused.headers["access-control-allow-origin"] == "https://partner.example"
+    assert "retry-after" in refused.headers["access-control-expose-headers"].lower()
+    assert refused.headers["x-frame-options"] == "DENY"
+    assert preflight.status_code == 200
+    assert preflight.headers["x-content-type-options"] == "nosniff"
+
+
 # -- request size -------------------------------------------------------------------------
 
 
@@ -152,6 +170,13 @@ def test_body_size_limit_by_length_stream_and_upload(store: SqlStationStore, sta
             files={"upload": ("stations.xlsx", b"\0" * 5000)},
         )
         assert r.status_code == 413
+        r = client.post(  # a streamed form: counted as it arrives, not gathered up front
+            "/api/v1/auth/login",
+            content=iter([b"name=", b"z" * 600, b"z" * 600]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 413, r.text
+        assert r.headers["x-content-type-options"] == "nosniff"
         assert len(store.all()) == 1
         ok = client.post(
             "/api/v1/stations",
@@ -262,6 +287,25 @@ def test_access_log_rounds_rider_coordinates(store: SqlStationStore) -> None:
         logger.removeHandler(lines)
     assert len(lines.lines) == 1
     assert "lon=-0.128&lat=51.507" in lines.lines[0] and "51.5073509" not in lines.lines[0]
+
+
+def test_one_access_line_per_request_with_coordinates_rounded(
+    store: SqlStationStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(_app(store, rate_limit_per_minute=2)) as client:
+        client.get("/api/v1/nearest?lat=39.795412&lon=116.506834&k=3")
+        client.post("/api/v1/stations", json={})
+        client.get("/api/v1/stations/1")  # refused by the rate limit: logged too
+    lines = [line for line in capsys.readouterr().out.splitlines() if ' - "' in line]
+    assert lines == [
+        'INFO:     testclient:50000 - "GET /api/v1/nearest?lat=39.795&lon=116.507&k=3 HTTP/1.1"'
+        " 200 OK",
+        'INFO:     testclient:50000 - "POST /api/v1/stations HTTP/1.1" 401 Unauthorized',
+        'INFO:     testclient:50000 - "GET /api/v1/stations/1 HTTP/1.1" 429 Too Many Requests',
+    ]
+    with TestClient(_app(store, access_log=False)) as client:
+        assert client.get("/api/v1/stations/1").status_code == 200
+    assert ' - "' not in capsys.readouterr().out
 
 
 def test_limiter_buckets_refill_at_their_own_rate() -> None:

@@ -97,13 +97,18 @@ class Cluster:
                 pids.append(int(stat.parent.name))
         return pids
 
-    def freeze(self) -> None:
+    def _signal(self, sig: signal.Signals) -> None:
         for pid in self._pids():
-            os.kill(pid, signal.SIGSTOP)
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:  # a backend that ended after the listing
+                pass
+
+    def freeze(self) -> None:
+        self._signal(signal.SIGSTOP)
 
     def thaw(self) -> None:
-        for pid in self._pids():
-            os.kill(pid, signal.SIGCONT)
+        self._signal(signal.SIGCONT)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 (geodata/_chordtree.pyx), and on the stations side its answer rows
 (stations/nearest/_rows.pyx, which cimports the tree's C-level search) and the splice of
 the answer's JSON (stations/nearest/_splice.pyx); and the text search over a mapped
-catalog snapshot (stations/mapped/_text.pyx).
+catalog snapshot (stations/mapped/_text.pyx) and the making of a station decoded from one
+(stations/mapped/_decode.pyx).
 
 Everything else about the package is declared in pyproject.toml; this file exists only
 because the tree needs numpy's C headers, whose location is known at build time, and the
@@ -36,6 +37,11 @@ setup(
             Extension(
                 "stations.mapped._text",
                 ["stations/mapped/_text.pyx"],
+                extra_compile_args=["-O3"],
+            ),
+            Extension(
+                "stations.mapped._decode",
+                ["stations/mapped/_decode.pyx"],
                 extra_compile_args=["-O3"],
             ),
         ],

@@ -15,6 +15,7 @@ change, so a write elsewhere does not make every worker render every answer agai
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -127,19 +128,27 @@ class IdPositions:
     """
 
     def __init__(self, sorted_ids: np.ndarray, id_order: np.ndarray) -> None:
-        self._order = id_order
-        self._sorted = sorted_ids
-        self._sorted_list_len = int(self._sorted.shape[0])
+        # Searched as memoryviews: ``bisect`` over one reads Python ints straight from the
+        # mapped bytes, ~5 times faster than a scalar ``np.searchsorted`` and its
+        # conversions (one lookup per station of every nearest answer, ``app_coords``).
+        self._order: Sequence[int] = _ints(id_order)
+        self._sorted: Sequence[int] = _ints(sorted_ids)
+        self._n = len(self._sorted)
 
     def get(self, station_id: int, default: int | None = None) -> int | None:
         """The position of ``station_id``, or ``default``."""
-        i = int(np.searchsorted(self._sorted, station_id))
-        if i < self._sorted_list_len and self._sorted[i] == station_id:
-            return int(self._order[i])
+        i = bisect_left(self._sorted, station_id)
+        if i < self._n and self._sorted[i] == station_id:
+            return self._order[i]
         return default
 
     def __contains__(self, station_id: object) -> bool:
         return isinstance(station_id, int) and self.get(station_id) is not None
+
+
+def _ints(array: np.ndarray) -> Sequence[int]:
+    """A 1-D integer array as a sequence of Python ints without copying (a memoryview)."""
+    return array.data if array.size else []  # type: ignore[return-value]
 
 
 class ById(Sequence[Station]):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from stations.store.outage import Breaker, ping
+from stations.store.outage import Breaker, Pinger
 
 __all__ = ["StoreMonitor"]
 
@@ -44,11 +44,12 @@ class StoreMonitor(threading.Thread):
         self._counter = counter
         self.checked_at = time.monotonic()
         self.stopped = threading.Event()
+        self._ping = Pinger(engine, timeout_s=min(0.8, max(interval_s, 0.2)))
 
     def probe(self) -> bool:
         """One probe: update the state and the breaker; True when the database answered."""
         try:
-            ping(self.engine, timeout_s=min(0.8, max(self.interval_s, 0.2)))
+            self._ping()
             if self._counter is not None:
                 if self.breaker is not None:
                     self.breaker.reset()  # it answered: let the counter's query through
@@ -71,9 +72,12 @@ class StoreMonitor(threading.Thread):
 
     def run(self) -> None:
         """Probe every interval until stopped."""
-        while not self.stopped.is_set():
-            self.probe()
-            self.stopped.wait(self.interval_s)
+        try:
+            while not self.stopped.is_set():
+                self.probe()
+                self.stopped.wait(self.interval_s)
+        finally:
+            self._ping.close()
 
     def stop(self) -> None:
         """Stop probing and wait for the thread to end."""

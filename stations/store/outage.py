@@ -38,7 +38,7 @@ __all__ = [
     "breaker_of",
     "connect_bounded",
     "install_limits",
-    "ping",
+    "Pinger",
 ]
 
 _BREAKERS: weakref.WeakKeyDictionary[Engine, Breaker] = weakref.WeakKeyDictionary()
@@ -234,23 +234,58 @@ def breaker_of(engine: Engine) -> Breaker | None:
     return _BREAKERS.get(engine)
 
 
-def ping(engine: Engine, *, timeout_s: float = 0.8) -> None:
-    """Raise unless the database answers ``SELECT 1`` within about ``timeout_s``.
+class Pinger:
+    """Asks the database ``SELECT 1``: raises unless it answers within about ``timeout_s``.
 
     Used by the service's monitor, past the breaker (it is how the breaker learns the
-    database is back): a connection of its own, never one from the pools.
+    database is back): a connection of its own, never one from the pools. On PostgreSQL the
+    connection is kept between probes: a new one every half second per worker was a server
+    process started and ended each time. A kept connection that fails (the server restarted
+    and dropped it) is replaced by a fresh one at once, so only a database that a fresh
+    connection cannot reach counts as down.
     """
-    if engine.dialect.name == "postgresql":
-        with connect_bounded(engine, timeout_s) as conn:
-            conn.execute("SELECT 1")
-        return
-    import sqlite3
 
-    conn = sqlite3.connect(engine.url.database or ":memory:", timeout=timeout_s)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    finally:
-        conn.close()
+    def __init__(self, engine: Engine, *, timeout_s: float = 0.8) -> None:
+        self.engine = engine
+        self.timeout_s = timeout_s
+        self._conn: Any = None
+
+    def __call__(self) -> None:
+        """One probe; raises what the database (or the way to it) did wrong."""
+        if self.engine.dialect.name != "postgresql":
+            self._sqlite()
+            return
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")
+                return
+            except Exception:  # dropped or stuck: a fresh connection decides
+                self.close()
+        conn = connect_bounded(self.engine, self.timeout_s)
+        try:
+            conn.execute("SELECT 1")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def _sqlite(self) -> None:
+        import sqlite3
+
+        conn = sqlite3.connect(self.engine.url.database or ":memory:", timeout=self.timeout_s)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Give the kept connection back (the monitor stopped, or it failed)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # a broken connection may fail to close; it is gone either way
+                pass
 
 
 def connect_bounded(engine: Engine, deadline_s: float) -> Any:

@@ -114,6 +114,11 @@ _make_data = Maker(StationData, [f.name for f in fields(StationData)])
 _make_station = Maker(Station, [f.name for f in fields(Station)])
 
 
+# Where the record (a JSON list, :func:`encode_record`) keeps amenities and photos.
+_AMENITIES_AT = 11
+_PHOTOS_AT = 16
+
+
 class _Decoder:
     """Reads a station back from its record and its row of the arrays."""
 
@@ -131,59 +136,55 @@ class _Decoder:
         self.coded = [(a[name], t[name]) for name in CODED]
         self.amenities: dict[int, tuple[str, ...]] = {}
 
-    def __call__(self, pos: int) -> Station:
+    def _fields(self, pos: int) -> list[Any]:
+        """The record at ``pos`` parsed, its amenities a tuple (from the bits when the record
+        leaves them out), its photos a tuple: the fields both decoders build from.
+        """
         off = self.offsets
-        (
-            sid,
-            version,
-            created,
-            updated,
-            deleted,
-            verified,
-            name,
-            external_id,
-            address,
-            district,
-            host_org,
-            amenities,
-            phone,
-            notes,
-            geocoded,
-            no_smartphone_ok,
-            photos,
-        ) = _parse(str(self.blob[off[pos] : off[pos + 1]], "utf-8"))
-        (status, statuses), (host, hosts), (entry, entries), (text, texts) = self.coded
+        f = _parse(str(self.blob[off[pos] : off[pos + 1]], "utf-8"))
+        amenities = f[_AMENITIES_AT]
         if amenities is None:
             bits = self.bits[pos]
             found = self.amenities.get(bits)
             if found is None:
                 found = tuple(c for c in AMENITIES if bits & _AMENITY_BIT[c])
                 self.amenities[bits] = found
-            amenities = found
+            f[_AMENITIES_AT] = found
         else:
-            amenities = tuple(amenities)
+            f[_AMENITIES_AT] = tuple(amenities)
+        f[_PHOTOS_AT] = tuple(f[_PHOTOS_AT])
+        return f
+
+    def _data_args(self, pos: int, f: list[Any]) -> tuple[Any, ...]:
+        """``StationData``'s fields in order, from the record's ``f`` and the arrays."""
+        (status, statuses), (host, hosts), (entry, entries), (text, texts) = self.coded
+        return (
+            f[6],  # name
+            self.lon[pos],
+            self.lat[pos],
+            f[7],  # external_id
+            f[8],  # address
+            f[9],  # district
+            hosts[host[pos]],
+            f[10],  # host_org
+            f[_AMENITIES_AT],
+            self.hours[self.hours_of[pos]],
+            texts[text[pos]],
+            f[12],  # phone
+            statuses[status[pos]],
+            f[13],  # notes
+            f[14],  # geocoded
+            entries[entry[pos]],
+            f[15],  # no_smartphone_ok
+            f[_PHOTOS_AT],
+        )
+
+    def __call__(self, pos: int) -> Station:
+        f = self._fields(pos)
+        sid, version, created, updated, deleted, verified = f[:6]
         return _make_station(
             sid,
-            _make_data(
-                name,
-                self.lon[pos],
-                self.lat[pos],
-                external_id,
-                address,
-                district,
-                hosts[host[pos]],
-                host_org,
-                amenities,
-                self.hours[self.hours_of[pos]],
-                texts[text[pos]],
-                phone,
-                statuses[status[pos]],
-                notes,
-                geocoded,
-                entries[entry[pos]],
-                no_smartphone_ok,
-                tuple(photos),
-            ),
+            _make_data(*self._data_args(pos, f)),
             version,
             utc_time(created),
             utc_time(updated),
@@ -196,58 +197,11 @@ class _Decoder:
         """The plain decoding (the dataclasses' own constructors, ``datetime`` from a
         timestamp) that :meth:`__call__` is held to by a test.
         """
-        off = self.offsets
-        raw = self.blob[off[pos] : off[pos + 1]]
-        (
-            sid,
-            version,
-            created,
-            updated,
-            deleted,
-            verified,
-            name,
-            external_id,
-            address,
-            district,
-            host_org,
-            amenities,
-            phone,
-            notes,
-            geocoded,
-            no_smartphone_ok,
-            photos,
-        ) = _parse(bytes(raw).decode())
-        (status, statuses), (host, hosts), (entry, entries), (text, texts) = self.coded
-        if amenities is None:
-            bits = self.bits[pos]
-            found = self.amenities.get(bits)
-            if found is None:
-                found = tuple(c for c in AMENITIES if bits & _AMENITY_BIT[c])
-                self.amenities[bits] = found
-            amenities = found
-        data = StationData(
-            name,
-            self.lon[pos],
-            self.lat[pos],
-            external_id,
-            address,
-            district,
-            hosts[host[pos]],
-            host_org,
-            tuple(amenities),
-            self.hours[self.hours_of[pos]],
-            texts[text[pos]],
-            phone,
-            statuses[status[pos]],
-            notes,
-            geocoded,
-            entries[entry[pos]],
-            no_smartphone_ok,
-            tuple(photos),
-        )
+        f = self._fields(pos)
+        sid, version, created, updated, deleted, verified = f[:6]
         return Station(
             sid,
-            data,
+            StationData(*self._data_args(pos, f)),
             version,
             _time(created),  # type: ignore[arg-type]
             _time(updated),  # type: ignore[arg-type]

@@ -13,6 +13,6 @@ from stations.mapped.files import SnapshotFiles, default_snapshot_dir, store_key
 #: What a worker of a mapped catalog keeps by default, of decoded stations and of rendered
 #: nearest features (``stations.nearest.fragments.keep_features``): fewer than a worker
 #: holding its own catalog, since many share a host (~3 KB a station for both).
-MAPPED_KEPT = 4096
+MAPPED_KEPT = 2048
 
 __all__ = ["MAPPED_KEPT", "SnapshotFiles", "default_snapshot_dir", "store_key"]

@@ -176,5 +176,5 @@ def test_each_way_of_holding_the_catalog_keeps_its_share_of_rendered_features(
     if catalog.shared is None:
         assert fragments._FRAGMENTS_MAX == fragments.DEFAULT_KEPT == 16_384  # noqa: SLF001
     else:
-        assert fragments._FRAGMENTS_MAX == MAPPED_KEPT == 4096  # noqa: SLF001
+        assert fragments._FRAGMENTS_MAX == MAPPED_KEPT == 2048  # noqa: SLF001
         assert catalog._keep_decoded == MAPPED_KEPT  # noqa: SLF001

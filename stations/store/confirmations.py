@@ -4,8 +4,12 @@ A vote is written in one transaction that checks the station is live (on Postgre
 a key-share lock on its row, so it cannot be removed underneath), claims the device's hour
 on the station in ``confirmation_claims`` with one ``INSERT … ON CONFLICT DO UPDATE … WHERE
 until <= at`` (two taps of one device cannot both pass, on either engine), inserts the vote,
-and reads the station's recent votes back for the rules — all before commit. Nothing here
-touches the station itself or its history.
+and reads the station's recent votes back for the rules — all before commit. A vote that
+asks for it (:attr:`PendingVote.report`) and, with the votes read back, makes rule 4 hold
+(:func:`~stations.trust.rules.queue_worthy`) files its ``closed`` report in the staff review
+queue in the same transaction, counted as :func:`~stations.store.reports.count_report` counts
+a rider's report: no separate transaction (and thread) per queued vote, and never a vote
+stored whose report was lost. Nothing here touches the station itself or its history.
 
 On PostgreSQL concurrent votes share transactions (:class:`~stations.store.group_commit.
 GroupCommitWriter`): a whole batch is one statement (:data:`_PG_BATCH`), and every rider is
@@ -20,7 +24,9 @@ batch), runs the one statement in autocommit (one statement is one transaction: 
 and COMMIT round trips), prepared, and sends the batch as one JSON parameter (psycopg
 dumps nine Python lists element by element; ``json.dumps`` is C). The stations are locked
 by ``id = ANY(array)``, an index lookup whatever the planner knows of the table (a join
-with the batch on a table not yet analysed became a nested loop over every station).
+with the batch on a table not yet analysed became a nested loop over every station). A
+batch holding a vote that may file a report runs between BEGIN and COMMIT instead, the
+reports of all its votes one statement (:data:`_PG_REPORTS`).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from stations.i18n import Message
 from stations.store.engine import WRITE
 from stations.store.group_commit import GroupCommitWriter, LazyGroupWriter
 from stations.store.kept_connection import KeptConnection
+from stations.store.reports import count_report
 from stations.store.repository import Repository
 from stations.store.schema import (
     confirmation_claims_table,
@@ -48,12 +55,13 @@ from stations.store.schema import (
     trust_secrets_table,
 )
 from stations.store.visits import upsert
-from stations.trust.rules import VOTE_INTERVAL_S, WINDOW_S, Vote
+from stations.trust.rules import VOTE_INTERVAL_S, WINDOW_S, Vote, queue_worthy
 
 __all__ = [
     "ConfirmationRow",
     "PendingVote",
     "PgVoteWriter",
+    "Recorded",
     "SqlConfirmationStore",
     "write_votes",
 ]
@@ -102,16 +110,31 @@ def _row(r: Any) -> ConfirmationRow:
     )
 
 
+#: The kind of the report rule 4 files.
+REPORT_KIND = "closed"
+
+
 class PendingVote(NamedTuple):
-    """A vote waiting for its transaction, with the phone's distance from the station."""
+    """A vote waiting for its transaction, with the phone's distance from the station.
+
+    ``report``: the (checked) text of the ``closed`` report to file in the vote's transaction
+    if, with this vote, rule 4 holds on the station's votes; None files none.
+    """
 
     station_id: int
     vote: Vote
     distance_m: float | None
+    report: str | None = None
 
 
-#: What a stored vote gives back: its row, and its station's votes of the last window.
-Recorded = tuple[ConfirmationRow, list[ConfirmationRow]]
+class Recorded(NamedTuple):
+    """What a stored vote gives back: its row, its station's votes of the last window, and
+    whether its transaction filed (or counted) its report in the review queue.
+    """
+
+    row: ConfirmationRow
+    recent: list[ConfirmationRow]
+    queued: bool = False
 
 
 def _too_soon(station_id: int, wait_s: float) -> TooManyRequests:
@@ -128,7 +151,7 @@ def _too_soon(station_id: int, wait_s: float) -> TooManyRequests:
     )
 
 
-def _one(results: list[Recorded | Exception]) -> Recorded:
+def _one(results: Sequence[Recorded | Exception]) -> Recorded:
     (result,) = results
     if isinstance(result, Exception):
         raise result
@@ -155,6 +178,8 @@ def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exc
     gets ``TooManyRequests`` with the seconds left to wait. On PostgreSQL the whole batch is
     one statement (:data:`_PG_BATCH`), on SQLite a few (:func:`_steps`): the same steps.
     Each call takes a pooled connection; the group writer keeps one (:class:`PgVoteWriter`).
+    The reports due are counted one by one (:func:`~stations.store.reports.count_report`),
+    the plain steps :data:`_PG_REPORTS` does in one statement.
     """
     first, claims = _claims(batch)
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
@@ -165,7 +190,12 @@ def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exc
             got = _pg_outcome(conn.exec_driver_sql(sql, params))
         else:
             got = _steps(conn, claims)
-    return _answers(batch, first, got)
+        out = _answers(batch, first, got)
+        due = _due(batch, out)
+        now = datetime.now(UTC)
+        for i in due:
+            count_report(conn, batch[i].station_id, REPORT_KIND, str(batch[i].report), now)
+    return _queued(out, due)
 
 
 def _claims(batch: list[PendingVote]) -> tuple[dict[tuple[int, str], int], list[PendingVote]]:
@@ -196,7 +226,26 @@ def _answers(
         else:
             since = p.vote.at - WINDOW_S
             window = [r for r in got.recent.get(p.station_id, ()) if r.vote.at > since]
-            out.append((ConfirmationRow(got.ids[key], p.station_id, p.vote), window))
+            out.append(Recorded(ConfirmationRow(got.ids[key], p.station_id, p.vote), window))
+    return out
+
+
+def _due(batch: list[PendingVote], out: list[Recorded | Exception]) -> list[int]:
+    """The stored votes whose report is due: asked for, and rule 4 holds on the votes read
+    back in the vote's transaction (what the process's board holds of the station once the
+    vote is applied), at the vote's time.
+    """
+    due = []
+    for i, (p, result) in enumerate(zip(batch, out, strict=True)):
+        if p.report is not None and isinstance(result, Recorded):
+            if queue_worthy([r.vote for r in result.recent], p.vote.at):
+                due.append(i)
+    return due
+
+
+def _queued(out: list[Recorded | Exception], due: list[int]) -> list[Recorded | Exception]:
+    for i in due:
+        out[i] = out[i]._replace(queued=True)  # type: ignore[union-attr]
     return out
 
 
@@ -248,6 +297,40 @@ WHERE k.station_id IN (SELECT id FROM live)
 UNION ALL
 SELECT 'l', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL FROM live
 """
+
+
+# count_report for every report of a batch at once: per (station, text), the number of
+# votes that filed it counts on the oldest identical pending report, or on a new one. One
+# snapshot for the whole statement: each group either finds its pending row or inserts it.
+_PG_REPORTS = """
+WITH r AS (
+  SELECT * FROM json_to_recordset(%(reports)s::json) AS r(station_id integer, text varchar, n integer)
+),
+same AS (
+  SELECT DISTINCT ON (x.station_id, x.text) x.id, x.station_id, x.text, r.n
+  FROM r JOIN rider_reports x
+    ON x.station_id = r.station_id AND x.text = r.text
+   AND x.kind = %(kind)s AND x.status = 'pending'
+  ORDER BY x.station_id, x.text, x.id
+),
+counted AS (
+  UPDATE rider_reports x SET count = x.count + same.n, last_seen_at = %(now)s
+  FROM same WHERE x.id = same.id
+)
+INSERT INTO rider_reports (station_id, kind, text, status, count, created_at, last_seen_at)
+SELECT r.station_id, %(kind)s, r.text, 'pending', r.n, %(now)s, %(now)s
+FROM r WHERE (r.station_id, r.text) NOT IN (SELECT station_id, text FROM same)
+"""
+
+
+def _pg_reports(due: list[PendingVote], now: datetime) -> tuple[str, dict[str, Any]]:
+    """:data:`_PG_REPORTS` and its parameters: the due votes' reports, counted per group."""
+    groups: dict[tuple[int, str], int] = {}
+    for p in due:
+        key = (p.station_id, str(p.report))
+        groups[key] = groups.get(key, 0) + 1
+    reports = [{"station_id": s, "text": t, "n": n} for (s, t), n in groups.items()]
+    return _PG_REPORTS, {"reports": json.dumps(reports), "kind": REPORT_KIND, "now": now}
 
 
 def _pg_statement(claims: list[PendingVote]) -> tuple[str, dict[str, Any]]:
@@ -302,11 +385,20 @@ class PgVoteWriter(KeptConnection):
 
     def __call__(self, batch: list[PendingVote]) -> list[Recorded | Exception]:
         first, claims = _claims(batch)
-        got = _Outcome(set(), set(), {}, {}, {})
-        if claims:
-            sql, params = _pg_statement(claims)
-            got = _pg_outcome(self._execute(sql, params))
-        return _answers(batch, first, got)
+        if not claims:
+            return _answers(batch, first, _Outcome(set(), set(), {}, {}, {}))
+        sql, params = _pg_statement(claims)
+        if all(p.report is None for p in claims):  # one statement, one transaction
+            return _answers(batch, first, _pg_outcome(self._execute(sql, params)))
+
+        def votes_and_reports() -> list[Recorded | Exception]:
+            out = _answers(batch, first, _pg_outcome(self._execute(sql, params)))
+            due = _due(batch, out)
+            if due:
+                self._execute(*_pg_reports([batch[i] for i in due], datetime.now(UTC)))
+            return _queued(out, due)
+
+        return self._in_transaction(votes_and_reports)
 
 
 def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
@@ -418,24 +510,25 @@ class SqlConfirmationStore(Repository):
         return self._salt
 
     def record(
-        self, station_id: int, vote: Vote, *, distance_m: float | None
-    ) -> tuple[ConfirmationRow, list[ConfirmationRow]]:
-        """Store ``vote``; returns it with the station's votes of the last window.
+        self, station_id: int, vote: Vote, *, distance_m: float | None, report: str | None = None
+    ) -> Recorded:
+        """Store ``vote``; returns it with the station's votes of the last window (and, with
+        ``report``, whether rule 4 filed that text as a ``closed`` report in its transaction).
 
         Raises ``NotFound`` for a missing or deleted station and ``TooManyRequests`` when this
         device voted on this station less than an hour ago.
         """
-        item = PendingVote(station_id, vote, distance_m)
+        item = PendingVote(station_id, vote, distance_m, report)
         writer = self._group_writer()
         if writer is not None:
             return writer.submit(item)
         return _one(write_votes(self.write_engine, [item]))
 
     async def record_async(
-        self, station_id: int, vote: Vote, *, distance_m: float | None
-    ) -> tuple[ConfirmationRow, list[ConfirmationRow]]:
+        self, station_id: int, vote: Vote, *, distance_m: float | None, report: str | None = None
+    ) -> Recorded:
         """:meth:`record` for a coroutine (on SQLite it runs in a worker thread)."""
-        item = PendingVote(station_id, vote, distance_m)
+        item = PendingVote(station_id, vote, distance_m, report)
         writer = self._group_writer()
         if writer is not None:
             return await writer.submit_async(item)

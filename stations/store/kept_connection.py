@@ -15,7 +15,8 @@ trips the breaker.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
@@ -23,6 +24,8 @@ from sqlalchemy import exc as sa_exc
 from stations.store.outage import breaker_of
 
 __all__ = ["KeptConnection"]
+
+R = TypeVar("R")
 
 
 class KeptConnection:
@@ -32,30 +35,59 @@ class KeptConnection:
         self.engine = engine
         self._pooled: Any = None  # SQLAlchemy's pooled DBAPI connection, while kept
 
-    def _execute(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
-        """Run ``sql`` (psycopg's placeholders) as its own transaction; its rows."""
-        import psycopg
-
+    def _connection(self) -> Any:
+        """The kept psycopg connection (taken from the pool now if none), breaker checked."""
         breaker = breaker_of(self.engine)
         if breaker is not None:
             breaker.check()
         if self._pooled is None:
             self._pooled = self.engine.raw_connection()
             self._pooled.driver_connection.autocommit = True
-        conn = self._pooled.driver_connection
+        return self._pooled.driver_connection
+
+    def _execute(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        """Run ``sql`` (psycopg's placeholders) as its own transaction (or as part of the
+        one :meth:`_in_transaction` opened); its rows.
+        """
+        import psycopg
+
+        conn = self._connection()
         try:
             cur = conn.execute(sql, params, prepare=True)
             return cur.fetchall() if cur.description is not None else []
         except psycopg.Error as exc:
-            broken = bool(conn.broken or conn.closed)
-            if broken:
+            raise self._failed(conn, exc, sql, params) from exc
+
+    def _in_transaction(self, work: Callable[[], R]) -> R:
+        """``work`` (statements run through :meth:`_execute`) between BEGIN and COMMIT: for a
+        write whose second statement depends on the first one's answer, all or nothing.
+        """
+        import psycopg
+
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                return work()
+        except psycopg.Error as exc:  # BEGIN or COMMIT (a statement's error is already mapped)
+            raise self._failed(conn, exc, "COMMIT", None) from exc
+
+    def _failed(self, conn: Any, exc: Exception, sql: str, params: Any) -> Exception:
+        """SQLAlchemy's exception for a driver error; a broken connection is dropped from the
+        pool and trips the breaker.
+        """
+        import psycopg
+
+        broken = bool(conn.broken or conn.closed)
+        if broken:
+            if self._pooled is not None and self._pooled.driver_connection is conn:
                 self._pooled.invalidate(exc)
                 self._pooled = None
-                if breaker is not None:
-                    breaker.trip(type(exc).__name__)
-            raise sa_exc.DBAPIError.instance(
-                sql, params, exc, psycopg.Error, hide_parameters=True, connection_invalidated=broken
-            ) from exc
+            breaker = breaker_of(self.engine)
+            if breaker is not None:
+                breaker.trip(type(exc).__name__)
+        return sa_exc.DBAPIError.instance(
+            sql, params, exc, psycopg.Error, hide_parameters=True, connection_invalidated=broken
+        )
 
     def release(self) -> None:
         """Give the kept connection back to the pool (autocommit off again, as it lent it)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from stations.errors import Conflict, FieldError, NotFound, ValidationFailed
 from stations.i18n import Message
@@ -32,6 +32,7 @@ __all__ = [
     "Report",
     "ReportStore",
     "SqlReportStore",
+    "count_report",
     "validate_report",
 ]
 
@@ -163,6 +164,46 @@ def _report(row: Any) -> Report:
     )
 
 
+def count_report(conn: Connection, station_id: int, kind: str, text: str, now: datetime) -> int:
+    """Count a checked report on a live station in ``conn``'s transaction; the row's id.
+
+    An identical pending report (same station, kind and text; the oldest if several) counts
+    one more and was last seen ``now``; otherwise a new pending row. The queue's one rule,
+    shared by a rider's report and the report rule 4 files in the vote's own transaction.
+    """
+    same = conn.execute(
+        select(_R.c.id)
+        .where(
+            _R.c.station_id == station_id,
+            _R.c.kind == kind,
+            _R.c.text == text,
+            _R.c.status == "pending",
+        )
+        .order_by(_R.c.id)
+        .limit(1)
+    ).first()
+    if same is not None:
+        conn.execute(
+            update(_R).where(_R.c.id == same.id).values(count=_R.c.count + 1, last_seen_at=now)
+        )
+        return int(same.id)
+    return int(
+        conn.execute(
+            insert(_R)
+            .values(
+                station_id=station_id,
+                kind=kind,
+                text=text,
+                status="pending",
+                count=1,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .returning(_R.c.id)
+        ).scalar_one()
+    )
+
+
 class SqlReportStore(Repository, ReportStore):
     """Reports in the stations' database (they reference the stations table)."""
 
@@ -178,38 +219,7 @@ class SqlReportStore(Repository, ReportStore):
                 ).first()
             if live is None:
                 raise NotFound(Message("station {id} not found", id=station_id))
-            same = conn.execute(
-                select(_R.c.id)
-                .where(
-                    _R.c.station_id == station_id,
-                    _R.c.kind == kind,
-                    _R.c.text == text,
-                    _R.c.status == "pending",
-                )
-                .order_by(_R.c.id)
-                .limit(1)
-            ).first()
-            if same is not None:
-                conn.execute(
-                    update(_R)
-                    .where(_R.c.id == same.id)
-                    .values(count=_R.c.count + 1, last_seen_at=now)
-                )
-                report_id = same.id
-            else:
-                report_id = conn.execute(
-                    insert(_R)
-                    .values(
-                        station_id=station_id,
-                        kind=kind,
-                        text=text,
-                        status="pending",
-                        count=1,
-                        created_at=now,
-                        last_seen_at=now,
-                    )
-                    .returning(_R.c.id)
-                ).scalar_one()
+            report_id = count_report(conn, station_id, kind, text, now)
             return _report(conn.execute(select(_R).where(_R.c.id == report_id)).one())
 
     def get(self, report_id: int) -> Report:

@@ -6,7 +6,10 @@ catalog (the open-now of the moment is part of the vote, rule 3 of
 in the page's CRS, stores the vote through :class:`~stations.store.confirmations.
 SqlConfirmationStore`, applies it to this process's :class:`~stations.trust.board.TrustBoard`
 at once (the rider's next look shows it), and when rule 4 holds files a ``closed`` report in
-the existing review queue. The stored station is never changed here.
+the existing review queue — in the vote's own transaction when the queue is in the votes'
+database (the store decides rule 4 on the votes it reads back, see :mod:`stations.store.
+confirmations`), otherwise in a transaction of its own after the vote. The stored station is
+never changed here.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
 from stations.search import StationCatalog
-from stations.store.confirmations import LOOKBACK, ConfirmationRow, SqlConfirmationStore
-from stations.store.reports import ReportStore
+from stations.store.confirmations import LOOKBACK, Recorded, SqlConfirmationStore
+from stations.store.reports import ReportStore, SqlReportStore, validate_report
 from stations.trust.board import TrustBoard
 from stations.trust.device import check_device_id, device_hash
 from stations.trust.rules import ONSITE_RADIUS_M, STATES, Confidence, Vote
@@ -156,6 +159,13 @@ class TrustService:
         self.reports = reports
         self.radius_m = radius_m
         self._prune_at = 0.0  # when refresh() next tidies the board and the claims
+        # The report's text as the queue stores it, when the vote's transaction can file it.
+        self._report: str | None = None
+        if (
+            isinstance(reports, SqlReportStore)
+            and reports.write_engine is confirmations.write_engine
+        ):
+            self._report = validate_report("closed", AUTO_REPORT_TEXT)[1]
 
     def load(self) -> int:
         """Fill the board with the last window's votes (at start)."""
@@ -185,9 +195,11 @@ class TrustService:
     ) -> Receipt:
         """Record one rider's tap (see the module docstring); raises the domain's errors."""
         station, vote, distance = self._vote(station_id, raw, device_id, now)
-        row, recent = self.confirmations.record(station_id, vote, distance_m=distance)
-        receipt = self._weigh(station, vote, row.id, recent, distance)
-        if receipt.queued:
+        stored = self.confirmations.record(
+            station_id, vote, distance_m=distance, report=self._report_for(vote)
+        )
+        receipt = self._weigh(station, vote, stored, distance)
+        if receipt.queued and self._report is None:
             self._queue(station_id)
         return receipt
 
@@ -198,11 +210,21 @@ class TrustService:
         vote's batch commits (group commit on PostgreSQL).
         """
         station, vote, distance = self._vote(station_id, raw, device_id, now)
-        row, recent = await self.confirmations.record_async(station_id, vote, distance_m=distance)
-        receipt = self._weigh(station, vote, row.id, recent, distance)
-        if receipt.queued:  # rare (rule 4): the report is its own small transaction
+        stored = await self.confirmations.record_async(
+            station_id, vote, distance_m=distance, report=self._report_for(vote)
+        )
+        receipt = self._weigh(station, vote, stored, distance)
+        if receipt.queued and self._report is None:  # a queue elsewhere: its own transaction
             await asyncio.to_thread(self._queue, station_id)
         return receipt
+
+    def _report_for(self, vote: Vote) -> str | None:
+        """The report the vote's transaction files if rule 4 then holds: only a contradicting
+        state cast on site can tip it (and the queue must be the votes' database's).
+        """
+        if self._report is not None and vote.state in ("closed", "locked") and vote.onsite:
+            return self._report
+        return None
 
     def _vote(
         self, station_id: int, raw: Any, device_id: str | None, now: float | None
@@ -219,24 +241,26 @@ class TrustService:
         return station, Vote(now, body.state, device, onsite, scheduled, body.amenity), distance
 
     def _weigh(
-        self,
-        station: Station,
-        vote: Vote,
-        vote_id: int,
-        recent: list[ConfirmationRow],
-        distance: float | None,
+        self, station: Station, vote: Vote, stored: Recorded, distance: float | None
     ) -> Receipt:
-        """The stored vote applied to the board, and the station's confidence after it."""
+        """The stored vote applied to the board, and the station's confidence after it;
+        queued: the report its transaction filed, or (a queue elsewhere) the one to file now.
+        """
         now = vote.at
-        self.board.add(recent, now=now)
+        self.board.add(stored.recent, now=now)
         confidence = self.board.confidence(station, vote.scheduled, now)
-        queued = bool(
-            confidence.queue
-            and vote.state in ("closed", "locked")
-            and vote.onsite
-            and self.reports is not None
+        if self._report is not None:
+            queued = stored.queued
+        else:
+            queued = bool(
+                confidence.queue
+                and vote.state in ("closed", "locked")
+                and vote.onsite
+                and self.reports is not None
+            )
+        return Receipt(
+            stored.row.id, station.id, vote.state, vote.onsite, distance, confidence, queued
         )
-        return Receipt(vote_id, station.id, vote.state, vote.onsite, distance, confidence, queued)
 
     def _queue(self, station_id: int) -> None:
         if self.reports is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from geodata.crs import from_wgs84
 from stations.errors import NotFound, TooManyRequests, ValidationFailed
 from stations.search import StationCatalog
 from stations.store.confirmations import SqlConfirmationStore
-from stations.store.reports import SqlReportStore
+from stations.store.reports import Report, ReportStore, SqlReportStore
 from stations.store.schema import confirmations_table
 from stations.store.sql import SqlStationStore
 from stations.trust.board import TrustBoard
@@ -88,6 +89,83 @@ def test_three_closed_devices_queue_one_report_for_staff(
     trust.confirm(1, at_door("closed"), "device-0010")
     page, total = reports.list(status="pending")
     assert total == 1 and page[0].count == 2  # one row, counted
+
+
+class _QueueElsewhere(ReportStore):
+    """The review queue behind another store: votes cannot file reports in their own
+    transaction, so the service files each after its vote (the path any queue can take)."""
+
+    def __init__(self, inner: SqlReportStore) -> None:
+        self.inner = inner
+
+    def submit(self, station_id: int, kind: str, text: str = "") -> Report:
+        return self.inner.submit(station_id, kind, text)
+
+    def get(self, report_id: int) -> Report:
+        return self.inner.get(report_id)
+
+    def list(self, **kw: Any) -> tuple[list[Report], int]:
+        return self.inner.list(**kw)
+
+    def accept(self, report_id: int, *, reviewer: str, stations: Any) -> Report:
+        return self.inner.accept(report_id, reviewer=reviewer, stations=stations)
+
+    def dismiss(self, report_id: int, *, reviewer: str) -> Report:
+        return self.inner.dismiss(report_id, reviewer=reviewer)
+
+
+def test_reports_filed_in_the_votes_transaction_as_after_each_vote(
+    store: SqlStationStore, tmp_path: Any
+) -> None:
+    """The same taps through a service whose votes file their reports in their own
+    transaction and through one that files each after its vote: the same receipts and the
+    same review queue (rows and counts), on each engine."""
+    from tests.conftest import fresh_database
+
+    engine = store.engine.dialect.name
+    now = time.time()
+    taps = [
+        (1, "closed", 0, 0.0),
+        (1, "locked", 1, 0.0),
+        (2, "closed", 1, 0.0),
+        (1, "closed", 2, 0.0),  # the third device: queued
+        (1, "closed", 3, 0.0),  # counted on the same row
+        (1, "open", 4, 0.0),
+        (1, "closed", 5, 0.0),  # after an open on site: not queued
+        (2, "locked", 2, 5000.0),  # remote
+        (2, "closed", 3, 0.0),
+        (2, "broken", 4, 0.0),
+        (2, "locked", 5, 0.0),  # devices 1, 3, 5 on site: queued
+    ]
+    seen = []
+    for in_transaction in (True, False):
+        with fresh_database(engine, tmp_path) as url:
+            s = SqlStationStore(url)
+            s.create(make_station(opening_hours="24/7"), actor="t")
+            s.create(make_station(opening_hours="24/7", lon=LON + 0.01), actor="t")
+            queue = SqlReportStore.beside(s)
+            service = TrustService(
+                SqlConfirmationStore.beside(s),
+                StationCatalog(s),
+                TrustBoard(),
+                queue if in_transaction else _QueueElsewhere(queue),
+            )
+            assert (service._report is not None) is in_transaction
+            receipts = []
+            for n, (sid, state, device, off) in enumerate(taps):
+                lon = LON + (0.01 if sid == 2 else 0.0)
+                body = {"state": state, "lat": LAT + 0.0003 + off / 111_000, "lon": lon}
+                r = service.confirm(sid, body, f"device-{device:04d}", now=now + n)
+                receipts.append(r._replace(id=0))
+            rows = [(r.station_id, r.kind, r.text, r.status, r.count) for r in queue.list()[0]]
+            seen.append((receipts, rows))
+            service.confirmations.close()
+            s.close()
+    assert seen[0] == seen[1]
+    receipts, rows = seen[0]
+    assert [r.queued for r in receipts] == [False] * 3 + [True] * 2 + [False] * 5 + [True]
+    assert rows == [(1, "closed", AUTO_REPORT_TEXT, "pending", 2),
+                    (2, "closed", AUTO_REPORT_TEXT, "pending", 1)]  # fmt: skip
 
 
 def test_another_process_sees_the_vote_after_a_refresh(

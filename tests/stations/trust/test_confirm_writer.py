@@ -16,6 +16,7 @@ from stations.store.confirmations import PendingVote, SqlConfirmationStore, writ
 from stations.store.outage import StoreLimits
 from stations.store.schema import confirmations_table
 from stations.store.sql import SqlStationStore
+from stations.trust.confirm import AUTO_REPORT_TEXT
 from stations.trust.rules import Vote
 from tests.conftest import make_station
 
@@ -56,7 +57,7 @@ def test_concurrent_votes_from_threads_are_each_stored(
 
     def one(n: int) -> int:
         vote = Vote(now, ("open", "closed")[n % 2], f"dev{n:06d}", True, True)
-        row, recent = votes.record(n % 5 + 1, vote, distance_m=30.0)
+        row, recent, _ = votes.record(n % 5 + 1, vote, distance_m=30.0)
         assert row.id in {r.id for r in recent}  # the read-back holds the vote itself
         return row.id
 
@@ -74,8 +75,8 @@ def test_concurrent_votes_from_coroutines_are_each_stored(
     async def burst() -> list[int | BaseException]:
         async def one(n: int) -> int:
             vote = Vote(now, "open", f"co{n:06d}", n % 3 > 0, True)
-            row, _ = await votes.record_async(n % 5 + 1, vote, distance_m=None)
-            return row.id
+            stored = await votes.record_async(n % 5 + 1, vote, distance_m=None)
+            return stored.row.id
 
         return await asyncio.gather(*(one(n) for n in range(300)), return_exceptions=True)
 
@@ -126,8 +127,8 @@ def test_one_batch_refuses_only_its_own_bad_votes(
     assert isinstance(out[1], NotFound) and isinstance(out[3], NotFound)
     assert isinstance(out[2], TooManyRequests)
     stored = [r for r in out if isinstance(r, tuple)]
-    assert [row.station_id for row, _ in stored] == [1, 3]
-    assert _stored_ids(store) == {row.id for row, _ in stored}
+    assert [r.row.station_id for r in stored] == [1, 3]
+    assert _stored_ids(store) == {r.row.id for r in stored}
     again = write_votes(store.engine, [PendingVote(1, Vote(now + 3600, "open", "a" * 32, True), 1)])
     assert isinstance(again[0], tuple)  # an hour later the device may vote again
 
@@ -161,9 +162,9 @@ def _comparable(result: object) -> object:
     """A result without its row ids (the two paths may number one batch's votes apart)."""
     if isinstance(result, Exception):
         return (type(result).__name__, result.extra.get("retry_after_s"))
-    row, window = result  # type: ignore[misc]
+    row, window, queued = result  # type: ignore[misc]
     votes = sorted((r.vote for r in window), key=lambda v: (v.at, v.device))
-    return (row.station_id, row.vote, votes)
+    return (row.station_id, row.vote, votes, queued)
 
 
 @pytest.mark.postgres
@@ -208,6 +209,87 @@ def test_fast_path_answers_as_the_plain_steps(tmp_path: object) -> None:
     assert kinds.count("stored") == 6  # the rest refused, each for its own reason
 
 
+def _report_batches(now: float) -> list[list[PendingVote]]:
+    """Votes that may file a report: rule 4 tipped by a later batch (station 1) and within
+    one batch (2), on a station with a pending report (3, counted on it) and one whose report
+    was dismissed (5, a new row); a repeated device (refused), an open vote on site (rule 4
+    no longer holds after it), a remote vote and votes that ask for no report (never due)."""
+    text = AUTO_REPORT_TEXT
+    dev = [f"{c}" * 32 for c in "abcdefghijkl"]
+
+    def v(sid: int, at: float, state: str, d: int, onsite: bool = True, report: bool = True):
+        return PendingVote(sid, Vote(now + at, state, dev[d], onsite, True), 10.0,
+                           text if report else None)  # fmt: skip
+
+    return [
+        [v(1, 0, "closed", 0), v(1, 1, "locked", 1), v(3, 1, "closed", 0)],
+        [
+            v(1, 2, "closed", 2),
+            v(1, 3, "closed", 3),
+            v(1, 4, "closed", 3),
+            v(2, 2, "closed", 0),
+            v(2, 2, "closed", 1),
+            v(2, 3, "locked", 2),
+            v(3, 2, "closed", 1),
+            v(3, 3, "closed", 2, onsite=False),
+            v(5, 3, "closed", 0, report=False),
+        ],
+        [v(3, 5, "locked", 3), v(5, 5, "closed", 1), v(5, 6, "locked", 2), v(4, 6, "closed", 4)],
+        [v(1, 60, "open", 5), v(1, 61, "closed", 6), v(5, 62, "open", 7, report=False)],
+    ]
+
+
+@pytest.mark.postgres
+def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
+    """Votes that file their report in their own transaction: the one-statement reports of
+    the fast path and ``count_report`` vote by vote (the steps a rider's report takes) give
+    every vote the same answer and leave the same queue, de-duplicated as one rider's report
+    would be."""
+    from stations.store.confirmations import PgVoteWriter
+    from stations.store.reports import SqlReportStore
+    from stations.store.schema import reports_table
+    from tests.conftest import pg_schema, postgres_url
+
+    now = time.time()
+    answers: list[list[object]] = []
+    queues: list[list[tuple[object, ...]]] = []
+    for fast in (True, False):
+        with pg_schema(postgres_url()) as url:
+            store = SqlStationStore(url)
+            for i in range(5):
+                store.create(make_station(name=f"驿站{i}", lon=116.5 + i * 0.001), actor="t")
+            store.delete(4, actor="t")
+            reports = SqlReportStore.beside(store)
+            reports.submit(3, "closed", AUTO_REPORT_TEXT)
+            reports.dismiss(reports.submit(5, "closed", AUTO_REPORT_TEXT).id, reviewer="e")
+            writer = PgVoteWriter(store.write_engine)
+            got: list[object] = []
+            for batch in _report_batches(now):
+                got += writer(batch) if fast else write_votes(store.write_engine, batch)
+            writer.release()
+            r = reports_table.c
+            with store.engine.connect() as conn:
+                rows = conn.execute(
+                    select(r.station_id, r.kind, r.text, r.status, r.count,
+                           r.created_at <= r.last_seen_at).order_by(r.id)
+                ).all()  # fmt: skip
+            answers.append([_comparable(a) for a in got])
+            queues.append([tuple(row) for row in rows])
+            store.close()
+    assert answers[0] == answers[1]
+    assert queues[0] == queues[1]
+    queued = [a[-1] for a in answers[0] if not isinstance(a[0], str)]  # type: ignore[index]
+    assert queued == [False] * 3 + [True] * 5 + [False] * 3 + [True] * 3 + [False] * 3
+    t = AUTO_REPORT_TEXT
+    assert queues[0] == [
+        (3, "closed", t, "pending", 1 + 1, True),
+        (5, "closed", t, "dismissed", 1, True),
+        (1, "closed", t, "pending", 2, True),
+        (2, "closed", t, "pending", 3, True),
+        (5, "closed", t, "pending", 2, True),
+    ]
+
+
 @pytest.mark.postgres
 def test_kept_connection_goes_back_when_idle_and_a_lost_one_is_replaced(
     pg_schema_url: str,
@@ -246,8 +328,8 @@ def test_kept_connection_goes_back_when_idle_and_a_lost_one_is_replaced(
         breaker = breaker_of(store.write_engine)
         assert breaker is not None and breaker.is_open
         breaker.reset()  # what the service's monitor does once the database answers
-        row, _ = writer.submit(PendingVote(1, Vote(now, "open", "c" * 32, True), 5.0))
-        assert row.id in _stored_ids(store)
+        stored = writer.submit(PendingVote(1, Vote(now, "open", "c" * 32, True), 5.0))
+        assert stored.row.id in _stored_ids(store)
     finally:
         writer.close()
         store.close()

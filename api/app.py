@@ -89,9 +89,15 @@ class _Refresher(threading.Thread):
 
 
 def create_app(
-    settings: Settings | None = None, *, store: StationStore | None = None, demo: bool = False
+    settings: Settings | None = None,
+    *,
+    store: StationStore | None = None,
+    demo: bool = False,
+    direct: bool = True,
 ) -> FastAPI:
-    """Build the app. ``store`` overrides the configured one; ``demo`` uses the demo set."""
+    """Build the app. ``store`` overrides the configured one; ``demo`` uses the demo set;
+    ``direct=False`` sends the riders' confirmations through FastAPI's router like every
+    other request (the edge answers them directly otherwise: :mod:`api.http.direct`)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -147,7 +153,8 @@ def create_app(
     # Riders are on weak mobile signal: compress pages, scripts and GeoJSON (≈4× smaller).
     app.add_middleware(GzipMiddleware)
     # Security headers, CORS, limits, metrics, search demand, access log: api.http.edge.
-    install_hardening(app, settings)
+    # A rider's confirmation is a RequestRoute endpoint: the edge calls it past the router.
+    install_hardening(app, settings, direct=confirmations.router.routes if direct else ())
     # Routers are tried in this order: the riders' nearest query, the busiest route, first;
     # check-ins (a poster at every door) right after the health probes.
     # Routes are matched in this order, each request trying them one by one: the hot paths

@@ -25,6 +25,7 @@ The access log has a line for every answered request, refusals included.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import problem
 from api.http.access_log import AccessLog
 from api.http.body_limit import PayloadTooLarge, counted, declared_too_large, too_large
+from api.http.direct import DirectRoutes
 from api.http.json_limits import is_json, json_too_large, too_deep
 from api.http.metrics import Metrics
 from api.http.rate_limit import PublicLimit, too_many
@@ -65,8 +67,11 @@ def _cors(settings: Settings) -> CORSMiddleware | None:
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, direct: Sequence[Any] = ()) -> None:
+        """``direct``: routes whose requests skip FastAPI's own layers (see
+        :mod:`api.http.direct`); everything the edge does still applies to them."""
         self.app = app
+        self.direct = DirectRoutes(direct, EdgeMiddleware) if direct else None
         self.security = SecurityHeaders(settings)
         self.cors = _cors(settings)
         self.limit = PublicLimit(settings.rate_limit_per_minute)
@@ -143,8 +148,11 @@ class EdgeMiddleware:
                 inner = counted(receive, self.max_body)  # a streamed body: count it
             if self.demand is not None and path == SEARCH_PATH:
                 self.demand.count(scope)
+            app = self.app
+            if self.direct is not None:
+                app = self.direct.match(scope) or app
             try:
-                await self.app(scope, inner, edge_send)
+                await app(scope, inner, edge_send)
             finally:
                 metrics: Metrics = scope["app"].state.services.metrics
                 metrics.observe(

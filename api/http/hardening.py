@@ -9,6 +9,9 @@ lives in its own module of ``api.http``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI
 
 from api.http.access_log import install_log_filter
@@ -18,8 +21,9 @@ from api.settings import Settings
 __all__ = ["install_hardening"]
 
 
-def install_hardening(app: FastAPI, settings: Settings) -> None:
+def install_hardening(app: FastAPI, settings: Settings, direct: Sequence[Any] = ()) -> None:
     """Add the edge middleware (outside every other) and the log filter. The rate limiter it
-    counts with is the app's ``Services.limiter``, shared with route-level limits."""
-    app.add_middleware(EdgeMiddleware, settings=settings)
+    counts with is the app's ``Services.limiter``, shared with route-level limits; ``direct``
+    routes it answers past FastAPI's own layers (:mod:`api.http.direct`)."""
+    app.add_middleware(EdgeMiddleware, settings=settings, direct=direct)
     install_log_filter()

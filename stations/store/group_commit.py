@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["GroupCommitWriter", "LazyGroupWriter"]
 
@@ -79,7 +79,13 @@ class GroupCommitWriter(Generic[T, R]):
         loop = asyncio.get_running_loop()
         done: asyncio.Future[R] = loop.create_future()
         self._queue.put((item, (loop, done)))
-        return await asyncio.wait_for(done, timeout_s)
+        # A timer on the loop, not ``asyncio.wait_for``: that wraps the future in a second
+        # one, with a callback each way, for every item.
+        timer = loop.call_later(timeout_s, _expire, done)
+        try:
+            return await done
+        finally:
+            timer.cancel()
 
     def close(self) -> None:
         """Write what is queued and stop the writer."""
@@ -206,6 +212,13 @@ def _settle_all(pairs: list[tuple[asyncio.Future[R], R | BaseException]]) -> Non
             done.set_exception(result)
         else:
             done.set_result(result)
+
+
+def _expire(done: asyncio.Future[Any]) -> None:
+    # In the loop's thread: the caller stops waiting (as asyncio.wait_for would tell it); the
+    # writer's answer, when it comes, finds the future done and leaves it.
+    if not done.done():
+        done.set_exception(TimeoutError())
 
 
 def _settle(done: Future[R], result: R | BaseException) -> None:

@@ -365,3 +365,35 @@ def test_a_busy_writer_lingers_for_more_and_a_lone_item_does_not_wait() -> None:
         assert sizes[0] == 1 and sizes[-1] == 2
     finally:
         writer.close()
+
+
+def test_a_coroutine_that_waits_too_long_hears_a_timeout_and_the_writer_goes_on() -> None:
+    """``submit_async`` gives up after ``timeout_s`` with ``TimeoutError`` (the item's write
+    still happens, unacknowledged); the late answer is dropped and later items are answered."""
+    from stations.store.group_commit import GroupCommitWriter
+
+    written: list[int] = []
+
+    def write(batch: list[int]) -> list[int]:
+        time.sleep(0.3 if batch[0] == 1 else 0.0)
+        written.extend(batch)
+        return batch
+
+    writer: GroupCommitWriter[int, int] = GroupCommitWriter(write, name="t")
+
+    async def run() -> tuple[object, int]:
+        try:
+            await writer.submit_async(1, timeout_s=0.05)
+            late: object = None
+        except TimeoutError as exc:
+            late = exc
+        await asyncio.sleep(0.4)  # the first batch is answered meanwhile: nobody waits
+        return late, await writer.submit_async(2, timeout_s=5)
+
+    try:
+        with ThreadPoolExecutor(1) as thread:
+            late, second = thread.submit(asyncio.run, run()).result()
+        assert isinstance(late, TimeoutError) and second == 2
+        assert written == [1, 2]
+    finally:
+        writer.close()

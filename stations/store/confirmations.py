@@ -165,7 +165,7 @@ class _Outcome(NamedTuple):
 
     live: set[int]
     won: set[tuple[int, str]]
-    held: dict[tuple[int, str], datetime]
+    held: dict[tuple[int, str], float]  # until, POSIX seconds
     ids: dict[tuple[int, str], int]
     recent: dict[int, list[ConfirmationRow]]
 
@@ -221,7 +221,7 @@ def _answers(
             out.append(_too_soon(p.station_id, batch[j].vote.at + VOTE_INTERVAL_S - p.vote.at))
         elif key not in got.won:
             until = got.held.get(key)
-            left = VOTE_INTERVAL_S if until is None else _utc(until).timestamp() - p.vote.at
+            left = VOTE_INTERVAL_S if until is None else until - p.vote.at
             out.append(_too_soon(p.station_id, left))
         else:
             since = p.vote.at - WINDOW_S
@@ -254,7 +254,9 @@ def _queued(out: list[Recorded | Exception], due: list[int]) -> list[Recorded | 
 # ``live`` locks the stations' rows against removal (key share); ``claimed`` is the
 # once-an-hour rule, each row against its own time; the read-back joins the new votes (a
 # statement does not see its own inserts) to the older ones, and the claims still held, as
-# they were before this statement, for the wait.
+# they were before this statement, for the wait. Times come back as POSIX seconds: the
+# exact microseconds, rounded once to a float as ``datetime.timestamp`` rounds them, without
+# a datetime made and taken apart per row.
 _PG_BATCH = """
 WITH v AS (
   SELECT * FROM json_to_recordset(%(votes)s::json) AS v(
@@ -283,14 +285,17 @@ added AS (
   FROM v JOIN claimed USING (station_id, device_hash)
   RETURNING id, station_id, at, state, device_hash, onsite, scheduled, amenity
 )
-SELECT 'n' AS kind, id, station_id, at, state, device_hash, onsite, scheduled, amenity
+SELECT 'n' AS kind, id, station_id, extract(epoch FROM at)::float8, state, device_hash, onsite,
+       scheduled, amenity
 FROM added
 UNION ALL
-SELECT 'o', c.id, c.station_id, c.at, c.state, c.device_hash, c.onsite, c.scheduled, c.amenity
+SELECT 'o', c.id, c.station_id, extract(epoch FROM c.at)::float8, c.state, c.device_hash,
+       c.onsite, c.scheduled, c.amenity
 FROM confirmations c
 WHERE c.station_id IN (SELECT station_id FROM claimed) AND c.at > %(since)s
 UNION ALL
-SELECT 'h', NULL, k.station_id, k.until, NULL, k.device_hash, NULL, NULL, NULL
+SELECT 'h', NULL, k.station_id, extract(epoch FROM k.until)::float8, NULL, k.device_hash, NULL,
+       NULL, NULL
 FROM confirmation_claims k JOIN v USING (station_id, device_hash)
 WHERE k.station_id IN (SELECT id FROM live)
   AND (k.station_id, k.device_hash) NOT IN (SELECT station_id, device_hash FROM claimed)
@@ -370,7 +375,7 @@ def _pg_outcome(rows: Iterable[Sequence[Any]]) -> _Outcome:
             if kind == "n":
                 got.won.add((sid, device))
                 got.ids[(sid, device)] = vid
-            vote = Vote(_utc(at).timestamp(), state, device, bool(onsite), scheduled, amenity)
+            vote = Vote(at, state, device, bool(onsite), scheduled, amenity)
             got.recent.setdefault(sid, []).append(ConfirmationRow(vid, sid, vote))
     for votes in got.recent.values():
         votes.sort(key=lambda c: c.id)
@@ -435,7 +440,7 @@ def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
     lost = [k for k in lost if k not in got.won]
     if lost:
         got.held.update(
-            ((s, d), until)
+            ((s, d), _utc(until).timestamp())
             for s, d, until in conn.execute(
                 select(_K.c.station_id, _K.c.device_hash, _K.c.until).where(
                     tuple_(_K.c.station_id, _K.c.device_hash).in_(lost)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from geodata.spatial_index import GeodesicIndex, z_order
-from stations.mapped._decode import Maker, utc_time
+from stations.mapped._decode import Maker, RecordDecoder
 from stations.model import Station, StationData
 from stations.navigation import navigation_coords
 from stations.vocabulary import AMENITIES
@@ -109,7 +109,7 @@ def encode_record(station: Station) -> bytes:
 
 _parse = json.JSONDecoder().decode
 # The dataclasses filled in C (every field given, as the decoder always does; they have no
-# __post_init__), ~1 µs where their generated __init__ took ~15 µs for the two.
+# __post_init__), where their generated __init__ sets each field from Python.
 _make_data = Maker(StationData, [f.name for f in fields(StationData)])
 _make_station = Maker(Station, [f.name for f in fields(Station)])
 
@@ -119,8 +119,19 @@ _AMENITIES_AT = 11
 _PHOTOS_AT = 16
 
 
+def _amenities_of(bits: int) -> tuple[str, ...]:
+    """The amenity codes set in ``bits``, in vocabulary order."""
+    return tuple(c for c in AMENITIES if bits & _AMENITY_BIT[c])
+
+
 class _Decoder:
-    """Reads a station back from its record and its row of the arrays."""
+    """Reads a station back from its record and its row of the arrays.
+
+    Calling it decodes in C (:class:`~stations.mapped._decode.RecordDecoder`: the record
+    parsed where it lies, the objects made without Python-level calls), with
+    :meth:`_fields` (the JSON parse) for a record that parser leaves alone;
+    :meth:`reference` is the plain decoding a test holds it to.
+    """
 
     def __init__(self, columns: Columns) -> None:
         # The arrays as memoryviews: indexing one gives a Python int or float at once, where
@@ -135,6 +146,15 @@ class _Decoder:
         self.hours = [h[0] for h in t["hours"]]
         self.coded = [(a[name], t[name]) for name in CODED]
         self.amenities: dict[int, tuple[str, ...]] = {}
+        self.fast = RecordDecoder(
+            columns.arrays,
+            columns.blob,
+            columns.tables,
+            self._fields,
+            _amenities_of,
+            _make_data,
+            _make_station,
+        )
 
     def _fields(self, pos: int) -> list[Any]:
         """The record at ``pos`` parsed, its amenities a tuple (from the bits when the record
@@ -147,8 +167,7 @@ class _Decoder:
             bits = self.bits[pos]
             found = self.amenities.get(bits)
             if found is None:
-                found = tuple(c for c in AMENITIES if bits & _AMENITY_BIT[c])
-                self.amenities[bits] = found
+                found = self.amenities[bits] = _amenities_of(bits)
             f[_AMENITIES_AT] = found
         else:
             f[_AMENITIES_AT] = tuple(amenities)
@@ -180,18 +199,7 @@ class _Decoder:
         )
 
     def __call__(self, pos: int) -> Station:
-        f = self._fields(pos)
-        sid, version, created, updated, deleted, verified = f[:6]
-        return _make_station(
-            sid,
-            _make_data(*self._data_args(pos, f)),
-            version,
-            utc_time(created),
-            utc_time(updated),
-            deleted,
-            self.org_id[pos],
-            utc_time(verified),
-        )
+        return self.fast(pos)  # type: ignore[no-any-return]
 
     def reference(self, pos: int) -> Station:
         """The plain decoding (the dataclasses' own constructors, ``datetime`` from a
@@ -218,7 +226,7 @@ def _view(array: np.ndarray) -> Any:
 
 def decode_record(columns: Columns, pos: int) -> Station:
     """The station at ``pos`` of ``columns``: its record and its row of the arrays."""
-    return columns.decoder(pos)
+    return columns.decoder.fast(pos)  # type: ignore[no-any-return]
 
 
 class Columns:

@@ -27,7 +27,7 @@ import numpy as np
 
 from geodata.spatial_index import GeodesicIndex
 from stations.hours import is_open
-from stations.mapped.records import CODED, Columns, decode_record
+from stations.mapped.records import CODED, Columns
 from stations.mapped.text import containing
 from stations.model import Station
 from stations.search import _Snapshot
@@ -52,6 +52,7 @@ class MappedStations(Sequence[Station]):
         self._keep = max(1, keep)
         self._offsets = columns.arrays["offsets"]
         self._blob = columns.blob.data
+        self._decode = columns.decoder.fast
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -81,7 +82,7 @@ class MappedStations(Sequence[Station]):
 
     def decode(self, pos: int) -> Station:
         """The station at ``pos`` decoded afresh (not kept)."""
-        return decode_record(self.columns, pos)
+        return self._decode(pos)  # type: ignore[no-any-return]
 
     def record(self, pos: int) -> memoryview:
         """The record bytes of the station at ``pos`` (compared when carrying over)."""
@@ -92,7 +93,7 @@ class MappedStations(Sequence[Station]):
         """Decode the station at ``pos`` (0 ≤ pos < n) into its slot, dropping the oldest
         decoded one past the bound; the station.
         """
-        station = self.decode(pos)
+        station = self._decode(pos)
         self.slots[pos] = station
         ring = self._ring
         ring.append(pos)

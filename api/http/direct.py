@@ -116,7 +116,9 @@ class DirectRoutes:
 
     def _build(self, app: Any) -> dict[str, list[DirectRoute]]:
         middleware = list(app.user_middleware)
-        at = next(i for i, m in enumerate(middleware) if m.cls is self._edge)
+        at = next((i for i, m in enumerate(middleware) if m.cls is self._edge), None)
+        if at is None:  # an edge not added as the app's middleware: no inner layers to rebuild
+            return {}
         inner = middleware[at + 1 :]
         table: dict[str, list[DirectRoute]] = {}
         for route in self._routes:

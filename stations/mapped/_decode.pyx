@@ -54,6 +54,8 @@ cdef extern from "Python.h":
     ctypedef struct _Type "PyTypeObject":
         PyObject* (*tp_alloc)(_Type*, Py_ssize_t)
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    int PyObject_GC_IsTracked(PyObject*)
+    void PyObject_GC_UnTrack(void*)
     void* PyUnicode_DATA(object)
 
 cdef object _UTC = UTC
@@ -142,9 +144,16 @@ cdef class Maker:
         return obj
 
     cdef object fill(self, PyObject** values):
-        """An instance from ``values[:n]`` (borrowed: each gets a reference of its own)."""
+        """An instance from ``values[:n]`` (borrowed: each gets a reference of its own).
+
+        One whose values are all outside the cycle collector's view (strings, numbers,
+        times, tuples of those) is taken out of it too, as CPython does for such a tuple: a
+        frozen instance of them can never be part of a cycle, and the collector then need
+        not walk every decoded station each time it runs.
+        """
         cdef Py_ssize_t i
         cdef PyObject** slot
+        cdef bint leaf = True
         if self.direct:
             obj = _allocated(<_Type*>self.cls)
             for i in range(self.n):
@@ -152,11 +161,27 @@ cdef class Maker:
                 Py_XINCREF(values[i])
                 Py_XDECREF(slot[0])
                 slot[0] = values[i]
+                if values[i] != NULL and PyObject_GC_IsTracked(values[i]):
+                    leaf = False
+            if leaf:
+                PyObject_GC_UnTrack(<void*>obj)
         else:
             obj = object.__new__(self.cls)
             for i in range(self.n):
                 PyObject_GenericSetAttr(obj, self.names[i], <object>values[i])
         return obj
+
+
+cdef tuple _leaf_tuple(list items):
+    """``tuple(items)``, out of the cycle collector's view when every item is (as CPython
+    does for such a tuple when the collector first meets it)."""
+    cdef tuple made = tuple(items)
+    for item in made:
+        if PyObject_GC_IsTracked(<PyObject*>item):
+            return made
+    if PyObject_GC_IsTracked(<PyObject*>made):
+        PyObject_GC_UnTrack(<void*>made)
+    return made
 
 
 cdef inline object _allocated(_Type* cls):
@@ -327,7 +352,10 @@ cdef class RecordDecoder:
         bits = self.bits[pos]
         found = self.amenities.get(bits)
         if found is None:
-            found = self.amenities[bits] = self.amenities_of(bits)
+            found = self.amenities_of(bits)
+            if type(found) is tuple:
+                found = _leaf_tuple(list(found))
+            self.amenities[bits] = found
         return found
 
     cdef object _station(self, Py_ssize_t pos, list f):
@@ -420,7 +448,7 @@ cdef object _value(const uint8_t* p, Py_ssize_t* at, Py_ssize_t end, bint list_o
                 i += 1
             elif p[i] == c']':
                 at[0] = i + 1
-                return tuple(items)
+                return _leaf_tuple(items)
             else:
                 return _UNUSUAL
     return _UNUSUAL

@@ -7,6 +7,7 @@ the JSON path; and the id → position lookup over the mapped ids equals a dict.
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -332,6 +333,23 @@ def test_damaged_records_parse_as_json_reads_them_or_not_at_all(
         elif op == "cut":
             del record[i:]
     _parses_as_json_does(columns, bytes(record))
+
+
+def test_decoded_stations_stay_out_of_the_cycle_collector_unless_they_could_cycle() -> None:
+    """A station of strings, numbers, times and tuples cannot be in a cycle: the collector
+    need not walk it. One holding a container it tracks stays tracked.
+    """
+    station = Station(1, make_station(photos=["a" * 64]), 1, _AT, _AT, False, 1, _AT)
+    decoder = build_columns([station]).decoder
+    fast = decoder(0)
+    assert fast == decoder.reference(0) == station
+    assert not gc.is_tracked(fast) and not gc.is_tracked(fast.data)
+    assert not gc.is_tracked(fast.data.amenities) and not gc.is_tracked(fast.data.photos)
+    values = [getattr(fast.data, f.name) for f in fields(StationData)]
+    make = Maker(StationData, [f.name for f in fields(StationData)])
+    assert not gc.is_tracked(make(*values[:-1], ("a",)))
+    tracked = make(*values[:-1], ([],))
+    assert gc.is_tracked(tracked) and tracked.photos == ([],)
 
 
 def test_positions_outside_the_snapshot_are_refused() -> None:

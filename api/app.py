@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from api.admin import photos as admin_photos
 from api.admin import routes as admin
@@ -88,6 +89,10 @@ class _Refresher(threading.Thread):
                 self.stopped.wait(self.interval_s)
 
 
+#: FastAPI's native OpenTelemetry, all three signals off (``Settings.opentelemetry``).
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -147,6 +152,7 @@ def create_app(
         # (FastAPI's own pages load them from jsDelivr, blocked in mainland China).
         docs_url=None,
         redoc_url=None,
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     app.docs_url = docs.DOCS_URL  # the OGC landing page links it (service-doc); no route added
     install_error_handlers(app)

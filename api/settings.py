@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     #: One access line per request on stdout, written by the app in uvicorn's format with
     #: coordinates rounded (``stations serve`` turns uvicorn's own access log off).
     access_log: bool = True
+    #: FastAPI's own OpenTelemetry traces, metrics and logs, sent to the global providers an
+    #: operator configures (``opentelemetry-instrument`` or the SDK). Off by default: the
+    #: service has its own metrics (``/metrics``) and access log, and with it on FastAPI asks
+    #: the global providers on every request whether one is configured.
+    opentelemetry: bool = False
     #: Webhook delivery (change feed pushed to registered consumers): on in every worker; a
     #: lease per consumer lets one sender at a time deliver, in order.
     webhooks_enabled: bool = True

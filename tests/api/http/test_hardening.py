@@ -319,3 +319,21 @@ def test_limiter_buckets_refill_at_their_own_rate() -> None:
 def test_zero_public_limit_turns_it_off(store: SqlStationStore) -> None:
     with TestClient(_app(store, rate_limit_per_minute=0)) as client:
         assert {client.get("/api/v1/stations").status_code for _ in range(30)} == {200}
+
+
+# -- FastAPI's native OpenTelemetry -------------------------------------------------------
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_opentelemetry_follows_the_setting(
+    store: SqlStationStore, monkeypatch: pytest.MonkeyPatch, on: bool
+) -> None:
+    # As if an operator had configured the global OpenTelemetry providers (the SDK is not a
+    # dependency): FastAPI then instruments each request only when the setting allows it.
+    import fastapi.telemetry._asgi as native
+
+    monkeypatch.setattr(native, "_unconfigured", lambda provider: False)
+    app = _app(store, opentelemetry=on)
+    assert app._native_telemetry.enabled() is on  # noqa: SLF001
+    with TestClient(app) as client:
+        assert client.get("/livez").status_code == 200

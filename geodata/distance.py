@@ -8,6 +8,7 @@ the same numbers but is pure Python (~110 µs a pair here), haversine is up to 0
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,23 @@ __all__ = ["WGS84_GEOD", "geodesic_m"]
 
 #: The one shared geodesic calculator (immutable, safe to share between threads).
 WGS84_GEOD = Geod(ellps="WGS84")
+
+
+@functools.cache
+def _point_metres() -> Any:
+    """One pair's metres, as :data:`WGS84_GEOD` computes them but without releasing the GIL.
+
+    A rider's tap measures one pair on the event loop's thread: ``Geod.inv`` lets the GIL go
+    for that, and a busy thread (the confirmations' writer) may take it for much longer than
+    the distance takes. The compiled calculator calls the same PROJ function with the same
+    ellipsoid (see ``geodata._chordtree.PointGeodesic``); ``WGS84_GEOD.inv`` stays the
+    reference it is tested against.
+    """
+    from geodata._chordtree import PointGeodesic
+    from geodata.spatial_index import _proj_geodesic
+
+    inverse, init = _proj_geodesic()
+    return PointGeodesic(float(WGS84_GEOD.a), float(WGS84_GEOD.f), inverse, init).metres
 
 
 def _checked(values: ArrayLike, field: str, limit: float) -> np.ndarray:
@@ -69,7 +87,7 @@ def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLik
         and abs(lon2) <= 540.0
         and abs(lat2) <= 90.0
     ):  # one pair of plain floats (a tap at a door): no arrays (NaN fails the comparisons)
-        return float(WGS84_GEOD.inv(lon1, lat1, lon2, lat2)[2])
+        return _point_metres()(lon1, lat1, lon2, lat2)
     arrays = [
         _checked(lon1, "lon1", 540.0),
         _checked(lat1, "lat1", 90.0),

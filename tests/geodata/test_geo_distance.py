@@ -9,7 +9,7 @@ from geopy.distance import geodesic as geopy_geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geodata.distance import geodesic_m
+from geodata.distance import WGS84_GEOD, geodesic_m
 from geodata.errors import GeodataError
 
 MILE_M = 1609.344
@@ -91,3 +91,29 @@ def test_bad_input_names_the_argument(args, field) -> None:
     with pytest.raises(GeodataError) as info:
         geodesic_m(*args)
     assert info.value.field == field
+
+
+def test_one_pair_is_bit_identical_to_pyproj() -> None:
+    """The compiled one-pair path against its reference, ``WGS84_GEOD.inv``: random pairs
+    near and far, on the poles, the antimeridian, antipodes and past ±180 longitude."""
+    rng = np.random.default_rng(16)
+    lon = rng.uniform(-540.0, 540.0, (4000, 2))
+    lat = rng.uniform(-90.0, 90.0, (4000, 2))
+    near = rng.uniform(-0.01, 0.01, (4000, 2))
+    pairs = [(a, b, c, d) for (a, c), (b, d) in zip(lon, lat, strict=True)]
+    pairs += [
+        (a, b, a + dx, max(-90.0, min(90.0, b + dy)))
+        for (a, _), (b, _), (dx, dy) in zip(lon, lat, near, strict=True)
+    ]
+    pairs += [
+        (0.0, 90.0, 0.0, -90.0),
+        (180.0, 0.0, -180.0, 0.0),
+        (0.0, 0.0, 180.0, 0.0),
+        (0.0, 0.5, 179.5, -0.5),
+        (116.4, 39.9, 116.4, 39.9),
+        (-540.0, -90.0, 540.0, 90.0),
+        (10.0, 0.0, 10.0, 0.0),
+    ]
+    for a, b, c, d in pairs:
+        a, b, c, d = float(a), float(b), float(c), float(d)
+        assert geodesic_m(a, b, c, d) == WGS84_GEOD.inv(a, b, c, d)[2], (a, b, c, d)

@@ -250,18 +250,22 @@ def _queued(out: list[Recorded | Exception], due: list[int]) -> list[Recorded | 
 
 
 # The steps of write_votes as one statement over the batch (one round trip, and one text,
-# so it is prepared once per connection; the votes come as a JSON array of objects).
+# so it is prepared once per connection).
 # ``live`` locks the stations' rows against removal (key share); ``claimed`` is the
 # once-an-hour rule, each row against its own time; the read-back joins the new votes (a
 # statement does not see its own inserts) to the older ones, and the claims still held, as
-# they were before this statement, for the wait. Times come back as POSIX seconds: the
+# they were before this statement, for the wait. The votes come as a JSON array of arrays
+# (:func:`_pg_statement` says in what order), each text read by its type's input function as
+# ``json_to_recordset`` would read an object's. Times come back as POSIX seconds: the
 # exact microseconds, rounded once to a float as ``datetime.timestamp`` rounds them, without
 # a datetime made and taken apart per row.
 _PG_BATCH = """
 WITH v AS (
-  SELECT * FROM json_to_recordset(%(votes)s::json) AS v(
-    station_id integer, device_hash varchar, at timestamptz, until timestamptz, state varchar,
-    amenity varchar, onsite boolean, distance_m float8, scheduled boolean)
+  SELECT (e->>0)::integer AS station_id, (e->>1)::varchar AS device_hash,
+         (e->>2)::timestamptz AS at, (e->>3)::timestamptz AS until, (e->>4)::varchar AS state,
+         (e->>5)::varchar AS amenity, (e->>6)::boolean AS onsite, (e->>7)::float8 AS distance_m,
+         (e->>8)::boolean AS scheduled
+  FROM json_array_elements(%(votes)s::json) AS e
 ),
 live AS (
   SELECT id FROM stations
@@ -341,19 +345,24 @@ def _pg_reports(due: list[PendingVote], now: datetime) -> tuple[str, dict[str, A
 def _pg_statement(claims: list[PendingVote]) -> tuple[str, dict[str, Any]]:
     """:data:`_PG_BATCH` and its parameters for ``claims`` (times rounded to the microsecond
     here, as :func:`_steps` stores them).
+
+    Each vote is a JSON array, not an object: station id, device hash, time, claim's end,
+    state, amenity, on-site, distance, scheduled. The writer thread builds this for every
+    vote, in the process whose event loop answers the riders; keys repeated per vote and a
+    datetime made and formatted per time were most of it.
     """
     votes = [
-        {
-            "station_id": p.station_id,
-            "device_hash": p.vote.device,
-            "at": _dt(p.vote.at).isoformat(),
-            "until": _dt(p.vote.at + VOTE_INTERVAL_S).isoformat(),
-            "state": p.vote.state,
-            "amenity": p.vote.amenity,
-            "onsite": p.vote.onsite,
-            "distance_m": _distance(p.distance_m),
-            "scheduled": p.vote.scheduled,
-        }
+        (
+            p.station_id,
+            p.vote.device,
+            _iso(p.vote.at),
+            _iso(p.vote.at + VOTE_INTERVAL_S),
+            p.vote.state,
+            p.vote.amenity,
+            p.vote.onsite,
+            _distance(p.distance_m),
+            p.vote.scheduled,
+        )
         for p in claims
     ]
     return _PG_BATCH, {
@@ -361,6 +370,34 @@ def _pg_statement(claims: list[PendingVote]) -> tuple[str, dict[str, Any]]:
         "ids": sorted({p.station_id for p in claims}),
         "since": _dt(min(p.vote.at for p in claims) - WINDOW_S),
     }
+
+
+#: Whole POSIX seconds → their UTC date and time as ISO text (a batch's votes share a few).
+_SECONDS: dict[int, str] = {}
+
+
+def _iso(at: float) -> str:
+    """The instant ``_dt(at)`` stands for, as ISO 8601 text, without making a datetime.
+
+    The microseconds are rounded as ``datetime.fromtimestamp`` rounds them (the fraction
+    times a million, half to even, carried into the seconds), so PostgreSQL stores what
+    :func:`_steps` stores; only the text differs (``.000000`` is written out).
+    """
+    frac, whole = math.modf(at)
+    us = round(frac * 1e6)
+    sec = int(whole)
+    if us >= 1_000_000:
+        us -= 1_000_000
+        sec += 1
+    elif us < 0:
+        us += 1_000_000
+        sec -= 1
+    prefix = _SECONDS.get(sec)
+    if prefix is None:
+        if len(_SECONDS) >= 4096:
+            _SECONDS.clear()
+        prefix = _SECONDS[sec] = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{prefix}.{us:06d}+00:00"
 
 
 def _pg_outcome(rows: Iterable[Sequence[Any]]) -> _Outcome:

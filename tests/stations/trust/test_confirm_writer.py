@@ -133,6 +133,27 @@ def test_one_batch_refuses_only_its_own_bad_votes(
     assert isinstance(again[0], tuple)  # an hour later the device may vote again
 
 
+def test_statement_times_are_the_instants_the_plain_steps_store() -> None:
+    """The batch statement's ISO times against ``datetime.fromtimestamp`` (what the plain
+    steps store): random times around now, half-microsecond ties either way, and fractions
+    that round up into the next second."""
+    import math
+    import random
+    from datetime import datetime
+
+    from stations.store.confirmations import _dt, _iso
+
+    rng = random.Random(16)
+    now = math.floor(time.time())
+    times = [now + rng.uniform(-4e6, 4e6) for _ in range(20000)]
+    times += [now + k / 2e6 for k in range(4000)]
+    times += [math.nextafter(t, math.inf) for t in times[-4000:]]
+    times += [math.nextafter(t, 0.0) for t in times[-4000:]]
+    times += [now + 0.9999995, now + 1 - 1e-9, now + 5e-7, 1.5e-6, 2.5e-6, 0.0]
+    for at in times:
+        assert datetime.fromisoformat(_iso(at)) == _dt(at), at
+
+
 # -- the PostgreSQL fast path against the plain steps, and its kept connection ----------------
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stations.trust.rules import (
     CONFIRM_WEIGHT,
@@ -12,6 +14,7 @@ from stations.trust.rules import (
     Vote,
     ago_zh,
     assess,
+    assess_plain,
     queue_worthy,
 )
 
@@ -172,3 +175,47 @@ def test_a_vote_stamped_a_hair_after_now_still_counts() -> None:
     votes = [vote("closed", -0.0000005, d) for d in "abc"]
     assert queue_worthy(votes, NOW)
     assert assess([vote("open", -0.0000005)], True, NOW).level == "confirmed"
+
+
+# -- the one-pass assessment against the rules written one after the other ------------------
+
+_AGES = st.one_of(
+    st.sampled_from(
+        [0.0, -60.0, -60.5, -3600.0, 30.0, 119.0, 3600.0, HALF_LIFE_S, 86400.0, 86401.0]
+        + [WINDOW_S, WINDOW_S + 1, WINDOW_S - 1, 2 * HALF_LIFE_S]
+    ),
+    st.floats(-7200.0, WINDOW_S + 7200.0, allow_nan=False),
+)
+_VOTES = st.builds(
+    lambda state, ago, device, onsite, scheduled, amenity: Vote(
+        NOW - ago, state, device, onsite, scheduled, amenity if state == "broken" else None
+    ),
+    st.sampled_from(["open", "closed", "locked", "broken"]),
+    _AGES,
+    st.sampled_from(["a", "b", "c", "d", "e"]),
+    st.booleans(),
+    st.sampled_from([True, False, None]),
+    st.sampled_from([None, "", "toilet", "water", "charging"]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(_VOTES, max_size=12),
+    st.sampled_from([True, False, None]),
+    st.booleans(),
+    st.sampled_from([None, {}, {"toilet": "厕所", "water": "饮水"}]),
+    st.sampled_from([0.0, 30.0, 3600.0]),
+)
+def test_assess_is_the_rules_written_one_after_the_other(
+    votes: list[Vote],
+    open_now: bool | None,
+    status_open: bool,
+    labels: dict[str, str] | None,
+    later: float,
+) -> None:
+    now = NOW + later
+    fast = assess(votes, open_now, now, status_open=status_open, labels=labels)
+    plain = assess_plain(votes, open_now, now, status_open=status_open, labels=labels)
+    assert fast == plain
+    assert [type(x) for x in fast] == [type(x) for x in plain]

@@ -309,6 +309,7 @@ def _round(
     out |= {
         "writes_mixed": w["ok_per_s"],
         "writes_late": w["late"],
+        "client_cpu_us": w["client_cpu_us"],
         "nearest_mixed": under.rps,
         "ratio": under.rps / alone.rps if alone.rps else 0.0,
         # If the worker is CPU-bound, paced writes take rate × CPU per write of its core
@@ -328,6 +329,7 @@ _ROWS = (
     ("nearest_mixed", "nearest under paced writes, req/s", "{:10.0f}"),
     ("writes_mixed", "paced writes achieved, 2xx/s", "{:10.0f}"),
     ("writes_late", "paced writes sent late (no free connection)", "{:10.0f}"),
+    ("client_cpu_us", "open-loop client's CPU per write, µs", "{:10.0f}"),
     ("ratio", "ratio nearest mixed / alone", "{:10.3f}"),
     ("ratio_from_cpu", "ratio expected from CPU (1 - rate x CPU/write)", "{:10.3f}"),
     ("livez_cpu_us", "worker CPU per /livez, µs", "{:10.0f}"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from json.encoder import encode_basestring as _escape
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -35,10 +36,11 @@ from api.http.rate_limit import client_key
 from geodata.crs import CrsName
 from stations.errors import ConfigurationError, FieldError, TooManyRequests, ValidationFailed
 from stations.i18n import Message
+from stations.trust.confirm import Receipt
 from stations.trust.device import DEVICE_HEADER
-from stations.trust.rules import LEVELS, STATES
+from stations.trust.rules import LEVELS, STATES, Reason
 
-__all__ = ["plain_body", "receipt_response", "router"]
+__all__ = ["plain_body", "receipt", "receipt_json", "receipt_response", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["trust"], route_class=RequestRoute)
 
@@ -247,8 +249,13 @@ async def confirm(request: Request) -> Response:
         raise ValidationFailed(errors)
     # On the event loop: the vote waits for its batch's commit without holding a thread.
     r = await trust.confirm_async(station_id, body, request.headers.get(DEVICE_HEADER))
+    return Response(receipt_json(r), status_code=201, media_type="application/json")
+
+
+def receipt(r: Receipt) -> dict[str, Any]:
+    """The answer to a stored tap, as the JSON object it is sent as."""
     message, message_zh = _words(r.state, r.onsite, r.distance_m)
-    receipt = {
+    return {
         "id": r.id,
         "station_id": r.station_id,
         "state": r.state,
@@ -262,4 +269,51 @@ async def confirm(request: Request) -> Response:
         "message": message,
         "message_zh": message_zh,
     }
-    return receipt_response(receipt)
+
+
+#: A reason → its JSON object (the reasons are a few phrases with a count or an age in them).
+_REASONS: dict[Reason, str] = {}
+_TRUE_FALSE = {True: "true", False: "false"}
+
+
+def _reason_json(x: Reason) -> str:
+    done = _REASONS.get(x)
+    if done is None:
+        if len(_REASONS) >= 4096:
+            _REASONS.clear()
+        done = _REASONS[x] = _ENCODER.encode(x.as_dict())
+    return done
+
+
+def receipt_json(r: Receipt) -> bytes:
+    """``receipt_response(receipt(r))``'s body, written from its parts.
+
+    Every rider's tap is answered on the event loop every other request shares, and the
+    encoder (an encoder per call, a dict and a list made to be taken apart again) cost more
+    than the rest of the answer. Strings go through the encoder's own escaping, numbers
+    through ``repr`` as the encoder writes them; anything of another type than the service
+    gives (a bool that is not one, a distance that is not a float) takes the encoder.
+    """
+    d = r.distance_m
+    if not (
+        type(r.id) is int
+        and type(r.station_id) is int
+        and type(r.onsite) is bool
+        and type(r.queued) is bool
+        and (d is None or (type(d) is float and math.isfinite(d)))
+    ):
+        return _ENCODER.encode(receipt(r)).encode("utf-8")
+    message, message_zh = _words(r.state, r.onsite, d)
+    level = r.confidence.level
+    esc = _escape
+    text = (
+        f'{{"id":{int.__repr__(r.id)},"station_id":{int.__repr__(r.station_id)},'
+        f'"state":{esc(r.state)},"onsite":{_TRUE_FALSE[r.onsite]},'
+        f'"distance_m":{"null" if d is None else float.__repr__(round(d, 1))},'
+        f'"confidence":{esc(level)},'
+        f'"confidence_reasons":[{",".join([_reason_json(x) for x in r.confidence.reasons])}],'
+        f'"queued_for_review":{_TRUE_FALSE[r.queued]},"state_zh":{esc(STATES[r.state])},'
+        f'"confidence_zh":{esc(LEVELS[level])},"message":{esc(message)},'
+        f'"message_zh":{esc(message_zh)}}}'
+    )
+    return text.encode("utf-8")

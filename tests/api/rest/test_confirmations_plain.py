@@ -16,8 +16,12 @@ from api.rest.confirmations import (
     ConfirmationBody,
     _station_id,
     plain_body,
+    receipt,
+    receipt_json,
     receipt_response,
 )
+from stations.trust.confirm import Receipt
+from stations.trust.rules import Confidence, Reason
 
 BODIES: list[Any] = [
     {"state": "open", "lat": 39.7957, "lon": 116.5068},
@@ -128,3 +132,46 @@ def test_the_receipt_is_what_json_response_sends() -> None:
     assert ours.raw_headers == theirs.raw_headers
     with pytest.raises(ValueError):
         receipt_response({"distance_m": math.nan})  # refused as JSONResponse refuses it
+
+
+_REASON = st.builds(
+    Reason,
+    st.sampled_from(["confirmed_open", "reported_closed", "reported_broken", "schedule"]),
+    st.text(max_size=40),
+    st.text(max_size=40),
+)
+_RECEIPTS = st.builds(
+    Receipt,
+    st.integers(1, 2**62),
+    st.integers(1, 2**62),
+    st.sampled_from(["open", "closed", "locked", "broken"]),
+    st.booleans(),
+    st.one_of(
+        st.none(),
+        st.floats(0.0, 2e7, allow_nan=False),
+        st.sampled_from([0.0, 0.05, 0.25, 199.95, 999.95, 1000.0, 1e-300, 12345.678]),
+    ),
+    st.builds(
+        Confidence,
+        st.sampled_from(["confirmed", "scheduled", "doubtful", "unknown"]),
+        st.lists(_REASON, max_size=4).map(tuple),
+    ),
+    st.booleans(),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_RECEIPTS)
+def test_the_written_receipt_is_the_encoded_one(r: Receipt) -> None:
+    assert receipt_json(r) == receipt_response(receipt(r)).body
+
+
+def test_an_unusual_receipt_takes_the_encoder() -> None:
+    c = Confidence("unknown", ())
+    for r in (
+        Receipt(1, 2, "open", 1, None, c, False),  # type: ignore[arg-type]
+        Receipt(1, 2, "open", True, 5, c, False),  # type: ignore[arg-type]
+    ):
+        assert receipt_json(r) == receipt_response(receipt(r)).body
+    with pytest.raises(ValueError):
+        receipt_json(Receipt(1, 2, "open", False, math.inf, c, False))

@@ -326,20 +326,8 @@ def assess(
 
     What :func:`assess_plain` gives, read from the votes in one pass instead of one pass per
     rule and reason: every rider's tap is weighed on the event loop that answers everyone
-    else, and the same station's board entry is assessed again after each new vote.
-
-    Parameters
-    ----------
-    votes : sequence of Vote
-        The station's recent votes; older than :data:`WINDOW_S` are ignored.
-    open_now : bool or None
-        What the published hours and status say now (``StationCatalog.open_now``).
-    now : float
-        POSIX seconds.
-    status_open : bool
-        The stored status is ``open`` (a closed station is never "confirmed").
-    labels : dict, optional
-        Amenity code → Chinese label, for the 设施坏了 reason.
+    else, and the same station's board entry is assessed again after each new vote. The
+    parameters are :func:`assess_plain`'s.
     """
     if not votes:
         return schedule_only(open_now)

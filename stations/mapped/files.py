@@ -37,6 +37,7 @@ import json
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -242,6 +243,14 @@ _ARRAYS = (
 )
 
 
+#: numpy reads a ``.npy`` header with ``ast.literal_eval``. CPython 3.11's AST constructor
+#: keeps its recursion depth per interpreter, not per thread (python/cpython#106905), so two
+#: threads reading headers at once — a worker's refresher mapping a new version while
+#: another thread maps one — can fail with "AST constructor recursion depth mismatch".
+#: Headers are read one at a time; the arrays are mapped outside the lock.
+_HEADER_LOCK = threading.Lock()
+
+
 def _map(fh: object) -> np.ndarray:
     """A ``.npy`` file's array mapped read-only from an open file (``np.load`` maps by path;
     here the path may already name a newer version, so the open file is mapped).
@@ -252,7 +261,8 @@ def _map(fh: object) -> np.ndarray:
 
     major, _ = npy.read_magic(fh)  # type: ignore[arg-type]
     read_header = npy.read_array_header_1_0 if major == 1 else npy.read_array_header_2_0
-    shape, fortran, dtype = read_header(fh)  # type: ignore[arg-type]
+    with _HEADER_LOCK:
+        shape, fortran, dtype = read_header(fh)  # type: ignore[arg-type]
     offset = fh.tell()  # type: ignore[attr-defined]
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     if count == 0 or dtype.itemsize == 0:

@@ -224,14 +224,51 @@ def _broken_phrase(votes: Sequence[Vote], now: float, labels: dict[str, str]) ->
     broken = [v for v in votes if v.onsite and v.state == "broken" and now - v.at <= WINDOW_S]
     if not broken:
         return None
-    n = len({v.device for v in broken})
-    what = sorted({v.amenity for v in broken if v.amenity})
+    return _broken_reason(
+        len({v.device for v in broken}), {v.amenity for v in broken if v.amenity}, labels
+    )
+
+
+def _broken_reason(n: int, amenities: set[str], labels: dict[str, str]) -> Reason:
+    """The 设施坏了 reason: ``n`` devices reported ``amenities`` broken."""
+    what = sorted(amenities)
     zh = "、".join(labels.get(a, a) for a in what)
     return Reason(
         "reported_broken",
         f"{n} riders said something is broken in 3 days"
         + (f" ({', '.join(what)})" if what else ""),
         f"近 3 天 {n} 人反映设施坏了" + (f"（{zh}）" if zh else ""),
+    )
+
+
+def _level(
+    open_now: bool | None,
+    status_open: bool,
+    queue: bool,
+    against: float,
+    support: float,
+    last_onsite: Vote | None,
+    now: float,
+) -> str:
+    """The confidence level once the votes are weighed (rules 3 and 4, then confirmation)."""
+    if open_now is not False and (queue or (against >= DOUBT_SCORE and against > 2 * support)):
+        return "doubtful"
+    if (
+        status_open
+        and open_now is not False
+        and last_onsite is not None
+        and last_onsite.state == "open"
+        and last_onsite.weight(now) >= CONFIRM_WEIGHT
+    ):
+        return "confirmed"
+    return "unknown" if open_now is None else "scheduled"
+
+
+def _confirmed_open(last_open: float, now: float) -> Reason:
+    return Reason(
+        "confirmed_open",
+        f"a rider confirmed it open {_ago_en(now - last_open)}",
+        f"{ago_zh(now - last_open)}有骑手确认开放",
     )
 
 
@@ -265,30 +302,14 @@ def assess_plain(
     last_open = max((v.at for v in onsite if v.state == "open"), default=None)
     last_closed = max((v.at for v in onsite if v.state in _AGAINST), default=None)
     reasons: list[Reason] = []
-    level = schedule_only(open_now).level
     queue = queue_worthy(votes, now)
     latest = _latest_per_device(votes, now)
     against = sum(v.weight(now) for v in latest if v.onsite and v.contradicts)
     support = sum(v.weight(now) for v in latest if v.state == "open")
     last_onsite = max((v for v in onsite if v.state != "broken"), key=lambda v: v.at, default=None)
-    if open_now is not False and (queue or (against >= DOUBT_SCORE and against > 2 * support)):
-        level = "doubtful"
-    elif (
-        status_open
-        and open_now is not False
-        and last_onsite is not None
-        and last_onsite.state == "open"
-        and last_onsite.weight(now) >= CONFIRM_WEIGHT
-    ):
-        level = "confirmed"
+    level = _level(open_now, status_open, queue, against, support, last_onsite, now)
     if last_open is not None:
-        reasons.append(
-            Reason(
-                "confirmed_open",
-                f"a rider confirmed it open {_ago_en(now - last_open)}",
-                f"{ago_zh(now - last_open)}有骑手确认开放",
-            )
-        )
+        reasons.append(_confirmed_open(last_open, now))
     for state in ("closed", "locked"):
         phrase = _count_phrase(votes, state, now)
         if phrase is not None:
@@ -382,43 +403,16 @@ def assess(
     ordered = sorted(latest.values(), key=lambda v: v.at)
     against = sum(v.weight(now) for v in ordered if v.onsite and v.contradicts)
     support = sum(v.weight(now) for v in ordered if v.state == "open")
-    level = "unknown" if open_now is None else "scheduled"
-    if open_now is not False and (queue or (against >= DOUBT_SCORE and against > 2 * support)):
-        level = "doubtful"
-    elif (
-        status_open
-        and open_now is not False
-        and last_onsite is not None
-        and last_onsite.state == "open"
-        and last_onsite.weight(now) >= CONFIRM_WEIGHT
-    ):
-        level = "confirmed"
+    level = _level(open_now, status_open, queue, against, support, last_onsite, now)
     reasons: list[Reason] = []
     if last_open is not None:
-        reasons.append(
-            Reason(
-                "confirmed_open",
-                f"a rider confirmed it open {_ago_en(now - last_open)}",
-                f"{ago_zh(now - last_open)}有骑手确认开放",
-            )
-        )
+        reasons.append(_confirmed_open(last_open, now))
     for state, devices in (("closed", closed), ("locked", locked)):
         phrase = _phrase(state, len(devices))
         if phrase is not None:
             reasons.append(phrase)
     if broken:
-        n = len(broken)
-        what = sorted(amenities)
-        names = labels or {}
-        zh = "、".join(names.get(a, a) for a in what)
-        reasons.append(
-            Reason(
-                "reported_broken",
-                f"{n} riders said something is broken in 3 days"
-                + (f" ({', '.join(what)})" if what else ""),
-                f"近 3 天 {n} 人反映设施坏了" + (f"（{zh}）" if zh else ""),
-            )
-        )
+        reasons.append(_broken_reason(len(broken), amenities, labels or {}))
     if level in ("scheduled", "unknown"):
         reasons.append(_SCHEDULE if level == "scheduled" else _NO_HOURS)
     return Confidence(level, tuple(reasons), last_open, last_closed, queue)

@@ -35,14 +35,16 @@ class SqlSearchCells(Repository):
         if not counts:
             return
         with self._write() as conn, conn.begin():
-            stmt = upsert(conn, _S).values(
-                [{"cell": c, "day": d, "count": n} for (c, d), n in sorted(counts.items())]
+            # One statement run for many rows (executemany), not one multi-row VALUES: that
+            # is compiled anew for every flush with a bind parameter per value, which cost
+            # the worker's shared interpreter more than the searches it counted.
+            ins = upsert(conn, _S)
+            stmt = ins.on_conflict_do_update(
+                index_elements=[_S.c.cell, _S.c.day],
+                set_={"count": _S.c.count + ins.excluded.count},
             )
             conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[_S.c.cell, _S.c.day],
-                    set_={"count": _S.c.count + stmt.excluded.count},
-                )
+                stmt, [{"cell": c, "day": d, "count": n} for (c, d), n in sorted(counts.items())]
             )
 
     def cells(self, since: date, *, min_count: int = MIN_SHOWN) -> list[tuple[str, int]]:

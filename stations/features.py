@@ -113,7 +113,7 @@ def features(
             props["distance_m"] = hit.distance_m if _marked else round(hit.distance_m, 2)
         if links is not None:
             props["navigation"] = links[i]
-        if _marked:  # cached fragments hold the defaults; TrustBoard.overlay swaps them
+        if _marked:  # cached fragments hold the defaults; TrustBoard.members replaces them
             props.update(default_properties(hit.station))
         else:
             props.update(trust_properties(hit.station, hit.open_now, trust, now))

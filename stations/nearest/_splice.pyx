@@ -14,7 +14,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.mem cimport PyMem_Free
 from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, strlen
+from libc.string cimport memcmp, memcpy, strlen
 
 cdef extern from "Python.h":
     char* PyOS_double_to_string(double val, char format_code, int precision, int flags,
@@ -67,24 +67,33 @@ cdef inline tuple _tuple(object value, str name, Py_ssize_t i):
     return <tuple>value
 
 
-def splice(bytes head, list parts, hits, bytes tail):
+def splice(bytes head, list parts, hits, bytes tail, list members=None):
     """``head`` + each feature, comma-separated + ``tail``.
 
     ``parts[i]`` is hit ``i``'s cut-up feature: ``(a, b)`` around ``open_now``, or
     ``(a, b, c)`` around ``open_now`` and ``distance_m``; ``hits[i]`` is ``(station,
     distance_m, open_now)``.
+
+    ``members[i]``, when given and not None, is ``(new, old)``: the feature's last piece
+    ends with ``old`` and the two bytes closing properties and feature, and ``new`` is
+    written in place of ``old`` (a station's rider evidence over the schedule-only trust
+    members its cached fragment holds; :meth:`stations.trust.board.TrustBoard.members`).
+    Written in the same pass: no spliced copy of the fragment is made or kept.
     """
     cdef Py_ssize_t n = len(parts)
     cdef char* nums
     if len(hits) != n:
         raise ValueError(f"{len(hits)} hits but {n} parts")
+    if members is not None and len(members) != n:
+        raise ValueError(f"{len(members)} members but {n} parts")
     if n == 0:
         return head + tail
     nums = <char*>malloc(n * (_NUM + sizeof(Py_ssize_t)))
     if nums == NULL:
         raise MemoryError()
     try:
-        return _splice(head, parts, hits, tail, n, nums, <Py_ssize_t*>(nums + n * _NUM))
+        return _splice(head, parts, hits, tail, members, n, nums,
+                       <Py_ssize_t*>(nums + n * _NUM))
     finally:
         free(nums)
 
@@ -96,11 +105,30 @@ cdef inline Py_ssize_t _put(char* dst, Py_ssize_t pos, bytes piece) noexcept:
     return pos + n
 
 
-cdef bytes _splice(bytes head, list parts, hits, bytes tail, Py_ssize_t n, char* nums,
-                   Py_ssize_t* lens):
+cdef tuple _member(object value, bytes last, Py_ssize_t i):
+    """``(new, old)`` checked against the last piece it replaces the end of."""
+    cdef tuple pair
+    cdef bytes old
+    cdef Py_ssize_t n, cut
+    if not isinstance(value, tuple) or len(<tuple>value) != 2:
+        raise TypeError(f"members[{i}] is not a (new, old) pair: {value!r}")
+    pair = <tuple>value
+    old = <bytes?>pair[1]
+    <bytes?>pair[0]
+    n = PyBytes_GET_SIZE(old)
+    cut = PyBytes_GET_SIZE(last) - n - 2
+    if cut < 0 or memcmp(PyBytes_AS_STRING(last) + cut, PyBytes_AS_STRING(old), n) != 0:
+        raise ValueError(f"parts[{i}] does not end with the members it replaces")
+    return pair
+
+
+cdef bytes _splice(bytes head, list parts, hits, bytes tail, list members, Py_ssize_t n,
+                   char* nums, Py_ssize_t* lens):
     # First pass: check each page entry, format its distance, add up the size.
-    cdef Py_ssize_t i, j, size, pos, m
-    cdef tuple p, hit
+    cdef Py_ssize_t i, j, size, pos, m, cut
+    cdef tuple p, hit, pair
+    cdef list pairs = [None] * n  # each hit's checked (new, old) members, or None
+    cdef bytes last
     cdef list opens = [None] * n  # each hit's open_now as JSON
     cdef bytes out
     cdef char* dst
@@ -117,6 +145,10 @@ cdef bytes _splice(bytes head, list parts, hits, bytes tail, Py_ssize_t n, char*
         size += PyBytes_GET_SIZE(<bytes>opens[i])
         lens[i] = _format(hit[1], nums + i * _NUM) if m == 3 else 0
         size += lens[i]
+        if members is not None and members[i] is not None:
+            pair = _member(members[i], <bytes>p[m - 1], i)
+            pairs[i] = pair
+            size += PyBytes_GET_SIZE(<bytes>pair[0]) - PyBytes_GET_SIZE(<bytes>pair[1])
     # Second pass: write.
     out = PyBytes_FromStringAndSize(NULL, size)
     dst = PyBytes_AS_STRING(out)
@@ -126,12 +158,22 @@ cdef bytes _splice(bytes head, list parts, hits, bytes tail, Py_ssize_t n, char*
         if i:
             dst[pos] = b','
             pos += 1
+        m = len(p)
         pos = _put(dst, pos, <bytes>p[0])
         pos = _put(dst, pos, <bytes>opens[i])
-        pos = _put(dst, pos, <bytes>p[1])
-        if len(p) == 3:
+        if m == 3:
+            pos = _put(dst, pos, <bytes>p[1])
             memcpy(dst + pos, nums + i * _NUM, lens[i])
             pos += lens[i]
-            pos = _put(dst, pos, <bytes>p[2])
+        last = <bytes>p[m - 1]
+        if pairs[i] is None:
+            pos = _put(dst, pos, last)
+        else:
+            pair = <tuple>pairs[i]
+            cut = PyBytes_GET_SIZE(last) - PyBytes_GET_SIZE(<bytes>pair[1]) - 2
+            memcpy(dst + pos, PyBytes_AS_STRING(last), cut)
+            pos = _put(dst, pos + cut, <bytes>pair[0])
+            memcpy(dst + pos, PyBytes_AS_STRING(last) + PyBytes_GET_SIZE(last) - 2, 2)
+            pos += 2
     _put(dst, pos, tail)
     return out

@@ -164,7 +164,7 @@ def feature_collection_json(
 ) -> bytes:
     """``json_bytes(feature_collection(hits, crs, navigation=…, trust=…, **members))``,
     from cached fragments (:func:`stations.features.feature_collection`); ``trust``'s
-    evidence is swapped into the fragments' default trust members (``TrustBoard.overlay``).
+    evidence is written over the fragments' default trust members (``TrustBoard.members``).
     ``app_coords`` gives stations' navigation points already converted
     (:meth:`stations.search.StationCatalog.app_coords`).
     """
@@ -174,11 +174,10 @@ def feature_collection_json(
         tail = _collection_tail.__wrapped__(tuple(members.items()))
     if trust is None:
         parts, _ = _parts_of(hits, crs, navigation, app_coords=app_coords)
-    else:
-        parts, special = _parts_of(hits, crs, navigation, trust.evidence, app_coords)
-        if special:
-            parts = trust.overlay(parts, hits, special)
-    return splice(_COLLECTION_HEAD, parts, hits, tail)
+        return splice(_COLLECTION_HEAD, parts, hits, tail)
+    parts, special = _parts_of(hits, crs, navigation, trust.evidence, app_coords)
+    members = trust.members(hits, special) if special else None
+    return splice(_COLLECTION_HEAD, parts, hits, tail, members)
 
 
 _COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['

@@ -9,7 +9,7 @@ votes change).
 
 The nearest route answers from cached JSON fragments (:mod:`stations.features`): those hold
 the schedule-only trust properties (:func:`default_json`), written last in the properties
-object, and :meth:`TrustBoard.overlay` swaps them for the assessed ones on the few hits with
+object, and :meth:`TrustBoard.members` gives the assessed ones the splice writes over them on hits with
 evidence — the fragment cache keeps its design, and a hit without evidence pays a lookup.
 """
 
@@ -109,7 +109,6 @@ class TrustBoard:
         # then the store pull) counts once.
         self._ids: dict[int, set[int]] = {}
         self._lock = threading.Lock()
-        self._spliced: dict[tuple[int, int], tuple[Any, bytes, tuple[bytes, ...]]] = {}
         #: The ids applied (the store's incremental pull reads only the others).
         self.cursor = VoteCursor()
 
@@ -209,7 +208,9 @@ class TrustBoard:
         c = self._entry(station, open_now, now)[3]
         done = self._members.get(station.id)
         if done is None or done[0] is not c:
-            done = (c, _member_json(_properties(c)))
+            # Re-assessed each minute: the same verdict in the same words keeps its JSON.
+            json_ = done[1] if done is not None and done[0] == c else None
+            done = (c, _member_json(_properties(c)) if json_ is None else json_)
             self._members[station.id] = done
         return done[1]
 
@@ -233,25 +234,24 @@ class TrustBoard:
         """The ids of the stations with votes (the nearest path tests each hit against it)."""
         return self._votes
 
-    def overlay(
-        self,
-        parts: list[tuple[bytes, ...]],
-        hits: Sequence[Any],
-        special: Iterable[int],
-        now: float | None = None,
-    ) -> list[tuple[bytes, ...]]:
-        """Cached fragments with the trust members of the ``special`` hits swapped in.
+    def members(
+        self, hits: Sequence[Any], special: Iterable[int], now: float | None = None
+    ) -> list[tuple[bytes, bytes] | None]:
+        """For each hit, the trust members to write over its cached fragment's defaults:
+        ``(assessed, default)``, or None where the defaults stand
+        (:func:`stations.nearest._splice.splice` writes them in its one pass).
 
-        ``parts[i]``'s last piece ends with :func:`default_json` of ``hits[i]``'s station and
-        the two braces closing properties and feature (see :mod:`stations.features`);
-        ``special`` are the positions whose station has votes or whose open-now is unknown
-        (the caller finds them in its own loop over the hits, so a page without evidence
-        costs nothing here).
+        A cached fragment ends with :func:`default_json` of its station and the two braces
+        closing properties and feature (see :mod:`stations.features`); ``special`` are the
+        positions whose station has votes or whose open-now is unknown (the caller finds them
+        in its own loop over the hits, so a page without evidence costs nothing here).
+        Nothing is copied or kept per fragment: with rider evidence on every station of a
+        city, a kept spliced copy per fragment churned (and a bounded one missed) on nearly
+        every hit.
         """
         votes = self._votes
         now = time.time() if now is None else now
-        out = list(parts)
-        memo = self._spliced
+        out: list[tuple[bytes, bytes] | None] = [None] * len(hits)
         for i in special:
             station, _, open_now = hits[i]
             if station.id in votes:
@@ -260,24 +260,5 @@ class TrustBoard:
                 new = _DEFAULT_JSON[None]
             else:
                 continue
-            piece = parts[i]
-            # The same fragment with the same members swapped in, kept per (fragment, members):
-            # both bytes objects live in long-lived caches, so their ids are stable keys.
-            key = (id(piece), id(new))
-            done = memo.get(key)
-            if done is None or done[0] is not piece or done[1] is not new:
-                done = (piece, new, self._swap(piece, station, new))
-                if len(memo) > 4096:
-                    memo.clear()
-                memo[key] = done
-            out[i] = done[2]
+            out[i] = (new, default_json(station))
         return out
-
-    @staticmethod
-    def _swap(piece: tuple[bytes, ...], station: Station, new: bytes) -> tuple[bytes, ...]:
-        old = default_json(station)
-        last = piece[-1]
-        cut = len(last) - len(old) - 2
-        if last[cut:-2] != old:  # pragma: no cover - a fragment not made by features()
-            raise ValueError("cached fragment does not end with the trust members")
-        return (*piece[:-1], last[:cut] + new + last[-2:])

@@ -150,6 +150,25 @@ def test_splice_refuses_pages_it_cannot_write() -> None:
     assert splice(b"[", [], [], b"]") == b"[]"
 
 
+def test_splice_writes_members_over_the_defaults_and_checks_them() -> None:
+    """``members[i] = (new, old)``: ``old`` (followed by the two closing braces) is replaced
+    in the last piece, with or without a distance; a piece not ending so is refused."""
+    parts = [(b'{"a":', b',"d":', b',"t":0}}'), (b'{"a":', b',"t":0}}'), (b'{"a":', b',"t":0}}')]
+    hits = [(None, 1.5, True), (None, None, False), (None, None, None)]
+    members = [(b',"t":12', b',"t":0'), None, (b"", b',"t":0')]
+    got = splice(b"[", parts, hits, b"]", members)
+    assert got == b'[{"a":true,"d":1.5,"t":12}},{"a":false,"t":0}},{"a":null}}]'
+    assert splice(b"[", parts, hits, b"]", [None] * 3) == splice(b"[", parts, hits, b"]")
+    with pytest.raises(ValueError, match="does not end with the members"):
+        splice(b"", parts[1:2], hits[1:2], b"", [(b"x", b',"u":0')])
+    with pytest.raises(ValueError, match="does not end with the members"):
+        splice(b"", [(b"{", b"}}")], [(None, None, True)], b"", [(b"x", b"longer than it")])
+    with pytest.raises(TypeError, match=r"members\[0\] is not a \(new, old\) pair"):
+        splice(b"", parts[1:2], hits[1:2], b"", [b"x"])
+    with pytest.raises(ValueError, match="2 members but 1 parts"):
+        splice(b"", parts[1:2], hits[1:2], b"", [None, None])
+
+
 def test_trust_overlay_bytes_equal_the_dicts(catalog: StationCatalog) -> None:
     """Hits with rider evidence get their assessed trust members swapped into the cached
     fragments; the bytes still equal the dict path's (stations.trust.board)."""

@@ -176,8 +176,8 @@ def feature_collection_json(
         parts, _ = _parts_of(hits, crs, navigation, app_coords=app_coords)
         return splice(_COLLECTION_HEAD, parts, hits, tail)
     parts, special = _parts_of(hits, crs, navigation, trust.evidence, app_coords)
-    members = trust.members(hits, special) if special else None
-    return splice(_COLLECTION_HEAD, parts, hits, tail, members)
+    assessed = trust.members(hits, special) if special else None
+    return splice(_COLLECTION_HEAD, parts, hits, tail, assessed)
 
 
 _COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['

@@ -31,6 +31,7 @@ __all__ = [
     "TRUST_FIELDS",
     "TrustBoard",
     "default_json",
+    "default_json_of",
     "default_properties",
     "trust_properties",
 ]
@@ -83,7 +84,12 @@ def default_properties(station: Station) -> dict[str, Any]:
 
 def default_json(station: Station) -> bytes:
     """The schedule-only trust members a cached fragment holds for ``station``."""
-    return _DEFAULT_JSON[None if _static_unknown(station) else True]
+    return default_json_of(station.data.status, station.data.opening_hours)
+
+
+def default_json_of(status: str, opening_hours: str) -> bytes:
+    """:func:`default_json` of a station with this status and these hours (all it reads)."""
+    return _DEFAULT_JSON[None if status == "open" and not opening_hours.strip() else True]
 
 
 def trust_properties(

@@ -2,8 +2,9 @@
 (geodata/_chordtree.pyx), and on the stations side its answer rows
 (stations/nearest/_rows.pyx, which cimports the tree's C-level search) and the splice of
 the answer's JSON (stations/nearest/_splice.pyx); and the text search over a mapped
-catalog snapshot (stations/mapped/_text.pyx) and the making of a station decoded from one
-(stations/mapped/_decode.pyx).
+catalog snapshot (stations/mapped/_text.pyx), the making of a station decoded from one
+(stations/mapped/_decode.pyx) and of a nearest answer's feature from one
+(stations/mapped/_render.pyx).
 
 Everything else about the package is declared in pyproject.toml; this file exists only
 because the tree needs numpy's C headers, whose location is known at build time, and the
@@ -42,6 +43,11 @@ setup(
             Extension(
                 "stations.mapped._decode",
                 ["stations/mapped/_decode.pyx"],
+                extra_compile_args=["-O3"],
+            ),
+            Extension(
+                "stations.mapped._render",
+                ["stations/mapped/_render.pyx"],
                 extra_compile_args=["-O3"],
             ),
         ],

@@ -369,3 +369,47 @@ def test_id_positions_equal_a_dict(ids: list[int], other: int) -> None:
     for sid in [*ids, other, other + 1]:
         assert positions.get(sid) == expected.get(sid)
         assert (sid in positions) == (sid in expected)
+
+
+# Hours, statuses and entries as the coded tables hold them: parsed, unparsed, blank (the
+# static "unknown" trust members), with and without the text staff wrote.
+_HOURS = ["24/7", "Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00", "", "  ", "not hours"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(stations(), st.data())
+def test_written_features_equal_the_dict_path(given: list[Station], data: st.DataObject) -> None:
+    """A missed nearest feature written from the record (``stations/mapped/_render.pyx``) is
+    the dict path's cut feature byte for byte, or None where that path must write it (photos,
+    an escape in the name or address).
+    """
+    from stations.features import features, json_bytes
+    from stations.mapped.render import feature_parts
+    from stations.nearest.fragments import _DIST_MARK, _OPEN_MARK, _cut, _Marked
+
+    draw = data.draw
+    given = [
+        replace(
+            s,
+            data=replace(
+                s.data,
+                opening_hours=draw(st.sampled_from(_HOURS)),
+                opening_hours_text=draw(st.sampled_from(["", "全天", " 工作日白天 "])),
+                status=draw(st.sampled_from(["open", "closed", "temporarily_closed"])),
+                entry=draw(st.sampled_from(["", "open_door", "scan"])),
+                host_type=draw(st.sampled_from(["bank", "other"])),
+            ),
+        )
+        for s in given
+    ]
+    columns = build_columns(given)
+    writer = feature_parts(columns)
+    for pos in range(len(columns)):
+        station = columns.decoder(pos)
+        coords = [tuple(columns.arrays["app_coords"][pos].tolist())]
+        marked = _Marked(station, _DIST_MARK, _OPEN_MARK)
+        feature = features([marked], navigation=True, _marked=True, _coords=coords)[0]  # type: ignore[list-item]
+        expected = _cut(json_bytes(feature), True)
+        d = station.data
+        unusual = d.photos or b"\\" in json_bytes([d.name, d.address])
+        assert writer.parts(pos) == (None if unusual else expected)

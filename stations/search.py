@@ -236,6 +236,13 @@ class _Snapshot:
         """Decodes the station at a position into :attr:`held` (a mapped snapshot); None."""
         return None
 
+    @property
+    def feature_parts(self) -> Callable[[Station], tuple[bytes, ...] | None] | None:
+        """Writes a held station's cut nearest feature from a mapped snapshot's record
+        (``stations.nearest.fragments``); None: the dict path renders every one.
+        """
+        return None
+
     def isin(self, name: str, values: Iterable[object]) -> np.ndarray:
         """Mask of stations whose ``name`` column (status, host_type, entry) is in ``values``."""
         return np.isin(getattr(self, name), list[Any](values))
@@ -697,6 +704,13 @@ class StationCatalog:
                 row = navigation_coords([station.data.lon], [station.data.lat])
                 out.append(tuple(row[0].tolist()))
         return out  # type: ignore[return-value]
+
+    @property
+    def feature_parts(self) -> Callable[[Station], tuple[bytes, ...] | None] | None:
+        """A faster writer of a nearest answer's missed features (a shared snapshot's, from
+        its records; ``stations.mapped.render``), or None.
+        """
+        return self._snap.feature_parts
 
     def open_now(self, station: Station, at: datetime) -> bool | None:
         """Whether ``station`` is open at ``at`` (None when its hours are unknown)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -27,7 +27,9 @@ import numpy as np
 
 from geodata.spatial_index import GeodesicIndex
 from stations.hours import is_open
+from stations.mapped._render import FeatureParts
 from stations.mapped.records import CODED, Columns
+from stations.mapped.render import feature_parts
 from stations.mapped.text import containing
 from stations.model import Station
 from stations.search import _Snapshot
@@ -324,6 +326,24 @@ class MappedSnapshot(_Snapshot):
         return self._mapped.fill
 
     @cached_property
+    def _writer(self) -> FeatureParts:
+        return feature_parts(self._cols)
+
+    @property
+    def feature_parts(self) -> Callable[[Station], tuple[bytes, ...] | None]:
+        """Writes a held station's cut nearest feature from its record."""
+        return self._written
+
+    def _written(self, station: Station) -> tuple[bytes, ...] | None:
+        """The cut feature of ``station`` if it is the one this snapshot holds at its
+        position (not one replaced since the query read it), or None.
+        """
+        pos = self.by_id.get(station.id)
+        if pos is None or self._mapped.slots[pos] is not station:
+            return None
+        return self._writer.parts(pos)
+
+    @cached_property
     def coded(self) -> dict[str, _Codes]:
         """Status, host type and entry as codes and their tables."""
         cols = self._cols
@@ -365,6 +385,7 @@ class MappedSnapshot(_Snapshot):
         "by_id",
         "index",
         "app_coords",
+        "_writer",
     )
 
 

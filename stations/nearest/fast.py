@@ -37,5 +37,6 @@ def nearest_json(
         navigation=navigation,
         trust=trust,
         app_coords=catalog.app_coords,
+        written=catalog.feature_parts,
         numberReturned=len(hits),
     )

@@ -4,6 +4,7 @@
 * :mod:`stations.mapped.files` — versions on disk, written atomically, mapped read-only.
 * :mod:`stations.mapped.snapshot` — stations decoded on demand; the snapshot the catalog
   searches (``StationCatalog(..., shared=SnapshotFiles(...))``).
+* :mod:`stations.mapped.render` — a nearest answer's features written from the records.
 
 The in-memory catalog (no ``shared``) is the reference this one is tested against.
 """

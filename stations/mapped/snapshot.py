@@ -11,6 +11,9 @@ fragment cache (:mod:`stations.nearest.fragments`) is keyed by the station objec
 bound here should not be below that cache's. When a new version is swapped in,
 :meth:`MappedStations.carried_over` keeps the decoded stations whose record bytes did not
 change, so a write elsewhere does not make every worker render every answer again.
+A nearest answer's station missing from that cache is written from its record
+(:attr:`MappedSnapshot.feature_parts`, :mod:`stations.mapped.render`), not through the dict
+path: a mapped worker keeps few rendered features and misses most of a national load.
 """
 
 from __future__ import annotations

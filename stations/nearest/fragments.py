@@ -5,7 +5,9 @@
 navigation links and JSON-encoding ~8 KB cost ~300 µs of the ~450 µs a nearest request
 took; splicing cached bytes takes a few. The bytes are cut from the single formatter's dicts
 (:func:`stations.features.features`), so both agree; ``stations.nearest.reference`` is the
-plain version the tests hold this one to.
+plain version the tests hold this one to. A mapped catalog writes the same cut bytes of a
+missed station from its record instead (``written``: :mod:`stations.mapped.render`, held
+to the dict path by a test), since its workers keep few features and miss most.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 the answer's JSON (stations/nearest/_splice.pyx); and the text search over a mapped
 catalog snapshot (stations/mapped/_text.pyx), the making of a station decoded from one
 (stations/mapped/_decode.pyx) and of a nearest answer's feature from one
-(stations/mapped/_render.pyx).
+(stations/mapped/_render.pyx); and the trust board's records
+taken out of the cycle collector's view (stations/trust/_untrack.pyx).
 
 Everything else about the package is declared in pyproject.toml; this file exists only
 because the tree needs numpy's C headers, whose location is known at build time, and the
@@ -48,6 +49,11 @@ setup(
             Extension(
                 "stations.mapped._render",
                 ["stations/mapped/_render.pyx"],
+                extra_compile_args=["-O3"],
+            ),
+            Extension(
+                "stations.trust._untrack",
+                ["stations/trust/_untrack.pyx"],
                 extra_compile_args=["-O3"],
             ),
         ],

@@ -11,6 +11,10 @@ The nearest route answers from cached JSON fragments (:mod:`stations.features`):
 the schedule-only trust properties (:func:`default_json`), written last in the properties
 object, and :meth:`TrustBoard.members` gives the assessed ones the splice writes over them on hits with
 evidence — the fragment cache keeps its design, and a hit without evidence pays a lookup.
+
+What the board keeps lives for days and cannot be part of a reference cycle, so it is kept
+out of the cycle collector's view (:mod:`stations.trust._untrack`): with every vote kept
+tracked, a worker's full collections grew with the votes of the window.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stations.model import Station
+from stations.trust._untrack import untrack
 from stations.trust.cursor import VoteCursor
 from stations.trust.rules import WINDOW_S, Confidence, Vote, assess, schedule_only
 from stations.vocabulary import AMENITIES
@@ -161,13 +166,16 @@ class TrustBoard:
                 ids.append(cid)
                 if cid in self._ids.get(sid, ()):
                     continue
-                grouped.setdefault(sid, []).append(vote)
-                self._ids.setdefault(sid, set()).add(cid)
+                grouped.setdefault(sid, []).append(untrack(vote))
+                seen = self._ids.get(sid)
+                if seen is None:
+                    seen = self._ids[sid] = untrack(set())  # of ints only
+                seen.add(cid)
                 added += 1
             self.cursor.saw(ids, now)
             for sid, new in grouped.items():
                 keep = [v for v in (*self._votes.get(sid, ()), *new) if now - v.at <= WINDOW_S]
-                self._votes[sid] = tuple(sorted(keep, key=lambda v: v.at))
+                self._votes[sid] = untrack(tuple(sorted(keep, key=lambda v: v.at)))
                 self._assessed.pop(sid, None)
         return added
 
@@ -176,7 +184,7 @@ class TrustBoard:
         now = time.time() if now is None else now
         with self._lock:
             for sid in list(self._votes):
-                keep = tuple(v for v in self._votes[sid] if now - v.at <= WINDOW_S)
+                keep = untrack(tuple(v for v in self._votes[sid] if now - v.at <= WINDOW_S))
                 if len(keep) != len(self._votes[sid]):
                     self._assessed.pop(sid, None)
                 if keep:
@@ -205,7 +213,10 @@ class TrustBoard:
             status_open=station.data.status == "open",
             labels=_LABELS,
         )
-        entry = (minute, open_now, station, c)
+        for reason in c.reasons:
+            untrack(reason)
+        untrack(c.reasons)
+        entry = untrack((minute, open_now, station, untrack(c)))
         self._assessed[station.id] = entry
         return entry
 
@@ -216,7 +227,7 @@ class TrustBoard:
         if done is None or done[0] is not c:
             # Re-assessed each minute: the same verdict in the same words keeps its JSON.
             json_ = done[1] if done is not None and done[0] == c else None
-            done = (c, _member_json(_properties(c)) if json_ is None else json_)
+            done = untrack((c, _member_json(_properties(c)) if json_ is None else json_))
             self._members[station.id] = done
         return done[1]
 

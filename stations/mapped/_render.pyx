@@ -17,7 +17,7 @@ the reference a test holds these bytes to.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, strlen
 
@@ -172,10 +172,12 @@ cdef class FeatureParts:
 
     ``tables`` are JSON already written, per code: ``host_type``, ``status``, ``entry``
     (``entry or None``), ``hours`` and ``trust`` (the opening hours, and the default trust
-    members, per ``hours_of`` entry); ``hours_text(h, t)`` writes the Chinese hours of hours
-    entry ``h`` and text code ``t``, ``amenities(bits)`` the list of a row's bits,
-    ``updated(value)`` and ``verified(value)`` the members of the record's times (the
-    latter with the station's freshness now), each kept once asked.
+    members, per ``hours_of`` entry), and ``amenities`` (each amenity code, bit ``i`` the
+    ``i``-th: a row's list is written from its bits, not kept per bits value — a national
+    catalog has ~10,000 of them); ``hours_text(h, t)`` writes the Chinese hours of hours
+    entry ``h`` and text code ``t`` (kept once asked), ``updated(value)`` and
+    ``verified(value)`` the members of the record's times (the latter with the station's
+    freshness now).
     """
 
     cdef const uint8_t[::1] blob
@@ -184,21 +186,21 @@ cdef class FeatureParts:
     cdef const double[::1] lat
     cdef const double[:, ::1] app
     cdef const int32_t[::1] hours_of
-    cdef object bits
+    cdef const uint16_t[::1] bits
     cdef _Codes status, host_type, entry, hours_text_codes
-    cdef list status_json, host_json, entry_json, hours_json, trust_json
-    cdef dict hours_text_json, amenities_json
-    cdef object hours_text, amenities, updated, verified
+    cdef list status_json, host_json, entry_json, hours_json, trust_json, amenity_json
+    cdef dict hours_text_json
+    cdef object hours_text, updated, verified
     cdef Py_ssize_t n
 
-    def __init__(self, arrays, blob, dict tables, hours_text, amenities, updated, verified):
+    def __init__(self, arrays, blob, dict tables, hours_text, updated, verified):
         self.blob = blob
         self.offsets = arrays["offsets"]
         self.lon = arrays["lon"]
         self.lat = arrays["lat"]
         self.app = arrays["app_coords"]
         self.hours_of = arrays["hours_of"]
-        self.bits = arrays["amenity_bits"].data if arrays["amenity_bits"].size else []
+        self.bits = arrays["amenity_bits"]
         self.status = _Codes(arrays["status"])
         self.host_type = _Codes(arrays["host_type"])
         self.entry = _Codes(arrays["entry"])
@@ -208,10 +210,9 @@ cdef class FeatureParts:
         self.entry_json = list(tables["entry"])
         self.hours_json = list(tables["hours"])
         self.trust_json = list(tables["trust"])
+        self.amenity_json = list(tables["amenities"])[:16]
         self.hours_text_json = {}
-        self.amenities_json = {}
         self.hours_text = hours_text
-        self.amenities = amenities
         self.updated = updated
         self.verified = verified
         self.n = self.offsets.shape[0] - 1
@@ -253,12 +254,6 @@ cdef class FeatureParts:
         hours_text = self.hours_text_json.get((h, t))
         if hours_text is None:
             hours_text = self.hours_text_json[(h, t)] = self.hours_text(h, t)
-        amenities = None
-        if p[at[_AMENITIES]] == c'n':
-            bits = self.bits[pos]
-            amenities = self.amenities_json.get(bits)
-            if amenities is None:
-                amenities = self.amenities_json[bits] = self.amenities(bits)
         updated = self.updated(_field(p, at, _UPDATED))
         verified = self.verified(_field(p, at, _VERIFIED))
 
@@ -294,10 +289,10 @@ cdef class FeatureParts:
             _lit(&out, b',"host_org":')
             _span(&out, p, at, _HOST_ORG)
             _lit(&out, b',"amenities":')
-            if amenities is None:
-                _span(&out, p, at, _AMENITIES)
+            if p[at[_AMENITIES]] == c'n':  # left to the bits (vocabulary order)
+                self._amenities(&out, self.bits[pos])
             else:
-                _lit(&out, amenities)
+                _span(&out, p, at, _AMENITIES)
             _lit(&out, b',"opening_hours":')
             _lit(&out, self.hours_json[h])
             _lit(&out, b',"opening_hours_text":')
@@ -333,6 +328,20 @@ cdef class FeatureParts:
             )
         finally:
             free(out.data)
+
+    cdef int _amenities(self, _Out* out, uint16_t bits) except -1:
+        """The JSON list of the amenity codes set in ``bits``, in vocabulary order."""
+        cdef Py_ssize_t i
+        cdef bint first = True
+        _lit(out, b"[")
+        for i in range(len(self.amenity_json)):
+            if bits >> i & 1:
+                if not first:
+                    _lit(out, b",")
+                _lit(out, self.amenity_json[i])
+                first = False
+        _lit(out, b"]")
+        return 0
 
 
 cdef inline object _field(const uint8_t* p, Py_ssize_t* at, Py_ssize_t k):

@@ -16,9 +16,10 @@ from stations.features import json_bytes
 from stations.hours import hours_zh
 from stations.mapped._decode import utc_time
 from stations.mapped._render import FeatureParts
-from stations.mapped.records import Columns, _amenities_of
+from stations.mapped.records import Columns
 from stations.trust.board import default_json_of
 from stations.trust.recheck import freshness
+from stations.vocabulary import AMENITIES
 
 __all__ = ["feature_parts"]
 
@@ -62,14 +63,11 @@ def feature_parts(columns: Columns) -> FeatureParts:
         "entry": [json_bytes(v or None) for v in t["entry"]],
         "hours": [json_bytes(h) for h in hours],
         "trust": [default_json_of(status, h) for h, status in t["hours"]],
+        # Bit i is the i-th code (stations.mapped.records._AMENITY_BIT).
+        "amenities": [json_bytes(code) for code in AMENITIES],
     }
 
     def hours_text(h: int, code: int) -> bytes:
         return json_bytes(hours_zh(hours[h], texts[code]))
 
-    def amenities(bits: int) -> bytes:
-        return json_bytes(list(_amenities_of(bits)))
-
-    return FeatureParts(
-        columns.arrays, columns.blob, tables, hours_text, amenities, _updated, _verified
-    )
+    return FeatureParts(columns.arrays, columns.blob, tables, hours_text, _updated, _verified)

@@ -118,7 +118,7 @@ class TrustBoard:
         self._members: dict[int, tuple[Confidence, bytes]] = {}
         # Confirmation ids applied per station: a row seen twice (this process's own write,
         # then the store pull) counts once.
-        self._ids: dict[int, set[int]] = {}
+        self._ids: dict[int, dict[int, float]] = {}  # per station: id → the vote's time
         self._lock = threading.Lock()
         #: The ids applied (the store's incremental pull reads only the others).
         self.cursor = VoteCursor()
@@ -169,8 +169,8 @@ class TrustBoard:
                 grouped.setdefault(sid, []).append(untrack(vote))
                 seen = self._ids.get(sid)
                 if seen is None:
-                    seen = self._ids[sid] = untrack(set())  # of ints only
-                seen.add(cid)
+                    seen = self._ids[sid] = untrack({})  # of numbers only
+                seen[cid] = vote.at
                 added += 1
             self.cursor.saw(ids, now)
             for sid, new in grouped.items():
@@ -187,6 +187,13 @@ class TrustBoard:
                 keep = untrack(tuple(v for v in self._votes[sid] if now - v.at <= WINDOW_S))
                 if len(keep) != len(self._votes[sid]):
                     self._assessed.pop(sid, None)
+                seen = self._ids.get(sid)
+                if seen is not None and len(seen) > len(keep):
+                    # The ids of votes that left the window (here or in add) go too: a
+                    # station voted on every day would otherwise keep every id it ever had.
+                    self._ids[sid] = untrack(
+                        {c: at for c, at in seen.items() if now - at <= WINDOW_S}
+                    )
                 if keep:
                     self._votes[sid] = keep
                 else:

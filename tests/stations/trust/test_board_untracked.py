@@ -61,5 +61,13 @@ def test_what_the_board_keeps_is_untracked_and_still_answers(station: Station) -
     late = Vote(now, "closed", "late", True, True)
     assert board.add([(2, sid, votes[1]), (9, sid, late)], now=now) == 1
     assert board.votes(sid)[-1].device == "late"
+    # Pruning forgets the ids of the votes that left the window, not only the votes.
+    fresh = Vote(now + 4 * 86400, "open", "next-week", True, True)
+    board.add([(10, sid, fresh)], now=fresh.at)  # the older votes leave the window here
+    assert board.votes(sid) == (fresh,)
+    board.prune(fresh.at)
+    assert board.votes(sid) == (fresh,)
+    assert set(board._ids[sid]) == {10} and not gc.is_tracked(board._ids[sid])
     board.prune(now + 10 * 86400)
     assert board.votes(sid) == ()
+    assert sid not in board._ids

@@ -156,12 +156,9 @@ def _parts_of(
         ]
         coords = app_coords([m.station for m in marked]) if navigation and app_coords else None
         rendered = features(marked, crs, navigation=navigation, _marked=True, _coords=coords)
-        with _FRAGMENTS_LOCK:
-            for (i, key), feature_dict in zip(missing, rendered, strict=True):
-                parts = found[i] = _cut(json_bytes(feature_dict), key & 1 == 1)
-                _FRAGMENTS[key] = (hits[i].station, parts)
-            while len(_FRAGMENTS) > _FRAGMENTS_MAX:
-                _FRAGMENTS.popitem(last=False)
+        for (i, key), feature_dict in zip(missing, rendered, strict=True):
+            found[i] = _cut(json_bytes(feature_dict), key & 1 == 1)
+        _keep(hits, found, missing)
     return found, special  # type: ignore[return-value]
 
 
@@ -180,14 +177,21 @@ def _written(
             rest.append((i, key))
         else:
             found[i] = parts
-            done.append((hits[i].station, parts, key))
+            done.append((i, key))
     if done:
-        with _FRAGMENTS_LOCK:
-            for station, parts, key in done:
-                _FRAGMENTS[key] = (station, parts)
-            while len(_FRAGMENTS) > _FRAGMENTS_MAX:
-                _FRAGMENTS.popitem(last=False)
+        _keep(hits, found, done)
     return rest
+
+
+def _keep(hits: Sequence[Hit], found: list[_Parts | None], missed: list[tuple[int, int]]) -> None:
+    """Cache the parts found for the ``missed`` hits (position in the page, key), the oldest
+    entries dropped past the bound.
+    """
+    with _FRAGMENTS_LOCK:
+        for i, key in missed:
+            _FRAGMENTS[key] = (hits[i].station, found[i])  # type: ignore[assignment]
+        while len(_FRAGMENTS) > _FRAGMENTS_MAX:
+            _FRAGMENTS.popitem(last=False)
 
 
 def feature_collection_json(

@@ -207,24 +207,29 @@ cdef Py_ssize_t _slot_offset(object cls, str name):
     return member.offset
 
 
-cdef class _Coded:
-    """One coded column (``uint8`` or ``int32`` codes) and its table of values."""
+cdef class Codes:
+    # Declared in _decode.pxd (its attributes and ``at``).
 
-    cdef const uint8_t[::1] narrow
-    cdef const int32_t[::1] wide
-    cdef bint is_wide
-    cdef list table
-
-    def __init__(self, codes, list table):
+    def __init__(self, codes):
         if codes.dtype == "uint8":
             self.narrow = codes
         else:
             self.wide = codes.astype("int32", copy=False)
             self.is_wide = True
+
+
+cdef class _Coded:
+    """One coded column (:class:`Codes`) and its table of values."""
+
+    cdef Codes codes
+    cdef list table
+
+    def __init__(self, codes, list table):
+        self.codes = Codes(codes)
         self.table = table
 
     cdef inline object at(self, Py_ssize_t pos):
-        return self.table[self.wide[pos] if self.is_wide else self.narrow[pos]]
+        return self.table[self.codes.at(pos)]
 
 
 # A record's fields (stations.mapped.records.encode_record), where its lists are.

@@ -21,6 +21,8 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, strlen
 
+from stations.mapped._decode cimport Codes
+
 cdef extern from "Python.h":
     char* PyOS_double_to_string(double val, char format_code, int precision, int flags,
                                 int* ptype) except NULL
@@ -149,24 +151,6 @@ cdef Py_ssize_t _skip(const uint8_t* p, Py_ssize_t i, Py_ssize_t end, bint* esca
     return i
 
 
-cdef class _Codes:
-    """A coded column's codes (``uint8`` or ``int32``), read as C integers."""
-
-    cdef const uint8_t[::1] narrow
-    cdef const int32_t[::1] wide
-    cdef bint is_wide
-
-    def __init__(self, codes):
-        if codes.dtype == "uint8":
-            self.narrow = codes
-        else:
-            self.wide = codes.astype("int32", copy=False)
-            self.is_wide = True
-
-    cdef inline Py_ssize_t at(self, Py_ssize_t pos):
-        return self.wide[pos] if self.is_wide else self.narrow[pos]
-
-
 cdef class FeatureParts:
     """Writes the cut feature of the station at a position (see the module docstring).
 
@@ -187,7 +171,7 @@ cdef class FeatureParts:
     cdef const double[:, ::1] app
     cdef const int32_t[::1] hours_of
     cdef const uint16_t[::1] bits
-    cdef _Codes status, host_type, entry, hours_text_codes
+    cdef Codes status, host_type, entry, hours_text_codes
     cdef list status_json, host_json, entry_json, hours_json, trust_json, amenity_json
     cdef dict hours_text_json
     cdef object hours_text, updated, verified
@@ -201,10 +185,10 @@ cdef class FeatureParts:
         self.app = arrays["app_coords"]
         self.hours_of = arrays["hours_of"]
         self.bits = arrays["amenity_bits"]
-        self.status = _Codes(arrays["status"])
-        self.host_type = _Codes(arrays["host_type"])
-        self.entry = _Codes(arrays["entry"])
-        self.hours_text_codes = _Codes(arrays["opening_hours_text"])
+        self.status = Codes(arrays["status"])
+        self.host_type = Codes(arrays["host_type"])
+        self.entry = Codes(arrays["entry"])
+        self.hours_text_codes = Codes(arrays["opening_hours_text"])
         self.status_json = list(tables["status"])
         self.host_json = list(tables["host_type"])
         self.entry_json = list(tables["entry"])

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -188,23 +189,34 @@ def _comparable(result: object) -> object:
     return (row.station_id, row.vote, votes, queued)
 
 
+@contextmanager
+def _four_live_stations() -> Iterator[SqlStationStore]:
+    """A fresh PostgreSQL schema with stations 1–5, station 4 deleted (votes on it refused)."""
+    from tests.conftest import pg_schema, postgres_url
+
+    with pg_schema(postgres_url()) as url:
+        store = SqlStationStore(url)
+        try:
+            for i in range(5):
+                store.create(make_station(name=f"驿站{i}", lon=116.5 + i * 0.001), actor="t")
+            store.delete(4, actor="t")
+            yield store
+        finally:
+            store.close()
+
+
 @pytest.mark.postgres
 def test_fast_path_answers_as_the_plain_steps(tmp_path: object) -> None:
     """The one-statement batch on a kept connection and ``_steps`` (SQLAlchemy Core, one
     statement per step), each on a fresh PostgreSQL schema, give every vote the same answer
     and leave the same rows."""
     from stations.store.confirmations import PgVoteWriter, _answers, _claims, _steps
-    from tests.conftest import pg_schema, postgres_url
 
     now = time.time()
     answers: list[list[object]] = []
     stored: list[list[tuple[object, ...]]] = []
     for fast in (True, False):
-        with pg_schema(postgres_url()) as url:
-            store = SqlStationStore(url)
-            for i in range(5):
-                store.create(make_station(name=f"驿站{i}", lon=116.5 + i * 0.001), actor="t")
-            store.delete(4, actor="t")
+        with _four_live_stations() as store:
             writer = PgVoteWriter(store.write_engine)
             got: list[object] = []
             for batch in _mixed_batches(now):
@@ -223,7 +235,6 @@ def test_fast_path_answers_as_the_plain_steps(tmp_path: object) -> None:
                 ).all()  # fmt: skip
             answers.append([_comparable(r) for r in got])
             stored.append([tuple(r) for r in rows])
-            store.close()
     assert answers[0] == answers[1]
     assert stored[0] == stored[1]
     kinds = [a if isinstance(a[0], str) else "stored" for a in answers[0]]  # type: ignore[index]
@@ -269,17 +280,12 @@ def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
     from stations.store.confirmations import PgVoteWriter
     from stations.store.reports import SqlReportStore
     from stations.store.schema import reports_table
-    from tests.conftest import pg_schema, postgres_url
 
     now = time.time()
     answers: list[list[object]] = []
     queues: list[list[tuple[object, ...]]] = []
     for fast in (True, False):
-        with pg_schema(postgres_url()) as url:
-            store = SqlStationStore(url)
-            for i in range(5):
-                store.create(make_station(name=f"驿站{i}", lon=116.5 + i * 0.001), actor="t")
-            store.delete(4, actor="t")
+        with _four_live_stations() as store:
             reports = SqlReportStore.beside(store)
             reports.submit(3, "closed", AUTO_REPORT_TEXT)
             reports.dismiss(reports.submit(5, "closed", AUTO_REPORT_TEXT).id, reviewer="e")
@@ -296,7 +302,6 @@ def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
                 ).all()  # fmt: skip
             answers.append([_comparable(a) for a in got])
             queues.append([tuple(row) for row in rows])
-            store.close()
     assert answers[0] == answers[1]
     assert queues[0] == queues[1]
     queued = [a[-1] for a in answers[0] if not isinstance(a[0], str)]  # type: ignore[index]

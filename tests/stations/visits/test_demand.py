@@ -82,3 +82,49 @@ def test_nearest_queries_are_counted_by_cell_only(store: Any) -> None:
     assert (
         sum(n for _c, n in SqlSearchCells(store.engine).cells(date(2000, 1, 1), min_count=5)) == 5
     )
+
+
+@pytest.mark.postgres
+def test_search_counts_as_one_json_statement_match_the_plain_upsert(pg_schema_url: str) -> None:
+    """A flush's one-statement PostgreSQL path adds exactly what the plain upsert adds: the
+    same cells and days, repeats summed, across flushes (random counts, two schemas)."""
+    from sqlalchemy import create_engine, text
+
+    from stations.store.search_cells import add_json, add_plain
+    from stations.store.sql import SqlStationStore
+
+    rng = np.random.default_rng(8)
+    cells = [h3.latlng_to_cell(39.7 + i / 500, 116.4 + i / 700, 8) for i in range(60)]
+    days = [date(2026, 11, 20), date(2026, 11, 21), date(2026, 12, 31)]
+    flushes = [
+        {
+            (cells[int(c)], days[int(d)]): int(n)
+            for c, d, n in zip(
+                rng.integers(0, 60, 80),
+                rng.integers(0, 3, 80),
+                rng.integers(1, 40, 80),
+                strict=True,
+            )
+        }
+        for _ in range(3)
+    ]
+    SqlStationStore(pg_schema_url).close()  # the schema's tables
+    engine = create_engine(pg_schema_url)
+    tables = {}
+    try:
+        for name, add in (("json", add_json), ("plain", add_plain)):
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM search_cells"))
+                for counts in flushes:
+                    add(conn, counts)
+                tables[name] = sorted(
+                    conn.execute(text("SELECT cell, day, count FROM search_cells"))
+                )
+    finally:
+        engine.dispose()
+    expected: dict[tuple[str, date], int] = {}
+    for counts in flushes:
+        for key, n in counts.items():
+            expected[key] = expected.get(key, 0) + n
+    assert tables["json"] == tables["plain"]
+    assert {(c, d): n for c, d, n in tables["json"]} == expected

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, insert, or_, select, tuple_
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, tuple_
 
 from stations.errors import ConfigurationError, NotFound, TooManyRequests
 from stations.i18n import Message
@@ -607,6 +607,11 @@ class SqlConfirmationStore(Repository):
         )
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
+
+    def highest_id(self) -> int:
+        """The highest confirmation id stored, however old (0: none)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(_C.c.id))).scalar() or 0)
 
     def since(
         self, after: int, now: float | None = None, *, holes: Sequence[int] = ()

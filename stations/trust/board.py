@@ -136,15 +136,21 @@ class TrustBoard:
         return self.cursor.top
 
     def load(
-        self, rows: Iterable[tuple[int, int, Vote]], *, lookback: int, now: float | None = None
+        self,
+        rows: Iterable[tuple[int, int, Vote]],
+        *,
+        lookback: int,
+        now: float | None = None,
+        highest: int = 0,
     ) -> int:
         """:meth:`add` for the votes a process loads at start: of the ids below the highest
-        not among them, only the last ``lookback`` are awaited by the pulls that follow.
+        (``highest``: the store's, whether or not its vote is still in the window) not among
+        them, only the last ``lookback`` are awaited by the pulls that follow.
         """
         now = time.time() if now is None else now
         rows = list(rows)
         with self._lock:
-            self.cursor.loaded([r[0] for r in rows], now, lookback)
+            self.cursor.loaded([r[0] for r in rows], now, lookback, highest=highest)
         return self.add(rows, now=now)
 
     def wanted(self, now: float) -> tuple[int, list[int]]:

@@ -169,7 +169,8 @@ class TrustService:
 
     def load(self) -> int:
         """Fill the board with the last window's votes (at start)."""
-        return self.board.load(self.confirmations.recent(), lookback=LOOKBACK)
+        highest = self.confirmations.highest_id()
+        return self.board.load(self.confirmations.recent(), lookback=LOOKBACK, highest=highest)
 
     def refresh(self, now: float | None = None) -> int:
         """Pull votes stored by other processes since the last pull; how many were new.

@@ -63,15 +63,19 @@ class VoteCursor:
             elif holes:
                 holes.pop(cid, None)
 
-    def loaded(self, ids: Iterable[int], now: float, lookback: int) -> None:
+    def loaded(self, ids: Iterable[int], now: float, lookback: int, *, highest: int = 0) -> None:
         """Note the ids a process loads at start: below the highest, only the last
         ``lookback`` ids not among them are awaited (older ones are settled: out of the
         window, rolled back or deleted).
+
+        ``highest`` is the store's highest id, in the window or not: a process that starts
+        with no vote in the window would otherwise take the first id it sees for a jump and
+        await thousands of ids below it (each pull reading every vote since, for a minute).
         """
         got = set(ids)
-        if not got:
+        top = max(max(got, default=0), highest)
+        if not top:
             return
-        top = max(got)
         for missing in range(max(self.top + 1, top - lookback), top):
             if missing not in got:
                 self._holes[missing] = now

@@ -122,3 +122,43 @@ def test_a_vote_committed_below_one_already_read_still_arrives(
     assert other.board.cursor.holes == []
     assert other.refresh(now=now + 2) == 0
     assert _votes(other.board, [sid]) == _votes(_reference(store, confirmations), [sid])
+
+
+def test_a_start_with_an_empty_window_awaits_nothing_below_the_first_new_vote() -> None:
+    c = VoteCursor()
+    c.loaded([], now=0.0, lookback=512, highest=700)  # every stored vote out of the window
+    assert c.top == 700 and c.holes == list(range(188, 700))
+    c.expire(now=61.0)
+    c.saw([701], now=61.0)
+    assert c.holes == [] and c.wanted() == (701, [])
+
+
+def test_a_process_starting_after_a_quiet_day_reads_only_new_votes(
+    store: SqlStationStore,
+) -> None:
+    """Votes all older than the window: the first new one is not a jump over awaited ids."""
+    sid = store.create(make_station(), actor="t").id
+    confirmations = SqlConfirmationStore.beside(store)
+    old = datetime.fromtimestamp(time.time() - 3 * 86400, UTC)
+    rows = [
+        {
+            "station_id": sid,
+            "at": old,
+            "state": "open",
+            "device_hash": f"old-{i:04d}",
+            "onsite": True,
+            "distance_m": 20.0,
+            "scheduled": True,
+        }
+        for i in range(700)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(insert(confirmations_table), rows)
+    mine, other = _service(store, confirmations), _service(store, confirmations)
+    now = time.time()
+    other.load()
+    assert other.board.last_id == confirmations.highest_id() >= 700
+    assert len(other.board.cursor.holes) <= 512  # the lookback, not every id since 0
+    mine.confirm(sid, {"state": "open", "lat": LAT, "lon": LON}, "device-new", now=now)
+    assert other.refresh(now=now + 61) == 1  # the awaited old ids given up by then
+    assert other.board.cursor.holes == []

@@ -15,15 +15,19 @@ Three measurements, each against a baseline taken in the same run:
    at full speed. ``/livez`` flat out, in the same round, is the ceiling of the HTTP stack
    on this machine.
 2. **Nearest under writes.** ``/api/v1/nearest`` throughput alone (the baseline) and while the
-   writes above run (paced at ``--write-rate``; the ratio is the verdict: ≥ 0.8). The
-   baseline is taken after the round's write phase, so it answers with the rider evidence
-   the mixed phase answers with (votes on most stations); nearest before any vote is
-   measured once at the start and printed beside it, so what evidence costs an answer
-   stays in view rather than inside the ratio. Beside
-   each rate, the worker's CPU per answer (from ``/proc``) and how much of a core it had:
-   on a shared machine the rates move with everyone's load, the CPU per answer much less,
-   and ``1 - writes/s × CPU per write`` is the ratio a CPU-bound worker on a quiet machine
-   shows.
+   writes above run (paced at ``--write-rate``; the ratio is the verdict: ≥ 0.8), in
+   ``--pairs`` pairs of ``--window``-second windows taken in turns, each pair's order
+   flipped (ABBA): a virtual machine's speed drifts by tens of percent from one ten-second
+   stretch to the next, and two long phases one after the other measured that drift as
+   much as the writes. The ratio is all mixed windows' answers over all alone windows'
+   (equal durations); the lowest and highest pair are printed beside it. The baseline
+   windows come after the round's write phase, so they answer with the rider evidence the
+   mixed ones answer with (votes on most stations); nearest before any vote is measured
+   once at the start and printed beside it, so what evidence costs an answer stays in view
+   rather than inside the ratio. Beside each rate, the worker's CPU per answer (from
+   ``/proc``) and how much of a core it had; the worker's CPU per paced write is what the
+   mixed windows spent beyond their nearest answers (at the alone windows' CPU per
+   answer), and ``1 - writes/s × CPU per write`` is the ratio a CPU-bound worker shows.
 3. **Fade and confidence per hit.** In process, nearest answers built from the cached
    fragments with a :class:`~stations.trust.board.TrustBoard` holding votes on
    ``--voted`` of the stations, against the same answers without one; and
@@ -46,8 +50,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -152,24 +156,33 @@ def post_load(
     }
 
 
-def open_loop(base: str, targets: Path, seconds: int, rate: float) -> dict[str, float]:
+class OpenLoop:
     """Confirmations offered at ``rate`` a second whatever their latency
-    (:mod:`bench.open_loop`, in its own process): wrk's pacing waits after each answer, so a
-    busy server would be offered fewer writes than asked for."""
-    assert_local(base)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.open_loop", base, str(targets)]
-        + ["--rate", str(rate), "--seconds", str(seconds)],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("OPEN_LOOP ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"open-loop load failed: {done.stderr or done.stdout}")
-    return json.loads(line[len("OPEN_LOOP ") :])
+    (:mod:`bench.open_loop`, in its own process), from ``start_at`` (a ``time.time()``) for
+    ``seconds``: wrk's pacing waits after each answer, so a busy server would be offered
+    fewer writes than asked for. The process starts now and waits for ``start_at``, so its
+    interpreter's start-up falls outside the window it loads.
+    """
+
+    def __init__(self, base: str, targets: Path, seconds: float, rate: float, start_at: float):
+        assert_local(base)
+        self.seconds = seconds
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.open_loop", base, str(targets)]
+            + ["--rate", str(rate), "--seconds", str(seconds), "--start-at", repr(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+
+    def result(self) -> dict[str, float]:
+        """Wait for the run; its ``OPEN_LOOP`` line."""
+        out, err = self.proc.communicate(timeout=self.seconds + 60)
+        line = next((ln for ln in out.splitlines() if ln.startswith("OPEN_LOOP ")), None)
+        if self.proc.returncode != 0 or line is None:
+            raise RuntimeError(f"open-loop load failed: {err or out}")
+        return json.loads(line[len("OPEN_LOOP ") :])
 
 
 class Pinning:
@@ -276,9 +289,15 @@ class _Phase:
 
 
 def _round(
-    base: str, server: Server, paths: list[str], targets: Path, args: Any, r: int
+    base: str,
+    server: Server,
+    windows: Iterator[list[str]],
+    targets: Path,
+    args: Any,
+    r: int,
 ) -> dict[str, float]:
-    """One round: /livez, writes and nearest each alone, then nearest while writes run paced."""
+    """One round: /livez and writes each alone, then nearest alone and nearest while writes
+    run paced, in ``args.pairs`` pairs of windows (``windows`` gives each its fresh points)."""
     s = args.seconds
     with _Phase(server) as ph:
         health = run_load(base, ["/livez"], s, connections=16)
@@ -292,37 +311,58 @@ def _round(
         "write_p50_ms": writes["p50_ms"],
         "write_p99_ms": writes["p99_ms"],
     }
-    # Nearest alone after the writes: the baseline sees the rider evidence the mixed phase
-    # sees (votes on most stations), so the ratio is what the writes cost, not the evidence.
-    with _Phase(server) as ph:
-        alone = run_load(base, paths[2 * r * 30000 :][:30000], s, connections=16)
+    # Nearest alone and nearest under paced writes, in short windows taken in turns (ABBA:
+    # each pair's order flips), all after the write phase, so the baseline sees the rider
+    # evidence the mixed windows see (votes on most stations) and a drift of the machine's
+    # speed over the round falls on both kinds alike.
+    alone: list[tuple[LoadResult, float, float]] = []  # (load, worker CPU s, wall s)
+    mixed: list[tuple[LoadResult, float, float, dict[str, float]]] = []
+    w = args.window
+    for k in range(args.pairs):
+        for kind in "AB" if (k + r) % 2 == 0 else "BA":
+            chunk = next(windows)
+            if kind == "A":
+                with _Phase(server) as ph:
+                    got = run_load(base, chunk, w, connections=16)
+                alone.append((got, ph.cpu, ph.wall))
+                continue
+            start_at = time.time() + 1.0  # the writer's interpreter starts meanwhile
+            writer = OpenLoop(base, targets, w, args.write_rate, start_at)
+            time.sleep(max(0.0, start_at - time.time()))
+            with _Phase(server) as ph:
+                got = run_load(base, chunk, w, connections=16)
+            mixed.append((got, ph.cpu, ph.wall, writer.result()))
+    a_ok = sum(x[0].ok for x in alone)
+    a_cpu = sum(x[1] for x in alone)
+    m_ok = sum(x[0].ok for x in mixed)
+    m_cpu = sum(x[1] for x in mixed)
+    written = sum(x[3]["ok"] for x in mixed)
+    near_cpu = a_cpu / a_ok if a_ok else float("nan")
+    # What the worker spent beyond the mixed windows' nearest answers (at the alone windows'
+    # CPU per answer), per paced write: a write's cost beside a busy nearest.
+    paced_cpu = (m_cpu - m_ok * near_cpu) / written if written else float("nan")
+    rate = written / sum(x[3]["ok"] / x[3]["ok_per_s"] for x in mixed if x[3]["ok_per_s"])
     out |= {
-        "nearest_alone": alone.rps,
-        "nearest_cpu_us": ph.per_request_us(alone.ok),
-        "nearest_busy": ph.busy,
-    }
-    mixed: dict[str, dict[str, float]] = {}
-
-    def writer() -> None:
-        mixed["w"] = open_loop(base, targets, s, args.write_rate)
-
-    t = threading.Thread(target=writer)
-    with _Phase(server) as ph:
-        t.start()
-        under: LoadResult = run_load(base, paths[(2 * r + 1) * 30000 :][:30000], s, connections=16)
-        t.join()
-    w = mixed["w"]
-    out |= {
-        "writes_mixed": w["ok_per_s"],
-        "writes_late": w["late"],
-        "client_cpu_us": w["client_cpu_us"],
-        "nearest_mixed": under.rps,
-        "ratio": under.rps / alone.rps if alone.rps else 0.0,
+        "nearest_alone": a_ok / sum(x[0].seconds for x in alone),
+        "nearest_cpu_us": near_cpu * 1e6,
+        "nearest_busy": a_cpu / sum(x[2] for x in alone),
+        "writes_mixed": rate,
+        "writes_late": sum(x[3]["late"] for x in mixed),
+        "client_cpu_us": statistics.median(x[3]["client_cpu_us"] for x in mixed),
+        "nearest_mixed": m_ok / sum(x[0].seconds for x in mixed),
+        # equal windows of each kind: the answers in all mixed ones over those in all alone
+        "ratio": m_ok / a_ok if a_ok else 0.0,
+        "pair_ratio_low": min(m[0].ok / a[0].ok for a, m in zip(alone, mixed, strict=True)),
+        "pair_ratio_high": max(m[0].ok / a[0].ok for a, m in zip(alone, mixed, strict=True)),
+        "paced_write_cpu_us": paced_cpu * 1e6,
         # If the worker is CPU-bound, paced writes take rate × CPU per write of its core
         # and nearest keeps the rest: the ratio a quiet machine should show.
-        "ratio_from_cpu": 1.0 - w["ok_per_s"] * out["write_cpu_us"] / 1e6,
-        "mixed_busy": ph.busy,
-        "non_2xx": writes["non_2xx"] + w["non_2xx"] + w["errors"] + (alone.requests - alone.ok),
+        "ratio_from_cpu": 1.0 - rate * out["write_cpu_us"] / 1e6,
+        "ratio_from_paced_cpu": 1.0 - rate * paced_cpu,
+        "mixed_busy": m_cpu / sum(x[2] for x in mixed),
+        "non_2xx": writes["non_2xx"]
+        + sum(x[3]["non_2xx"] + x[3]["errors"] for x in mixed)
+        + sum(x[0].requests - x[0].ok for x in alone + mixed),  # type: ignore[operator]
     }
     return out
 
@@ -337,12 +377,16 @@ _ROWS = (
     ("writes_mixed", "paced writes achieved, 2xx/s", "{:10.0f}"),
     ("writes_late", "paced writes sent late (no free connection)", "{:10.0f}"),
     ("client_cpu_us", "open-loop client's CPU per write, µs", "{:10.0f}"),
-    ("ratio", "ratio nearest mixed / alone", "{:10.3f}"),
-    ("ratio_from_cpu", "ratio expected from CPU (1 - rate x CPU/write)", "{:10.3f}"),
+    ("ratio", "ratio nearest mixed / alone (interleaved windows)", "{:10.3f}"),
+    ("pair_ratio_low", "  lowest pair of windows", "{:10.3f}"),
+    ("pair_ratio_high", "  highest pair of windows", "{:10.3f}"),
+    ("ratio_from_paced_cpu", "ratio expected from paced CPU (1 - rate x CPU)", "{:10.3f}"),
+    ("ratio_from_cpu", "ratio expected from flat-out CPU (1 - rate x CPU)", "{:10.3f}"),
     ("livez_cpu_us", "worker CPU per /livez, µs", "{:10.0f}"),
     ("fresh_cpu_us", "worker CPU per nearest before any vote, µs", "{:10.0f}"),
     ("nearest_cpu_us", "worker CPU per nearest, µs", "{:10.0f}"),
-    ("write_cpu_us", "worker CPU per write, µs", "{:10.0f}"),
+    ("write_cpu_us", "worker CPU per write, flat out, µs", "{:10.0f}"),
+    ("paced_write_cpu_us", "worker CPU per paced write beside nearest, µs", "{:10.0f}"),
     ("write_p50_ms", "write latency p50 alone, ms", "{:10.1f}"),
     ("write_p99_ms", "write latency p99 alone, ms", "{:10.1f}"),
     ("nearest_busy", "worker busy, nearest alone (cores)", "{:10.2f}"),
@@ -366,7 +410,8 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
             check=True,
             capture_output=True,
         )
-        points = rider_queries(rows, n=30_000 * (2 * args.rounds + 2), seed=3)
+        n_windows = 2 * args.pairs * args.rounds + 1
+        points = rider_queries(rows, n=30_000 * (n_windows + 1), seed=3)
         targets = Path(tmp) / "targets.txt"
         # each write goes to a stored station from 30 m away (on-site)
         from stations.store.sql import SqlStationStore
@@ -387,13 +432,15 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
                 pinning.worker(pid)
             base = server.base
             paths = _nearest_paths(points)
-            run_load(base, paths[:2000], 2, connections=8)  # warm the fragment cache a little
+            # every window its own 30,000 points (none asked twice)
+            windows = iter([paths[i * 30000 : (i + 1) * 30000] for i in range(1, n_windows)])
+            run_load(base, paths[-2000:], 2, connections=8)  # warm the fragment cache a little
             with _Phase(server) as ph:  # what evidence costs: nearest before any vote
-                fresh = run_load(base, paths[-30000:], args.seconds, connections=16)
+                fresh = run_load(base, paths[:30000], args.seconds, connections=16)
             before = {"nearest_fresh": fresh.rps, "fresh_cpu_us": ph.per_request_us(fresh.ok)}
             rounds: list[dict[str, float]] = []
             for r in range(args.rounds):
-                rounds.append(before | _round(base, server, paths, targets, args, r))
+                rounds.append(before | _round(base, server, windows, targets, args, r))
                 print(f"round {r + 1}: " + ", ".join(f"{k}={v:.3g}" for k, v in rounds[-1].items()))
     load_after = os.getloadavg()
     print()
@@ -515,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stations", type=int, default=20_000)
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pairs", type=int, default=4, help="alone/mixed window pairs per round")
+    ap.add_argument("--window", type=int, default=3, help="seconds per alone or mixed window")
     ap.add_argument("--write-rate", type=float, default=1000.0)
     ap.add_argument(
         "--write-connections",

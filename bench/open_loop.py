@@ -1,6 +1,7 @@
 """Open-loop POST load for the benchmarks (run by hand, never by the tests).
 
     python -m bench.open_loop BASE TARGETS --rate 1000 --seconds 6 [--connections 256]
+        [--start-at EPOCH]
 
 Why not wrk's pacing: wrk waits a delay *after each answer*, so when the server slows down
 the offered rate falls with it (a closed loop), and a benchmark that asks for 1,000 writes a
@@ -14,7 +15,9 @@ up shows as late requests and a lower 2xx rate, not as a lower offered rate.
 is a new device (``X-Device-Id``) voting at the next target, states cycling as
 ``bench.confirmations_bench``'s wrk script does. Prints one JSON line: requests sent, 2xx,
 non-2xx, late, 2xx per second over the run, and latency percentiles (from each request's
-due time, so waiting for a connection counts).
+due time, so waiting for a connection counts). ``--start-at`` (a ``time.time()`` value) holds
+the first request until then, so a caller can start another load at the same instant without
+counting this interpreter's start-up as part of the run.
 """
 
 from __future__ import annotations
@@ -60,7 +63,14 @@ async def _read_answer(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run(base: str, targets: Path, rate: float, seconds: float, connections: int) -> dict:
+async def run(
+    base: str,
+    targets: Path,
+    rate: float,
+    seconds: float,
+    connections: int,
+    start_at: float | None = None,
+) -> dict:
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = _requests(targets, f"{host}:{port}")
@@ -91,6 +101,8 @@ async def run(base: str, targets: Path, rate: float, seconds: float, connections
         idle.append(conn)
         freed.set()
 
+    if start_at is not None and start_at > time.time():
+        await asyncio.sleep(start_at - time.time())
     start = time.perf_counter()
     end = start + seconds
     i = 0
@@ -137,6 +149,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument("--start-at", type=float, default=None, help="time.time() to begin at")
     args = parser.parse_args()
     if urlsplit(args.base).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("open-loop load goes to this machine only")
@@ -146,7 +159,9 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    result = asyncio.run(run(args.base, args.targets, args.rate, args.seconds, args.connections))
+    result = asyncio.run(
+        run(args.base, args.targets, args.rate, args.seconds, args.connections, args.start_at)
+    )
     print("OPEN_LOOP " + json.dumps(result))
 
 

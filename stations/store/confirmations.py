@@ -24,9 +24,14 @@ batch), runs the one statement in autocommit (one statement is one transaction: 
 and COMMIT round trips), prepared, and sends the batch as one JSON parameter (psycopg
 dumps nine Python lists element by element; ``json.dumps`` is C). The stations are locked
 by ``id = ANY(array)``, an index lookup whatever the planner knows of the table (a join
-with the batch on a table not yet analysed became a nested loop over every station). A
-batch holding a vote that may file a report runs between BEGIN and COMMIT instead, the
-reports of all its votes one statement (:data:`_PG_REPORTS`).
+with the batch on a table not yet analysed became a nested loop over every station). Rule
+4 and the reports it files are part of the same statement (the votes read back, each
+asking vote's devices counted as :func:`~stations.trust.rules.queue_worthy` counts them,
+the reports counted as :func:`~stations.store.reports.count_report` counts a rider's), so
+a batch of 关着 votes is still one round trip in autocommit: the BEGIN and COMMIT it took
+before were two more waits for the writer thread, each one a wake-up that took the
+interpreter from the event loop serving the riders. :func:`write_votes` decides and files
+them in Python, vote by vote: the reference the statement is tested against.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import asyncio
 import json
 import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, tuple_
@@ -55,7 +60,15 @@ from stations.store.schema import (
     trust_secrets_table,
 )
 from stations.store.visits import upsert
-from stations.trust.rules import VOTE_INTERVAL_S, WINDOW_S, Vote, queue_worthy
+from stations.trust.rules import (
+    DOUBT_DEVICES,
+    DOUBT_WINDOW_S,
+    SKEW_S,
+    VOTE_INTERVAL_S,
+    WINDOW_S,
+    Vote,
+    queue_worthy,
+)
 
 __all__ = [
     "ConfirmationRow",
@@ -168,6 +181,11 @@ class _Outcome(NamedTuple):
     held: dict[tuple[int, str], float]  # until, POSIX seconds
     ids: dict[tuple[int, str], int]
     recent: dict[int, list[ConfirmationRow]]
+    queued: set[int]  # ids of the new votes whose report the statement filed
+
+
+def _nothing() -> _Outcome:
+    return _Outcome(set(), set(), {}, {}, {}, set())
 
 
 def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exception]:
@@ -178,15 +196,16 @@ def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exc
     gets ``TooManyRequests`` with the seconds left to wait. On PostgreSQL the whole batch is
     one statement (:data:`_PG_BATCH`), on SQLite a few (:func:`_steps`): the same steps.
     Each call takes a pooled connection; the group writer keeps one (:class:`PgVoteWriter`).
-    The reports due are counted one by one (:func:`~stations.store.reports.count_report`),
-    the plain steps :data:`_PG_REPORTS` does in one statement.
+    Rule 4 is decided here (:func:`_due`) and the reports due are counted one by one
+    (:func:`~stations.store.reports.count_report`): the plain steps the fast path's
+    statement takes on its own.
     """
     first, claims = _claims(batch)
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         if not claims:
-            got = _Outcome(set(), set(), {}, {}, {})
-        elif conn.dialect.name == "postgresql":
-            sql, params = _pg_statement(claims)
+            got = _nothing()
+        elif conn.dialect.name == "postgresql":  # the statement files no report here
+            sql, params = _pg_statement(claims, reports=False)
             got = _pg_outcome(conn.exec_driver_sql(sql, params))
         else:
             got = _steps(conn, claims)
@@ -264,7 +283,7 @@ WITH v AS (
   SELECT (e->>0)::integer AS station_id, (e->>1)::varchar AS device_hash,
          (e->>2)::timestamptz AS at, (e->>3)::timestamptz AS until, (e->>4)::varchar AS state,
          (e->>5)::varchar AS amenity, (e->>6)::boolean AS onsite, (e->>7)::float8 AS distance_m,
-         (e->>8)::boolean AS scheduled
+         (e->>8)::boolean AS scheduled, (e->>9)::varchar AS report
   FROM json_array_elements(%(votes)s::json) AS e
 ),
 live AS (
@@ -288,6 +307,48 @@ added AS (
          v.scheduled
   FROM v JOIN claimed USING (station_id, device_hash)
   RETURNING id, station_id, at, state, device_hash, onsite, scheduled, amenity
+),
+w AS (
+  SELECT station_id, at, state, device_hash, onsite, scheduled FROM added
+  UNION ALL
+  SELECT c.station_id, c.at, c.state, c.device_hash, c.onsite, c.scheduled
+  FROM confirmations c
+  WHERE c.station_id IN (SELECT station_id FROM claimed) AND c.at > %(since)s
+),
+due AS (
+  SELECT a.id, a.station_id, v.report AS text
+  FROM added a JOIN v USING (station_id, device_hash)
+  WHERE v.report IS NOT NULL AND (
+    SELECT count(DISTINCT x.device_hash) FROM w x
+    WHERE x.station_id = a.station_id AND x.onsite
+      AND x.at > a.at - %(window)s AND x.at <= a.at + %(skew)s
+      AND x.at >= a.at - %(doubt)s
+      AND x.state IN ('closed', 'locked') AND x.scheduled IS DISTINCT FROM false
+      AND x.at > COALESCE((
+        SELECT max(o.at) FROM w o
+        WHERE o.station_id = a.station_id AND o.onsite AND o.state = 'open'
+          AND o.at > a.at - %(window)s AND o.at <= a.at + %(skew)s
+      ), '-infinity')
+  ) >= %(devices)s
+),
+r AS (
+  SELECT station_id, text, count(*)::integer AS n FROM due GROUP BY station_id, text
+),
+same AS (
+  SELECT DISTINCT ON (x.station_id, x.text) x.id, x.station_id, x.text, r.n
+  FROM r JOIN rider_reports x
+    ON x.station_id = r.station_id AND x.text = r.text
+   AND x.kind = %(kind)s AND x.status = 'pending'
+  ORDER BY x.station_id, x.text, x.id
+),
+counted AS (
+  UPDATE rider_reports x SET count = x.count + same.n, last_seen_at = %(now)s
+  FROM same WHERE x.id = same.id
+),
+filed AS (
+  INSERT INTO rider_reports (station_id, kind, text, status, count, created_at, last_seen_at)
+  SELECT r.station_id, %(kind)s, r.text, 'pending', r.n, %(now)s, %(now)s
+  FROM r WHERE (r.station_id, r.text) NOT IN (SELECT station_id, text FROM same)
 )
 SELECT 'n' AS kind, id, station_id, extract(epoch FROM at)::float8, state, device_hash, onsite,
        scheduled, amenity
@@ -305,51 +366,30 @@ WHERE k.station_id IN (SELECT id FROM live)
   AND (k.station_id, k.device_hash) NOT IN (SELECT station_id, device_hash FROM claimed)
 UNION ALL
 SELECT 'l', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL FROM live
+UNION ALL
+SELECT 'q', id, station_id, NULL, NULL, NULL, NULL, NULL, NULL FROM due
 """
 
 
-# count_report for every report of a batch at once: per (station, text), the number of
-# votes that filed it counts on the oldest identical pending report, or on a new one. One
-# snapshot for the whole statement: each group either finds its pending row or inserts it.
-_PG_REPORTS = """
-WITH r AS (
-  SELECT * FROM json_to_recordset(%(reports)s::json) AS r(station_id integer, text varchar, n integer)
-),
-same AS (
-  SELECT DISTINCT ON (x.station_id, x.text) x.id, x.station_id, x.text, r.n
-  FROM r JOIN rider_reports x
-    ON x.station_id = r.station_id AND x.text = r.text
-   AND x.kind = %(kind)s AND x.status = 'pending'
-  ORDER BY x.station_id, x.text, x.id
-),
-counted AS (
-  UPDATE rider_reports x SET count = x.count + same.n, last_seen_at = %(now)s
-  FROM same WHERE x.id = same.id
-)
-INSERT INTO rider_reports (station_id, kind, text, status, count, created_at, last_seen_at)
-SELECT r.station_id, %(kind)s, r.text, 'pending', r.n, %(now)s, %(now)s
-FROM r WHERE (r.station_id, r.text) NOT IN (SELECT station_id, text FROM same)
-"""
+#: Rule 4's spans as the statement's parameters (intervals, bound once per batch).
+_RULE4 = {
+    "window": timedelta(seconds=WINDOW_S),
+    "skew": timedelta(seconds=SKEW_S),
+    "doubt": timedelta(seconds=DOUBT_WINDOW_S),
+    "devices": DOUBT_DEVICES,
+    "kind": REPORT_KIND,
+}
 
 
-def _pg_reports(due: list[PendingVote], now: datetime) -> tuple[str, dict[str, Any]]:
-    """:data:`_PG_REPORTS` and its parameters: the due votes' reports, counted per group."""
-    groups: dict[tuple[int, str], int] = {}
-    for p in due:
-        key = (p.station_id, str(p.report))
-        groups[key] = groups.get(key, 0) + 1
-    reports = [{"station_id": s, "text": t, "n": n} for (s, t), n in groups.items()]
-    return _PG_REPORTS, {"reports": json.dumps(reports), "kind": REPORT_KIND, "now": now}
-
-
-def _pg_statement(claims: list[PendingVote]) -> tuple[str, dict[str, Any]]:
+def _pg_statement(claims: list[PendingVote], *, reports: bool = True) -> tuple[str, dict[str, Any]]:
     """:data:`_PG_BATCH` and its parameters for ``claims`` (times rounded to the microsecond
-    here, as :func:`_steps` stores them).
+    here, as :func:`_steps` stores them); ``reports=False`` asks it to file none (the plain
+    :func:`write_votes` files them itself, vote by vote).
 
     Each vote is a JSON array, not an object: station id, device hash, time, claim's end,
-    state, amenity, on-site, distance, scheduled. The writer thread builds this for every
-    vote, in the process whose event loop answers the riders; keys repeated per vote and a
-    datetime made and formatted per time were most of it.
+    state, amenity, on-site, distance, scheduled, the report to file if rule 4 holds. The
+    writer thread builds this for every vote, in the process whose event loop answers the
+    riders; keys repeated per vote and a datetime made and formatted per time were most of it.
     """
     votes = [
         (
@@ -362,6 +402,7 @@ def _pg_statement(claims: list[PendingVote]) -> tuple[str, dict[str, Any]]:
             p.vote.onsite,
             _distance(p.distance_m),
             p.vote.scheduled,
+            p.report if reports else None,
         )
         for p in claims
     ]
@@ -369,6 +410,8 @@ def _pg_statement(claims: list[PendingVote]) -> tuple[str, dict[str, Any]]:
         "votes": json.dumps(votes),
         "ids": sorted({p.station_id for p in claims}),
         "since": _dt(min(p.vote.at for p in claims) - WINDOW_S),
+        "now": datetime.now(UTC),
+        **_RULE4,
     }
 
 
@@ -402,10 +445,12 @@ def _iso(at: float) -> str:
 
 def _pg_outcome(rows: Iterable[Sequence[Any]]) -> _Outcome:
     """:data:`_PG_BATCH`'s answer rows (plain tuples, or SQLAlchemy's) read into an outcome."""
-    got = _Outcome(set(), set(), {}, {}, {})
+    got = _nothing()
     for kind, vid, sid, at, state, device, onsite, scheduled, amenity in rows:
         if kind == "l":
             got.live.add(sid)
+        elif kind == "q":
+            got.queued.add(vid)
         elif kind == "h":
             got.held[(sid, device)] = at
         else:
@@ -420,27 +465,19 @@ def _pg_outcome(rows: Iterable[Sequence[Any]]) -> _Outcome:
 
 
 class PgVoteWriter(KeptConnection):
-    """The group writer's ``write`` on PostgreSQL: a batch per statement on a kept connection
-    (:class:`~stations.store.kept_connection.KeptConnection`: returned when idle, breaker
-    checked, driver errors raised as SQLAlchemy's).
+    """The group writer's ``write`` on PostgreSQL: a batch per statement, its reports
+    included, on a kept connection (:class:`~stations.store.kept_connection.KeptConnection`:
+    returned when idle, breaker checked, driver errors raised as SQLAlchemy's).
     """
 
     def __call__(self, batch: list[PendingVote]) -> list[Recorded | Exception]:
         first, claims = _claims(batch)
         if not claims:
-            return _answers(batch, first, _Outcome(set(), set(), {}, {}, {}))
-        sql, params = _pg_statement(claims)
-        if all(p.report is None for p in claims):  # one statement, one transaction
-            return _answers(batch, first, _pg_outcome(self._execute(sql, params)))
-
-        def votes_and_reports() -> list[Recorded | Exception]:
-            out = _answers(batch, first, _pg_outcome(self._execute(sql, params)))
-            due = _due(batch, out)
-            if due:
-                self._execute(*_pg_reports([batch[i] for i in due], datetime.now(UTC)))
-            return _queued(out, due)
-
-        return self._in_transaction(votes_and_reports)
+            return _answers(batch, first, _nothing())
+        got = _pg_outcome(self._execute(*_pg_statement(claims)))
+        out = _answers(batch, first, got)
+        due = [i for i, r in enumerate(out) if isinstance(r, Recorded) and r.row.id in got.queued]
+        return _queued(out, due)
 
 
 def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
@@ -453,7 +490,7 @@ def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
         ).scalars()
     )
     claims = [p for p in claims if p.station_id in live]
-    got = _Outcome(live, set(), {}, {}, {})
+    got = _Outcome(live, set(), {}, {}, {}, set())
     if not claims:
         return got
     up = upsert(conn, _K).values(

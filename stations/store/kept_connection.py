@@ -15,8 +15,7 @@ trips the breaker.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
@@ -24,8 +23,6 @@ from sqlalchemy import exc as sa_exc
 from stations.store.outage import breaker_of
 
 __all__ = ["KeptConnection"]
-
-R = TypeVar("R")
 
 
 class KeptConnection:
@@ -46,9 +43,7 @@ class KeptConnection:
         return self._pooled.driver_connection
 
     def _execute(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
-        """Run ``sql`` (psycopg's placeholders) as its own transaction (or as part of the
-        one :meth:`_in_transaction` opened); its rows.
-        """
+        """Run ``sql`` (psycopg's placeholders) as its own transaction; its rows."""
         import psycopg
 
         conn = self._connection()
@@ -57,19 +52,6 @@ class KeptConnection:
             return cur.fetchall() if cur.description is not None else []
         except psycopg.Error as exc:
             raise self._failed(conn, exc, sql, params) from exc
-
-    def _in_transaction(self, work: Callable[[], R]) -> R:
-        """``work`` (statements run through :meth:`_execute`) between BEGIN and COMMIT: for a
-        write whose second statement depends on the first one's answer, all or nothing.
-        """
-        import psycopg
-
-        conn = self._connection()
-        try:
-            with conn.transaction():
-                return work()
-        except psycopg.Error as exc:  # BEGIN or COMMIT (a statement's error is already mapped)
-            raise self._failed(conn, exc, "COMMIT", None) from exc
 
     def _failed(self, conn: Any, exc: Exception, sql: str, params: Any) -> Exception:
         """SQLAlchemy's exception for a driver error; a broken connection is dropped from the

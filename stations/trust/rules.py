@@ -48,6 +48,7 @@ __all__ = [
     "LEVELS",
     "ONSITE_RADIUS_M",
     "REMOTE_WEIGHT",
+    "SKEW_S",
     "STATES",
     "VOTE_INTERVAL_S",
     "WINDOW_S",
@@ -88,11 +89,11 @@ DOUBT_SCORE = 1.5
 _AGAINST = frozenset({"closed", "locked"})
 # Votes stamped up to this far "in the future" still count: stored times are rounded to the
 # microsecond (up, sometimes) and replicas' clocks differ by a little.
-_SKEW_S = 60.0
+SKEW_S = 60.0
 
 
 def _recent(v: Vote, now: float) -> bool:
-    return -_SKEW_S <= now - v.at <= WINDOW_S
+    return -SKEW_S <= now - v.at <= WINDOW_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +364,7 @@ def assess(
     amenities: set[str] = set()
     for v in votes:
         age = now - v.at
-        recent = -_SKEW_S <= age <= WINDOW_S
+        recent = -SKEW_S <= age <= WINDOW_S
         if v.onsite:
             state = v.state
             if age <= WINDOW_S:

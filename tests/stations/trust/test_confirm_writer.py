@@ -4,6 +4,7 @@ rider was told is stored is in the table, and one device racing itself gets one 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -314,6 +315,64 @@ def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
         (2, "closed", t, "pending", 3, True),
         (5, "closed", t, "pending", 2, True),
     ]
+
+
+def _random_report_batches(now: float, seed: int) -> list[list[PendingVote]]:
+    """Rule 4's edges at random: votes hours and days apart (its 24 h and the 3-day window),
+    a minute ahead of one another (the clock skew it allows), off-schedule 关着 (not
+    contradicting), remote votes, open votes between, devices repeating within the hour."""
+    rng = random.Random(seed)
+    dev = [f"{c}" * 32 for c in "abcdefghij"]
+    at = now
+    batches = []
+    for _ in range(16):
+        at += rng.choice([0.5, 40.0, 600.0, 1800.0, 3 * 3600.0, 20 * 3600.0, 26 * 3600.0])
+        batch = []
+        for _ in range(rng.randint(1, 7)):
+            state = rng.choice(["open", "closed", "closed", "locked", "broken"])
+            vote = Vote(
+                at + rng.uniform(-50.0, 50.0),
+                state,
+                rng.choice(dev),
+                rng.random() < 0.8,
+                rng.choice([True, True, False, None]),
+                "toilet" if state == "broken" else None,
+            )
+            report = AUTO_REPORT_TEXT if rng.random() < 0.8 else None
+            batch.append(PendingVote(rng.choice([1, 1, 2, 3, 5]), vote, 10.0, report))
+        batches.append(batch)
+    return batches
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seed", [0, 2, 3, 4])
+def test_rule_4_in_the_statement_decides_as_the_rules_do(seed: int) -> None:
+    """The batch statement's own rule 4 (and the reports it files) against ``queue_worthy``
+    and ``count_report`` vote by vote, on random batches."""
+    from stations.store.confirmations import PgVoteWriter
+    from stations.store.schema import reports_table
+
+    now = time.time() - 10 * 86400  # the claims' hours and the windows all in the past
+    answers: list[list[object]] = []
+    queues: list[list[tuple[object, ...]]] = []
+    for fast in (True, False):
+        with _four_live_stations() as store:
+            writer = PgVoteWriter(store.write_engine)
+            got: list[object] = []
+            for batch in _random_report_batches(now, seed):
+                got += writer(batch) if fast else write_votes(store.write_engine, batch)
+            writer.release()
+            r = reports_table.c
+            with store.engine.connect() as conn:
+                rows = conn.execute(
+                    select(r.station_id, r.kind, r.text, r.status, r.count).order_by(r.id)
+                ).all()
+            answers.append([_comparable(a) for a in got])
+            queues.append([tuple(row) for row in rows])
+    assert answers[0] == answers[1]
+    assert queues[0] == queues[1]
+    # each seed files some reports and refuses some votes (the data tests what it says)
+    assert any(a[-1] for a in answers[0] if not isinstance(a[0], str))  # type: ignore[index]
 
 
 @pytest.mark.postgres

@@ -1,7 +1,7 @@
 """Confirmations under load, and what rider evidence costs a nearest answer (run by hand).
 
     STATIONS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
-        python -m bench.confirmations_bench            # 20,000 stations, 3 rounds of 6 s
+        python -m bench.confirmations_bench   # 20,000 stations, 3 rounds, 3 pairs of 6-s windows
 
 Three measurements, each against a baseline taken in the same run:
 
@@ -445,8 +445,10 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
     load_after = os.getloadavg()
     print()
     print(
-        f"HTTP, PostgreSQL, 1 worker, {args.stations} stations, {args.rounds} round(s) of "
-        f"{args.seconds} s; 2xx answers only; writes paced at {args.write_rate:.0f}/s "
+        f"HTTP, PostgreSQL, 1 worker, {args.stations} stations, {args.rounds} round(s): "
+        f"/livez and writes alone {args.seconds} s each, then {args.pairs} pairs of "
+        f"{args.window}-s windows of nearest alone / under writes, in turns (ABBA); "
+        f"2xx answers only; writes paced at {args.write_rate:.0f}/s "
         f"(open loop: due on a fixed schedule, whatever the answers' latency) while nearest "
         f"runs flat out; {pinning.describe()}"
     )
@@ -562,8 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stations", type=int, default=20_000)
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--pairs", type=int, default=4, help="alone/mixed window pairs per round")
-    ap.add_argument("--window", type=int, default=3, help="seconds per alone or mixed window")
+    ap.add_argument("--pairs", type=int, default=3, help="alone/mixed window pairs per round")
+    ap.add_argument("--window", type=int, default=6, help="seconds per alone or mixed window")
     ap.add_argument("--write-rate", type=float, default=1000.0)
     ap.add_argument(
         "--write-connections",

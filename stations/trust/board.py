@@ -113,9 +113,10 @@ class TrustBoard:
         self._votes: dict[int, tuple[Vote, ...]] = {}
         # station id → (minute, open_now, station, Confidence)
         self._assessed: dict[int, tuple[int, bool | None, Station, Confidence]] = {}
-        # station id → (Confidence, its member JSON): written when a nearest answer first
-        # needs it, not when a vote is weighed (a rider's receipt does not use it)
-        self._members: dict[int, tuple[Confidence, bytes]] = {}
+        # station id → (Confidence, its member JSON, the pair a splice takes: that JSON and
+        # the station's default members): written when a nearest answer first needs it, not
+        # when a vote is weighed (a rider's receipt does not use it)
+        self._members: dict[int, tuple[Confidence, bytes, tuple[bytes, bytes]]] = {}
         # Confirmation ids applied per station: a row seen twice (this process's own write,
         # then the store pull) counts once.
         self._ids: dict[int, dict[int, float]] = {}  # per station: id → the vote's time
@@ -233,16 +234,20 @@ class TrustBoard:
         self._assessed[station.id] = entry
         return entry
 
-    def _member(self, station: Station, open_now: bool | None, now: float) -> bytes:
-        """The member JSON of the station's current assessment (kept while it holds)."""
+    def _member(self, station: Station, open_now: bool | None, now: float) -> tuple[bytes, bytes]:
+        """The member JSON of the station's current assessment and the station's default
+        members: the pair :meth:`members` gives the splice (kept while the assessment holds).
+        """
         c = self._entry(station, open_now, now)[3]
         done = self._members.get(station.id)
         if done is None or done[0] is not c:
             # Re-assessed each minute: the same verdict in the same words keeps its JSON.
             json_ = done[1] if done is not None and done[0] == c else None
-            done = untrack((c, _member_json(_properties(c)) if json_ is None else json_))
+            if json_ is None:
+                json_ = _member_json(_properties(c))
+            done = untrack((c, json_, untrack((json_, default_json(station)))))
             self._members[station.id] = done
-        return done[1]
+        return done[2]
 
     def confidence(
         self, station: Station, open_now: bool | None, now: float | None = None
@@ -279,16 +284,29 @@ class TrustBoard:
         city, a kept spliced copy per fragment churned (and a bounded one missed) on nearly
         every hit.
         """
-        votes = self._votes
+        votes, assessed, kept = self._votes, self._assessed, self._members
         now = time.time() if now is None else now
+        minute = int(now // 60)
         out: list[tuple[bytes, bytes] | None] = [None] * len(hits)
         for i in special:
             station, _, open_now = hits[i]
-            if station.id in votes:
-                new = self._member(station, open_now, now)
+            sid = station.id
+            if sid in votes:
+                # The common case inline: this minute's assessment of this very station
+                # object, with its pair already written (what _member checks and returns).
+                entry = assessed.get(sid)
+                done = kept.get(sid)
+                if (
+                    entry is not None
+                    and done is not None
+                    and entry[0] == minute
+                    and entry[1] is open_now
+                    and entry[2] is station
+                    and done[0] is entry[3]
+                ):
+                    out[i] = done[2]
+                else:
+                    out[i] = self._member(station, open_now, now)
             elif not _static_unknown(station):
-                new = _DEFAULT_JSON[None]
-            else:
-                continue
-            out[i] = (new, default_json(station))
+                out[i] = (_DEFAULT_JSON[None], default_json(station))
         return out

@@ -71,3 +71,24 @@ def test_what_the_board_keeps_is_untracked_and_still_answers(station: Station) -
     board.prune(now + 10 * 86400)
     assert board.votes(sid) == ()
     assert sid not in board._ids
+
+
+def test_an_edited_station_gets_its_own_default_members_within_the_minute(
+    station: Station,
+) -> None:
+    """The members a splice takes are kept per assessment; a station edited meanwhile (a new
+    object, hours cleared) is assessed anew and paired with its own defaults at once."""
+    from dataclasses import replace
+
+    from stations.trust.board import default_json
+
+    board = TrustBoard()
+    now = time.time()
+    board.add([(1, station.id, Vote(now - 60, "open", "d1", True, True))], now=now)
+    first = board.members([(station, 5.0, True)], [0], now)[0]
+    assert first is not None and first[1] == default_json(station)
+    assert board.members([(station, 5.0, True)], [0], now)[0] is first  # kept, not rebuilt
+    edited = replace(station, data=replace(station.data, opening_hours=""), version=2)
+    assert default_json(edited) != default_json(station)
+    second = board.members([(edited, 5.0, True)], [0], now)[0]
+    assert second is not None and second[1] == default_json(edited)

@@ -273,7 +273,12 @@ def _queued(out: list[Recorded | Exception], due: list[int]) -> list[Recorded | 
 # ``live`` locks the stations' rows against removal (key share); ``claimed`` is the
 # once-an-hour rule, each row against its own time; the read-back joins the new votes (a
 # statement does not see its own inserts) to the older ones, and the claims still held, as
-# they were before this statement, for the wait. The votes come as a JSON array of arrays
+# they were before this statement, for the wait. Rule 4: ``w`` gathers each claimed
+# station's votes (new and ``older``) into arrays once, so each asking vote (``due``) counts
+# over its own station's few votes rather than the planner joining every vote with every
+# other; ``same``/``counted``/``filed`` then count the due reports as count_report does (the
+# oldest pending identical report, found through the station index, or a new row), and the
+# ``q`` rows say which votes were queued. The votes come as a JSON array of arrays
 # (:func:`_pg_statement` says in what order), each text read by its type's input function as
 # ``json_to_recordset`` would read an object's. Times come back as POSIX seconds: the
 # exact microseconds, rounded once to a float as ``datetime.timestamp`` rounds them, without
@@ -308,38 +313,52 @@ added AS (
   FROM v JOIN claimed USING (station_id, device_hash)
   RETURNING id, station_id, at, state, device_hash, onsite, scheduled, amenity
 ),
-w AS (
-  SELECT station_id, at, state, device_hash, onsite, scheduled FROM added
-  UNION ALL
-  SELECT c.station_id, c.at, c.state, c.device_hash, c.onsite, c.scheduled
+older AS MATERIALIZED (
+  SELECT c.id, c.station_id, c.at, c.state, c.device_hash, c.onsite, c.scheduled, c.amenity
   FROM confirmations c
   WHERE c.station_id IN (SELECT station_id FROM claimed) AND c.at > %(since)s
 ),
+w AS MATERIALIZED (
+  SELECT station_id, array_agg(at) AS at, array_agg(state) AS state,
+         array_agg(device_hash) AS device, array_agg(onsite) AS onsite,
+         array_agg(scheduled) AS scheduled
+  FROM (
+    SELECT station_id, at, state, device_hash, onsite, scheduled FROM added
+    UNION ALL
+    SELECT station_id, at, state, device_hash, onsite, scheduled FROM older
+  ) AS votes
+  GROUP BY station_id
+),
 due AS (
   SELECT a.id, a.station_id, v.report AS text
-  FROM added a JOIN v USING (station_id, device_hash)
+  FROM added a JOIN v USING (station_id, device_hash) JOIN w USING (station_id)
+  CROSS JOIN LATERAL (
+    SELECT max(u.at) AS at
+    FROM unnest(w.at, w.state, w.onsite) AS u(at, state, onsite)
+    WHERE u.onsite AND u.state = 'open' AND u.at > a.at - %(window)s
+      AND u.at <= a.at + %(skew)s
+  ) AS opened
   WHERE v.report IS NOT NULL AND (
-    SELECT count(DISTINCT x.device_hash) FROM w x
-    WHERE x.station_id = a.station_id AND x.onsite
-      AND x.at > a.at - %(window)s AND x.at <= a.at + %(skew)s
-      AND x.at >= a.at - %(doubt)s
-      AND x.state IN ('closed', 'locked') AND x.scheduled IS DISTINCT FROM false
-      AND x.at > COALESCE((
-        SELECT max(o.at) FROM w o
-        WHERE o.station_id = a.station_id AND o.onsite AND o.state = 'open'
-          AND o.at > a.at - %(window)s AND o.at <= a.at + %(skew)s
-      ), '-infinity')
+    SELECT count(DISTINCT u.device)
+    FROM unnest(w.at, w.state, w.device, w.onsite, w.scheduled)
+      AS u(at, state, device, onsite, scheduled)
+    WHERE u.onsite AND u.at > a.at - %(window)s AND u.at <= a.at + %(skew)s
+      AND u.at >= a.at - %(doubt)s
+      AND u.state IN ('closed', 'locked') AND u.scheduled IS DISTINCT FROM false
+      AND u.at > COALESCE(opened.at, '-infinity')
   ) >= %(devices)s
 ),
 r AS (
   SELECT station_id, text, count(*)::integer AS n FROM due GROUP BY station_id, text
 ),
 same AS (
-  SELECT DISTINCT ON (x.station_id, x.text) x.id, x.station_id, x.text, r.n
-  FROM r JOIN rider_reports x
-    ON x.station_id = r.station_id AND x.text = r.text
-   AND x.kind = %(kind)s AND x.status = 'pending'
-  ORDER BY x.station_id, x.text, x.id
+  SELECT x.id, r.station_id, r.text, r.n
+  FROM r CROSS JOIN LATERAL (
+    SELECT x.id FROM rider_reports x
+    WHERE x.station_id = r.station_id AND x.text = r.text
+      AND x.kind = %(kind)s AND x.status = 'pending'
+    ORDER BY x.id LIMIT 1
+  ) AS x
 ),
 counted AS (
   UPDATE rider_reports x SET count = x.count + same.n, last_seen_at = %(now)s
@@ -354,10 +373,9 @@ SELECT 'n' AS kind, id, station_id, extract(epoch FROM at)::float8, state, devic
        scheduled, amenity
 FROM added
 UNION ALL
-SELECT 'o', c.id, c.station_id, extract(epoch FROM c.at)::float8, c.state, c.device_hash,
-       c.onsite, c.scheduled, c.amenity
-FROM confirmations c
-WHERE c.station_id IN (SELECT station_id FROM claimed) AND c.at > %(since)s
+SELECT 'o', id, station_id, extract(epoch FROM at)::float8, state, device_hash, onsite,
+       scheduled, amenity
+FROM older
 UNION ALL
 SELECT 'h', NULL, k.station_id, extract(epoch FROM k.until)::float8, NULL, k.device_hash, NULL,
        NULL, NULL

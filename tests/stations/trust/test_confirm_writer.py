@@ -272,27 +272,27 @@ def _report_batches(now: float) -> list[list[PendingVote]]:
     ]
 
 
-@pytest.mark.postgres
-def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
-    """Votes that file their report in their own transaction: the one-statement reports of
-    the fast path and ``count_report`` vote by vote (the steps a rider's report takes) give
-    every vote the same answer and leave the same queue, de-duplicated as one rider's report
-    would be."""
+def _reports_both_ways(
+    batches: list[list[PendingVote]], *, earlier_reports: bool = False
+) -> tuple[list[list[object]], list[list[tuple[object, ...]]]]:
+    """Each vote's answer and the review queue left, written by the fast path (first) and
+    by :func:`write_votes` (second), each on a fresh schema; with ``earlier_reports``,
+    station 3 has a pending report and station 5 a dismissed one before the votes."""
     from stations.store.confirmations import PgVoteWriter
     from stations.store.reports import SqlReportStore
     from stations.store.schema import reports_table
 
-    now = time.time()
     answers: list[list[object]] = []
     queues: list[list[tuple[object, ...]]] = []
     for fast in (True, False):
         with _four_live_stations() as store:
-            reports = SqlReportStore.beside(store)
-            reports.submit(3, "closed", AUTO_REPORT_TEXT)
-            reports.dismiss(reports.submit(5, "closed", AUTO_REPORT_TEXT).id, reviewer="e")
+            if earlier_reports:
+                reports = SqlReportStore.beside(store)
+                reports.submit(3, "closed", AUTO_REPORT_TEXT)
+                reports.dismiss(reports.submit(5, "closed", AUTO_REPORT_TEXT).id, reviewer="e")
             writer = PgVoteWriter(store.write_engine)
             got: list[object] = []
-            for batch in _report_batches(now):
+            for batch in batches:
                 got += writer(batch) if fast else write_votes(store.write_engine, batch)
             writer.release()
             r = reports_table.c
@@ -303,6 +303,16 @@ def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
                 ).all()  # fmt: skip
             answers.append([_comparable(a) for a in got])
             queues.append([tuple(row) for row in rows])
+    return answers, queues
+
+
+@pytest.mark.postgres
+def test_reports_filed_with_the_batch_as_the_plain_steps_file_them() -> None:
+    """Votes that file their report in their own transaction: the one-statement reports of
+    the fast path and ``count_report`` vote by vote (the steps a rider's report takes) give
+    every vote the same answer and leave the same queue, de-duplicated as one rider's report
+    would be."""
+    answers, queues = _reports_both_ways(_report_batches(time.time()), earlier_reports=True)
     assert answers[0] == answers[1]
     assert queues[0] == queues[1]
     queued = [a[-1] for a in answers[0] if not isinstance(a[0], str)]  # type: ignore[index]
@@ -349,26 +359,8 @@ def _random_report_batches(now: float, seed: int) -> list[list[PendingVote]]:
 def test_rule_4_in_the_statement_decides_as_the_rules_do(seed: int) -> None:
     """The batch statement's own rule 4 (and the reports it files) against ``queue_worthy``
     and ``count_report`` vote by vote, on random batches."""
-    from stations.store.confirmations import PgVoteWriter
-    from stations.store.schema import reports_table
-
     now = time.time() - 10 * 86400  # the claims' hours and the windows all in the past
-    answers: list[list[object]] = []
-    queues: list[list[tuple[object, ...]]] = []
-    for fast in (True, False):
-        with _four_live_stations() as store:
-            writer = PgVoteWriter(store.write_engine)
-            got: list[object] = []
-            for batch in _random_report_batches(now, seed):
-                got += writer(batch) if fast else write_votes(store.write_engine, batch)
-            writer.release()
-            r = reports_table.c
-            with store.engine.connect() as conn:
-                rows = conn.execute(
-                    select(r.station_id, r.kind, r.text, r.status, r.count).order_by(r.id)
-                ).all()
-            answers.append([_comparable(a) for a in got])
-            queues.append([tuple(row) for row in rows])
+    answers, queues = _reports_both_ways(_random_report_batches(now, seed))
     assert answers[0] == answers[1]
     assert queues[0] == queues[1]
     # each seed files some reports and refuses some votes (the data tests what it says)

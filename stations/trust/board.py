@@ -113,10 +113,10 @@ class TrustBoard:
         self._votes: dict[int, tuple[Vote, ...]] = {}
         # station id → (minute, open_now, station, Confidence)
         self._assessed: dict[int, tuple[int, bool | None, Station, Confidence]] = {}
-        # station id → (Confidence, its member JSON, the pair a splice takes: that JSON and
-        # the station's default members): written when a nearest answer first needs it, not
+        # station id → (Confidence, the pair a splice takes: its member JSON and the
+        # station's default members): written when a nearest answer first needs it, not
         # when a vote is weighed (a rider's receipt does not use it)
-        self._members: dict[int, tuple[Confidence, bytes, tuple[bytes, bytes]]] = {}
+        self._members: dict[int, tuple[Confidence, tuple[bytes, bytes]]] = {}
         # Confirmation ids applied per station: a row seen twice (this process's own write,
         # then the store pull) counts once.
         self._ids: dict[int, dict[int, float]] = {}  # per station: id → the vote's time
@@ -242,12 +242,12 @@ class TrustBoard:
         done = self._members.get(station.id)
         if done is None or done[0] is not c:
             # Re-assessed each minute: the same verdict in the same words keeps its JSON.
-            json_ = done[1] if done is not None and done[0] == c else None
+            json_ = done[1][0] if done is not None and done[0] == c else None
             if json_ is None:
                 json_ = _member_json(_properties(c))
-            done = untrack((c, json_, untrack((json_, default_json(station)))))
+            done = untrack((c, untrack((json_, default_json(station)))))
             self._members[station.id] = done
-        return done[2]
+        return done[1]
 
     def confidence(
         self, station: Station, open_now: bool | None, now: float | None = None
@@ -304,7 +304,7 @@ class TrustBoard:
                     and entry[2] is station
                     and done[0] is entry[3]
                 ):
-                    out[i] = done[2]
+                    out[i] = done[1]
                 else:
                     out[i] = self._member(station, open_now, now)
             elif not _static_unknown(station):

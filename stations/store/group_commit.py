@@ -8,11 +8,15 @@ nothing acknowledged). While one batch commits, the next requests queue up; the 
 all of them (up to ``max_batch``) into the next transaction.
 
 Two knobs, both off by default. ``linger_s``: once items come several at a time (the last
-batch held more than one), the writer waits up to that long for more before writing, so a
-busy writer's fixed cost per transaction (a round trip, a commit, the driver's work in the
-process the requests share) is spread over more items. An item arriving alone is never
-held back. ``idle``: called when no item came for ``idle_s`` (and when the writer stops), so
-a writer that keeps a connection between batches gives it back when quiet.
+batch held more than one), the writer sleeps that long once before writing, then takes
+everything queued, so a busy writer's fixed cost per transaction (a round trip, a commit,
+the driver's work in the process the requests share) is spread over more items. One sleep,
+not a wait on the queue until a deadline: while the writer waits on the queue, every item
+put wakes its thread, and in a worker whose event loop shares the core that wake-up takes
+the core (and the interpreter) from the loop once per item. A batch already
+:data:`FULL_ENOUGH` is written at once, and an item arriving alone is never held back.
+``idle``: called when no item came for ``idle_s`` (and when the writer stops), so a writer
+that keeps a connection between batches gives it back when quiet.
 
 The writer is generic: ``write(batch)`` is one transaction for a list of items and returns one
 result per item, in order; a result that is an exception is raised to that item's caller
@@ -32,7 +36,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any, Generic, TypeVar
 
-__all__ = ["GroupCommitWriter", "LazyGroupWriter"]
+__all__ = ["FULL_ENOUGH", "GroupCommitWriter", "LazyGroupWriter"]
+
+#: A batch of this many items is written without lingering: its fixed cost is shared enough,
+#: and a writer flat out would otherwise sleep between full batches for nothing.
+FULL_ENOUGH = 32
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -120,21 +128,31 @@ class GroupCommitWriter(Generic[T, R]):
     def _gather(
         self, first: tuple[T, _Done[R]], *, linger: bool
     ) -> tuple[list[tuple[T, _Done[R]]], bool]:
-        """``first`` and what else is queued (up to ``max_batch``); with ``linger``, what
-        arrives within ``linger_s`` too. True as well when the writer is asked to stop.
+        """``first`` and what else is queued (up to ``max_batch``); with ``linger`` and fewer
+        than :data:`FULL_ENOUGH`, also what is queued after one sleep of ``linger_s``. True as
+        well when the writer is asked to stop.
         """
         batch = [first]
-        until = time.monotonic() + self.linger_s if linger and self.linger_s > 0 else 0.0
+        stop = self._drain(batch)
+        if linger and self.linger_s > 0 and not stop and len(batch) < FULL_ENOUGH:
+            time.sleep(self.linger_s)  # items put meanwhile wake nobody
+            stop = self._drain(batch)
+        return batch, stop
+
+    def _drain(self, batch: list[tuple[T, _Done[R]]]) -> bool:
+        """Move what is queued into ``batch`` (up to ``max_batch``).
+
+        True if the writer is asked to stop.
+        """
         while len(batch) < self.max_batch:
             try:
-                left = until - time.monotonic()
-                nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                nxt = self._queue.get_nowait()
             except queue.Empty:
-                break
+                return False
             if nxt is None:
-                return batch, True
+                return True
             batch.append(nxt)
-        return batch, False
+        return False
 
     def _quiet(self) -> None:
         if self._idle is not None:

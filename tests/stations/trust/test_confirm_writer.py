@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -440,6 +441,58 @@ def test_a_busy_writer_lingers_for_more_and_a_lone_item_does_not_wait() -> None:
             b = pool.submit(writer.submit, 7)
             assert (a.result(), b.result()) == (6, 7)
         assert sizes[0] == 1 and sizes[-1] == 2
+    finally:
+        writer.close()
+
+
+def test_lingering_is_one_sleep_and_a_full_enough_batch_does_not_linger() -> None:
+    """Once batches hold several, items put while the writer lingers all join the next batch
+    (it sleeps, then takes what is queued); a queue already :data:`FULL_ENOUGH` is written
+    without the linger, so a writer flat out does not sleep between full batches."""
+    from stations.store.group_commit import FULL_ENOUGH, GroupCommitWriter
+
+    sizes: list[int] = []
+    gate = threading.Event()
+
+    def write(batch: list[int]) -> list[int]:
+        sizes.append(len(batch))
+        gate.wait(5)  # the first batch holds the writer while the test queues more
+        return batch
+
+    writer: GroupCommitWriter[int, int] = GroupCommitWriter(write, name="t", linger_s=0.6)
+    try:
+        with ThreadPoolExecutor(FULL_ENOUGH + 8) as pool:
+            first = pool.submit(writer.submit, 0)
+            while not sizes:
+                time.sleep(0.001)
+            # Behind the first batch: two, which make the next batch one of several.
+            two = [pool.submit(writer.submit, n) for n in (1, 2)]
+            time.sleep(0.05)
+            gate.set()
+            assert first.result() == 0 and [f.result() for f in two] == [1, 2]
+            assert sizes == [1, 2]
+            # Lingering now: items put a little apart during the sleep share one batch.
+            spread = []
+            for n in range(3, 8):
+                spread.append(pool.submit(writer.submit, n))
+                time.sleep(0.03)
+            assert [f.result() for f in spread] == list(range(3, 8))
+            assert sizes[2:] == [5]
+            # A full-enough queue behind a held batch of several is written as soon as the
+            # writer is free (the held one lingered: its two items share it).
+            gate.clear()
+            held = [pool.submit(writer.submit, n) for n in (100, 101)]
+            while len(sizes) < 4:
+                time.sleep(0.001)
+            full = [pool.submit(writer.submit, 200 + n) for n in range(FULL_ENOUGH)]
+            while writer._queue.qsize() < FULL_ENOUGH:
+                time.sleep(0.001)
+            released = time.monotonic()
+            gate.set()
+            assert [f.result() for f in held] == [100, 101]
+            assert [f.result() for f in full] == [200 + n for n in range(FULL_ENOUGH)]
+            assert time.monotonic() - released < 0.45  # no 0.6 s linger before the full batch
+            assert sizes[3:] == [2, FULL_ENOUGH]
     finally:
         writer.close()
 

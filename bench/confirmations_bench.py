@@ -1,7 +1,7 @@
 """Confirmations under load, and what rider evidence costs a nearest answer (run by hand).
 
     STATIONS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
-        python -m bench.confirmations_bench   # 20,000 stations, 3 rounds, 3 pairs of 6-s windows
+        python -m bench.confirmations_bench   # 20,000 stations, 3 rounds, 3 sets of 6-s windows
 
 Three measurements, each against a baseline taken in the same run:
 
@@ -16,11 +16,14 @@ Three measurements, each against a baseline taken in the same run:
    on this machine.
 2. **Nearest under writes.** ``/api/v1/nearest`` throughput alone (the baseline) and while the
    writes above run (paced at ``--write-rate``; the ratio is the verdict: ≥ 0.8), in
-   ``--pairs`` pairs of ``--window``-second windows taken in turns, each pair's order
-   flipped (ABBA): a virtual machine's speed drifts by tens of percent from one ten-second
-   stretch to the next, and two long phases one after the other measured that drift as
-   much as the writes. The ratio is all mixed windows' answers over all alone windows'
-   (equal durations); the lowest and highest pair are printed beside it. The baseline
+   ``--pairs`` sets of ``--window``-second windows taken in turns, each set's order
+   flipped (ABC, CBA): a virtual machine's speed drifts by tens of percent from one
+   ten-second stretch to the next, and two long phases one after the other measured that
+   drift as much as the writes. The ratio is all mixed windows' answers over all alone
+   windows' (equal durations); the lowest and highest pair are printed beside it. The third
+   window of each set (C) paces ``GET /livez`` at the same rate instead of writes: the
+   floor, what any request at that rate takes from nearest on this machine, so a vote's
+   own cost (beyond the HTTP stack's) can be read beside it. The baseline
    windows come after the round's write phase, so they answer with the rider evidence the
    mixed ones answer with (votes on most stations); nearest before any vote is measured
    once at the start and printed beside it, so what evidence costs an answer stays in view
@@ -164,12 +167,22 @@ class OpenLoop:
     interpreter's start-up falls outside the window it loads.
     """
 
-    def __init__(self, base: str, targets: Path, seconds: float, rate: float, start_at: float):
+    def __init__(
+        self,
+        base: str,
+        targets: Path,
+        seconds: float,
+        rate: float,
+        start_at: float,
+        path: str | None = None,
+    ):
+        """``path``: ``GET`` it instead of voting (see :mod:`bench.open_loop`)."""
         assert_local(base)
         self.seconds = seconds
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.open_loop", base, str(targets)]
-            + ["--rate", str(rate), "--seconds", str(seconds), "--start-at", repr(start_at)],
+            + ["--rate", str(rate), "--seconds", str(seconds), "--start-at", repr(start_at)]
+            + (["--path", path] if path else []),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -297,7 +310,8 @@ def _round(
     r: int,
 ) -> dict[str, float]:
     """One round: /livez and writes each alone, then nearest alone and nearest while writes
-    run paced, in ``args.pairs`` pairs of windows (``windows`` gives each its fresh points)."""
+    run paced, and nearest while /livez runs paced alike, in ``args.pairs`` sets of windows
+    (``windows`` gives each its fresh points)."""
     s = args.seconds
     with _Phase(server) as ph:
         health = run_load(base, ["/livez"], s, connections=16)
@@ -311,15 +325,17 @@ def _round(
         "write_p50_ms": writes["p50_ms"],
         "write_p99_ms": writes["p99_ms"],
     }
-    # Nearest alone and nearest under paced writes, in short windows taken in turns (ABBA:
-    # each pair's order flips), all after the write phase, so the baseline sees the rider
-    # evidence the mixed windows see (votes on most stations) and a drift of the machine's
-    # speed over the round falls on both kinds alike.
+    # Nearest alone (A), under paced writes (B) and under /livez paced alike (C), in short
+    # windows taken in turns (ABC, then CBA: each kind's mean falls at the same point of the
+    # round), all after the write phase, so the baseline sees the rider evidence the mixed
+    # windows see (votes on most stations) and a drift of the machine's speed over the round
+    # falls on every kind alike. C is the floor: what any request at that rate costs.
     alone: list[tuple[LoadResult, float, float]] = []  # (load, worker CPU s, wall s)
     mixed: list[tuple[LoadResult, float, float, dict[str, float]]] = []
+    floor: list[tuple[LoadResult, float, float, dict[str, float]]] = []
     w = args.window
     for k in range(args.pairs):
-        for kind in "AB" if (k + r) % 2 == 0 else "BA":
+        for kind in "ABC" if (k + r) % 2 == 0 else "CBA":
             chunk = next(windows)
             if kind == "A":
                 with _Phase(server) as ph:
@@ -327,11 +343,12 @@ def _round(
                 alone.append((got, ph.cpu, ph.wall))
                 continue
             start_at = time.time() + 1.0  # the writer's interpreter starts meanwhile
-            writer = OpenLoop(base, targets, w, args.write_rate, start_at)
+            path = "/livez" if kind == "C" else None
+            writer = OpenLoop(base, targets, w, args.write_rate, start_at, path)
             time.sleep(max(0.0, start_at - time.time()))
             with _Phase(server) as ph:
                 got = run_load(base, chunk, w, connections=16)
-            mixed.append((got, ph.cpu, ph.wall, writer.result()))
+            (mixed if kind == "B" else floor).append((got, ph.cpu, ph.wall, writer.result()))
     a_ok = sum(x[0].ok for x in alone)
     a_cpu = sum(x[1] for x in alone)
     m_ok = sum(x[0].ok for x in mixed)
@@ -341,6 +358,10 @@ def _round(
     # What the worker spent beyond the mixed windows' nearest answers (at the alone windows'
     # CPU per answer), per paced write: a write's cost beside a busy nearest.
     paced_cpu = (m_cpu - m_ok * near_cpu) / written if written else float("nan")
+    f_ok = sum(x[0].ok for x in floor)
+    f_sent = sum(x[3]["ok"] for x in floor)
+    f_cpu = sum(x[1] for x in floor)
+    floor_cpu = (f_cpu - f_ok * near_cpu) / f_sent if f_sent else float("nan")
     rate = written / sum(x[3]["ok"] / x[3]["ok_per_s"] for x in mixed if x[3]["ok_per_s"])
     out |= {
         "nearest_alone": a_ok / sum(x[0].seconds for x in alone),
@@ -355,6 +376,9 @@ def _round(
         "pair_ratio_low": min(m[0].ok / a[0].ok for a, m in zip(alone, mixed, strict=True)),
         "pair_ratio_high": max(m[0].ok / a[0].ok for a, m in zip(alone, mixed, strict=True)),
         "paced_write_cpu_us": paced_cpu * 1e6,
+        "floor_ratio": f_ok / a_ok if a_ok else 0.0,
+        "paced_livez_cpu_us": floor_cpu * 1e6,
+        "write_beyond_livez_us": (paced_cpu - floor_cpu) * 1e6,
         # If the worker is CPU-bound, paced writes take rate × CPU per write of its core
         # and nearest keeps the rest: the ratio a quiet machine should show.
         "ratio_from_cpu": 1.0 - rate * out["write_cpu_us"] / 1e6,
@@ -362,7 +386,8 @@ def _round(
         "mixed_busy": m_cpu / sum(x[2] for x in mixed),
         "non_2xx": writes["non_2xx"]
         + sum(x[3]["non_2xx"] + x[3]["errors"] for x in mixed)
-        + sum(x[0].requests - x[0].ok for x in alone + mixed),  # type: ignore[operator]
+        + sum(x[3]["non_2xx"] + x[3]["errors"] for x in floor)
+        + sum(x[0].requests - x[0].ok for x in alone + mixed + floor),  # type: ignore[operator]
     }
     return out
 
@@ -380,6 +405,7 @@ _ROWS = (
     ("ratio", "ratio nearest mixed / alone (interleaved windows)", "{:10.3f}"),
     ("pair_ratio_low", "  lowest pair of windows", "{:10.3f}"),
     ("pair_ratio_high", "  highest pair of windows", "{:10.3f}"),
+    ("floor_ratio", "ratio under /livez paced alike (the floor)", "{:10.3f}"),
     ("ratio_from_paced_cpu", "ratio expected from paced CPU (1 - rate x CPU)", "{:10.3f}"),
     ("ratio_from_cpu", "ratio expected from flat-out CPU (1 - rate x CPU)", "{:10.3f}"),
     ("livez_cpu_us", "worker CPU per /livez, µs", "{:10.0f}"),
@@ -387,6 +413,8 @@ _ROWS = (
     ("nearest_cpu_us", "worker CPU per nearest, µs", "{:10.0f}"),
     ("write_cpu_us", "worker CPU per write, flat out, µs", "{:10.0f}"),
     ("paced_write_cpu_us", "worker CPU per paced write beside nearest, µs", "{:10.0f}"),
+    ("paced_livez_cpu_us", "worker CPU per paced /livez beside nearest, µs", "{:10.0f}"),
+    ("write_beyond_livez_us", "  a paced write's own cost beyond a /livez, µs", "{:10.0f}"),
     ("write_p50_ms", "write latency p50 alone, ms", "{:10.1f}"),
     ("write_p99_ms", "write latency p99 alone, ms", "{:10.1f}"),
     ("nearest_busy", "worker busy, nearest alone (cores)", "{:10.2f}"),
@@ -410,7 +438,7 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
             check=True,
             capture_output=True,
         )
-        n_windows = 2 * args.pairs * args.rounds + 1
+        n_windows = 3 * args.pairs * args.rounds + 1
         points = rider_queries(rows, n=30_000 * (n_windows + 1), seed=3)
         targets = Path(tmp) / "targets.txt"
         # each write goes to a stored station from 30 m away (on-site)
@@ -446,8 +474,9 @@ def http_part(args: argparse.Namespace, pg_url: str) -> None:
     print()
     print(
         f"HTTP, PostgreSQL, 1 worker, {args.stations} stations, {args.rounds} round(s): "
-        f"/livez and writes alone {args.seconds} s each, then {args.pairs} pairs of "
-        f"{args.window}-s windows of nearest alone / under writes, in turns (ABBA); "
+        f"/livez and writes alone {args.seconds} s each, then {args.pairs} sets of "
+        f"{args.window}-s windows of nearest alone / under writes / under /livez paced "
+        f"alike, in turns (ABC, CBA); "
         f"2xx answers only; writes paced at {args.write_rate:.0f}/s "
         f"(open loop: due on a fixed schedule, whatever the answers' latency) while nearest "
         f"runs flat out; {pinning.describe()}"
@@ -564,7 +593,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stations", type=int, default=20_000)
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--pairs", type=int, default=3, help="alone/mixed window pairs per round")
+    ap.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        help="sets of windows per round (alone, under writes, under /livez)",
+    )
     ap.add_argument("--window", type=int, default=6, help="seconds per alone or mixed window")
     ap.add_argument("--write-rate", type=float, default=1000.0)
     ap.add_argument(

@@ -1,7 +1,7 @@
 """Open-loop POST load for the benchmarks (run by hand, never by the tests).
 
     python -m bench.open_loop BASE TARGETS --rate 1000 --seconds 6 [--connections 256]
-        [--start-at EPOCH]
+        [--start-at EPOCH] [--path /livez]
 
 Why not wrk's pacing: wrk waits a delay *after each answer*, so when the server slows down
 the offered rate falls with it (a closed loop), and a benchmark that asks for 1,000 writes a
@@ -17,7 +17,9 @@ is a new device (``X-Device-Id``) voting at the next target, states cycling as
 non-2xx, late, 2xx per second over the run, and latency percentiles (from each request's
 due time, so waiting for a connection counts). ``--start-at`` (a ``time.time()`` value) holds
 the first request until then, so a caller can start another load at the same instant without
-counting this interpreter's start-up as part of the run.
+counting this interpreter's start-up as part of the run. ``--path`` sends ``GET PATH`` on the
+same schedule instead of votes: what any request at that rate costs the worker (the HTTP
+stack's floor, beside which a vote's own cost can be read).
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ from urllib.parse import urlsplit
 _STATES = ("open", "closed", "open", "locked")
 
 
-def _requests(targets: Path, host: str) -> list[tuple[bytes, bytes]]:
-    """(head without the device line, body) for each target, cycled by the sender."""
+def _requests(targets: Path, host: str, path: str | None = None) -> list[tuple[bytes, bytes]]:
+    """(head without the device line, body) for each target, cycled by the sender; with
+    ``path``, one bodiless ``GET path``."""
+    if path is not None:
+        return [(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n".encode(), b"")]
     out = []
     for line in targets.read_text().splitlines():
         sid, lon, lat = line.split(",")
@@ -70,10 +75,11 @@ async def run(
     seconds: float,
     connections: int,
     start_at: float | None = None,
+    path: str | None = None,
 ) -> dict:
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    requests = _requests(targets, f"{host}:{port}")
+    requests = _requests(targets, f"{host}:{port}", path)
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     freed = asyncio.Event()
     opened = 0
@@ -150,6 +156,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--start-at", type=float, default=None, help="time.time() to begin at")
+    parser.add_argument("--path", default=None, help="GET this path instead of voting")
     args = parser.parse_args()
     if urlsplit(args.base).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("open-loop load goes to this machine only")
@@ -160,7 +167,15 @@ def main() -> None:
     except ImportError:
         pass
     result = asyncio.run(
-        run(args.base, args.targets, args.rate, args.seconds, args.connections, args.start_at)
+        run(
+            args.base,
+            args.targets,
+            args.rate,
+            args.seconds,
+            args.connections,
+            args.start_at,
+            args.path,
+        )
     )
     print("OPEN_LOOP " + json.dumps(result))
 

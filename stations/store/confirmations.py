@@ -186,8 +186,9 @@ class _Outcome(NamedTuple):
     queued: set[int]  # ids of the new votes whose report the statement filed
 
 
-def _nothing() -> _Outcome:
-    return _Outcome(set(), set(), {}, {}, {}, set())
+def _nothing(live: set[int] | None = None) -> _Outcome:
+    """An outcome with nothing written (of ``live`` stations, if given)."""
+    return _Outcome(set() if live is None else live, set(), {}, {}, {}, set())
 
 
 def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exception]:
@@ -510,7 +511,7 @@ def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
         ).scalars()
     )
     claims = [p for p in claims if p.station_id in live]
-    got = _Outcome(live, set(), {}, {}, {}, set())
+    got = _nothing(live)
     if not claims:
         return got
     up = upsert(conn, _K).values(

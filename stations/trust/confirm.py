@@ -197,7 +197,11 @@ class TrustService:
         """Record one rider's tap (see the module docstring); raises the domain's errors."""
         station, vote, distance = self._vote(station_id, raw, device_id, now)
         stored = self.confirmations.record(
-            station_id, vote, distance_m=distance, report=self._report_for(vote)
+            station_id,
+            vote,
+            distance_m=distance,
+            report=self._report_for(vote),
+            unseen=self.board.wanted(vote.at),
         )
         receipt = self._weigh(station, vote, stored, distance)
         if receipt.queued and self._report is None:
@@ -212,7 +216,11 @@ class TrustService:
         """
         station, vote, distance = self._vote(station_id, raw, device_id, now)
         stored = await self.confirmations.record_async(
-            station_id, vote, distance_m=distance, report=self._report_for(vote)
+            station_id,
+            vote,
+            distance_m=distance,
+            report=self._report_for(vote),
+            unseen=self.board.wanted(vote.at),
         )
         receipt = self._weigh(station, vote, stored, distance)
         if receipt.queued and self._report is None:  # a queue elsewhere: its own transaction

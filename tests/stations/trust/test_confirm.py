@@ -181,6 +181,23 @@ def test_another_process_sees_the_vote_after_a_refresh(
     assert other.board.confidence(station, True).level == "confirmed"
 
 
+def test_a_receipt_weighs_the_votes_another_process_stored_before_any_refresh(
+    trust: TrustService, store: SqlStationStore
+) -> None:
+    """The vote's own transaction reads back the station's votes this process has not
+    applied (its own earlier ones it has): two 关着 from another process, not yet pulled,
+    and a third here make the receipt doubtful, each vote on the board once."""
+    trust.confirm(1, at_door("open"), "device-0001", now=time.time() - 7200)
+    other = TrustService(trust.confirmations, StationCatalog(store), TrustBoard())
+    other.load()
+    for device in ("device-0002", "device-0003"):
+        other.confirm(1, at_door("closed"), device)
+    receipt = trust.confirm(1, at_door("locked"), "device-0004")
+    assert receipt.confidence.level == "doubtful"
+    assert len({v.device for v in trust.board.votes(1)}) == len(trust.board.votes(1)) == 4
+    assert trust.refresh() == 0  # nothing left to pull: the vote brought the other two
+
+
 def test_missing_or_deleted_station(trust: TrustService, store: SqlStationStore) -> None:
     with pytest.raises(NotFound):
         trust.confirm(99, at_door("open"), "device-0001")

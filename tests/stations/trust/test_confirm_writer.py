@@ -243,6 +243,50 @@ def test_fast_path_answers_as_the_plain_steps(tmp_path: object) -> None:
     assert kinds.count("stored") == 6  # the rest refused, each for its own reason
 
 
+@pytest.mark.postgres
+def test_the_fast_path_reads_back_only_the_votes_its_callers_have_not_seen() -> None:
+    """Older votes on a voted station come back only when some vote of the batch has not
+    applied them (above its ``after``, or one of its holes); a vote that says nothing gets
+    them all, as the plain steps give them. Rule 4 still counts every one of them."""
+    from stations.store.confirmations import PgVoteWriter
+
+    now = time.time()
+
+    def vote(k: int, unseen: tuple[int, list[int]] | None, report: str | None = None):
+        return PendingVote(1, Vote(now + k, "closed", f"{k:032d}", True, True), 10.0, report,
+                           unseen)  # fmt: skip
+
+    def written(batch: list[PendingVote]) -> tuple[list[int], list[list[int]]]:
+        """The batch's new ids, and each vote's older votes read back."""
+        out = writer(batch)
+        new = [r.row.id for r in out]  # type: ignore[union-attr]
+        back = [[r.id for r in res.recent if r.id not in new] for res in out]  # type: ignore[union-attr]
+        return new, back
+
+    with _four_live_stations() as store:
+        writer = PgVoteWriter(store.write_engine)
+        try:
+            ids = [written([vote(k, None)])[0][0] for k in range(4)]
+            a, b, c, d = ids
+            new, back = written([vote(4, (b, [a]))])
+            assert back == [[a, c, d]]  # above b, and the hole a
+            ids += new
+            new, back = written([vote(5, (new[0], []))])
+            assert back == [[]]  # it has them all: its own vote alone
+            ids += new
+            new, back = written([vote(6, (c, [])), vote(7, (a, [b]))])
+            assert back == [ids[1:], ids[1:]]  # above the lower after: what either lacks
+            ids += new
+            new, back = written([vote(8, None)])
+            assert back == [ids]  # it says nothing: all of them
+            # Rule 4 counts every older vote in the statement, whatever comes back.
+            (queued,) = writer([vote(9, (10**12, []), AUTO_REPORT_TEXT)])
+            assert [r.id for r in queued.recent] == [queued.row.id]  # type: ignore[union-attr]
+            assert queued.queued  # type: ignore[union-attr]
+        finally:
+            writer.release()
+
+
 def _report_batches(now: float) -> list[list[PendingVote]]:
     """Votes that may file a report: rule 4 tipped by a later batch (station 1) and within
     one batch (2), on a station with a pending report (3, counted on it) and one whose report

@@ -76,7 +76,6 @@ __all__ = [
     "PgVoteWriter",
     "Recorded",
     "SqlConfirmationStore",
-    "Unseen",
     "write_votes",
 ]
 
@@ -130,37 +129,32 @@ def _row(r: Any) -> ConfirmationRow:
 REPORT_KIND = "closed"
 
 
-#: Which stored votes a caller has not applied yet, as a pull asks for them (see
-#: stations.trust.cursor): ids above the first number, and the listed ones.
-Unseen = tuple[int, Sequence[int]]
-
-
 class PendingVote(NamedTuple):
     """A vote waiting for its transaction, with the phone's distance from the station.
 
     ``report``: the (checked) text of the ``closed`` report to file in the vote's transaction
-    if, with this vote, rule 4 holds on the station's votes; None files none. ``unseen``:
-    the votes its caller has not applied (None: it holds none); the group writer reads back
-    only those of the station's votes (see :class:`Recorded`).
+    if, with this vote, rule 4 holds on the station's votes; None files none. ``held``: its
+    caller holds every stored vote with an id up to this one (None: it holds none); the group
+    writer reads back only the station's votes above it (see :class:`Recorded`).
     """
 
     station_id: int
     vote: Vote
     distance_m: float | None
     report: str | None = None
-    unseen: Unseen | None = None
+    held: int | None = None
 
 
 class Recorded(NamedTuple):
     """What a stored vote gives back: its row, its station's votes of the last window, and
     whether its transaction filed (or counted) its report in the review queue.
 
-    ``recent`` holds at least the station's votes the caller had not applied (the vote's
-    :attr:`PendingVote.unseen`) and may hold others, which a board skips as repeats. Why not
-    always all of them: on the group writer's path every vote read back is parsed and made
-    into objects by the writer thread and walked by the event loop, so a vote on a station
-    with a few days of votes cost that many rows, each time; a process's board already holds
-    all but the newest. Rule 4 is decided in the statement over all of them either way.
+    ``recent`` holds at least the station's votes the caller did not hold (those above the
+    vote's :attr:`PendingVote.held`) and may hold others, which a board skips as repeats.
+    Why not always all of them: on the group writer's path every vote read back is parsed
+    and made into objects by the writer thread and walked by the event loop, so a vote on a
+    station with a few days of votes cost that many rows, each time; a process's board
+    already holds all but the newest. Rule 4 is decided in the statement over all of them either way.
     The plain :func:`write_votes` reads them all (its own rule 4 counts them in Python).
     """
 
@@ -395,7 +389,7 @@ FROM added
 UNION ALL
 SELECT 'o', id, station_id, extract(epoch FROM at)::float8, state, device_hash, onsite,
        scheduled, amenity
-FROM older WHERE id > %(after)s OR id = ANY(%(holes)s::bigint[])
+FROM older WHERE id > %(after)s
 UNION ALL
 SELECT 'h', NULL, k.station_id, extract(epoch FROM k.until)::float8, NULL, k.device_hash, NULL,
        NULL, NULL
@@ -423,8 +417,8 @@ def _pg_statement(claims: list[PendingVote], *, reports: bool = True) -> tuple[s
     """:data:`_PG_BATCH` and its parameters for ``claims`` (times rounded to the microsecond
     here, as :func:`_steps` stores them); ``reports=False`` asks it to file none and to read
     back every recent vote (the plain :func:`write_votes` files them itself, vote by vote,
-    counting the votes read back); otherwise it reads back of the older votes only those some
-    claim has not seen (:func:`_unseen`).
+    counting the votes read back); otherwise it reads back of the older votes only those
+    above what every claim holds (:attr:`PendingVote.held`).
 
     Each vote is a JSON array, not an object: station id, device hash, time, claim's end,
     state, amenity, on-site, distance, scheduled, the report to file if rule 4 holds. The
@@ -446,28 +440,16 @@ def _pg_statement(claims: list[PendingVote], *, reports: bool = True) -> tuple[s
         )
         for p in claims
     ]
-    after, holes = _unseen(claims) if reports else (0, [])
+    held = [p.held for p in claims]
+    after = 0 if not reports or None in held else min(held)  # type: ignore[type-var]
     return _PG_BATCH, {
         "votes": json.dumps(votes),
         "ids": sorted({p.station_id for p in claims}),
         "since": _dt(min(p.vote.at for p in claims) - WINDOW_S),
         "now": datetime.now(UTC),
         "after": after,
-        "holes": holes,
         **_RULE4,
     }
-
-
-def _unseen(claims: list[PendingVote]) -> tuple[int, list[int]]:
-    """The older votes a batch reads back: those above the lowest ``after`` of its claims or
-    listed by any of them, so each claim gets at least what it has not seen (a claim that
-    says nothing: all of them).
-    """
-    unseen = [p.unseen for p in claims]
-    if not unseen or None in unseen:
-        return 0, []
-    after = min(u[0] for u in unseen)  # type: ignore[index]
-    return after, sorted({h for u in unseen for h in u[1] if h <= after})  # type: ignore[index]
 
 
 #: Whole POSIX seconds → their UTC date and time as ISO text (a batch's votes share a few).
@@ -650,17 +632,17 @@ class SqlConfirmationStore(Repository):
         *,
         distance_m: float | None,
         report: str | None = None,
-        unseen: Unseen | None = None,
+        held: int | None = None,
     ) -> Recorded:
         """Store ``vote``; returns it with the station's votes of the last window (and, with
         ``report``, whether rule 4 filed that text as a ``closed`` report in its transaction).
-        ``unseen``: the votes the caller has not applied; the others may be left out of
-        :attr:`Recorded.recent`.
+        ``held``: the caller holds every stored vote up to this id; those may be left out
+        of :attr:`Recorded.recent`.
 
         Raises ``NotFound`` for a missing or deleted station and ``TooManyRequests`` when this
         device voted on this station less than an hour ago.
         """
-        item = PendingVote(station_id, vote, distance_m, report, unseen)
+        item = PendingVote(station_id, vote, distance_m, report, held)
         writer = self._group_writer()
         if writer is not None:
             return writer.submit(item)
@@ -673,10 +655,10 @@ class SqlConfirmationStore(Repository):
         *,
         distance_m: float | None,
         report: str | None = None,
-        unseen: Unseen | None = None,
+        held: int | None = None,
     ) -> Recorded:
         """:meth:`record` for a coroutine (on SQLite it runs in a worker thread)."""
-        item = PendingVote(station_id, vote, distance_m, report, unseen)
+        item = PendingVote(station_id, vote, distance_m, report, held)
         writer = self._group_writer()
         if writer is not None:
             return await writer.submit_async(item)

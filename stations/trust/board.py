@@ -136,6 +136,14 @@ class TrustBoard:
         """The highest confirmation id applied."""
         return self.cursor.top
 
+    @property
+    def held_through(self) -> int:
+        """Every confirmation id up to this one is applied (or given up): what a vote's
+        transaction need not read back (see :attr:`VoteCursor.held_through`).
+        """
+        with self._lock:
+            return self.cursor.held_through
+
     def load(
         self,
         rows: Iterable[tuple[int, int, Vote]],

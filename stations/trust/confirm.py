@@ -201,7 +201,7 @@ class TrustService:
             vote,
             distance_m=distance,
             report=self._report_for(vote),
-            unseen=self.board.wanted(vote.at),
+            held=self.board.held_through,
         )
         receipt = self._weigh(station, vote, stored, distance)
         if receipt.queued and self._report is None:
@@ -220,7 +220,7 @@ class TrustService:
             vote,
             distance_m=distance,
             report=self._report_for(vote),
-            unseen=self.board.wanted(vote.at),
+            held=self.board.held_through,
         )
         receipt = self._weigh(station, vote, stored, distance)
         if receipt.queued and self._report is None:  # a queue elsewhere: its own transaction

@@ -45,11 +45,29 @@ class VoteCursor:
         #: The highest id applied (0: none).
         self.top = 0
         self._holes: dict[int, float] = {}  # id awaited → when it was first noticed
+        self._low: int | None = None  # the lowest hole, while it is one (see held_through)
 
     @property
     def holes(self) -> list[int]:
         """The ids below :attr:`top` still awaited, ascending."""
         return sorted(self._holes)
+
+    @property
+    def held_through(self) -> int:
+        """The highest id up to which every id is applied (or given up): just below the
+        lowest hole, else :attr:`top`. A vote's transaction reads back only the station's
+        votes above it (:attr:`~stations.store.confirmations.PendingVote.held`).
+
+        Asked once per vote, so it must not cost a pass over the holes each time: holes are
+        only ever added above every id seen, so the lowest one stays the lowest until it is
+        filled or given up, and only then is it looked for again.
+        """
+        holes = self._holes
+        if not holes:
+            return self.top
+        if self._low not in holes:
+            self._low = min(holes)
+        return self._low - 1
 
     def saw(self, ids: Iterable[int], now: float) -> None:
         """Note applied ids (any order; repeats are harmless)."""

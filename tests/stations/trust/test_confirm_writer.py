@@ -244,17 +244,17 @@ def test_fast_path_answers_as_the_plain_steps(tmp_path: object) -> None:
 
 
 @pytest.mark.postgres
-def test_the_fast_path_reads_back_only_the_votes_its_callers_have_not_seen() -> None:
-    """Older votes on a voted station come back only when some vote of the batch has not
-    applied them (above its ``after``, or one of its holes); a vote that says nothing gets
-    them all, as the plain steps give them. Rule 4 still counts every one of them."""
+def test_the_fast_path_reads_back_only_the_votes_its_callers_do_not_hold() -> None:
+    """Older votes on a voted station come back only above what every vote of the batch
+    holds (its ``held``); a vote that says nothing gets them all, as the plain steps give
+    them. Rule 4 still counts every one of them."""
     from stations.store.confirmations import PgVoteWriter
 
     now = time.time()
 
-    def vote(k: int, unseen: tuple[int, list[int]] | None, report: str | None = None):
+    def vote(k: int, held: int | None, report: str | None = None) -> PendingVote:
         return PendingVote(1, Vote(now + k, "closed", f"{k:032d}", True, True), 10.0, report,
-                           unseen)  # fmt: skip
+                           held)  # fmt: skip
 
     def written(batch: list[PendingVote]) -> tuple[list[int], list[list[int]]]:
         """The batch's new ids, and each vote's older votes read back."""
@@ -267,20 +267,19 @@ def test_the_fast_path_reads_back_only_the_votes_its_callers_have_not_seen() -> 
         writer = PgVoteWriter(store.write_engine)
         try:
             ids = [written([vote(k, None)])[0][0] for k in range(4)]
-            a, b, c, d = ids
-            new, back = written([vote(4, (b, [a]))])
-            assert back == [[a, c, d]]  # above b, and the hole a
+            new, back = written([vote(4, ids[1])])
+            assert back == [ids[2:]]  # those above what it holds
             ids += new
-            new, back = written([vote(5, (new[0], []))])
-            assert back == [[]]  # it has them all: its own vote alone
+            new, back = written([vote(5, new[0])])
+            assert back == [[]]  # it holds them all: its own vote alone
             ids += new
-            new, back = written([vote(6, (c, [])), vote(7, (a, [b]))])
-            assert back == [ids[1:], ids[1:]]  # above the lower after: what either lacks
+            new, back = written([vote(6, ids[2]), vote(7, ids[0])])
+            assert back == [ids[1:], ids[1:]]  # above the lower: what either lacks
             ids += new
             new, back = written([vote(8, None)])
             assert back == [ids]  # it says nothing: all of them
             # Rule 4 counts every older vote in the statement, whatever comes back.
-            (queued,) = writer([vote(9, (10**12, []), AUTO_REPORT_TEXT)])
+            (queued,) = writer([vote(9, 10**12, AUTO_REPORT_TEXT)])
             assert [r.id for r in queued.recent] == [queued.row.id]  # type: ignore[union-attr]
             assert queued.queued  # type: ignore[union-attr]
         finally:

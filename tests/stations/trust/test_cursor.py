@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from stations.search import StationCatalog
@@ -46,6 +48,31 @@ def test_a_jump_notices_at_most_max_gap_and_many_holes_read_a_range() -> None:
     assert c.holes == list(range(999_900, 1_000_000))
     assert c.wanted(max_listed=50) == (999_899, [])  # the range from the lowest hole
     assert c.wanted(max_listed=500) == (1_000_000, c.holes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("saw"), st.lists(st.integers(1, 400), max_size=6)),
+            st.tuples(st.just("expire"), st.just([])),
+            st.tuples(st.just("loaded"), st.lists(st.integers(1, 400), max_size=6)),
+        ),
+        max_size=30,
+    )
+)
+def test_held_through_is_just_below_the_lowest_hole(steps: list[tuple[str, list[int]]]) -> None:
+    """The remembered lowest hole against the plain definition, after any mix of pulls,
+    expiries and starts (a hole filled, given up, or added above the others)."""
+    c = VoteCursor(hole_s=5.0, max_gap=50)
+    for now, (step, ids) in enumerate(steps):
+        if step == "saw":
+            c.saw(ids, now=float(now))
+        elif step == "expire":
+            c.expire(now=float(now))
+        else:
+            c.loaded(ids, now=float(now), lookback=20)
+        assert c.held_through == (c.holes[0] - 1 if c.holes else c.top)
 
 
 def test_a_start_awaits_only_the_last_ids_below_the_highest() -> None:

@@ -625,40 +625,21 @@ class SqlConfirmationStore(Repository):
             self._salt = bytes.fromhex(value)
         return self._salt
 
-    def record(
-        self,
-        station_id: int,
-        vote: Vote,
-        *,
-        distance_m: float | None,
-        report: str | None = None,
-        held: int | None = None,
-    ) -> Recorded:
-        """Store ``vote``; returns it with the station's votes of the last window (and, with
-        ``report``, whether rule 4 filed that text as a ``closed`` report in its transaction).
-        ``held``: the caller holds every stored vote up to this id; those may be left out
-        of :attr:`Recorded.recent`.
+    def record(self, item: PendingVote) -> Recorded:
+        """Store ``item.vote``; returns it with the station's votes of the last window (all
+        but those up to ``item.held`` may be left out) and, with ``item.report``, whether
+        rule 4 filed that text as a ``closed`` report in its transaction.
 
         Raises ``NotFound`` for a missing or deleted station and ``TooManyRequests`` when this
         device voted on this station less than an hour ago.
         """
-        item = PendingVote(station_id, vote, distance_m, report, held)
         writer = self._group_writer()
         if writer is not None:
             return writer.submit(item)
         return _one(write_votes(self.write_engine, [item]))
 
-    async def record_async(
-        self,
-        station_id: int,
-        vote: Vote,
-        *,
-        distance_m: float | None,
-        report: str | None = None,
-        held: int | None = None,
-    ) -> Recorded:
+    async def record_async(self, item: PendingVote) -> Recorded:
         """:meth:`record` for a coroutine (on SQLite it runs in a worker thread)."""
-        item = PendingVote(station_id, vote, distance_m, report, held)
         writer = self._group_writer()
         if writer is not None:
             return await writer.submit_async(item)

@@ -28,7 +28,12 @@ from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.model import Station
 from stations.search import StationCatalog
-from stations.store.confirmations import LOOKBACK, Recorded, SqlConfirmationStore
+from stations.store.confirmations import (
+    LOOKBACK,
+    PendingVote,
+    Recorded,
+    SqlConfirmationStore,
+)
 from stations.store.reports import ReportStore, SqlReportStore, validate_report
 from stations.trust.board import TrustBoard
 from stations.trust.device import check_device_id, device_hash
@@ -196,13 +201,7 @@ class TrustService:
     ) -> Receipt:
         """Record one rider's tap (see the module docstring); raises the domain's errors."""
         station, vote, distance = self._vote(station_id, raw, device_id, now)
-        stored = self.confirmations.record(
-            station_id,
-            vote,
-            distance_m=distance,
-            report=self._report_for(vote),
-            held=self.board.held_through,
-        )
+        stored = self.confirmations.record(self._pending(station_id, vote, distance))
         receipt = self._weigh(station, vote, stored, distance)
         if receipt.queued and self._report is None:
             self._queue(station_id)
@@ -215,17 +214,19 @@ class TrustService:
         vote's batch commits (group commit on PostgreSQL).
         """
         station, vote, distance = self._vote(station_id, raw, device_id, now)
-        stored = await self.confirmations.record_async(
-            station_id,
-            vote,
-            distance_m=distance,
-            report=self._report_for(vote),
-            held=self.board.held_through,
-        )
+        stored = await self.confirmations.record_async(self._pending(station_id, vote, distance))
         receipt = self._weigh(station, vote, stored, distance)
         if receipt.queued and self._report is None:  # a queue elsewhere: its own transaction
             await asyncio.to_thread(self._queue, station_id)
         return receipt
+
+    def _pending(self, station_id: int, vote: Vote, distance: float | None) -> PendingVote:
+        """The vote as the store takes it: the report it may file, and how far this process's
+        board already holds the stored votes (the store reads back only those above).
+        """
+        return PendingVote(
+            station_id, vote, distance, self._report_for(vote), self.board.held_through
+        )
 
     def _report_for(self, vote: Vote) -> str | None:
         """The report the vote's transaction files if rule 4 then holds: only a contradicting

@@ -60,7 +60,7 @@ def test_concurrent_votes_from_threads_are_each_stored(
 
     def one(n: int) -> int:
         vote = Vote(now, ("open", "closed")[n % 2], f"dev{n:06d}", True, True)
-        row, recent, _ = votes.record(n % 5 + 1, vote, distance_m=30.0)
+        row, recent, _ = votes.record(PendingVote(n % 5 + 1, vote, 30.0))
         assert row.id in {r.id for r in recent}  # the read-back holds the vote itself
         return row.id
 
@@ -78,7 +78,7 @@ def test_concurrent_votes_from_coroutines_are_each_stored(
     async def burst() -> list[int | BaseException]:
         async def one(n: int) -> int:
             vote = Vote(now, "open", f"co{n:06d}", n % 3 > 0, True)
-            stored = await votes.record_async(n % 5 + 1, vote, distance_m=None)
+            stored = await votes.record_async(PendingVote(n % 5 + 1, vote, None))
             return stored.row.id
 
         return await asyncio.gather(*(one(n) for n in range(300)), return_exceptions=True)
@@ -98,7 +98,9 @@ def test_one_device_racing_itself_gets_one_vote(
 
     def one(n: int) -> object:
         try:
-            return votes.record(2, Vote(now + n * 1e-3, "closed", "same-phone", True), distance_m=5)
+            return votes.record(
+                PendingVote(2, Vote(now + n * 1e-3, "closed", "same-phone", True), 5)
+            )
         except TooManyRequests as exc:
             return exc
 

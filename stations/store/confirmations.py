@@ -4,8 +4,9 @@ A vote is written in one transaction that checks the station is live (on Postgre
 a key-share lock on its row, so it cannot be removed underneath), claims the device's hour
 on the station in ``confirmation_claims`` with one ``INSERT … ON CONFLICT DO UPDATE … WHERE
 until <= at`` (two taps of one device cannot both pass, on either engine), inserts the vote,
-and reads the station's recent votes back for the rules — all before commit. A vote that
-asks for it (:attr:`PendingVote.report`) and, with the votes read back, makes rule 4 hold
+and reads the station's recent votes for the rules — all before commit (of those, only the
+ones its caller does not hold come back: :attr:`PendingVote.held`). A vote that asks for it
+(:attr:`PendingVote.report`) and, with the station's recent votes, makes rule 4 hold
 (:func:`~stations.trust.rules.queue_worthy`) files its ``closed`` report in the staff review
 queue in the same transaction, counted as :func:`~stations.store.reports.count_report` counts
 a rider's report: no separate transaction (and thread) per queued vote, and never a vote
@@ -25,7 +26,7 @@ and COMMIT round trips), prepared, and sends the batch as one JSON parameter (ps
 dumps nine Python lists element by element; ``json.dumps`` is C). The stations are locked
 by ``id = ANY(array)``, an index lookup whatever the planner knows of the table (a join
 with the batch on a table not yet analysed became a nested loop over every station). Rule
-4 and the reports it files are part of the same statement (the votes read back, each
+4 and the reports it files are part of the same statement (the station's recent votes, each
 asking vote's devices counted as :func:`~stations.trust.rules.queue_worthy` counts them,
 the reports counted as :func:`~stations.store.reports.count_report` counts a rider's), so
 a batch of 关着 votes is still one round trip in autocommit: the BEGIN and COMMIT it took
@@ -154,7 +155,8 @@ class Recorded(NamedTuple):
     Why not always all of them: on the group writer's path every vote read back is parsed
     and made into objects by the writer thread and walked by the event loop, so a vote on a
     station with a few days of votes cost that many rows, each time; a process's board
-    already holds all but the newest. Rule 4 is decided in the statement over all of them either way.
+    already holds every vote up to its floor (:attr:`~stations.trust.board.TrustBoard.
+    held_through`). Rule 4 is decided in the statement over all of them either way.
     The plain :func:`write_votes` reads them all (its own rule 4 counts them in Python).
     """
 
@@ -626,8 +628,8 @@ class SqlConfirmationStore(Repository):
         return self._salt
 
     def record(self, item: PendingVote) -> Recorded:
-        """Store ``item.vote``; returns it with the station's votes of the last window (all
-        but those up to ``item.held`` may be left out) and, with ``item.report``, whether
+        """Store ``item.vote``; returns it with the station's votes of the last window (those
+        up to ``item.held`` may be left out) and, with ``item.report``, whether
         rule 4 filed that text as a ``closed`` report in its transaction.
 
         Raises ``NotFound`` for a missing or deleted station and ``TooManyRequests`` when this

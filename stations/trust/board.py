@@ -162,16 +162,32 @@ class TrustBoard:
             self.cursor.loaded([r[0] for r in rows], now, lookback, highest=highest)
         return self.add(rows, now=now)
 
-    def wanted(self, now: float) -> tuple[int, list[int]]:
+    def wanted(self) -> tuple[int, list[int]]:
         """What the next pull reads: ids above the first number, and the listed ones (the
-        holes awaited; those given up are forgotten first). See :mod:`stations.trust.cursor`.
+        holes awaited). See :mod:`stations.trust.cursor`.
+        """
+        with self._lock:
+            return self.cursor.wanted()
+
+    def expire(self, now: float) -> None:
+        """Give up the holes awaited longer than the cursor waits. Called after a pull that
+        asked for them, never before: a refresher held up (the database away, say) would
+        otherwise give up votes no pull had looked for.
         """
         with self._lock:
             self.cursor.expire(now)
-            return self.cursor.wanted()
 
-    def add(self, rows: Iterable[tuple[int, int, Vote]], *, now: float | None = None) -> int:
-        """Apply ``(confirmation id, station id, vote)`` rows; returns how many were new."""
+    def add(
+        self,
+        rows: Iterable[tuple[int, int, Vote]],
+        *,
+        now: float | None = None,
+        pulled: bool = True,
+    ) -> int:
+        """Apply ``(confirmation id, station id, vote)`` rows; returns how many were new.
+        ``pulled``: the rows are a pull's (or the start's load); False for the votes a
+        process's own write read back (see :meth:`VoteCursor.saw`).
+        """
         now = time.time() if now is None else now
         added = 0
         with self._lock:
@@ -187,7 +203,7 @@ class TrustBoard:
                     seen = self._ids[sid] = untrack({})  # of numbers only
                 seen[cid] = vote.at
                 added += 1
-            self.cursor.saw(ids, now)
+            self.cursor.saw(ids, now, pulled=pulled)
             for sid, new in grouped.items():
                 keep = [v for v in (*self._votes.get(sid, ()), *new) if now - v.at <= WINDOW_S]
                 self._votes[sid] = untrack(tuple(sorted(keep, key=lambda v: v.at)))

@@ -7,8 +7,8 @@ in the page's CRS, stores the vote through :class:`~stations.store.confirmations
 SqlConfirmationStore`, applies it to this process's :class:`~stations.trust.board.TrustBoard`
 at once (the rider's next look shows it), and when rule 4 holds files a ``closed`` report in
 the existing review queue — in the vote's own transaction when the queue is in the votes'
-database (the store decides rule 4 on the votes it reads back, see :mod:`stations.store.
-confirmations`), otherwise in a transaction of its own after the vote. The stored station is
+database (the store decides rule 4 on the station's recent votes in that transaction, see
+:mod:`stations.store.confirmations`), otherwise in a transaction of its own after the vote. The stored station is
 never changed here.
 """
 
@@ -193,8 +193,10 @@ class TrustService:
             self._prune_at = now + PRUNE_EVERY_S
             self.board.prune(now)
             self.confirmations.prune_claims(now)
-        after, holes = self.board.wanted(now)
-        return self.board.add(self.confirmations.since(after, now, holes=holes), now=now)
+        after, holes = self.board.wanted()
+        added = self.board.add(self.confirmations.since(after, now, holes=holes), now=now)
+        self.board.expire(now)  # only holes this pull has just asked for
+        return added
 
     def confirm(
         self, station_id: int, raw: Any, device_id: str | None, *, now: float | None = None
@@ -257,7 +259,7 @@ class TrustService:
         queued: the report its transaction filed, or (a queue elsewhere) the one to file now.
         """
         now = vote.at
-        self.board.add(stored.recent, now=now)
+        self.board.add(stored.recent, now=now, pulled=False)
         confidence = self.board.confidence(station, vote.scheduled, now)
         if self._report is not None:
             queued = stored.queued

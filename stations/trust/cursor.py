@@ -69,11 +69,22 @@ class VoteCursor:
             self._low = min(holes)
         return self._low - 1
 
-    def saw(self, ids: Iterable[int], now: float) -> None:
-        """Note applied ids (any order; repeats are harmless)."""
+    def saw(self, ids: Iterable[int], now: float, *, pulled: bool = True) -> None:
+        """Note applied ids (any order; repeats are harmless).
+
+        ``pulled``: the ids come from a pull, which read every stored id above :attr:`top`,
+        so an id it did not find below the highest is missing (a hole, at most
+        :attr:`max_gap` of them). Otherwise they are a process's own vote read back with its
+        station's votes: the ids between are unread, not missing. A jump farther than
+        ``max_gap`` then leaves :attr:`top` where it is (listing every id between could be
+        millions), and the next pull reads everything above it, the own vote included
+        (the board skips it as a repeat).
+        """
         holes = self._holes
         for cid in sorted(ids):
             if cid > self.top:
+                if not pulled and cid - self.top > self.max_gap:
+                    break  # this and the higher ids: left for the next pull
                 start = max(self.top + 1, cid - self.max_gap)
                 for missing in range(start, cid):
                     holes[missing] = now

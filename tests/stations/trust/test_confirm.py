@@ -17,6 +17,7 @@ from stations.store.schema import confirmations_table
 from stations.store.sql import SqlStationStore
 from stations.trust.board import TrustBoard
 from stations.trust.confirm import AUTO_REPORT_TEXT, TrustService, parse_confirmation
+from stations.trust.cursor import HOLE_S
 from tests.conftest import make_station
 
 LON, LAT = 116.5068, 39.7954
@@ -196,6 +197,40 @@ def test_a_receipt_weighs_the_votes_another_process_stored_before_any_refresh(
     assert receipt.confidence.level == "doubtful"
     assert len({v.device for v in trust.board.votes(1)}) == len(trust.board.votes(1)) == 4
     assert trust.refresh() == 0  # nothing left to pull: the vote brought the other two
+
+
+def _two_services(store: SqlStationStore) -> tuple[TrustService, TrustService]:
+    """Two processes' services on one store with stations 1 and 2, boards loaded."""
+    store.create(make_station(opening_hours="24/7"), actor="t")
+    store.create(make_station(opening_hours="24/7", lon=LON + 0.001), actor="t")
+    votes = SqlConfirmationStore.beside(store)
+    services = tuple(TrustService(votes, StationCatalog(store), TrustBoard()) for _ in "ab")
+    for service in services:
+        service.load()
+    return services  # type: ignore[return-value]
+
+
+def test_a_vote_reads_back_what_its_board_still_awaits(store: SqlStationStore) -> None:
+    """Another process's vote below this board's highest id, not pulled yet (a hole), comes
+    back with this process's next vote on that station."""
+    here, there = _two_services(store)
+    there.confirm(1, at_door("open"), "device-0001")
+    here.confirm(2, {**at_door("open"), "lon": LON + 0.001}, "device-0002")
+    assert here.board.votes(1) == ()  # its id is below the board's highest: awaited
+    here.confirm(1, at_door("open"), "device-0003")
+    assert len(here.board.votes(1)) == 2
+
+
+def test_a_pull_held_up_past_the_wait_still_reads_the_votes_it_awaited(
+    store: SqlStationStore,
+) -> None:
+    """Holes are given up after the pull that asked for them, not before: a refresher held
+    up longer than the wait (the database away, say) still gets the vote."""
+    here, there = _two_services(store)
+    there.confirm(1, at_door("open"), "device-0001")
+    here.confirm(2, {**at_door("open"), "lon": LON + 0.001}, "device-0002")
+    assert here.refresh(now=time.time() + 2 * HOLE_S) == 1
+    assert len(here.board.votes(1)) == 1
 
 
 def test_missing_or_deleted_station(trust: TrustService, store: SqlStationStore) -> None:

@@ -55,6 +55,7 @@ def test_a_jump_notices_at_most_max_gap_and_many_holes_read_a_range() -> None:
     st.lists(
         st.one_of(
             st.tuples(st.just("saw"), st.lists(st.integers(1, 400), max_size=6)),
+            st.tuples(st.just("own"), st.lists(st.integers(1, 400), max_size=3)),
             st.tuples(st.just("expire"), st.just([])),
             st.tuples(st.just("loaded"), st.lists(st.integers(1, 400), max_size=6)),
         ),
@@ -66,13 +67,28 @@ def test_held_through_is_just_below_the_lowest_hole(steps: list[tuple[str, list[
     expiries and starts (a hole filled, given up, or added above the others)."""
     c = VoteCursor(hole_s=5.0, max_gap=50)
     for now, (step, ids) in enumerate(steps):
-        if step == "saw":
-            c.saw(ids, now=float(now))
+        if step in ("saw", "own"):
+            c.saw(ids, now=float(now), pulled=step == "saw")
         elif step == "expire":
             c.expire(now=float(now))
         else:
             c.loaded(ids, now=float(now), lookback=20)
         assert c.held_through == (c.holes[0] - 1 if c.holes else c.top)
+
+
+def test_an_own_vote_far_above_leaves_the_ids_between_to_the_next_pull() -> None:
+    """A process's own vote read back is not a pull: the ids below it are unread, not
+    missing. Near, they are awaited; farther than ``max_gap``, the highest id stays and the
+    next pull reads everything above it."""
+    c = VoteCursor(max_gap=100)
+    c.saw([1, 2, 3], now=0.0)
+    c.saw([50], now=1.0, pulled=False)
+    assert c.top == 50 and c.holes == list(range(4, 50))
+    c.saw(range(4, 50), now=2.0)
+    c.saw([5_000], now=3.0, pulled=False)
+    assert c.top == 50 and c.holes == [] and c.wanted() == (50, []) and c.held_through == 50
+    c.saw([4_990, 5_000], now=4.0)  # the pull: everything above 50 it found
+    assert c.top == 5_000 and c.holes == [*range(4_890, 4_990), *range(4_991, 5_000)]
 
 
 def test_a_start_awaits_only_the_last_ids_below_the_highest() -> None:

@@ -355,13 +355,9 @@ def _round(
     m_cpu = sum(x[1] for x in mixed)
     written = sum(x[3]["ok"] for x in mixed)
     near_cpu = a_cpu / a_ok if a_ok else float("nan")
-    # What the worker spent beyond the mixed windows' nearest answers (at the alone windows'
-    # CPU per answer), per paced write: a write's cost beside a busy nearest.
-    paced_cpu = (m_cpu - m_ok * near_cpu) / written if written else float("nan")
+    paced_cpu = _paced_cost(mixed, near_cpu)
+    floor_cpu = _paced_cost(floor, near_cpu)
     f_ok = sum(x[0].ok for x in floor)
-    f_sent = sum(x[3]["ok"] for x in floor)
-    f_cpu = sum(x[1] for x in floor)
-    floor_cpu = (f_cpu - f_ok * near_cpu) / f_sent if f_sent else float("nan")
     rate = written / sum(x[3]["ok"] / x[3]["ok_per_s"] for x in mixed if x[3]["ok_per_s"])
     out |= {
         "nearest_alone": a_ok / sum(x[0].seconds for x in alone),
@@ -385,11 +381,22 @@ def _round(
         "ratio_from_paced_cpu": 1.0 - rate * paced_cpu,
         "mixed_busy": m_cpu / sum(x[2] for x in mixed),
         "non_2xx": writes["non_2xx"]
-        + sum(x[3]["non_2xx"] + x[3]["errors"] for x in mixed)
-        + sum(x[3]["non_2xx"] + x[3]["errors"] for x in floor)
+        + sum(x[3]["non_2xx"] + x[3]["errors"] for x in mixed + floor)
         + sum(x[0].requests - x[0].ok for x in alone + mixed + floor),  # type: ignore[operator]
     }
     return out
+
+
+def _paced_cost(
+    windows: list[tuple[LoadResult, float, float, dict[str, float]]], near_cpu: float
+) -> float:
+    """What the worker spent in ``windows`` beyond their nearest answers (at the alone
+    windows' ``near_cpu`` per answer), per paced request answered 2xx: a paced request's
+    cost beside a busy nearest."""
+    sent = sum(x[3]["ok"] for x in windows)
+    if not sent:
+        return float("nan")
+    return (sum(x[1] for x in windows) - sum(x[0].ok for x in windows) * near_cpu) / sent
 
 
 #: What the summary prints, in order: (key, label, format).

@@ -8,8 +8,8 @@ SqlConfirmationStore`, applies it to this process's :class:`~stations.trust.boar
 at once (the rider's next look shows it), and when rule 4 holds files a ``closed`` report in
 the existing review queue — in the vote's own transaction when the queue is in the votes'
 database (the store decides rule 4 on the station's recent votes in that transaction, see
-:mod:`stations.store.confirmations`), otherwise in a transaction of its own after the vote. The stored station is
-never changed here.
+:mod:`stations.store.confirmations`), otherwise in a transaction of its own after the vote.
+The stored station is never changed here.
 """
 
 from __future__ import annotations

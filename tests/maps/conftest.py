@@ -182,6 +182,56 @@ class PageKit:
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
 
+    def click_marker(self, name: str, state: str = "ws-ready") -> Any:
+        """On the station map: zoom to the station named ``name``, click its marker like a
+        user, and return its popup once that shows ``state`` (``ws-ready``, ``ws-error``…).
+
+        At zoom 18 the station is out of its cluster, but the cluster layer animates the split
+        (about 0.3 s, longer on a busy machine): the click waits until the layer is idle and
+        the marker is drawn. A click the marker never received (the pointer landed while the
+        map moved under it) is made again; a click it received that opens no popup fails at
+        once. A popup still open is closed first, so the one returned is this station's."""
+        self.close_popup()
+        find = "WarmMap.current.entries.find(x => x.name === name)"
+        self.page.evaluate(
+            f"""name => {{
+            const e = {find};
+            e.clicks = e.clicks || 0;
+            if (!e.counted) {{
+                e.counted = true;
+                e.marker.on('click', () => {{ e.clicks += 1; }});
+            }}
+            WarmMap.map.setView(e.marker.getLatLng(), 18, {{animate: false}});
+        }}""",
+            name,
+        )
+        idle = f"""name => {{
+            const e = {find};
+            return !WarmMap.current.layer._inZoomAnimation && !!e.marker._icon
+                && document.contains(e.marker._icon);
+        }}"""
+        clicks = f"name => {find}.clicks"
+        for _ in range(3):
+            self.page.wait_for_function(idle, arg=name)
+            before = self.page.evaluate(clicks, name)
+            self.page.get_by_title(name, exact=True).click()
+            self.settle()
+            if self.page.evaluate(clicks, name) > before:
+                break
+        else:
+            raise AssertionError(f"three clicks never reached the marker of {name}")
+        assert self.page.locator(".leaflet-popup .ws-popup").count() == 1, (
+            "the marker was clicked but no popup opened"
+        )
+        filled = self.page.locator(f".leaflet-popup .ws-popup.{state}")
+        filled.wait_for()
+        return filled
+
+    def close_popup(self) -> None:
+        """Close the map's popup and wait until Leaflet has taken it out of the page."""
+        self.page.evaluate("WarmMap.map.closePopup()")
+        self.page.locator(".leaflet-popup").wait_for(state="detached")
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"

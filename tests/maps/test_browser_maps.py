@@ -61,55 +61,9 @@ def _marker_latlngs(kit: PageKit) -> dict[str, list[float]]:
         e => [e.name, [e.marker.getLatLng().lng, e.marker.getLatLng().lat]]))""")
 
 
-def _click_marker(kit: PageKit, name: str, state: str) -> Any:
-    """Zoom to the station, click its marker like a user; the popup once it shows ``state``.
-
-    At zoom 18 the station is out of its cluster, but the cluster layer animates the split
-    (about 0.3 s, longer on a busy machine): the click waits until the layer is idle and the
-    marker is drawn. A click the marker never received (the pointer landed while the map
-    moved under it) is made again; a click it received that opens no popup fails at once."""
-    kit.page.evaluate(
-        """name => {
-        const e = WarmMap.current.entries.find(x => x.name === name);
-        e.clicks = e.clicks || 0;
-        if (!e.counted) {
-            e.counted = true;
-            e.marker.on('click', () => { e.clicks += 1; });
-        }
-        WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
-    }""",
-        name,
-    )
-    idle = """name => {
-        const e = WarmMap.current.entries.find(x => x.name === name);
-        return !WarmMap.current.layer._inZoomAnimation && !!e.marker._icon
-            && document.contains(e.marker._icon);
-    }"""
-    clicks = "name => WarmMap.current.entries.find(x => x.name === name).clicks"
-    popup = kit.page.locator(".leaflet-popup .ws-popup")
-    for _ in range(3):
-        kit.page.wait_for_function(idle, arg=name)
-        before = kit.page.evaluate(clicks, name)
-        kit.page.get_by_title(name, exact=True).click()
-        kit.settle()
-        if kit.page.evaluate(clicks, name) > before:
-            break
-    else:
-        raise AssertionError(f"three clicks never reached the marker of {name}")
-    assert popup.count() == 1, "the marker was clicked but no popup opened"
-    filled = kit.page.locator(f".leaflet-popup .ws-popup.{state}")
-    filled.wait_for()
-    return filled
-
-
 def _open_popup_of(kit: PageKit, name: str) -> Any:
     """Zoom to the station, click its marker like a user, return the filled popup."""
-    return _click_marker(kit, name, "ws-ready")
-
-
-def _close_popup(kit: PageKit) -> None:
-    kit.page.evaluate("WarmMap.map.closePopup()")
-    kit.page.locator(".leaflet-popup").wait_for(state="detached")
+    return kit.click_marker(name, "ws-ready")
 
 
 def _detail_requests(kit: PageKit) -> list[str]:
@@ -181,7 +135,7 @@ def test_markers_cluster_and_a_click_opens_that_stations_popup(
         "id => WarmMap.current.entries.find(e => e.id === id).state", row[0]
     )
     # Details are asked once, in the page's CRS and at the page's instant; reopening reuses them.
-    _close_popup(kit)
+    kit.close_popup()
     _open_popup_of(kit, row[5])
     assert len(asked) == 1 and "crs=wgs84" in asked[0] and "at=" in asked[0]
     assert kit.console_errors == []
@@ -199,7 +153,7 @@ def test_a_station_deleted_after_the_page_was_drawn_says_so(
         victim = next(s for s in catalog.all() if s.data.name == STATIONS[1]["name"])
         store.delete(victim.id, actor="test")
         catalog.refresh()
-        error = _click_marker(kit, victim.data.name, "ws-error")
+        error = kit.click_marker(victim.data.name, "ws-error")
         assert error.locator(".ws-title").text_content() == victim.data.name
         assert "已撤销" in error.locator(".ws-wait").text_content()
     finally:
@@ -218,7 +172,7 @@ def test_a_popup_whose_details_never_come_says_so_and_the_next_tap_asks_again(
     kit.page.route("**/api/v1/stations/**", lambda route: held.append(route))
     kit.page.clock.install()
     name = STATIONS[0]["name"]
-    _click_marker(kit, name, "ws-loading")
+    kit.click_marker(name, "ws-loading")
     for _ in range(600):  # the request has left the page and is held
         if held:
             break
@@ -232,7 +186,7 @@ def test_a_popup_whose_details_never_come_says_so_and_the_next_tap_asks_again(
     assert "详情加载失败" in error.text_content()
     assert len(held) == 1
     kit.page.unroute("**/api/v1/stations/**")  # the held request goes on to the server
-    _close_popup(kit)
+    kit.close_popup()
     popup = _open_popup_of(kit, name)
     assert popup.locator(".ws-title").text_content() == name
 

@@ -240,19 +240,11 @@ def test_station_map_popups_show_hostile_text_as_text(hostile: Hostile, open_pag
     w.goto(hostile.live.url + "/maps/stations")
     w.page.wait_for_selector(".leaflet-marker-icon, .marker-cluster")
     w.check("station map")
-    names = w.page.evaluate("() => WarmMap.current.entries.map(x => x.name ?? x.p.name)")
+    names = w.page.evaluate("() => WarmMap.current.entries.map(x => x.name)")
     assert sorted(names) == sorted(s.data.name for s in hostile.stations)  # as stored
     for s in hostile.stations:
-        w.page.evaluate(
-            """name => {
-            const e = WarmMap.current.entries.find(x => (x.name ?? (x.p && x.p.name)) === name);
-            WarmMap.map.setView(e.marker.getLatLng(), 18, {animate: false});
-        }""",
-            s.data.name,
-        )
-        w.page.get_by_title(s.data.name, exact=True).click()
-        popup = w.page.locator(f".leaflet-popup .ws-popup.ws-ready[data-station-id='{s.id}']")
-        popup.wait_for()
+        popup = w.kit.click_marker(s.data.name)
+        assert popup.get_attribute("data-station-id") == str(s.id)
         assert popup.locator(".ws-title").text_content() == s.data.name
         assert s.data.notes in popup.text_content()
         w.check(f"popup of {s.data.name!r}")

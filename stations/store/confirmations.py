@@ -442,8 +442,8 @@ def _pg_statement(claims: list[PendingVote], *, reports: bool = True) -> tuple[s
         )
         for p in claims
     ]
-    held = [p.held for p in claims]
-    after = 0 if not reports or None in held else min(held)  # type: ignore[type-var]
+    held = [p.held for p in claims if p.held is not None]
+    after = min(held) if reports and len(held) == len(claims) else 0
     return _PG_BATCH, {
         "votes": json.dumps(votes),
         "ids": sorted({p.station_id for p in claims}),

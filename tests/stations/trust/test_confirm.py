@@ -204,10 +204,10 @@ def _two_services(store: SqlStationStore) -> tuple[TrustService, TrustService]:
     store.create(make_station(opening_hours="24/7"), actor="t")
     store.create(make_station(opening_hours="24/7", lon=LON + 0.001), actor="t")
     votes = SqlConfirmationStore.beside(store)
-    services = tuple(TrustService(votes, StationCatalog(store), TrustBoard()) for _ in "ab")
-    for service in services:
-        service.load()
-    return services  # type: ignore[return-value]
+    here, there = (TrustService(votes, StationCatalog(store), TrustBoard()) for _ in "ab")
+    here.load()
+    there.load()
+    return here, there
 
 
 def test_a_vote_reads_back_what_its_board_still_awaits(store: SqlStationStore) -> None:

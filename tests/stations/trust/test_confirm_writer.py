@@ -255,8 +255,8 @@ def test_the_fast_path_reads_back_only_the_votes_its_callers_do_not_hold() -> No
     now = time.time()
 
     def vote(k: int, held: int | None, report: str | None = None) -> PendingVote:
-        return PendingVote(1, Vote(now + k, "closed", f"{k:032d}", True, True), 10.0, report,
-                           held)  # fmt: skip
+        cast = Vote(now + k, "closed", f"{k:032d}", True, True)
+        return PendingVote(1, cast, 10.0, report, held)
 
     def written(batch: list[PendingVote]) -> tuple[list[int], list[list[int]]]:
         """The batch's new ids, and each vote's older votes read back."""

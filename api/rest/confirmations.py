@@ -114,13 +114,13 @@ def _words(state: str, onsite: bool, distance_m: float | None) -> tuple[str, str
     if distance_m is None:
         return (
             "Recorded without a position: it counts less than one from the door.",
-            "已记录。未获取到您的位置，这条反馈的权重较低。",
+            "已记录，但未获取到您的位置，不算现场确认。下次请先打开手机定位。",
         )
     km = distance_m / 1000
     where = f"{distance_m:.0f} 米" if distance_m < 1000 else f"{km:.1f} 公里"
     return (
         f"Recorded, {distance_m:.0f} m from the station: not on-site, it counts less.",
-        f"已记录。您距离驿站约 {where}，不算现场确认，权重较低。",
+        f"已记录。您距离驿站约 {where}，不算现场确认。",
     )
 
 

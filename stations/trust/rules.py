@@ -31,6 +31,9 @@ The rules (tested one by one in ``tests/stations/trust/test_rules.py``):
    now, and the station's status is open.
 7. Otherwise ``scheduled`` when the hours (or the status) tell open-now, else ``unknown``.
    设施坏了 votes never change the confidence; they are shown as a reason.
+8. **Reasons in order.** The reasons say first what decided the verdict: a doubtful
+   station's 关门/进不去 counts come before any earlier 开着, so a list that shows one
+   reason never reads "可能不开放 · 刚刚有骑手确认开放".
 """
 
 from __future__ import annotations
@@ -309,12 +312,12 @@ def assess_plain(
     support = sum(v.weight(now) for v in latest if v.state == "open")
     last_onsite = max((v for v in onsite if v.state != "broken"), key=lambda v: v.at, default=None)
     level = _level(open_now, status_open, queue, against, support, last_onsite, now)
-    if last_open is not None:
-        reasons.append(_confirmed_open(last_open, now))
     for state in ("closed", "locked"):
         phrase = _count_phrase(votes, state, now)
         if phrase is not None:
             reasons.append(phrase)
+    if last_open is not None:  # after the reports that make a station doubtful, else first
+        reasons.insert(len(reasons) if level == "doubtful" else 0, _confirmed_open(last_open, now))
     broken = _broken_phrase(votes, now, labels or {})
     if broken is not None:
         reasons.append(broken)
@@ -406,12 +409,12 @@ def assess(
     support = sum(v.weight(now) for v in ordered if v.state == "open")
     level = _level(open_now, status_open, queue, against, support, last_onsite, now)
     reasons: list[Reason] = []
-    if last_open is not None:
-        reasons.append(_confirmed_open(last_open, now))
     for state, devices in (("closed", closed), ("locked", locked)):
         phrase = _phrase(state, len(devices))
         if phrase is not None:
             reasons.append(phrase)
+    if last_open is not None:
+        reasons.insert(len(reasons) if level == "doubtful" else 0, _confirmed_open(last_open, now))
     if broken:
         reasons.append(_broken_reason(len(broken), amenities, labels or {}))
     if level in ("scheduled", "unknown"):

@@ -114,3 +114,30 @@ def test_a_tap_from_5_km_is_not_on_site(live: LiveServer, open_page: Open) -> No
     message = _tap(kit, "open", "remote")
     assert "公里" in message and "不算现场确认" in message
     assert kit.page.locator("#card .trust.ok").count() == 0
+
+
+def test_the_tap_counts_where_the_phone_is_then_not_where_the_page_opened(
+    live: LiveServer, open_page: Open
+) -> None:
+    # the rider opens the map 5 km away, rides to the station, then taps at its door
+    kit = _card(open_page, live, FAR)
+    assert kit.page.locator("#card .dist").inner_text().startswith("距您 ")  # not the map centre
+    kit.page.context.set_geolocation(DOOR)
+    assert _tap(kit, "open", "onsite").startswith("谢谢")
+
+
+def test_a_tap_on_a_station_outside_the_list_keeps_its_card(
+    live: LiveServer, open_page: Open
+) -> None:
+    # a closed station is not in the open-now list; the card opened from a shared link
+    services = live.app.state.services
+    closed = services.store.create(
+        make_station(name="暂停开放的驿站", lon=116.5070, lat=39.7956, status="temporarily_closed"),
+        actor="t",
+    )
+    services.catalog.refresh()
+    kit = open_page(live.url + f"/embed?station={closed.id}", mobile=True, geolocation=DOOR)
+    kit.page.wait_for_selector("#card .here button[data-state='closed']")
+    assert _tap(kit, "closed", "onsite").startswith("谢谢")
+    card = kit.page.locator("#card").inner_text()
+    assert "暂停开放的驿站" in card and "谢谢" in card

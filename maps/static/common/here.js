@@ -26,12 +26,12 @@
     return id;
   }
 
-  function browserFix() { // the browser's own position (WGS-84)
+  function browserFix(fresh) { // the browser's own position (WGS-84); fresh: none kept from before
     return new Promise(function (resolve, reject) {
       if (!navigator.geolocation) { reject(new Error('unsupported')); return; }
       navigator.geolocation.getCurrentPosition(function (pos) {
         resolve({ lon: pos.coords.longitude, lat: pos.coords.latitude, crs: 'wgs84' });
-      }, reject, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      }, reject, { enableHighAccuracy: true, timeout: 15000, maximumAge: fresh ? 0 : 60000 });
     });
   }
 

@@ -42,7 +42,7 @@
 
   /* ---- state ---- */
   var S = {
-    sel: {}, openNow: !!C.openNow, fix: null, origin: null, located: false,
+    sel: {}, openNow: !!C.openNow, fix: null, fixAt: 0, origin: null, located: false,
     selected: null, list: [], wx: null, seq: 0
   };
   C.selected.forEach(function (c) { S.sel[c] = true; });
@@ -234,7 +234,8 @@
   }
 
   /* ---- rider evidence (confidence) and how to get in ---- */
-  var LEVEL = { confirmed: ['trust ok', '骑手确认开放'], doubtful: ['trust bad', '可能不开放'] };
+  // confirmed needs no label: its reason says it ("刚刚有骑手确认开放")
+  var LEVEL = { confirmed: ['trust ok', ''], doubtful: ['trust bad', '可能不开放'] };
   function trustLine(p, all) { // "20 分钟前有骑手确认开放" / "近 3 天 2 人反映关门"
     var reasons = (p.confidence_reasons || []).filter(function (r) {
       return all || (r.code !== 'schedule' && r.code !== 'no_hours');
@@ -339,8 +340,9 @@
     card.appendChild(bar);
     var meta = el('p');
     var d = p.distance_m;
-    if (d == null && S.fix) d = haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
-    if (d != null) meta.appendChild(el('span', 'dist', metres(d)));
+    if (d == null && S.located) d = haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
+    // the list's distances are from the map centre until the rider is located: say which
+    if (d != null) meta.appendChild(el('span', 'dist', (S.located ? '距您 ' : '距地图中心 ') + metres(d)));
     meta.appendChild(badge(p.open_now, p.status));
     var top = el('div', 'top'), head = el('div', 'main');
     head.appendChild(el('div', 'name', p.name));
@@ -421,9 +423,13 @@
       }
     });
   }
-  function where() { // the rider's position (a fix now if none yet)
-    if (S.fix) return Promise.resolve(S.fix);
-    return getFix().then(function (fix) { S.fix = fix; return fix; }, function () { return null; });
+  function where() { // the rider's position at the tap: the page may have been opened elsewhere
+    return getFix(true).then(function (fix) {
+      S.fix = fix; S.fixAt = Date.now();
+      return fix;
+    }, function () { // no fix now: one from the last two minutes will do, an older one would mislead
+      return S.fix && Date.now() - S.fixAt < 120000 ? S.fix : null;
+    });
   }
 
   /* ---- "报告问题": anonymous, POST …/stations/{id}/reports; staff review it before anything changes ---- */
@@ -503,14 +509,14 @@
 
   /* ---- locating the rider ---- */
   var browserFix = window.WarmHere.browserFix; // common/here.js
-  function getFix() {
+  function getFix(fresh) {
     return wxReady().then(function (wx) {
-      if (!wx) return browserFix();
+      if (!wx) return browserFix(fresh);
       return new Promise(function (resolve, reject) {
         wx.getLocation({ type: 'gcj02',
           success: function (r) { resolve({ lon: Number(r.longitude), lat: Number(r.latitude), crs: 'gcj02' }); },
           cancel: function () { reject(new Error('cancelled')); },
-          fail: function () { browserFix().then(resolve, reject); } });
+          fail: function () { browserFix(fresh).then(resolve, reject); } });
       });
     });
   }
@@ -520,7 +526,7 @@
     setStatus('正在定位…');
     return getFix().then(function (fix) {
       var p = convert(fix.lon, fix.lat, fix.crs, C.crs);
-      S.fix = fix;
+      S.fix = fix; S.fixAt = Date.now();
       S.located = true;
       S.origin = L.latLng(p[1], p[0]);
       userLayer.clearLayers();

@@ -82,7 +82,7 @@
       station: cfg.station, amenities: cfg.amenities, labels: cfg.labels,
       api: '/api/v1/stations/', crs: 'wgs84',
       // at the door: the phone's own position, or none if the rider declines
-      where: function () { return window.WarmHere.browserFix().catch(function () { return null; }); }
+      where: function () { return window.WarmHere.browserFix(true).catch(function () { return null; }); }
     }), here.firstChild);
   }
 }());

@@ -120,6 +120,21 @@ def test_a_later_open_vote_clears_the_doubt() -> None:
     assert assess(votes, True, NOW).level == "confirmed"
 
 
+def test_a_doubtful_station_says_first_what_made_it_doubtful() -> None:
+    # one rider found it open, then three found it shut: the list line shows reasons[0]
+    votes = [vote("open", 5 * HOUR, "a")] + [
+        vote("closed", h * MIN, d) for h, d in ((30, "b"), (20, "c"), (10, "d"))
+    ]
+    for rules in (assess, assess_plain):
+        c = rules(votes, True, NOW)
+        assert c.level == "doubtful"
+        assert zh(c) == ["近 3 天 3 人反映关门", "5 小时前有骑手确认开放"]
+    # not doubtful: the confirmation leads
+    assert zh(assess([vote("closed", 2 * HOUR, "b"), vote("open", MIN, "a")], True, NOW))[0] == (
+        "刚刚有骑手确认开放"
+    )
+
+
 def test_remote_votes_never_make_it_doubtful() -> None:
     votes = [vote("closed", HOUR, d, onsite=False) for d in "abcde"]
     c = assess(votes, True, NOW)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.admin.render import LANG_COOKIE, NO_STORE, console_language, console_page, render_page
@@ -427,6 +428,10 @@ def report_queue(
 
 # -- re-check rounds (issue 16) -----------------------------------------------------------------
 
+_StationId = Annotated[int, Field(ge=1, le=2**62)]
+#: The filter form's "第一站" choice arrives as ``start_station=``: no start, not a bad number.
+_BLANK_IS_NONE = BeforeValidator(lambda v: None if v == "" else v)
+
 
 @router.get("/recheck")
 def recheck_page(
@@ -435,7 +440,7 @@ def recheck_page(
     svc: ServicesDep,
     scope: ReaderScope,
     district: Annotated[str | None, Query(max_length=60)] = None,
-    start_station: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    start_station: Annotated[_StationId | None, _BLANK_IS_NONE, Query()] = None,
 ) -> Response:
     """The round of stations due for a visit, from a chosen start (a union office): printable
     on A4, one tap "已核查" at 360 px."""

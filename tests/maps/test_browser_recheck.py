@@ -74,19 +74,37 @@ def test_a_phone_taps_checked_from_the_worklist(live: Any, open_page: Open) -> N
     assert box is not None and box["x"] + box["width"] <= 360 and box["height"] >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     assert "从未核查" in item.inner_text()
+    assert button.inner_text() == "标记已核查"
     button.tap()
-    # The page reloads after the POST; the stop keeps only what is still missing (a photo).
-    page.wait_for_function(
-        "() => document.readyState === 'complete' && document.querySelector("
-        "\"#recheck li[data-station='3'] .reason-no_photo\") && !document.querySelector("
-        "\"#recheck li[data-station='3'] .reason-never_verified\")"
-    )
+    # The stop stays in place (the round is not re-solved), shows the check, and keeps only
+    # what a visit does not settle (a photo to upload).
+    item.locator(".checked-mark").wait_for()
+    assert item.locator(".checked-mark").inner_text().startswith("✓ 已核查")
+    assert item.locator(".reason-no_photo").count() == 1
+    assert item.locator(".reason-never_verified").count() == 0
+    assert "上次核查：从未" not in item.inner_text()
+    assert "已记录核查：驿站 A02。仍需处理：缺少门口照片" in page.inner_text("#flash")
+    assert _order(kit) == ["A01", "A02", "A03", "A04"]
     station = store.get(3)
     assert station.verified_at is not None
     assert store.history(3)[-1].action == "verify"
-    assert "上次核查：从未" not in page.locator("#recheck li[data-station='3']").inner_text()
+    page.reload()  # after a reload the check holds: the worklist says the same
+    assert "从未核查" not in page.locator("#recheck li[data-station='3']").inner_text()
     assert kit.console_errors == [] and kit.blocked.non_tile() == []
     kit.screenshot("recheck-checked-360x640")
+
+
+def test_the_district_filter_works_with_no_start_chosen(live: Any, open_page: Open) -> None:
+    server, store, staff, _office = live
+    store.update(2, {"district": "通州区"}, actor="t", expected_version=1)
+    kit = _login(open_page, server.url, staff, "/admin/recheck", mobile=True)
+    page = kit.page
+    page.select_option("select[name=district]", "通州区")
+    with page.expect_navigation():
+        page.click(".recheck-filter button[type=submit]")  # sends start_station= (第一站)
+    assert "start_station=" in page.url
+    assert _order(kit) == ["A04"]
+    assert "1 个驿站待核查" in page.inner_text("main")
 
 
 def test_the_round_prints_on_a4_in_round_order(live: Any, open_page: Open) -> None:

@@ -104,6 +104,31 @@
   A.done = A.done || {};
   A.done.report = reportDone;
 
+  /* 标记已核查 on the re-check round: the stop stays where it is (no reload: the round is
+   * not re-solved under the staff member's thumb), shows the check, and keeps only what a
+   * visit does not settle (a rider report waits in its queue; a photo must be uploaded). */
+  var SETTLED = ['never_verified', 'stale', 'doubtful'];
+  A.done.checked = function (button, res) {
+    var row = button.closest('li');
+    var link = row && row.querySelector('.stop-main a');
+    var name = link ? link.textContent : '';
+    var at = res && res.verified_at ? new Date(res.verified_at) : new Date();
+    var hhmm = ('0' + at.getHours()).slice(-2) + ':' + ('0' + at.getMinutes()).slice(-2);
+    var left = [];
+    if (row) {
+      SETTLED.forEach(function (code) {
+        var tag = row.querySelector('.reason-' + code);
+        if (tag) { tag.remove(); }
+      });
+      Array.prototype.forEach.call(row.querySelectorAll('.reason'), function (tag) { left.push(tag.textContent); });
+      var last = row.querySelector('.last-checked');
+      if (last) { last.textContent = '今天 ' + hhmm; }
+      row.classList.add('checked');
+      button.replaceWith(A.el('span', 'checked-mark', '✓ 已核查 ' + hhmm));
+    }
+    A.flash('ok', '已记录核查：' + name + '。' + (left.length ? '仍需处理：' + left.join('、') + '。' : ''));
+  };
+
   /* The re-check round's "打印路线单" button (no inline script under the console's CSP). */
   doc.addEventListener('click', function (ev) {
     if (ev.target.closest && ev.target.closest('[data-print]')) { window.print(); }

@@ -3,7 +3,8 @@ one-tap "checked" a staff member sends from the station's door."""
 
 from __future__ import annotations
 
-import io
+import os
+import tempfile
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -13,7 +14,8 @@ from api.auth import EditorDep, ReaderScope
 from api.deps import ServicesDep
 from geodata.crs import CrsName, to_wgs84
 from stations.errors import ConfigurationError, FieldError, ValidationFailed
-from stations.io.formula import neutralise
+from stations.hours.evaluate import local_naive
+from stations.io.write import write_xlsx
 from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.trust.recheck import REASONS, Due, due_stations, unsettled_doubt, visiting_order
 
@@ -21,6 +23,18 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["recheck"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XLSX_HEADER = [
+    "顺序",
+    "系统ID",
+    "编号",
+    "名称",
+    "地址",
+    "区县",
+    "原因",
+    "上次核查",
+    "经度",
+    "纬度",
+]
 
 
 def _trust(svc: Any) -> Any:
@@ -138,7 +152,8 @@ def recheck(
     crs: Annotated[CrsName, Query(description="CRS of start_lon/start_lat")] = CrsName.wgs84,
 ) -> Any:
     start = round_start(svc, start_station, start_lon, start_lat, crs.value)
-    rows = [_row(n, d) for n, d in enumerate(worklist(svc, district, start, scope), start=1)]
+    due = worklist(svc, district, start, scope)
+    rows = [_row(n, d) for n, d in enumerate(due, start=1)]
     if format == "json":
         return {
             "stops": rows,
@@ -146,32 +161,32 @@ def recheck(
             "district": district,
             "start": None if start is None else {"lon": start[0], "lat": start[1]},
         }
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "核查路线"
-    header = ["顺序", "系统ID", "编号", "名称", "地址", "区县", "原因", "上次核查", "经度", "纬度"]
-    ws.append(header)
-    for r in rows:
-        ws.append(
-            [
-                r["stop"],
-                r["id"],
-                neutralise(r["external_id"] or ""),
-                neutralise(r["name"]),
-                neutralise(r["address"]),
-                neutralise(r["district"]),
-                "、".join(r["reasons_zh"]),
-                r["verified_at"] or "从未",
-                r["lon"],
-                r["lat"],
-            ]
-        )
-    out = io.BytesIO()
-    wb.save(out)
+    zone = svc.settings.timezone
+    table = [
+        [
+            r["stop"],
+            r["id"],
+            r["external_id"] or "",
+            r["name"],
+            r["address"],
+            r["district"],
+            "、".join(r["reasons_zh"]),
+            local_naive(d.verified_at, zone).replace(second=0, microsecond=0)
+            if d.verified_at
+            else "从未",
+            r["lon"],
+            r["lat"],
+        ]
+        for r, d in zip(rows, due, strict=True)
+    ]
+    # Text cells (write_xlsx): a name starting with "=" stays that name, never a formula.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "recheck.xlsx")
+        write_xlsx(path, _XLSX_HEADER, table, sheet_name="核查路线")
+        with open(path, "rb") as fh:
+            content = fh.read()
     return Response(
-        out.getvalue(),
+        content,
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="recheck.xlsx"'},
     )

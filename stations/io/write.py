@@ -8,7 +8,9 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,26 @@ def write_csv(
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+def _text_width(value: Any) -> int:
+    """Columns ``value`` takes in a spreadsheet: a Chinese character is two."""
+    if isinstance(value, datetime):
+        return 16
+    text = str(value)
+    return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+
+
+def _widths(columns: Sequence[str], table: list[list[Any]], sample: int = 500) -> list[int]:
+    """A width per column that shows its header and most values, within 8–50 (a clerk
+    should not have to widen every column before reading the sheet).
+    """
+    widest = [_text_width(c) for c in columns]
+    for row in table[:sample]:
+        for i, value in enumerate(row):
+            if value is not None:
+                widest[i] = max(widest[i], _text_width(value))
+    return [min(50, max(8, w + 2)) for w in widest]
+
+
 def write_xlsx(
     path: str | os.PathLike[str],
     columns: Sequence[str],
@@ -82,6 +104,7 @@ def write_xlsx(
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     table = [list(row) for row in rows]
     for number, row in enumerate(table, start=2):  # check first: a failed write-only save
@@ -101,6 +124,8 @@ def write_xlsx(
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_name)
     ws.freeze_panes = "A2"
+    for i, width in enumerate(_widths(columns, table), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
     bold = Font(bold=True)
     header = []
     for name in columns:
@@ -114,6 +139,10 @@ def write_xlsx(
             if isinstance(value, str):
                 cell = WriteOnlyCell(ws, value=value)
                 cell.data_type = "s"
+                out.append(cell)
+            elif isinstance(value, datetime):  # local wall-clock time, to the minute
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
                 out.append(cell)
             else:
                 out.append(value)

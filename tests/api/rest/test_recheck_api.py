@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -65,7 +66,17 @@ def test_worklist_reasons_district_xlsx_and_checked(env: Any) -> None:
     ws = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:4] == ("顺序", "系统ID", "编号", "名称")
-    assert len(rows) == 5 and all(not str(r[3]).startswith("=") for r in rows[1:])
+    assert len(rows) == 5 and ws.freeze_panes == "A2"
+    # "=站1" stays that name (no stray apostrophe) in a text cell, never a formula
+    names = [row[3] for row in ws.iter_rows(min_row=2)]
+    assert sorted(c.value for c in names) == ["=站0", "=站1", "=站2", "=站3"]
+    assert {c.data_type for c in names} == {"s"}
+    # when it was checked, in Beijing wall-clock time to the minute, as a date cell
+    checked_at = _store.get(2).verified_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    stamp = next(row[7] for row in ws.iter_rows(min_row=2) if row[1].value == 2)
+    assert stamp.is_date and stamp.value == checked_at.replace(tzinfo=None, second=0, microsecond=0)
+    assert next(row[7].value for row in ws.iter_rows(min_row=2) if row[1].value == 1) == "从未"
+    assert ws.column_dimensions["D"].width >= 8 and ws.column_dimensions["E"].width > 20
 
 
 def test_console_page_lists_the_round_for_editors(env: Any) -> None:

@@ -24,7 +24,7 @@ from api.http.hardening import install_hardening
 from api.http.memory import keep_large_blocks_off_the_heap
 from api.ogc import routes as ogc
 from api.ogc import tiles as ogc_tiles
-from api.pages import assets, docs, embed, maps, network_map, wechat
+from api.pages import assets, docs, embed, home, maps, network_map, wechat
 from api.pages import station as station_page
 from api.rest import (
     auth,
@@ -192,6 +192,7 @@ def create_app(
         admin_visits,
         admin_photos,
         docs,
+        home,
     ):
         app.include_router(module.router)
     return app

@@ -51,7 +51,10 @@ from stations.store.base import StationStore
 from stations.store.outage import UNAVAILABLE_ERRORS, StoreUnavailable
 from stations.trust.confirm import TrustService
 
-__all__ = ["create_app"]
+__all__ = ["DEMO_USER", "create_app"]
+
+#: The demo console's editor (``stations serve --demo`` prints a one-time password for it).
+DEMO_USER = "demo"
 
 log = logging.getLogger("stations.api")
 
@@ -99,8 +102,10 @@ def create_app(
     store: StationStore | None = None,
     demo: bool = False,
     direct: bool = True,
+    demo_password: str | None = None,
 ) -> FastAPI:
-    """Build the app. ``store`` overrides the configured one; ``demo`` uses the demo set;
+    """Build the app. ``store`` overrides the configured one; ``demo`` uses the demo set
+    (with ``demo_password``, its console has an editor :data:`DEMO_USER` who signs in with it);
     ``direct=False`` sends the riders' confirmations through FastAPI's router like every
     other request (the edge answers them directly otherwise: :mod:`api.http.direct`)."""
     settings = settings or Settings()
@@ -110,6 +115,8 @@ def create_app(
         keep_large_blocks_off_the_heap()  # before the catalog's arrays: see api.http.memory
         services = build_services(settings, store=store, demo=demo)
         app.state.services = services
+        if demo and demo_password:  # the demo's store is a temporary copy: so is the account
+            services.accounts.add_user(DEMO_USER, "editor", password=demo_password)
         monitor = services.monitor
         if monitor is not None:  # the database probe behind /readyz and the store's breaker
             monitor.probe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 from typing import Annotated
 
 import typer
@@ -37,7 +38,7 @@ def serve(
     """启动网页服务 / Run the web service."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import DEMO_USER, create_app
 
     cfg = settings()
     # SIGTERM: stop accepting, let in-flight requests finish for this long, then cut them off
@@ -81,8 +82,18 @@ def serve(
             timeout_graceful_shutdown=grace,
         )
         return
+    secret = None
+    if demo:  # a console to try: the demo's own editor, a password for this run only
+        secret = secrets.token_urlsafe(12)
+        console.print(
+            f"演示后台 console: http://{host}:{port}/admin  账号 user: {DEMO_USER}  "
+            f"本次密码 password: {secret}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,  # one line, whatever the terminal's width
+        )
     uvicorn.run(
-        create_app(cfg, demo=demo),
+        create_app(cfg, demo=demo, demo_password=secret),
         host=host,
         port=port,
         log_level="info",

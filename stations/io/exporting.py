@@ -16,7 +16,7 @@ from typing import Any
 
 from geodata.crs import crs_name, from_wgs84
 from geodata.errors import GeodataError
-from stations.errors import FieldError, ValidationFailed
+from stations.errors import FieldError, ImportFailed, ValidationFailed
 from stations.io.headers import file_format
 from stations.io.staff import STAFF_COLUMNS, staff_rows
 from stations.io.write import write_csv, write_geojson, write_gpkg, write_xlsx
@@ -134,7 +134,10 @@ def export_stations(
         The number of stations written.
     """
     target = Path(path)
-    fmt = file_format(target)
+    try:
+        fmt = file_format(target)
+    except ImportFailed as exc:  # the same problem, but no import failed: not its title
+        raise ValidationFailed(exc.errors) from None
     try:
         name = crs_name(crs)
     except GeodataError as exc:

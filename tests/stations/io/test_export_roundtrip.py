@@ -260,3 +260,12 @@ def test_xlsx_refuses_control_characters_with_a_clear_error(tmp_path: Path, stor
         export_stations([bad], tmp_path / "x.xlsx")
     assert info.value.errors[0].field == "name"
     assert not (tmp_path / "x.xlsx").exists()  # no half-written file left behind
+
+
+def test_an_unknown_extension_is_refused_as_an_export_not_an_import(tmp_path: Path) -> None:
+    from stations.errors import ImportFailed
+
+    with pytest.raises(ValidationFailed, match="unsupported file type") as refused:
+        export_stations([], tmp_path / "out.txt")
+    assert not isinstance(refused.value, ImportFailed)  # "导入失败" would misname it
+    assert refused.value.errors[0].field == "file"

@@ -197,11 +197,12 @@ class _Outcome(NamedTuple):
     ids: dict[tuple[int, str], int]
     recent: dict[int, list[ConfirmationRow]]
     queued: set[int]  # ids of the new votes whose report the statement filed
+    checked: dict[int, float]  # live station → its last staff check, POSIX seconds (rule 8)
 
 
 def _nothing(live: set[int] | None = None) -> _Outcome:
     """An outcome with nothing written (of ``live`` stations, if given)."""
-    return _Outcome(set() if live is None else live, set(), {}, {}, {}, set())
+    return _Outcome(set() if live is None else live, set(), {}, {}, {}, set(), {})
 
 
 def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exception]:
@@ -226,7 +227,7 @@ def write_votes(engine: Engine, batch: list[PendingVote]) -> list[Recorded | Exc
         else:
             got = _steps(conn, claims)
         out = _answers(batch, first, got)
-        due = _due(batch, out)
+        due = _due(batch, out, got.checked)
         now = datetime.now(UTC)
         for i in due:
             count_report(conn, batch[i].station_id, REPORT_KIND, str(batch[i].report), now)
@@ -265,15 +266,18 @@ def _answers(
     return out
 
 
-def _due(batch: list[PendingVote], out: list[Recorded | Exception]) -> list[int]:
+def _due(
+    batch: list[PendingVote], out: list[Recorded | Exception], checked: dict[int, float]
+) -> list[int]:
     """The stored votes whose report is due: asked for, and rule 4 holds on the votes read
     back in the vote's transaction (what the process's board holds of the station once the
-    vote is applied), at the vote's time.
+    vote is applied), at the vote's time, past the station's last staff check (rule 8).
     """
     due = []
     for i, (p, result) in enumerate(zip(batch, out, strict=True)):
         if p.report is not None and isinstance(result, Recorded):
-            if queue_worthy([r.vote for r in result.recent], p.vote.at):
+            votes = [r.vote for r in result.recent]
+            if queue_worthy(votes, p.vote.at, checked.get(p.station_id)):
                 due.append(i)
     return due
 
@@ -308,7 +312,7 @@ WITH v AS (
   FROM json_array_elements(%(votes)s::json) AS e
 ),
 live AS (
-  SELECT id FROM stations
+  SELECT id, verified_at FROM stations
   WHERE id = ANY(%(ids)s::integer[]) AND deleted_at IS NULL
   ORDER BY id FOR KEY SHARE
 ),
@@ -348,6 +352,7 @@ w AS MATERIALIZED (
 due AS (
   SELECT a.id, a.station_id, v.report AS text
   FROM added a JOIN v USING (station_id, device_hash) JOIN w USING (station_id)
+  JOIN live l ON l.id = a.station_id
   CROSS JOIN LATERAL (
     SELECT max(u.at) AS at
     FROM unnest(w.at, w.state, w.onsite) AS u(at, state, onsite)
@@ -362,6 +367,7 @@ due AS (
       AND u.at >= a.at - %(doubt)s
       AND u.state IN ('closed', 'locked') AND u.scheduled IS DISTINCT FROM false
       AND u.at > COALESCE(opened.at, '-infinity')
+      AND u.at > COALESCE(l.verified_at, '-infinity')
   ) >= %(devices)s
 ),
 r AS (
@@ -399,7 +405,8 @@ FROM confirmation_claims k JOIN v USING (station_id, device_hash)
 WHERE k.station_id IN (SELECT id FROM live)
   AND (k.station_id, k.device_hash) NOT IN (SELECT station_id, device_hash FROM claimed)
 UNION ALL
-SELECT 'l', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL FROM live
+SELECT 'l', NULL, id, extract(epoch FROM verified_at)::float8, NULL, NULL, NULL, NULL, NULL
+FROM live
 UNION ALL
 SELECT 'q', id, station_id, NULL, NULL, NULL, NULL, NULL, NULL FROM due
 """
@@ -488,6 +495,8 @@ def _pg_outcome(rows: Iterable[Sequence[Any]]) -> _Outcome:
     for kind, vid, sid, at, state, device, onsite, scheduled, amenity in rows:
         if kind == "l":
             got.live.add(sid)
+            if at is not None:
+                got.checked[sid] = at
         elif kind == "q":
             got.queued.add(vid)
         elif kind == "h":
@@ -521,15 +530,17 @@ class PgVoteWriter(KeptConnection):
 
 def _steps(conn: Connection, claims: list[PendingVote]) -> _Outcome:
     """:data:`_PG_BATCH`'s steps one statement each (SQLite: SQLAlchemy Core)."""
-    live = set(
+    checks = dict(
         conn.execute(
-            select(_S.c.id).where(
+            select(_S.c.id, _S.c.verified_at).where(
                 _S.c.id.in_(sorted({p.station_id for p in claims})), _S.c.deleted_at.is_(None)
             )
-        ).scalars()
+        ).all()
     )
+    live = set(checks)
     claims = [p for p in claims if p.station_id in live]
     got = _nothing(live)
+    got.checked.update((sid, _utc(at).timestamp()) for sid, at in checks.items() if at)
     if not claims:
         return got
     up = upsert(conn, _K).values(

@@ -244,12 +244,14 @@ class TrustBoard:
             and entry[2] is station
         ):
             return entry
+        checked = station.verified_at
         c = assess(
             self._votes.get(station.id, ()),
             open_now,
             now,
             status_open=station.data.status == "open",
             labels=_LABELS,
+            settled_at=None if checked is None else checked.timestamp(),
         )
         for reason in c.reasons:
             untrack(reason)

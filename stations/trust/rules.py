@@ -31,7 +31,12 @@ The rules (tested one by one in ``tests/stations/trust/test_rules.py``):
    now, and the station's status is open.
 7. Otherwise ``scheduled`` when the hours (or the status) tell open-now, else ``unknown``.
    设施坏了 votes never change the confidence; they are shown as a reason.
-8. **Reasons in order.** The reasons say first what decided the verdict: a doubtful
+8. **Settled by staff.** A staff member's check on site (the station's ``verified_at``)
+   settles what riders reported against the record before it: 关着/进不去/设施坏了 votes cast
+   at or before the check count toward neither doubt nor the queue (rules 4, 5) and are not
+   told as reasons; 开着 votes agree with the check and still count. The latest 关着 time
+   stays what it was (a fact, shown as ``last_confirmed_closed_at``).
+9. **Reasons in order.** The reasons say first what decided the verdict: a doubtful
    station's 关门/进不去 counts come before any earlier 开着, so a list that shows one
    reason never reads "可能不开放 · 刚刚有骑手确认开放".
 """
@@ -97,6 +102,13 @@ SKEW_S = 60.0
 
 def _recent(v: Vote, now: float) -> bool:
     return -SKEW_S <= now - v.at <= WINDOW_S
+
+
+def _unsettled(votes: Iterable[Vote], settled_at: float | None) -> list[Vote]:
+    """Rule 8: the votes a staff check at ``settled_at`` leaves standing."""
+    if settled_at is None:
+        return list(votes)
+    return [v for v in votes if v.state == "open" or v.at > settled_at]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +206,11 @@ def _latest_per_device(votes: Iterable[Vote], now: float) -> list[Vote]:
     return sorted(latest.values(), key=lambda v: v.at)
 
 
-def queue_worthy(votes: Sequence[Vote], now: float) -> bool:
-    """Rule 4 alone: three devices' contradicting on-site votes in 24 h, no 开着 since."""
-    onsite = [v for v in votes if v.onsite and _recent(v, now)]
+def queue_worthy(votes: Sequence[Vote], now: float, settled_at: float | None = None) -> bool:
+    """Rule 4 alone: three devices' contradicting on-site votes in 24 h, no 开着 since (and,
+    rule 8, none of them settled by a staff check at ``settled_at``).
+    """
+    onsite = [v for v in _unsettled(votes, settled_at) if v.onsite and _recent(v, now)]
     last_open = max((v.at for v in onsite if v.state == "open"), default=None)
     devices = {
         v.device
@@ -283,6 +297,7 @@ def assess_plain(
     *,
     status_open: bool = True,
     labels: dict[str, str] | None = None,
+    settled_at: float | None = None,
 ) -> Confidence:
     """The confidence of a station's open-now from its votes (any order) at ``now``: the
     rules written one after the other, the reference :func:`assess` is tested against.
@@ -299,12 +314,18 @@ def assess_plain(
         The stored status is ``open`` (a closed station is never "confirmed").
     labels : dict, optional
         Amenity code → Chinese label, for the 设施坏了 reason.
+    settled_at : float, optional
+        When staff last checked the station on site (POSIX seconds; rule 8).
     """
     if not votes:
         return schedule_only(open_now)
+    last_closed = max(
+        (v.at for v in votes if v.onsite and _recent(v, now) and v.state in _AGAINST),
+        default=None,
+    )
+    votes = _unsettled(votes, settled_at)
     onsite = [v for v in votes if v.onsite and _recent(v, now)]
     last_open = max((v.at for v in onsite if v.state == "open"), default=None)
-    last_closed = max((v.at for v in onsite if v.state in _AGAINST), default=None)
     reasons: list[Reason] = []
     queue = queue_worthy(votes, now)
     latest = _latest_per_device(votes, now)
@@ -346,6 +367,7 @@ def assess(
     *,
     status_open: bool = True,
     labels: dict[str, str] | None = None,
+    settled_at: float | None = None,
 ) -> Confidence:
     """The confidence of a station's open-now from its votes (any order) at ``now``.
 
@@ -368,6 +390,12 @@ def assess(
     for v in votes:
         age = now - v.at
         recent = -SKEW_S <= age <= WINDOW_S
+        if settled_at is not None and v.at <= settled_at and v.state != "open":
+            # rule 8: settled by the staff check; only the latest 关着 time is kept
+            if v.onsite and recent and v.state in _AGAINST:
+                if last_closed is None or v.at > last_closed:
+                    last_closed = v.at
+            continue
         if v.onsite:
             state = v.state
             if age <= WINDOW_S:

@@ -80,6 +80,24 @@ def test_three_closed_taps_reach_the_review_queue(env: Any) -> None:
     assert report["station_id"] == 1 and report["kind"] == "closed"
 
 
+def test_a_staff_check_settles_the_doubt_for_riders_too(env: Any) -> None:
+    client, staff, _store = env
+    for i in range(3):
+        assert tap(client, "closed", f"rider-phone-{i}").status_code == 201
+    assert client.get("/api/v1/stations/1").json()["properties"]["confidence"] == "doubtful"
+    assert client.post("/api/v1/stations/1/checked", headers=staff.as_editor).status_code == 200
+    # staff found it as recorded: riders are no longer told it may be shut (rule 8) …
+    props = client.get("/api/v1/stations/1").json()["properties"]
+    assert props["confidence"] == "scheduled"
+    assert props["last_confirmed_closed_at"] is not None  # … the reports stay a fact
+    near = client.get("/api/v1/nearest", params={"lat": LAT, "lon": LON}).json()
+    assert near["features"][0]["properties"]["confidence"] == "scheduled"
+    round_ = client.get("/api/v1/recheck", headers=staff.as_editor).json()
+    assert "doubtful" not in next(s["reasons"] for s in round_["stops"] if s["id"] == 1)
+    # one more rider finding it shut after the check is not three: no second report
+    assert tap(client, "closed", "rider-phone-9").json()["queued_for_review"] is False
+
+
 def test_a_second_tap_within_the_hour_is_429_with_retry_after(env: Any) -> None:
     client, _staff, _store = env
     assert tap(client, "open", "rider-phone-1").status_code == 201

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -319,19 +320,30 @@ def _report_batches(now: float) -> list[list[PendingVote]]:
 
 
 def _reports_both_ways(
-    batches: list[list[PendingVote]], *, earlier_reports: bool = False
+    batches: list[list[PendingVote]],
+    *,
+    earlier_reports: bool = False,
+    checked: dict[int, float] | None = None,
 ) -> tuple[list[list[object]], list[list[tuple[object, ...]]]]:
     """Each vote's answer and the review queue left, written by the fast path (first) and
     by :func:`write_votes` (second), each on a fresh schema; with ``earlier_reports``,
-    station 3 has a pending report and station 5 a dismissed one before the votes."""
+    station 3 has a pending report and station 5 a dismissed one before the votes; with
+    ``checked``, those stations were checked by staff at those times (rule 8)."""
     from stations.store.confirmations import PgVoteWriter
     from stations.store.reports import SqlReportStore
-    from stations.store.schema import reports_table
+    from stations.store.schema import reports_table, stations_table
 
     answers: list[list[object]] = []
     queues: list[list[tuple[object, ...]]] = []
     for fast in (True, False):
         with _four_live_stations() as store:
+            with store.write_engine.begin() as conn:
+                for sid, at in (checked or {}).items():
+                    conn.execute(
+                        stations_table.update()
+                        .where(stations_table.c.id == sid)
+                        .values(verified_at=datetime.fromtimestamp(at, UTC))
+                    )
             if earlier_reports:
                 reports = SqlReportStore.beside(store)
                 reports.submit(3, "closed", AUTO_REPORT_TEXT)
@@ -411,6 +423,23 @@ def test_rule_4_in_the_statement_decides_as_the_rules_do(seed: int) -> None:
     assert queues[0] == queues[1]
     # each seed files some reports and refuses some votes (the data tests what it says)
     assert any(a[-1] for a in answers[0] if not isinstance(a[0], str))  # type: ignore[index]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_a_staff_check_settles_rule_4_in_the_statement_as_in_the_rules(seed: int) -> None:
+    """Rule 8 in the statement: votes at or before a station's last staff check count toward
+    no report, as ``queue_worthy`` with the check decides, on random batches."""
+    now = time.time() - 10 * 86400
+    batches = _random_report_batches(now, seed)
+    middle = batches[len(batches) // 2][0].vote.at
+    answers, queues = _reports_both_ways(batches, checked={1: middle, 2: middle + 3600.0})
+    assert answers[0] == answers[1]
+    assert queues[0] == queues[1]
+    unchecked, _ = _reports_both_ways(batches)
+    filed = sum(1 for a in answers[0] if not isinstance(a[0], str) and a[-1])  # type: ignore[index]
+    before = sum(1 for a in unchecked[0] if not isinstance(a[0], str) and a[-1])  # type: ignore[index]
+    assert filed < before  # the check settled some reports (the data tests what it says)
 
 
 @pytest.mark.postgres

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,6 +137,24 @@ def test_a_doubtful_station_says_first_what_made_it_doubtful() -> None:
     )
 
 
+def test_a_staff_check_settles_the_reports_before_it_and_not_after() -> None:
+    shut = [vote("closed", h * HOUR, d) for h, d in ((5, "a"), (4, "b"), (3, "c"))]
+    assert assess(shut, True, NOW).level == "doubtful"
+    checked = NOW - 2 * HOUR  # staff found it as recorded, after the three reports
+    for rules in (assess, assess_plain):
+        c = rules(shut, True, NOW, settled_at=checked)
+        assert (c.level, c.queue, zh(c)) == ("scheduled", False, ["依据登记的开放时间"])
+        assert c.last_closed_at == NOW - 3 * HOUR  # still a fact riders may read
+    assert not queue_worthy(shut, NOW, settled_at=checked)
+    # riders who find it shut after the check count again, from scratch
+    again = shut + [vote("closed", h * MIN, d) for h, d in ((50, "d"), (40, "e"))]
+    assert assess(again, True, NOW, settled_at=checked).level == "doubtful"  # rule 5: two fresh
+    assert not queue_worthy(again, NOW, settled_at=checked)  # rule 4 needs three
+    assert queue_worthy(again + [vote("locked", 30 * MIN, "f")], NOW, settled_at=checked)
+    # a 开着 before the check agrees with it and still confirms
+    assert assess([vote("open", HOUR)], True, NOW, settled_at=NOW - MIN).level == "confirmed"
+
+
 def test_remote_votes_never_make_it_doubtful() -> None:
     votes = [vote("closed", HOUR, d, onsite=False) for d in "abcde"]
     c = assess(votes, True, NOW)
@@ -221,6 +241,7 @@ _VOTES = st.builds(
     st.booleans(),
     st.sampled_from([None, {}, {"toilet": "厕所", "water": "饮水"}]),
     st.sampled_from([0.0, 30.0, 3600.0]),
+    st.one_of(st.none(), _AGES),
 )
 def test_assess_is_the_rules_written_one_after_the_other(
     votes: list[Vote],
@@ -228,9 +249,12 @@ def test_assess_is_the_rules_written_one_after_the_other(
     status_open: bool,
     labels: dict[str, str] | None,
     later: float,
+    checked_ago: float | None,
 ) -> None:
     now = NOW + later
-    fast = assess(votes, open_now, now, status_open=status_open, labels=labels)
-    plain = assess_plain(votes, open_now, now, status_open=status_open, labels=labels)
+    kw: dict[str, Any] = {"status_open": status_open, "labels": labels}
+    kw["settled_at"] = None if checked_ago is None else NOW - checked_ago
+    fast = assess(votes, open_now, now, **kw)
+    plain = assess_plain(votes, open_now, now, **kw)
     assert fast == plain
     assert [type(x) for x in fast] == [type(x) for x in plain]

@@ -86,10 +86,16 @@ def _clean(kit: PageKit, *expected: int) -> None:
 
 
 def login(
-    open_page: Open, console: Console, path: str = "/admin", *, name: str | None = None
+    open_page: Open,
+    console: Console,
+    path: str = "/admin",
+    *,
+    name: str | None = None,
+    mobile: bool = False,
 ) -> PageKit:
-    """Open ``path``, get sent to the login form, sign in, land back on ``path``."""
-    kit = open_page(console.url + path)
+    """Open ``path`` (on a 360×640 phone with ``mobile``), get sent to the login form, sign
+    in, land back on ``path``."""
+    kit = open_page(console.url + path, mobile=mobile)
     page = kit.page
     assert "/admin/login" in page.url
     page.fill("input[name=name]", name or console.staff.editor_name)
@@ -395,6 +401,29 @@ def test_accepting_a_closed_report_pauses_the_station_with_the_reviewer_in_histo
         page.locator("tr[data-version='1'] button", has_text="恢复到此版本").click()
     assert console.store.get(station.id).data.status == "open"
     assert page.locator("#history-table tbody tr").first.locator(".action").inner_text() == "恢复"
+    _clean(kit)
+
+
+def test_the_report_queue_works_from_a_phone(console: Console, open_page: Open) -> None:
+    station = console.store.create(make_station(name="手机审核驿站"), actor="seed")
+    sent = httpx.post(
+        f"{console.url}/api/v1/stations/{station.id}/reports",
+        json={"kind": "closed", "text": "晚上八点来过，门锁着，保安说已经搬走了"},
+    )
+    assert sent.status_code == 201, sent.text
+    kit = login(open_page, console, "/admin/reports", mobile=True)
+    page = kit.page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    row = page.locator(f"tr[data-report='{sent.json()['id']}']")
+    first_sent = row.locator("td.time").first  # a card says what each time is
+    label = first_sent.evaluate("e => getComputedStyle(e, '::before').content")
+    assert label == '"首次提交："'
+    button = row.locator("button", has_text="驳回")
+    box = button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360 and box["height"] >= 44
+    _shot(kit, "admin-reports-360x640")
+    button.tap()
+    page.locator("#flash", has_text="已驳回").wait_for()
     _clean(kit)
 
 

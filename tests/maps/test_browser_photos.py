@@ -175,6 +175,10 @@ def test_the_card_shows_the_door_photo_first_and_only_its_thumbnail(
     assert img.get_attribute("loading") == "lazy" and img.get_attribute("alt") == "驿站门口照片"
     box = img.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    # the photo leads, but the station's name and its 导航 stay in sight without scrolling
+    for what in ("#card .top .name", "#card .top .nav"):
+        shown = page.locator(what).first.bounding_box()
+        assert shown is not None and shown["y"] + shown["height"] <= 640, what
     kit.settle()
     assert [r.url.split(site.live.url)[1] for r in photos] == [urls["thumb_webp"]]
     assert len(photos[0].body()) <= THUMB_MAX_BYTES  # the only photo bytes a rider pays for

@@ -31,6 +31,9 @@ Three measurements, each against a baseline taken in the same run:
    ``/proc``) and how much of a core it had; the worker's CPU per paced write is what the
    mixed windows spent beyond their nearest answers (at the alone windows' CPU per
    answer), and ``1 - writes/s × CPU per write`` is the ratio a CPU-bound worker shows.
+   Of a paced write's cost, the part its worker spent off the event loop (the group-commit
+   writer thread) is read from the threads' own counters: the mixed windows' beyond the
+   floor windows'.
 3. **Fade and confidence per hit.** In process, nearest answers built from the cached
    fragments with a :class:`~stations.trust.board.TrustBoard` holding votes on
    ``--voted`` of the stations, against the same answers without one; and
@@ -284,11 +287,14 @@ class _Phase:
         self.server = server
 
     def __enter__(self) -> _Phase:
-        self.cpu0, self.t0 = self.server.cpu_s(), time.perf_counter()
+        self.loop0, self.cpu0 = self.server.loop_cpu_s(), self.server.cpu_s()
+        self.t0 = time.perf_counter()
         return self
 
     def __exit__(self, *_: object) -> None:
         self.cpu = self.server.cpu_s() - self.cpu0
+        #: of ``cpu``, what the worker's threads other than the event loop's used
+        self.off_loop = self.cpu - (self.server.loop_cpu_s() - self.loop0)
         self.wall = time.perf_counter() - self.t0
 
     def per_request_us(self, ok: int) -> float:
@@ -333,6 +339,7 @@ def _round(
     alone: list[tuple[LoadResult, float, float]] = []  # (load, worker CPU s, wall s)
     mixed: list[tuple[LoadResult, float, float, dict[str, float]]] = []
     floor: list[tuple[LoadResult, float, float, dict[str, float]]] = []
+    off_loop = {"B": 0.0, "C": 0.0}  # worker CPU off the event loop, in B and C windows
     w = args.window
     for k in range(args.pairs):
         for kind in "ABC" if (k + r) % 2 == 0 else "CBA":
@@ -349,6 +356,7 @@ def _round(
             with _Phase(server) as ph:
                 got = run_load(base, chunk, w, connections=16)
             (mixed if kind == "B" else floor).append((got, ph.cpu, ph.wall, writer.result()))
+            off_loop[kind] += ph.off_loop
     a_ok = sum(x[0].ok for x in alone)
     a_cpu = sum(x[1] for x in alone)
     m_ok = sum(x[0].ok for x in mixed)
@@ -375,6 +383,10 @@ def _round(
         "floor_ratio": f_ok / a_ok if a_ok else 0.0,
         "paced_livez_cpu_us": floor_cpu * 1e6,
         "write_beyond_livez_us": (paced_cpu - floor_cpu) * 1e6,
+        # the same windows' CPU outside the event loop (the group-commit writer thread)
+        "write_off_loop_us": (off_loop["B"] - off_loop["C"]) / written * 1e6
+        if written
+        else float("nan"),
         # If the worker is CPU-bound, paced writes take rate × CPU per write of its core
         # and nearest keeps the rest: the ratio a quiet machine should show.
         "ratio_from_cpu": 1.0 - rate * out["write_cpu_us"] / 1e6,
@@ -422,6 +434,7 @@ _ROWS = (
     ("paced_write_cpu_us", "worker CPU per paced write beside nearest, µs", "{:10.0f}"),
     ("paced_livez_cpu_us", "worker CPU per paced /livez beside nearest, µs", "{:10.0f}"),
     ("write_beyond_livez_us", "  a paced write's own cost beyond a /livez, µs", "{:10.0f}"),
+    ("write_off_loop_us", "    of it off the event loop (writer thread), µs", "{:10.0f}"),
     ("write_p50_ms", "write latency p50 alone, ms", "{:10.1f}"),
     ("write_p99_ms", "write latency p99 alone, ms", "{:10.1f}"),
     ("nearest_busy", "worker busy, nearest alone (cores)", "{:10.2f}"),

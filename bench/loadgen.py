@@ -147,13 +147,15 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, from /proc.
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """CPU seconds (user + system) a process (or its thread ``tid``) has used so far, from
+    /proc.
 
     Why: on a machine shared with other work, a server's throughput moves with everyone
     else's load, while the CPU it spends per answer moves much less; benches report both.
     """
-    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path, encoding="ascii", errors="replace") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     # After the command: state is field 3 of stat(5), utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -265,6 +267,11 @@ class Server:
     def cpu_s(self) -> float:
         """CPU seconds the workers have used so far (:func:`cpu_seconds`)."""
         return sum(cpu_seconds(pid) for pid in self.worker_pids)
+
+    def loop_cpu_s(self) -> float:
+        """CPU seconds the workers' main threads (their event loops) have used so far; the
+        rest of :meth:`cpu_s` is their other threads' (database writers, refreshers)."""
+        return sum(cpu_seconds(pid, pid) for pid in self.worker_pids)
 
     def rss(self) -> dict[int, float]:
         """Each worker's RSS in MiB (the process that holds an index and answers)."""

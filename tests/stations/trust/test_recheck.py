@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from stations.search import StationCatalog
 from stations.store.sql import SqlStationStore
 from stations.trust.board import TrustBoard
@@ -49,3 +51,20 @@ def test_doubt_after_the_last_staff_check_makes_a_fresh_station_due(tmp_path: Pa
     assert reasons(checked_after) == {"no_photo"}  # the check settled the doubt
     assert reasons(None) == {"never_verified", "doubtful", "no_photo"}
     store.close()
+
+
+def test_the_search_budget_grows_with_the_round_and_loses_little() -> None:
+    from geodata.distance import geodesic_m
+    from stations.trust.recheck import search_budget_s, visiting_order
+
+    assert search_budget_s(5) < search_budget_s(40) < search_budget_s(300) == 2.0
+    rng = np.random.default_rng(7)  # a district's round: 40 stops over E-Town
+    stops = [(116.45 + 0.15 * x, 39.72 + 0.12 * y) for x, y in rng.random((40, 2))]
+
+    def km(order: list[int]) -> float:
+        p = np.asarray([stops[i] for i in [*order, order[0]]])
+        return float(geodesic_m(p[:-1, 0], p[:-1, 1], p[1:, 0], p[1:, 1]).sum()) / 1000
+
+    quick, full = visiting_order(stops), visiting_order(stops, time_limit_s=2.0)
+    assert sorted(quick) == list(range(40))
+    assert km(quick) <= 1.03 * km(full)  # the shorter search finds (nearly) the same round

@@ -57,6 +57,7 @@ from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
 from stations.i18n import LANGUAGES, Message, translate
 from stations.model import TEXT_LIMITS, Station
+from stations.photos.urls import photo_urls
 from stations.search import ListQuery, StationCatalog, StationFilter
 from stations.store.base import StationStore
 from stations.store.reports import REPORT_STATUSES
@@ -311,6 +312,7 @@ def _edit_form(
         title=title,
         station=station,
         values=station_form_values(station),
+        photos=[photo_urls(d) for d in station.data.photos] if station else [],
         limits=TEXT_LIMITS,
         config=editor_config(station, catalog, settings),
     )

@@ -15,7 +15,8 @@
     name: '名称', external_id: '编号', address: '地址', district: '区县/街道', lon: '经度',
     lat: '纬度', 'lon/lat': '经纬度', host_type: '承办单位类型', host_org: '承办单位',
     amenities: '服务设施', opening_hours: '开放时间', phone: '电话', status: '状态',
-    notes: '备注', geocoded: '地理编码'
+    notes: '备注', geocoded: '地理编码', entry: '进门方式', no_smartphone_ok: '不用智能手机也能进',
+    file: '照片'
   };
   A.fieldLabel = function (field) {
     var key = String(field || '').replace(/^(body|properties)\./, '').replace(/\.\d+$/, '');
@@ -34,12 +35,13 @@
   /** fetch() a JSON API: resolves to {status, ok, data, etag} (data: parsed JSON or null). */
   A.request = function (method, url, body, extra) {
     var headers = { 'Accept': 'application/json, application/geo+json, application/problem+json' };
+    var form = typeof FormData !== 'undefined' && body instanceof FormData; // a file upload
     if (method !== 'GET') { headers['X-CSRF-Token'] = A.csrf; }
-    if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
+    if (body !== undefined && !form) { headers['Content-Type'] = 'application/json'; }
     Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
     return fetch(url, {
       method: method, headers: headers, credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body)
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body)
     }).then(function (r) {
       return r.text().then(function (text) {
         var data = null;

@@ -25,9 +25,10 @@ from maps.assets import asset_url
 from stations.hours import is_open
 from stations.model import Station
 from stations.navigation import navigation_links
+from stations.photos.urls import photo_urls
 from stations.visits.poster import hours_zh
 from stations.visits.vocabulary import WORKER_TYPES
-from stations.vocabulary import AMENITIES, HOST_TYPES
+from stations.vocabulary import AMENITIES, HOST_TYPES, entry_words
 
 __all__ = ["HERE_PRIVACY_LINE", "PRIVACY_LINE", "render_station_page", "station_page_csp"]
 
@@ -78,6 +79,18 @@ def station_page_csp() -> str:
     )
 
 
+def _door_photo(photos: tuple[str, ...]) -> str:
+    """The door photo first, as on the embed card: WebP where the browser takes it, loaded
+    lazily (a rider on a weak signal gets the words first)."""
+    if not photos:
+        return ""
+    urls = {k: html.escape(v) for k, v in photo_urls(photos[0]).items()}
+    return (
+        f'<picture class="door"><source type="image/webp" srcset="{urls["thumb_webp"]}">'
+        f'<img src="{urls["thumb"]}" loading="lazy" decoding="async" alt="驿站门口照片"></picture>'
+    )
+
+
 def render_station_page(
     station: Station, code: str, *, at: datetime, tz: str = "Asia/Shanghai", window_h: float = 2
 ) -> str:
@@ -102,6 +115,9 @@ def render_station_page(
     )
     hours_window = f"{window_h:g}"
     rows = [("开放时间", hours_zh(d.opening_hours)), ("地址", d.address or "—")]
+    entry = entry_words(d.entry, d.no_smartphone_ok)
+    if entry:
+        rows.append(("进门", entry))
     if d.host_org:
         rows.append(("承办单位", d.host_org))
     if d.phone:
@@ -131,7 +147,7 @@ def render_station_page(
 <script type="application/json" id="station-config">{config}</script>
 <header class="s-band">户外劳动者暖心驿站</header>
 <section id="card" class="s-card">
-  <div class="top"><h1 class="name">{esc(d.name)}</h1></div>
+  {_door_photo(d.photos)}<div class="top"><h1 class="name">{esc(d.name)}</h1></div>
   <p><span class="badge {badge_class}" id="state">{badge_text}</span>{esc(host)}</p>
   {details}
   <ul class="s-amen" aria-label="提供服务">{amenities}</ul>

@@ -20,6 +20,7 @@ __all__ = [
     "STATUSES",
     "UnknownCode",
     "codes",
+    "entry_words",
     "normalise_code",
 ]
 
@@ -69,6 +70,22 @@ ENTRY_METHODS: Mapping[str, str] = {
     "code_lock": "密码锁",
     "other": "其他方式",
 }
+
+
+def entry_words(entry: str | None, no_smartphone_ok: bool | None) -> str:
+    """How to get in, as a rider reads it: ``扫码进门，需要智能手机``; empty when not recorded.
+
+    The poster's page says it with this; the embed card's ``entryText`` (embed.js) says the
+    same from a station's properties in the browser.
+    """
+    label = ENTRY_METHODS.get(entry or "")
+    words = [label] if label else []
+    if no_smartphone_ok is True:
+        words.append("不用智能手机也能进")
+    elif no_smartphone_ok is False:
+        words.append("需要智能手机")
+    return "，".join(words)
+
 
 # Extra spellings seen in union sheets, mapped to codes.
 _ALIASES: dict[str, dict[str, str]] = {

@@ -255,7 +255,7 @@
     return (days === 0 ? '今天' : days + ' 天前') + '工作人员核查' +
       (p.freshness === 'stale' ? '（已超过 90 天）' : '');
   }
-  function entryText(p) {
+  function entryText(p) { // stations.vocabulary.entry_words says the same on the poster's page
     var out = [];
     if (p.entry && C.entries[p.entry]) out.push(C.entries[p.entry]);
     if (p.no_smartphone_ok === true) out.push('不用智能手机也能进');

@@ -1,0 +1,34 @@
+"""The /s/{code} page's HTML: a poster's page tells how to get in and shows the door photo
+first, as the embed card does (the page in a browser: test_browser_station_page.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from maps.station_page import render_station_page
+from stations.model import Station
+from tests.conftest import make_station
+
+DIGEST = "ab" * 32
+
+
+def _page(**changes: object) -> str:
+    data = replace(make_station(name="荣华中路驿站"), **changes)  # type: ignore[arg-type]
+    now = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    return render_station_page(Station(1, data, 1, now, now), "GZDS0YMY", at=now)
+
+
+def test_the_poster_page_says_how_to_get_in_and_shows_the_door_first() -> None:
+    page = _page(entry="scan", no_smartphone_ok=False, photos=(DIGEST,))
+    assert "扫码进门，需要智能手机" in page
+    door = page.index('<picture class="door">')
+    assert door < page.index('<h1 class="name">')  # the photo before the name, as on the card
+    assert f'src="/photos/{DIGEST}/thumb.jpg" loading="lazy"' in page
+    assert f'srcset="/photos/{DIGEST}/thumb.webp"' in page
+    assert "不用智能手机也能进" in _page(entry="staffed", no_smartphone_ok=True)
+
+
+def test_nothing_recorded_says_nothing() -> None:
+    page = _page(entry=None, no_smartphone_ok=None, photos=())
+    assert "进门" not in page and "<picture" not in page

@@ -451,6 +451,7 @@ def recheck_page(
     if not cs.can_edit:
         return _denied(request, cs)
     from api.rest.recheck import REASONS, round_start, worklist
+    from stations.trust.recheck import SETTLED_BY_VISIT
 
     stops = worklist(svc, district or None, round_start(svc, start_station, None, None), scope)
     stations = scope.stations(svc.catalog.all())
@@ -470,6 +471,7 @@ def recheck_page(
         title=Message("Recheck route"),
         stops=stops,
         reasons=REASONS,
+        settled=SETTLED_BY_VISIT,
         district=district or "",
         districts=districts,
         offices=offices,

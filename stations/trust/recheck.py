@@ -32,6 +32,7 @@ from stations.trust.rules import Confidence
 
 __all__ = [
     "FRESHNESS",
+    "SETTLED_BY_VISIT",
     "STALE_DAYS",
     "Due",
     "due_stations",
@@ -51,6 +52,12 @@ REASONS = {
     "reported": "有待处理的骑手报告",
     "no_photo": "缺少门口照片",
 }
+
+
+#: The reasons a staff visit settles (已核查 sets ``verified_at``, and rule 8 of
+#: :mod:`stations.trust.rules` settles the riders' doubt before it); a waiting report and a
+#: missing photo stay until handled.
+SETTLED_BY_VISIT = frozenset({"never_verified", "stale", "doubtful"})
 
 
 #: Freshness state → Chinese label: how recently staff checked the record on site.

@@ -108,8 +108,8 @@
 
   /* 标记已核查 on the re-check round: the stop stays where it is (no reload: the round is
    * not re-solved under the staff member's thumb), shows the check, and keeps only what a
-   * visit does not settle (a rider report waits in its queue; a photo must be uploaded). */
-  var SETTLED = ['never_verified', 'stale', 'doubtful'];
+   * visit does not settle (a rider report waits in its queue; a photo must be uploaded):
+   * the page marks the others data-settled (stations.trust.recheck.SETTLED_BY_VISIT). */
   A.done.checked = function (button, res) {
     var row = button.closest('li');
     var link = row && row.querySelector('.stop-main a');
@@ -118,10 +118,7 @@
     var hhmm = ('0' + at.getHours()).slice(-2) + ':' + ('0' + at.getMinutes()).slice(-2);
     var left = [];
     if (row) {
-      SETTLED.forEach(function (code) {
-        var tag = row.querySelector('.reason-' + code);
-        if (tag) { tag.remove(); }
-      });
+      Array.prototype.forEach.call(row.querySelectorAll('.reason[data-settled]'), function (tag) { tag.remove(); });
       Array.prototype.forEach.call(row.querySelectorAll('.reason'), function (tag) { left.push(tag.textContent); });
       var last = row.querySelector('.last-checked');
       if (last) { last.textContent = '今天 ' + hhmm; }

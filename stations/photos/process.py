@@ -7,9 +7,11 @@ upright. The long side is capped at :data:`MAX_SIDE`; a thumbnail is made for th
 each comes as JPEG (every browser, old WeChat on iOS included) and WebP (a third smaller).
 
 Refused, with a reason in Chinese and English, before any pixel is decoded where possible:
-files over :data:`MAX_BYTES`, anything Pillow does not recognise as JPEG/PNG/WebP, and images
+files over :data:`MAX_BYTES`, anything Pillow does not recognise as JPEG/PNG/WebP, images
 of more than :data:`MAX_PIXELS` pixels (a 20000×20000 PNG "bomb" is a few KB on the wire and
-1.6 GB in memory: the header says its size, and that is where it stops).
+1.6 GB in memory: the header says its size, and that is where it stops), and images whose
+short side is under :data:`MIN_SIDE` pixels: a door photo is there to be recognised at the
+door, and an icon or a thumbnail saved by mistake would be stretched into a blur on the card.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_PIXELS",
     "MAX_SIDE",
+    "MIN_SIDE",
     "RENDITIONS",
     "THUMB_MAX_BYTES",
     "Processed",
@@ -36,6 +39,10 @@ __all__ = [
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone camera, with room
 MAX_SIDE = 2048
+#: The shortest a photo's short side may be. The card shows the door photo up to 120 CSS px
+#: tall on phones of 2–3 device pixels per CSS pixel; below this nothing at the door can be
+#: made out. Any phone camera, and WeChat's compressed "original", is far above it.
+MIN_SIDE = 200
 THUMB_SIDE = 480
 #: The most a card's door photo (one thumbnail) may weigh: under a third of the rider page's
 #: 80 KB first load, on a phone's weak signal. A typical door photo fits at the first try;
@@ -115,6 +122,14 @@ def process_photo(data: bytes) -> Processed:
                     width=width,
                     height=height,
                     limit=f"{MAX_PIXELS:,}",
+                )
+            if min(width, height) < MIN_SIDE:
+                raise _refuse(
+                    "has {width}×{height} pixels; the short side must be at least {limit}",
+                    f"{width}x{height}",
+                    width=width,
+                    height=height,
+                    limit=MIN_SIDE,
                 )
             im.load()
     except ValidationFailed:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from stations.errors import ValidationFailed
-from stations.photos.process import MAX_SIDE, THUMB_MAX_BYTES, process_photo
+from stations.photos.process import MAX_SIDE, MIN_SIDE, THUMB_MAX_BYTES, process_photo
 
 
 def jpeg_with_gps(size: tuple[int, int] = (640, 480), orientation: int = 1) -> bytes:
@@ -105,6 +105,20 @@ def test_gif_is_refused_by_format() -> None:
     with pytest.raises(ValidationFailed) as err:
         process_photo(out.getvalue())
     assert "GIF" in err.value.errors[0].message
+
+
+@pytest.mark.parametrize("size", [(8, 8), (MIN_SIDE - 1, 1200), (1200, MIN_SIDE - 1)])
+def test_a_photo_too_small_to_make_out_the_door_is_refused(size: tuple[int, int]) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        process_photo(jpeg_with_gps(size))
+    error = err.value.errors[0]
+    assert error.field == "file"
+    assert f"{size[0]}×{size[1]} 像素" in error.message_zh and str(MIN_SIDE) in error.message_zh
+
+
+def test_the_smallest_accepted_photo_is_kept_at_its_size() -> None:
+    done = process_photo(jpeg_with_gps((MIN_SIDE, MIN_SIDE)))
+    assert (done.width, done.height) == (MIN_SIDE, MIN_SIDE)
 
 
 def busy_photo(size: tuple[int, int] = (1600, 1200), sigma: float = 60) -> bytes:

@@ -106,7 +106,9 @@ class _BareServer:
                     return self
             except httpx.HTTPError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the bare server did not start; see {self._log.name}")
+                    raise RuntimeError(
+                        f"the bare server did not start; see {self._log.name}"
+                    ) from None
                 time.sleep(0.2)
 
     def __exit__(self, *_: object) -> None:

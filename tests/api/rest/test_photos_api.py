@@ -64,7 +64,9 @@ def test_uploads_need_an_editor_and_refuse_bombs_and_non_images(env: Any) -> Non
     junk = upload(client, b"hello", staff.as_editor)
     assert junk.status_code == 422 and junk.json()["errors"][0]["field"] == "file"
     icon = upload(client, jpeg_with_gps((8, 8)), staff.as_editor)
-    assert icon.status_code == 422 and "照片太小（8×8 像素）" in icon.json()["errors"][0]["message_zh"]
+    assert (
+        icon.status_code == 422 and "照片太小（8×8 像素）" in icon.json()["errors"][0]["message_zh"]
+    )
     assert client.get("/photos/" + "0" * 64 + "/full.jpg").status_code == 404
     assert client.get("/photos/../../etc/passwd").status_code == 404
 

@@ -7,7 +7,8 @@ return is written with a leading ``'``, which spreadsheets show as text. Plain n
 (``-12.5``, a western longitude) are left alone: they are numbers, not formulas, and
 exports must stay lossless. Reading strips exactly that one quote again, so
 ``import(export(x)) == x`` still holds for a name that really starts with ``=``.
-(XLSX needs none of this: every string is written as a text cell.)
+(XLSX needs no quote: every string is written as a text cell, and one that looks like a
+formula also gets the cell's "quote prefix", so editing it in Excel keeps it text.)
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["neutralise", "restore"]
+__all__ = ["looks_like_formula", "neutralise", "restore"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
+def looks_like_formula(value: Any) -> bool:
+    """Text a spreadsheet would take for a formula if it were typed into a cell."""
+    return isinstance(value, str) and value.startswith(_TRIGGERS) and not _NUMBER.fullmatch(value)
+
+
 def neutralise(value: Any) -> Any:
     """``value`` safe to write as a CSV cell (only text starting with a trigger changes)."""
-    if isinstance(value, str) and value.startswith(_TRIGGERS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    return "'" + value if looks_like_formula(value) else value
 
 
 def restore(value: Any) -> Any:

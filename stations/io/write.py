@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stations.errors import FieldError, ValidationFailed
-from stations.io.formula import neutralise
+from stations.io.formula import looks_like_formula, neutralise
 
 __all__ = ["atomic_path", "write_csv", "write_geojson", "write_gpkg", "write_xlsx"]
 
@@ -95,6 +95,10 @@ def write_xlsx(
 
     Text cells matter twice: ``001`` and phone numbers stay text, and a note starting
     with ``=`` stays a note instead of becoming a live formula (spreadsheet injection).
+    Such a note also gets the cell's quote prefix, so a clerk who edits it in Excel or WPS
+    (F2, Enter) still has text, not a formula. The sheet is set up for the clerk's desk:
+    a filter on the header, and printing on A4 landscape, one page wide, with the header
+    repeated on every page.
 
     Raises
     ------
@@ -105,6 +109,7 @@ def write_xlsx(
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     table = [list(row) for row in rows]
     for number, row in enumerate(table, start=2):  # check first: a failed write-only save
@@ -124,6 +129,13 @@ def write_xlsx(
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_name)
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{len(table) + 1}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     for i, width in enumerate(_widths(columns, table), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     bold = Font(bold=True)
@@ -139,6 +151,8 @@ def write_xlsx(
             if isinstance(value, str):
                 cell = WriteOnlyCell(ws, value=value)
                 cell.data_type = "s"
+                if looks_like_formula(value):
+                    cell.quotePrefix = True
                 out.append(cell)
             elif isinstance(value, datetime):  # local wall-clock time, to the minute
                 cell = WriteOnlyCell(ws, value=value)

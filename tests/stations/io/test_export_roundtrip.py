@@ -188,6 +188,7 @@ def test_xlsx_header_is_bold_and_frozen_and_text_cells_are_text(
     tmp_path: Path, store_url: str
 ) -> None:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     export_stations(some_stations(store_url), tmp_path / "out.xlsx")
     ws = load_workbook(tmp_path / "out.xlsx").worksheets[0]
@@ -198,7 +199,15 @@ def test_xlsx_header_is_bold_and_frozen_and_text_cells_are_text(
     assert second["external_id"].value == "000" and second["external_id"].data_type == "s"
     assert second["phone"].value == "13800138000" and second["phone"].data_type == "s"
     assert second["notes"].value == "=1+1" and second["notes"].data_type == "s"  # not a formula
+    assert second["notes"].quotePrefix  # and editing it in Excel (F2, Enter) keeps it text
+    assert not second["phone"].quotePrefix and not second["name"].quotePrefix
     assert isinstance(second["lon"].value, float)
+    # for the clerk's desk: a filter on the header; A4 landscape, one page wide, header on
+    # every printed page
+    assert ws.auto_filter.ref == f"A1:{get_column_letter(len(EXPORT_COLUMNS))}4"
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
 
 
 def test_geojson_is_a_feature_collection_with_amenity_lists(tmp_path: Path, store_url: str) -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import EditorDep, ReaderScope
 from api.deps import ServicesDep
-from geodata.crs import CrsName, to_wgs84
+from geodata.crs import CrsName, from_wgs84, to_wgs84
 from stations.errors import ConfigurationError, FieldError, ValidationFailed
 from stations.hours.evaluate import local_naive
 from stations.io.write import write_xlsx
@@ -32,9 +32,18 @@ _XLSX_HEADER = [
     "区县",
     "原因",
     "上次核查",
-    "经度",
-    "纬度",
+    "高德经度（GCJ-02）",
+    "高德纬度（GCJ-02）",
+    "经度（WGS-84）",
+    "纬度（WGS-84）",
 ]
+
+
+def _on_amap(lon: float, lat: float) -> tuple[float, float]:
+    """The stop where AMap (and the clerk's phone navigation) puts it: a WGS-84 point pasted
+    into AMap lands some 500 m off in Beijing, so the sheet gives GCJ-02 first, labelled."""
+    glon, glat = from_wgs84(lon, lat, "gcj02")
+    return round(float(glon), 6), round(float(glat), 6)
 
 
 def _trust(svc: Any) -> Any:
@@ -174,6 +183,7 @@ def recheck(
             local_naive(d.verified_at, zone).replace(second=0, microsecond=0)
             if d.verified_at
             else "从未",
+            *_on_amap(r["lon"], r["lat"]),
             r["lon"],
             r["lat"],
         ]

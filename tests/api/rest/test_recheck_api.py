@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from api.app import create_app
+from geodata.crs import wgs84_to_gcj02
 from stations.store.sql import SqlStationStore
 from stations.trust.recheck import visiting_order
 from tests.api.staff_kit import Staff, add_staff, test_settings
@@ -77,6 +78,18 @@ def test_worklist_reasons_district_xlsx_and_checked(env: Any) -> None:
     assert stamp.is_date and stamp.value == checked_at.replace(tzinfo=None, second=0, microsecond=0)
     assert next(row[7].value for row in ws.iter_rows(min_row=2) if row[1].value == 1) == "从未"
     assert ws.column_dimensions["D"].width >= 8 and ws.column_dimensions["E"].width > 20
+    # coordinates say which system they are in; AMap's (GCJ-02) first, for pasting into AMap
+    assert rows[0][8:] == (
+        "高德经度（GCJ-02）",
+        "高德纬度（GCJ-02）",
+        "经度（WGS-84）",
+        "纬度（WGS-84）",
+    )
+    first = next(row for row in rows[1:] if row[1] == 1)
+    stored = _store.get(1)
+    assert first[10:] == (stored.lon, stored.lat)
+    amap = wgs84_to_gcj02(stored.lon, stored.lat)
+    assert first[8:10] == pytest.approx(amap, abs=1e-6) and abs(first[8] - stored.lon) > 1e-3
 
 
 def test_console_page_lists_the_round_for_editors(env: Any) -> None:

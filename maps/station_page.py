@@ -81,13 +81,16 @@ def station_page_csp() -> str:
 
 def _door_photo(photos: tuple[str, ...]) -> str:
     """The door photo first, as on the embed card: WebP where the browser takes it, loaded
-    lazily (a rider on a weak signal gets the words first)."""
+    lazily (a rider on a weak signal gets the words first), whole within its strip, and a tap
+    opens it full size."""
     if not photos:
         return ""
     urls = {k: html.escape(v) for k, v in photo_urls(photos[0]).items()}
     return (
-        f'<picture class="door"><source type="image/webp" srcset="{urls["thumb_webp"]}">'
-        f'<img src="{urls["thumb"]}" loading="lazy" decoding="async" alt="驿站门口照片"></picture>'
+        f'<a class="door-link" href="{urls["url"]}" target="_blank" rel="noopener" '
+        f'title="点击看大图"><picture class="door">'
+        f'<source type="image/webp" srcset="{urls["thumb_webp"]}">'
+        f'<img src="{urls["thumb"]}" loading="lazy" decoding="async" alt="驿站门口照片"></picture></a>'
     )
 
 

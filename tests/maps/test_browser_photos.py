@@ -170,11 +170,15 @@ def test_the_card_shows_the_door_photo_first_and_only_its_thumbnail(
         "() => [...document.querySelector('#card').children]"
         ".filter(e => !e.classList.contains('bar'))[0].tagName"
     )
-    assert first == "PICTURE"  # the door photo before the name, hours and buttons
-    img = page.locator("#card picture.door img")
+    assert first == "A"  # the door photo before the name, hours and buttons
+    link = page.locator("#card > a.door-link")
+    assert link.get_attribute("href") == urls["url"]  # a tap opens it full size
+    img = link.locator("picture.door img")
     assert img.get_attribute("loading") == "lazy" and img.get_attribute("alt") == "驿站门口照片"
     box = img.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    # the whole photo within the strip, not a fifth of it
+    assert img.evaluate("i => getComputedStyle(i).objectFit") == "contain"
     # the photo leads, but the station's name and its 导航 stay in sight without scrolling
     for what in ("#card .top .name", "#card .top .nav"):
         shown = page.locator(what).first.bounding_box()

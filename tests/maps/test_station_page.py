@@ -24,6 +24,8 @@ def test_the_poster_page_says_how_to_get_in_and_shows_the_door_first() -> None:
     assert "扫码进门，需要智能手机" in page
     door = page.index('<picture class="door">')
     assert door < page.index('<h1 class="name">')  # the photo before the name, as on the card
+    # a tap opens it full size
+    assert f'<a class="door-link" href="/photos/{DIGEST}/full.jpg" target="_blank"' in page
     assert f'src="/photos/{DIGEST}/thumb.jpg" loading="lazy"' in page
     assert f'srcset="/photos/{DIGEST}/thumb.webp"' in page
     assert "不用智能手机也能进" in _page(entry="staffed", no_smartphone_ok=True)

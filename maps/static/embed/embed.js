@@ -351,12 +351,16 @@
     if (p.navigation) top.appendChild(navLinks(f));
     card.appendChild(top);
     var ph = p.photos && p.photos[0];
-    if (ph && /^\/photos\/[0-9a-f]{64}\//.test(ph.thumb)) { // the door photo first, loaded lazily
+    var served = /^\/photos\/[0-9a-f]{64}\//;
+    if (ph && served.test(ph.thumb) && served.test(ph.url)) { // the door photo first, loaded lazily
       var pic = el('picture', 'door'), src = doc.createElement('source'), img = doc.createElement('img');
       src.type = 'image/webp'; src.srcset = ph.thumb_webp;
       img.src = ph.thumb; img.loading = 'lazy'; img.decoding = 'async'; img.alt = '驿站门口照片';
       pic.appendChild(src); pic.appendChild(img);
-      card.insertBefore(pic, top);
+      var big = el('a', 'door-link'); // a tap opens the photo full size
+      big.href = ph.url; big.target = '_blank'; big.rel = 'noopener'; big.title = '点击看大图';
+      big.appendChild(pic);
+      card.insertBefore(big, top);
     }
     var tc = p.confidence_reasons ? trustLine(p, true) : null;
     if (tc) card.appendChild(tc);

@@ -11,6 +11,7 @@ left out of the OpenAPI document: these are HTML pages for people, not an API.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -477,6 +478,7 @@ def recheck_page(
         offices=offices,
         start=svc.catalog.get(start_station) if start_station else None,
         xlsx_url=xlsx,
+        printed_at=datetime.now(UTC),
     )
 
 

@@ -49,7 +49,7 @@ REASONS = {
     "never_verified": "从未核查",
     "stale": f"超过 {STALE_DAYS} 天未核查",
     "doubtful": "骑手反映可能不开放",
-    "reported": "有待处理的骑手报告",
+    "reported": "有待处理的群众反馈",
     "no_photo": "缺少门口照片",
 }
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 import pytest
@@ -17,6 +19,7 @@ from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station
 from tests.maps.conftest import LiveServer, PageKit, start_server
+from tests.stations.photos.test_process import jpeg_with_gps
 
 pytestmark = pytest.mark.browser
 Open = Callable[..., PageKit]
@@ -33,7 +36,13 @@ def live(tmp_path: Any) -> Iterator[tuple[LiveServer, SqlStationStore, Staff, in
     for name, lon in STOPS.items():
         store.create(make_station(name=f"驿站 {name}", lon=lon, lat=39.80), actor="t")
     office = store.create(
-        make_station(name="亦庄工会服务站", lon=OFFICE, lat=39.80, host_type="union_office"),
+        make_station(
+            name="亦庄工会服务站",
+            lon=OFFICE,
+            lat=39.80,
+            host_type="union_office",
+            phone="010-67856789",
+        ),
         actor="t",
     )
     staff = add_staff(store)
@@ -87,11 +96,55 @@ def test_a_phone_taps_checked_from_the_worklist(live: Any, open_page: Open) -> N
     assert _order(kit) == ["A01", "A02", "A03", "A04"]
     station = store.get(3)
     assert station.verified_at is not None
+    # the time of the check in the stations' time zone (Beijing), whatever the phone's says
+    beijing = station.verified_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+    assert item.locator(".checked-mark").inner_text() == f"✓ 已核查 {beijing}"
     assert store.history(3)[-1].action == "verify"
     page.reload()  # after a reload the check holds: the worklist says the same
     assert "从未核查" not in page.locator("#recheck li[data-station='3']").inner_text()
     assert kit.console_errors == [] and kit.blocked.non_tile() == []
     kit.screenshot("recheck-checked-360x640")
+
+
+def test_a_missing_door_photo_is_taken_from_the_round(
+    live: Any, open_page: Open, tmp_path: Path
+) -> None:
+    server, store, staff, office = live
+    kit = _login(
+        open_page, server.url, staff, f"/admin/recheck?start_station={office}", mobile=True
+    )
+    page = kit.page
+    # on a phone the console's links stay on one sideways-scrolling row above the round
+    nav = page.locator(".main-nav").bounding_box()
+    assert nav is not None and nav["height"] < 60
+    item = page.locator("#recheck li[data-station='4']")  # A03
+    assert item.locator(".reason-no_photo").count() == 1
+    button = item.locator("label.stop-photo")
+    box = button.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 360
+    assert button.inner_text() == "拍门口照片"
+    # too small to show the door: refused, with the reason, and the stop keeps its button
+    tiny = tmp_path / "tiny.jpg"
+    tiny.write_bytes(jpeg_with_gps((8, 8)))
+    item.locator("input[data-upload]").set_input_files(str(tiny))
+    item.locator(".stop-photo-msg.error").wait_for()
+    assert "照片太小（8×8 像素）" in item.locator(".stop-photo-msg").inner_text()
+    assert store.get(4).photos == ()
+    camera = tmp_path / "door.jpg"
+    camera.write_bytes(jpeg_with_gps((1200, 900)))
+    item.locator("input[data-upload]").set_input_files(str(camera))
+    item.locator(".stop-photo-msg.ok").wait_for()
+    assert item.locator(".reason-no_photo").count() == 0
+    assert item.locator("label.stop-photo").count() == 0
+    assert "已上传门口照片（1200×900）" in item.inner_text()
+    assert len(store.get(4).photos) == 1  # published, as from the station editor
+    page.reload()  # the worklist no longer asks for it
+    assert page.locator("#recheck li[data-station='4'] .reason-no_photo").count() == 0
+    assert page.locator("#recheck li[data-station='3'] .reason-no_photo").count() == 1
+    # the browser logs the refused upload's 422 itself; nothing else went wrong
+    assert [e for e in kit.console_errors if "status of 422" not in e] == []
+    assert kit.blocked.non_tile() == []
+    kit.screenshot("recheck-door-photo-360x640")
 
 
 def test_the_district_filter_works_with_no_start_chosen(live: Any, open_page: Open) -> None:
@@ -101,7 +154,7 @@ def test_the_district_filter_works_with_no_start_chosen(live: Any, open_page: Op
     page = kit.page
     page.select_option("select[name=district]", "通州区")
     with page.expect_navigation():
-        page.click(".recheck-filter button[type=submit]")  # sends start_station= (第一站)
+        page.click(".recheck-filter button[type=submit]")  # sends start_station= (不指定起点)
     assert "start_station=" in page.url
     assert _order(kit) == ["A04"]
     assert "1 个驿站待核查" in page.inner_text("main")
@@ -117,7 +170,9 @@ def test_the_round_prints_on_a4_in_round_order(live: Any, open_page: Open) -> No
     assert not page.locator("form.recheck-filter").is_visible()
     assert not page.locator("header.top").is_visible()
     assert page.locator("#recheck .print-only").first.is_visible()
-    pdf = pdfium.PdfDocument(page.pdf(prefer_css_page_size=True))
+    printed = page.pdf(prefer_css_page_size=True)
+    kit.screenshot("recheck-a4-screen").with_name("recheck-a4.pdf").write_bytes(printed)
+    pdf = pdfium.PdfDocument(printed)
     width, height = pdf[0].get_size()
     assert (round(width), round(height)) == (595, 842)  # A4 portrait, in points
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
@@ -126,4 +181,11 @@ def test_the_round_prints_on_a4_in_round_order(live: Any, open_page: Open) -> No
     for chrome in ("管理后台", "驿站列表", "退出", "筛选", "导出 Excel", "打印路线单"):
         assert chrome not in text
     assert text.count("□ 已核查") == 5  # the four stops and the office itself
+    # each sheet says what it is and which page it is; each stop, when it opens and its phone
+    pages = len(pdf)
+    for i in range(pages):
+        sheet = pdf[i].get_textpage().get_text_range()
+        assert "暖心驿站 · 核查路线单" in sheet and f"第 {i + 1} 页，共 {pages} 页" in sheet
+    assert text.count("开放时间：") == 5 and "电话：010-67856789" in text
+    assert re.search(r"打印时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text)
     assert kit.console_errors == []

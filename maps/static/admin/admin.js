@@ -106,6 +106,54 @@
   A.done = A.done || {};
   A.done.report = reportDone;
 
+  /* HH:MM of ``at`` in the round's time zone (the stations' local time, as the page prints
+   * its other times), not the phone's: a phone set to another zone would say another hour. */
+  function clock(at, row) {
+    var list = row && row.closest('[data-tz]');
+    var tz = (list && list.getAttribute('data-tz')) || 'Asia/Shanghai';
+    try {
+      return new Intl.DateTimeFormat('zh-CN', { timeZone: tz, hour: '2-digit', minute: '2-digit',
+        hourCycle: 'h23' }).format(at);
+    } catch (e) {
+      return ('0' + at.getHours()).slice(-2) + ':' + ('0' + at.getMinutes()).slice(-2);
+    }
+  }
+
+  /* 拍门口照片 on the re-check round: a stop due for want of a door photo takes one on the spot,
+   * through the same service as the station editor (re-encoded, EXIF and GPS removed,
+   * published at once); the stop then drops its 缺少门口照片 reason. */
+  doc.addEventListener('change', function (ev) {
+    var input = ev.target;
+    if (!input.getAttribute || !input.getAttribute('data-upload')) { return; }
+    var file = input.files && input.files[0];
+    var label = input.closest('.stop-photo'), row = input.closest('li');
+    var note = row && row.querySelector('.stop-photo-msg');
+    if (!file || !note) { return; }
+    var form = new FormData();
+    form.append('file', file);
+    input.disabled = true;
+    note.className = 'stop-photo-msg no-print';
+    note.textContent = '正在上传照片…';
+    A.request('POST', input.getAttribute('data-upload'), form).then(function (res) {
+      input.disabled = false;
+      input.value = '';
+      if (!res.ok) {
+        note.className = 'stop-photo-msg no-print error';
+        note.textContent = '照片没有上传：' + A.problemText(res);
+        return;
+      }
+      var tag = row.querySelector('.reason-no_photo');
+      if (tag) { tag.remove(); }
+      label.remove();
+      note.className = 'stop-photo-msg no-print ok';
+      note.textContent = '✓ 已上传门口照片（' + res.data.width + '×' + res.data.height + '），骑手页面会先显示它。';
+    }, function () {
+      input.disabled = false;
+      note.className = 'stop-photo-msg no-print error';
+      note.textContent = '网络错误，照片没有上传，请稍后重试。';
+    });
+  });
+
   /* 标记已核查 on the re-check round: the stop stays where it is (no reload: the round is
    * not re-solved under the staff member's thumb), shows the check, and keeps only what a
    * visit does not settle (a rider report waits in its queue; a photo must be uploaded):
@@ -115,7 +163,7 @@
     var link = row && row.querySelector('.stop-main a');
     var name = link ? link.textContent : '';
     var at = res && res.verified_at ? new Date(res.verified_at) : new Date();
-    var hhmm = ('0' + at.getHours()).slice(-2) + ':' + ('0' + at.getMinutes()).slice(-2);
+    var hhmm = clock(at, row);
     var left = [];
     if (row) {
       Array.prototype.forEach.call(row.querySelectorAll('.reason[data-settled]'), function (tag) { tag.remove(); });

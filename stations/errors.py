@@ -188,6 +188,13 @@ class PreconditionFailed(StationsError):
     title = "Precondition failed"
 
 
+class PreconditionRequired(StationsError):
+    """A write that must name the version it undoes (If-Match) came without one."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class Unauthorized(StationsError):
     """No (or no valid) credentials: log in or send a bearer token."""
 

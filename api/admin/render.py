@@ -90,6 +90,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "restore": "恢复",
     "import": "导入",
     "verify": "核查",
+    "unverify": "撤销核查",
 }
 
 

@@ -12,9 +12,17 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import EditorDep, ReaderScope
 from api.deps import ServicesDep
+from api.rest.station_input import parse_if_match
+from api.rest.stations import IfMatch
 from geodata.crs import CrsName, from_wgs84, to_wgs84
-from stations.errors import ConfigurationError, FieldError, ValidationFailed
+from stations.errors import (
+    ConfigurationError,
+    FieldError,
+    PreconditionRequired,
+    ValidationFailed,
+)
 from stations.hours.evaluate import local_naive
+from stations.i18n import Message
 from stations.io.write import write_xlsx
 from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.trust.recheck import REASONS, Due, due_stations, unsettled_doubt, visiting_order
@@ -211,9 +219,37 @@ def checked(
 ) -> Any:
     station = svc.store.verify(station_id, actor=user.name)
     svc.catalog.refresh()  # this process's answers show it at once
+    return _check_answer(station, "已记录核查")
+
+
+@router.delete(
+    "/stations/{station_id}/checked",
+    summary="Take back an on-site check made by mistake (editor)",
+    description="`If-Match` names the version the check made (its answer's `version`); "
+    "`verified_at` goes back to what it was before. 412 when the station changed since, 409 "
+    "when that version was not a check, 428 without If-Match. Both the check and its "
+    "undoing stay in the history.",
+)
+def unchecked(
+    station_id: Annotated[int, Path(ge=1, le=2**62)],
+    user: EditorDep,
+    svc: ServicesDep,
+    if_match: IfMatch = None,
+) -> Any:
+    version = parse_if_match(if_match)
+    if version is None:
+        raise PreconditionRequired(
+            Message('send If-Match: "N" with the version the check made (its answer\'s version)')
+        )
+    station = svc.store.unverify(station_id, actor=user.name, version=version)
+    svc.catalog.refresh()
+    return _check_answer(station, "已撤销核查")
+
+
+def _check_answer(station: Any, message_zh: str) -> dict[str, Any]:
     return {
-        "station_id": station_id,
+        "station_id": station.id,
         "verified_at": station.verified_at.isoformat() if station.verified_at else None,
         "version": station.version,
-        "message_zh": "已记录核查",
+        "message_zh": message_zh,
     }

@@ -332,7 +332,9 @@ class StationFeatureCreate(BaseModel):
 
 class HistoryEntryOut(BaseModel):
     version: int
-    action: str = Field(description="create | update | delete | restore | import")
+    action: str = Field(
+        description="create | update | delete | restore | import | verify | unverify"
+    )
     actor: str
     at: str
     changed: list[str] = Field(description="Fields that differ from the previous version")

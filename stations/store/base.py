@@ -112,6 +112,13 @@ class StationStore(ABC):
         """Record a staff member's on-site check (sets ``verified_at``, a new version)."""
 
     @abstractmethod
+    def unverify(self, station_id: int, *, actor: str, version: int) -> Station:
+        """Take back the on-site check that made ``version`` (a tap by mistake): ``verified_at``
+        as it was before it, in a new version. ``PreconditionFailed`` when the station has
+        changed since; ``Conflict`` when ``version`` was not a check.
+        """
+
+    @abstractmethod
     def authorise(self, station_id: int, *, actor: str) -> Station:
         """The station if ``actor``'s organisation scope reaches it, else ``Forbidden``."""
 

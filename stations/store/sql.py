@@ -518,6 +518,40 @@ class SqlStationStore(StationStore):
             self._log(conn, "verify", actor, current, new)
         return new
 
+    def unverify(self, station_id: int, *, actor: str, version: int) -> Station:
+        """Take back a check made by mistake (a tap while scrolling the round would otherwise
+        stand, under the staff member's name, for 90 days). Only while it is the station's
+        latest change: the row is locked at ``version``, so a later edit or check wins, and
+        the check itself stays in the history beside the ``unverify`` entry that undoes it.
+        """
+        with self._write() as conn, conn.begin():
+            current = self._locked(conn, station_id, version, scope=scope_for(conn, actor))
+            check = conn.execute(
+                select(_H.c.action, _H.c.before).where(
+                    _H.c.station_id == station_id, _H.c.version == version
+                )
+            ).first()
+            if check is None or check.action != "verify":
+                raise Conflict(
+                    Message(
+                        "version {version} of station {id} is not an on-site check, so there "
+                        "is no check to take back",
+                        id=station_id,
+                        version=version,
+                    )
+                )
+            earlier = (check.before or {}).get("verified_at")
+            previous = _utc(datetime.fromisoformat(earlier)) if earlier else None
+            at = datetime.now(UTC)
+            new = replace(current, version=current.version + 1, updated_at=at, verified_at=previous)
+            conn.execute(
+                update(_T)
+                .where(_T.c.id == current.id, _T.c.version == current.version)
+                .values(version=new.version, updated_at=at, verified_at=previous)
+            )
+            self._log(conn, "unverify", actor, current, new)
+        return new
+
     def authorise(self, station_id: int, *, actor: str) -> Station:
         """The station, if ``actor`` may write it (for writes kept beside the station, such
         as reviewing its reports); ``Forbidden`` otherwise.

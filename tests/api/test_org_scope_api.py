@@ -127,6 +127,17 @@ def test_reads_default_to_the_callers_organisation_and_below(env: Any) -> None:
     r = client.get("/api/v1/recheck", headers=h["bj-editor"])
     assert r.status_code == 200, r.text
     assert {stop["id"] for stop in r.json()["stops"]} == {yz, bj}
+    # A check, and taking it back, only within the editor's own stations.
+    done = client.post(f"/api/v1/stations/{yz}/checked", headers=h["yz-editor"]).json()
+    undo = {"If-Match": f'"{done["version"]}"'}
+    r = client.delete(f"/api/v1/stations/{yz}/checked", headers={**h["sh-editor"], **undo})
+    assert (
+        r.status_code == 403
+        and client.get(f"/api/v1/stations/{yz}").json()["properties"]["verified_at"]
+        == done["verified_at"]
+    )
+    r = client.delete(f"/api/v1/stations/{yz}/checked", headers={**h["bj-editor"], **undo})
+    assert r.status_code == 200 and r.json()["verified_at"] is None
     # Statistics: visits served, per station and per district.
     for sid, count in ((yz, 3), (bj, 5), (sh, 7)):
         r = client.put(

@@ -90,7 +90,7 @@ def test_a_phone_taps_checked_from_the_worklist(live: Any, open_page: Open) -> N
     item.locator(".checked-mark").wait_for()
     assert item.locator(".checked-mark").inner_text().startswith("✓ 已核查")
     assert item.locator(".reason-no_photo").count() == 1
-    assert item.locator(".reason-never_verified").count() == 0
+    assert item.locator(".reason-never_verified").is_hidden()
     assert "上次核查：从未" not in item.inner_text()
     assert "已记录核查：驿站 A02。仍需处理：缺少门口照片" in page.inner_text("#flash")
     assert _order(kit) == ["A01", "A02", "A03", "A04"]
@@ -98,8 +98,26 @@ def test_a_phone_taps_checked_from_the_worklist(live: Any, open_page: Open) -> N
     assert station.verified_at is not None
     # the time of the check in the stations' time zone (Beijing), whatever the phone's says
     beijing = station.verified_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
-    assert item.locator(".checked-mark").inner_text() == f"✓ 已核查 {beijing}"
+    assert item.locator(".checked-mark > span").inner_text() == f"✓ 已核查 {beijing}"
     assert store.history(3)[-1].action == "verify"
+    # a tap by mistake on the next stop is taken back with 撤销: the stop is as it was
+    other = page.locator("#recheck li[data-station='4']")  # A03
+    other.locator("button.checked-btn").tap()
+    other.locator(".checked-mark").wait_for()
+    assert store.get(4).verified_at is not None
+    undo = other.locator("button.undo-check")
+    box = undo.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 360
+    other.scroll_into_view_if_needed()
+    kit.screenshot("recheck-undo-360x640")
+    undo.tap()
+    other.locator(".checked-mark").wait_for(state="detached")
+    assert "已撤销核查：驿站 A03。" in page.inner_text("#flash")
+    assert other.locator("button.checked-btn").is_visible()
+    assert other.locator(".reason-never_verified").is_visible()
+    assert "上次核查：从未" in other.inner_text()
+    assert store.get(4).verified_at is None
+    assert [e.action for e in store.history(4)[-2:]] == ["verify", "unverify"]
     page.reload()  # after a reload the check holds: the worklist says the same
     assert "从未核查" not in page.locator("#recheck li[data-station='3']").inner_text()
     assert kit.console_errors == [] and kit.blocked.non_tile() == []

@@ -157,7 +157,8 @@
   /* 标记已核查 on the re-check round: the stop stays where it is (no reload: the round is
    * not re-solved under the staff member's thumb), shows the check, and keeps only what a
    * visit does not settle (a rider report waits in its queue; a photo must be uploaded):
-   * the page marks the others data-settled (stations.trust.recheck.SETTLED_BY_VISIT). */
+   * the page marks the others data-settled (stations.trust.recheck.SETTLED_BY_VISIT). What
+   * the check hides stays in the page, so 撤销 (a tap by mistake) can put it back. */
   A.done.checked = function (button, res) {
     var row = button.closest('li');
     var link = row && row.querySelector('.stop-main a');
@@ -166,15 +167,51 @@
     var hhmm = clock(at, row);
     var left = [];
     if (row) {
-      Array.prototype.forEach.call(row.querySelectorAll('.reason[data-settled]'), function (tag) { tag.remove(); });
-      Array.prototype.forEach.call(row.querySelectorAll('.reason'), function (tag) { left.push(tag.textContent); });
+      Array.prototype.forEach.call(row.querySelectorAll('.reason[data-settled]'), function (tag) { tag.hidden = true; });
+      Array.prototype.forEach.call(row.querySelectorAll('.reason:not([hidden])'), function (tag) { left.push(tag.textContent); });
       var last = row.querySelector('.last-checked');
-      if (last) { last.textContent = '今天 ' + hhmm; }
+      if (last) { last.setAttribute('data-before', last.textContent); last.textContent = '今天 ' + hhmm; }
       row.classList.add('checked');
-      button.replaceWith(A.el('span', 'checked-mark', '✓ 已核查 ' + hhmm));
+      button.hidden = true;
+      var mark = A.el('span', 'checked-mark');
+      A.el('span', '', '✓ 已核查 ' + hhmm, mark);
+      var undo = A.el('button', 'undo-check', '撤销', mark);
+      undo.type = 'button';
+      undo.setAttribute('data-version', String(res.version));
+      button.parentNode.insertBefore(mark, button);
     }
     A.flash('ok', '已记录核查：' + name + '。' + (left.length ? '仍需处理：' + left.join('、') + '。' : ''));
   };
+
+  /* 撤销 after 标记已核查: the check is taken back (DELETE …/checked, If-Match: the version the
+   * check made: a later edit or check wins) and the stop looks as it did before the tap. */
+  doc.addEventListener('click', function (ev) {
+    var undo = ev.target.closest ? ev.target.closest('button.undo-check') : null;
+    if (!undo || undo.disabled) { return; }
+    var row = undo.closest('li'), button = row.querySelector('.checked-btn');
+    var link = row.querySelector('.stop-main a'), name = link ? link.textContent : '';
+    undo.disabled = true;
+    A.request('DELETE', button.getAttribute('data-post'), undefined,
+      { 'If-Match': '"' + undo.getAttribute('data-version') + '"' }).then(function (res) {
+      if (!res.ok) {
+        undo.disabled = false;
+        A.flash('error', '没有撤销：' + (res.status === 412
+          ? '这个驿站在核查之后又被修改过，请刷新页面后查看。' : A.problemText(res)));
+        return;
+      }
+      Array.prototype.forEach.call(row.querySelectorAll('.reason[hidden]'), function (tag) { tag.hidden = false; });
+      var last = row.querySelector('.last-checked');
+      if (last && last.hasAttribute('data-before')) { last.textContent = last.getAttribute('data-before'); }
+      row.classList.remove('checked');
+      undo.closest('.checked-mark').remove();
+      button.hidden = false;
+      button.disabled = false;
+      A.flash('ok', '已撤销核查：' + name + '。');
+    }, function () {
+      undo.disabled = false;
+      A.flash('error', '网络错误，没有撤销，请稍后重试。');
+    });
+  });
 
   /* The re-check round's "打印路线单" button (no inline script under the console's CSP). */
   doc.addEventListener('click', function (ev) {

@@ -127,6 +127,43 @@ def test_checked_goes_through_the_store_and_every_answer_shows_it(env: Any) -> N
     assert near["features"][0]["properties"]["verified_at"] == r["verified_at"]
 
 
+def test_a_check_made_by_mistake_is_taken_back(env: Any) -> None:
+    client, staff, store = env
+    url = "/api/v1/stations/3/checked"
+    first = client.post(url, headers=staff.as_editor).json()
+    again = client.post(url, headers=staff.as_editor).json()  # a stray second tap, later
+
+    def undo(version: int | None, headers: dict[str, str] = staff.as_editor) -> Any:
+        extra = {} if version is None else {"If-Match": f'"{version}"'}
+        return client.delete(url, headers={**headers, **extra})
+
+    assert undo(again["version"], {}).status_code == 401  # staff only
+    r = undo(again["version"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["verified_at"] == first["verified_at"] and body["version"] == again["version"] + 1
+    assert body["message_zh"] == "已撤销核查"
+    assert store.get(3).verified_at.isoformat() == first["verified_at"]
+    assert [e.action for e in store.history(3)[-3:]] == ["verify", "verify", "unverify"]
+    assert store.history(3)[-1].actor == staff.editor_name
+    # the first check is no longer the latest change: it stands
+    stale = undo(first["version"])
+    assert stale.status_code == 412 and store.get(3).version == body["version"]
+    # the latest change is the undoing, not a check: nothing to take back
+    wrong = undo(body["version"])
+    assert wrong.status_code == 409 and "没有可撤销的核查" in wrong.json()["detail_zh"]
+    assert undo(None).status_code == 428
+    # a station checked once by mistake is due again, for the reason it was due before
+    only = client.post("/api/v1/stations/2/checked", headers=staff.as_editor).json()
+    client.delete(
+        "/api/v1/stations/2/checked",
+        headers={**staff.as_editor, "If-Match": f'"{only["version"]}"'},
+    )
+    stops = client.get("/api/v1/recheck", headers=staff.as_editor).json()["stops"]
+    assert next(s["reasons"] for s in stops if s["id"] == 2) == ["never_verified", "no_photo"]
+    assert client.get("/api/v1/stations/2").json()["properties"]["verified_at"] is None
+
+
 def test_the_round_sets_out_from_a_chosen_start(env: Any) -> None:
     client, staff, _store = env
     east = {"start_lon": 116.60, "start_lat": 39.7954}  # east of every stop

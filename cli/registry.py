@@ -180,7 +180,9 @@ def export_file(
     with open_services() as services:
         store = services.store
         stations = store.all()
-        export_stations(stations, file, crs=crs.value, layout=layout.value)
+        export_stations(
+            stations, file, crs=crs.value, layout=layout.value, tz=services.settings.timezone
+        )
     console.print(
         both("exported {n} stations to {file}", n=len(stations), file=file),
         highlight=False,

@@ -390,7 +390,7 @@ def export_download(
     folder = tempfile.mkdtemp(prefix="stations-export-")
     path = Path(folder) / f"warm-stations-{stamp}{suffix}.{format}"
     try:
-        export_stations(stations, path, crs=crs, layout=layout)
+        export_stations(stations, path, crs=crs, layout=layout, tz=settings.timezone)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -17,6 +17,7 @@ from typing import Any
 from geodata.crs import crs_name, from_wgs84
 from geodata.errors import GeodataError
 from stations.errors import FieldError, ImportFailed, ValidationFailed
+from stations.hours.evaluate import DEFAULT_TZ
 from stations.io.headers import file_format
 from stations.io.staff import STAFF_COLUMNS, staff_rows
 from stations.io.write import write_csv, write_geojson, write_gpkg, write_xlsx
@@ -109,6 +110,7 @@ def export_stations(
     *,
     crs: str = "wgs84",
     layout: str = "standard",
+    tz: str = DEFAULT_TZ,
 ) -> int:
     """Write ``stations`` to ``path``, the format chosen by its extension.
 
@@ -127,6 +129,8 @@ def export_stations(
     layout : {"standard", "staff"}
         ``staff`` (CSV/XLSX only) writes the union clerk's sheet: Chinese headers and labels,
         hours as written (:mod:`stations.io.staff`); it imports back unchanged.
+    tz : str
+        The staff layout's 上次核查 is the wall clock of this zone (the stations' own).
 
     Returns
     -------
@@ -174,9 +178,9 @@ def export_stations(
     if layout == "staff":
         headers = [h for h, _ in STAFF_COLUMNS]
         if fmt == "csv":
-            write_csv(target, headers, staff_rows(ordered, lon, lat, as_text=True))
+            write_csv(target, headers, staff_rows(ordered, lon, lat, as_text=True, tz=tz))
         else:
-            write_xlsx(target, headers, staff_rows(ordered, lon, lat, as_text=False))
+            write_xlsx(target, headers, staff_rows(ordered, lon, lat, as_text=False, tz=tz))
         return len(ordered)
     if fmt == "csv":
         write_csv(target, EXPORT_COLUMNS, _text_rows(ordered, lon, lat, as_text=True))

@@ -83,6 +83,7 @@ IGNORED_HEADERS: tuple[str, ...] = (
     "version",
     "updated_at",
     "verified_at",
+    "上次核查",
     "created_at",
     "错误 error",
     "错误",

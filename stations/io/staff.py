@@ -4,17 +4,21 @@
 goes back to the person who keeps it and comes back in unchanged: every header here is one
 the importer reads (:data:`stations.io.headers.HEADER_ALIASES`), every label one
 :func:`stations.vocabulary.normalise_code` accepts, and the hours are the text as written
-(``opening_hours_text``), which the importer reads back to the same OSM rule.
+(``opening_hours_text``), which the importer reads back to the same OSM rule. 上次核查
+(when staff last checked the station on site) is there for the clerk to read; the importer
+leaves it alone, as a check is recorded on site, not typed into a sheet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from stations.hours import hours_zh
+from stations.hours.evaluate import DEFAULT_TZ, local_naive
 from stations.model import Station
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = ["STAFF_COLUMNS", "staff_rows", "staff_value"]
 
@@ -31,18 +35,31 @@ STAFF_COLUMNS: tuple[tuple[str, str], ...] = (
     ("依托单位", "host_org"),
     ("服务设施", "amenities"),
     ("开放时间", "opening_hours"),
+    ("进门方式", "entry"),
+    ("无智能手机可用", "no_smartphone_ok"),
     ("联系电话", "phone"),
     ("状态", "status"),
     ("备注", "notes"),
+    ("上次核查", "verified_at"),
     ("系统ID", "id"),
 )
+_YES_NO = {True: "是", False: "否", None: ""}
 
 
-def staff_value(station: Station, field: str) -> Any:
-    """One cell of the staff layout (coordinates are filled in by the caller, in its CRS)."""
+def staff_value(station: Station, field: str, tz: str = DEFAULT_TZ) -> Any:
+    """One cell of the staff layout (coordinates are filled in by the caller, in its CRS);
+    times are the wall clock in ``tz``, to the minute.
+    """
     d = station.data
     if field == "id":
         return station.id
+    if field == "verified_at":
+        at = station.verified_at
+        return local_naive(at, tz).replace(second=0, microsecond=0) if at else ""
+    if field == "entry":
+        return ENTRY_METHODS.get(d.entry, d.entry) if d.entry else ""
+    if field == "no_smartphone_ok":
+        return _YES_NO[d.no_smartphone_ok]
     if field == "host_type":
         return HOST_TYPES.get(d.host_type, d.host_type)
     if field == "status":
@@ -57,9 +74,16 @@ def staff_value(station: Station, field: str) -> Any:
 
 
 def staff_rows(
-    stations: Sequence[Station], lon: Sequence[float], lat: Sequence[float], *, as_text: bool
+    stations: Sequence[Station],
+    lon: Sequence[float],
+    lat: Sequence[float],
+    *,
+    as_text: bool,
+    tz: str = DEFAULT_TZ,
 ) -> Iterator[list[Any]]:
-    """Rows in :data:`STAFF_COLUMNS` order; CSV cells as text, XLSX numbers as numbers."""
+    """Rows in :data:`STAFF_COLUMNS` order; CSV cells as text, XLSX numbers as numbers and
+    times as date cells.
+    """
     for k, s in enumerate(stations):
         row: list[Any] = []
         for _, field in STAFF_COLUMNS:
@@ -68,8 +92,13 @@ def staff_rows(
             elif field == "lat":
                 value = lat[k]
             else:
-                value = staff_value(s, field)
+                value = staff_value(s, field, tz)
             if as_text:
-                value = repr(value) if isinstance(value, float) else str(value)
+                if isinstance(value, float):
+                    value = repr(value)
+                elif isinstance(value, datetime):
+                    value = value.strftime("%Y-%m-%d %H:%M")
+                else:
+                    value = str(value)
             row.append(value)
         yield row

@@ -1,9 +1,9 @@
 """An empty station workbook for a new district: ``stations template FILE.xlsx``.
 
 The clerk gets the staff layout's headers (:data:`stations.io.staff.STAFF_COLUMNS`, without
-系统ID, which only exports carry), one filled example row, drop-down lists for 类型, 状态 and
-服务设施 (data validation; 服务设施 may hold several, so its list suggests rather than
-refuses), a frozen header row, widths that fit, and a second sheet 填写说明 explaining every
+系统ID and 上次核查, which only exports carry), one filled example row, drop-down lists for
+类型, 状态, 进门方式, 无智能手机可用 and 服务设施 (data validation; 服务设施 may hold
+several, so its list suggests rather than refuses), a frozen header row, widths that fit, and a second sheet 填写说明 explaining every
 column in Chinese. What they fill in imports as it is; the example row, if they leave it in,
 is skipped with a warning (:func:`is_template_example`), so no made-up station reaches riders.
 """
@@ -16,11 +16,13 @@ from typing import Any
 from stations.hours import EXAMPLES
 from stations.io.staff import STAFF_COLUMNS
 from stations.io.write import atomic_path
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = ["TEMPLATE_COLUMNS", "is_template_example", "write_template"]
 
-TEMPLATE_COLUMNS: tuple[tuple[str, str], ...] = tuple(c for c in STAFF_COLUMNS if c[1] != "id")
+TEMPLATE_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    c for c in STAFF_COLUMNS if c[1] not in ("id", "verified_at")
+)
 
 _EXAMPLE: dict[str, Any] = {
     "external_id": "YZ-001",
@@ -33,6 +35,8 @@ _EXAMPLE: dict[str, Any] = {
     "host_org": "经开区总工会",
     "amenities": "、".join([AMENITIES["hot_water"], AMENITIES["charging"], AMENITIES["toilet"]]),
     "opening_hours": EXAMPLES[0],
+    "entry": ENTRY_METHODS["staffed"],
+    "no_smartphone_ok": "是",
     "phone": "010-67856789",
     "status": STATUSES["open"],
     "notes": "示例行：导入时跳过，请改写为真实驿站或删除",
@@ -67,6 +71,10 @@ _HELP: dict[str, str] = {
         "11月至次年4月 9:00-17:00”（夏季指5月至9月，冬季指10月至次年4月；其他月份请直接写月份）。"
         "暂停开放的驿站写“暂停开放”。"
     ),
+    "entry": "骑手怎么进门，从下拉列表中选："
+    + "、".join(ENTRY_METHODS.values())
+    + "。不清楚可留空。",
+    "no_smartphone_ok": "不用智能手机（不扫码、不用小程序）能否进门使用，填“是”或“否”；不清楚可留空。",
     "phone": "联系电话。",
     "status": "状态，从下拉列表中选：" + "、".join(STATUSES.values()) + "。留空为正常开放。",
     "notes": "备注，如从哪个门进、是否需要扫码。",
@@ -102,6 +110,8 @@ def write_template(path: str | os.PathLike[str]) -> None:
     lists = {
         "host_type": (list(HOST_TYPES.values()), True),
         "status": (list(STATUSES.values()), True),
+        "entry": (list(ENTRY_METHODS.values()), True),
+        "no_smartphone_ok": (["是", "否"], True),
         "amenities": (list(AMENITIES.values()), False),
     }
     for k, (_, field) in enumerate(TEMPLATE_COLUMNS, start=1):

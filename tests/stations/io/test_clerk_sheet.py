@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -87,13 +88,30 @@ def test_staff_round_trip_changes_nothing(
 ) -> None:
     path = _copy(name, tmp_path)
     run_import(store, path, crs="gcj02", skip_invalid=True)
+    # how to get in, and a staff check, as the console records them
+    first, second = store.all()[:2]
+    store.update(first.id, {"entry": "code_lock", "no_smartphone_ok": False}, actor="t")
+    store.update(second.id, {"entry": "staffed", "no_smartphone_ok": True}, actor="t")
+    checked = store.verify(second.id, actor="t")
     before = {s.id: s for s in store.all()}
     out = tmp_path / f"staff{suffix.replace('.gbk', '')}"
     export_stations(list(before.values()), out, crs="gcj02", layout="staff")
     if suffix == ".gbk.csv":  # what Excel in China saves it as
         out.write_bytes(out.read_text(encoding="utf-8-sig").encode("gbk"))
-    header = read_sheet(out).columns
+    sheet = read_sheet(out)
+    header = sheet.columns
     assert header[:6] == ["编号", "驿站名称", "详细地址", "所属区域", "经度", "纬度"]
+    rows = {str(r[header.index("系统ID")]): dict(zip(header, r, strict=False)) for r in sheet.rows}
+    assert rows[str(first.id)]["进门方式"] == "密码锁"
+    assert rows[str(first.id)]["无智能手机可用"] == "否"
+    assert rows[str(second.id)]["进门方式"] == "有工作人员开门"
+    assert rows[str(second.id)]["无智能手机可用"] == "是"
+    # when staff last checked it, Beijing wall clock (a date cell in the XLSX), to be read
+    beijing = checked.verified_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert str(rows[str(second.id)]["上次核查"])[:16].replace("T", " ") == beijing.strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert rows[str(first.id)]["上次核查"] in ("", None)
     report = run_import(store, out, crs="gcj02")
     assert (report.added, report.updated, report.unchanged) == (0, 0, 26)
     after = {s.id: s for s in store.all()}
@@ -150,10 +168,12 @@ def test_the_template_has_its_lists_and_its_example_is_valid_but_skipped(
     for dv in ws.data_validations.dataValidation:
         column = header[next(iter(dv.sqref.ranges)).min_col - 1]
         lists[column] = dv.formula1.strip('"').split(",")
-    assert set(lists) == {"类型", "状态", "服务设施"}
+    assert set(lists) == {"类型", "状态", "服务设施", "进门方式", "无智能手机可用"}
     assert (
         "快递网点" in lists["类型"] and "暂停开放" in lists["状态"] and "热水" in lists["服务设施"]
     )
+    assert "密码锁" in lists["进门方式"] and lists["无智能手机可用"] == ["是", "否"]
+    assert "上次核查" not in header and "系统ID" not in header  # only exports carry them
     assert ws.column_dimensions["B"].width >= 20
     guide = {r[0]: r[1] for r in wb["填写说明"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert all(h in guide for h in header) and "工作日" in guide["开放时间"]
@@ -167,3 +187,5 @@ def test_the_template_has_its_lists_and_its_example_is_valid_but_skipped(
     wb.save(path)
     report = run_import(store, path, crs="gcj02")
     assert report.added == 1 and not report.errors and not report.warnings
+    added = store.all()[0]
+    assert (added.data.entry, added.data.no_smartphone_ok) == ("staffed", True)

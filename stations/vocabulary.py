@@ -20,6 +20,7 @@ __all__ = [
     "STATUSES",
     "UnknownCode",
     "codes",
+    "distance_words",
     "entry_words",
     "normalise_code",
 ]
@@ -70,6 +71,11 @@ ENTRY_METHODS: Mapping[str, str] = {
     "code_lock": "密码锁",
     "other": "其他方式",
 }
+
+
+def distance_words(metres: float) -> str:
+    """A distance as riders and staff say it: "350 米", "1.4 公里"."""
+    return f"{metres:.0f} 米" if metres < 1000 else f"{metres / 1000:.1f} 公里"
 
 
 def entry_words(entry: str | None, no_smartphone_ok: bool | None) -> str:

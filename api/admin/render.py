@@ -34,7 +34,7 @@ from maps.assets import asset_url
 from stations.hours import hours_zh
 from stations.i18n import LANGUAGES, translations
 from stations.store.reports import REPORT_KINDS, REPORT_STATUSES
-from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES, distance_words
 
 __all__ = [
     "ACTION_LABELS",
@@ -150,7 +150,11 @@ def _env(lang: str) -> Environment:
         ACTION_LABELS=ACTION_LABELS,
     )
     env.filters.update(
-        json_script=json_script, local_time=local_time, label=_label, hours_zh=hours_zh
+        json_script=json_script,
+        local_time=local_time,
+        label=_label,
+        hours_zh=hours_zh,
+        distance_words=distance_words,
     )
     return env
 

@@ -39,6 +39,7 @@ from stations.i18n import Message
 from stations.trust.confirm import Receipt
 from stations.trust.device import DEVICE_HEADER
 from stations.trust.rules import LEVELS, STATES, Reason
+from stations.vocabulary import distance_words
 
 __all__ = ["plain_body", "receipt", "receipt_json", "receipt_response", "router"]
 
@@ -116,11 +117,9 @@ def _words(state: str, onsite: bool, distance_m: float | None) -> tuple[str, str
             "Recorded without a position: it counts less than one from the door.",
             "已记录，但未获取到您的位置，不算现场确认。下次请先打开手机定位。",
         )
-    km = distance_m / 1000
-    where = f"{distance_m:.0f} 米" if distance_m < 1000 else f"{km:.1f} 公里"
     return (
         f"Recorded, {distance_m:.0f} m from the station: not on-site, it counts less.",
-        f"已记录。您距离驿站约 {where}，不算现场确认。",
+        f"已记录。您距离驿站约 {distance_words(distance_m)}，不算现场确认。",
     )
 
 

@@ -37,6 +37,7 @@ _CONFIRMATION_COLUMNS = (
     _C.c.amenity.label("c_amenity"),
     _C.c.onsite.label("c_onsite"),
     _C.c.device_hash.label("c_device_hash"),
+    _C.c.distance_m.label("c_distance_m"),
 )
 
 
@@ -51,6 +52,8 @@ class PhotoConfirmation:
     amenity: str | None
     onsite: bool
     device_hash: str
+    #: how far from the station the phone said it was (None: it sent no position)
+    distance_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def _confirmation(r: Any) -> PhotoConfirmation | None:
         r.c_amenity,
         bool(r.c_onsite),
         r.c_device_hash,
+        None if r.c_distance_m is None else float(r.c_distance_m),
     )
 
 

@@ -48,14 +48,20 @@ def site(tmp_path: Path) -> Iterator[Site]:
         yield Site(live, store, staff)
 
 
-def _rider_photo(site: Site, device: str, size: tuple[int, int], state: str | None) -> int:
-    """A rider's photo over HTTP, after a 我在这里 tap with ``state`` (or none)."""
+def _rider_photo(
+    site: Site,
+    device: str,
+    size: tuple[int, int],
+    state: str | None,
+    where: dict[str, float] = DOOR,
+) -> int:
+    """A rider's photo over HTTP, after a 我在这里 tap with ``state`` (or none) at ``where``."""
     data: dict[str, str] = {}
     headers = {"X-Device-Id": device}
     if state is not None:
         said = httpx.post(
             f"{site.live.url}/api/v1/stations/1/confirmations",
-            json={"state": state, "lat": DOOR["latitude"], "lon": DOOR["longitude"]},
+            json={"state": state, "lat": where["latitude"], "lon": where["longitude"]},
             headers=headers,
         )
         assert said.status_code == 201, said.text
@@ -92,14 +98,25 @@ def _fits(page: Any, selector: str) -> None:
 def test_staff_accept_and_reject_riders_photos_on_a_phone(site: Site, open_page: Open) -> None:
     kept = _rider_photo(site, "rider-phone-1", (640, 480), "locked")
     refused = _rider_photo(site, "rider-phone-2", (480, 640), None)
+    away = {"longitude": DOOR["longitude"], "latitude": DOOR["latitude"] + 0.0126}  # 1.4 km
+    far = _rider_photo(site, "rider-phone-3", (640, 480), "closed", away)
     kit = _login_on_phone(open_page, site, "/admin/photos")
     page = kit.page
-    assert page.inner_text(".main-nav a[href='/admin/photos'] .badge") == "2"
+    badge = ".main-nav a[href='/admin/photos'] .badge"
+    assert page.inner_text(badge) == "3"
     kept_card = page.locator(f".photo-card[data-photo='{kept}']")
     refused_card = page.locator(f".photo-card[data-photo='{refused}']")
     assert "骑手反馈：进不去" in kept_card.inner_text()  # what the rider said, beside the photo
     assert "在现场" in kept_card.inner_text()
     assert "未附确认" in refused_card.inner_text()
+    # how far away a rider not at the door was, for the reviewer to weigh
+    far_card = page.locator(f".photo-card[data-photo='{far}']")
+    assert "不在现场（距驿站约 1.4 公里）" in far_card.inner_text()
+    # an upright photo is shown whole, not cropped to its middle
+    thumb = refused_card.locator(".photo-thumb img")
+    assert thumb.evaluate("i => getComputedStyle(i).objectFit") == "contain"
+    nav = page.locator(".main-nav").bounding_box()
+    assert nav is not None and nav["height"] < 60  # the menu on one sideways-scrolling row
     page.wait_for_function(
         "() => [...document.querySelectorAll('.photo-thumb img')]"
         ".every(i => i.complete && i.naturalWidth > 0)"
@@ -118,10 +135,17 @@ def test_staff_accept_and_reject_riders_photos_on_a_phone(site: Site, open_page:
 
     kept_card.locator("button", has_text="采用").click()
     page.wait_for_selector(f".photo-card[data-photo='{kept}'][data-status='published']")
-    assert "已采用" in page.inner_text("#flash") and "修改历史" in page.inner_text("#flash")
+    said = kept_card.locator(".photo-msg").inner_text()  # on the card, where the thumb is
+    assert "已采用" in said and "修改历史" in said
+    assert page.inner_text(badge) == "2"  # the menu's count follows
     refused_card.locator("button", has_text="拒绝").click()
     page.wait_for_selector(f".photo-card[data-photo='{refused}'][data-status='rejected']")
     assert "已拒绝" in refused_card.inner_text()
+    assert "不会显示给骑手" in refused_card.locator(".photo-msg").inner_text()
+    assert page.inner_text(badge) == "1"
+    far_card.locator("button", has_text="拒绝").click()
+    page.wait_for_selector(f".photo-card[data-photo='{far}'][data-status='rejected']")
+    assert page.locator(badge).count() == 0
     assert page.locator(".photo-actions").count() == 0
     kit.screenshot("admin-photos-reviewed-360x640")
 

@@ -509,13 +509,25 @@ class SqlStationStore(StationStore):
         at = _utc(at) if at is not None else datetime.now(UTC)
         with self._write() as conn, conn.begin():
             current = self._locked(conn, station_id, None, scope=scope_for(conn, actor))
-            new = replace(current, version=current.version + 1, updated_at=at, verified_at=at)
-            conn.execute(
-                update(_T)
-                .where(_T.c.id == current.id, _T.c.version == current.version)
-                .values(version=new.version, updated_at=at, verified_at=at)
-            )
-            self._log(conn, "verify", actor, current, new)
+            return self._set_verified(conn, current, at, at, "verify", actor)
+
+    def _set_verified(
+        self,
+        conn: Connection,
+        current: Station,
+        verified_at: datetime | None,
+        at: datetime,
+        action: str,
+        actor: str,
+    ) -> Station:
+        """``verified_at`` written in a new version, the record otherwise unchanged, logged."""
+        new = replace(current, version=current.version + 1, updated_at=at, verified_at=verified_at)
+        conn.execute(
+            update(_T)
+            .where(_T.c.id == current.id, _T.c.version == current.version)
+            .values(version=new.version, updated_at=at, verified_at=verified_at)
+        )
+        self._log(conn, action, actor, current, new)
         return new
 
     def unverify(self, station_id: int, *, actor: str, version: int) -> Station:
@@ -542,15 +554,7 @@ class SqlStationStore(StationStore):
                 )
             earlier = (check.before or {}).get("verified_at")
             previous = _utc(datetime.fromisoformat(earlier)) if earlier else None
-            at = datetime.now(UTC)
-            new = replace(current, version=current.version + 1, updated_at=at, verified_at=previous)
-            conn.execute(
-                update(_T)
-                .where(_T.c.id == current.id, _T.c.version == current.version)
-                .values(version=new.version, updated_at=at, verified_at=previous)
-            )
-            self._log(conn, "unverify", actor, current, new)
-        return new
+            return self._set_verified(conn, current, previous, datetime.now(UTC), "unverify", actor)
 
     def authorise(self, station_id: int, *, actor: str) -> Station:
         """The station, if ``actor`` may write it (for writes kept beside the station, such

@@ -119,38 +119,46 @@
     }
   }
 
-  /* 拍门口照片 on the re-check round: a stop due for want of a door photo takes one on the spot,
-   * through the same service as the station editor (re-encoded, EXIF and GPS removed,
-   * published at once); the stop then drops its 缺少门口照片 reason. */
-  doc.addEventListener('change', function (ev) {
-    var input = ev.target;
-    if (!input.getAttribute || !input.getAttribute('data-upload')) { return; }
+  /** Send the photo chosen in ``input`` to a staff upload ``url`` (published at once: the
+   * server re-encodes it and drops EXIF and GPS), saying how it went in ``note`` (class
+   * ``base``, plus ok or error); after a success, ``done(answer)`` gives the words. */
+  A.uploadPhoto = function (input, url, note, base, done) {
     var file = input.files && input.files[0];
-    var label = input.closest('.stop-photo'), row = input.closest('li');
-    var note = row && row.querySelector('.stop-photo-msg');
-    if (!file || !note) { return; }
+    if (!file) { return; }
     var form = new FormData();
     form.append('file', file);
     input.disabled = true;
-    note.className = 'stop-photo-msg no-print';
+    note.className = base;
     note.textContent = '正在上传照片…';
-    A.request('POST', input.getAttribute('data-upload'), form).then(function (res) {
+    A.request('POST', url, form).then(function (res) {
       input.disabled = false;
       input.value = '';
       if (!res.ok) {
-        note.className = 'stop-photo-msg no-print error';
+        note.className = base + ' error';
         note.textContent = '照片没有上传：' + A.problemText(res);
         return;
       }
-      var tag = row.querySelector('.reason-no_photo');
-      if (tag) { tag.remove(); }
-      label.remove();
-      note.className = 'stop-photo-msg no-print ok';
-      note.textContent = '✓ 已上传门口照片（' + res.data.width + '×' + res.data.height + '），骑手页面会先显示它。';
+      note.className = base + ' ok';
+      note.textContent = done(res.data);
     }, function () {
       input.disabled = false;
-      note.className = 'stop-photo-msg no-print error';
+      note.className = base + ' error';
       note.textContent = '网络错误，照片没有上传，请稍后重试。';
+    });
+  };
+
+  /* 拍门口照片 on the re-check round: a stop due for want of a door photo takes one on the
+   * spot, as the station editor does; the stop then drops its 缺少门口照片 reason. */
+  doc.addEventListener('change', function (ev) {
+    var input = ev.target;
+    if (!input.getAttribute || !input.getAttribute('data-upload')) { return; }
+    var row = input.closest('li'), note = row && row.querySelector('.stop-photo-msg');
+    if (!note) { return; }
+    A.uploadPhoto(input, input.getAttribute('data-upload'), note, 'stop-photo-msg no-print', function (data) {
+      var tag = row.querySelector('.reason-no_photo');
+      if (tag) { tag.remove(); }
+      input.closest('.stop-photo').remove();
+      return '✓ 已上传门口照片（' + data.width + '×' + data.height + '），骑手页面会先显示它。';
     });
   });
 

@@ -311,38 +311,19 @@
   var photoFile = doc.getElementById('door-photo-file');
   if (photoFile) {
     photoFile.addEventListener('change', function () {
-      var file = photoFile.files && photoFile.files[0];
-      var note = doc.getElementById('door-photo-msg');
-      if (!file) { return; }
-      var form = new FormData();
-      form.append('file', file);
-      photoFile.disabled = true;
-      note.className = 'photo-msg';
-      note.textContent = '正在上传照片…';
-      A.request('POST', C.urls.api + '/' + state.id + '/photos', form).then(function (res) {
-        photoFile.disabled = false;
-        photoFile.value = '';
-        if (!res.ok) {
-          note.className = 'photo-msg error';
-          note.textContent = '照片没有上传：' + A.problemText(res);
-          return;
-        }
+      var url = C.urls.api + '/' + state.id + '/photos';
+      A.uploadPhoto(photoFile, url, doc.getElementById('door-photo-msg'), 'photo-msg', function (data) {
         var strip = doc.getElementById('door-photo-strip'), none = doc.getElementById('no-photo');
         if (none) { none.remove(); }
         var img = doc.createElement('img');
-        img.src = res.data.urls.thumb;
+        img.src = data.urls.thumb;
         img.alt = '门口照片';
         strip.insertBefore(img, strip.firstChild);
-        if (res.data.station_version === state.version + 1) {
-          state.version = res.data.station_version;
+        if (data.station_version === state.version + 1) {
+          state.version = data.station_version;
           doc.getElementById('version').textContent = String(state.version);
         }
-        note.className = 'photo-msg ok';
-        note.textContent = '已上传（' + res.data.width + '×' + res.data.height + '），骑手页面会先显示这张门口照片。';
-      }, function () {
-        photoFile.disabled = false;
-        note.className = 'photo-msg error';
-        note.textContent = '网络错误，照片没有上传，请稍后重试。';
+        return '已上传（' + data.width + '×' + data.height + '），骑手页面会先显示这张门口照片。';
       });
     });
   }

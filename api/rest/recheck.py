@@ -226,7 +226,8 @@ def checked(
     "/stations/{station_id}/checked",
     summary="Take back an on-site check made by mistake (editor)",
     description="`If-Match` names the version the check made (its answer's `version`); "
-    "`verified_at` goes back to what it was before. 412 when the station changed since, 409 "
+    "`verified_at` goes back to what it was before. Other changes since (a door photo, an "
+    "edit) stay; 412 when the station was checked again or the check taken back since, 409 "
     "when that version was not a check, 428 without If-Match. Both the check and its "
     "undoing stay in the history.",
 )

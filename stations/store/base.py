@@ -114,8 +114,9 @@ class StationStore(ABC):
     @abstractmethod
     def unverify(self, station_id: int, *, actor: str, version: int) -> Station:
         """Take back the on-site check that made ``version`` (a tap by mistake): ``verified_at``
-        as it was before it, in a new version. ``PreconditionFailed`` when the station has
-        changed since; ``Conflict`` when ``version`` was not a check.
+        as it was before it, in a new version. ``PreconditionFailed`` when the station was
+        checked again (or the check taken back) since; ``Conflict`` when ``version`` was not a
+        check.
         """
 
     @abstractmethod

@@ -532,17 +532,20 @@ class SqlStationStore(StationStore):
 
     def unverify(self, station_id: int, *, actor: str, version: int) -> Station:
         """Take back a check made by mistake (a tap while scrolling the round would otherwise
-        stand, under the staff member's name, for 90 days). Only while it is the station's
-        latest change: the row is locked at ``version``, so a later edit or check wins, and
-        the check itself stays in the history beside the ``unverify`` entry that undoes it.
+        stand, under the staff member's name, for 90 days). Other changes since the check (a
+        door photo taken at the same stop, an edit) do not stand in its way; a later check or
+        undoing does (``PreconditionFailed``): that is someone else's word on the visit. The
+        check itself stays in the history beside the ``unverify`` entry that undoes it.
         """
         with self._write() as conn, conn.begin():
-            current = self._locked(conn, station_id, version, scope=scope_for(conn, actor))
-            check = conn.execute(
-                select(_H.c.action, _H.c.before).where(
-                    _H.c.station_id == station_id, _H.c.version == version
-                )
-            ).first()
+            current = self._locked(conn, station_id, None, scope=scope_for(conn, actor))
+            check = None
+            if storable_id(version):
+                check = conn.execute(
+                    select(_H.c.action, _H.c.before).where(
+                        _H.c.station_id == station_id, _H.c.version == version
+                    )
+                ).first()
             if check is None or check.action != "verify":
                 raise Conflict(
                     Message(
@@ -551,6 +554,23 @@ class SqlStationStore(StationStore):
                         id=station_id,
                         version=version,
                     )
+                )
+            later = conn.execute(
+                select(_H.c.version).where(
+                    _H.c.station_id == station_id,
+                    _H.c.version > version,
+                    _H.c.action.in_(("verify", "unverify")),
+                )
+            ).first()
+            if later is not None:
+                raise PreconditionFailed(
+                    Message(
+                        "station {id} was checked again, or the check taken back, after "
+                        "version {version}; reload to see the latest",
+                        id=station_id,
+                        version=version,
+                    ),
+                    current_version=current.version,
                 )
             earlier = (check.before or {}).get("verified_at")
             previous = _utc(datetime.fromisoformat(earlier)) if earlier else None

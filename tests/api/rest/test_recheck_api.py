@@ -146,13 +146,24 @@ def test_a_check_made_by_mistake_is_taken_back(env: Any) -> None:
     assert store.get(3).verified_at.isoformat() == first["verified_at"]
     assert [e.action for e in store.history(3)[-3:]] == ["verify", "verify", "unverify"]
     assert store.history(3)[-1].actor == staff.editor_name
-    # the first check is no longer the latest change: it stands
+    # the first check was followed by another check, and that one was taken back: someone
+    # else's word on the visit, so the first stands
     stale = undo(first["version"])
     assert stale.status_code == 412 and store.get(3).version == body["version"]
+    assert "又被核查或撤销过" in stale.json()["detail_zh"]
     # the latest change is the undoing, not a check: nothing to take back
     wrong = undo(body["version"])
     assert wrong.status_code == 409 and "没有可撤销的核查" in wrong.json()["detail_zh"]
     assert undo(None).status_code == 428
+    # a door photo taken at the stop after the check does not stand in the way of undoing it
+    photo_check = client.post("/api/v1/stations/4/checked", headers=staff.as_editor).json()
+    store.update(4, {"notes": "门口有台阶"}, actor="t")  # any other change since the check
+    r = client.delete(
+        "/api/v1/stations/4/checked",
+        headers={**staff.as_editor, "If-Match": f'"{photo_check["version"]}"'},
+    )
+    assert r.status_code == 200 and r.json()["verified_at"] is None
+    assert store.get(4).data.notes == "门口有台阶"  # the other change stays
     # a station checked once by mistake is due again, for the reason it was due before
     only = client.post("/api/v1/stations/2/checked", headers=staff.as_editor).json()
     client.delete(

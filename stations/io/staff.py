@@ -55,7 +55,7 @@ def staff_value(station: Station, field: str, tz: str = DEFAULT_TZ) -> Any:
         return station.id
     if field == "verified_at":
         at = station.verified_at
-        return local_naive(at, tz).replace(second=0, microsecond=0) if at else ""
+        return local_naive(at, tz).replace(second=0, microsecond=0) if at else "从未"
     if field == "entry":
         return ENTRY_METHODS.get(d.entry, d.entry) if d.entry else ""
     if field == "no_smartphone_ok":

@@ -64,24 +64,37 @@ def write_csv(
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+#: The widest a column is made; longer text wraps within it (a clerk reads an address on two
+#: lines rather than a sheet several pages wide).
+_MAX_WIDTH = 28
+#: Up to this total width the sheet prints one page wide on A4 landscape, at a size still read
+#: without a magnifier; a wider one prints across pages, its first two columns (the station's
+#: number and name) repeated on each.
+_FIT_WIDTH = 200
+#: Numbers shown with up to 6 decimals (0.1 m in a coordinate), stored in full.
+_FLOAT_FORMAT = "0.0#####"
+
+
 def _text_width(value: Any) -> int:
     """Columns ``value`` takes in a spreadsheet: a Chinese character is two."""
     if isinstance(value, datetime):
         return 16
+    if isinstance(value, float):
+        return min(len(repr(value)), 11)
     text = str(value)
     return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
 def _widths(columns: Sequence[str], table: list[list[Any]], sample: int = 500) -> list[int]:
-    """A width per column that shows its header and most values, within 8–50 (a clerk
-    should not have to widen every column before reading the sheet).
+    """A width per column that shows its header and most values, within 8 and
+    :data:`_MAX_WIDTH` (a clerk should not have to widen every column before reading it).
     """
     widest = [_text_width(c) for c in columns]
     for row in table[:sample]:
         for i, value in enumerate(row):
             if value is not None:
                 widest[i] = max(widest[i], _text_width(value))
-    return [min(50, max(8, w + 2)) for w in widest]
+    return [min(_MAX_WIDTH, max(8, w + 2)) for w in widest]
 
 
 def write_xlsx(
@@ -96,9 +109,11 @@ def write_xlsx(
     Text cells matter twice: ``001`` and phone numbers stay text, and a note starting
     with ``=`` stays a note instead of becoming a live formula (spreadsheet injection).
     Such a note also gets the cell's quote prefix, so a clerk who edits it in Excel or WPS
-    (F2, Enter) still has text, not a formula. The sheet is set up for the clerk's desk:
-    a filter on the header, and printing on A4 landscape, one page wide, with the header
-    repeated on every page.
+    (F2, Enter) still has text, not a formula. The sheet is set up for the clerk's desk: a
+    filter on the header, long text wrapped in columns of a readable width, coordinates shown
+    to six decimals (stored in full), and printing on A4 landscape with the header on every
+    page: one page wide when that stays readable, else across pages with the station's first
+    two columns repeated.
 
     Raises
     ------
@@ -107,7 +122,7 @@ def write_xlsx(
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -133,11 +148,16 @@ def write_xlsx(
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    for i, width in enumerate(_widths(columns, table), start=1):
+    widths = _widths(columns, table)
+    if sum(widths) <= _FIT_WIDTH:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    elif len(columns) > 2:
+        ws.print_title_cols = "A:B"
+    for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
     bold = Font(bold=True)
     header = []
     for name in columns:
@@ -147,16 +167,22 @@ def write_xlsx(
     ws.append(header)
     for row in table:
         out: list[Any] = []
-        for value in row:
+        for value, width in zip(row, widths, strict=True):
             if isinstance(value, str):
                 cell = WriteOnlyCell(ws, value=value)
                 cell.data_type = "s"
                 if looks_like_formula(value):
                     cell.quotePrefix = True
+                if _text_width(value) > width:
+                    cell.alignment = wrap
                 out.append(cell)
             elif isinstance(value, datetime):  # local wall-clock time, to the minute
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "yyyy-mm-dd hh:mm"
+                out.append(cell)
+            elif isinstance(value, float):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = _FLOAT_FORMAT
                 out.append(cell)
             else:
                 out.append(value)

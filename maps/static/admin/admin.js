@@ -71,6 +71,23 @@
     return '请求失败（HTTP ' + res.status + '）。';
   };
 
+  /** Say ``text`` in a row's own message line (``kind``: ok, error or none), keeping its
+   * other classes. */
+  A.note = function (box, kind, text) {
+    box.classList.remove('ok', 'error');
+    if (kind) { box.classList.add(kind); }
+    box.textContent = text;
+  };
+
+  /** Say ``text`` where the person is looking: in the message line of the row or card that
+   * ``near`` is in (on a phone, the page's message area may be a long way above), else in
+   * the page's message area. */
+  A.tell = function (near, kind, text) {
+    var holder = near && near.closest ? near.closest('li, .photo-card') : null;
+    var box = holder && holder.querySelector('.row-msg');
+    if (box) { A.note(box, kind, text); } else { A.flash(kind, text); }
+  };
+
   /** Replace the message area's content with one message; returns the message element. */
   A.flash = function (kind, text, box) {
     box = box || doc.getElementById('flash');
@@ -120,30 +137,28 @@
   }
 
   /** Send the photo chosen in ``input`` to a staff upload ``url`` (published at once: the
-   * server re-encodes it and drops EXIF and GPS), saying how it went in ``note`` (class
-   * ``base``, plus ok or error); after a success, ``done(answer)`` gives the words. */
-  A.uploadPhoto = function (input, url, note, base, done) {
+   * server re-encodes it and drops EXIF and GPS), saying how it went in ``note``; after a
+   * success, ``done(answer)`` gives the words. A refused photo is told its own reason. */
+  A.uploadPhoto = function (input, url, note, done) {
     var file = input.files && input.files[0];
     if (!file) { return; }
     var form = new FormData();
     form.append('file', file);
     input.disabled = true;
-    note.className = base;
-    note.textContent = '正在上传照片…';
+    A.note(note, '', '正在上传照片…');
     A.request('POST', url, form).then(function (res) {
       input.disabled = false;
       input.value = '';
       if (!res.ok) {
-        note.className = base + ' error';
-        note.textContent = '照片没有上传：' + A.problemText(res);
+        var errors = (res.data && res.data.errors) || [];
+        var own = errors.length === 1 && errors[0].field === 'file' && errors[0].message_zh;
+        A.note(note, 'error', '照片没有上传：' + (own ? own + '。' : A.problemText(res)));
         return;
       }
-      note.className = base + ' ok';
-      note.textContent = done(res.data);
+      A.note(note, 'ok', done(res.data));
     }, function () {
       input.disabled = false;
-      note.className = base + ' error';
-      note.textContent = '网络错误，照片没有上传，请稍后重试。';
+      A.note(note, 'error', '网络错误，照片没有上传，请稍后重试。');
     });
   };
 
@@ -152,9 +167,9 @@
   doc.addEventListener('change', function (ev) {
     var input = ev.target;
     if (!input.getAttribute || !input.getAttribute('data-upload')) { return; }
-    var row = input.closest('li'), note = row && row.querySelector('.stop-photo-msg');
+    var row = input.closest('li'), note = row && row.querySelector('.row-msg');
     if (!note) { return; }
-    A.uploadPhoto(input, input.getAttribute('data-upload'), note, 'stop-photo-msg no-print', function (data) {
+    A.uploadPhoto(input, input.getAttribute('data-upload'), note, function (data) {
       var tag = row.querySelector('.reason-no_photo');
       if (tag) { tag.remove(); }
       input.closest('.stop-photo').remove();
@@ -188,11 +203,13 @@
       undo.setAttribute('data-version', String(res.version));
       button.parentNode.insertBefore(mark, button);
     }
-    A.flash('ok', '已记录核查：' + name + '。' + (left.length ? '仍需处理：' + left.join('、') + '。' : ''));
+    A.tell(row, 'ok', '已记录核查：' + name + '。' + (left.length ? '仍需处理：' + left.join('、') + '。' : ''));
   };
 
   /* 撤销 after 标记已核查: the check is taken back (DELETE …/checked, If-Match: the version the
-   * check made: a later edit or check wins) and the stop looks as it did before the tap. */
+   * check made; a later check or undoing by someone else wins) and the stop looks as it did
+   * before the tap. If the server's answer is not what the page showed before the tap
+   * (another member of staff checked it meanwhile), the page is read again instead. */
   doc.addEventListener('click', function (ev) {
     var undo = ev.target.closest ? ev.target.closest('button.undo-check') : null;
     if (!undo || undo.disabled) { return; }
@@ -203,8 +220,13 @@
       { 'If-Match': '"' + undo.getAttribute('data-version') + '"' }).then(function (res) {
       if (!res.ok) {
         undo.disabled = false;
-        A.flash('error', '没有撤销：' + (res.status === 412
-          ? '这个驿站在核查之后又被修改过，请刷新页面后查看。' : A.problemText(res)));
+        A.tell(row, 'error', '没有撤销：' + A.problemText(res));
+        return;
+      }
+      var before = row.getAttribute('data-verified') || '';
+      var now = (res.data && res.data.verified_at) || '';
+      if ((before ? Date.parse(before) : 0) !== (now ? Date.parse(now) : 0)) {
+        window.location.reload();
         return;
       }
       Array.prototype.forEach.call(row.querySelectorAll('.reason[hidden]'), function (tag) { tag.hidden = false; });
@@ -214,12 +236,19 @@
       undo.closest('.checked-mark').remove();
       button.hidden = false;
       button.disabled = false;
-      A.flash('ok', '已撤销核查：' + name + '。');
+      A.tell(row, 'ok', '已撤销核查：' + name + '。');
     }, function () {
       undo.disabled = false;
-      A.flash('error', '网络错误，没有撤销，请稍后重试。');
+      A.tell(row, 'error', '网络错误，没有撤销，请稍后重试。');
     });
   });
+
+  /* On a phone the menu is one sideways-scrolling row: bring the current page's entry into
+   * view (it may be several screens to the right). */
+  var nav = doc.querySelector('.main-nav'), here = nav && nav.querySelector('a.active');
+  if (here && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = Math.max(0, here.offsetLeft - nav.offsetLeft - (nav.clientWidth - here.offsetWidth) / 2);
+  }
 
   /* The re-check round's "打印路线单" button (no inline script under the console's CSP). */
   doc.addEventListener('click', function (ev) {
@@ -240,7 +269,7 @@
     A.request('POST', button.getAttribute('data-post'), undefined, headers).then(function (res) {
       if (!res.ok) {
         button.disabled = false;
-        A.flash('error', res.status === 412 ? '此驿站刚被其他人修改过，请刷新页面后再操作。'
+        A.tell(button, 'error', res.status === 412 ? '此驿站刚被其他人修改过，请刷新页面后再操作。'
           : res.status === 409 ? (res.data && res.data.detail_zh) || '此反馈已被其他人处理，请刷新页面。'
           : A.problemText(res));
         return;
@@ -249,7 +278,7 @@
       if (done) { done(button, res.data); } else { window.location.reload(); }
     }, function () {
       button.disabled = false;
-      A.flash('error', '网络错误，请稍后重试。');
+      A.tell(button, 'error', '网络错误，请稍后重试。');
     });
   });
 

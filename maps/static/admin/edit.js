@@ -312,7 +312,7 @@
   if (photoFile) {
     photoFile.addEventListener('change', function () {
       var url = C.urls.api + '/' + state.id + '/photos';
-      A.uploadPhoto(photoFile, url, doc.getElementById('door-photo-msg'), 'photo-msg', function (data) {
+      A.uploadPhoto(photoFile, url, doc.getElementById('door-photo-msg'), function (data) {
         var strip = doc.getElementById('door-photo-strip'), none = doc.getElementById('no-photo');
         if (none) { none.remove(); }
         var img = doc.createElement('img');

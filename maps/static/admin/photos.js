@@ -17,9 +17,9 @@
     card.classList.add('reviewed');
     card.setAttribute('data-status', photo.status);
     // said on the card itself: on a phone the page's message area is far above the card
-    A.flash('ok', photo.status === 'published'
+    A.tell(card, 'ok', photo.status === 'published'
       ? '已采用照片 ' + photo.id + '：显示在驿站首位（版本 ' + photo.station_version + '，已记入修改历史）。'
-      : '已拒绝照片 ' + photo.id + '，不会显示给骑手，驿站保持不变。', card.querySelector('.photo-msg'));
+      : '已拒绝照片 ' + photo.id + '，不会显示给骑手，驿站保持不变。');
     // one fewer waiting: the menu's count follows without a reload
     var badge = document.querySelector('.main-nav a[href="/admin/photos"] .badge');
     if (badge) {

@@ -111,7 +111,7 @@ def test_staff_round_trip_changes_nothing(
     assert str(rows[str(second.id)]["上次核查"])[:16].replace("T", " ") == beijing.strftime(
         "%Y-%m-%d %H:%M"
     )
-    assert rows[str(first.id)]["上次核查"] in ("", None)
+    assert rows[str(first.id)]["上次核查"] == "从未"
     report = run_import(store, out, crs="gcj02")
     assert (report.added, report.updated, report.unchanged) == (0, 0, 26)
     after = {s.id: s for s in store.all()}

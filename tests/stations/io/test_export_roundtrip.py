@@ -202,12 +202,36 @@ def test_xlsx_header_is_bold_and_frozen_and_text_cells_are_text(
     assert second["notes"].quotePrefix  # and editing it in Excel (F2, Enter) keeps it text
     assert not second["phone"].quotePrefix and not second["name"].quotePrefix
     assert isinstance(second["lon"].value, float)
-    # for the clerk's desk: a filter on the header; A4 landscape, one page wide, header on
-    # every printed page
+    # for the clerk's desk: a filter on the header; A4 landscape, header on every page
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(EXPORT_COLUMNS))}4"
     assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.paperSize == 9 and ws.page_setup.fitToWidth == 1
-    assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.paperSize == 9
+    # coordinates shown to six decimals, stored in full
+    assert second["lon"].number_format == "0.0#####"
+
+
+def test_xlsx_prints_readably_narrow_or_wide(tmp_path: Path) -> None:
+    """A narrow sheet prints one page wide; a wide one across pages with its first two
+    columns repeated (fitting it to one page would print it too small to read); long text
+    wraps within a column of readable width."""
+    from openpyxl import load_workbook
+
+    from stations.io.write import write_xlsx
+
+    narrow = tmp_path / "narrow.xlsx"
+    write_xlsx(narrow, ["编号", "名称"], [["YZ-1", "荣华中路驿站"]])
+    ws = load_workbook(narrow).active
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_cols is None
+    address = "北京市大兴区经济技术开发区荣华中路10号院3号楼一层东侧"
+    wide = tmp_path / "wide.xlsx"
+    columns = ["编号", "名称", *(f"第{i}列" for i in range(12))]
+    write_xlsx(wide, columns, [["YZ-1", "荣华中路驿站", *[address] * 12]])
+    ws = load_workbook(wide).active
+    assert ws.print_title_cols == "$A:$B" and not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.column_dimensions["C"].width <= 28  # not as wide as the address
+    assert ws["C2"].alignment.wrap_text and not ws["A2"].alignment.wrap_text
+    assert ws["C2"].value == address  # wrapped, not cut
 
 
 def test_geojson_is_a_feature_collection_with_amenity_lists(tmp_path: Path, store_url: str) -> None:

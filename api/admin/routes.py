@@ -50,6 +50,7 @@ from api.deps import (
     ServicesDep,
     SettingsDep,
     StoreDep,
+    VisitsDep,
     WebhooksDep,
 )
 from api.rest.auth import LOGIN_LIMIT
@@ -303,8 +304,11 @@ def _edit_form(
     *,
     title: Message,
     active: str,
+    rider_page: str | None = None,
 ) -> Response:
-    """The add (``station=None``) or edit form, under the policy its map and checks need."""
+    """The add (``station=None``) or edit form, under the policy its map and checks need;
+    ``rider_page``: the station's own page (``/s/{code}``), as riders see it from the poster.
+    """
     response = console_page(
         request,
         cs,
@@ -312,6 +316,7 @@ def _edit_form(
         active=active,
         title=title,
         station=station,
+        rider_page=rider_page,
         values=station_form_values(station),
         photos=[photo_urls(d) for d in station.data.photos] if station else [],
         limits=TEXT_LIMITS,
@@ -354,6 +359,7 @@ def edit_station(
     store: StoreDep,
     catalog: CatalogDep,
     settings: SettingsDep,
+    visits: VisitsDep,
 ) -> Response:
     if cs is None:
         return login_redirect(request)
@@ -363,7 +369,10 @@ def edit_station(
     except NotFound:
         return _no_station(request, cs, station_id)
     title = Message("Edit station · {name}", name=station.data.name)
-    return _edit_form(request, cs, station, catalog, settings, title=title, active="")
+    rider_page = None if station.deleted else f"/s/{visits.code_for(station_id)}"
+    return _edit_form(
+        request, cs, station, catalog, settings, title=title, active="", rider_page=rider_page
+    )
 
 
 @router.get("/stations/{station_id}/history")

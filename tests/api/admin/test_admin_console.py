@@ -237,6 +237,9 @@ def test_a_viewer_reads_but_cannot_import_or_review(env: Env) -> None:
         assert report.content[:4] == (b"%PDF" if media == "application/pdf" else b"PK\x03\x04")
     page = env.client.get("/admin/stations/1")
     assert page.status_code == 200 and "<fieldset disabled>" in page.text
+    # the station's own page, as riders see it from the poster, one tap away
+    rider = re.search(r'<a href="(/s/[^"]+)" id="rider-page-link"', page.text)
+    assert rider is not None and env.client.get(rider.group(1)).status_code == 200
     for path in ("/admin/import", "/admin/reports", "/admin/stations/new"):
         r = env.client.get(path)
         assert r.status_code == 403 and "需要编辑权限" in r.text

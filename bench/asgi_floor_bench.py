@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.confirmations_bench import OpenLoop, Pinning, _Phase
-from bench.loadgen import free_port, run_load
+from bench.loadgen import cpu_seconds, free_port, run_load
 
 _EMPTY = b'{"status":"ok"}'
 #: ``/work`` builds this many rows per answer (``--rows`` sets it in the server's environment).
@@ -117,13 +117,9 @@ class _BareServer:
         self._log.close()
 
     def cpu_s(self) -> float:
-        from bench.loadgen import cpu_seconds
-
         return cpu_seconds(self.proc.pid)
 
     def loop_cpu_s(self) -> float:
-        from bench.loadgen import cpu_seconds
-
         return cpu_seconds(self.proc.pid, self.proc.pid)
 
 

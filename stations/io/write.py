@@ -85,6 +85,17 @@ def _text_width(value: Any) -> int:
     return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
+def _wider_than(text: str, width: int) -> bool:
+    """``_text_width(text) > width``, measuring only when the length cannot tell (a character
+    takes one or two columns): the writer asks it of every text cell of a national export.
+    """
+    if len(text) > width:
+        return True
+    if 2 * len(text) <= width:
+        return False
+    return _text_width(text) > width
+
+
 def _widths(columns: Sequence[str], table: list[list[Any]], sample: int = 500) -> list[int]:
     """A width per column that shows its header and most values, within 8 and
     :data:`_MAX_WIDTH` (a clerk should not have to widen every column before reading it).
@@ -173,7 +184,7 @@ def write_xlsx(
                 cell.data_type = "s"
                 if looks_like_formula(value):
                     cell.quotePrefix = True
-                if _text_width(value) > width:
+                if _wider_than(value, width):
                     cell.alignment = wrap
                 out.append(cell)
             elif isinstance(value, datetime):  # local wall-clock time, to the minute

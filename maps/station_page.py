@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,36 @@ def _state(station: Station, at: datetime, tz: str) -> tuple[str, str]:
     return ("open", "开放中") if now_open else ("shut", "休息中")
 
 
+#: The level words the /embed card puts before the reasons (``embed.js``'s ``LEVEL``): a
+#: confirmed station needs none, its reason says it ("刚刚有骑手确认开放").
+_LEVEL = {"confirmed": ("trust ok", ""), "doubtful": ("trust bad", "可能不开放")}
+
+
+def _trust_line(evidence: Mapping[str, Any]) -> str:
+    """What riders and the schedule say, as on the /embed card: "可能不开放 · 近 3 天 2 人反映关门"."""
+    reasons = [r.get("message_zh") or "" for r in evidence.get("confidence_reasons") or ()]
+    reasons = [r for r in reasons if r]
+    if not reasons:
+        return ""
+    css, label = _LEVEL.get(str(evidence.get("confidence")), ("trust", ""))
+    lead = f"<b>{html.escape(label)} · </b>" if label else ""
+    return f'<div class="{css}" id="trust">{lead}{html.escape("；".join(reasons))}</div>'
+
+
+def _verified_words(evidence: Mapping[str, Any], at: datetime) -> str:
+    """ "12 天前工作人员核查" (whole days, as the /embed card says it), "" if never checked."""
+    raw = evidence.get("verified_at")
+    if not raw:
+        return ""
+    try:
+        checked = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return ""
+    days = max(0, int((at - checked).total_seconds() // 86400))
+    stale = "（已超过 90 天）" if evidence.get("freshness") == "stale" else ""
+    return ("今天" if days == 0 else f"{days} 天前") + "工作人员核查" + stale
+
+
 def station_page_csp() -> str:
     """Our own script and styles only; the check-in posts to this service."""
     return "; ".join(
@@ -95,9 +126,17 @@ def _door_photo(photos: tuple[str, ...]) -> str:
 
 
 def render_station_page(
-    station: Station, code: str, *, at: datetime, tz: str = "Asia/Shanghai", window_h: float = 2
+    station: Station,
+    code: str,
+    *,
+    at: datetime,
+    tz: str = "Asia/Shanghai",
+    window_h: float = 2,
+    evidence: Mapping[str, Any] | None = None,
 ) -> str:
-    """The whole ``/s/{code}`` HTML page."""
+    """The whole ``/s/{code}`` HTML page. ``evidence``: the station's answer's properties
+    (its ``confidence`` with reasons, ``verified_at``, ``freshness``), said as the /embed
+    card says them; without it the page speaks from the hours alone."""
     d = station.data
     esc = html.escape
     badge_class, badge_text = _state(station, at, tz)
@@ -125,6 +164,9 @@ def render_station_page(
         rows.append(("承办单位", d.host_org))
     if d.phone:
         rows.append(("电话", d.phone))
+    checked = _verified_words(evidence or {}, at)
+    if checked:
+        rows.append(("核查", checked))
     details = "".join(f'<p><span class="label">{esc(k)}</span>{esc(v)}</p>' for k, v in rows)
     config = _json_for_html(
         {
@@ -152,7 +194,7 @@ def render_station_page(
 <section id="card" class="s-card">
   {_door_photo(d.photos)}<div class="top"><h1 class="name">{esc(d.name)}</h1></div>
   <p><span class="badge {badge_class}" id="state">{badge_text}</span>{esc(host)}</p>
-  {details}
+  {_trust_line(evidence or {})}{details}
   <ul class="s-amen" aria-label="提供服务">{amenities}</ul>
 </section>
 <section class="s-checkin" aria-labelledby="checkin-title">

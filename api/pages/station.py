@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 
-from api.deps import SettingsDep, StoreDep, VisitsDep
+from api.deps import CatalogDep, SettingsDep, StoreDep, TrustBoardDep, VisitsDep
 from maps.station_page import render_station_page, station_page_csp
 from stations.errors import NotFound
+from stations.features import feature
+from stations.search import Hit
 from stations.visits.codes import normalise_code
 
 __all__ = ["router"]
@@ -48,6 +50,8 @@ def station_page(
     code: Annotated[str, Path(max_length=64)],
     visits: VisitsDep,
     store: StoreDep,
+    catalog: CatalogDep,
+    board: TrustBoardDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
     clean = normalise_code(code)
@@ -57,11 +61,15 @@ def station_page(
         station = store.get(visits.station_for_code(clean))
     except NotFound:
         return _not_found(code)
+    now = datetime.now(UTC)
+    # What every API answer says of the station: rider evidence and the last staff check.
+    evidence = feature(Hit(station, None, catalog.open_now(station, now)), trust=board)
     page = render_station_page(
         station,
         clean,
-        at=datetime.now(UTC),
+        at=now,
         tz=settings.timezone,
         window_h=settings.visit_window_minutes / 60,
+        evidence=evidence["properties"],
     )
     return HTMLResponse(page, headers={**_HEADERS, "Content-Security-Policy": station_page_csp()})

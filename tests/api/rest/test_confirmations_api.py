@@ -60,6 +60,29 @@ def test_a_tap_shows_in_every_answer(env: Any) -> None:
     assert store.get(1).version == 1
 
 
+def test_the_posters_page_says_what_riders_said(env: Any) -> None:
+    """/s/{code} speaks as the /embed card does: the hours' badge, then the riders' evidence."""
+    client, staff, _store = env
+    code = client.get("/api/v1/stations/1/code", headers=staff.as_viewer).json()["code"]
+    page = client.get(f"/s/{code}").text
+    # no rider yet: the schedule speaks, as on the /embed card
+    assert '<div class="trust" id="trust">依据登记的开放时间</div>' in page
+    assert "工作人员核查" not in page
+    assert tap(client, "open", "rider-phone-1").status_code == 201
+    page = client.get(f"/s/{code}").text
+    assert '<div class="trust ok" id="trust">刚刚有骑手确认开放</div>' in page
+    for i in range(2, 5):
+        assert tap(client, "closed", f"rider-phone-{i}").status_code == 201
+    page = client.get(f"/s/{code}").text
+    assert '<div class="trust bad" id="trust"><b>可能不开放 · </b>' in page
+    assert "近 3 天 3 人反映关门" in page
+    assert '<span class="badge open" id="state">开放中</span>' in page  # by its hours, as before
+    assert client.post("/api/v1/stations/1/checked", headers=staff.as_editor).status_code == 200
+    page = client.get(f"/s/{code}").text
+    assert "可能不开放" not in page
+    assert '<span class="label">核查</span>今天工作人员核查' in page
+
+
 def test_open_now_filter_keeps_its_meaning(env: Any) -> None:
     client, _staff, _store = env
     for i in range(3):

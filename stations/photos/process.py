@@ -12,12 +12,22 @@ of more than :data:`MAX_PIXELS` pixels (a 20000×20000 PNG "bomb" is a few KB on
 1.6 GB in memory: the header says its size, and that is where it stops), and images whose
 short side is under :data:`MIN_SIDE` pixels: a door photo is there to be recognised at the
 door, and an icon or a thumbnail saved by mistake would be stretched into a blur on the card.
+
+What an accepted photo may take in memory is bounded too, because riders' uploads are
+anonymous. A JPEG (every phone camera's format) is decoded at a reduced scale, no larger than
+it must be for the long side to reach :data:`MAX_SIDE` (JPEG's DCT scaling: a 50-megapixel
+photo is decoded at a quarter of its pixels). PNG and WebP cannot be: they are held to
+:data:`MAX_PIXELS_LOSSLESS`, far above any screenshot, and a 7000×7000 paletted PNG (48 KB on
+the wire) no longer reaches the decoder. And a process decodes one photo at a time
+(:data:`_DECODING`): a burst of uploads waits its turn rather than each taking its hundreds of
+megabytes at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -28,6 +38,7 @@ from stations.errors import FieldError, ValidationFailed
 __all__ = [
     "MAX_BYTES",
     "MAX_PIXELS",
+    "MAX_PIXELS_LOSSLESS",
     "MAX_SIDE",
     "MIN_SIDE",
     "RENDITIONS",
@@ -38,6 +49,12 @@ __all__ = [
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone camera, with room
+#: PNG and WebP are decoded whole (no reduced-scale decoding as for JPEG): 24 megapixels is
+#: a 6000×4000 picture, several times any phone's screenshot.
+MAX_PIXELS_LOSSLESS = 24_000_000
+#: Held while a photo is decoded and re-encoded: one at a time per process (see above).
+_DECODING = threading.BoundedSemaphore(1)
+_JPEG = {"JPEG", "MPO"}
 MAX_SIDE = 2048
 #: The shortest a photo's short side may be. The card shows the door photo up to 120 CSS px
 #: tall on phones of 2–3 device pixels per CSS pixel; below this nothing at the door can be
@@ -98,6 +115,11 @@ def _thumbnail(im: Image.Image, fmt: str) -> bytes:
 
 def process_photo(data: bytes) -> Processed:
     """Check and re-encode an upload; raises ``ValidationFailed`` (field ``file``)."""
+    with _DECODING:
+        return _process(data)
+
+
+def _process(data: bytes) -> Processed:
     if not data:
         raise _refuse("is empty")
     if len(data) > MAX_BYTES:
@@ -115,13 +137,14 @@ def process_photo(data: bytes) -> Processed:
                     "must be a JPEG, PNG or WebP photo, not {format}", im.format, format=im.format
                 )
             width, height = im.size
-            if width * height > MAX_PIXELS:
+            limit = MAX_PIXELS if im.format in _JPEG else MAX_PIXELS_LOSSLESS
+            if width * height > limit:
                 raise _refuse(
                     "has {width}×{height} pixels, more than {limit}",
                     f"{width}x{height}",
                     width=width,
                     height=height,
-                    limit=f"{MAX_PIXELS:,}",
+                    limit=f"{limit:,}",
                 )
             if min(width, height) < MIN_SIDE:
                 raise _refuse(
@@ -131,6 +154,8 @@ def process_photo(data: bytes) -> Processed:
                     height=height,
                     limit=MIN_SIDE,
                 )
+            if im.format in _JPEG:  # decoded at the smallest scale that still fills MAX_SIDE
+                im.draft("RGB", (MAX_SIDE, MAX_SIDE))
             im.load()
     except ValidationFailed:
         raise
@@ -141,15 +166,18 @@ def process_photo(data: bytes) -> Processed:
             "is not an image this service can read ({error})", error=type(exc).__name__
         ) from None
     im = ImageOps.exif_transpose(im)  # the pixels upright; the tag itself is not carried over
+    # Scaled down before anything else is made of it, so each copy is the small one.
     if im.mode in ("RGBA", "LA", "P"):
         im = im.convert("RGBA")
+        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
         flat = Image.new("RGB", im.size, (255, 255, 255))
         flat.paste(im, mask=im.getchannel("A"))
         im = flat
-    elif im.mode != "RGB":
-        im = im.convert("RGB")
+    else:
+        if im.mode != "RGB":
+            im = im.convert("RGB")
+        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     im.info.clear()  # no EXIF, XMP, ICC or comments reach the encoders
-    im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     files = {
         "full.jpg": _encode(im, "JPEG"),
         "full.webp": _encode(im, "WEBP"),

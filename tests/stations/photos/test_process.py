@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -150,3 +153,55 @@ def test_pure_noise_still_gets_a_thumbnail_within_its_weight() -> None:
     done = process_photo(out.getvalue())
     assert len(done.files["thumb.webp"]) <= THUMB_MAX_BYTES
     assert len(done.files["thumb.jpg"]) <= THUMB_MAX_BYTES
+
+
+_PEAK = """
+import io, resource, sys, threading
+from pathlib import Path
+from PIL import Image
+from stations.photos.process import process_photo
+data = Path(sys.argv[1]).read_bytes()
+warm = io.BytesIO()
+Image.new("RGB", (400, 300)).save(warm, "JPEG")
+process_photo(warm.getvalue())  # the libraries' own memory, before the measurement
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+threads = [threading.Thread(target=process_photo, args=(data,)) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_burst_of_large_photos_stays_within_a_bounded_memory(tmp_path: Path) -> None:
+    """Four 48-megapixel camera photos at once: each decoded at a reduced scale, one at a
+    time. Decoded whole and all at once they took over a gigabyte (about 300 MB each)."""
+    photo = Image.new("RGB", (8000, 6000), (180, 60, 40))
+    photo.paste((20, 40, 200), (1000, 1000, 3000, 5000))
+    path = tmp_path / "camera.jpg"
+    photo.save(path, "JPEG", quality=70)
+    del photo
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, check=True
+    )
+    grew_mb = int(out.stdout.strip())
+    assert grew_mb < 250, f"peak memory grew by {grew_mb} MB"
+
+
+def test_a_large_lossless_image_is_refused_before_decoding() -> None:
+    """A 7000×7000 paletted PNG is 48 KB on the wire and about 400 MB once decoded and made
+    RGB; PNG and WebP cannot be decoded at a reduced scale, so their cap is lower."""
+    im = Image.new("P", (7000, 7000), 0)
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    assert len(out.getvalue()) < 100_000
+    with pytest.raises(ValidationFailed) as err:
+        process_photo(out.getvalue())
+    [e] = err.value.errors
+    assert e.field == "file" and "24,000,000" in e.message and "像素过多" in e.message_zh
+    # the same number of pixels from a camera (JPEG) is accepted, scaled to MAX_SIDE
+    camera = io.BytesIO()
+    Image.new("RGB", (7000, 7000), (90, 90, 90)).save(camera, "JPEG", quality=60)
+    done = process_photo(camera.getvalue())
+    assert (done.width, done.height) == (MAX_SIDE, MAX_SIDE)

@@ -58,7 +58,7 @@ import html
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -130,9 +130,10 @@ class EmbedRequest:
     notice: str | None = None
 
 
-def embed_filter(amenities: frozenset[str] = frozenset(), open_now: bool = False) -> StationFilter:
-    """The page's filter: only stations in service (``status=open``) plus the rider's chips."""
-    return StationFilter(amenities=amenities, status=frozenset({"open"}), open_now=open_now)
+def embed_filter(rider: StationFilter | None = None) -> StationFilter:
+    """The page's filter: only stations in service (``status=open``), and what the rider asked
+    for (chips, entry, host type…); a ``status`` asked for is the caller's to check."""
+    return replace(rider or StationFilter(), status=frozenset({"open"}))
 
 
 def amenity_bits(codes: Sequence[str]) -> int:

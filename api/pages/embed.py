@@ -207,9 +207,10 @@ def embed_markers(
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
     box = parse_bbox(bbox, crs.value)
-    body = markers_in_view(
-        catalog, box, zoom, embed_filter(flt.amenities, flt.open_now), crs=crs.value
-    )
+    if flt.status and "open" not in flt.status:  # the page shows stations in service only
+        body: dict[str, Any] = {"points": [], "clusters": [], "total": 0, "complete": True}
+    else:
+        body = markers_in_view(catalog, box, zoom, embed_filter(flt), crs=crs.value)
     return JSONResponse(body, headers={"Cache-Control": _NO_CACHE})
 
 

@@ -231,6 +231,27 @@ def test_markers_endpoint_filters_and_bbox(client: TestClient) -> None:
     assert bits == amenity_bits(["hot_water", "charging", "toilet"])
 
 
+@pytest.mark.parametrize(
+    ("params", "total"),
+    [
+        ({"host_type": "bank"}, 0),  # both stations in service are express depots
+        ({"host_type": "express_depot"}, 2),
+        ({"entry": "code_lock"}, 0),  # neither has an entry method recorded
+        ({"no_smartphone_ok": "true"}, 0),
+        ({"status": "closed"}, 0),  # the page shows stations in service only
+        ({"status": "open,closed"}, 2),
+    ],
+)
+def test_markers_take_every_filter_they_document(
+    client: TestClient, params: dict[str, str], total: int
+) -> None:
+    """Each of the rider's filters narrows the markers as it narrows nearest and the list;
+    before, only amenities and open_now did, and the rest were checked and then dropped."""
+    view = client.get("/embed/markers", params={"zoom": 12, **params})
+    assert view.status_code == 200, view.text
+    assert view.json()["total"] == total
+
+
 def test_many_stations_become_clusters_that_add_up(store_url: str) -> None:
     from stations.store.base import ImportPlanRow
 

@@ -18,20 +18,26 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from maps.assets import asset_url
-from stations.hours import is_open
+from stations.hours import hours_zh, is_open
 from stations.model import Station
 from stations.navigation import navigation_links
 from stations.photos.urls import photo_urls
-from stations.visits.poster import hours_zh
 from stations.visits.vocabulary import WORKER_TYPES
 from stations.vocabulary import AMENITIES, HOST_TYPES, entry_words
 
-__all__ = ["HERE_PRIVACY_LINE", "PRIVACY_LINE", "render_station_page", "station_page_csp"]
+__all__ = [
+    "HERE_PRIVACY_LINE",
+    "PRIVACY_LINE",
+    "dial_uri",
+    "render_station_page",
+    "station_page_csp",
+]
 
 PRIVACY_LINE = (
     "签到是匿名的：不收集姓名、手机号和位置，设备只以加密摘要保存，"
@@ -48,8 +54,10 @@ def _json_for_html(value: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _state(station: Station, at: datetime, tz: str) -> tuple[str, str]:
-    """(css class, Chinese words) for the badge: outside its hours a station is 休息中."""
+def _state(station: Station, at: datetime, tz: str, confidence: object = None) -> tuple[str, str]:
+    """(css class, Chinese words) for the badge, as the /embed card words it (``embed.js``'s
+    ``badge``): outside its hours a station is 休息中; open by its hours but doubted by riders
+    (``confidence`` doubtful), it is not shown green."""
     status = station.data.status
     if status == "temporarily_closed":
         return "shut", "暂停开放"
@@ -60,8 +68,21 @@ def _state(station: Station, at: datetime, tz: str) -> tuple[str, str]:
     except Exception:  # hours the parser refuses: say we do not know, never crash the page
         now_open = None
     if now_open is None:
-        return "unknown", "开放时间未知"
-    return ("open", "开放中") if now_open else ("shut", "休息中")
+        return "unknown", "时间未知"
+    if now_open and confidence == "doubtful":
+        return "unknown", "按时间应营业"
+    return ("open", "营业中") if now_open else ("shut", "休息中")
+
+
+_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*", re.IGNORECASE)
+
+
+def dial_uri(phone: str) -> str | None:
+    """The ``tel:`` link of a phone field's first number (``embed.js``'s ``dial`` does the
+    same): "010-67870686 转 8001；13800138000" dials 010-67870686, waits, then 8001."""
+    first = re.split(r"[;；,，、/]", phone, maxsplit=1)[0]
+    number = re.sub(r"[^0-9+\-,]", "", _EXTENSION.sub(",", first.strip()))
+    return f"tel:{number}" if any(c.isdigit() for c in number) else None
 
 
 #: The level words the /embed card puts before the reasons (``embed.js``'s ``LEVEL``): a
@@ -139,7 +160,8 @@ def render_station_page(
     card says them; without it the page speaks from the hours alone."""
     d = station.data
     esc = html.escape
-    badge_class, badge_text = _state(station, at, tz)
+    evidence = evidence or {}
+    badge_class, badge_text = _state(station, at, tz, evidence.get("confidence"))
     amenities = (
         "".join(f'<li class="chip">{esc(AMENITIES.get(a, a))}</li>' for a in d.amenities)
         or '<li class="none">以现场为准</li>'
@@ -156,18 +178,24 @@ def render_station_page(
         for k, v in WORKER_TYPES.items()
     )
     hours_window = f"{window_h:g}"
-    rows = [("开放时间", hours_zh(d.opening_hours)), ("地址", d.address or "—")]
+    # the hours as every API answer words them (opening_hours_text), as the /embed card shows
+    hours = hours_zh(d.opening_hours, d.opening_hours_text) or "以现场公示为准"
+    rows = [("开放时间", hours), ("地址", d.address or "—")]
     entry = entry_words(d.entry, d.no_smartphone_ok)
     if entry:
         rows.append(("进门", entry))
     if d.host_org:
-        rows.append(("承办单位", d.host_org))
-    if d.phone:
-        rows.append(("电话", d.phone))
-    checked = _verified_words(evidence or {}, at)
+        rows.append(("提供单位", d.host_org))
+    if d.notes:
+        rows.append(("备注", d.notes))
+    checked = _verified_words(evidence, at)
     if checked:
         rows.append(("核查", checked))
     details = "".join(f'<p><span class="label">{esc(k)}</span>{esc(v)}</p>' for k, v in rows)
+    if d.phone:  # a tap calls, as on the /embed card
+        tel = dial_uri(d.phone)
+        number = f'<a href="{esc(tel)}">{esc(d.phone)}</a>' if tel else esc(d.phone)
+        details += f'<p><span class="label">电话</span>{number}</p>'
     config = _json_for_html(
         {
             "code": code,
@@ -194,7 +222,7 @@ def render_station_page(
 <section id="card" class="s-card">
   {_door_photo(d.photos)}<div class="top"><h1 class="name">{esc(d.name)}</h1></div>
   <p><span class="badge {badge_class}" id="state">{badge_text}</span>{esc(host)}</p>
-  {_trust_line(evidence or {})}{details}
+  {_trust_line(evidence)}{details}
   <ul class="s-amen" aria-label="提供服务">{amenities}</ul>
 </section>
 <section class="s-checkin" aria-labelledby="checkin-title">

@@ -87,6 +87,11 @@ def test_here_from_the_station_page(served: Any, open_page: Callable[..., Any]) 
     station = httpx.get(f"{live.url}/api/v1/stations/1", timeout=10).json()["properties"]
     assert station["last_confirmed_open_at"] is not None
     assert "刚刚有骑手确认开放" in [r["message_zh"] for r in station["confidence_reasons"]]
+    # the card says it at once, without a reload, as the station's answer now does
+    assert page.locator("#trust").inner_text().startswith("刚刚有骑手确认开放")
+    # in the level's colour (confirmed only within the hours: the test runs at any hour)
+    level = {"confirmed": "trust ok", "doubtful": "trust bad"}.get(station["confidence"], "trust")
+    assert page.locator("#trust").get_attribute("class") == level
     kit.screenshot("station-page-here-360x640")
 
     page.click("#here button[data-state='broken']")

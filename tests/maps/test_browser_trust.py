@@ -95,6 +95,9 @@ def test_three_phones_saying_closed_make_it_doubtful_and_queue_it(
         _tap(kit, "closed", "onsite")
     kit.page.wait_for_selector("#card .trust.bad")
     assert "近 3 天 3 人反映关门" in kit.page.locator("#card .trust").inner_text()
+    # open by its hours (24/7), but no longer a green 营业中 above the warning
+    badge = kit.page.locator("#card .badge")
+    assert badge.inner_text() == "按时间应营业" and badge.get_attribute("class") == "badge unknown"
     kit.screenshot("embed-here-doubtful-360x640")
     store = live.app.state.services.store
     pending, total = SqlReportStore.beside(store).list(status="pending")
@@ -113,6 +116,9 @@ def test_a_tap_from_5_km_is_not_on_site(live: LiveServer, open_page: Open) -> No
     kit.page.wait_for_selector("#card .here button[data-state='open']")
     message = _tap(kit, "open", "remote")
     assert "公里" in message and "不算现场确认" in message
+    # said in amber, not in the card's body text colour (which hid the difference)
+    colour = kit.page.eval_on_selector("#card .here-msg", "e => getComputedStyle(e).color")
+    assert colour == "rgb(148, 104, 0)"
     assert kit.page.locator("#card .trust.ok").count() == 0
 
 

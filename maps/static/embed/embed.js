@@ -25,11 +25,21 @@
     var h = Math.pow(Math.sin(dy / 2), 2) + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.pow(Math.sin(dx / 2), 2);
     return 12742000 * Math.asin(Math.sqrt(h));
   }
-  function badge(open, status) {
+  // maps/station_page.py's _state says the same on the poster's page
+  function badge(open, status, confidence) {
     if (status && status !== 'open') return el('span', 'badge shut', status === 'closed' ? '已关闭' : '暂停开放');
+    // open by its hours, but riders found it shut: not green (the line below says why)
+    if ((open === true || open === 1) && confidence === 'doubtful') return el('span', 'badge unknown', '按时间应营业');
     if (open === true || open === 1) return el('span', 'badge open', '营业中');
     if (open === false || open === 0) return el('span', 'badge shut', '休息中');
     return el('span', 'badge unknown', '时间未知');
+  }
+  // The tel: link of the field's first number, an extension after a pause ("转 8001" → ",8001");
+  // maps/station_page.py's dial_uri does the same on the poster's page.
+  function dial(phone) {
+    var first = String(phone).split(/[;；,，、\/]/)[0].trim().replace(/\s*(?:转|分机|ext\.?|x)\s*/i, ',');
+    var n = first.replace(/[^0-9+\-,]/g, '');
+    return /[0-9]/.test(n) ? 'tel:' + n : null;
   }
   function safeUrl(u) { return typeof u === 'string' && /^https:\/\//.test(u) ? u : null; }
   function setStatus(text) { $('status').textContent = text; }
@@ -292,7 +302,7 @@
       main.appendChild(el('div', 'name', p.name));
       var meta = el('div', 'meta');
       if (p.distance_m != null) meta.appendChild(el('span', 'dist', metres(p.distance_m)));
-      meta.appendChild(badge(p.open_now, p.status));
+      meta.appendChild(badge(p.open_now, p.status, p.confidence));
       if (p.opening_hours || p.opening_hours_text) meta.appendChild(el('span', null, hoursText(p.opening_hours, p.opening_hours_text)));
       main.appendChild(meta);
       if (p.address) main.appendChild(el('div', 'addr', p.address));
@@ -343,7 +353,7 @@
     if (d == null && S.located) d = haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
     // the list's distances are from the map centre until the rider is located: say which
     if (d != null) meta.appendChild(el('span', 'dist', (S.located ? '距您 ' : '距地图中心 ') + metres(d)));
-    meta.appendChild(badge(p.open_now, p.status));
+    meta.appendChild(badge(p.open_now, p.status, p.confidence));
     var top = el('div', 'top'), head = el('div', 'main');
     head.appendChild(el('div', 'name', p.name));
     head.appendChild(meta);
@@ -376,9 +386,12 @@
     if (p.phone) {
       var tel = el('p');
       tel.appendChild(el('span', 'label', '电话'));
-      var a = el('a', null, p.phone);
-      a.href = 'tel:' + String(p.phone).replace(/[^0-9+\-]/g, '');
-      tel.appendChild(a);
+      var number = dial(p.phone);
+      if (number) {
+        var a = el('a', null, p.phone);
+        a.href = number;
+        tel.appendChild(a);
+      } else tel.appendChild(doc.createTextNode(p.phone));
       card.appendChild(tel);
     }
     if (p.confidence_reasons) card.appendChild(hereBox(p));

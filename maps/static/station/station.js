@@ -76,13 +76,46 @@
     xhr.send(JSON.stringify({ code: cfg.code, worker_type: chosen }));
   });
 
+  // After a tap, the card says what the station's answer now says (the receipt carries the
+  // same confidence and reasons), as the server wrote it (maps/station_page.py's _trust_line).
+  var LEVEL = { confirmed: ['trust ok', ''], doubtful: ['trust bad', '可能不开放'] };
+  function showTrust(d) {
+    var badge = document.getElementById('state'); // open by its hours: doubt turns it amber
+    if (/\bopen\b/.test(badge.className) || badge.textContent === '按时间应营业') {
+      var doubted = d.confidence === 'doubtful';
+      badge.className = 'badge ' + (doubted ? 'unknown' : 'open');
+      badge.textContent = doubted ? '按时间应营业' : '营业中';
+    }
+    var reasons = (d.confidence_reasons || []).map(function (r) { return r.message_zh; }).filter(Boolean);
+    var line = document.getElementById('trust');
+    if (!reasons.length) {
+      if (line) line.parentNode.removeChild(line);
+      return;
+    }
+    if (!line) { // after the badge's line, where the server puts it
+      line = document.createElement('div');
+      line.id = 'trust';
+      badge.parentNode.parentNode.insertBefore(line, badge.parentNode.nextSibling);
+    }
+    var lv = LEVEL[d.confidence] || ['trust', ''];
+    line.className = lv[0];
+    line.textContent = '';
+    if (lv[1]) {
+      var b = document.createElement('b');
+      b.textContent = lv[1] + ' · ';
+      line.appendChild(b);
+    }
+    line.appendChild(document.createTextNode(reasons.join('；')));
+  }
+
   var here = document.getElementById('here');
   if (here && window.WarmHere) {
     here.insertBefore(window.WarmHere.box({
       station: cfg.station, amenities: cfg.amenities, labels: cfg.labels,
       api: '/api/v1/stations/', crs: 'wgs84',
       // at the door: the phone's own position, or none if the rider declines
-      where: function () { return window.WarmHere.browserFix(true).catch(function () { return null; }); }
+      where: function () { return window.WarmHere.browserFix(true).catch(function () { return null; }); },
+      after: showTrust
     }), here.firstChild);
   }
 }());

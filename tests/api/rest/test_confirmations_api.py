@@ -71,15 +71,17 @@ def test_the_posters_page_says_what_riders_said(env: Any) -> None:
     assert tap(client, "open", "rider-phone-1").status_code == 201
     page = client.get(f"/s/{code}").text
     assert '<div class="trust ok" id="trust">刚刚有骑手确认开放</div>' in page
+    assert '<span class="badge open" id="state">营业中</span>' in page
     for i in range(2, 5):
         assert tap(client, "closed", f"rider-phone-{i}").status_code == 201
     page = client.get(f"/s/{code}").text
     assert '<div class="trust bad" id="trust"><b>可能不开放 · </b>' in page
     assert "近 3 天 3 人反映关门" in page
-    assert '<span class="badge open" id="state">开放中</span>' in page  # by its hours, as before
+    # open by its hours, but not shown green (the stored status and hours are untouched)
+    assert '<span class="badge unknown" id="state">按时间应营业</span>' in page
     assert client.post("/api/v1/stations/1/checked", headers=staff.as_editor).status_code == 200
     page = client.get(f"/s/{code}").text
-    assert "可能不开放" not in page
+    assert "可能不开放" not in page and "按时间应营业" not in page
     assert '<span class="label">核查</span>今天工作人员核查' in page
 
 

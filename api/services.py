@@ -90,6 +90,9 @@ class Services:
     #: Rendered coverage and gap map pages.
     analysis_pages: PageCache
     _release: Callable[[], None] = field(repr=False)
+    #: Where the demo keeps its files (photos) beside its temporary database, so trying the
+    #: demo writes nothing into the configured folders or bucket; None outside the demo.
+    scratch: Path | None = None
 
     @cached_property
     def catalog(self) -> StationCatalog:
@@ -160,7 +163,9 @@ class Services:
             return None
         s = self.settings
         blobs: BlobStore
-        if s.photo_s3_bucket:
+        if self.scratch is not None:
+            blobs = FolderBlobStore(self.scratch / "photos")
+        elif s.photo_s3_bucket:
             blobs = S3BlobStore(
                 s.photo_s3_bucket,
                 endpoint_url=s.photo_s3_endpoint,
@@ -193,10 +198,11 @@ class Services:
 
 def _open_store(
     settings: Settings, store: StationStore | None, demo: bool
-) -> tuple[StationStore, Callable[[], None]]:
-    """The station store and how to release it: a store handed in is its giver's to close."""
+) -> tuple[StationStore, Callable[[], None], Path | None]:
+    """The station store, how to release it (a store handed in is its giver's to close), and
+    the demo's own folder for files (None outside the demo)."""
     if store is not None:
-        return store, lambda: None
+        return store, lambda: None, None
     if demo:
         from stations.demo import demo_store
 
@@ -204,12 +210,11 @@ def _open_store(
 
         def release() -> None:
             opened.close()
-            if keepalive is not None:
-                keepalive.cleanup()
+            keepalive.cleanup()
 
-        return opened, release
+        return opened, release, Path(keepalive.name)
     sql = open_store(settings.database_url, settings.store_limits())
-    return sql, sql.close
+    return sql, sql.close, None
 
 
 def visit_policy(settings: Settings) -> VisitPolicy:
@@ -250,7 +255,7 @@ def build_services(
     bundled E-Town demo set from a temporary copy; otherwise the store at
     ``settings.database_url`` is opened (and migrated).
     """
-    opened, release = _open_store(settings, store, demo)
+    opened, release, scratch = _open_store(settings, store, demo)
     return Services(
         settings=settings,
         store=opened,
@@ -267,13 +272,16 @@ def build_services(
         ),
         limiter=RateLimiter(settings.redis_url),
         metrics=Metrics(),
-        uploads=UploadArea(settings.upload_dir or default_upload_root()),
+        uploads=UploadArea(
+            scratch / "uploads" if scratch else settings.upload_dir or default_upload_root()
+        ),
         wechat=_wechat(settings),
         ogc_extent=Derived(),
         ogc_openapi=Derived(),
         analysis_pages=PageCache(ANALYSIS_PAGES),
         monitor=_monitor(opened, settings),
         _release=release,
+        scratch=scratch,
     )
 
 

@@ -54,6 +54,7 @@ from api.deps import (
     WebhooksDep,
 )
 from api.rest.auth import LOGIN_LIMIT
+from api.rest.recheck import station_evidence
 from api.settings import Settings
 from stations.errors import NotFound
 from stations.hours import EXAMPLES, HoursSyntaxError, normalise_hours
@@ -63,6 +64,7 @@ from stations.photos.urls import photo_urls
 from stations.search import ListQuery, StationCatalog, StationFilter
 from stations.store.base import StationStore
 from stations.store.reports import REPORT_STATUSES
+from stations.trust.votes import Evidence
 from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
 
 __all__ = ["router"]
@@ -305,9 +307,11 @@ def _edit_form(
     title: Message,
     active: str,
     rider_page: str | None = None,
+    evidence: Evidence | None = None,
 ) -> Response:
     """The add (``station=None``) or edit form, under the policy its map and checks need;
-    ``rider_page``: the station's own page (``/s/{code}``), as riders see it from the poster.
+    ``rider_page``: the station's own page (``/s/{code}``), as riders see it from the poster;
+    ``evidence``: what riders said of it (:func:`api.rest.recheck.station_evidence`).
     """
     response = console_page(
         request,
@@ -317,6 +321,7 @@ def _edit_form(
         title=title,
         station=station,
         rider_page=rider_page,
+        evidence=evidence,
         values=station_form_values(station),
         photos=[photo_urls(d) for d in station.data.photos] if station else [],
         limits=TEXT_LIMITS,
@@ -360,6 +365,7 @@ def edit_station(
     catalog: CatalogDep,
     settings: SettingsDep,
     visits: VisitsDep,
+    svc: ServicesDep,
 ) -> Response:
     if cs is None:
         return login_redirect(request)
@@ -369,9 +375,24 @@ def edit_station(
     except NotFound:
         return _no_station(request, cs, station_id)
     title = Message("Edit station · {name}", name=station.data.name)
-    rider_page = None if station.deleted else f"/s/{visits.code_for(station_id)}"
+    rider_page = evidence = None
+    if not station.deleted:
+        rider_page = f"/s/{visits.code_for(station_id)}"
+        if svc.trust is not None:
+            try:
+                evidence = station_evidence(svc, station_id, limit=50)
+            except NotFound:  # created a moment ago, not yet in this process's catalog
+                evidence = None
     return _edit_form(
-        request, cs, station, catalog, settings, title=title, active="", rider_page=rider_page
+        request,
+        cs,
+        station,
+        catalog,
+        settings,
+        title=title,
+        active="",
+        rider_page=rider_page,
+        evidence=evidence,
     )
 
 

@@ -26,8 +26,9 @@ from stations.i18n import Message
 from stations.io.write import write_xlsx
 from stations.orgs.scope import EVERYWHERE, ReadScope
 from stations.trust.recheck import REASONS, Due, due_stations, unsettled_doubt, visiting_order
+from stations.trust.votes import Evidence, staff_votes
 
-__all__ = ["router"]
+__all__ = ["router", "station_evidence"]
 
 router = APIRouter(prefix="/api/v1", tags=["recheck"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -208,6 +209,34 @@ def recheck(
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="recheck.xlsx"'},
     )
+
+
+def station_evidence(svc: Any, station_id: int, limit: int = 100) -> Evidence:
+    """What riders said of a station, for staff deciding on a report: the confidence riders
+    are shown now, and the latest votes (newest first), each phone a letter. NotFound for a
+    station not in the catalog (deleted, or never)."""
+    trust = _trust(svc)
+    station = svc.catalog.get(station_id)
+    confidence = trust.board.confidence(station, svc.catalog.open_now(station, datetime.now(UTC)))
+    votes = staff_votes(trust.confirmations.for_station(station_id, limit=limit))
+    return Evidence(station_id, confidence, votes)
+
+
+@router.get(
+    "/stations/{station_id}/confirmations",
+    summary="A station's latest rider votes and the confidence riders see (editor)",
+    description="Newest first. Devices are shown as letters (`phone`: A, B, …, in the order "
+    "the list first shows each), so staff can tell several phones from one; no device hash "
+    "leaves the service. `scheduled`: what the published hours said when the vote was cast "
+    "(a 关着 outside them does not count against the station).",
+)
+def station_confirmations(
+    station_id: Annotated[int, Path(ge=1, le=2**62)],
+    _user: EditorDep,
+    svc: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many votes")] = 100,
+) -> Any:
+    return station_evidence(svc, station_id, limit).as_dict()
 
 
 @router.post(

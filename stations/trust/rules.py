@@ -83,6 +83,13 @@ LEVELS: dict[str, str] = {
     "doubtful": "可能不开放",
     "unknown": "开放情况未知",
 }
+#: Confidence level → English words (the console in English).
+LEVELS_EN: dict[str, str] = {
+    "confirmed": "confirmed open by riders",
+    "scheduled": "by its opening hours",
+    "doubtful": "may not be open",
+    "unknown": "unknown",
+}
 
 ONSITE_RADIUS_M = 200.0
 REMOTE_WEIGHT = 0.25
@@ -150,6 +157,10 @@ class Reason(NamedTuple):
         """The reason as JSON (code and both languages)."""
         return {"code": self.code, "message": self.message, "message_zh": self.message_zh}
 
+    def text(self, lang: str) -> str:
+        """The words in ``lang`` (``zh-CN`` or ``en``), as a field error gives its message."""
+        return self.message_zh if lang == "zh-CN" else self.message
+
 
 class Confidence(NamedTuple):
     """The verdict on open-now, its reasons, and the latest on-site confirmations."""
@@ -159,6 +170,10 @@ class Confidence(NamedTuple):
     last_open_at: float | None = None
     last_closed_at: float | None = None
     queue: bool = False  # rule 4: the reports queue should hear of it
+
+    def level_text(self, lang: str) -> str:
+        """The level in words, in ``lang`` (``zh-CN`` or ``en``)."""
+        return (LEVELS if lang == "zh-CN" else LEVELS_EN)[self.level]
 
 
 def ago_zh(seconds: float) -> str:

@@ -83,7 +83,7 @@
    * ``near`` is in (on a phone, the page's message area may be a long way above), else in
    * the page's message area. */
   A.tell = function (near, kind, text) {
-    var holder = near && near.closest ? near.closest('li, .photo-card') : null;
+    var holder = near && near.closest ? near.closest('li, .photo-card, .evidence') : null;
     var box = holder && holder.querySelector('.row-msg');
     if (box) { A.note(box, kind, text); } else { A.flash(kind, text); }
   };
@@ -135,6 +135,7 @@
       return ('0' + at.getHours()).slice(-2) + ':' + ('0' + at.getMinutes()).slice(-2);
     }
   }
+  A.clock = clock;
 
   /** Send the photo chosen in ``input`` to a staff upload ``url`` (published at once: the
    * server re-encodes it and drops EXIF and GPS), saying how it went in ``note``; after a

@@ -214,3 +214,59 @@ def test_the_document_describes_what_the_route_reads(env: Any) -> None:
     assert body["properties"]["crs"]["enum"] == ["wgs84", "gcj02", "bd09"]
     created = op["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert created["$ref"].endswith("/ConfirmationReceipt")
+
+
+def test_staff_read_what_each_rider_said(env: Any) -> None:
+    """The review queue says that riders found a station shut; staff deciding on it read what
+    each said, when, at the door or not, within the hours or not, and from how many phones."""
+    client, staff, _store = env
+    assert tap(client, "closed", "rider-phone-1").status_code == 201
+    assert tap(client, "locked", "rider-phone-2").status_code == 201
+    far = {"lat": LAT + 0.045}  # 5 km north: counted as remote
+    assert tap(client, "closed", "rider-phone-3", **far).status_code == 201
+    assert tap(client, "broken", "rider-phone-4", amenity="microwave").status_code == 201
+    r = client.get("/api/v1/stations/1/confirmations", headers=staff.as_editor)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    said = [(v["said_zh"], v["onsite"], v["phone"]) for v in body["confirmations"]]
+    assert said == [  # newest first, each phone a letter in the order first shown
+        ("设施坏了（微波炉）", True, "A"),
+        ("关着", False, "B"),
+        ("进不去", True, "C"),
+        ("关着", True, "D"),
+    ]
+    assert body["phones"] == 4 and all(v["scheduled"] is True for v in body["confirmations"])
+    assert body["confidence"] in {"doubtful", "scheduled"}
+    assert body["confidence_zh"] and body["confidence_reasons"]
+    assert "rider-phone" not in r.text and "device" not in r.text  # no id, no hash
+    limited = client.get("/api/v1/stations/1/confirmations?limit=1", headers=staff.as_editor)
+    assert len(limited.json()["confirmations"]) == 1
+    assert client.get("/api/v1/stations/1/confirmations").status_code == 401
+    assert (
+        client.get("/api/v1/stations/99/confirmations", headers=staff.as_editor).status_code == 404
+    )
+
+
+def test_the_station_editor_shows_the_riders_votes_and_checks(env: Any) -> None:
+    from tests.api.admin.test_admin_console import login
+
+    client, staff, _store = env
+    for i in range(3):
+        assert tap(client, "closed", f"rider-phone-{i}").status_code == 201
+    login(client, staff.editor_name)
+    page = client.get("/admin/stations/1").text
+    assert "骑手反馈与核查" in page
+    assert '<p class="trust-now level-doubtful" id="trust-now"><b>可能不开放</b>' in page
+    assert "近 3 天 3 人反映关门" in page
+    assert "最近的骑手反馈，新的在前（共 3 部手机）" in page
+    assert page.count("<td>关着</td>") == 3 and "手机 C" in page
+    assert '<span id="last-checked">从未</span>' in page
+    assert 'data-post="/api/v1/stations/1/checked"' in page  # 标记已核查 from here
+    client.cookies.set("console_lang", "en")  # the console in English says it in English
+    english = client.get("/admin/stations/1").text
+    assert "<b>may not be open</b> · 3 riders said closed in 3 days" in english
+    client.cookies.set("console_lang", "zh-CN")
+    queue = client.get("/admin/reports").text  # the queue links each report to the votes
+    assert '<a href="/admin/stations/1#evidence">查看每位骑手的反馈</a>' in queue
+    quiet = client.get("/admin/stations/2").text
+    assert "还没有骑手反馈过这个驿站。" in quiet

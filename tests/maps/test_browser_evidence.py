@@ -1,0 +1,81 @@
+"""The station editor's 骑手反馈与核查 in Debian's Chromium: staff read what each rider said,
+mark the station checked from there, and the doubt riders are shown is settled at once —
+and the form, one version behind after the check, still saves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from stations.store.sql import SqlStationStore
+from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
+from tests.conftest import make_station
+from tests.maps.conftest import LiveServer, PageKit, serving
+
+pytestmark = pytest.mark.browser
+Open = Callable[..., PageKit]
+DOOR = (116.5068, 39.7954)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[LiveServer, Staff]]:
+    store = SqlStationStore("sqlite:///" + str(tmp_path / "evidence.db"))
+    store.create(make_station(name="荣华中路暖心驿站", opening_hours="24/7"), actor="t")
+    staff = add_staff(store)
+    app = create_app(test_settings(photo_dir=tmp_path / "photos"), store=store)
+    with serving(app, store) as live:
+        yield live, staff
+
+
+def test_staff_read_the_votes_and_settle_the_doubt_from_the_editor(
+    site: tuple[LiveServer, Staff], open_page: Open
+) -> None:
+    live, staff = site
+    for i in range(3):
+        said = httpx.post(
+            f"{live.url}/api/v1/stations/1/confirmations",
+            json={"state": "closed", "lon": DOOR[0], "lat": DOOR[1]},
+            headers={"X-Device-Id": f"rider-phone-{i}"},
+        )
+        assert said.status_code == 201, said.text
+    kit = open_page(live.url + "/admin/stations/1")
+    page = kit.page
+    page.fill("input[name=name]", staff.editor_name)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_selector("html[data-editor='ready']", state="attached")
+    # said at the top of the form, with a link down to the votes
+    assert "骑手反映可能不开放：近 3 天 3 人反映关门" in page.inner_text("#doubt-note")
+    assert page.inner_text("#evidence-link") == "骑手反馈（3）"
+    page.click("#doubt-note a")
+    page.wait_for_function("() => location.hash === '#evidence'")
+    assert page.inner_text("#trust-now").startswith("可能不开放")
+    assert page.locator("#votes tbody tr").count() == 3
+    assert "共 3 部手机" in page.inner_text("#votes caption")
+    version = int(page.inner_text("#version"))
+    kit.screenshot("admin-editor-evidence-1366")
+
+    page.click("#mark-checked")
+    page.wait_for_function(
+        "() => document.getElementById('last-checked').textContent.startsWith('今天 ')"
+    )
+    page.wait_for_function(
+        "() => !document.getElementById('trust-now').textContent.includes('可能不开放')"
+    )
+    assert int(page.inner_text("#version")) == version + 1  # the form follows the check
+    assert "已记录核查" in page.inner_text("#evidence .row-msg")
+    riders = httpx.get(f"{live.url}/api/v1/stations/1").json()["properties"]
+    assert riders["confidence"] != "doubtful" and riders["verified_at"] is not None
+
+    page.fill("textarea[name=notes]", "核查后补充：门口有密码锁")
+    page.click("#save")
+    page.wait_for_function(
+        "() => document.getElementById('editor-message').textContent.includes('已保存')"
+    )
+    assert int(page.inner_text("#version")) == version + 2  # saved, not refused as stale
+    kit.screenshot("admin-editor-evidence-checked-1366")

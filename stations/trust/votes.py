@@ -37,7 +37,7 @@ class StaffVote(NamedTuple):
 
     @property
     def said_zh(self) -> str:
-        """ "关着", or "设施坏了（微波炉）"."""
+        """What the rider said in Chinese: 关着, or 设施坏了（微波炉）."""
         said = STATES.get(self.state, self.state)
         if self.amenity:
             said += f"（{AMENITIES.get(self.amenity, self.amenity)}）"

@@ -20,7 +20,7 @@ from starlette.routing import Match
 from api.http.params import field_errors
 from geodata.errors import GeodataError
 from stations.errors import StationsError, Unauthorized, ValidationFailed, geodata_message
-from stations.i18n import N_, negotiate, translate
+from stations.i18n import N_, Message, negotiate, translate
 from stations.store.outage import UNAVAILABLE_ERRORS
 
 __all__ = ["allowed_methods", "install_error_handlers", "problem"]
@@ -36,6 +36,14 @@ def problem(
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def catalog_problem(status: int, title: str, why: Message) -> JSONResponse:
+    """A problem answered outside the routes (the edge's limits) whose words come from the
+    catalogs: the English detail, and its Chinese beside it as the domain's errors carry it,
+    for the riders' pages."""
+    extra = {"detail_zh": why.text("zh-CN")}
+    return problem(status, title, why.text("en"), **extra)
 
 
 def _field_errors(exc: ValidationFailed) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from api.errors import problem
+from api.errors import catalog_problem, problem
+from stations import i18n
 
 __all__ = ["PayloadTooLarge", "counted", "declared_too_large", "too_large"]
 
@@ -18,8 +19,9 @@ class PayloadTooLarge(HTTPException):
 
 
 def too_large(limit: int) -> Response:
-    """The 413 for a body over ``limit`` bytes."""
-    return problem(413, "Payload too large", f"the request body is larger than {limit} bytes")
+    """The 413 for a body over ``limit`` bytes (with its Chinese, as the domain's errors)."""
+    why = i18n.Message("the request body is larger than {limit} bytes", limit=limit)
+    return catalog_problem(413, "Payload too large", why)
 
 
 def declared_too_large(content_length: bytes, limit: int) -> Response | None:

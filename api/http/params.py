@@ -45,7 +45,7 @@ from starlette.responses import Response
 
 from geodata.crs import CrsName, bbox_to_wgs84
 from stations.errors import FieldError, StationsError, ValidationFailed
-from stations.i18n import N_
+from stations.i18n import N_, Message
 from stations.search import StationFilter, station_filter
 from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
@@ -462,7 +462,9 @@ async def read_json(request: Request) -> Any:
     """The request body decoded as JSON, or a 415/422 problem saying what was wrong."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType(f"send the body as application/json, not {media}")
+        raise UnsupportedMediaType(
+            Message("send the body as application/json, not {media}", media=media[:80])
+        )
     body = await request.body()
     try:
         return json.loads(body)

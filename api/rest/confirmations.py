@@ -33,6 +33,7 @@ from api.http.params import (
     read_json,
 )
 from api.http.rate_limit import client_key
+from api.rest.schemas import PROBLEM_RESPONSES
 from geodata.crs import CrsName
 from stations.errors import ConfigurationError, FieldError, TooManyRequests, ValidationFailed
 from stations.i18n import Message
@@ -136,16 +137,12 @@ _OPENAPI: dict[str, Any] = {
             "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**62, "title": "Station Id"},
         },
-        {
+        {  # the endpoint answers 422 without it (stations.trust.device.check_device_id)
             "name": DEVICE_HEADER,
             "in": "header",
-            "required": False,
+            "required": True,
             "description": _DEVICE_DOC,
-            "schema": {
-                "anyOf": [{"type": "string"}, {"type": "null"}],
-                "title": DEVICE_HEADER,
-                "description": _DEVICE_DOC,
-            },
+            "schema": {"type": "string", "title": DEVICE_HEADER, "description": _DEVICE_DOC},
         },
     ],
     **json_body_doc(inline_schema(ConfirmationBody), description="What the rider saw, and where"),
@@ -232,7 +229,12 @@ async def _body(request: Request) -> tuple[dict[str, Any] | None, list[FieldErro
     status_code=201,
     response_model=ConfirmationReceipt,
     summary="A rider at the door says open / closed / locked / broken (anonymous)",
-    responses={429: {"description": "Too soon: one vote per device per station per hour"}},
+    responses={
+        429: {
+            "description": "Too soon: one vote per device per station per hour (`Retry-After`)",
+            "content": PROBLEM_RESPONSES["default"]["content"],
+        }
+    },
     openapi_extra=_OPENAPI,
 )
 async def confirm(request: Request) -> Response:

@@ -14,6 +14,7 @@ from api.auth import EditorDep, _principal
 from api.deps import CatalogDep, ServicesDep
 from api.rest.confirmations import _limit
 from stations.errors import ConfigurationError, NotFound, Unauthorized
+from stations.i18n import Message
 from stations.photos.blobs import check_key
 from stations.photos.process import MAX_BYTES, RENDITIONS
 from stations.photos.service import PhotoService, photo_urls
@@ -153,7 +154,14 @@ async def rider_photo(
     station_id: StationId,
     file: Upload,
     svc: ServicesDep,
-    device_id: Annotated[str | None, Header(alias=DEVICE_HEADER)] = None,
+    device_id: Annotated[
+        str,
+        Header(
+            alias=DEVICE_HEADER,
+            description="The id the page keeps in localStorage (the one its confirmation "
+            "was sent with); stored only as a salted hash",
+        ),
+    ],
     confirmation_id: ConfirmationId = None,
 ) -> Any:
     device = check_device_id(device_id)
@@ -210,7 +218,7 @@ def photo_file(digest: str, name: str, request: Request, svc: ServicesDep) -> Re
     check_key(digest, name)
     public = service.records.is_published(digest)
     if not public and not _is_staff(request, svc):
-        raise NotFound(f"photo {digest[:16]}/{name} not found")
+        raise NotFound(Message("no photo {name}", name=f"{digest[:16]}/{name}"))
     cache = "public, max-age=31536000, immutable" if public else "private, no-store"
     return Response(
         service.read(digest, name), media_type=RENDITIONS[name], headers={"Cache-Control": cache}

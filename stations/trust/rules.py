@@ -238,19 +238,15 @@ def queue_worthy(votes: Sequence[Vote], now: float, settled_at: float | None = N
 
 
 def _count_phrase(votes: Sequence[Vote], state: str, now: float) -> Reason | None:
-    devices = {v.device for v in votes if v.onsite and v.state == state and now - v.at <= WINDOW_S}
-    if not devices:
+    if state not in ("closed", "locked"):
         return None
-    n = len(devices)
-    if state == "closed":
-        return Reason(
-            "reported_closed", f"{n} riders said closed in 3 days", f"近 3 天 {n} 人反映关门"
-        )
-    if state == "locked":
-        return Reason(
-            "reported_locked", f"{n} riders could not get in in 3 days", f"近 3 天 {n} 人反映进不去"
-        )
-    return None
+    devices = {v.device for v in votes if v.onsite and v.state == state and now - v.at <= WINDOW_S}
+    return _phrase(state, len(devices))
+
+
+def _riders(n: int) -> str:
+    """The riders counted, in English: 1 rider, 3 riders."""
+    return f"{n} rider" if n == 1 else f"{n} riders"
 
 
 def _broken_phrase(votes: Sequence[Vote], now: float, labels: dict[str, str]) -> Reason | None:
@@ -268,7 +264,7 @@ def _broken_reason(n: int, amenities: set[str], labels: dict[str, str]) -> Reaso
     zh = "、".join(labels.get(a, a) for a in what)
     return Reason(
         "reported_broken",
-        f"{n} riders said something is broken in 3 days"
+        f"{_riders(n)} said something is broken in 3 days"
         + (f" ({', '.join(what)})" if what else ""),
         f"近 3 天 {n} 人反映设施坏了" + (f"（{zh}）" if zh else ""),
     )
@@ -368,10 +364,12 @@ def _phrase(state: str, n: int) -> Reason | None:
         return None
     if state == "closed":
         return Reason(
-            "reported_closed", f"{n} riders said closed in 3 days", f"近 3 天 {n} 人反映关门"
+            "reported_closed", f"{_riders(n)} said closed in 3 days", f"近 3 天 {n} 人反映关门"
         )
     return Reason(
-        "reported_locked", f"{n} riders could not get in in 3 days", f"近 3 天 {n} 人反映进不去"
+        "reported_locked",
+        f"{_riders(n)} could not get in in 3 days",
+        f"近 3 天 {n} 人反映进不去",
     )
 
 

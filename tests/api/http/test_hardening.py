@@ -145,6 +145,7 @@ def test_body_size_limit_by_length_stream_and_upload(store: SqlStationStore, sta
         r = client.post("/api/v1/stations/1/reports", json=big)
         assert r.status_code == 413
         assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail_zh"] == "请求内容超过 1000 字节，请减小后再发送"  # riders read it
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
             yield b'{"name": "'

@@ -199,6 +199,8 @@ def test_path_and_body_problems_are_told_together_in_chinese(env: Any) -> None:
         },
     )
     assert r.status_code == 415  # as every JSON body of the API
+    assert "application/x-www-form-urlencoded" in r.json()["detail_zh"]
+    assert r.json()["detail_zh"].startswith("请以 application/json 格式发送")
 
 
 def test_the_document_describes_what_the_route_reads(env: Any) -> None:
@@ -207,7 +209,12 @@ def test_the_document_describes_what_the_route_reads(env: Any) -> None:
     params = {(p["in"], p["name"]): p for p in op["post"]["parameters"]}
     assert params[("path", "station_id")]["schema"]["minimum"] == 1
     assert params[("path", "station_id")]["required"] is True
-    assert params[("header", "X-Device-Id")]["required"] is False
+    # the route answers 422 without it, so the document says it is required
+    assert params[("header", "X-Device-Id")]["required"] is True
+    missing = client.post("/api/v1/stations/1/confirmations", json={"state": "open"})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "X-Device-Id"
+    too_soon = op["post"]["responses"]["429"]["content"]["application/problem+json"]["schema"]
+    assert "detail" in too_soon["properties"]
     body = op["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["state"] and body["additionalProperties"] is False
     assert body["properties"]["state"]["enum"] == ["open", "closed", "locked", "broken"]

@@ -67,7 +67,9 @@ def test_uploads_need_an_editor_and_refuse_bombs_and_non_images(env: Any) -> Non
     assert (
         icon.status_code == 422 and "照片太小（8×8 像素）" in icon.json()["errors"][0]["message_zh"]
     )
-    assert client.get("/photos/" + "0" * 64 + "/full.jpg").status_code == 404
+    missing = client.get("/photos/" + "0" * 64 + "/full.jpg")
+    assert missing.status_code == 404
+    assert missing.json()["detail_zh"] == "没有找到照片 0000000000000000/full.jpg"
     assert client.get("/photos/../../etc/passwd").status_code == 404
 
 

@@ -20,10 +20,12 @@ from geodata.crs import crs_name, from_wgs84
 from geodata.errors import GeodataError
 from stations.errors import FieldError, ValidationFailed
 from stations.feed.changes import encode_cursor
+from stations.io.formula import neutralise
 from stations.model import Station
+from stations.photos.urls import photo_urls
 from stations.store.base import StationStore
 
-__all__ = ["FORMATS", "Snapshot", "SnapshotCache", "neutralise"]
+__all__ = ["FORMATS", "Snapshot", "SnapshotCache"]
 
 FORMATS: dict[str, str] = {
     "geojson": "application/geo+json",
@@ -47,18 +49,14 @@ COLUMNS: tuple[str, ...] = (
     "phone",
     "status",
     "notes",
+    "entry",
+    "no_smartphone_ok",
+    "photos",
     "version",
     "updated_at",
+    "verified_at",
 )
 _PROPS = tuple(c for c in COLUMNS if c not in ("lon", "lat"))
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP's advice:
-    a leading ``'`` before ``= + - @``, tab or carriage return).
-    """
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 @dataclass(frozen=True)
@@ -91,8 +89,13 @@ def _record(s: Station) -> dict[str, Any]:
         "phone": s.data.phone,
         "status": s.data.status,
         "notes": s.data.notes,
+        "entry": s.data.entry or None,
+        "no_smartphone_ok": s.data.no_smartphone_ok,
+        # the served door photos, newest first (as every station answer lists them)
+        "photos": [photo_urls(d)["url"] for d in s.data.photos],
         "version": s.version,
         "updated_at": s.updated_at.isoformat(),
+        "verified_at": None if s.verified_at is None else s.verified_at.isoformat(),
     }
 
 
@@ -127,11 +130,16 @@ def _csv(stations: list[Station], crs: str) -> bytes:
                 row.append(repr(lon[k]))
             elif column == "lat":
                 row.append(repr(lat[k]))
-            elif column == "amenities":
-                row.append(";".join(record["amenities"]))
+            elif column in ("amenities", "photos"):
+                row.append(";".join(record[column]))
             else:
                 value = record[column]
-                row.append(neutralise(value) if isinstance(value, str) else str(value or ""))
+                if isinstance(value, bool):
+                    row.append("true" if value else "false")
+                elif isinstance(value, str):
+                    row.append(neutralise(value))
+                else:
+                    row.append("" if value is None else str(value))
         writer.writerow(row)
     # With a BOM, as the staff exports: Excel in China reads BOM-less UTF-8 as GBK.
     return "\ufeff".encode() + out.getvalue().encode()

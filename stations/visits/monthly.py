@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from stations.errors import FieldError, ValidationFailed
+from stations.io import formula
 from stations.store.visit_stats import MonthlyLine, MonthlyRow
 from stations.visits.vocabulary import WORKER_COLUMNS
 
@@ -35,7 +36,6 @@ __all__ = [
     "write_monthly_xlsx",
 ]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 MONTHLY_HEADER: tuple[str, ...] = (
@@ -62,9 +62,10 @@ def month_range(text: str) -> tuple[date, date]:
 
 
 def neutralise(value: str) -> str:
-    """Text that a spreadsheet shows as typed and never evaluates."""
-    value = _XLSX_ILLEGAL.sub("", value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """Text that a spreadsheet shows as typed and never evaluates (the exports' own rule,
+    :func:`stations.io.formula.neutralise`, after the characters XLSX cannot hold).
+    """
+    return formula.neutralise(_XLSX_ILLEGAL.sub("", value))
 
 
 def monthly_line(row: MonthlyRow, codes: Mapping[int, str]) -> MonthlyLine:

@@ -104,3 +104,33 @@ def test_geojson_and_parquet_refuse_a_shifted_crs(env: Any) -> None:
     r = client.get(URL + ".geojson", params={"crs": "gcj02"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "crs"
     assert client.get(URL + ".xlsx").status_code == 422
+
+
+def test_snapshots_carry_entry_photos_and_the_last_check(store_url: str) -> None:
+    """What every station answer carries of the record itself is in the bulk files too:
+    how to get in, the door photos (served URLs) and when staff last checked it. (The
+    riders' confidence is not: it changes with every vote, and a snapshot is rebuilt only
+    when a station changes; /api/v1/stations has it.)"""
+    digest = "ab" * 32
+    store = SqlStationStore(store_url)
+    store.create(
+        make_station(
+            name="荣华中路驿站", entry="code_lock", no_smartphone_ok=False, photos=(digest,)
+        ),
+        actor="t",
+    )
+    store.create(make_station(name="经海路驿站", lon=116.55, external_id="B"), actor="t")
+    store.verify(1, actor="t")
+    with TestClient(create_app(test_settings(webhooks_enabled=False), store=store)) as client:
+        props = [f["properties"] for f in client.get(URL + ".geojson").json()["features"]]
+        text = client.get(URL + ".csv").content.decode("utf-8-sig")
+    store.close()
+    assert props[0]["entry"] == "code_lock" and props[0]["no_smartphone_ok"] is False
+    assert props[0]["photos"] == [f"/photos/{digest}/full.jpg"]
+    assert props[0]["verified_at"] is not None
+    assert (props[1]["entry"], props[1]["no_smartphone_ok"], props[1]["photos"]) == (None, None, [])
+    assert props[1]["verified_at"] is None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["entry"] == "code_lock" and rows[0]["no_smartphone_ok"] == "false"
+    assert rows[0]["photos"] == f"/photos/{digest}/full.jpg" and rows[0]["verified_at"]
+    assert rows[1]["entry"] == "" and rows[1]["no_smartphone_ok"] == ""

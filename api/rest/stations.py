@@ -38,6 +38,7 @@ from stations.model import Station, validate_station
 from stations.search import Hit, ListQuery, StationCatalog
 from stations.store.orgs import SqlOrgStore
 from stations.store.outage import UNAVAILABLE_ERRORS, StoreUnavailable
+from stations.trust.board import TrustBoard
 
 log = logging.getLogger("stations.api")
 
@@ -157,12 +158,14 @@ def _written(
     station: Station,
     catalog: StationCatalog,
     crs: CrsName,
+    board: TrustBoard | None,
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> GeoJSONResponse:
+    """The station as a write leaves it, as every read answers it (riders' evidence too)."""
     hit = Hit(station, None, catalog.open_now(station, datetime.now().astimezone()))
-    body = feature(hit, crs.value, navigation=True)
+    body = feature(hit, crs.value, navigation=True, trust=board)
     return GeoJSONResponse(
         body, status_code=status, headers={"ETag": f'"{station.version}"', **(headers or {})}
     )
@@ -210,6 +213,7 @@ def create_station(
     catalog: CatalogDep,
     settings: SettingsDep,
     orgs: OrgsDep,
+    board: TrustBoardDep,
     crs: CrsName = CrsName.wgs84,
 ) -> Any:
     changes, _version = station_input(raw, crs=crs.value, partial=False)
@@ -217,7 +221,7 @@ def create_station(
     station = store.create(validate_station(changes), actor=user.name, org_id=org_id)
     _refresh(catalog)
     location = f"{base_url(request, settings)}{router.prefix}/{station.id}"
-    return _written(station, catalog, crs, status=201, headers={"Location": location})
+    return _written(station, catalog, crs, board, status=201, headers={"Location": location})
 
 
 class _StationWrite:
@@ -232,12 +236,13 @@ class _StationWrite:
         store: StoreDep,
         catalog: CatalogDep,
         orgs: OrgsDep,
+        board: TrustBoardDep,
         if_match: IfMatch = None,
         crs: CrsName = CrsName.wgs84,
     ) -> None:
         self.user, self.station_id, self.raw = user, station_id, raw
         self.store, self.catalog, self.if_match, self.crs = store, catalog, if_match, crs
-        self.orgs = orgs
+        self.orgs, self.board = orgs, board
 
     def apply(self, *, replace: bool) -> GeoJSONResponse:
         """Write the body (all fields when ``replace``, else only those given), refresh this
@@ -254,7 +259,7 @@ class _StationWrite:
             org_id=org_id,
         )
         _refresh(self.catalog)
-        return _written(station, self.catalog, self.crs)
+        return _written(station, self.catalog, self.crs, self.board)
 
 
 StationWrite = Annotated[_StationWrite, Depends()]
@@ -324,6 +329,7 @@ def restore_station(
     station_id: StationId,
     store: StoreDep,
     catalog: CatalogDep,
+    board: TrustBoardDep,
     version: Annotated[
         int | None,
         Query(
@@ -339,4 +345,4 @@ def restore_station(
         station_id, actor=user.name, version=version, expected_version=_expected(if_match, None)
     )
     _refresh(catalog)
-    return _written(station, catalog, crs)
+    return _written(station, catalog, crs, board)

@@ -58,6 +58,12 @@ def test_a_tap_shows_in_every_answer(env: Any) -> None:
     for props in (one, listed, ogc["properties"]):
         assert props["confidence"] == "confirmed"
     assert store.get(1).version == 1
+    # a staff write's answer says what every read says, riders' evidence included
+    edited = client.patch(
+        "/api/v1/stations/1", json={"notes": "门口有台阶"}, headers=_staff.as_editor
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["properties"]["confidence"] == "confirmed"
 
 
 def test_the_posters_page_says_what_riders_said(env: Any) -> None:

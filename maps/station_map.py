@@ -61,7 +61,7 @@ from maps.tile_page import leaflet_bounds
 from stations.errors import FieldError, ValidationFailed
 from stations.features import feature
 from stations.search import Hit, ListQuery, StationCatalog, StationFilter
-from stations.vocabulary import AMENITIES, HOST_TYPES, STATUSES
+from stations.vocabulary import AMENITIES, ENTRY_METHODS, HOST_TYPES, STATUSES
 
 __all__ = [
     "DETAILS_URL",
@@ -404,6 +404,7 @@ def _page_vocabulary(basemap: Basemap, amenities: Iterable[str], open_now: bool)
         "amenities": dict(AMENITIES),
         "host_types": dict(HOST_TYPES),
         "statuses": dict(STATUSES),
+        "entries": dict(ENTRY_METHODS),
         "states": {k: {"color": c, "label": lab} for k, (c, lab) in STATE_STYLES.items()},
         "amenity_bits": list(AMENITIES),
         "preset": {"amenities": list(dict.fromkeys(amenities)), "open_now": open_now},

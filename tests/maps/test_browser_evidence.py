@@ -79,3 +79,44 @@ def test_staff_read_the_votes_and_settle_the_doubt_from_the_editor(
     )
     assert int(page.inner_text("#version")) == version + 2  # saved, not refused as stale
     kit.screenshot("admin-editor-evidence-checked-1366")
+
+
+def test_the_station_maps_popup_shows_the_door_the_entry_and_the_doubt(
+    site: tuple[LiveServer, Staff], open_page: Open
+) -> None:
+    """The full map's popup says what the riders' card says: the door photo first, how to
+    get in, and that riders doubt a station the hours call open (not a green 开放中)."""
+    from tests.stations.photos.test_process import jpeg_with_gps
+
+    live, staff = site
+    sent = httpx.post(
+        f"{live.url}/api/v1/stations/1/photos",
+        files={"file": ("door.jpg", jpeg_with_gps(), "image/jpeg")},
+        headers=staff.as_editor,
+        timeout=60,
+    )
+    assert sent.status_code == 201, sent.text
+    version = sent.json()["station_version"]
+    edited = httpx.patch(
+        f"{live.url}/api/v1/stations/1",
+        json={"entry": "code_lock", "no_smartphone_ok": True},
+        headers={**staff.as_editor, "If-Match": f'"{version}"'},
+    )
+    assert edited.status_code == 200, edited.text
+    for i in range(3):
+        said = httpx.post(
+            f"{live.url}/api/v1/stations/1/confirmations",
+            json={"state": "closed", "lon": DOOR[0], "lat": DOOR[1]},
+            headers={"X-Device-Id": f"rider-phone-{i}"},
+        )
+        assert said.status_code == 201, said.text
+    kit = open_page(live.url + "/maps/stations")
+    kit.page.wait_for_selector(".leaflet-marker-icon")
+    popup = kit.click_marker("荣华中路暖心驿站")
+    assert popup.locator(".ws-badge").text_content() == "按时间应营业"
+    assert "可能不开放 · 近 3 天 3 人反映关门" in popup.locator(".ws-trust").text_content()
+    assert popup.locator(".ws-entry .ws-val").text_content() == "密码锁，不用智能手机也能进"
+    door = popup.locator("a.ws-door img")
+    assert door.get_attribute("src") == sent.json()["urls"]["thumb"]
+    kit.page.wait_for_function("() => document.querySelector('a.ws-door img').naturalWidth > 0")
+    kit.screenshot("maps-stations-popup-evidence")

@@ -15,6 +15,7 @@
 
   var BADGE = { 'true': '开放中', 'false': '休息中', 'null': '时间未知' }; // 已关闭 means closed for good
   var SAFE_LINK = /^https:\/\//;
+  var SAFE_PHOTO = /^\/photos\/[0-9a-f]{64}\/[a-z]+\.(jpg|webp)$/;
   var POPUP = { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] };
 
   function telHref(phone) {
@@ -43,12 +44,36 @@
     var parts = popupRoot(p.id, p.name, 'ws-ready');
     var root = parts.root;
     var open = p.open_now === true ? 'true' : (p.open_now === false ? 'false' : 'null');
-    el('span', 'ws-badge ws-badge-' + open, BADGE[open], parts.head);
+    if (open === 'true' && p.confidence === 'doubtful') { // open by its hours, doubted by riders
+      el('span', 'ws-badge ws-badge-doubt', '按时间应营业', parts.head);
+    } else {
+      el('span', 'ws-badge ws-badge-' + open, BADGE[open], parts.head);
+    }
+    var door = p.photos && p.photos[0];
+    if (door && SAFE_PHOTO.test(door.thumb) && SAFE_PHOTO.test(door.url)) { // the door first
+      var big = el('a', 'ws-door', null, root);
+      big.href = door.url; big.target = '_blank'; big.rel = 'noopener'; big.title = '点击看大图';
+      var img = el('img', null, null, big);
+      img.src = door.thumb; img.alt = '驿站门口照片'; img.loading = 'lazy';
+    }
+    // what riders said (the schedule's own reason goes without saying beside the badge)
+    var said = (p.confidence_reasons || []).filter(function (r) {
+      return r.code !== 'schedule' && r.code !== 'no_hours';
+    }).map(function (r) { return r.message_zh; });
+    if (said.length) {
+      row(root, '骑手', (p.confidence === 'doubtful' ? '可能不开放 · ' : '') + said.join('；'),
+        'ws-trust ws-trust-' + p.confidence);
+    }
     var hostType = cfg.host_types[p.host_type] || p.host_type;
     row(root, '主办', p.host_org ? p.host_org + '（' + hostType + '）' : hostType, 'ws-host');
     if (p.status !== 'open') { row(root, '状态', cfg.statuses[p.status] || p.status, 'ws-status'); }
     row(root, '地址', p.address, 'ws-address');
     row(root, '开放时间', p.opening_hours_text || p.opening_hours || '未提供', 'ws-hours');
+    var entry = [];
+    if (p.entry && cfg.entries && cfg.entries[p.entry]) { entry.push(cfg.entries[p.entry]); }
+    if (p.no_smartphone_ok === true) { entry.push('不用智能手机也能进'); }
+    if (p.no_smartphone_ok === false) { entry.push('需要智能手机'); }
+    row(root, '进门', entry.join('，'), 'ws-entry');
     if (p.amenities && p.amenities.length) {
       var amen = el('div', 'ws-row ws-amenities', null, root);
       el('span', 'ws-key', '设施', amen);

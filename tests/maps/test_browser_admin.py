@@ -377,8 +377,13 @@ def test_accepting_a_closed_report_pauses_the_station_with_the_reviewer_in_histo
     assert "反馈测试驿站" in row.inner_text() and "门锁着" in row.inner_text()
     _shot(kit, "admin-reports")
 
+    # accepting a 关门 report pauses the station: the console says so first, and what to do
+    # instead when riders only could not get in
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     row.locator("button", has_text="采纳").click()
     page.wait_for_selector("#flash .msg.ok")
+    assert "暂停开放" in asked[0] and "进门方式" in asked[0]
     assert "暂停开放" in page.inner_text("#flash")
     assert "已采纳" in row.inner_text()
     page.locator(f"tr[data-report='{other.json()['id']}'] button", has_text="驳回").click()

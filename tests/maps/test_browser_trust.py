@@ -31,7 +31,10 @@ Open = Callable[..., PageKit]
 def live(tmp_path: Any) -> Iterator[LiveServer]:
     store = SqlStationStore("sqlite:///" + str(tmp_path / "trust.db"))
     store.create(
-        make_station(name="荣华中路暖心驿站", opening_hours="24/7", entry="code_lock"), actor="t"
+        make_station(
+            name="荣华中路暖心驿站", opening_hours="24/7", entry="code_lock", phone="010-67859320"
+        ),
+        actor="t",
     )
     # 190 m east: "similar distance", where the page ranks a doubted station below it
     store.create(make_station(name="科创街暖心驿站", lon=116.5090, lat=39.7954), actor="t")
@@ -147,3 +150,31 @@ def test_a_tap_on_a_station_outside_the_list_keeps_its_card(
     assert _tap(kit, "closed", "onsite").startswith("谢谢")
     card = kit.page.locator("#card").inner_text()
     assert "暂停开放的驿站" in card and "谢谢" in card
+
+
+def test_a_gloved_thumb_can_hit_every_control_of_the_card(
+    live: LiveServer, open_page: Open
+) -> None:
+    """At 360×640 every control a rider taps on /embed is at least 40 px tall: the chips,
+    导航 and the other apps' links, the phone number, 返回列表 and 报告问题, the zoom buttons.
+    (They were 12–32 px: the other apps' links 22×12.)"""
+    kit = _card(open_page, live, DOOR)
+    page = kit.page
+    controls = [
+        "#bar .chip",
+        "#card .top .go",
+        "#card .top .alt a",
+        "#card a[href^='tel:']",
+        "#card .back",
+        "#card .report",
+        ".leaflet-control-zoom a",
+    ]
+    for selector in controls:
+        found = page.locator(selector)
+        assert found.count() > 0, selector
+        for i in range(found.count()):
+            box = found.nth(i).bounding_box()
+            if box is None:  # a chip scrolled out of the bar's view is still a chip
+                continue
+            assert box["height"] >= 40, (selector, i, box)
+    kit.screenshot("embed-card-targets-360x640")

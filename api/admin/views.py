@@ -29,6 +29,9 @@ __all__ = ["HistoryRow", "editor_config", "editor_policy", "history_rows", "stat
 #: Where the map of a new station opens when the store is empty: E-Town (亦庄), WGS-84.
 DEFAULT_CENTER = (116.5068, 39.7954)
 _EMPTY = "（空）"
+#: The history's line for a staff check (or its undoing): when the station was last checked.
+_CHECKED = "上次核查"
+_NEVER = "从未"
 
 
 def station_form_values(station: Station | None) -> dict[str, Any]:
@@ -163,6 +166,8 @@ def _text(field: str, value: Any) -> str:
         return "是" if value else "否"
     if field == "entry":
         return ENTRY_METHODS.get(value, str(value))
+    if field == "opening_hours":  # staff read hours in Chinese, as they typed them
+        return hours_zh(str(value))
     return str(value)
 
 
@@ -177,7 +182,7 @@ def _photo_change(old: Any, new: Any) -> tuple[str, tuple[str, ...]]:
     return text, tuple(photo_urls(d)["thumb"] for d in added)
 
 
-def _changes(entry: HistoryEntry) -> tuple[list[tuple[str, str, str]], tuple[str, ...]]:
+def _changes(entry: HistoryEntry, tz: str) -> tuple[list[tuple[str, str, str]], tuple[str, ...]]:
     before, after = entry.before or {}, entry.after or {}
     out = []
     thumbs: tuple[str, ...] = ()
@@ -198,6 +203,13 @@ def _changes(entry: HistoryEntry) -> tuple[list[tuple[str, str, str]], tuple[str
                 _text(name, new),
             )
         )
+    # A check (or its undoing) changes no field staff edit, only when it was last checked.
+    if entry.before is not None and before.get("verified_at") != after.get("verified_at"):
+        checked = [
+            local_time(v, tz) if v else _NEVER
+            for v in (before.get("verified_at"), after.get("verified_at"))
+        ]
+        out.append((_CHECKED, checked[0], checked[1]))
     return out, thumbs
 
 
@@ -211,7 +223,7 @@ def history_rows(entries: Sequence[HistoryEntry], station: Station, tz: str) -> 
             and entry.after is not None
             and entry.action != "delete"
         )
-        changes, thumbs = _changes(entry)
+        changes, thumbs = _changes(entry, tz)
         rows.append(
             HistoryRow(
                 entry.version,

@@ -46,3 +46,24 @@ def test_photo_changes_read_as_counts_and_thumbnails(store_url: str, tmp_path: P
     assert re.findall(r'<img src="/photos/([0-9a-f]{64})/thumb.jpg"', three) == [C]
     four = _changes(html, 4)
     assert '<span class="new">顺序调整</span>' in four and "<img" not in four
+
+
+def test_hours_read_in_chinese_and_a_check_says_when(store_url: str, tmp_path: Path) -> None:
+    """Staff read every version's hours in Chinese, and a check or its undoing says what it
+    changed (上次核查), where it used to say 无字段变化."""
+    store = SqlStationStore(store_url)
+    staff = add_staff(store)
+    station = store.create(make_station(opening_hours="Mo-Fr 08:00-20:00"), actor="seed")
+    checked = store.verify(station.id, actor="编辑")
+    store.unverify(station.id, actor="编辑", version=checked.version)
+    app = create_app(test_settings(photo_dir=tmp_path / "photos"), store=store)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, staff.editor_name)
+        html = client.get(f"/admin/stations/{station.id}/history").text
+    store.close()
+    one = _changes(html, 1)
+    assert "周一至周五 08:00–20:00" in one and "Mo-Fr" not in one
+    check, undo = _changes(html, 2), _changes(html, 3)
+    assert '<span class="field">上次核查</span>' in check and "从未" in check
+    assert "无字段变化" not in check and "无字段变化" not in undo
+    assert re.search(r'<span class="new">从未</span>', undo)

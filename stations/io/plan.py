@@ -154,13 +154,24 @@ def _refuse_crs_mixups(
                 FieldError.from_catalog(
                     "lon/lat",
                     "moves {moved} m from the stored station, but read as {crs} it is exactly "
-                    "where the station is: import with --crs {crs}",
+                    "where the station is: import it as {crs} (in the console, choose {label} "
+                    "as the coordinate system; on the command line, add --crs {crs})",
                     (round(float(raw_lon[j]), 7), round(float(raw_lat[j]), 7)),
                     number,
                     moved=f"{moved[suspect[j]]:.0f}",
                     crs=other,
+                    label=_CRS_LABELS[other][0],
+                    label_zh=_CRS_LABELS[other][1],
                 )
             )
+
+
+#: How the console's import page names each coordinate system (English, Chinese).
+_CRS_LABELS = {
+    "wgs84": ("WGS-84 (GPS)", "WGS-84（GPS）"),
+    "gcj02": ("GCJ-02 (AMap, Tencent Maps)", "GCJ-02（高德、腾讯地图）"),
+    "bd09": ("BD-09 (Baidu Maps)", "BD-09（百度地图）"),
+}
 
 
 def _crs(crs: str) -> str:

@@ -427,6 +427,9 @@ def test_a_sheet_read_in_the_wrong_crs_is_refused_not_moved(
     errors = info.value.errors
     assert [(e.row, e.field) for e in errors] == [(2, "lon/lat"), (3, "lon/lat"), (4, "lon/lat")]
     assert "--crs gcj02" in errors[0].message and "gcj02" in errors[0].text("zh-CN")
+    # the console's clerk is told which choice of its import page reads it
+    assert "“坐标系”选 GCJ-02（高德、腾讯地图）" in errors[0].text("zh-CN")
+    assert "choose GCJ-02 (AMap, Tencent Maps)" in errors[0].message
     assert errors[0].value == (round(gcj[0][0], 7), round(gcj[0][1], 7))
     assert {s.external_id: (s.lon, s.lat, s.version) for s in store.all()} == before
     # Read as written, nothing changes; a station that really moved is still an update.

@@ -106,30 +106,29 @@ def embed_page(
     ] = None,
     open_now_text: Annotated[
         str | None,
-        Query(alias="open_now", max_length=10, description="Start with only open stations"),
+        Query(alias="open_now", description="Start with only open stations"),
     ] = None,
     lat_text: Annotated[
         str | None,
-        Query(alias="lat", max_length=40, description="Centre latitude in `crs` (-90…90)"),
+        Query(alias="lat", description="Centre latitude in `crs` (-90…90)"),
     ] = None,
     lon_text: Annotated[
         str | None,
-        Query(alias="lon", max_length=40, description="Centre longitude in `crs` (-180…180)"),
+        Query(alias="lon", description="Centre longitude in `crs` (-180…180)"),
     ] = None,
     crs_text: Annotated[
         str | None,
-        Query(alias="crs", max_length=10, description="CRS of `lat`/`lon`: wgs84, gcj02, bd09"),
+        Query(alias="crs", description="CRS of `lat`/`lon`: wgs84, gcj02, bd09"),
     ] = None,
-    zoom_text: Annotated[
-        str | None, Query(alias="zoom", max_length=10, description="Initial zoom (3…19)")
-    ] = None,
+    zoom_text: Annotated[str | None, Query(alias="zoom", description="Initial zoom (3…19)")] = None,
     station_text: Annotated[
         str | None,
-        Query(alias="station", max_length=20, description="Station to highlight and open"),
+        Query(alias="station", description="Station to highlight and open"),
     ] = None,
 ) -> Any:
-    # A link in an article may be mangled (lat=abc, amenity=热水器, crs=gcj): the page still
-    # opens, with a notice in Chinese, instead of a JSON problem a rider cannot read.
+    # A link in an article may be mangled (lat=abc, amenity=热水器, crs=gcj, a station id run
+    # into the next words): the page still opens, with a notice in Chinese, instead of a
+    # JSON problem a rider cannot read; so no length limit here either, the parsers refuse.
     bad: list[str] = []
     amenities = _amenities(amenity, bad)
     open_now = _flag(open_now_text, "open_now", bad)

@@ -143,6 +143,11 @@ def test_presets_centre_zoom_chips_station(store: SqlStationStore, client: TestC
         ({"amenity": "sauna"}, "amenity"),
         ({"open_now": "maybe"}, "open_now"),
         ({"crs": "gcj"}, "crs"),
+        # longer than any id: once a 422 in JSON, a rider's link run into the next words
+        ({"station": "64" + "驿站欢迎您" * 10}, "station"),
+        ({"station": "1" * 30}, "station"),
+        ({"zoom": "1" * 50}, "zoom"),
+        ({"crs": "wgs84" * 10}, "crs"),
     ],
 )
 def test_a_broken_link_still_shows_the_page_with_a_chinese_notice(

@@ -323,7 +323,7 @@ def _edit_form(
         rider_page=rider_page,
         evidence=evidence,
         values=station_form_values(station),
-        photos=[photo_urls(d) for d in station.data.photos] if station else [],
+        photos=[{**photo_urls(d), "digest": d} for d in station.data.photos] if station else [],
         limits=TEXT_LIMITS,
         config=editor_config(station, catalog, settings),
     )

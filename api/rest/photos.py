@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import EditorDep, _principal
 from api.deps import CatalogDep, ServicesDep
 from api.rest.confirmations import _limit
+from api.rest.station_input import parse_if_match
+from api.rest.stations import IfMatch
 from stations.errors import ConfigurationError, NotFound, Unauthorized
 from stations.i18n import Message
 from stations.photos.blobs import check_key
@@ -140,6 +142,38 @@ async def upload_photo(
     )
     catalog.refresh()
     return _out(record, station.version)
+
+
+class PhotosLeft(BaseModel):
+    station_id: int
+    station_version: int = Field(description="The station's version without the photo")
+    photos: list[PhotoUrls] = Field(description="The photos it still shows, first first")
+
+
+@router.delete(
+    "/api/v1/stations/{station_id}/photos/{digest}",
+    response_model=PhotosLeft,
+    summary="Take a photo off a station (editor): a new version, in its history",
+    description="`If-Match` (optional) names the version edited: a stale one is a 412 and "
+    "nothing changes. Restoring an earlier version brings the photo back.",
+)
+def remove_photo(
+    station_id: StationId,
+    digest: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The photo's digest")],
+    user: EditorDep,
+    svc: ServicesDep,
+    catalog: CatalogDep,
+    if_match: IfMatch = None,
+) -> Any:
+    station = _service(svc).remove(
+        station_id, digest, actor=user.name, expected_version=parse_if_match(if_match)
+    )
+    catalog.refresh()
+    return {
+        "station_id": station.id,
+        "station_version": station.version,
+        "photos": [photo_urls(d) for d in station.data.photos],
+    }
 
 
 @router.post(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stations.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
-from stations.i18n import N_
+from stations.i18n import N_, Message
 from stations.model import Station
 from stations.photos.blobs import BlobStore
 from stations.photos.process import RENDITIONS, process_photo
@@ -100,6 +100,25 @@ class PhotoService:
                 if attempt == _SHOW_TRIES - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def remove(
+        self, station_id: int, digest: str, *, actor: str, expected_version: int | None = None
+    ) -> Station:
+        """Take a photo off a station (a wrong door, a rider's photo accepted by mistake): a
+        new version without it, in the station's history under ``actor``; ``expected_version``
+        guards against an edit made meanwhile (412). Its files and row stay, as for every
+        earlier version: restoring one brings the photo back.
+        """
+        current = self.stations.get(station_id)
+        if digest not in current.data.photos:
+            raise NotFound(
+                Message("station {id} does not show photo {name}", id=station_id, name=digest[:16])
+            )
+        photos = [d for d in current.data.photos if d != digest]
+        version = current.version if expected_version is None else expected_version
+        return self.stations.update(
+            station_id, {"photos": photos}, actor=actor, expected_version=version
+        )
 
     def _confirmation(
         self, station_id: int, confirmation_id: int, hashed: str

@@ -283,4 +283,17 @@ def test_staff_upload_a_door_photo_from_the_station_editor(
     assert "不是可识别的图片" in page.inner_text("#door-photo-msg")  # the server's reason
     assert len(site.store.get(1).data.photos) == 1
     kit.screenshot("admin-editor-door-photo")
+
+    # the wrong photo comes off again: asked first, then a new version the form follows
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.click("#door-photo-strip .remove-photo")
+    page.locator("#door-photo-msg.ok", has_text="已移除").wait_for()
+    assert "骑手将不再看到它" in asked[0]
+    assert site.store.get(1).data.photos == ()
+    assert page.inner_text("#version") == str(site.store.get(1).version)
+    assert "还没有门口照片" in page.inner_text("#door-photos")
+    page.fill("textarea[name=notes]", "门口有台阶，照片待补")
+    page.click("#save")
+    page.locator("#editor-message", has_text="已保存").wait_for()  # not a conflict
     assert kit.blocked.non_tile() == []

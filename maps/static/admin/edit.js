@@ -308,6 +308,45 @@
    * and drops EXIF and GPS) and shown first on the riders' card. The upload makes a new
    * version of the station; when it is the only change since the form was loaded, the form
    * follows it, so a save afterwards is not refused as a conflict. */
+  function doorThumb(digest, thumb) { // as the server draws it: the photo, and 移除
+    var fig = A.el('figure', 'door-thumb');
+    fig.setAttribute('data-digest', digest);
+    var img = A.el('img', null, null, fig);
+    img.src = thumb;
+    img.alt = '门口照片';
+    A.el('button', 'link remove-photo', '移除', fig).type = 'button';
+    return fig;
+  }
+  /* 移除: a wrong photo (another door, a rider's photo accepted by mistake) comes off the
+   * station in a new version, If-Match the form's; as after an upload, the form follows it. */
+  var strip = doc.getElementById('door-photo-strip');
+  if (strip) {
+    strip.addEventListener('click', function (ev) {
+      var button = ev.target.closest ? ev.target.closest('button.remove-photo') : null;
+      if (!button || button.disabled) { return; }
+      if (!window.confirm('从驿站上移除这张照片？骑手将不再看到它；在修改历史中恢复旧版本可以找回。')) { return; }
+      var fig = button.closest('figure'), note = doc.getElementById('door-photo-msg');
+      button.disabled = true;
+      A.request('DELETE', C.urls.api + '/' + state.id + '/photos/' + fig.getAttribute('data-digest'),
+        undefined, { 'If-Match': '"' + state.version + '"' }).then(function (res) {
+        if (!res.ok) {
+          button.disabled = false;
+          A.note(note, 'error', res.status === 412 ? '此驿站刚被其他人修改过，请刷新页面后再移除。'
+            : '没有移除：' + A.problemText(res));
+          return;
+        }
+        fig.remove();
+        state.version = res.data.station_version;
+        doc.getElementById('version').textContent = String(state.version);
+        if (!strip.querySelector('figure')) { A.el('p', 'sub', '还没有门口照片。', strip).id = 'no-photo'; }
+        A.note(note, 'ok', '已移除（版本 ' + state.version + '）。');
+      }, function () {
+        button.disabled = false;
+        A.note(note, 'error', '网络错误，没有移除，请稍后重试。');
+      });
+    });
+  }
+
   var photoFile = doc.getElementById('door-photo-file');
   if (photoFile) {
     photoFile.addEventListener('change', function () {
@@ -315,10 +354,7 @@
       A.uploadPhoto(photoFile, url, doc.getElementById('door-photo-msg'), function (data) {
         var strip = doc.getElementById('door-photo-strip'), none = doc.getElementById('no-photo');
         if (none) { none.remove(); }
-        var img = doc.createElement('img');
-        img.src = data.urls.thumb;
-        img.alt = '门口照片';
-        strip.insertBefore(img, strip.firstChild);
+        strip.insertBefore(doorThumb(data.digest, data.urls.thumb), strip.firstChild);
         if (data.station_version === state.version + 1) {
           state.version = data.station_version;
           doc.getElementById('version').textContent = String(state.version);

@@ -56,6 +56,38 @@ def test_staff_photo_is_shown_first_and_served_without_gps(env: Any) -> None:
     assert client.get(body["urls"]["thumb_webp"]).headers["content-type"] == "image/webp"
 
 
+def test_staff_take_a_wrong_photo_off_the_station(env: Any) -> None:
+    """A wrong door (or a rider's photo accepted by mistake) comes off in a new version,
+    guarded by If-Match, in the history; restoring the version before brings it back."""
+    client, staff, store = env
+    first = upload(client, jpeg_with_gps((640, 480)), staff.as_editor).json()
+    second = upload(client, jpeg_with_gps((480, 640)), staff.as_editor).json()
+    assert [p["url"] for p in client.get("/api/v1/stations/1").json()["properties"]["photos"]] == [
+        second["urls"]["url"],
+        first["urls"]["url"],
+    ]
+    url = f"/api/v1/stations/1/photos/{second['digest']}"
+    assert client.delete(url).status_code == 401
+    stale = client.delete(url, headers={**staff.as_editor, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    version = second["station_version"]
+    r = client.delete(url, headers={**staff.as_editor, "If-Match": f'"{version}"'})
+    assert r.status_code == 200, r.text
+    assert r.json()["station_version"] == version + 1
+    assert r.json()["photos"] == [first["urls"]]
+    assert client.get("/api/v1/stations/1").json()["properties"]["photos"] == [first["urls"]]
+    last = store.history(1)[-1]
+    assert last.actor == staff.editor_name and last.after["photos"] == [first["digest"]]
+    gone = client.delete(url, headers=staff.as_editor)  # not on the station any more
+    assert gone.status_code == 404 and "没有显示照片" in gone.json()["detail_zh"]
+    bad = client.delete("/api/v1/stations/1/photos/not-a-digest", headers=staff.as_editor)
+    assert bad.status_code == 422
+    back = client.post(f"/api/v1/stations/1/restore?version={version}", headers=staff.as_editor)
+    assert back.status_code == 200, back.text
+    assert back.json()["properties"]["photos"][0] == second["urls"]
+    assert client.get(second["urls"]["thumb"]).status_code == 200  # its files stayed
+
+
 def test_uploads_need_an_editor_and_refuse_bombs_and_non_images(env: Any) -> None:
     client, staff, _store = env
     assert upload(client, jpeg_with_gps(), {}).status_code == 401

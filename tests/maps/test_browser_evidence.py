@@ -120,3 +120,44 @@ def test_the_station_maps_popup_shows_the_door_the_entry_and_the_doubt(
     assert door.get_attribute("src") == sent.json()["urls"]["thumb"]
     kit.page.wait_for_function("() => document.querySelector('a.ws-door img').naturalWidth > 0")
     kit.screenshot("maps-stations-popup-evidence")
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/stations/1", "/admin/stations/1/history", "/admin/import"]
+)
+def test_every_console_page_fits_a_staff_phone(
+    site: tuple[LiveServer, Staff], open_page: Open, path: str
+) -> None:
+    """At 360×640 the list, the editor, the history and the import page fit the screen (a
+    wide table scrolls inside itself), the menu is one row, and the editor's links and
+    checkboxes are a thumb's size. (They were laid out 960 px wide: the table cut off,
+    退出 off-screen, 修改历史 one character per line.)"""
+    live, staff = site
+    kit = open_page(live.url + path, mobile=True)
+    page = kit.page
+    page.fill("input[name=name]", staff.editor_name)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => !e.closest('.main-nav')"
+        " && e.getBoundingClientRect().right > 361)"
+        ".map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"
+    )
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360, wide
+    nav = page.locator(".main-nav").bounding_box()
+    assert nav is not None and nav["height"] < 60
+    logout = page.locator(".top form button, .top a[href*='logout']").first
+    box = logout.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360  # 退出 in reach
+    if path == "/admin/stations/1":
+        page.wait_for_selector("html[data-editor='ready']", state="attached")
+        for link in page.locator(".title-row .actions a").all():
+            b = link.bounding_box()
+            assert b is not None and b["height"] >= 40 and b["x"] + b["width"] <= 360, b
+        check = page.locator(".editor label.check").first.bounding_box()
+        assert check is not None and check["height"] >= 40
+        form = page.locator(".col-form").bounding_box()
+        assert form is not None and form["width"] <= 360
+    kit.screenshot("admin-360" + path.replace("/", "-"))

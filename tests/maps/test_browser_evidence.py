@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,10 +32,7 @@ def site(tmp_path: Path) -> Iterator[tuple[LiveServer, Staff]]:
         yield live, staff
 
 
-def test_staff_read_the_votes_and_settle_the_doubt_from_the_editor(
-    site: tuple[LiveServer, Staff], open_page: Open
-) -> None:
-    live, staff = site
+def _three_riders_say_closed(live: LiveServer) -> None:
     for i in range(3):
         said = httpx.post(
             f"{live.url}/api/v1/stations/1/confirmations",
@@ -42,12 +40,24 @@ def test_staff_read_the_votes_and_settle_the_doubt_from_the_editor(
             headers={"X-Device-Id": f"rider-phone-{i}"},
         )
         assert said.status_code == 201, said.text
-    kit = open_page(live.url + "/admin/stations/1")
-    page = kit.page
+
+
+def _sign_in(page: Any, staff: Staff) -> None:
+    """The console's login form, which any page sends a signed-out visitor to first."""
     page.fill("input[name=name]", staff.editor_name)
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit]")
+
+
+def test_staff_read_the_votes_and_settle_the_doubt_from_the_editor(
+    site: tuple[LiveServer, Staff], open_page: Open
+) -> None:
+    live, staff = site
+    _three_riders_say_closed(live)
+    kit = open_page(live.url + "/admin/stations/1")
+    page = kit.page
+    _sign_in(page, staff)
     page.wait_for_selector("html[data-editor='ready']", state="attached")
     # said at the top of the form, with a link down to the votes
     assert "骑手反映可能不开放：近 3 天 3 人反映关门" in page.inner_text("#doubt-note")
@@ -103,13 +113,7 @@ def test_the_station_maps_popup_shows_the_door_the_entry_and_the_doubt(
         headers={**staff.as_editor, "If-Match": f'"{version}"'},
     )
     assert edited.status_code == 200, edited.text
-    for i in range(3):
-        said = httpx.post(
-            f"{live.url}/api/v1/stations/1/confirmations",
-            json={"state": "closed", "lon": DOOR[0], "lat": DOOR[1]},
-            headers={"X-Device-Id": f"rider-phone-{i}"},
-        )
-        assert said.status_code == 201, said.text
+    _three_riders_say_closed(live)
     kit = open_page(live.url + "/maps/stations")
     kit.page.wait_for_selector(".leaflet-marker-icon")
     popup = kit.click_marker("荣华中路暖心驿站")
@@ -135,10 +139,7 @@ def test_every_console_page_fits_a_staff_phone(
     live, staff = site
     kit = open_page(live.url + path, mobile=True)
     page = kit.page
-    page.fill("input[name=name]", staff.editor_name)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    _sign_in(page, staff)
     page.wait_for_load_state("load")
     wide = page.evaluate(
         "() => [...document.querySelectorAll('body *')].filter(e => !e.closest('.main-nav')"

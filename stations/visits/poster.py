@@ -12,7 +12,6 @@ language (``<img src=…>`` would open a local file), so every value is XML-esca
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,12 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from stations.errors import ConfigurationError, FieldError, ValidationFailed
+from stations.hours import hours_zh
 from stations.i18n import Message
 from stations.model import Station
 from stations.vocabulary import AMENITIES
 
-__all__ = ["POSTER_SIZES", "PosterStation", "hours_zh", "render_posters", "station_url"]
+__all__ = ["POSTER_SIZES", "PosterStation", "render_posters", "station_url"]
 
 #: Page sizes in millimetres (width, height).
 POSTER_SIZES: dict[str, tuple[float, float]] = {
@@ -38,18 +38,6 @@ _FONT_CANDIDATES = (
     "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
 )
 _FONT = "WQYMicroHei"
-
-_DAYS = {
-    "Mo": "周一",
-    "Tu": "周二",
-    "We": "周三",
-    "Th": "周四",
-    "Fr": "周五",
-    "Sa": "周六",
-    "Su": "周日",
-    "PH": "节假日",
-}
-_DAY = "Mo|Tu|We|Th|Fr|Sa|Su|PH"
 
 _HOW_TO = (
     "微信扫一扫上方二维码，打开本驿站页面。",
@@ -78,23 +66,6 @@ def station_url(public_url: str | None, code: str) -> str:
             )
         )
     return f"{public_url.rstrip('/')}/s/{code}"
-
-
-def hours_zh(expression: str) -> str:
-    """OSM ``opening_hours`` read in Chinese (``Mo-Fr 08:00-20:00`` → ``周一至周五 08:00-20:00``).
-
-    The same rewrite the embed page's script does, so the poster and the page agree.
-    """
-    text = (expression or "").strip()
-    if not text:
-        return "以现场公示为准"
-    if text == "24/7":
-        return "24小时开放"
-    text = re.sub(rf"\b({_DAY})-({_DAY})\b", lambda m: f"{_DAYS[m[1]]}至{_DAYS[m[2]]}", text)
-    text = re.sub(rf"\b({_DAY})\b", lambda m: _DAYS[m[1]], text)
-    text = re.sub(r",(?=周|节假日)", "、", text)
-    text = re.sub(r"\s*;\s*", "；", text)
-    return re.sub(r"\boff\b", "休息", text)
 
 
 def _font_path() -> str:
@@ -217,7 +188,8 @@ def _poster_page(canvas: Any, item: PosterStation, size: str) -> None:
     top -= 5 * mm * scale
     amenities = "、".join(AMENITIES.get(a, a) for a in s.amenities) or "以现场为准"
     lines = [
-        ("开放时间", hours_zh(s.opening_hours)),
+        # as every answer and the station's own page word them (the clerk's text first)
+        ("开放时间", hours_zh(s.opening_hours, s.opening_hours_text) or "以现场公示为准"),
         ("提供服务", amenities),
         ("地　　址", s.address or "—"),
     ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stations.errors import ConfigurationError, ValidationFailed
-from stations.visits.poster import PosterStation, hours_zh, render_posters, station_url
+from stations.visits.poster import PosterStation, render_posters, station_url
 from tests.stations.visits.visit_kit import stations_with_visits
 
 PUBLIC = "https://yz.example.cn/warm"
@@ -63,16 +63,10 @@ def test_the_poster_reads_in_chinese_and_escapes_station_text(store, tmp_path: P
     render_posters(out, [PosterStation(station, code, station_url(PUBLIC, code))])
     text = page_text(out)[0]
     assert "<img src='/etc/passwd'/>驿站&" in text
-    assert "周一至周五 08:00-20:00；周六 休息" in text
+    assert "周一至周五 08:00–20:00，周六休息" in text  # as the station's page words them
     assert "热水、手机充电、卫生间" in text
     assert "不收集姓名、电话和位置" in text
     assert code in text
-
-
-def test_hours_in_chinese() -> None:
-    assert hours_zh("24/7") == "24小时开放"
-    assert hours_zh("") == "以现场公示为准"
-    assert hours_zh("Mo,We,Fr 09:00-17:00") == "周一、周三、周五 09:00-17:00"
 
 
 def test_a_poster_needs_the_public_address_and_a_known_size(tmp_path: Path) -> None:

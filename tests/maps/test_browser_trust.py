@@ -178,3 +178,33 @@ def test_a_gloved_thumb_can_hit_every_control_of_the_card(
                 continue
             assert box["height"] >= 40, (selector, i, box)
     kit.screenshot("embed-card-targets-360x640")
+
+
+def test_a_filter_on_a_weak_signal_says_it_is_loading_then_offers_to_retry(
+    live: LiveServer, open_page: Open
+) -> None:
+    """A chip tapped on a weak signal: the list shows it is out of date while the answer
+    comes; if none comes, the old list is not left under the new chip, and 重试 asks again."""
+    kit = open_page(live.url + "/embed", mobile=True, geolocation=DOOR)
+    page = kit.page
+    page.wait_for_selector("html[data-list='located']", state="attached")
+    held: list[Any] = []
+    page.route("**/api/v1/nearest*", lambda route: held.append(route))
+    page.click("#bar .chip[data-code='hot_water']")
+    page.wait_for_function("() => document.getElementById('list').classList.contains('loading')")
+    assert page.inner_text("#status") == "正在查找附近驿站…"
+    for _ in range(100):  # the held request reaches this side a moment after it is sent
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the chip asked for no nearest answer"
+    for route in held:
+        route.abort()
+    page.wait_for_selector("html[data-list='failed']", state="attached")
+    assert "网络不好" in page.inner_text("#list")
+    assert page.locator("#list li.item").count() == 0  # not the unfiltered list of before
+    page.unroute("**/api/v1/nearest*")
+    page.click("#list .retry")
+    page.wait_for_selector("html[data-list='located']", state="attached")
+    assert page.locator("#list li.item").count() >= 1
+    assert page.inner_text("#status") == "按离您的距离排序"

@@ -322,8 +322,12 @@
     var o = S.origin || map.getCenter();
     var my = ++S.seq, located = S.located;
     var q = filterParams(new URLSearchParams({ lat: o.lat.toFixed(7), lon: o.lng.toFixed(7), k: String(C.k), crs: C.crs }));
+    // on a weak signal the answer may take seconds: the list says it is out of date meanwhile
+    setStatus('正在查找附近驿站…');
+    $('list').classList.add('loading');
     return getJSON(C.api.nearest + '?' + q.toString()).then(function (fc) {
       if (my !== S.seq) return;
+      $('list').classList.remove('loading');
       setStatus(located ? '按离您的距离排序' : '按离地图中心的距离排序');
       renderList(fc.features);
       if (fit) { // the rider and the three nearest stations in view
@@ -334,7 +338,22 @@
         map.fitBounds(L.latLngBounds(pts), { padding: [30, 30], maxZoom: 16 });
       }
       root.setAttribute('data-list', located ? 'located' : 'center');
-    }).catch(function () { if (my === S.seq) setStatus('附近驿站加载失败，请稍后重试'); });
+    }).catch(function () {
+      if (my !== S.seq) return;
+      // not the old list under new chips: say so, and offer to ask again
+      var list = $('list');
+      list.classList.remove('loading');
+      list.textContent = '';
+      S.list = [];
+      setStatus('附近驿站加载失败');
+      var li = el('li', 'empty', '网络不好，附近驿站没有加载出来。');
+      var again = el('button', 'go retry', '重试');
+      again.type = 'button';
+      again.addEventListener('click', function () { loadList(fit); });
+      li.appendChild(again);
+      list.appendChild(li);
+      root.setAttribute('data-list', 'failed');
+    });
   }
 
   /* ---- the card of one station ---- */

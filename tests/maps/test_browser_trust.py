@@ -117,6 +117,8 @@ def test_a_tap_from_5_km_is_not_on_site(live: LiveServer, open_page: Open) -> No
     # a shared link to the station: the page has not located the phone; the tap does
     kit = open_page(live.url + "/embed?station=1", mobile=True, geolocation=FAR)
     kit.page.wait_for_selector("#card .here button[data-state='open']")
+    # the map opens on the station: no "距地图中心 0 米", a distance only from the rider
+    assert kit.page.locator("#card .dist").count() == 0
     message = _tap(kit, "open", "remote")
     assert "公里" in message and "不算现场确认" in message
     # said in amber, not in the card's body text colour (which hid the difference)

@@ -368,10 +368,12 @@
     bar.appendChild(rep);
     card.appendChild(bar);
     var meta = el('p');
-    var d = p.distance_m;
-    if (d == null && S.located) d = haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
-    // the list's distances are from the map centre until the rider is located: say which
-    if (d != null) meta.appendChild(el('span', 'dist', (S.located ? '距您 ' : '距地图中心 ') + metres(d)));
+    // a distance only from the rider: from the map's centre (a shared link opens on the
+    // station itself) it read "距地图中心 0 米", which tells a rider nothing
+    if (S.located) {
+      var d = p.distance_m != null ? p.distance_m : haversine([S.origin.lng, S.origin.lat], f.geometry.coordinates);
+      meta.appendChild(el('span', 'dist', '距您 ' + metres(d)));
+    }
     meta.appendChild(badge(p.open_now, p.status, p.confidence));
     var top = el('div', 'top'), head = el('div', 'main');
     head.appendChild(el('div', 'name', p.name));

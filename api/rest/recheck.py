@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field
 
 from api.auth import EditorDep, ReaderScope
 from api.deps import ServicesDep
@@ -31,6 +32,60 @@ from stations.trust.votes import Evidence, staff_votes
 __all__ = ["router", "station_evidence"]
 
 router = APIRouter(prefix="/api/v1", tags=["recheck"])
+
+
+class CheckOut(BaseModel):
+    """The station after a check (or its undoing)."""
+
+    station_id: int
+    verified_at: str | None = Field(description="When staff last checked it (null: never)")
+    version: int = Field(description="The station's new version: send it as If-Match to undo")
+    message_zh: str
+
+
+class StopOut(BaseModel):
+    """One stop of the round."""
+
+    stop: int
+    id: int
+    external_id: str | None
+    name: str
+    address: str
+    district: str
+    lon: float
+    lat: float
+    reasons: list[str] = Field(description="not_verified, doubtful, reported, no_photo")
+    reasons_zh: list[str]
+    verified_at: str | None
+
+
+class RoundOut(BaseModel):
+    stops: list[StopOut]
+    count: int
+    district: str | None
+    start: dict[str, float] | None = Field(description="Where the round sets out (WGS-84)")
+
+
+class VoteOut(BaseModel):
+    id: int
+    at: str
+    state: Literal["open", "closed", "locked", "broken"]
+    amenity: str | None
+    said_zh: str = Field(description="关着, or 设施坏了（微波炉）")
+    onsite: bool
+    scheduled: bool | None = Field(description="What the published hours said then")
+    phone: str = Field(description="A, B, …: the device, in the order first shown")
+
+
+class EvidenceOut(BaseModel):
+    station_id: int
+    confidence: Literal["confirmed", "scheduled", "doubtful", "unknown"]
+    confidence_zh: str
+    confidence_reasons: list[dict[str, str]]
+    phones: int = Field(description="How many different phones the votes came from")
+    confirmations: list[VoteOut]
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XLSX_HEADER = [
     "顺序",
@@ -141,6 +196,7 @@ def _row(n: int, d: Due) -> dict[str, Any]:
 
 @router.get(
     "/recheck",
+    response_model=RoundOut,
     summary="Stations due for a staff visit, ordered as a round (editor)",
     description="The round leaves from `start_station` or (`start_lon`, `start_lat`) in "
     "`crs` and comes back to it (the solver's depot); without a start it begins at a stop.",
@@ -224,6 +280,7 @@ def station_evidence(svc: Any, station_id: int, limit: int = 100) -> Evidence:
 
 @router.get(
     "/stations/{station_id}/confirmations",
+    response_model=EvidenceOut,
     summary="A station's latest rider votes and the confidence riders see (editor)",
     description="Newest first. Devices are shown as letters (`phone`: A, B, …, in the order "
     "the list first shows each), so staff can tell several phones from one; no device hash "
@@ -241,6 +298,7 @@ def station_confirmations(
 
 @router.post(
     "/stations/{station_id}/checked",
+    response_model=CheckOut,
     summary="A staff member on site confirms the record (sets verified_at) (editor)",
 )
 def checked(
@@ -253,6 +311,7 @@ def checked(
 
 @router.delete(
     "/stations/{station_id}/checked",
+    response_model=CheckOut,
     summary="Take back an on-site check made by mistake (editor)",
     description="`If-Match` names the version the check made (its answer's `version`); "
     "`verified_at` goes back to what it was before. Other changes since (a door photo, an "

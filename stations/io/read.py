@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
@@ -169,6 +171,7 @@ def _read_xlsx(path: Path, limits: SheetLimits) -> Sheet:
     try:
         wanted = {header_key("驿站"), header_key("stations")}
         ws = next((s for s in wb.worksheets if header_key(s.title) in wanted), wb.worksheets[0])
+        title = ws.title
         ws.reset_dimensions()  # dimensions written by other tools are often wrong
         rows = (
             (n, [_cell(v) for v in values])
@@ -177,7 +180,73 @@ def _read_xlsx(path: Path, limits: SheetLimits) -> Sheet:
         sheet = _tabular_sheet(path, "xlsx", bounded(path, rows, limits), None)
     finally:
         wb.close()
+    _refuse_formulas(sheet, _formula_cells(path, title))
     return sheet
+
+
+#: A formula element in a worksheet's XML (``<f>``, ``<f t="shared" …/>``, or prefixed).
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula: its XML read as bytes, so a
+    sheet of plain values (nearly every clerk's) costs no second pass.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with archive.open(name) as part:
+                tail = b""
+                while chunk := part.read(1 << 20):
+                    if _FORMULA_TAG.search(tail + chunk):
+                        return True
+                    tail = chunk[-32:]
+    return False
+
+
+def _formula_cells(path: Path, title: str) -> dict[tuple[int, int], str]:
+    """The cells of sheet ``title`` that hold a formula: (row, column index) → its text.
+
+    Read with cached values, a formula cell gives what Excel last showed (or nothing, when
+    the file was never opened in Excel): a name "点我" from ``=HYPERLINK(…,"点我")``, or an
+    empty "required" cell the clerk sees filled. Such cells are told as formulas instead.
+    """
+    if not _has_formulas(path):
+        return {}
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb[title]
+        ws.reset_dimensions()
+        return {
+            (n, j): str(cell.value)
+            for n, row in enumerate(ws.iter_rows(), start=1)
+            for j, cell in enumerate(row)
+            if getattr(cell, "data_type", None) == "f"
+        }
+    finally:
+        wb.close()
+
+
+def _refuse_formulas(sheet: Sheet, formulas: dict[tuple[int, int], str]) -> None:
+    """A row error for each formula in a column the import reads (others are left alone)."""
+    if not formulas:
+        return
+    rows = set(sheet.row_numbers)
+    for (n, j), text in sorted(formulas.items()):
+        if n in rows and j < len(sheet.fields) and sheet.fields[j] is not None:
+            sheet.row_errors.setdefault(n, []).append(
+                FieldError.from_catalog(
+                    sheet.columns[j],
+                    "holds a formula ({formula}); type the value itself, or paste it as "
+                    "values only",
+                    text[:60],
+                    n,
+                    formula=text[:60],
+                )
+            )
 
 
 def _check_columns(sheet: Sheet) -> None:

@@ -279,3 +279,38 @@ def test_the_format_doc_lists_every_header_and_code() -> None:
     for vocab in (AMENITIES, HOST_TYPES, STATUSES):
         for code, label in vocab.items():
             assert f"`{code}`" in doc and label in doc, code
+
+
+def test_a_formula_in_a_column_the_import_reads_is_told_as_a_formula(tmp_path: Path) -> None:
+    """A cell holding a formula reads as what Excel last showed (or as nothing, in a file
+    never opened in Excel): "点我" from =HYPERLINK(…), or "required" for a cell the clerk
+    sees filled. It is told as a formula, on its row and header; other rows still read,
+    and a formula in a column the import ignores is left alone."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append([*HEADER_ZH, "备用列"])
+    ws.append([*ROW_1, "=1+1"])  # a working column of the clerk's own: ignored
+    link = '=HYPERLINK("http://example.com","点我")'
+    ws.append(["002", link, *ROW_2[2:], ""])
+    path = tmp_path / "formula.xlsx"
+    wb.save(path)
+    sheet = read_sheet(path)
+    assert sorted(sheet.row_errors) == [3]
+    [error] = sheet.row_errors[3]
+    assert error.field == "驿站名称" and error.row == 3
+    assert "公式" in error.message_zh and "HYPERLINK" in error.message_zh
+    assert "formula" in error.message
+
+
+def test_a_workbook_of_plain_values_has_no_formula_errors(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in (HEADER_ZH, ROW_1, ROW_2):
+        ws.append(row)
+    path = tmp_path / "plain.xlsx"
+    wb.save(path)
+    assert read_sheet(path).row_errors == {}

@@ -74,14 +74,15 @@ def _state(station: Station, at: datetime, tz: str, confidence: object = None) -
     return ("open", "营业中") if now_open else ("shut", "休息中")
 
 
-_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*", re.IGNORECASE)
+#: An extension after the number ("转 8001", "ext. 8001", "x8001"): only between digits.
+_EXTENSION = re.compile(r"(\d)\s*(?:转|分机|ext\.?|x)\s*(?=\d)", re.IGNORECASE)
 
 
 def dial_uri(phone: str) -> str | None:
     """The ``tel:`` link of a phone field's first number (``embed.js``'s ``dial`` does the
     same): "010-67870686 转 8001；13800138000" dials 010-67870686, waits, then 8001."""
     first = re.split(r"[;；,，、/]", phone, maxsplit=1)[0]
-    number = re.sub(r"[^0-9+\-,]", "", _EXTENSION.sub(",", first.strip()))
+    number = re.sub(r"[^0-9+\-,]", "", _EXTENSION.sub(r"\1,", first.strip()))
     return f"tel:{number}" if any(c.isdigit() for c in number) else None
 
 

@@ -46,6 +46,8 @@ def test_nothing_recorded_says_nothing() -> None:
         ("13800138000, 010-1234", "tel:13800138000"),
         ("+86 10 6785 9320", "tel:+861067859320"),
         ("值班室", None),
+        ("010-6785 ext. 12", "tel:010-6785,12"),
+        ("13800138000 xiao wang", "tel:13800138000"),  # an x in a word is no extension
     ],
 )
 def test_a_phone_field_dials_its_first_number(phone: str, uri: str | None) -> None:

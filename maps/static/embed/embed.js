@@ -37,7 +37,7 @@
   // The tel: link of the field's first number, an extension after a pause ("转 8001" → ",8001");
   // maps/station_page.py's dial_uri does the same on the poster's page.
   function dial(phone) {
-    var first = String(phone).split(/[;；,，、\/]/)[0].trim().replace(/\s*(?:转|分机|ext\.?|x)\s*/i, ',');
+    var first = String(phone).split(/[;；,，、\/]/)[0].trim().replace(/(\d)\s*(?:转|分机|ext\.?|x)\s*(?=\d)/i, '$1,');
     var n = first.replace(/[^0-9+\-,]/g, '');
     return /[0-9]/.test(n) ? 'tel:' + n : null;
   }

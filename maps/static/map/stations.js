@@ -18,9 +18,12 @@
   var SAFE_PHOTO = /^\/photos\/[0-9a-f]{64}\/[a-z]+\.(jpg|webp)$/;
   var POPUP = { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] };
 
+  // The field's first number, an extension after a pause, as the riders' pages dial it
+  // (embed.js's dial, maps/station_page.py's dial_uri): not every digit run together.
   function telHref(phone) {
-    var digits = String(phone).replace(/[^0-9+]/g, '');
-    return digits ? 'tel:' + digits : null;
+    var first = String(phone).split(/[;；,，、\/]/)[0].trim().replace(/(\d)\s*(?:转|分机|ext\.?|x)\s*(?=\d)/i, '$1,');
+    var n = first.replace(/[^0-9+\-,]/g, '');
+    return /[0-9]/.test(n) ? 'tel:' + n : null;
   }
 
   function row(parent, label, value, className) {

@@ -54,7 +54,7 @@ class StopOut(BaseModel):
     district: str
     lon: float
     lat: float
-    reasons: list[str] = Field(description="not_verified, doubtful, reported, no_photo")
+    reasons: list[str] = Field(description="never_verified, stale, doubtful, reported, no_photo")
     reasons_zh: list[str]
     verified_at: str | None
 

@@ -42,7 +42,7 @@ def catalog_problem(status: int, title: str, why: Message) -> JSONResponse:
     """A problem answered outside the routes (the edge's limits) whose words come from the
     catalogs: the English detail, and its Chinese beside it as the domain's errors carry it,
     for the riders' pages."""
-    extra = {"detail_zh": why.text("zh-CN")}
+    extra: dict[str, Any] = {"detail_zh": why.text("zh-CN")}
     return problem(status, title, why.text("en"), **extra)
 
 

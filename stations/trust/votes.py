@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from stations.store.confirmations import ConfirmationRow
-from stations.trust.rules import LEVELS, STATES, Confidence
+from stations.trust.rules import STATES, Confidence
 from stations.vocabulary import AMENITIES
 
 __all__ = ["Evidence", "StaffVote", "staff_votes"]
@@ -108,7 +108,7 @@ class Evidence(NamedTuple):
         return {
             "station_id": self.station_id,
             "confidence": level,
-            "confidence_zh": LEVELS[level],
+            "confidence_zh": self.confidence.level_text("zh-CN"),
             "confidence_reasons": [r.as_dict() for r in self.confidence.reasons],
             "phones": self.phones,
             "confirmations": [v.as_dict() for v in self.votes],

@@ -308,6 +308,15 @@
    * and drops EXIF and GPS) and shown first on the riders' card. The upload makes a new
    * version of the station; when it is the only change since the form was loaded, the form
    * follows it, so a save afterwards is not refused as a conflict. */
+  /** A change made from this page (a door photo, its removal, a check) made ``version``: when
+   * it is the only change since the form was loaded, the form takes that version, so a save
+   * afterwards is not refused as a conflict; a change by someone else meanwhile still is. */
+  function follow(version) {
+    if (version === state.version + 1) {
+      state.version = version;
+      doc.getElementById('version').textContent = String(state.version);
+    }
+  }
   function doorThumb(digest, thumb) { // as the server draws it: the photo, and 移除
     var fig = A.el('figure', 'door-thumb');
     fig.setAttribute('data-digest', digest);
@@ -318,7 +327,7 @@
     return fig;
   }
   /* 移除: a wrong photo (another door, a rider's photo accepted by mistake) comes off the
-   * station in a new version, If-Match the form's; as after an upload, the form follows it. */
+   * station in a new version, If-Match the form's, which the form follows. */
   var strip = doc.getElementById('door-photo-strip');
   if (strip) {
     strip.addEventListener('click', function (ev) {
@@ -336,8 +345,7 @@
           return;
         }
         fig.remove();
-        state.version = res.data.station_version;
-        doc.getElementById('version').textContent = String(state.version);
+        follow(res.data.station_version);
         if (!strip.querySelector('figure')) { A.el('p', 'sub', '还没有门口照片。', strip).id = 'no-photo'; }
         A.note(note, 'ok', '已移除（版本 ' + state.version + '）。');
       }, function () {
@@ -352,20 +360,17 @@
     photoFile.addEventListener('change', function () {
       var url = C.urls.api + '/' + state.id + '/photos';
       A.uploadPhoto(photoFile, url, doc.getElementById('door-photo-msg'), function (data) {
-        var strip = doc.getElementById('door-photo-strip'), none = doc.getElementById('no-photo');
+        var none = doc.getElementById('no-photo');
         if (none) { none.remove(); }
         strip.insertBefore(doorThumb(data.digest, data.urls.thumb), strip.firstChild);
-        if (data.station_version === state.version + 1) {
-          state.version = data.station_version;
-          doc.getElementById('version').textContent = String(state.version);
-        }
+        follow(data.station_version);
         return '已上传（' + data.width + '×' + data.height + '），骑手页面会先显示这张门口照片。';
       });
     });
   }
 
-  /* 标记已核查 from the editor (骑手反馈与核查): the check makes a new version of the station;
-   * as after a door photo, the form follows it when it is the only change since loading.
+  /* 标记已核查 from the editor (骑手反馈与核查): the check makes a new version of the station,
+   * which the form follows as after a door photo.
    * What riders are now told is read back from the staff view of the votes. */
   A.done = A.done || {};
   A.done.editorChecked = function (button, res) {
@@ -373,10 +378,7 @@
     var at = res && res.verified_at ? new Date(res.verified_at) : new Date();
     doc.getElementById('last-checked').textContent = '今天 ' + A.clock(at, box);
     button.disabled = false;
-    if (res && res.version === state.version + 1) {
-      state.version = res.version;
-      doc.getElementById('version').textContent = String(state.version);
-    }
+    follow(res.version);
     A.tell(button, 'ok', '已记录核查（版本 ' + res.version + '）。');
     A.request('GET', C.urls.api + '/' + state.id + '/confirmations?limit=1').then(function (r) {
       if (!r.ok || !r.data) { return; }

@@ -5,21 +5,19 @@ costs ~0.4 ms of CPU for a 5 KB nearest answer: more than the answer itself. Nea
 response here is a single body message, so it is compressed in one call; streamed
 responses pass through uncompressed.
 
-How that call is made matters more than the level. A compressor's state is a few hundred
-KB, and a worker serves blocks that large by ``mmap`` (:mod:`api.http.memory`), so a fresh
-compressor per response paid an mmap, a munmap and the page faults between: zlib's level 6
-took ~90 µs for a 4.5 KB answer, twice what a rider's nearest query costs in all. So each
-thread keeps one raw-deflate compressor (ISA-L's, ``isal``) and ends every response with a
-full flush, which resets its dictionary: no answer can refer to another, and the same body
-always gives the same bytes (tested). The blocks are framed as a gzip member by hand (RFC
-1952: header, blocks, an empty final block, CRC-32, length). ISA-L's level 1: ~19 µs and
-2,630 bytes for that answer, against ~44 µs and 2,568 for zlib's level 6 on a kept state.
+How that call is made matters more than the level. A compressor kept per thread and
+ended by a full flush was tried first, to spare a worker the mmap of a fresh zlib state per
+response; but its output for the same body was not always the same (once in a full test
+run, two identical answers differed by a byte), and ISA-L's (``isal``) one-shot
+``compress`` of a raw deflate stream is no slower than the kept state was. So each
+response is one such call, at ISA-L's level 1, framed as a gzip member by hand (RFC 1952:
+header, the deflate stream, CRC-32, length): no state outlives a response, and the same
+body always gives the same bytes (tested).
 """
 
 from __future__ import annotations
 
 import struct
-import threading
 from typing import Any
 
 from isal import isal_zlib
@@ -39,31 +37,17 @@ _COMPRESSIBLE = (
 )
 
 
-# A gzip member (RFC 1952): no name, no mtime (answers are reproducible), OS unknown; and
-# the empty final block (fixed Huffman, end-of-block only) that closes the deflate stream.
+# A gzip member (RFC 1952): no name, no mtime (answers are reproducible), OS unknown.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-_FINAL_EMPTY_BLOCK = b"\x03\x00"
-_compressors = threading.local()
 
 
 def gzip_member(body: bytes, level: int = 1) -> bytes:
-    """``body`` as a complete gzip file, from this thread's kept compressor at ``level``
-    (ISA-L's, 0 fastest to 3 smallest); the same body always gives the same bytes."""
-    # Keyed by level in the thread-local's own dict (one attribute lookup per call).
-    kept: dict[Any, Any] = _compressors.__dict__
-    deflate = kept.get(level)
-    if deflate is None:
-        deflate = kept[level] = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
-    try:
-        blocks = deflate.compress(body) + deflate.flush(isal_zlib.Z_FULL_FLUSH)
-    except BaseException:
-        del kept[level]  # its state is unknown now: the next call starts a new one
-        raise
+    """``body`` as a complete gzip file at ISA-L's ``level`` (0 fastest to 3 smallest);
+    the same body always gives the same bytes."""
     return b"".join(
         (
             _GZIP_HEADER,
-            blocks,
-            _FINAL_EMPTY_BLOCK,
+            isal_zlib.compress(body, level, wbits=-15),
             struct.pack("<II", isal_zlib.crc32(body), len(body) & 0xFFFFFFFF),
         )
     )

@@ -1,4 +1,4 @@
-"""Response compression: valid gzip from a kept compressor, and the middleware's choices."""
+"""Response compression: valid, reproducible gzip, and the middleware's choices."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from api.http.compression import GzipMiddleware, gzip_member
 
 
 def _fresh_thread(body: bytes, level: int) -> bytes:
-    """``gzip_member`` in a new thread, hence from a compressor that saw nothing before."""
+    """``gzip_member`` in a new thread, which compressed nothing before."""
     out: list[bytes] = []
     worker = threading.Thread(target=lambda: out.append(gzip_member(body, level)))
     worker.start()
@@ -41,7 +41,7 @@ def test_each_answer_is_a_whole_gzip_file_independent_of_earlier_ones(
         assert gzip.decompress(packed) == body
         strict = zlib.decompressobj(wbits=31)  # one member, nothing after it
         assert strict.decompress(packed) == body and strict.eof and not strict.unused_data
-    # The full flush reset the dictionary: history changes nothing.
+    # Nothing an earlier answer left behind changes the bytes.
     assert gzip_member(bodies[0], level) == _fresh_thread(bodies[0], level)
 
 

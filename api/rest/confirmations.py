@@ -42,7 +42,14 @@ from stations.trust.device import DEVICE_HEADER
 from stations.trust.rules import LEVELS, STATES, Reason
 from stations.vocabulary import distance_words
 
-__all__ = ["plain_body", "receipt", "receipt_json", "receipt_response", "router"]
+__all__ = [
+    "DEVICE_PARAMETER",
+    "plain_body",
+    "receipt",
+    "receipt_json",
+    "receipt_response",
+    "router",
+]
 
 router = APIRouter(prefix="/api/v1", tags=["trust"], route_class=RequestRoute)
 
@@ -127,6 +134,16 @@ def _words(state: str, onsite: bool, distance_m: float | None) -> tuple[str, str
 #: The path's station id, checked as FastAPI checks a declared ``Path(ge=1, le=2**62)``.
 _STATION_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=2**62)])
 _DEVICE_DOC = "A random id the page keeps in localStorage; stored only as a salted hash"
+#: The ``X-Device-Id`` header as published. Routes that take it read it as optional and
+#: check it themselves (``stations.trust.device.check_device_id``), so a missing one gets the
+#: guidance a rider's page needs, not a bare "required"; the document still says required.
+DEVICE_PARAMETER: dict[str, Any] = {
+    "name": DEVICE_HEADER,
+    "in": "header",
+    "required": True,
+    "description": _DEVICE_DOC,
+    "schema": {"type": "string", "title": DEVICE_HEADER, "description": _DEVICE_DOC},
+}
 #: What FastAPI would publish for the endpoint's declared parameters and body, written out:
 #: the endpoint takes only the request (see the module docstring).
 _OPENAPI: dict[str, Any] = {
@@ -137,13 +154,7 @@ _OPENAPI: dict[str, Any] = {
             "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**62, "title": "Station Id"},
         },
-        {  # the endpoint answers 422 without it (stations.trust.device.check_device_id)
-            "name": DEVICE_HEADER,
-            "in": "header",
-            "required": True,
-            "description": _DEVICE_DOC,
-            "schema": {"type": "string", "title": DEVICE_HEADER, "description": _DEVICE_DOC},
-        },
+        DEVICE_PARAMETER,
     ],
     **json_body_doc(inline_schema(ConfirmationBody), description="What the rider saw, and where"),
 }

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import EditorDep, _principal
 from api.deps import CatalogDep, ServicesDep
-from api.rest.confirmations import _limit
+from api.rest.confirmations import DEVICE_PARAMETER, _limit
 from api.rest.station_input import parse_if_match
 from api.rest.stations import IfMatch
 from stations.errors import ConfigurationError, NotFound, Unauthorized
@@ -183,19 +183,15 @@ def remove_photo(
     dependencies=[Depends(_limit)],
     summary="A rider's photo of the door (anonymous): held until staff accept it",
     responses={409: {"description": "That confirmation already has its photo"}},
+    openapi_extra={"parameters": [DEVICE_PARAMETER]},
 )
 async def rider_photo(
     station_id: StationId,
     file: Upload,
     svc: ServicesDep,
     device_id: Annotated[
-        str,
-        Header(
-            alias=DEVICE_HEADER,
-            description="The id the page keeps in localStorage (the one its confirmation "
-            "was sent with); stored only as a salted hash",
-        ),
-    ],
+        str | None, Header(alias=DEVICE_HEADER, include_in_schema=False)
+    ] = None,  # published as required by DEVICE_PARAMETER; checked below, with guidance
     confirmation_id: ConfirmationId = None,
 ) -> Any:
     device = check_device_id(device_id)

@@ -128,6 +128,22 @@ def test_a_riders_photo_waits_for_review(env: Any) -> None:
     assert shown.status_code == 200 and "immutable" in shown.headers["cache-control"]
 
 
+def test_a_riders_photo_without_the_device_id_is_told_what_is_missing(env: Any) -> None:
+    """As a confirmation without it: the page's guidance, and the document says required."""
+    client, staff, _store = env
+    r = upload(client, jpeg_with_gps(), {}, "/rider")
+    assert r.status_code == 422
+    error = r.json()["errors"][0]
+    assert error["field"] == "X-Device-Id"
+    assert error["message_zh"] == "缺少设备标识（页面自动生成的随机编号）"
+    bad = upload(client, jpeg_with_gps(), {"X-Device-Id": "short"}, "/rider")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "X-Device-Id"
+    assert client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"] == []
+    op = client.get("/openapi.json").json()["paths"]["/api/v1/stations/{station_id}/photos/rider"]
+    params = [(p["in"], p["name"], p["required"]) for p in op["post"]["parameters"]]
+    assert params.count(("header", "X-Device-Id", True)) == 1
+
+
 def test_a_refused_photo_is_never_served_to_riders(env: Any) -> None:
     """Held, staff see it and riders do not; refused, its files are deleted, so nobody does."""
     client, staff, _store = env

@@ -8,8 +8,9 @@ E-Town stations is about 60 KB gzip against a budget of 80 (``bench/map_bench.py
 How the stations reach the page
 -------------------------------
 * Up to ``INLINE_MAX`` stations, every marker is inlined in the HTML as a compact row
-  ``[id, x, y, open, amenity_bits, name]``: the markers appear with the first paint (no second
-  round trip, which costs most on a weak mobile link) and the amenity chips filter them in the
+  ``[id, x, y, open, bits, name]`` (``bits``: the amenities, and one more bit for "usable
+  without a smartphone", :func:`marker_bits`): the markers appear with the first paint (no
+  second round trip, which costs most on a weak mobile link) and the chips filter them in the
   browser. For the 98 demo stations that is 2.4 KB gzip, against 6.3 KB for the same stations as
   GeoJSON from ``/api/v1/stations`` (measured in the benchmark).
 * Above it (a city or a country), the page draws the stations in service from the vector
@@ -69,11 +70,13 @@ from maps.assets import asset_url
 from maps.basemaps import Basemap
 from stations.errors import NotFound
 from stations.features import feature
+from stations.model import StationData
 from stations.search import Hit, ListQuery, StationCatalog, StationFilter
 from stations.trust.board import TrustBoard
 from stations.vocabulary import AMENITIES, ENTRY_METHODS
 
 __all__ = [
+    "BIT_CODES",
     "CHIP_ORDER",
     "EMBED_K",
     "INLINE_MAX",
@@ -81,6 +84,7 @@ __all__ = [
     "EmbedRequest",
     "amenity_bits",
     "content_security_policy",
+    "marker_bits",
     "embed_filter",
     "markers_in_view",
     "render_embed_page",
@@ -114,7 +118,12 @@ CHIP_ORDER: tuple[str, ...] = (
 )
 # Shorter labels where the vocabulary's would crowd a chip on a 360 px screen.
 _SHORT_LABELS = {"charging": "充电", "seating": "座椅", "wifi": "WiFi"}
-_BIT = {code: 1 << i for i, code in enumerate(AMENITIES)}
+#: The chip for stations usable without a smartphone (no app to scan, no face or ID gate),
+#: after the amenities: it is asked for less, by whoever helps a worker without one.
+NO_SMARTPHONE_CHIP = ("no_smartphone_ok", "无需智能手机")
+#: What each bit of a marker row's ``bits`` stands for: the amenities, then the flag.
+BIT_CODES: tuple[str, ...] = (*AMENITIES, NO_SMARTPHONE_CHIP[0])
+_BIT = {code: 1 << i for i, code in enumerate(BIT_CODES)}
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,7 @@ class EmbedRequest:
     zoom: int | None = None
     amenities: frozenset[str] = frozenset()
     open_now: bool = False
+    no_smartphone_ok: bool = False
     station_id: int | None = None
     #: A Chinese notice shown on the page (e.g. a broken link's parameters were ignored).
     notice: str | None = None
@@ -142,6 +152,13 @@ def amenity_bits(codes: Sequence[str]) -> int:
     for code in codes:
         bits |= _BIT[code]
     return bits
+
+
+def marker_bits(data: StationData) -> int:
+    """A marker row's ``bits``: :func:`amenity_bits`, and the bit of ``no_smartphone_ok``
+    (:data:`BIT_CODES`) when the station is recorded as usable without a smartphone."""
+    flag = _BIT[NO_SMARTPHONE_CHIP[0]] if data.no_smartphone_ok is True else 0
+    return amenity_bits(data.amenities) | flag
 
 
 def _round(values: np.ndarray) -> list[float]:
@@ -164,7 +181,7 @@ def _points(hits: Sequence[Hit], crs: str) -> list[list[Any]]:
                 xi,
                 yi,
                 state,
-                amenity_bits(h.station.data.amenities),
+                marker_bits(h.station.data),
                 h.station.data.name,
             ]
         )
@@ -255,7 +272,7 @@ def _json_for_html(value: Any) -> str:
     )
 
 
-def _chips(selected: frozenset[str], open_now: bool) -> str:
+def _chips(selected: frozenset[str], open_now: bool, no_smartphone_ok: bool) -> str:
     def chip(code: str, label: str, pressed: bool) -> str:
         return (
             f'<button type="button" class="chip" data-code="{html.escape(code)}" '
@@ -267,6 +284,7 @@ def _chips(selected: frozenset[str], open_now: bool) -> str:
         chip(code, _SHORT_LABELS.get(code, AMENITIES[code]), code in selected)
         for code in CHIP_ORDER
     ]
+    out.append(chip(*NO_SMARTPHONE_CHIP, no_smartphone_ok))
     return "".join(out)
 
 
@@ -374,10 +392,11 @@ def render_embed_page(
         "center": center,
         "zoom": zoom,
         "bounds": bounds,
-        "bits": list(AMENITIES),
+        "bits": list(BIT_CODES),
         "labels": dict(AMENITIES),
         "entries": dict(ENTRY_METHODS),
-        "selected": sorted(request.amenities),
+        "selected": sorted(request.amenities)
+        + ([NO_SMARTPHONE_CHIP[0]] if request.no_smartphone_ok else []),
         "openNow": request.open_now,
         "markers": markers,
         "station": station,
@@ -416,7 +435,7 @@ def render_embed_page(
 </head>
 <body>
 <div id="app">
-<div id="bar" role="toolbar" aria-label="按设施筛选">{_chips(request.amenities, request.open_now)}</div>
+<div id="bar" role="toolbar" aria-label="按设施筛选">{_chips(request.amenities, request.open_now, request.no_smartphone_ok)}</div>
 <div id="mapbox"><div id="map" aria-label="驿站地图"></div>
 <button type="button" id="locate" aria-label="定位到我的位置" title="定位到我的位置"><span aria-hidden="true"></span></button></div>
 <section id="sheet">

@@ -108,6 +108,13 @@ def embed_page(
         str | None,
         Query(alias="open_now", description="Start with only open stations"),
     ] = None,
+    no_smartphone_text: Annotated[
+        str | None,
+        Query(
+            alias="no_smartphone_ok",
+            description="Start with only stations usable without a smartphone",
+        ),
+    ] = None,
     lat_text: Annotated[
         str | None,
         Query(alias="lat", description="Centre latitude in `crs` (-90…90)"),
@@ -132,6 +139,7 @@ def embed_page(
     bad: list[str] = []
     amenities = _amenities(amenity, bad)
     open_now = _flag(open_now_text, "open_now", bad)
+    no_smartphone_ok = _flag(no_smartphone_text, "no_smartphone_ok", bad)
     crs = _crs(crs_text, bad)
     lat = _number(lat_text, "lat", -90, 90, bad)
     lon = _number(lon_text, "lon", -180, 180, bad)
@@ -170,6 +178,7 @@ def embed_page(
             zoom=zoom,
             amenities=amenities,
             open_now=open_now,
+            no_smartphone_ok=no_smartphone_ok,
             station_id=station,
             notice=notice,
         ),

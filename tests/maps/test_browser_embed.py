@@ -170,6 +170,33 @@ def test_chips_filter_markers_and_list(demo_server: LiveServer, open_page: Open)
     _clean(kit)
 
 
+def test_the_no_smartphone_chip_keeps_the_stations_recorded_so(
+    server_for: Callable[..., LiveServer], open_page: Open
+) -> None:
+    """无需智能手机: the inline markers and the list keep only the stations recorded as usable
+    without a smartphone (not those recorded otherwise, nor those not recorded)."""
+    live = server_for(
+        [
+            make_station(external_id="Y", name="有人值守驿站", no_smartphone_ok=True),
+            make_station(external_id="N", name="扫码进门驿站", lon=116.508, no_smartphone_ok=False),
+            make_station(external_id="U", name="未登记驿站", lon=116.509),
+        ]
+    )
+    kit = open_page(live.url + "/embed", mobile=True, geolocation=HERE)
+    _wait_attr(kit, "list", "located")
+    assert _attr(kit, "markers") == "3"
+    kit.page.click(".chip[data-code=no_smartphone_ok]")
+    kit.page.wait_for_function("() => document.documentElement.dataset.markers === '1'")
+    kit.page.wait_for_function("() => document.querySelectorAll('#list li.item').length === 1")
+    kit.settle()
+    names = kit.page.eval_on_selector_all("#list .name", "els => els.map(e => e.textContent)")
+    assert names == ["有人值守驿站"]
+    assert kit.page.get_attribute(".chip[data-code=no_smartphone_ok]", "aria-pressed") == "true"
+    assert kit.page.inner_text(".chip[data-code=no_smartphone_ok]") == "无需智能手机"
+    _shot(kit, "embed-no-smartphone-chip-360x640")
+    _clean(kit)
+
+
 def test_clicking_a_marker_opens_that_station(demo_server: LiveServer, open_page: Open) -> None:
     kit = open_page(demo_server.url + "/embed")
     _wait_attr(kit, "list", "center")

@@ -18,6 +18,7 @@ from geodata.crs import from_wgs84, to_wgs84
 from maps.embed import amenity_bits, embed_filter, markers_in_view
 from stations.search import StationCatalog
 from stations.store.sql import SqlStationStore
+from stations.vocabulary import AMENITIES
 from tests.conftest import make_station
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -142,6 +143,7 @@ def test_presets_centre_zoom_chips_station(store: SqlStationStore, client: TestC
         ({"lat": "abc", "lon": 116.5}, "lat"),
         ({"amenity": "sauna"}, "amenity"),
         ({"open_now": "maybe"}, "open_now"),
+        ({"no_smartphone_ok": "maybe"}, "no_smartphone_ok"),
         ({"crs": "gcj"}, "crs"),
         # longer than any id: once a 422 in JSON, a rider's link run into the next words
         ({"station": "64" + "驿站欢迎您" * 10}, "station"),
@@ -255,6 +257,30 @@ def test_markers_take_every_filter_they_document(
     view = client.get("/embed/markers", params={"zoom": 12, **params})
     assert view.status_code == 200, view.text
     assert view.json()["total"] == total
+
+
+def test_the_no_smartphone_flag_is_a_chip_and_a_bit_of_each_marker(store_url: str) -> None:
+    """The page filters its inline markers by the flag as by an amenity: one more bit, named
+    last in the page's ``bits``; a link can start with the chip pressed."""
+    s = SqlStationStore(store_url)
+    try:
+        s.create(make_station(external_id="Y", no_smartphone_ok=True, amenities=[]), actor="t")
+        s.create(make_station(external_id="N", lon=116.51, no_smartphone_ok=False), actor="t")
+        with _client(s) as c:
+            page = c.get("/embed", params={"no_smartphone_ok": "true"}).text
+            rows = c.get("/embed/markers", params={"zoom": 12}).json()["points"]
+    finally:
+        s.close()
+    cfg = _config(page)
+    assert cfg["bits"] == [*AMENITIES, "no_smartphone_ok"]
+    assert cfg["selected"] == ["no_smartphone_ok"] and cfg["notice"] is None
+    assert re.search(r'data-code="no_smartphone_ok" aria-pressed="true">无需智能手机<', page)
+    flag = 1 << len(AMENITIES)
+    by_id = {p[0]: p[4] for p in cfg["markers"]["points"]}
+    assert sorted(by_id.values()) == sorted(p[4] for p in rows)
+    flagged = [sid for sid, bits in by_id.items() if bits & flag]
+    assert len(flagged) == 1 and by_id[flagged[0]] == flag  # no amenity, only the flag
+    assert [p[0] for p in rows if p[4] & flag] == flagged
 
 
 def test_many_stations_become_clusters_that_add_up(store_url: str) -> None:

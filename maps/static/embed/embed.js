@@ -62,8 +62,10 @@
     selectedCodes().forEach(function (c) { var i = C.bits.indexOf(c); if (i >= 0) bits |= (1 << i); });
     return bits;
   }
-  function filterParams(q) {
-    selectedCodes().forEach(function (c) { q.append('amenity', c); });
+  function filterParams(q) { // C.bits ends with the no_smartphone_ok flag, not an amenity
+    selectedCodes().forEach(function (c) {
+      if (c === 'no_smartphone_ok') q.set(c, 'true'); else q.append('amenity', c);
+    });
     if (S.openNow) q.set('open_now', 'true');
     q.set('status', 'open');
     return q;

@@ -32,13 +32,13 @@ StationId = Annotated[int, Path(ge=1, le=2**62)]
 PhotoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Upload = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo (≤ 15 MB)")]
 ConfirmationId = Annotated[
-    int | None,
+    int,
     Form(
         ge=1,
         le=2**62,
-        description="The `id` the rider's `POST …/confirmations` answered with: ties the photo "
-        "to that confirmation (same station and device, within an hour; one photo each), "
-        "and the review shows what the rider said beside it. Optional.",
+        description="The `id` the rider's `POST …/confirmations` answered with, at the door: "
+        "the photo goes with that confirmation (same station and device, on site, within an "
+        "hour; one photo each), and the review shows what the rider said beside it.",
     ),
 ]
 
@@ -189,10 +189,10 @@ async def rider_photo(
     station_id: StationId,
     file: Upload,
     svc: ServicesDep,
+    confirmation_id: ConfirmationId,
     device_id: Annotated[
         str | None, Header(alias=DEVICE_HEADER, include_in_schema=False)
     ] = None,  # published as required by DEVICE_PARAMETER; checked below, with guidance
-    confirmation_id: ConfirmationId = None,
 ) -> Any:
     device = check_device_id(device_id)
     service = _service(svc)

@@ -138,23 +138,28 @@ class PhotoService:
                 confirmation_id,
                 minutes=PHOTO_WINDOW_S // 60,
             )
+        if not found.onsite:
+            raise _not_yours(
+                N_("was not sent at the door; a door photo goes with a tap there"),
+                confirmation_id,
+            )
         if self.records.photo_of(confirmation_id) is not None:
             raise photo_already_sent(confirmation_id)
         return found
 
     def submit(
-        self, station_id: int, data: bytes, *, device: str, confirmation_id: int | None = None
+        self, station_id: int, data: bytes, *, device: str, confirmation_id: int
     ) -> PhotoRecord:
         """A rider's photo: stored, held for review, shown only once staff accept it.
 
-        With ``confirmation_id`` (returned by the rider's 我在这里 tap) the photo is tied to
-        that confirmation, one photo each, and the review shows what the rider said beside
-        it. The device is kept only as its salted hash, as for confirmations.
+        It goes with ``confirmation_id``, the rider's 我在这里 tap at the door (this device's,
+        on site, within the hour), one photo each: so the review shows what the rider said
+        beside it, and anonymous uploads are bounded by the taps, which are limited per
+        device and address. The device is kept only as its salted hash, as for confirmations.
         """
         self.stations.get(station_id)
         hashed = device_hash(self._confirmations.salt(), device)
-        if confirmation_id is not None:
-            self._confirmation(station_id, confirmation_id, hashed)
+        self._confirmation(station_id, confirmation_id, hashed)
         digest, width, height = self._store(data)
         return self.records.add(
             station_id,

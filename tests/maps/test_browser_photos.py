@@ -16,10 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
 from api.app import create_app
 from stations.photos.process import THUMB_MAX_BYTES
 from stations.store.photos import SqlPhotoStore
+from stations.store.schema import confirmations_table, photos_table
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, Staff, add_staff, test_settings
 from tests.conftest import make_station
@@ -49,33 +51,46 @@ def site(tmp_path: Path) -> Iterator[Site]:
         yield Site(live, store, staff)
 
 
-def _rider_photo(
-    site: Site,
-    device: str,
-    size: tuple[int, int],
-    state: str | None,
-    where: dict[str, float] = DOOR,
-) -> int:
-    """A rider's photo over HTTP, after a 我在这里 tap with ``state`` (or none) at ``where``."""
-    data: dict[str, str] = {}
+def _rider_photo(site: Site, device: str, size: tuple[int, int], state: str) -> int:
+    """A rider's photo over HTTP, after their 我在这里 tap with ``state`` at the door."""
     headers = {"X-Device-Id": device}
-    if state is not None:
-        said = httpx.post(
-            f"{site.live.url}/api/v1/stations/1/confirmations",
-            json={"state": state, "lat": where["latitude"], "lon": where["longitude"]},
-            headers=headers,
-        )
-        assert said.status_code == 201, said.text
-        data["confirmation_id"] = str(said.json()["id"])
+    said = httpx.post(
+        f"{site.live.url}/api/v1/stations/1/confirmations",
+        json={"state": state, "lat": DOOR["latitude"], "lon": DOOR["longitude"]},
+        headers=headers,
+    )
+    assert said.status_code == 201, said.text
     sent = httpx.post(
         f"{site.live.url}/api/v1/stations/1/photos/rider",
         files={"file": ("door.jpg", jpeg_with_gps(size), "image/jpeg")},
-        data=data,
+        data={"confirmation_id": str(said.json()["id"])},
         headers=headers,
         timeout=120,
     )
     assert sent.status_code == 202, sent.text
     return int(sent.json()["id"])
+
+
+def _as_before_the_rule(site: Site, photo_id: int, *, distance_m: float | None = None) -> None:
+    """Make a queued photo look like one sent before a photo needed a tap at the door (an
+    upgrade keeps those in the queue): with no confirmation, or, given ``distance_m``, with
+    one counted as remote, cast that far away."""
+    with site.store.engine.begin() as conn:
+        if distance_m is None:
+            conn.execute(
+                update(photos_table)
+                .where(photos_table.c.id == photo_id)
+                .values(confirmation_id=None)
+            )
+            return
+        said = conn.execute(
+            select(photos_table.c.confirmation_id).where(photos_table.c.id == photo_id)
+        ).scalar_one()
+        conn.execute(
+            update(confirmations_table)
+            .where(confirmations_table.c.id == said)
+            .values(onsite=False, distance_m=distance_m)
+        )
 
 
 def _login_on_phone(open_page: Open, site: Site, path: str) -> PageKit:
@@ -98,9 +113,10 @@ def _fits(page: Any, selector: str) -> None:
 
 def test_staff_accept_and_reject_riders_photos_on_a_phone(site: Site, open_page: Open) -> None:
     kept = _rider_photo(site, "rider-phone-1", (640, 480), "locked")
-    refused = _rider_photo(site, "rider-phone-2", (480, 640), None)
-    away = {"longitude": DOOR["longitude"], "latitude": DOOR["latitude"] + 0.0126}  # 1.4 km
-    far = _rider_photo(site, "rider-phone-3", (640, 480), "closed", away)
+    refused = _rider_photo(site, "rider-phone-2", (480, 640), "open")
+    _as_before_the_rule(site, refused)
+    far = _rider_photo(site, "rider-phone-3", (640, 480), "closed")
+    _as_before_the_rule(site, far, distance_m=1_400.0)
     kit = _login_on_phone(open_page, site, "/admin/photos")
     page = kit.page
     badge = ".main-nav a[href='/admin/photos'] .badge"

@@ -107,7 +107,7 @@ def test_uploads_need_an_editor_and_refuse_bombs_and_non_images(env: Any) -> Non
 
 def test_a_riders_photo_waits_for_review(env: Any) -> None:
     client, staff, _store = env
-    r = upload(client, jpeg_with_gps(), {"X-Device-Id": "rider-phone-1"}, "/rider")
+    r = rider_upload(client, "rider-phone-1", confirm(client, "open", "rider-phone-1"))
     assert r.status_code == 202 and r.json()["status"] == "pending"
     assert client.get("/api/v1/stations/1").json()["properties"]["photos"] == []
     queue = client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"]
@@ -131,12 +131,13 @@ def test_a_riders_photo_waits_for_review(env: Any) -> None:
 def test_a_riders_photo_without_the_device_id_is_told_what_is_missing(env: Any) -> None:
     """As a confirmation without it: the page's guidance, and the document says required."""
     client, staff, _store = env
-    r = upload(client, jpeg_with_gps(), {}, "/rider")
+    said = confirm(client, "open", "rider-phone-1")
+    r = rider_upload(client, None, said)
     assert r.status_code == 422
     error = r.json()["errors"][0]
     assert error["field"] == "X-Device-Id"
     assert error["message_zh"] == "缺少设备标识（页面自动生成的随机编号）"
-    bad = upload(client, jpeg_with_gps(), {"X-Device-Id": "short"}, "/rider")
+    bad = rider_upload(client, "short", said)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "X-Device-Id"
     assert client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"] == []
     op = client.get("/openapi.json").json()["paths"]["/api/v1/stations/{station_id}/photos/rider"]
@@ -147,7 +148,7 @@ def test_a_riders_photo_without_the_device_id_is_told_what_is_missing(env: Any) 
 def test_a_refused_photo_is_never_served_to_riders(env: Any) -> None:
     """Held, staff see it and riders do not; refused, its files are deleted, so nobody does."""
     client, staff, _store = env
-    r = upload(client, jpeg_with_gps(), {"X-Device-Id": "rider-phone-1"}, "/rider")
+    r = rider_upload(client, "rider-phone-1", confirm(client, "open", "rider-phone-1"))
     for url in r.json()["urls"].values():
         assert client.get(url).status_code == 404, url
         assert client.get(url, headers=staff.as_editor).status_code == 200, url
@@ -172,9 +173,8 @@ def test_two_hosts_with_one_bucket_serve_each_others_photos(
     try:
         with TestClient(app_a) as host_a, TestClient(app_b) as host_b:
             staff_photo = upload(host_a, jpeg_with_gps(), staff.as_editor).json()
-            rider = upload(
-                host_b, jpeg_with_gps((300, 400)), {"X-Device-Id": "rider-phone-9"}, "/rider"
-            )
+            said = confirm(host_b, "open", "rider-phone-9")
+            rider = rider_upload(host_b, "rider-phone-9", said, photo=jpeg_with_gps((300, 400)))
             assert rider.status_code == 202, rider.text
             ok = host_a.post(f"/api/v1/photos/{rider.json()['id']}/accept", headers=staff.as_editor)
             assert ok.status_code == 200, ok.text
@@ -209,13 +209,18 @@ def confirm(client: TestClient, state: str, device: str) -> int:
 
 
 def rider_upload(
-    client: TestClient, device: str, confirmation: int | None, station: int = 1
+    client: TestClient,
+    device: str | None,
+    confirmation: int | None,
+    station: int = 1,
+    photo: bytes | None = None,
 ) -> Any:
+    """A rider's photo with its confirmation's id (``None``: sent without; so the device)."""
     return client.post(
         f"/api/v1/stations/{station}/photos/rider",
-        files={"file": ("door.jpg", jpeg_with_gps(), "image/jpeg")},
+        files={"file": ("door.jpg", photo or jpeg_with_gps(), "image/jpeg")},
         data={} if confirmation is None else {"confirmation_id": str(confirmation)},
-        headers={"X-Device-Id": device},
+        headers={} if device is None else {"X-Device-Id": device},
     )
 
 
@@ -246,12 +251,14 @@ def test_a_photo_cannot_borrow_someone_elses_confirmation(env: Any) -> None:
         assert "我在这里" in r.json()["errors"][0]["message_zh"]
     missing = rider_upload(client, "rider-phone-1", 999_999)
     assert missing.status_code == 404 and "999999" in missing.json()["detail_zh"]
-    assert rider_upload(client, "rider-phone-1", None).status_code == 202  # still optional
+    without = rider_upload(client, "rider-phone-1", None)  # a photo goes with a tap
+    assert without.status_code == 422
+    assert without.json()["errors"][0]["field"] == "confirmation_id"
 
 
 def test_the_device_is_kept_only_as_its_salted_hash(env: Any) -> None:
     client, staff, _store = env
-    rider_upload(client, "rider-phone-secret-1", None)
+    rider_upload(client, "rider-phone-secret-1", confirm(client, "open", "rider-phone-secret-1"))
     photo = client.get("/api/v1/photos", headers=staff.as_editor).json()["photos"][0]
     record = client.app.state.services.photos.records.get(photo["id"])  # type: ignore[attr-defined]
     assert record.created_by.startswith("rider:") and "secret" not in record.created_by

@@ -22,6 +22,7 @@ from stations.store.photos import SqlPhotoStore
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 from tests.s3_kit import S3Server
+from tests.stations.photos.taps import submit_at_door
 from tests.stations.photos.test_process import jpeg_with_gps
 
 KEY = check_key("ab" * 32, "thumb.jpg")
@@ -87,8 +88,8 @@ def test_a_riders_photo_is_reviewed_through_the_store(
 ) -> None:
     station = store.create(make_station(), actor="t")
     service = PhotoService(opener(), SqlPhotoStore.beside(store), store)
-    kept = service.submit(station.id, jpeg_with_gps(), device="rider-phone-1")
-    refused = service.submit(station.id, jpeg_with_gps((320, 240)), device="rider-phone-2")
+    kept = submit_at_door(service, store, station.id, jpeg_with_gps(), "rider-phone-1")
+    refused = submit_at_door(service, store, station.id, jpeg_with_gps((320, 240)), "rider-phone-2")
     assert not store.get(station.id).data.photos
     assert service.read(kept.digest, "thumb.webp")  # stored before review, shown after
     accepted, after = service.accept(kept.id, reviewer="编辑王芳")

@@ -20,6 +20,7 @@ from stations.store.photos import SqlPhotoStore
 from stations.store.sql import SqlStationStore
 from tests.conftest import make_station
 from tests.s3_kit import S3Server
+from tests.stations.photos.taps import submit_at_door
 from tests.stations.photos.test_blob_stores import Opener, opener  # noqa: F401 - a fixture
 from tests.stations.photos.test_process import jpeg_with_gps
 
@@ -45,7 +46,7 @@ def _files(blobs: BlobStore, digest: str) -> list[str]:
 
 def _pending(service: PhotoService, store: SqlStationStore, device: str = "phone-1") -> int:
     station = store.create(make_station(), actor="t")
-    record = service.submit(station.id, jpeg_with_gps(), device=device)
+    record = submit_at_door(service, store, station.id, jpeg_with_gps(), device)
     service.blobs.put(f"{record.digest}/{LEGACY}", b"an older rendition", "image/png")
     return record.id
 
@@ -151,7 +152,7 @@ def test_prune_keeps_what_is_used_and_takes_unrecorded_uploads(
     service = _service(opener(), store)
     station = store.create(make_station(), actor="t")
     shown, _ = service.publish(station.id, jpeg_with_gps((640, 480)), actor="编辑")
-    held = service.submit(station.id, jpeg_with_gps((600, 400)), device="phone-1")
+    held = submit_at_door(service, store, station.id, jpeg_with_gps((600, 400)), "phone-1")
     # An upload whose row was never written (the process died between the two).
     orphan = process_photo(jpeg_with_gps((500, 500)))
     for name, data in orphan.files.items():

@@ -450,6 +450,7 @@ def render_embed_page(
 <script src="{html.escape(asset_url("leaflet/leaflet.js"))}" defer></script>
 <script src="{html.escape(asset_url("app/common/crs.js"))}" defer></script>{tiles_script}
 <script src="{html.escape(asset_url("app/common/here.js"))}" defer></script>
+<script src="{html.escape(asset_url("app/common/words.js"))}" defer></script>
 <script src="{html.escape(asset_url("app/embed/embed.js"))}" defer></script>
 </body>
 </html>

@@ -275,7 +275,10 @@ def station_map(
     at = _page_instant(at, tz, amenities)
     rows = station_rows(hits, basemap.crs)
     figure, m = base_page(
-        same_crs(basemap, tianditu_key), title=title, assets=["app/map/stations.js"], inline=inline
+        same_crs(basemap, tianditu_key),
+        title=title,
+        assets=["app/common/words.js", "app/map/stations.js"],
+        inline=inline,
     )
     config = {
         **_page_vocabulary(basemap, amenities, open_now),
@@ -363,7 +366,7 @@ def station_tiles_map(
     figure, m = base_page(
         same_crs(basemap, tianditu_key),
         title=title,
-        assets=["app/common/tiles.js", "app/map/stations.js"],
+        assets=["app/common/tiles.js", "app/common/words.js", "app/map/stations.js"],
     )
     config = {
         **_page_vocabulary(basemap, amenities, open_now),

@@ -79,8 +79,9 @@ _EXTENSION = re.compile(r"(\d)\s*(?:转|分机|ext\.?|x)\s*(?=\d)", re.IGNORECAS
 
 
 def dial_uri(phone: str) -> str | None:
-    """The ``tel:`` link of a phone field's first number (``embed.js``'s ``dial`` does the
-    same): "010-67870686 转 8001；13800138000" dials 010-67870686, waits, then 8001."""
+    """The ``tel:`` link of a phone field's first number (``static/common/words.js``'s
+    ``dial`` does the same in the browser; a test compares them): "010-67870686 转 8001；
+    13800138000" dials 010-67870686, waits, then 8001."""
     first = re.split(r"[;；,，、/]", phone, maxsplit=1)[0]
     number = re.sub(r"[^0-9+\-,]", "", _EXTENSION.sub(r"\1,", first.strip()))
     return f"tel:{number}" if any(c.isdigit() for c in number) else None

@@ -81,8 +81,8 @@ def distance_words(metres: float) -> str:
 def entry_words(entry: str | None, no_smartphone_ok: bool | None) -> str:
     """How to get in, as a rider reads it: ``扫码进门，需要智能手机``; empty when not recorded.
 
-    The poster's page says it with this; the embed card's ``entryText`` (embed.js) says the
-    same from a station's properties in the browser.
+    The poster's page says it with this; ``maps/static/common/words.js``'s ``entryText``
+    says the same from a station's properties in the browser (a test compares them).
     """
     label = ENTRY_METHODS.get(entry or "")
     words = [label] if label else []

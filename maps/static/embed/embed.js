@@ -14,6 +14,7 @@
   }
 
   var convert = window.WarmCRS.convert; // common/crs.js, loaded before this file
+  var W = window.WarmWords; // common/words.js: dial, entryText, riderReasons
 
   /* ---- small helpers ---- */
   function metres(d) {
@@ -33,13 +34,6 @@
     if (open === true || open === 1) return el('span', 'badge open', '营业中');
     if (open === false || open === 0) return el('span', 'badge shut', '休息中');
     return el('span', 'badge unknown', '时间未知');
-  }
-  // The tel: link of the field's first number, an extension after a pause ("转 8001" → ",8001");
-  // maps/station_page.py's dial_uri does the same on the poster's page.
-  function dial(phone) {
-    var first = String(phone).split(/[;；,，、\/]/)[0].trim().replace(/(\d)\s*(?:转|分机|ext\.?|x)\s*(?=\d)/i, '$1,');
-    var n = first.replace(/[^0-9+\-,]/g, '');
-    return /[0-9]/.test(n) ? 'tel:' + n : null;
   }
   function safeUrl(u) { return typeof u === 'string' && /^https:\/\//.test(u) ? u : null; }
   function setStatus(text) { $('status').textContent = text; }
@@ -249,9 +243,8 @@
   // confirmed needs no label: its reason says it ("刚刚有骑手确认开放")
   var LEVEL = { confirmed: ['trust ok', ''], doubtful: ['trust bad', '可能不开放'] };
   function trustLine(p, all) { // "20 分钟前有骑手确认开放" / "近 3 天 2 人反映关门"
-    var reasons = (p.confidence_reasons || []).filter(function (r) {
-      return all || (r.code !== 'schedule' && r.code !== 'no_hours');
-    }).map(function (r) { return r.message_zh; });
+    var reasons = !all ? W.riderReasons(p)
+      : (p.confidence_reasons || []).map(function (r) { return r.message_zh; }).filter(Boolean);
     if (!reasons.length) return null;
     var lv = LEVEL[p.confidence] || ['trust', ''];
     var line = el('div', lv[0]);
@@ -266,13 +259,6 @@
     var days = Math.max(0, Math.floor((Date.now() - t) / 86400000));
     return (days === 0 ? '今天' : days + ' 天前') + '工作人员核查' +
       (p.freshness === 'stale' ? '（已超过 90 天）' : '');
-  }
-  function entryText(p) { // stations.vocabulary.entry_words says the same on the poster's page
-    var out = [];
-    if (p.entry && C.entries[p.entry]) out.push(C.entries[p.entry]);
-    if (p.no_smartphone_ok === true) out.push('不用智能手机也能进');
-    if (p.no_smartphone_ok === false) out.push('需要智能手机');
-    return out.join('，');
   }
   // At similar distance (within RANK_M) a rider-confirmed station goes first, a doubted one
   // last; the server's order (geodesic distance) holds otherwise.
@@ -397,7 +383,7 @@
     }
     var tc = p.confidence_reasons ? trustLine(p, true) : null;
     if (tc) card.appendChild(tc);
-    [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['进门', entryText(p)],
+    [['地址', p.address], ['开放时间', hoursText(p.opening_hours, p.opening_hours_text)], ['进门', W.entryText(p, C.entries)],
       ['设施', amenityText(p.amenities)],
       ['提供单位', p.host_org], ['备注', p.notes], ['核查', verifiedText(p)]].forEach(function (row) {
       if (!row[1]) return;
@@ -409,7 +395,7 @@
     if (p.phone) {
       var tel = el('p');
       tel.appendChild(el('span', 'label', '电话'));
-      var number = dial(p.phone);
+      var number = W.dial(p.phone);
       if (number) {
         var a = el('a', null, p.phone);
         a.href = number;

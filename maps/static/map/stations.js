@@ -12,19 +12,12 @@
   'use strict';
   var WM = window.WarmMap;
   var el = WM.el;
+  var W = window.WarmWords; // common/words.js: dial, entryText, riderReasons
 
   var BADGE = { 'true': '开放中', 'false': '休息中', 'null': '时间未知' }; // 已关闭 means closed for good
   var SAFE_LINK = /^https:\/\//;
   var SAFE_PHOTO = /^\/photos\/[0-9a-f]{64}\/[a-z]+\.(jpg|webp)$/;
   var POPUP = { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] };
-
-  // The field's first number, an extension after a pause, as the riders' pages dial it
-  // (embed.js's dial, maps/station_page.py's dial_uri): not every digit run together.
-  function telHref(phone) {
-    var first = String(phone).split(/[;；,，、\/]/)[0].trim().replace(/(\d)\s*(?:转|分机|ext\.?|x)\s*(?=\d)/i, '$1,');
-    var n = first.replace(/[^0-9+\-,]/g, '');
-    return /[0-9]/.test(n) ? 'tel:' + n : null;
-  }
 
   function row(parent, label, value, className) {
     if (value === undefined || value === null || value === '') { return null; }
@@ -60,9 +53,7 @@
       img.src = door.thumb; img.alt = '驿站门口照片'; img.loading = 'lazy';
     }
     // what riders said (the schedule's own reason goes without saying beside the badge)
-    var said = (p.confidence_reasons || []).filter(function (r) {
-      return r.code !== 'schedule' && r.code !== 'no_hours';
-    }).map(function (r) { return r.message_zh; });
+    var said = W.riderReasons(p);
     if (said.length) {
       row(root, '骑手', (p.confidence === 'doubtful' ? '可能不开放 · ' : '') + said.join('；'),
         'ws-trust ws-trust-' + p.confidence);
@@ -72,11 +63,7 @@
     if (p.status !== 'open') { row(root, '状态', cfg.statuses[p.status] || p.status, 'ws-status'); }
     row(root, '地址', p.address, 'ws-address');
     row(root, '开放时间', p.opening_hours_text || p.opening_hours || '未提供', 'ws-hours');
-    var entry = [];
-    if (p.entry && cfg.entries && cfg.entries[p.entry]) { entry.push(cfg.entries[p.entry]); }
-    if (p.no_smartphone_ok === true) { entry.push('不用智能手机也能进'); }
-    if (p.no_smartphone_ok === false) { entry.push('需要智能手机'); }
-    row(root, '进门', entry.join('，'), 'ws-entry');
+    row(root, '进门', W.entryText(p, cfg.entries), 'ws-entry');
     if (p.amenities && p.amenities.length) {
       var amen = el('div', 'ws-row ws-amenities', null, root);
       el('span', 'ws-key', '设施', amen);
@@ -88,7 +75,7 @@
     if (p.phone) {
       var ph = el('div', 'ws-row ws-phone', null, root);
       el('span', 'ws-key', '电话', ph);
-      var href = telHref(p.phone);
+      var href = W.dial(p.phone);
       var link = el(href ? 'a' : 'span', 'ws-val', p.phone, ph);
       if (href) { link.href = href; }
     }

@@ -328,6 +328,32 @@ NOTES_TEMPORARILY_CLOSED = (
 NOTE_CLOSED = "网点搬迁，驿站已撤销"
 NOTE_SMART = "扫码开门（智慧驿站）"
 
+#: How riders get in, by host (weights): a bank branch or a depot has someone at the door, a
+#: shop or a filling station is simply open, a government building checks an ID card. The
+#: 24/7 "smart" depots open by scanning (their note says so).
+ENTRY_BY_HOST: dict[str, dict[str, float]] = {
+    "express_depot": {"staffed": 4.0, "open_door": 2.0},
+    "bank": {"staffed": 3.0, "open_door": 1.0},
+    "union_office": {"staffed": 2.0, "open_door": 1.0},
+    "convenience_store": {"open_door": 1.0},
+    "gas_station": {"open_door": 1.0},
+    "community_center": {"open_door": 2.0, "staffed": 1.0},
+    "government": {"face_or_id": 2.0, "staffed": 1.0},
+    "other": {"open_door": 1.0, "code_lock": 1.0},
+}
+#: Share of stations whose entry the clerk has recorded (the field is new to their sheet).
+ENTRY_RECORDED_SHARE = 0.75
+#: Whether each entry method works without a smartphone (None: it depends, e.g. how the
+#: lock's code is handed out).
+NO_SMARTPHONE_BY_ENTRY: dict[str, bool | None] = {
+    "open_door": True,
+    "staffed": True,
+    "face_or_id": True,
+    "scan": False,
+    "code_lock": None,
+    "other": None,
+}
+
 
 # --------------------------------------------------------------------------- generation
 
@@ -514,6 +540,8 @@ def build_demo(area: Polygon, seed: int = SEED) -> dict[str, Any]:
         A GeoJSON FeatureCollection labelled ``synthetic``, stations ``YZ-001`` … ``YZ-098``.
     """
     rng = random.Random(seed)
+    # Its own generator, so the fields added later leave every earlier one as it was.
+    entry_rng = random.Random(seed + 1)
     layout = _Layout(area, [], [])
     sites = _place_sites(rng, layout) + _road_sites(rng, layout)
     if len(sites) != STATION_COUNT:
@@ -569,6 +597,7 @@ def build_demo(area: Polygon, seed: int = SEED) -> dict[str, Any]:
             notes = NOTE_SMART
         else:
             notes = _open_note(rng, host_type, amenities)
+        entry, no_smartphone_ok = _entry(entry_rng, host_type, notes)
 
         features.append(
             {
@@ -586,6 +615,8 @@ def build_demo(area: Polygon, seed: int = SEED) -> dict[str, Any]:
                     "phone": "" if i in no_phone else _phone(rng, used_phones),
                     "status": status,
                     "notes": notes,
+                    "entry": entry,
+                    "no_smartphone_ok": no_smartphone_ok,
                 },
             }
         )
@@ -598,6 +629,16 @@ def build_demo(area: Polygon, seed: int = SEED) -> dict[str, Any]:
         "generator": f"scripts/make_demo.py (seed {seed})",
         "features": features,
     }
+
+
+def _entry(rng: random.Random, host_type: str, notes: str) -> tuple[str, bool | None]:
+    """``entry`` (blank: not recorded) and ``no_smartphone_ok`` (None: not recorded)."""
+    if notes == NOTE_SMART:
+        return "scan", NO_SMARTPHONE_BY_ENTRY["scan"]
+    if rng.random() >= ENTRY_RECORDED_SHARE:
+        return "", None
+    entry = _weighted(rng, ENTRY_BY_HOST[host_type])
+    return entry, NO_SMARTPHONE_BY_ENTRY[entry]
 
 
 def _open_note(rng: random.Random, host_type: str, amenities: list[str]) -> str:

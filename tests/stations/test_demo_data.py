@@ -37,9 +37,11 @@ HOST_TYPES = {
     "community_center", "government", "other",
 }  # fmt: skip
 STATUSES = {"open", "temporarily_closed", "closed"}
+# How a rider gets in (issue 16's list); blank when the clerk has not recorded it.
+ENTRIES = {"open_door", "staffed", "scan", "face_or_id", "code_lock", "other"}
 PROPERTY_NAMES = [
     "external_id", "name", "address", "district", "host_type", "host_org", "amenities",
-    "opening_hours", "phone", "status", "notes",
+    "opening_hours", "phone", "status", "notes", "entry", "no_smartphone_ok",
 ]  # fmt: skip
 CORE = (116.505, 39.795)  # 荣华中路 / 荣京东街
 
@@ -158,6 +160,25 @@ def test_demo_codes_are_valid_and_varied(props: list[dict[str, Any]]) -> None:
     assert amenity_counts["charging"] > len(props) / 2
     assert amenity_counts["toilet"] > len(props) / 2
     assert sum(set(p["amenities"]) == AMENITIES for p in props) >= 2
+
+
+def test_demo_says_how_to_get_in_at_most_stations(props: list[dict[str, Any]]) -> None:
+    """Riders of the demo see a 进门 line on most cards, as a clerk's sheet would give it:
+    recorded at most stations, not all, and never contradicting itself."""
+    entries = Counter(p["entry"] for p in props)
+    assert set(entries) <= ENTRIES | {""}
+    assert len(props) / 2 < len(props) - entries[""] < len(props)
+    assert len(set(entries) - {""}) >= 4
+    for p in props:
+        flag = p["no_smartphone_ok"]
+        assert flag in (True, False, None), p["external_id"]
+        if not p["entry"]:
+            assert flag is None, p["external_id"]
+        if p["entry"] == "scan":
+            assert flag is False, p["external_id"]  # scanning needs a smartphone
+        if p["opening_hours"] == "24/7" and "扫码" in p["notes"]:
+            assert p["entry"] == "scan", p["external_id"]  # the note and the field agree
+    assert {True, False} <= {p["no_smartphone_ok"] for p in props}
 
 
 def test_demo_has_exactly_one_bank_of_beijing_station(props: list[dict[str, Any]]) -> None:

@@ -84,8 +84,8 @@ __all__ = [
     "EmbedRequest",
     "amenity_bits",
     "content_security_policy",
-    "marker_bits",
     "embed_filter",
+    "marker_bits",
     "markers_in_view",
     "render_embed_page",
 ]

@@ -118,9 +118,10 @@ CHIP_ORDER: tuple[str, ...] = (
 )
 # Shorter labels where the vocabulary's would crowd a chip on a 360 px screen.
 _SHORT_LABELS = {"charging": "充电", "seating": "座椅", "wifi": "WiFi"}
-#: The chip for stations usable without a smartphone (no app to scan, no face or ID gate),
-#: after the amenities: it is asked for less, by whoever helps a worker without one.
-NO_SMARTPHONE_CHIP = ("no_smartphone_ok", "无需智能手机")
+#: The chip for stations one can get into without a smartphone (no code to scan): worded as
+#: the card's 进门 line says it, since every rider carries a phone but not always a charged
+#: one; after the amenities, as it is asked for less.
+NO_SMARTPHONE_CHIP = ("no_smartphone_ok", "不用手机能进")
 #: What each bit of a marker row's ``bits`` stands for: the amenities, then the flag.
 BIT_CODES: tuple[str, ...] = (*AMENITIES, NO_SMARTPHONE_CHIP[0])
 _BIT = {code: 1 << i for i, code in enumerate(BIT_CODES)}
@@ -435,7 +436,7 @@ def render_embed_page(
 </head>
 <body>
 <div id="app">
-<div id="bar" role="toolbar" aria-label="按设施筛选">{_chips(request.amenities, request.open_now, request.no_smartphone_ok)}</div>
+<div id="bar" role="toolbar" aria-label="筛选驿站">{_chips(request.amenities, request.open_now, request.no_smartphone_ok)}</div>
 <div id="mapbox"><div id="map" aria-label="驿站地图"></div>
 <button type="button" id="locate" aria-label="定位到我的位置" title="定位到我的位置"><span aria-hidden="true"></span></button></div>
 <section id="sheet">

@@ -173,8 +173,10 @@ def test_chips_filter_markers_and_list(demo_server: LiveServer, open_page: Open)
 def test_the_no_smartphone_chip_keeps_the_stations_recorded_so(
     server_for: Callable[..., LiveServer], open_page: Open
 ) -> None:
-    """无需智能手机: the inline markers and the list keep only the stations recorded as usable
-    without a smartphone (not those recorded otherwise, nor those not recorded)."""
+    """不用手机能进: the inline markers and the list keep only the stations recorded as usable
+    without a smartphone (not those recorded otherwise, nor those not recorded); a link that
+    starts with it pressed shows it, though it is the row's last chip; and a list left empty
+    names every filter that is on."""
     live = server_for(
         [
             make_station(external_id="Y", name="有人值守驿站", no_smartphone_ok=True),
@@ -192,9 +194,20 @@ def test_the_no_smartphone_chip_keeps_the_stations_recorded_so(
     names = kit.page.eval_on_selector_all("#list .name", "els => els.map(e => e.textContent)")
     assert names == ["有人值守驿站"]
     assert kit.page.get_attribute(".chip[data-code=no_smartphone_ok]", "aria-pressed") == "true"
-    assert kit.page.inner_text(".chip[data-code=no_smartphone_ok]") == "无需智能手机"
+    assert kit.page.inner_text(".chip[data-code=no_smartphone_ok]") == "不用手机能进"
     _shot(kit, "embed-no-smartphone-chip-360x640")
+    kit.page.click(".chip[data-code=fridge]")  # none of the three has one
+    kit.page.wait_for_selector("#list li.empty")
+    empty = kit.page.inner_text("#list li.empty")
+    assert "冰箱" in empty and "不用手机能进" in empty, empty
     _clean(kit)
+
+    linked = open_page(live.url + "/embed?no_smartphone_ok=true", mobile=True)
+    _wait_attr(linked, "list", "center")
+    assert _attr(linked, "markers") == "1"
+    chip = linked.page.locator(".chip[data-code=no_smartphone_ok]").bounding_box()
+    assert chip is not None and 0 <= chip["x"] and chip["x"] + chip["width"] <= 360, chip
+    _clean(linked)
 
 
 def test_clicking_a_marker_opens_that_station(demo_server: LiveServer, open_page: Open) -> None:

@@ -82,7 +82,14 @@ def test_a_rider_confirms_open_and_the_next_rider_sees_it(
     second = open_page(live.url + "/embed", mobile=True, geolocation=DOOR)
     second.page.wait_for_selector("#list li[data-id='1'] .trust.ok")
     assert "刚刚有骑手确认开放" in second.page.locator("#list li[data-id='1'] .trust").inner_text()
-    # the same phone again within the hour is told when it may vote again
+    # The same phone again within the hour (a double tap, a change of mind): the page knows
+    # its tap was stored and says so, in green, not as an error that reads like a loss ...
+    assert _tap(first, "closed", "refused").startswith("您刚才的反馈已记录")
+    assert "ok" in (first.page.get_attribute("#card .here-msg", "class") or "").split()
+    # ... and once reloaded it no longer knows: the server's words say when to vote again.
+    first.page.reload()
+    first.page.wait_for_selector("html[data-list='located']", state="attached")
+    first.page.click("#list li[data-id='1'] .name")
     assert "分钟后再试" in _tap(first, "closed", "refused")
     for kit in (first, second):
         assert kit.blocked.non_tile() == []

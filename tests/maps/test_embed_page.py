@@ -274,7 +274,7 @@ def test_the_no_smartphone_flag_is_a_chip_and_a_bit_of_each_marker(store_url: st
     cfg = _config(page)
     assert cfg["bits"] == [*AMENITIES, "no_smartphone_ok"]
     assert cfg["selected"] == ["no_smartphone_ok"] and cfg["notice"] is None
-    assert re.search(r'data-code="no_smartphone_ok" aria-pressed="true">无需智能手机<', page)
+    assert re.search(r'data-code="no_smartphone_ok" aria-pressed="true">不用手机能进<', page)
     flag = 1 << len(AMENITIES)
     by_id = {p[0]: p[4] for p in cfg["markers"]["points"]}
     assert sorted(by_id.values()) == sorted(p[4] for p in rows)

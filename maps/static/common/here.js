@@ -36,6 +36,9 @@
   }
 
   var STATES = [['open', '开着'], ['closed', '关着'], ['locked', '进不去'], ['broken', '设施坏了']];
+  // Stations this page has stored a tap for: the hour rule refuses the next tap (a double tap,
+  // a change of mind), and that refusal must not read as if the first one were lost.
+  var stored = {};
 
   /* opts: station (id), amenities (codes, for 设施坏了), labels ({code: 中文}), api (the stations
    * URL prefix, e.g. '/api/v1/stations/'), crs (of the position sent), where() → Promise of
@@ -94,6 +97,7 @@
         return r.json().catch(function () { return {}; }).then(function (d) {
           busy(false);
           if (r.ok) {
+            stored[String(opts.station)] = true;
             say(d.message_zh || '谢谢！已记录', d.onsite ? 'ok' : 'far');
             return Promise.resolve(opts.after ? opts.after(d, [msg.textContent, msg.className]) : null)
               .catch(function () { /* the message stays */ })
@@ -105,7 +109,9 @@
                 root.setAttribute('data-here', d.onsite ? 'onsite' : 'remote');
               });
           }
-          if (r.status === 429) say(d.detail_zh || '提交太频繁，请稍后再试', 'err');
+          if (r.status === 429 && stored[String(opts.station)]) {
+            say('您刚才的反馈已记录，谢谢！同一驿站一小时内只记一次。', 'ok');
+          } else if (r.status === 429) say(d.detail_zh || '提交太频繁，请稍后再试', 'err');
           else if (r.status === 404) say('该驿站不存在或已撤销', 'err');
           else say('提交失败（错误 ' + r.status + '），请稍后再试', 'err');
           root.setAttribute('data-here', 'refused');

@@ -279,7 +279,12 @@
     features = ranked(features);
     S.list = features;
     if (!features.length) {
-      list.appendChild(el('li', 'empty', '附近没有符合条件的驿站，试试减少筛选条件。'));
+      // name the filters: the chip row scrolls, so some pressed chips may be out of view
+      var on = Array.prototype.map.call(doc.querySelectorAll('.chip[aria-pressed="true"]'),
+        function (c) { return c.textContent; });
+      list.appendChild(el('li', 'empty', on.length
+        ? '附近没有符合“' + on.join('、') + '”的驿站，试试减少筛选条件。'
+        : '附近没有驿站。'));
       return;
     }
     features.forEach(function (f) {
@@ -584,6 +589,10 @@
     }, 300);
   });
   if (C.notice) { $('notice').textContent = C.notice; $('notice').hidden = false; }
+  (function showPressedChip() { // a link's chip may sit far along the row: bring it into view
+    var chips = doc.querySelectorAll('.chip[aria-pressed="true"]'), last = chips[chips.length - 1];
+    if (last && last.getAttribute('data-code') !== 'open_now') $('bar').scrollLeft = last.offsetLeft - 8;
+  }());
 
   refreshMarkers();
   wxReady();

@@ -141,6 +141,33 @@ def test_markers_cluster_and_a_click_opens_that_stations_popup(
     assert kit.console_errors == []
 
 
+def test_a_popup_fits_a_360_px_phone_and_its_links_take_a_thumb(
+    demo_server: LiveServer, open_page: OpenPage
+) -> None:
+    """Before, every popup ran to x = 387 on a 360 px phone: its close button was off the
+    screen and its phone and navigation links were 17 px tall."""
+    kit = open_page(demo_server.url + "/maps/stations", mobile=True)
+    _ready(kit)
+    row = next(r for r in json_blocks(kit.page.content())["ws-stations"] if r[0] == 64)
+    popup = _open_popup_of(kit, row[5])
+    kit.settle()
+    for part in (".leaflet-popup-content-wrapper", ".leaflet-popup-close-button"):
+        box = kit.page.locator(part).bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 360, (part, box)
+    # beside the zoom and locate buttons, not under them
+    popup_box = kit.page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    zoom = kit.page.locator(".leaflet-control-zoom").bounding_box()
+    assert popup_box is not None and zoom is not None
+    assert popup_box["x"] >= zoom["x"] + zoom["width"], (popup_box, zoom)
+    for link in popup.locator(".ws-nav a, .ws-phone a").all():
+        box = link.bounding_box()
+        assert box is not None and box["height"] >= 40, box
+    kit.screenshot("maps-stations-popup-360x640")
+    kit.page.click(".leaflet-popup-close-button")
+    kit.page.wait_for_selector(".leaflet-popup", state="detached")
+    assert kit.console_errors == []
+
+
 def test_a_station_deleted_after_the_page_was_drawn_says_so(
     map_store: Stores, open_page: OpenPage
 ) -> None:

@@ -17,7 +17,14 @@
   var BADGE = { 'true': '开放中', 'false': '休息中', 'null': '时间未知' }; // 已关闭 means closed for good
   var SAFE_LINK = /^https:\/\//;
   var SAFE_PHOTO = /^\/photos\/[0-9a-f]{64}\/[a-z]+\.(jpg|webp)$/;
-  var POPUP = { maxWidth: 320, minWidth: 220, autoPanPadding: [20, 60] };
+  // At most 320 px, and within a phone's screen beside the zoom and locate buttons (the pan
+  // keeps 54 px on the left for them), with Leaflet's frame (~46 px): on a 360 px phone a
+  // 320 px popup put its close button off the screen.
+  function popupOptions() {
+    var width = Math.min(320, Math.max(160, (window.innerWidth || 360) - 106));
+    return { maxWidth: width, minWidth: Math.min(220, width),
+      autoPanPaddingTopLeft: [54, 60], autoPanPaddingBottomRight: [6, 40] };
+  }
 
   function row(parent, label, value, className) {
     if (value === undefined || value === null || value === '') { return null; }
@@ -156,7 +163,7 @@
     if (marker.getPopup()) {
       marker.setPopupContent(notice(entry, '加载中…', 'ws-loading'));
     } else {
-      marker.bindPopup(notice(entry, '加载中…', 'ws-loading'), POPUP).openPopup();
+      marker.bindPopup(notice(entry, '加载中…', 'ws-loading'), popupOptions()).openPopup();
     }
     details(entry.id, function (err, p) {
       if (err) {

@@ -39,6 +39,9 @@ The rules (tested one by one in ``tests/stations/trust/test_rules.py``):
 9. **Reasons in order.** The reasons say first what decided the verdict: a doubtful
    station's 关门/进不去 counts come before any earlier 开着, so a list that shows one
    reason never reads "可能不开放 · 刚刚有骑手确认开放".
+10. **开着 outside the hours.** The latest on-site 开着, cast while the published hours said
+   closed, is told as such ("刚刚有骑手说开着（不在登记的开放时间内）", code
+   ``open_outside_hours``), never as a confirmation beside the hours' 休息中.
 """
 
 from __future__ import annotations
@@ -293,12 +296,18 @@ def _level(
     return "unknown" if open_now is None else "scheduled"
 
 
-def _confirmed_open(last_open: float, now: float) -> Reason:
-    return Reason(
-        "confirmed_open",
-        f"a rider confirmed it open {_ago_en(now - last_open)}",
-        f"{ago_zh(now - last_open)}有骑手确认开放",
-    )
+def _confirmed_open(last: Vote, now: float) -> Reason:
+    """The latest on-site 开着. One cast while the published hours said closed says so: beside
+    the 休息中 the hours give, "刚刚有骑手确认开放" read as a contradiction.
+    """
+    ago_en, ago = _ago_en(now - last.at), ago_zh(now - last.at)
+    if last.scheduled is False:
+        return Reason(
+            "open_outside_hours",
+            f"a rider found it open {ago_en}, outside its published hours",
+            f"{ago}有骑手说开着（不在登记的开放时间内）",
+        )
+    return Reason("confirmed_open", f"a rider confirmed it open {ago_en}", f"{ago}有骑手确认开放")
 
 
 def assess_plain(
@@ -336,7 +345,8 @@ def assess_plain(
     )
     votes = _unsettled(votes, settled_at)
     onsite = [v for v in votes if v.onsite and _recent(v, now)]
-    last_open = max((v.at for v in onsite if v.state == "open"), default=None)
+    last_open_vote = max((v for v in onsite if v.state == "open"), key=lambda v: v.at, default=None)
+    last_open = None if last_open_vote is None else last_open_vote.at
     reasons: list[Reason] = []
     queue = queue_worthy(votes, now)
     latest = _latest_per_device(votes, now)
@@ -348,8 +358,10 @@ def assess_plain(
         phrase = _count_phrase(votes, state, now)
         if phrase is not None:
             reasons.append(phrase)
-    if last_open is not None:  # after the reports that make a station doubtful, else first
-        reasons.insert(len(reasons) if level == "doubtful" else 0, _confirmed_open(last_open, now))
+    if last_open_vote is not None:  # after the reports that make a station doubtful, else first
+        reasons.insert(
+            len(reasons) if level == "doubtful" else 0, _confirmed_open(last_open_vote, now)
+        )
     broken = _broken_phrase(votes, now, labels or {})
     if broken is not None:
         reasons.append(broken)
@@ -392,6 +404,7 @@ def assess(
     if not votes:
         return schedule_only(open_now)
     last_open: float | None = None
+    last_open_vote: Vote | None = None
     last_closed: float | None = None
     last_onsite: Vote | None = None  # the first of the latest on-site non-broken votes
     contra: list[Vote] = []  # recent on-site contradicting votes (rule 4)
@@ -424,6 +437,7 @@ def assess(
                 if state == "open":
                     if last_open is None or v.at > last_open:
                         last_open = v.at
+                        last_open_vote = v
                 elif state in _AGAINST:
                     if last_closed is None or v.at > last_closed:
                         last_closed = v.at
@@ -454,8 +468,10 @@ def assess(
         phrase = _phrase(state, len(devices))
         if phrase is not None:
             reasons.append(phrase)
-    if last_open is not None:
-        reasons.insert(len(reasons) if level == "doubtful" else 0, _confirmed_open(last_open, now))
+    if last_open_vote is not None:
+        reasons.insert(
+            len(reasons) if level == "doubtful" else 0, _confirmed_open(last_open_vote, now)
+        )
     if broken:
         reasons.append(_broken_reason(len(broken), amenities, labels or {}))
     if level in ("scheduled", "unknown"):

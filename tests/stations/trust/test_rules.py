@@ -172,6 +172,21 @@ def test_closed_votes_after_hours_agree_with_the_hours() -> None:
     assert assess(during, False, NOW).level == "scheduled"
 
 
+def test_an_open_outside_the_hours_is_told_as_such() -> None:
+    """Rule 10: beside the hours' 休息中, a rider's 开着 cast after closing time is not told as
+    a confirmation (it read as a contradiction); one cast within the hours still is."""
+    late = [vote("open", 10 * MIN, scheduled=False)]
+    for c in (assess(late, False, NOW), assess_plain(late, False, NOW)):
+        assert c.level == "scheduled"
+        assert [r.code for r in c.reasons] == ["open_outside_hours", "schedule"]
+        assert zh(c)[0] == "10 分钟前有骑手说开着（不在登记的开放时间内）"
+        assert (
+            c.reasons[0].message == "a rider found it open 10 min ago, outside its published hours"
+        )
+    earlier = [vote("open", 3 * HOUR)]  # within the hours then; they say closed now
+    assert zh(assess(earlier, False, NOW))[0] == "3 小时前有骑手确认开放"
+
+
 def test_doubtful_by_weight_two_fresh_devices() -> None:
     votes = [vote("closed", 10 * MIN, "a"), vote("locked", 5 * MIN, "b")]
     c = assess(votes, True, NOW)

@@ -136,6 +136,32 @@ def _is_tile(url: str) -> bool:
     )
 
 
+def script_page(asset: str, name: str) -> Any:
+    """A module fixture called ``name``: a blank page with nothing but the served script
+    ``asset`` (``app/common/crs.js``…) in it, for checking a script's functions against
+    their Python twins; no page error allowed."""
+
+    @pytest.fixture(scope="module", name=name)
+    def page_with_script(browser: Any) -> Iterator[Any]:
+        from maps.assets import find_asset
+
+        found = find_asset(asset)
+        assert found is not None, asset
+        context = browser.new_context()
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content("<!doctype html><html><head></head><body></body></html>")
+        page.add_script_tag(content=found.read_bytes().decode("utf-8"))
+        try:
+            yield page
+        finally:
+            context.close()
+        assert errors == []
+
+    return page_with_script
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     require(os.path.exists(CHROMIUM), "Debian chromium (/usr/bin/chromium)")

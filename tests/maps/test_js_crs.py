@@ -20,9 +20,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geodata.crs import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
-from maps.assets import asset_url, find_asset
+from maps.assets import asset_url
 from stations.store.sql import SqlStationStore
 from tests.api.staff_kit import PASSWORD, add_staff, test_settings
+from tests.maps.conftest import script_page
 
 CRS_JS = "app/common/crs.js"
 STATIC = Path(__file__).resolve().parents[2] / "maps" / "static"
@@ -57,20 +58,7 @@ OUTSIDE = [
 # -- in the browser ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def crs_page(browser: Any) -> Iterator[Any]:
-    """A blank page with nothing but the served ``crs.js`` in it."""
-    asset = find_asset(CRS_JS)
-    assert asset is not None
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_content("<!doctype html><html><head></head><body></body></html>")
-    page.add_script_tag(content=asset.read_bytes().decode("utf-8"))
-    yield page
-    assert errors == []
-    context.close()
+crs_page = script_page(CRS_JS, "crs_page")
 
 
 @pytest.mark.browser

@@ -8,19 +8,16 @@ it, before their own script, and carry no copy of the rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from maps.assets import asset_url, find_asset
+from maps.assets import asset_url
 from maps.station_page import dial_uri
-from stations.store.sql import SqlStationStore
 from stations.vocabulary import ENTRY_METHODS, entry_words
-from tests.api.staff_kit import test_settings
+from tests.maps.conftest import script_page
+from tests.maps.test_js_crs import pages  # noqa: F401 - a fixture: the pages' HTML
 
 WORDS_JS = "app/common/words.js"
 STATIC = Path(__file__).resolve().parents[2] / "maps" / "static"
@@ -43,20 +40,7 @@ PHONES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def words_page(browser: Any) -> Iterator[Any]:
-    """A blank page with nothing but the served ``words.js`` in it."""
-    asset = find_asset(WORDS_JS)
-    assert asset is not None
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_content("<!doctype html><html><head></head><body></body></html>")
-    page.add_script_tag(content=asset.read_bytes().decode("utf-8"))
-    yield page
-    assert errors == []
-    context.close()
+words_page = script_page(WORDS_JS, "words_page")
 
 
 @pytest.mark.browser
@@ -101,21 +85,13 @@ def test_rider_reasons_leave_the_schedule_to_the_badge(words_page: Any) -> None:
 # -- the pages load it -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The HTML of the full map and ``/embed``, on a small store."""
-    store = SqlStationStore("sqlite:///" + str(tmp_path_factory.mktemp("words") / "s.db"))
-    with TestClient(create_app(test_settings(), store=store)) as client:
-        out = {"map": client.get("/maps/stations").text, "embed": client.get("/embed").text}
-    store.close()
-    yield out
-
-
 @pytest.mark.parametrize(
     ("page", "own"), [("map", "app/map/stations.js"), ("embed", "app/embed/embed.js")]
 )
 def test_each_page_loads_words_js_before_its_own_script(
-    pages: dict[str, str], page: str, own: str
+    pages: dict[str, str],  # noqa: F811 - the fixture imported above
+    page: str,
+    own: str,
 ) -> None:
     srcs = re.findall(r'<script src="([^"]+)"', pages[page])
     assert srcs.count(asset_url(WORDS_JS)) == 1, srcs
